@@ -1,0 +1,104 @@
+//! Identifiers, parsed once at the edge and trusted everywhere after.
+//!
+//! Both kinds are stored as signed 64-bit integers (`BIGINT`), so both are bounded by `i64::MAX`:
+//! Discord snowflakes stay below it until the year 2084, and Roblox user ids are far smaller.
+
+use std::fmt;
+
+use crate::{Error, Result};
+
+/// A Discord server ("guild") id: a snowflake, a positive 64-bit integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServerId(i64);
+
+/// A Roblox user id: a positive integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RobloxUserId(i64);
+
+/// The database id of an API key (what `garrison apikey list` shows and `revoke` takes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ApiKeyId(pub i64);
+
+/// One member's records live under this pair: the Discord server and the Roblox user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MemberKey {
+    pub server: ServerId,
+    pub member: RobloxUserId,
+}
+
+fn parse_positive(field: &'static str, what: &str, text: &str) -> Result<i64> {
+    let trimmed = text.trim();
+    let valid = !trimmed.is_empty() && trimmed.len() <= 19 && trimmed.bytes().all(|b| b.is_ascii_digit());
+    match trimmed.parse::<i64>() {
+        Ok(value) if valid && value > 0 => Ok(value),
+        _ => Err(Error::invalid(field, format!("must be {what} (a positive integer), got {text:?}"))),
+    }
+}
+
+impl ServerId {
+    /// Parses a snowflake given as decimal text; `field` names the request field in the error.
+    pub fn parse(field: &'static str, text: &str) -> Result<Self> {
+        parse_positive(field, "a Discord server id", text).map(Self)
+    }
+
+    /// Wraps a value read back from storage, where it was validated on the way in.
+    pub const fn from_stored(value: i64) -> Self {
+        Self(value)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl RobloxUserId {
+    pub fn parse(field: &'static str, text: &str) -> Result<Self> {
+        parse_positive(field, "a Roblox user id", text).map(Self)
+    }
+
+    pub const fn from_stored(value: i64) -> Self {
+        Self(value)
+    }
+
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ServerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for RobloxUserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for ApiKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snowflakes_parse_from_decimal_text() {
+        let id = ServerId::parse("serverId", "123456789012345678").expect("valid snowflake");
+        assert_eq!(id.get(), 123_456_789_012_345_678);
+        assert_eq!(ServerId::parse("serverId", " 42 ").expect("trimmed").get(), 42);
+    }
+
+    #[test]
+    fn bad_ids_name_the_field() {
+        for bad in ["", "0", "-5", "abc", "1e9", "99999999999999999999", "+7"] {
+            let err = RobloxUserId::parse("robloxId", bad).expect_err(bad);
+            assert!(err.to_string().starts_with("robloxId: must be a Roblox user id"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+pub mod apikey;
+pub mod catalogue;
+pub mod ep;
+mod error;
+pub mod ids;
+pub mod loa;
+pub mod ports;
+pub mod records;
+mod time;
+pub mod xp;
+
+pub use error::{Error, Result, StoreError};
+pub use ids::{ApiKeyId, MemberKey, RobloxUserId, ServerId};
+pub use time::{Clock, Timestamp};

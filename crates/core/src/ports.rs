@@ -1,0 +1,87 @@
+//! The ports: what the domain needs from the outside world. Storage adapters implement them; tests
+//! may fake them. Every method is synchronous and may block: async callers run them on a blocking
+//! thread.
+
+use crate::{
+    ApiKeyId, MemberKey, Result, ServerId, Timestamp,
+    apikey::{ApiKey, KeyHash, NewApiKey},
+    catalogue::{AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
+    ep::{Company, EpPolicy},
+    loa::Loa,
+    xp::{HistoryPage, LeaderboardRow, XpEntry, XpMutation, XpOutcome},
+};
+
+/// API keys, stored by hash.
+pub trait ApiKeys: Send + Sync {
+    fn create(&self, key: NewApiKey) -> Result<ApiKey>;
+    /// The unrevoked key with this hash, if any.
+    fn find_active(&self, hash: &KeyHash) -> Result<Option<ApiKey>>;
+    fn list(&self, server: ServerId) -> Result<Vec<ApiKey>>;
+    /// Revokes a key; `UnknownApiKey` if there is none with this id. Revoking twice is harmless.
+    fn revoke(&self, id: ApiKeyId, at: Timestamp) -> Result<ApiKey>;
+}
+
+/// XP balances and their ledger.
+pub trait XpLedger: Send + Sync {
+    /// Applies a change atomically: one SQL statement moves the balance, the ledger gains an entry,
+    /// and a repeated reference replays or conflicts as [`crate::xp::check_replay`] decides.
+    fn apply(&self, mutation: &XpMutation) -> Result<XpOutcome>;
+    fn balance(&self, member: MemberKey) -> Result<i64>;
+    /// Newest first.
+    fn history(&self, member: MemberKey, page: HistoryPage) -> Result<Vec<XpEntry>>;
+    /// Members with positive XP, highest first, ties by lower Roblox id.
+    fn leaderboard(&self, server: ServerId, limit: u32, offset: u64) -> Result<Vec<LeaderboardRow>>;
+}
+
+/// EP entries and the quota policy.
+pub trait EpLedger: Send + Sync {
+    fn add(&self, member: MemberKey, company: Company, amount: i64, at: Timestamp) -> Result<()>;
+    /// Every entry of the member at or after `since`, as `(company, amount, at)`.
+    fn entries_since(&self, member: MemberKey, since: Timestamp) -> Result<Vec<(Company, i64, Timestamp)>>;
+    fn policy(&self, server: ServerId) -> Result<Option<EpPolicy>>;
+    fn set_policy(&self, server: ServerId, policy: &EpPolicy, at: Timestamp) -> Result<()>;
+}
+
+/// Leaves of absence.
+pub trait LoaRecords: Send + Sync {
+    /// The member's most recent LOA.
+    fn latest(&self, member: MemberKey) -> Result<Option<Loa>>;
+    /// Every LOA of the member, oldest first.
+    fn all(&self, member: MemberKey) -> Result<Vec<Loa>>;
+    /// Starts an LOA; `LoaAlreadyActive` if one is active at `loa.started_at`.
+    fn start(&self, member: MemberKey, loa: Loa) -> Result<Loa>;
+    /// Ends the active LOA at `at`; `NoActiveLoa` if none is active then.
+    fn end(&self, member: MemberKey, at: Timestamp) -> Result<Loa>;
+}
+
+/// The medal catalogue and awards.
+pub trait Medals: Send + Sync {
+    fn catalogue(&self, server: ServerId) -> Result<Vec<Medal>>;
+    /// `MedalExists` when the name is taken, ignoring case.
+    fn create(&self, server: ServerId, name: &Name, description: &Description, at: Timestamp) -> Result<Medal>;
+    /// Deletes a medal and every award of it; `UnknownMedal` if absent.
+    fn delete(&self, server: ServerId, name: &Name) -> Result<Medal>;
+    fn held(&self, member: MemberKey) -> Result<Vec<AwardedMedal>>;
+    /// `UnknownMedal`, or `MedalAlreadyAwarded`.
+    fn award(&self, member: MemberKey, name: &Name, at: Timestamp) -> Result<Medal>;
+    /// `UnknownMedal`, or `MedalNotHeld`.
+    fn revoke(&self, member: MemberKey, name: &Name) -> Result<Medal>;
+}
+
+/// The certification catalogue and awards.
+pub trait Certifications: Send + Sync {
+    fn catalogue(&self, server: ServerId) -> Result<Vec<Certification>>;
+    /// `CertificationExists` when the reference is taken.
+    fn create(&self, server: ServerId, reference: &CertificationRef, name: &Name, description: &Description, at: Timestamp) -> Result<Certification>;
+    fn delete(&self, server: ServerId, reference: &CertificationRef) -> Result<Certification>;
+    fn held(&self, member: MemberKey) -> Result<Vec<AwardedCertification>>;
+    /// `UnknownCertification`, or `CertificationAlreadyAwarded`.
+    fn award(&self, member: MemberKey, reference: &CertificationRef, at: Timestamp) -> Result<Certification>;
+    /// `UnknownCertification`, or `CertificationNotHeld`.
+    fn revoke(&self, member: MemberKey, reference: &CertificationRef) -> Result<Certification>;
+}
+
+/// Whether the store can answer right now (readiness).
+pub trait HealthCheck: Send + Sync {
+    fn check(&self) -> Result<()>;
+}

@@ -1,0 +1,290 @@
+//! The use cases: what an API call or an operator command does, over the ports.
+//!
+//! Every member-record operation takes the caller's [`Principal`] and checks it first, so the rule
+//! "a key acts only on its own server, a read-only key only reads" lives here and nowhere else.
+
+use std::sync::Arc;
+
+use crate::{
+    ApiKeyId, Clock, Error, MemberKey, Result, ServerId,
+    apikey::{Access, ApiKey, ApiKeySecret, NewApiKey, Principal, validate_name},
+    catalogue::{self, AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
+    ep::{self, Company, EpPolicy, EpStatus, LeaveSpan},
+    loa::{self, Loa, LoaStatus},
+    ports::{ApiKeys, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
+    xp::{self, Actor, HistoryPage, LeaderboardRow, Reason, Reference, XpChange, XpEntry, XpMutation, XpOutcome},
+};
+
+/// The adapters a [`MemberRecords`] service works through.
+#[derive(Clone)]
+pub struct RecordStores {
+    pub xp: Arc<dyn XpLedger>,
+    pub ep: Arc<dyn EpLedger>,
+    pub loa: Arc<dyn LoaRecords>,
+    pub medals: Arc<dyn Medals>,
+    pub certifications: Arc<dyn Certifications>,
+}
+
+impl std::fmt::Debug for RecordStores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordStores { .. }")
+    }
+}
+
+/// A page of XP history and the cursor for the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistorySlice {
+    pub entries: Vec<XpEntry>,
+    /// Pass as `before` to read older entries; `None` when this page is the last.
+    pub next: Option<i64>,
+}
+
+/// A requested XP change, before authorization.
+#[derive(Debug, Clone)]
+pub struct XpChangeRequest {
+    pub member: MemberKey,
+    pub change: XpChange,
+    pub reference: Option<Reference>,
+    pub reason: Option<Reason>,
+}
+
+/// Member records: XP, EP, LOA, medals, certifications.
+pub struct MemberRecords {
+    stores: RecordStores,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for MemberRecords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemberRecords { .. }")
+    }
+}
+
+impl MemberRecords {
+    pub fn new(stores: RecordStores, clock: Arc<dyn Clock>) -> Self {
+        Self { stores, clock }
+    }
+
+    // --- XP -------------------------------------------------------------------------------
+
+    pub fn xp(&self, caller: &Principal, member: MemberKey) -> Result<i64> {
+        caller.authorize(member.server, Access::Read)?;
+        self.stores.xp.balance(member)
+    }
+
+    pub fn change_xp(&self, caller: &Principal, request: XpChangeRequest) -> Result<XpOutcome> {
+        caller.authorize(request.member.server, Access::Write)?;
+        let mutation = XpMutation {
+            member: request.member,
+            change: request.change,
+            reference: request.reference,
+            reason: request.reason,
+            actor: Actor { key_id: Some(caller.key_id), key_name: caller.name.clone() },
+            at: self.clock.now(),
+        };
+        self.stores.xp.apply(&mutation)
+    }
+
+    pub fn xp_history(&self, caller: &Principal, member: MemberKey, page: HistoryPage) -> Result<HistorySlice> {
+        caller.authorize(member.server, Access::Read)?;
+        let mut entries = self.stores.xp.history(member, HistoryPage { limit: page.limit + 1, ..page })?;
+        let more = entries.len() > page.limit as usize;
+        entries.truncate(page.limit as usize);
+        let next = if more { entries.last().map(|e| e.id) } else { None };
+        Ok(HistorySlice { entries, next })
+    }
+
+    pub fn leaderboard(&self, caller: &Principal, server: ServerId, limit: Option<u32>, offset: Option<u64>) -> Result<Vec<LeaderboardRow>> {
+        caller.authorize(server, Access::Read)?;
+        let limit = xp::validate_limit(limit)?;
+        let offset = offset.unwrap_or(0);
+        if offset > 1_000_000 {
+            return Err(Error::invalid("offset", "must be at most 1000000"));
+        }
+        self.stores.xp.leaderboard(server, limit, offset)
+    }
+
+    // --- EP -------------------------------------------------------------------------------
+
+    pub fn ep_policy(&self, caller: &Principal, server: ServerId) -> Result<EpPolicy> {
+        caller.authorize(server, Access::Read)?;
+        Ok(self.stores.ep.policy(server)?.unwrap_or_default())
+    }
+
+    pub fn set_ep_policy(&self, caller: &Principal, server: ServerId, policy: EpPolicy) -> Result<EpPolicy> {
+        caller.authorize(server, Access::Write)?;
+        self.stores.ep.set_policy(server, &policy, self.clock.now())?;
+        Ok(policy)
+    }
+
+    pub fn ep_status(&self, caller: &Principal, member: MemberKey) -> Result<EpStatus> {
+        caller.authorize(member.server, Access::Read)?;
+        self.evaluate_ep(member)
+    }
+
+    pub fn add_ep(&self, caller: &Principal, member: MemberKey, company: Company, amount: i64) -> Result<EpStatus> {
+        caller.authorize(member.server, Access::Write)?;
+        let amount = ep::validate_amount(amount)?;
+        self.stores.ep.add(member, company, amount, self.clock.now())?;
+        self.evaluate_ep(member)
+    }
+
+    fn evaluate_ep(&self, member: MemberKey) -> Result<EpStatus> {
+        let now = self.clock.now();
+        let policy = self.stores.ep.policy(member.server)?.unwrap_or_default();
+        let leave: Vec<LeaveSpan> = self.stores.loa.all(member)?.iter().map(Loa::span).collect();
+        let since = ep::earliest_relevant(&policy, now, &leave);
+        let entries = self.stores.ep.entries_since(member, since)?;
+        Ok(ep::status(&policy, now, entries, &leave))
+    }
+
+    // --- LOA ------------------------------------------------------------------------------
+
+    pub fn loa(&self, caller: &Principal, member: MemberKey) -> Result<LoaStatus> {
+        caller.authorize(member.server, Access::Read)?;
+        Ok(LoaStatus::of(self.stores.loa.latest(member)?, self.clock.now()))
+    }
+
+    pub fn start_loa(&self, caller: &Principal, member: MemberKey, days: i64) -> Result<LoaStatus> {
+        caller.authorize(member.server, Access::Write)?;
+        let days = loa::validate_days(days)?;
+        let now = self.clock.now();
+        let started = self.stores.loa.start(member, Loa { started_at: now, ends_at: now.plus_days(days), ended_at: None })?;
+        Ok(LoaStatus::of(Some(started), now))
+    }
+
+    pub fn end_loa(&self, caller: &Principal, member: MemberKey) -> Result<LoaStatus> {
+        caller.authorize(member.server, Access::Write)?;
+        let now = self.clock.now();
+        let ended = self.stores.loa.end(member, now)?;
+        Ok(LoaStatus::of(Some(ended), now))
+    }
+
+    // --- Medals ---------------------------------------------------------------------------
+
+    pub fn medals(&self, caller: &Principal, server: ServerId) -> Result<Vec<Medal>> {
+        caller.authorize(server, Access::Read)?;
+        self.stores.medals.catalogue(server)
+    }
+
+    pub fn create_medal(&self, caller: &Principal, server: ServerId, name: &Name, description: &Description) -> Result<Medal> {
+        caller.authorize(server, Access::Write)?;
+        self.stores.medals.create(server, name, description, self.clock.now())
+    }
+
+    pub fn delete_medal(&self, caller: &Principal, server: ServerId, name: &Name) -> Result<Medal> {
+        caller.authorize(server, Access::Write)?;
+        self.stores.medals.delete(server, name)
+    }
+
+    pub fn member_medals(&self, caller: &Principal, member: MemberKey) -> Result<Vec<AwardedMedal>> {
+        caller.authorize(member.server, Access::Read)?;
+        self.stores.medals.held(member)
+    }
+
+    /// Awards a medal and returns the confirmation message.
+    pub fn award_medal(&self, caller: &Principal, member: MemberKey, name: &Name) -> Result<String> {
+        caller.authorize(member.server, Access::Write)?;
+        let medal = self.stores.medals.award(member, name, self.clock.now())?;
+        Ok(catalogue::medal_awarded_message(&medal, member.member))
+    }
+
+    pub fn revoke_medal(&self, caller: &Principal, member: MemberKey, name: &Name) -> Result<String> {
+        caller.authorize(member.server, Access::Write)?;
+        let medal = self.stores.medals.revoke(member, name)?;
+        Ok(catalogue::medal_revoked_message(&medal, member.member))
+    }
+
+    // --- Certifications -------------------------------------------------------------------
+
+    pub fn certifications(&self, caller: &Principal, server: ServerId) -> Result<Vec<Certification>> {
+        caller.authorize(server, Access::Read)?;
+        self.stores.certifications.catalogue(server)
+    }
+
+    pub fn create_certification(
+        &self,
+        caller: &Principal,
+        server: ServerId,
+        reference: &CertificationRef,
+        name: &Name,
+        description: &Description,
+    ) -> Result<Certification> {
+        caller.authorize(server, Access::Write)?;
+        self.stores.certifications.create(server, reference, name, description, self.clock.now())
+    }
+
+    pub fn delete_certification(&self, caller: &Principal, server: ServerId, reference: &CertificationRef) -> Result<Certification> {
+        caller.authorize(server, Access::Write)?;
+        self.stores.certifications.delete(server, reference)
+    }
+
+    pub fn member_certifications(&self, caller: &Principal, member: MemberKey) -> Result<Vec<AwardedCertification>> {
+        caller.authorize(member.server, Access::Read)?;
+        self.stores.certifications.held(member)
+    }
+
+    /// Whether the member holds the certification; `UnknownCertification` if the catalogue lacks it.
+    pub fn has_certification(&self, caller: &Principal, member: MemberKey, reference: &CertificationRef) -> Result<bool> {
+        caller.authorize(member.server, Access::Read)?;
+        let known = self.stores.certifications.catalogue(member.server)?.iter().any(|c| c.reference == reference.as_str());
+        if !known {
+            return Err(Error::UnknownCertification { reference: reference.as_str().to_owned() });
+        }
+        Ok(self.stores.certifications.held(member)?.iter().any(|c| c.certification.reference == reference.as_str()))
+    }
+
+    pub fn award_certification(&self, caller: &Principal, member: MemberKey, reference: &CertificationRef) -> Result<String> {
+        caller.authorize(member.server, Access::Write)?;
+        let certification = self.stores.certifications.award(member, reference, self.clock.now())?;
+        Ok(catalogue::certification_awarded_message(&certification, member.member))
+    }
+
+    pub fn revoke_certification(&self, caller: &Principal, member: MemberKey, reference: &CertificationRef) -> Result<String> {
+        caller.authorize(member.server, Access::Write)?;
+        let certification = self.stores.certifications.revoke(member, reference)?;
+        Ok(catalogue::certification_revoked_message(&certification, member.member))
+    }
+}
+
+/// API-key administration and authentication.
+pub struct ApiKeyService {
+    keys: Arc<dyn ApiKeys>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ApiKeyService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKeyService { .. }")
+    }
+}
+
+impl ApiKeyService {
+    pub fn new(keys: Arc<dyn ApiKeys>, clock: Arc<dyn Clock>) -> Self {
+        Self { keys, clock }
+    }
+
+    /// Creates a key from 32 bytes of OS entropy; the secret is returned once and never stored.
+    pub fn create(&self, server: ServerId, name: &str, read_only: bool, entropy: [u8; 32]) -> Result<(ApiKey, ApiKeySecret)> {
+        let name = validate_name(name)?;
+        let secret = ApiKeySecret::from_entropy(entropy);
+        let key = self.keys.create(NewApiKey { server, name, read_only, hash: secret.hash(), created_at: self.clock.now() })?;
+        Ok((key, secret))
+    }
+
+    pub fn list(&self, server: ServerId) -> Result<Vec<ApiKey>> {
+        self.keys.list(server)
+    }
+
+    pub fn revoke(&self, id: ApiKeyId) -> Result<ApiKey> {
+        self.keys.revoke(id, self.clock.now())
+    }
+
+    /// Resolves the key a client presented; `None` when the request carried no key at all.
+    pub fn authenticate(&self, presented: Option<&str>) -> Result<Principal> {
+        let presented = presented.ok_or(Error::Unauthenticated("missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`"))?;
+        let secret = ApiKeySecret::parse(presented.trim()).ok_or(Error::Unauthenticated("invalid API key"))?;
+        let key = self.keys.find_active(&secret.hash())?.ok_or(Error::Unauthenticated("invalid API key"))?;
+        Ok(key.into())
+    }
+}
