@@ -1,1 +1,19 @@
-#![doc = "x"]
+#![doc = include_str!("../README.md")]
+
+mod apikeys;
+mod certifications;
+mod db;
+mod ep;
+mod failure;
+mod loa;
+mod medals;
+mod schema;
+mod xp;
+
+pub use apikeys::DieselApiKeys;
+pub use certifications::DieselCertifications;
+pub use db::{AnyConnection, Backend, Database, PoolSizes};
+pub use ep::DieselEpLedger;
+pub use loa::DieselLoaRecords;
+pub use medals::DieselMedals;
+pub use xp::DieselXpLedger;

@@ -1,0 +1,10 @@
+DROP TABLE certification_awards;
+DROP TABLE certifications;
+DROP TABLE medal_awards;
+DROP TABLE medals;
+DROP TABLE loas;
+DROP TABLE ep_policies;
+DROP TABLE ep_entries;
+DROP TABLE xp_ledger;
+DROP TABLE xp_balances;
+DROP TABLE api_keys;

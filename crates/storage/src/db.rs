@@ -1,0 +1,234 @@
+//! Connections, pools, migrations and the per-backend escape hatch.
+
+use std::{path::Path, time::Duration};
+
+use diesel::{
+    Connection, PgConnection, RunQueryDsl, SqliteConnection,
+    connection::SimpleConnection,
+    r2d2::{self, ManageConnection, Pool, PooledConnection},
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use garrison_core::{Error, Result, StoreError, ports::HealthCheck};
+
+use crate::failure::{Failure, db_error};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type over both backends; queries written once run on either.
+#[derive(diesel::MultiConnection)]
+#[allow(missing_debug_implementations)] // the inner connections implement no Debug
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs `$body` with `$conn` bound to the concrete connection of whichever backend is in use: for the
+/// few statements whose SQL differs by backend (upserts). The body is compiled once per backend.
+macro_rules! per_backend {
+    ($any:expr, |$conn:ident| $body:expr) => {
+        match $any {
+            $crate::db::AnyConnection::Postgresql($conn) => $body,
+            $crate::db::AnyConnection::Sqlite($conn) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from the URL's scheme, and returns what to hand the driver.
+    pub fn from_url(url: &str) -> Result<(Self, &str)> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok((Self::Postgres, url))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(Error::invalid("database_url", "sqlite:// needs a file path, as in sqlite://./data/garrison.db"));
+            }
+            Ok((Self::Sqlite, path))
+        } else {
+            let scheme = url.split_once("://").map_or("(none)", |(scheme, _)| scheme);
+            Err(Error::invalid(
+                "database_url",
+                format!("unsupported scheme {scheme:?}: use sqlite://<path> or postgres://<user>@<host>/<database>"),
+            ))
+        }
+    }
+}
+
+/// How many connections to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSizes {
+    /// SQLite readers, or every PostgreSQL connection.
+    pub connections: u32,
+}
+
+impl Default for PoolSizes {
+    fn default() -> Self {
+        Self { connections: 8 }
+    }
+}
+
+#[derive(Debug)]
+struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        let conn = match self.backend {
+            Backend::Postgres => AnyConnection::Postgresql(PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                AnyConnection::Sqlite(conn)
+            }
+        };
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        diesel::sql_query("SELECT 1").execute(conn).map(drop).map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+type AnyPool = Pool<Manager>;
+
+/// The database: a backend and its connection pools. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Database {
+    backend: Backend,
+    read: AnyPool,
+    write: AnyPool,
+}
+
+impl Database {
+    /// Opens (and for SQLite creates) the database the URL names. Does not migrate.
+    pub fn open(url: &str, sizes: PoolSizes) -> Result<Self> {
+        let (backend, target) = Backend::from_url(url)?;
+        if backend == Backend::Sqlite
+            && let Some(parent) = Path::new(target).parent().filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create the directory {} for the SQLite database: {e}", parent.display()))
+            })?;
+        }
+        let manager = || Manager { backend, target: target.to_owned() };
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size.max(1))
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(10))
+                .build(manager())
+                .map_err(|e| Error::Store(StoreError::Unavailable(format!("cannot connect to the database: {e}"))))
+        };
+        let read = build(sizes.connections)?;
+        let write = match backend {
+            Backend::Postgres => read.clone(),
+            Backend::Sqlite => build(1)?,
+        };
+        Ok(Self { backend, read, write })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every pending embedded migration; returns their names.
+    pub fn migrate(&self) -> Result<Vec<String>> {
+        let mut conn = self.checkout(&self.write)?;
+        let applied = match &mut *conn {
+            AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(ToString::to_string).collect()),
+            AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(ToString::to_string).collect()),
+        };
+        applied.map_err(|e| Error::Store(StoreError::Internal(format!("migration failed: {e}"))))
+    }
+
+    fn checkout(&self, pool: &AnyPool) -> Result<PooledConnection<Manager>> {
+        pool.get().map_err(|e| Error::Store(StoreError::Unavailable(format!("no database connection: {e}"))))
+    }
+
+    /// Runs read-only work on a reader connection.
+    pub(crate) fn read<T>(&self, work: impl FnOnce(&mut AnyConnection) -> Result<T, Failure>) -> Result<T> {
+        let mut conn = self.checkout(&self.read)?;
+        work(&mut conn).map_err(Error::from)
+    }
+
+    /// Runs work that writes, in one transaction on the writer.
+    pub(crate) fn write<T>(&self, work: impl FnOnce(&mut AnyConnection) -> Result<T, Failure>) -> Result<T> {
+        let mut conn = self.checkout(&self.write)?;
+        let conn: &mut AnyConnection = &mut conn;
+        conn.transaction(work).map_err(Error::from)
+    }
+
+    /// A connection for tests and tooling that need raw SQL.
+    pub fn with_connection<T>(&self, work: impl FnOnce(&mut AnyConnection) -> diesel::QueryResult<T>) -> Result<T> {
+        let mut conn = self.checkout(&self.write)?;
+        work(&mut conn).map_err(|e| Error::Store(db_error(e)))
+    }
+}
+
+impl HealthCheck for Database {
+    fn check(&self) -> Result<()> {
+        self.read(|conn| Ok(diesel::sql_query("SELECT 1").execute(conn).map(drop)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_picks_the_backend() {
+        assert_eq!(Backend::from_url("sqlite://./data/g.db").expect("sqlite").0, Backend::Sqlite);
+        assert_eq!(Backend::from_url("sqlite://./data/g.db").expect("sqlite").1, "./data/g.db");
+        assert_eq!(Backend::from_url("postgres://postgres@127.0.0.1/x").expect("pg").0, Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://h/x").expect("pg").0, Backend::Postgres);
+        for bad in ["mysql://h/x", "./data/garrison.db", "sqlite://", "postgress://h/x"] {
+            let err = Backend::from_url(bad).expect_err(bad).to_string();
+            assert!(err.starts_with("database_url:"), "{err}");
+        }
+    }
+
+    fn migration_names(backend: &str) -> Vec<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .expect("migrations folder")
+            .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let sqlite = migration_names("sqlite");
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, migration_names("postgres"));
+        for name in &sqlite {
+            for backend in ["sqlite", "postgres"] {
+                for file in ["up.sql", "down.sql"] {
+                    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend).join(name).join(file);
+                    assert!(path.is_file(), "missing {}", path.display());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The tables, in portable SQL types only (the multi-backend connection supports no others:
+//! flags are `Integer` 0/1, instants `BigInt` milliseconds).
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        server_id -> BigInt,
+        name -> Text,
+        key_hash -> Text,
+        read_only -> Integer,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    xp_balances (server_id, roblox_id) {
+        server_id -> BigInt,
+        roblox_id -> BigInt,
+        xp -> BigInt,
+        last_delta -> BigInt,
+    }
+}
+
+diesel::table! {
+    xp_ledger (id) {
+        id -> BigInt,
+        server_id -> BigInt,
+        roblox_id -> BigInt,
+        operation -> Text,
+        amount -> BigInt,
+        delta -> BigInt,
+        balance -> BigInt,
+        reference -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        key_id -> Nullable<BigInt>,
+        key_name -> Nullable<Text>,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ep_entries (id) {
+        id -> BigInt,
+        server_id -> BigInt,
+        roblox_id -> BigInt,
+        company -> Text,
+        amount -> BigInt,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ep_policies (server_id) {
+        server_id -> BigInt,
+        period_days -> Integer,
+        period_start -> BigInt,
+        quota_main -> BigInt,
+        quota_sub1 -> BigInt,
+        quota_sub2 -> BigInt,
+        quota_sub3 -> BigInt,
+        max_warning_level -> Integer,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    loas (id) {
+        id -> BigInt,
+        server_id -> BigInt,
+        roblox_id -> BigInt,
+        started_at -> BigInt,
+        ends_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    medals (id) {
+        id -> BigInt,
+        server_id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        description -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    medal_awards (medal_id, roblox_id) {
+        medal_id -> BigInt,
+        roblox_id -> BigInt,
+        awarded_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    certifications (id) {
+        id -> BigInt,
+        server_id -> BigInt,
+        reference -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    certification_awards (certification_id, roblox_id) {
+        certification_id -> BigInt,
+        roblox_id -> BigInt,
+        awarded_at -> BigInt,
+    }
+}
+
+diesel::joinable!(medal_awards -> medals (medal_id));
+diesel::joinable!(certification_awards -> certifications (certification_id));
+diesel::allow_tables_to_appear_in_same_query!(medals, medal_awards, certifications, certification_awards);

@@ -1,0 +1,347 @@
+//! One contract suite for the storage adapters, run on SQLite always and on PostgreSQL when
+//! `GARRISON_TEST_POSTGRES_URL` is set. Every test gets a fresh database.
+
+use std::{sync::Arc, thread};
+
+use garrison_core::{
+    ApiKeyId, Error, MemberKey, RobloxUserId, ServerId, Timestamp,
+    apikey::{KeyHash, NewApiKey},
+    catalogue::{CertificationRef, Description, Name},
+    ep::{Company, EpPolicy, PerCompany},
+    loa::Loa,
+    ports::{ApiKeys, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, XpLedger},
+    xp::{self, Actor, HistoryPage, Reason, Reference, XpChange, XpMutation, XpOperation, XpOutcome},
+};
+use garrison_storage::{
+    Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger, PoolSizes,
+};
+use garrison_testkit::TestDatabase;
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(&super::open(&garrison_testkit::TestDatabase::sqlite())); })*
+        }
+        mod postgres {
+            $(#[test] fn $name() {
+                let Some(server) = garrison_testkit::postgres_url() else {
+                    garrison_testkit::report_skip(concat!("storage postgres::", stringify!($name)));
+                    return;
+                };
+                let fresh = garrison_testkit::TestDatabase::postgres(&server);
+                super::$name(&super::open(&fresh));
+            })*
+        }
+    };
+}
+
+contract!(
+    migrations_are_idempotent_and_the_store_is_healthy,
+    xp_balances_follow_the_core_rule_and_equal_the_ledger,
+    xp_references_replay_or_conflict,
+    xp_overflow_is_refused_and_records_nothing,
+    concurrent_xp_changes_lose_nothing,
+    concurrent_requests_with_one_reference_apply_once,
+    xp_history_pages_newest_first,
+    xp_leaderboard_ranks_by_balance,
+    ep_entries_and_policy_round_trip,
+    loa_rules_hold,
+    concurrent_loa_starts_admit_one,
+    medals_catalogue_and_awards,
+    certifications_catalogue_and_awards,
+    api_keys_are_found_by_hash_until_revoked,
+);
+
+/// The database under test; the `TestDatabase` guard must outlive it, which the macro ensures.
+struct Stores {
+    db: Database,
+}
+
+fn open(fresh: &TestDatabase) -> Stores {
+    let db = Database::open(fresh.url(), PoolSizes { connections: 4 }).expect("open");
+    db.migrate().expect("migrate");
+    Stores { db }
+}
+
+const SERVER: i64 = 123_456_789_012_345_678;
+
+fn member(id: i64) -> MemberKey {
+    MemberKey { server: ServerId::from_stored(SERVER), member: RobloxUserId::from_stored(id) }
+}
+
+fn mutation(member: MemberKey, op: XpOperation, amount: i64, reference: Option<&str>) -> XpMutation {
+    XpMutation {
+        member,
+        change: XpChange::new(op, amount).expect("valid change"),
+        reference: reference.map(|r| Reference::parse(r).expect("valid reference")),
+        reason: Some(Reason::parse("contract test").expect("valid reason")),
+        actor: Actor { key_id: Some(ApiKeyId(1)), key_name: "tests".into() },
+        at: Timestamp(1_700_000_000_000),
+    }
+}
+
+fn migrations_are_idempotent_and_the_store_is_healthy(s: &Stores) {
+    assert!(s.db.migrate().expect("second migrate").is_empty(), "nothing left to apply");
+    s.db.check().expect("healthy");
+}
+
+fn xp_balances_follow_the_core_rule_and_equal_the_ledger(s: &Stores) {
+    let ledger = DieselXpLedger::new(s.db.clone());
+    let who = member(1);
+    let mut expected = 0i64;
+    // A deterministic walk over all three operations, including clamping subtractions.
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for _ in 0..150 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let op = [XpOperation::Add, XpOperation::Add, XpOperation::Subtract, XpOperation::Set][(seed % 4) as usize];
+        let amount = i64::try_from(seed % 500).expect("small") + 1;
+        let change = XpChange::new(op, amount).expect("valid");
+        let before = expected;
+        expected = xp::apply(expected, change).expect("no overflow");
+        let outcome = ledger.apply(&mutation(who, op, amount, None)).expect("apply");
+        assert_eq!(outcome, XpOutcome::Applied { balance: expected, delta: expected - before });
+    }
+    assert_eq!(ledger.balance(who).expect("balance"), expected);
+    let mut sum = 0;
+    let mut before = None;
+    loop {
+        let page = ledger.history(who, HistoryPage { limit: 100, before }).expect("history");
+        if page.is_empty() {
+            break;
+        }
+        sum += page.iter().map(|e| e.delta).sum::<i64>();
+        before = page.last().map(|e| e.id);
+    }
+    assert_eq!(sum, expected, "the balance is the sum of the ledger's deltas");
+}
+
+fn xp_references_replay_or_conflict(s: &Stores) {
+    let ledger = DieselXpLedger::new(s.db.clone());
+    let who = member(2);
+    assert_eq!(ledger.apply(&mutation(who, XpOperation::Add, 40, Some("grant-1"))).expect("first"), XpOutcome::Applied { balance: 40, delta: 40 });
+    ledger.apply(&mutation(who, XpOperation::Add, 5, None)).expect("unrelated");
+    assert_eq!(ledger.apply(&mutation(who, XpOperation::Add, 40, Some("grant-1"))).expect("replay"), XpOutcome::Replayed { balance: 40 });
+    let conflict = ledger.apply(&mutation(who, XpOperation::Add, 41, Some("grant-1"))).expect_err("different amount");
+    assert!(matches!(conflict, Error::ReferenceConflict { .. }), "{conflict:?}");
+    let conflict = ledger.apply(&mutation(member(3), XpOperation::Add, 40, Some("grant-1"))).expect_err("different member");
+    assert!(matches!(conflict, Error::ReferenceConflict { .. }), "{conflict:?}");
+    assert_eq!(ledger.balance(who).expect("balance"), 45);
+    assert_eq!(ledger.balance(member(3)).expect("balance"), 0);
+    // The same reference on another server is another key.
+    let elsewhere = MemberKey { server: ServerId::from_stored(SERVER + 1), member: who.member };
+    assert_eq!(ledger.apply(&mutation(elsewhere, XpOperation::Add, 7, Some("grant-1"))).expect("other server").balance(), 7);
+}
+
+fn xp_overflow_is_refused_and_records_nothing(s: &Stores) {
+    let ledger = DieselXpLedger::new(s.db.clone());
+    let who = member(4);
+    let mut balance = 0;
+    while balance + xp::MAX_AMOUNT <= xp::MAX_XP {
+        // Jump close to the top without ten million requests.
+        balance = xp::MAX_XP - xp::MAX_AMOUNT + 1;
+        s.db.with_connection(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(format!("INSERT INTO xp_balances (server_id, roblox_id, xp, last_delta) VALUES ({SERVER}, 4, {balance}, 0)"))
+                .execute(conn)
+        })
+        .expect("seed a large balance");
+    }
+    let err = ledger.apply(&mutation(who, XpOperation::Add, xp::MAX_AMOUNT, Some("too-much"))).expect_err("overflow");
+    assert!(matches!(err, Error::XpOverflow { .. }), "{err:?}");
+    assert_eq!(ledger.balance(who).expect("balance"), balance);
+    assert!(ledger.history(who, HistoryPage { limit: 10, before: None }).expect("history").is_empty());
+    // The refused reference was not consumed.
+    assert_eq!(ledger.apply(&mutation(who, XpOperation::Subtract, 1, Some("too-much"))).expect("reuse").balance(), balance - 1);
+}
+
+fn concurrent_xp_changes_lose_nothing(s: &Stores) {
+    let ledger = Arc::new(DieselXpLedger::new(s.db.clone()));
+    let who = member(5);
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let ledger = Arc::clone(&ledger);
+            thread::spawn(move || {
+                for _ in 0..50 {
+                    ledger.apply(&mutation(who, XpOperation::Add, 1, None)).expect("add");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    assert_eq!(ledger.balance(who).expect("balance"), 400);
+}
+
+fn concurrent_requests_with_one_reference_apply_once(s: &Stores) {
+    let ledger = Arc::new(DieselXpLedger::new(s.db.clone()));
+    let who = member(6);
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let ledger = Arc::clone(&ledger);
+            thread::spawn(move || ledger.apply(&mutation(who, XpOperation::Add, 25, Some("once"))).expect("apply or replay"))
+        })
+        .collect();
+    let outcomes: Vec<XpOutcome> = threads.into_iter().map(|t| t.join().expect("thread")).collect();
+    assert_eq!(outcomes.iter().filter(|o| matches!(o, XpOutcome::Applied { .. })).count(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| o.balance() == 25));
+    assert_eq!(ledger.balance(who).expect("balance"), 25);
+}
+
+fn xp_history_pages_newest_first(s: &Stores) {
+    let ledger = DieselXpLedger::new(s.db.clone());
+    let who = member(7);
+    for amount in 1..=5 {
+        ledger.apply(&mutation(who, XpOperation::Add, amount, Some(&format!("h{amount}")))).expect("add");
+    }
+    ledger.apply(&mutation(member(8), XpOperation::Add, 100, None)).expect("someone else");
+    let first = ledger.history(who, HistoryPage { limit: 2, before: None }).expect("page 1");
+    assert_eq!(first.iter().map(|e| e.amount).collect::<Vec<_>>(), [5, 4]);
+    assert_eq!(first[0].balance, 15);
+    assert_eq!(first[0].reference.as_deref(), Some("h5"));
+    assert_eq!(first[0].reason.as_deref(), Some("contract test"));
+    assert_eq!(first[0].key_name.as_deref(), Some("tests"));
+    let rest = ledger.history(who, HistoryPage { limit: 10, before: first.last().map(|e| e.id) }).expect("page 2");
+    assert_eq!(rest.iter().map(|e| e.amount).collect::<Vec<_>>(), [3, 2, 1]);
+}
+
+fn xp_leaderboard_ranks_by_balance(s: &Stores) {
+    let ledger = DieselXpLedger::new(s.db.clone());
+    for (id, amount) in [(10, 50), (11, 70), (12, 50), (13, 5)] {
+        ledger.apply(&mutation(member(id), XpOperation::Set, amount, None)).expect("set");
+    }
+    ledger.apply(&mutation(member(14), XpOperation::Set, 0, None)).expect("zero");
+    let server = ServerId::from_stored(SERVER);
+    let top: Vec<(i64, i64, u64)> = ledger.leaderboard(server, 10, 0).expect("board").iter().map(|r| (r.member.get(), r.xp, r.rank)).collect();
+    assert_eq!(top, [(11, 70, 1), (10, 50, 2), (12, 50, 3), (13, 5, 4)]);
+    let page: Vec<u64> = ledger.leaderboard(server, 2, 1).expect("page").iter().map(|r| r.rank).collect();
+    assert_eq!(page, [2, 3]);
+    assert!(ledger.leaderboard(ServerId::from_stored(1), 10, 0).expect("empty").is_empty());
+}
+
+fn ep_entries_and_policy_round_trip(s: &Stores) {
+    let ep = DieselEpLedger::new(s.db.clone());
+    let server = ServerId::from_stored(SERVER);
+    assert_eq!(ep.policy(server).expect("none"), None);
+    let policy = EpPolicy::new(14, Timestamp(1_000), PerCompany([10, 5, 0, 1]), 4).expect("valid");
+    ep.set_policy(server, &policy, Timestamp(5)).expect("set");
+    assert_eq!(ep.policy(server).expect("read"), Some(policy));
+    let changed = EpPolicy::new(7, Timestamp(0), PerCompany([1, 0, 0, 0]), 2).expect("valid");
+    ep.set_policy(server, &changed, Timestamp(6)).expect("replace");
+    assert_eq!(ep.policy(server).expect("read"), Some(changed));
+
+    let who = member(20);
+    ep.add(who, Company::Main, 3, Timestamp(100)).expect("add");
+    ep.add(who, Company::Sub2, 4, Timestamp(200)).expect("add");
+    ep.add(member(21), Company::Main, 9, Timestamp(200)).expect("other member");
+    let mut since = ep.entries_since(who, Timestamp(150)).expect("since");
+    since.sort_by_key(|e| e.2);
+    assert_eq!(since, [(Company::Sub2, 4, Timestamp(200))]);
+    assert_eq!(ep.entries_since(who, Timestamp(0)).expect("all").len(), 2);
+}
+
+fn loa_rules_hold(s: &Stores) {
+    let loas = DieselLoaRecords::new(s.db.clone());
+    let who = member(30);
+    assert_eq!(loas.latest(who).expect("none"), None);
+    let first = Loa { started_at: Timestamp(1_000), ends_at: Timestamp(5_000), ended_at: None };
+    loas.start(who, first).expect("start");
+    let again = loas.start(who, Loa { started_at: Timestamp(2_000), ends_at: Timestamp(9_000), ended_at: None }).expect_err("active");
+    assert!(matches!(again, Error::LoaAlreadyActive { .. }), "{again:?}");
+    let ended = loas.end(who, Timestamp(3_000)).expect("end");
+    assert_eq!(ended.ended_at, Some(Timestamp(3_000)));
+    assert!(matches!(loas.end(who, Timestamp(3_500)).expect_err("none active"), Error::NoActiveLoa { .. }));
+
+    // A second LOA that simply runs out needs no job: ending it after expiry is refused, and a new
+    // one may start.
+    loas.start(who, Loa { started_at: Timestamp(4_000), ends_at: Timestamp(6_000), ended_at: None }).expect("second");
+    assert!(matches!(loas.end(who, Timestamp(6_000)).expect_err("expired"), Error::NoActiveLoa { .. }));
+    loas.start(who, Loa { started_at: Timestamp(7_000), ends_at: Timestamp(8_000), ended_at: None }).expect("third after expiry");
+    let all = loas.all(who).expect("all");
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[1].effective_end(), Timestamp(6_000));
+    assert_eq!(loas.latest(who).expect("latest").map(|l| l.started_at), Some(Timestamp(7_000)));
+}
+
+fn concurrent_loa_starts_admit_one(s: &Stores) {
+    let loas = Arc::new(DieselLoaRecords::new(s.db.clone()));
+    let who = member(31);
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let loas = Arc::clone(&loas);
+            thread::spawn(move || loas.start(who, Loa { started_at: Timestamp(1_000), ends_at: Timestamp(90_000), ended_at: None }).is_ok())
+        })
+        .collect();
+    let started = threads.into_iter().map(|t| t.join().expect("thread")).filter(|ok| *ok).count();
+    assert_eq!(started, 1);
+}
+
+fn medals_catalogue_and_awards(s: &Stores) {
+    let medals = DieselMedals::new(s.db.clone());
+    let server = ServerId::from_stored(SERVER);
+    let heart = Name::parse("medalName", "Purple Heart").expect("valid");
+    let desc = Description::parse("Wounded in action").expect("valid");
+    medals.create(server, &heart, &desc, Timestamp(1)).expect("create");
+    let dup = medals.create(server, &Name::parse("name", "purple heart").expect("valid"), &desc, Timestamp(2)).expect_err("dup");
+    assert!(matches!(dup, Error::MedalExists { .. }), "{dup:?}");
+    medals.create(server, &Name::parse("name", "Bronze Star").expect("valid"), &desc, Timestamp(3)).expect("second");
+    assert_eq!(medals.catalogue(server).expect("list").iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["Bronze Star", "Purple Heart"]);
+
+    let who = member(40);
+    let lower = Name::parse("medalName", "PURPLE heart").expect("valid");
+    assert_eq!(medals.award(who, &lower, Timestamp(10)).expect("award").name, "Purple Heart");
+    assert!(matches!(medals.award(who, &heart, Timestamp(11)).expect_err("held"), Error::MedalAlreadyAwarded { .. }));
+    let unknown = Name::parse("medalName", "Nope").expect("valid");
+    assert!(matches!(medals.award(who, &unknown, Timestamp(11)).expect_err("unknown"), Error::UnknownMedal { .. }));
+    let held = medals.held(who).expect("held");
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].awarded_at, Timestamp(10));
+    medals.revoke(who, &heart).expect("revoke");
+    assert!(matches!(medals.revoke(who, &heart).expect_err("not held"), Error::MedalNotHeld { .. }));
+
+    medals.award(who, &heart, Timestamp(12)).expect("award again");
+    medals.delete(server, &heart).expect("delete");
+    assert!(medals.held(who).expect("held").is_empty(), "deleting a medal removes its awards");
+    assert!(matches!(medals.delete(server, &heart).expect_err("gone"), Error::UnknownMedal { .. }));
+    // Catalogues are per server.
+    assert!(medals.catalogue(ServerId::from_stored(7)).expect("other").is_empty());
+}
+
+fn certifications_catalogue_and_awards(s: &Stores) {
+    let certs = DieselCertifications::new(s.db.clone());
+    let server = ServerId::from_stored(SERVER);
+    let afo = CertificationRef::parse("afo").expect("valid");
+    let name = Name::parse("name", "Authorised Firearms Officer").expect("valid");
+    let desc = Description::parse("Certified to use firearms in the field").expect("valid");
+    assert_eq!(certs.create(server, &afo, &name, &desc, Timestamp(1)).expect("create").reference, "AFO");
+    assert!(matches!(certs.create(server, &afo, &name, &desc, Timestamp(1)).expect_err("dup"), Error::CertificationExists { .. }));
+    let who = member(50);
+    assert_eq!(certs.award(who, &afo, Timestamp(5)).expect("award").name, "Authorised Firearms Officer");
+    assert!(matches!(certs.award(who, &afo, Timestamp(6)).expect_err("held"), Error::CertificationAlreadyAwarded { .. }));
+    let fto = CertificationRef::parse("FTO").expect("valid");
+    assert!(matches!(certs.award(who, &fto, Timestamp(6)).expect_err("unknown"), Error::UnknownCertification { .. }));
+    assert_eq!(certs.held(who).expect("held")[0].certification.reference, "AFO");
+    certs.revoke(who, &afo).expect("revoke");
+    assert!(matches!(certs.revoke(who, &afo).expect_err("not held"), Error::CertificationNotHeld { .. }));
+    certs.delete(server, &afo).expect("delete");
+    assert!(certs.catalogue(server).expect("empty").is_empty());
+}
+
+fn api_keys_are_found_by_hash_until_revoked(s: &Stores) {
+    let keys = DieselApiKeys::new(s.db.clone());
+    let server = ServerId::from_stored(SERVER);
+    let hash = KeyHash::from_stored("ab".repeat(32));
+    let key = keys
+        .create(NewApiKey { server, name: "dashboard".into(), read_only: true, hash: hash.clone(), created_at: Timestamp(9) })
+        .expect("create");
+    assert!(key.read_only);
+    assert_eq!(keys.find_active(&hash).expect("find"), Some(key.clone()));
+    assert_eq!(keys.list(server).expect("list"), [key.clone()]);
+    let revoked = keys.revoke(key.id, Timestamp(10)).expect("revoke");
+    assert_eq!(revoked.revoked_at, Some(Timestamp(10)));
+    assert_eq!(keys.find_active(&hash).expect("find"), None);
+    assert_eq!(keys.revoke(key.id, Timestamp(11)).expect("again").revoked_at, Some(Timestamp(10)), "revoking twice keeps the first time");
+    assert!(matches!(keys.revoke(ApiKeyId(999), Timestamp(12)).expect_err("unknown"), Error::UnknownApiKey { id: 999 }));
+}
