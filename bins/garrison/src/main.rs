@@ -1,1 +1,21 @@
-fn main() {}
+//! `garrison`: the server and its operator commands.
+
+mod cli;
+mod http;
+mod settings;
+mod telemetry;
+mod wiring;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` prints the whole context chain on one line; no secret is ever put in one.
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

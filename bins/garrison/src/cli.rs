@@ -1,0 +1,140 @@
+//! The command line: `serve` (the default), `migrate`, `apikey`, `config check`.
+#![allow(clippy::print_stdout)] // printing results is what these commands are for
+
+use std::sync::Arc;
+
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use garrison_core::{ApiKeyId, ServerId};
+
+use crate::{http, settings::Settings, telemetry, wiring};
+
+#[derive(Debug, Parser)]
+#[command(name = "garrison", version, about = "Garrison: one HTTP API for Discord communities and their Roblox groups.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print the OpenAPI document.
+    #[command(hide = true)]
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum ApikeyCommand {
+    /// Create a key for one Discord server; prints the key, and nothing else, on standard output.
+    Create {
+        /// The Discord server (guild) id the key is scoped to.
+        #[arg(long)]
+        server: String,
+        /// A label to recognise the key by.
+        #[arg(long)]
+        name: String,
+        /// The key may read but not change anything.
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// List a server's keys (never the secrets).
+    List {
+        #[arg(long)]
+        server: String,
+    },
+    /// Revoke a key by the id `list` shows.
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration, secrets redacted.
+    Check,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            telemetry::init(&settings)?;
+            serve(settings)
+        }
+        Command::Migrate => {
+            telemetry::init(&settings)?;
+            let db = wiring::database(&settings)?;
+            drop(db);
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Apikey(command) => apikey(&settings, command),
+        Command::Config(ConfigCommand::Check) => {
+            print!("{}", settings.redacted_toml());
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&http::openapi())?);
+            Ok(())
+        }
+    }
+}
+
+fn apikey(settings: &Settings, command: ApikeyCommand) -> anyhow::Result<()> {
+    let db = wiring::database(settings)?;
+    let keys = wiring::api_keys(&db, wiring::clock());
+    match command {
+        ApikeyCommand::Create { server, name, read_only } => {
+            let server = ServerId::parse("--server", &server)?;
+            let (_, secret) = keys.create(server, &name, read_only, wiring::entropy()?)?;
+            println!("{}", secret.expose());
+        }
+        ApikeyCommand::List { server } => {
+            let server = ServerId::parse("--server", &server)?;
+            println!("{:<6} {:<10} {:<15} {:<14} NAME", "ID", "ACCESS", "CREATED", "REVOKED");
+            for key in keys.list(server)? {
+                let access = if key.read_only { "read-only" } else { "read-write" };
+                let revoked = key.revoked_at.map_or_else(|| "-".to_owned(), |t| t.millis().to_string());
+                println!("{:<6} {:<10} {:<15} {:<14} {}", key.id, access, key.created_at.millis(), revoked, key.name);
+            }
+        }
+        ApikeyCommand::Revoke { id } => {
+            let key = keys.revoke(ApiKeyId(id))?;
+            println!("revoked key {} ({}) of server {}", key.id, key.name, key.server);
+        }
+    }
+    Ok(())
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let db = wiring::database(&settings)?;
+    let clock = wiring::clock();
+    let state = web::Data::new(http::AppState {
+        records: wiring::member_records(&db, Arc::clone(&clock)),
+        keys: wiring::api_keys(&db, clock),
+        health: Arc::new(db.clone()),
+        openapi_json: serde_json::to_string(&http::openapi())?,
+    });
+    let request_ids = http::RequestIds::new(wiring::entropy()?);
+    actix_web::rt::System::new().block_on(async move {
+        let mut server = HttpServer::new(move || http::app(state.clone(), request_ids.clone()))
+            .bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        for addr in server.addrs() {
+            tracing::info!(backend = ?db.backend(), "listening on http://{addr}");
+        }
+        server.run().await.context("the HTTP server failed")
+    })
+}

@@ -1,0 +1,130 @@
+//! The one mapping from failures to HTTP: every error leaves as `{"error": "..."}` with a status
+//! that fits. Server-side failures are logged in full and answered with a generic message.
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use garrison_core::{Error, StoreError};
+use serde::Serialize;
+
+/// The error envelope of every route, as the specifications write it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, naming the field or fact.
+    #[schema(example = "amount: must be an integer from 1 to 1000000000, got 0")]
+    pub error: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// A failure of ours, not the caller's: logged with its detail, answered without it.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.")
+    }
+
+    #[cfg(test)]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    #[cfg(test)]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        let status = match &err {
+            Error::Invalid { .. } | Error::XpOverflow { .. } => StatusCode::BAD_REQUEST,
+            Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::UnknownMedal { .. }
+            | Error::UnknownCertification { .. }
+            | Error::MedalNotHeld { .. }
+            | Error::CertificationNotHeld { .. }
+            | Error::UnknownApiKey { .. } => StatusCode::NOT_FOUND,
+            Error::ReferenceConflict { .. }
+            | Error::LoaAlreadyActive { .. }
+            | Error::NoActiveLoa { .. }
+            | Error::MedalExists { .. }
+            | Error::MedalAlreadyAwarded { .. }
+            | Error::CertificationExists { .. }
+            | Error::CertificationAlreadyAwarded { .. } => StatusCode::CONFLICT,
+            Error::Store(StoreError::Unavailable(detail)) => {
+                tracing::error!(error = %detail, "database unavailable");
+                return Self::new(StatusCode::SERVICE_UNAVAILABLE, "Database unavailable.");
+            }
+            _ => return Self::internal(&err),
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(ErrorBody { error: self.message.clone() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use garrison_core::RobloxUserId;
+
+    use super::*;
+
+    #[test]
+    fn domain_errors_map_to_fitting_statuses() {
+        let member = RobloxUserId::from_stored(5);
+        let cases = [
+            (Error::invalid("amount", "bad"), 400),
+            (Error::XpOverflow { max: 1 }, 400),
+            (Error::Unauthenticated("invalid API key"), 401),
+            (Error::Forbidden("read-only".into()), 403),
+            (Error::UnknownMedal { name: "x".into() }, 404),
+            (Error::MedalNotHeld { member, name: "x".into() }, 404),
+            (Error::LoaAlreadyActive { member }, 409),
+            (Error::ReferenceConflict { reference: "r".into() }, 409),
+            (Error::Store(StoreError::Unavailable("down".into())), 503),
+            (Error::Store(StoreError::Internal("broken".into())), 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(ApiError::from(err).status().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn internal_details_stay_out_of_the_response() {
+        let err = ApiError::from(Error::Store(StoreError::Internal("table xp_balances is corrupt".into())));
+        assert_eq!(err.message(), "Internal error.");
+    }
+}

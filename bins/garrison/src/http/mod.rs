@@ -1,0 +1,137 @@
+//! The HTTP shell: parse the request, call a service, map the result. No rules live here.
+
+mod certifications;
+mod ep;
+pub mod error;
+mod extract;
+mod health;
+mod loa;
+mod medals;
+mod middleware;
+mod xp;
+
+use std::sync::Arc;
+
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use garrison_core::{
+    ports::HealthCheck,
+    records::{ApiKeyService, MemberRecords},
+};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
+
+pub use middleware::RequestIds;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub records: MemberRecords,
+    pub keys: ApiKeyService,
+    pub health: Arc<dyn HealthCheck>,
+    /// The OpenAPI document, rendered once at start-up.
+    pub openapi_json: String,
+}
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("gar_<64 hex>").build()));
+        components.add_security_scheme("apiKey", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Garrison",
+        description = "One HTTP API for Discord communities and their Roblox groups. Every error is `{\"error\": \"...\"}`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&SecuritySchemes),
+    security(("bearer" = []), ("apiKey" = []))
+)]
+struct ApiDoc;
+
+/// Registers every documented route.
+fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(xp::get_xp)
+        .service(xp::set_xp)
+        .service(xp::add_xp)
+        .service(xp::subtract_xp)
+        .service(xp::xp_history)
+        .service(xp::xp_leaderboard)
+        .service(ep::get_ep)
+        .service(ep::add_ep)
+        .service(ep::get_policy)
+        .service(ep::put_policy)
+        .service(loa::get_loa)
+        .service(loa::start_loa)
+        .service(loa::end_loa)
+        .service(medals::list_medals)
+        .service(medals::create_medal)
+        .service(medals::delete_medal)
+        .service(medals::member_medals)
+        .service(medals::award_medal)
+        .service(medals::revoke_medal)
+        .service(certifications::list_certifications)
+        .service(certifications::create_certification)
+        .service(certifications::delete_certification)
+        .service(certifications::member_certifications)
+        .service(certifications::check_certification)
+        .service(certifications::award_certification)
+        .service(certifications::revoke_certification);
+}
+
+/// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts().1
+}
+
+/// The application, ready for `HttpServer::new`.
+pub fn app(
+    state: web::Data<AppState>,
+    request_ids: RequestIds,
+) -> App<impl actix_web::dev::ServiceFactory<actix_web::dev::ServiceRequest, Config = (), Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, Error = actix_web::Error, InitError = ()>> {
+    App::new()
+        .app_data(state)
+        .route("/openapi.json", web::get().to(openapi_json))
+        .into_utoipa_app()
+        .configure(routes)
+        .default_service(web::to(not_found))
+        .into_app()
+        .wrap(actix_web::middleware::from_fn(move |req, next| middleware::request_context(request_ids.clone(), req, next)))
+}
+
+async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.clone())
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, error::ApiError> {
+    Err(error::ApiError::new(actix_web::http::StatusCode::NOT_FOUND, format!("no route for {} {}", req.method(), req.path())))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_openapi_document_is_current() {
+        let generated = serde_json::to_string_pretty(&super::openapi()).expect("serializable") + "\n";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(generated == committed, "docs/openapi.json is stale: run `cargo xtask openapi` and commit the result");
+    }
+
+    #[test]
+    fn every_route_is_documented() {
+        let doc = super::openapi();
+        for path in ["/api/xp", "/api/xp/add", "/api/ep/policy", "/api/loa/start", "/api/medals/award", "/api/certifications/check", "/readyz"] {
+            assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
+        }
+        assert_eq!(doc.paths.paths.len(), 25, "a route was added or removed: update this count");
+    }
+}

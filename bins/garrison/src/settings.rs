@@ -1,0 +1,181 @@
+//! One typed configuration, loaded once in `main`: defaults, then an optional TOML file, then
+//! `GARRISON_*` environment variables (each later layer wins).
+
+use std::{fmt, path::PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+/// The database URL; its password, if any, never shows in `Debug` or in `config check`.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let Some((scheme, rest)) = self.0.split_once("://") else { return self.0.clone() };
+        let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+        let authority = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _password)) => format!("{user}:***@{host}"),
+                None => format!("{userinfo}@{host}"),
+            },
+            None => authority.to_owned(),
+        };
+        // Query parameters such as `password=` are dropped from the display entirely.
+        let path = path.map(|p| p.split_once('?').map_or(p.to_owned(), |(p, _)| format!("{p}?***")));
+        match path {
+            Some(path) => format!("{scheme}://{authority}/{path}"),
+            None => format!("{scheme}://{authority}"),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// `sqlite://<path>` (default `sqlite://./data/garrison.db`) or `postgres://...`.
+    pub database_url: DatabaseUrl,
+    /// Database connections per pool.
+    pub database_connections: u32,
+    /// The public base URL of this server, used in links it hands out.
+    pub public_url: String,
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `garrison=debug,actix_web=info`.
+    pub log: String,
+    /// Worker threads for the HTTP server (0 = one per core).
+    pub workers: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            database_url: DatabaseUrl("sqlite://./data/garrison.db".into()),
+            database_connections: 8,
+            public_url: "http://127.0.0.1:8080".into(),
+            log_format: LogFormat::Text,
+            log: "info".into(),
+            workers: 0,
+        }
+    }
+}
+
+/// Where the optional file is looked for: `GARRISON_CONFIG`, else `./garrison.toml` if present.
+fn config_file() -> Option<PathBuf> {
+    match std::env::var_os("GARRISON_CONFIG") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => Some(PathBuf::from("garrison.toml")).filter(|p| p.is_file()),
+    }
+}
+
+impl Settings {
+    /// Loads the effective settings from the process environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let base = match config_file() {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?
+            }
+            None => Self::default(),
+        };
+        base.with_env(|name| std::env::var(name).ok())
+    }
+
+    /// Overlays `GARRISON_*` variables read through `var`.
+    pub fn with_env(mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        if let Some(v) = var("GARRISON_BIND") {
+            self.bind = v;
+        }
+        if let Some(v) = var("GARRISON_DATABASE_URL") {
+            self.database_url = DatabaseUrl(v);
+        }
+        if let Some(v) = var("GARRISON_DATABASE_CONNECTIONS") {
+            self.database_connections = v.parse().with_context(|| format!("GARRISON_DATABASE_CONNECTIONS must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_PUBLIC_URL") {
+            self.public_url = v;
+        }
+        if let Some(v) = var("GARRISON_LOG_FORMAT") {
+            self.log_format = match v.as_str() {
+                "json" => LogFormat::Json,
+                "text" => LogFormat::Text,
+                other => bail!("GARRISON_LOG_FORMAT must be text or json, got {other:?}"),
+            };
+        }
+        if let Some(v) = var("GARRISON_LOG") {
+            self.log = v;
+        }
+        if let Some(v) = var("GARRISON_WORKERS") {
+            self.workers = v.parse().with_context(|| format!("GARRISON_WORKERS must be a number, got {v:?}"))?;
+        }
+        Ok(self)
+    }
+
+    /// The settings as `config check` prints them, secrets redacted.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = DatabaseUrl(self.database_url.redacted());
+        toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot print the settings: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let settings = Settings::default()
+            .with_env(|name| match name {
+                "GARRISON_BIND" => Some("0.0.0.0:9000".into()),
+                "GARRISON_LOG_FORMAT" => Some("json".into()),
+                _ => None,
+            })
+            .expect("valid");
+        assert_eq!(settings.bind, "0.0.0.0:9000");
+        assert_eq!(settings.log_format, LogFormat::Json);
+        assert_eq!(settings.database_url.expose(), "sqlite://./data/garrison.db");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = Settings::default().with_env(|n| (n == "GARRISON_LOG_FORMAT").then(|| "xml".into())).expect_err("invalid");
+        assert!(err.to_string().contains("GARRISON_LOG_FORMAT"), "{err}");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let url = DatabaseUrl("postgres://app:s3cret@db.internal:5432/garrison?password=also".into());
+        assert_eq!(url.redacted(), "postgres://app:***@db.internal:5432/garrison?***");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(DatabaseUrl("sqlite://./data/garrison.db".into()).redacted(), "sqlite://./data/garrison.db");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<Settings>("bnd = \"x\"").is_err());
+        let parsed: Settings = toml::from_str("bind = \"127.0.0.1:1\"").expect("partial file");
+        assert_eq!(parsed.bind, "127.0.0.1:1");
+    }
+}
