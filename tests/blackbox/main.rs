@@ -1,1 +1,13 @@
+//! Black-box tests: the real `garrison` binary, started per test on `127.0.0.1:0` with a temporary
+//! data directory and a fresh database (SQLite always; PostgreSQL when `GARRISON_TEST_POSTGRES_URL`
+//! is set), spoken to over HTTP only.
 
+mod harness;
+
+mod auth;
+mod catalogue;
+mod concurrency;
+mod ep_loa;
+mod input;
+mod operations;
+mod xp;

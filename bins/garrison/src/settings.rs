@@ -58,6 +58,8 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// Database connections per pool.
     pub database_connections: u32,
+    /// Milliseconds a request waits for a database connection before the database counts as down.
+    pub database_timeout_ms: u64,
     /// The public base URL of this server, used in links it hands out.
     pub public_url: String,
     pub log_format: LogFormat,
@@ -73,6 +75,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             database_url: DatabaseUrl("sqlite://./data/garrison.db".into()),
             database_connections: 8,
+            database_timeout_ms: 5_000,
             public_url: "http://127.0.0.1:8080".into(),
             log_format: LogFormat::Text,
             log: "info".into(),
@@ -112,6 +115,9 @@ impl Settings {
         }
         if let Some(v) = var("GARRISON_DATABASE_CONNECTIONS") {
             self.database_connections = v.parse().with_context(|| format!("GARRISON_DATABASE_CONNECTIONS must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_DATABASE_TIMEOUT_MS") {
+            self.database_timeout_ms = v.parse().with_context(|| format!("GARRISON_DATABASE_TIMEOUT_MS must be a number, got {v:?}"))?;
         }
         if let Some(v) = var("GARRISON_PUBLIC_URL") {
             self.public_url = v;

@@ -2,7 +2,7 @@
 
 use std::{
     sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use anyhow::Context;
@@ -29,7 +29,7 @@ impl Clock for SystemClock {
 
 /// Opens the configured database and applies pending migrations.
 pub fn database(settings: &Settings) -> anyhow::Result<Database> {
-    let db = Database::open(settings.database_url.expose(), PoolSizes { connections: settings.database_connections })
+    let db = Database::open(settings.database_url.expose(), PoolSizes { connections: settings.database_connections, acquire_timeout: Duration::from_millis(settings.database_timeout_ms) })
         .with_context(|| format!("cannot open the database {}", settings.database_url.redacted()))?;
     let applied = db.migrate().context("cannot migrate the database")?;
     for name in &applied {

@@ -8,7 +8,9 @@
 //!   below the quota; it is met otherwise, and a met period ends the count (it resets the level);
 //! - a period during which the member was on leave of absence at any moment is skipped: it neither
 //!   counts nor resets;
-//! - periods before `period_start` do not exist, so a new policy starts everyone at 0;
+//! - periods before `period_start` do not exist. A policy set without a `period_start` starts at the
+//!   beginning of the current period (counted in whole periods from the Monday origin), so setting a
+//!   quota never warns anyone for the time before it existed;
 //! - the current, unfinished period never counts.
 
 use std::collections::BTreeMap;
@@ -156,6 +158,38 @@ impl EpPolicy {
     }
 }
 
+/// A policy as an operator submits it: omitted fields take their defaults when it is completed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PolicyDraft {
+    pub period_days: Option<i64>,
+    pub period_start: Option<Timestamp>,
+    pub quota: Option<PerCompany>,
+    pub max_warning_level: Option<i64>,
+}
+
+impl PolicyDraft {
+    /// Fills in defaults as of `now`: 7 days; the start of the current period counted from Monday
+    /// 1970-01-05 00:00 UTC; no quota; a maximum warning level of 3.
+    pub fn complete(self, now: Timestamp) -> Result<EpPolicy> {
+        let defaults = EpPolicy::default();
+        let period_days = self.period_days.unwrap_or(i64::from(defaults.period_days));
+        let period_start = match self.period_start {
+            Some(start) => start,
+            None => {
+                // Validate the length first so the alignment below never divides by zero.
+                let aligned = EpPolicy::new(period_days, DEFAULT_PERIOD_START, PerCompany::default(), 0)?;
+                aligned.bounds(aligned.period_of(now)).0
+            }
+        };
+        EpPolicy::new(
+            period_days,
+            period_start,
+            self.quota.unwrap_or(defaults.quota),
+            self.max_warning_level.unwrap_or(i64::from(defaults.max_warning_level)),
+        )
+    }
+}
+
 /// A stretch of leave, `[start, end)`; for an LOA ended early `end` is when it ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeaveSpan {
@@ -259,6 +293,20 @@ mod tests {
         assert_eq!(policy.bounds(policy.period_of(monday)).0, monday);
         assert_eq!(policy.period_of(Timestamp(monday.0 + 7 * DAY - 1)), policy.period_of(monday));
         assert_eq!(policy.period_of(Timestamp(monday.0 + 7 * DAY)), policy.period_of(monday) + 1);
+    }
+
+    #[test]
+    fn a_new_policy_starts_at_the_current_period() {
+        // Wednesday 2024-01-03 12:00 UTC.
+        let now = Timestamp(1_704_283_200_000);
+        let draft = PolicyDraft { quota: Some(PerCompany([5, 0, 0, 0])), ..PolicyDraft::default() };
+        let policy = draft.complete(now).expect("valid");
+        assert_eq!(policy.period_start(), Timestamp(1_704_067_200_000), "Monday 2024-01-01 00:00 UTC");
+        assert_eq!(warning_level(&policy, now, &BTreeMap::new(), &[]), 0);
+        assert_eq!(warning_level(&policy, now.plus_days(7), &BTreeMap::new(), &[]), 1);
+        let explicit = PolicyDraft { period_start: Some(Timestamp(5)), ..draft }.complete(now).expect("valid");
+        assert_eq!(explicit.period_start(), Timestamp(5));
+        assert!(PolicyDraft { period_days: Some(0), ..draft }.complete(now).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::{
     ApiKeyId, Clock, Error, MemberKey, Result, ServerId,
     apikey::{Access, ApiKey, ApiKeySecret, NewApiKey, Principal, validate_name},
     catalogue::{self, AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
-    ep::{self, Company, EpPolicy, EpStatus, LeaveSpan},
+    ep::{self, Company, EpPolicy, EpStatus, LeaveSpan, PolicyDraft},
     loa::{self, Loa, LoaStatus},
     ports::{ApiKeys, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
     xp::{self, Actor, HistoryPage, LeaderboardRow, Reason, Reference, XpChange, XpEntry, XpMutation, XpOutcome},
@@ -111,8 +111,10 @@ impl MemberRecords {
         Ok(self.stores.ep.policy(server)?.unwrap_or_default())
     }
 
-    pub fn set_ep_policy(&self, caller: &Principal, server: ServerId, policy: EpPolicy) -> Result<EpPolicy> {
+    /// Replaces the server's policy; omitted fields take their defaults (see [`PolicyDraft::complete`]).
+    pub fn set_ep_policy(&self, caller: &Principal, server: ServerId, draft: PolicyDraft) -> Result<EpPolicy> {
         caller.authorize(server, Access::Write)?;
+        let policy = draft.complete(self.clock.now())?;
         self.stores.ep.set_policy(server, &policy, self.clock.now())?;
         Ok(policy)
     }

@@ -62,16 +62,18 @@ impl Backend {
     }
 }
 
-/// How many connections to keep.
+/// How many connections to keep, and how long to wait for one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSizes {
     /// SQLite readers, or every PostgreSQL connection.
     pub connections: u32,
+    /// How long a request waits for a connection before the database counts as unavailable.
+    pub acquire_timeout: Duration,
 }
 
 impl Default for PoolSizes {
     fn default() -> Self {
-        Self { connections: 8 }
+        Self { connections: 8, acquire_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -123,6 +125,12 @@ impl Database {
     /// Opens (and for SQLite creates) the database the URL names. Does not migrate.
     pub fn open(url: &str, sizes: PoolSizes) -> Result<Self> {
         let (backend, target) = Backend::from_url(url)?;
+        if backend == Backend::Postgres {
+            // Initialise OpenSSL before libpq does, with OPENSSL_INIT_NO_ATEXIT: otherwise OpenSSL's
+            // exit handler frees its state while a pool thread may still be negotiating TLS with the
+            // server, and the process crashes on its way out (seen as SIGSEGV after CLI commands).
+            openssl_sys::init();
+        }
         if backend == Backend::Sqlite
             && let Some(parent) = Path::new(target).parent().filter(|p| !p.as_os_str().is_empty())
         {
@@ -135,7 +143,7 @@ impl Database {
             Pool::builder()
                 .max_size(size.max(1))
                 .min_idle(Some(1))
-                .connection_timeout(Duration::from_secs(10))
+                .connection_timeout(sizes.acquire_timeout)
                 .build(manager())
                 .map_err(|e| Error::Store(StoreError::Unavailable(format!("cannot connect to the database: {e}"))))
         };

@@ -58,7 +58,7 @@ struct Stores {
 }
 
 fn open(fresh: &TestDatabase) -> Stores {
-    let db = Database::open(fresh.url(), PoolSizes { connections: 4 }).expect("open");
+    let db = Database::open(fresh.url(), PoolSizes { connections: 4, ..PoolSizes::default() }).expect("open");
     db.migrate().expect("migrate");
     Stores { db }
 }

@@ -3,7 +3,7 @@
 use actix_web::{get, post, put, web};
 use garrison_core::{
     Timestamp,
-    ep::{Company, EpPolicy, EpStatus, PerCompany},
+    ep::{Company, EpPolicy, EpStatus, PerCompany, PolicyDraft},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -140,7 +140,8 @@ pub struct PolicyBody {
     server_id: IdText,
     /// 1..=365 (default 7).
     period_days: Option<i64>,
-    /// Milliseconds since the Unix epoch (default Monday 1970-01-05 00:00 UTC).
+    /// Start of period 0, in milliseconds since the Unix epoch. Default: the start of the current
+    /// period counted in whole periods from Monday 1970-01-05 00:00 UTC, so no earlier period counts.
     period_start: Option<i64>,
     /// Per company, 0..=1000000000; omitted companies have no quota.
     quota: Option<Companies>,
@@ -155,13 +156,12 @@ pub struct PolicyBody {
 pub async fn put_policy(state: web::Data<AppState>, caller: Caller, body: Body<PolicyBody>) -> Result<web::Json<PolicyResponse>, ApiError> {
     let body = body.0;
     let server = body.server_id.server("serverId")?;
-    let defaults = EpPolicy::default();
-    let policy = EpPolicy::new(
-        body.period_days.unwrap_or(i64::from(defaults.period_days())),
-        body.period_start.map_or(defaults.period_start(), Timestamp::from_millis),
-        body.quota.map_or(defaults.quota(), Into::into),
-        body.max_warning_level.unwrap_or(i64::from(defaults.max_warning_level())),
-    )?;
-    let policy = blocking(move || state.records.set_ep_policy(&caller.0, server, policy)).await?;
+    let draft = PolicyDraft {
+        period_days: body.period_days,
+        period_start: body.period_start.map(Timestamp::from_millis),
+        quota: body.quota.map(Into::into),
+        max_warning_level: body.max_warning_level,
+    };
+    let policy = blocking(move || state.records.set_ep_policy(&caller.0, server, draft)).await?;
     Ok(web::Json(policy_response(server, &policy)))
 }

@@ -250,7 +250,7 @@ mod tests {
         assert_eq!(err.status().as_u16(), 422);
         assert!(err.message().starts_with("amount: invalid type"), "{}", err.message());
         let err = decode::<Sample>(br#"{"serverId":"1"}"#).expect_err("missing");
-        assert_eq!(err.message(), "missing field `amount`");
+        assert!(err.message().starts_with("missing field `amount`"), "{}", err.message());
         let err = decode::<Sample>(br#"{"serverId":true,"amount":1}"#).expect_err("bool id");
         assert!(err.message().starts_with("serverId: invalid type: boolean"), "{}", err.message());
     }
@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_bad_requests() {
-        for body in [&b"{"[..], b"not json", b"", b"{} {}"] {
+        for body in [&b"{"[..], b"not json", b"", br#"{"serverId":"1","amount":1} trailing"#] {
             let err = decode::<Sample>(body).expect_err("malformed");
             assert_eq!(err.status().as_u16(), 400, "{}", err.message());
         }
