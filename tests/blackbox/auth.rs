@@ -18,12 +18,19 @@ async fn keys_authenticate_and_are_scoped(server: Server) {
     let unknown = expect(server.get(XP, &format!("gar_{}", "0".repeat(64))).await, 401);
     assert_eq!(unknown.error(), "invalid API key");
     expect(server.get(XP, "not-a-key").await, 401);
-    let basic = server.client().get(format!("{}{XP}", server.base)).header("Authorization", "Basic dXNlcjpwYXNz").send().await.expect("reply");
+    let basic = server
+        .client()
+        .get(format!("{}{XP}", server.base))
+        .header("Authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+        .expect("reply");
     assert_eq!(Server::reply(basic).await.status, 401);
 
     // Both header styles work.
     expect(server.get(XP, &key).await, 200);
-    let via_header = server.client().get(format!("{}{XP}", server.base)).header("X-API-Key", &key).send().await.expect("reply");
+    let via_header =
+        server.client().get(format!("{}{XP}", server.base)).header("X-API-Key", &key).send().await.expect("reply");
     assert_eq!(Server::reply(via_header).await.status, 200);
 
     // A key acts only on its own server.
@@ -58,12 +65,18 @@ async fn keys_are_managed_by_the_cli_and_never_logged(server: Server) {
     assert!(listing.contains("ops bot") && listing.contains("viewer"), "{listing}");
     assert!(listing.contains("read-only") && listing.contains("read-write"), "{listing}");
     assert!(!listing.contains(&key) && !listing.contains(&key[4..20]), "list never shows secrets");
-    let id = listing.lines().find(|l| l.ends_with("ops bot")).and_then(|l| l.split_whitespace().next()).expect("an id column").to_owned();
+    let id = listing
+        .lines()
+        .find(|l| l.ends_with("ops bot"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("an id column")
+        .to_owned();
 
     let (ok, out, _) = server.cli(&["apikey", "revoke", &id]);
     assert!(ok);
     assert!(out.contains("revoked key"), "{out}");
-    let revoked = expect(server.post("/api/xp/add", &key, json!({"serverId": SERVER, "robloxId": 1, "amount": 5})).await, 401);
+    let revoked =
+        expect(server.post("/api/xp/add", &key, json!({"serverId": SERVER, "robloxId": 1, "amount": 5})).await, 401);
     assert_eq!(revoked.error(), "invalid API key");
     expect(server.get(XP, &reader).await, 200);
 

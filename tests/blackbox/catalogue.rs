@@ -6,23 +6,51 @@ on_both_backends!(medals_catalogue_and_awards, certifications_match_the_specific
 
 async fn medals_catalogue_and_awards(server: Server) {
     let key = server.create_key(SERVER, "bot", false);
-    let created = expect(server.post("/api/medals", &key, json!({"serverId": SERVER, "name": "Purple Heart", "description": "Wounded in action"})).await, 200);
-    assert_eq!(created.body, json!({"success": true, "medal": {"name": "Purple Heart", "description": "Wounded in action"}}));
-    let dup = expect(server.post("/api/medals", &key, json!({"serverId": SERVER, "name": "purple heart", "description": ""})).await, 409);
+    let created = expect(
+        server
+            .post(
+                "/api/medals",
+                &key,
+                json!({"serverId": SERVER, "name": "Purple Heart", "description": "Wounded in action"}),
+            )
+            .await,
+        200,
+    );
+    assert_eq!(
+        created.body,
+        json!({"success": true, "medal": {"name": "Purple Heart", "description": "Wounded in action"}})
+    );
+    let dup = expect(
+        server.post("/api/medals", &key, json!({"serverId": SERVER, "name": "purple heart", "description": ""})).await,
+        409,
+    );
     assert!(dup.error().contains("already exists"), "{}", dup.error());
     expect(server.post("/api/medals", &key, json!({"serverId": SERVER, "name": "Bronze Star"})).await, 200);
     let list = expect(server.get("/api/medals?serverId=123456789012345678", &key).await, 200).body;
-    assert_eq!(list, json!({"medals": [{"name": "Bronze Star", "description": ""}, {"name": "Purple Heart", "description": "Wounded in action"}]}));
+    assert_eq!(
+        list,
+        json!({"medals": [{"name": "Bronze Star", "description": ""}, {"name": "Purple Heart", "description": "Wounded in action"}]})
+    );
 
     let award = json!({"serverId": SERVER, "robloxId": 123456789, "medalName": "Purple Heart"});
     let awarded = expect(server.post("/api/medals/award", &key, award.clone()).await, 200);
     assert_eq!(awarded.body, json!({"success": true, "message": "Awarded Purple Heart to 123456789."}));
     let twice = expect(server.post("/api/medals/award", &key, award.clone()).await, 409);
     assert_eq!(twice.error(), "123456789 already holds Purple Heart");
-    let unknown = expect(server.post("/api/medals/award", &key, json!({"serverId": SERVER, "robloxId": 123456789, "medalName": "Iron Cross"})).await, 404);
+    let unknown = expect(
+        server
+            .post(
+                "/api/medals/award",
+                &key,
+                json!({"serverId": SERVER, "robloxId": 123456789, "medalName": "Iron Cross"}),
+            )
+            .await,
+        404,
+    );
     assert_eq!(unknown.error(), "no medal named \"Iron Cross\" in this server's catalogue");
 
-    let held = expect(server.get("/api/medals/user?serverId=123456789012345678&robloxId=123456789", &key).await, 200).body;
+    let held =
+        expect(server.get("/api/medals/user?serverId=123456789012345678&robloxId=123456789", &key).await, 200).body;
     assert_eq!(held["medals"][0]["name"], "Purple Heart");
     assert_eq!(held["medals"][0]["description"], "Wounded in action");
     assert!(held["medals"][0]["awardedAt"].as_i64().expect("awardedAt") > 1_700_000_000_000);
@@ -35,7 +63,8 @@ async fn medals_catalogue_and_awards(server: Server) {
     expect(server.post("/api/medals/award", &key, award).await, 200);
     let deleted = expect(server.delete("/api/medals?serverId=123456789012345678&name=purple%20HEART", &key).await, 200);
     assert_eq!(deleted.body["medal"]["name"], "Purple Heart");
-    let held = expect(server.get("/api/medals/user?serverId=123456789012345678&robloxId=123456789", &key).await, 200).body;
+    let held =
+        expect(server.get("/api/medals/user?serverId=123456789012345678&robloxId=123456789", &key).await, 200).body;
     assert_eq!(held, json!({"medals": []}), "deleting a medal takes it from its holders");
     expect(server.delete("/api/medals?serverId=123456789012345678&name=Purple%20Heart", &key).await, 404);
     let empty = expect(server.post("/api/medals", &key, json!({"serverId": SERVER, "name": "   "})).await, 400);
@@ -48,7 +77,16 @@ async fn certifications_match_the_specification(server: Server) {
         ("AFO", "Authorised Firearms Officer", "Certified to use firearms in the field"),
         ("fto", "Field Training Officer", "Certified to train new recruits"),
     ] {
-        expect(server.post("/api/certifications", &key, json!({"serverId": SERVER, "reference": reference, "name": name, "description": description})).await, 200);
+        expect(
+            server
+                .post(
+                    "/api/certifications",
+                    &key,
+                    json!({"serverId": SERVER, "reference": reference, "name": name, "description": description}),
+                )
+                .await,
+            200,
+        );
     }
     let list = expect(server.get("/api/certifications?serverId=123456789012345678", &key).await, 200).body;
     assert_eq!(
@@ -58,12 +96,18 @@ async fn certifications_match_the_specification(server: Server) {
             {"reference": "FTO", "name": "Field Training Officer", "description": "Certified to train new recruits"}
         ]})
     );
-    let dup = expect(server.post("/api/certifications", &key, json!({"serverId": SERVER, "reference": "afo", "name": "x"})).await, 409);
+    let dup = expect(
+        server.post("/api/certifications", &key, json!({"serverId": SERVER, "reference": "afo", "name": "x"})).await,
+        409,
+    );
     assert!(dup.error().contains("\"AFO\""), "{}", dup.error());
 
     let award = json!({"serverId": SERVER, "robloxId": 123456789, "reference": "AFO"});
     let awarded = expect(server.post("/api/certifications/award", &key, award.clone()).await, 200);
-    assert_eq!(awarded.body, json!({"success": true, "message": "Awarded Authorised Firearms Officer (AFO) to 123456789."}));
+    assert_eq!(
+        awarded.body,
+        json!({"success": true, "message": "Awarded Authorised Firearms Officer (AFO) to 123456789."})
+    );
     expect(server.post("/api/certifications/award", &key, award.clone()).await, 409);
     let check = "/api/certifications/check?serverId=123456789012345678&robloxId=123456789&reference=";
     assert_eq!(expect(server.get(&format!("{check}afo"), &key).await, 200).body, json!({"hasCertification": true}));
@@ -71,7 +115,9 @@ async fn certifications_match_the_specification(server: Server) {
     let unknown = expect(server.get(&format!("{check}XYZ"), &key).await, 404);
     assert_eq!(unknown.error(), "no certification with reference \"XYZ\" in this server's catalogue");
 
-    let user = expect(server.get("/api/certifications/user?serverId=123456789012345678&robloxId=123456789", &key).await, 200).body;
+    let user =
+        expect(server.get("/api/certifications/user?serverId=123456789012345678&robloxId=123456789", &key).await, 200)
+            .body;
     assert_eq!(user["certifications"].as_array().expect("list").len(), 1);
     assert_eq!(user["certifications"][0]["reference"], "AFO");
     assert_eq!(user["certifications"][0]["name"], "Authorised Firearms Officer");
@@ -79,8 +125,16 @@ async fn certifications_match_the_specification(server: Server) {
     let revoked = expect(server.post("/api/certifications/revoke", &key, award.clone()).await, 200);
     assert_eq!(revoked.body, json!({"success": true, "message": "Revoked AFO from 123456789."}));
     expect(server.post("/api/certifications/revoke", &key, award).await, 404);
-    expect(server.post("/api/certifications/award", &key, json!({"serverId": SERVER, "robloxId": 1, "reference": "NOPE"})).await, 404);
-    let bad = expect(server.post("/api/certifications", &key, json!({"serverId": SERVER, "reference": "A F O", "name": "x"})).await, 400);
+    expect(
+        server
+            .post("/api/certifications/award", &key, json!({"serverId": SERVER, "robloxId": 1, "reference": "NOPE"}))
+            .await,
+        404,
+    );
+    let bad = expect(
+        server.post("/api/certifications", &key, json!({"serverId": SERVER, "reference": "A F O", "name": "x"})).await,
+        400,
+    );
     assert!(bad.error().starts_with("reference:"), "{}", bad.error());
     expect(server.delete("/api/certifications?serverId=123456789012345678&reference=fto", &key).await, 200);
     expect(server.delete("/api/certifications?serverId=123456789012345678&reference=fto", &key).await, 404);

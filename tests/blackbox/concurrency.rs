@@ -14,7 +14,9 @@ async fn sixty_four_clients_lose_no_update(server: Server) {
             let key = key.clone();
             tokio::spawn(async move {
                 for _ in 0..100 {
-                    let reply = server.post("/api/xp/add", &key, json!({"serverId": SERVER, "robloxId": 777, "amount": 1})).await;
+                    let reply = server
+                        .post("/api/xp/add", &key, json!({"serverId": SERVER, "robloxId": 777, "amount": 1}))
+                        .await;
                     assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
                 }
             })
@@ -25,6 +27,7 @@ async fn sixty_four_clients_lose_no_update(server: Server) {
     }
     let balance = expect(server.get("/api/xp?serverId=123456789012345678&robloxId=777", &key).await, 200).body;
     assert_eq!(balance["xp"], 6400);
-    let history = expect(server.get("/api/xp/history?serverId=123456789012345678&robloxId=777&limit=1", &key).await, 200).body;
+    let history =
+        expect(server.get("/api/xp/history?serverId=123456789012345678&robloxId=777&limit=1", &key).await, 200).body;
     assert_eq!(history["entries"][0]["balance"], 6400, "the ledger's last entry agrees");
 }

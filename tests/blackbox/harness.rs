@@ -94,7 +94,8 @@ impl Server {
                 if let Some(at) = line.find("listening on http://")
                     && let Some(tx) = tx.take()
                 {
-                    let addr = line[at + "listening on ".len()..].split_whitespace().next().unwrap_or_default().to_owned();
+                    let addr =
+                        line[at + "listening on ".len()..].split_whitespace().next().unwrap_or_default().to_owned();
                     let _ = tx.send(addr);
                 }
                 let mut logs = sink.lock().expect("log lock");
@@ -135,7 +136,10 @@ impl Server {
         assert!(ok, "apikey create failed: {stderr}");
         let key = stdout.trim_end_matches('\n');
         assert!(!key.contains('\n'), "apikey create printed more than the key: {stdout:?}");
-        assert!(key.starts_with("gar_") && key.len() == 68 && key[4..].bytes().all(|b| b.is_ascii_hexdigit()), "{key:?}");
+        assert!(
+            key.starts_with("gar_") && key.len() == 68 && key[4..].bytes().all(|b| b.is_ascii_hexdigit()),
+            "{key:?}"
+        );
         key.to_owned()
     }
 
@@ -162,7 +166,8 @@ impl Server {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("{status}: not JSON: {}", String::from_utf8_lossy(&bytes)))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("{status}: not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
         Reply { status, headers, body }
     }

@@ -11,7 +11,11 @@ use garrison_core::{ApiKeyId, ServerId};
 use crate::{http, settings::Settings, telemetry, wiring};
 
 #[derive(Debug, Parser)]
-#[command(name = "garrison", version, about = "Garrison: one HTTP API for Discord communities and their Roblox groups.")]
+#[command(
+    name = "garrison",
+    version,
+    about = "Garrison: one HTTP API for Discord communities and their Roblox groups."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

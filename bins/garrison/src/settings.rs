@@ -97,7 +97,8 @@ impl Settings {
     pub fn load() -> anyhow::Result<Self> {
         let base = match config_file() {
             Some(path) => {
-                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read the config file {}", path.display()))?;
                 toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?
             }
             None => Self::default(),
@@ -114,10 +115,12 @@ impl Settings {
             self.database_url = DatabaseUrl(v);
         }
         if let Some(v) = var("GARRISON_DATABASE_CONNECTIONS") {
-            self.database_connections = v.parse().with_context(|| format!("GARRISON_DATABASE_CONNECTIONS must be a number, got {v:?}"))?;
+            self.database_connections =
+                v.parse().with_context(|| format!("GARRISON_DATABASE_CONNECTIONS must be a number, got {v:?}"))?;
         }
         if let Some(v) = var("GARRISON_DATABASE_TIMEOUT_MS") {
-            self.database_timeout_ms = v.parse().with_context(|| format!("GARRISON_DATABASE_TIMEOUT_MS must be a number, got {v:?}"))?;
+            self.database_timeout_ms =
+                v.parse().with_context(|| format!("GARRISON_DATABASE_TIMEOUT_MS must be a number, got {v:?}"))?;
         }
         if let Some(v) = var("GARRISON_PUBLIC_URL") {
             self.public_url = v;
@@ -166,7 +169,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let err = Settings::default().with_env(|n| (n == "GARRISON_LOG_FORMAT").then(|| "xml".into())).expect_err("invalid");
+        let err =
+            Settings::default().with_env(|n| (n == "GARRISON_LOG_FORMAT").then(|| "xml".into())).expect_err("invalid");
         assert!(err.to_string().contains("GARRISON_LOG_FORMAT"), "{err}");
     }
 

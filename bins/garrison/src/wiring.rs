@@ -11,7 +11,8 @@ use garrison_core::{
     records::{ApiKeyService, MemberRecords, RecordStores},
 };
 use garrison_storage::{
-    Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger, PoolSizes,
+    Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger,
+    PoolSizes,
 };
 
 use crate::settings::Settings;
@@ -22,15 +23,23 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         Timestamp::from_millis(millis)
     }
 }
 
 /// Opens the configured database and applies pending migrations.
 pub fn database(settings: &Settings) -> anyhow::Result<Database> {
-    let db = Database::open(settings.database_url.expose(), PoolSizes { connections: settings.database_connections, acquire_timeout: Duration::from_millis(settings.database_timeout_ms) })
-        .with_context(|| format!("cannot open the database {}", settings.database_url.redacted()))?;
+    let db = Database::open(
+        settings.database_url.expose(),
+        PoolSizes {
+            connections: settings.database_connections,
+            acquire_timeout: Duration::from_millis(settings.database_timeout_ms),
+        },
+    )
+    .with_context(|| format!("cannot open the database {}", settings.database_url.redacted()))?;
     let applied = db.migrate().context("cannot migrate the database")?;
     for name in &applied {
         tracing::info!(migration = %name, "applied migration");

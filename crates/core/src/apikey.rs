@@ -69,7 +69,10 @@ fn hex(bytes: &[u8]) -> String {
 pub fn validate_name(name: &str) -> Result<String> {
     let trimmed = name.trim();
     if trimmed.is_empty() || trimmed.chars().count() > MAX_NAME_CHARS || trimmed.chars().any(char::is_control) {
-        return Err(Error::invalid("name", format!("must be 1 to {MAX_NAME_CHARS} characters without control characters")));
+        return Err(Error::invalid(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} characters without control characters"),
+        ));
     }
     Ok(trimmed.to_owned())
 }

@@ -139,7 +139,10 @@ mod tests {
             description: "Certified to use firearms in the field".into(),
         };
         let member = RobloxUserId::from_stored(123_456_789);
-        assert_eq!(certification_awarded_message(&afo, member), "Awarded Authorised Firearms Officer (AFO) to 123456789.");
+        assert_eq!(
+            certification_awarded_message(&afo, member),
+            "Awarded Authorised Firearms Officer (AFO) to 123456789."
+        );
         assert_eq!(certification_revoked_message(&afo, member), "Revoked AFO from 123456789.");
         let heart = Medal { name: "Purple Heart".into(), description: String::new() };
         assert_eq!(medal_awarded_message(&heart, member), "Awarded Purple Heart to 123456789.");

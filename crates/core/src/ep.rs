@@ -101,18 +101,22 @@ impl Default for EpPolicy {
 
 impl EpPolicy {
     pub fn new(period_days: i64, period_start: Timestamp, quota: PerCompany, max_warning_level: i64) -> Result<Self> {
-        let period_days = u16::try_from(period_days)
-            .ok()
-            .filter(|d| (1..=MAX_PERIOD_DAYS).contains(d))
-            .ok_or_else(|| Error::invalid("periodDays", format!("must be from 1 to {MAX_PERIOD_DAYS}, got {period_days}")))?;
-        let max_warning_level = u8::try_from(max_warning_level)
-            .ok()
-            .filter(|m| *m <= MAX_WARNING_LEVEL)
-            .ok_or_else(|| {
-                Error::invalid("maxWarningLevel", format!("must be from 0 to {MAX_WARNING_LEVEL}, got {max_warning_level}"))
+        let period_days =
+            u16::try_from(period_days).ok().filter(|d| (1..=MAX_PERIOD_DAYS).contains(d)).ok_or_else(|| {
+                Error::invalid("periodDays", format!("must be from 1 to {MAX_PERIOD_DAYS}, got {period_days}"))
+            })?;
+        let max_warning_level =
+            u8::try_from(max_warning_level).ok().filter(|m| *m <= MAX_WARNING_LEVEL).ok_or_else(|| {
+                Error::invalid(
+                    "maxWarningLevel",
+                    format!("must be from 0 to {MAX_WARNING_LEVEL}, got {max_warning_level}"),
+                )
             })?;
         if let Some((company, q)) = quota.iter().find(|(_, q)| !(0..=MAX_AMOUNT).contains(q)) {
-            return Err(Error::invalid("quota", format!("{} must be from 0 to {MAX_AMOUNT}, got {q}", company.as_str())));
+            return Err(Error::invalid(
+                "quota",
+                format!("{} must be from 0 to {MAX_AMOUNT}, got {q}", company.as_str()),
+            ));
         }
         Ok(Self { period_days, period_start, quota, max_warning_level })
     }
@@ -234,7 +238,10 @@ pub fn earliest_relevant(policy: &EpPolicy, now: Timestamp, leave: &[LeaveSpan])
 }
 
 /// Sums EP entries `(company, amount, at)` into per-period totals.
-pub fn totals_by_period(policy: &EpPolicy, entries: impl IntoIterator<Item = (Company, i64, Timestamp)>) -> BTreeMap<i64, PerCompany> {
+pub fn totals_by_period(
+    policy: &EpPolicy,
+    entries: impl IntoIterator<Item = (Company, i64, Timestamp)>,
+) -> BTreeMap<i64, PerCompany> {
     let mut totals: BTreeMap<i64, PerCompany> = BTreeMap::new();
     for (company, amount, at) in entries {
         totals.entry(policy.period_of(at)).or_default().add(company, amount);
@@ -263,7 +270,12 @@ pub struct EpStatus {
 }
 
 /// Evaluates a member's status from their entries since [`earliest_relevant`] and their leave.
-pub fn status(policy: &EpPolicy, now: Timestamp, entries: impl IntoIterator<Item = (Company, i64, Timestamp)>, leave: &[LeaveSpan]) -> EpStatus {
+pub fn status(
+    policy: &EpPolicy,
+    now: Timestamp,
+    entries: impl IntoIterator<Item = (Company, i64, Timestamp)>,
+    leave: &[LeaveSpan],
+) -> EpStatus {
     let totals = totals_by_period(policy, entries);
     let current = totals.get(&policy.period_of(now)).copied().unwrap_or_default();
     EpStatus { current, warning_level: warning_level(policy, now, &totals, leave) }
@@ -328,7 +340,10 @@ mod tests {
     #[test]
     fn meeting_the_quota_resets_the_level() {
         let policy = daily(10, 3);
-        let totals = totals_by_period(&policy, [(Company::Main, 4, at_day(5)), (Company::Main, 6, at_day(5)), (Company::Main, 12, at_day(7))]);
+        let totals = totals_by_period(
+            &policy,
+            [(Company::Main, 4, at_day(5)), (Company::Main, 6, at_day(5)), (Company::Main, 12, at_day(7))],
+        );
         // Day 7 was met, so at day 8 the level is 0 even though day 6 was missed.
         assert_eq!(warning_level(&policy, at_day(8), &totals, &[]), 0);
         // The current period never counts.

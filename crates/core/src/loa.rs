@@ -53,7 +53,11 @@ impl LoaStatus {
     pub fn of(latest: Option<Loa>, now: Timestamp) -> Self {
         match latest {
             None => Self { active: false, started_at: None, ends_at: None },
-            Some(loa) => Self { active: loa.is_active(now), started_at: Some(loa.started_at), ends_at: Some(loa.effective_end()) },
+            Some(loa) => Self {
+                active: loa.is_active(now),
+                started_at: Some(loa.started_at),
+                ends_at: Some(loa.effective_end()),
+            },
         }
     }
 }

@@ -72,7 +72,14 @@ pub trait Medals: Send + Sync {
 pub trait Certifications: Send + Sync {
     fn catalogue(&self, server: ServerId) -> Result<Vec<Certification>>;
     /// `CertificationExists` when the reference is taken.
-    fn create(&self, server: ServerId, reference: &CertificationRef, name: &Name, description: &Description, at: Timestamp) -> Result<Certification>;
+    fn create(
+        &self,
+        server: ServerId,
+        reference: &CertificationRef,
+        name: &Name,
+        description: &Description,
+        at: Timestamp,
+    ) -> Result<Certification>;
     fn delete(&self, server: ServerId, reference: &CertificationRef) -> Result<Certification>;
     fn held(&self, member: MemberKey) -> Result<Vec<AwardedCertification>>;
     /// `UnknownCertification`, or `CertificationAlreadyAwarded`.

@@ -94,7 +94,13 @@ impl MemberRecords {
         Ok(HistorySlice { entries, next })
     }
 
-    pub fn leaderboard(&self, caller: &Principal, server: ServerId, limit: Option<u32>, offset: Option<u64>) -> Result<Vec<LeaderboardRow>> {
+    pub fn leaderboard(
+        &self,
+        caller: &Principal,
+        server: ServerId,
+        limit: Option<u32>,
+        offset: Option<u64>,
+    ) -> Result<Vec<LeaderboardRow>> {
         caller.authorize(server, Access::Read)?;
         let limit = xp::validate_limit(limit)?;
         let offset = offset.unwrap_or(0);
@@ -151,7 +157,8 @@ impl MemberRecords {
         caller.authorize(member.server, Access::Write)?;
         let days = loa::validate_days(days)?;
         let now = self.clock.now();
-        let started = self.stores.loa.start(member, Loa { started_at: now, ends_at: now.plus_days(days), ended_at: None })?;
+        let started =
+            self.stores.loa.start(member, Loa { started_at: now, ends_at: now.plus_days(days), ended_at: None })?;
         Ok(LoaStatus::of(Some(started), now))
     }
 
@@ -169,7 +176,13 @@ impl MemberRecords {
         self.stores.medals.catalogue(server)
     }
 
-    pub fn create_medal(&self, caller: &Principal, server: ServerId, name: &Name, description: &Description) -> Result<Medal> {
+    pub fn create_medal(
+        &self,
+        caller: &Principal,
+        server: ServerId,
+        name: &Name,
+        description: &Description,
+    ) -> Result<Medal> {
         caller.authorize(server, Access::Write)?;
         self.stores.medals.create(server, name, description, self.clock.now())
     }
@@ -216,7 +229,12 @@ impl MemberRecords {
         self.stores.certifications.create(server, reference, name, description, self.clock.now())
     }
 
-    pub fn delete_certification(&self, caller: &Principal, server: ServerId, reference: &CertificationRef) -> Result<Certification> {
+    pub fn delete_certification(
+        &self,
+        caller: &Principal,
+        server: ServerId,
+        reference: &CertificationRef,
+    ) -> Result<Certification> {
         caller.authorize(server, Access::Write)?;
         self.stores.certifications.delete(server, reference)
     }
@@ -227,22 +245,38 @@ impl MemberRecords {
     }
 
     /// Whether the member holds the certification; `UnknownCertification` if the catalogue lacks it.
-    pub fn has_certification(&self, caller: &Principal, member: MemberKey, reference: &CertificationRef) -> Result<bool> {
+    pub fn has_certification(
+        &self,
+        caller: &Principal,
+        member: MemberKey,
+        reference: &CertificationRef,
+    ) -> Result<bool> {
         caller.authorize(member.server, Access::Read)?;
-        let known = self.stores.certifications.catalogue(member.server)?.iter().any(|c| c.reference == reference.as_str());
+        let known =
+            self.stores.certifications.catalogue(member.server)?.iter().any(|c| c.reference == reference.as_str());
         if !known {
             return Err(Error::UnknownCertification { reference: reference.as_str().to_owned() });
         }
         Ok(self.stores.certifications.held(member)?.iter().any(|c| c.certification.reference == reference.as_str()))
     }
 
-    pub fn award_certification(&self, caller: &Principal, member: MemberKey, reference: &CertificationRef) -> Result<String> {
+    pub fn award_certification(
+        &self,
+        caller: &Principal,
+        member: MemberKey,
+        reference: &CertificationRef,
+    ) -> Result<String> {
         caller.authorize(member.server, Access::Write)?;
         let certification = self.stores.certifications.award(member, reference, self.clock.now())?;
         Ok(catalogue::certification_awarded_message(&certification, member.member))
     }
 
-    pub fn revoke_certification(&self, caller: &Principal, member: MemberKey, reference: &CertificationRef) -> Result<String> {
+    pub fn revoke_certification(
+        &self,
+        caller: &Principal,
+        member: MemberKey,
+        reference: &CertificationRef,
+    ) -> Result<String> {
         caller.authorize(member.server, Access::Write)?;
         let certification = self.stores.certifications.revoke(member, reference)?;
         Ok(catalogue::certification_revoked_message(&certification, member.member))
@@ -267,10 +301,22 @@ impl ApiKeyService {
     }
 
     /// Creates a key from 32 bytes of OS entropy; the secret is returned once and never stored.
-    pub fn create(&self, server: ServerId, name: &str, read_only: bool, entropy: [u8; 32]) -> Result<(ApiKey, ApiKeySecret)> {
+    pub fn create(
+        &self,
+        server: ServerId,
+        name: &str,
+        read_only: bool,
+        entropy: [u8; 32],
+    ) -> Result<(ApiKey, ApiKeySecret)> {
         let name = validate_name(name)?;
         let secret = ApiKeySecret::from_entropy(entropy);
-        let key = self.keys.create(NewApiKey { server, name, read_only, hash: secret.hash(), created_at: self.clock.now() })?;
+        let key = self.keys.create(NewApiKey {
+            server,
+            name,
+            read_only,
+            hash: secret.hash(),
+            created_at: self.clock.now(),
+        })?;
         Ok((key, secret))
     }
 
@@ -284,7 +330,9 @@ impl ApiKeyService {
 
     /// Resolves the key a client presented; `None` when the request carried no key at all.
     pub fn authenticate(&self, presented: Option<&str>) -> Result<Principal> {
-        let presented = presented.ok_or(Error::Unauthenticated("missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`"))?;
+        let presented = presented.ok_or(Error::Unauthenticated(
+            "missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+        ))?;
         let secret = ApiKeySecret::parse(presented.trim()).ok_or(Error::Unauthenticated("invalid API key"))?;
         let key = self.keys.find_active(&secret.hash())?.ok_or(Error::Unauthenticated("invalid API key"))?;
         Ok(key.into())

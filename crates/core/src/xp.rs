@@ -57,7 +57,10 @@ impl XpChange {
     pub fn new(operation: XpOperation, amount: i64) -> Result<Self> {
         let min = if operation == XpOperation::Set { 0 } else { 1 };
         if !(min..=MAX_AMOUNT).contains(&amount) {
-            return Err(Error::invalid("amount", format!("must be an integer from {min} to {MAX_AMOUNT}, got {amount}")));
+            return Err(Error::invalid(
+                "amount",
+                format!("must be an integer from {min} to {MAX_AMOUNT}, got {amount}"),
+            ));
         }
         Ok(Self { operation, amount })
     }
@@ -75,10 +78,9 @@ impl XpChange {
 pub fn apply(balance: i64, change: XpChange) -> Result<i64> {
     match change.operation {
         XpOperation::Set => Ok(change.amount),
-        XpOperation::Add => balance
-            .checked_add(change.amount)
-            .filter(|next| *next <= MAX_XP)
-            .ok_or(Error::XpOverflow { max: MAX_XP }),
+        XpOperation::Add => {
+            balance.checked_add(change.amount).filter(|next| *next <= MAX_XP).ok_or(Error::XpOverflow { max: MAX_XP })
+        }
         XpOperation::Subtract => Ok(balance.saturating_sub(change.amount).max(0)),
     }
 }
@@ -159,11 +161,7 @@ impl XpMutation {
 
 /// Decides what a repeated reference means: the same request replays, a different one conflicts.
 pub fn check_replay(reference: &Reference, earlier: &RecordedRequest, now: &RecordedRequest) -> Result<()> {
-    if earlier == now {
-        Ok(())
-    } else {
-        Err(Error::ReferenceConflict { reference: reference.as_str().to_owned() })
-    }
+    if earlier == now { Ok(()) } else { Err(Error::ReferenceConflict { reference: reference.as_str().to_owned() }) }
 }
 
 /// What applying a mutation produced.
@@ -269,7 +267,8 @@ mod tests {
     #[test]
     fn a_repeated_reference_replays_only_the_same_request() {
         let reference = Reference::parse("order-1").expect("valid");
-        let earlier = RecordedRequest { member: RobloxUserId::from_stored(1), change: change(XpOperation::Add, 5), reason: None };
+        let earlier =
+            RecordedRequest { member: RobloxUserId::from_stored(1), change: change(XpOperation::Add, 5), reason: None };
         assert!(check_replay(&reference, &earlier, &earlier.clone()).is_ok());
         let other = RecordedRequest { change: change(XpOperation::Add, 6), ..earlier.clone() };
         assert!(matches!(check_replay(&reference, &earlier, &other), Err(Error::ReferenceConflict { .. })));

@@ -28,7 +28,14 @@ const COLUMNS: (
     api_keys::read_only,
     api_keys::created_at,
     api_keys::revoked_at,
-) = (api_keys::id, api_keys::server_id, api_keys::name, api_keys::read_only, api_keys::created_at, api_keys::revoked_at);
+) = (
+    api_keys::id,
+    api_keys::server_id,
+    api_keys::name,
+    api_keys::read_only,
+    api_keys::created_at,
+    api_keys::revoked_at,
+);
 
 fn to_key((id, server, name, read_only, created_at, revoked_at): KeyRow) -> ApiKey {
     ApiKey {
@@ -43,7 +50,7 @@ fn to_key((id, server, name, read_only, created_at, revoked_at): KeyRow) -> ApiK
 
 impl ApiKeys for DieselApiKeys {
     fn create(&self, key: NewApiKey) -> Result<ApiKey> {
-        self.db.write(|conn| {
+        self.db.write(move |conn| {
             let row = diesel::insert_into(api_keys::table)
                 .values((
                     api_keys::server_id.eq(key.server.get()),
@@ -64,8 +71,9 @@ impl ApiKeys for DieselApiKeys {
                 .filter(api_keys::key_hash.eq(hash.as_str()))
                 .filter(api_keys::revoked_at.is_null())
                 .select(COLUMNS)
-                .first::<KeyRow>(conn)
-                .optional()?;
+                .load::<KeyRow>(conn)?
+                .into_iter()
+                .next();
             Ok(row.map(to_key))
         })
     }
@@ -82,11 +90,12 @@ impl ApiKeys for DieselApiKeys {
     }
 
     fn revoke(&self, id: ApiKeyId, at: Timestamp) -> Result<ApiKey> {
-        self.db.write(|conn| {
+        self.db.write(move |conn| {
             diesel::update(api_keys::table.filter(api_keys::id.eq(id.0)).filter(api_keys::revoked_at.is_null()))
                 .set(api_keys::revoked_at.eq(at.millis()))
                 .execute(conn)?;
-            let row = api_keys::table.filter(api_keys::id.eq(id.0)).select(COLUMNS).first::<KeyRow>(conn).optional()?;
+            let row =
+                api_keys::table.filter(api_keys::id.eq(id.0)).select(COLUMNS).load::<KeyRow>(conn)?.into_iter().next();
             row.map(to_key).ok_or_else(|| Error::UnknownApiKey { id: id.0 }.into())
         })
     }

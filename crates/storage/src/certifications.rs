@@ -24,13 +24,18 @@ impl DieselCertifications {
     }
 }
 
-fn find(conn: &mut AnyConnection, server: ServerId, reference: &CertificationRef) -> Result<(i64, Certification), Failure> {
+fn find(
+    conn: &mut AnyConnection,
+    server: ServerId,
+    reference: &CertificationRef,
+) -> Result<(i64, Certification), Failure> {
     certifications::table
         .filter(certifications::server_id.eq(server.get()))
         .filter(certifications::reference.eq(reference.as_str()))
         .select((certifications::id, certifications::reference, certifications::name, certifications::description))
-        .first::<(i64, String, String, String)>(conn)
-        .optional()?
+        .load::<(i64, String, String, String)>(conn)?
+        .into_iter()
+        .next()
         .map(|(id, reference, name, description)| (id, Certification { reference, name, description }))
         .ok_or_else(|| Error::UnknownCertification { reference: reference.as_str().to_owned() }.into())
 }
@@ -43,12 +48,23 @@ impl Certifications for DieselCertifications {
                 .order(certifications::reference.asc())
                 .select((certifications::reference, certifications::name, certifications::description))
                 .load::<(String, String, String)>(conn)?;
-            Ok(rows.into_iter().map(|(reference, name, description)| Certification { reference, name, description }).collect())
+            Ok(rows
+                .into_iter()
+                .map(|(reference, name, description)| Certification { reference, name, description })
+                .collect())
         })
     }
 
-    fn create(&self, server: ServerId, reference: &CertificationRef, name: &Name, description: &Description, at: Timestamp) -> Result<Certification> {
-        self.db.write(|conn| {
+    fn create(
+        &self,
+        server: ServerId,
+        reference: &CertificationRef,
+        name: &Name,
+        description: &Description,
+        at: Timestamp,
+    ) -> Result<Certification> {
+        let (reference, name, description) = (reference.clone(), name.clone(), description.clone());
+        self.db.write(move |conn| {
             diesel::insert_into(certifications::table)
                 .values((
                     certifications::server_id.eq(server.get()),
@@ -58,7 +74,9 @@ impl Certifications for DieselCertifications {
                     certifications::created_at.eq(at.millis()),
                 ))
                 .execute(conn)
-                .map_err(|e| on_unique(e, || Error::CertificationExists { reference: reference.as_str().to_owned() }))?;
+                .map_err(|e| {
+                    on_unique(e, || Error::CertificationExists { reference: reference.as_str().to_owned() })
+                })?;
             Ok(Certification {
                 reference: reference.as_str().to_owned(),
                 name: name.as_str().to_owned(),
@@ -68,9 +86,11 @@ impl Certifications for DieselCertifications {
     }
 
     fn delete(&self, server: ServerId, reference: &CertificationRef) -> Result<Certification> {
-        self.db.write(|conn| {
-            let (id, certification) = find(conn, server, reference)?;
-            diesel::delete(certification_awards::table.filter(certification_awards::certification_id.eq(id))).execute(conn)?;
+        let reference = reference.clone();
+        self.db.write(move |conn| {
+            let (id, certification) = find(conn, server, &reference)?;
+            diesel::delete(certification_awards::table.filter(certification_awards::certification_id.eq(id)))
+                .execute(conn)?;
             diesel::delete(certifications::table.filter(certifications::id.eq(id))).execute(conn)?;
             Ok(certification)
         })
@@ -83,7 +103,12 @@ impl Certifications for DieselCertifications {
                 .filter(certifications::server_id.eq(member.server.get()))
                 .filter(certification_awards::roblox_id.eq(member.member.get()))
                 .order(certifications::reference.asc())
-                .select((certifications::reference, certifications::name, certifications::description, certification_awards::awarded_at))
+                .select((
+                    certifications::reference,
+                    certifications::name,
+                    certifications::description,
+                    certification_awards::awarded_at,
+                ))
                 .load::<(String, String, String, i64)>(conn)?;
             Ok(rows
                 .into_iter()
@@ -96,8 +121,9 @@ impl Certifications for DieselCertifications {
     }
 
     fn award(&self, member: MemberKey, reference: &CertificationRef, at: Timestamp) -> Result<Certification> {
-        self.db.write(|conn| {
-            let (id, certification) = find(conn, member.server, reference)?;
+        let reference = reference.clone();
+        self.db.write(move |conn| {
+            let (id, certification) = find(conn, member.server, &reference)?;
             diesel::insert_into(certification_awards::table)
                 .values((
                     certification_awards::certification_id.eq(id),
@@ -106,15 +132,19 @@ impl Certifications for DieselCertifications {
                 ))
                 .execute(conn)
                 .map_err(|e| {
-                    on_unique(e, || Error::CertificationAlreadyAwarded { member: member.member, reference: certification.reference.clone() })
+                    on_unique(e, || Error::CertificationAlreadyAwarded {
+                        member: member.member,
+                        reference: certification.reference.clone(),
+                    })
                 })?;
             Ok(certification)
         })
     }
 
     fn revoke(&self, member: MemberKey, reference: &CertificationRef) -> Result<Certification> {
-        self.db.write(|conn| {
-            let (id, certification) = find(conn, member.server, reference)?;
+        let reference = reference.clone();
+        self.db.write(move |conn| {
+            let (id, certification) = find(conn, member.server, &reference)?;
             let removed = diesel::delete(
                 certification_awards::table
                     .filter(certification_awards::certification_id.eq(id))
@@ -122,7 +152,9 @@ impl Certifications for DieselCertifications {
             )
             .execute(conn)?;
             if removed == 0 {
-                return Err(Error::CertificationNotHeld { member: member.member, reference: certification.reference }.into());
+                return Err(
+                    Error::CertificationNotHeld { member: member.member, reference: certification.reference }.into()
+                );
             }
             Ok(certification)
         })

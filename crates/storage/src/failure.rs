@@ -34,9 +34,10 @@ impl From<Failure> for Error {
 
 pub(crate) fn db_error(err: DieselError) -> StoreError {
     match err {
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, info) => {
-            StoreError::Unavailable(info.message().to_owned())
-        }
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            info,
+        ) => StoreError::Unavailable(info.message().to_owned()),
         other => StoreError::Internal(other.to_string()),
     }
 }

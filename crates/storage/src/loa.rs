@@ -29,24 +29,42 @@ fn to_loa((started_at, ends_at, ended_at): LoaRow) -> Loa {
 const COLUMNS: (loas::started_at, loas::ends_at, loas::ended_at) = (loas::started_at, loas::ends_at, loas::ended_at);
 
 fn of_member(member: MemberKey) -> loas::BoxedQuery<'static, crate::db::MultiBackend> {
-    loas::table.filter(loas::server_id.eq(member.server.get())).filter(loas::roblox_id.eq(member.member.get())).into_boxed()
+    loas::table
+        .filter(loas::server_id.eq(member.server.get()))
+        .filter(loas::roblox_id.eq(member.member.get()))
+        .into_boxed()
 }
 
 impl LoaRecords for DieselLoaRecords {
     fn latest(&self, member: MemberKey) -> Result<Option<Loa>> {
-        self.db.read(|conn| Ok(of_member(member).order(loas::id.desc()).select(COLUMNS).first::<LoaRow>(conn).optional()?.map(to_loa)))
+        self.db.read(|conn| {
+            Ok(of_member(member).order(loas::id.desc()).select(COLUMNS).first::<LoaRow>(conn).optional()?.map(to_loa))
+        })
     }
 
     fn all(&self, member: MemberKey) -> Result<Vec<Loa>> {
-        self.db.read(|conn| Ok(of_member(member).order(loas::id.asc()).select(COLUMNS).load::<LoaRow>(conn)?.into_iter().map(to_loa).collect()))
+        self.db.read(|conn| {
+            Ok(of_member(member)
+                .order(loas::id.asc())
+                .select(COLUMNS)
+                .load::<LoaRow>(conn)?
+                .into_iter()
+                .map(to_loa)
+                .collect())
+        })
     }
 
     fn start(&self, member: MemberKey, loa: Loa) -> Result<Loa> {
-        self.db.write(|conn| {
+        self.db.write(move |conn| {
             let own = loas::server_id.eq(member.server.get()).and(loas::roblox_id.eq(member.member.get()));
-            diesel::update(loas::table.filter(own).filter(loas::ended_at.is_null()).filter(loas::ends_at.le(loa.started_at.millis())))
-                .set(loas::ended_at.eq(loas::ends_at.nullable()))
-                .execute(conn)?;
+            diesel::update(
+                loas::table
+                    .filter(own)
+                    .filter(loas::ended_at.is_null())
+                    .filter(loas::ends_at.le(loa.started_at.millis())),
+            )
+            .set(loas::ended_at.eq(loas::ends_at.nullable()))
+            .execute(conn)?;
             diesel::insert_into(loas::table)
                 .values((
                     loas::server_id.eq(member.server.get()),
@@ -61,13 +79,15 @@ impl LoaRecords for DieselLoaRecords {
     }
 
     fn end(&self, member: MemberKey, at: Timestamp) -> Result<Loa> {
-        self.db.write(|conn| {
+        self.db.write(move |conn| {
             let own = loas::server_id.eq(member.server.get()).and(loas::roblox_id.eq(member.member.get()));
-            let ended = diesel::update(loas::table.filter(own).filter(loas::ended_at.is_null()).filter(loas::ends_at.gt(at.millis())))
-                .set(loas::ended_at.eq(at.millis()))
-                .returning(COLUMNS)
-                .get_result::<LoaRow>(conn)
-                .optional()?;
+            let ended = diesel::update(
+                loas::table.filter(own).filter(loas::ended_at.is_null()).filter(loas::ends_at.gt(at.millis())),
+            )
+            .set(loas::ended_at.eq(at.millis()))
+            .returning(COLUMNS)
+            .get_result::<LoaRow>(conn)
+            .optional()?;
             ended.map(to_loa).ok_or(Failure::Domain(Error::NoActiveLoa { member: member.member }))
         })
     }

@@ -29,8 +29,9 @@ fn find(conn: &mut AnyConnection, server: ServerId, name: &Name) -> Result<(i64,
         .filter(medals::server_id.eq(server.get()))
         .filter(medals::name_key.eq(name.key()))
         .select((medals::id, medals::name, medals::description))
-        .first::<(i64, String, String)>(conn)
-        .optional()?
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .next()
         .map(|(id, name, description)| (id, Medal { name, description }))
         .ok_or_else(|| Error::UnknownMedal { name: name.as_str().to_owned() }.into())
 }
@@ -48,7 +49,8 @@ impl Medals for DieselMedals {
     }
 
     fn create(&self, server: ServerId, name: &Name, description: &Description, at: Timestamp) -> Result<Medal> {
-        self.db.write(|conn| {
+        let (name, description) = (name.clone(), description.clone());
+        self.db.write(move |conn| {
             diesel::insert_into(medals::table)
                 .values((
                     medals::server_id.eq(server.get()),
@@ -64,8 +66,9 @@ impl Medals for DieselMedals {
     }
 
     fn delete(&self, server: ServerId, name: &Name) -> Result<Medal> {
-        self.db.write(|conn| {
-            let (id, medal) = find(conn, server, name)?;
+        let name = name.clone();
+        self.db.write(move |conn| {
+            let (id, medal) = find(conn, server, &name)?;
             diesel::delete(medal_awards::table.filter(medal_awards::medal_id.eq(id))).execute(conn)?;
             diesel::delete(medals::table.filter(medals::id.eq(id))).execute(conn)?;
             Ok(medal)
@@ -83,27 +86,42 @@ impl Medals for DieselMedals {
                 .load::<(String, String, i64)>(conn)?;
             Ok(rows
                 .into_iter()
-                .map(|(name, description, at)| AwardedMedal { medal: Medal { name, description }, awarded_at: Timestamp(at) })
+                .map(|(name, description, at)| AwardedMedal {
+                    medal: Medal { name, description },
+                    awarded_at: Timestamp(at),
+                })
                 .collect())
         })
     }
 
     fn award(&self, member: MemberKey, name: &Name, at: Timestamp) -> Result<Medal> {
-        self.db.write(|conn| {
-            let (id, medal) = find(conn, member.server, name)?;
+        let name = name.clone();
+        self.db.write(move |conn| {
+            let (id, medal) = find(conn, member.server, &name)?;
             diesel::insert_into(medal_awards::table)
-                .values((medal_awards::medal_id.eq(id), medal_awards::roblox_id.eq(member.member.get()), medal_awards::awarded_at.eq(at.millis())))
+                .values((
+                    medal_awards::medal_id.eq(id),
+                    medal_awards::roblox_id.eq(member.member.get()),
+                    medal_awards::awarded_at.eq(at.millis()),
+                ))
                 .execute(conn)
-                .map_err(|e| on_unique(e, || Error::MedalAlreadyAwarded { member: member.member, name: medal.name.clone() }))?;
+                .map_err(|e| {
+                    on_unique(e, || Error::MedalAlreadyAwarded { member: member.member, name: medal.name.clone() })
+                })?;
             Ok(medal)
         })
     }
 
     fn revoke(&self, member: MemberKey, name: &Name) -> Result<Medal> {
-        self.db.write(|conn| {
-            let (id, medal) = find(conn, member.server, name)?;
-            let removed = diesel::delete(medal_awards::table.filter(medal_awards::medal_id.eq(id)).filter(medal_awards::roblox_id.eq(member.member.get())))
-                .execute(conn)?;
+        let name = name.clone();
+        self.db.write(move |conn| {
+            let (id, medal) = find(conn, member.server, &name)?;
+            let removed = diesel::delete(
+                medal_awards::table
+                    .filter(medal_awards::medal_id.eq(id))
+                    .filter(medal_awards::roblox_id.eq(member.member.get())),
+            )
+            .execute(conn)?;
             if removed == 0 {
                 return Err(Error::MedalNotHeld { member: member.member, name: medal.name }.into());
             }

@@ -18,7 +18,7 @@ diesel::table! {
         server_id -> BigInt,
         roblox_id -> BigInt,
         xp -> BigInt,
-        last_delta -> BigInt,
+        last_decrease -> BigInt,
     }
 }
 

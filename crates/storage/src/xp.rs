@@ -1,8 +1,6 @@
-use std::cell::Cell;
-
-use diesel::{dsl::sql, prelude::*, sql_types::BigInt};
+use diesel::{dsl::case_when, prelude::*, sql_types::BigInt};
 use garrison_core::{
-    MemberKey, Result, RobloxUserId, ServerId, Timestamp,
+    MemberKey, Result, RobloxUserId, ServerId, StoreError, Timestamp,
     ports::XpLedger,
     xp::{self, HistoryPage, LeaderboardRow, RecordedRequest, XpChange, XpEntry, XpMutation, XpOperation, XpOutcome},
 };
@@ -10,7 +8,7 @@ use garrison_core::{
 use crate::{
     Database,
     db::{AnyConnection, per_backend},
-    failure::{Failure, is_unique_violation},
+    failure::{Failure, on_unique},
     schema::{xp_balances, xp_ledger},
 };
 
@@ -27,45 +25,37 @@ impl DieselXpLedger {
 }
 
 /// Moves the balance with one `UPDATE ... RETURNING`. Every `SET` expression reads the row's old
-/// values (SQL semantics on both backends), so `last_delta` records what really changed, clamping
-/// included, without a read in Rust. `None` means the guard refused (an add past `MAX_XP`).
+/// values (SQL semantics on both backends), so `last_decrease` records what really changed, clamping
+/// included, without a read in Rust. Written only with the query builder, so the prepared statement is
+/// cached. Returns `(balance, delta)`; `None` means the guard refused (an add past `MAX_XP`).
 fn move_balance(conn: &mut AnyConnection, member: MemberKey, change: XpChange) -> QueryResult<Option<(i64, i64)>> {
+    use xp_balances::{last_decrease, xp as balance};
     let target = xp_balances::table
         .filter(xp_balances::server_id.eq(member.server.get()))
         .filter(xp_balances::roblox_id.eq(member.member.get()));
     let amount = change.amount();
-    let returning = (xp_balances::xp, xp_balances::last_delta);
-    match change.operation() {
+    let returning = (balance, last_decrease);
+    let row: Option<(i64, i64)> = match change.operation() {
         XpOperation::Set => diesel::update(target)
-            .set((
-                xp_balances::last_delta.eq(sql::<BigInt>("").bind::<BigInt, _>(amount).sql(" - xp")),
-                xp_balances::xp.eq(amount),
-            ))
+            .set((last_decrease.eq(balance - amount), balance.eq(amount)))
             .returning(returning)
             .get_result(conn)
-            .optional(),
-        XpOperation::Add => diesel::update(target.filter(xp_balances::xp.le(xp::MAX_XP - amount)))
-            .set((xp_balances::last_delta.eq(amount), xp_balances::xp.eq(xp_balances::xp + amount)))
+            .optional()?,
+        XpOperation::Add => diesel::update(target.filter(balance.le(xp::MAX_XP - amount)))
+            .set((last_decrease.eq(-amount), balance.eq(balance + amount)))
             .returning(returning)
             .get_result(conn)
-            .optional(),
+            .optional()?,
         XpOperation::Subtract => diesel::update(target)
             .set((
-                xp_balances::last_delta.eq(sql::<BigInt>("CASE WHEN xp > ")
-                    .bind::<BigInt, _>(amount)
-                    .sql(" THEN 0 - ")
-                    .bind::<BigInt, _>(amount)
-                    .sql(" ELSE 0 - xp END")),
-                xp_balances::xp.eq(sql::<BigInt>("CASE WHEN xp > ")
-                    .bind::<BigInt, _>(amount)
-                    .sql(" THEN xp - ")
-                    .bind::<BigInt, _>(amount)
-                    .sql(" ELSE 0 END")),
+                last_decrease.eq(case_when(balance.gt(amount), amount.into_sql::<BigInt>()).otherwise(balance)),
+                balance.eq(case_when(balance.gt(amount), balance - amount).otherwise(0i64.into_sql::<BigInt>())),
             ))
             .returning(returning)
             .get_result(conn)
-            .optional(),
-    }
+            .optional()?,
+    };
+    Ok(row.map(|(new_balance, decrease)| (new_balance, -decrease)))
 }
 
 type EarlierRow = (i64, String, i64, Option<String>, i64);
@@ -77,33 +67,44 @@ fn earlier_request(row: &EarlierRow) -> Option<RecordedRequest> {
 }
 
 impl DieselXpLedger {
-    fn apply_once(&self, mutation: &XpMutation, raced: &Cell<bool>) -> Result<XpOutcome> {
+    fn apply_once(&self, mutation: XpMutation) -> Result<XpOutcome> {
         let member = mutation.member;
-        self.db.write(|conn| {
+        self.db.write(move |conn| {
             if let Some(reference) = &mutation.reference {
                 let earlier = xp_ledger::table
                     .filter(xp_ledger::server_id.eq(member.server.get()))
                     .filter(xp_ledger::reference.eq(reference.as_str()))
-                    .select((xp_ledger::roblox_id, xp_ledger::operation, xp_ledger::amount, xp_ledger::reason, xp_ledger::balance))
-                    .first::<EarlierRow>(conn)
-                    .optional()?;
+                    .select((
+                        xp_ledger::roblox_id,
+                        xp_ledger::operation,
+                        xp_ledger::amount,
+                        xp_ledger::reason,
+                        xp_ledger::balance,
+                    ))
+                    .load::<EarlierRow>(conn)?
+                    .into_iter()
+                    .next();
                 if let Some(row) = earlier {
                     // A row this adapter wrote always parses; anything else cannot be the same request.
-                    let same = earlier_request(&row).map(|earlier| xp::check_replay(reference, &earlier, &mutation.recorded()));
+                    let same = earlier_request(&row)
+                        .map(|earlier| xp::check_replay(reference, &earlier, &mutation.recorded()));
                     return match same {
                         Some(Ok(())) => Ok(XpOutcome::Replayed { balance: row.4 }),
                         Some(Err(conflict)) => Err(conflict.into()),
-                        None => Err(garrison_core::Error::ReferenceConflict { reference: reference.as_str().to_owned() }.into()),
+                        None => Err(reference_conflict(reference).into()),
                     };
                 }
             }
             per_backend!(conn, |c| diesel::insert_into(xp_balances::table)
-                .values((xp_balances::server_id.eq(member.server.get()), xp_balances::roblox_id.eq(member.member.get())))
+                .values((
+                    xp_balances::server_id.eq(member.server.get()),
+                    xp_balances::roblox_id.eq(member.member.get())
+                ))
                 .on_conflict_do_nothing()
                 .execute(c))?;
             let (balance, delta) = move_balance(conn, member, mutation.change)?
                 .ok_or(Failure::Domain(garrison_core::Error::XpOverflow { max: xp::MAX_XP }))?;
-            let inserted = diesel::insert_into(xp_ledger::table)
+            diesel::insert_into(xp_ledger::table)
                 .values((
                     xp_ledger::server_id.eq(member.server.get()),
                     xp_ledger::roblox_id.eq(member.member.get()),
@@ -117,17 +118,21 @@ impl DieselXpLedger {
                     xp_ledger::key_name.eq(&mutation.actor.key_name),
                     xp_ledger::at.eq(mutation.at.millis()),
                 ))
-                .execute(conn);
-            match inserted {
-                Ok(_) => Ok(XpOutcome::Applied { balance, delta }),
-                Err(err) => {
-                    // Another request with the same reference committed first: this transaction rolls
-                    // back and the caller runs it again, which then replays or conflicts.
-                    raced.set(is_unique_violation(&err));
-                    Err(err.into())
-                }
-            }
+                .execute(conn)
+                // The reference was free when looked up, so another request took it since: roll back.
+                .map_err(|e| on_unique(e, || reference_conflict_of(&mutation)))?;
+            Ok(XpOutcome::Applied { balance, delta })
         })
+    }
+}
+
+fn reference_conflict(reference: &garrison_core::xp::Reference) -> garrison_core::Error {
+    garrison_core::Error::ReferenceConflict { reference: reference.as_str().to_owned() }
+}
+
+fn reference_conflict_of(mutation: &XpMutation) -> garrison_core::Error {
+    garrison_core::Error::ReferenceConflict {
+        reference: mutation.reference.as_ref().map(|r| r.as_str().to_owned()).unwrap_or_default(),
     }
 }
 
@@ -135,9 +140,13 @@ type LedgerRow = (i64, i64, String, i64, i64, i64, Option<String>, Option<String
 
 impl XpLedger for DieselXpLedger {
     fn apply(&self, mutation: &XpMutation) -> Result<XpOutcome> {
-        let raced = Cell::new(false);
-        match self.apply_once(mutation, &raced) {
-            Err(_) if raced.get() => self.apply_once(mutation, &Cell::new(false)),
+        match self.apply_once(mutation.clone()) {
+            // A concurrent request with the same reference may have committed between our lookup and
+            // our insert (PostgreSQL, several connections): the second attempt sees it, and replays or
+            // conflicts as the rule says.
+            Err(garrison_core::Error::ReferenceConflict { .. }) if mutation.reference.is_some() => {
+                self.apply_once(mutation.clone())
+            }
             other => other,
         }
     }
@@ -148,8 +157,9 @@ impl XpLedger for DieselXpLedger {
                 .filter(xp_balances::server_id.eq(member.server.get()))
                 .filter(xp_balances::roblox_id.eq(member.member.get()))
                 .select(xp_balances::xp)
-                .first::<i64>(conn)
-                .optional()?;
+                .load::<i64>(conn)?
+                .into_iter()
+                .next();
             Ok(xp.unwrap_or(0))
         })
     }
@@ -179,21 +189,27 @@ impl XpLedger for DieselXpLedger {
                     xp_ledger::at,
                 ))
                 .load::<LedgerRow>(conn)?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, member, operation, amount, delta, balance, reference, reason, key_name, at)| XpEntry {
-                    id,
-                    member: RobloxUserId::from_stored(member),
-                    operation: XpOperation::from_stored(&operation).unwrap_or(XpOperation::Set),
-                    amount,
-                    delta,
-                    balance,
-                    reference,
-                    reason,
-                    key_name,
-                    at: Timestamp(at),
+            rows.into_iter()
+                .map(|(id, member, operation, amount, delta, balance, reference, reason, key_name, at)| {
+                    let operation = XpOperation::from_stored(&operation).ok_or_else(|| {
+                        garrison_core::Error::Store(StoreError::Internal(format!(
+                            "unknown operation {operation:?} in xp_ledger row {id}"
+                        )))
+                    })?;
+                    Ok(XpEntry {
+                        id,
+                        member: RobloxUserId::from_stored(member),
+                        operation,
+                        amount,
+                        delta,
+                        balance,
+                        reference,
+                        reason,
+                        key_name,
+                        at: Timestamp(at),
+                    })
                 })
-                .collect())
+                .collect()
         })
     }
 

@@ -13,7 +13,8 @@ use garrison_core::{
     xp::{self, Actor, HistoryPage, Reason, Reference, XpChange, XpMutation, XpOperation, XpOutcome},
 };
 use garrison_storage::{
-    Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger, PoolSizes,
+    Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger,
+    PoolSizes,
 };
 use garrison_testkit::TestDatabase;
 
@@ -120,18 +121,28 @@ fn xp_balances_follow_the_core_rule_and_equal_the_ledger(s: &Stores) {
 fn xp_references_replay_or_conflict(s: &Stores) {
     let ledger = DieselXpLedger::new(s.db.clone());
     let who = member(2);
-    assert_eq!(ledger.apply(&mutation(who, XpOperation::Add, 40, Some("grant-1"))).expect("first"), XpOutcome::Applied { balance: 40, delta: 40 });
+    assert_eq!(
+        ledger.apply(&mutation(who, XpOperation::Add, 40, Some("grant-1"))).expect("first"),
+        XpOutcome::Applied { balance: 40, delta: 40 }
+    );
     ledger.apply(&mutation(who, XpOperation::Add, 5, None)).expect("unrelated");
-    assert_eq!(ledger.apply(&mutation(who, XpOperation::Add, 40, Some("grant-1"))).expect("replay"), XpOutcome::Replayed { balance: 40 });
+    assert_eq!(
+        ledger.apply(&mutation(who, XpOperation::Add, 40, Some("grant-1"))).expect("replay"),
+        XpOutcome::Replayed { balance: 40 }
+    );
     let conflict = ledger.apply(&mutation(who, XpOperation::Add, 41, Some("grant-1"))).expect_err("different amount");
     assert!(matches!(conflict, Error::ReferenceConflict { .. }), "{conflict:?}");
-    let conflict = ledger.apply(&mutation(member(3), XpOperation::Add, 40, Some("grant-1"))).expect_err("different member");
+    let conflict =
+        ledger.apply(&mutation(member(3), XpOperation::Add, 40, Some("grant-1"))).expect_err("different member");
     assert!(matches!(conflict, Error::ReferenceConflict { .. }), "{conflict:?}");
     assert_eq!(ledger.balance(who).expect("balance"), 45);
     assert_eq!(ledger.balance(member(3)).expect("balance"), 0);
     // The same reference on another server is another key.
     let elsewhere = MemberKey { server: ServerId::from_stored(SERVER + 1), member: who.member };
-    assert_eq!(ledger.apply(&mutation(elsewhere, XpOperation::Add, 7, Some("grant-1"))).expect("other server").balance(), 7);
+    assert_eq!(
+        ledger.apply(&mutation(elsewhere, XpOperation::Add, 7, Some("grant-1"))).expect("other server").balance(),
+        7
+    );
 }
 
 fn xp_overflow_is_refused_and_records_nothing(s: &Stores) {
@@ -143,8 +154,10 @@ fn xp_overflow_is_refused_and_records_nothing(s: &Stores) {
         balance = xp::MAX_XP - xp::MAX_AMOUNT + 1;
         s.db.with_connection(|conn| {
             use diesel::RunQueryDsl;
-            diesel::sql_query(format!("INSERT INTO xp_balances (server_id, roblox_id, xp, last_delta) VALUES ({SERVER}, 4, {balance}, 0)"))
-                .execute(conn)
+            diesel::sql_query(format!(
+                "INSERT INTO xp_balances (server_id, roblox_id, xp, last_decrease) VALUES ({SERVER}, 4, {balance}, 0)"
+            ))
+            .execute(conn)
         })
         .expect("seed a large balance");
     }
@@ -153,7 +166,10 @@ fn xp_overflow_is_refused_and_records_nothing(s: &Stores) {
     assert_eq!(ledger.balance(who).expect("balance"), balance);
     assert!(ledger.history(who, HistoryPage { limit: 10, before: None }).expect("history").is_empty());
     // The refused reference was not consumed.
-    assert_eq!(ledger.apply(&mutation(who, XpOperation::Subtract, 1, Some("too-much"))).expect("reuse").balance(), balance - 1);
+    assert_eq!(
+        ledger.apply(&mutation(who, XpOperation::Subtract, 1, Some("too-much"))).expect("reuse").balance(),
+        balance - 1
+    );
 }
 
 fn concurrent_xp_changes_lose_nothing(s: &Stores) {
@@ -181,7 +197,9 @@ fn concurrent_requests_with_one_reference_apply_once(s: &Stores) {
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let ledger = Arc::clone(&ledger);
-            thread::spawn(move || ledger.apply(&mutation(who, XpOperation::Add, 25, Some("once"))).expect("apply or replay"))
+            thread::spawn(move || {
+                ledger.apply(&mutation(who, XpOperation::Add, 25, Some("once"))).expect("apply or replay")
+            })
         })
         .collect();
     let outcomes: Vec<XpOutcome> = threads.into_iter().map(|t| t.join().expect("thread")).collect();
@@ -214,7 +232,8 @@ fn xp_leaderboard_ranks_by_balance(s: &Stores) {
     }
     ledger.apply(&mutation(member(14), XpOperation::Set, 0, None)).expect("zero");
     let server = ServerId::from_stored(SERVER);
-    let top: Vec<(i64, i64, u64)> = ledger.leaderboard(server, 10, 0).expect("board").iter().map(|r| (r.member.get(), r.xp, r.rank)).collect();
+    let top: Vec<(i64, i64, u64)> =
+        ledger.leaderboard(server, 10, 0).expect("board").iter().map(|r| (r.member.get(), r.xp, r.rank)).collect();
     assert_eq!(top, [(11, 70, 1), (10, 50, 2), (12, 50, 3), (13, 5, 4)]);
     let page: Vec<u64> = ledger.leaderboard(server, 2, 1).expect("page").iter().map(|r| r.rank).collect();
     assert_eq!(page, [2, 3]);
@@ -248,7 +267,9 @@ fn loa_rules_hold(s: &Stores) {
     assert_eq!(loas.latest(who).expect("none"), None);
     let first = Loa { started_at: Timestamp(1_000), ends_at: Timestamp(5_000), ended_at: None };
     loas.start(who, first).expect("start");
-    let again = loas.start(who, Loa { started_at: Timestamp(2_000), ends_at: Timestamp(9_000), ended_at: None }).expect_err("active");
+    let again = loas
+        .start(who, Loa { started_at: Timestamp(2_000), ends_at: Timestamp(9_000), ended_at: None })
+        .expect_err("active");
     assert!(matches!(again, Error::LoaAlreadyActive { .. }), "{again:?}");
     let ended = loas.end(who, Timestamp(3_000)).expect("end");
     assert_eq!(ended.ended_at, Some(Timestamp(3_000)));
@@ -258,7 +279,8 @@ fn loa_rules_hold(s: &Stores) {
     // one may start.
     loas.start(who, Loa { started_at: Timestamp(4_000), ends_at: Timestamp(6_000), ended_at: None }).expect("second");
     assert!(matches!(loas.end(who, Timestamp(6_000)).expect_err("expired"), Error::NoActiveLoa { .. }));
-    loas.start(who, Loa { started_at: Timestamp(7_000), ends_at: Timestamp(8_000), ended_at: None }).expect("third after expiry");
+    loas.start(who, Loa { started_at: Timestamp(7_000), ends_at: Timestamp(8_000), ended_at: None })
+        .expect("third after expiry");
     let all = loas.all(who).expect("all");
     assert_eq!(all.len(), 3);
     assert_eq!(all[1].effective_end(), Timestamp(6_000));
@@ -271,7 +293,10 @@ fn concurrent_loa_starts_admit_one(s: &Stores) {
     let threads: Vec<_> = (0..6)
         .map(|_| {
             let loas = Arc::clone(&loas);
-            thread::spawn(move || loas.start(who, Loa { started_at: Timestamp(1_000), ends_at: Timestamp(90_000), ended_at: None }).is_ok())
+            thread::spawn(move || {
+                loas.start(who, Loa { started_at: Timestamp(1_000), ends_at: Timestamp(90_000), ended_at: None })
+                    .is_ok()
+            })
         })
         .collect();
     let started = threads.into_iter().map(|t| t.join().expect("thread")).filter(|ok| *ok).count();
@@ -284,10 +309,15 @@ fn medals_catalogue_and_awards(s: &Stores) {
     let heart = Name::parse("medalName", "Purple Heart").expect("valid");
     let desc = Description::parse("Wounded in action").expect("valid");
     medals.create(server, &heart, &desc, Timestamp(1)).expect("create");
-    let dup = medals.create(server, &Name::parse("name", "purple heart").expect("valid"), &desc, Timestamp(2)).expect_err("dup");
+    let dup = medals
+        .create(server, &Name::parse("name", "purple heart").expect("valid"), &desc, Timestamp(2))
+        .expect_err("dup");
     assert!(matches!(dup, Error::MedalExists { .. }), "{dup:?}");
     medals.create(server, &Name::parse("name", "Bronze Star").expect("valid"), &desc, Timestamp(3)).expect("second");
-    assert_eq!(medals.catalogue(server).expect("list").iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["Bronze Star", "Purple Heart"]);
+    assert_eq!(
+        medals.catalogue(server).expect("list").iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+        ["Bronze Star", "Purple Heart"]
+    );
 
     let who = member(40);
     let lower = Name::parse("medalName", "PURPLE heart").expect("valid");
@@ -316,10 +346,16 @@ fn certifications_catalogue_and_awards(s: &Stores) {
     let name = Name::parse("name", "Authorised Firearms Officer").expect("valid");
     let desc = Description::parse("Certified to use firearms in the field").expect("valid");
     assert_eq!(certs.create(server, &afo, &name, &desc, Timestamp(1)).expect("create").reference, "AFO");
-    assert!(matches!(certs.create(server, &afo, &name, &desc, Timestamp(1)).expect_err("dup"), Error::CertificationExists { .. }));
+    assert!(matches!(
+        certs.create(server, &afo, &name, &desc, Timestamp(1)).expect_err("dup"),
+        Error::CertificationExists { .. }
+    ));
     let who = member(50);
     assert_eq!(certs.award(who, &afo, Timestamp(5)).expect("award").name, "Authorised Firearms Officer");
-    assert!(matches!(certs.award(who, &afo, Timestamp(6)).expect_err("held"), Error::CertificationAlreadyAwarded { .. }));
+    assert!(matches!(
+        certs.award(who, &afo, Timestamp(6)).expect_err("held"),
+        Error::CertificationAlreadyAwarded { .. }
+    ));
     let fto = CertificationRef::parse("FTO").expect("valid");
     assert!(matches!(certs.award(who, &fto, Timestamp(6)).expect_err("unknown"), Error::UnknownCertification { .. }));
     assert_eq!(certs.held(who).expect("held")[0].certification.reference, "AFO");
@@ -334,14 +370,27 @@ fn api_keys_are_found_by_hash_until_revoked(s: &Stores) {
     let server = ServerId::from_stored(SERVER);
     let hash = KeyHash::from_stored("ab".repeat(32));
     let key = keys
-        .create(NewApiKey { server, name: "dashboard".into(), read_only: true, hash: hash.clone(), created_at: Timestamp(9) })
+        .create(NewApiKey {
+            server,
+            name: "dashboard".into(),
+            read_only: true,
+            hash: hash.clone(),
+            created_at: Timestamp(9),
+        })
         .expect("create");
     assert!(key.read_only);
     assert_eq!(keys.find_active(&hash).expect("find"), Some(key.clone()));
-    assert_eq!(keys.list(server).expect("list"), [key.clone()]);
+    assert_eq!(keys.list(server).expect("list"), std::slice::from_ref(&key));
     let revoked = keys.revoke(key.id, Timestamp(10)).expect("revoke");
     assert_eq!(revoked.revoked_at, Some(Timestamp(10)));
     assert_eq!(keys.find_active(&hash).expect("find"), None);
-    assert_eq!(keys.revoke(key.id, Timestamp(11)).expect("again").revoked_at, Some(Timestamp(10)), "revoking twice keeps the first time");
-    assert!(matches!(keys.revoke(ApiKeyId(999), Timestamp(12)).expect_err("unknown"), Error::UnknownApiKey { id: 999 }));
+    assert_eq!(
+        keys.revoke(key.id, Timestamp(11)).expect("again").revoked_at,
+        Some(Timestamp(10)),
+        "revoking twice keeps the first time"
+    );
+    assert!(matches!(
+        keys.revoke(ApiKeyId(999), Timestamp(12)).expect_err("unknown"),
+        Error::UnknownApiKey { id: 999 }
+    ));
 }

@@ -1,9 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+mod memory;
+
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use garrison_core::{Clock, Timestamp};
+pub use memory::MemoryRecords;
 
 /// The environment variable naming the PostgreSQL server tests may create databases on.
 pub const POSTGRES_URL_VAR: &str = "GARRISON_TEST_POSTGRES_URL";
@@ -63,9 +66,21 @@ impl TestDatabase {
     pub fn postgres(server_url: &str) -> Self {
         let name = format!("garrison_test_{}", random_suffix());
         let admin_url = with_database(server_url, "postgres");
-        let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("cannot reach PostgreSQL for tests: {e}"));
+        let mut admin =
+            PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("cannot reach PostgreSQL for tests: {e}"));
         diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("CREATE DATABASE");
         Self { url: with_database(server_url, &name), cleanup: Cleanup::Postgres { admin_url, name } }
+    }
+
+    /// Takes a PostgreSQL database away now, closing every connection to it (to test outages).
+    pub fn destroy(&self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let mut admin =
+                PgConnection::establish(admin_url).unwrap_or_else(|e| panic!("cannot reach PostgreSQL for tests: {e}"));
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .expect("DROP DATABASE");
+        }
     }
 
     /// The URL to hand to `Database::open` or to `GARRISON_DATABASE_URL`.
@@ -116,8 +131,14 @@ impl Clock for ManualClock {
 mod tests {
     #[test]
     fn database_names_replace_the_path() {
-        assert_eq!(super::with_database("postgres://postgres@127.0.0.1:5432/test", "x"), "postgres://postgres@127.0.0.1:5432/x");
-        assert_eq!(super::with_database("postgres://postgres@127.0.0.1:5432", "x"), "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(
+            super::with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            super::with_database("postgres://postgres@127.0.0.1:5432", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
         assert_eq!(super::with_database("postgres://h/db?sslmode=disable", "x"), "postgres://h/x?sslmode=disable");
     }
 }

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{Body, Caller, IdText, MemberQuery, Params, ServerQuery, blocking, member_key},
+    extract::{Body, Caller, IdText, MemberQuery, Params, ServerQuery, member_key},
     medals::MessageResponse,
 };
 
@@ -66,7 +66,7 @@ pub async fn list_certifications(
     query: Params<ServerQuery>,
 ) -> Result<web::Json<CertificationsResponse>, ApiError> {
     let server = query.server()?;
-    let list = blocking(move || state.records.certifications(&caller.0, server)).await?;
+    let list = caller.run(state, move |records, caller| records.certifications(caller, server)).await?;
     Ok(web::Json(CertificationsResponse { certifications: list.into_iter().map(Into::into).collect() }))
 }
 
@@ -99,7 +99,11 @@ pub async fn create_certification(
     let reference = CertificationRef::parse(&body.reference)?;
     let name = Name::parse("name", &body.name)?;
     let description = Description::parse(&body.description)?;
-    let created = blocking(move || state.records.create_certification(&caller.0, server, &reference, &name, &description)).await?;
+    let created = caller
+        .run(state, move |records, caller| {
+            records.create_certification(caller, server, &reference, &name, &description)
+        })
+        .await?;
     Ok(web::Json(CertificationChangeResponse { success: true, certification: created.into() }))
 }
 
@@ -125,7 +129,8 @@ pub async fn delete_certification(
 ) -> Result<web::Json<CertificationChangeResponse>, ApiError> {
     let server = query.server_id.server("serverId")?;
     let reference = CertificationRef::parse(&query.reference)?;
-    let deleted = blocking(move || state.records.delete_certification(&caller.0, server, &reference)).await?;
+    let deleted =
+        caller.run(state, move |records, caller| records.delete_certification(caller, server, &reference)).await?;
     Ok(web::Json(CertificationChangeResponse { success: true, certification: deleted.into() }))
 }
 
@@ -139,7 +144,7 @@ pub async fn member_certifications(
     query: Params<MemberQuery>,
 ) -> Result<web::Json<CertificationsResponse>, ApiError> {
     let member = query.key()?;
-    let list = blocking(move || state.records.member_certifications(&caller.0, member)).await?;
+    let list = caller.run(state, move |records, caller| records.member_certifications(caller, member)).await?;
     Ok(web::Json(CertificationsResponse { certifications: list.into_iter().map(Into::into).collect() }))
 }
 
@@ -159,10 +164,15 @@ pub struct CheckQuery {
     (status = 200, body = CheckResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/api/certifications/check")]
-pub async fn check_certification(state: web::Data<AppState>, caller: Caller, query: Params<CheckQuery>) -> Result<web::Json<CheckResponse>, ApiError> {
+pub async fn check_certification(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<CheckQuery>,
+) -> Result<web::Json<CheckResponse>, ApiError> {
     let member = member_key(&query.server_id, &query.roblox_id)?;
     let reference = CertificationRef::parse(&query.reference)?;
-    let has_certification = blocking(move || state.records.has_certification(&caller.0, member, &reference)).await?;
+    let has_certification =
+        caller.run(state, move |records, caller| records.has_certification(caller, member, &reference)).await?;
     Ok(web::Json(CheckResponse { has_certification }))
 }
 
@@ -189,7 +199,8 @@ pub async fn award_certification(
 ) -> Result<web::Json<MessageResponse>, ApiError> {
     let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
     let reference = CertificationRef::parse(&body.0.reference)?;
-    let message = blocking(move || state.records.award_certification(&caller.0, member, &reference)).await?;
+    let message =
+        caller.run(state, move |records, caller| records.award_certification(caller, member, &reference)).await?;
     Ok(MessageResponse::ok(message))
 }
 
@@ -205,6 +216,7 @@ pub async fn revoke_certification(
 ) -> Result<web::Json<MessageResponse>, ApiError> {
     let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
     let reference = CertificationRef::parse(&body.0.reference)?;
-    let message = blocking(move || state.records.revoke_certification(&caller.0, member, &reference)).await?;
+    let message =
+        caller.run(state, move |records, caller| records.revoke_certification(caller, member, &reference)).await?;
     Ok(MessageResponse::ok(message))
 }

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{Body, Caller, IdText, MemberQuery, Params, ServerQuery, blocking, member_key},
+    extract::{Body, Caller, IdText, MemberQuery, Params, ServerQuery, member_key},
 };
 
 /// An amount per company. Requests may omit companies (0); responses list all four.
@@ -30,7 +30,12 @@ pub struct Companies {
 
 impl From<PerCompany> for Companies {
     fn from(p: PerCompany) -> Self {
-        Self { main: p.get(Company::Main), sub1: p.get(Company::Sub1), sub2: p.get(Company::Sub2), sub3: p.get(Company::Sub3) }
+        Self {
+            main: p.get(Company::Main),
+            sub1: p.get(Company::Sub1),
+            sub2: p.get(Company::Sub2),
+            sub3: p.get(Company::Sub3),
+        }
     }
 }
 
@@ -63,9 +68,13 @@ impl EpResponse {
 #[utoipa::path(tag = "EP", params(MemberQuery), responses(
     (status = 200, body = EpResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/api/ep")]
-pub async fn get_ep(state: web::Data<AppState>, caller: Caller, query: Params<MemberQuery>) -> Result<web::Json<EpResponse>, ApiError> {
+pub async fn get_ep(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<MemberQuery>,
+) -> Result<web::Json<EpResponse>, ApiError> {
     let member = query.key()?;
-    let status = blocking(move || state.records.ep_status(&caller.0, member)).await?;
+    let status = caller.run(state, move |records, caller| records.ep_status(caller, member)).await?;
     Ok(web::Json(EpResponse::new(status, None)))
 }
 
@@ -88,11 +97,15 @@ pub struct EpAddBody {
 #[utoipa::path(tag = "EP", request_body = EpAddBody, responses(
     (status = 200, body = EpResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[post("/api/ep/add")]
-pub async fn add_ep(state: web::Data<AppState>, caller: Caller, body: Body<EpAddBody>) -> Result<web::Json<EpResponse>, ApiError> {
+pub async fn add_ep(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<EpAddBody>,
+) -> Result<web::Json<EpResponse>, ApiError> {
     let body = body.0;
     let member = member_key(&body.server_id, &body.roblox_id)?;
     let company = Company::parse(&body.company)?;
-    let status = blocking(move || state.records.add_ep(&caller.0, member, company, body.amount)).await?;
+    let status = caller.run(state, move |records, caller| records.add_ep(caller, member, company, body.amount)).await?;
     Ok(web::Json(EpResponse::new(status, Some(true))))
 }
 
@@ -127,9 +140,13 @@ fn policy_response(server: garrison_core::ServerId, policy: &EpPolicy) -> Policy
 #[utoipa::path(tag = "EP", params(ServerQuery), responses(
     (status = 200, body = PolicyResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/api/ep/policy")]
-pub async fn get_policy(state: web::Data<AppState>, caller: Caller, query: Params<ServerQuery>) -> Result<web::Json<PolicyResponse>, ApiError> {
+pub async fn get_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<ServerQuery>,
+) -> Result<web::Json<PolicyResponse>, ApiError> {
     let server = query.server()?;
-    let policy = blocking(move || state.records.ep_policy(&caller.0, server)).await?;
+    let policy = caller.run(state, move |records, caller| records.ep_policy(caller, server)).await?;
     Ok(web::Json(policy_response(server, &policy)))
 }
 
@@ -153,7 +170,11 @@ pub struct PolicyBody {
 #[utoipa::path(tag = "EP", request_body = PolicyBody, responses(
     (status = 200, body = PolicyResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[put("/api/ep/policy")]
-pub async fn put_policy(state: web::Data<AppState>, caller: Caller, body: Body<PolicyBody>) -> Result<web::Json<PolicyResponse>, ApiError> {
+pub async fn put_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<PolicyBody>,
+) -> Result<web::Json<PolicyResponse>, ApiError> {
     let body = body.0;
     let server = body.server_id.server("serverId")?;
     let draft = PolicyDraft {
@@ -162,6 +183,6 @@ pub async fn put_policy(state: web::Data<AppState>, caller: Caller, body: Body<P
         quota: body.quota.map(Into::into),
         max_warning_level: body.max_warning_level,
     };
-    let policy = blocking(move || state.records.set_ep_policy(&caller.0, server, draft)).await?;
+    let policy = caller.run(state, move |records, caller| records.set_ep_policy(caller, server, draft)).await?;
     Ok(web::Json(policy_response(server, &policy)))
 }

@@ -10,7 +10,7 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
-use garrison_core::{Error, MemberKey, RobloxUserId, ServerId, apikey::Principal};
+use garrison_core::{Error, MemberKey, RobloxUserId, ServerId, apikey::Principal, records::MemberRecords};
 use serde::{Deserialize, Deserializer, de::DeserializeOwned};
 use utoipa::IntoParams;
 
@@ -66,7 +66,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
             let bytes = bytes.await.map_err(|err| match err.as_error::<PayloadError>() {
                 Some(PayloadError::Overflow) => too_large(),
                 _ => match err.as_error::<JsonPayloadError>() {
-                    Some(JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. }) => too_large(),
+                    Some(JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. }) => {
+                        too_large()
+                    }
                     _ => ApiError::bad_request(format!("cannot read the request body: {err}")),
                 },
             })?;
@@ -84,7 +86,11 @@ fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        if path == "." { ApiError::bad_request(inner.to_string()) } else { ApiError::bad_request(format!("{path}: {inner}")) }
+        if path == "." {
+            ApiError::bad_request(inner.to_string())
+        } else {
+            ApiError::bad_request(format!("{path}: {inner}"))
+        }
     })
 }
 
@@ -185,42 +191,64 @@ impl ServerQuery {
     }
 }
 
-/// The authenticated API key of a request: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
-/// A missing, malformed, unknown or revoked key is a 401.
-#[derive(Debug)]
-pub struct Caller(pub Principal);
+/// The API key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. A request
+/// without one is refused (401) before anything else is read. The key itself is checked by
+/// [`Caller::run`], together with the work, in one trip to a blocking thread.
+pub struct Caller(String);
 
-fn presented_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    if let Some(value) = req.headers().get("x-api-key") {
-        let key = value.to_str().map_err(|_| ApiError::from(Error::Unauthenticated("invalid API key")))?;
-        return Ok(Some(key.to_owned()));
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Caller(<redacted>)")
     }
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
-    let value = value.to_str().map_err(|_| ApiError::from(Error::Unauthenticated("invalid API key")))?;
+}
+
+fn presented_key(req: &HttpRequest) -> Result<String, ApiError> {
+    let malformed = || ApiError::from(Error::Unauthenticated("invalid API key"));
+    if let Some(value) = req.headers().get("x-api-key") {
+        return value.to_str().map(str::to_owned).map_err(|_| malformed());
+    }
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Err(Error::Unauthenticated(
+            "missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+        )
+        .into());
+    };
+    let value = value.to_str().map_err(|_| malformed())?;
     match value.split_once(' ') {
-        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(key.trim().to_owned())),
+        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => Ok(key.trim().to_owned()),
         _ => Err(Error::Unauthenticated("unsupported Authorization scheme: use `Authorization: Bearer <key>`").into()),
     }
 }
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let presented = presented_key(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let presented = presented?;
-            let principal = blocking(move || state.keys.authenticate(presented.as_deref())).await?;
-            Ok(Caller(principal))
+        std::future::ready(presented_key(req).map(Caller))
+    }
+}
+
+impl Caller {
+    /// Authenticates the key (401 if unknown or revoked) and runs `work` as that principal, both on
+    /// a blocking thread.
+    pub async fn run<T: Send + 'static>(
+        self,
+        state: web::Data<AppState>,
+        work: impl FnOnce(&MemberRecords, &Principal) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        blocking(move || {
+            let principal = state.keys.authenticate(Some(&self.0))?;
+            work(&state.records, &principal)
         })
+        .await
     }
 }
 
 /// Runs storage work on actix's blocking threads, off the async workers.
-pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, ApiError> {
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, ApiError> {
     web::block(work).await.map_err(ApiError::internal)?.map_err(ApiError::from)
 }
 

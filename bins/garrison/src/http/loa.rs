@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{Body, Caller, IdText, MemberQuery, Params, blocking, member_key},
+    extract::{Body, Caller, IdText, MemberQuery, Params, member_key},
 };
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,9 +34,13 @@ impl From<LoaStatus> for LoaResponse {
 #[utoipa::path(tag = "LOA", params(MemberQuery), responses(
     (status = 200, body = LoaResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/api/loa")]
-pub async fn get_loa(state: web::Data<AppState>, caller: Caller, query: Params<MemberQuery>) -> Result<web::Json<LoaResponse>, ApiError> {
+pub async fn get_loa(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<MemberQuery>,
+) -> Result<web::Json<LoaResponse>, ApiError> {
     let member = query.key()?;
-    let status = blocking(move || state.records.loa(&caller.0, member)).await?;
+    let status = caller.run(state, move |records, caller| records.loa(caller, member)).await?;
     Ok(web::Json(status.into()))
 }
 
@@ -57,10 +61,14 @@ pub struct LoaStartBody {
     (status = 200, body = LoaResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/api/loa/start")]
-pub async fn start_loa(state: web::Data<AppState>, caller: Caller, body: Body<LoaStartBody>) -> Result<web::Json<LoaResponse>, ApiError> {
+pub async fn start_loa(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<LoaStartBody>,
+) -> Result<web::Json<LoaResponse>, ApiError> {
     let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
     let days = body.0.days;
-    let status = blocking(move || state.records.start_loa(&caller.0, member, days)).await?;
+    let status = caller.run(state, move |records, caller| records.start_loa(caller, member, days)).await?;
     Ok(web::Json(status.into()))
 }
 
@@ -78,8 +86,12 @@ pub struct LoaEndBody {
     (status = 200, body = LoaResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/api/loa/end")]
-pub async fn end_loa(state: web::Data<AppState>, caller: Caller, body: Body<LoaEndBody>) -> Result<web::Json<LoaResponse>, ApiError> {
+pub async fn end_loa(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<LoaEndBody>,
+) -> Result<web::Json<LoaResponse>, ApiError> {
     let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
-    let status = blocking(move || state.records.end_loa(&caller.0, member)).await?;
+    let status = caller.run(state, move |records, caller| records.end_loa(caller, member)).await?;
     Ok(web::Json(status.into()))
 }

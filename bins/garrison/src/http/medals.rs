@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{Body, Caller, IdText, MemberQuery, Params, ServerQuery, blocking, member_key},
+    extract::{Body, Caller, IdText, MemberQuery, Params, ServerQuery, member_key},
 };
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,9 +63,13 @@ impl MessageResponse {
 #[utoipa::path(tag = "Medals", params(ServerQuery), responses(
     (status = 200, body = MedalsResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/api/medals")]
-pub async fn list_medals(state: web::Data<AppState>, caller: Caller, query: Params<ServerQuery>) -> Result<web::Json<MedalsResponse>, ApiError> {
+pub async fn list_medals(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<ServerQuery>,
+) -> Result<web::Json<MedalsResponse>, ApiError> {
     let server = query.server()?;
-    let medals = blocking(move || state.records.medals(&caller.0, server)).await?;
+    let medals = caller.run(state, move |records, caller| records.medals(caller, server)).await?;
     Ok(web::Json(MedalsResponse { medals: medals.into_iter().map(Into::into).collect() }))
 }
 
@@ -87,11 +91,16 @@ pub struct CreateMedalBody {
     (status = 200, body = MedalChangeResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/api/medals")]
-pub async fn create_medal(state: web::Data<AppState>, caller: Caller, body: Body<CreateMedalBody>) -> Result<web::Json<MedalChangeResponse>, ApiError> {
+pub async fn create_medal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<CreateMedalBody>,
+) -> Result<web::Json<MedalChangeResponse>, ApiError> {
     let server = body.0.server_id.server("serverId")?;
     let name = Name::parse("name", &body.0.name)?;
     let description = Description::parse(&body.0.description)?;
-    let medal = blocking(move || state.records.create_medal(&caller.0, server, &name, &description)).await?;
+    let medal =
+        caller.run(state, move |records, caller| records.create_medal(caller, server, &name, &description)).await?;
     Ok(web::Json(MedalChangeResponse { success: true, medal: medal.into() }))
 }
 
@@ -110,10 +119,14 @@ pub struct DeleteMedalQuery {
     (status = 200, body = MedalChangeResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/api/medals")]
-pub async fn delete_medal(state: web::Data<AppState>, caller: Caller, query: Params<DeleteMedalQuery>) -> Result<web::Json<MedalChangeResponse>, ApiError> {
+pub async fn delete_medal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<DeleteMedalQuery>,
+) -> Result<web::Json<MedalChangeResponse>, ApiError> {
     let server = query.server_id.server("serverId")?;
     let name = Name::parse("name", &query.name)?;
-    let medal = blocking(move || state.records.delete_medal(&caller.0, server, &name)).await?;
+    let medal = caller.run(state, move |records, caller| records.delete_medal(caller, server, &name)).await?;
     Ok(web::Json(MedalChangeResponse { success: true, medal: medal.into() }))
 }
 
@@ -121,9 +134,13 @@ pub async fn delete_medal(state: web::Data<AppState>, caller: Caller, query: Par
 #[utoipa::path(tag = "Medals", params(MemberQuery), responses(
     (status = 200, body = MedalsResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/api/medals/user")]
-pub async fn member_medals(state: web::Data<AppState>, caller: Caller, query: Params<MemberQuery>) -> Result<web::Json<MedalsResponse>, ApiError> {
+pub async fn member_medals(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<MemberQuery>,
+) -> Result<web::Json<MedalsResponse>, ApiError> {
     let member = query.key()?;
-    let medals = blocking(move || state.records.member_medals(&caller.0, member)).await?;
+    let medals = caller.run(state, move |records, caller| records.member_medals(caller, member)).await?;
     Ok(web::Json(MedalsResponse { medals: medals.into_iter().map(Into::into).collect() }))
 }
 
@@ -143,10 +160,14 @@ pub struct MedalAwardBody {
     (status = 200, body = MessageResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/api/medals/award")]
-pub async fn award_medal(state: web::Data<AppState>, caller: Caller, body: Body<MedalAwardBody>) -> Result<web::Json<MessageResponse>, ApiError> {
+pub async fn award_medal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<MedalAwardBody>,
+) -> Result<web::Json<MessageResponse>, ApiError> {
     let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
     let name = Name::parse("medalName", &body.0.medal_name)?;
-    let message = blocking(move || state.records.award_medal(&caller.0, member, &name)).await?;
+    let message = caller.run(state, move |records, caller| records.award_medal(caller, member, &name)).await?;
     Ok(MessageResponse::ok(message))
 }
 
@@ -155,9 +176,13 @@ pub async fn award_medal(state: web::Data<AppState>, caller: Caller, body: Body<
     (status = 200, body = MessageResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[post("/api/medals/revoke")]
-pub async fn revoke_medal(state: web::Data<AppState>, caller: Caller, body: Body<MedalAwardBody>) -> Result<web::Json<MessageResponse>, ApiError> {
+pub async fn revoke_medal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<MedalAwardBody>,
+) -> Result<web::Json<MessageResponse>, ApiError> {
     let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
     let name = Name::parse("medalName", &body.0.medal_name)?;
-    let message = blocking(move || state.records.revoke_medal(&caller.0, member, &name)).await?;
+    let message = caller.run(state, move |records, caller| records.revoke_medal(caller, member, &name)).await?;
     Ok(MessageResponse::ok(message))
 }

@@ -40,7 +40,8 @@ impl RequestIds {
 /// A client's own `X-Request-Id` is kept when it is short and printable; otherwise one is issued.
 fn accepted(value: &HeaderValue) -> Option<String> {
     let text = value.to_str().ok()?;
-    (!text.is_empty() && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))).then(|| text.to_owned())
+    (!text.is_empty() && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
+        .then(|| text.to_owned())
 }
 
 /// Gives every response an `X-Request-Id` and logs one line per request: method, path (never the

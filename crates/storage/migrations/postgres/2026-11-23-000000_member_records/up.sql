@@ -14,7 +14,9 @@ CREATE TABLE xp_balances (
     server_id BIGINT NOT NULL,
     roblox_id BIGINT NOT NULL,
     xp BIGINT NOT NULL DEFAULT 0,
-    last_delta BIGINT NOT NULL DEFAULT 0,
+    -- How much the most recent change lowered the balance (negative when it rose): written by the
+    -- same UPDATE that changes xp, from the old value, and returned with it.
+    last_decrease BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (server_id, roblox_id)
 );
 CREATE INDEX xp_balances_leaderboard ON xp_balances (server_id, xp DESC, roblox_id);

@@ -1,0 +1,328 @@
+//! In-memory implementations of the storage ports, following garrison-core's rules, for testing the
+//! services without a database. The storage contract suite checks the real adapters against the same
+//! expectations.
+
+use std::{collections::BTreeMap, sync::Mutex};
+
+use garrison_core::{
+    Error, MemberKey, Result, RobloxUserId, ServerId, Timestamp,
+    catalogue::{AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
+    ep::{Company, EpPolicy},
+    loa::Loa,
+    ports::{Certifications, EpLedger, LoaRecords, Medals, XpLedger},
+    xp::{self, HistoryPage, LeaderboardRow, RecordedRequest, XpEntry, XpMutation, XpOutcome},
+};
+
+type Key = (i64, i64);
+
+fn key(member: MemberKey) -> Key {
+    (member.server.get(), member.member.get())
+}
+
+#[derive(Debug, Default)]
+struct State {
+    balances: BTreeMap<Key, i64>,
+    ledger: Vec<(ServerId, XpEntry, RecordedRequest)>,
+    ep: Vec<(Key, Company, i64, Timestamp)>,
+    policies: BTreeMap<i64, EpPolicy>,
+    loas: BTreeMap<Key, Vec<Loa>>,
+    medals: BTreeMap<(i64, String), Medal>,
+    medal_awards: BTreeMap<(i64, String, i64), Timestamp>,
+    certifications: BTreeMap<(i64, String), Certification>,
+    certification_awards: BTreeMap<(i64, String, i64), Timestamp>,
+}
+
+/// Every record port, in memory, behind one lock.
+#[derive(Debug, Default)]
+pub struct MemoryRecords {
+    state: Mutex<State>,
+}
+
+impl MemoryRecords {
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut state)
+    }
+}
+
+impl XpLedger for MemoryRecords {
+    fn apply(&self, m: &XpMutation) -> Result<XpOutcome> {
+        self.with(|s| {
+            if let Some(reference) = &m.reference {
+                let earlier = s.ledger.iter().find(|(server, e, _)| {
+                    *server == m.member.server && e.reference.as_deref() == Some(reference.as_str())
+                });
+                if let Some((_, entry, recorded)) = earlier {
+                    xp::check_replay(reference, recorded, &m.recorded())?;
+                    return Ok(XpOutcome::Replayed { balance: entry.balance });
+                }
+            }
+            let before = s.balances.get(&key(m.member)).copied().unwrap_or(0);
+            let after = xp::apply(before, m.change)?;
+            s.balances.insert(key(m.member), after);
+            let id = i64::try_from(s.ledger.len()).unwrap_or(i64::MAX) + 1;
+            let entry = XpEntry {
+                id,
+                member: m.member.member,
+                operation: m.change.operation(),
+                amount: m.change.amount(),
+                delta: after - before,
+                balance: after,
+                reference: m.reference.as_ref().map(|r| r.as_str().to_owned()),
+                reason: m.reason.as_ref().map(|r| r.as_str().to_owned()),
+                key_name: Some(m.actor.key_name.clone()),
+                at: m.at,
+            };
+            s.ledger.push((m.member.server, entry, m.recorded()));
+            Ok(XpOutcome::Applied { balance: after, delta: after - before })
+        })
+    }
+
+    fn balance(&self, member: MemberKey) -> Result<i64> {
+        Ok(self.with(|s| s.balances.get(&key(member)).copied().unwrap_or(0)))
+    }
+
+    fn history(&self, member: MemberKey, page: HistoryPage) -> Result<Vec<XpEntry>> {
+        Ok(self.with(|s| {
+            s.ledger
+                .iter()
+                .rev()
+                .filter(|(server, e, _)| *server == member.server && e.member == member.member)
+                .filter(|(_, e, _)| page.before.is_none_or(|b| e.id < b))
+                .take(page.limit as usize)
+                .map(|(_, e, _)| e.clone())
+                .collect()
+        }))
+    }
+
+    fn leaderboard(&self, server: ServerId, limit: u32, offset: u64) -> Result<Vec<LeaderboardRow>> {
+        Ok(self.with(|s| {
+            let mut rows: Vec<(i64, i64)> = s
+                .balances
+                .iter()
+                .filter(|((srv, _), xp)| *srv == server.get() && **xp > 0)
+                .map(|((_, m), xp)| (*m, *xp))
+                .collect();
+            rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            rows.into_iter()
+                .zip(1u64..)
+                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                .take(limit as usize)
+                .map(|((m, xp), rank)| LeaderboardRow { member: RobloxUserId::from_stored(m), xp, rank })
+                .collect()
+        }))
+    }
+}
+
+impl EpLedger for MemoryRecords {
+    fn add(&self, member: MemberKey, company: Company, amount: i64, at: Timestamp) -> Result<()> {
+        self.with(|s| s.ep.push((key(member), company, amount, at)));
+        Ok(())
+    }
+
+    fn entries_since(&self, member: MemberKey, since: Timestamp) -> Result<Vec<(Company, i64, Timestamp)>> {
+        Ok(self.with(|s| {
+            s.ep.iter()
+                .filter(|(k, _, _, at)| *k == key(member) && *at >= since)
+                .map(|(_, c, a, at)| (*c, *a, *at))
+                .collect()
+        }))
+    }
+
+    fn policy(&self, server: ServerId) -> Result<Option<EpPolicy>> {
+        Ok(self.with(|s| s.policies.get(&server.get()).copied()))
+    }
+
+    fn set_policy(&self, server: ServerId, policy: &EpPolicy, _at: Timestamp) -> Result<()> {
+        self.with(|s| s.policies.insert(server.get(), *policy));
+        Ok(())
+    }
+}
+
+impl LoaRecords for MemoryRecords {
+    fn latest(&self, member: MemberKey) -> Result<Option<Loa>> {
+        Ok(self.with(|s| s.loas.get(&key(member)).and_then(|l| l.last().copied())))
+    }
+
+    fn all(&self, member: MemberKey) -> Result<Vec<Loa>> {
+        Ok(self.with(|s| s.loas.get(&key(member)).cloned().unwrap_or_default()))
+    }
+
+    fn start(&self, member: MemberKey, loa: Loa) -> Result<Loa> {
+        self.with(|s| {
+            let list = s.loas.entry(key(member)).or_default();
+            if list.last().is_some_and(|l| l.is_active(loa.started_at)) {
+                return Err(Error::LoaAlreadyActive { member: member.member });
+            }
+            list.push(loa);
+            Ok(loa)
+        })
+    }
+
+    fn end(&self, member: MemberKey, at: Timestamp) -> Result<Loa> {
+        self.with(|s| {
+            let last = s.loas.get_mut(&key(member)).and_then(|l| l.last_mut()).filter(|l| l.is_active(at));
+            let last = last.ok_or(Error::NoActiveLoa { member: member.member })?;
+            last.ended_at = Some(at);
+            Ok(*last)
+        })
+    }
+}
+
+impl Medals for MemoryRecords {
+    fn catalogue(&self, server: ServerId) -> Result<Vec<Medal>> {
+        Ok(self
+            .with(|s| s.medals.iter().filter(|((srv, _), _)| *srv == server.get()).map(|(_, m)| m.clone()).collect()))
+    }
+
+    fn create(&self, server: ServerId, name: &Name, description: &Description, _at: Timestamp) -> Result<Medal> {
+        self.with(|s| {
+            let slot = (server.get(), name.key());
+            if s.medals.contains_key(&slot) {
+                return Err(Error::MedalExists { name: name.as_str().to_owned() });
+            }
+            let medal = Medal { name: name.as_str().to_owned(), description: description.as_str().to_owned() };
+            s.medals.insert(slot, medal.clone());
+            Ok(medal)
+        })
+    }
+
+    fn delete(&self, server: ServerId, name: &Name) -> Result<Medal> {
+        self.with(|s| {
+            let medal = s
+                .medals
+                .remove(&(server.get(), name.key()))
+                .ok_or_else(|| Error::UnknownMedal { name: name.as_str().to_owned() })?;
+            s.medal_awards.retain(|(srv, n, _), _| !(*srv == server.get() && *n == name.key()));
+            Ok(medal)
+        })
+    }
+
+    fn held(&self, member: MemberKey) -> Result<Vec<AwardedMedal>> {
+        Ok(self.with(|s| {
+            s.medal_awards
+                .iter()
+                .filter(|((srv, _, m), _)| *srv == member.server.get() && *m == member.member.get())
+                .filter_map(|((srv, n, _), at)| {
+                    s.medals.get(&(*srv, n.clone())).map(|medal| AwardedMedal { medal: medal.clone(), awarded_at: *at })
+                })
+                .collect()
+        }))
+    }
+
+    fn award(&self, member: MemberKey, name: &Name, at: Timestamp) -> Result<Medal> {
+        self.with(|s| {
+            let medal = s
+                .medals
+                .get(&(member.server.get(), name.key()))
+                .cloned()
+                .ok_or_else(|| Error::UnknownMedal { name: name.as_str().to_owned() })?;
+            let slot = (member.server.get(), name.key(), member.member.get());
+            if s.medal_awards.contains_key(&slot) {
+                return Err(Error::MedalAlreadyAwarded { member: member.member, name: medal.name });
+            }
+            s.medal_awards.insert(slot, at);
+            Ok(medal)
+        })
+    }
+
+    fn revoke(&self, member: MemberKey, name: &Name) -> Result<Medal> {
+        self.with(|s| {
+            let medal = s
+                .medals
+                .get(&(member.server.get(), name.key()))
+                .cloned()
+                .ok_or_else(|| Error::UnknownMedal { name: name.as_str().to_owned() })?;
+            s.medal_awards
+                .remove(&(member.server.get(), name.key(), member.member.get()))
+                .ok_or_else(|| Error::MedalNotHeld { member: member.member, name: medal.name.clone() })?;
+            Ok(medal)
+        })
+    }
+}
+
+impl Certifications for MemoryRecords {
+    fn catalogue(&self, server: ServerId) -> Result<Vec<Certification>> {
+        Ok(self.with(|s| {
+            s.certifications.iter().filter(|((srv, _), _)| *srv == server.get()).map(|(_, c)| c.clone()).collect()
+        }))
+    }
+
+    fn create(
+        &self,
+        server: ServerId,
+        reference: &CertificationRef,
+        name: &Name,
+        description: &Description,
+        _at: Timestamp,
+    ) -> Result<Certification> {
+        self.with(|s| {
+            let slot = (server.get(), reference.as_str().to_owned());
+            if s.certifications.contains_key(&slot) {
+                return Err(Error::CertificationExists { reference: reference.as_str().to_owned() });
+            }
+            let c = Certification {
+                reference: reference.as_str().to_owned(),
+                name: name.as_str().to_owned(),
+                description: description.as_str().to_owned(),
+            };
+            s.certifications.insert(slot, c.clone());
+            Ok(c)
+        })
+    }
+
+    fn delete(&self, server: ServerId, reference: &CertificationRef) -> Result<Certification> {
+        self.with(|s| {
+            let c = s
+                .certifications
+                .remove(&(server.get(), reference.as_str().to_owned()))
+                .ok_or_else(|| Error::UnknownCertification { reference: reference.as_str().to_owned() })?;
+            s.certification_awards.retain(|(srv, r, _), _| !(*srv == server.get() && r == reference.as_str()));
+            Ok(c)
+        })
+    }
+
+    fn held(&self, member: MemberKey) -> Result<Vec<AwardedCertification>> {
+        Ok(self.with(|s| {
+            s.certification_awards
+                .iter()
+                .filter(|((srv, _, m), _)| *srv == member.server.get() && *m == member.member.get())
+                .filter_map(|((srv, r, _), at)| {
+                    s.certifications
+                        .get(&(*srv, r.clone()))
+                        .map(|c| AwardedCertification { certification: c.clone(), awarded_at: *at })
+                })
+                .collect()
+        }))
+    }
+
+    fn award(&self, member: MemberKey, reference: &CertificationRef, at: Timestamp) -> Result<Certification> {
+        self.with(|s| {
+            let c = s
+                .certifications
+                .get(&(member.server.get(), reference.as_str().to_owned()))
+                .cloned()
+                .ok_or_else(|| Error::UnknownCertification { reference: reference.as_str().to_owned() })?;
+            let slot = (member.server.get(), reference.as_str().to_owned(), member.member.get());
+            if s.certification_awards.contains_key(&slot) {
+                return Err(Error::CertificationAlreadyAwarded { member: member.member, reference: c.reference });
+            }
+            s.certification_awards.insert(slot, at);
+            Ok(c)
+        })
+    }
+
+    fn revoke(&self, member: MemberKey, reference: &CertificationRef) -> Result<Certification> {
+        self.with(|s| {
+            let c = s
+                .certifications
+                .get(&(member.server.get(), reference.as_str().to_owned()))
+                .cloned()
+                .ok_or_else(|| Error::UnknownCertification { reference: reference.as_str().to_owned() })?;
+            s.certification_awards
+                .remove(&(member.server.get(), reference.as_str().to_owned(), member.member.get()))
+                .ok_or_else(|| Error::CertificationNotHeld { member: member.member, reference: c.reference.clone() })?;
+            Ok(c)
+        })
+    }
+}
