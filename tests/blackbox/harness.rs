@@ -94,8 +94,11 @@ impl Server {
                 if let Some(at) = line.find("listening on http://")
                     && let Some(tx) = tx.take()
                 {
-                    let addr =
-                        line[at + "listening on ".len()..].split_whitespace().next().unwrap_or_default().to_owned();
+                    // Text logs end the URL with a space, JSON logs with a quote.
+                    let addr: String = line[at + "listening on ".len()..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && *c != '"')
+                        .collect();
                     let _ = tx.send(addr);
                 }
                 let mut logs = sink.lock().expect("log lock");
