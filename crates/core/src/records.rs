@@ -328,11 +328,9 @@ impl ApiKeyService {
         self.keys.revoke(id, self.clock.now())
     }
 
-    /// Resolves the key a client presented; `None` when the request carried no key at all.
-    pub fn authenticate(&self, presented: Option<&str>) -> Result<Principal> {
-        let presented = presented.ok_or(Error::Unauthenticated(
-            "missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
-        ))?;
+    /// Resolves the key a client presented: `Unauthenticated` unless it is well-formed, known and
+    /// not revoked.
+    pub fn authenticate(&self, presented: &str) -> Result<Principal> {
         let secret = ApiKeySecret::parse(presented.trim()).ok_or(Error::Unauthenticated("invalid API key"))?;
         let key = self.keys.find_active(&secret.hash())?.ok_or(Error::Unauthenticated("invalid API key"))?;
         Ok(key.into())

@@ -238,7 +238,7 @@ impl Caller {
         work: impl FnOnce(&MemberRecords, &Principal) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, ApiError> {
         blocking(move || {
-            let principal = state.keys.authenticate(Some(&self.0))?;
+            let principal = state.keys.authenticate(&self.0)?;
             work(&state.records, &principal)
         })
         .await
