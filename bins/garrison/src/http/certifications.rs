@@ -1,7 +1,10 @@
 //! `/api/certifications*`: the server's certification catalogue and members' certifications.
 
 use actix_web::{delete, get, post, web};
-use garrison_core::catalogue::{AwardedCertification, Certification, CertificationRef, Description, Name};
+use garrison_core::{
+    Error, MemberKey,
+    catalogue::{AwardedCertification, Certification, CertificationRef, Description, Name},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -187,6 +190,12 @@ pub struct CertificationAwardBody {
     reference: String,
 }
 
+impl CertificationAwardBody {
+    fn parse(&self) -> Result<(MemberKey, CertificationRef), Error> {
+        Ok((member_key(&self.server_id, &self.roblox_id)?, CertificationRef::parse(&self.reference)?))
+    }
+}
+
 /// Award a certification: "Awarded Authorised Firearms Officer (AFO) to 123456789."
 #[utoipa::path(tag = "Certifications", request_body = CertificationAwardBody, responses(
     (status = 200, body = MessageResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -197,8 +206,7 @@ pub async fn award_certification(
     caller: Caller,
     body: Body<CertificationAwardBody>,
 ) -> Result<web::Json<MessageResponse>, ApiError> {
-    let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
-    let reference = CertificationRef::parse(&body.0.reference)?;
+    let (member, reference) = body.0.parse()?;
     let message =
         caller.run(state, move |records, caller| records.award_certification(caller, member, &reference)).await?;
     Ok(MessageResponse::ok(message))
@@ -214,8 +222,7 @@ pub async fn revoke_certification(
     caller: Caller,
     body: Body<CertificationAwardBody>,
 ) -> Result<web::Json<MessageResponse>, ApiError> {
-    let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
-    let reference = CertificationRef::parse(&body.0.reference)?;
+    let (member, reference) = body.0.parse()?;
     let message =
         caller.run(state, move |records, caller| records.revoke_certification(caller, member, &reference)).await?;
     Ok(MessageResponse::ok(message))

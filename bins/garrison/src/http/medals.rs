@@ -1,7 +1,10 @@
 //! `/api/medals*`: the server's medal catalogue and members' medals.
 
 use actix_web::{delete, get, post, web};
-use garrison_core::catalogue::{AwardedMedal, Description, Medal, Name};
+use garrison_core::{
+    Error, MemberKey,
+    catalogue::{AwardedMedal, Description, Medal, Name},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -155,6 +158,12 @@ pub struct MedalAwardBody {
     medal_name: String,
 }
 
+impl MedalAwardBody {
+    fn parse(&self) -> Result<(MemberKey, Name), Error> {
+        Ok((member_key(&self.server_id, &self.roblox_id)?, Name::parse("medalName", &self.medal_name)?))
+    }
+}
+
 /// Award a medal; 404 if it is not in the catalogue, 409 if already held.
 #[utoipa::path(tag = "Medals", request_body = MedalAwardBody, responses(
     (status = 200, body = MessageResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -165,8 +174,7 @@ pub async fn award_medal(
     caller: Caller,
     body: Body<MedalAwardBody>,
 ) -> Result<web::Json<MessageResponse>, ApiError> {
-    let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
-    let name = Name::parse("medalName", &body.0.medal_name)?;
+    let (member, name) = body.0.parse()?;
     let message = caller.run(state, move |records, caller| records.award_medal(caller, member, &name)).await?;
     Ok(MessageResponse::ok(message))
 }
@@ -181,8 +189,7 @@ pub async fn revoke_medal(
     caller: Caller,
     body: Body<MedalAwardBody>,
 ) -> Result<web::Json<MessageResponse>, ApiError> {
-    let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
-    let name = Name::parse("medalName", &body.0.medal_name)?;
+    let (member, name) = body.0.parse()?;
     let message = caller.run(state, move |records, caller| records.revoke_medal(caller, member, &name)).await?;
     Ok(MessageResponse::ok(message))
 }
