@@ -3,8 +3,9 @@
 //! - `ci`: formatting, clippy (`-D warnings`), then `test`. With `CI=true`, a suite skipped for want of
 //!   a service is a failure.
 //! - `test`: every test suite, pointing the PostgreSQL suites at `GARRISON_TEST_POSTGRES_URL` or, when
-//!   unset, at `postgres://postgres@127.0.0.1:5432/postgres` if a server answers there; prints
-//!   which suites ran and which were skipped.
+//!   unset, at `postgres://postgres@127.0.0.1:5432/postgres` if a server answers there, and the S3
+//!   object-store suite at `GARRISON_TEST_S3_URL` (`http://KEY:SECRET@HOST:PORT/`) if a server answers
+//!   there; prints which suites ran and which were skipped.
 //! - `openapi`: writes `docs/openapi.json` from the code.
 //! - `bench`: drives the release server over HTTP; see `docs/benchmarks.md`.
 //! - `apikey ...`: runs `garrison apikey ...` against the configured database.
@@ -22,6 +23,7 @@ use std::{
 use anyhow::{Context, bail};
 
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const S3_URL_VAR: &str = "GARRISON_TEST_S3_URL";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -84,6 +86,29 @@ pub fn postgres_for_tests() -> Option<String> {
     TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok().map(|_| url)
 }
 
+/// Host and port of an `http://key:secret@host:port/` URL (port 80 or 443 by default).
+fn s3_addr(url: &str) -> Option<SocketAddr> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let with_port = if host_port.contains(':') { host_port.to_owned() } else { format!("{host_port}:{default_port}") };
+    with_port.to_socket_addrs().ok()?.next()
+}
+
+/// The S3-compatible server the object-store suite should use: `GARRISON_TEST_S3_URL`, if set and a
+/// server answers there. `Err` says why there is none.
+fn s3_for_tests() -> Result<String, String> {
+    let url = std::env::var(S3_URL_VAR)
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| format!("{S3_URL_VAR} is not set"))?;
+    let addr = s3_addr(&url).ok_or_else(|| format!("{S3_URL_VAR} names no host:port"))?;
+    TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map(|_| url)
+        .map_err(|_| format!("no server answers at {addr} ({S3_URL_VAR})"))
+}
+
 fn ci() -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
@@ -107,6 +132,18 @@ fn test() -> anyhow::Result<()> {
             cmd.env_remove("GARRISON_TEST_POSTGRES_URL");
         }
     }
+    let s3 = s3_for_tests();
+    match &s3 {
+        Ok(url) => {
+            cmd.env(S3_URL_VAR, url);
+        }
+        Err(why) => {
+            if in_ci() {
+                bail!("CI=true but the S3 object-store suite cannot run: {why}; it may not be skipped in CI");
+            }
+            cmd.env_remove(S3_URL_VAR);
+        }
+    }
     let result = run(&mut cmd);
     println!();
     println!("== test suites ==");
@@ -122,6 +159,11 @@ fn test() -> anyhow::Result<()> {
             println!("SKIPPED  storage contract suite on PostgreSQL (no server; set GARRISON_TEST_POSTGRES_URL)");
             println!("SKIPPED  black-box suite on PostgreSQL (no server; set GARRISON_TEST_POSTGRES_URL)");
         }
+    }
+    println!("ran      object store contract suite on a local directory");
+    match &s3 {
+        Ok(_) => println!("ran      object store contract suite on S3 ({S3_URL_VAR})"),
+        Err(why) => println!("SKIPPED  object store contract suite on S3 ({why})"),
     }
     result
 }
@@ -192,5 +234,14 @@ mod tests {
     fn postgres_urls_give_an_address() {
         assert_eq!(super::postgres_addr("postgres://postgres@127.0.0.1:5432/x").map(|a| a.port()), Some(5432));
         assert_eq!(super::postgres_addr("postgres://127.0.0.1/x").map(|a| a.port()), Some(5432));
+    }
+
+    #[test]
+    fn s3_urls_give_an_address() {
+        assert_eq!(super::s3_addr("http://AK:SK@127.0.0.1:8014/").map(|a| a.port()), Some(8014));
+        assert_eq!(super::s3_addr("http://AK:SK@127.0.0.1:8014").map(|a| a.port()), Some(8014));
+        assert_eq!(super::s3_addr("http://127.0.0.1/?region=x").map(|a| a.port()), Some(80));
+        assert_eq!(super::s3_addr("https://AK:SK@127.0.0.1").map(|a| a.port()), Some(443));
+        assert_eq!(super::s3_addr("not a url"), None);
     }
 }

@@ -42,6 +42,42 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// A secret setting (the S3 secret key): `Debug` and `config check` show `***`.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// What `config check` prints: `***` when set, empty when not.
+    fn redacted(&self) -> Self {
+        Self(if self.0.is_empty() { String::new() } else { "***".into() })
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted().0)
+    }
+}
+
+/// Where objects (cards, logs, transcripts, backups) are kept.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectStoreKind {
+    /// A local directory, `object_dir`.
+    Local,
+    /// An S3 bucket (AWS or an S3-compatible server), `s3_*`.
+    S3,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -67,6 +103,18 @@ pub struct Settings {
     pub log: String,
     /// Worker threads for the HTTP server (0 = one per core).
     pub workers: usize,
+    /// `local` (default) or `s3`.
+    pub object_store: ObjectStoreKind,
+    /// The local object store's directory (created if missing).
+    pub object_dir: PathBuf,
+    /// `https://host[:port]` of an S3-compatible server; empty for AWS (the endpoint follows from the region).
+    pub s3_endpoint: String,
+    pub s3_region: String,
+    pub s3_bucket: String,
+    /// `endpoint/bucket/key` URLs instead of `bucket.endpoint/key` (most self-hosted servers need it).
+    pub s3_path_style: bool,
+    pub s3_access_key: String,
+    pub s3_secret_key: Secret,
 }
 
 impl Default for Settings {
@@ -80,6 +128,14 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             log: "info".into(),
             workers: 0,
+            object_store: ObjectStoreKind::Local,
+            object_dir: PathBuf::from("./data/objects"),
+            s3_endpoint: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_bucket: String::new(),
+            s3_path_style: false,
+            s3_access_key: String::new(),
+            s3_secret_key: Secret::default(),
         }
     }
 }
@@ -138,6 +194,38 @@ impl Settings {
         if let Some(v) = var("GARRISON_WORKERS") {
             self.workers = v.parse().with_context(|| format!("GARRISON_WORKERS must be a number, got {v:?}"))?;
         }
+        if let Some(v) = var("GARRISON_OBJECT_STORE") {
+            self.object_store = match v.as_str() {
+                "local" => ObjectStoreKind::Local,
+                "s3" => ObjectStoreKind::S3,
+                other => bail!("GARRISON_OBJECT_STORE must be local or s3, got {other:?}"),
+            };
+        }
+        if let Some(v) = var("GARRISON_OBJECT_DIR") {
+            self.object_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("GARRISON_S3_ENDPOINT") {
+            self.s3_endpoint = v;
+        }
+        if let Some(v) = var("GARRISON_S3_REGION") {
+            self.s3_region = v;
+        }
+        if let Some(v) = var("GARRISON_S3_BUCKET") {
+            self.s3_bucket = v;
+        }
+        if let Some(v) = var("GARRISON_S3_PATH_STYLE") {
+            self.s3_path_style = match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => bail!("GARRISON_S3_PATH_STYLE must be true or false, got {v:?}"),
+            };
+        }
+        if let Some(v) = var("GARRISON_S3_ACCESS_KEY") {
+            self.s3_access_key = v;
+        }
+        if let Some(v) = var("GARRISON_S3_SECRET_KEY") {
+            self.s3_secret_key = Secret(v);
+        }
         Ok(self)
     }
 
@@ -145,6 +233,7 @@ impl Settings {
     pub fn redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = DatabaseUrl(self.database_url.redacted());
+        shown.s3_secret_key = self.s3_secret_key.redacted();
         toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot print the settings: {e}"))
     }
 }
@@ -180,6 +269,61 @@ mod tests {
         assert_eq!(url.redacted(), "postgres://app:***@db.internal:5432/garrison?***");
         assert!(!format!("{url:?}").contains("s3cret"));
         assert_eq!(DatabaseUrl("sqlite://./data/garrison.db".into()).redacted(), "sqlite://./data/garrison.db");
+    }
+
+    #[test]
+    fn object_store_settings_come_from_the_environment() {
+        let defaults = Settings::default();
+        assert_eq!(defaults.object_store, ObjectStoreKind::Local);
+        assert_eq!(defaults.object_dir, PathBuf::from("./data/objects"));
+        assert_eq!(defaults.s3_region, "us-east-1");
+        let settings = Settings::default()
+            .with_env(|name| match name {
+                "GARRISON_OBJECT_STORE" => Some("s3".into()),
+                "GARRISON_OBJECT_DIR" => Some("/var/lib/garrison/objects".into()),
+                "GARRISON_S3_ENDPOINT" => Some("http://127.0.0.1:9000".into()),
+                "GARRISON_S3_REGION" => Some("eu-west-3".into()),
+                "GARRISON_S3_BUCKET" => Some("garrison".into()),
+                "GARRISON_S3_PATH_STYLE" => Some("true".into()),
+                "GARRISON_S3_ACCESS_KEY" => Some("AKID".into()),
+                "GARRISON_S3_SECRET_KEY" => Some("s3cret-key".into()),
+                _ => None,
+            })
+            .expect("valid");
+        assert_eq!(settings.object_store, ObjectStoreKind::S3);
+        assert_eq!(settings.object_dir, PathBuf::from("/var/lib/garrison/objects"));
+        assert_eq!(settings.s3_endpoint, "http://127.0.0.1:9000");
+        assert_eq!(settings.s3_region, "eu-west-3");
+        assert_eq!(settings.s3_bucket, "garrison");
+        assert!(settings.s3_path_style);
+        assert_eq!(settings.s3_access_key, "AKID");
+        assert_eq!(settings.s3_secret_key.expose(), "s3cret-key");
+        for (name, value) in [("GARRISON_OBJECT_STORE", "gcs"), ("GARRISON_S3_PATH_STYLE", "maybe")] {
+            let err = Settings::default().with_env(|n| (n == name).then(|| value.into())).expect_err("invalid");
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_s3_secret_key_is_redacted() {
+        let settings =
+            Settings::default().with_env(|n| (n == "GARRISON_S3_SECRET_KEY").then(|| "s3cret-key".into())).expect("ok");
+        assert!(!format!("{settings:?}").contains("s3cret-key"));
+        let shown = settings.redacted_toml();
+        assert!(!shown.contains("s3cret-key"), "{shown}");
+        assert!(shown.contains("s3_secret_key = \"***\""), "{shown}");
+        assert!(Settings::default().redacted_toml().contains("s3_secret_key = \"\""));
+        let parsed: Settings = toml::from_str("object_store = \"s3\"\ns3_path_style = true").expect("file keys");
+        assert_eq!(parsed.object_store, ObjectStoreKind::S3);
+        assert!(parsed.s3_path_style);
+    }
+
+    #[test]
+    fn the_example_config_file_parses() {
+        let example: Settings =
+            toml::from_str(include_str!("../../../deploy/garrison.example.toml")).expect("the example is valid");
+        assert_eq!(example.object_store, ObjectStoreKind::S3);
+        assert!(example.s3_secret_key.is_empty());
     }
 
     #[test]

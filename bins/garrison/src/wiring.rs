@@ -5,17 +5,18 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use garrison_core::{
     Clock, Timestamp,
+    objects::ObjectStore,
     records::{ApiKeyService, MemberRecords, RecordStores},
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger,
-    PoolSizes,
+    FsObjectStore, PoolSizes, S3Config, S3ObjectStore,
 };
 
-use crate::settings::Settings;
+use crate::settings::{ObjectStoreKind, Settings};
 
 /// The system clock, in milliseconds since the Unix epoch.
 #[derive(Debug)]
@@ -47,6 +48,46 @@ pub fn database(settings: &Settings) -> anyhow::Result<Database> {
     Ok(db)
 }
 
+/// The configured object store: the local directory (created if missing), or the S3 bucket, which must
+/// be named along with both keys. Makes no network request; a wrong endpoint shows on first use.
+#[allow(dead_code, reason = "the HTTP shell takes it into AppState with the routes that store objects")]
+pub fn object_store(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    match settings.object_store {
+        ObjectStoreKind::Local => {
+            let store = FsObjectStore::open(&settings.object_dir)
+                .with_context(|| format!("cannot open the object directory {}", settings.object_dir.display()))?;
+            Ok(Arc::new(store))
+        }
+        ObjectStoreKind::S3 => {
+            let missing: Vec<&str> = [
+                ("GARRISON_S3_BUCKET", settings.s3_bucket.trim().is_empty()),
+                ("GARRISON_S3_ACCESS_KEY", settings.s3_access_key.is_empty()),
+                ("GARRISON_S3_SECRET_KEY", settings.s3_secret_key.is_empty()),
+            ]
+            .into_iter()
+            .filter_map(|(name, unset)| unset.then_some(name))
+            .collect();
+            if !missing.is_empty() {
+                bail!(
+                    "GARRISON_OBJECT_STORE=s3 needs {} (or the matching s3_* keys in garrison.toml)",
+                    missing.join(", ")
+                );
+            }
+            let endpoint = Some(settings.s3_endpoint.trim()).filter(|e| !e.is_empty()).map(str::to_owned);
+            let store = S3ObjectStore::new(S3Config {
+                endpoint,
+                region: settings.s3_region.clone(),
+                bucket: settings.s3_bucket.clone(),
+                path_style: settings.s3_path_style,
+                access_key: settings.s3_access_key.clone(),
+                secret_key: settings.s3_secret_key.expose().to_owned(),
+            })
+            .with_context(|| format!("cannot set up the S3 object store for bucket {:?}", settings.s3_bucket))?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
 pub fn clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
@@ -73,4 +114,56 @@ pub fn entropy<const N: usize>() -> anyhow::Result<[u8; N]> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s3_settings(vars: &[(&str, &str)]) -> Settings {
+        let mut all = vec![("GARRISON_OBJECT_STORE", "s3")];
+        all.extend_from_slice(vars);
+        Settings::default()
+            .with_env(|name| all.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+            .expect("valid settings")
+    }
+
+    #[test]
+    fn the_local_object_store_creates_its_directory() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let objects = dir.path().join("data/objects");
+        let settings = Settings { object_dir: objects.clone(), ..Settings::default() };
+        let store = object_store(&settings).expect("a local store");
+        assert!(objects.is_dir());
+        assert!(format!("{store:?}").contains("FsObjectStore"));
+    }
+
+    #[test]
+    fn s3_without_a_bucket_or_keys_fails_at_startup_naming_what_is_missing() {
+        let err = object_store(&s3_settings(&[("GARRISON_S3_SECRET_KEY", "s3cret-key")])).expect_err("incomplete");
+        let message = format!("{err:#}");
+        assert!(message.contains("GARRISON_S3_BUCKET") && message.contains("GARRISON_S3_ACCESS_KEY"), "{message}");
+        assert!(!message.contains("GARRISON_S3_SECRET_KEY") && !message.contains("s3cret-key"), "{message}");
+    }
+
+    #[test]
+    fn complete_s3_settings_make_a_store_without_showing_the_secret() {
+        let settings = s3_settings(&[
+            ("GARRISON_S3_ENDPOINT", "http://127.0.0.1:9"),
+            ("GARRISON_S3_BUCKET", "garrison"),
+            ("GARRISON_S3_PATH_STYLE", "true"),
+            ("GARRISON_S3_ACCESS_KEY", "AKID"),
+            ("GARRISON_S3_SECRET_KEY", "s3cret-key"),
+        ]);
+        let store = object_store(&settings).expect("an S3 store");
+        let shown = format!("{store:?}");
+        assert!(shown.contains("S3ObjectStore") && !shown.contains("s3cret-key"), "{shown}");
+        // AWS: no endpoint, the region names it.
+        let aws = s3_settings(&[
+            ("GARRISON_S3_BUCKET", "garrison"),
+            ("GARRISON_S3_ACCESS_KEY", "AKID"),
+            ("GARRISON_S3_SECRET_KEY", "s3cret-key"),
+        ]);
+        assert!(object_store(&aws).is_ok());
+    }
 }

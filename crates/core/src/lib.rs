@@ -6,6 +6,7 @@ pub mod ep;
 mod error;
 pub mod ids;
 pub mod loa;
+pub mod objects;
 pub mod ports;
 pub mod records;
 mod time;

@@ -7,6 +7,7 @@ mod ep;
 mod failure;
 mod loa;
 mod medals;
+mod objects;
 mod schema;
 mod xp;
 
@@ -16,4 +17,5 @@ pub use db::{AnyConnection, Backend, Database, PoolSizes};
 pub use ep::DieselEpLedger;
 pub use loa::DieselLoaRecords;
 pub use medals::DieselMedals;
+pub use objects::{FsObjectStore, S3Config, S3ObjectStore};
 pub use xp::DieselXpLedger;
