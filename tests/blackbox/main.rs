@@ -10,4 +10,5 @@ mod concurrency;
 mod ep_loa;
 mod input;
 mod operations;
+mod utilities;
 mod xp;

@@ -122,15 +122,18 @@ fn apikey(settings: &Settings, command: ApikeyCommand) -> anyhow::Result<()> {
 fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = wiring::database(&settings)?;
     let clock = wiring::clock();
+    let openapi = http::openapi();
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
-        keys: wiring::api_keys(&db, clock),
+        keys: wiring::api_keys(&db, Arc::clone(&clock)),
         health: Arc::new(db.clone()),
-        openapi_json: serde_json::to_string(&http::openapi())?,
+        clock,
+        openapi_json: serde_json::to_string(&openapi)?,
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);
+    let paths = http::CanonicalPaths::new(openapi.paths.paths.keys().map(String::as_str));
     actix_web::rt::System::new().block_on(async move {
-        let mut server = HttpServer::new(move || http::app(state.clone(), request_ids.clone()))
+        let mut server = HttpServer::new(move || http::app(state.clone(), request_ids.clone(), paths.clone()))
             .bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         if settings.workers > 0 {

@@ -10,6 +10,7 @@ pub mod objects;
 pub mod ports;
 pub mod records;
 mod time;
+pub mod utilities;
 pub mod xp;
 
 pub use error::{Error, Result, StoreError};

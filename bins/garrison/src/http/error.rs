@@ -20,11 +20,19 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    /// A body the specification writes for this failure instead of the envelope.
+    body: Option<serde_json::Value>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self { status, message: message.into(), body: None }
+    }
+
+    /// A failure whose body the specification writes in a shape of its own (a bare JSON string,
+    /// or a result object); `message` is what the log says.
+    pub fn with_body(status: StatusCode, message: impl Into<String>, body: serde_json::Value) -> Self {
+        Self { status, message: message.into(), body: Some(body) }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -37,12 +45,10 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.")
     }
 
-    #[cfg(test)]
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
-    #[cfg(test)]
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -92,7 +98,10 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        response.json(ErrorBody { error: self.message.clone() })
+        match &self.body {
+            Some(body) => response.json(body),
+            None => response.json(ErrorBody { error: self.message.clone() }),
+        }
     }
 }
 

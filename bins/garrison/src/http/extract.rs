@@ -48,32 +48,47 @@ fn too_large() -> ApiError {
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body is larger than {MAX_BODY_BYTES} bytes"))
 }
 
+/// Reads a whole request body of at most [`MAX_BODY_BYTES`] (413 past that).
+fn read_body(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result<web::Bytes, ApiError>> + 'static {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    // The app registers a `PayloadConfig` of the same limit, so a chunked body stops there too.
+    let bytes = web::Bytes::from_request(req, payload);
+    async move {
+        if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+            return Err(too_large());
+        }
+        bytes.await.map_err(|err| match err.as_error::<PayloadError>() {
+            Some(PayloadError::Overflow) => too_large(),
+            _ => match err.as_error::<JsonPayloadError>() {
+                Some(JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. }) => too_large(),
+                _ => ApiError::bad_request(format!("cannot read the request body: {err}")),
+            },
+        })
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let bytes = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-                return Err(too_large());
-            }
-            let bytes = bytes.await.map_err(|err| match err.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => too_large(),
-                _ => match err.as_error::<JsonPayloadError>() {
-                    Some(JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. }) => {
-                        too_large()
-                    }
-                    _ => ApiError::bad_request(format!("cannot read the request body: {err}")),
-                },
-            })?;
-            decode(&bytes).map(Body)
-        })
+        let bytes = read_body(req, payload);
+        Box::pin(async move { decode(&bytes.await?).map(Body) })
+    }
+}
+
+/// A raw request body of at most [`MAX_BODY_BYTES`] (413 past that), for routes that take text.
+#[derive(Debug)]
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = read_body(req, payload);
+        Box::pin(async move { bytes.await.map(RawBody) })
     }
 }
 

@@ -8,12 +8,14 @@ mod health;
 mod loa;
 mod medals;
 mod middleware;
+mod utilities;
 mod xp;
 
 use std::sync::Arc;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use garrison_core::{
+    Clock,
     ports::HealthCheck,
     records::{ApiKeyService, MemberRecords},
 };
@@ -23,13 +25,14 @@ use utoipa::{
 };
 use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
-pub use middleware::RequestIds;
+pub use middleware::{CanonicalPaths, RequestIds};
 
 /// What every handler can reach.
 pub struct AppState {
     pub records: MemberRecords,
     pub keys: ApiKeyService,
     pub health: Arc<dyn HealthCheck>,
+    pub clock: Arc<dyn Clock>,
     /// The OpenAPI document, rendered once at start-up.
     pub openapi_json: String,
 }
@@ -90,7 +93,12 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(certifications::member_certifications)
         .service(certifications::check_certification)
         .service(certifications::award_certification)
-        .service(certifications::revoke_certification);
+        .service(certifications::revoke_certification)
+        .service(utilities::stringify)
+        .service(utilities::split_text)
+        .service(utilities::regex_match)
+        .service(utilities::timestamp)
+        .service(utilities::common_value);
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.
@@ -102,6 +110,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn app(
     state: web::Data<AppState>,
     request_ids: RequestIds,
+    paths: CanonicalPaths,
 ) -> App<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -113,13 +122,14 @@ pub fn app(
 > {
     App::new()
         .app_data(state)
+        .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
         .route("/openapi.json", web::get().to(openapi_json))
         .into_utoipa_app()
         .configure(routes)
         .default_service(web::to(not_found))
         .into_app()
         .wrap(actix_web::middleware::from_fn(move |req, next| {
-            middleware::request_context(request_ids.clone(), req, next)
+            middleware::request_context(request_ids.clone(), paths.clone(), req, next)
         }))
 }
 
@@ -155,6 +165,11 @@ mod tests {
             "/api/medals/award",
             "/api/certifications/check",
             "/readyz",
+            "/api/Text/stringify",
+            "/api/TextChunker/split",
+            "/api/Regex/match",
+            "/api/Timestamp",
+            "/api/CommonValue",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -164,6 +179,6 @@ mod tests {
             .values()
             .map(|item| [&item.get, &item.put, &item.post, &item.delete].iter().filter(|op| op.is_some()).count())
             .sum();
-        assert_eq!(operations, 28, "a route was added or removed: update this count");
+        assert_eq!(operations, 33, "a route was added or removed: update this count");
     }
 }
