@@ -1,0 +1,218 @@
+#![doc = include_str!("../README.md")]
+
+mod address;
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+    time::Duration,
+};
+
+pub use address::is_public;
+use reqwest::{
+    Url,
+    dns::{Addrs, Name, Resolve, Resolving},
+    redirect,
+};
+
+/// Why a URL was not fetched. Messages name the rule that refused it and never echo credentials
+/// a URL may carry.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The URL breaks the policy: not HTTPS, a host off the allow-list, a non-public address, too
+    /// many redirects. The caller's fault: a 400.
+    #[error("{0}")]
+    Refused(String),
+    /// The body is larger than the policy allows.
+    #[error("the file is larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// The remote host answered with an error status.
+    #[error("the image host answered {status}")]
+    Status { status: u16 },
+    /// The remote host did not answer in time.
+    #[error("the image host did not answer within {seconds} s")]
+    Timeout { seconds: u64 },
+    /// Connecting or reading failed.
+    #[error("the image could not be fetched: {0}")]
+    Network(String),
+}
+
+/// What may be fetched, and how much.
+#[derive(Debug, Clone)]
+pub struct FetchPolicy {
+    /// Hosts that may be fetched from, compared without regard to case (exact names, no wildcards).
+    pub allowed_hosts: Vec<String>,
+    /// The largest body accepted, in bytes.
+    pub max_bytes: u64,
+    /// Time for the whole fetch, redirects and body included.
+    pub timeout: Duration,
+    /// Redirects followed, each checked like the first URL.
+    pub max_redirects: usize,
+    /// For tests only: also allow plain HTTP and loopback addresses, so a test can serve images from
+    /// `127.0.0.1`. Private, link-local and other non-public addresses stay refused.
+    pub allow_loopback_for_tests: bool,
+}
+
+impl FetchPolicy {
+    /// The hosts the specifications allow images from (Discord's CDN, imgur, imgbb).
+    pub const DEFAULT_HOSTS: [&'static str; 4] =
+        ["cdn.discordapp.com", "media.discordapp.net", "i.imgur.com", "i.ibb.co"];
+}
+
+impl Default for FetchPolicy {
+    fn default() -> Self {
+        Self {
+            allowed_hosts: Self::DEFAULT_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
+            max_bytes: 8 * 1024 * 1024,
+            timeout: Duration::from_secs(10),
+            max_redirects: 3,
+            allow_loopback_for_tests: false,
+        }
+    }
+}
+
+impl FetchPolicy {
+    fn address_allowed(&self, ip: IpAddr) -> bool {
+        is_public(ip) || (self.allow_loopback_for_tests && ip.is_loopback())
+    }
+
+    /// Checks a URL before any connection: scheme, host on the allow-list, and an IP-literal host's
+    /// address (a name's addresses are checked after DNS, by the resolver).
+    fn check(&self, url: &Url) -> Result<(), FetchError> {
+        let plain_http_allowed = self.allow_loopback_for_tests && url.scheme() == "http";
+        if url.scheme() != "https" && !plain_http_allowed {
+            return Err(FetchError::Refused(format!("only https URLs are fetched, not {}", url.scheme())));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(FetchError::Refused("URLs with credentials are not fetched".into()));
+        }
+        let Some(host) = url.host_str() else {
+            return Err(FetchError::Refused("the URL has no host".into()));
+        };
+        // `[::1]` in a URL is the host `::1`; `name.` is the name `name`.
+        let host = host.to_ascii_lowercase();
+        let host = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.');
+        if !self.allowed_hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(host)) {
+            return Err(FetchError::Refused(format!(
+                "host {host} is not allowed; allowed hosts: {}",
+                self.allowed_hosts.join(", ")
+            )));
+        }
+        // IP-literal hosts never reach the resolver: check their address here.
+        let literal = host.parse::<IpAddr>().ok();
+        if let Some(ip) = literal.filter(|ip| !self.address_allowed(*ip)) {
+            return Err(FetchError::Refused(format!("address {ip} is not public")));
+        }
+        Ok(())
+    }
+}
+
+/// Resolves names with the system resolver and keeps only addresses the policy allows; a name with
+/// none left fails. Every connection, redirects included, resolves through here, so a name that
+/// points at a private address is refused however the request got to it.
+struct PublicOnlyResolver {
+    policy: Arc<FetchPolicy>,
+}
+
+impl Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = Arc::clone(&self.policy);
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = resolved.into_iter().filter(|a| policy.address_allowed(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(Box::new(NonPublic(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0} does not resolve to a public address")]
+struct NonPublic(String);
+
+/// Fetches user-supplied URLs under a [`FetchPolicy`]. Cheap to clone; one connection pool.
+#[derive(Debug, Clone)]
+pub struct SafeFetcher {
+    client: reqwest::Client,
+    policy: Arc<FetchPolicy>,
+}
+
+impl SafeFetcher {
+    /// Builds the client. Needs a rustls crypto provider installed for the process (the binary
+    /// installs ring's at start).
+    pub fn new(policy: FetchPolicy) -> Result<Self, FetchError> {
+        let policy = Arc::new(policy);
+        let redirect_policy = Arc::clone(&policy);
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(PublicOnlyResolver { policy: Arc::clone(&policy) }))
+            .redirect(redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() > redirect_policy.max_redirects {
+                    return attempt
+                        .error(FetchError::Refused(format!("more than {} redirects", redirect_policy.max_redirects)));
+                }
+                match redirect_policy.check(attempt.url()) {
+                    Ok(()) => attempt.follow(),
+                    Err(refused) => attempt.error(refused),
+                }
+            }))
+            .timeout(policy.timeout)
+            .connect_timeout(policy.timeout)
+            .no_proxy()
+            .user_agent(concat!("garrison/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| FetchError::Network(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self { client, policy })
+    }
+
+    pub fn policy(&self) -> &FetchPolicy {
+        &self.policy
+    }
+
+    /// Fetches `url` whole, refusing it before connecting when the policy says no, and stopping as
+    /// soon as the body passes the size cap.
+    pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let url = Url::parse(url).map_err(|e| FetchError::Refused(format!("not a valid URL: {e}")))?;
+        self.policy.check(&url)?;
+        let mut response = self.client.get(url).send().await.map_err(|e| self.classify(&e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(FetchError::Status { status: status.as_u16() });
+        }
+        let limit = self.policy.max_bytes;
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(FetchError::TooLarge { limit });
+        }
+        let mut body = Vec::with_capacity(usize::try_from(response.content_length().unwrap_or(0)).unwrap_or(0));
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(FetchError::TooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// Turns a reqwest error into ours: a refusal from the redirect policy or the resolver keeps its
+    /// message; the URL (which could carry secrets in its query) is left out.
+    fn classify(&self, err: &reqwest::Error) -> FetchError {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(current) = source {
+            if let Some(refused) = current.downcast_ref::<FetchError>() {
+                return FetchError::Refused(refused.to_string());
+            }
+            if let Some(non_public) = current.downcast_ref::<NonPublic>() {
+                return FetchError::Refused(non_public.to_string());
+            }
+            source = current.source();
+        }
+        if err.is_timeout() {
+            return FetchError::Timeout { seconds: self.policy.timeout.as_secs().max(1) };
+        }
+        let what = if err.is_connect() { "cannot connect" } else { "request failed" };
+        FetchError::Network(what.into())
+    }
+}

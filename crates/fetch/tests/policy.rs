@@ -1,0 +1,146 @@
+//! The fetcher against a real HTTP server on loopback: what it refuses (before connecting, after DNS,
+//! on redirects), its size and time caps, and a fetch that succeeds.
+
+use std::time::Duration;
+
+use garrison_fetch::{FetchError, FetchPolicy, SafeFetcher};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A tiny HTTP/1.1 server: answers each connection by the request path.
+async fn serve() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 4096];
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let response: Vec<u8> = match path.as_str() {
+                    "/image" => b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello".to_vec(),
+                    "/big" => {
+                        let mut r = b"HTTP/1.1 200 OK\r\ncontent-length: 5000\r\nconnection: close\r\n\r\n".to_vec();
+                        r.extend(std::iter::repeat_n(b'x', 5000));
+                        r
+                    }
+                    "/big-undeclared" => {
+                        let mut r = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_vec();
+                        r.extend(std::iter::repeat_n(b'x', 5000));
+                        r
+                    }
+                    "/to-private" => redirect("http://10.0.0.1/image"),
+                    "/to-metadata" => redirect("http://169.254.169.254/latest/meta-data/"),
+                    "/to-image" => redirect("/image"),
+                    "/loop" => redirect("/loop"),
+                    "/missing" => b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
+                    "/slow" => {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        Vec::new()
+                    }
+                    _ => b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n".to_vec(),
+                };
+                let _ = socket.write_all(&response).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn redirect(location: &str) -> Vec<u8> {
+    format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").into_bytes()
+}
+
+fn fetcher(policy: FetchPolicy) -> SafeFetcher {
+    install_crypto();
+    SafeFetcher::new(policy).expect("client")
+}
+
+fn loopback_policy(extra_hosts: &[&str]) -> FetchPolicy {
+    let mut hosts = vec!["127.0.0.1".to_owned()];
+    hosts.extend(extra_hosts.iter().map(|h| (*h).to_owned()));
+    FetchPolicy { allowed_hosts: hosts, allow_loopback_for_tests: true, max_bytes: 1000, ..FetchPolicy::default() }
+}
+
+#[track_caller]
+fn refused(result: Result<Vec<u8>, FetchError>, needle: &str) {
+    match result {
+        Err(FetchError::Refused(message)) => assert!(message.contains(needle), "{message:?} lacks {needle:?}"),
+        other => panic!("expected a refusal mentioning {needle:?}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn only_https_to_allowed_hosts() {
+    let f = fetcher(FetchPolicy::default());
+    refused(f.fetch("http://cdn.discordapp.com/avatars/1/a.png").await, "only https");
+    refused(f.fetch("https://evil.example/a.png").await, "host evil.example is not allowed");
+    refused(f.fetch("https://cdn.discordapp.com.evil.example/a.png").await, "is not allowed");
+    refused(f.fetch("https://user:secret@cdn.discordapp.com/a.png").await, "credentials");
+    refused(f.fetch("not a url").await, "not a valid URL");
+    refused(f.fetch("file:///etc/passwd").await, "only https");
+}
+
+#[tokio::test]
+async fn loopback_private_link_local_and_metadata_addresses_are_refused() {
+    let hosts = ["127.0.0.1", "10.0.0.1", "192.168.1.1", "169.254.169.254", "::1", "fd00:ec2::254", "0.0.0.0"];
+    let f = fetcher(FetchPolicy {
+        allowed_hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
+        ..FetchPolicy::default()
+    });
+    for url in [
+        "https://127.0.0.1/a.png",
+        "https://10.0.0.1/a.png",
+        "https://192.168.1.1/a.png",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::1]/a.png",
+        "https://[fd00:ec2::254]/a.png",
+        "https://0.0.0.0/a.png",
+    ] {
+        refused(f.fetch(url).await, "is not public");
+    }
+}
+
+#[tokio::test]
+async fn names_are_checked_after_dns() {
+    // `localhost` is on the allow-list, but it resolves to loopback: refused by the resolver.
+    let f = fetcher(FetchPolicy { allowed_hosts: vec!["localhost".into()], ..FetchPolicy::default() });
+    refused(f.fetch("https://localhost:9/a.png").await, "does not resolve to a public address");
+}
+
+#[tokio::test]
+async fn redirects_are_checked_at_every_hop() {
+    let base = serve().await;
+    let f = fetcher(loopback_policy(&["10.0.0.1", "169.254.169.254"]));
+    refused(f.fetch(&format!("{base}/to-private")).await, "address 10.0.0.1 is not public");
+    refused(f.fetch(&format!("{base}/to-metadata")).await, "address 169.254.169.254 is not public");
+    refused(f.fetch(&format!("{base}/loop")).await, "redirects");
+    // A redirect that stays within the rules is followed.
+    assert_eq!(f.fetch(&format!("{base}/to-image")).await.expect("followed"), b"hello");
+    // The test switch admits loopback, never a private network.
+    let off_list = fetcher(loopback_policy(&[]));
+    refused(off_list.fetch(&format!("{base}/to-private")).await, "host 10.0.0.1 is not allowed");
+}
+
+#[tokio::test]
+async fn size_and_time_are_capped() {
+    let base = serve().await;
+    let f = fetcher(loopback_policy(&[]));
+    assert_eq!(f.fetch(&format!("{base}/image")).await.expect("fetched"), b"hello");
+    assert!(matches!(f.fetch(&format!("{base}/big")).await, Err(FetchError::TooLarge { limit: 1000 })));
+    assert!(matches!(f.fetch(&format!("{base}/big-undeclared")).await, Err(FetchError::TooLarge { limit: 1000 })));
+    assert!(matches!(f.fetch(&format!("{base}/missing")).await, Err(FetchError::Status { status: 404 })));
+    let quick = fetcher(FetchPolicy { timeout: Duration::from_millis(300), ..loopback_policy(&[]) });
+    let started = std::time::Instant::now();
+    assert!(matches!(quick.fetch(&format!("{base}/slow")).await, Err(FetchError::Timeout { .. })));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
