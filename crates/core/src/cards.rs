@@ -1,0 +1,214 @@
+//! Text rules for card headers: how non-ASCII text arrives in HTTP headers (Base64 or double URL
+//! encoding, detected automatically, as Noctra's encoding guide describes), and which characters are
+//! stripped as emoji before drawing.
+
+use base64::Engine;
+
+/// How a header's text was encoded by the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    /// Plain ASCII (or raw UTF-8 bytes), used as sent.
+    Plain,
+    /// Base64 of UTF-8, with the explicit `base64:` prefix or detected.
+    Base64,
+    /// Percent-encoded UTF-8, once or twice.
+    UrlEncoded,
+}
+
+/// The encodings [`decode_header_text`] understands, for the encoding guide.
+pub const ENCODING_METHODS: [(&str, &str); 3] = [
+    (
+        "base64",
+        "Recommended. Send Base64 of the UTF-8 text, optionally prefixed with `base64:` (the prefix makes detection certain).",
+    ),
+    (
+        "double-url-encoding",
+        "Fallback. Percent-encode the UTF-8 text twice (`П` -> `%D0%9F` -> `%25D0%259F`); once also works.",
+    ),
+    ("plain", "ASCII text as is. Raw UTF-8 header bytes are accepted too, though many HTTP clients refuse to send them."),
+];
+
+/// The header text as the client meant it. Rules, in order:
+/// 1. `base64:` prefix: the rest is Base64 of UTF-8 (an invalid payload is an error).
+/// 2. Percent escapes (`%XX`): decoded, twice at most, while escapes remain and the result is UTF-8.
+/// 3. Text that is entirely valid Base64 (length a multiple of 4, at least 8 characters) and decodes to
+///    printable UTF-8 containing at least one non-ASCII character: decoded. Plain ASCII names like
+///    `JohnDoe1` stay as they are; a client that Base64-encodes ASCII-only text should use the prefix.
+/// 4. Otherwise the bytes, as UTF-8.
+///
+/// Returns `None` when the bytes cannot be made into text (for instance a broken `base64:` payload).
+pub fn decode_header_text(raw: &[u8]) -> Option<(String, TextEncoding)> {
+    let text = std::str::from_utf8(raw).ok()?.trim();
+    if let Some(payload) = text.strip_prefix("base64:") {
+        return Some((base64_text(payload.trim())?, TextEncoding::Base64));
+    }
+    if has_percent_escape(text) {
+        let mut decoded = text.to_owned();
+        for _ in 0..2 {
+            if !has_percent_escape(&decoded) {
+                break;
+            }
+            match percent_encoding::percent_decode_str(&decoded).decode_utf8() {
+                Ok(next) => decoded = next.into_owned(),
+                Err(_) => break,
+            }
+        }
+        return Some((decoded, TextEncoding::UrlEncoded));
+    }
+    if looks_like_base64(text)
+        && let Some(decoded) = base64_text(text)
+        && !decoded.is_ascii()
+    {
+        return Some((decoded, TextEncoding::Base64));
+    }
+    Some((text.to_owned(), TextEncoding::Plain))
+}
+
+fn base64_text(payload: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(payload))
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    (!text.chars().any(char::is_control)).then_some(text)
+}
+
+fn looks_like_base64(text: &str) -> bool {
+    text.len() >= 8
+        && text.len().is_multiple_of(4)
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+}
+
+fn has_percent_escape(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+}
+
+/// Code points drawn as emoji by default (Unicode's `Emoji_Presentation`) outside the emoji planes'
+/// blocks, which [`is_emoji`] covers wholesale.
+const EMOJI_PRESENTATION_BMP: &[(u32, u32)] = &[
+    (0x231A, 0x231B),
+    (0x23E9, 0x23EC),
+    (0x23F0, 0x23F0),
+    (0x23F3, 0x23F3),
+    (0x25FD, 0x25FE),
+    (0x2614, 0x2615),
+    (0x2648, 0x2653),
+    (0x267F, 0x267F),
+    (0x2693, 0x2693),
+    (0x26A1, 0x26A1),
+    (0x26AA, 0x26AB),
+    (0x26BD, 0x26BE),
+    (0x26C4, 0x26C5),
+    (0x26CE, 0x26CE),
+    (0x26D4, 0x26D4),
+    (0x26EA, 0x26EA),
+    (0x26F2, 0x26F3),
+    (0x26F5, 0x26F5),
+    (0x26FA, 0x26FA),
+    (0x26FD, 0x26FD),
+    (0x2705, 0x2705),
+    (0x270A, 0x270B),
+    (0x2728, 0x2728),
+    (0x274C, 0x274C),
+    (0x274E, 0x274E),
+    (0x2753, 0x2755),
+    (0x2757, 0x2757),
+    (0x2795, 0x2797),
+    (0x27B0, 0x27B0),
+    (0x27BF, 0x27BF),
+    (0x2B1B, 0x2B1C),
+    (0x2B50, 0x2B50),
+    (0x2B55, 0x2B55),
+];
+
+/// Whether `c` is an emoji by itself: the emoji blocks of plane 1 (U+1F000-U+1FAFF: pictographs,
+/// emoticons, transport, flags' regional indicators, skin tones) and the BMP characters with default
+/// emoji presentation.
+fn is_emoji(c: char) -> bool {
+    let code = u32::from(c);
+    (0x1F000..=0x1FAFF).contains(&code)
+        || EMOJI_PRESENTATION_BMP.iter().any(|&(first, last)| (first..=last).contains(&code))
+}
+
+/// Invisible characters that only join or style emoji: variation selectors, the zero-width joiner,
+/// the combining keycap and tag characters (subdivision flags).
+fn is_emoji_modifier(c: char) -> bool {
+    matches!(u32::from(c), 0xFE0E | 0xFE0F | 0x200D | 0x20E3 | 0xE0020..=0xE007F)
+}
+
+/// Removes emoji from card text: emoji characters, any character turned into an emoji by a
+/// following U+FE0F (`❤️`, keycaps like `1️⃣`), and the joiners and selectors between them. Runs of
+/// spaces left behind collapse to one, and the ends are trimmed. Symbols drawn as text (`★`, `♥`
+/// without U+FE0F, `✓`) stay: the bundled fonts draw them.
+pub fn strip_emoji(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut kept = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let styled_as_emoji = chars.get(i + 1) == Some(&'\u{FE0F}');
+        if is_emoji(c) || is_emoji_modifier(c) || styled_as_emoji {
+            continue;
+        }
+        if c == ' ' && (kept.is_empty() || kept.ends_with(' ')) {
+            continue;
+        }
+        kept.push(c);
+    }
+    kept.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(text: &str) -> (String, TextEncoding) {
+        decode_header_text(text.as_bytes()).expect("decodable")
+    }
+
+    #[test]
+    fn plain_ascii_is_used_as_sent() {
+        assert_eq!(decode("JohnDoe"), ("JohnDoe".into(), TextEncoding::Plain));
+        assert_eq!(decode("JohnDoe1"), ("JohnDoe1".into(), TextEncoding::Plain));
+        assert_eq!(decode("Member #123"), ("Member #123".into(), TextEncoding::Plain));
+        assert_eq!(decode("100% Pro"), ("100% Pro".into(), TextEncoding::Plain));
+        // Valid Base64 that decodes to ASCII is taken as the name it looks like.
+        assert_eq!(decode("QUJDREVGR0g="), ("QUJDREVGR0g=".into(), TextEncoding::Plain));
+    }
+
+    #[test]
+    fn base64_is_detected_or_declared() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode("Привет, мир");
+        assert_eq!(decode(&encoded), ("Привет, мир".into(), TextEncoding::Base64));
+        assert_eq!(decode("base64:SGVsbG8="), ("Hello".into(), TextEncoding::Base64));
+        let japanese = base64::engine::general_purpose::STANDARD.encode("ようこそ");
+        assert_eq!(decode(&format!("base64:{japanese}")).0, "ようこそ");
+        assert_eq!(decode_header_text(b"base64:not base64!"), None);
+    }
+
+    #[test]
+    fn url_encoding_is_decoded_once_or_twice() {
+        assert_eq!(decode("%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82"), ("Привет".into(), TextEncoding::UrlEncoded));
+        assert_eq!(decode("%25D0%259F%25D1%2580%25D0%25B8"), ("При".into(), TextEncoding::UrlEncoded));
+        assert_eq!(decode("Caf%C3%A9%20Bar"), ("Café Bar".into(), TextEncoding::UrlEncoded));
+        // An escape that is not UTF-8 is left as sent.
+        assert_eq!(decode("%FF%FE").0, "%FF%FE");
+    }
+
+    #[test]
+    fn raw_utf8_bytes_are_accepted() {
+        assert_eq!(decode_header_text("Ελληνικά".as_bytes()).expect("utf-8").0, "Ελληνικά");
+        assert_eq!(decode_header_text(&[0xff, 0xfe]), None);
+    }
+
+    #[test]
+    fn emoji_are_stripped_and_text_symbols_kept() {
+        assert_eq!(strip_emoji("Welcome 🎉 to the server 🚀"), "Welcome to the server");
+        assert_eq!(strip_emoji("❤️ Love"), "Love");
+        assert_eq!(strip_emoji("Team 1️⃣"), "Team");
+        assert_eq!(strip_emoji("👨‍👩‍👧 family"), "family");
+        assert_eq!(strip_emoji("🇺🇦 flag"), "flag");
+        assert_eq!(strip_emoji("👍🏽 ok"), "ok");
+        assert_eq!(strip_emoji("★ Star ♥ ✓"), "★ Star ♥ ✓");
+        assert_eq!(strip_emoji("Привет ⭐ мир"), "Привет мир");
+        assert_eq!(strip_emoji("🎉🎉"), "");
+    }
+}
