@@ -1,0 +1,208 @@
+//! Golden-image tests: each case renders fixed inputs and compares the decoded pixels with
+//! `tests/golden/<case>.png`, allowing small per-channel differences in a few pixels.
+//!
+//! `GARRISON_UPDATE_GOLDEN=1 cargo test -p garrison-render --test golden` rewrites the files instead.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::PathBuf;
+
+use image::ImageEncoder;
+
+use common::{avatar, background, fonts, transparent_avatar_png};
+use garrison_render::{
+    AvatarShape, DecodeLimits, LevelCard, MAX_CARD_HEIGHT, MAX_CARD_WIDTH, MIN_CARD_HEIGHT, MIN_CARD_WIDTH, Offset,
+    Rgba, WelcomeCard, decode_image, render_level_card, render_welcome_card,
+};
+
+/// Largest difference in any channel that still counts as equal.
+const CHANNEL_TOLERANCE: u8 = 12;
+/// Share of pixels allowed to differ by more than that.
+const MAX_DIFFERING_SHARE: f64 = 0.002;
+
+fn golden_path(case: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{case}.png"))
+}
+
+fn check(case: &str, png: Vec<u8>) {
+    let path = golden_path(case);
+    if std::env::var("GARRISON_UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        // Only decoded pixels are compared, so store them with the best compression to keep the
+        // repository small (cards themselves are encoded for speed).
+        let pixels = image::load_from_memory(&png).unwrap().into_rgba8();
+        let mut small = Vec::new();
+        image::codecs::png::PngEncoder::new_with_quality(
+            &mut small,
+            image::codecs::png::CompressionType::Best,
+            image::codecs::png::FilterType::Adaptive,
+        )
+        .write_image(pixels.as_raw(), pixels.width(), pixels.height(), image::ExtendedColorType::Rgba8)
+        .unwrap();
+        std::fs::write(&path, &small).unwrap();
+        return;
+    }
+    let actual = image::load_from_memory(&png).unwrap().into_rgba8();
+    let expected_bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with GARRISON_UPDATE_GOLDEN=1 to create it)", path.display()));
+    let expected = image::load_from_memory(&expected_bytes).unwrap().into_rgba8();
+    assert_eq!(actual.dimensions(), expected.dimensions(), "{case}: size differs");
+    let differing = actual
+        .pixels()
+        .zip(expected.pixels())
+        .filter(|(a, e)| a.0.iter().zip(e.0.iter()).any(|(a, e)| a.abs_diff(*e) > CHANNEL_TOLERANCE))
+        .count();
+    let allowed = (f64::from(actual.width() * actual.height()) * MAX_DIFFERING_SHARE) as usize;
+    if differing > allowed {
+        let out = std::env::temp_dir().join(format!("garrison-golden-{case}.actual.png"));
+        std::fs::write(&out, &png).unwrap();
+        panic!(
+            "{case}: {differing} pixels differ by more than {CHANNEL_TOLERANCE} (at most {allowed} allowed); \
+             actual written to {}",
+            out.display()
+        );
+    }
+}
+
+fn seed_level_card() -> LevelCard {
+    let mut card = LevelCard::new("JohnDoe");
+    card.level = 15;
+    card.xp_current = 2500;
+    card.xp_total = 5000;
+    card.rank = "#3".to_owned();
+    card.voice_minutes = 120;
+    card.message_count = 1500;
+    card
+}
+
+fn seed_welcome_card() -> WelcomeCard {
+    let mut card = WelcomeCard::new("JohnDoe");
+    card.guild_name = "My Server".to_owned();
+    card.member_count = "Member #123".to_owned();
+    card
+}
+
+#[test]
+fn level_card_default() {
+    let card = seed_level_card();
+    assert_eq!(card.level_percent(), 50.0);
+    check("level_default", render_level_card(&card, Some(&avatar()), None, fonts()).unwrap());
+}
+
+#[test]
+fn level_card_with_blurred_background_and_activity() {
+    let mut card = seed_level_card();
+    card.activity_count = Some(42);
+    card.background.image_opacity = 0.7;
+    card.background.blur_radius = 8;
+    card.font_family = "Segoe UI".to_owned();
+    card.progress_start_color = Rgba::rgb(0xff, 0x73, 0xfa);
+    card.progress_end_color = Rgba::rgb(0xff, 0xc0, 0x4d);
+    card.xp_current = 4321;
+    check("level_background", render_level_card(&card, Some(&avatar()), Some(&background()), fonts()).unwrap());
+}
+
+#[test]
+fn level_card_with_offsets_and_without_avatar() {
+    let mut card = seed_level_card();
+    card.font_family = "Verdana".to_owned();
+    card.offsets.username = Offset::new(10, -6);
+    card.offsets.progress_bar = Offset::new(0, 8);
+    card.offsets.avatar = Offset::new(-20, 0);
+    check("level_offsets_no_avatar", render_level_card(&card, None, None, fonts()).unwrap());
+}
+
+#[test]
+fn welcome_card_default() {
+    check("welcome_default", render_welcome_card(&seed_welcome_card(), &avatar(), &background(), fonts()).unwrap());
+}
+
+#[test]
+fn welcome_card_rounded_avatar() {
+    let mut card = seed_welcome_card();
+    card.avatar_shape = AvatarShape::RoundedRect;
+    card.font_family = "Arial".to_owned();
+    card.greeting = "Welcome to the server".to_owned();
+    check("welcome_rounded", render_welcome_card(&card, &avatar(), &background(), fonts()).unwrap());
+}
+
+#[test]
+fn cyrillic_and_greek_text() {
+    let mut level = seed_level_card();
+    level.username = "Алексей Ωμέγα".to_owned();
+    level.rank = "№1".to_owned();
+    check("level_cyrillic_greek", render_level_card(&level, Some(&avatar()), None, fonts()).unwrap());
+
+    let mut welcome = seed_welcome_card();
+    welcome.greeting = "Добро пожаловать".to_owned();
+    welcome.display_name = "Σωκράτης".to_owned();
+    welcome.guild_name = "Гильдия Ελλάδα".to_owned();
+    welcome.font_family = "liberation-sans".to_owned();
+    check("welcome_cyrillic_greek", render_welcome_card(&welcome, &avatar(), &background(), fonts()).unwrap());
+}
+
+#[test]
+fn missing_glyphs_are_skipped_and_long_text_is_cut() {
+    let fonts = fonts();
+    // No bundled font has CJK ideographs or private-use characters; DejaVu Sans has the star.
+    assert!(!fonts.has_glyph('漢') && !fonts.has_glyph('\u{E000}') && fonts.has_glyph('★'));
+    let mut card = seed_level_card();
+    card.username = "Player\u{E000}漢字★ with a really very long name that cannot fit".to_owned();
+    card.xp_current = 123_456_789;
+    card.xp_total = 987_654_321;
+    card.message_count = 9_999_999;
+    card.voice_minutes = 100_000;
+    card.activity_count = Some(77);
+    check("level_missing_glyph", render_level_card(&card, Some(&avatar()), None, fonts).unwrap());
+}
+
+#[test]
+fn transparent_avatar() {
+    let avatar = decode_image(&transparent_avatar_png(), &DecodeLimits::default()).unwrap();
+    assert!(avatar.as_pixmap().pixels().iter().all(|p| p.alpha() == 0));
+    check("level_transparent_avatar", render_level_card(&seed_level_card(), Some(&avatar), None, fonts()).unwrap());
+    check(
+        "welcome_transparent_avatar",
+        render_welcome_card(&seed_welcome_card(), &avatar, &background(), fonts()).unwrap(),
+    );
+}
+
+#[test]
+fn largest_and_smallest_sizes() {
+    let mut level = seed_level_card();
+    level.width = MAX_CARD_WIDTH;
+    level.height = MAX_CARD_HEIGHT;
+    check("level_largest", render_level_card(&level, Some(&avatar()), Some(&background()), fonts()).unwrap());
+
+    let mut welcome = seed_welcome_card();
+    welcome.width = MAX_CARD_WIDTH;
+    welcome.height = MAX_CARD_HEIGHT;
+    check("welcome_largest", render_welcome_card(&welcome, &avatar(), &background(), fonts()).unwrap());
+
+    level.width = MIN_CARD_WIDTH;
+    level.height = MIN_CARD_HEIGHT;
+    check("level_smallest", render_level_card(&level, Some(&avatar()), None, fonts()).unwrap());
+    welcome.width = MIN_CARD_WIDTH;
+    welcome.height = MIN_CARD_HEIGHT;
+    check("welcome_smallest", render_welcome_card(&welcome, &avatar(), &background(), fonts()).unwrap());
+}
+
+#[test]
+fn invalid_cards_are_refused_before_drawing() {
+    let mut card = seed_level_card();
+    card.width = MAX_CARD_WIDTH + 1;
+    let error = render_level_card(&card, None, None, fonts()).unwrap_err();
+    assert!(error.to_string().starts_with("width:"), "{error}");
+    let mut welcome = seed_welcome_card();
+    welcome.height = 0;
+    let error = render_welcome_card(&welcome, &avatar(), &background(), fonts()).unwrap_err();
+    assert!(error.to_string().starts_with("height:"), "{error}");
+}
+
+#[test]
+fn output_is_a_png_of_the_requested_size() {
+    let png = render_level_card(&seed_level_card(), None, None, fonts()).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let decoded = image::load_from_memory(&png).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (800, 200));
+}
