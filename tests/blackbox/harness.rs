@@ -79,6 +79,8 @@ impl Server {
     }
 
     pub fn start_with(db: TestDatabase, env: &[(&str, &str)]) -> Self {
+        // The workspace's reqwest speaks TLS through rustls with a provider chosen by the process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("temporary directory");
         let mut cmd = command(dir.path(), &db);
         cmd.envs(env.iter().copied()).stdout(Stdio::null()).stderr(Stdio::piped());

@@ -5,6 +5,7 @@
 mod harness;
 
 mod auth;
+mod cards;
 mod catalogue;
 mod concurrency;
 mod ep_loa;

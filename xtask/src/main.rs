@@ -201,6 +201,17 @@ mod tests {
         let mut edges: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
         for package in meta["packages"].as_array().expect("packages") {
             let name = package["name"].as_str().expect("name").to_owned();
+            // The pure crates stay pure: no runtime, network, database or web framework.
+            if ["garrison-core", "garrison-render"].contains(&name.as_str()) {
+                for dep in package["dependencies"].as_array().expect("dependencies") {
+                    let dep = dep["name"].as_str().expect("dependency name");
+                    assert!(
+                        !["tokio", "reqwest", "diesel", "actix-web", "rust-s3", "twilight-http", "hyper"]
+                            .contains(&dep),
+                        "{name} may not depend on {dep}: it does no IO (see ARCHITECTURE.md)"
+                    );
+                }
+            }
             let deps = package["dependencies"]
                 .as_array()
                 .expect("dependencies")

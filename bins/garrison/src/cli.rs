@@ -122,12 +122,16 @@ fn apikey(settings: &Settings, command: ApikeyCommand) -> anyhow::Result<()> {
 fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = wiring::database(&settings)?;
     let clock = wiring::clock();
+    let objects = wiring::object_store(&settings)?;
+    let cards = wiring::card_studio(&settings, objects)?;
     let openapi = http::openapi();
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
         health: Arc::new(db.clone()),
         clock,
+        cards,
+        public_url: settings.public_url.clone(),
         openapi_json: serde_json::to_string(&openapi)?,
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);

@@ -3,12 +3,15 @@
 mod cli;
 mod http;
 mod settings;
+mod studio;
 mod telemetry;
 mod wiring;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // One crypto provider for every rustls client in the process (image fetches, S3, Discord).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = cli::Cli::parse();
     match cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -115,6 +115,16 @@ pub struct Settings {
     pub s3_path_style: bool,
     pub s3_access_key: String,
     pub s3_secret_key: Secret,
+    /// Hosts user-supplied image URLs (avatars, backgrounds, role icons) may point at.
+    pub fetch_allowed_hosts: Vec<String>,
+    /// The largest image fetched, in bytes.
+    pub fetch_max_bytes: u64,
+    /// Milliseconds for a whole image fetch, redirects included.
+    pub fetch_timeout_ms: u64,
+    /// TESTS ONLY: also fetch over plain HTTP from loopback addresses. Never enable in production.
+    pub fetch_allow_loopback: bool,
+    /// Cards rendered at once (0 = one per core); each holds its canvas and decoded images in memory.
+    pub render_parallelism: usize,
 }
 
 impl Default for Settings {
@@ -136,7 +146,20 @@ impl Default for Settings {
             s3_path_style: false,
             s3_access_key: String::new(),
             s3_secret_key: Secret::default(),
+            fetch_allowed_hosts: garrison_fetch::FetchPolicy::DEFAULT_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
+            fetch_max_bytes: 8 * 1024 * 1024,
+            fetch_timeout_ms: 10_000,
+            fetch_allow_loopback: false,
+            render_parallelism: 0,
         }
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => bail!("{name} must be true or false, got {value:?}"),
     }
 }
 
@@ -214,17 +237,32 @@ impl Settings {
             self.s3_bucket = v;
         }
         if let Some(v) = var("GARRISON_S3_PATH_STYLE") {
-            self.s3_path_style = match v.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => bail!("GARRISON_S3_PATH_STYLE must be true or false, got {v:?}"),
-            };
+            self.s3_path_style = parse_bool("GARRISON_S3_PATH_STYLE", &v)?;
         }
         if let Some(v) = var("GARRISON_S3_ACCESS_KEY") {
             self.s3_access_key = v;
         }
         if let Some(v) = var("GARRISON_S3_SECRET_KEY") {
             self.s3_secret_key = Secret(v);
+        }
+        if let Some(v) = var("GARRISON_FETCH_ALLOWED_HOSTS") {
+            self.fetch_allowed_hosts =
+                v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
+        }
+        if let Some(v) = var("GARRISON_FETCH_MAX_BYTES") {
+            self.fetch_max_bytes =
+                v.parse().with_context(|| format!("GARRISON_FETCH_MAX_BYTES must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_FETCH_TIMEOUT_MS") {
+            self.fetch_timeout_ms =
+                v.parse().with_context(|| format!("GARRISON_FETCH_TIMEOUT_MS must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_FETCH_ALLOW_LOOPBACK") {
+            self.fetch_allow_loopback = parse_bool("GARRISON_FETCH_ALLOW_LOOPBACK", &v)?;
+        }
+        if let Some(v) = var("GARRISON_RENDER_PARALLELISM") {
+            self.render_parallelism =
+                v.parse().with_context(|| format!("GARRISON_RENDER_PARALLELISM must be a number, got {v:?}"))?;
         }
         Ok(self)
     }

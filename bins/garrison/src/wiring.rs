@@ -16,7 +16,12 @@ use garrison_storage::{
     FsObjectStore, PoolSizes, S3Config, S3ObjectStore,
 };
 
-use crate::settings::{ObjectStoreKind, Settings};
+use garrison_fetch::{FetchPolicy, SafeFetcher};
+
+use crate::{
+    settings::{ObjectStoreKind, Settings},
+    studio::CardStudio,
+};
 
 /// The system clock, in milliseconds since the Unix epoch.
 #[derive(Debug)]
@@ -50,7 +55,6 @@ pub fn database(settings: &Settings) -> anyhow::Result<Database> {
 
 /// The configured object store: the local directory (created if missing), or the S3 bucket, which must
 /// be named along with both keys. Makes no network request; a wrong endpoint shows on first use.
-#[allow(dead_code, reason = "the HTTP shell takes it into AppState with the routes that store objects")]
 pub fn object_store(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore>> {
     match settings.object_store {
         ObjectStoreKind::Local => {
@@ -86,6 +90,32 @@ pub fn object_store(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore>>
             Ok(Arc::new(store))
         }
     }
+}
+
+/// The one fetcher for user-supplied URLs, under the configured policy.
+pub fn fetcher(settings: &Settings) -> anyhow::Result<SafeFetcher> {
+    if settings.fetch_allow_loopback {
+        tracing::warn!(
+            "GARRISON_FETCH_ALLOW_LOOPBACK is on: image URLs may reach loopback over plain HTTP (tests only)"
+        );
+    }
+    SafeFetcher::new(FetchPolicy {
+        allowed_hosts: settings.fetch_allowed_hosts.clone(),
+        max_bytes: settings.fetch_max_bytes,
+        timeout: Duration::from_millis(settings.fetch_timeout_ms),
+        allow_loopback_for_tests: settings.fetch_allow_loopback,
+        ..FetchPolicy::default()
+    })
+    .context("cannot set up the image fetcher")
+}
+
+/// Cards: the fetcher and the object store (the bundled fonts are parsed on the first card).
+pub fn card_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow::Result<CardStudio> {
+    let parallel = match settings.render_parallelism {
+        0 => std::thread::available_parallelism().map_or(2, usize::from),
+        n => n,
+    };
+    Ok(CardStudio::new(fetcher(settings)?, objects, parallel))
 }
 
 pub fn clock() -> Arc<dyn Clock> {

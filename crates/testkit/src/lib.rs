@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+mod files;
 mod memory;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
+pub use files::{FileHost, HostedFile};
 use garrison_core::{Clock, Timestamp};
 pub use memory::MemoryRecords;
 

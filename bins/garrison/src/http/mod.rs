@@ -1,5 +1,6 @@
 //! The HTTP shell: parse the request, call a service, map the result. No rules live here.
 
+mod cards;
 mod certifications;
 mod ep;
 pub mod error;
@@ -33,6 +34,9 @@ pub struct AppState {
     pub keys: ApiKeyService,
     pub health: Arc<dyn HealthCheck>,
     pub clock: Arc<dyn Clock>,
+    pub cards: crate::studio::CardStudio,
+    /// Base of the links handed out (card view URLs).
+    pub public_url: String,
     /// The OpenAPI document, rendered once at start-up.
     pub openapi_json: String,
 }
@@ -98,7 +102,13 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(utilities::split_text)
         .service(utilities::regex_match)
         .service(utilities::timestamp)
-        .service(utilities::common_value);
+        .service(utilities::common_value)
+        .service(cards::generate_level_card)
+        .service(cards::view_level_card)
+        .service(cards::generate_welcome_card)
+        .service(cards::view_welcome_card)
+        .service(cards::fonts)
+        .service(cards::encoding_guide);
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.
@@ -170,6 +180,12 @@ mod tests {
             "/api/Regex/match",
             "/api/Timestamp",
             "/api/CommonValue",
+            "/api/LevelCard/generate",
+            "/api/LevelCard/view/{id}",
+            "/api/WelcomeCard/generate",
+            "/api/WelcomeCard/view/{id}",
+            "/api/WelcomeCard/fonts",
+            "/api/WelcomeCard/encoding-guide",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -179,6 +195,6 @@ mod tests {
             .values()
             .map(|item| [&item.get, &item.put, &item.post, &item.delete].iter().filter(|op| op.is_some()).count())
             .sum();
-        assert_eq!(operations, 33, "a route was added or removed: update this count");
+        assert_eq!(operations, 39, "a route was added or removed: update this count");
     }
 }

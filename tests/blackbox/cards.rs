@@ -1,0 +1,222 @@
+//! Level and welcome cards through the real binary: images served by a loopback file host (the
+//! server runs with its test-only loopback switch), PNGs stored in the local object store and served
+//! back, failures as the specification writes them.
+
+use base64::Engine;
+use garrison_testkit::{FileHost, HostedFile};
+use image::{ImageFormat, Rgba, RgbaImage};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::harness::{Backend, Reply, Server, database, expect};
+
+fn png(width: u32, height: u32, color: [u8; 4]) -> Vec<u8> {
+    let image = RgbaImage::from_pixel(width, height, Rgba(color));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, ImageFormat::Png).expect("encode PNG");
+    bytes.into_inner()
+}
+
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, ImageFormat::Jpeg).expect("encode JPEG");
+    bytes.into_inner()
+}
+
+fn host() -> FileHost {
+    FileHost::start([
+        ("/avatar.png", HostedFile { content_type: "image/png", bytes: png(128, 128, [200, 40, 40, 255]) }),
+        ("/clear.png", HostedFile { content_type: "image/png", bytes: png(64, 64, [0, 0, 0, 0]) }),
+        ("/background.jpg", HostedFile { content_type: "image/jpeg", bytes: jpeg(1200, 500) }),
+        ("/not-an-image.png", HostedFile { content_type: "image/png", bytes: b"<html>hello</html>".to_vec() }),
+    ])
+}
+
+fn start() -> Server {
+    Server::start_with(
+        database(Backend::Sqlite).expect("SQLite is always available"),
+        &[
+            ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
+            ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
+            ("GARRISON_PUBLIC_URL", "https://cards.example"),
+        ],
+    )
+}
+
+async fn get_with(server: &Server, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = server.client().request(Method::GET, format!("{}{path}", server.base));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    Server::reply(request.send().await.expect("reply")).await
+}
+
+/// The view path of a `directImageUrl` handed out under the public URL.
+fn view_path(reply: &Reply) -> String {
+    let url = reply.body["directImageUrl"].as_str().expect("directImageUrl");
+    url.strip_prefix("https://cards.example").expect("under GARRISON_PUBLIC_URL").to_owned()
+}
+
+async fn fetch_png(server: &Server, path: &str) -> (reqwest::header::HeaderMap, image::RgbaImage) {
+    let response = server.client().get(format!("{}{path}", server.base)).send().await.expect("view");
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("body");
+    (headers, image::load_from_memory_with_format(&bytes, ImageFormat::Png).expect("a PNG").to_rgba8())
+}
+
+#[tokio::test]
+async fn a_level_card_is_rendered_stored_and_served() {
+    let (files, server) = (host(), start());
+    let avatar = files.url("/avatar.png");
+    let headers = [
+        ("Username", "JohnDoe"),
+        ("Avatar-Url", avatar.as_str()),
+        ("Level", "15"),
+        ("Xp-Current", "2500"),
+        ("Xp-Total", "5000"),
+        ("Rank", "#3"),
+        ("Voice-Time", "120"),
+        ("Message-Count", "1500"),
+        ("Background-Color", "#2f3136"),
+        ("Progress-Bar-Start-Color", "#5865f2"),
+        ("Progress-Bar-End-Color", "#7289da"),
+        ("Typography-Family", "Arial"),
+    ];
+    let reply = expect(get_with(&server, "/api/LevelCard/generate", &headers).await, 200);
+    assert_eq!(reply.body["success"], true);
+    assert_eq!(reply.body["username"], "JohnDoe");
+    assert_eq!(reply.body["levelPercent"], 50.0);
+    let encoded = reply.body["imageBase64"].as_str().expect("imageBase64");
+    let inline = base64::engine::general_purpose::STANDARD.decode(encoded).expect("Base64");
+    assert_eq!(reply.body["imageSize"], inline.len());
+    let path = view_path(&reply);
+    assert!(path.starts_with("/api/LevelCard/view/"), "{path}");
+
+    let (view_headers, card) = fetch_png(&server, &path).await;
+    assert_eq!(view_headers["content-type"], "image/png");
+    assert!(view_headers["cache-control"].to_str().expect("ascii").contains("immutable"));
+    assert_eq!((card.width(), card.height()), (800, 200));
+    assert_eq!(card, image::load_from_memory(&inline).expect("inline PNG").to_rgba8());
+    // The avatar's red shows on the card.
+    assert!(card.pixels().any(|p| p.0[0] > 180 && p.0[1] < 70 && p.0[2] < 70), "no avatar pixels");
+
+    // The same request reuses the stored card: same id, and the avatar is not fetched again.
+    assert_eq!(files.hits("/avatar.png"), 1);
+    let again = expect(get_with(&server, "/api/LevelCard/generate", &headers).await, 200);
+    assert_eq!(view_path(&again), path);
+    assert_eq!(files.hits("/avatar.png"), 1);
+
+    // A conditional request for the immutable card is answered 304; paths ignore case.
+    let etag = view_headers["etag"].to_str().expect("ascii").to_owned();
+    let lower = path.to_ascii_lowercase().replace("levelcard", "LEVELCARD");
+    let response = server
+        .client()
+        .get(format!("{}{lower}", server.base))
+        .header("If-None-Match", etag)
+        .send()
+        .await
+        .expect("conditional view");
+    assert_eq!(response.status(), 304);
+}
+
+#[tokio::test]
+async fn a_welcome_card_with_cyrillic_text_and_background() {
+    let (files, server) = (host(), start());
+    let background = files.url("/background.jpg");
+    let avatar = files.url("/clear.png");
+    let name = base64::engine::general_purpose::STANDARD.encode("Алексей 🎉");
+    let reply = get_with(
+        &server,
+        "/api/WelcomeCard/generate",
+        &[
+            ("Background-Image", background.as_str()),
+            ("Profile-Avatar", avatar.as_str()),
+            ("Display-Name", name.as_str()),
+            ("Guild-Name", "%25CE%2595%25CE%25BB%25CE%25BB%25CE%25AC%25CE%25B4%25CE%25B1"),
+            ("Member-Count", "Member #123"),
+            ("Avatar-Shape", "rounded"),
+            ("Canvas-Width", "2000"),
+            ("Canvas-Height", "1000"),
+        ],
+    )
+    .await;
+    let reply = expect(reply, 200);
+    assert_eq!(reply.body["success"], true);
+    let path = view_path(&reply);
+    assert!(path.starts_with("/api/WelcomeCard/view/"), "{path}");
+    let (_, card) = fetch_png(&server, &path).await;
+    assert_eq!((card.width(), card.height()), (2000, 1000));
+    assert_eq!(reply.body["imageSize"].as_u64().map(|n| n > 0), Some(true));
+}
+
+#[tokio::test]
+async fn missing_headers_are_answered_as_the_specification_writes() {
+    let (files, server) = (host(), start());
+    let level = expect(get_with(&server, "/api/LevelCard/generate", &[]).await, 400);
+    assert_eq!(level.body["success"], false);
+    assert_eq!(level.body["message"], "Required headers missing");
+    assert_eq!(level.body["required"], json!(["Username", "Avatar-Url"]));
+    let welcome = expect(get_with(&server, "/api/WelcomeCard/generate", &[]).await, 400);
+    assert_eq!(welcome.body["success"], false);
+    assert_eq!(welcome.body["message"], "Required headers missing: Background-Image and Profile-Avatar");
+    let avatar = files.url("/avatar.png");
+    let one = expect(get_with(&server, "/api/WelcomeCard/generate", &[("Profile-Avatar", &avatar)]).await, 400);
+    assert_eq!(one.body["message"], "Required headers missing: Background-Image");
+}
+
+#[tokio::test]
+async fn bad_inputs_name_the_header() {
+    let (files, server) = (host(), start());
+    let avatar = files.url("/avatar.png");
+    /// Headers that replace the valid ones, the status, and a phrase the message must contain.
+    type Case = (Vec<(&'static str, String)>, u16, &'static str);
+    let cases: Vec<Case> = vec![
+        (vec![("Level", "high".into())], 400, "Level: must be a whole number"),
+        (vec![("Level-Color", "blue".into())], 400, "Level-Color"),
+        (vec![("Card-Width", "5000".into())], 400, "width"),
+        (vec![("Background-Opacity", "2".into())], 400, "opacity"),
+        (
+            vec![("Avatar-Url", "https://evil.example/a.png".into())],
+            400,
+            "Avatar-Url: host evil.example is not allowed",
+        ),
+        (vec![("Avatar-Url", "http://10.0.0.1/a.png".into())], 400, "Avatar-Url: host 10.0.0.1 is not allowed"),
+        (vec![("Avatar-Url", files.url("/not-an-image.png"))], 400, "Avatar-Url: unsupported image format"),
+        (vec![("Avatar-Url", files.url("/missing.png"))], 502, "Avatar-Url: the image host answered 404"),
+    ];
+    for (overrides, status, needle) in cases {
+        let mut headers: Vec<(&str, String)> = vec![("Username", "JohnDoe".into()), ("Avatar-Url", avatar.clone())];
+        for (name, value) in overrides {
+            headers.retain(|(n, _)| *n != name);
+            headers.push((name, value));
+        }
+        let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let reply = expect(get_with(&server, "/api/LevelCard/generate", &pairs).await, status);
+        assert_eq!(reply.body["success"], false);
+        let message = reply.body["message"].as_str().expect("message");
+        assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+        assert_eq!(reply.body["error"], message);
+    }
+    let unknown = expect(get_with(&server, "/api/LevelCard/view/0123456789abcdef0123456789abcdef", &[]).await, 404);
+    assert!(unknown.error().starts_with("no card"));
+    expect(get_with(&server, "/api/WelcomeCard/view/..%2F..%2Fgarrison.db", &[]).await, 404);
+}
+
+#[tokio::test]
+async fn fonts_and_the_encoding_guide() {
+    let server = start();
+    let fonts = expect(get_with(&server, "/api/WelcomeCard/fonts", &[]).await, 200);
+    assert_eq!(fonts.body["success"], true);
+    let list = fonts.body["fonts"].as_array().expect("fonts");
+    assert!(list.len() >= 3);
+    for font in list {
+        assert!(font["key"].is_string() && font["displayName"].is_string(), "{font}");
+    }
+    assert!(list.iter().any(|f| f["aliases"].as_array().is_some_and(|a| a.contains(&json!("Arial")))));
+    let guide = expect(get_with(&server, "/api/WelcomeCard/encoding-guide", &[]).await, 200);
+    assert_eq!(guide.body["system"], "Smart Auto-Detect Encoding");
+    assert_eq!(guide.body["allowedDomains"], json!(["127.0.0.1"]));
+    assert!(guide.body["methods"].as_array().is_some_and(|m| m.iter().any(|m| m["name"] == "base64")));
+}
