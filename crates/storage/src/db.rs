@@ -18,7 +18,10 @@ use diesel::{
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use garrison_core::{Error, Result, StoreError, ports::HealthCheck};
 
-use crate::failure::{Failure, db_error};
+use crate::{
+    cached::Savepoint,
+    failure::{Failure, db_error},
+};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -184,6 +187,28 @@ fn run_writer(mut conn: AnyConnection, jobs: Receiver<Job>) {
     }
 }
 
+/// Runs one write of the writer's batch in its own savepoint, so a failing write rolls back alone.
+/// The savepoint statements are cached prepared statements ([`Savepoint`]): diesel's own nested
+/// transactions send them through `sqlite3_exec`, which parses them on every write.
+fn in_savepoint<T>(
+    conn: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    per_backend!(&mut *conn, |c| Savepoint::Begin.execute(c))?;
+    match work(conn) {
+        Ok(value) => {
+            per_backend!(&mut *conn, |c| Savepoint::Release.execute(c))?;
+            Ok(value)
+        }
+        Err(failure) => {
+            // If even the rollback fails, the batch's commit fails too and every caller hears of it.
+            let _ = per_backend!(&mut *conn, |c| Savepoint::RollBack.execute(c));
+            let _ = per_backend!(&mut *conn, |c| Savepoint::Release.execute(c));
+            Err(failure)
+        }
+    }
+}
+
 impl Database {
     /// Opens (and for SQLite creates) the database the URL names. Does not migrate.
     pub fn open(url: &str, sizes: PoolSizes) -> Result<Self> {
@@ -284,7 +309,7 @@ impl Database {
             Writer::Queue(queue) => {
                 let (reply, answer) = sync_channel::<Result<T>>(1);
                 let job: Job = Box::new(move |conn| {
-                    let outcome = conn.transaction(work);
+                    let outcome = in_savepoint(conn, work);
                     Box::new(move |committed| {
                         let result = match (outcome, committed) {
                             (Ok(value), Ok(())) => Ok(value),

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod apikeys;
+mod cached;
 mod certifications;
 mod db;
 mod ep;

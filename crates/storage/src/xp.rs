@@ -1,4 +1,4 @@
-use diesel::{dsl::case_when, prelude::*, sql_types::BigInt};
+use diesel::prelude::*;
 use garrison_core::{
     MemberKey, Result, RobloxUserId, ServerId, StoreError, Timestamp,
     ports::XpLedger,
@@ -7,6 +7,7 @@ use garrison_core::{
 
 use crate::{
     Database,
+    cached::MoveBalance,
     db::{AnyConnection, per_backend},
     failure::{Failure, on_unique},
     schema::{xp_balances, xp_ledger},
@@ -24,39 +25,18 @@ impl DieselXpLedger {
     }
 }
 
-/// Moves the balance with one `UPDATE ... RETURNING`. Every `SET` expression reads the row's old
-/// values (SQL semantics on both backends), so `last_decrease` records what really changed, clamping
-/// included, without a read in Rust. Written only with the query builder (no SQL literals), so the
-/// prepared statement can be cached. Returns `(balance, delta)`; `None` means the guard refused (an add past `MAX_XP`).
+/// Moves the balance with one `UPDATE ... RETURNING` (see [`MoveBalance`]), run on the concrete
+/// connection so diesel's statement cache keeps it. Returns `(balance, delta)`; `None` means no row
+/// matched: the member has no balance row yet, or the guard refused (an add past `MAX_XP`).
 fn move_balance(conn: &mut AnyConnection, member: MemberKey, change: XpChange) -> QueryResult<Option<(i64, i64)>> {
-    use xp_balances::{last_decrease, xp as balance};
-    let target = xp_balances::table
-        .filter(xp_balances::server_id.eq(member.server.get()))
-        .filter(xp_balances::roblox_id.eq(member.member.get()));
-    let amount = change.amount();
-    let returning = (balance, last_decrease);
-    // Run on the concrete connection: through the multi-backend wrapper diesel prepares this UPDATE
-    // afresh every time (measured: a fifth of the SQLite writer's time); natively it is cached.
-    let row: Option<(i64, i64)> = per_backend!(conn, |c| match change.operation() {
-        XpOperation::Set => diesel::update(target)
-            .set((last_decrease.eq(balance - amount), balance.eq(amount)))
-            .returning(returning)
-            .get_result(c)
-            .optional()?,
-        XpOperation::Add => diesel::update(target.filter(balance.le(xp::MAX_XP - amount)))
-            .set((last_decrease.eq(-amount), balance.eq(balance + amount)))
-            .returning(returning)
-            .get_result(c)
-            .optional()?,
-        XpOperation::Subtract => diesel::update(target)
-            .set((
-                last_decrease.eq(case_when(balance.gt(amount), amount.into_sql::<BigInt>()).otherwise(balance)),
-                balance.eq(case_when(balance.gt(amount), balance - amount).otherwise(0i64.into_sql::<BigInt>())),
-            ))
-            .returning(returning)
-            .get_result(c)
-            .optional()?,
-    });
+    let update = MoveBalance {
+        operation: change.operation(),
+        server: member.server.get(),
+        member: member.member.get(),
+        amount: change.amount(),
+        add_ceiling: xp::MAX_XP - change.amount(),
+    };
+    let row: Option<(i64, i64)> = per_backend!(conn, |c| update.get_result(c).optional()?);
     Ok(row.map(|(new_balance, decrease)| (new_balance, -decrease)))
 }
 
@@ -97,15 +77,23 @@ impl DieselXpLedger {
                     };
                 }
             }
-            per_backend!(conn, |c| diesel::insert_into(xp_balances::table)
-                .values((
-                    xp_balances::server_id.eq(member.server.get()),
-                    xp_balances::roblox_id.eq(member.member.get())
-                ))
-                .on_conflict_do_nothing()
-                .execute(c))?;
-            let (balance, delta) = move_balance(conn, member, mutation.change)?
-                .ok_or(Failure::Domain(garrison_core::Error::XpOverflow { max: xp::MAX_XP }))?;
+            // Most changes are to members who already have a balance: one statement. Otherwise the
+            // row is created (0 XP) and the change applied to it; still nothing means the cap refused.
+            let moved = match move_balance(conn, member, mutation.change)? {
+                Some(moved) => Some(moved),
+                None => {
+                    per_backend!(conn, |c| diesel::insert_into(xp_balances::table)
+                        .values((
+                            xp_balances::server_id.eq(member.server.get()),
+                            xp_balances::roblox_id.eq(member.member.get())
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(c))?;
+                    move_balance(conn, member, mutation.change)?
+                }
+            };
+            let (balance, delta) =
+                moved.ok_or(Failure::Domain(garrison_core::Error::XpOverflow { max: xp::MAX_XP }))?;
             diesel::insert_into(xp_ledger::table)
                 .values((
                     xp_ledger::server_id.eq(member.server.get()),
