@@ -6,11 +6,15 @@ use std::{
     io::{BufRead, BufReader},
     path::PathBuf,
     process::{Child, Command, Stdio},
-    sync::mpsc,
+    sync::{Arc, mpsc},
     time::{Duration, Instant},
 };
 
 use anyhow::{Context, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::HeaderValue;
+use hyper_util::rt::TokioIo;
 use serde_json::json;
 
 use crate::{cargo, postgres_for_tests, root, run as run_command};
@@ -47,6 +51,9 @@ struct Report {
     p99_ms: f64,
     lost: i64,
     peak_rss_mb: f64,
+    /// CPU time used during the run divided by its length: 1.0 is one core busy throughout.
+    server_cores: f64,
+    generator_cores: f64,
 }
 
 fn target_dir() -> PathBuf {
@@ -82,13 +89,22 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     );
     println!();
     println!(
-        "| backend | requests | errors | XP mutations/s | p50 latency | p99 latency | lost updates | server peak RSS |"
+        "| backend | requests | errors | XP mutations/s | p50 latency | p99 latency | lost updates | server peak RSS | server CPU | generator CPU |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in &reports {
         println!(
-            "| {} | {} | {} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.1} MB |",
-            r.backend, r.requests, r.errors, r.per_second, r.p50_ms, r.p99_ms, r.lost, r.peak_rss_mb
+            "| {} | {} | {} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.1} MB | {:.2} cores | {:.2} cores |",
+            r.backend,
+            r.requests,
+            r.errors,
+            r.per_second,
+            r.p50_ms,
+            r.p99_ms,
+            r.lost,
+            r.peak_rss_mb,
+            r.server_cores,
+            r.generator_cores
         );
     }
     if reports.iter().any(|r| r.lost != 0 || r.errors != 0) {
@@ -113,6 +129,26 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// User + system CPU seconds a process has used so far (`pid` or `self`), from `/proc`.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<f64> = after_name.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+    let ticks = fields.get(11).copied().unwrap_or(0.0) + fields.get(12).copied().unwrap_or(0.0);
+    ticks / clock_ticks_per_second()
+}
+
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 fn peak_rss_mb(pid: u32) -> f64 {
@@ -155,7 +191,11 @@ fn bench_backend(
     println!("{backend}: server at {base}, running {} s with {} clients", opts.seconds, opts.connections);
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let server_cpu_before = cpu_seconds(&server.0.id().to_string());
+    let generator_cpu_before = cpu_seconds("self");
     let (requests, errors, mut latencies, elapsed, total_xp) = runtime.block_on(load(&base, &key, opts))?;
+    let server_cores = (cpu_seconds(&server.0.id().to_string()) - server_cpu_before) / elapsed.as_secs_f64();
+    let generator_cores = (cpu_seconds("self") - generator_cpu_before) / elapsed.as_secs_f64();
     let peak_rss_mb = peak_rss_mb(server.0.id());
     drop(server);
 
@@ -176,45 +216,73 @@ fn bench_backend(
         p99_ms: percentile(0.99),
         lost: i64::try_from(requests).unwrap_or(i64::MAX) - total_xp,
         peak_rss_mb,
+        server_cores,
+        generator_cores,
     })
 }
 
+/// One keep-alive HTTP/1.1 connection sending `POST /api/xp/add` back to back until the deadline.
+/// Bodies and headers are built once, so the generator spends as little of the shared two cores as
+/// it can: it is the server being measured.
+async fn drive_connection(
+    addr: std::net::SocketAddr,
+    authorization: HeaderValue,
+    bodies: Arc<Vec<Bytes>>,
+    worker: u64,
+    deadline: Instant,
+) -> anyhow::Result<(Vec<u32>, u64)> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let host = HeaderValue::from_str(&addr.to_string())?;
+    let mut latencies = Vec::new();
+    let mut errors = 0u64;
+    let mut n = worker;
+    while Instant::now() < deadline {
+        n = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let body = bodies[usize::try_from((n >> 33) % bodies.len() as u64)?].clone();
+        let request = hyper::Request::post("/api/xp/add")
+            .header(hyper::header::HOST, host.clone())
+            .header(hyper::header::AUTHORIZATION, authorization.clone())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body))?;
+        let sent = Instant::now();
+        let response = sender.send_request(request).await?;
+        let ok = response.status().is_success();
+        response.into_body().collect().await?;
+        if ok {
+            latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+        } else {
+            errors += 1;
+        }
+    }
+    Ok((latencies, errors))
+}
+
 async fn load(base: &str, key: &str, opts: &Options) -> anyhow::Result<(u64, u64, Vec<u32>, Duration, i64)> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(opts.connections).build()?;
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse()?;
+    let authorization = HeaderValue::from_str(&format!("Bearer {key}"))?;
+    let bodies: Arc<Vec<Bytes>> = Arc::new(
+        (1..=opts.members)
+            .map(|member| Bytes::from(json!({"serverId": SERVER_ID, "robloxId": member, "amount": 1}).to_string()))
+            .collect(),
+    );
     let deadline = Instant::now() + Duration::from_secs(opts.seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for worker in 0..opts.connections {
-        let client = client.clone();
-        let url = format!("{base}/api/xp/add");
-        let key = key.to_owned();
-        let members = opts.members;
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0u64;
-            let mut n = worker as u64;
-            while Instant::now() < deadline {
-                n = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                let body = json!({"serverId": SERVER_ID, "robloxId": 1 + (n >> 33) % members, "amount": 1});
-                let sent = Instant::now();
-                let ok = matches!(client.post(&url).bearer_auth(&key).json(&body).send().await, Ok(r) if r.status().is_success());
-                if ok {
-                    latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
-                } else {
-                    errors += 1;
-                }
-            }
-            (latencies, errors)
-        }));
+    for worker in 0..opts.connections as u64 {
+        tasks.push(tokio::spawn(drive_connection(addr, authorization.clone(), Arc::clone(&bodies), worker, deadline)));
     }
     let mut latencies = Vec::new();
     let mut errors = 0;
     for task in tasks {
-        let (l, e) = task.await?;
+        let (l, e) = task.await??;
         latencies.extend(l);
         errors += e;
     }
     let elapsed = started.elapsed();
+    let client = reqwest::Client::new();
     let mut total = 0i64;
     for member in 1..=opts.members {
         let reply: serde_json::Value = client

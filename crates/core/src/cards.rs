@@ -25,7 +25,10 @@ pub const ENCODING_METHODS: [(&str, &str); 3] = [
         "double-url-encoding",
         "Fallback. Percent-encode the UTF-8 text twice (`П` -> `%D0%9F` -> `%25D0%259F`); once also works.",
     ),
-    ("plain", "ASCII text as is. Raw UTF-8 header bytes are accepted too, though many HTTP clients refuse to send them."),
+    (
+        "plain",
+        "ASCII text as is. Raw UTF-8 header bytes are accepted too, though many HTTP clients refuse to send them.",
+    ),
 ];
 
 /// The header text as the client meant it. Rules, in order:
