@@ -1,5 +1,7 @@
 //! The bundled font families, parsed once, and how a requested family name finds one of them.
 
+use std::sync::OnceLock;
+
 use fontdue::{Font, FontSettings};
 
 use crate::{Error, Result};
@@ -89,12 +91,24 @@ pub(crate) enum Weight {
     Bold,
 }
 
-/// The bundled fonts, parsed. Load once at start-up (parsing takes tens of milliseconds in release
-/// builds, a few hundred in debug builds) and share it: it is immutable, `Send` and `Sync`.
+/// The bundled fonts. Load once and share it: it is `Send` and `Sync`.
+///
+/// A face is parsed for drawing (fontdue, which keeps every glyph's outline: about ten megabytes per
+/// face) only when a text first needs it; which face has a character is answered from the font's
+/// character map (ttf-parser, no allocation), so fallback never parses a face that lacks the glyph.
 pub struct Fonts {
-    /// `faces[family * 2]` is the regular face, `faces[family * 2 + 1]` the bold one.
-    faces: Vec<Font>,
+    /// `cmaps[family * 2]` is the regular face, `cmaps[family * 2 + 1]` the bold one; likewise `faces`.
+    cmaps: Vec<ttf_parser::Face<'static>>,
+    /// `None` inside: the face could not be parsed (never for the bundled files; tests parse them all).
+    faces: Vec<OnceLock<Option<Font>>>,
     default_family: FamilyId,
+}
+
+const SETTINGS: FontSettings = FontSettings { collection_index: 0, scale: 40.0, load_substitutions: false };
+
+fn face_bytes(index: usize) -> (&'static str, &'static [u8]) {
+    let family = &BUNDLED[index / 2];
+    if index.is_multiple_of(2) { (family.regular_file, family.regular) } else { (family.bold_file, family.bold) }
 }
 
 impl std::fmt::Debug for Fonts {
@@ -107,17 +121,31 @@ impl std::fmt::Debug for Fonts {
 }
 
 impl Fonts {
-    /// Parses every bundled face.
+    /// Reads every bundled face's tables (cheap); faces are parsed for drawing on first use.
     pub fn load() -> Result<Self> {
-        let settings = FontSettings { load_substitutions: false, ..FontSettings::default() };
-        let mut faces = Vec::with_capacity(BUNDLED.len() * 2);
-        for family in &BUNDLED {
-            for (file, bytes) in [(family.regular_file, family.regular), (family.bold_file, family.bold)] {
-                faces.push(Font::from_bytes(bytes, settings).map_err(|message| Error::Font { file, message })?);
+        let mut cmaps = Vec::with_capacity(BUNDLED.len() * 2);
+        for index in 0..BUNDLED.len() * 2 {
+            let (file, bytes) = face_bytes(index);
+            cmaps.push(
+                ttf_parser::Face::parse(bytes, 0)
+                    .map_err(|_| Error::Font { file, message: "unreadable font tables" })?,
+            );
+        }
+        let faces = (0..cmaps.len()).map(|_| OnceLock::new()).collect();
+        let default_family = FamilyId(BUNDLED.iter().position(|b| b.info.key == DEFAULT_FAMILY_KEY).unwrap_or(0));
+        Ok(Self { cmaps, faces, default_family })
+    }
+
+    /// Parses every face now, reporting the first that fails (for tests and benchmarks).
+    pub fn load_all() -> Result<Self> {
+        let fonts = Self::load()?;
+        for index in 0..fonts.faces.len() {
+            if fonts.face(index).is_none() {
+                let (file, _) = face_bytes(index);
+                return Err(Error::Font { file, message: "cannot be parsed for drawing" });
             }
         }
-        let default_family = FamilyId(BUNDLED.iter().position(|b| b.info.key == DEFAULT_FAMILY_KEY).unwrap_or(0));
-        Ok(Self { faces, default_family })
+        Ok(fonts)
     }
 
     /// Exactly the bundled families, in fallback order.
@@ -158,11 +186,12 @@ impl Fonts {
 
     /// Whether any bundled face has a glyph for `c` (text without one is drawn without that character).
     pub fn has_glyph(&self, c: char) -> bool {
-        self.faces.iter().any(|face| face.lookup_glyph_index(c) != 0)
+        self.cmaps.iter().any(|face| face.glyph_index(c).is_some_and(|g| g.0 != 0))
     }
 
-    pub(crate) fn face(&self, index: usize) -> &Font {
-        &self.faces[index]
+    /// The face for drawing, parsed on first use; `None` only if it cannot be parsed.
+    pub(crate) fn face(&self, index: usize) -> Option<&Font> {
+        self.faces.get(index)?.get_or_init(|| Font::from_bytes(face_bytes(index).1, SETTINGS).ok()).as_ref()
     }
 
     /// The face index and glyph index that draw `c` in `family` and `weight`: from the family itself
@@ -174,8 +203,8 @@ impl Fonts {
         };
         std::iter::once(family.0).chain((0..BUNDLED.len()).filter(|&i| i != family.0)).map(|f| f * 2 + offset).find_map(
             |face| {
-                let glyph = self.faces[face].lookup_glyph_index(c);
-                (glyph != 0).then_some((face, glyph))
+                let glyph = self.cmaps[face].glyph_index(c)?.0;
+                (glyph != 0 && self.face(face).is_some()).then_some((face, glyph))
             },
         )
     }
@@ -233,7 +262,7 @@ mod tests {
     #[test]
     fn every_face_covers_latin_greek_and_cyrillic() {
         let sample = "AaZz09ÄéñßŁ ΑαΩωΣσς АаЯяЖжЁё";
-        for (i, face) in fonts().faces.iter().enumerate() {
+        for (i, face) in (0..fonts().faces.len()).filter_map(|i| fonts().face(i).map(|f| (i, f))) {
             for c in sample.chars() {
                 assert_ne!(face.lookup_glyph_index(c), 0, "face {i} lacks {c:?}");
             }

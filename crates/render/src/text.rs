@@ -66,7 +66,7 @@ pub(crate) fn shape(fonts: &Fonts, family: FamilyId, weight: Weight, text: &str,
         let Some((face, glyph)) = fonts.glyph_for(family, weight, c) else {
             continue;
         };
-        let font = fonts.face(face);
+        let Some(font) = fonts.face(face) else { continue };
         if let Some((previous_face, previous_glyph)) = previous
             && previous_face == face
         {
@@ -77,10 +77,10 @@ pub(crate) fn shape(fonts: &Fonts, family: FamilyId, weight: Weight, text: &str,
         pen += advance;
         previous = Some((face, glyph));
     }
-    let cap_height = fonts.glyph_for(family, weight, 'H').map_or(size * 0.7, |(face, glyph)| {
-        let bounds = fonts.face(face).metrics_indexed(glyph, size).bounds;
-        bounds.ymin + bounds.height
-    });
+    let cap_height = fonts
+        .glyph_for(family, weight, 'H')
+        .and_then(|(face, glyph)| fonts.face(face).map(|font| font.metrics_indexed(glyph, size).bounds))
+        .map_or(size * 0.7, |bounds| bounds.ymin + bounds.height);
     Line { glyphs, width: pen.max(0.0), size, cap_height }
 }
 
@@ -124,8 +124,10 @@ pub(crate) fn fit(
 }
 
 fn is_space_glyph(fonts: &Fonts, glyph: &PlacedGlyph) -> bool {
-    let metrics = fonts.face(glyph.face).metrics_indexed(glyph.glyph, 1.0);
-    metrics.width == 0 || metrics.bounds.width == 0.0
+    fonts
+        .face(glyph.face)
+        .map(|font| font.metrics_indexed(glyph.glyph, 1.0))
+        .is_none_or(|metrics| metrics.width == 0 || metrics.bounds.width == 0.0)
 }
 
 /// Draws `line` with its baseline at `baseline` and its anchor at `x`, once per layer in order.
@@ -144,7 +146,8 @@ pub(crate) fn draw(
         Align::Right => x - line.width,
     };
     for placed in &line.glyphs {
-        let (metrics, coverage) = fonts.face(placed.face).rasterize_indexed(placed.glyph, line.size);
+        let Some(font) = fonts.face(placed.face) else { continue };
+        let (metrics, coverage) = font.rasterize_indexed(placed.glyph, line.size);
         if metrics.width == 0 || metrics.height == 0 {
             continue;
         }

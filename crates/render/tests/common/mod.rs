@@ -8,7 +8,7 @@ use garrison_render::{Fonts, Image};
 
 pub fn fonts() -> &'static Fonts {
     static FONTS: OnceLock<Fonts> = OnceLock::new();
-    FONTS.get_or_init(|| Fonts::load().expect("bundled fonts parse"))
+    FONTS.get_or_init(|| Fonts::load_all().expect("bundled fonts parse"))
 }
 
 /// Straight RGBA pixels from a function of (x, y).
