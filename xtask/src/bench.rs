@@ -4,7 +4,7 @@
 
 use std::{
     io::{BufRead, BufReader},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, mpsc},
     time::{Duration, Instant},
@@ -25,10 +25,15 @@ struct Options {
     seconds: u64,
     connections: usize,
     members: u64,
+    /// `xp`, `cards` or both (`all`).
+    only: String,
+    cards: usize,
+    card_clients: usize,
 }
 
 fn options(args: &[String]) -> anyhow::Result<Options> {
-    let mut opts = Options { seconds: 10, connections: 64, members: 100 };
+    let mut opts =
+        Options { seconds: 10, connections: 64, members: 100, only: "all".into(), cards: 1000, card_clients: 8 };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -36,6 +41,9 @@ fn options(args: &[String]) -> anyhow::Result<Options> {
             "--seconds" => opts.seconds = value.parse()?,
             "--connections" => opts.connections = value.parse()?,
             "--members" => opts.members = value.parse()?,
+            "--only" if ["xp", "cards", "all"].contains(&value.as_str()) => opts.only.clone_from(value),
+            "--cards" => opts.cards = value.parse()?,
+            "--card-clients" => opts.card_clients = value.parse()?,
             other => bail!("unknown option {other}"),
         }
     }
@@ -66,21 +74,50 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let binary = target_dir().join("release/garrison");
     let scratch = std::env::temp_dir().join(format!("garrison-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
+    let result = (|| {
+        if opts.only != "cards" {
+            xp(&binary, &scratch, &opts)?;
+        }
+        if opts.only != "xp" {
+            cards(&binary, &scratch, &opts)?;
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
 
+fn cards(binary: &Path, scratch: &Path, opts: &Options) -> anyhow::Result<()> {
+    println!("== render times (one thread, already-decoded images, PNG encoding included)");
+    crate::bench_cards::render_times()?;
+    let r = crate::bench_cards::through_http(binary, scratch, opts.cards, opts.card_clients)?;
+    println!();
+    println!("| cards | errors | cards/s | p50 latency | p99 latency | server peak RSS | server CPU |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.1} MB | {:.2} cores |",
+        r.cards, r.errors, r.per_second, r.p50_ms, r.p99_ms, r.peak_rss_mb, r.server_cores
+    );
+    if r.errors != 0 {
+        bail!("{} card requests failed", r.errors);
+    }
+    Ok(())
+}
+
+fn xp(binary: &Path, scratch: &Path, opts: &Options) -> anyhow::Result<()> {
     let mut reports =
-        vec![bench_backend("SQLite", &binary, &scratch, &format!("sqlite://{}/bench.db", scratch.display()), &opts)?];
+        vec![bench_backend("SQLite", binary, scratch, &format!("sqlite://{}/bench.db", scratch.display()), opts)?];
     match postgres_for_tests() {
         Some(server) => {
             let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b).to_owned();
             let name = format!("garrison_bench_{}", std::process::id());
             run_command(Command::new("psql").args([&server, "-qc", &format!("CREATE DATABASE {name}")]))?;
-            let result = bench_backend("PostgreSQL", &binary, &scratch, &format!("{base}/{name}"), &opts);
+            let result = bench_backend("PostgreSQL", binary, scratch, &format!("{base}/{name}"), opts);
             run_command(Command::new("psql").args([&server, "-qc", &format!("DROP DATABASE {name} WITH (FORCE)")]))?;
             reports.push(result?);
         }
         None => println!("PostgreSQL: skipped (no server answers; set GARRISON_TEST_POSTGRES_URL)"),
     }
-    let _ = std::fs::remove_dir_all(&scratch);
 
     println!();
     println!(
@@ -113,7 +150,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn garrison(binary: &PathBuf, scratch: &PathBuf, url: &str) -> Command {
+pub fn garrison(binary: &Path, scratch: &Path, url: &str) -> Command {
     let mut cmd = Command::new(binary);
     cmd.current_dir(scratch)
         .env("GARRISON_DATABASE_URL", url)
@@ -122,7 +159,31 @@ fn garrison(binary: &PathBuf, scratch: &PathBuf, url: &str) -> Command {
     cmd
 }
 
-struct Running(Child);
+pub struct Running(Child);
+
+impl Running {
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+/// Starts `garrison serve` from `command` and waits for the address it listens on.
+pub fn start_server(mut command: Command) -> anyhow::Result<(Running, String)> {
+    let mut child = command.arg("serve").stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
+    let stderr = child.stderr.take().context("stderr")?;
+    let server = Running(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let _ = tx
+                    .send(line[at + "listening on ".len()..].split_whitespace().next().unwrap_or_default().to_owned());
+            }
+        }
+    });
+    let base = rx.recv_timeout(Duration::from_secs(60)).context("the server did not start")?;
+    Ok((server, base))
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -132,7 +193,7 @@ impl Drop for Running {
 }
 
 /// User + system CPU seconds a process has used so far (`pid` or `self`), from `/proc`.
-fn cpu_seconds(pid: &str) -> f64 {
+pub fn cpu_seconds(pid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
@@ -151,7 +212,7 @@ fn clock_ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
-fn peak_rss_mb(pid: u32) -> f64 {
+pub fn peak_rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kb: f64 = status
         .lines()
@@ -163,8 +224,8 @@ fn peak_rss_mb(pid: u32) -> f64 {
 
 fn bench_backend(
     backend: &'static str,
-    binary: &PathBuf,
-    scratch: &PathBuf,
+    binary: &Path,
+    scratch: &Path,
     url: &str,
     opts: &Options,
 ) -> anyhow::Result<Report> {
@@ -175,19 +236,7 @@ fn bench_backend(
     }
     let key = String::from_utf8(out.stdout)?.trim().to_owned();
 
-    let mut child = garrison(binary, scratch, url).arg("serve").stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
-    let stderr = child.stderr.take().context("stderr")?;
-    let server = Running(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let _ = tx
-                    .send(line[at + "listening on ".len()..].split_whitespace().next().unwrap_or_default().to_owned());
-            }
-        }
-    });
-    let base = rx.recv_timeout(Duration::from_secs(60)).context("the server did not start")?;
+    let (server, base) = start_server(garrison(binary, scratch, url))?;
     println!("{backend}: server at {base}, running {} s with {} clients", opts.seconds, opts.connections);
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

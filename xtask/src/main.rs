@@ -12,6 +12,7 @@
 #![allow(clippy::print_stdout)] // a task runner reports on standard output
 
 mod bench;
+mod bench_cards;
 
 use std::{
     net::{SocketAddr, TcpStream, ToSocketAddrs},

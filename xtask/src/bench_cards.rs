@@ -1,0 +1,147 @@
+//! The cards part of `cargo xtask bench`: render times from already-decoded images (the render crate's
+//! own bench), then cards per second through `GET /api/LevelCard/generate` on the release server, with
+//! the images served by a loopback file host, and the server's peak RSS over the run.
+
+use std::{
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use garrison_testkit::{FileHost, HostedFile};
+use http_body_util::{BodyExt, Empty};
+use hyper::header::HeaderValue;
+use hyper_util::rt::TokioIo;
+
+use crate::{
+    bench::{Running, cpu_seconds, garrison, peak_rss_mb, start_server},
+    cargo, run as run_command,
+};
+
+pub struct CardReport {
+    pub cards: usize,
+    pub errors: usize,
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub peak_rss_mb: f64,
+    pub server_cores: f64,
+}
+
+/// The render crate's bench: median and p99 per card on one thread, PNG encoding included.
+pub fn render_times() -> anyhow::Result<()> {
+    run_command(cargo().args(["bench", "--quiet", "-p", "garrison-render", "--bench", "cards"]))
+}
+
+fn image_bytes(format: image::ImageFormat, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, ((x + y) % 256) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut out, format)?;
+    Ok(out.into_inner())
+}
+
+/// `cards` level cards (each with a different username, so none is reused) from `clients` concurrent
+/// connections; the avatar is a 256x256 PNG and the background a 1200x500 JPEG.
+pub fn through_http(binary: &Path, scratch: &Path, cards: usize, clients: usize) -> anyhow::Result<CardReport> {
+    let host = FileHost::start([
+        (
+            "/avatar.png",
+            HostedFile { content_type: "image/png", bytes: image_bytes(image::ImageFormat::Png, 256, 256)? },
+        ),
+        (
+            "/background.jpg",
+            HostedFile { content_type: "image/jpeg", bytes: image_bytes(image::ImageFormat::Jpeg, 1200, 500)? },
+        ),
+    ]);
+    let url = format!("sqlite://{}/cards.db", scratch.display());
+    let mut command = garrison(binary, scratch, &url);
+    command
+        .env("GARRISON_FETCH_ALLOW_LOOPBACK", "true")
+        .env("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1")
+        .env("GARRISON_OBJECT_DIR", scratch.join("objects"));
+    let (server, base): (Running, String) = start_server(command)?;
+    println!("cards: server at {base}, {cards} level cards from {clients} clients");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let cpu_before = cpu_seconds(&server.pid().to_string());
+    let started = Instant::now();
+    let (mut latencies, errors) =
+        runtime.block_on(drive(&base, host.url("/avatar.png"), host.url("/background.jpg"), cards, clients))?;
+    let elapsed = started.elapsed();
+    let server_cores = (cpu_seconds(&server.pid().to_string()) - cpu_before) / elapsed.as_secs_f64();
+    let peak_rss_mb = peak_rss_mb(server.pid());
+    drop(server);
+    if host.hits("/avatar.png") < cards - errors {
+        bail!("the server fetched the avatar {} times for {cards} cards", host.hits("/avatar.png"));
+    }
+    latencies.sort_unstable();
+    let at = |q: f64| latencies.get(((latencies.len().max(1) - 1) as f64 * q).round() as usize).copied().unwrap_or(0);
+    Ok(CardReport {
+        cards: latencies.len(),
+        errors,
+        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: f64::from(at(0.5)) / 1000.0,
+        p99_ms: f64::from(at(0.99)) / 1000.0,
+        peak_rss_mb,
+        server_cores,
+    })
+}
+
+async fn drive(
+    base: &str,
+    avatar: String,
+    background: String,
+    cards: usize,
+    clients: usize,
+) -> anyhow::Result<(Vec<u32>, usize)> {
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse()?;
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (next, avatar, background) = (Arc::clone(&next), avatar.clone(), background.clone());
+        tasks.push(tokio::spawn(async move {
+            let stream = tokio::net::TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(connection);
+            let (mut latencies, mut errors) = (Vec::new(), 0usize);
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= cards {
+                    break;
+                }
+                let request = hyper::Request::get("/api/LevelCard/generate")
+                    .header(hyper::header::HOST, HeaderValue::from_str(&addr.to_string())?)
+                    .header("Username", format!("Member{n}"))
+                    .header("Avatar-Url", avatar.as_str())
+                    .header("Background-Url", background.as_str())
+                    .header("Background-Blur", "4")
+                    .header("Level", (n % 100).to_string())
+                    .header("Xp-Current", (n * 37 % 5000).to_string())
+                    .header("Xp-Total", "5000")
+                    .header("Rank", format!("#{}", n + 1))
+                    .body(Empty::<bytes::Bytes>::new())?;
+                let sent = Instant::now();
+                let response = sender.send_request(request).await?;
+                let ok = response.status().is_success();
+                response.into_body().collect().await?;
+                if ok {
+                    latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+                } else {
+                    errors += 1;
+                }
+            }
+            anyhow::Ok((latencies, errors))
+        }));
+    }
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for task in tasks {
+        let (latencies, e) = task.await.context("a client task failed")??;
+        all.extend(latencies);
+        errors += e;
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    Ok((all, errors))
+}
