@@ -296,17 +296,27 @@ async fn drive_connection(
             .header(hyper::header::AUTHORIZATION, authorization.clone())
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .body(Full::new(body))?;
-        let sent = Instant::now();
-        let response = sender.send_request(request).await?;
-        let ok = response.status().is_success();
-        response.into_body().collect().await?;
-        if ok {
-            latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
-        } else {
-            errors += 1;
+        match timed(&mut sender, request).await? {
+            Some(micros) => latencies.push(micros),
+            None => errors += 1,
         }
     }
     Ok((latencies, errors))
+}
+
+/// Sends one request and reads the whole response: its latency in microseconds when it succeeded.
+pub async fn timed<B>(
+    sender: &mut hyper::client::conn::http1::SendRequest<B>,
+    request: hyper::Request<B>,
+) -> anyhow::Result<Option<u32>>
+where
+    B: hyper::body::Body + 'static,
+{
+    let sent = Instant::now();
+    let response = sender.send_request(request).await?;
+    let ok = response.status().is_success();
+    response.into_body().collect().await?;
+    Ok(ok.then(|| u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX)))
 }
 
 async fn load(base: &str, key: &str, opts: &Options) -> anyhow::Result<(u64, u64, Vec<u32>, Duration, i64)> {

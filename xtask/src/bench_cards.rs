@@ -10,12 +10,12 @@ use std::{
 
 use anyhow::{Context, bail};
 use garrison_testkit::{FileHost, HostedFile};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::Empty;
 use hyper::header::HeaderValue;
 use hyper_util::rt::TokioIo;
 
 use crate::{
-    bench::{Running, cpu_seconds, garrison, peak_rss_mb, start_server},
+    bench::{Running, cpu_seconds, garrison, peak_rss_mb, start_server, timed},
     cargo, run as run_command,
 };
 
@@ -123,14 +123,9 @@ async fn drive(
                     .header("Xp-Total", "5000")
                     .header("Rank", format!("#{}", n + 1))
                     .body(Empty::<bytes::Bytes>::new())?;
-                let sent = Instant::now();
-                let response = sender.send_request(request).await?;
-                let ok = response.status().is_success();
-                response.into_body().collect().await?;
-                if ok {
-                    latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
-                } else {
-                    errors += 1;
+                match timed(&mut sender, request).await? {
+                    Some(micros) => latencies.push(micros),
+                    None => errors += 1,
                 }
             }
             anyhow::Ok((latencies, errors))

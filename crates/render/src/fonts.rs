@@ -210,6 +210,13 @@ impl Fonts {
     }
 }
 
+/// The bundled fonts, every face parsed, shared by the crate's unit tests.
+#[cfg(test)]
+pub(crate) fn test_fonts() -> &'static Fonts {
+    static FONTS: OnceLock<Fonts> = OnceLock::new();
+    FONTS.get_or_init(|| Fonts::load_all().unwrap_or_else(|e| panic!("bundled fonts: {e}")))
+}
+
 fn normalize(name: &str) -> String {
     name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
@@ -219,10 +226,7 @@ fn normalize(name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn fonts() -> &'static Fonts {
-        static FONTS: std::sync::OnceLock<Fonts> = std::sync::OnceLock::new();
-        FONTS.get_or_init(|| Fonts::load().unwrap())
-    }
+    use super::test_fonts as fonts;
 
     #[test]
     fn lists_exactly_the_bundled_families() {

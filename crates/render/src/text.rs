@@ -210,10 +210,7 @@ pub(crate) fn blend_coverage(
 mod tests {
     use super::*;
 
-    fn fonts() -> &'static Fonts {
-        static FONTS: std::sync::OnceLock<Fonts> = std::sync::OnceLock::new();
-        FONTS.get_or_init(|| Fonts::load().unwrap())
-    }
+    use crate::fonts::test_fonts as fonts;
 
     #[test]
     fn shaping_skips_what_no_font_has_and_drops_controls() {
