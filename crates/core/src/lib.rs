@@ -3,6 +3,7 @@
 pub mod apikey;
 pub mod cards;
 pub mod catalogue;
+pub mod discord;
 pub mod ep;
 mod error;
 pub mod ids;

@@ -1,0 +1,18 @@
+//! Discord rules that need no Discord: snowflakes and account age, permission arithmetic (roles and
+//! channel overwrites), the role hierarchy that decides who may moderate whom, timeout durations,
+//! invite links and channel reordering. The Discord adapter and the routes of the Discord issue build on
+//! these; each is a pure function with its own tests.
+
+mod channels;
+mod invite;
+mod moderation;
+mod permissions;
+mod snowflake;
+
+pub use channels::{ChannelSlot, reorder_siblings};
+pub use invite::{INVALID_INVITE, parse_invite};
+pub use moderation::{
+    HierarchyRefusal, MAX_TIMEOUT_SECONDS, RankedMember, check_hierarchy, check_role_manageable, parse_timeout,
+};
+pub use permissions::{Overwrite, OverwriteTarget, Permissions, base_permissions, channel_permissions};
+pub use snowflake::{AccountAge, DISCORD_EPOCH_MS, Snowflake};
