@@ -129,6 +129,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         records: wiring::member_records(&db, Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
         health: Arc::new(db.clone()),
+        database: db.clone(),
         clock,
         cards,
         public_url: settings.public_url.clone(),

@@ -83,27 +83,35 @@ where
     }
 }
 
-/// The savepoint statements the SQLite writer wraps each write in.
+/// The transaction statements of the SQLite writer: one transaction per batch, a savepoint per write.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Savepoint {
+pub(crate) enum TxStatement {
     Begin,
+    Commit,
+    Rollback,
+    Savepoint,
     Release,
-    RollBack,
+    RollbackToSavepoint,
 }
 
-impl QueryId for Savepoint {
+impl QueryId for TxStatement {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<Conn> RunQueryDsl<Conn> for Savepoint {}
+impl<Conn> RunQueryDsl<Conn> for TxStatement {}
 
-impl<DB: Backend> QueryFragment<DB> for Savepoint {
+impl<DB: Backend> QueryFragment<DB> for TxStatement {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql(match self {
-            Self::Begin => "SAVEPOINT write",
+            // IMMEDIATE: take the write lock at once, so a batch never fails half-way on a lock another
+            // process (a CLI command) holds; busy_timeout waits for it instead.
+            Self::Begin => "BEGIN IMMEDIATE",
+            Self::Commit => "COMMIT",
+            Self::Rollback => "ROLLBACK",
+            Self::Savepoint => "SAVEPOINT write",
             Self::Release => "RELEASE write",
-            Self::RollBack => "ROLLBACK TO write",
+            Self::RollbackToSavepoint => "ROLLBACK TO write",
         });
         Ok(())
     }

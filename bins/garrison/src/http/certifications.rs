@@ -103,7 +103,7 @@ pub async fn create_certification(
     let name = Name::parse("name", &body.name)?;
     let description = Description::parse(&body.description)?;
     let created = caller
-        .run(state, move |records, caller| {
+        .run_write(state, move |records, caller| {
             records.create_certification(caller, server, &reference, &name, &description)
         })
         .await?;
@@ -132,8 +132,9 @@ pub async fn delete_certification(
 ) -> Result<web::Json<CertificationChangeResponse>, ApiError> {
     let server = query.server_id.server("serverId")?;
     let reference = CertificationRef::parse(&query.reference)?;
-    let deleted =
-        caller.run(state, move |records, caller| records.delete_certification(caller, server, &reference)).await?;
+    let deleted = caller
+        .run_write(state, move |records, caller| records.delete_certification(caller, server, &reference))
+        .await?;
     Ok(web::Json(CertificationChangeResponse { success: true, certification: deleted.into() }))
 }
 
@@ -208,7 +209,7 @@ pub async fn award_certification(
 ) -> Result<web::Json<MessageResponse>, ApiError> {
     let (member, reference) = body.0.parse()?;
     let message =
-        caller.run(state, move |records, caller| records.award_certification(caller, member, &reference)).await?;
+        caller.run_write(state, move |records, caller| records.award_certification(caller, member, &reference)).await?;
     Ok(MessageResponse::ok(message))
 }
 
@@ -223,7 +224,8 @@ pub async fn revoke_certification(
     body: Body<CertificationAwardBody>,
 ) -> Result<web::Json<MessageResponse>, ApiError> {
     let (member, reference) = body.0.parse()?;
-    let message =
-        caller.run(state, move |records, caller| records.revoke_certification(caller, member, &reference)).await?;
+    let message = caller
+        .run_write(state, move |records, caller| records.revoke_certification(caller, member, &reference))
+        .await?;
     Ok(MessageResponse::ok(message))
 }

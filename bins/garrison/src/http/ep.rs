@@ -105,7 +105,8 @@ pub async fn add_ep(
     let body = body.0;
     let member = member_key(&body.server_id, &body.roblox_id)?;
     let company = Company::parse(&body.company)?;
-    let status = caller.run(state, move |records, caller| records.add_ep(caller, member, company, body.amount)).await?;
+    let status =
+        caller.run_write(state, move |records, caller| records.add_ep(caller, member, company, body.amount)).await?;
     Ok(web::Json(EpResponse::new(status, Some(true))))
 }
 
@@ -183,6 +184,6 @@ pub async fn put_policy(
         quota: body.quota.map(Into::into),
         max_warning_level: body.max_warning_level,
     };
-    let policy = caller.run(state, move |records, caller| records.set_ep_policy(caller, server, draft)).await?;
+    let policy = caller.run_write(state, move |records, caller| records.set_ep_policy(caller, server, draft)).await?;
     Ok(web::Json(policy_response(server, &policy)))
 }

@@ -260,6 +260,26 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Like [`Caller::run`], for work that changes data: the key check and the work run as one job of
+    /// the database's writer (see `Database::run_on_writer`), awaited here without holding a blocking
+    /// thread. The answer comes once the change is durable.
+    pub async fn run_write<T: Send + 'static>(
+        self,
+        state: web::Data<AppState>,
+        work: impl FnOnce(&MemberRecords, &Principal) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let database = state.database.clone();
+        database
+            .run_on_writer(move || {
+                let principal = state.keys.authenticate(&self.0)?;
+                work(&state.records, &principal)
+            })
+            .await
+            .map_err(ApiError::from)
+    }
+}
+
 /// Runs storage work on actix's blocking threads, off the async workers.
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,

@@ -68,7 +68,7 @@ pub async fn start_loa(
 ) -> Result<web::Json<LoaResponse>, ApiError> {
     let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
     let days = body.0.days;
-    let status = caller.run(state, move |records, caller| records.start_loa(caller, member, days)).await?;
+    let status = caller.run_write(state, move |records, caller| records.start_loa(caller, member, days)).await?;
     Ok(web::Json(status.into()))
 }
 
@@ -92,6 +92,6 @@ pub async fn end_loa(
     body: Body<LoaEndBody>,
 ) -> Result<web::Json<LoaResponse>, ApiError> {
     let member = member_key(&body.0.server_id, &body.0.roblox_id)?;
-    let status = caller.run(state, move |records, caller| records.end_loa(caller, member)).await?;
+    let status = caller.run_write(state, move |records, caller| records.end_loa(caller, member)).await?;
     Ok(web::Json(status.into()))
 }

@@ -102,8 +102,9 @@ pub async fn create_medal(
     let server = body.0.server_id.server("serverId")?;
     let name = Name::parse("name", &body.0.name)?;
     let description = Description::parse(&body.0.description)?;
-    let medal =
-        caller.run(state, move |records, caller| records.create_medal(caller, server, &name, &description)).await?;
+    let medal = caller
+        .run_write(state, move |records, caller| records.create_medal(caller, server, &name, &description))
+        .await?;
     Ok(web::Json(MedalChangeResponse { success: true, medal: medal.into() }))
 }
 
@@ -129,7 +130,7 @@ pub async fn delete_medal(
 ) -> Result<web::Json<MedalChangeResponse>, ApiError> {
     let server = query.server_id.server("serverId")?;
     let name = Name::parse("name", &query.name)?;
-    let medal = caller.run(state, move |records, caller| records.delete_medal(caller, server, &name)).await?;
+    let medal = caller.run_write(state, move |records, caller| records.delete_medal(caller, server, &name)).await?;
     Ok(web::Json(MedalChangeResponse { success: true, medal: medal.into() }))
 }
 
@@ -175,7 +176,7 @@ pub async fn award_medal(
     body: Body<MedalAwardBody>,
 ) -> Result<web::Json<MessageResponse>, ApiError> {
     let (member, name) = body.0.parse()?;
-    let message = caller.run(state, move |records, caller| records.award_medal(caller, member, &name)).await?;
+    let message = caller.run_write(state, move |records, caller| records.award_medal(caller, member, &name)).await?;
     Ok(MessageResponse::ok(message))
 }
 
@@ -190,6 +191,6 @@ pub async fn revoke_medal(
     body: Body<MedalAwardBody>,
 ) -> Result<web::Json<MessageResponse>, ApiError> {
     let (member, name) = body.0.parse()?;
-    let message = caller.run(state, move |records, caller| records.revoke_medal(caller, member, &name)).await?;
+    let message = caller.run_write(state, move |records, caller| records.revoke_medal(caller, member, &name)).await?;
     Ok(MessageResponse::ok(message))
 }

@@ -33,6 +33,8 @@ pub struct AppState {
     pub records: MemberRecords,
     pub keys: ApiKeyService,
     pub health: Arc<dyn HealthCheck>,
+    /// Where request handlers that change data run their work (`Caller::run_write`).
+    pub database: garrison_storage::Database,
     pub clock: Arc<dyn Clock>,
     pub cards: crate::studio::CardStudio,
     /// Base of the links handed out (card view URLs).

@@ -50,7 +50,7 @@ async fn change(
         reference: body.reference.as_deref().map(Reference::parse).transpose()?,
         reason: body.reason.as_deref().map(Reason::parse).transpose()?,
     };
-    let outcome = caller.run(state, move |records, caller| records.change_xp(caller, request)).await?;
+    let outcome = caller.run_write(state, move |records, caller| records.change_xp(caller, request)).await?;
     Ok(web::Json(XpResponse { success: true, xp: outcome.balance() }))
 }
 
