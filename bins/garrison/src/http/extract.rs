@@ -245,38 +245,38 @@ impl FromRequest for Caller {
 }
 
 impl Caller {
-    /// Authenticates the key (401 if unknown or revoked) and runs `work` as that principal, both on
-    /// a blocking thread.
+    /// The key check (401 if unknown or revoked) followed by `work` as that principal, as one closure
+    /// for whichever thread runs it.
+    fn authenticated<T>(
+        self,
+        state: web::Data<AppState>,
+        work: impl FnOnce(&MemberRecords, &Principal) -> Result<T, Error> + Send + 'static,
+    ) -> impl FnOnce() -> Result<T, Error> + Send + 'static {
+        move || {
+            let principal = state.keys.authenticate(&self.0)?;
+            work(&state.records, &principal)
+        }
+    }
+
+    /// Checks the key and runs `work`, both on a blocking thread: for work that only reads.
     pub async fn run<T: Send + 'static>(
         self,
         state: web::Data<AppState>,
         work: impl FnOnce(&MemberRecords, &Principal) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, ApiError> {
-        blocking(move || {
-            let principal = state.keys.authenticate(&self.0)?;
-            work(&state.records, &principal)
-        })
-        .await
+        blocking(self.authenticated(state, work)).await
     }
-}
 
-impl Caller {
-    /// Like [`Caller::run`], for work that changes data: the key check and the work run as one job of
-    /// the database's writer (see `Database::run_on_writer`), awaited here without holding a blocking
-    /// thread. The answer comes once the change is durable.
+    /// For work that changes data: the key check and the work run as one job of the database's writer
+    /// (see `Database::run_on_writer`), awaited here without holding a blocking thread. The answer comes
+    /// once the change is durable.
     pub async fn run_write<T: Send + 'static>(
         self,
         state: web::Data<AppState>,
         work: impl FnOnce(&MemberRecords, &Principal) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, ApiError> {
         let database = state.database.clone();
-        database
-            .run_on_writer(move || {
-                let principal = state.keys.authenticate(&self.0)?;
-                work(&state.records, &principal)
-            })
-            .await
-            .map_err(ApiError::from)
+        database.run_on_writer(self.authenticated(state, work)).await.map_err(ApiError::from)
     }
 }
 
