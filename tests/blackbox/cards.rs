@@ -154,16 +154,19 @@ async fn a_welcome_card_with_cyrillic_text_and_background() {
 #[tokio::test]
 async fn missing_headers_are_answered_as_the_specification_writes() {
     let (files, server) = (host(), start());
+    let level_body =
+        json!({"success": false, "message": "Required headers missing", "required": ["Username", "Avatar-Url"]});
     let level = expect(get_with(&server, "/api/LevelCard/generate", &[]).await, 400);
-    assert_eq!(level.body["success"], false);
-    assert_eq!(level.body["message"], "Required headers missing");
-    assert_eq!(level.body["required"], json!(["Username", "Avatar-Url"]));
+    assert_eq!(level.body, level_body);
+    let only_name = expect(get_with(&server, "/api/LevelCard/generate", &[("Username", "JohnDoe")]).await, 400);
+    assert_eq!(only_name.body, level_body);
+    let welcome_body =
+        json!({"success": false, "message": "Required headers missing: Background-Image and Profile-Avatar"});
     let welcome = expect(get_with(&server, "/api/WelcomeCard/generate", &[]).await, 400);
-    assert_eq!(welcome.body["success"], false);
-    assert_eq!(welcome.body["message"], "Required headers missing: Background-Image and Profile-Avatar");
+    assert_eq!(welcome.body, welcome_body);
     let avatar = files.url("/avatar.png");
     let one = expect(get_with(&server, "/api/WelcomeCard/generate", &[("Profile-Avatar", &avatar)]).await, 400);
-    assert_eq!(one.body["message"], "Required headers missing: Background-Image");
+    assert_eq!(one.body, welcome_body);
 }
 
 #[tokio::test]

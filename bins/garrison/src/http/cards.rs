@@ -154,15 +154,11 @@ pub async fn generate_level_card(
     let username = h.text("Username")?;
     let avatar_url = h.url("Avatar-Url")?;
     let (Some(username), Some(avatar_url)) = (username, avatar_url) else {
-        let missing: Vec<&str> = [("Username", h.raw("Username")), ("Avatar-Url", h.raw("Avatar-Url"))]
-            .into_iter()
-            .filter_map(|(name, value)| value.is_none().then_some(name))
-            .collect();
-        let message = "Required headers missing";
+        // The specification's body, word for word: `required` names both headers whichever is missing.
         return Err(ApiError::with_body(
             StatusCode::BAD_REQUEST,
-            message,
-            json!({"success": false, "message": message, "required": missing, "error": format!("{message}: {}", missing.join(", "))}),
+            "Required headers missing: Username, Avatar-Url",
+            json!({"success": false, "message": "Required headers missing", "required": ["Username", "Avatar-Url"]}),
         ));
     };
     let mut card = LevelCard::new(username);
@@ -253,14 +249,12 @@ pub async fn generate_welcome_card(
 ) -> Result<web::Json<WelcomeCardResponse>, ApiError> {
     let h = CardHeaders(req.headers());
     let (Some(background_url), Some(avatar_url)) = (h.url("Background-Image")?, h.url("Profile-Avatar")?) else {
-        let missing: Vec<&str> =
-            [("Background-Image", h.raw("Background-Image")), ("Profile-Avatar", h.raw("Profile-Avatar"))]
-                .into_iter()
-                .filter_map(|(name, value)| value.is_none().then_some(name))
-                .collect();
-        return Err(card_failure(
+        // The specification's body, word for word, whichever of the two is missing.
+        let message = "Required headers missing: Background-Image and Profile-Avatar";
+        return Err(ApiError::with_body(
             StatusCode::BAD_REQUEST,
-            format!("Required headers missing: {}", missing.join(" and ")),
+            message,
+            json!({"success": false, "message": message}),
         ));
     };
     let mut card = WelcomeCard::new(h.text("Display-Name")?.unwrap_or_default());

@@ -139,7 +139,8 @@ pub struct RegexResponse {
 const TIMEOUT_MESSAGE: &str = "Timeout: Operation took longer than 1s.";
 
 fn regex_failure(status: StatusCode, error: String) -> ApiError {
-    ApiError::with_body(status, error.clone(), json!({"isMatch": false, "matchedValue": null, "error": error}))
+    // The specification's failure shape, exactly (its 408 example has no `matchedValue`).
+    ApiError::with_body(status, error.clone(), json!({"isMatch": false, "error": error}))
 }
 
 /// Test a regular expression against an input with a bounded amount of work (408 past one second's worth).
