@@ -81,6 +81,8 @@ impl Server {
     pub fn start_with(db: TestDatabase, env: &[(&str, &str)]) -> Self {
         // The workspace's reqwest speaks TLS through rustls with a provider chosen by the process.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // Built before the process starts: a panic after it would leave the server running.
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
         let dir = tempfile::tempdir().expect("temporary directory");
         let mut cmd = command(dir.path(), &db);
         cmd.envs(env.iter().copied()).stdout(Stdio::null()).stderr(Stdio::piped());
@@ -112,7 +114,6 @@ impl Server {
             let _ = child.kill();
             panic!("the server did not start; its log:\n{}", logs.lock().expect("log lock"));
         };
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
         Self { child, base, logs, dir, db, client }
     }
 
