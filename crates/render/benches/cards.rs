@@ -11,7 +11,7 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use garrison_render::{LevelCard, WelcomeCard, render_level_card, render_welcome_card};
+use garrison_render::{render_level_card, render_welcome_card};
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -55,13 +55,7 @@ fn main() {
     let avatar = common::avatar();
     let background = common::background();
 
-    let mut level = LevelCard::new("JohnDoe");
-    level.level = 15;
-    level.xp_current = 2500;
-    level.xp_total = 5000;
-    level.rank = "#3".to_owned();
-    level.voice_minutes = 120;
-    level.message_count = 1500;
+    let level = common::seed_level_card();
     measure("level card 800x200 (colour background)", warmup, iterations, || {
         render_level_card(&level, Some(&avatar), None, fonts).map(|png| png.len()).unwrap_or(0)
     });
@@ -73,9 +67,7 @@ fn main() {
         render_level_card(&level_image, Some(&avatar), Some(&background), fonts).map(|png| png.len()).unwrap_or(0)
     });
 
-    let mut welcome = WelcomeCard::new("JohnDoe");
-    welcome.guild_name = "My Server".to_owned();
-    welcome.member_count = "Member #123".to_owned();
+    let welcome = common::seed_welcome_card();
     measure("welcome card 1024x400", warmup, iterations, || {
         render_welcome_card(&welcome, &avatar, &background, fonts).map(|png| png.len()).unwrap_or(0)
     });

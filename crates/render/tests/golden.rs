@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use image::ImageEncoder;
 
-use common::{avatar, background, fonts, transparent_avatar_png};
+use common::{avatar, background, fonts, seed_level_card, seed_welcome_card, transparent_avatar_png};
 use garrison_render::{
-    AvatarShape, DecodeLimits, LevelCard, MAX_CARD_HEIGHT, MAX_CARD_WIDTH, MIN_CARD_HEIGHT, MIN_CARD_WIDTH, Offset,
-    Rgba, WelcomeCard, decode_image, render_level_card, render_welcome_card,
+    AvatarShape, DecodeLimits, MAX_CARD_HEIGHT, MAX_CARD_WIDTH, MIN_CARD_HEIGHT, MIN_CARD_WIDTH, Offset, Rgba,
+    decode_image, render_level_card, render_welcome_card,
 };
 
 /// Largest difference in any channel that still counts as equal.
@@ -62,24 +62,6 @@ fn check(case: &str, png: Vec<u8>) {
             out.display()
         );
     }
-}
-
-fn seed_level_card() -> LevelCard {
-    let mut card = LevelCard::new("JohnDoe");
-    card.level = 15;
-    card.xp_current = 2500;
-    card.xp_total = 5000;
-    card.rank = "#3".to_owned();
-    card.voice_minutes = 120;
-    card.message_count = 1500;
-    card
-}
-
-fn seed_welcome_card() -> WelcomeCard {
-    let mut card = WelcomeCard::new("JohnDoe");
-    card.guild_name = "My Server".to_owned();
-    card.member_count = "Member #123".to_owned();
-    card
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use garrison_render::{Fonts, Image};
+use garrison_render::{Fonts, Image, LevelCard, WelcomeCard};
 
 pub fn fonts() -> &'static Fonts {
     static FONTS: OnceLock<Fonts> = OnceLock::new();
@@ -71,4 +71,24 @@ pub fn transparent_avatar_png() -> Vec<u8> {
         .write_image(&data, 128, 128, image::ExtendedColorType::Rgba8)
         .expect("encode");
     out
+}
+
+/// The specification's example level card: JohnDoe, level 15, 2,500 of 5,000 XP, rank #3.
+pub fn seed_level_card() -> LevelCard {
+    let mut card = LevelCard::new("JohnDoe");
+    card.level = 15;
+    card.xp_current = 2500;
+    card.xp_total = 5000;
+    card.rank = "#3".to_owned();
+    card.voice_minutes = 120;
+    card.message_count = 1500;
+    card
+}
+
+/// The specification's example welcome card.
+pub fn seed_welcome_card() -> WelcomeCard {
+    let mut card = WelcomeCard::new("JohnDoe");
+    card.guild_name = "My Server".to_owned();
+    card.member_count = "Member #123".to_owned();
+    card
 }
