@@ -68,8 +68,7 @@ pub fn command(dir: &Path, db: &TestDatabase) -> Command {
         .env("GARRISON_DATABASE_URL", db.url())
         .env("GARRISON_BIND", "127.0.0.1:0")
         .env("GARRISON_LOG", "info")
-        .env("GARRISON_WORKERS", "2")
-        .env("GARRISON_DATABASE_TIMEOUT_MS", "1000");
+        .env("GARRISON_WORKERS", "2");
     cmd
 }
 

@@ -42,7 +42,8 @@ fn readiness_fails_while_the_database_is_down() {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
-        let server = Server::start(db);
+        // A short wait for a connection, so the outage shows within a second.
+        let server = Server::start_with(db, &[("GARRISON_DATABASE_TIMEOUT_MS", "1000")]);
         expect(server.send(Method::GET, "/readyz", None, None).await, 200);
         // Take the database away underneath the running server.
         server.db.destroy();

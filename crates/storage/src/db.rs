@@ -7,6 +7,7 @@ use std::{
     pin::Pin,
     sync::{
         Arc,
+        atomic::{AtomicBool, Ordering},
         mpsc::{Receiver, SyncSender, sync_channel},
     },
     time::Duration,
@@ -202,7 +203,7 @@ pub struct Database {
 /// savepoint inside one transaction, commits once, and only then answers each caller. A failing write
 /// rolls back its savepoint alone; a failed commit fails every write of the batch. Group commit turns
 /// many small transactions (each a WAL append and lock round) into one.
-fn run_writer(conn: AnyConnection, jobs: Receiver<Job>) {
+fn run_writer(conn: AnyConnection, jobs: Receiver<Job>, written: &AtomicBool) {
     WRITER.with(|cell| *cell.borrow_mut() = Some(conn));
     while let Ok(first) = jobs.recv() {
         let mut batch = Vec::with_capacity(16);
@@ -221,8 +222,9 @@ fn run_writer(conn: AnyConnection, jobs: Receiver<Job>) {
         }
         let completions: Vec<Completion> = batch.into_iter().map(|job| job()).collect();
         let committed = tx(TxStatement::Commit);
-        if committed.is_err() {
-            let _ = tx(TxStatement::Rollback);
+        match committed {
+            Ok(_) => written.store(true, Ordering::Release),
+            Err(_) => drop(tx(TxStatement::Rollback)),
         }
         for done in completions {
             done(committed.as_ref().map(|_| ()));
@@ -236,9 +238,13 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// The SQLite checkpointer: every [`CHECKPOINT_EVERY`], a PASSIVE checkpoint on its own connection
 /// (it copies what no reader still needs and never blocks the writer or the readers). Stops when the
 /// database is dropped.
-fn run_checkpoints(mut conn: AnyConnection, alive: &std::sync::Weak<()>) {
+fn run_checkpoints(mut conn: AnyConnection, alive: &std::sync::Weak<()>, written: &AtomicBool) {
     while alive.strong_count() > 0 {
         std::thread::sleep(CHECKPOINT_EVERY);
+        // Nothing committed since the last round: nothing to copy, no disk work.
+        if !written.swap(false, Ordering::AcqRel) {
+            continue;
+        }
         if let Err(err) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
             tracing::warn!(error = %err, "SQLite checkpoint failed; retrying");
         }
@@ -318,15 +324,19 @@ impl Database {
                     .map_err(|e| Error::Store(StoreError::Unavailable(format!("cannot open the database: {e}"))))?;
                 let (queue, jobs) = sync_channel::<Job>(4 * MAX_BATCH);
                 let writer_gone = Arc::downgrade(&alive);
+                let written = Arc::new(AtomicBool::new(false));
                 std::thread::Builder::new()
                     .name("sqlite-checkpoint".into())
-                    .spawn(move || run_checkpoints(checkpoints, &writer_gone))
+                    .spawn({
+                        let written = Arc::clone(&written);
+                        move || run_checkpoints(checkpoints, &writer_gone, &written)
+                    })
                     .map_err(|e| {
                         Error::Store(StoreError::Internal(format!("cannot start the SQLite checkpointer: {e}")))
                     })?;
                 std::thread::Builder::new()
                     .name("sqlite-writer".into())
-                    .spawn(move || run_writer(conn, jobs))
+                    .spawn(move || run_writer(conn, jobs, &written))
                     .map_err(|e| Error::Store(StoreError::Internal(format!("cannot start the SQLite writer: {e}"))))?;
                 Writer::Queue(queue)
             }
