@@ -7,6 +7,8 @@ mod channels;
 mod invite;
 mod moderation;
 mod permissions;
+mod port;
+pub mod service;
 mod snowflake;
 
 pub use channels::{ChannelSlot, reorder_siblings};
@@ -15,4 +17,8 @@ pub use moderation::{
     HierarchyRefusal, MAX_TIMEOUT_SECONDS, RankedMember, check_hierarchy, check_role_manageable, parse_timeout,
 };
 pub use permissions::{Overwrite, OverwriteTarget, Permissions, base_permissions, channel_permissions};
+pub use port::{
+    BanOptions, BotToken, BotUser, DiscordBot, DiscordBots, DiscordError, DiscordFuture, Guild, Invite, Member, Role,
+    Unknown,
+};
 pub use snowflake::{AccountAge, DISCORD_EPOCH_MS, Snowflake};

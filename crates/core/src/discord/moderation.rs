@@ -55,6 +55,8 @@ pub enum HierarchyRefusal {
     TargetIsOwner,
     #[error("The bot cannot moderate itself.")]
     TargetIsSelf,
+    #[error("Administrators cannot be timed out.")]
+    TargetIsAdministrator,
     #[error("The bot's highest role (position {actor}) must be above the target's highest role (position {target}).")]
     TargetNotBelow { actor: i64, target: i64 },
     #[error("The bot's highest role (position {actor}) must be above the role (position {role}).")]

@@ -1,0 +1,281 @@
+//! The Discord port: what Garrison asks of Discord, in Garrison's own types.
+//!
+//! The adapter (`crates/discord`, twilight-http underneath) implements [`DiscordBots`] and
+//! [`DiscordBot`]; tests may implement them in memory. Futures are boxed ([`DiscordFuture`]) so the
+//! traits are object safe and core needs no runtime.
+
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
+
+use super::{HierarchyRefusal, Permissions, Snowflake};
+use crate::Timestamp;
+
+/// A boxed future returned by the Discord port.
+pub type DiscordFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, DiscordError>> + Send + 'a>>;
+
+/// A bot token as a caller sent it. Its `Debug` never shows the secret, so it cannot leak into a log
+/// line or an error by accident; [`BotToken::expose`] is the one way to read it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BotToken(String);
+
+impl BotToken {
+    /// The token without surrounding spaces and without a `Bot ` prefix, if the caller added one.
+    /// `None` when nothing is left.
+    pub fn new(text: &str) -> Option<Self> {
+        let text = text.trim_start();
+        let text = text.strip_prefix("Bot ").unwrap_or(text).trim();
+        (!text.is_empty()).then(|| Self(text.to_owned()))
+    }
+
+    /// The secret itself, for the adapter that sends it to Discord.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for BotToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BotToken(<redacted>)")
+    }
+}
+
+/// Which kind of thing Discord did not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    Guild,
+    Channel,
+    Member,
+    User,
+    Role,
+    Message,
+    Invite,
+    Ban,
+}
+
+impl Unknown {
+    /// The noun used in error messages.
+    pub const fn noun(self) -> &'static str {
+        match self {
+            Self::Guild => "guild",
+            Self::Channel => "channel",
+            Self::Member => "member",
+            Self::User => "user",
+            Self::Role => "role",
+            Self::Message => "message",
+            Self::Invite => "invite",
+            Self::Ban => "ban",
+        }
+    }
+}
+
+/// What can go wrong when Garrison asks Discord for something. Messages never contain a token.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiscordError {
+    /// Discord rejected the bot token (or it was never valid).
+    #[error("Bot token invalid.")]
+    InvalidToken,
+    /// The bot is not a member of the guild it was asked about.
+    #[error("Bot not member.")]
+    NotMember,
+    /// The bot lacks a permission; `permission` is its Discord name (`BAN_MEMBERS`), when known.
+    #[error("{}", missing_permission_message(*.permission))]
+    MissingPermission { permission: Option<&'static str> },
+    /// The role hierarchy forbids the action (checked before Discord is asked).
+    #[error("{0}")]
+    Hierarchy(HierarchyRefusal),
+    /// Discord does not know the guild, channel, member, ... .
+    #[error("Unknown {}.", .0.noun())]
+    Unknown(Unknown),
+    /// Discord refused the request's content (its code 50035 and friends); the text is Discord's.
+    #[error("Discord rejected the request: {0}")]
+    Rejected(String),
+    /// Discord asked us to wait longer than the configured budget: the caller should retry after
+    /// `retry_after_ms`.
+    #[error("Rate limited by Discord; retry after {retry_after_ms} ms.")]
+    RateLimited { retry_after_ms: u64 },
+    /// Discord could not be reached, timed out or failed (5xx), or answered something unreadable.
+    #[error("Discord is unavailable: {0}")]
+    Unavailable(String),
+}
+
+fn missing_permission_message(permission: Option<&'static str>) -> String {
+    match permission {
+        Some(name) => format!("Missing permission: the bot needs {name}."),
+        None => "Missing permission: Discord refused the bot.".to_owned(),
+    }
+}
+
+impl DiscordError {
+    /// A missing-permission error that does not yet name the permission now names `permission`:
+    /// the caller knows which permission the operation needs, Discord's 50013 does not say.
+    #[must_use]
+    pub fn naming(self, permission: Permissions) -> Self {
+        match self {
+            Self::MissingPermission { permission: None } => {
+                Self::MissingPermission { permission: permission.names().first().copied() }
+            }
+            other => other,
+        }
+    }
+}
+
+/// The bot behind a token, as Discord's `GET /users/@me` described it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotUser {
+    pub id: Snowflake,
+    pub username: String,
+}
+
+/// A guild (server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guild {
+    pub id: Snowflake,
+    pub name: String,
+    pub owner_id: Snowflake,
+    /// The icon hash, if the guild has an icon.
+    pub icon: Option<String>,
+    pub features: Vec<String>,
+    /// The boost level, 0 to 3.
+    pub premium_tier: u8,
+    pub premium_subscription_count: Option<u64>,
+    pub approximate_member_count: Option<u64>,
+    pub approximate_presence_count: Option<u64>,
+}
+
+impl Guild {
+    /// The icon's CDN address, if the guild has one.
+    pub fn icon_url(&self) -> Option<String> {
+        let icon = self.icon.as_deref()?;
+        let ext = if icon.starts_with("a_") { "gif" } else { "png" };
+        Some(format!("https://cdn.discordapp.com/icons/{}/{icon}.{ext}", self.id))
+    }
+}
+
+/// A guild role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub id: Snowflake,
+    pub name: String,
+    pub position: i64,
+    pub permissions: Permissions,
+    pub color: u32,
+    pub hoist: bool,
+    pub mentionable: bool,
+    /// Managed by an integration (a bot's own role, the booster role): nobody can assign it.
+    pub managed: bool,
+    /// The guild's booster role ("Server Booster").
+    pub premium_subscriber: bool,
+}
+
+/// A member of a guild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: Snowflake,
+    pub username: String,
+    pub nick: Option<String>,
+    pub roles: Vec<Snowflake>,
+    /// Since when the member boosts the guild (ISO 8601), if they do.
+    pub premium_since: Option<String>,
+    /// Until when the member is timed out (ISO 8601), if they are.
+    pub communication_disabled_until: Option<String>,
+}
+
+/// An invite as `GET /invites/{code}?with_counts=true` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub code: String,
+    pub guild_id: Option<Snowflake>,
+    pub guild_name: Option<String>,
+    pub approximate_member_count: Option<u64>,
+    pub approximate_presence_count: Option<u64>,
+}
+
+/// How a ban is carried out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BanOptions {
+    /// Seconds of the user's messages to delete, 0 to 604,800 (7 days).
+    pub delete_message_seconds: u32,
+    /// Written to the guild's audit log.
+    pub reason: Option<String>,
+}
+
+/// One bot, acting with its own token. Every call may fail with [`DiscordError`].
+pub trait DiscordBot: Send + Sync {
+    /// Who the bot is (checked when the bot was obtained).
+    fn user(&self) -> &BotUser;
+    /// The guild, with approximate member counts.
+    fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild>;
+    /// The guild's roles.
+    fn roles(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Role>>;
+    /// One member of the guild.
+    fn member(&self, guild: Snowflake, user: Snowflake) -> DiscordFuture<'_, Member>;
+    /// Ban `user` from `guild`.
+    fn ban(&self, guild: Snowflake, user: Snowflake, options: BanOptions) -> DiscordFuture<'_, ()>;
+    /// Lift a ban.
+    fn unban(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()>;
+    /// Remove a member from the guild.
+    fn kick(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()>;
+    /// Time a member out until `until`, or lift their timeout (`None`).
+    fn set_timeout(
+        &self,
+        guild: Snowflake,
+        user: Snowflake,
+        until: Option<Timestamp>,
+        reason: Option<String>,
+    ) -> DiscordFuture<'_, ()>;
+    /// An invite by its code, with approximate counts.
+    fn invite(&self, code: &str) -> DiscordFuture<'_, Invite>;
+}
+
+/// Where bots come from.
+pub trait DiscordBots: Send + Sync {
+    /// The bot behind a caller's token, after checking the token with Discord (the adapter caches the
+    /// answer). [`DiscordError::InvalidToken`] when Discord refuses it.
+    fn bot(&self, token: &BotToken) -> DiscordFuture<'_, Arc<dyn DiscordBot>>;
+    /// The server's own bot (`GARRISON_DISCORD_BOT_TOKEN`), for routes authenticated by API key;
+    /// `None` when none is configured.
+    fn server_bot(&self) -> DiscordFuture<'_, Option<Arc<dyn DiscordBot>>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_never_show_in_debug_output() {
+        let token = BotToken::new("  Bot MTIz.secret.part ").expect("a token");
+        assert_eq!(token.expose(), "MTIz.secret.part");
+        assert_eq!(format!("{token:?}"), "BotToken(<redacted>)");
+        assert!(BotToken::new("   ").is_none());
+        assert!(BotToken::new("Bot ").is_none());
+    }
+
+    #[test]
+    fn a_missing_permission_names_what_the_operation_needs() {
+        let err = DiscordError::MissingPermission { permission: None }.naming(Permissions::BAN_MEMBERS);
+        assert_eq!(err.to_string(), "Missing permission: the bot needs BAN_MEMBERS.");
+        let named = DiscordError::MissingPermission { permission: Some("KICK_MEMBERS") };
+        assert_eq!(named.clone().naming(Permissions::BAN_MEMBERS), named);
+        assert_eq!(DiscordError::Unknown(Unknown::Member).to_string(), "Unknown member.");
+    }
+
+    #[test]
+    fn icon_urls_follow_discords_cdn() {
+        let mut guild = Guild {
+            id: Snowflake::from_raw(1 << 40),
+            name: "g".into(),
+            owner_id: Snowflake::from_raw(1 << 41),
+            icon: Some("abc".into()),
+            features: vec![],
+            premium_tier: 0,
+            premium_subscription_count: None,
+            approximate_member_count: None,
+            approximate_presence_count: None,
+        };
+        assert_eq!(guild.icon_url().as_deref(), Some("https://cdn.discordapp.com/icons/1099511627776/abc.png"));
+        guild.icon = Some("a_x".into());
+        assert!(guild.icon_url().is_some_and(|u| u.ends_with("a_x.gif")));
+        guild.icon = None;
+        assert_eq!(guild.icon_url(), None);
+    }
+}
