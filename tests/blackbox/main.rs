@@ -8,6 +8,7 @@ mod auth;
 mod cards;
 mod catalogue;
 mod concurrency;
+mod discord;
 mod ep_loa;
 mod input;
 mod operations;

@@ -227,7 +227,8 @@ mod tests {
         let allowed = |from: &str, to: &str, dev: bool| -> bool {
             match (from, to) {
                 (_, "garrison") => false,
-                (_, "garrison-testkit") => dev || from == "xtask",
+                (_, "garrison-testkit" | "garrison-discord-sim") => dev || from == "xtask",
+                ("garrison-discord-sim", _) => false,
                 ("garrison-core", _) => false,
                 ("garrison-testkit", dep) => dep == "garrison-core",
                 ("garrison", _) => true,

@@ -124,6 +124,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let clock = wiring::clock();
     let objects = wiring::object_store(&settings)?;
     let cards = wiring::card_studio(&settings, objects)?;
+    let discord = wiring::discord(&settings)?;
     let openapi = http::openapi();
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
@@ -132,6 +133,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         database: db.clone(),
         clock,
         cards,
+        discord,
+        automod_cooldown: http::AutoModCooldown::default(),
         public_url: settings.public_url.clone(),
         openapi_json: serde_json::to_string(&openapi)?,
     });

@@ -125,6 +125,17 @@ pub struct Settings {
     pub fetch_allow_loopback: bool,
     /// Cards rendered at once (0 = one per core); each holds its canvas and decoded images in memory.
     pub render_parallelism: usize,
+    /// A Discord-compatible server (`http://127.0.0.1:8090`, API under `/api/v10`) instead of Discord
+    /// itself; empty for Discord.
+    pub discord_api_url: String,
+    /// The server's own bot token, for API-key routes that act on Discord (`/api/server/info`).
+    pub discord_bot_token: Secret,
+    /// How long a request may wait for Discord's rate limits before answering 429 with Retry-After.
+    pub discord_wait_budget_ms: u64,
+    /// How long one HTTP exchange with Discord may take before the caller gets 502.
+    pub discord_timeout_ms: u64,
+    /// How many bot tokens' clients (and rate-limit states) are kept.
+    pub discord_max_clients: usize,
 }
 
 impl Default for Settings {
@@ -151,6 +162,11 @@ impl Default for Settings {
             fetch_timeout_ms: 10_000,
             fetch_allow_loopback: false,
             render_parallelism: 0,
+            discord_api_url: String::new(),
+            discord_bot_token: Secret::default(),
+            discord_wait_budget_ms: 5_000,
+            discord_timeout_ms: 10_000,
+            discord_max_clients: 1_000,
         }
     }
 }
@@ -264,6 +280,24 @@ impl Settings {
             self.render_parallelism =
                 v.parse().with_context(|| format!("GARRISON_RENDER_PARALLELISM must be a number, got {v:?}"))?;
         }
+        if let Some(v) = var("GARRISON_DISCORD_API_URL") {
+            self.discord_api_url = v.trim().to_owned();
+        }
+        if let Some(v) = var("GARRISON_DISCORD_BOT_TOKEN") {
+            self.discord_bot_token = Secret(v);
+        }
+        for (name, field) in [
+            ("GARRISON_DISCORD_WAIT_BUDGET_MS", &mut self.discord_wait_budget_ms),
+            ("GARRISON_DISCORD_TIMEOUT_MS", &mut self.discord_timeout_ms),
+        ] {
+            if let Some(v) = var(name) {
+                *field = v.parse().with_context(|| format!("{name} must be a number, got {v:?}"))?;
+            }
+        }
+        if let Some(v) = var("GARRISON_DISCORD_MAX_CLIENTS") {
+            self.discord_max_clients =
+                v.parse().with_context(|| format!("GARRISON_DISCORD_MAX_CLIENTS must be a number, got {v:?}"))?;
+        }
         Ok(self)
     }
 
@@ -272,6 +306,7 @@ impl Settings {
         let mut shown = self.clone();
         shown.database_url = DatabaseUrl(self.database_url.redacted());
         shown.s3_secret_key = self.s3_secret_key.redacted();
+        shown.discord_bot_token = self.discord_bot_token.redacted();
         toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot print the settings: {e}"))
     }
 }

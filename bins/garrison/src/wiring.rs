@@ -146,6 +146,20 @@ pub fn entropy<const N: usize>() -> anyhow::Result<[u8; N]> {
     Ok(bytes)
 }
 
+/// The Discord adapter: twilight clients per bot token, pointed at Discord or at the configured
+/// stand-in. Makes no request until a route needs Discord.
+pub fn discord(settings: &Settings) -> anyhow::Result<Arc<dyn garrison_core::discord::DiscordBots>> {
+    let config = garrison_discord::DiscordConfig {
+        api_url: Some(settings.discord_api_url.clone()).filter(|u| !u.is_empty()),
+        server_token: garrison_core::discord::BotToken::new(settings.discord_bot_token.expose()),
+        wait_budget: Duration::from_millis(settings.discord_wait_budget_ms),
+        request_timeout: Duration::from_millis(settings.discord_timeout_ms),
+        max_clients: settings.discord_max_clients,
+        ..garrison_discord::DiscordConfig::default()
+    };
+    Ok(Arc::new(garrison_discord::TwilightBots::new(config)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

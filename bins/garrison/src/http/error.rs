@@ -5,7 +5,7 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use garrison_core::{Error, StoreError};
+use garrison_core::{Error, StoreError, discord::DiscordError};
 use serde::Serialize;
 
 /// The error envelope of every route, as the specifications write it.
@@ -22,17 +22,19 @@ pub struct ApiError {
     message: String,
     /// A body the specification writes for this failure instead of the envelope.
     body: Option<serde_json::Value>,
+    /// Seconds for a `Retry-After` header (429 answers).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), body: None }
+        Self { status, message: message.into(), body: None, retry_after: None }
     }
 
     /// A failure whose body the specification writes in a shape of its own (a bare JSON string,
     /// or a result object); `message` is what the log says.
     pub fn with_body(status: StatusCode, message: impl Into<String>, body: serde_json::Value) -> Self {
-        Self { status, message: message.into(), body: Some(body) }
+        Self { status, message: message.into(), body: Some(body), retry_after: None }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -43,6 +45,13 @@ impl ApiError {
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error.")
+    }
+
+    /// Adds a `Retry-After` header of `seconds`.
+    #[must_use]
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn status(&self) -> StatusCode {
@@ -88,6 +97,29 @@ impl From<Error> for ApiError {
     }
 }
 
+impl From<DiscordError> for ApiError {
+    fn from(err: DiscordError) -> Self {
+        let status = match &err {
+            DiscordError::InvalidToken => StatusCode::UNAUTHORIZED,
+            DiscordError::NotMember | DiscordError::MissingPermission { .. } | DiscordError::Hierarchy(_) => {
+                StatusCode::FORBIDDEN
+            }
+            DiscordError::Unknown(_) => StatusCode::NOT_FOUND,
+            DiscordError::Rejected(_) => StatusCode::BAD_REQUEST,
+            DiscordError::RateLimited { retry_after_ms } => {
+                return Self::new(StatusCode::TOO_MANY_REQUESTS, err.to_string())
+                    .retry_after(retry_after_ms.div_ceil(1000));
+            }
+            DiscordError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "Discord unavailable");
+                return Self::new(StatusCode::BAD_GATEWAY, "Discord is unavailable; try again later.");
+            }
+            _ => return Self::internal(&err),
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status
@@ -97,6 +129,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         match &self.body {
             Some(body) => response.json(body),

@@ -82,6 +82,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 #[derive(Debug)]
 pub struct RawBody(pub web::Bytes);
 
+impl RawBody {
+    /// The body as JSON of shape `T`, or `T::default()` when the body is empty (optional bodies).
+    pub fn json_or_default<T: DeserializeOwned + Default>(&self) -> Result<T, ApiError> {
+        if self.0.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { decode(&self.0) }
+    }
+}
+
 impl FromRequest for RawBody {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;

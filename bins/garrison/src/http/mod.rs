@@ -2,6 +2,7 @@
 
 mod cards;
 mod certifications;
+mod discord;
 mod ep;
 pub mod error;
 mod extract;
@@ -9,6 +10,7 @@ mod health;
 mod loa;
 mod medals;
 mod middleware;
+mod moderation;
 mod utilities;
 mod xp;
 
@@ -26,6 +28,7 @@ use utoipa::{
 };
 use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
+pub use discord::AutoModCooldown;
 pub use middleware::{CanonicalPaths, RequestIds};
 
 /// What every handler can reach.
@@ -37,6 +40,9 @@ pub struct AppState {
     pub database: garrison_storage::Database,
     pub clock: Arc<dyn Clock>,
     pub cards: crate::studio::CardStudio,
+    pub discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    /// Once a minute per bot token for `GET /api/AutoModRules/{guildId}`.
+    pub automod_cooldown: discord::AutoModCooldown,
     /// Base of the links handed out (card view URLs).
     pub public_url: String,
     /// The OpenAPI document, rendered once at start-up.
@@ -110,7 +116,25 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(cards::generate_welcome_card)
         .service(cards::view_welcome_card)
         .service(cards::fonts)
-        .service(cards::encoding_guide);
+        .service(cards::encoding_guide)
+        .service(moderation::ban)
+        .service(moderation::ban_with_reason)
+        .service(moderation::unban)
+        .service(moderation::kick)
+        .service(moderation::timeout)
+        .service(moderation::remove_timeout)
+        .service(discord::account_age)
+        .service(discord::compare)
+        .service(discord::compare_user_roles)
+        .service(discord::guild_info)
+        .service(discord::invitation_query)
+        .service(discord::channel_info)
+        .service(discord::channel_move)
+        .service(discord::category_info)
+        .service(discord::additional_perks_route)
+        .service(discord::booster_privileges_route)
+        .service(discord::automod_rules)
+        .service(discord::server_info);
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.
@@ -188,6 +212,23 @@ mod tests {
             "/api/WelcomeCard/view/{id}",
             "/api/WelcomeCard/fonts",
             "/api/WelcomeCard/encoding-guide",
+            "/api/modactions/ban",
+            "/api/modactions/ban-with-reason",
+            "/api/modactions/unban",
+            "/api/modactions/kick",
+            "/api/modactions/timeout",
+            "/api/Account/age",
+            "/api/DiscordPermission/compare",
+            "/api/DiscordPermission/compare-user-roles",
+            "/api/DiscordPermission/guild-info",
+            "/api/Invitation/query",
+            "/api/Channel/GetChannelInfo",
+            "/api/channel/move",
+            "/api/DiscordCategory/info",
+            "/api/DiscordBooster/guild/{guildId}/additional-perks",
+            "/api/DiscordBooster/privileges/{guildId}",
+            "/api/AutoModRules/{guildId}",
+            "/api/server/info",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -197,6 +238,6 @@ mod tests {
             .values()
             .map(|item| [&item.get, &item.put, &item.post, &item.delete].iter().filter(|op| op.is_some()).count())
             .sum();
-        assert_eq!(operations, 39, "a route was added or removed: update this count");
+        assert_eq!(operations, 57, "a route was added or removed: update this count");
     }
 }

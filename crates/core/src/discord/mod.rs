@@ -3,6 +3,7 @@
 //! invite links and channel reordering. The Discord adapter and the routes of the Discord issue build on
 //! these; each is a pure function with its own tests.
 
+mod boosts;
 mod channels;
 mod invite;
 mod moderation;
@@ -11,6 +12,7 @@ mod port;
 pub mod service;
 mod snowflake;
 
+pub use boosts::{AdditionalPerks, Cooldowns, Privilege, additional_perks, automod_keywords, booster_privileges};
 pub use channels::{ChannelSlot, reorder_siblings};
 pub use invite::{INVALID_INVITE, parse_invite};
 pub use moderation::{
@@ -18,7 +20,7 @@ pub use moderation::{
 };
 pub use permissions::{Overwrite, OverwriteTarget, Permissions, base_permissions, channel_permissions};
 pub use port::{
-    BanOptions, BotToken, BotUser, DiscordBot, DiscordBots, DiscordError, DiscordFuture, Guild, Invite, Member, Role,
-    Unknown,
+    AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
+    DiscordFuture, Guild, Invite, Member, Role, Unknown, channel_kind,
 };
 pub use snowflake::{AccountAge, DISCORD_EPOCH_MS, Snowflake};

@@ -6,7 +6,7 @@
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
-use super::{HierarchyRefusal, Permissions, Snowflake};
+use super::{HierarchyRefusal, Overwrite, Permissions, Snowflake};
 use crate::Timestamp;
 
 /// A boxed future returned by the Discord port.
@@ -190,6 +190,58 @@ pub struct Invite {
     pub approximate_presence_count: Option<u64>,
 }
 
+/// Discord's channel types that Garrison names.
+pub mod channel_kind {
+    pub const TEXT: u8 = 0;
+    pub const DM: u8 = 1;
+    pub const VOICE: u8 = 2;
+    pub const GROUP_DM: u8 = 3;
+    pub const CATEGORY: u8 = 4;
+    pub const ANNOUNCEMENT: u8 = 5;
+    pub const STAGE: u8 = 13;
+    pub const FORUM: u8 = 15;
+    pub const MEDIA: u8 = 16;
+}
+
+/// A channel, with the fields Garrison reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub id: Snowflake,
+    /// `None` for DM channels.
+    pub guild_id: Option<Snowflake>,
+    /// Discord's channel type (see [`channel_kind`]).
+    pub kind: u8,
+    pub name: Option<String>,
+    pub position: i64,
+    /// The category holding the channel.
+    pub parent_id: Option<Snowflake>,
+    pub topic: Option<String>,
+    pub nsfw: bool,
+    /// Slow mode, in seconds.
+    pub rate_limit_per_user: Option<u64>,
+    pub bitrate: Option<u64>,
+    pub user_limit: Option<u64>,
+    pub overwrites: Vec<Overwrite>,
+}
+
+/// One entry of a channel positions change: where `id` goes, and into which category when `parent_id`
+/// is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelPosition {
+    pub id: Snowflake,
+    pub position: i64,
+    pub parent_id: Option<Snowflake>,
+}
+
+/// An auto-moderation rule, reduced to what Garrison reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoModRule {
+    pub name: String,
+    pub enabled: bool,
+    /// The rule's `trigger_metadata.keyword_filter` (empty for other triggers).
+    pub keyword_filter: Vec<String>,
+}
+
 /// How a ban is carried out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BanOptions {
@@ -207,6 +259,8 @@ pub trait DiscordBot: Send + Sync {
     fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild>;
     /// The guild's roles.
     fn roles(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Role>>;
+    /// Up to `limit` (1 to 1,000) members with ids above `after`, in id order: one page of the list.
+    fn members(&self, guild: Snowflake, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>>;
     /// One member of the guild.
     fn member(&self, guild: Snowflake, user: Snowflake) -> DiscordFuture<'_, Member>;
     /// Ban `user` from `guild`.
@@ -225,6 +279,14 @@ pub trait DiscordBot: Send + Sync {
     ) -> DiscordFuture<'_, ()>;
     /// An invite by its code, with approximate counts.
     fn invite(&self, code: &str) -> DiscordFuture<'_, Invite>;
+    /// A channel by id.
+    fn channel(&self, channel: Snowflake) -> DiscordFuture<'_, Channel>;
+    /// All channels of a guild.
+    fn guild_channels(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Channel>>;
+    /// Moves channels, all in one request.
+    fn set_channel_positions(&self, guild: Snowflake, positions: Vec<ChannelPosition>) -> DiscordFuture<'_, ()>;
+    /// The guild's auto-moderation rules.
+    fn automod_rules(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<AutoModRule>>;
 }
 
 /// Where bots come from.

@@ -4,8 +4,9 @@
 use futures_util::future::{join, try_join3};
 
 use super::{
-    BanOptions, DiscordBot, DiscordError, Guild, HierarchyRefusal, Member, Permissions, RankedMember, Role, Snowflake,
-    Unknown, base_permissions, check_hierarchy,
+    BanOptions, Channel, ChannelPosition, ChannelSlot, DiscordBot, DiscordError, Guild, HierarchyRefusal, Member,
+    Permissions, RankedMember, Role, Snowflake, Unknown, base_permissions, channel_kind, check_hierarchy,
+    reorder_siblings,
 };
 use crate::Timestamp;
 
@@ -146,6 +147,78 @@ pub async fn remove_timeout(
     bot.set_timeout(guild, user, None, reason).await.map_err(|e| e.naming(Permissions::MODERATE_MEMBERS))
 }
 
+/// Where a moved channel ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    /// Its 0-based index among its siblings.
+    pub position: i64,
+    /// The name of the category now holding it, if any.
+    pub category: Option<String>,
+}
+
+/// Discord lists text-like channels (text, announcement, forum, media) above voice-like ones (voice,
+/// stage) inside a category; a move reorders the channels of the moving one's class.
+fn sort_class(kind: u8) -> u8 {
+    u8::from(matches!(kind, channel_kind::VOICE | channel_kind::STAGE))
+}
+
+/// Moves `channel` into `category` (when given) at `index` among the category's channels of the same
+/// class, clamped to their number, renumbering every sibling 0, 1, 2, ... in one positions request.
+/// Without a category the channel stays where it is and only its position changes, the same way among
+/// its current siblings. The bot needs MANAGE_CHANNELS (Discord checks it; the error names it).
+pub async fn move_channel(
+    bot: &dyn DiscordBot,
+    channel: Snowflake,
+    category: Option<Snowflake>,
+    index: Option<usize>,
+) -> Result<Moved, DiscordError> {
+    let moving = bot.channel(channel).await?;
+    let Some(guild) = moving.guild_id else {
+        return Err(DiscordError::Rejected("the channel is not a guild channel".into()));
+    };
+    if moving.kind == channel_kind::CATEGORY && category.is_some() {
+        return Err(DiscordError::Rejected("a category cannot be moved into a category".into()));
+    }
+    let channels = bot.guild_channels(guild).await?;
+    let parent = match category {
+        Some(id) => {
+            let target = channels.iter().find(|c| c.id == id).ok_or(DiscordError::Unknown(Unknown::Channel))?;
+            if target.kind != channel_kind::CATEGORY {
+                return Err(DiscordError::Rejected("TargetCategoryId is not a category channel".into()));
+            }
+            Some(target)
+        }
+        None => moving.parent_id.and_then(|p| channels.iter().find(|c| c.id == p)),
+    };
+    let parent_id = parent.map(|p| p.id);
+    let is_sibling = |c: &Channel| {
+        c.id == moving.id
+            || if moving.kind == channel_kind::CATEGORY {
+                c.kind == channel_kind::CATEGORY
+            } else {
+                c.kind != channel_kind::CATEGORY
+                    && c.parent_id == parent_id
+                    && sort_class(c.kind) == sort_class(moving.kind)
+            }
+    };
+    let siblings: Vec<ChannelSlot> =
+        channels.iter().filter(|c| is_sibling(c)).map(|c| ChannelSlot { id: c.id, position: c.position }).collect();
+    let sibling_count = siblings.iter().filter(|s| s.id != moving.id).count();
+    let at = index.unwrap_or(sibling_count).min(sibling_count);
+    let order = reorder_siblings(&siblings, moving.id, at);
+    let positions = order
+        .iter()
+        .map(|slot| ChannelPosition {
+            id: slot.id,
+            position: slot.position,
+            parent_id: if slot.id == moving.id { category } else { None },
+        })
+        .collect();
+    bot.set_channel_positions(guild, positions).await.map_err(|e| e.naming(Permissions::MANAGE_CHANNELS))?;
+    let position = order.iter().find(|s| s.id == moving.id).map_or(0, |s| s.position);
+    Ok(Moved { position, category: parent.and_then(|p| p.name.clone()) })
+}
+
 #[cfg(test)]
 mod tests {
     use std::{
@@ -178,6 +251,7 @@ mod tests {
         user: BotUser,
         roles: Vec<Role>,
         members: Vec<Member>,
+        channels: Vec<Channel>,
         actions: Mutex<Vec<String>>,
     }
 
@@ -192,6 +266,23 @@ mod tests {
             mentionable: false,
             managed: false,
             premium_subscriber: false,
+        }
+    }
+
+    fn channel(id: u64, kind: u8, parent: Option<u64>, position: i64, name: &str) -> Channel {
+        Channel {
+            id: Snowflake::from_raw(id << 22),
+            guild_id: Some(GUILD),
+            kind,
+            name: Some(name.into()),
+            position,
+            parent_id: parent.map(|p| Snowflake::from_raw(p << 22)),
+            topic: None,
+            nsfw: false,
+            rate_limit_per_user: None,
+            bitrate: None,
+            user_limit: None,
+            overwrites: vec![],
         }
     }
 
@@ -216,6 +307,14 @@ mod tests {
                 role(ADMIN_ROLE, 2, Permissions::ADMINISTRATOR),
             ],
             members: vec![member(OWNER, &[]), member(BOT, &[MOD_ROLE]), member(USER, user_roles)],
+            channels: vec![
+                channel(100, channel_kind::CATEGORY, None, 0, "Text Channels"),
+                channel(101, channel_kind::TEXT, Some(100), 0, "general"),
+                channel(102, channel_kind::TEXT, Some(100), 1, "memes"),
+                channel(103, channel_kind::VOICE, Some(100), 0, "Lounge"),
+                channel(200, channel_kind::CATEGORY, None, 1, "Archive"),
+                channel(201, channel_kind::TEXT, Some(200), 0, "old"),
+            ],
             actions: Mutex::new(Vec::new()),
         }
     }
@@ -277,6 +376,38 @@ mod tests {
         fn invite(&self, _: &str) -> DiscordFuture<'_, Invite> {
             Box::pin(async { Err(DiscordError::Unknown(Unknown::Invite)) })
         }
+        fn members(&self, _: Snowflake, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>> {
+            let mut page: Vec<Member> =
+                self.members.iter().filter(|m| after.is_none_or(|a| m.user_id > a)).cloned().collect();
+            page.sort_by_key(|m| m.user_id);
+            page.truncate(usize::from(limit));
+            Box::pin(async move { Ok(page) })
+        }
+        fn channel(&self, id: Snowflake) -> DiscordFuture<'_, Channel> {
+            let found = self.channels.iter().find(|c| c.id == id).cloned();
+            Box::pin(async move { found.ok_or(DiscordError::Unknown(Unknown::Channel)) })
+        }
+        fn guild_channels(&self, _: Snowflake) -> DiscordFuture<'_, Vec<Channel>> {
+            let channels = self.channels.clone();
+            Box::pin(async move { Ok(channels) })
+        }
+        fn set_channel_positions(&self, _: Snowflake, positions: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
+            let shown: Vec<String> = positions
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}@{}{}",
+                        p.id.get() >> 22,
+                        p.position,
+                        p.parent_id.map_or(String::new(), |c| format!(" in {}", c.get() >> 22))
+                    )
+                })
+                .collect();
+            self.done(format!("positions {}", shown.join(", ")))
+        }
+        fn automod_rules(&self, _: Snowflake) -> DiscordFuture<'_, Vec<crate::discord::AutoModRule>> {
+            Box::pin(async { Ok(vec![]) })
+        }
     }
 
     #[test]
@@ -323,6 +454,31 @@ mod tests {
         assert_eq!(until, Timestamp(3_601_000));
         now(remove_timeout(&bot, GUILD, USER, None)).expect("lifted");
         assert_eq!(bot.actions(), [format!("timeout {USER} Some(3601000)"), format!("timeout {USER} None")]);
+    }
+
+    fn cid(id: u64) -> Snowflake {
+        Snowflake::from_raw(id << 22)
+    }
+
+    #[test]
+    fn a_channel_moves_into_a_category_among_its_own_class_and_everyone_is_renumbered() {
+        let bot = fake(Permissions::NONE, &[]);
+        let moved = now(move_channel(&bot, cid(201), Some(cid(100)), Some(1))).expect("moved");
+        assert_eq!(moved, Moved { position: 1, category: Some("Text Channels".into()) });
+        // The voice channel 103 is of the other class and keeps its place; 201 lands between 101 and 102.
+        assert_eq!(bot.actions(), ["positions 101@0, 201@1 in 100, 102@2"]);
+    }
+
+    #[test]
+    fn positions_are_clamped_and_a_move_without_category_stays_in_place() {
+        let bot = fake(Permissions::NONE, &[]);
+        let moved = now(move_channel(&bot, cid(101), None, Some(99))).expect("moved");
+        assert_eq!(moved, Moved { position: 1, category: Some("Text Channels".into()) });
+        assert_eq!(bot.actions(), ["positions 102@0, 101@1"]);
+        let err = now(move_channel(&bot, cid(101), Some(cid(102)), None)).expect_err("not a category");
+        assert!(matches!(err, DiscordError::Rejected(m) if m.contains("not a category")));
+        let err = now(move_channel(&bot, cid(101), Some(cid(999)), None)).expect_err("unknown");
+        assert_eq!(err, DiscordError::Unknown(Unknown::Channel));
     }
 
     #[test]

@@ -1,0 +1,520 @@
+//! Noctra's Discord information routes (accounts, permissions, invites, channels, boosts,
+//! auto-moderation) and Viscra's `/api/server/info`. Each reads its headers, gets the bot behind the
+//! caller's token (checked with Discord, cached) and calls the Discord port.
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, get, http::StatusCode, post, web};
+use garrison_core::{
+    ServerId,
+    apikey::Access,
+    discord::{
+        AccountAge, BotToken, Channel, Cooldowns, DiscordBot, DiscordError, INVALID_INVITE, Member, OverwriteTarget,
+        Role, Snowflake, Unknown, additional_perks, automod_keywords, booster_privileges, channel_kind, parse_invite,
+        service,
+    },
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    AppState,
+    error::ApiError,
+    extract::{Body, Caller, Params},
+    moderation::header,
+};
+
+/// `{"error":"Missing 'NAME' header."}` unless the header is present; its trimmed text.
+fn required<'a>(req: &'a HttpRequest, name: &'static str) -> Result<&'a str, ApiError> {
+    header(req, name).ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))
+}
+
+fn snowflake(req: &HttpRequest, name: &'static str) -> Result<Snowflake, ApiError> {
+    Ok(Snowflake::parse(name, required(req, name)?)?)
+}
+
+/// The bot behind the token in header `name`.
+async fn bot_from(state: &AppState, req: &HttpRequest, name: &'static str) -> Result<Arc<dyn DiscordBot>, ApiError> {
+    let token = BotToken::new(required(req, name)?)
+        .ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))?;
+    Ok(state.discord.bot(&token).await?)
+}
+
+fn overwrites_json(channel: &Channel) -> Vec<Value> {
+    channel
+        .overwrites
+        .iter()
+        .map(|o| {
+            let (id, kind) = match o.target {
+                OverwriteTarget::Role(id) => (id, 0),
+                OverwriteTarget::Member(id) => (id, 1),
+            };
+            json!({"id": id.to_string(), "type": kind, "allow": o.allow.bits().to_string(), "deny": o.deny.bits().to_string()})
+        })
+        .collect()
+}
+
+/// A channel with Discord's own field names, as `GetChannelInfo` answers it.
+fn channel_json(channel: &Channel) -> Value {
+    json!({
+        "id": channel.id.to_string(),
+        "guild_id": channel.guild_id.map(|g| g.to_string()),
+        "name": channel.name,
+        "type": channel.kind,
+        "position": channel.position,
+        "parent_id": channel.parent_id.map(|p| p.to_string()),
+        "topic": channel.topic,
+        "nsfw": channel.nsfw,
+        "rate_limit_per_user": channel.rate_limit_per_user,
+        "bitrate": channel.bitrate,
+        "user_limit": channel.user_limit,
+        "permission_overwrites": overwrites_json(channel),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------- users
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountAgeResponse {
+    #[schema(example = 1245)]
+    days: i64,
+    #[schema(example = 177)]
+    weeks: i64,
+    #[schema(example = 40)]
+    months: i64,
+    #[schema(example = 3)]
+    years: i64,
+}
+
+/// How old a Discord account is, from its id (a snowflake holds its creation time).
+#[utoipa::path(tag = "Discord users", params(
+    ("Discord-Token" = String, Header, description = "Bot token (checked with Discord)"),
+    ("Discord-UserId" = String, Header, description = "The user's id"),
+), responses((status = 200, body = AccountAgeResponse),
+    (status = 400, description = "`{\"error\":\"Missing 'Discord-UserId' header.\"}` or not a snowflake"),
+    (status = 401, description = "`{\"error\":\"Bot token invalid.\"}`")))]
+#[get("/api/Account/age")]
+pub async fn account_age(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<web::Json<AccountAgeResponse>, ApiError> {
+    required(&req, "Discord-Token")?;
+    let user = snowflake(&req, "Discord-UserId")?;
+    bot_from(&state, &req, "Discord-Token").await?;
+    let age = AccountAge::of(user, state.clock.now());
+    Ok(web::Json(AccountAgeResponse { days: age.days, weeks: age.weeks, months: age.months, years: age.years }))
+}
+
+/// A member's standing: highest role, ownership, administrator.
+struct Rank<'a> {
+    member: &'a Member,
+    top: Option<&'a Role>,
+    owner: bool,
+}
+
+impl Rank<'_> {
+    fn position(&self) -> i64 {
+        self.top.map_or(0, |r| r.position)
+    }
+
+    fn json(&self, roles: &[Role], guild: Snowflake) -> Value {
+        let everyone = roles.iter().find(|r| r.id == guild).map(|r| r.permissions);
+        let perms: Vec<_> = roles.iter().filter(|r| self.member.roles.contains(&r.id)).map(|r| r.permissions).collect();
+        let permissions = garrison_core::discord::base_permissions(
+            self.owner,
+            everyone.unwrap_or(garrison_core::discord::Permissions::NONE),
+            &perms,
+        );
+        json!({
+            "id": self.member.user_id.to_string(),
+            "username": self.member.username,
+            "name": self.top.map_or("@everyone", |r| r.name.as_str()),
+            "role_position": self.position(),
+            "is_owner": self.owner,
+            "is_administrator": permissions.contains(garrison_core::discord::Permissions::ADMINISTRATOR),
+        })
+    }
+}
+
+fn rank<'a>(member: &'a Member, roles: &'a [Role], owner: Snowflake) -> Rank<'a> {
+    let top =
+        roles.iter().filter(|r| member.roles.contains(&r.id)).max_by_key(|r| (r.position, std::cmp::Reverse(r.id)));
+    Rank { member, top, owner: member.user_id == owner }
+}
+
+/// 404 `{"error":"User N not found on this guild"}` for an unknown member; other failures as usual.
+fn member_or(result: Result<Member, DiscordError>, which: &str) -> Result<Member, ApiError> {
+    result.map_err(|e| match e {
+        DiscordError::Unknown(Unknown::Member | Unknown::User) => {
+            ApiError::new(StatusCode::NOT_FOUND, format!("{which} not found on this guild"))
+        }
+        other => other.into(),
+    })
+}
+
+/// Compares two members' authority: highest role position, with the owner above everyone.
+#[utoipa::path(tag = "Discord users", params(
+    ("bot-token" = String, Header), ("user-id-1" = String, Header), ("user-id-2" = String, Header), ("guild-id" = String, Header),
+), responses((status = 200, description = "`{\"user_1\":{\"name\":\"Admin\",\"role_position\":1000,...},\"user_2\":{...},\"comparison\":{\"user_1_higher\":true,...}}`"),
+    (status = 400), (status = 401), (status = 403), (status = 404, description = "`{\"error\":\"User 1 not found on this guild\"}`")))]
+#[get("/api/DiscordPermission/compare")]
+pub async fn compare(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
+    let (first, second, guild) =
+        (snowflake(&req, "user-id-1")?, snowflake(&req, "user-id-2")?, snowflake(&req, "guild-id")?);
+    let bot = bot_from(&state, &req, "bot-token").await?;
+    let (info, roles) = futures_util::future::try_join(bot.guild(guild), bot.roles(guild)).await?;
+    let (a, b) = futures_util::future::join(bot.member(guild, first), bot.member(guild, second)).await;
+    let (a, b) = (member_or(a, "User 1")?, member_or(b, "User 2")?);
+    let (ra, rb) = (rank(&a, &roles, info.owner_id), rank(&b, &roles, info.owner_id));
+    let authority = |r: &Rank<'_>| (r.owner, r.position());
+    Ok(web::Json(json!({
+        "user_1": ra.json(&roles, guild),
+        "user_2": rb.json(&roles, guild),
+        "comparison": {
+            "user_1_higher": authority(&ra) > authority(&rb),
+            "user_2_higher": authority(&rb) > authority(&ra),
+            "equal": authority(&ra) == authority(&rb),
+        },
+    })))
+}
+
+/// Whether a member's highest role is above each listed role (numbered from 1 in the order given).
+#[utoipa::path(tag = "Discord users", params(
+    ("bot-token" = String, Header), ("user-id" = String, Header), ("guild-id" = String, Header),
+    ("role-ids" = String, Header, description = "comma-separated role ids"),
+), responses((status = 200, description = "`{\"result\":{\"overall\":\"user-higher-than-all-roles\",\"roles\":[...]}}`; overall is also user-higher-than-some-roles or user-higher-than-no-roles"),
+    (status = 400), (status = 401), (status = 403), (status = 404, description = "an unknown user or role, named")))]
+#[get("/api/DiscordPermission/compare-user-roles")]
+pub async fn compare_user_roles(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
+    let (user, guild) = (snowflake(&req, "user-id")?, snowflake(&req, "guild-id")?);
+    let listed: Vec<Snowflake> = required(&req, "role-ids")?
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| Snowflake::parse("role-ids", s))
+        .collect::<Result<_, _>>()?;
+    if listed.is_empty() {
+        return Err(ApiError::bad_request("Missing 'role-ids' header."));
+    }
+    let bot = bot_from(&state, &req, "bot-token").await?;
+    let (info, roles) = futures_util::future::try_join(bot.guild(guild), bot.roles(guild)).await?;
+    let member = member_or(bot.member(guild, user).await, "User")?;
+    let ranked = rank(&member, &roles, info.owner_id);
+    let mut results = Vec::with_capacity(listed.len());
+    for (index, id) in listed.iter().enumerate() {
+        let role = roles.iter().find(|r| r.id == *id).ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, format!("Role {} ({id}) not found on this guild", index + 1))
+        })?;
+        let higher = ranked.owner || ranked.position() > role.position;
+        results.push(json!({"index": index + 1, "roleId": id.to_string(), "roleName": role.name,
+            "rolePosition": role.position, "userHigher": higher}));
+    }
+    let above = results.iter().filter(|r| r["userHigher"] == true).count();
+    let overall = match above {
+        n if n == results.len() => "user-higher-than-all-roles",
+        0 => "user-higher-than-no-roles",
+        _ => "user-higher-than-some-roles",
+    };
+    Ok(web::Json(json!({"result": {
+        "overall": overall,
+        "userHighestPosition": ranked.position(),
+        "isOwner": ranked.owner,
+        "roles": results,
+    }})))
+}
+
+/// Basic guild facts: name, owner, member count, creation date.
+#[utoipa::path(tag = "Discord users", params(("bot-token" = String, Header), ("guild-id" = String, Header)),
+    responses((status = 200, description = "`{\"id\":\"123\",\"name\":\"My Server\",\"owner_id\":\"456\",\"approximate_member_count\":10,\"created_at\":\"...\"}`"),
+    (status = 400), (status = 401), (status = 403), (status = 404)))]
+#[get("/api/DiscordPermission/guild-info")]
+pub async fn guild_info(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
+    let guild = snowflake(&req, "guild-id")?;
+    let bot = bot_from(&state, &req, "bot-token").await?;
+    let info = bot.guild(guild).await?;
+    Ok(web::Json(json!({
+        "id": info.id.to_string(),
+        "name": info.name,
+        "owner_id": info.owner_id.to_string(),
+        "approximate_member_count": info.approximate_member_count,
+        "icon_url": info.icon_url(),
+        "created_at": info.id.created_at().to_iso8601(),
+    })))
+}
+
+// -------------------------------------------------------------------------------------------- invites
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteQueryBody {
+    /// `https://discord.gg/CODE`, `discord.com/invite/CODE`, `discordapp.com/invite/CODE` or a bare code.
+    #[schema(example = "https://discord.gg/E2pce4JTSK")]
+    invite_link: Option<String>,
+}
+
+/// Resolves an invite link or code: guild and approximate counts.
+#[utoipa::path(tag = "Discord invites", params(("Discord-Token" = String, Header)), request_body = InviteQueryBody,
+    responses((status = 200, description = "`{\"inviteCode\":\"E2pce4JTSK\",\"guild\":{\"id\":\"...\",\"name\":\"My Server\"},\"approximateMemberCount\":1500,\"approximatePresenceCount\":300}`"),
+    (status = 400, description = "the JSON string \"Invalid invite link.\""), (status = 401),
+    (status = 404, description = "`{\"error\":\"Unknown invite.\"}`")))]
+#[post("/api/Invitation/query")]
+pub async fn invitation_query(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<InviteQueryBody>,
+) -> Result<web::Json<Value>, ApiError> {
+    let invalid = || ApiError::with_body(StatusCode::BAD_REQUEST, INVALID_INVITE, json!(INVALID_INVITE));
+    let code = body.0.invite_link.as_deref().and_then(parse_invite).ok_or_else(invalid)?;
+    let bot = bot_from(&state, &req, "Discord-Token").await?;
+    let invite = bot.invite(&code).await?;
+    Ok(web::Json(json!({
+        "inviteCode": invite.code,
+        "guild": {"id": invite.guild_id.map(|g| g.to_string()), "name": invite.guild_name},
+        "approximateMemberCount": invite.approximate_member_count,
+        "approximatePresenceCount": invite.approximate_presence_count,
+    })))
+}
+
+// ------------------------------------------------------------------------------------------- channels
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelInfoQuery {
+    /// The guild holding the channel.
+    guild_id: Option<String>,
+    channel_id: Option<String>,
+}
+
+/// A channel's settings: name, type, topic, position, overwrites, slow mode, NSFW, category.
+#[utoipa::path(tag = "Discord channels", params(("Discord-Token" = String, Header), ChannelInfoQuery),
+    responses((status = 200, description = "Discord's channel object: `{\"id\":\"987654321098765432\",\"name\":\"general\",\"type\":0,...}`"),
+    (status = 400, description = "the JSON string \"Missing token, guildId, or channelId.\""), (status = 401), (status = 403),
+    (status = 404, description = "`{\"error\":\"Unknown channel.\"}`, also when the channel is in another guild")))]
+#[get("/api/Channel/GetChannelInfo")]
+pub async fn channel_info(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: Params<ChannelInfoQuery>,
+) -> Result<web::Json<Value>, ApiError> {
+    const MISSING: &str = "Missing token, guildId, or channelId.";
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+    if header(&req, "Discord-Token").is_none() || blank(&query.0.guild_id) || blank(&query.0.channel_id) {
+        return Err(ApiError::with_body(StatusCode::BAD_REQUEST, MISSING, json!(MISSING)));
+    }
+    let guild = Snowflake::parse("guildId", query.0.guild_id.as_deref().unwrap_or_default())?;
+    let channel = Snowflake::parse("channelId", query.0.channel_id.as_deref().unwrap_or_default())?;
+    let bot = bot_from(&state, &req, "Discord-Token").await?;
+    let info = bot.channel(channel).await?;
+    if info.guild_id != Some(guild) {
+        return Err(DiscordError::Unknown(Unknown::Channel).into());
+    }
+    Ok(web::Json(channel_json(&info)))
+}
+
+/// Moves a channel into a category and/or to a 0-based position among its siblings of the same kind
+/// (text-like or voice-like), renumbering them all in one request.
+#[utoipa::path(tag = "Discord channels", params(
+    ("Discord-Token" = String, Header, description = "Bot token with MANAGE_CHANNELS"), ("ChannelId" = String, Header),
+    ("TargetCategoryId" = Option<String>, Header), ("Position" = Option<u32>, Header, description = "0-based; clamped; default last"),
+), responses((status = 200, description = "`{\"success\":true,\"position\":2,\"category\":\"Text Channels\"}`"),
+    (status = 400, description = "missing header, bad position, target not a category"), (status = 401),
+    (status = 403, description = "missing MANAGE_CHANNELS"), (status = 404)))]
+#[post("/api/channel/move")]
+pub async fn channel_move(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
+    required(&req, "Discord-Token")?;
+    let channel = snowflake(&req, "ChannelId")?;
+    let category = header(&req, "TargetCategoryId").map(|v| Snowflake::parse("TargetCategoryId", v)).transpose()?;
+    let position = header(&req, "Position")
+        .map(|v| {
+            v.parse::<usize>()
+                .map_err(|_| ApiError::bad_request(format!("Position: must be a whole number from 0, got {v:?}")))
+        })
+        .transpose()?;
+    let bot = bot_from(&state, &req, "Discord-Token").await?;
+    let moved = service::move_channel(bot.as_ref(), channel, category, position).await?;
+    Ok(web::Json(json!({"success": true, "position": moved.position, "category": moved.category})))
+}
+
+/// A category and every channel in it, with settings and overwrites.
+#[utoipa::path(tag = "Discord channels", params(("X-Bot-Token" = String, Header), ("X-Category-Id" = String, Header)),
+    responses((status = 200, description = "`{\"categoryId\":\"123\",\"categoryName\":\"Text Channels\",\"totalChannels\":5,\"position\":0,\"guild\":{...},\"channels\":[...]}`"),
+    (status = 400, description = "`{\"error\":\"The provided ID is not a category channel\"}`"), (status = 401), (status = 403), (status = 404)))]
+#[get("/api/DiscordCategory/info")]
+pub async fn category_info(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
+    required(&req, "X-Bot-Token")?;
+    let id = snowflake(&req, "X-Category-Id")?;
+    let bot = bot_from(&state, &req, "X-Bot-Token").await?;
+    let category = bot.channel(id).await?;
+    let Some(guild) = category.guild_id.filter(|_| category.kind == channel_kind::CATEGORY) else {
+        return Err(ApiError::bad_request("The provided ID is not a category channel"));
+    };
+    let (info, channels) = futures_util::future::try_join(bot.guild(guild), bot.guild_channels(guild)).await?;
+    let mut children: Vec<&Channel> = channels.iter().filter(|c| c.parent_id == Some(id)).collect();
+    children.sort_by_key(|c| (u8::from(matches!(c.kind, channel_kind::VOICE | channel_kind::STAGE)), c.position, c.id));
+    let children: Vec<Value> = children
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id.to_string(), "name": c.name, "type": c.kind, "position": c.position, "topic": c.topic,
+                "nsfw": c.nsfw, "rateLimitPerUser": c.rate_limit_per_user, "bitrate": c.bitrate,
+                "userLimit": c.user_limit, "createdAt": c.id.created_at().to_iso8601(),
+                "permissionOverwrites": overwrites_json(c),
+            })
+        })
+        .collect();
+    Ok(web::Json(json!({
+        "categoryId": id.to_string(),
+        "categoryName": category.name,
+        "position": category.position,
+        "createdAt": id.created_at().to_iso8601(),
+        "permissionOverwrites": overwrites_json(&category),
+        "guild": {"id": info.id.to_string(), "name": info.name},
+        "totalChannels": children.len(),
+        "channels": children,
+    })))
+}
+
+// --------------------------------------------------------------------------------------------- server
+
+fn guild_path(id: &str) -> Result<Snowflake, ApiError> {
+    Ok(Snowflake::parse("guildId", id)?)
+}
+
+/// Boost perks Discord exposes as feature flags: server tags and enhanced role styles.
+#[utoipa::path(tag = "Discord server", params(("Bot-Token" = String, Header), ("guildId" = String, Path)),
+    responses((status = 200, description = "`{\"serverTag\":{\"isActive\":false},\"enhancedRoleStyles\":{\"isActive\":true}}`"),
+    (status = 400), (status = 401), (status = 403), (status = 404)))]
+#[get("/api/DiscordBooster/guild/{guildId}/additional-perks")]
+pub async fn additional_perks_route(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<web::Json<Value>, ApiError> {
+    let guild = guild_path(&path)?;
+    let bot = bot_from(&state, &req, "Bot-Token").await?;
+    let perks = additional_perks(&bot.guild(guild).await?.features);
+    Ok(web::Json(json!({
+        "serverTag": {"isActive": perks.server_tag, "feature": "GUILD_TAGS"},
+        "enhancedRoleStyles": {"isActive": perks.enhanced_role_styles, "feature": "ENHANCED_ROLE_COLORS"},
+    })))
+}
+
+/// Which booster-role customisations the guild's tier and features allow.
+#[utoipa::path(tag = "Discord server", params(("Bot-Token" = String, Header), ("guildId" = String, Path)),
+    responses((status = 200, description = "`{\"hasStandard\":true,\"hasColor\":true,\"hasGradient\":false,\"hasIcon\":false,\"premiumTier\":1,\"privileges\":[...]}`"),
+    (status = 400), (status = 401), (status = 403), (status = 404)))]
+#[get("/api/DiscordBooster/privileges/{guildId}")]
+pub async fn booster_privileges_route(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<web::Json<Value>, ApiError> {
+    let guild = guild_path(&path)?;
+    let bot = bot_from(&state, &req, "Bot-Token").await?;
+    let info = bot.guild(guild).await?;
+    let [standard, color, gradient, icon] = booster_privileges(info.premium_tier, &info.features);
+    let detail: Vec<Value> = [standard, color, gradient, icon]
+        .iter()
+        .map(|p| {
+            json!({"name": p.name, "requiredTier": p.required_tier, "requiredBoosts": p.required_boosts,
+                "requiredFeature": p.required_feature, "available": p.available})
+        })
+        .collect();
+    Ok(web::Json(json!({
+        "hasStandard": standard.available,
+        "hasColor": color.available,
+        "hasGradient": gradient.available,
+        "hasIcon": icon.available,
+        "premiumTier": info.premium_tier,
+        "boostCount": info.premium_subscription_count,
+        "privileges": detail,
+    })))
+}
+
+/// Cooldowns of `GET /api/AutoModRules/{guildId}`: once a minute per bot token.
+pub struct AutoModCooldown(pub Cooldowns);
+
+impl Default for AutoModCooldown {
+    fn default() -> Self {
+        Self(Cooldowns::new(60_000))
+    }
+}
+
+/// The keyword filters of the guild's enabled auto-moderation rules. Once a minute per bot token.
+#[utoipa::path(tag = "Discord server", params(("Discord-Token" = String, Header), ("guildId" = String, Path)),
+    responses((status = 200, description = "`{\"total_keywords\":15,\"keywords\":\"spam,scam,phishing\"}`"),
+    (status = 400), (status = 401), (status = 403, description = "missing MANAGE_GUILD"),
+    (status = 429, description = "the JSON string \"Rate limit exceeded. Please wait 1 minute.\", with Retry-After")))]
+#[get("/api/AutoModRules/{guildId}")]
+pub async fn automod_rules(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<web::Json<Value>, ApiError> {
+    let guild = guild_path(&path)?;
+    let token = required(&req, "Discord-Token")?;
+    let bot = bot_from(&state, &req, "Discord-Token").await?;
+    let key = Sha256::digest(token.as_bytes());
+    if let Err(wait_ms) = state.automod_cooldown.0.try_take(&key, state.clock.now()) {
+        const LIMITED: &str = "Rate limit exceeded. Please wait 1 minute.";
+        let seconds = u64::try_from(wait_ms).unwrap_or(60).div_ceil(1000);
+        return Err(ApiError::with_body(StatusCode::TOO_MANY_REQUESTS, LIMITED, json!(LIMITED)).retry_after(seconds));
+    }
+    let rules =
+        bot.automod_rules(guild).await.map_err(|e| e.naming(garrison_core::discord::Permissions::MANAGE_GUILD))?;
+    let keywords = automod_keywords(&rules);
+    Ok(web::Json(json!({"total_keywords": keywords.len(), "keywords": keywords.join(",")})))
+}
+
+// --------------------------------------------------------------------------------------------- Viscra
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfoQuery {
+    /// The Discord server (guild) id; the API key must belong to it.
+    server_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    #[schema(example = "123456789012345678")]
+    id: String,
+    #[schema(example = "My Server")]
+    name: String,
+    #[schema(example = 1500)]
+    member_count: Option<u64>,
+    #[schema(example = "https://cdn.discordapp.com/icons/123456789012345678/abc.png")]
+    icon_url: Option<String>,
+}
+
+/// A Discord server's name, member count and icon, through the server's own bot
+/// (`GARRISON_DISCORD_BOT_TOKEN`). Authenticated by API key.
+#[utoipa::path(tag = "Discord server", params(ServerInfoQuery), responses(
+    (status = 200, body = ServerInfo), (status = 400), (status = 401), (status = 403, description = "the key belongs to another server, or the bot is not in it"),
+    (status = 404), (status = 502), (status = 503, description = "no bot token is configured")))]
+#[get("/api/server/info")]
+pub async fn server_info(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<ServerInfoQuery>,
+) -> Result<web::Json<ServerInfo>, ApiError> {
+    let text = query.0.server_id.ok_or_else(|| ApiError::bad_request("serverId: missing"))?;
+    let server = ServerId::parse("serverId", &text)?;
+    let guild = Snowflake::parse("serverId", &text)?;
+    caller.run(state.clone(), move |_, principal| principal.authorize(server, Access::Read)).await?;
+    let bot = state.discord.server_bot().await?.ok_or_else(|| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "No Discord bot is configured (GARRISON_DISCORD_BOT_TOKEN).")
+    })?;
+    let info = bot.guild(guild).await?;
+    Ok(web::Json(ServerInfo {
+        id: info.id.to_string(),
+        icon_url: info.icon_url(),
+        member_count: info.approximate_member_count,
+        name: info.name,
+    }))
+}

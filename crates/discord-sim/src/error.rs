@@ -1,0 +1,179 @@
+//! Discord's error answers: a status, a JSON code, a message, and for invalid form bodies an
+//! `errors` tree.
+
+use serde_json::{Map, Value, json};
+
+/// An error answer, as Discord sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ApiError {
+    pub(crate) status: u16,
+    pub(crate) code: u32,
+    pub(crate) message: String,
+    /// For 50035: `{"field": {"_errors": [{"code": "...", "message": "..."}]}}`.
+    pub(crate) errors: Option<Value>,
+}
+
+impl ApiError {
+    fn new(status: u16, code: u32, message: &str) -> Self {
+        Self { status, code, message: message.to_owned(), errors: None }
+    }
+
+    pub(crate) fn unauthorized() -> Self {
+        Self::new(401, 0, "401: Unauthorized")
+    }
+
+    pub(crate) fn not_found_route() -> Self {
+        Self::new(404, 0, "404: Not Found")
+    }
+
+    pub(crate) fn method_not_allowed() -> Self {
+        Self::new(405, 0, "405: Method Not Allowed")
+    }
+
+    pub(crate) fn unknown_channel() -> Self {
+        Self::new(404, 10003, "Unknown Channel")
+    }
+
+    pub(crate) fn unknown_guild() -> Self {
+        Self::new(404, 10004, "Unknown Guild")
+    }
+
+    pub(crate) fn unknown_invite() -> Self {
+        Self::new(404, 10006, "Unknown Invite")
+    }
+
+    pub(crate) fn unknown_member() -> Self {
+        Self::new(404, 10007, "Unknown Member")
+    }
+
+    pub(crate) fn unknown_message() -> Self {
+        Self::new(404, 10008, "Unknown Message")
+    }
+
+    pub(crate) fn unknown_role() -> Self {
+        Self::new(404, 10011, "Unknown Role")
+    }
+
+    pub(crate) fn unknown_user() -> Self {
+        Self::new(404, 10013, "Unknown User")
+    }
+
+    pub(crate) fn unknown_webhook() -> Self {
+        Self::new(404, 10015, "Unknown Webhook")
+    }
+
+    pub(crate) fn unknown_ban() -> Self {
+        Self::new(404, 10026, "Unknown Ban")
+    }
+
+    pub(crate) fn unknown_interaction() -> Self {
+        Self::new(404, 10062, "Unknown interaction")
+    }
+
+    pub(crate) fn max_roles() -> Self {
+        Self::new(400, 30005, "Maximum number of guild roles reached (250)")
+    }
+
+    pub(crate) fn missing_access() -> Self {
+        Self::new(403, 50001, "Missing Access")
+    }
+
+    pub(crate) fn cannot_edit_others_message() -> Self {
+        Self::new(403, 50005, "Cannot edit a message authored by another user")
+    }
+
+    pub(crate) fn empty_message() -> Self {
+        Self::new(400, 50006, "Cannot send an empty message")
+    }
+
+    pub(crate) fn cannot_dm() -> Self {
+        Self::new(403, 50007, "Cannot send messages to this user")
+    }
+
+    pub(crate) fn not_text_channel() -> Self {
+        Self::new(400, 50008, "Cannot send messages in a non-text channel")
+    }
+
+    pub(crate) fn missing_permissions() -> Self {
+        Self::new(403, 50013, "Missing Permissions")
+    }
+
+    pub(crate) fn invalid_webhook_token() -> Self {
+        Self::new(401, 50027, "Invalid Webhook Token")
+    }
+
+    pub(crate) fn invalid_role() -> Self {
+        Self::new(400, 50028, "Invalid Role")
+    }
+
+    pub(crate) fn invalid_json() -> Self {
+        Self::new(400, 50109, "The request body contains invalid JSON.")
+    }
+
+    pub(crate) fn already_acknowledged() -> Self {
+        Self::new(400, 40060, "Interaction has already been acknowledged.")
+    }
+
+    /// 400 50035 "Invalid Form Body" with one error at `path` (dot-separated, array indexes as
+    /// numbers: `"roles.0"`; empty for the body itself), shaped as Discord nests them.
+    pub(crate) fn invalid_field(path: &str, code: &str, message: &str) -> Self {
+        let mut tree = json!({ "_errors": [{ "code": code, "message": message }] });
+        for key in path.rsplit('.').filter(|key| !key.is_empty()) {
+            let mut parent = Map::new();
+            parent.insert(key.to_owned(), tree);
+            tree = Value::Object(parent);
+        }
+        Self { status: 400, code: 50035, message: "Invalid Form Body".to_owned(), errors: Some(tree) }
+    }
+
+    /// 50035 for a field that must be a snowflake.
+    pub(crate) fn not_snowflake(path: &str, value: &str) -> Self {
+        Self::invalid_field(path, "NUMBER_TYPE_COERCE", &format!("Value \"{value}\" is not snowflake."))
+    }
+
+    /// 50035 for a required field that is missing.
+    pub(crate) fn required(path: &str) -> Self {
+        Self::invalid_field(path, "BASE_TYPE_REQUIRED", "This field is required")
+    }
+
+    /// 50035 for a field of the wrong JSON type.
+    pub(crate) fn wrong_type(path: &str, expected: &str) -> Self {
+        let (code, message) = match expected {
+            "string" => ("BASE_TYPE_STRING", "Must be a string."),
+            "integer" => ("NUMBER_TYPE_COERCE", "Must be a valid integer."),
+            "boolean" => ("BASE_TYPE_BOOLEAN", "Must be either true or false."),
+            "array" => ("BASE_TYPE_ARRAY", "Must be an array."),
+            "object" => ("DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType"),
+            _ => ("BASE_TYPE_BAD", "Invalid value."),
+        };
+        Self::invalid_field(path, code, message)
+    }
+
+    /// The JSON body.
+    pub(crate) fn body(&self) -> Value {
+        let mut body = json!({ "message": self.message, "code": self.code });
+        if let (Some(errors), Some(object)) = (&self.errors, body.as_object_mut()) {
+            object.insert("errors".to_owned(), errors.clone());
+        }
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_errors_nest_like_discords() {
+        let error = ApiError::invalid_field("roles.0", "NUMBER_TYPE_COERCE", "Value \"x\" is not snowflake.");
+        assert_eq!(
+            error.body(),
+            json!({
+                "message": "Invalid Form Body",
+                "code": 50035,
+                "errors": {"roles": {"0": {"_errors": [{"code": "NUMBER_TYPE_COERCE", "message": "Value \"x\" is not snowflake."}]}}}
+            })
+        );
+        assert_eq!(ApiError::unauthorized().body(), json!({"message": "401: Unauthorized", "code": 0}));
+    }
+}

@@ -1,0 +1,361 @@
+//! The world's records rendered as the objects Discord's API returns, with the field names and
+//! types of Discord's OpenAPI document: snowflakes as strings, permissions as decimal strings,
+//! timestamps in ISO 8601.
+
+use serde_json::{Value, json};
+
+use crate::time::Timestamp;
+use crate::world::{
+    AutomodRuleView, BanView, ChannelView, GuildState, InviteView, MemberView, MessageView, RoleView, UserView, World,
+};
+
+fn id(value: u64) -> Value {
+    Value::String(value.to_string())
+}
+
+fn opt_id(value: Option<u64>) -> Value {
+    value.map_or(Value::Null, id)
+}
+
+fn opt_time(value: Option<Timestamp>) -> Value {
+    value.map_or(Value::Null, |t| Value::String(t.iso()))
+}
+
+/// A user (`UserResponse`).
+pub(crate) fn user(user: &UserView) -> Value {
+    let mut out = json!({
+        "id": id(user.id),
+        "username": user.username,
+        "avatar": user.avatar,
+        "discriminator": if user.bot { format!("{:04}", user.id % 10_000) } else { "0".to_owned() },
+        "public_flags": 0,
+        "flags": 0,
+        "banner": null,
+        "accent_color": null,
+        "global_name": user.global_name,
+        "avatar_decoration_data": null,
+        "collectibles": null,
+        "primary_guild": null,
+    });
+    if user.bot {
+        out["bot"] = Value::Bool(true);
+    }
+    out
+}
+
+/// A user by id, or a placeholder for a deleted account (Discord's "Deleted User").
+pub(crate) fn user_by_id(world: &World, user_id: u64) -> Value {
+    match world.users.get(&user_id) {
+        Some(found) => user(found),
+        None => json!({
+            "id": id(user_id), "username": "Deleted User", "avatar": null, "discriminator": "0",
+            "public_flags": 0, "flags": 0, "global_name": null, "primary_guild": null,
+        }),
+    }
+}
+
+/// The current user (`UserPIIResponse`).
+pub(crate) fn current_user(found: &UserView) -> Value {
+    let mut out = user(found);
+    out["mfa_enabled"] = Value::Bool(false);
+    out["locale"] = Value::String("en-US".into());
+    out["verified"] = Value::Bool(true);
+    out["email"] = Value::Null;
+    out["premium_type"] = Value::from(0);
+    out
+}
+
+/// A role (`GuildRoleResponse`).
+pub(crate) fn role(role: &RoleView) -> Value {
+    let mut out = json!({
+        "id": id(role.id),
+        "name": role.name,
+        "permissions": role.permissions.to_string(),
+        "position": role.position,
+        "color": role.color,
+        "colors": {"primary_color": role.color, "secondary_color": null, "tertiary_color": null},
+        "hoist": role.hoist,
+        "managed": role.managed,
+        "mentionable": role.mentionable,
+        "icon": role.icon,
+        "unicode_emoji": role.unicode_emoji,
+        "flags": 0,
+    });
+    let mut tags = serde_json::Map::new();
+    if role.premium_subscriber {
+        tags.insert("premium_subscriber".into(), Value::Null);
+    }
+    if let Some(bot) = role.bot_id {
+        tags.insert("bot_id".into(), id(bot));
+    }
+    if !tags.is_empty() {
+        out["tags"] = Value::Object(tags);
+    }
+    out
+}
+
+/// A guild's roles, lowest first.
+pub(crate) fn roles(guild: &GuildState) -> Value {
+    let mut list: Vec<&RoleView> = guild.roles.values().collect();
+    list.sort_by_key(|r| crate::permissions::role_rank(r.position, r.id));
+    Value::Array(list.into_iter().map(role).collect())
+}
+
+/// A guild (`GuildWithCountsResponse`); with counts when asked for.
+pub(crate) fn guild(world: &World, guild: &GuildState, with_counts: bool) -> Value {
+    let info = &guild.info;
+    let boosters = guild.members.values().filter(|m| m.premium_since.is_some()).count();
+    let mut out = json!({
+        "id": id(info.id),
+        "name": info.name,
+        "icon": info.icon,
+        "description": info.description,
+        "home_header": null,
+        "splash": null,
+        "discovery_splash": null,
+        "features": info.features,
+        "banner": null,
+        "owner_id": id(info.owner_id),
+        "application_id": null,
+        "region": "deprecated",
+        "afk_channel_id": null,
+        "afk_timeout": 300,
+        "system_channel_id": null,
+        "system_channel_flags": 0,
+        "widget_enabled": false,
+        "widget_channel_id": null,
+        "verification_level": 0,
+        "roles": roles(guild),
+        "default_message_notifications": 0,
+        "mfa_level": 0,
+        "explicit_content_filter": 0,
+        "max_presences": null,
+        "max_members": 500_000,
+        "max_stage_video_channel_users": 50,
+        "max_video_channel_users": 25,
+        "vanity_url_code": null,
+        "premium_tier": info.premium_tier,
+        "premium_subscription_count": boosters,
+        "preferred_locale": "en-US",
+        "rules_channel_id": null,
+        "safety_alerts_channel_id": null,
+        "public_updates_channel_id": null,
+        "premium_progress_bar_enabled": false,
+        "nsfw": false,
+        "nsfw_level": 0,
+        "emojis": [],
+        "stickers": [],
+        "incidents_data": null,
+    });
+    if with_counts {
+        let (members, online) = counts(world, guild);
+        out["approximate_member_count"] = Value::from(members);
+        out["approximate_presence_count"] = Value::from(online);
+    }
+    out
+}
+
+/// Members, and members online.
+pub(crate) fn counts(world: &World, guild: &GuildState) -> (usize, usize) {
+    let online = guild.members.keys().filter(|u| world.users.get(u).is_some_and(|u| u.online)).count();
+    (guild.members.len(), online)
+}
+
+/// A guild preview (`GuildPreviewResponse`).
+pub(crate) fn guild_preview(world: &World, guild: &GuildState) -> Value {
+    let (members, online) = counts(world, guild);
+    json!({
+        "id": id(guild.info.id),
+        "name": guild.info.name,
+        "icon": guild.info.icon,
+        "description": guild.info.description,
+        "home_header": null,
+        "splash": null,
+        "discovery_splash": null,
+        "features": guild.info.features,
+        "approximate_member_count": members,
+        "approximate_presence_count": online,
+        "emojis": [],
+        "stickers": [],
+    })
+}
+
+/// A guild member (`GuildMemberResponse`).
+pub(crate) fn member(world: &World, member: &MemberView) -> Value {
+    json!({
+        "avatar": null,
+        "banner": null,
+        "communication_disabled_until": opt_time(member.communication_disabled_until),
+        "flags": 0,
+        "joined_at": member.joined_at.iso(),
+        "nick": member.nick,
+        "pending": member.pending,
+        "premium_since": opt_time(member.premium_since),
+        "roles": member.roles.iter().map(|r| id(*r)).collect::<Vec<_>>(),
+        "user": user_by_id(world, member.user_id),
+        "mute": member.mute,
+        "deaf": member.deaf,
+    })
+}
+
+/// A ban (`GuildBanResponse`).
+pub(crate) fn ban(world: &World, ban: &BanView) -> Value {
+    json!({ "user": user_by_id(world, ban.user_id), "reason": ban.reason })
+}
+
+/// A channel: `GuildChannelResponse` for guild channels, `PrivateChannelResponse` for DMs (whose
+/// recipients are the users other than `viewer`).
+pub(crate) fn channel(world: &World, channel: &ChannelView, viewer: Option<u64>) -> Value {
+    let Some(guild_id) = channel.guild_id else {
+        let recipients: Vec<Value> = channel
+            .recipients
+            .iter()
+            .filter(|u| Some(**u) != viewer || channel.recipients.len() == 1)
+            .map(|u| user_by_id(world, *u))
+            .collect();
+        return json!({
+            "id": id(channel.id),
+            "type": channel.kind,
+            "last_message_id": opt_id(channel.last_message_id),
+            "flags": 0,
+            "recipients": recipients,
+        });
+    };
+    let overwrites: Vec<Value> = channel
+        .overwrites
+        .iter()
+        .map(|o| json!({"id": id(o.id), "type": o.kind, "allow": o.allow.to_string(), "deny": o.deny.to_string()}))
+        .collect();
+    let mut out = json!({
+        "id": id(channel.id),
+        "type": channel.kind,
+        "flags": 0,
+        "guild_id": id(guild_id),
+        "name": channel.name,
+        "parent_id": opt_id(channel.parent_id),
+        "position": channel.position,
+        "permission_overwrites": overwrites,
+        "nsfw": channel.nsfw,
+    });
+    let text_like = matches!(channel.kind, 0 | 5 | 15);
+    let voice = matches!(channel.kind, 2 | 13);
+    if text_like || voice {
+        out["last_message_id"] = opt_id(channel.last_message_id);
+        out["rate_limit_per_user"] = Value::from(channel.rate_limit_per_user);
+    }
+    if text_like {
+        out["topic"] = channel.topic.clone().map_or(Value::Null, Value::String);
+        out["default_auto_archive_duration"] = Value::from(1440);
+        out["default_thread_rate_limit_per_user"] = Value::from(0);
+    }
+    if voice {
+        out["bitrate"] = Value::from(channel.bitrate);
+        out["user_limit"] = Value::from(channel.user_limit);
+        out["rtc_region"] = Value::Null;
+    }
+    if channel.kind == 15 {
+        out["available_tags"] = json!([]);
+        out["default_reaction_emoji"] = Value::Null;
+        out["default_sort_order"] = Value::Null;
+        out["default_forum_layout"] = Value::from(0);
+    }
+    out
+}
+
+/// A message (`MessageResponse`).
+pub(crate) fn message(world: &World, message: &MessageView) -> Value {
+    let mut out = json!({
+        "type": message.kind,
+        "content": message.content,
+        "mentions": message.mentions.iter().map(|u| user_by_id(world, *u)).collect::<Vec<_>>(),
+        "mention_roles": message.mention_roles.iter().map(|r| id(*r)).collect::<Vec<_>>(),
+        "attachments": message.attachments,
+        "embeds": message.embeds,
+        "timestamp": message.timestamp().iso(),
+        "edited_timestamp": opt_time(message.edited_timestamp),
+        "flags": message.flags,
+        "components": message.components,
+        "id": id(message.id),
+        "channel_id": id(message.channel_id),
+        "author": user_by_id(world, message.author_id),
+        "pinned": message.pinned,
+        "mention_everyone": message.mention_everyone,
+        "tts": message.tts,
+    });
+    if let Some(webhook) = message.webhook_id {
+        out["webhook_id"] = id(webhook);
+    }
+    if let Some(application) = message.application_id {
+        out["application_id"] = id(application);
+    }
+    if let Some(interaction) = message.interaction_id.and_then(|i| world.interactions.get(&i)) {
+        out["interaction_metadata"] = json!({
+            "id": id(interaction.id),
+            "type": 2,
+            "user": user_by_id(world, interaction.user_id),
+            "authorizing_integration_owners": {"0": channel_guild(world, interaction.channel_id).map_or("0".to_owned(), |g| g.to_string())},
+        });
+    }
+    if let Some(reference) = &message.message_reference {
+        out["message_reference"] = reference.clone();
+    }
+    out
+}
+
+fn channel_guild(world: &World, channel: u64) -> Option<u64> {
+    world.channels.get(&channel).and_then(|c| c.guild_id)
+}
+
+/// An invite to a guild (`GuildInviteResponse`).
+pub(crate) fn invite(world: &World, invite: &InviteView, with_counts: bool) -> Value {
+    let guild = world.guilds.get(&invite.guild_id);
+    let channel = world.channels.get(&invite.channel_id);
+    let mut out = json!({
+        "type": 0,
+        "code": invite.code,
+        "expires_at": null,
+        "flags": 0,
+        "guild_id": id(invite.guild_id),
+        "guild": guild.map(|g| json!({
+            "id": id(g.info.id),
+            "name": g.info.name,
+            "splash": null,
+            "banner": null,
+            "description": g.info.description,
+            "icon": g.info.icon,
+            "features": g.info.features,
+            "verification_level": 0,
+            "vanity_url_code": null,
+            "nsfw_level": 0,
+            "nsfw": false,
+            "premium_subscription_count": g.members.values().filter(|m| m.premium_since.is_some()).count(),
+        })),
+        "channel": channel.map(|c| json!({"id": id(c.id), "type": c.kind, "name": c.name})),
+    });
+    if let Some(inviter) = invite.inviter {
+        out["inviter"] = user_by_id(world, inviter);
+    }
+    if let (true, Some(guild)) = (with_counts, guild) {
+        let (members, online) = counts(world, guild);
+        out["approximate_member_count"] = Value::from(members);
+        out["approximate_presence_count"] = Value::from(online);
+    }
+    out
+}
+
+/// A keyword auto-moderation rule (`KeywordRuleResponse`).
+pub(crate) fn automod_rule(rule: &AutomodRuleView) -> Value {
+    json!({
+        "id": id(rule.id),
+        "guild_id": id(rule.guild_id),
+        "creator_id": id(rule.creator_id),
+        "name": rule.name,
+        "event_type": 1,
+        "actions": [{"type": 1, "metadata": {}}],
+        "trigger_type": 1,
+        "enabled": rule.enabled,
+        "exempt_roles": [],
+        "exempt_channels": [],
+        "trigger_metadata": {"keyword_filter": rule.keyword_filter, "regex_patterns": [], "allow_list": []},
+    })
+}

@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+
+mod demo;
+mod error;
+mod json;
+mod multipart;
+pub mod permissions;
+mod ratelimit;
+mod routes;
+mod server;
+pub mod spec;
+mod time;
+mod world;
+
+pub use demo::{DEMO_INVITE, Demo, MODERATOR_PERMISSIONS};
+pub use routes::ROUTES;
+pub use server::Simulator;
+pub use time::{DISCORD_EPOCH_MS, Timestamp};
+pub use world::{
+    AuditAction, AuditLogEntry, AutomodRuleView, BanView, Bot, ChannelView, GuildView, InteractionView, InviteView,
+    MemberView, MessageView, Overwrite, RoleView, UserView, World,
+};

@@ -1,0 +1,202 @@
+//! Discord's rate limits: per-route buckets keyed by token, route and major parameter, and an
+//! optional global limit per token.
+//!
+//! Routes are unlimited unless a test configures them, so ordinary tests run at full speed; an
+//! unlimited route still answers with bucket headers (a limit of 65535 per second that is never
+//! enforced). `X-RateLimit-Scope` comes only with 429 answers, as from Discord.
+
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The limit reported by routes without one.
+const UNLIMITED: u32 = u16::MAX as u32;
+
+/// A limit: `limit` requests per `window`.
+#[derive(Debug, Clone, Copy)]
+struct Limit {
+    limit: u32,
+    window: Duration,
+    enforced: bool,
+}
+
+/// One fixed window of counted requests.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    started: Instant,
+    count: u32,
+}
+
+impl Window {
+    /// The window in force at `now`: this one, or a fresh one once it has ended.
+    fn current(self, now: Instant, length: Duration) -> Window {
+        if now.duration_since(self.started) >= length { Window { started: now, count: 0 } } else { self }
+    }
+}
+
+/// The decision on one request.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Decision {
+    /// Go ahead; these headers go on the answer.
+    Allowed(Vec<(&'static str, String)>),
+    /// 429: these headers, and the retry-after seconds for the body, and whether it is global.
+    Limited { headers: Vec<(&'static str, String)>, retry_after: f64, global: bool },
+}
+
+/// Per-route and global limits, and the windows counted against them.
+#[derive(Debug, Default)]
+pub(crate) struct RateLimits {
+    routes: HashMap<(String, String), Limit>,
+    global_per_second: Option<u32>,
+    buckets: HashMap<(String, String, String, String), Window>,
+    global: HashMap<String, Window>,
+}
+
+/// A stable bucket id for a route, like Discord's opaque hashes.
+fn bucket_id(method: &str, route: &str) -> String {
+    let mut hasher = DefaultHasher::new();
+    (method, route).hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.3}", duration.as_secs_f64())
+}
+
+impl RateLimits {
+    /// Limits `method route` to `limit` requests per `window`, per token and major parameter.
+    pub(crate) fn set_route(&mut self, method: &str, route: &str, limit: u32, window: Duration) {
+        let key = (method.to_ascii_uppercase(), route.to_owned());
+        self.buckets.retain(|(_, m, r, _), _| (m, r) != (&key.0, &key.1));
+        self.routes.insert(key, Limit { limit, window, enforced: true });
+    }
+
+    /// Limits every token to `per_second` requests a second across routes (`None` lifts it).
+    pub(crate) fn set_global(&mut self, per_second: Option<u32>) {
+        self.global_per_second = per_second;
+        self.global.clear();
+    }
+
+    /// Counts a request by `token` (empty for unauthenticated) to `method route` with major
+    /// parameter `major`, or refuses it; a refused request is not counted. `global_applies` is
+    /// false for interaction and webhook routes, which Discord exempts from the global limit.
+    pub(crate) fn check(
+        &mut self,
+        token: &str,
+        method: &str,
+        route: &str,
+        major: &str,
+        global_applies: bool,
+    ) -> Decision {
+        let now = Instant::now();
+        let limit = self.routes.get(&(method.to_owned(), route.to_owned())).copied().unwrap_or(Limit {
+            limit: UNLIMITED,
+            window: Duration::from_secs(1),
+            enforced: false,
+        });
+        let key = (token.to_owned(), method.to_owned(), route.to_owned(), major.to_owned());
+        let window =
+            self.buckets.get(&key).copied().unwrap_or(Window { started: now, count: 0 }).current(now, limit.window);
+        let reset_after = limit.window.saturating_sub(now.duration_since(window.started));
+        let reset_at = SystemTime::now().checked_add(reset_after).unwrap_or_else(SystemTime::now);
+        let reset_epoch = reset_at.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let bucket = bucket_id(method, route);
+
+        if global_applies && let Some(per_second) = self.global_per_second {
+            let global = self
+                .global
+                .get(token)
+                .copied()
+                .unwrap_or(Window { started: now, count: 0 })
+                .current(now, Duration::from_secs(1));
+            if global.count >= per_second {
+                let retry = Duration::from_secs(1).saturating_sub(now.duration_since(global.started));
+                return Decision::Limited {
+                    headers: vec![
+                        ("Retry-After", retry.as_secs_f64().ceil().max(1.0).to_string()),
+                        ("X-RateLimit-Global", "true".to_owned()),
+                        ("X-RateLimit-Scope", "global".to_owned()),
+                    ],
+                    retry_after: (retry.as_secs_f64() * 1000.0).ceil() / 1000.0,
+                    global: true,
+                };
+            }
+            self.global.insert(token.to_owned(), Window { count: global.count + 1, ..global });
+        }
+
+        let mut headers = vec![
+            ("X-RateLimit-Limit", limit.limit.to_string()),
+            ("X-RateLimit-Reset", seconds(reset_epoch)),
+            ("X-RateLimit-Reset-After", seconds(reset_after)),
+            ("X-RateLimit-Bucket", bucket),
+        ];
+        if limit.enforced && window.count >= limit.limit {
+            // Undo the global count: a refused request is not counted anywhere.
+            if global_applies && let Some(global) = self.global.get_mut(token) {
+                global.count = global.count.saturating_sub(1);
+            }
+            headers.push(("X-RateLimit-Remaining", "0".to_owned()));
+            headers.push(("Retry-After", reset_after.as_secs_f64().ceil().max(1.0).to_string()));
+            headers.push(("X-RateLimit-Scope", "user".to_owned()));
+            return Decision::Limited {
+                headers,
+                retry_after: (reset_after.as_secs_f64() * 1000.0).ceil() / 1000.0,
+                global: false,
+            };
+        }
+        let count = window.count + 1;
+        self.buckets.insert(key, Window { count, ..window });
+        headers.push(("X-RateLimit-Remaining", limit.limit.saturating_sub(count).to_string()));
+        // As Discord does: `X-RateLimit-Scope` only on 429 answers. (twilight 0.18 reads bucket headers
+        // only when the scope is present, so it learns a bucket from its first 429, as it would from
+        // Discord.)
+        Decision::Allowed(headers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header<'a>(headers: &'a [(&'static str, String)], name: &str) -> &'a str {
+        headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+    }
+
+    #[test]
+    fn unlimited_routes_report_but_never_refuse() {
+        let mut limits = RateLimits::default();
+        for _ in 0..100 {
+            let Decision::Allowed(headers) = limits.check("t", "GET", "/users/@me", "", true) else {
+                panic!("refused an unlimited route")
+            };
+            assert_eq!(header(&headers, "X-RateLimit-Limit"), "65535");
+            assert_eq!(header(&headers, "X-RateLimit-Scope"), "");
+        }
+    }
+
+    #[test]
+    fn buckets_are_per_token_and_major_parameter() {
+        let mut limits = RateLimits::default();
+        limits.set_route("GET", "/guilds/{guild_id}", 1, Duration::from_secs(60));
+        assert!(matches!(limits.check("a", "GET", "/guilds/{guild_id}", "1", true), Decision::Allowed(_)));
+        assert!(matches!(limits.check("a", "GET", "/guilds/{guild_id}", "1", true), Decision::Limited { .. }));
+        assert!(matches!(limits.check("a", "GET", "/guilds/{guild_id}", "2", true), Decision::Allowed(_)));
+        assert!(matches!(limits.check("b", "GET", "/guilds/{guild_id}", "1", true), Decision::Allowed(_)));
+    }
+
+    #[test]
+    fn global_limit_refuses_across_routes() {
+        let mut limits = RateLimits::default();
+        limits.set_global(Some(2));
+        assert!(matches!(limits.check("a", "GET", "/x", "", true), Decision::Allowed(_)));
+        assert!(matches!(limits.check("a", "GET", "/y", "", true), Decision::Allowed(_)));
+        let Decision::Limited { global, headers, .. } = limits.check("a", "GET", "/z", "", true) else {
+            panic!("not limited")
+        };
+        assert!(global);
+        assert_eq!(header(&headers, "X-RateLimit-Scope"), "global");
+        assert!(matches!(limits.check("a", "POST", "/callback", "", false), Decision::Allowed(_)));
+        assert!(matches!(limits.check("b", "GET", "/z", "", true), Decision::Allowed(_)));
+    }
+}

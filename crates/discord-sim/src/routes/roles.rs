@@ -1,0 +1,260 @@
+//! `/guilds/{guild_id}/roles`: listing, creating, editing, moving and deleting roles, under
+//! MANAGE_ROLES and the role hierarchy.
+
+use serde_json::{Map, Value};
+
+use super::input::{self, Patch};
+use super::{Call, Outcome, Reply, guild_and_actor, require};
+use crate::error::ApiError;
+use crate::json;
+use crate::permissions::{self, MANAGE_ROLES};
+use crate::world::{AuditAction, GuildState, RoleView, World};
+
+/// Discord's cap on roles per guild.
+const MAX_ROLES: usize = 250;
+
+/// `GET /guilds/{guild_id}/roles`
+pub(super) fn list(world: &mut World, call: &Call<'_>) -> Outcome {
+    let (guild, _) = guild_and_actor(world, call)?;
+    let state = world.guilds.get(&guild).ok_or_else(ApiError::unknown_guild)?;
+    Ok(Reply::ok(json::roles(state)))
+}
+
+/// `GET /guilds/{guild_id}/roles/{role_id}`
+pub(super) fn get(world: &mut World, call: &Call<'_>) -> Outcome {
+    let (guild, _) = guild_and_actor(world, call)?;
+    let role = input::path_id(call, "role_id")?;
+    let state = world.guilds.get(&guild).ok_or_else(ApiError::unknown_guild)?;
+    let role = state.roles.get(&role).ok_or_else(ApiError::unknown_role)?;
+    Ok(Reply::ok(json::role(role)))
+}
+
+/// The editable fields of a role body (create and update share them).
+struct RoleFields {
+    name: Patch<String>,
+    permissions: Patch<u64>,
+    color: Patch<u32>,
+    hoist: Patch<bool>,
+    mentionable: Patch<bool>,
+    icon: Patch<String>,
+    unicode_emoji: Patch<String>,
+}
+
+fn role_fields(body: Option<&Map<String, Value>>) -> Result<RoleFields, ApiError> {
+    let mut color = input::integer(body, "color", 0, 0xff_ffff)?;
+    let colors = body.and_then(|b| b.get("colors")).and_then(Value::as_object);
+    let primary = input::integer(colors, "primary_color", 0, 0xff_ffff)
+        .map_err(|e| ApiError { errors: e.errors.map(|t| serde_json::json!({ "colors": t })), ..e })?;
+    if let Patch::Set(primary) = primary {
+        color = Patch::Set(primary);
+    }
+    Ok(RoleFields {
+        name: input::string(body, "name", 1, 100)?,
+        permissions: input::permissions(body, "permissions")?,
+        color: match color {
+            Patch::Set(value) => Patch::Set(u32::try_from(value).unwrap_or(0)),
+            Patch::Null => Patch::Null,
+            Patch::Absent => Patch::Absent,
+        },
+        hoist: input::boolean(body, "hoist")?,
+        mentionable: input::boolean(body, "mentionable")?,
+        icon: input::string(body, "icon", 0, 10 * 1024 * 1024)?,
+        unicode_emoji: input::string(body, "unicode_emoji", 0, 100)?,
+    })
+}
+
+/// 50013 if `requested` grants permissions `actor` does not have (administrators and the owner
+/// may grant anything).
+fn check_grant(state: &GuildState, actor: u64, requested: u64, call: &Call<'_>) -> Result<(), ApiError> {
+    let held = permissions::guild_permissions(state, actor, call.now);
+    if requested & !held != 0 { Err(ApiError::missing_permissions()) } else { Ok(()) }
+}
+
+/// A stand-in hash for an uploaded role icon (the image data itself is not kept).
+fn icon_hash(data: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut hasher);
+    let hash = hasher.finish();
+    format!("{hash:016x}{:016x}", hash.rotate_left(17))
+}
+
+fn apply(role: &mut RoleView, fields: RoleFields) {
+    if let Patch::Set(name) = fields.name {
+        role.name = name;
+    }
+    match fields.permissions {
+        Patch::Set(bits) => role.permissions = bits & permissions::ALL,
+        Patch::Null | Patch::Absent => {}
+    }
+    match fields.color {
+        Patch::Set(color) => role.color = color,
+        Patch::Null => role.color = 0,
+        Patch::Absent => {}
+    }
+    if let Patch::Set(hoist) = fields.hoist {
+        role.hoist = hoist;
+    }
+    if let Patch::Set(mentionable) = fields.mentionable {
+        role.mentionable = mentionable;
+    }
+    match fields.icon {
+        Patch::Set(data) if !data.is_empty() => role.icon = Some(icon_hash(&data)),
+        Patch::Set(_) | Patch::Null => role.icon = None,
+        Patch::Absent => {}
+    }
+    match fields.unicode_emoji {
+        Patch::Set(emoji) if !emoji.is_empty() => role.unicode_emoji = Some(emoji),
+        Patch::Set(_) | Patch::Null => role.unicode_emoji = None,
+        Patch::Absent => {}
+    }
+}
+
+/// `POST /guilds/{guild_id}/roles` (MANAGE_ROLES): a new role at position 1, above `@everyone`,
+/// with `@everyone`'s permissions unless given.
+pub(super) fn create(world: &mut World, call: &Call<'_>) -> Outcome {
+    let (guild, actor) = guild_and_actor(world, call)?;
+    require(world, guild, actor, MANAGE_ROLES, call.now)?;
+    let fields = role_fields(input::object(call)?)?;
+    let state = world.guilds.get(&guild).ok_or_else(ApiError::unknown_guild)?;
+    if let Patch::Set(bits) = fields.permissions {
+        check_grant(state, actor, bits, call)?;
+    }
+    if state.roles.len() >= MAX_ROLES {
+        return Err(ApiError::max_roles());
+    }
+    let everyone = state.roles.get(&guild).map_or(0, |r| r.permissions);
+    let id = world.next_id();
+    let state = world.guild_mut(guild);
+    for role in state.roles.values_mut().filter(|r| r.id != guild && r.position >= 1) {
+        role.position += 1;
+    }
+    let mut role = RoleView {
+        id,
+        guild_id: guild,
+        name: "new role".to_owned(),
+        permissions: everyone,
+        position: 1,
+        color: 0,
+        hoist: false,
+        managed: false,
+        mentionable: false,
+        icon: None,
+        unicode_emoji: None,
+        premium_subscriber: false,
+        bot_id: None,
+    };
+    apply(&mut role, fields);
+    let body = json::role(&role);
+    state.roles.insert(id, role);
+    world.audit(guild, actor, AuditAction::RoleCreate, id, call.reason);
+    Ok(Reply::ok(body))
+}
+
+/// `PATCH /guilds/{guild_id}/roles/{role_id}` (MANAGE_ROLES, role below the caller's highest,
+/// no granting permissions the caller lacks).
+pub(super) fn update(world: &mut World, call: &Call<'_>) -> Outcome {
+    let (guild, actor) = guild_and_actor(world, call)?;
+    let role = input::path_id(call, "role_id")?;
+    require(world, guild, actor, MANAGE_ROLES, call.now)?;
+    let fields = role_fields(input::object(call)?)?;
+    let state = world.guilds.get(&guild).ok_or_else(ApiError::unknown_guild)?;
+    let current = state.roles.get(&role).ok_or_else(ApiError::unknown_role)?;
+    if !permissions::can_manage_role(state, actor, role) {
+        return Err(ApiError::missing_permissions());
+    }
+    if let Patch::Set(bits) = fields.permissions {
+        check_grant(state, actor, bits & !current.permissions, call)?;
+    }
+    let state = world.guild_mut(guild);
+    let Some(record) = state.roles.get_mut(&role) else { return Err(ApiError::unknown_role()) };
+    apply(record, fields);
+    let body = json::role(record);
+    world.audit(guild, actor, AuditAction::RoleUpdate, role, call.reason);
+    Ok(Reply::ok(body))
+}
+
+/// `DELETE /guilds/{guild_id}/roles/{role_id}` (MANAGE_ROLES, below the caller's highest, not
+/// managed, not `@everyone`); members lose it.
+pub(super) fn delete(world: &mut World, call: &Call<'_>) -> Outcome {
+    let (guild, actor) = guild_and_actor(world, call)?;
+    let role = input::path_id(call, "role_id")?;
+    require(world, guild, actor, MANAGE_ROLES, call.now)?;
+    let state = world.guilds.get(&guild).ok_or_else(ApiError::unknown_guild)?;
+    let current = state.roles.get(&role).ok_or_else(ApiError::unknown_role)?;
+    if role == guild {
+        return Err(ApiError::invalid_role());
+    }
+    if current.managed || !permissions::can_manage_role(state, actor, role) {
+        return Err(ApiError::missing_permissions());
+    }
+    let state = world.guild_mut(guild);
+    state.roles.remove(&role);
+    for member in state.members.values_mut() {
+        member.roles.retain(|r| *r != role);
+    }
+    world.audit(guild, actor, AuditAction::RoleDelete, role, call.reason);
+    Ok(Reply::no_content())
+}
+
+/// `PATCH /guilds/{guild_id}/roles` (MANAGE_ROLES): moves each listed role to its position, just
+/// below the role that held it, shifting roles above up where positions collide (a full list of
+/// positions is applied as given). Every moved role, and every target position, must be below the
+/// caller's highest role. Answers every role.
+pub(super) fn reorder(world: &mut World, call: &Call<'_>) -> Outcome {
+    let (guild, actor) = guild_and_actor(world, call)?;
+    require(world, guild, actor, MANAGE_ROLES, call.now)?;
+    let items = input::array(call)?;
+    let state = world.guilds.get(&guild).ok_or_else(ApiError::unknown_guild)?;
+    let owner = state.info.owner_id == actor;
+    let ceiling = permissions::top_rank(state, actor).map_or(0, |(position, _)| position);
+    let mut moves: Vec<(u64, i32)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let entry = item.as_object().ok_or_else(|| ApiError::wrong_type(&i.to_string(), "object"))?;
+        let role = match input::snowflake(Some(entry), "id").map_err(|e| input::under_index(e, i))? {
+            Patch::Set(role) => role,
+            Patch::Absent | Patch::Null => return Err(ApiError::required(&format!("{i}.id"))),
+        };
+        let position = input::integer(Some(entry), "position", 0, i64::from(i32::MAX))
+            .map_err(|e| input::under_index(e, i))?
+            .set();
+        if !state.roles.contains_key(&role) {
+            return Err(ApiError::unknown_role());
+        }
+        if role == guild {
+            return Err(ApiError::invalid_role());
+        }
+        let Some(position) = position.and_then(|p| i32::try_from(p).ok()) else { continue };
+        if !permissions::can_manage_role(state, actor, role) || (!owner && position >= ceiling) {
+            return Err(ApiError::missing_permissions());
+        }
+        moves.retain(|(r, _)| *r != role);
+        moves.push((role, position));
+    }
+    let mut order: Vec<(u64, i32)> = state
+        .roles
+        .values()
+        .filter(|r| r.id != guild && !moves.iter().any(|(m, _)| *m == r.id))
+        .map(|r| (r.id, r.position))
+        .collect();
+    order.sort_by_key(|(id, position)| permissions::role_rank(*position, *id));
+    moves.sort_by_key(|(id, position)| (*position, std::cmp::Reverse(*id)));
+    for (role, target) in &moves {
+        let index = order.iter().position(|(_, position)| position >= target).unwrap_or(order.len());
+        order.insert(index, (*role, *target));
+    }
+    let state = world.guild_mut(guild);
+    let mut previous = 0;
+    for (id, wanted) in order {
+        let position = wanted.max(previous + 1);
+        if let Some(role) = state.roles.get_mut(&id) {
+            role.position = position;
+        }
+        previous = position;
+    }
+    let body = json::roles(state);
+    for (role, _) in moves {
+        world.audit(guild, actor, AuditAction::RoleUpdate, role, call.reason);
+    }
+    Ok(Reply::ok(body))
+}

@@ -1,0 +1,41 @@
+//! `/users`: the current user, other users, and opening DM channels.
+
+use super::input::{self, Patch};
+use super::{Call, Outcome, Reply};
+use crate::error::ApiError;
+use crate::json;
+use crate::world::World;
+
+/// `GET /users/@me`
+pub(super) fn get_current(world: &mut World, call: &Call<'_>) -> Outcome {
+    let actor = call.actor()?;
+    let user = world.users.get(&actor).ok_or_else(ApiError::unauthorized)?;
+    Ok(Reply::ok(json::current_user(user)))
+}
+
+/// `GET /users/{user_id}`
+pub(super) fn get_user(world: &mut World, call: &Call<'_>) -> Outcome {
+    let user = input::path_id(call, "user_id")?;
+    call.actor()?;
+    let user = world.users.get(&user).ok_or_else(ApiError::unknown_user)?;
+    Ok(Reply::ok(json::user(user)))
+}
+
+/// `POST /users/@me/channels`: opens (or returns) the DM channel with `recipient_id`.
+pub(super) fn create_dm(world: &mut World, call: &Call<'_>) -> Outcome {
+    let actor = call.actor()?;
+    let body = input::object(call)?;
+    let recipient = match input::snowflake(body, "recipient_id")? {
+        Patch::Set(user) => user,
+        Patch::Absent | Patch::Null => return Err(ApiError::required("recipient_id")),
+    };
+    if !world.users.contains_key(&recipient) {
+        return Err(ApiError::unknown_user());
+    }
+    if recipient == actor {
+        return Err(ApiError::cannot_dm());
+    }
+    let channel = world.dm_channel_between(actor, recipient);
+    let channel = world.channels.get(&channel).ok_or_else(ApiError::unknown_channel)?;
+    Ok(Reply::ok(json::channel(world, channel, Some(actor))))
+}

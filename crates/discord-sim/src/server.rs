@@ -1,0 +1,422 @@
+//! The HTTP side: an actix-web server on its own thread and actix system, built from
+//! [`ROUTES`], that authenticates, rate-limits, counts and checks every request and hands it to
+//! the routes.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::ratelimit::{Decision, RateLimits};
+use crate::routes::{self, Call, ROUTES};
+use crate::time::Timestamp;
+use crate::world::World;
+
+/// The largest request body accepted (Discord allows 25 MiB uploads for bots).
+const MAX_BODY: usize = 25 * 1024 * 1024;
+
+/// Everything behind the lock.
+#[derive(Debug)]
+struct State {
+    world: World,
+    limits: RateLimits,
+    calls: HashMap<(String, String), usize>,
+    violations: Vec<String>,
+}
+
+/// What the server threads share with the [`Simulator`] handle.
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    spec_checks: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("the simulator's state lock is poisoned: a test panicked while holding it")
+    }
+}
+
+/// A running simulator: an HTTP server on `127.0.0.1` serving Discord's REST API v10 under
+/// `/api/v10` from a [`World`].
+///
+/// The server runs on its own thread with its own actix system (one worker), so it can be started
+/// from plain tests and from inside a tokio runtime alike. Dropping the `Simulator` stops the
+/// server and waits for its thread.
+#[derive(Debug)]
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Serves `world` on `127.0.0.1` at a free port.
+    ///
+    /// # Panics
+    /// If no loopback port can be bound.
+    pub fn start(world: World) -> Simulator {
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), world)
+            .expect("the simulator can listen on a loopback port")
+    }
+
+    /// Serves `world` on `addr`.
+    pub fn start_on(addr: SocketAddr, world: World) -> std::io::Result<Simulator> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                world,
+                limits: RateLimits::default(),
+                calls: HashMap::new(),
+                violations: Vec::new(),
+            }),
+            spec_checks: AtomicBool::new(true),
+        });
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let for_server = web::Data::from(Arc::clone(&shared));
+        let thread = std::thread::Builder::new().name(format!("discord-sim {addr}")).spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(for_server.clone())
+                        .app_data(web::PayloadConfig::new(MAX_BODY))
+                        .configure(configure)
+                        .default_service(web::to(not_found))
+                })
+                .workers(1)
+                .disable_signals()
+                .shutdown_timeout(1)
+                .bind(addr);
+                let server = match server {
+                    Ok(server) => server,
+                    Err(error) => {
+                        let _ = sender.send(Err(error));
+                        return;
+                    }
+                };
+                let bound = server.addrs().first().copied().unwrap_or(addr);
+                let running = server.run();
+                let _ = sender.send(Ok((bound, running.handle())));
+                let _ = running.await;
+            });
+        })?;
+        let (addr, handle) =
+            receiver.recv().map_err(|_| std::io::Error::other("the simulator's server thread ended early"))??;
+        Ok(Simulator { shared, addr, handle, thread: Some(thread) })
+    }
+
+    /// `http://127.0.0.1:PORT` (the API lives under `/api/v10`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Reads or changes the world mid-test (requests wait meanwhile). `f` must not call back into
+    /// this `Simulator`: the state lock is held while it runs.
+    pub fn world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        f(&mut self.shared.lock().world)
+    }
+
+    /// How many requests arrived for a route template, e.g. `("GET", "/users/@me")`, whatever
+    /// their answer (401s and 429s included). Paths that match no route are counted under their
+    /// full path (`"/api/v10/..."`).
+    pub fn calls(&self, method: &str, route: &str) -> usize {
+        let key = (method.to_ascii_uppercase(), route.to_owned());
+        self.shared.lock().calls.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Every request and response body so far that did not match Discord's OpenAPI document,
+    /// as `"<METHOD> <template> [request|<status>]: <problem>"`.
+    pub fn spec_violations(&self) -> Vec<String> {
+        self.shared.lock().violations.clone()
+    }
+
+    /// Turns checking bodies against the OpenAPI document on or off (on by default; benchmarks
+    /// may turn it off).
+    pub fn set_spec_checks(&self, enabled: bool) {
+        self.shared.spec_checks.store(enabled, Ordering::Relaxed);
+    }
+
+    /// Limits a route template to `limit` requests per `window`, counted per token and major
+    /// parameter (guild, channel or webhook id). Routes are unlimited until configured.
+    pub fn set_rate_limit(&self, method: &str, route: &str, limit: u32, window: Duration) {
+        self.shared.lock().limits.set_route(method, route, limit, window);
+    }
+
+    /// Limits every token to `per_second` requests a second across bot routes (interaction and
+    /// webhook routes are exempt, as in Discord); `None` lifts the limit.
+    pub fn set_global_rate_limit(&self, per_second: Option<u32>) {
+        self.shared.lock().limits.set_global(per_second);
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        // Sending the stop command happens when `stop` is called; the returned future only waits.
+        drop(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Registers every route of [`ROUTES`] under `/api/v10`; a known path with another method is 405.
+fn configure(config: &mut web::ServiceConfig) {
+    let mut templates: Vec<&str> = Vec::new();
+    for (_, template) in ROUTES {
+        if !templates.contains(template) {
+            templates.push(template);
+        }
+    }
+    for template in templates {
+        let mut resource = web::resource(format!("/api/v10{template}"));
+        for (method, _) in ROUTES.iter().filter(|(_, t)| *t == template) {
+            let route = match *method {
+                "GET" => web::get(),
+                "POST" => web::post(),
+                "PUT" => web::put(),
+                "PATCH" => web::patch(),
+                "DELETE" => web::delete(),
+                _ => web::route(),
+            };
+            resource = resource.route(route.to(dispatch));
+        }
+        config.service(resource.default_service(web::to(method_not_allowed)));
+    }
+}
+
+async fn not_found(shared: web::Data<Shared>, request: HttpRequest) -> HttpResponse {
+    count(&shared, request.method().as_str(), request.path());
+    error_response(&ApiError::not_found_route(), &[])
+}
+
+async fn method_not_allowed(shared: web::Data<Shared>, request: HttpRequest) -> HttpResponse {
+    count(&shared, request.method().as_str(), route_of(&request).as_str());
+    error_response(&ApiError::method_not_allowed(), &[])
+}
+
+fn count(shared: &Shared, method: &str, route: &str) {
+    *shared.lock().calls.entry((method.to_owned(), route.to_owned())).or_default() += 1;
+}
+
+/// The route template a request matched, without `/api/v10`.
+fn route_of(request: &HttpRequest) -> String {
+    request.match_pattern().map(|p| p.strip_prefix("/api/v10").unwrap_or(&p).to_owned()).unwrap_or_default()
+}
+
+fn json_response(status: u16, body: Option<&Value>, headers: &[(&'static str, String)]) -> HttpResponse {
+    let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    for (name, value) in headers {
+        response.insert_header((*name, value.as_str()));
+    }
+    match body {
+        Some(body) => response.content_type("application/json").body(body.to_string()),
+        None => response.finish(),
+    }
+}
+
+fn error_response(error: &ApiError, headers: &[(&'static str, String)]) -> HttpResponse {
+    json_response(error.status, Some(&error.body()), headers)
+}
+
+/// A request's body: JSON, or a multipart form with `payload_json` and `files[n]`.
+#[derive(Debug, Default)]
+struct Body {
+    json: Option<Value>,
+    files: Vec<(String, String, String, Vec<u8>)>,
+}
+
+fn parse_body(request: &HttpRequest, bytes: &[u8]) -> Result<Body, ApiError> {
+    let content_type = request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if let Some(boundary) = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))
+        .filter(|_| content_type.starts_with("multipart/form-data"))
+    {
+        let parts = crate::multipart::parse(bytes, boundary.trim_matches('"')).ok_or_else(ApiError::invalid_json)?;
+        let mut body = Body::default();
+        for part in parts {
+            if part.name == "payload_json" {
+                body.json = Some(serde_json::from_slice(&part.data).map_err(|_| ApiError::invalid_json())?);
+            } else if let Some(filename) = part.filename {
+                body.files.push((part.name, filename, part.content_type.unwrap_or_default(), part.data));
+            }
+        }
+        return Ok(body);
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Body::default());
+    }
+    let json = serde_json::from_slice(bytes).map_err(|_| ApiError::invalid_json())?;
+    Ok(Body { json: Some(json), files: Vec::new() })
+}
+
+/// `%XX` sequences decoded (as twilight encodes `X-Audit-Log-Reason`); invalid UTF-8 is replaced.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                i += 3;
+            }
+            (byte, ..) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Who is calling: `Ok(Some(bot))` for a valid `Bot` token, `Ok(None)` for no token, and 401 for
+/// a token that is not a bot's (Discord refuses bad tokens on every route).
+fn authenticate(request: &HttpRequest, world: &World) -> Result<Option<(u64, String)>, ApiError> {
+    let Some(header) = request.headers().get("authorization") else { return Ok(None) };
+    let token = header.to_str().ok().and_then(|h| h.strip_prefix("Bot ")).ok_or_else(ApiError::unauthorized)?;
+    let user = world.tokens.get(token.trim()).copied().ok_or_else(ApiError::unauthorized)?;
+    Ok(Some((user, token.trim().to_owned())))
+}
+
+async fn dispatch(request: HttpRequest, bytes: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
+    let method = request.method().as_str().to_owned();
+    let route = route_of(&request);
+    count(&shared, &method, &route);
+    let spec_checks = shared.spec_checks.load(Ordering::Relaxed);
+
+    let caller = {
+        let state = shared.lock();
+        authenticate(&request, &state.world)
+    };
+    let caller = match caller {
+        Ok(None) if routes::needs_bot_token(&route) => Err(ApiError::unauthorized()),
+        other => other,
+    };
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(error) => {
+            return checked(&shared, spec_checks, &method, &route, error_response(&error, &[]), &error.body());
+        }
+    };
+    let body = match parse_body(&request, &bytes) {
+        Ok(body) => body,
+        Err(error) => {
+            return checked(&shared, spec_checks, &method, &route, error_response(&error, &[]), &error.body());
+        }
+    };
+    if spec_checks {
+        check_against_spec(&shared, &method, &route, None, body.json.as_ref().unwrap_or(&Value::Null));
+    }
+    let params: Vec<(String, String)> =
+        request.match_info().iter().map(|(name, value)| (name.to_owned(), value.to_owned())).collect();
+    let query = web::Query::<Vec<(String, String)>>::from_query(request.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    let reason = request
+        .headers()
+        .get("x-audit-log-reason")
+        .and_then(|v| v.to_str().ok())
+        .map(percent_decode)
+        .filter(|r| !r.is_empty());
+    let major = routes::major_parameter(&route)
+        .and_then(|name| params.iter().find(|(n, _)| n == name))
+        .map_or("", |(_, v)| v.as_str())
+        .to_owned();
+
+    let (status, answer, headers) = {
+        let mut state = shared.lock();
+        let token = caller.as_ref().map_or("", |(_, token)| token.as_str());
+        let global_applies = routes::needs_bot_token(&route);
+        match state.limits.check(token, &method, &route, &major, global_applies) {
+            Decision::Limited { headers, retry_after, global } => {
+                let body = serde_json::json!({
+                    "message": "You are being rate limited.",
+                    "retry_after": retry_after,
+                    "global": global,
+                });
+                (429, Some(body), headers)
+            }
+            Decision::Allowed(headers) => {
+                let call = Call {
+                    method: &method,
+                    route: &route,
+                    params: &params,
+                    query: &query,
+                    body: body.json.as_ref(),
+                    files: &body.files,
+                    actor: caller.as_ref().map(|(user, _)| *user),
+                    reason: reason.as_deref(),
+                    now: Timestamp::now(),
+                };
+                match routes::handle(&mut state.world, &call) {
+                    Ok(reply) => (reply.status, reply.body, headers),
+                    Err(error) => (error.status, Some(error.body()), headers),
+                }
+            }
+        }
+    };
+    let response = json_response(status, answer.as_ref(), &headers);
+    checked(&shared, spec_checks, &method, &route, response, answer.as_ref().unwrap_or(&Value::Null))
+}
+
+/// Records spec violations of a response body, then passes the response on.
+fn checked(
+    shared: &Shared,
+    enabled: bool,
+    method: &str,
+    route: &str,
+    response: HttpResponse,
+    body: &Value,
+) -> HttpResponse {
+    if enabled && !route.is_empty() {
+        check_against_spec(shared, method, route, Some(response.status().as_u16()), body);
+    }
+    response
+}
+
+/// Checks a request body (`status` `None`) or a response body against Discord's OpenAPI document
+/// (through [`crate::spec`]) and records what does not match. `Value::Null` stands for no body.
+fn check_against_spec(shared: &Shared, method: &str, route: &str, status: Option<u16>, body: &Value) {
+    let spec = crate::spec::Spec::get();
+    let checked = match status {
+        None => spec.validate_request(method, route, body),
+        Some(status) => spec.validate_response(method, route, status, body),
+    };
+    if let Err(problems) = checked {
+        let place = status.map_or_else(|| "request".to_owned(), |status| status.to_string());
+        let mut state = shared.lock();
+        for problem in problems {
+            state.violations.push(format!("{method} {route} [{place}]: {problem}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_log_reasons_are_percent_decoded() {
+        assert_eq!(percent_decode("spamming%20links%21"), "spamming links!");
+        assert_eq!(percent_decode("caf%C3%A9"), "café");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("plain"), "plain");
+    }
+}

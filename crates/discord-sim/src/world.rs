@@ -1,0 +1,1259 @@
+//! All of the simulator's state: users and bots, guilds with their roles, members, bans and
+//! auto-moderation rules, channels, messages, invites, interactions and the audit log.
+//!
+//! Tests build a `World` with the builder methods, hand it to [`crate::Simulator::start`], and
+//! read or change it mid-test through [`crate::Simulator::world`]. Builder methods panic when given
+//! ids that do not exist: that is a bug in the test's setup, not a Discord error.
+
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
+
+use serde_json::Value;
+
+use crate::permissions;
+use crate::time::{DISCORD_EPOCH_MS, Timestamp};
+
+/// A bot account: its user id and the token it authenticates with (`Authorization: Bot <token>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bot {
+    /// The bot's user id (also its application id).
+    pub user_id: u64,
+    /// A token shaped like Discord's: base64 of the id, a dot, and two random parts.
+    pub token: String,
+}
+
+/// A user (people and bots alike).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserView {
+    /// Snowflake; its timestamp is the account's creation time.
+    pub id: u64,
+    /// Unique username.
+    pub username: String,
+    /// Display name, if set.
+    pub global_name: Option<String>,
+    /// Avatar hash, if set.
+    pub avatar: Option<String>,
+    /// Whether this is a bot account.
+    pub bot: bool,
+    /// Whether the user accepts direct messages from bots (default true).
+    pub dms_open: bool,
+    /// Whether the user counts as online in approximate presence counts.
+    pub online: bool,
+}
+
+/// A guild's own settings (roles, members and the rest have their own views).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuildView {
+    /// Snowflake; also the id of the `@everyone` role.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// The owner's user id.
+    pub owner_id: u64,
+    /// Feature flags such as `"COMMUNITY"` or `"ROLE_ICONS"`.
+    pub features: Vec<String>,
+    /// Boost tier, 0 to 3.
+    pub premium_tier: u8,
+    /// Icon hash, if set.
+    pub icon: Option<String>,
+    /// Description, if set.
+    pub description: Option<String>,
+}
+
+/// A role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleView {
+    /// Snowflake (the guild's id for `@everyone`).
+    pub id: u64,
+    /// The guild it belongs to.
+    pub guild_id: u64,
+    /// Name.
+    pub name: String,
+    /// Permission bits (see [`crate::permissions`]).
+    pub permissions: u64,
+    /// Position; higher is higher in the list. `@everyone` is 0.
+    pub position: i32,
+    /// RGB color, 0 for none.
+    pub color: u32,
+    /// Shown separately in the member list.
+    pub hoist: bool,
+    /// Managed by an integration (a bot's own role, the booster role); cannot be assigned.
+    pub managed: bool,
+    /// Mentionable by everyone.
+    pub mentionable: bool,
+    /// Role icon hash.
+    pub icon: Option<String>,
+    /// Role icon emoji.
+    pub unicode_emoji: Option<String>,
+    /// The guild's booster role (`tags.premium_subscriber`).
+    pub premium_subscriber: bool,
+    /// The bot this role belongs to (`tags.bot_id`).
+    pub bot_id: Option<u64>,
+}
+
+/// A guild member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberView {
+    /// The guild.
+    pub guild_id: u64,
+    /// The member's user id.
+    pub user_id: u64,
+    /// Guild nickname.
+    pub nick: Option<String>,
+    /// Role ids, without `@everyone`.
+    pub roles: Vec<u64>,
+    /// When the user joined.
+    pub joined_at: Timestamp,
+    /// When the user started boosting the guild.
+    pub premium_since: Option<Timestamp>,
+    /// Timed out until this moment (in the past means not timed out).
+    pub communication_disabled_until: Option<Timestamp>,
+    /// Has not yet passed membership screening.
+    pub pending: bool,
+    /// Server-muted in voice.
+    pub mute: bool,
+    /// Server-deafened in voice.
+    pub deaf: bool,
+}
+
+/// A ban.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BanView {
+    /// The banned user.
+    pub user_id: u64,
+    /// The reason given (from `X-Audit-Log-Reason`).
+    pub reason: Option<String>,
+}
+
+/// A permission overwrite on a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overwrite {
+    /// The role or member it applies to.
+    pub id: u64,
+    /// 0 for a role, 1 for a member.
+    pub kind: u8,
+    /// Permissions allowed.
+    pub allow: u64,
+    /// Permissions denied.
+    pub deny: u64,
+}
+
+/// A channel (guild channel or DM).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelView {
+    /// Snowflake.
+    pub id: u64,
+    /// The guild, `None` for DMs.
+    pub guild_id: Option<u64>,
+    /// Discord channel type: 0 text, 1 DM, 2 voice, 4 category, 5 announcement, 13 stage, 15 forum.
+    pub kind: u8,
+    /// Name (empty for DMs).
+    pub name: String,
+    /// Sorting position.
+    pub position: i32,
+    /// The category it sits in.
+    pub parent_id: Option<u64>,
+    /// Permission overwrites.
+    pub overwrites: Vec<Overwrite>,
+    /// Topic.
+    pub topic: Option<String>,
+    /// Age-restricted.
+    pub nsfw: bool,
+    /// Slowmode, in seconds.
+    pub rate_limit_per_user: u32,
+    /// Voice bitrate.
+    pub bitrate: u32,
+    /// Voice user limit, 0 for none.
+    pub user_limit: u32,
+    /// DM recipients (the user the DM is with).
+    pub recipients: Vec<u64>,
+    /// The latest message's id.
+    pub last_message_id: Option<u64>,
+}
+
+/// A message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageView {
+    /// Snowflake; its timestamp is when the message was sent.
+    pub id: u64,
+    /// The channel.
+    pub channel_id: u64,
+    /// The author's user id.
+    pub author_id: u64,
+    /// Text content.
+    pub content: String,
+    /// Embeds, as Discord returns them.
+    pub embeds: Vec<Value>,
+    /// Components, as Discord returns them (with `id`s assigned).
+    pub components: Vec<Value>,
+    /// Attachments, as Discord returns them.
+    pub attachments: Vec<Value>,
+    /// When it was last edited.
+    pub edited_timestamp: Option<Timestamp>,
+    /// Message flags (64 ephemeral, 128 loading, 4 suppress embeds, ...).
+    pub flags: u64,
+    /// Discord message type: 0 default, 19 reply, 20 chat input command.
+    pub kind: u8,
+    /// Pinned.
+    pub pinned: bool,
+    /// Text-to-speech.
+    pub tts: bool,
+    /// Users mentioned (`<@id>` in the content).
+    pub mentions: Vec<u64>,
+    /// Roles mentioned (`<@&id>` in the content).
+    pub mention_roles: Vec<u64>,
+    /// Mentions `@everyone` or `@here` (and was allowed to).
+    pub mention_everyone: bool,
+    /// The webhook (application) that sent it, for interaction responses.
+    pub webhook_id: Option<u64>,
+    /// The application that sent it, for interaction responses.
+    pub application_id: Option<u64>,
+    /// The interaction it answers.
+    pub interaction_id: Option<u64>,
+    /// The message it replies to, as sent.
+    pub message_reference: Option<Value>,
+}
+
+impl MessageView {
+    /// When the message was sent (from its snowflake).
+    pub fn timestamp(&self) -> Timestamp {
+        Timestamp::of_snowflake(self.id)
+    }
+}
+
+/// An invite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteView {
+    /// The code, as in `discord.gg/<code>`.
+    pub code: String,
+    /// The guild it invites to.
+    pub guild_id: u64,
+    /// The channel it opens on.
+    pub channel_id: u64,
+    /// Who created it.
+    pub inviter: Option<u64>,
+    /// How many times it was used.
+    pub uses: u32,
+}
+
+/// An auto-moderation rule (a keyword rule that blocks the message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutomodRuleView {
+    /// Snowflake.
+    pub id: u64,
+    /// The guild.
+    pub guild_id: u64,
+    /// Who created it (the guild's owner).
+    pub creator_id: u64,
+    /// Name.
+    pub name: String,
+    /// Enabled.
+    pub enabled: bool,
+    /// Words that trigger it.
+    pub keyword_filter: Vec<String>,
+}
+
+/// What an audit log entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuditAction {
+    /// A member was kicked.
+    MemberKick,
+    /// A user was banned.
+    MemberBanAdd,
+    /// A ban was lifted.
+    MemberBanRemove,
+    /// A member's nickname or timeout changed.
+    MemberUpdate,
+    /// A member's roles changed.
+    MemberRoleUpdate,
+    /// A role was created.
+    RoleCreate,
+    /// A role was edited or moved.
+    RoleUpdate,
+    /// A role was deleted.
+    RoleDelete,
+    /// A channel was edited or moved.
+    ChannelUpdate,
+    /// Messages were deleted (by a ban's `delete_message_seconds`).
+    MessageBulkDelete,
+}
+
+impl AuditAction {
+    /// Discord's audit log event number.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::ChannelUpdate => 11,
+            Self::MemberKick => 20,
+            Self::MemberBanAdd => 22,
+            Self::MemberBanRemove => 23,
+            Self::MemberUpdate => 24,
+            Self::MemberRoleUpdate => 25,
+            Self::RoleCreate => 30,
+            Self::RoleUpdate => 31,
+            Self::RoleDelete => 32,
+            Self::MessageBulkDelete => 73,
+        }
+    }
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditLogEntry {
+    /// The guild.
+    pub guild_id: u64,
+    /// Who did it.
+    pub actor_id: u64,
+    /// What was done.
+    pub action: AuditAction,
+    /// The member, user, role or channel it was done to.
+    pub target_id: u64,
+    /// The decoded `X-Audit-Log-Reason`.
+    pub reason: Option<String>,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// An application command interaction whose webhook (`/webhooks/{application_id}/{token}`) and
+/// callback (`/interactions/{id}/{token}/callback`) routes the simulator serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InteractionView {
+    /// Snowflake.
+    pub id: u64,
+    /// The application (the bot's user id).
+    pub application_id: u64,
+    /// The secret token in its routes.
+    pub token: String,
+    /// Where it was invoked.
+    pub channel_id: u64,
+    /// The user who invoked it.
+    pub user_id: u64,
+    /// Whether a callback was made (or the interaction was created acknowledged).
+    pub acknowledged: bool,
+    /// The original response message, once there is one.
+    pub original_message: Option<u64>,
+}
+
+/// A guild and everything in it.
+#[derive(Debug, Clone)]
+pub(crate) struct GuildState {
+    pub(crate) info: GuildView,
+    pub(crate) roles: BTreeMap<u64, RoleView>,
+    pub(crate) members: BTreeMap<u64, MemberView>,
+    pub(crate) bans: BTreeMap<u64, BanView>,
+    pub(crate) automod: BTreeMap<u64, AutomodRuleView>,
+}
+
+/// Random numbers from std's randomly keyed hasher: enough for tokens in a test double.
+#[derive(Debug, Clone)]
+struct Entropy {
+    keys: RandomState,
+    counter: u64,
+}
+
+impl Entropy {
+    fn next_u64(&mut self) -> u64 {
+        self.counter += 1;
+        let mut hasher = self.keys.build_hasher();
+        hasher.write_u64(self.counter);
+        hasher.finish()
+    }
+
+    /// `len` characters of the URL-safe base64 alphabet.
+    fn text(&mut self, len: usize) -> String {
+        (0..len).map(|_| char::from(URL_SAFE[(self.next_u64() % 64) as usize])).collect()
+    }
+}
+
+const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Unpadded standard base64, as in the first part of a bot token.
+fn base64(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(char::from(STANDARD[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// The whole simulated Discord.
+#[derive(Debug, Clone)]
+pub struct World {
+    last_snowflake: u64,
+    entropy: Entropy,
+    pub(crate) users: BTreeMap<u64, UserView>,
+    pub(crate) tokens: HashMap<String, u64>,
+    pub(crate) without_members_intent: HashSet<u64>,
+    pub(crate) guilds: BTreeMap<u64, GuildState>,
+    pub(crate) channels: BTreeMap<u64, ChannelView>,
+    pub(crate) messages: BTreeMap<u64, MessageView>,
+    pub(crate) invites: BTreeMap<String, InviteView>,
+    pub(crate) interactions: BTreeMap<u64, InteractionView>,
+    pub(crate) audit_log: Vec<AuditLogEntry>,
+    pub(crate) attachment_bytes: HashMap<u64, Vec<u8>>,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    /// An empty world.
+    pub fn new() -> World {
+        World {
+            last_snowflake: 0,
+            entropy: Entropy { keys: RandomState::new(), counter: 0 },
+            users: BTreeMap::new(),
+            tokens: HashMap::new(),
+            without_members_intent: HashSet::new(),
+            guilds: BTreeMap::new(),
+            channels: BTreeMap::new(),
+            messages: BTreeMap::new(),
+            invites: BTreeMap::new(),
+            interactions: BTreeMap::new(),
+            audit_log: Vec::new(),
+            attachment_bytes: HashMap::new(),
+        }
+    }
+
+    /// A new snowflake minted now, greater than every snowflake minted before.
+    pub(crate) fn next_id(&mut self) -> u64 {
+        let at = Timestamp::now().unix_ms() - DISCORD_EPOCH_MS;
+        let id = (u64::try_from(at).unwrap_or(0) << 22).max(self.last_snowflake + 1);
+        self.last_snowflake = id;
+        id
+    }
+
+    // ----- users -----
+
+    /// Adds a bot user and returns its id and token. Its application id is its user id.
+    pub fn add_bot(&mut self, name: &str) -> Bot {
+        let user_id = self.insert_user(name, None, true);
+        let token =
+            format!("{}.{}.{}", base64(user_id.to_string().as_bytes()), self.entropy.text(6), self.entropy.text(38));
+        self.tokens.insert(token.clone(), user_id);
+        if let Some(user) = self.users.get_mut(&user_id) {
+            user.online = true;
+        }
+        Bot { user_id, token }
+    }
+
+    /// Adds a person's account created now; returns its id.
+    pub fn add_user(&mut self, name: &str) -> u64 {
+        self.insert_user(name, None, false)
+    }
+
+    /// Adds a person's account created at `created` (its snowflake carries that time); returns its id.
+    pub fn add_user_created_at(&mut self, name: &str, created: Timestamp) -> u64 {
+        self.insert_user(name, Some(created), false)
+    }
+
+    fn insert_user(&mut self, name: &str, created: Option<Timestamp>, bot: bool) -> u64 {
+        let id = match created {
+            Some(at) => {
+                let since_epoch = u64::try_from(at.unix_ms() - DISCORD_EPOCH_MS).unwrap_or(0);
+                let mut id = since_epoch << 22 | (self.entropy.next_u64() & 0x3f_ffff);
+                while self.users.contains_key(&id) {
+                    id += 1;
+                }
+                id
+            }
+            None => self.next_id(),
+        };
+        let user = UserView {
+            id,
+            username: name.to_lowercase().replace(' ', "_"),
+            global_name: (!bot).then(|| name.to_owned()),
+            avatar: None,
+            bot,
+            dms_open: true,
+            online: false,
+        };
+        self.users.insert(id, user);
+        id
+    }
+
+    fn user_mut(&mut self, user: u64) -> &mut UserView {
+        self.users.get_mut(&user).unwrap_or_else(|| panic!("unknown user {user}"))
+    }
+
+    /// Whether `user` accepts DMs; when closed, a bot's message to their DM channel gets 403 50007.
+    pub fn set_dms_open(&mut self, user: u64, open: bool) {
+        self.user_mut(user).dms_open = open;
+    }
+
+    /// Whether `user` counts as online in approximate presence counts (bots start online).
+    pub fn set_online(&mut self, user: u64, online: bool) {
+        self.user_mut(user).online = online;
+    }
+
+    /// Sets a user's avatar hash.
+    pub fn set_avatar(&mut self, user: u64, avatar: Option<&str>) {
+        self.user_mut(user).avatar = avatar.map(str::to_owned);
+    }
+
+    /// Sets a user's display name.
+    pub fn set_global_name(&mut self, user: u64, name: Option<&str>) {
+        self.user_mut(user).global_name = name.map(str::to_owned);
+    }
+
+    /// Turns the privileged GUILD_MEMBERS intent off (or back on) for a bot: without it, listing a
+    /// guild's members answers 403 50001 as Discord does.
+    pub fn set_members_intent(&mut self, bot: u64, enabled: bool) {
+        if enabled {
+            self.without_members_intent.remove(&bot);
+        } else {
+            self.without_members_intent.insert(bot);
+        }
+    }
+
+    // ----- guilds -----
+
+    /// Adds a guild owned by `owner` (who becomes a member), with its `@everyone` role (id equal
+    /// to the guild's, position 0, Discord's default permissions). Returns its id.
+    pub fn add_guild(&mut self, name: &str, owner: u64) -> u64 {
+        assert!(self.users.contains_key(&owner), "unknown user {owner}");
+        let id = self.next_id();
+        let everyone = RoleView {
+            id,
+            guild_id: id,
+            name: "@everyone".to_owned(),
+            permissions: permissions::DEFAULT_EVERYONE,
+            position: 0,
+            color: 0,
+            hoist: false,
+            managed: false,
+            mentionable: false,
+            icon: None,
+            unicode_emoji: None,
+            premium_subscriber: false,
+            bot_id: None,
+        };
+        let info = GuildView {
+            id,
+            name: name.to_owned(),
+            owner_id: owner,
+            features: Vec::new(),
+            premium_tier: 0,
+            icon: None,
+            description: None,
+        };
+        self.guilds.insert(
+            id,
+            GuildState {
+                info,
+                roles: BTreeMap::from([(id, everyone)]),
+                members: BTreeMap::new(),
+                bans: BTreeMap::new(),
+                automod: BTreeMap::new(),
+            },
+        );
+        self.add_member(id, owner, &[]);
+        id
+    }
+
+    pub(crate) fn guild_mut(&mut self, guild: u64) -> &mut GuildState {
+        self.guilds.get_mut(&guild).unwrap_or_else(|| panic!("unknown guild {guild}"))
+    }
+
+    /// Sets a guild's feature flags (e.g. `&["COMMUNITY", "ROLE_ICONS"]`).
+    pub fn set_guild_features(&mut self, guild: u64, features: &[&str]) {
+        self.guild_mut(guild).info.features = features.iter().map(|f| (*f).to_owned()).collect();
+    }
+
+    /// Sets a guild's boost tier (0 to 3).
+    pub fn set_premium_tier(&mut self, guild: u64, tier: u8) {
+        self.guild_mut(guild).info.premium_tier = tier.min(3);
+    }
+
+    /// Sets a guild's icon hash.
+    pub fn set_guild_icon(&mut self, guild: u64, icon: Option<&str>) {
+        self.guild_mut(guild).info.icon = icon.map(str::to_owned);
+    }
+
+    /// Hands a guild to another member.
+    pub fn set_owner(&mut self, guild: u64, owner: u64) {
+        let state = self.guild_mut(guild);
+        assert!(state.members.contains_key(&owner), "user {owner} is not a member of {guild}");
+        state.info.owner_id = owner;
+    }
+
+    // ----- roles -----
+
+    /// Adds a role at `position` (1 is just above `@everyone`); returns its id.
+    pub fn add_role(&mut self, guild: u64, name: &str, permissions: u64, position: i32) -> u64 {
+        let id = self.next_id();
+        let role = RoleView {
+            id,
+            guild_id: guild,
+            name: name.to_owned(),
+            permissions,
+            position,
+            color: 0,
+            hoist: false,
+            managed: false,
+            mentionable: false,
+            icon: None,
+            unicode_emoji: None,
+            premium_subscriber: false,
+            bot_id: None,
+        };
+        self.guild_mut(guild).roles.insert(id, role);
+        id
+    }
+
+    fn role_mut(&mut self, guild: u64, role: u64) -> &mut RoleView {
+        self.guild_mut(guild).roles.get_mut(&role).unwrap_or_else(|| panic!("unknown role {role} in guild {guild}"))
+    }
+
+    /// Sets a role's color.
+    pub fn set_role_color(&mut self, guild: u64, role: u64, color: u32) {
+        self.role_mut(guild, role).color = color;
+    }
+
+    /// Sets whether a role is hoisted.
+    pub fn set_role_hoist(&mut self, guild: u64, role: u64, hoist: bool) {
+        self.role_mut(guild, role).hoist = hoist;
+    }
+
+    /// Sets a role's permissions (including `@everyone`'s, whose id is the guild's).
+    pub fn set_role_permissions(&mut self, guild: u64, role: u64, permissions: u64) {
+        self.role_mut(guild, role).permissions = permissions;
+    }
+
+    /// Sets a role's icon hash and emoji.
+    pub fn set_role_icon(&mut self, guild: u64, role: u64, icon: Option<&str>, unicode_emoji: Option<&str>) {
+        let role = self.role_mut(guild, role);
+        role.icon = icon.map(str::to_owned);
+        role.unicode_emoji = unicode_emoji.map(str::to_owned);
+    }
+
+    /// Marks a role as managed by an integration (it can then not be assigned or removed).
+    pub fn set_role_managed(&mut self, guild: u64, role: u64, managed: bool) {
+        self.role_mut(guild, role).managed = managed;
+    }
+
+    /// Makes a role the guild's booster role: managed, with `tags.premium_subscriber`.
+    pub fn set_booster_role(&mut self, guild: u64, role: u64) {
+        let role = self.role_mut(guild, role);
+        role.managed = true;
+        role.premium_subscriber = true;
+    }
+
+    /// Makes a role a bot's own role: managed, with `tags.bot_id`.
+    pub fn set_bot_role(&mut self, guild: u64, role: u64, bot: u64) {
+        let role = self.role_mut(guild, role);
+        role.managed = true;
+        role.bot_id = Some(bot);
+    }
+
+    // ----- members -----
+
+    /// Makes `user` a member of `guild` with `roles` (bots too: add the bot to let it act). A member
+    /// added again gets the new roles.
+    pub fn add_member(&mut self, guild: u64, user: u64, roles: &[u64]) {
+        assert!(self.users.contains_key(&user), "unknown user {user}");
+        let state = self.guild_mut(guild);
+        for role in roles {
+            assert!(state.roles.contains_key(role) && *role != guild, "unknown role {role} in guild {guild}");
+        }
+        let joined_at = Timestamp::now();
+        let member = state.members.entry(user).or_insert_with(|| MemberView {
+            guild_id: guild,
+            user_id: user,
+            nick: None,
+            roles: Vec::new(),
+            joined_at,
+            premium_since: None,
+            communication_disabled_until: None,
+            pending: false,
+            mute: false,
+            deaf: false,
+        });
+        member.roles = dedup(roles);
+    }
+
+    pub(crate) fn member_mut(&mut self, guild: u64, user: u64) -> &mut MemberView {
+        self.guild_mut(guild).members.get_mut(&user).unwrap_or_else(|| panic!("user {user} is not in guild {guild}"))
+    }
+
+    /// Removes a member (as if they left).
+    pub fn remove_member(&mut self, guild: u64, user: u64) {
+        self.guild_mut(guild).members.remove(&user);
+    }
+
+    /// Sets a member's nickname.
+    pub fn set_nick(&mut self, guild: u64, user: u64, nick: Option<&str>) {
+        self.member_mut(guild, user).nick = nick.map(str::to_owned);
+    }
+
+    /// Sets when a member joined.
+    pub fn set_joined_at(&mut self, guild: u64, user: u64, at: Timestamp) {
+        self.member_mut(guild, user).joined_at = at;
+    }
+
+    /// Sets when a member started boosting (an ISO 8601 date-time), or `None` for not boosting.
+    ///
+    /// # Panics
+    /// If `iso` is not a date-time.
+    pub fn set_premium_since(&mut self, guild: u64, user: u64, iso: Option<&str>) {
+        let since = iso.map(|text| Timestamp::parse_iso(text).unwrap_or_else(|| panic!("not a date-time: {text}")));
+        self.member_mut(guild, user).premium_since = since;
+    }
+
+    /// Times a member out until `until` (or lifts the timeout).
+    pub fn set_timeout(&mut self, guild: u64, user: u64, until: Option<Timestamp>) {
+        self.member_mut(guild, user).communication_disabled_until = until;
+    }
+
+    /// Sets whether a member is still pending membership screening.
+    pub fn set_pending(&mut self, guild: u64, user: u64, pending: bool) {
+        self.member_mut(guild, user).pending = pending;
+    }
+
+    /// Bans `user` (removing their membership), as if done earlier.
+    pub fn add_ban(&mut self, guild: u64, user: u64, reason: Option<&str>) {
+        assert!(self.users.contains_key(&user), "unknown user {user}");
+        let state = self.guild_mut(guild);
+        state.members.remove(&user);
+        state.bans.insert(user, BanView { user_id: user, reason: reason.map(str::to_owned) });
+    }
+
+    // ----- channels -----
+
+    /// Adds a guild channel of Discord type `kind` (0 text, 2 voice, 4 category, 5 announcement,
+    /// 13 stage, 15 forum), optionally inside a category; returns its id.
+    pub fn add_channel(&mut self, guild: u64, kind: u8, name: &str, parent: Option<u64>, position: i32) -> u64 {
+        assert!(self.guilds.contains_key(&guild), "unknown guild {guild}");
+        if let Some(parent) = parent {
+            let category = self.channels.get(&parent).unwrap_or_else(|| panic!("unknown channel {parent}"));
+            assert!(category.kind == 4 && category.guild_id == Some(guild), "{parent} is not a category of {guild}");
+        }
+        let id = self.next_id();
+        let voice = matches!(kind, 2 | 13);
+        self.channels.insert(
+            id,
+            ChannelView {
+                id,
+                guild_id: Some(guild),
+                kind,
+                name: name.to_owned(),
+                position,
+                parent_id: parent,
+                overwrites: Vec::new(),
+                topic: None,
+                nsfw: false,
+                rate_limit_per_user: 0,
+                bitrate: if voice { 64_000 } else { 0 },
+                user_limit: 0,
+                recipients: Vec::new(),
+                last_message_id: None,
+            },
+        );
+        id
+    }
+
+    fn channel_mut(&mut self, channel: u64) -> &mut ChannelView {
+        self.channels.get_mut(&channel).unwrap_or_else(|| panic!("unknown channel {channel}"))
+    }
+
+    /// Sets a channel's topic.
+    pub fn set_channel_topic(&mut self, channel: u64, topic: Option<&str>) {
+        self.channel_mut(channel).topic = topic.map(str::to_owned);
+    }
+
+    /// Sets whether a channel is age-restricted.
+    pub fn set_channel_nsfw(&mut self, channel: u64, nsfw: bool) {
+        self.channel_mut(channel).nsfw = nsfw;
+    }
+
+    /// Adds (or replaces) a permission overwrite for a role (`kind` 0) or member (`kind` 1).
+    pub fn add_overwrite(&mut self, channel: u64, target: u64, kind: u8, allow: u64, deny: u64) {
+        assert!(kind <= 1, "overwrite kind is 0 (role) or 1 (member)");
+        let channel = self.channel_mut(channel);
+        channel.overwrites.retain(|o| o.id != target);
+        channel.overwrites.push(Overwrite { id: target, kind, allow, deny });
+    }
+
+    /// The DM channel between a bot and a user, created on first use.
+    pub(crate) fn dm_channel_between(&mut self, bot: u64, user: u64) -> u64 {
+        if let Some(id) = self.dm_channel(bot, user) {
+            return id;
+        }
+        let id = self.next_id();
+        self.channels.insert(
+            id,
+            ChannelView {
+                id,
+                guild_id: None,
+                kind: 1,
+                name: String::new(),
+                position: 0,
+                parent_id: None,
+                overwrites: Vec::new(),
+                topic: None,
+                nsfw: false,
+                rate_limit_per_user: 0,
+                bitrate: 0,
+                user_limit: 0,
+                recipients: vec![bot, user],
+                last_message_id: None,
+            },
+        );
+        id
+    }
+
+    // ----- messages -----
+
+    /// Adds a text message sent now; returns its id.
+    pub fn add_message(&mut self, channel: u64, author: u64, content: &str) -> u64 {
+        self.add_message_json(channel, author, serde_json::json!({ "content": content }))
+    }
+
+    /// Adds a message from raw JSON fields: `content`, `embeds`, `components`, `attachments`,
+    /// `flags`, `type`, `pinned`, `tts`, `message_reference` (all optional). Embeds get Discord's
+    /// defaults (`type: "rich"`), components get ids, attachments get ids and URLs. Returns its id.
+    pub fn add_message_json(&mut self, channel: u64, author: u64, message: Value) -> u64 {
+        assert!(self.channels.contains_key(&channel), "unknown channel {channel}");
+        assert!(self.users.contains_key(&author), "unknown user {author}");
+        let content = message.get("content").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let mut record = self.new_message(channel, author, content);
+        if let Some(embeds) = message.get("embeds").and_then(Value::as_array) {
+            record.embeds = normalize_embeds(embeds);
+        }
+        if let Some(components) = message.get("components").and_then(Value::as_array) {
+            record.components = normalize_components(components);
+        }
+        if let Some(attachments) = message.get("attachments").and_then(Value::as_array) {
+            record.attachments = attachments.iter().map(|a| self.normalize_attachment(channel, a)).collect();
+        }
+        record.flags = message.get("flags").and_then(Value::as_u64).unwrap_or(0);
+        record.kind = message.get("type").and_then(Value::as_u64).and_then(|t| u8::try_from(t).ok()).unwrap_or(0);
+        record.pinned = message.get("pinned").and_then(Value::as_bool).unwrap_or(false);
+        record.tts = message.get("tts").and_then(Value::as_bool).unwrap_or(false);
+        record.message_reference = message.get("message_reference").filter(|v| !v.is_null()).cloned();
+        self.store_message(record)
+    }
+
+    /// A message by `author` in `channel` sent now, not yet stored.
+    pub(crate) fn new_message(&mut self, channel: u64, author: u64, content: String) -> MessageView {
+        let id = self.next_id();
+        let (mentions, mention_roles, mention_everyone) = self.mentions_in(channel, &content);
+        MessageView {
+            id,
+            channel_id: channel,
+            author_id: author,
+            content,
+            embeds: Vec::new(),
+            components: Vec::new(),
+            attachments: Vec::new(),
+            edited_timestamp: None,
+            flags: 0,
+            kind: 0,
+            pinned: false,
+            tts: false,
+            mentions,
+            mention_roles,
+            mention_everyone,
+            webhook_id: None,
+            application_id: None,
+            interaction_id: None,
+            message_reference: None,
+        }
+    }
+
+    pub(crate) fn store_message(&mut self, message: MessageView) -> u64 {
+        let id = message.id;
+        if let Some(channel) = self.channels.get_mut(&message.channel_id) {
+            channel.last_message_id = Some(id);
+        }
+        self.messages.insert(id, message);
+        id
+    }
+
+    /// Users (`<@id>`, `<@!id>`), roles (`<@&id>`) and `@everyone`/`@here` mentioned in `content`.
+    pub(crate) fn mentions_in(&self, channel: u64, content: &str) -> (Vec<u64>, Vec<u64>, bool) {
+        let guild = self.channels.get(&channel).and_then(|c| c.guild_id).and_then(|g| self.guilds.get(&g));
+        let (mut users, mut roles) = (Vec::new(), Vec::new());
+        let mut rest = content;
+        while let Some(start) = rest.find("<@") {
+            rest = &rest[start + 2..];
+            let (is_role, digits) = match rest.as_bytes().first() {
+                Some(b'&') => (true, &rest[1..]),
+                Some(b'!') => (false, &rest[1..]),
+                _ => (false, rest),
+            };
+            let end = digits.bytes().take_while(u8::is_ascii_digit).count();
+            if digits.as_bytes().get(end) != Some(&b'>') {
+                continue;
+            }
+            let Ok(id) = digits[..end].parse::<u64>() else { continue };
+            if is_role {
+                if guild.is_some_and(|g| g.roles.contains_key(&id)) && !roles.contains(&id) {
+                    roles.push(id);
+                }
+            } else if self.users.contains_key(&id) && !users.contains(&id) {
+                users.push(id);
+            }
+        }
+        let everyone = content.contains("@everyone") || content.contains("@here");
+        (users, roles, everyone)
+    }
+
+    /// An attachment as Discord returns it, from whatever fields were given.
+    pub(crate) fn normalize_attachment(&mut self, channel: u64, attachment: &Value) -> Value {
+        let id = self.next_id();
+        let mut object = attachment.as_object().cloned().unwrap_or_default();
+        let filename = object.get("filename").and_then(Value::as_str).unwrap_or("file.bin").to_owned();
+        let url = format!("https://cdn.discordapp.com/attachments/{channel}/{id}/{filename}");
+        object.insert("id".into(), Value::String(id.to_string()));
+        object.insert("filename".into(), Value::String(filename));
+        object.entry("size").or_insert(Value::from(0));
+        object.entry("url").or_insert_with(|| Value::String(url.clone()));
+        object.entry("proxy_url").or_insert(Value::String(url.replace("cdn.discordapp.com", "media.discordapp.net")));
+        Value::Object(object)
+    }
+
+    // ----- invites, automod, interactions -----
+
+    /// Adds an invite `code` to `channel` of `guild`, created by the guild's owner.
+    pub fn add_invite(&mut self, code: &str, guild: u64, channel: u64) {
+        let owner = self.guilds.get(&guild).unwrap_or_else(|| panic!("unknown guild {guild}")).info.owner_id;
+        assert!(
+            self.channels.get(&channel).is_some_and(|c| c.guild_id == Some(guild)),
+            "{channel} is not a channel of {guild}"
+        );
+        self.invites.insert(
+            code.to_owned(),
+            InviteView { code: code.to_owned(), guild_id: guild, channel_id: channel, inviter: Some(owner), uses: 0 },
+        );
+    }
+
+    /// Adds an enabled keyword auto-moderation rule, created by the owner; returns its id.
+    pub fn add_automod_rule(&mut self, guild: u64, name: &str) -> u64 {
+        let id = self.next_id();
+        let state = self.guild_mut(guild);
+        let rule = AutomodRuleView {
+            id,
+            guild_id: guild,
+            creator_id: state.info.owner_id,
+            name: name.to_owned(),
+            enabled: true,
+            keyword_filter: Vec::new(),
+        };
+        state.automod.insert(id, rule);
+        id
+    }
+
+    /// Sets the words an auto-moderation rule blocks.
+    pub fn set_automod_keywords(&mut self, guild: u64, rule: u64, keywords: &[&str]) {
+        let rule = self.guild_mut(guild).automod.get_mut(&rule).unwrap_or_else(|| panic!("unknown rule {rule}"));
+        rule.keyword_filter = keywords.iter().map(|k| (*k).to_owned()).collect();
+    }
+
+    /// An interaction `user` invoked in `channel` for `application_id` (a bot's user id), already
+    /// acknowledged the way a bot answering over the gateway or its HTTP endpoint would: with a
+    /// deferred ephemeral original response (flags 64 | 128, empty content) that
+    /// `GET/PATCH /webhooks/{application_id}/{token}/messages/@original` reads and edits.
+    /// Returns `(interaction_id, token)`.
+    pub fn add_interaction(&mut self, application_id: u64, channel: u64, user: u64) -> (u64, String) {
+        let (id, token) = self.add_pending_interaction(application_id, channel, user);
+        let mut original = self.new_message(channel, application_id, String::new());
+        original.flags = 64 | 128;
+        original.kind = 20;
+        original.webhook_id = Some(application_id);
+        original.application_id = Some(application_id);
+        original.interaction_id = Some(id);
+        let message = self.store_message(original);
+        if let Some(interaction) = self.interactions.get_mut(&id) {
+            interaction.acknowledged = true;
+            interaction.original_message = Some(message);
+        }
+        (id, token)
+    }
+
+    /// An interaction not yet answered: `POST /interactions/{id}/{token}/callback` answers it (and
+    /// creates the original response). Returns `(interaction_id, token)`.
+    pub fn add_pending_interaction(&mut self, application_id: u64, channel: u64, user: u64) -> (u64, String) {
+        assert!(self.users.get(&application_id).is_some_and(|u| u.bot), "{application_id} is not a bot");
+        assert!(self.users.contains_key(&user), "unknown user {user}");
+        assert!(self.channels.contains_key(&channel), "unknown channel {channel}");
+        let id = self.next_id();
+        let token = format!("aW50ZXJhY3Rpb246{}", self.entropy.text(120));
+        let interaction = InteractionView {
+            id,
+            application_id,
+            token: token.clone(),
+            channel_id: channel,
+            user_id: user,
+            acknowledged: false,
+            original_message: None,
+        };
+        self.interactions.insert(id, interaction);
+        (id, token)
+    }
+
+    // ----- audit log -----
+
+    pub(crate) fn audit(&mut self, guild: u64, actor: u64, action: AuditAction, target: u64, reason: Option<&str>) {
+        self.audit_log.push(AuditLogEntry {
+            guild_id: guild,
+            actor_id: actor,
+            action,
+            target_id: target,
+            reason: reason.map(str::to_owned),
+            at: Timestamp::now(),
+        });
+    }
+
+    // ----- reading -----
+
+    /// A user.
+    pub fn user(&self, id: u64) -> Option<UserView> {
+        self.users.get(&id).cloned()
+    }
+
+    /// A guild's settings.
+    pub fn guild(&self, id: u64) -> Option<GuildView> {
+        self.guilds.get(&id).map(|g| g.info.clone())
+    }
+
+    /// A member, if `user` is in `guild`.
+    pub fn member(&self, guild: u64, user: u64) -> Option<MemberView> {
+        self.guilds.get(&guild)?.members.get(&user).cloned()
+    }
+
+    /// All members of a guild, by user id.
+    pub fn members(&self, guild: u64) -> Vec<MemberView> {
+        self.guilds.get(&guild).map(|g| g.members.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Whether a member is timed out right now.
+    pub fn is_timed_out(&self, guild: u64, user: u64) -> bool {
+        self.guilds.get(&guild).is_some_and(|g| permissions::is_timed_out(g, user, Timestamp::now()))
+    }
+
+    /// Whether `user` is banned from `guild`.
+    pub fn is_banned(&self, guild: u64, user: u64) -> bool {
+        self.guilds.get(&guild).is_some_and(|g| g.bans.contains_key(&user))
+    }
+
+    /// The ban of `user`, if banned.
+    pub fn ban(&self, guild: u64, user: u64) -> Option<BanView> {
+        self.guilds.get(&guild)?.bans.get(&user).cloned()
+    }
+
+    /// The reason `user` was banned for, if banned with a reason.
+    pub fn ban_reason(&self, guild: u64, user: u64) -> Option<String> {
+        self.ban(guild, user)?.reason
+    }
+
+    /// A role.
+    pub fn role(&self, guild: u64, role: u64) -> Option<RoleView> {
+        self.guilds.get(&guild)?.roles.get(&role).cloned()
+    }
+
+    /// A guild's roles, lowest first (`@everyone` first).
+    pub fn roles(&self, guild: u64) -> Vec<RoleView> {
+        let mut roles: Vec<RoleView> =
+            self.guilds.get(&guild).map(|g| g.roles.values().cloned().collect()).unwrap_or_default();
+        roles.sort_by_key(|r| permissions::role_rank(r.position, r.id));
+        roles
+    }
+
+    /// A channel.
+    pub fn channel(&self, id: u64) -> Option<ChannelView> {
+        self.channels.get(&id).cloned()
+    }
+
+    /// A guild's channels, by position.
+    pub fn channels(&self, guild: u64) -> Vec<ChannelView> {
+        let mut channels: Vec<ChannelView> =
+            self.channels.values().filter(|c| c.guild_id == Some(guild)).cloned().collect();
+        channels.sort_by_key(|c| (c.position, c.id));
+        channels
+    }
+
+    /// The DM channel between a bot and a user, if one was opened.
+    pub fn dm_channel(&self, bot: u64, user: u64) -> Option<u64> {
+        self.channels
+            .values()
+            .find(|c| c.kind == 1 && c.recipients.contains(&bot) && c.recipients.contains(&user))
+            .map(|c| c.id)
+    }
+
+    /// A message.
+    pub fn message(&self, id: u64) -> Option<MessageView> {
+        self.messages.get(&id).cloned()
+    }
+
+    /// A channel's messages, oldest first.
+    pub fn messages(&self, channel: u64) -> Vec<MessageView> {
+        self.messages.values().filter(|m| m.channel_id == channel).cloned().collect()
+    }
+
+    /// The bytes of a file uploaded with a message (multipart `files[n]`), by attachment id.
+    pub fn attachment_bytes(&self, attachment: u64) -> Option<Vec<u8>> {
+        self.attachment_bytes.get(&attachment).cloned()
+    }
+
+    /// An invite.
+    pub fn invite(&self, code: &str) -> Option<InviteView> {
+        self.invites.get(code).cloned()
+    }
+
+    /// A guild's auto-moderation rules.
+    pub fn automod_rules(&self, guild: u64) -> Vec<AutomodRuleView> {
+        self.guilds.get(&guild).map(|g| g.automod.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// An interaction.
+    pub fn interaction(&self, id: u64) -> Option<InteractionView> {
+        self.interactions.get(&id).cloned()
+    }
+
+    /// The audit log of a guild, oldest first.
+    pub fn audit_log(&self, guild: u64) -> Vec<AuditLogEntry> {
+        self.audit_log.iter().filter(|e| e.guild_id == guild).cloned().collect()
+    }
+
+    /// `user`'s guild-wide permissions in `guild` right now (0 for non-members).
+    pub fn permissions(&self, guild: u64, user: u64) -> u64 {
+        self.guilds.get(&guild).map_or(0, |g| permissions::guild_permissions(g, user, Timestamp::now()))
+    }
+
+    /// `user`'s permissions in a guild channel right now, overwrites applied (0 without access).
+    pub fn channel_permissions(&self, channel: u64, user: u64) -> u64 {
+        let Some(channel) = self.channels.get(&channel) else { return 0 };
+        let Some(guild) = channel.guild_id.and_then(|g| self.guilds.get(&g)) else { return 0 };
+        permissions::channel_permissions(guild, &channel.overwrites, user, Timestamp::now())
+    }
+}
+
+/// `ids` without repeats, in their first order.
+pub(crate) fn dedup(ids: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !out.contains(id) {
+            out.push(*id);
+        }
+    }
+    out
+}
+
+/// Embeds as Discord returns them: `type` defaults to `"rich"`, fields get `inline: false`.
+pub(crate) fn normalize_embeds(embeds: &[Value]) -> Vec<Value> {
+    embeds
+        .iter()
+        .map(|embed| {
+            let mut embed = embed.as_object().cloned().unwrap_or_default();
+            embed.retain(|_, v| !v.is_null());
+            embed.entry("type").or_insert(Value::String("rich".into()));
+            if let Some(Value::Array(fields)) = embed.get_mut("fields") {
+                for field in fields.iter_mut().filter_map(Value::as_object_mut) {
+                    field.entry("inline").or_insert(Value::Bool(false));
+                }
+            }
+            Value::Object(embed)
+        })
+        .collect()
+}
+
+/// Components as Discord returns them: every component gets a numeric `id` (in document order,
+/// where not given) and selects get their `min_values`/`max_values` defaults.
+pub(crate) fn normalize_components(components: &[Value]) -> Vec<Value> {
+    fn visit(component: &mut Value, next: &mut i64) {
+        let Some(object) = component.as_object_mut() else { return };
+        object.retain(|_, v| !v.is_null());
+        if !object.contains_key("id") {
+            object.insert("id".into(), Value::from(*next));
+        }
+        *next += 1;
+        if matches!(object.get("type").and_then(Value::as_u64), Some(3 | 5 | 6 | 7 | 8)) {
+            object.entry("min_values").or_insert(Value::from(1));
+            object.entry("max_values").or_insert(Value::from(1));
+        }
+        for key in ["components", "items"] {
+            if let Some(Value::Array(children)) = object.get_mut(key) {
+                for child in children {
+                    visit(child, next);
+                }
+            }
+        }
+        if let Some(accessory) = object.get_mut("accessory") {
+            visit(accessory, next);
+        }
+    }
+    let mut out = components.to_vec();
+    let mut next = 1;
+    for component in &mut out {
+        visit(component, &mut next);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bot_tokens_look_like_discords() {
+        let mut world = World::new();
+        let bot = world.add_bot("Garrison");
+        let parts: Vec<&str> = bot.token.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0], base64(bot.user_id.to_string().as_bytes()));
+        assert_eq!((parts[1].len(), parts[2].len()), (6, 38));
+        assert_ne!(world.add_bot("Other").token, bot.token);
+    }
+
+    #[test]
+    fn base64_matches_the_standard_alphabet() {
+        assert_eq!(base64(b"Man"), "TWFu");
+        assert_eq!(base64(b"Ma"), "TWE");
+        assert_eq!(base64(b"M"), "TQ");
+        // A real bot token's first part: base64 of its id.
+        assert_eq!(base64(b"123456789012345678"), "MTIzNDU2Nzg5MDEyMzQ1Njc4");
+    }
+
+    #[test]
+    fn snowflakes_increase_and_carry_time() {
+        let mut world = World::new();
+        let (a, b) = (world.next_id(), world.next_id());
+        assert!(b > a);
+        assert!((Timestamp::of_snowflake(a).unix_ms() - Timestamp::now().unix_ms()).abs() < 5_000);
+        let old = world.add_user_created_at("old", Timestamp(1_500_000_000_000));
+        assert_eq!(Timestamp::of_snowflake(old).unix_ms(), 1_500_000_000_000);
+    }
+
+    #[test]
+    fn mentions_are_found_in_content() {
+        let mut world = World::new();
+        let owner = world.add_user("owner");
+        let guild = world.add_guild("g", owner);
+        let role = world.add_role(guild, "r", 0, 1);
+        let channel = world.add_channel(guild, 0, "c", None, 0);
+        let (users, roles, everyone) =
+            world.mentions_in(channel, &format!("hi <@{owner}> <@!{owner}> <@&{role}> <@99> <@abc> @here"));
+        assert_eq!((users, roles, everyone), (vec![owner], vec![role], true));
+    }
+
+    #[test]
+    fn components_get_ids() {
+        let rows = normalize_components(&[serde_json::json!({
+            "type": 1,
+            "components": [{"type": 2, "style": 1, "custom_id": "a", "label": "A"}, {"type": 3, "custom_id": "s", "options": []}]
+        })]);
+        assert_eq!(rows[0]["id"], 1);
+        assert_eq!(rows[0]["components"][0]["id"], 2);
+        assert_eq!(rows[0]["components"][1]["id"], 3);
+        assert_eq!(rows[0]["components"][1]["min_values"], 1);
+    }
+}

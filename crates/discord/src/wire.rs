@@ -1,0 +1,290 @@
+//! Discord's JSON, read into the few fields Garrison uses and converted into garrison-core types.
+//!
+//! Responses are read with our own small serde structs rather than twilight-model's full ones: a
+//! field Discord adds, renames or leaves out elsewhere in an object cannot break a route that does not
+//! use it, and nothing of twilight's leaves this crate.
+
+use garrison_core::discord::{
+    AutoModRule, BotUser, Channel, Guild, Invite, Member, Overwrite, OverwriteTarget, Permissions, Role, Snowflake,
+};
+use serde::Deserialize;
+
+/// A snowflake as Discord writes it: a decimal string.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Id(pub(crate) Snowflake);
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse::<u64>()
+            .ok()
+            .filter(|&id| id > 0)
+            .map(|id| Self(Snowflake::from_raw(id)))
+            .ok_or_else(|| serde::de::Error::custom(format!("not a snowflake: {text:?}")))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UserJson {
+    pub(crate) id: Id,
+    pub(crate) username: String,
+}
+
+impl From<UserJson> for BotUser {
+    fn from(user: UserJson) -> Self {
+        Self { id: user.id.0, username: user.username }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct GuildJson {
+    id: Id,
+    name: String,
+    owner_id: Id,
+    icon: Option<String>,
+    #[serde(default)]
+    features: Vec<String>,
+    #[serde(default)]
+    premium_tier: u8,
+    premium_subscription_count: Option<u64>,
+    approximate_member_count: Option<u64>,
+    approximate_presence_count: Option<u64>,
+}
+
+impl From<GuildJson> for Guild {
+    fn from(g: GuildJson) -> Self {
+        Self {
+            id: g.id.0,
+            name: g.name,
+            owner_id: g.owner_id.0,
+            icon: g.icon,
+            features: g.features,
+            premium_tier: g.premium_tier,
+            premium_subscription_count: g.premium_subscription_count,
+            approximate_member_count: g.approximate_member_count,
+            approximate_presence_count: g.approximate_presence_count,
+        }
+    }
+}
+
+/// Discord's role tags mark a flag by the key's presence with a `null` value.
+#[derive(Debug, Default, Deserialize)]
+struct RoleTagsJson {
+    #[serde(default, deserialize_with = "present")]
+    premium_subscriber: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RoleJson {
+    id: Id,
+    name: String,
+    position: i64,
+    permissions: String,
+    #[serde(default)]
+    color: u32,
+    #[serde(default)]
+    hoist: bool,
+    #[serde(default)]
+    mentionable: bool,
+    #[serde(default)]
+    managed: bool,
+    #[serde(default)]
+    tags: Option<RoleTagsJson>,
+}
+
+impl From<RoleJson> for Role {
+    fn from(r: RoleJson) -> Self {
+        Self {
+            id: r.id.0,
+            name: r.name,
+            position: r.position,
+            permissions: Permissions::parse(&r.permissions).unwrap_or(Permissions::NONE),
+            color: r.color,
+            hoist: r.hoist,
+            mentionable: r.mentionable,
+            managed: r.managed,
+            premium_subscriber: r.tags.is_some_and(|t| t.premium_subscriber),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MemberJson {
+    user: UserJson,
+    nick: Option<String>,
+    #[serde(default)]
+    roles: Vec<Id>,
+    premium_since: Option<String>,
+    communication_disabled_until: Option<String>,
+}
+
+impl From<MemberJson> for Member {
+    fn from(m: MemberJson) -> Self {
+        Self {
+            user_id: m.user.id.0,
+            username: m.user.username,
+            nick: m.nick,
+            roles: m.roles.into_iter().map(|id| id.0).collect(),
+            premium_since: m.premium_since,
+            communication_disabled_until: m.communication_disabled_until,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct InviteGuildJson {
+    id: Id,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct InviteJson {
+    code: String,
+    guild: Option<InviteGuildJson>,
+    approximate_member_count: Option<u64>,
+    approximate_presence_count: Option<u64>,
+}
+
+impl From<InviteJson> for Invite {
+    fn from(i: InviteJson) -> Self {
+        let (guild_id, guild_name) = i.guild.map_or((None, None), |g| (Some(g.id.0), Some(g.name)));
+        Self {
+            code: i.code,
+            guild_id,
+            guild_name,
+            approximate_member_count: i.approximate_member_count,
+            approximate_presence_count: i.approximate_presence_count,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct OverwriteJson {
+    id: Id,
+    #[serde(rename = "type")]
+    kind: serde_json::Value,
+    #[serde(default)]
+    allow: String,
+    #[serde(default)]
+    deny: String,
+}
+
+impl OverwriteJson {
+    /// Discord writes the type as 0 (role) or 1 (member); older payloads used "role" / "member".
+    fn into_overwrite(self) -> Overwrite {
+        let member = self.kind.as_u64() == Some(1) || self.kind.as_str() == Some("member");
+        Overwrite {
+            target: if member { OverwriteTarget::Member(self.id.0) } else { OverwriteTarget::Role(self.id.0) },
+            allow: Permissions::parse(&self.allow).unwrap_or(Permissions::NONE),
+            deny: Permissions::parse(&self.deny).unwrap_or(Permissions::NONE),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ChannelJson {
+    id: Id,
+    guild_id: Option<Id>,
+    #[serde(rename = "type")]
+    kind: u8,
+    name: Option<String>,
+    #[serde(default)]
+    position: i64,
+    parent_id: Option<Id>,
+    topic: Option<String>,
+    #[serde(default)]
+    nsfw: bool,
+    rate_limit_per_user: Option<u64>,
+    bitrate: Option<u64>,
+    user_limit: Option<u64>,
+    #[serde(default)]
+    permission_overwrites: Vec<OverwriteJson>,
+}
+
+impl From<ChannelJson> for Channel {
+    fn from(c: ChannelJson) -> Self {
+        Self {
+            id: c.id.0,
+            guild_id: c.guild_id.map(|g| g.0),
+            kind: c.kind,
+            name: c.name,
+            position: c.position,
+            parent_id: c.parent_id.map(|p| p.0),
+            topic: c.topic,
+            nsfw: c.nsfw,
+            rate_limit_per_user: c.rate_limit_per_user,
+            bitrate: c.bitrate,
+            user_limit: c.user_limit,
+            overwrites: c.permission_overwrites.into_iter().map(OverwriteJson::into_overwrite).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TriggerMetadataJson {
+    #[serde(default)]
+    keyword_filter: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AutoModRuleJson {
+    name: String,
+    #[serde(default)]
+    enabled: bool,
+    #[serde(default)]
+    trigger_metadata: Option<TriggerMetadataJson>,
+}
+
+impl From<AutoModRuleJson> for AutoModRule {
+    fn from(r: AutoModRuleJson) -> Self {
+        Self {
+            name: r.name,
+            enabled: r.enabled,
+            keyword_filter: r.trigger_metadata.map(|m| m.keyword_filter).unwrap_or_default(),
+        }
+    }
+}
+
+/// Discord's error body: `{"message": "...", "code": 50013, "errors": {...}}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ErrorJson {
+    #[serde(default)]
+    pub(crate) code: u64,
+    #[serde(default)]
+    pub(crate) message: String,
+    #[serde(default)]
+    pub(crate) errors: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_read_discords_tag_presence_and_string_permissions() {
+        let booster: RoleJson = serde_json::from_str(
+            r#"{"id":"41771983423143936","name":"Server Booster","position":3,"permissions":"8",
+                "managed":true,"tags":{"premium_subscriber":null},"color":16711680}"#,
+        )
+        .expect("a role");
+        let role = Role::from(booster);
+        assert!(role.premium_subscriber && role.managed);
+        assert_eq!(role.permissions, Permissions::ADMINISTRATOR);
+        let plain: RoleJson =
+            serde_json::from_str(r#"{"id":"41771983423143937","name":"x","position":1,"permissions":"0","tags":{}}"#)
+                .expect("a role");
+        assert!(!Role::from(plain).premium_subscriber);
+    }
+
+    #[test]
+    fn ids_must_be_decimal_strings() {
+        assert!(serde_json::from_str::<Id>(r#""41771983423143936""#).is_ok());
+        assert!(serde_json::from_str::<Id>("41771983423143936").is_err());
+        assert!(serde_json::from_str::<Id>(r#""abc""#).is_err());
+        assert!(serde_json::from_str::<Id>(r#""0""#).is_err());
+    }
+}
