@@ -135,6 +135,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         cards,
         discord,
         automod_cooldown: http::AutoModCooldown::default(),
+        fetcher: wiring::fetcher(&settings)?,
+        booster_roles: http::BlockingBoosterRoles(Arc::new(garrison_storage::DieselBoosterRoles::new(db.clone()))),
         public_url: settings.public_url.clone(),
         openapi_json: serde_json::to_string(&openapi)?,
     });

@@ -1,4 +1,4 @@
-use crate::ids::RobloxUserId;
+use crate::{discord::Snowflake, ids::RobloxUserId};
 
 /// A failure of the domain: a broken rule, an unknown thing, or a store that could not answer.
 ///
@@ -33,6 +33,9 @@ pub enum Error {
     CertificationAlreadyAwarded { member: RobloxUserId, reference: String },
     #[error("{member} does not hold {reference}")]
     CertificationNotHeld { member: RobloxUserId, reference: String },
+    /// The user already has a custom booster role in this guild (at most one each).
+    #[error("User already has a custom booster role")]
+    BoosterRoleExists { user: Snowflake },
     #[error("no API key with id {id}")]
     UnknownApiKey { id: i64 },
     /// No API key, or one that is unknown or revoked.

@@ -73,7 +73,7 @@ pub(crate) fn role(role: &RoleView) -> Value {
         "permissions": role.permissions.to_string(),
         "position": role.position,
         "color": role.color,
-        "colors": {"primary_color": role.color, "secondary_color": null, "tertiary_color": null},
+        "colors": {"primary_color": role.color, "secondary_color": role.gradient.0, "tertiary_color": role.gradient.1},
         "hoist": role.hoist,
         "managed": role.managed,
         "mentionable": role.mentionable,

@@ -86,7 +86,26 @@ const ERRATA: &[Erratum] = &[
         applies: |value| value.get("type") == Some(&Value::from("string")) && value.get("oneOf").is_some(),
         now: r#"{"type": "string"}"#,
     },
+    // Discord's own documentation types a role's `permissions` as a string ("bitwise value of the
+    // enabled/disabled permissions"), which is what Discord answers and what clients (twilight) send;
+    // the document says integer. Both are accepted.
+    Erratum {
+        schema: "CreateRoleRequest",
+        pointer: "/properties/permissions",
+        applies: is_nullable_integer,
+        now: r#"{"type": ["integer", "string", "null"]}"#,
+    },
+    Erratum {
+        schema: "UpdateRoleRequestPartial",
+        pointer: "/properties/permissions",
+        applies: is_nullable_integer,
+        now: r#"{"type": ["integer", "string", "null"]}"#,
+    },
 ];
+
+fn is_nullable_integer(value: &Value) -> bool {
+    value.get("type") == Some(&serde_json::json!(["integer", "null"]))
+}
 
 /// Schema levels one validation may descend; only a `$ref` cycle that consumes no value reaches it.
 const MAX_DEPTH: usize = 512;
@@ -1234,7 +1253,10 @@ mod tests {
         let mut spec = Spec::from_json(DOCUMENT).unwrap();
         let raw_429 = json!({"message": "You are being rate limited.", "retry_after": 1.5, "global": false});
         assert!(spec.validate_schema("RatelimitedResponse", &raw_429).is_err(), "the document requires code");
-        assert_eq!(spec.apply_errata(), ["InnerErrors", "RatelimitedResponse", "GuildFeatures"]);
+        assert_eq!(
+            spec.apply_errata(),
+            ["InnerErrors", "RatelimitedResponse", "GuildFeatures", "CreateRoleRequest", "UpdateRoleRequestPartial"]
+        );
         assert!(spec.validate_schema("RatelimitedResponse", &raw_429).is_ok());
         assert!(spec.apply_errata().is_empty(), "applying twice changes nothing");
         let field_error = json!({"_errors": [{"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}]});

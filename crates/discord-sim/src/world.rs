@@ -76,6 +76,9 @@ pub struct RoleView {
     pub position: i32,
     /// RGB color, 0 for none.
     pub color: u32,
+    /// The gradient's second and third colours (`colors.secondary_color` / `tertiary_color`), only in
+    /// guilds with `ENHANCED_ROLE_COLORS`.
+    pub gradient: (Option<u32>, Option<u32>),
     /// Shown separately in the member list.
     pub hoist: bool,
     /// Managed by an integration (a bot's own role, the booster role); cannot be assigned.
@@ -528,6 +531,7 @@ impl World {
             permissions: permissions::DEFAULT_EVERYONE,
             position: 0,
             color: 0,
+            gradient: (None, None),
             hoist: false,
             managed: false,
             mentionable: false,
@@ -597,6 +601,7 @@ impl World {
             permissions,
             position,
             color: 0,
+            gradient: (None, None),
             hoist: false,
             managed: false,
             mentionable: false,

@@ -31,7 +31,7 @@ use garrison_core::{
     Timestamp,
     discord::{
         AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
-        DiscordFuture, Guild, Invite, Member, Role, Snowflake,
+        DiscordFuture, Guild, GuildSummary, Invite, Member, Role, RoleSpec, Snowflake,
     },
 };
 use serde::de::DeserializeOwned;
@@ -40,9 +40,14 @@ use tokio::sync::OnceCell;
 use twilight_http::{
     Client,
     request::{AuditLogReason, Request, TryIntoRequest},
+    routing::Route,
 };
 use twilight_http_ratelimiting::Endpoint;
-use twilight_model::{http::channel_position::Position, id::Id};
+use twilight_model::{
+    guild::{Permissions as TwilightPermissions, RoleColors, RolePosition},
+    http::channel_position::Position,
+    id::Id,
+};
 
 /// Where Discord is and how patient to be with it.
 #[derive(Debug, Clone)]
@@ -126,6 +131,8 @@ struct Shared {
     cache: Mutex<Cache>,
     /// `GET /users/@me` calls made, for the benchmark and tests.
     token_checks: std::sync::atomic::AtomicU64,
+    /// A client without a bot token, for interaction webhooks (made on first use).
+    webhooks: std::sync::OnceLock<Client>,
 }
 
 /// The twilight-backed [`DiscordBots`].
@@ -143,6 +150,7 @@ impl TwilightBots {
                 proxy,
                 cache: Mutex::new(Cache::default()),
                 token_checks: std::sync::atomic::AtomicU64::new(0),
+                webhooks: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -181,18 +189,34 @@ impl TwilightBots {
     }
 
     fn build_client(&self, token: &BotToken) -> Client {
-        let mut builder =
-            Client::builder().token(token.expose().to_owned()).timeout(self.shared.config.request_timeout);
+        self.client_builder().token(token.expose().to_owned()).build()
+    }
+
+    fn client_builder(&self) -> twilight_http::client::ClientBuilder {
+        let mut builder = Client::builder().timeout(self.shared.config.request_timeout);
         if let Some((host, use_http)) = &self.shared.proxy {
             builder = builder.proxy(host.clone(), *use_http);
         }
-        builder.build()
+        builder
+    }
+
+    fn webhooks(&self) -> &Client {
+        self.shared.webhooks.get_or_init(|| self.client_builder().build())
+    }
+
+    async fn webhook_call<T: DeserializeOwned>(
+        &self,
+        route: &Route<'_>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, DiscordError> {
+        let request = raw(route, body, false)?;
+        send(self.webhooks(), self.shared.config.wait_budget, request).await
     }
 
     async fn check(&self, client: &Client) -> Result<Verdict, DiscordError> {
         self.shared.token_checks.fetch_add(1, Ordering::Relaxed);
         let budget = self.shared.config.wait_budget;
-        match send::<wire::UserJson>(client, budget, client.current_user()).await {
+        match send::<wire::UserJson>(client, budget, prepare(client.current_user())?).await {
             Ok(user) => Ok(Verdict { user: Some(user.into()), checked: Instant::now() }),
             Err(DiscordError::InvalidToken) => Ok(Verdict { user: None, checked: Instant::now() }),
             Err(other) => Err(other),
@@ -229,18 +253,52 @@ impl DiscordBots for TwilightBots {
             }
         })
     }
+
+    fn original_response(&self, application: Snowflake, token: &str) -> DiscordFuture<'_, serde_json::Value> {
+        let token = token.to_owned();
+        Box::pin(async move {
+            let route = Route::GetInteractionOriginal { application_id: application.get(), interaction_token: &token };
+            self.webhook_call(&route, None).await
+        })
+    }
+
+    fn edit_original_response(
+        &self,
+        application: Snowflake,
+        token: &str,
+        patch: serde_json::Value,
+    ) -> DiscordFuture<'_, ()> {
+        let token = token.to_owned();
+        Box::pin(async move {
+            let route =
+                Route::UpdateInteractionOriginal { application_id: application.get(), interaction_token: &token };
+            self.webhook_call::<serde::de::IgnoredAny>(&route, Some(&patch)).await.map(|_| ())
+        })
+    }
 }
 
 const WAITING: u8 = 0;
 const SENT: u8 = 1;
 const ABANDONED: u8 = 2;
 
-/// A typed twilight request turned into a raw one, and the rate-limit endpoint it counts against.
-fn prepare(request: impl TryIntoRequest) -> Result<(Request, Endpoint), DiscordError> {
-    let request = request.try_into_request().map_err(|e| errors::map(&e))?;
+/// A typed twilight request turned into a raw one.
+fn prepare(request: impl TryIntoRequest) -> Result<Request, DiscordError> {
+    request.try_into_request().map_err(|e| errors::map(&e))
+}
+
+/// A raw request with a JSON body, for bodies Garrison builds itself (messages, edits).
+fn raw(route: &Route<'_>, body: Option<&serde_json::Value>, authorized: bool) -> Result<Request, DiscordError> {
+    let mut builder = Request::builder(route).use_authorization_token(authorized);
+    if let Some(body) = body {
+        builder = builder.json(body);
+    }
+    builder.build().map_err(|e| errors::map(&e))
+}
+
+/// The rate-limit endpoint a request counts against.
+fn endpoint_of(request: &Request) -> Endpoint {
     let path = request.path().split('?').next().unwrap_or_default().to_owned();
-    let endpoint = Endpoint { method: request.method(), path };
-    Ok((request, endpoint))
+    Endpoint { method: request.method(), path }
 }
 
 /// Sends one request and reads its JSON answer (`null` for an empty one).
@@ -250,12 +308,8 @@ fn prepare(request: impl TryIntoRequest) -> Result<(Request, Endpoint), DiscordE
 /// and twilight is waiting to retry), it is abandoned and the caller is told to retry when the bucket
 /// resets. A request that may be on the wire is awaited to the end (bounded by the client's timeout),
 /// so Garrison never loses track of an action Discord may have carried out.
-async fn send<T: DeserializeOwned>(
-    client: &Client,
-    budget: Duration,
-    request: impl TryIntoRequest,
-) -> Result<T, DiscordError> {
-    let (request, endpoint) = prepare(request)?;
+async fn send<T: DeserializeOwned>(client: &Client, budget: Duration, request: Request) -> Result<T, DiscordError> {
+    let endpoint = endpoint_of(&request);
     let body = send_raw(client, budget, request, endpoint).await?;
     let body = if body.is_empty() { b"null".as_slice() } else { &body };
     serde_json::from_slice(body).map_err(|e| {
@@ -322,6 +376,12 @@ struct TwilightBot {
     key: [u8; 32],
 }
 
+/// Discord's gradient colours from two or three `0xRRGGBB` values.
+fn role_colors(colors: &[u32]) -> Option<RoleColors> {
+    let (&primary_color, rest) = colors.split_first()?;
+    Some(RoleColors { primary_color, secondary_color: rest.first().copied(), tertiary_color: rest.get(1).copied() })
+}
+
 fn id<M>(snowflake: Snowflake) -> Id<M> {
     Id::new(snowflake.get().max(1))
 }
@@ -329,6 +389,10 @@ fn id<M>(snowflake: Snowflake) -> Id<M> {
 impl TwilightBot {
     /// Sends and reads; a token Discord now refuses is forgotten, so the next request checks it again.
     async fn call<T: DeserializeOwned>(&self, request: impl TryIntoRequest) -> Result<T, DiscordError> {
+        self.call_request(prepare(request)?).await
+    }
+
+    async fn call_request<T: DeserializeOwned>(&self, request: Request) -> Result<T, DiscordError> {
         let result = send(&self.client, self.budget, request).await;
         if matches!(result, Err(DiscordError::InvalidToken)) {
             self.shared.cache.lock().unwrap_or_else(|p| p.into_inner()).entries.remove(&self.key);
@@ -470,6 +534,150 @@ impl DiscordBot for TwilightBot {
         Box::pin(async move {
             let rules: Vec<wire::AutoModRuleJson> = self.call(self.client.auto_moderation_rules(id(guild))).await?;
             Ok(rules.into_iter().map(AutoModRule::from).collect())
+        })
+    }
+
+    fn guilds(&self, after: Option<Snowflake>) -> DiscordFuture<'_, Vec<GuildSummary>> {
+        Box::pin(async move {
+            let mut request = self.client.current_user_guilds().limit(200);
+            if let Some(after) = after {
+                request = request.after(id(after));
+            }
+            let guilds: Vec<wire::GuildSummaryJson> = self.call(request).await?;
+            Ok(guilds.into_iter().map(GuildSummary::from).collect())
+        })
+    }
+
+    fn create_role(&self, guild: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role> {
+        Box::pin(async move {
+            let mut request = self.client.create_role(id(guild));
+            if let Some(name) = &spec.name {
+                request = request.name(name);
+            }
+            if let Some(permissions) = spec.permissions {
+                request = request.permissions(TwilightPermissions::from_bits_truncate(permissions.bits()));
+            }
+            if let Some(color) = spec.color {
+                request = request.color(color);
+            }
+            if let Some(colors) = spec.gradient.as_deref().and_then(role_colors) {
+                request = request.colors(colors);
+            }
+            if let Some(hoist) = spec.hoist {
+                request = request.hoist(hoist);
+            }
+            if let Some(mentionable) = spec.mentionable {
+                request = request.mentionable(mentionable);
+            }
+            if let Some(icon) = &spec.icon {
+                request = request.icon(icon);
+            }
+            if let Some(reason) = &spec.reason {
+                request = request.reason(reason);
+            }
+            self.call::<wire::RoleJson>(request).await.map(Role::from)
+        })
+    }
+
+    fn update_role(&self, guild: Snowflake, role: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role> {
+        Box::pin(async move {
+            let mut request = self.client.update_role(id(guild), id(role));
+            if let Some(name) = &spec.name {
+                request = request.name(Some(name));
+            }
+            if let Some(permissions) = spec.permissions {
+                request = request.permissions(TwilightPermissions::from_bits_truncate(permissions.bits()));
+            }
+            if let Some(color) = spec.color {
+                request = request.color(Some(color));
+            }
+            if let Some(colors) = spec.gradient.as_deref().and_then(role_colors) {
+                request = request.colors(Some(colors));
+            }
+            if let Some(hoist) = spec.hoist {
+                request = request.hoist(hoist);
+            }
+            if let Some(mentionable) = spec.mentionable {
+                request = request.mentionable(mentionable);
+            }
+            if let Some(icon) = &spec.icon {
+                request = request.icon(Some(icon));
+            }
+            if let Some(reason) = &spec.reason {
+                request = request.reason(reason);
+            }
+            self.call::<wire::RoleJson>(request).await.map(Role::from)
+        })
+    }
+
+    fn delete_role(&self, guild: Snowflake, role: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
+        Box::pin(async move {
+            let mut request = self.client.delete_role(id(guild), id(role));
+            if let Some(reason) = &reason {
+                request = request.reason(reason);
+            }
+            self.act(request).await
+        })
+    }
+
+    fn set_role_positions(&self, guild: Snowflake, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
+        Box::pin(async move {
+            let positions: Vec<RolePosition> = positions
+                .iter()
+                .map(|(role, position)| RolePosition { id: id(*role), position: u64::try_from(*position).unwrap_or(0) })
+                .collect();
+            self.act(self.client.update_role_positions(id(guild), &positions)).await
+        })
+    }
+
+    fn add_member_role(
+        &self,
+        guild: Snowflake,
+        user: Snowflake,
+        role: Snowflake,
+        reason: Option<String>,
+    ) -> DiscordFuture<'_, ()> {
+        Box::pin(async move {
+            let mut request = self.client.add_guild_member_role(id(guild), id(user), id(role));
+            if let Some(reason) = &reason {
+                request = request.reason(reason);
+            }
+            self.act(request).await
+        })
+    }
+
+    fn remove_member_role(
+        &self,
+        guild: Snowflake,
+        user: Snowflake,
+        role: Snowflake,
+        reason: Option<String>,
+    ) -> DiscordFuture<'_, ()> {
+        Box::pin(async move {
+            let mut request = self.client.remove_guild_member_role(id(guild), id(user), id(role));
+            if let Some(reason) = &reason {
+                request = request.reason(reason);
+            }
+            self.act(request).await
+        })
+    }
+
+    fn send_message(&self, channel: Snowflake, body: serde_json::Value) -> DiscordFuture<'_, Snowflake> {
+        Box::pin(async move {
+            let request = raw(&Route::CreateMessage { channel_id: channel.get() }, Some(&body), true)?;
+            let sent: wire::MessageIdJson = self.call_request(request).await?;
+            Ok(sent.id.0)
+        })
+    }
+
+    fn message(&self, channel: Snowflake, message: Snowflake) -> DiscordFuture<'_, serde_json::Value> {
+        Box::pin(async move { self.call(self.client.message(id(channel), id(message))).await })
+    }
+
+    fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: serde_json::Value) -> DiscordFuture<'_, ()> {
+        Box::pin(async move {
+            let route = Route::UpdateMessage { channel_id: channel.get(), message_id: message.get() };
+            self.call_request::<serde::de::IgnoredAny>(raw(&route, Some(&patch), true)?).await.map(|_| ())
         })
     }
 }

@@ -5,7 +5,8 @@
 //! use it, and nothing of twilight's leaves this crate.
 
 use garrison_core::discord::{
-    AutoModRule, BotUser, Channel, Guild, Invite, Member, Overwrite, OverwriteTarget, Permissions, Role, Snowflake,
+    AutoModRule, BotUser, Channel, Guild, GuildSummary, Invite, Member, Overwrite, OverwriteTarget, Permissions, Role,
+    Snowflake,
 };
 use serde::Deserialize;
 
@@ -247,6 +248,24 @@ impl From<AutoModRuleJson> for AutoModRule {
             keyword_filter: r.trigger_metadata.map(|m| m.keyword_filter).unwrap_or_default(),
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct GuildSummaryJson {
+    id: Id,
+    name: String,
+}
+
+impl From<GuildSummaryJson> for GuildSummary {
+    fn from(g: GuildSummaryJson) -> Self {
+        Self { id: g.id.0, name: g.name }
+    }
+}
+
+/// Only the id of a message Discord created.
+#[derive(Debug, Deserialize)]
+pub(crate) struct MessageIdJson {
+    pub(crate) id: Id,
 }
 
 /// Discord's error body: `{"message": "...", "code": 50013, "errors": {...}}`.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod apikeys;
+mod booster;
 mod cached;
 mod certifications;
 mod db;
@@ -13,6 +14,7 @@ mod schema;
 mod xp;
 
 pub use apikeys::DieselApiKeys;
+pub use booster::DieselBoosterRoles;
 pub use certifications::DieselCertifications;
 pub use db::{AnyConnection, Backend, Database, PoolSizes};
 pub use ep::DieselEpLedger;

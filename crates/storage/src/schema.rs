@@ -116,3 +116,12 @@ diesel::table! {
 diesel::joinable!(medal_awards -> medals (medal_id));
 diesel::joinable!(certification_awards -> certifications (certification_id));
 diesel::allow_tables_to_appear_in_same_query!(medals, medal_awards, certifications, certification_awards);
+
+diesel::table! {
+    booster_roles (guild_id, user_id) {
+        guild_id -> BigInt,
+        user_id -> BigInt,
+        role_id -> BigInt,
+        created_at -> BigInt,
+    }
+}

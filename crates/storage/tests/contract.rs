@@ -1,20 +1,25 @@
 //! One contract suite for the storage adapters, run on SQLite always and on PostgreSQL when
 //! `GARRISON_TEST_POSTGRES_URL` is set. Every test gets a fresh database.
 
-use std::{sync::Arc, thread};
+use std::{
+    sync::{Arc, Barrier},
+    thread,
+};
 
 use garrison_core::{
     ApiKeyId, Error, MemberKey, RobloxUserId, ServerId, Timestamp,
     apikey::{KeyHash, NewApiKey},
+    booster::BoosterRole,
     catalogue::{CertificationRef, Description, Name},
+    discord::Snowflake,
     ep::{Company, EpPolicy, PerCompany},
     loa::Loa,
-    ports::{ApiKeys, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, XpLedger},
+    ports::{ApiKeys, BoosterRoles, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, XpLedger},
     xp::{self, Actor, HistoryPage, Reason, Reference, XpChange, XpMutation, XpOperation, XpOutcome},
 };
 use garrison_storage::{
-    Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger,
-    PoolSizes,
+    Database, DieselApiKeys, DieselBoosterRoles, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals,
+    DieselXpLedger, PoolSizes,
 };
 use garrison_testkit::TestDatabase;
 
@@ -51,6 +56,11 @@ contract!(
     medals_catalogue_and_awards,
     certifications_catalogue_and_awards,
     api_keys_are_found_by_hash_until_revoked,
+    booster_roles_are_recorded_found_and_forgotten,
+    booster_roles_allow_one_per_user_and_one_record_per_role,
+    booster_roles_are_per_guild,
+    concurrent_booster_records_for_one_user_admit_one,
+    concurrent_booster_records_of_one_role_admit_one,
 );
 
 /// The database under test; the `TestDatabase` guard must outlive it, which the macro ensures.
@@ -393,4 +403,143 @@ fn api_keys_are_found_by_hash_until_revoked(s: &Stores) {
         keys.revoke(ApiKeyId(999), Timestamp(12)).expect_err("unknown"),
         Error::UnknownApiKey { id: 999 }
     ));
+}
+
+const GUILD: u64 = 123_456_789_012_345_678;
+
+fn booster(guild: u64, user: u64, role: u64, at: i64) -> BoosterRole {
+    BoosterRole {
+        guild: Snowflake::from_raw(guild),
+        user: Snowflake::from_raw(user),
+        role: Snowflake::from_raw(role),
+        created_at: Timestamp(at),
+    }
+}
+
+fn booster_roles_are_recorded_found_and_forgotten(s: &Stores) {
+    let roles = DieselBoosterRoles::new(s.db.clone());
+    let guild = Snowflake::from_raw(GUILD);
+    let (alice, bob) = (Snowflake::from_raw(200_000_000_000_000_001), Snowflake::from_raw(200_000_000_000_000_002));
+    assert_eq!(roles.find(guild, alice).expect("find"), None);
+    assert!(roles.list(guild).expect("list").is_empty());
+
+    // The largest id a BIGINT holds round-trips.
+    let first = booster(GUILD, alice.get(), i64::MAX as u64, 2_000);
+    let second = booster(GUILD, bob.get(), 300_000_000_000_000_002, 1_000);
+    roles.record(&first).expect("record alice");
+    roles.record(&second).expect("record bob");
+    assert_eq!(roles.find(guild, alice).expect("find"), Some(first));
+    assert_eq!(roles.owner_of(guild, first.role).expect("owner"), Some(first));
+    assert_eq!(roles.owner_of(guild, second.role).expect("owner").map(|r| r.user), Some(bob));
+    assert_eq!(roles.owner_of(guild, Snowflake::from_raw(300_000_000_000_000_009)).expect("owner"), None);
+    assert_eq!(roles.list(guild).expect("list"), [second, first], "oldest first");
+
+    assert_eq!(roles.forget(guild, first.role).expect("forget"), Some(first));
+    assert_eq!(roles.forget(guild, first.role).expect("forget again"), None);
+    assert_eq!(roles.find(guild, alice).expect("find"), None);
+    assert_eq!(roles.owner_of(guild, first.role).expect("owner"), None);
+    assert_eq!(roles.list(guild).expect("list"), [second]);
+    // Forgetting frees the user for a new custom role.
+    roles.record(&booster(GUILD, alice.get(), 300_000_000_000_000_003, 3_000)).expect("record again");
+
+    // Ids beyond a BIGINT cannot be recorded and are never found.
+    let huge = Snowflake::from_raw(u64::MAX);
+    let err = roles.record(&booster(GUILD, u64::MAX, 300_000_000_000_000_004, 4_000)).expect_err("too large");
+    assert!(matches!(err, Error::Invalid { field: "userId", .. }), "{err:?}");
+    assert_eq!(roles.find(guild, huge).expect("find"), None);
+    assert_eq!(roles.owner_of(huge, first.role).expect("owner"), None);
+    assert_eq!(roles.forget(guild, huge).expect("forget"), None);
+    assert!(roles.list(huge).expect("list").is_empty());
+}
+
+fn booster_roles_allow_one_per_user_and_one_record_per_role(s: &Stores) {
+    let roles = DieselBoosterRoles::new(s.db.clone());
+    let guild = Snowflake::from_raw(GUILD);
+    let first = booster(GUILD, 200_000_000_000_000_011, 300_000_000_000_000_011, 1_000);
+    roles.record(&first).expect("record");
+
+    let second_role = booster(GUILD, first.user.get(), 300_000_000_000_000_012, 2_000);
+    let err = roles.record(&second_role).expect_err("one per user");
+    assert!(matches!(err, Error::BoosterRoleExists { user } if user == first.user), "{err:?}");
+    assert_eq!(err.to_string(), "User already has a custom booster role");
+    // Recording the very same record again is a conflict too.
+    assert!(matches!(roles.record(&first).expect_err("again"), Error::BoosterRoleExists { .. }));
+
+    let same_role = booster(GUILD, 200_000_000_000_000_012, first.role.get(), 3_000);
+    let err = roles.record(&same_role).expect_err("one record per role");
+    assert!(matches!(err, Error::Invalid { field: "roleId", .. }), "{err:?}");
+
+    assert_eq!(roles.list(guild).expect("list"), [first], "the refused records left nothing behind");
+    assert_eq!(roles.find(guild, same_role.user).expect("find"), None);
+}
+
+fn booster_roles_are_per_guild(s: &Stores) {
+    let roles = DieselBoosterRoles::new(s.db.clone());
+    let (guild, other) = (Snowflake::from_raw(GUILD), Snowflake::from_raw(GUILD + 1));
+    let here = booster(GUILD, 200_000_000_000_000_021, 300_000_000_000_000_021, 1_000);
+    // The same user, and even the same role id, in another guild is another record.
+    let there = booster(other.get(), here.user.get(), here.role.get(), 2_000);
+    roles.record(&here).expect("here");
+    roles.record(&there).expect("there");
+    assert_eq!(roles.find(guild, here.user).expect("find"), Some(here));
+    assert_eq!(roles.find(other, here.user).expect("find"), Some(there));
+    assert_eq!(roles.list(guild).expect("list"), [here]);
+    assert_eq!(roles.list(other).expect("list"), [there]);
+
+    assert_eq!(roles.forget(other, here.role).expect("forget"), Some(there));
+    assert_eq!(roles.owner_of(guild, here.role).expect("owner"), Some(here), "the other guild's record stays");
+    assert!(roles.list(other).expect("list").is_empty());
+}
+
+fn concurrent_booster_records_for_one_user_admit_one(s: &Stores) {
+    let roles = Arc::new(DieselBoosterRoles::new(s.db.clone()));
+    let user = 200_000_000_000_000_031;
+    let start = Arc::new(Barrier::new(8));
+    let threads: Vec<_> = (0..8u64)
+        .map(|i| {
+            let (roles, start) = (Arc::clone(&roles), Arc::clone(&start));
+            thread::spawn(move || {
+                // Open the pool's connections first, so that the records overlap.
+                roles.list(Snowflake::from_raw(GUILD)).expect("warm up");
+                start.wait();
+                roles.record(&booster(GUILD, user, 300_000_000_000_000_100 + i, 1_000))
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = threads.into_iter().map(|t| t.join().expect("thread")).collect();
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().filter_map(|o| o.as_ref().err()).all(|e| matches!(e, Error::BoosterRoleExists { .. })),
+        "{outcomes:?}"
+    );
+    let recorded = roles.list(Snowflake::from_raw(GUILD)).expect("list");
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(
+        roles.find(Snowflake::from_raw(GUILD), Snowflake::from_raw(user)).expect("find"),
+        recorded.first().copied()
+    );
+}
+
+fn concurrent_booster_records_of_one_role_admit_one(s: &Stores) {
+    let roles = Arc::new(DieselBoosterRoles::new(s.db.clone()));
+    let role = 300_000_000_000_000_200;
+    let start = Arc::new(Barrier::new(8));
+    let threads: Vec<_> = (0..8u64)
+        .map(|i| {
+            let (roles, start) = (Arc::clone(&roles), Arc::clone(&start));
+            thread::spawn(move || {
+                // Open the pool's connections first, so that the records overlap.
+                roles.list(Snowflake::from_raw(GUILD)).expect("warm up");
+                start.wait();
+                roles.record(&booster(GUILD, 200_000_000_000_000_200 + i, role, 1_000))
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = threads.into_iter().map(|t| t.join().expect("thread")).collect();
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().filter_map(|o| o.as_ref().err()).all(|e| matches!(e, Error::Invalid { field: "roleId", .. })),
+        "{outcomes:?}"
+    );
+    assert_eq!(roles.list(Snowflake::from_raw(GUILD)).expect("list").len(), 1);
 }

@@ -6,10 +6,12 @@ use std::{collections::BTreeMap, sync::Mutex};
 
 use garrison_core::{
     Error, MemberKey, Result, RobloxUserId, ServerId, Timestamp,
+    booster::BoosterRole,
     catalogue::{AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
+    discord::Snowflake,
     ep::{Company, EpPolicy},
     loa::Loa,
-    ports::{Certifications, EpLedger, LoaRecords, Medals, XpLedger},
+    ports::{BoosterRoles, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
     xp::{self, HistoryPage, LeaderboardRow, RecordedRequest, XpEntry, XpMutation, XpOutcome},
 };
 
@@ -30,6 +32,8 @@ struct State {
     medal_awards: BTreeMap<(i64, String, i64), Timestamp>,
     certifications: BTreeMap<(i64, String), Certification>,
     certification_awards: BTreeMap<(i64, String, i64), Timestamp>,
+    /// Keyed by `(guild, user)`: one custom role per booster.
+    booster_roles: BTreeMap<(Snowflake, Snowflake), BoosterRole>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -324,5 +328,95 @@ impl Certifications for MemoryRecords {
                 .ok_or_else(|| Error::CertificationNotHeld { member: member.member, reference: c.reference.clone() })?;
             Ok(c)
         })
+    }
+}
+
+impl BoosterRoles for MemoryRecords {
+    fn find(&self, guild: Snowflake, user: Snowflake) -> Result<Option<BoosterRole>> {
+        Ok(self.with(|s| s.booster_roles.get(&(guild, user)).copied()))
+    }
+
+    fn owner_of(&self, guild: Snowflake, role: Snowflake) -> Result<Option<BoosterRole>> {
+        Ok(self.with(|s| s.booster_roles.values().find(|r| r.guild == guild && r.role == role).copied()))
+    }
+
+    fn record(&self, record: &BoosterRole) -> Result<()> {
+        for (field, id) in [("guildId", record.guild), ("userId", record.user), ("roleId", record.role)] {
+            if i64::try_from(id.get()).is_err() {
+                return Err(Error::invalid(field, format!("{id} is too large to record (the limit is 2^63 - 1)")));
+            }
+        }
+        self.with(|s| {
+            if s.booster_roles.contains_key(&(record.guild, record.user)) {
+                return Err(Error::BoosterRoleExists { user: record.user });
+            }
+            if let Some(owner) = s.booster_roles.values().find(|r| r.guild == record.guild && r.role == record.role) {
+                return Err(Error::invalid(
+                    "roleId",
+                    format!(
+                        "role {} is already recorded as the custom booster role of user {}",
+                        record.role, owner.user
+                    ),
+                ));
+            }
+            s.booster_roles.insert((record.guild, record.user), *record);
+            Ok(())
+        })
+    }
+
+    fn forget(&self, guild: Snowflake, role: Snowflake) -> Result<Option<BoosterRole>> {
+        Ok(self.with(|s| {
+            let user = s.booster_roles.values().find(|r| r.guild == guild && r.role == role).map(|r| r.user)?;
+            s.booster_roles.remove(&(guild, user))
+        }))
+    }
+
+    fn list(&self, guild: Snowflake) -> Result<Vec<BoosterRole>> {
+        Ok(self.with(|s| {
+            let mut all: Vec<BoosterRole> = s.booster_roles.values().filter(|r| r.guild == guild).copied().collect();
+            all.sort_by_key(|r| (r.created_at, r.role));
+            all
+        }))
+    }
+}
+
+#[cfg(test)]
+mod booster_role_tests {
+    use super::*;
+
+    fn booster(guild: u64, user: u64, role: u64, at: i64) -> BoosterRole {
+        BoosterRole {
+            guild: Snowflake::from_raw(guild),
+            user: Snowflake::from_raw(user),
+            role: Snowflake::from_raw(role),
+            created_at: Timestamp(at),
+        }
+    }
+
+    #[test]
+    fn booster_roles_follow_the_storage_contract() {
+        let records = MemoryRecords::default();
+        let guild = Snowflake::from_raw(100_000_000_000_000_001);
+        let first = booster(guild.get(), 200_000_000_000_000_001, 300_000_000_000_000_001, 2_000);
+        let second = booster(guild.get(), 200_000_000_000_000_002, 300_000_000_000_000_002, 1_000);
+        records.record(&first).expect("first");
+        records.record(&second).expect("second");
+        assert_eq!(records.find(guild, first.user).expect("find"), Some(first));
+        assert_eq!(records.owner_of(guild, second.role).expect("owner"), Some(second));
+        assert_eq!(records.list(guild).expect("list"), [second, first], "oldest first");
+
+        let again = booster(guild.get(), first.user.get(), 300_000_000_000_000_003, 3_000);
+        assert!(matches!(records.record(&again), Err(Error::BoosterRoleExists { .. })));
+        let taken = booster(guild.get(), 200_000_000_000_000_003, first.role.get(), 3_000);
+        assert!(matches!(records.record(&taken), Err(Error::Invalid { field: "roleId", .. })));
+        let huge = booster(guild.get(), u64::MAX, 300_000_000_000_000_004, 3_000);
+        assert!(matches!(records.record(&huge), Err(Error::Invalid { field: "userId", .. })));
+
+        let other = Snowflake::from_raw(100_000_000_000_000_002);
+        records.record(&booster(other.get(), first.user.get(), first.role.get(), 4_000)).expect("other guild");
+        assert_eq!(records.forget(guild, first.role).expect("forget"), Some(first));
+        assert_eq!(records.forget(guild, first.role).expect("again"), None);
+        assert_eq!(records.list(guild).expect("list"), [second]);
+        assert_eq!(records.owner_of(other, first.role).expect("owner").map(|r| r.user), Some(first.user));
     }
 }

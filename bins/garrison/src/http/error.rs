@@ -86,7 +86,8 @@ impl From<Error> for ApiError {
             | Error::MedalExists { .. }
             | Error::MedalAlreadyAwarded { .. }
             | Error::CertificationExists { .. }
-            | Error::CertificationAlreadyAwarded { .. } => StatusCode::CONFLICT,
+            | Error::CertificationAlreadyAwarded { .. }
+            | Error::BoosterRoleExists { .. } => StatusCode::CONFLICT,
             Error::Store(StoreError::Unavailable(detail)) => {
                 tracing::error!(error = %detail, "database unavailable");
                 return Self::new(StatusCode::SERVICE_UNAVAILABLE, "Database unavailable.");

@@ -11,6 +11,7 @@ mod loa;
 mod medals;
 mod middleware;
 mod moderation;
+mod roles;
 mod utilities;
 mod xp;
 
@@ -30,6 +31,7 @@ use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
 pub use discord::AutoModCooldown;
 pub use middleware::{CanonicalPaths, RequestIds};
+pub use roles::BlockingBoosterRoles;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -41,6 +43,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub cards: crate::studio::CardStudio,
     pub discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    /// The safe fetcher for user-supplied URLs (role icons).
+    pub fetcher: garrison_fetch::SafeFetcher,
+    /// Who owns which custom booster role.
+    pub booster_roles: roles::BlockingBoosterRoles,
     /// Once a minute per bot token for `GET /api/AutoModRules/{guildId}`.
     pub automod_cooldown: discord::AutoModCooldown,
     /// Base of the links handed out (card view URLs).
@@ -134,7 +140,14 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(discord::additional_perks_route)
         .service(discord::booster_privileges_route)
         .service(discord::automod_rules)
-        .service(discord::server_info);
+        .service(discord::server_info)
+        .service(roles::create_role)
+        .service(roles::create_booster_role)
+        .service(roles::update_booster_role)
+        .service(roles::delete_booster_role)
+        .service(roles::purge)
+        .service(roles::highest_role)
+        .service(roles::role_count);
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.
@@ -229,6 +242,11 @@ mod tests {
             "/api/DiscordBooster/privileges/{guildId}",
             "/api/AutoModRules/{guildId}",
             "/api/server/info",
+            "/api/Role/create",
+            "/api/Role/booster/{guildIdStr}/{userIdStr}",
+            "/api/RoleMemberPurge/purge",
+            "/api/HighestRole",
+            "/api/GetRoleCount",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -238,6 +256,6 @@ mod tests {
             .values()
             .map(|item| [&item.get, &item.put, &item.post, &item.delete].iter().filter(|op| op.is_some()).count())
             .sum();
-        assert_eq!(operations, 57, "a route was added or removed: update this count");
+        assert_eq!(operations, 64, "a route was added or removed: update this count");
     }
 }

@@ -6,9 +6,11 @@
 mod boosts;
 mod channels;
 mod invite;
+pub mod messages;
 mod moderation;
 mod permissions;
 mod port;
+pub mod roles;
 pub mod service;
 mod snowflake;
 
@@ -21,6 +23,6 @@ pub use moderation::{
 pub use permissions::{Overwrite, OverwriteTarget, Permissions, base_permissions, channel_permissions};
 pub use port::{
     AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
-    DiscordFuture, Guild, Invite, Member, Role, Unknown, channel_kind,
+    DiscordFuture, Guild, GuildSummary, Invite, Member, Role, RoleSpec, Unknown, channel_kind,
 };
 pub use snowflake::{AccountAge, DISCORD_EPOCH_MS, Snowflake};

@@ -242,6 +242,31 @@ pub struct AutoModRule {
     pub keyword_filter: Vec<String>,
 }
 
+/// What a created or edited role looks like; `None` fields are left as Discord's default (create) or
+/// unchanged (edit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleSpec {
+    pub name: Option<String>,
+    pub permissions: Option<Permissions>,
+    /// The solid colour, `0xRRGGBB`.
+    pub color: Option<u32>,
+    /// Two or three gradient colours (Discord's `colors`), for guilds with `ENHANCED_ROLE_COLORS`.
+    pub gradient: Option<Vec<u32>>,
+    pub hoist: Option<bool>,
+    pub mentionable: Option<bool>,
+    /// The icon as a data URI (`data:image/png;base64,...`).
+    pub icon: Option<String>,
+    /// Written to the guild's audit log.
+    pub reason: Option<String>,
+}
+
+/// A guild the bot is in, as `GET /users/@me/guilds` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuildSummary {
+    pub id: Snowflake,
+    pub name: String,
+}
+
 /// How a ban is carried out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BanOptions {
@@ -287,6 +312,38 @@ pub trait DiscordBot: Send + Sync {
     fn set_channel_positions(&self, guild: Snowflake, positions: Vec<ChannelPosition>) -> DiscordFuture<'_, ()>;
     /// The guild's auto-moderation rules.
     fn automod_rules(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<AutoModRule>>;
+    /// Up to 200 guilds the bot is in with ids above `after`, in id order.
+    fn guilds(&self, after: Option<Snowflake>) -> DiscordFuture<'_, Vec<GuildSummary>>;
+    /// Creates a role (at the bottom of the list, above @everyone).
+    fn create_role(&self, guild: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role>;
+    /// Edits a role.
+    fn update_role(&self, guild: Snowflake, role: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role>;
+    /// Deletes a role.
+    fn delete_role(&self, guild: Snowflake, role: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()>;
+    /// Moves roles: `(role, position)` pairs, in one request.
+    fn set_role_positions(&self, guild: Snowflake, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()>;
+    /// Gives a member a role.
+    fn add_member_role(
+        &self,
+        guild: Snowflake,
+        user: Snowflake,
+        role: Snowflake,
+        reason: Option<String>,
+    ) -> DiscordFuture<'_, ()>;
+    /// Takes a role from a member.
+    fn remove_member_role(
+        &self,
+        guild: Snowflake,
+        user: Snowflake,
+        role: Snowflake,
+        reason: Option<String>,
+    ) -> DiscordFuture<'_, ()>;
+    /// Posts a message (`body` is Discord's create-message JSON); returns the message's id.
+    fn send_message(&self, channel: Snowflake, body: serde_json::Value) -> DiscordFuture<'_, Snowflake>;
+    /// A message, as Discord's JSON.
+    fn message(&self, channel: Snowflake, message: Snowflake) -> DiscordFuture<'_, serde_json::Value>;
+    /// Edits a message (`patch` is Discord's edit-message JSON).
+    fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: serde_json::Value) -> DiscordFuture<'_, ()>;
 }
 
 /// Where bots come from.
@@ -297,6 +354,16 @@ pub trait DiscordBots: Send + Sync {
     /// The server's own bot (`GARRISON_DISCORD_BOT_TOKEN`), for routes authenticated by API key;
     /// `None` when none is configured.
     fn server_bot(&self) -> DiscordFuture<'_, Option<Arc<dyn DiscordBot>>>;
+    /// The original response of an interaction (addressed by application id and interaction token, no
+    /// bot token), as Discord's JSON.
+    fn original_response(&self, application: Snowflake, token: &str) -> DiscordFuture<'_, serde_json::Value>;
+    /// Edits the original response of an interaction.
+    fn edit_original_response(
+        &self,
+        application: Snowflake,
+        token: &str,
+        patch: serde_json::Value,
+    ) -> DiscordFuture<'_, ()>;
 }
 
 #[cfg(test)]

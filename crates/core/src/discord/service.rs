@@ -319,6 +319,12 @@ mod tests {
         }
     }
 
+    /// Calls the moderation tests never make (the role and message use cases are tested end to end
+    /// against the Discord simulator).
+    fn unused<T>() -> DiscordFuture<'static, T> {
+        Box::pin(async { Err(DiscordError::Rejected("not part of this fake".into())) })
+    }
+
     impl Fake {
         fn done(&self, action: String) -> DiscordFuture<'_, ()> {
             self.actions.lock().expect("lock").push(action);
@@ -407,6 +413,48 @@ mod tests {
         }
         fn automod_rules(&self, _: Snowflake) -> DiscordFuture<'_, Vec<crate::discord::AutoModRule>> {
             Box::pin(async { Ok(vec![]) })
+        }
+        fn guilds(&self, _: Option<Snowflake>) -> DiscordFuture<'_, Vec<crate::discord::GuildSummary>> {
+            unused()
+        }
+        fn create_role(&self, _: Snowflake, _: crate::discord::RoleSpec) -> DiscordFuture<'_, Role> {
+            unused()
+        }
+        fn update_role(&self, _: Snowflake, _: Snowflake, _: crate::discord::RoleSpec) -> DiscordFuture<'_, Role> {
+            unused()
+        }
+        fn delete_role(&self, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+            unused()
+        }
+        fn set_role_positions(&self, _: Snowflake, _: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
+            unused()
+        }
+        fn add_member_role(
+            &self,
+            _: Snowflake,
+            _: Snowflake,
+            _: Snowflake,
+            _: Option<String>,
+        ) -> DiscordFuture<'_, ()> {
+            unused()
+        }
+        fn remove_member_role(
+            &self,
+            _: Snowflake,
+            _: Snowflake,
+            _: Snowflake,
+            _: Option<String>,
+        ) -> DiscordFuture<'_, ()> {
+            unused()
+        }
+        fn send_message(&self, _: Snowflake, _: serde_json::Value) -> DiscordFuture<'_, Snowflake> {
+            unused()
+        }
+        fn message(&self, _: Snowflake, _: Snowflake) -> DiscordFuture<'_, serde_json::Value> {
+            unused()
+        }
+        fn edit_message(&self, _: Snowflake, _: Snowflake, _: serde_json::Value) -> DiscordFuture<'_, ()> {
+            unused()
         }
     }
 

@@ -22,6 +22,7 @@ use crate::world::World;
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/users/@me"),
     ("POST", "/users/@me/channels"),
+    ("GET", "/users/@me/guilds"),
     ("GET", "/users/{user_id}"),
     ("GET", "/guilds/{guild_id}"),
     ("GET", "/guilds/{guild_id}/preview"),
@@ -136,6 +137,7 @@ pub(crate) fn handle(world: &mut World, call: &Call<'_>) -> Outcome {
     match (call.method, call.route) {
         ("GET", "/users/@me") => users::get_current(world, call),
         ("POST", "/users/@me/channels") => users::create_dm(world, call),
+        ("GET", "/users/@me/guilds") => users::my_guilds(world, call),
         ("GET", "/users/{user_id}") => users::get_user(world, call),
         ("GET", "/guilds/{guild_id}") => guilds::get_guild(world, call),
         ("GET", "/guilds/{guild_id}/preview") => guilds::get_preview(world, call),

@@ -38,6 +38,8 @@ struct RoleFields {
     mentionable: Patch<bool>,
     icon: Patch<String>,
     unicode_emoji: Patch<String>,
+    /// `colors.secondary_color` and `colors.tertiary_color`, when `colors` is given.
+    gradient: Option<(Option<u32>, Option<u32>)>,
 }
 
 fn role_fields(body: Option<&Map<String, Value>>) -> Result<RoleFields, ApiError> {
@@ -48,6 +50,20 @@ fn role_fields(body: Option<&Map<String, Value>>) -> Result<RoleFields, ApiError
     if let Patch::Set(primary) = primary {
         color = Patch::Set(primary);
     }
+    let extra = |name: &str| -> Result<Option<u32>, ApiError> {
+        Ok(
+            match input::integer(colors, name, 0, 0xff_ffff)
+                .map_err(|e| ApiError { errors: e.errors.map(|t| serde_json::json!({ "colors": t })), ..e })?
+            {
+                Patch::Set(value) => u32::try_from(value).ok(),
+                Patch::Null | Patch::Absent => None,
+            },
+        )
+    };
+    let gradient = match colors {
+        Some(_) => Some((extra("secondary_color")?, extra("tertiary_color")?)),
+        None => None,
+    };
     Ok(RoleFields {
         name: input::string(body, "name", 1, 100)?,
         permissions: input::permissions(body, "permissions")?,
@@ -60,7 +76,21 @@ fn role_fields(body: Option<&Map<String, Value>>) -> Result<RoleFields, ApiError
         mentionable: input::boolean(body, "mentionable")?,
         icon: input::string(body, "icon", 0, 10 * 1024 * 1024)?,
         unicode_emoji: input::string(body, "unicode_emoji", 0, 100)?,
+        gradient,
     })
+}
+
+/// Discord refuses gradient colours (a second colour) in a guild without `ENHANCED_ROLE_COLORS`.
+fn check_gradient(state: &GuildState, fields: &RoleFields) -> Result<(), ApiError> {
+    let gradient = fields.gradient.is_some_and(|(second, _)| second.is_some());
+    if gradient && !state.info.features.iter().any(|f| f == "ENHANCED_ROLE_COLORS") {
+        return Err(ApiError::invalid_field(
+            "colors",
+            "GUILD_FEATURE_REQUIRED",
+            "Gradient role colors require the ENHANCED_ROLE_COLORS guild feature.",
+        ));
+    }
+    Ok(())
 }
 
 /// 50013 if `requested` grants permissions `actor` does not have (administrators and the owner
@@ -92,6 +122,9 @@ fn apply(role: &mut RoleView, fields: RoleFields) {
         Patch::Null => role.color = 0,
         Patch::Absent => {}
     }
+    if let Some(gradient) = fields.gradient {
+        role.gradient = gradient;
+    }
     if let Patch::Set(hoist) = fields.hoist {
         role.hoist = hoist;
     }
@@ -117,6 +150,7 @@ pub(super) fn create(world: &mut World, call: &Call<'_>) -> Outcome {
     require(world, guild, actor, MANAGE_ROLES, call.now)?;
     let fields = role_fields(input::object(call)?)?;
     let state = world.guilds.get(&guild).ok_or_else(ApiError::unknown_guild)?;
+    check_gradient(state, &fields)?;
     if let Patch::Set(bits) = fields.permissions {
         check_grant(state, actor, bits, call)?;
     }
@@ -136,6 +170,7 @@ pub(super) fn create(world: &mut World, call: &Call<'_>) -> Outcome {
         permissions: everyone,
         position: 1,
         color: 0,
+        gradient: (None, None),
         hoist: false,
         managed: false,
         mentionable: false,
@@ -160,6 +195,7 @@ pub(super) fn update(world: &mut World, call: &Call<'_>) -> Outcome {
     let fields = role_fields(input::object(call)?)?;
     let state = world.guilds.get(&guild).ok_or_else(ApiError::unknown_guild)?;
     let current = state.roles.get(&role).ok_or_else(ApiError::unknown_role)?;
+    check_gradient(state, &fields)?;
     if !permissions::can_manage_role(state, actor, role) {
         return Err(ApiError::missing_permissions());
     }

@@ -13,6 +13,35 @@ pub(super) fn get_current(world: &mut World, call: &Call<'_>) -> Outcome {
     Ok(Reply::ok(json::current_user(user)))
 }
 
+/// `GET /users/@me/guilds`: the guilds the bot is in, in id order, paged with `after`/`before` and
+/// `limit` (1 to 200, default 200).
+pub(super) fn my_guilds(world: &mut World, call: &Call<'_>) -> Outcome {
+    let actor = call.actor()?;
+    let limit = usize::try_from(input::query_integer(call, "limit", 200, 1, 200)?).unwrap_or(200);
+    let after = input::query_snowflake(call, "after")?;
+    let before = input::query_snowflake(call, "before")?;
+    let now = crate::time::Timestamp::now();
+    let guilds: Vec<serde_json::Value> = world
+        .guilds
+        .values()
+        .filter(|g| g.members.contains_key(&actor))
+        .filter(|g| after.is_none_or(|a| g.info.id > a) && before.is_none_or(|b| g.info.id < b))
+        .take(limit)
+        .map(|g| {
+            serde_json::json!({
+                "id": g.info.id.to_string(),
+                "name": g.info.name,
+                "icon": g.info.icon,
+                "banner": null,
+                "owner": g.info.owner_id == actor,
+                "permissions": crate::permissions::guild_permissions(g, actor, now).to_string(),
+                "features": g.info.features,
+            })
+        })
+        .collect();
+    Ok(Reply::ok(serde_json::Value::Array(guilds)))
+}
+
 /// `GET /users/{user_id}`
 pub(super) fn get_user(world: &mut World, call: &Call<'_>) -> Outcome {
     let user = input::path_id(call, "user_id")?;

@@ -1,0 +1,365 @@
+//! Noctra's role routes: `/api/Role/create`, the custom booster roles of `/api/Role/booster/...`,
+//! `/api/RoleMemberPurge/purge`, `/api/HighestRole` and `/api/GetRoleCount`. Headers become a
+//! [`RoleSpec`] here (icons fetched through the safe fetcher); the use cases live in
+//! `garrison_core::discord::roles`.
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, delete, get, http::StatusCode, post, put, web};
+use base64::Engine;
+use garrison_core::{
+    booster::BoosterRole,
+    discord::{
+        BotToken, DiscordBot, DiscordError, Permissions, RoleSpec, Snowflake, Unknown,
+        roles::{self, BoosterError, BoosterRecords, RecordFuture},
+    },
+    ports::BoosterRoles,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+
+use super::{AppState, error::ApiError, extract::Params, moderation::header};
+
+/// The largest role icon Discord accepts, in bytes.
+const MAX_ICON_BYTES: usize = 256 * 1024;
+
+/// The booster-role records on the async side: each call runs the storage port on a blocking thread.
+pub struct BlockingBoosterRoles(pub Arc<dyn BoosterRoles>);
+
+impl BlockingBoosterRoles {
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn BoosterRoles) -> garrison_core::Result<T> + Send + 'static,
+    ) -> RecordFuture<'_, T> {
+        let store = Arc::clone(&self.0);
+        Box::pin(async move {
+            web::block(move || work(store.as_ref()))
+                .await
+                .map_err(|e| garrison_core::Error::Store(garrison_core::StoreError::Unavailable(e.to_string())))?
+        })
+    }
+}
+
+impl BoosterRecords for BlockingBoosterRoles {
+    fn find(&self, guild: Snowflake, user: Snowflake) -> RecordFuture<'_, Option<BoosterRole>> {
+        self.run(move |store| store.find(guild, user))
+    }
+    fn owner_of(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>> {
+        self.run(move |store| store.owner_of(guild, role))
+    }
+    fn record(&self, role: BoosterRole) -> RecordFuture<'_, ()> {
+        self.run(move |store| store.record(&role))
+    }
+    fn forget(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>> {
+        self.run(move |store| store.forget(guild, role))
+    }
+}
+
+fn required<'a>(req: &'a HttpRequest, name: &'static str) -> Result<&'a str, ApiError> {
+    header(req, name).ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))
+}
+
+async fn bot(state: &AppState, req: &HttpRequest, name: &'static str) -> Result<Arc<dyn DiscordBot>, ApiError> {
+    let token = BotToken::new(required(req, name)?)
+        .ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))?;
+    Ok(state.discord.bot(&token).await?)
+}
+
+fn path_id(field: &'static str, text: &str) -> Result<Snowflake, ApiError> {
+    Ok(Snowflake::parse(field, text)?)
+}
+
+/// `#RRGGBB` (or `RRGGBB`) as `0xRRGGBB`.
+fn hex_color(field: &str, text: &str) -> Result<u32, ApiError> {
+    let hex = text.trim().trim_start_matches('#');
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::bad_request(format!("{field}: must be a colour like #ff0000, got {text:?}")));
+    }
+    u32::from_str_radix(hex, 16).map_err(|_| ApiError::bad_request(format!("{field}: must be a colour like #ff0000")))
+}
+
+fn flag(req: &HttpRequest, name: &str) -> Result<Option<bool>, ApiError> {
+    header(req, name)
+        .map(|v| match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(ApiError::bad_request(format!("{name}: must be true or false, got {v:?}"))),
+        })
+        .transpose()
+}
+
+/// The image type of an icon, from its first bytes; the bytes must also decode as that image.
+fn icon_data_uri(bytes: &[u8]) -> Result<String, ApiError> {
+    let mime = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        "image/jpeg"
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        "image/gif"
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        "image/webp"
+    } else {
+        return Err(ApiError::bad_request("Icon-URL: not a PNG, JPEG, GIF or WebP image"));
+    };
+    if bytes.len() > MAX_ICON_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "Icon-URL: the icon is larger than Discord's {MAX_ICON_BYTES} bytes"
+        )));
+    }
+    garrison_render::decode_image(bytes, &garrison_render::DecodeLimits::default())
+        .map_err(|e| ApiError::bad_request(format!("Icon-URL: the image cannot be decoded: {e}")))?;
+    Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+}
+
+/// The role a request describes with `Role-Name`, `Color`, `Gradient-Color`, `Permissions`, `Hoist`,
+/// `Mentionable` and `Icon-URL` (fetched from an allowed HTTPS host and checked by decoding).
+async fn role_spec(state: &AppState, req: &HttpRequest, default_name: Option<&str>) -> Result<RoleSpec, ApiError> {
+    let name = header(req, "Role-Name").or(default_name).map(str::to_owned);
+    if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+        return Err(ApiError::bad_request("Role-Name: at most 100 characters"));
+    }
+    let color = header(req, "Color").map(|v| hex_color("Color", v)).transpose()?;
+    let gradient = header(req, "Gradient-Color")
+        .map(|v| {
+            let colors = v.split(',').map(|c| hex_color("Gradient-Color", c)).collect::<Result<Vec<_>, _>>()?;
+            if !(2..=3).contains(&colors.len()) {
+                return Err(ApiError::bad_request("Gradient-Color: give 2 or 3 colours, comma-separated"));
+            }
+            Ok(colors)
+        })
+        .transpose()?;
+    let permissions = header(req, "Permissions")
+        .map(|v| {
+            Permissions::parse(v)
+                .ok_or_else(|| ApiError::bad_request(format!("Permissions: must be a permission integer, got {v:?}")))
+        })
+        .transpose()?;
+    let icon = match header(req, "Icon-URL") {
+        Some(url) => {
+            let bytes = state.fetcher.fetch(url).await.map_err(|e| match e {
+                garrison_fetch::FetchError::Refused(_) | garrison_fetch::FetchError::TooLarge { .. } => {
+                    ApiError::bad_request(format!("Icon-URL: {e}"))
+                }
+                other => ApiError::new(StatusCode::BAD_GATEWAY, format!("Icon-URL: {other}")),
+            })?;
+            Some(icon_data_uri(&bytes)?)
+        }
+        None => None,
+    };
+    Ok(RoleSpec {
+        name,
+        permissions,
+        color,
+        gradient,
+        hoist: flag(req, "Hoist")?,
+        mentionable: flag(req, "Mentionable")?,
+        icon,
+        reason: None,
+    })
+}
+
+/// Creates a role: name, solid or gradient colours (gradients only where the guild has
+/// ENHANCED_ROLE_COLORS; elsewhere the first colour), permissions, hoist, mentionable, icon, position.
+#[utoipa::path(tag = "Discord roles", params(
+    ("Discord-Token" = String, Header), ("Guild-ID" = String, Header), ("Role-Name" = Option<String>, Header),
+    ("Color" = Option<String>, Header, description = "#ff0000"), ("Gradient-Color" = Option<String>, Header, description = "#ff0000,#00ff00 (2 or 3)"),
+    ("Permissions" = Option<String>, Header, description = "permission integer"), ("Hoist" = Option<bool>, Header),
+    ("Mentionable" = Option<bool>, Header), ("Icon-URL" = Option<String>, Header, description = "HTTPS image on an allowed host; needs ROLE_ICONS"),
+    ("Position" = Option<i64>, Header),
+), responses((status = 200, description = "`{\"Message\":\"Role created successfully.\",\"RoleId\":\"123456\",\"GradientApplied\":true}`"),
+    (status = 400), (status = 401), (status = 403, description = "missing MANAGE_ROLES, or the position is above the bot's role"),
+    (status = 404, description = "the JSON string \"Guild not found.\"")))]
+#[post("/api/Role/create")]
+pub async fn create_role(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
+    let guild = Snowflake::parse("Guild-ID", required(&req, "Guild-ID")?)?;
+    let position = header(&req, "Position")
+        .map(|v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|p| *p >= 0)
+                .ok_or_else(|| ApiError::bad_request(format!("Position: must be a whole number from 0, got {v:?}")))
+        })
+        .transpose()?;
+    let bot = bot(&state, &req, "Discord-Token").await?;
+    let spec = role_spec(&state, &req, None).await?;
+    let created = roles::create_role(bot.as_ref(), guild, spec, position).await.map_err(|e| match e {
+        DiscordError::Unknown(Unknown::Guild) | DiscordError::NotMember => {
+            ApiError::with_body(StatusCode::NOT_FOUND, "Guild not found.", json!("Guild not found."))
+        }
+        other => other.into(),
+    })?;
+    Ok(web::Json(json!({
+        "Message": "Role created successfully.",
+        "RoleId": created.role.id.to_string(),
+        "GradientApplied": created.gradient_applied,
+    })))
+}
+
+impl From<BoosterError> for ApiError {
+    fn from(err: BoosterError) -> Self {
+        match err {
+            BoosterError::NotBooster | BoosterError::NotOwner => ApiError::new(StatusCode::FORBIDDEN, err.to_string()),
+            BoosterError::AlreadyHasRole { role } => ApiError::with_body(
+                StatusCode::CONFLICT,
+                err.to_string(),
+                json!({"error": err.to_string(), "roleId": role.to_string()}),
+            ),
+            BoosterError::Discord(e) => e.into(),
+            BoosterError::Store(e) => e.into(),
+        }
+    }
+}
+
+fn booster_path(path: &(String, String)) -> Result<(Snowflake, Snowflake), ApiError> {
+    Ok((path_id("guildIdStr", &path.0)?, path_id("userIdStr", &path.1)?))
+}
+
+/// Creates a booster's own role (one per booster), right above the guild's booster role, and gives
+/// it to them.
+#[utoipa::path(tag = "Discord roles", params(
+    ("guildIdStr" = String, Path), ("userIdStr" = String, Path), ("Discord-Token" = String, Header),
+    ("Role-Name" = Option<String>, Header, description = "default: Custom Booster"), ("Color" = Option<String>, Header),
+    ("Gradient-Color" = Option<String>, Header), ("Icon-URL" = Option<String>, Header),
+), responses((status = 200, description = "`{\"message\":\"Booster role created successfully\",\"roleId\":\"123\"}`"),
+    (status = 400), (status = 401), (status = 403, description = "`{\"error\":\"User is not a server booster\"}`"),
+    (status = 404, description = "not a member"), (status = 409, description = "`{\"error\":\"User already has a custom booster role\",\"roleId\":\"...\"}`")))]
+#[post("/api/Role/booster/{guildIdStr}/{userIdStr}")]
+pub async fn create_booster_role(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<Value>, ApiError> {
+    let (guild, user) = booster_path(&path)?;
+    let bot = bot(&state, &req, "Discord-Token").await?;
+    let mut spec = role_spec(&state, &req, Some("Custom Booster")).await?;
+    spec.permissions = Some(Permissions::NONE);
+    spec.reason = Some("Custom booster role".into());
+    let role =
+        roles::create_booster_role(bot.as_ref(), &state.booster_roles, guild, user, spec, state.clock.now()).await?;
+    Ok(web::Json(json!({"message": "Booster role created successfully", "roleId": role.id.to_string()})))
+}
+
+/// Edits a booster's own role (name, colours, icon); only its owner's.
+#[utoipa::path(tag = "Discord roles", params(
+    ("guildIdStr" = String, Path), ("userIdStr" = String, Path), ("Discord-Token" = String, Header), ("Role-ID" = String, Header),
+    ("Role-Name" = Option<String>, Header), ("Color" = Option<String>, Header), ("Gradient-Color" = Option<String>, Header), ("Icon-URL" = Option<String>, Header),
+), responses((status = 200, description = "`{\"message\":\"Role updated\"}`"), (status = 400), (status = 401),
+    (status = 403, description = "`{\"error\":\"You do not own this role\"}`")))]
+#[put("/api/Role/booster/{guildIdStr}/{userIdStr}")]
+pub async fn update_booster_role(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<Value>, ApiError> {
+    let (guild, user) = booster_path(&path)?;
+    let role = Snowflake::parse("Role-ID", required(&req, "Role-ID")?)?;
+    let bot = bot(&state, &req, "Discord-Token").await?;
+    let mut spec = role_spec(&state, &req, None).await?;
+    spec.reason = Some("Custom booster role updated".into());
+    roles::update_booster_role(bot.as_ref(), &state.booster_roles, guild, user, role, spec).await?;
+    Ok(web::Json(json!({"message": "Role updated"})))
+}
+
+/// Deletes a booster's own role; only its owner's.
+#[utoipa::path(tag = "Discord roles", params(
+    ("guildIdStr" = String, Path), ("userIdStr" = String, Path), ("Discord-Token" = String, Header), ("Role-ID" = String, Header),
+), responses((status = 200, description = "`{\"message\":\"Booster role deleted successfully\"}`"), (status = 400), (status = 401),
+    (status = 403, description = "`{\"error\":\"You do not own this role\"}`")))]
+#[delete("/api/Role/booster/{guildIdStr}/{userIdStr}")]
+pub async fn delete_booster_role(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<Value>, ApiError> {
+    let (guild, user) = booster_path(&path)?;
+    let role = Snowflake::parse("Role-ID", required(&req, "Role-ID")?)?;
+    let bot = bot(&state, &req, "Discord-Token").await?;
+    roles::delete_booster_role(bot.as_ref(), &state.booster_roles, guild, user, role).await?;
+    Ok(web::Json(json!({"message": "Booster role deleted successfully"})))
+}
+
+/// Members a purge takes the role from per request, as the specification sets it.
+const PURGE_BATCH: usize = 50;
+
+/// Takes a role from up to 50 of its members (call again for the rest); the role's guild is found
+/// among the bot's guilds. Discord's rate limits are waited out and 429s retried with backoff.
+#[utoipa::path(tag = "Discord roles", params(("Bot-Token" = String, Header), ("Role-Id" = String, Header)),
+    responses((status = 200, description = "`{\"success\":true,\"totalMembersFound\":25,\"membersRemoved\":25}`"),
+    (status = 400), (status = 401), (status = 403, description = "missing MANAGE_ROLES or the role is above the bot's"),
+    (status = 404, description = "no guild of the bot has the role"), (status = 429, description = "the JSON string \"Rate limit exceeded\"")))]
+#[post("/api/RoleMemberPurge/purge")]
+pub async fn purge(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
+    let role = Snowflake::parse("Role-Id", required(&req, "Role-Id")?)?;
+    let bot = bot(&state, &req, "Bot-Token").await?;
+    let pause = |ms: u64| -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        Box::pin(actix_web::rt::time::sleep(std::time::Duration::from_millis(ms)))
+    };
+    let purged = roles::purge_role(bot.as_ref(), role, PURGE_BATCH, &pause).await.map_err(|e| match e {
+        DiscordError::RateLimited { retry_after_ms } => {
+            ApiError::with_body(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded", json!("Rate limit exceeded"))
+                .retry_after(retry_after_ms.div_ceil(1000))
+        }
+        other => other.into(),
+    })?;
+    Ok(web::Json(json!({"success": true, "totalMembersFound": purged.found, "membersRemoved": purged.removed})))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HighestRoleQuery {
+    /// The server (guild) id.
+    serverid: Option<String>,
+    /// The user id.
+    userid: Option<String>,
+}
+
+fn query_id(field: &'static str, value: Option<&String>) -> Result<Snowflake, ApiError> {
+    let text = value.ok_or_else(|| ApiError::bad_request(format!("{field}: missing")))?;
+    Ok(Snowflake::parse(field, text)?)
+}
+
+/// The name of a member's highest role, as a JSON string (`"@everyone"` when they have none).
+#[utoipa::path(tag = "Discord roles", params(("Discord-Token" = String, Header), HighestRoleQuery),
+    responses((status = 200, description = "the JSON string \"Admin\""), (status = 400), (status = 401), (status = 403), (status = 404)))]
+#[get("/api/HighestRole")]
+pub async fn highest_role(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: Params<HighestRoleQuery>,
+) -> Result<web::Json<String>, ApiError> {
+    let guild = query_id("serverid", query.0.serverid.as_ref())?;
+    let user = query_id("userid", query.0.userid.as_ref())?;
+    let bot = bot(&state, &req, "Discord-Token").await?;
+    let (all, member) = futures_util::future::try_join(bot.roles(guild), bot.member(guild, user)).await?;
+    Ok(web::Json(roles::highest_role_name(&member, &all)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RoleCountQuery {
+    /// The server (guild) id.
+    serverid: Option<String>,
+    /// The role id.
+    roleid: Option<String>,
+}
+
+/// How many members hold a role, as a JSON string of digits (`"42"`), counted over all members.
+#[utoipa::path(tag = "Discord roles", params(("Discord-Token" = String, Header), RoleCountQuery),
+    responses((status = 200, description = "the JSON string \"42\""), (status = 400), (status = 401), (status = 403),
+    (status = 404, description = "`{\"error\":\"Unknown role.\"}`")))]
+#[get("/api/GetRoleCount")]
+pub async fn role_count(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: Params<RoleCountQuery>,
+) -> Result<web::Json<String>, ApiError> {
+    let guild = query_id("serverid", query.0.serverid.as_ref())?;
+    let role = query_id("roleid", query.0.roleid.as_ref())?;
+    let bot = bot(&state, &req, "Discord-Token").await?;
+    if !bot.roles(guild).await?.iter().any(|r| r.id == role) {
+        return Err(DiscordError::Unknown(Unknown::Role).into());
+    }
+    let members = roles::all_members(bot.as_ref(), guild).await?;
+    Ok(web::Json(members.iter().filter(|m| m.roles.contains(&role)).count().to_string()))
+}

@@ -1,0 +1,346 @@
+//! Role use cases: creating roles (gradient colours only where the guild has them), custom booster
+//! roles with a recorded owner, emptying a role, and reading ranks and counts.
+
+use std::{future::Future, pin::Pin};
+
+use super::{DiscordBot, DiscordError, Guild, Member, Permissions, Role, RoleSpec, Snowflake, Unknown};
+use crate::{Timestamp, booster::BoosterRole};
+
+/// The guild feature that allows gradient role colours.
+pub const ENHANCED_ROLE_COLORS: &str = "ENHANCED_ROLE_COLORS";
+/// The guild feature that allows role icons.
+pub const ROLE_ICONS: &str = "ROLE_ICONS";
+
+/// Keeps gradient colours only for a guild with [`ENHANCED_ROLE_COLORS`]; elsewhere they are dropped
+/// and the role gets the solid colour (the one asked for, else the gradient's first). Returns whether
+/// the gradient is applied.
+pub fn apply_gradient_policy(guild: &Guild, spec: &mut RoleSpec) -> bool {
+    let Some(gradient) = spec.gradient.take() else { return false };
+    if guild.features.iter().any(|f| f == ENHANCED_ROLE_COLORS) && gradient.len() >= 2 {
+        spec.gradient = Some(gradient);
+        true
+    } else {
+        spec.color = spec.color.or(gradient.first().copied());
+        false
+    }
+}
+
+fn check_icon_allowed(guild: &Guild, spec: &RoleSpec) -> Result<(), DiscordError> {
+    if spec.icon.is_some() && !guild.features.iter().any(|f| f == ROLE_ICONS) {
+        return Err(DiscordError::Rejected(
+            "Icon-URL: this server cannot have role icons (Discord's ROLE_ICONS feature, boost level 2)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A role Garrison created, and whether its gradient was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedRole {
+    pub role: Role,
+    pub gradient_applied: bool,
+}
+
+/// Creates a role (checking the guild first), then moves it to `position` when one is given.
+pub async fn create_role(
+    bot: &dyn DiscordBot,
+    guild: Snowflake,
+    mut spec: RoleSpec,
+    position: Option<i64>,
+) -> Result<CreatedRole, DiscordError> {
+    let info = bot.guild(guild).await?;
+    let gradient_applied = apply_gradient_policy(&info, &mut spec);
+    check_icon_allowed(&info, &spec)?;
+    let mut role = bot.create_role(guild, spec).await.map_err(|e| e.naming(Permissions::MANAGE_ROLES))?;
+    if let Some(position) = position {
+        bot.set_role_positions(guild, vec![(role.id, position)])
+            .await
+            .map_err(|e| e.naming(Permissions::MANAGE_ROLES))?;
+        role.position = position;
+    }
+    Ok(CreatedRole { role, gradient_applied })
+}
+
+/// A boxed future of the booster-role records.
+pub type RecordFuture<'a, T> = Pin<Box<dyn Future<Output = crate::Result<T>> + Send + 'a>>;
+
+/// The booster-role records as the async use cases need them (the binary runs the storage port,
+/// [`crate::ports::BoosterRoles`], on its blocking threads behind this).
+pub trait BoosterRecords: Send + Sync {
+    fn find(&self, guild: Snowflake, user: Snowflake) -> RecordFuture<'_, Option<BoosterRole>>;
+    fn owner_of(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>>;
+    fn record(&self, role: BoosterRole) -> RecordFuture<'_, ()>;
+    fn forget(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>>;
+}
+
+/// Why a booster-role request is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BoosterError {
+    #[error("User is not a server booster")]
+    NotBooster,
+    #[error("User already has a custom booster role")]
+    AlreadyHasRole { role: Snowflake },
+    #[error("You do not own this role")]
+    NotOwner,
+    #[error(transparent)]
+    Discord(#[from] DiscordError),
+    #[error(transparent)]
+    Store(#[from] crate::Error),
+}
+
+/// Whether a member boosts the guild: Discord's `premium_since`, or the guild's booster role.
+fn is_booster(member: &Member, roles: &[Role]) -> bool {
+    member.premium_since.is_some() || roles.iter().any(|r| r.premium_subscriber && member.roles.contains(&r.id))
+}
+
+/// Creates `user`'s custom booster role: they must boost the guild and have none yet; the role goes
+/// right above the guild's booster role, is given to them, and is recorded. If recording fails (a
+/// concurrent request recorded one first), the new role is deleted again.
+pub async fn create_booster_role(
+    bot: &dyn DiscordBot,
+    records: &dyn BoosterRecords,
+    guild: Snowflake,
+    user: Snowflake,
+    mut spec: RoleSpec,
+    now: Timestamp,
+) -> Result<Role, BoosterError> {
+    let (info, roles, member) =
+        futures_util::future::try_join3(bot.guild(guild), bot.roles(guild), bot.member(guild, user)).await?;
+    if !is_booster(&member, &roles) {
+        return Err(BoosterError::NotBooster);
+    }
+    if let Some(existing) = records.find(guild, user).await? {
+        return Err(BoosterError::AlreadyHasRole { role: existing.role });
+    }
+    apply_gradient_policy(&info, &mut spec);
+    check_icon_allowed(&info, &spec)?;
+    let manage = |e: DiscordError| e.naming(Permissions::MANAGE_ROLES);
+    let role = bot.create_role(guild, spec).await.map_err(manage)?;
+    let placed = async {
+        // Positions shift when a role is created, so the booster role's is read afresh.
+        if roles.iter().any(|r| r.premium_subscriber) {
+            let now = bot.roles(guild).await?;
+            if let Some(booster) = now.iter().find(|r| r.premium_subscriber) {
+                bot.set_role_positions(guild, vec![(role.id, booster.position + 1)]).await.map_err(manage)?;
+            }
+        }
+        bot.add_member_role(guild, user, role.id, Some("Custom booster role".into())).await.map_err(manage)?;
+        records.record(BoosterRole { guild, user, role: role.id, created_at: now }).await.map_err(BoosterError::from)
+    }
+    .await;
+    if let Err(err) = placed {
+        // Best effort: do not leave an unrecorded role behind. The original failure is what matters.
+        let _ = bot.delete_role(guild, role.id, Some("Custom booster role could not be set up".into())).await;
+        return Err(match err {
+            BoosterError::Store(crate::Error::BoosterRoleExists { .. }) => {
+                BoosterError::AlreadyHasRole { role: role.id }
+            }
+            other => other,
+        });
+    }
+    Ok(role)
+}
+
+/// The record of `role` if `user` owns it.
+async fn owned(
+    records: &dyn BoosterRecords,
+    guild: Snowflake,
+    user: Snowflake,
+    role: Snowflake,
+) -> Result<BoosterRole, BoosterError> {
+    match records.owner_of(guild, role).await? {
+        Some(record) if record.is_owned_by(user) => Ok(record),
+        _ => Err(BoosterError::NotOwner),
+    }
+}
+
+/// Edits `user`'s custom booster role (name, colours, icon); only its recorded owner may.
+pub async fn update_booster_role(
+    bot: &dyn DiscordBot,
+    records: &dyn BoosterRecords,
+    guild: Snowflake,
+    user: Snowflake,
+    role: Snowflake,
+    mut spec: RoleSpec,
+) -> Result<Role, BoosterError> {
+    owned(records, guild, user, role).await?;
+    let info = bot.guild(guild).await?;
+    apply_gradient_policy(&info, &mut spec);
+    check_icon_allowed(&info, &spec)?;
+    Ok(bot.update_role(guild, role, spec).await.map_err(|e| e.naming(Permissions::MANAGE_ROLES))?)
+}
+
+/// Deletes `user`'s custom booster role and its record; only its recorded owner may. A role already
+/// gone from Discord is forgotten all the same.
+pub async fn delete_booster_role(
+    bot: &dyn DiscordBot,
+    records: &dyn BoosterRecords,
+    guild: Snowflake,
+    user: Snowflake,
+    role: Snowflake,
+) -> Result<(), BoosterError> {
+    owned(records, guild, user, role).await?;
+    match bot.delete_role(guild, role, Some("Custom booster role deleted".into())).await {
+        Ok(()) | Err(DiscordError::Unknown(Unknown::Role)) => {}
+        Err(e) => return Err(e.naming(Permissions::MANAGE_ROLES).into()),
+    }
+    records.forget(guild, role).await?;
+    Ok(())
+}
+
+/// The outcome of a purge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    /// Members holding the role when the purge started.
+    pub found: usize,
+    /// Members it was taken from by this request (at most the batch size).
+    pub removed: usize,
+}
+
+/// How long to pause, for the purge's backoff (the binary passes its runtime's sleep).
+pub type Pause<'a> = &'a (dyn Fn(u64) -> Pin<Box<dyn Future<Output = ()> + Send>> + Sync);
+
+/// The guild holding `role`, searched through the bot's guilds.
+pub async fn guild_of_role(bot: &dyn DiscordBot, role: Snowflake) -> Result<Snowflake, DiscordError> {
+    let mut after = None;
+    loop {
+        let page = bot.guilds(after).await?;
+        let Some(last) = page.last().map(|g| g.id) else { break };
+        for guild in &page {
+            if bot.roles(guild.id).await?.iter().any(|r| r.id == role) {
+                return Ok(guild.id);
+            }
+        }
+        after = Some(last);
+    }
+    Err(DiscordError::Unknown(Unknown::Role))
+}
+
+/// Every member of a guild, paged 1,000 at a time.
+pub async fn all_members(bot: &dyn DiscordBot, guild: Snowflake) -> Result<Vec<Member>, DiscordError> {
+    let mut members = Vec::new();
+    let mut after = None;
+    loop {
+        let page = bot.members(guild, after, 1000).await?;
+        let done = page.len() < 1000;
+        after = page.last().map(|m| m.user_id);
+        members.extend(page);
+        if done || after.is_none() {
+            return Ok(members);
+        }
+    }
+}
+
+/// Takes `role` from up to `batch` of its members (the specification's 50 per request). Discord's
+/// rate limits are waited out by the adapter; a removal refused as rate limited anyway is retried up
+/// to three times, after `retry_after` (at least 200 ms, doubling).
+pub async fn purge_role(
+    bot: &dyn DiscordBot,
+    role: Snowflake,
+    batch: usize,
+    pause: Pause<'_>,
+) -> Result<Purged, DiscordError> {
+    let guild = guild_of_role(bot, role).await?;
+    let holders: Vec<Snowflake> =
+        all_members(bot, guild).await?.into_iter().filter(|m| m.roles.contains(&role)).map(|m| m.user_id).collect();
+    let mut removed = 0;
+    for user in holders.iter().take(batch) {
+        let mut backoff = 200;
+        let mut attempt = 0;
+        loop {
+            match bot.remove_member_role(guild, *user, role, Some("Role purge".into())).await {
+                Ok(()) => break,
+                Err(DiscordError::RateLimited { retry_after_ms }) if attempt < 3 => {
+                    attempt += 1;
+                    pause(retry_after_ms.max(backoff)).await;
+                    backoff *= 2;
+                }
+                Err(e) => return Err(e.naming(Permissions::MANAGE_ROLES)),
+            }
+        }
+        removed += 1;
+    }
+    Ok(Purged { found: holders.len(), removed })
+}
+
+/// The name of a member's highest role (`@everyone` when they have none).
+pub fn highest_role_name(member: &Member, roles: &[Role]) -> String {
+    roles
+        .iter()
+        .filter(|r| member.roles.contains(&r.id))
+        .max_by_key(|r| (r.position, std::cmp::Reverse(r.id)))
+        .map_or_else(|| "@everyone".to_owned(), |r| r.name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guild(features: &[&str]) -> Guild {
+        Guild {
+            id: Snowflake::from_raw(1 << 40),
+            name: "g".into(),
+            owner_id: Snowflake::from_raw(1 << 41),
+            icon: None,
+            features: features.iter().map(|f| (*f).to_owned()).collect(),
+            premium_tier: 2,
+            premium_subscription_count: None,
+            approximate_member_count: None,
+            approximate_presence_count: None,
+        }
+    }
+
+    #[test]
+    fn gradients_only_where_the_guild_has_enhanced_role_colors() {
+        let mut spec = RoleSpec { gradient: Some(vec![0xff0000, 0x00ff00]), ..RoleSpec::default() };
+        assert!(apply_gradient_policy(&guild(&[ENHANCED_ROLE_COLORS]), &mut spec));
+        assert_eq!(spec.gradient.as_deref(), Some([0xff0000, 0x00ff00].as_slice()));
+
+        let mut spec = RoleSpec { gradient: Some(vec![0xff0000, 0x00ff00]), ..RoleSpec::default() };
+        assert!(!apply_gradient_policy(&guild(&["ROLE_ICONS"]), &mut spec));
+        assert_eq!((spec.gradient, spec.color), (None, Some(0xff0000)), "falls back to the first colour");
+
+        let mut spec =
+            RoleSpec { gradient: Some(vec![0xff0000, 0x00ff00]), color: Some(0x123456), ..RoleSpec::default() };
+        assert!(!apply_gradient_policy(&guild(&[]), &mut spec));
+        assert_eq!(spec.color, Some(0x123456), "an explicit solid colour wins");
+
+        let mut spec = RoleSpec::default();
+        assert!(!apply_gradient_policy(&guild(&[ENHANCED_ROLE_COLORS]), &mut spec));
+    }
+
+    #[test]
+    fn icons_need_the_role_icons_feature() {
+        let spec = RoleSpec { icon: Some("data:image/png;base64,AAAA".into()), ..RoleSpec::default() };
+        assert!(check_icon_allowed(&guild(&[ROLE_ICONS]), &spec).is_ok());
+        assert!(
+            matches!(check_icon_allowed(&guild(&[]), &spec), Err(DiscordError::Rejected(m)) if m.starts_with("Icon-URL:"))
+        );
+    }
+
+    #[test]
+    fn the_highest_role_is_the_one_with_the_largest_position() {
+        let role = |id: u64, position: i64, name: &str| Role {
+            id: Snowflake::from_raw(id << 22),
+            name: name.into(),
+            position,
+            permissions: Permissions::NONE,
+            color: 0,
+            hoist: false,
+            mentionable: false,
+            managed: false,
+            premium_subscriber: false,
+        };
+        let roles = [role(1, 3, "Member"), role(2, 8, "Admin"), role(3, 5, "Mod")];
+        let member = Member {
+            user_id: Snowflake::from_raw(9 << 22),
+            username: "u".into(),
+            nick: None,
+            roles: vec![roles[0].id, roles[2].id],
+            premium_since: None,
+            communication_disabled_until: None,
+        };
+        assert_eq!(highest_role_name(&member, &roles), "Mod");
+        assert_eq!(highest_role_name(&Member { roles: vec![], ..member }, &roles), "@everyone");
+    }
+}

@@ -1,0 +1,1 @@
+DROP TABLE booster_roles;

@@ -1,0 +1,236 @@
+//! The role routes end to end against the Discord simulator: role creation (gradients only where the
+//! guild has them, icons fetched from an allowed host), custom booster roles recorded with their owner,
+//! the purge of a role's members under Discord-like rate limits, highest roles and role counts.
+
+use std::time::Duration;
+
+use garrison_discord_sim::{Demo, Simulator, World};
+use garrison_testkit::{FileHost, HostedFile};
+use image::{ImageFormat, Rgba, RgbaImage};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, Reply, Server, database, expect};
+
+struct Setup {
+    sim: Simulator,
+    demo: Demo,
+    server: Server,
+    host: FileHost,
+}
+
+fn png(size: u32) -> Vec<u8> {
+    let image = RgbaImage::from_pixel(size, size, Rgba([240, 180, 20, 255]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, ImageFormat::Png).expect("encode PNG");
+    bytes.into_inner()
+}
+
+impl Setup {
+    fn start() -> Self {
+        let (world, demo) = World::demo();
+        let sim = Simulator::start(world);
+        let host = FileHost::start([
+            ("/icon.png", HostedFile { content_type: "image/png", bytes: png(64) }),
+            ("/fake.png", HostedFile { content_type: "image/png", bytes: b"<html>not an image</html>".to_vec() }),
+        ]);
+        let url = sim.base_url();
+        let server = Server::start_with(
+            database(Backend::Sqlite).expect("SQLite is always available"),
+            &[
+                ("GARRISON_DISCORD_API_URL", url.as_str()),
+                ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
+                ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
+            ],
+        );
+        Self { sim, demo, server, host }
+    }
+
+    async fn call(&self, method: Method, path: &str, headers: &[(&str, String)]) -> Reply {
+        let mut request = self.server.client().request(method, format!("{}{path}", self.server.base));
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        Server::reply(request.send().await.expect("reply")).await
+    }
+
+    fn token(&self) -> (&'static str, String) {
+        ("Discord-Token", self.demo.bot.token.clone())
+    }
+
+    fn role_named(&self, name: &str) -> garrison_discord_sim::RoleView {
+        self.sim
+            .world(|w| w.roles(self.demo.guild).into_iter().find(|r| r.name == name))
+            .unwrap_or_else(|| panic!("no role named {name}"))
+    }
+
+    fn assert_faithful(&self) {
+        let violations = self.sim.spec_violations();
+        assert!(violations.is_empty(), "the simulator saw traffic Discord's document forbids: {violations:#?}");
+        assert!(!self.server.logs().contains(&self.demo.bot.token), "a bot token reached the server's log");
+    }
+}
+
+#[tokio::test]
+async fn roles_are_created_with_gradients_only_where_the_guild_has_them() {
+    let s = Setup::start();
+    let guild = ("Guild-ID", s.demo.guild.to_string());
+    let headers = |name: &str| {
+        vec![
+            s.token(),
+            guild.clone(),
+            ("Role-Name", name.to_owned()),
+            ("Color", "#3498db".to_owned()),
+            ("Gradient-Color", "#ff0000,#00ff00".to_owned()),
+            ("Hoist", "true".to_owned()),
+            ("Permissions", "0".to_owned()),
+        ]
+    };
+    let plain = expect(s.call(Method::POST, "/api/Role/create", &headers("VIP")).await, 200);
+    assert_eq!(plain.body["Message"], "Role created successfully.");
+    assert_eq!(plain.body["GradientApplied"], false);
+    let vip = s.role_named("VIP");
+    assert_eq!(plain.body["RoleId"], vip.id.to_string());
+    assert_eq!((vip.color, vip.gradient, vip.hoist), (0x3498db, (None, None), true), "the solid colour, no gradient");
+
+    s.sim.world(|w| w.set_guild_features(s.demo.guild, &["ROLE_ICONS", "ENHANCED_ROLE_COLORS"]));
+    let mut with_icon = headers("Holo");
+    with_icon.push(("Icon-URL", s.host.url("/icon.png")));
+    with_icon.push(("Position", "3".to_owned()));
+    let gradient = expect(s.call(Method::POST, "/api/Role/create", &with_icon).await, 200);
+    assert_eq!(gradient.body["GradientApplied"], true);
+    let holo = s.role_named("Holo");
+    assert_eq!((holo.color, holo.gradient), (0xff0000, (Some(0x00ff00), None)));
+    assert!(holo.icon.is_some(), "the icon was uploaded");
+    assert_eq!(holo.position, 3);
+
+    let mut fake_icon = headers("Broken");
+    fake_icon.push(("Icon-URL", s.host.url("/fake.png")));
+    let refused = expect(s.call(Method::POST, "/api/Role/create", &fake_icon).await, 400);
+    assert!(refused.error().starts_with("Icon-URL:"), "{}", refused.error());
+    let mut elsewhere = headers("Elsewhere");
+    elsewhere.push(("Icon-URL", "https://example.com/icon.png".to_owned()));
+    let refused = expect(s.call(Method::POST, "/api/Role/create", &elsewhere).await, 400);
+    assert!(refused.error().starts_with("Icon-URL:"), "{}", refused.error());
+
+    let mut unknown = headers("Nowhere");
+    unknown[1].1 = "80351110224678912".into();
+    let missing = expect(s.call(Method::POST, "/api/Role/create", &unknown).await, 404);
+    assert_eq!(missing.body, json!("Guild not found."));
+    let mut bad_color = headers("Bad");
+    bad_color[3].1 = "red".into();
+    let refused = expect(s.call(Method::POST, "/api/Role/create", &bad_color).await, 400);
+    assert!(refused.error().starts_with("Color:"), "{}", refused.error());
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn a_booster_gets_one_role_of_their_own_that_only_they_may_change() {
+    let s = Setup::start();
+    let (guild, booster) = (s.demo.guild, s.demo.booster);
+    let path = format!("/api/Role/booster/{guild}/{booster}");
+    let created = expect(
+        s.call(Method::POST, &path, &[s.token(), ("Role-Name", "Gray's Corner".into()), ("Color", "#5865f2".into())])
+            .await,
+        200,
+    );
+    assert_eq!(created.body["message"], "Booster role created successfully");
+    let role = created.body["roleId"].as_str().expect("roleId").parse::<u64>().expect("an id");
+    let view = s.sim.world(|w| w.role(guild, role)).expect("the role exists");
+    let booster_role = s.sim.world(|w| w.role(guild, s.demo.booster_role)).expect("booster role");
+    assert_eq!(view.name, "Gray's Corner");
+    assert!(view.position > booster_role.position, "placed above the booster role");
+    assert!(s.sim.world(|w| w.member(guild, booster)).is_some_and(|m| m.roles.contains(&role)), "given to the booster");
+
+    let again = expect(s.call(Method::POST, &path, &[s.token()]).await, 409);
+    assert_eq!(again.body["roleId"], role.to_string());
+    let not_booster = format!("/api/Role/booster/{guild}/{}", s.demo.members[1]);
+    let refused = expect(s.call(Method::POST, &not_booster, &[s.token()]).await, 403);
+    assert_eq!(refused.body, json!({"error": "User is not a server booster"}));
+
+    let role_id = ("Role-ID", role.to_string());
+    let stranger = format!("/api/Role/booster/{guild}/{}", s.demo.members[2]);
+    let not_owner =
+        expect(s.call(Method::PUT, &stranger, &[s.token(), role_id.clone(), ("Role-Name", "Mine".into())]).await, 403);
+    assert_eq!(not_owner.body, json!({"error": "You do not own this role"}));
+    let updated = expect(
+        s.call(Method::PUT, &path, &[s.token(), role_id.clone(), ("Role-Name", "Gray's Den".into())]).await,
+        200,
+    );
+    assert_eq!(updated.body, json!({"message": "Role updated"}));
+    assert_eq!(s.sim.world(|w| w.role(guild, role)).map(|r| r.name).as_deref(), Some("Gray's Den"));
+    expect(s.call(Method::DELETE, &stranger, &[s.token(), role_id.clone()]).await, 403);
+
+    let deleted = expect(s.call(Method::DELETE, &path, &[s.token(), role_id]).await, 200);
+    assert_eq!(deleted.body, json!({"message": "Booster role deleted successfully"}));
+    assert!(s.sim.world(|w| w.role(guild, role)).is_none());
+    // The record went with it: the booster may create a new one.
+    expect(s.call(Method::POST, &path, &[s.token()]).await, 200);
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn highest_roles_and_role_counts_read_the_members() {
+    let s = Setup::start();
+    let guild = s.demo.guild;
+    let highest = expect(
+        s.call(Method::GET, &format!("/api/HighestRole?serverid={guild}&userid={}", s.demo.moderator), &[s.token()])
+            .await,
+        200,
+    );
+    assert_eq!(highest.body, json!("Moderator"));
+    let count = expect(
+        s.call(Method::GET, &format!("/api/GetRoleCount?serverid={guild}&roleid={}", s.demo.member_role), &[s.token()])
+            .await,
+        200,
+    );
+    let holders = s.sim.world(|w| w.members(guild).iter().filter(|m| m.roles.contains(&s.demo.member_role)).count());
+    assert_eq!(count.body, Value::String(holders.to_string()));
+    let unknown = expect(
+        s.call(Method::GET, &format!("/api/GetRoleCount?serverid={guild}&roleid=80351110224678912"), &[s.token()])
+            .await,
+        404,
+    );
+    assert_eq!(unknown.error(), "Unknown role.");
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn a_purge_of_a_thousand_members_under_rate_limits_removes_every_role_without_a_429() {
+    let s = Setup::start();
+    let guild = s.demo.guild;
+    let raffle = s.sim.world(|w| {
+        let role = w.add_role(guild, "Raffle", 0, 1);
+        for i in 0..1000 {
+            let user = w.add_user(&format!("entrant{i}"));
+            w.add_member(guild, user, &[role]);
+        }
+        role
+    });
+    // Discord-like limits, scaled to a test: 10 role removals per 100 ms per guild, 200 requests a second.
+    s.sim.set_rate_limit(
+        "DELETE",
+        "/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
+        10,
+        Duration::from_millis(100),
+    );
+    s.sim.set_global_rate_limit(Some(200));
+    let headers = [("Bot-Token", s.demo.bot.token.clone()), ("Role-Id", raffle.to_string())];
+    let mut found = Vec::new();
+    loop {
+        let reply = expect(s.call(Method::POST, "/api/RoleMemberPurge/purge", &headers).await, 200);
+        assert_eq!(reply.body["success"], true);
+        found.push(reply.body["totalMembersFound"].as_u64().expect("found"));
+        let removed = reply.body["membersRemoved"].as_u64().expect("removed");
+        assert!(removed <= 50);
+        if removed == 0 {
+            break;
+        }
+    }
+    assert_eq!(found.first(), Some(&1000));
+    assert_eq!(found.len(), 21, "20 requests of 50, then one that finds none: {found:?}");
+    let left = s.sim.world(|w| w.members(guild).iter().filter(|m| m.roles.contains(&raffle)).count());
+    assert_eq!(left, 0);
+    assert!(s.sim.calls("DELETE", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}") >= 1000);
+    s.assert_faithful();
+}
