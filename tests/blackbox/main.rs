@@ -9,6 +9,7 @@ mod cards;
 mod catalogue;
 mod concurrency;
 mod discord;
+mod discord_messages;
 mod discord_roles;
 mod ep_loa;
 mod input;

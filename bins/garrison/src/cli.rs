@@ -135,6 +135,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         cards,
         discord,
         automod_cooldown: http::AutoModCooldown::default(),
+        embed_cooldown: http::EmbedCooldown::default(),
         fetcher: wiring::fetcher(&settings)?,
         booster_roles: http::BlockingBoosterRoles(Arc::new(garrison_storage::DieselBoosterRoles::new(db.clone()))),
         public_url: settings.public_url.clone(),

@@ -1181,9 +1181,28 @@ pub(crate) fn normalize_components(components: &[Value]) -> Vec<Value> {
             object.insert("id".into(), Value::from(*next));
         }
         *next += 1;
-        if matches!(object.get("type").and_then(Value::as_u64), Some(3 | 5 | 6 | 7 | 8)) {
-            object.entry("min_values").or_insert(Value::from(1));
-            object.entry("max_values").or_insert(Value::from(1));
+        match object.get("type").and_then(Value::as_u64) {
+            Some(3 | 5 | 6 | 7 | 8) => {
+                object.entry("min_values").or_insert(Value::from(1));
+                object.entry("max_values").or_insert(Value::from(1));
+            }
+            // Components V2: Discord answers these fields even when the request left them out.
+            Some(17) => {
+                object.entry("accent_color").or_insert(Value::Null);
+                object.entry("spoiler").or_insert(Value::from(false));
+            }
+            Some(14) => {
+                object.entry("spacing").or_insert(Value::from(1));
+                object.entry("divider").or_insert(Value::from(true));
+            }
+            Some(11) => {
+                object.entry("description").or_insert(Value::Null);
+                object.entry("spoiler").or_insert(Value::from(false));
+            }
+            Some(13) => {
+                object.entry("spoiler").or_insert(Value::from(false));
+            }
+            _ => {}
         }
         for key in ["components", "items"] {
             if let Some(Value::Array(children)) = object.get_mut(key) {

@@ -9,6 +9,7 @@ mod extract;
 mod health;
 mod loa;
 mod medals;
+mod messages;
 mod middleware;
 mod moderation;
 mod roles;
@@ -30,6 +31,7 @@ use utoipa::{
 use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
 pub use discord::AutoModCooldown;
+pub use messages::EmbedCooldown;
 pub use middleware::{CanonicalPaths, RequestIds};
 pub use roles::BlockingBoosterRoles;
 
@@ -47,6 +49,8 @@ pub struct AppState {
     pub fetcher: garrison_fetch::SafeFetcher,
     /// Who owns which custom booster role.
     pub booster_roles: roles::BlockingBoosterRoles,
+    /// One embed per channel every 10 seconds for `POST /api/Message/sendEmbed/{channelId}`.
+    pub embed_cooldown: messages::EmbedCooldown,
     /// Once a minute per bot token for `GET /api/AutoModRules/{guildId}`.
     pub automod_cooldown: discord::AutoModCooldown,
     /// Base of the links handed out (card view URLs).
@@ -147,7 +151,11 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(roles::delete_booster_role)
         .service(roles::purge)
         .service(roles::highest_role)
-        .service(roles::role_count);
+        .service(roles::role_count)
+        .service(messages::send_embed)
+        .service(messages::smart_edit)
+        .service(messages::smart_edit_ephemeral)
+        .service(messages::file_check);
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.
@@ -247,6 +255,10 @@ mod tests {
             "/api/RoleMemberPurge/purge",
             "/api/HighestRole",
             "/api/GetRoleCount",
+            "/api/Message/sendEmbed/{channelId}",
+            "/api/edit/smart-edit",
+            "/api/edit/smart-edit/ephemeral",
+            "/api/filecheck/check",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -254,8 +266,10 @@ mod tests {
             .paths
             .paths
             .values()
-            .map(|item| [&item.get, &item.put, &item.post, &item.delete].iter().filter(|op| op.is_some()).count())
+            .map(|item| {
+                [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
+            })
             .sum();
-        assert_eq!(operations, 64, "a route was added or removed: update this count");
+        assert_eq!(operations, 68, "a route was added or removed: update this count");
     }
 }

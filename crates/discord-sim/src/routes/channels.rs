@@ -358,7 +358,7 @@ pub(super) fn create_message(world: &mut World, call: &Call<'_>) -> Outcome {
     message.attachments = build_attachments(world, channel_id, &described, &[], call.files);
     message.flags = draft.flags.set().unwrap_or(0) & SETTABLE_FLAGS & !64;
     message.tts = draft.tts && held & SEND_TTS_MESSAGES != 0;
-    message.mention_everyone &= held & MENTION_EVERYONE != 0;
+    message.mention_everyone &= held & MENTION_EVERYONE != 0 && allows_everyone(body);
     if reference.is_some() {
         message.kind = 19;
         message.message_reference = reference;
@@ -366,6 +366,17 @@ pub(super) fn create_message(world: &mut World, call: &Call<'_>) -> Outcome {
     let id = world.store_message(message);
     let message = world.messages.get(&id).ok_or_else(ApiError::unknown_message)?;
     Ok(Reply::ok(json::message(world, message)))
+}
+
+/// Whether the body's `allowed_mentions` (if any) lets `@everyone` / `@here` ping: Discord's
+/// `mention_everyone` is false when `parse` leaves out "everyone".
+fn allows_everyone(body: Option<&serde_json::Map<String, Value>>) -> bool {
+    match body.and_then(|b| b.get("allowed_mentions")) {
+        Some(Value::Object(allowed)) => {
+            allowed.get("parse").and_then(Value::as_array).is_some_and(|parse| parse.iter().any(|p| p == "everyone"))
+        }
+        _ => true,
+    }
 }
 
 /// `PATCH /channels/{channel_id}/messages/{message_id}`: the author edits content, embeds,

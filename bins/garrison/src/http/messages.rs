@@ -1,0 +1,199 @@
+//! Noctra's message routes: `/api/Message/sendEmbed/{channelId}` (10-second cooldown per channel),
+//! `/api/edit/smart-edit` and its ephemeral twin, and `/api/filecheck/check`. The rules are
+//! `garrison_core::discord::messages`; these handlers read headers and call Discord.
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, get, http::StatusCode, patch, post, web};
+use garrison_core::discord::{
+    BotToken, Cooldowns, DiscordBot, DiscordError, Snowflake, Unknown,
+    messages::{self, EmbedRequest, SmartEditError},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::{AppState, error::ApiError, extract::Body, moderation::header};
+
+/// One embed per channel every 10 seconds, as the specification sets it.
+pub struct EmbedCooldown(pub Cooldowns);
+
+impl Default for EmbedCooldown {
+    fn default() -> Self {
+        Self(Cooldowns::new(10_000))
+    }
+}
+
+fn required<'a>(req: &'a HttpRequest, name: &'static str) -> Result<&'a str, ApiError> {
+    header(req, name).ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))
+}
+
+async fn bot(state: &AppState, req: &HttpRequest, name: &'static str) -> Result<Arc<dyn DiscordBot>, ApiError> {
+    let token = BotToken::new(required(req, name)?)
+        .ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))?;
+    Ok(state.discord.bot(&token).await?)
+}
+
+/// Sends an embed (title, description, integer colour; optional footer, footer icon, image and plain
+/// text). One per channel every 10 seconds.
+#[utoipa::path(tag = "Discord messages", params(
+    ("channelId" = String, Path), ("discord-token" = String, Header), ("title" = String, Header), ("description" = String, Header),
+    ("color" = String, Header, description = "integer 0-16777215 (or #RRGGBB)"), ("footer" = Option<String>, Header),
+    ("user-icon" = Option<String>, Header, description = "footer icon URL"), ("image-url" = Option<String>, Header),
+    ("plain-text" = Option<String>, Header, description = "text outside the embed (never pings)"),
+), responses((status = 200, description = "the JSON string \"Message sent successfully.\""),
+    (status = 400, description = "a missing or invalid header, named"), (status = 401),
+    (status = 403, description = "missing SEND_MESSAGES / EMBED_LINKS in the channel"), (status = 404),
+    (status = 429, description = "the JSON string \"Rate limit exceeded. Try again in 8.5 seconds.\", with Retry-After")))]
+#[post("/api/Message/sendEmbed/{channelId}")]
+pub async fn send_embed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<web::Json<String>, ApiError> {
+    let channel = Snowflake::parse("channelId", &path)?;
+    let text = |name: &'static str| header(&req, name).map(str::to_owned);
+    let embed = EmbedRequest {
+        title: required(&req, "title")?.to_owned(),
+        description: required(&req, "description")?.to_owned(),
+        color: required(&req, "color")?.to_owned(),
+        footer: text("footer"),
+        footer_icon: text("user-icon"),
+        image_url: text("image-url"),
+        plain_text: text("plain-text"),
+    };
+    let body = messages::embed_message(&embed)?;
+    let bot = bot(&state, &req, "discord-token").await?;
+    if let Err(wait_ms) = state.embed_cooldown.0.try_take(&channel.get().to_be_bytes(), state.clock.now()) {
+        let message = messages::cooldown_message(wait_ms);
+        let seconds = u64::try_from(wait_ms).unwrap_or(10_000).div_ceil(1000);
+        return Err(
+            ApiError::with_body(StatusCode::TOO_MANY_REQUESTS, message.clone(), json!(message)).retry_after(seconds)
+        );
+    }
+    bot.send_message(channel, body).await.map_err(|e| match e {
+        DiscordError::MissingPermission { permission: None } => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Missing permission: the bot needs SEND_MESSAGES and EMBED_LINKS in this channel.",
+        ),
+        other => other.into(),
+    })?;
+    Ok(web::Json("Message sent successfully.".to_owned()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SmartEditBody {
+    /// A unique substring of the text to replace (whitespace and case are ignored).
+    #[schema(example = "old text")]
+    target_content_substring: Option<String>,
+    /// The component's new text.
+    #[schema(example = "new text")]
+    new_content: Option<String>,
+}
+
+impl SmartEditBody {
+    fn parts(&self) -> Result<(&str, &str), ApiError> {
+        let target = self
+            .target_content_substring
+            .as_deref()
+            .ok_or_else(|| ApiError::bad_request("targetContentSubstring: missing"))?;
+        let content = self.new_content.as_deref().ok_or_else(|| ApiError::bad_request("newContent: missing"))?;
+        Ok((target, content))
+    }
+}
+
+impl From<SmartEditError> for ApiError {
+    fn from(err: SmartEditError) -> Self {
+        let status = match err {
+            SmartEditError::NotFound { .. } => StatusCode::NOT_FOUND,
+            SmartEditError::Ambiguous { .. } => StatusCode::CONFLICT,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, err.to_string())
+    }
+}
+
+/// Replaces the text of the one component of a bot message whose text contains the target (whitespace-
+/// and case-insensitive), then edits the message with only writable fields.
+#[utoipa::path(tag = "Discord messages", params(
+    ("Bot-Token" = String, Header), ("X-Channel-Id" = String, Header), ("X-Message-Id" = String, Header),
+), request_body = SmartEditBody, responses(
+    (status = 200, description = "`{\"success\":true,\"message\":\"Component updated successfully.\"}`"),
+    (status = 400), (status = 401), (status = 403, description = "the message is not the bot's"),
+    (status = 404, description = "`{\"error\":\"No component found matching 'old text'.\"}`, or an unknown message"),
+    (status = 409, description = "`{\"error\":\"Ambiguity: 2 components matching 'old text'. Use a longer, unique substring.\"}`")))]
+#[patch("/api/edit/smart-edit")]
+pub async fn smart_edit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<SmartEditBody>,
+) -> Result<web::Json<Value>, ApiError> {
+    let channel = Snowflake::parse("X-Channel-Id", required(&req, "X-Channel-Id")?)?;
+    let message = Snowflake::parse("X-Message-Id", required(&req, "X-Message-Id")?)?;
+    let (target, content) = body.0.parts()?;
+    let bot = bot(&state, &req, "Bot-Token").await?;
+    let current = bot.message(channel, message).await?;
+    if current["author"]["id"].as_str() != Some(bot.user().id.to_string().as_str()) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "The bot can only edit its own messages."));
+    }
+    let patch = messages::smart_edit(&current, target, content)?;
+    bot.edit_message(channel, message, patch).await?;
+    Ok(web::Json(json!({"success": true, "message": "Component updated successfully."})))
+}
+
+/// The same edit for an interaction's ephemeral response, addressed by application id and interaction
+/// token (valid 15 minutes); no bot token needed.
+#[utoipa::path(tag = "Discord messages", params(
+    ("X-Application-Id" = String, Header), ("Interaction-Token" = String, Header),
+), request_body = SmartEditBody, responses((status = 200, description = "`{\"success\":true}`"),
+    (status = 400), (status = 401, description = "an invalid interaction token"), (status = 404), (status = 409)))]
+#[patch("/api/edit/smart-edit/ephemeral")]
+pub async fn smart_edit_ephemeral(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<SmartEditBody>,
+) -> Result<web::Json<Value>, ApiError> {
+    let application = Snowflake::parse("X-Application-Id", required(&req, "X-Application-Id")?)?;
+    let token = required(&req, "Interaction-Token")?;
+    if token.len() > 500 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+        return Err(ApiError::bad_request("Interaction-Token: not an interaction token"));
+    }
+    let (target, content) = body.0.parts()?;
+    let current = state.discord.original_response(application, token).await.map_err(interaction_error)?;
+    let patch = messages::smart_edit(&current, target, content)?;
+    state.discord.edit_original_response(application, token, patch).await.map_err(interaction_error)?;
+    Ok(web::Json(json!({"success": true})))
+}
+
+/// An interaction token Discord refuses is not a bot token: it is named as what it is.
+fn interaction_error(err: DiscordError) -> ApiError {
+    match err {
+        DiscordError::InvalidToken | DiscordError::Unknown(_) | DiscordError::Rejected(_) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "Interaction not found: the token is unknown or expired (interaction tokens last 15 minutes).",
+        ),
+        other => other.into(),
+    }
+}
+
+/// Whether a message carries a file (upload or embedded media) and its type.
+#[utoipa::path(tag = "Discord messages", params(
+    ("Bot-Token" = String, Header), ("Channel-Id" = String, Header), ("Message-Id" = String, Header),
+), responses((status = 200, description = "`{\"isFile\":true,\"fileType\":\"image/png\"}` (`fileType` null when no file)"),
+    (status = 400), (status = 401), (status = 403, description = "missing READ_MESSAGE_HISTORY"),
+    (status = 404, description = "`{\"error\":\"Message or channel not found.\"}`")))]
+#[get("/api/filecheck/check")]
+pub async fn file_check(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
+    let channel = Snowflake::parse("Channel-Id", required(&req, "Channel-Id")?)?;
+    let message = Snowflake::parse("Message-Id", required(&req, "Message-Id")?)?;
+    let bot = bot(&state, &req, "Bot-Token").await?;
+    let current = bot.message(channel, message).await.map_err(|e| match e {
+        DiscordError::Unknown(Unknown::Message | Unknown::Channel) => {
+            ApiError::new(StatusCode::NOT_FOUND, "Message or channel not found.")
+        }
+        other => other.naming(garrison_core::discord::Permissions::READ_MESSAGE_HISTORY).into(),
+    })?;
+    let file_type = messages::detect_file(&current);
+    Ok(web::Json(json!({"isFile": file_type.is_some(), "fileType": file_type})))
+}
