@@ -147,6 +147,12 @@ async fn moderation_refusals_name_their_reason_and_change_nothing() {
     let owner = expect(s.call(Method::POST, "/api/modactions/ban", &s.target(s.demo.owner), None).await, 403);
     assert_eq!(owner.error(), "The server owner cannot be moderated.");
 
+    let too_many_days = expect(
+        s.call(Method::POST, "/api/modactions/ban-with-reason", &s.target(user), Some(json!({"deleteMessageDays": 8})))
+            .await,
+        400,
+    );
+    assert_eq!(too_many_days.error(), "deleteMessageDays: must be an integer from 0 to 7, got 8");
     let too_long = expect(
         s.call(Method::POST, "/api/modactions/timeout", &with(s.target(user), "duration", "29d"), None).await,
         400,
@@ -503,4 +509,24 @@ async fn viscra_server_info_uses_the_servers_own_bot_and_an_api_key() {
     expect(anonymous, 401);
     assert!(sim.spec_violations().is_empty(), "{:#?}", sim.spec_violations());
     assert!(!server.logs().contains(&demo.bot.token));
+}
+
+#[tokio::test]
+async fn an_unreachable_discord_is_a_502_not_a_hang_or_a_500() {
+    // A port nothing listens on: every connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    let url = format!("http://{closed}");
+    let server = Server::start_with(database(Backend::Sqlite).expect("SQLite"), &[("GARRISON_DISCORD_API_URL", &url)]);
+    let reply = server
+        .client()
+        .post(format!("{}/api/modactions/ban", server.base))
+        .header("server-id", "80351110224678912")
+        .header("bot-token", "MTIz.some.token")
+        .header("user-id", "80351110224678913")
+        .send()
+        .await
+        .expect("reply");
+    let reply = expect(Server::reply(reply).await, 502);
+    assert_eq!(reply.body, json!({"error": "Discord is unavailable; try again later."}));
+    assert!(!server.logs().contains("MTIz.some.token"));
 }

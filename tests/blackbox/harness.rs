@@ -116,6 +116,11 @@ impl Server {
         Self { child, base, logs, dir, db, client }
     }
 
+    /// The server's working directory (its local object store lives in `data/objects` below it).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Everything the server has logged so far.
     pub fn logs(&self) -> String {
         self.logs.lock().expect("log lock").clone()

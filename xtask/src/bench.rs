@@ -25,7 +25,7 @@ struct Options {
     seconds: u64,
     connections: usize,
     members: u64,
-    /// `xp`, `cards` or both (`all`).
+    /// `xp`, `cards`, `discord` or all of them (`all`).
     only: String,
     cards: usize,
     card_clients: usize,
@@ -41,7 +41,7 @@ fn options(args: &[String]) -> anyhow::Result<Options> {
             "--seconds" => opts.seconds = value.parse()?,
             "--connections" => opts.connections = value.parse()?,
             "--members" => opts.members = value.parse()?,
-            "--only" if ["xp", "cards", "all"].contains(&value.as_str()) => opts.only.clone_from(value),
+            "--only" if ["xp", "cards", "discord", "all"].contains(&value.as_str()) => opts.only.clone_from(value),
             "--cards" => opts.cards = value.parse()?,
             "--card-clients" => opts.card_clients = value.parse()?,
             other => bail!("unknown option {other}"),
@@ -70,16 +70,20 @@ fn target_dir() -> PathBuf {
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let opts = options(args)?;
-    run_command(cargo().args(["build", "--release", "--quiet", "-p", "garrison"]))?;
+    run_command(cargo().args(["build", "--release", "--quiet", "-p", "garrison", "-p", "garrison-discord-sim"]))?;
     let binary = target_dir().join("release/garrison");
+    let simulator = target_dir().join("release/garrison-discord-sim");
     let scratch = std::env::temp_dir().join(format!("garrison-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let result = (|| {
-        if opts.only != "cards" {
+        if ["xp", "all"].contains(&opts.only.as_str()) {
             xp(&binary, &scratch, &opts)?;
         }
-        if opts.only != "xp" {
+        if ["cards", "all"].contains(&opts.only.as_str()) {
             cards(&binary, &scratch, &opts)?;
+        }
+        if ["discord", "all"].contains(&opts.only.as_str()) {
+            crate::bench_discord::run(&binary, &simulator, &scratch, opts.seconds, 32)?;
         }
         Ok(())
     })();
@@ -312,6 +316,7 @@ pub async fn timed<B>(
 where
     B: hyper::body::Body + 'static,
 {
+    sender.ready().await?;
     let sent = Instant::now();
     let response = sender.send_request(request).await?;
     let ok = response.status().is_success();

@@ -13,6 +13,7 @@
 
 mod bench;
 mod bench_cards;
+mod bench_discord;
 
 use std::{
     net::{SocketAddr, TcpStream, ToSocketAddrs},

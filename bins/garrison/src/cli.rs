@@ -123,7 +123,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = wiring::database(&settings)?;
     let clock = wiring::clock();
     let objects = wiring::object_store(&settings)?;
-    let cards = wiring::card_studio(&settings, objects)?;
+    let cards = wiring::card_studio(&settings, Arc::clone(&objects))?;
     let discord = wiring::discord(&settings)?;
     let openapi = http::openapi();
     let state = web::Data::new(http::AppState {
@@ -137,6 +137,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         automod_cooldown: http::AutoModCooldown::default(),
         embed_cooldown: http::EmbedCooldown::default(),
         fetcher: wiring::fetcher(&settings)?,
+        modlogs: Arc::new(garrison_storage::DieselModLogs::new(db.clone())),
+        modlog_documents: tokio::sync::Mutex::new(()),
+        objects,
         booster_roles: http::BlockingBoosterRoles(Arc::new(garrison_storage::DieselBoosterRoles::new(db.clone()))),
         public_url: settings.public_url.clone(),
         openapi_json: serde_json::to_string(&openapi)?,

@@ -136,6 +136,9 @@ pub struct Settings {
     pub discord_timeout_ms: u64,
     /// How many bot tokens' clients (and rate-limit states) are kept.
     pub discord_max_clients: usize,
+    /// Requests per second each bot may make to Discord in all (Discord's global limit; 50 unless
+    /// Discord raised it for the bot).
+    pub discord_global_limit: u16,
 }
 
 impl Default for Settings {
@@ -167,6 +170,7 @@ impl Default for Settings {
             discord_wait_budget_ms: 5_000,
             discord_timeout_ms: 10_000,
             discord_max_clients: 1_000,
+            discord_global_limit: 50,
         }
     }
 }
@@ -293,6 +297,11 @@ impl Settings {
             if let Some(v) = var(name) {
                 *field = v.parse().with_context(|| format!("{name} must be a number, got {v:?}"))?;
             }
+        }
+        if let Some(v) = var("GARRISON_DISCORD_GLOBAL_LIMIT") {
+            self.discord_global_limit = v.parse().ok().filter(|n| *n > 0).with_context(|| {
+                format!("GARRISON_DISCORD_GLOBAL_LIMIT must be a number from 1 to 65535, got {v:?}")
+            })?;
         }
         if let Some(v) = var("GARRISON_DISCORD_MAX_CLIENTS") {
             self.discord_max_clients =

@@ -155,6 +155,7 @@ pub fn discord(settings: &Settings) -> anyhow::Result<Arc<dyn garrison_core::dis
         wait_budget: Duration::from_millis(settings.discord_wait_budget_ms),
         request_timeout: Duration::from_millis(settings.discord_timeout_ms),
         max_clients: settings.discord_max_clients,
+        global_limit: settings.discord_global_limit,
         ..garrison_discord::DiscordConfig::default()
     };
     Ok(Arc::new(garrison_discord::TwilightBots::new(config)?))

@@ -9,6 +9,7 @@ pub mod ep;
 mod error;
 pub mod ids;
 pub mod loa;
+pub mod modlog;
 pub mod objects;
 pub mod ports;
 pub mod records;

@@ -110,3 +110,17 @@ pub trait BoosterRoles: Send + Sync {
     /// Every record of a guild, oldest first (for cleanup when roles vanish).
     fn list(&self, guild: Snowflake) -> Result<Vec<BoosterRole>>;
 }
+
+use crate::modlog::{History, NewEntry, Subject, SubjectProfile, ViewId};
+
+/// Moderation logs: entries numbered per guild, read back by a subject's view id.
+pub trait ModLogs: Send + Sync {
+    /// Records an entry for `subject`: creates the subject (with `new_view_id`, used only if the
+    /// subject is new) or updates its profile, assigns the guild's next case number atomically, and
+    /// returns the whole history after the insert. `Invalid` (naming the header) if an id does not
+    /// fit a signed 64-bit integer.
+    fn add(&self, subject: Subject, profile: &SubjectProfile, entry: &NewEntry, new_view_id: ViewId)
+    -> Result<History>;
+    /// The history behind a view id.
+    fn history(&self, view: &ViewId) -> Result<Option<History>>;
+}

@@ -14,7 +14,7 @@ mod world;
 
 pub use demo::{DEMO_INVITE, Demo, MODERATOR_PERMISSIONS};
 pub use routes::ROUTES;
-pub use server::Simulator;
+pub use server::{STATS_PATH, Simulator};
 pub use time::{DISCORD_EPOCH_MS, Timestamp};
 pub use world::{
     AuditAction, AuditLogEntry, AutomodRuleView, BanView, Bot, ChannelView, GuildView, InteractionView, InviteView,

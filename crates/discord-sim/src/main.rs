@@ -6,13 +6,28 @@ use std::process::ExitCode;
 use garrison_discord_sim::{Simulator, World};
 
 const USAGE: &str = "usage: garrison-discord-sim [--port PORT] [--host ADDRESS]
+                           [--extra-members N] [--extra-bots N] [--world-file PATH] [--no-spec-checks]
 
 Serves a simulated Discord REST API v10 (under /api/v10) with a seeded demo server,
-until interrupted (Ctrl-C). Defaults: --host 127.0.0.1 --port 8090.";
+until interrupted (Ctrl-C). Defaults: --host 127.0.0.1 --port 8090.
 
-fn parse_args() -> Result<SocketAddr, String> {
+For benchmarks: --extra-members adds N members to the demo guild, --extra-bots adds N bots
+with the Moderator role, --world-file writes the guild id, every bot token and every member id
+as JSON, --no-spec-checks skips validating traffic against Discord's OpenAPI document.
+GET /_simulator/calls answers the request count of every route.";
+
+struct Args {
+    addr: SocketAddr,
+    extra_members: usize,
+    extra_bots: usize,
+    world_file: Option<std::path::PathBuf>,
+    spec_checks: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
     let mut host = std::net::IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut port: u16 = 8090;
+    let (mut extra_members, mut extra_bots, mut world_file, mut spec_checks) = (0, 0, None, true);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -25,18 +40,24 @@ fn parse_args() -> Result<SocketAddr, String> {
                 port = value()?.parse().map_err(|_| "--port takes a number from 0 to 65535".to_owned())?
             }
             "--host" => host = value()?.parse().map_err(|_| "--host takes an IP address".to_owned())?,
+            "--extra-members" => {
+                extra_members = value()?.parse().map_err(|_| "--extra-members takes a number".to_owned())?
+            }
+            "--extra-bots" => extra_bots = value()?.parse().map_err(|_| "--extra-bots takes a number".to_owned())?,
+            "--world-file" => world_file = Some(value()?.into()),
+            "--no-spec-checks" => spec_checks = false,
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(SocketAddr::new(host, port))
+    Ok(Args { addr: SocketAddr::new(host, port), extra_members, extra_bots, world_file, spec_checks })
 }
 
 // The binary's whole job is to tell a person what it started.
 #[allow(clippy::print_stdout)]
 fn main() -> ExitCode {
-    let addr = match parse_args() {
-        Ok(addr) => addr,
+    let args = match parse_args() {
+        Ok(args) => args,
         Err(message) => {
             if !message.is_empty() {
                 eprintln!("{message}");
@@ -45,7 +66,28 @@ fn main() -> ExitCode {
             return if message.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) };
         }
     };
-    let (world, demo) = World::demo();
+    let addr = args.addr;
+    let (mut world, demo) = World::demo();
+    let mut members = demo.members.clone();
+    for i in 0..args.extra_members {
+        let user = world.add_user(&format!("member{i}"));
+        world.add_member(demo.guild, user, &[demo.member_role]);
+        members.push(user);
+    }
+    let mut tokens = vec![demo.bot.token.clone()];
+    for i in 0..args.extra_bots {
+        let bot = world.add_bot(&format!("Bot {i}"));
+        world.add_member(demo.guild, bot.user_id, &[demo.moderator_role]);
+        tokens.push(bot.token);
+    }
+    if let Some(path) = &args.world_file {
+        let description = serde_json::json!({"guild": demo.guild.to_string(), "tokens": tokens,
+            "members": members.iter().map(u64::to_string).collect::<Vec<_>>()});
+        if let Err(error) = std::fs::write(path, description.to_string()) {
+            eprintln!("cannot write {}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     let sim = match Simulator::start_on(addr, world) {
         Ok(sim) => sim,
         Err(error) => {
@@ -53,6 +95,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    sim.set_spec_checks(args.spec_checks);
     let base = sim.base_url();
     println!("Simulated Discord REST API v10 at {base}/api/v10");
     println!();

@@ -196,6 +196,21 @@ fn configure(config: &mut web::ServiceConfig) {
         }
         config.service(resource.default_service(web::to(method_not_allowed)));
     }
+    config.route(STATS_PATH, web::get().to(stats));
+}
+
+/// Outside Discord's API (`/api/v10`): the request counts of every route, for tools that run the
+/// simulator as a separate process (the benchmark counts token checks with it).
+pub const STATS_PATH: &str = "/_simulator/calls";
+
+async fn stats(shared: web::Data<Shared>) -> HttpResponse {
+    let calls: serde_json::Map<String, Value> = shared
+        .lock()
+        .calls
+        .iter()
+        .map(|((method, route), count)| (format!("{method} {route}"), Value::from(*count)))
+        .collect();
+    HttpResponse::Ok().json(Value::Object(calls))
 }
 
 async fn not_found(shared: web::Data<Shared>, request: HttpRequest) -> HttpResponse {

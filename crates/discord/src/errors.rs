@@ -41,6 +41,7 @@ pub(crate) fn from_response(status: u16, body: &[u8]) -> DiscordError {
         (_, 10013) => unknown(Unknown::User),
         (_, 10026) => unknown(Unknown::Ban),
         (_, 50001) => DiscordError::NotMember,
+        (_, 50007) => DiscordError::CannotMessageUser,
         (_, 50013) => DiscordError::MissingPermission { permission: None },
         (429, _) => DiscordError::RateLimited { retry_after_ms: 1_000 },
         (500.., _) => DiscordError::Unavailable(format!("Discord answered {status}")),
@@ -63,6 +64,7 @@ mod tests {
         assert_eq!(from_response(401, br#"{"message":"401: Unauthorized","code":0}"#), DiscordError::InvalidToken);
         assert_eq!(from_response(403, &body(50001)), DiscordError::NotMember);
         assert_eq!(from_response(403, &body(50013)), DiscordError::MissingPermission { permission: None });
+        assert_eq!(from_response(403, &body(50007)), DiscordError::CannotMessageUser);
         assert_eq!(from_response(404, &body(10007)), DiscordError::Unknown(Unknown::Member));
         assert_eq!(from_response(404, &body(10026)), DiscordError::Unknown(Unknown::Ban));
         assert_eq!(from_response(404, &body(10006)), DiscordError::Unknown(Unknown::Invite));

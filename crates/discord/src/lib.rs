@@ -31,7 +31,7 @@ use garrison_core::{
     Timestamp,
     discord::{
         AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
-        DiscordFuture, Guild, GuildSummary, Invite, Member, Role, RoleSpec, Snowflake,
+        DiscordFuture, Guild, GuildSummary, Invite, Member, Role, RoleSpec, Snowflake, UserProfile,
     },
 };
 use serde::de::DeserializeOwned;
@@ -42,7 +42,7 @@ use twilight_http::{
     request::{AuditLogReason, Request, TryIntoRequest},
     routing::Route,
 };
-use twilight_http_ratelimiting::Endpoint;
+use twilight_http_ratelimiting::{Endpoint, RateLimiter};
 use twilight_model::{
     guild::{Permissions as TwilightPermissions, RoleColors, RolePosition},
     http::channel_position::Position,
@@ -63,6 +63,9 @@ pub struct DiscordConfig {
     pub request_timeout: Duration,
     /// How many bots' clients (and rate-limit states) are kept.
     pub max_clients: usize,
+    /// Requests per second each bot may make in all (Discord's global limit: 50 unless Discord raised
+    /// it for the bot).
+    pub global_limit: u16,
     pub valid_token_ttl: Duration,
     pub invalid_token_ttl: Duration,
 }
@@ -75,6 +78,7 @@ impl Default for DiscordConfig {
             wait_budget: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             max_clients: 1_000,
+            global_limit: 50,
             valid_token_ttl: Duration::from_secs(300),
             invalid_token_ttl: Duration::from_secs(30),
         }
@@ -189,7 +193,8 @@ impl TwilightBots {
     }
 
     fn build_client(&self, token: &BotToken) -> Client {
-        self.client_builder().token(token.expose().to_owned()).build()
+        let limiter = RateLimiter::new(self.shared.config.global_limit.max(1));
+        self.client_builder().token(token.expose().to_owned()).ratelimiter(Some(limiter)).build()
     }
 
     fn client_builder(&self) -> twilight_http::client::ClientBuilder {
@@ -376,6 +381,14 @@ struct TwilightBot {
     key: [u8; 32],
 }
 
+/// The request with an audit-log reason, when there is one.
+fn with_reason<'a, R: AuditLogReason<'a>>(request: R, reason: Option<&'a str>) -> R {
+    match reason {
+        Some(reason) => request.reason(reason),
+        None => request,
+    }
+}
+
 /// Discord's gradient colours from two or three `0xRRGGBB` values.
 fn role_colors(colors: &[u32]) -> Option<RoleColors> {
     let (&primary_color, rest) = colors.split_first()?;
@@ -408,6 +421,12 @@ impl TwilightBot {
 impl DiscordBot for TwilightBot {
     fn user(&self) -> &BotUser {
         &self.user
+    }
+
+    fn user_profile(&self, user: Snowflake) -> DiscordFuture<'_, UserProfile> {
+        Box::pin(
+            async move { self.call::<wire::UserProfileJson>(self.client.user(id(user))).await.map(UserProfile::from) },
+        )
     }
 
     fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild> {
@@ -444,32 +463,21 @@ impl DiscordBot for TwilightBot {
 
     fn ban(&self, guild: Snowflake, user: Snowflake, options: BanOptions) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
-            let mut request =
+            let request =
                 self.client.create_ban(id(guild), id(user)).delete_message_seconds(options.delete_message_seconds);
-            if let Some(reason) = &options.reason {
-                request = request.reason(reason);
-            }
-            self.act(request).await
+            self.act(with_reason(request, options.reason.as_deref())).await
         })
     }
 
     fn unban(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
-        Box::pin(async move {
-            let mut request = self.client.delete_ban(id(guild), id(user));
-            if let Some(reason) = &reason {
-                request = request.reason(reason);
-            }
-            self.act(request).await
-        })
+        Box::pin(
+            async move { self.act(with_reason(self.client.delete_ban(id(guild), id(user)), reason.as_deref())).await },
+        )
     }
 
     fn kick(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
-            let mut request = self.client.remove_guild_member(id(guild), id(user));
-            if let Some(reason) = &reason {
-                request = request.reason(reason);
-            }
-            self.act(request).await
+            self.act(with_reason(self.client.remove_guild_member(id(guild), id(user)), reason.as_deref())).await
         })
     }
 
@@ -485,11 +493,11 @@ impl DiscordBot for TwilightBot {
                 .map(|t| twilight_model::util::Timestamp::from_micros(t.millis().saturating_mul(1000)))
                 .transpose()
                 .map_err(|_| DiscordError::Rejected("the timeout's end is out of range".into()))?;
-            let mut request = self.client.update_guild_member(id(guild), id(user)).communication_disabled_until(until);
-            if let Some(reason) = &reason {
-                request = request.reason(reason);
-            }
-            self.act(request).await
+            self.act(with_reason(
+                self.client.update_guild_member(id(guild), id(user)).communication_disabled_until(until),
+                reason.as_deref(),
+            ))
+            .await
         })
     }
 
@@ -572,10 +580,7 @@ impl DiscordBot for TwilightBot {
             if let Some(icon) = &spec.icon {
                 request = request.icon(icon);
             }
-            if let Some(reason) = &spec.reason {
-                request = request.reason(reason);
-            }
-            self.call::<wire::RoleJson>(request).await.map(Role::from)
+            self.call::<wire::RoleJson>(with_reason(request, spec.reason.as_deref())).await.map(Role::from)
         })
     }
 
@@ -603,21 +608,14 @@ impl DiscordBot for TwilightBot {
             if let Some(icon) = &spec.icon {
                 request = request.icon(Some(icon));
             }
-            if let Some(reason) = &spec.reason {
-                request = request.reason(reason);
-            }
-            self.call::<wire::RoleJson>(request).await.map(Role::from)
+            self.call::<wire::RoleJson>(with_reason(request, spec.reason.as_deref())).await.map(Role::from)
         })
     }
 
     fn delete_role(&self, guild: Snowflake, role: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
-        Box::pin(async move {
-            let mut request = self.client.delete_role(id(guild), id(role));
-            if let Some(reason) = &reason {
-                request = request.reason(reason);
-            }
-            self.act(request).await
-        })
+        Box::pin(
+            async move { self.act(with_reason(self.client.delete_role(id(guild), id(role)), reason.as_deref())).await },
+        )
     }
 
     fn set_role_positions(&self, guild: Snowflake, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
@@ -638,11 +636,8 @@ impl DiscordBot for TwilightBot {
         reason: Option<String>,
     ) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
-            let mut request = self.client.add_guild_member_role(id(guild), id(user), id(role));
-            if let Some(reason) = &reason {
-                request = request.reason(reason);
-            }
-            self.act(request).await
+            self.act(with_reason(self.client.add_guild_member_role(id(guild), id(user), id(role)), reason.as_deref()))
+                .await
         })
     }
 
@@ -654,11 +649,11 @@ impl DiscordBot for TwilightBot {
         reason: Option<String>,
     ) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
-            let mut request = self.client.remove_guild_member_role(id(guild), id(user), id(role));
-            if let Some(reason) = &reason {
-                request = request.reason(reason);
-            }
-            self.act(request).await
+            self.act(with_reason(
+                self.client.remove_guild_member_role(id(guild), id(user), id(role)),
+                reason.as_deref(),
+            ))
+            .await
         })
     }
 
@@ -667,6 +662,13 @@ impl DiscordBot for TwilightBot {
             let request = raw(&Route::CreateMessage { channel_id: channel.get() }, Some(&body), true)?;
             let sent: wire::MessageIdJson = self.call_request(request).await?;
             Ok(sent.id.0)
+        })
+    }
+
+    fn dm_channel(&self, user: Snowflake) -> DiscordFuture<'_, Snowflake> {
+        Box::pin(async move {
+            let channel: wire::MessageIdJson = self.call(self.client.create_private_channel(id(user))).await?;
+            Ok(channel.id.0)
         })
     }
 

@@ -6,7 +6,7 @@
 
 use garrison_core::discord::{
     AutoModRule, BotUser, Channel, Guild, GuildSummary, Invite, Member, Overwrite, OverwriteTarget, Permissions, Role,
-    Snowflake,
+    Snowflake, UserProfile,
 };
 use serde::Deserialize;
 
@@ -29,6 +29,20 @@ impl<'de> Deserialize<'de> for Id {
 pub(crate) struct UserJson {
     pub(crate) id: Id,
     pub(crate) username: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UserProfileJson {
+    id: Id,
+    username: String,
+    global_name: Option<String>,
+    avatar: Option<String>,
+}
+
+impl From<UserProfileJson> for UserProfile {
+    fn from(u: UserProfileJson) -> Self {
+        Self { id: u.id.0, username: u.username, global_name: u.global_name, avatar: u.avatar }
+    }
 }
 
 impl From<UserJson> for BotUser {
@@ -262,7 +276,7 @@ impl From<GuildSummaryJson> for GuildSummary {
     }
 }
 
-/// Only the id of a message Discord created.
+/// Only the id of what Discord created (a message, a DM channel).
 #[derive(Debug, Deserialize)]
 pub(crate) struct MessageIdJson {
     pub(crate) id: Id,

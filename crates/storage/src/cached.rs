@@ -116,3 +116,37 @@ impl<DB: Backend> QueryFragment<DB> for TxStatement {
         Ok(())
     }
 }
+
+/// `INSERT INTO modlog_cases ... ON CONFLICT DO UPDATE ... RETURNING last_case`: the guild's next case
+/// number, 1 for its first entry. The upsert locks the guild's counter row until the transaction that
+/// records the entry ends, so concurrent adds to one guild are numbered one after another, and an add
+/// that rolls back takes its number with it. The same SQL on both backends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NextCase {
+    pub guild: i64,
+}
+
+impl QueryId for NextCase {
+    type QueryId = Self;
+    // One fixed SQL text: cache by the type.
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for NextCase {
+    type SqlType = BigInt;
+}
+
+impl<Conn> RunQueryDsl<Conn> for NextCase {}
+
+impl<DB: Backend> QueryFragment<DB> for NextCase
+where
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO modlog_cases (guild_id, last_case) VALUES (");
+        out.push_bind_param::<BigInt, _>(&self.guild)?;
+        out.push_sql(", 1) ON CONFLICT (guild_id) DO UPDATE SET last_case = modlog_cases.last_case + 1");
+        out.push_sql(" RETURNING last_case");
+        Ok(())
+    }
+}

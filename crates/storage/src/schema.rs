@@ -125,3 +125,38 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    modlog_subjects (view_id) {
+        view_id -> Text,
+        bot_id -> BigInt,
+        guild_id -> BigInt,
+        user_id -> BigInt,
+        user_name -> Text,
+        user_avatar -> Nullable<Text>,
+        guild_name -> Text,
+        guild_icon -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    modlog_cases (guild_id) {
+        guild_id -> BigInt,
+        last_case -> BigInt,
+    }
+}
+
+diesel::table! {
+    modlog_entries (guild_id, case_number) {
+        guild_id -> BigInt,
+        case_number -> BigInt,
+        view_id -> Text,
+        action -> Text,
+        moderator_id -> BigInt,
+        moderator_name -> Text,
+        reason -> Nullable<Text>,
+        duration -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}

@@ -14,12 +14,13 @@ use garrison_core::{
     discord::Snowflake,
     ep::{Company, EpPolicy, PerCompany},
     loa::Loa,
-    ports::{ApiKeys, BoosterRoles, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, XpLedger},
+    modlog::{History, ModAction, NewEntry, Subject, SubjectProfile, ViewId},
+    ports::{ApiKeys, BoosterRoles, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, ModLogs, XpLedger},
     xp::{self, Actor, HistoryPage, Reason, Reference, XpChange, XpMutation, XpOperation, XpOutcome},
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselBoosterRoles, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals,
-    DieselXpLedger, PoolSizes,
+    DieselModLogs, DieselXpLedger, PoolSizes,
 };
 use garrison_testkit::TestDatabase;
 
@@ -61,6 +62,10 @@ contract!(
     booster_roles_are_per_guild,
     concurrent_booster_records_for_one_user_admit_one,
     concurrent_booster_records_of_one_role_admit_one,
+    modlog_entries_round_trip_through_the_view_id,
+    modlog_subjects_keep_their_view_id_and_refresh_their_profile,
+    modlog_case_numbers_count_per_guild,
+    concurrent_modlog_adds_number_cases_without_gaps_or_duplicates,
 );
 
 /// The database under test; the `TestDatabase` guard must outlive it, which the macro ensures.
@@ -542,4 +547,191 @@ fn concurrent_booster_records_of_one_role_admit_one(s: &Stores) {
         "{outcomes:?}"
     );
     assert_eq!(roles.list(Snowflake::from_raw(GUILD)).expect("list").len(), 1);
+}
+
+const BOT: u64 = 400_000_000_000_000_001;
+
+fn subject(guild: u64, user: u64) -> Subject {
+    Subject { bot: Snowflake::from_raw(BOT), guild: Snowflake::from_raw(guild), user: Snowflake::from_raw(user) }
+}
+
+fn profile(user_name: &str, guild_name: &str) -> SubjectProfile {
+    SubjectProfile {
+        user_name: user_name.to_owned(),
+        user_avatar: Some(format!("https://cdn.discordapp.com/avatars/{user_name}.png")),
+        guild_name: guild_name.to_owned(),
+        guild_icon: None,
+    }
+}
+
+fn modlog_entry(action: ModAction, reason: Option<&str>, at: i64) -> NewEntry {
+    NewEntry::new(action, Snowflake::from_raw(111_222_333_444_555_666), "AdminUser", reason, None, Timestamp(at))
+        .expect("valid entry")
+}
+
+/// A distinct view id for each `n`.
+fn view(n: u128) -> ViewId {
+    ViewId::from_entropy((0x5eed_0000_0000_0000_0000_0000_0000_0000 | n).to_be_bytes())
+}
+
+fn cases(history: &History) -> Vec<i64> {
+    history.entries.iter().map(|e| e.case_number).collect()
+}
+
+fn modlog_entries_round_trip_through_the_view_id(s: &Stores) {
+    let logs = DieselModLogs::new(s.db.clone());
+    assert_eq!(logs.history(&view(1)).expect("history"), None, "unknown view id");
+
+    // The largest ids a BIGINT holds round-trip.
+    let target = Subject {
+        bot: Snowflake::from_raw(i64::MAX as u64),
+        guild: Snowflake::from_raw(GUILD),
+        user: Snowflake::from_raw(987_654_321_098_765_432),
+    };
+    let who = SubjectProfile { guild_icon: Some("icon-hash".into()), ..profile("spammer", "The Guild") };
+    let entry = NewEntry::new(
+        ModAction::Timeout,
+        Snowflake::from_raw(i64::MAX as u64),
+        "AdminUser",
+        Some("Spamming"),
+        Some("2h"),
+        Timestamp(1_700_000_000_000),
+    )
+    .expect("valid");
+    let added = logs.add(target, &who, &entry, view(1)).expect("add");
+    assert_eq!(added.view_id, view(1));
+    assert_eq!(added.subject, target);
+    assert_eq!(added.profile, who);
+    assert_eq!(added.entries, [entry.numbered(1)]);
+    assert_eq!(logs.history(&view(1)).expect("history"), Some(added.clone()));
+    // The id reads back whatever the case of its letters.
+    let shouted = ViewId::parse(&view(1).as_str().to_ascii_uppercase()).expect("upper case");
+    assert_eq!(logs.history(&shouted).expect("history"), Some(added));
+    assert_eq!(logs.history(&view(2)).expect("history"), None, "still unknown");
+
+    // Ids beyond a BIGINT are refused, naming the header, and record nothing.
+    let err = logs.add(subject(GUILD, u64::MAX), &who, &entry, view(3)).expect_err("user too large");
+    assert!(matches!(err, Error::Invalid { field: "X-User-Id", .. }), "{err:?}");
+    let err = logs.add(subject(u64::MAX, 1 << 40), &who, &entry, view(3)).expect_err("guild too large");
+    assert!(matches!(err, Error::Invalid { field: "X-Guild-Id", .. }), "{err:?}");
+    let huge_moderator = NewEntry { moderator_id: Snowflake::from_raw(u64::MAX), ..entry.clone() };
+    let err = logs.add(target, &who, &huge_moderator, view(3)).expect_err("moderator too large");
+    assert!(matches!(err, Error::Invalid { field: "X-Moderator-Id", .. }), "{err:?}");
+    assert_eq!(logs.history(&view(3)).expect("history"), None);
+    assert_eq!(cases(&logs.add(target, &who, &entry, view(4)).expect("add again")), [1, 2], "no number was used up");
+}
+
+fn modlog_subjects_keep_their_view_id_and_refresh_their_profile(s: &Stores) {
+    let logs = DieselModLogs::new(s.db.clone());
+    let target = subject(GUILD, 500_000_000_000_000_001);
+    let first = modlog_entry(ModAction::Warn, Some("first"), 1_000);
+    let second = modlog_entry(ModAction::Ban, None, 2_000);
+    logs.add(target, &profile("old name", "Old Guild"), &first, view(10)).expect("first add");
+    let renamed =
+        SubjectProfile { user_avatar: None, guild_icon: Some("new-icon".into()), ..profile("new name", "New Guild") };
+    let after = logs.add(target, &renamed, &second, view(11)).expect("second add");
+    assert_eq!(after.view_id, view(10), "the second add's view id is ignored");
+    assert_eq!(after.profile, renamed, "the profile is refreshed");
+    assert_eq!(after.entries, [first.numbered(1), second.numbered(2)], "oldest first");
+    assert_eq!(logs.history(&view(10)).expect("history"), Some(after));
+    assert_eq!(logs.history(&view(11)).expect("history"), None, "the unused view id names nothing");
+
+    // Another user, or the same user as another bot records them, is another subject.
+    let other_user = logs
+        .add(subject(GUILD, 500_000_000_000_000_002), &profile("b", "New Guild"), &first, view(12))
+        .expect("other user");
+    assert_eq!((other_user.view_id.clone(), cases(&other_user)), (view(12), vec![3]));
+    let other_bot = Subject { bot: Snowflake::from_raw(BOT + 1), ..target };
+    let as_other_bot = logs.add(other_bot, &profile("old name", "New Guild"), &first, view(13)).expect("other bot");
+    assert_eq!((as_other_bot.view_id.clone(), cases(&as_other_bot)), (view(13), vec![4]));
+    assert_eq!(cases(&logs.history(&view(10)).expect("history").expect("known")), [1, 2]);
+
+    // A view id that already names another subject is never silently shared.
+    let err = logs
+        .add(subject(GUILD, 500_000_000_000_000_003), &profile("c", "New Guild"), &first, view(10))
+        .expect_err("view id collision");
+    assert!(matches!(err, Error::Store(_)), "{err:?}");
+    assert_eq!(cases(&logs.history(&view(10)).expect("history").expect("known")), [1, 2]);
+}
+
+fn modlog_case_numbers_count_per_guild(s: &Stores) {
+    let logs = DieselModLogs::new(s.db.clone());
+    let (here, there) = (GUILD, GUILD + 1);
+    let (alice, bob) = (500_000_000_000_000_011, 500_000_000_000_000_012);
+    let mut seen = Vec::new();
+    for (n, (guild, user)) in
+        [(here, alice), (there, alice), (here, bob), (here, alice), (there, bob), (here, bob), (there, alice)]
+            .into_iter()
+            .enumerate()
+    {
+        let history = logs
+            .add(
+                subject(guild, user),
+                &profile("u", "g"),
+                &modlog_entry(ModAction::Kick, None, 1_000),
+                view(20 + n as u128),
+            )
+            .expect("add");
+        seen.push((guild, history.entries.last().expect("the new entry").case_number));
+    }
+    assert_eq!(
+        seen,
+        [(here, 1), (there, 1), (here, 2), (here, 3), (there, 2), (here, 4), (there, 3)],
+        "each guild counts from 1 on its own"
+    );
+    let history_of = |n: u128| logs.history(&view(n)).expect("history").expect("known");
+    assert_eq!(cases(&history_of(20)), [1, 3], "alice here");
+    assert_eq!(cases(&history_of(21)), [1, 3], "alice there");
+    assert_eq!(cases(&history_of(22)), [2, 4], "bob here");
+    assert_eq!(cases(&history_of(24)), [2], "bob there");
+}
+
+fn concurrent_modlog_adds_number_cases_without_gaps_or_duplicates(s: &Stores) {
+    let logs = Arc::new(DieselModLogs::new(s.db.clone()));
+    let start = Arc::new(Barrier::new(8));
+    let threads: Vec<_> = (0..8u64)
+        .map(|t| {
+            let (logs, start) = (Arc::clone(&logs), Arc::clone(&start));
+            thread::spawn(move || {
+                // Open the pool's connections first, so that the adds overlap.
+                logs.history(&view(0)).expect("warm up");
+                start.wait();
+                (0..25u64)
+                    .map(|i| {
+                        // Three users share the guild, so adds also race on creating each subject.
+                        let target = subject(GUILD, 500_000_000_000_000_100 + (t + i) % 3);
+                        let entry = modlog_entry(ModAction::Warn, Some(&format!("{t}-{i}")), 1_000);
+                        let history = logs
+                            .add(target, &profile("u", "g"), &entry, view(u128::from(1_000 + t * 100 + i)))
+                            .expect("add");
+                        let last = history.entries.last().expect("the new entry");
+                        assert_eq!(last.reason, entry.reason, "the newest entry is this add's");
+                        (target, history.view_id, last.case_number)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let added: Vec<_> = threads.into_iter().flat_map(|t| t.join().expect("thread")).collect();
+    let mut numbers: Vec<i64> = added.iter().map(|(_, _, case)| *case).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=200).collect::<Vec<i64>>(), "every add got its own number, with no gap");
+
+    // Each subject kept one view id, and its history holds exactly its own entries, in case order.
+    let mut everything = Vec::new();
+    for user in 0..3 {
+        let target = subject(GUILD, 500_000_000_000_000_100 + user);
+        let views: std::collections::BTreeSet<_> =
+            added.iter().filter(|(s, _, _)| *s == target).map(|(_, v, _)| v.clone()).collect();
+        assert_eq!(views.len(), 1, "one view id per subject: {views:?}");
+        let history = logs.history(views.first().expect("one")).expect("history").expect("known");
+        let own = cases(&history);
+        assert!(own.windows(2).all(|w| w[0] < w[1]), "oldest first: {own:?}");
+        let mut expected: Vec<i64> = added.iter().filter(|(s, _, _)| *s == target).map(|(_, _, c)| *c).collect();
+        expected.sort_unstable();
+        assert_eq!(own, expected);
+        everything.extend(own);
+    }
+    everything.sort_unstable();
+    assert_eq!(everything, (1..=200).collect::<Vec<i64>>());
 }

@@ -34,6 +34,12 @@ struct State {
     certification_awards: BTreeMap<(i64, String, i64), Timestamp>,
     /// Keyed by `(guild, user)`: one custom role per booster.
     booster_roles: BTreeMap<(Snowflake, Snowflake), BoosterRole>,
+    /// Moderation-log subjects by view id, each with its profile and entries (oldest first).
+    modlog_histories: BTreeMap<garrison_core::modlog::ViewId, garrison_core::modlog::History>,
+    /// The view id of each moderation-log subject.
+    modlog_views: BTreeMap<garrison_core::modlog::Subject, garrison_core::modlog::ViewId>,
+    /// The last case number of each guild.
+    modlog_cases: BTreeMap<Snowflake, i64>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -418,5 +424,132 @@ mod booster_role_tests {
         assert_eq!(records.forget(guild, first.role).expect("again"), None);
         assert_eq!(records.list(guild).expect("list"), [second]);
         assert_eq!(records.owner_of(other, first.role).expect("owner").map(|r| r.user), Some(first.user));
+    }
+}
+
+use garrison_core::{
+    StoreError,
+    modlog::{self, History, NewEntry, Subject, SubjectProfile, ViewId},
+    ports::ModLogs,
+};
+
+impl ModLogs for MemoryRecords {
+    fn add(
+        &self,
+        subject: Subject,
+        profile: &SubjectProfile,
+        entry: &NewEntry,
+        new_view_id: ViewId,
+    ) -> Result<History> {
+        for (field, id) in [
+            (modlog::BOT_FIELD, subject.bot),
+            (modlog::GUILD_FIELD, subject.guild),
+            (modlog::USER_FIELD, subject.user),
+            (modlog::MODERATOR_ID_FIELD, entry.moderator_id),
+        ] {
+            if i64::try_from(id.get()).is_err() {
+                return Err(Error::invalid(field, format!("{id} is too large to record (the limit is 2^63 - 1)")));
+            }
+        }
+        self.with(|s| {
+            let view = match s.modlog_views.get(&subject) {
+                Some(view) => view.clone(),
+                None => {
+                    if s.modlog_histories.contains_key(&new_view_id) {
+                        return Err(Error::Store(StoreError::Internal(format!(
+                            "view id {new_view_id} already belongs to another moderation-log subject"
+                        ))));
+                    }
+                    s.modlog_views.insert(subject, new_view_id.clone());
+                    new_view_id
+                }
+            };
+            let last_case = s.modlog_cases.entry(subject.guild).or_insert(0);
+            *last_case += 1;
+            let numbered = entry.numbered(*last_case);
+            let history = s.modlog_histories.entry(view.clone()).or_insert_with(|| History {
+                view_id: view,
+                subject,
+                profile: profile.clone(),
+                entries: Vec::new(),
+            });
+            history.profile = profile.clone();
+            history.entries.push(numbered);
+            Ok(history.clone())
+        })
+    }
+
+    fn history(&self, view: &ViewId) -> Result<Option<History>> {
+        Ok(self.with(|s| s.modlog_histories.get(view).cloned()))
+    }
+}
+
+#[cfg(test)]
+mod modlog_tests {
+    use garrison_core::modlog::ModAction;
+
+    use super::*;
+
+    fn subject(guild: u64, user: u64) -> Subject {
+        Subject {
+            bot: Snowflake::from_raw(400_000_000_000_000_001),
+            guild: Snowflake::from_raw(guild),
+            user: Snowflake::from_raw(user),
+        }
+    }
+
+    fn profile(name: &str) -> SubjectProfile {
+        SubjectProfile { user_name: name.into(), user_avatar: None, guild_name: "Guild".into(), guild_icon: None }
+    }
+
+    fn entry(action: ModAction, at: i64) -> NewEntry {
+        NewEntry::new(action, Snowflake::from_raw(111_222_333_444_555_666), "Admin", Some("why"), None, Timestamp(at))
+            .expect("valid")
+    }
+
+    fn view(n: u8) -> ViewId {
+        ViewId::from_entropy([n; 16])
+    }
+
+    fn cases(history: &History) -> Vec<i64> {
+        history.entries.iter().map(|e| e.case_number).collect()
+    }
+
+    #[test]
+    fn modlogs_follow_the_storage_contract() {
+        let records = MemoryRecords::default();
+        // Through the port: `add` and `history` are also names of other ports' methods.
+        let logs: &dyn ModLogs = &records;
+        let (guild, other) = (100_000_000_000_000_001, 100_000_000_000_000_002);
+        let alice = subject(guild, 200_000_000_000_000_001);
+        assert_eq!(logs.history(&view(1)).expect("history"), None);
+
+        let first = logs.add(alice, &profile("old"), &entry(ModAction::Warn, 1_000), view(1)).expect("first");
+        assert_eq!((first.view_id.clone(), first.subject, cases(&first)), (view(1), alice, vec![1]));
+        let second = logs.add(alice, &profile("new"), &entry(ModAction::Ban, 2_000), view(2)).expect("second");
+        assert_eq!(second.view_id, view(1), "the second view id is ignored");
+        assert_eq!(second.profile, profile("new"), "the profile is refreshed");
+        assert_eq!(
+            second.entries,
+            [entry(ModAction::Warn, 1_000).numbered(1), entry(ModAction::Ban, 2_000).numbered(2)]
+        );
+        assert_eq!(logs.history(&view(1)).expect("history"), Some(second));
+        assert_eq!(logs.history(&view(2)).expect("history"), None);
+
+        // Case numbers count per guild.
+        let bob = logs.add(subject(guild, 200_000_000_000_000_002), &profile("b"), &entry(ModAction::Kick, 3), view(3));
+        assert_eq!(cases(&bob.expect("bob")), [3]);
+        let there = logs.add(subject(other, alice.user.get()), &profile("a"), &entry(ModAction::Unban, 4), view(4));
+        assert_eq!(cases(&there.expect("other guild")), [1]);
+
+        // Too-large ids name their header; a view id already taken is a store failure.
+        let err = logs.add(subject(guild, u64::MAX), &profile("x"), &entry(ModAction::Warn, 5), view(5));
+        assert!(matches!(err, Err(Error::Invalid { field: "X-User-Id", .. })), "{err:?}");
+        let err = logs.add(subject(guild, 200_000_000_000_000_009), &profile("x"), &entry(ModAction::Warn, 5), view(1));
+        assert!(matches!(err, Err(Error::Store(_))), "{err:?}");
+        assert_eq!(cases(&logs.history(&view(1)).expect("history").expect("known")), [1, 2]);
+        let next =
+            logs.add(subject(guild, 200_000_000_000_000_009), &profile("x"), &entry(ModAction::Warn, 6), view(6));
+        assert_eq!(cases(&next.expect("next")), [4], "refused adds use up no number");
     }
 }

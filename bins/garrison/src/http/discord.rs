@@ -2,16 +2,13 @@
 //! auto-moderation) and Viscra's `/api/server/info`. Each reads its headers, gets the bot behind the
 //! caller's token (checked with Discord, cached) and calls the Discord port.
 
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, get, http::StatusCode, post, web};
 use garrison_core::{
     ServerId,
     apikey::Access,
     discord::{
-        AccountAge, BotToken, Channel, Cooldowns, DiscordBot, DiscordError, INVALID_INVITE, Member, OverwriteTarget,
-        Role, Snowflake, Unknown, additional_perks, automod_keywords, booster_privileges, channel_kind, parse_invite,
-        service,
+        AccountAge, Channel, Cooldowns, DiscordError, INVALID_INVITE, Member, OverwriteTarget, Role, Snowflake,
+        Unknown, additional_perks, automod_keywords, booster_privileges, channel_kind, parse_invite, service,
     },
 };
 use serde::{Deserialize, Serialize};
@@ -23,24 +20,8 @@ use super::{
     AppState,
     error::ApiError,
     extract::{Body, Caller, Params},
-    moderation::header,
+    headers::{bot, header, required, snowflake},
 };
-
-/// `{"error":"Missing 'NAME' header."}` unless the header is present; its trimmed text.
-fn required<'a>(req: &'a HttpRequest, name: &'static str) -> Result<&'a str, ApiError> {
-    header(req, name).ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))
-}
-
-fn snowflake(req: &HttpRequest, name: &'static str) -> Result<Snowflake, ApiError> {
-    Ok(Snowflake::parse(name, required(req, name)?)?)
-}
-
-/// The bot behind the token in header `name`.
-async fn bot_from(state: &AppState, req: &HttpRequest, name: &'static str) -> Result<Arc<dyn DiscordBot>, ApiError> {
-    let token = BotToken::new(required(req, name)?)
-        .ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))?;
-    Ok(state.discord.bot(&token).await?)
-}
 
 fn overwrites_json(channel: &Channel) -> Vec<Value> {
     channel
@@ -102,7 +83,7 @@ pub async fn account_age(
 ) -> Result<web::Json<AccountAgeResponse>, ApiError> {
     required(&req, "Discord-Token")?;
     let user = snowflake(&req, "Discord-UserId")?;
-    bot_from(&state, &req, "Discord-Token").await?;
+    bot(&state, &req, "Discord-Token").await?;
     let age = AccountAge::of(user, state.clock.now());
     Ok(web::Json(AccountAgeResponse { days: age.days, weeks: age.weeks, months: age.months, years: age.years }))
 }
@@ -163,7 +144,7 @@ fn member_or(result: Result<Member, DiscordError>, which: &str) -> Result<Member
 pub async fn compare(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     let (first, second, guild) =
         (snowflake(&req, "user-id-1")?, snowflake(&req, "user-id-2")?, snowflake(&req, "guild-id")?);
-    let bot = bot_from(&state, &req, "bot-token").await?;
+    let bot = bot(&state, &req, "bot-token").await?;
     let (info, roles) = futures_util::future::try_join(bot.guild(guild), bot.roles(guild)).await?;
     let (a, b) = futures_util::future::join(bot.member(guild, first), bot.member(guild, second)).await;
     let (a, b) = (member_or(a, "User 1")?, member_or(b, "User 2")?);
@@ -198,7 +179,7 @@ pub async fn compare_user_roles(state: web::Data<AppState>, req: HttpRequest) ->
     if listed.is_empty() {
         return Err(ApiError::bad_request("Missing 'role-ids' header."));
     }
-    let bot = bot_from(&state, &req, "bot-token").await?;
+    let bot = bot(&state, &req, "bot-token").await?;
     let (info, roles) = futures_util::future::try_join(bot.guild(guild), bot.roles(guild)).await?;
     let member = member_or(bot.member(guild, user).await, "User")?;
     let ranked = rank(&member, &roles, info.owner_id);
@@ -232,7 +213,7 @@ pub async fn compare_user_roles(state: web::Data<AppState>, req: HttpRequest) ->
 #[get("/api/DiscordPermission/guild-info")]
 pub async fn guild_info(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     let guild = snowflake(&req, "guild-id")?;
-    let bot = bot_from(&state, &req, "bot-token").await?;
+    let bot = bot(&state, &req, "bot-token").await?;
     let info = bot.guild(guild).await?;
     Ok(web::Json(json!({
         "id": info.id.to_string(),
@@ -267,7 +248,7 @@ pub async fn invitation_query(
 ) -> Result<web::Json<Value>, ApiError> {
     let invalid = || ApiError::with_body(StatusCode::BAD_REQUEST, INVALID_INVITE, json!(INVALID_INVITE));
     let code = body.0.invite_link.as_deref().and_then(parse_invite).ok_or_else(invalid)?;
-    let bot = bot_from(&state, &req, "Discord-Token").await?;
+    let bot = bot(&state, &req, "Discord-Token").await?;
     let invite = bot.invite(&code).await?;
     Ok(web::Json(json!({
         "inviteCode": invite.code,
@@ -306,7 +287,7 @@ pub async fn channel_info(
     }
     let guild = Snowflake::parse("guildId", query.0.guild_id.as_deref().unwrap_or_default())?;
     let channel = Snowflake::parse("channelId", query.0.channel_id.as_deref().unwrap_or_default())?;
-    let bot = bot_from(&state, &req, "Discord-Token").await?;
+    let bot = bot(&state, &req, "Discord-Token").await?;
     let info = bot.channel(channel).await?;
     if info.guild_id != Some(guild) {
         return Err(DiscordError::Unknown(Unknown::Channel).into());
@@ -333,7 +314,7 @@ pub async fn channel_move(state: web::Data<AppState>, req: HttpRequest) -> Resul
                 .map_err(|_| ApiError::bad_request(format!("Position: must be a whole number from 0, got {v:?}")))
         })
         .transpose()?;
-    let bot = bot_from(&state, &req, "Discord-Token").await?;
+    let bot = bot(&state, &req, "Discord-Token").await?;
     let moved = service::move_channel(bot.as_ref(), channel, category, position).await?;
     Ok(web::Json(json!({"success": true, "position": moved.position, "category": moved.category})))
 }
@@ -346,7 +327,7 @@ pub async fn channel_move(state: web::Data<AppState>, req: HttpRequest) -> Resul
 pub async fn category_info(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     required(&req, "X-Bot-Token")?;
     let id = snowflake(&req, "X-Category-Id")?;
-    let bot = bot_from(&state, &req, "X-Bot-Token").await?;
+    let bot = bot(&state, &req, "X-Bot-Token").await?;
     let category = bot.channel(id).await?;
     let Some(guild) = category.guild_id.filter(|_| category.kind == channel_kind::CATEGORY) else {
         return Err(ApiError::bad_request("The provided ID is not a category channel"));
@@ -394,7 +375,7 @@ pub async fn additional_perks_route(
     path: web::Path<String>,
 ) -> Result<web::Json<Value>, ApiError> {
     let guild = guild_path(&path)?;
-    let bot = bot_from(&state, &req, "Bot-Token").await?;
+    let bot = bot(&state, &req, "Bot-Token").await?;
     let perks = additional_perks(&bot.guild(guild).await?.features);
     Ok(web::Json(json!({
         "serverTag": {"isActive": perks.server_tag, "feature": "GUILD_TAGS"},
@@ -413,7 +394,7 @@ pub async fn booster_privileges_route(
     path: web::Path<String>,
 ) -> Result<web::Json<Value>, ApiError> {
     let guild = guild_path(&path)?;
-    let bot = bot_from(&state, &req, "Bot-Token").await?;
+    let bot = bot(&state, &req, "Bot-Token").await?;
     let info = bot.guild(guild).await?;
     let [standard, color, gradient, icon] = booster_privileges(info.premium_tier, &info.features);
     let detail: Vec<Value> = [standard, color, gradient, icon]
@@ -456,7 +437,7 @@ pub async fn automod_rules(
 ) -> Result<web::Json<Value>, ApiError> {
     let guild = guild_path(&path)?;
     let token = required(&req, "Discord-Token")?;
-    let bot = bot_from(&state, &req, "Discord-Token").await?;
+    let bot = bot(&state, &req, "Discord-Token").await?;
     let key = Sha256::digest(token.as_bytes());
     if let Err(wait_ms) = state.automod_cooldown.0.try_take(&key, state.clock.now()) {
         const LIMITED: &str = "Rate limit exceeded. Please wait 1 minute.";

@@ -102,9 +102,10 @@ impl From<DiscordError> for ApiError {
     fn from(err: DiscordError) -> Self {
         let status = match &err {
             DiscordError::InvalidToken => StatusCode::UNAUTHORIZED,
-            DiscordError::NotMember | DiscordError::MissingPermission { .. } | DiscordError::Hierarchy(_) => {
-                StatusCode::FORBIDDEN
-            }
+            DiscordError::NotMember
+            | DiscordError::MissingPermission { .. }
+            | DiscordError::Hierarchy(_)
+            | DiscordError::CannotMessageUser => StatusCode::FORBIDDEN,
             DiscordError::Unknown(_) => StatusCode::NOT_FOUND,
             DiscordError::Rejected(_) => StatusCode::BAD_REQUEST,
             DiscordError::RateLimited { retry_after_ms } => {

@@ -2,18 +2,21 @@
 //! `/api/edit/smart-edit` and its ephemeral twin, and `/api/filecheck/check`. The rules are
 //! `garrison_core::discord::messages`; these handlers read headers and call Discord.
 
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, get, http::StatusCode, patch, post, web};
 use garrison_core::discord::{
-    BotToken, Cooldowns, DiscordBot, DiscordError, Snowflake, Unknown,
+    Cooldowns, DiscordError, Snowflake, Unknown,
     messages::{self, EmbedRequest, SmartEditError},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{AppState, error::ApiError, extract::Body, moderation::header};
+use super::{
+    AppState,
+    error::ApiError,
+    extract::Body,
+    headers::{bot, header, required},
+};
 
 /// One embed per channel every 10 seconds, as the specification sets it.
 pub struct EmbedCooldown(pub Cooldowns);
@@ -22,16 +25,6 @@ impl Default for EmbedCooldown {
     fn default() -> Self {
         Self(Cooldowns::new(10_000))
     }
-}
-
-fn required<'a>(req: &'a HttpRequest, name: &'static str) -> Result<&'a str, ApiError> {
-    header(req, name).ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))
-}
-
-async fn bot(state: &AppState, req: &HttpRequest, name: &'static str) -> Result<Arc<dyn DiscordBot>, ApiError> {
-    let token = BotToken::new(required(req, name)?)
-        .ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))?;
-    Ok(state.discord.bot(&token).await?)
 }
 
 /// Sends an embed (title, description, integer colour; optional footer, footer icon, image and plain

@@ -6,12 +6,15 @@ mod discord;
 mod ep;
 pub mod error;
 mod extract;
+mod headers;
 mod health;
 mod loa;
 mod medals;
 mod messages;
 mod middleware;
 mod moderation;
+mod modlogs;
+mod modmail;
 mod roles;
 mod utilities;
 mod xp;
@@ -47,6 +50,12 @@ pub struct AppState {
     pub discord: Arc<dyn garrison_core::discord::DiscordBots>,
     /// The safe fetcher for user-supplied URLs (role icons).
     pub fetcher: garrison_fetch::SafeFetcher,
+    /// Moderation-log records.
+    pub modlogs: Arc<dyn garrison_core::ports::ModLogs>,
+    /// Held while a moderation-log document is rewritten in object storage.
+    pub modlog_documents: tokio::sync::Mutex<()>,
+    /// Object storage (moderation-log documents; cards keep their own handle).
+    pub objects: Arc<dyn garrison_core::objects::ObjectStore>,
     /// Who owns which custom booster role.
     pub booster_roles: roles::BlockingBoosterRoles,
     /// One embed per channel every 10 seconds for `POST /api/Message/sendEmbed/{channelId}`.
@@ -155,7 +164,11 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(messages::send_embed)
         .service(messages::smart_edit)
         .service(messages::smart_edit_ephemeral)
-        .service(messages::file_check);
+        .service(messages::file_check)
+        .service(modmail::inbound)
+        .service(modmail::outbound)
+        .service(modlogs::add)
+        .service(modlogs::view);
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.
@@ -259,6 +272,10 @@ mod tests {
             "/api/edit/smart-edit",
             "/api/edit/smart-edit/ephemeral",
             "/api/filecheck/check",
+            "/api/modmail/inbound",
+            "/api/modmail/outbound",
+            "/api/modlogs/add",
+            "/api/modlogs/view/{id}",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -270,6 +287,6 @@ mod tests {
                 [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
             })
             .sum();
-        assert_eq!(operations, 68, "a route was added or removed: update this count");
+        assert_eq!(operations, 72, "a route was added or removed: update this count");
     }
 }

@@ -8,15 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{AppState, error::ApiError, extract::RawBody};
+use super::{AppState, error::ApiError, extract::RawBody, headers::header};
 
 /// The reason Discord's audit log shows for `POST /api/modactions/ban`, as the specification says.
 const DEFAULT_BAN_REASON: &str = "Banned via API";
-
-/// A header's text, when present and not blank.
-pub(super) fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
-}
 
 /// The guild, the target user and the bot of a moderation request.
 struct Target {

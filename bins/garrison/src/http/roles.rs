@@ -10,7 +10,7 @@ use base64::Engine;
 use garrison_core::{
     booster::BoosterRole,
     discord::{
-        BotToken, DiscordBot, DiscordError, Permissions, RoleSpec, Snowflake, Unknown,
+        DiscordError, Permissions, RoleSpec, Snowflake, Unknown,
         roles::{self, BoosterError, BoosterRecords, RecordFuture},
     },
     ports::BoosterRoles,
@@ -19,7 +19,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
 
-use super::{AppState, error::ApiError, extract::Params, moderation::header};
+use super::{
+    AppState,
+    error::ApiError,
+    extract::Params,
+    headers::{bot, header, required},
+};
 
 /// The largest role icon Discord accepts, in bytes.
 const MAX_ICON_BYTES: usize = 256 * 1024;
@@ -54,16 +59,6 @@ impl BoosterRecords for BlockingBoosterRoles {
     fn forget(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>> {
         self.run(move |store| store.forget(guild, role))
     }
-}
-
-fn required<'a>(req: &'a HttpRequest, name: &'static str) -> Result<&'a str, ApiError> {
-    header(req, name).ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))
-}
-
-async fn bot(state: &AppState, req: &HttpRequest, name: &'static str) -> Result<Arc<dyn DiscordBot>, ApiError> {
-    let token = BotToken::new(required(req, name)?)
-        .ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))?;
-    Ok(state.discord.bot(&token).await?)
 }
 
 fn path_id(field: &'static str, text: &str) -> Result<Snowflake, ApiError> {

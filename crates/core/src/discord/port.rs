@@ -77,6 +77,10 @@ pub enum DiscordError {
     /// The bot is not a member of the guild it was asked about.
     #[error("Bot not member.")]
     NotMember,
+    /// Discord will not deliver a DM to the user (DMs closed, no shared server, or a bot): Discord's
+    /// code 50007.
+    #[error("Cannot send messages to this user: their DMs are closed or they share no server with the bot.")]
+    CannotMessageUser,
     /// The bot lacks a permission; `permission` is its Discord name (`BAN_MEMBERS`), when known.
     #[error("{}", missing_permission_message(*.permission))]
     MissingPermission { permission: Option<&'static str> },
@@ -124,6 +128,35 @@ impl DiscordError {
 pub struct BotUser {
     pub id: Snowflake,
     pub username: String,
+}
+
+/// A Discord user as `GET /users/{id}` describes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserProfile {
+    pub id: Snowflake,
+    pub username: String,
+    /// The display name, when the user set one.
+    pub global_name: Option<String>,
+    /// The avatar hash, when the user has one.
+    pub avatar: Option<String>,
+}
+
+impl UserProfile {
+    /// The name people see: the display name, else the username.
+    pub fn display_name(&self) -> &str {
+        self.global_name.as_deref().filter(|n| !n.trim().is_empty()).unwrap_or(&self.username)
+    }
+
+    /// The avatar's CDN address, or Discord's default avatar for the id.
+    pub fn avatar_url(&self) -> String {
+        match &self.avatar {
+            Some(hash) => {
+                let ext = if hash.starts_with("a_") { "gif" } else { "png" };
+                format!("https://cdn.discordapp.com/avatars/{}/{hash}.{ext}", self.id)
+            }
+            None => format!("https://cdn.discordapp.com/embed/avatars/{}.png", (self.id.get() >> 22) % 6),
+        }
+    }
 }
 
 /// A guild (server).
@@ -280,6 +313,8 @@ pub struct BanOptions {
 pub trait DiscordBot: Send + Sync {
     /// Who the bot is (checked when the bot was obtained).
     fn user(&self) -> &BotUser;
+    /// A user by id.
+    fn user_profile(&self, user: Snowflake) -> DiscordFuture<'_, UserProfile>;
     /// The guild, with approximate member counts.
     fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild>;
     /// The guild's roles.
@@ -342,6 +377,8 @@ pub trait DiscordBot: Send + Sync {
     fn send_message(&self, channel: Snowflake, body: serde_json::Value) -> DiscordFuture<'_, Snowflake>;
     /// A message, as Discord's JSON.
     fn message(&self, channel: Snowflake, message: Snowflake) -> DiscordFuture<'_, serde_json::Value>;
+    /// The DM channel with `user` (opened if needed).
+    fn dm_channel(&self, user: Snowflake) -> DiscordFuture<'_, Snowflake>;
     /// Edits a message (`patch` is Discord's edit-message JSON).
     fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: serde_json::Value) -> DiscordFuture<'_, ()>;
 }

@@ -456,6 +456,12 @@ mod tests {
         fn edit_message(&self, _: Snowflake, _: Snowflake, _: serde_json::Value) -> DiscordFuture<'_, ()> {
             unused()
         }
+        fn dm_channel(&self, _: Snowflake) -> DiscordFuture<'_, Snowflake> {
+            unused()
+        }
+        fn user_profile(&self, _: Snowflake) -> DiscordFuture<'_, crate::discord::UserProfile> {
+            unused()
+        }
     }
 
     #[test]

@@ -1,0 +1,35 @@
+//! Header parsing shared by the Discord routes, which take their inputs (and the caller's bot token)
+//! as headers, as the Noctra specification has them.
+
+use std::sync::Arc;
+
+use actix_web::HttpRequest;
+use garrison_core::discord::{BotToken, DiscordBot, Snowflake};
+
+use super::{AppState, error::ApiError};
+
+/// A header's text, when present and not blank.
+pub(super) fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A required header: 400 `{"error":"Missing 'NAME' header."}` without it.
+pub(super) fn required<'a>(req: &'a HttpRequest, name: &'static str) -> Result<&'a str, ApiError> {
+    header(req, name).ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))
+}
+
+/// A required header holding a Discord id (400 naming the header when it is not one).
+pub(super) fn snowflake(req: &HttpRequest, name: &'static str) -> Result<Snowflake, ApiError> {
+    Ok(Snowflake::parse(name, required(req, name)?)?)
+}
+
+/// The bot behind the token in header `name`, checked with Discord (cached).
+pub(super) async fn bot(
+    state: &AppState,
+    req: &HttpRequest,
+    name: &'static str,
+) -> Result<Arc<dyn DiscordBot>, ApiError> {
+    let missing = || ApiError::bad_request(format!("Missing '{name}' header."));
+    let token = BotToken::new(required(req, name)?).ok_or_else(missing)?;
+    Ok(state.discord.bot(&token).await?)
+}

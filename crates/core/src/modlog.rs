@@ -1,0 +1,363 @@
+//! Moderation logs: one entry per moderation action (warn, timeout, ban, kick, unban) a bot records
+//! against a user in a guild (Noctra's `POST /api/modlogs/add`).
+//!
+//! Entries are numbered per guild (case 1, 2, 3, ...), without gaps or duplicates: the store assigns
+//! the number in the same transaction that records the entry. Each [`Subject`] (a bot, a guild and a
+//! user) has one permanent, unguessable [`ViewId`] behind which its history can be read
+//! (`GET /api/modlogs/view/{id}`). The view id is drawn from random bytes the caller supplies, as
+//! core does no IO.
+
+use std::fmt;
+
+use crate::{Error, Result, Timestamp, discord::Snowflake};
+
+/// The header naming the guild, as errors about it name it.
+pub const GUILD_FIELD: &str = "X-Guild-Id";
+/// The header naming the target user.
+pub const USER_FIELD: &str = "X-User-Id";
+/// The header naming the action.
+pub const ACTION_FIELD: &str = "X-Action";
+/// The header naming the moderator's id.
+pub const MODERATOR_ID_FIELD: &str = "X-Moderator-Id";
+/// The header carrying the moderator's display name.
+pub const MODERATOR_NAME_FIELD: &str = "X-Moderator-Name";
+/// The header carrying the free-text reason.
+pub const REASON_FIELD: &str = "X-Reason";
+/// The header carrying a timeout's duration (`30m`, `2h`).
+pub const DURATION_FIELD: &str = "X-Duration";
+/// The header identifying the bot: its id is the one behind this token.
+pub const BOT_FIELD: &str = "X-Bot-Token";
+
+/// The longest moderator name, in characters.
+pub const MAX_MODERATOR_NAME_CHARS: usize = 100;
+/// The longest reason, in characters.
+pub const MAX_REASON_CHARS: usize = 1000;
+/// The longest duration text, in characters.
+pub const MAX_DURATION_CHARS: usize = 32;
+
+/// What a moderator did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ModAction {
+    Warn,
+    Timeout,
+    Ban,
+    Kick,
+    Unban,
+}
+
+impl ModAction {
+    /// Every action, in the order the specification lists them.
+    pub const ALL: [Self; 5] = [Self::Warn, Self::Timeout, Self::Ban, Self::Kick, Self::Unban];
+
+    /// Reads an action name, ignoring letter case and surrounding spaces (`warn`, `WARN`, `Warn`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        Self::ALL.into_iter().find(|action| action.as_str().eq_ignore_ascii_case(text))
+    }
+
+    /// The canonical name: `Warn`, `Timeout`, `Ban`, `Kick` or `Unban` (also how stores keep it).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Warn => "Warn",
+            Self::Timeout => "Timeout",
+            Self::Ban => "Ban",
+            Self::Kick => "Kick",
+            Self::Unban => "Unban",
+        }
+    }
+
+    /// The message of a successful add: `Warn logged.`, `Ban logged.`, ...
+    pub const fn logged_message(self) -> &'static str {
+        match self {
+            Self::Warn => "Warn logged.",
+            Self::Timeout => "Timeout logged.",
+            Self::Ban => "Ban logged.",
+            Self::Kick => "Kick logged.",
+            Self::Unban => "Unban logged.",
+        }
+    }
+}
+
+impl fmt::Display for ModAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The permanent, unguessable id of a subject's history page: 128 random bits written as 32
+/// lowercase hexadecimal characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ViewId(String);
+
+impl ViewId {
+    /// The number of characters of a view id.
+    pub const LEN: usize = 32;
+
+    /// A view id from 16 random bytes (the caller draws them from a secure source).
+    pub fn from_entropy(bytes: [u8; 16]) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let text = bytes
+            .iter()
+            .flat_map(|b| [char::from(HEX[usize::from(b >> 4)]), char::from(HEX[usize::from(b & 0x0f)])])
+            .collect();
+        Self(text)
+    }
+
+    /// Reads a view id: exactly 32 hexadecimal characters, else `None`. Upper-case letters are
+    /// accepted and lowered, so a link whose case was changed on the way still finds its page.
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == Self::LEN && text.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Self(text.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ViewId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whose history an entry belongs to: a user in a guild, as recorded by one bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Subject {
+    pub bot: Snowflake,
+    pub guild: Snowflake,
+    pub user: Snowflake,
+}
+
+/// What the history page shows of its subject: names and images resolved from Discord when an entry
+/// is added (each add refreshes them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectProfile {
+    pub user_name: String,
+    pub user_avatar: Option<String>,
+    pub guild_name: String,
+    pub guild_icon: Option<String>,
+}
+
+/// An entry to record, before the store numbers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub action: ModAction,
+    pub moderator_id: Snowflake,
+    pub moderator_name: String,
+    pub reason: Option<String>,
+    pub duration: Option<String>,
+    pub at: Timestamp,
+}
+
+impl NewEntry {
+    /// An entry from request values, each checked by the rules below ([`moderator_name`],
+    /// [`reason`], [`duration`]).
+    pub fn new(
+        action: ModAction,
+        moderator_id: Snowflake,
+        moderator_name: &str,
+        reason: Option<&str>,
+        duration: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Self> {
+        Ok(Self {
+            action,
+            moderator_id,
+            moderator_name: self::moderator_name(moderator_name)?,
+            reason: self::reason(reason)?,
+            duration: self::duration(duration)?,
+            at,
+        })
+    }
+
+    /// The entry as recorded under `case_number`.
+    pub fn numbered(&self, case_number: i64) -> Entry {
+        Entry {
+            case_number,
+            action: self.action,
+            moderator_id: self.moderator_id,
+            moderator_name: self.moderator_name.clone(),
+            reason: self.reason.clone(),
+            duration: self.duration.clone(),
+            at: self.at,
+        }
+    }
+}
+
+fn too_long(field: &'static str, max: usize) -> Error {
+    Error::invalid(field, format!("must be at most {max} characters"))
+}
+
+/// The moderator's display name, trimmed: 1 to 100 characters (`X-Moderator-Name`).
+pub fn moderator_name(text: &str) -> Result<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::invalid(MODERATOR_NAME_FIELD, "must not be empty"));
+    }
+    if text.chars().count() > MAX_MODERATOR_NAME_CHARS {
+        return Err(too_long(MODERATOR_NAME_FIELD, MAX_MODERATOR_NAME_CHARS));
+    }
+    Ok(text.to_owned())
+}
+
+/// Optional text, trimmed, at most `max` characters; empty counts as absent.
+fn optional_text(field: &'static str, text: Option<&str>, max: usize) -> Result<Option<String>> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    if text.chars().count() > max {
+        return Err(too_long(field, max));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// The optional reason, trimmed: at most 1000 characters (`X-Reason`); empty counts as absent.
+pub fn reason(text: Option<&str>) -> Result<Option<String>> {
+    optional_text(REASON_FIELD, text, MAX_REASON_CHARS)
+}
+
+/// The optional duration text, trimmed: at most 32 characters (`X-Duration`); empty counts as absent.
+pub fn duration(text: Option<&str>) -> Result<Option<String>> {
+    optional_text(DURATION_FIELD, text, MAX_DURATION_CHARS)
+}
+
+/// A recorded entry, numbered within its guild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// 1, 2, 3, ... per guild, in the order the entries were recorded.
+    pub case_number: i64,
+    pub action: ModAction,
+    pub moderator_id: Snowflake,
+    pub moderator_name: String,
+    pub reason: Option<String>,
+    pub duration: Option<String>,
+    pub at: Timestamp,
+}
+
+/// A subject's whole moderation history, as its view page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    pub view_id: ViewId,
+    pub subject: Subject,
+    pub profile: SubjectProfile,
+    /// Oldest first (ascending case number).
+    pub entries: Vec<Entry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_parse_ignoring_case_and_print_canonically() {
+        for (text, action) in [
+            ("warn", ModAction::Warn),
+            ("WARN", ModAction::Warn),
+            ("Warn", ModAction::Warn),
+            ("timeout", ModAction::Timeout),
+            ("TimeOut", ModAction::Timeout),
+            ("ban", ModAction::Ban),
+            (" Kick ", ModAction::Kick),
+            ("UNBAN", ModAction::Unban),
+        ] {
+            assert_eq!(ModAction::parse(text), Some(action), "{text:?}");
+        }
+        for bad in ["", "mute", "warned", "un ban", "bans"] {
+            assert_eq!(ModAction::parse(bad), None, "{bad:?}");
+        }
+        for action in ModAction::ALL {
+            assert_eq!(ModAction::parse(action.as_str()), Some(action));
+            assert_eq!(action.to_string(), action.as_str());
+            assert_eq!(action.logged_message(), format!("{} logged.", action.as_str()));
+        }
+        assert_eq!(ModAction::Warn.logged_message(), "Warn logged.");
+        assert_eq!(ModAction::Timeout.as_str(), "Timeout");
+    }
+
+    #[test]
+    fn view_ids_are_32_lowercase_hex_characters() {
+        let id =
+            ViewId::from_entropy([0x00, 0x01, 0xab, 0xcd, 0xef, 0x10, 0x7f, 0x80, 0xff, 9, 10, 11, 12, 13, 14, 15]);
+        assert_eq!(id.as_str(), "0001abcdef107f80ff090a0b0c0d0e0f");
+        assert_eq!(id.as_str().len(), ViewId::LEN);
+        assert_eq!(ViewId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(id.to_string(), id.as_str());
+        assert_eq!(ViewId::from_entropy([0; 16]).as_str(), "0".repeat(32));
+        assert_eq!(ViewId::from_entropy([0xff; 16]).as_str(), "f".repeat(32));
+    }
+
+    #[test]
+    fn view_id_parsing_takes_exactly_32_hex_characters() {
+        let upper = ViewId::parse("0001ABCDEF107F80FF090A0B0C0D0E0F").expect("upper case");
+        assert_eq!(upper.as_str(), "0001abcdef107f80ff090a0b0c0d0e0f");
+        for bad in [
+            "",
+            "0001abcdef107f80ff090a0b0c0d0e0",
+            "0001abcdef107f80ff090a0b0c0d0e0f0",
+            "0001abcdef107f80ff090a0b0c0d0e0g",
+            " 001abcdef107f80ff090a0b0c0d0e0f",
+            "0001abcdef107f80ff090a0b0c0d0e0/",
+            "0001abcdef107f80ff090a0b0c0d0é",
+            "../../../../../../../etc/passwd0",
+        ] {
+            assert_eq!(ViewId::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    fn field_of(err: Error) -> &'static str {
+        match err {
+            Error::Invalid { field, .. } => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn moderator_names_are_1_to_100_characters() {
+        assert_eq!(moderator_name("  AdminUser ").expect("valid"), "AdminUser");
+        assert_eq!(moderator_name(&"a".repeat(100)).expect("100").len(), 100);
+        // Characters, not bytes: 100 two-byte letters fit.
+        assert_eq!(moderator_name(&"é".repeat(100)).expect("100 chars").chars().count(), 100);
+        assert_eq!(field_of(moderator_name("").expect_err("empty")), MODERATOR_NAME_FIELD);
+        assert_eq!(field_of(moderator_name("   ").expect_err("blank")), "X-Moderator-Name");
+        let err = moderator_name(&"é".repeat(101)).expect_err("101");
+        assert_eq!(err.to_string(), "X-Moderator-Name: must be at most 100 characters");
+    }
+
+    #[test]
+    fn reasons_and_durations_are_optional_and_bounded() {
+        assert_eq!(reason(None).expect("absent"), None);
+        assert_eq!(reason(Some("  ")).expect("blank"), None);
+        assert_eq!(reason(Some(" Spamming ")).expect("valid"), Some("Spamming".to_owned()));
+        assert!(reason(Some(&"x".repeat(1000))).expect("1000").is_some());
+        assert_eq!(field_of(reason(Some(&"x".repeat(1001))).expect_err("1001")), REASON_FIELD);
+
+        assert_eq!(duration(None).expect("absent"), None);
+        assert_eq!(duration(Some("2h")).expect("valid"), Some("2h".to_owned()));
+        assert!(duration(Some(&"9".repeat(32))).expect("32").is_some());
+        assert_eq!(field_of(duration(Some(&"9".repeat(33))).expect_err("33")), "X-Duration");
+    }
+
+    #[test]
+    fn new_entries_check_every_field_and_number_as_recorded() {
+        let moderator = Snowflake::from_raw(111_222_333_444_555_666);
+        let at = Timestamp(1_700_000_000_000);
+        let entry =
+            NewEntry::new(ModAction::Timeout, moderator, "AdminUser", Some("Spamming"), Some("2h"), at).expect("valid");
+        assert_eq!(entry.moderator_name, "AdminUser");
+        assert_eq!(entry.reason.as_deref(), Some("Spamming"));
+        assert_eq!(entry.duration.as_deref(), Some("2h"));
+        let numbered = entry.numbered(7);
+        assert_eq!(numbered.case_number, 7);
+        assert_eq!(
+            (numbered.action, numbered.moderator_id, numbered.at, numbered.reason),
+            (ModAction::Timeout, moderator, at, Some("Spamming".to_owned()))
+        );
+
+        let long = "x".repeat(1001);
+        let err = NewEntry::new(ModAction::Warn, moderator, "", None, None, at).expect_err("no name");
+        assert_eq!(field_of(err), MODERATOR_NAME_FIELD);
+        let err = NewEntry::new(ModAction::Warn, moderator, "Admin", Some(&long), None, at).expect_err("reason");
+        assert_eq!(field_of(err), REASON_FIELD);
+        let err = NewEntry::new(ModAction::Warn, moderator, "Admin", None, Some(&long), at).expect_err("duration");
+        assert_eq!(field_of(err), DURATION_FIELD);
+    }
+}

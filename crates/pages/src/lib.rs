@@ -1,0 +1,45 @@
+//! Garrison's HTML pages: self-contained documents rendered from plain data.
+//!
+//! Pure functions, no IO, no clock: the same input gives the same bytes. Inputs are this crate's own
+//! borrowed structs, so it depends on no other Garrison crate; the binary converts its records.
+//!
+//! # The moderation-log page ([`render_modlog`])
+//!
+//! One user's moderation history in one Discord server (Noctra's `GET /api/modlogs/view/{id}`): a
+//! header with the server and the user, then one card per entry, newest first, with search, action
+//! filters, per-action counts and a dark/light theme. Decisions:
+//!
+//! - **No request leaves the page.** CSS and JS are inline, fonts are the system's, and avatars and the
+//!   server icon are *not* images: each is the name's initials in a circle (a rounded square for the
+//!   server) whose colour is picked from eight by a hash of the Discord id, so a user keeps a colour.
+//!   The favicon is `data:,` so browsers do not ask for `/favicon.ico` either.
+//! - **Content-Security-Policy** (a `<meta>`, also [`modlog_content_security_policy`] for
+//!   an HTTP header, where `frame-ancestors` can be added): `default-src 'none'`, the page's one
+//!   `<style>` and one `<script>` admitted by their SHA-256 hashes rather than `'unsafe-inline'`, so
+//!   even markup that slipped past escaping could not run a script or style; `img-src data:` only for
+//!   the empty favicon; `base-uri` and `form-action` `'none'`. The page has no `style="..."`
+//!   attribute (hashes do not cover attributes), only classes.
+//! - **User data never reaches the script as code.** Every user-supplied value is HTML-escaped
+//!   ([`escape_html`]) in text and in double-quoted attributes; the script reads what it needs from
+//!   `data-action` / `data-search` attributes and the `<time datetime>` of each card.
+//! - **Fragment filters**: `#search=spam&action=Ban` (parsed with `URLSearchParams`, so
+//!   percent-encoding and `+` work; `action` is matched case-insensitively, anything unknown means all).
+//!   The fragment applies on load and on `hashchange`, and typing or clicking rewrites it with
+//!   `history.replaceState` (no history entry per keystroke).
+//! - **Search** is a case-insensitive substring match over the case number (`#12`, `case 12`), action,
+//!   moderator name and id, reason and duration.
+//! - **Theme** follows `prefers-color-scheme` until the toggle is used; the choice is kept in
+//!   `localStorage` (`garrison-theme`). The script sits in `<head>` so a stored theme applies before
+//!   the first paint.
+//! - **Times** are rendered server-side as ISO 8601 UTC in `<time datetime>`; the script replaces the
+//!   visible text with the reader's local time and keeps the UTC text as a tooltip.
+//! - Actions `Warn`, `Timeout`, `Ban`, `Kick`, `Unban` are recognised case-insensitively; anything else
+//!   is shown as written (escaped) and counted as `Other`.
+
+mod escape;
+mod modlog;
+mod time;
+
+pub use escape::escape_html;
+pub use modlog::{MODLOG_ACTIONS, ModLogEntry, ModLogPage, modlog_content_security_policy, render_modlog};
+pub use time::iso8601_utc_from_epoch_ms;

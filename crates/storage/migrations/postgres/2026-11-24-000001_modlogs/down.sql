@@ -1,0 +1,3 @@
+DROP TABLE modlog_entries;
+DROP TABLE modlog_cases;
+DROP TABLE modlog_subjects;
