@@ -5,63 +5,14 @@
 
 use std::time::Duration;
 
-use garrison_discord_sim::{AuditAction, Demo, Simulator, World};
+use garrison_discord_sim::{AuditAction, Simulator, World};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::{Backend, Reply, Server, database, expect};
-
-struct Setup {
-    sim: Simulator,
-    demo: Demo,
-    server: Server,
-}
-
-impl Setup {
-    fn start() -> Self {
-        Self::start_with(&[])
-    }
-
-    fn start_with(env: &[(&str, &str)]) -> Self {
-        let (world, demo) = World::demo();
-        let sim = Simulator::start(world);
-        let url = sim.base_url();
-        let mut all = vec![("GARRISON_DISCORD_API_URL", url.as_str())];
-        all.extend_from_slice(env);
-        let server = Server::start_with(database(Backend::Sqlite).expect("SQLite is always available"), &all);
-        Self { sim, demo, server }
-    }
-
-    fn token(&self) -> &str {
-        &self.demo.bot.token
-    }
-
-    async fn call(&self, method: Method, path: &str, headers: &[(&str, String)], body: Option<Value>) -> Reply {
-        let mut request = self.server.client().request(method, format!("{}{path}", self.server.base));
-        for (name, value) in headers {
-            request = request.header(*name, value);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        Server::reply(request.send().await.expect("reply")).await
-    }
-
-    /// `server-id`, `bot-token` and `user-id` for a moderation route.
-    fn target(&self, user: u64) -> Vec<(&'static str, String)> {
-        vec![
-            ("server-id", self.demo.guild.to_string()),
-            ("bot-token", self.token().to_owned()),
-            ("user-id", user.to_string()),
-        ]
-    }
-
-    fn assert_faithful(&self) {
-        let violations = self.sim.spec_violations();
-        assert!(violations.is_empty(), "the simulator saw traffic Discord's document forbids: {violations:#?}");
-        assert!(!self.server.logs().contains(self.token()), "a bot token reached the server's log");
-    }
-}
+use crate::{
+    harness::{Backend, Server, database, expect},
+    simulated::Discord,
+};
 
 fn with(mut headers: Vec<(&'static str, String)>, name: &'static str, value: &str) -> Vec<(&'static str, String)> {
     headers.push((name, value.to_owned()));
@@ -70,7 +21,7 @@ fn with(mut headers: Vec<(&'static str, String)>, name: &'static str, value: &st
 
 #[tokio::test]
 async fn moderation_changes_discord_and_answers_as_the_specification_writes() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     let (guild, user) = (s.demo.guild, s.demo.members[0]);
 
     let banned = expect(s.call(Method::POST, "/api/modactions/ban", &s.target(user), None).await, 200);
@@ -122,7 +73,7 @@ async fn moderation_changes_discord_and_answers_as_the_specification_writes() {
 
 #[tokio::test]
 async fn moderation_refusals_name_their_reason_and_change_nothing() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     let guild = s.demo.guild;
     let user = s.demo.members[0];
 
@@ -186,7 +137,7 @@ async fn moderation_refusals_name_their_reason_and_change_nothing() {
 
 #[tokio::test]
 async fn an_administrator_cannot_be_timed_out() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     // The bot is raised above the administrator so only the administrator rule stands in the way.
     s.sim.world(|w| w.add_member(s.demo.guild, s.demo.bot.user_id, &[s.demo.admin_role, s.demo.moderator_role]));
     let target = s.sim.world(|w| {
@@ -206,7 +157,7 @@ async fn an_administrator_cannot_be_timed_out() {
 
 #[tokio::test]
 async fn a_token_is_checked_with_discord_once_for_many_requests() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     for _ in 0..25 {
         expect(
             s.call(
@@ -238,7 +189,7 @@ async fn a_token_is_checked_with_discord_once_for_many_requests() {
 
 #[tokio::test]
 async fn discords_rate_limits_are_waited_out_within_the_budget_and_reported_beyond_it() {
-    let s = Setup::start_with(&[("GARRISON_DISCORD_WAIT_BUDGET_MS", "1500")]);
+    let s = Discord::start(&[("GARRISON_DISCORD_WAIT_BUDGET_MS", "1500")]);
     let ban_route = "/guilds/{guild_id}/bans/{user_id}";
     // One ban per 400 ms: the second request waits (inside the budget) and succeeds.
     s.sim.set_rate_limit("PUT", ban_route, 1, Duration::from_millis(400));
@@ -257,7 +208,7 @@ async fn discords_rate_limits_are_waited_out_within_the_budget_and_reported_beyo
 
 #[tokio::test]
 async fn user_and_permission_routes_read_discord() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     let token = || ("bot-token", s.token().to_owned());
     let guild = ("guild-id", s.demo.guild.to_string());
 
@@ -334,7 +285,7 @@ async fn user_and_permission_routes_read_discord() {
 
 #[tokio::test]
 async fn invites_resolve_from_any_link_form() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     let token = [("Discord-Token", s.token().to_owned())];
     for link in ["https://discord.gg/garrison-demo", "discord.com/invite/garrison-demo", "garrison-demo"] {
         let reply =
@@ -360,7 +311,7 @@ async fn invites_resolve_from_any_link_form() {
 
 #[tokio::test]
 async fn channels_are_described_and_moved() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     let token = ("Discord-Token", s.token().to_owned());
     let only_token = std::slice::from_ref(&token);
     let path = format!("/api/Channel/GetChannelInfo?guildId={}&channelId={}", s.demo.guild, s.demo.general);
@@ -451,7 +402,7 @@ async fn channels_are_described_and_moved() {
 
 #[tokio::test]
 async fn server_routes_report_boosts_and_automod_once_a_minute() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     let bot = [("Bot-Token", s.token().to_owned())];
     let perks = expect(
         s.call(Method::GET, &format!("/api/DiscordBooster/guild/{}/additional-perks", s.demo.guild), &bot, None).await,

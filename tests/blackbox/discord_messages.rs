@@ -2,47 +2,10 @@
 //! cooldown, smart edits of bot messages (Components V2 included) and of ephemeral interaction
 //! responses, and file detection.
 
-use garrison_discord_sim::{Demo, Simulator, World};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::{Backend, Reply, Server, database, expect};
-
-struct Setup {
-    sim: Simulator,
-    demo: Demo,
-    server: Server,
-}
-
-impl Setup {
-    fn start() -> Self {
-        let (world, demo) = World::demo();
-        let sim = Simulator::start(world);
-        let url = sim.base_url();
-        let server = Server::start_with(
-            database(Backend::Sqlite).expect("SQLite"),
-            &[("GARRISON_DISCORD_API_URL", url.as_str())],
-        );
-        Self { sim, demo, server }
-    }
-
-    async fn call(&self, method: Method, path: &str, headers: &[(&str, String)], body: Option<Value>) -> Reply {
-        let mut request = self.server.client().request(method, format!("{}{path}", self.server.base));
-        for (name, value) in headers {
-            request = request.header(*name, value);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        Server::reply(request.send().await.expect("reply")).await
-    }
-
-    fn assert_faithful(&self) {
-        let violations = self.sim.spec_violations();
-        assert!(violations.is_empty(), "the simulator saw traffic Discord's document forbids: {violations:#?}");
-        assert!(!self.server.logs().contains(&self.demo.bot.token), "a bot token reached the server's log");
-    }
-}
+use crate::{harness::expect, simulated::Discord};
 
 fn embed_headers(token: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -57,7 +20,7 @@ fn embed_headers(token: &str) -> Vec<(&'static str, String)> {
 
 #[tokio::test]
 async fn embeds_are_sent_once_per_channel_every_ten_seconds() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     let path = format!("/api/Message/sendEmbed/{}", s.demo.general);
     let sent = expect(s.call(Method::POST, &path, &embed_headers(&s.demo.bot.token), None).await, 200);
     assert_eq!(sent.body, json!("Message sent successfully."));
@@ -111,7 +74,7 @@ async fn embeds_are_sent_once_per_channel_every_ten_seconds() {
 
 #[tokio::test]
 async fn smart_edit_replaces_the_one_matching_component_of_a_bot_message() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     let channel = s.demo.general;
     let v2 = s.sim.world(|w| {
         w.add_message_json(
@@ -164,7 +127,7 @@ async fn smart_edit_replaces_the_one_matching_component_of_a_bot_message() {
 
 #[tokio::test]
 async fn an_ephemeral_response_is_edited_through_its_interaction_token() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     let app = s.demo.bot.user_id;
     let (interaction, token) = s.sim.world(|w| w.add_interaction(app, s.demo.general, s.demo.members[0]));
     // The bot's first answer, as a bot would write it.
@@ -216,7 +179,7 @@ async fn an_ephemeral_response_is_edited_through_its_interaction_token() {
 
 #[tokio::test]
 async fn file_checks_follow_the_detection_order() {
-    let s = Setup::start();
+    let s = Discord::start(&[]);
     let channel = s.demo.general;
     let (upload, linked, plain) = s.sim.world(|w| {
         let upload = w.add_message_json(

@@ -4,19 +4,26 @@
 
 use std::time::Duration;
 
-use garrison_discord_sim::{Demo, Simulator, World};
 use garrison_testkit::{FileHost, HostedFile};
 use image::{ImageFormat, Rgba, RgbaImage};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, Reply, Server, database, expect};
+use crate::{
+    harness::{Reply, expect},
+    simulated::Discord,
+};
 
 struct Setup {
-    sim: Simulator,
-    demo: Demo,
-    server: Server,
+    discord: Discord,
     host: FileHost,
+}
+
+impl std::ops::Deref for Setup {
+    type Target = Discord;
+    fn deref(&self) -> &Discord {
+        &self.discord
+    }
 }
 
 fn png(size: u32) -> Vec<u8> {
@@ -28,30 +35,17 @@ fn png(size: u32) -> Vec<u8> {
 
 impl Setup {
     fn start() -> Self {
-        let (world, demo) = World::demo();
-        let sim = Simulator::start(world);
         let host = FileHost::start([
             ("/icon.png", HostedFile { content_type: "image/png", bytes: png(64) }),
             ("/fake.png", HostedFile { content_type: "image/png", bytes: b"<html>not an image</html>".to_vec() }),
         ]);
-        let url = sim.base_url();
-        let server = Server::start_with(
-            database(Backend::Sqlite).expect("SQLite is always available"),
-            &[
-                ("GARRISON_DISCORD_API_URL", url.as_str()),
-                ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
-                ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
-            ],
-        );
-        Self { sim, demo, server, host }
+        let discord =
+            Discord::start(&[("GARRISON_FETCH_ALLOW_LOOPBACK", "true"), ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1")]);
+        Self { discord, host }
     }
 
     async fn call(&self, method: Method, path: &str, headers: &[(&str, String)]) -> Reply {
-        let mut request = self.server.client().request(method, format!("{}{path}", self.server.base));
-        for (name, value) in headers {
-            request = request.header(*name, value);
-        }
-        Server::reply(request.send().await.expect("reply")).await
+        self.discord.call(method, path, headers, None).await
     }
 
     fn token(&self) -> (&'static str, String) {
@@ -62,12 +56,6 @@ impl Setup {
         self.sim
             .world(|w| w.roles(self.demo.guild).into_iter().find(|r| r.name == name))
             .unwrap_or_else(|| panic!("no role named {name}"))
-    }
-
-    fn assert_faithful(&self) {
-        let violations = self.sim.spec_violations();
-        assert!(violations.is_empty(), "the simulator saw traffic Discord's document forbids: {violations:#?}");
-        assert!(!self.server.logs().contains(&self.demo.bot.token), "a bot token reached the server's log");
     }
 }
 

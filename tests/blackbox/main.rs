@@ -16,5 +16,6 @@ mod ep_loa;
 mod input;
 mod modlogs;
 mod operations;
+mod simulated;
 mod utilities;
 mod xp;

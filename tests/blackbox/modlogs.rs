@@ -2,71 +2,56 @@
 //! the per-user JSON document in object storage, and the permanent HTML page with hostile input
 //! escaped.
 
-use garrison_discord_sim::{Demo, Simulator, World};
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, Reply, Server, database, expect};
+use reqwest::Method;
+
+use crate::{
+    harness::{Reply, Server, expect},
+    simulated::Discord,
+};
 
 const PUBLIC: &str = "https://garrison.example";
 
-struct Setup {
-    sim: Simulator,
-    demo: Demo,
-    server: Server,
+fn start() -> Discord {
+    Discord::start(&[("GARRISON_PUBLIC_URL", PUBLIC)])
 }
 
-impl Setup {
-    fn start() -> Self {
-        let (world, demo) = World::demo();
-        let sim = Simulator::start(world);
-        let url = sim.base_url();
-        let server = Server::start_with(
-            database(Backend::Sqlite).expect("SQLite"),
-            &[("GARRISON_DISCORD_API_URL", url.as_str()), ("GARRISON_PUBLIC_URL", PUBLIC)],
-        );
-        Self { sim, demo, server }
-    }
+fn headers(s: &Discord, user: u64, action: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("X-Bot-Token", s.demo.bot.token.clone()),
+        ("X-Guild-Id", s.demo.guild.to_string()),
+        ("X-User-Id", user.to_string()),
+        ("X-Action", action.to_owned()),
+        ("X-Moderator-Id", s.demo.moderator.to_string()),
+        ("X-Moderator-Name", "Casey".to_owned()),
+    ]
+}
 
-    fn headers(&self, user: u64, action: &str) -> Vec<(&'static str, String)> {
-        vec![
-            ("X-Bot-Token", self.demo.bot.token.clone()),
-            ("X-Guild-Id", self.demo.guild.to_string()),
-            ("X-User-Id", user.to_string()),
-            ("X-Action", action.to_owned()),
-            ("X-Moderator-Id", self.demo.moderator.to_string()),
-            ("X-Moderator-Name", "Casey".to_owned()),
-        ]
-    }
+async fn add(s: &Discord, headers: &[(&str, String)]) -> Reply {
+    s.call(Method::POST, "/api/modlogs/add", headers, None).await
+}
 
-    async fn add(&self, headers: &[(&str, String)]) -> Reply {
-        let mut request = self.server.client().post(format!("{}/api/modlogs/add", self.server.base));
-        for (name, value) in headers {
-            request = request.header(*name, value);
-        }
-        Server::reply(request.send().await.expect("reply")).await
-    }
-
-    /// The page behind a `viewUrl`, fetched from the test server.
-    async fn page(&self, view_url: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
-        let path = view_url.strip_prefix(PUBLIC).expect("the view URL is under the public URL");
-        let response = self.server.client().get(format!("{}{path}", self.server.base)).send().await.expect("page");
-        let (status, headers) = (response.status(), response.headers().clone());
-        (status, headers, response.text().await.expect("text"))
-    }
+/// The page behind a `viewUrl`, fetched from the test server.
+async fn page(s: &Discord, view_url: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
+    let path = view_url.strip_prefix(PUBLIC).expect("the view URL is under the public URL");
+    let response = s.server.client().get(format!("{}{path}", s.server.base)).send().await.expect("page");
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, headers, response.text().await.expect("text"))
 }
 
 #[tokio::test]
 async fn every_action_is_logged_with_a_case_number_a_document_and_a_page() {
-    let s = Setup::start();
+    let s = start();
     let user = s.demo.members[0];
     let mut view_url = String::new();
     for (i, action) in ["Warn", "timeout", "BAN", "Kick", "Unban"].into_iter().enumerate() {
-        let mut headers = s.headers(user, action);
+        let mut headers = headers(&s, user, action);
         headers.push(("X-Reason", format!("reason number {}", i + 1)));
         if action == "timeout" {
             headers.push(("X-Duration", "2h".into()));
         }
-        let reply = expect(s.add(&headers).await, 200);
+        let reply = expect(add(&s, &headers).await, 200);
         let canonical = ["Warn", "Timeout", "Ban", "Kick", "Unban"][i];
         assert_eq!(reply.body["success"], true);
         assert_eq!(reply.body["message"], format!("{canonical} logged."));
@@ -78,9 +63,9 @@ async fn every_action_is_logged_with_a_case_number_a_document_and_a_page() {
         view_url = url;
     }
     // Another user in the same server continues the server's case numbers.
-    expect(s.add(&s.headers(s.demo.members[1], "Warn")).await, 200);
+    expect(add(&s, &headers(&s, s.demo.members[1], "Warn")).await, 200);
 
-    let (status, headers, page) = s.page(&view_url).await;
+    let (status, headers, page) = page(&s, &view_url).await;
     assert_eq!(status, 200);
     assert!(headers["content-type"].to_str().expect("type").starts_with("text/html"));
     assert!(
@@ -108,18 +93,18 @@ async fn every_action_is_logged_with_a_case_number_a_document_and_a_page() {
 
 #[tokio::test]
 async fn hostile_names_and_reasons_are_shown_as_text() {
-    let s = Setup::start();
+    let s = start();
     let user = s.sim.world(|w| {
         let user = w.add_user("mallory");
         w.set_global_name(user, Some("</script><script>alert('name')</script>"));
         w.add_member(s.demo.guild, user, &[]);
         user
     });
-    let mut headers = s.headers(user, "Warn");
+    let mut headers = headers(&s, user, "Warn");
     headers[5].1 = "\"><img src=x onerror=alert(1)>".into();
     headers.push(("X-Reason", "<script>alert(\"reason\")</script> & ' onmouseover='x".into()));
-    let reply = expect(s.add(&headers).await, 200);
-    let (_, _, page) = s.page(reply.body["viewUrl"].as_str().expect("viewUrl")).await;
+    let reply = expect(add(&s, &headers).await, 200);
+    let (_, _, page) = page(&s, reply.body["viewUrl"].as_str().expect("viewUrl")).await;
     for raw in ["<script>alert(", "<img src=x", "</script><script>"] {
         assert!(!page.contains(raw), "{raw} appears unescaped");
     }
@@ -130,23 +115,23 @@ async fn hostile_names_and_reasons_are_shown_as_text() {
 
 #[tokio::test]
 async fn refusals_are_the_specifications() {
-    let s = Setup::start();
+    let s = start();
     let user = s.demo.members[0];
-    let mut missing = s.headers(user, "Warn");
+    let mut missing = headers(&s, user, "Warn");
     missing.remove(5);
-    let reply = expect(s.add(&missing).await, 400);
+    let reply = expect(add(&s, &missing).await, 400);
     assert_eq!(reply.body, json!({"error": "Headers required.", "missing": ["X-Moderator-Name"]}));
-    let mut bad_token = s.headers(user, "Warn");
+    let mut bad_token = headers(&s, user, "Warn");
     bad_token[0].1 = "MTIz.bad.token".into();
-    assert_eq!(expect(s.add(&bad_token).await, 401).body, json!({"error": "Bot token invalid."}));
+    assert_eq!(expect(add(&s, &bad_token).await, 401).body, json!({"error": "Bot token invalid."}));
     let elsewhere = s.sim.world(|w| {
         let owner = w.add_user("Elsewhere Owner");
         w.add_guild("Elsewhere", owner)
     });
-    let mut foreign = s.headers(user, "Warn");
+    let mut foreign = headers(&s, user, "Warn");
     foreign[1].1 = elsewhere.to_string();
-    assert_eq!(expect(s.add(&foreign).await, 403).body, json!({"error": "Bot not member."}));
-    let bad_action = expect(s.add(&s.headers(user, "Mute")).await, 400);
+    assert_eq!(expect(add(&s, &foreign).await, 403).body, json!({"error": "Bot not member."}));
+    let bad_action = expect(add(&s, &headers(&s, user, "Mute")).await, 400);
     assert!(bad_action.error().starts_with("X-Action:"), "{}", bad_action.error());
     let missing_page = s
         .server
@@ -160,13 +145,13 @@ async fn refusals_are_the_specifications() {
 
 #[tokio::test]
 async fn concurrent_adds_get_distinct_case_numbers_and_lose_nothing() {
-    let s = Setup::start();
+    let s = start();
     let user = s.demo.members[2];
     let adds = (0..20).map(|i| {
-        let mut headers = s.headers(user, "Warn");
+        let mut headers = headers(&s, user, "Warn");
         headers.push(("X-Reason", format!("concurrent {i}")));
         let setup = &s;
-        async move { expect(setup.add(&headers).await, 200) }
+        async move { expect(add(setup, &headers).await, 200) }
     });
     let replies = futures_util::future::join_all(adds).await;
     let url = replies[0].body["viewUrl"].as_str().expect("viewUrl").to_owned();
