@@ -26,6 +26,18 @@ use anyhow::{Context, bail};
 
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const S3_URL_VAR: &str = "GARRISON_TEST_S3_URL";
+const CHROMIUM_VAR: &str = "GARRISON_TEST_CHROMIUM";
+
+/// The headless browser the page tests should use: `GARRISON_TEST_CHROMIUM`, else Debian's
+/// `/usr/bin/chromium` when installed.
+fn chromium_for_tests() -> Result<String, String> {
+    let path = std::env::var(CHROMIUM_VAR).ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "/usr/bin/chromium".into());
+    if std::path::Path::new(&path).is_file() {
+        Ok(path)
+    } else {
+        Err(format!("no browser at {path} (install Debian's chromium or set {CHROMIUM_VAR})"))
+    }
+}
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -146,6 +158,18 @@ fn test() -> anyhow::Result<()> {
             cmd.env_remove(S3_URL_VAR);
         }
     }
+    let chromium = chromium_for_tests();
+    match &chromium {
+        Ok(path) => {
+            cmd.env(CHROMIUM_VAR, path);
+        }
+        Err(why) => {
+            if in_ci() {
+                bail!("CI=true but the browser tests cannot run: {why}; they may not be skipped in CI");
+            }
+            cmd.env_remove(CHROMIUM_VAR);
+        }
+    }
     let result = run(&mut cmd);
     println!();
     println!("== test suites ==");
@@ -166,6 +190,10 @@ fn test() -> anyhow::Result<()> {
     match &s3 {
         Ok(_) => println!("ran      object store contract suite on S3 ({S3_URL_VAR})"),
         Err(why) => println!("SKIPPED  object store contract suite on S3 ({why})"),
+    }
+    match &chromium {
+        Ok(path) => println!("ran      page tests in headless Chromium ({path})"),
+        Err(why) => println!("SKIPPED  page tests in headless Chromium ({why})"),
     }
     result
 }
