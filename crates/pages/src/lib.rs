@@ -35,11 +35,44 @@
 //!   visible text with the reader's local time and keeps the UTC text as a tooltip.
 //! - Actions `Warn`, `Timeout`, `Ban`, `Kick`, `Unban` are recognised case-insensitively; anything else
 //!   is shown as written (escaped) and counted as `Other`.
+//!
+//! # The channel transcript ([`TranscriptWriter`])
+//!
+//! One Discord channel as a single self-contained HTML file in Discord's look (dark, light by
+//! `prefers-color-scheme`), for Noctra's `POST /api/Transcript/html`. Streaming: `start` writes the
+//! head, then `media` (each distinct file once) and `message` (Discord's message JSON, oldest first)
+//! in any mix, then `finish`; nothing accumulates per message, so memory does not grow with the
+//! number of messages or the size of the media. Decisions:
+//!
+//! - **Media once, used many times.** `media(id, mime, reader)` writes
+//!   `<data id="media-{id}" class="media" value="data:{mime};base64,...">`, base64-encoding the
+//!   reader in chunks. Uses are `<img|video|audio data-media="{id}">` without `src`; the one script
+//!   turns a definition into a `blob:` URL on first use (then drops the attribute's text) and sets
+//!   `src` when the element nears the viewport. Ids (`[a-z0-9-]{1,32}`) and MIME types are validated
+//!   since they land in attributes; an invalid id from the caller's lookup counts as no media.
+//! - **Same policy as the moderation log**, plus `img-src data: blob:; media-src data: blob:`. Colours
+//!   (name colour from [`Names`], role mentions, embed bars, container accents) are `data-colour`
+//!   values the writer formats as `#rrggbb` and the script applies as a CSS variable (CSSOM), since
+//!   the policy admits no `style` attribute.
+//! - **Links**: only `http(s)` URLs become `<a href>` (with `rel="noopener noreferrer nofollow"
+//!   target="_blank"`); anything else (`javascript:`, `data:`) stays text. DNS prefetch is off,
+//!   referrers are not sent, no `rel=prefetch`; in-page links go to `#msg-{id}`.
+//! - **Markdown** ([`render_discord_markdown`]): Discord's dialect written here, escaping every piece
+//!   of text; see `markdown.rs` for the rules and their limits.
+//! - **Approximated**: custom emoji and stickers are text (`:name:`, `Sticker: name`), components are
+//!   disabled look-alikes (link buttons are real links), system messages are one line of text, embed
+//!   timestamps are shown as given, messages by one author within 7 minutes are grouped.
 
 mod escape;
+mod markdown;
 mod modlog;
 mod time;
+mod transcript;
 
 pub use escape::escape_html;
 pub use modlog::{MODLOG_ACTIONS, ModLogEntry, ModLogPage, modlog_content_security_policy, render_modlog};
 pub use time::iso8601_utc_from_epoch_ms;
+pub use transcript::{
+    Names, TranscriptHeader, TranscriptWriter, avatar_url, is_valid_media_id, render_discord_markdown,
+    transcript_content_security_policy,
+};
