@@ -84,3 +84,53 @@ async fn the_modlog_page_filters_from_its_fragment_and_requests_nothing_in_a_rea
     let shown = entries(&dom).into_iter().filter(|tag| !tag.contains(" hidden")).count();
     assert_eq!(shown, 2, "search ignores letter case and spans actions");
 }
+
+#[tokio::test]
+async fn a_transcript_shows_its_embedded_media_and_requests_nothing_in_a_real_browser() {
+    let Some(chromium) = chromium() else {
+        eprintln!("skipped: GARRISON_TEST_CHROMIUM is not set");
+        return;
+    };
+    let image = {
+        let pixels = image::RgbaImage::from_pixel(16, 16, image::Rgba([200, 30, 30, 255]));
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        pixels.write_to(&mut bytes, image::ImageFormat::Png).expect("PNG");
+        bytes.into_inner()
+    };
+    let host = garrison_testkit::FileHost::start([(
+        "/red.png",
+        garrison_testkit::HostedFile { content_type: "image/png", bytes: image },
+    )]);
+    let s = Discord::start(&[("GARRISON_FETCH_ALLOW_LOOPBACK", "true"), ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1")]);
+    let url = host.url("/red.png");
+    s.sim.world(|w| {
+        w.add_message(s.demo.general, s.demo.members[0], "before the picture");
+        w.add_message_json(
+            s.demo.general,
+            s.demo.members[1],
+            serde_json::json!({"content": "a red square", "attachments": [{"id": "1180000000000000001", "filename": "red.png",
+                "size": 100, "content_type": "image/png", "url": url, "proxy_url": url}]}),
+        );
+    });
+    let headers = [
+        ("X-Bot-Token", s.token().to_owned()),
+        ("X-Channel-Id", s.demo.general.to_string()),
+        ("X-Limit", "5".to_owned()),
+    ];
+    let reply = expect(s.call(Method::POST, "/api/Transcript/html", &headers, None).await, 200);
+    let link = reply.body["directLink"].as_str().expect("link");
+    let page = format!("{}{}", s.server.base, &link[link.find("/api/Transcript/view/").expect("path")..]);
+    let scratch = tempfile::tempdir().expect("scratch directory");
+    let origin = s.server.base.trim_end_matches('/').to_owned();
+    let (dom, requested) = load(&chromium, &page, &origin, scratch.path());
+    assert!(dom.contains("a red square"));
+    let images: Vec<&str> =
+        dom.match_indices("<img").map(|(at, _)| &dom[at..at + dom[at..].find('>').unwrap_or(0)]).collect();
+    assert!(
+        images
+            .iter()
+            .any(|tag| tag.contains("data-media") && (tag.contains("src=\"blob:") || tag.contains("src=\"data:"))),
+        "the embedded image was given its bytes: {images:#?}"
+    );
+    assert!(requested.is_empty(), "the transcript requested {requested:?}");
+}

@@ -18,5 +18,6 @@ mod input;
 mod modlogs;
 mod operations;
 mod simulated;
+mod transcripts;
 mod utilities;
 mod xp;

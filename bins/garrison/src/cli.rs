@@ -137,6 +137,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         automod_cooldown: http::AutoModCooldown::default(),
         embed_cooldown: http::EmbedCooldown::default(),
         fetcher: wiring::fetcher(&settings)?,
+        transcripts: wiring::transcript_studio(&settings, Arc::clone(&objects))?,
         modlogs: Arc::new(garrison_storage::DieselModLogs::new(db.clone())),
         modlog_documents: tokio::sync::Mutex::new(()),
         objects,

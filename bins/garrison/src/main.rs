@@ -5,6 +5,7 @@ mod http;
 mod settings;
 mod studio;
 mod telemetry;
+mod transcripts;
 mod wiring;
 
 use clap::Parser;

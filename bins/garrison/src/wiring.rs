@@ -21,6 +21,7 @@ use garrison_fetch::{FetchPolicy, SafeFetcher};
 use crate::{
     settings::{ObjectStoreKind, Settings},
     studio::CardStudio,
+    transcripts::TranscriptStudio,
 };
 
 /// The system clock, in milliseconds since the Unix epoch.
@@ -116,6 +117,19 @@ pub fn card_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow
         n => n,
     };
     Ok(CardStudio::new(fetcher(settings)?, objects, parallel))
+}
+
+/// The transcript studio: media fetched under the same host rules as card images, with time for
+/// large files (two minutes each).
+pub fn transcript_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow::Result<TranscriptStudio> {
+    let fetcher = SafeFetcher::new(FetchPolicy {
+        allowed_hosts: settings.fetch_allowed_hosts.clone(),
+        max_bytes: crate::transcripts::MEDIA_BUDGET,
+        timeout: Duration::from_secs(120),
+        allow_loopback_for_tests: settings.fetch_allow_loopback,
+        ..FetchPolicy::default()
+    })?;
+    Ok(TranscriptStudio::new(fetcher, objects))
 }
 
 pub fn clock() -> Arc<dyn Clock> {

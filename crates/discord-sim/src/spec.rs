@@ -101,6 +101,14 @@ const ERRATA: &[Erratum] = &[
         applies: is_nullable_integer,
         now: r#"{"type": ["integer", "string", "null"]}"#,
     },
+    // An upload's attachment id only pairs the entry with its `files[n]` part; Discord's own upload
+    // example writes it as a number (`"id": 0`), and clients (twilight) send numbers.
+    Erratum {
+        schema: "MessageAttachmentRequest",
+        pointer: "/properties/id",
+        applies: |value| value.get("$ref").and_then(Value::as_str) == Some("#/components/schemas/SnowflakeType"),
+        now: r##"{"oneOf": [{"$ref": "#/components/schemas/SnowflakeType"}, {"type": "integer", "minimum": 0}]}"##,
+    },
 ];
 
 fn is_nullable_integer(value: &Value) -> bool {
@@ -1255,7 +1263,14 @@ mod tests {
         assert!(spec.validate_schema("RatelimitedResponse", &raw_429).is_err(), "the document requires code");
         assert_eq!(
             spec.apply_errata(),
-            ["InnerErrors", "RatelimitedResponse", "GuildFeatures", "CreateRoleRequest", "UpdateRoleRequestPartial"]
+            [
+                "InnerErrors",
+                "RatelimitedResponse",
+                "GuildFeatures",
+                "CreateRoleRequest",
+                "UpdateRoleRequestPartial",
+                "MessageAttachmentRequest"
+            ]
         );
         assert!(spec.validate_schema("RatelimitedResponse", &raw_429).is_ok());
         assert!(spec.apply_errata().is_empty(), "applying twice changes nothing");

@@ -672,6 +672,40 @@ impl DiscordBot for TwilightBot {
         })
     }
 
+    fn messages(
+        &self,
+        channel: Snowflake,
+        before: Option<Snowflake>,
+        limit: u8,
+    ) -> DiscordFuture<'_, Vec<serde_json::Value>> {
+        Box::pin(async move {
+            let request = self.client.channel_messages(id(channel)).limit(u16::from(limit.clamp(1, 100)));
+            match before {
+                Some(before) => self.call(request.before(id(before))).await,
+                None => self.call(request).await,
+            }
+        })
+    }
+
+    fn send_file(
+        &self,
+        channel: Snowflake,
+        content: String,
+        filename: String,
+        bytes: Vec<u8>,
+    ) -> DiscordFuture<'_, Snowflake> {
+        Box::pin(async move {
+            let attachment = twilight_model::http::attachment::Attachment::from_bytes(filename, bytes, 1);
+            let request = self
+                .client
+                .create_message(id(channel))
+                .content(&content)
+                .attachments(std::slice::from_ref(&attachment));
+            let sent: wire::MessageIdJson = self.call(request).await?;
+            Ok(sent.id.0)
+        })
+    }
+
     fn message(&self, channel: Snowflake, message: Snowflake) -> DiscordFuture<'_, serde_json::Value> {
         Box::pin(async move { self.call(self.client.message(id(channel), id(message))).await })
     }

@@ -196,6 +196,39 @@ impl SafeFetcher {
         Ok(body)
     }
 
+    /// Streams the body of `url` into `sink` as it arrives (at most `limit` bytes, whatever the
+    /// policy's own cap), under the same URL, host, address and time checks as [`SafeFetcher::fetch`]:
+    /// for large media that must not be held in memory. Returns the byte count and the content type
+    /// the server named. A failing `sink` is a network error.
+    pub async fn fetch_into(
+        &self,
+        url: &str,
+        limit: u64,
+        sink: &mut (dyn std::io::Write + Send),
+    ) -> Result<(u64, Option<String>), FetchError> {
+        let url = Url::parse(url).map_err(|e| FetchError::Refused(format!("not a valid URL: {e}")))?;
+        self.policy.check(&url)?;
+        let mut response = self.client.get(url).send().await.map_err(|e| self.classify(&e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(FetchError::Status { status: status.as_u16() });
+        }
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(FetchError::TooLarge { limit });
+        }
+        let content_type =
+            response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let mut written = 0u64;
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
+            written += chunk.len() as u64;
+            if written > limit {
+                return Err(FetchError::TooLarge { limit });
+            }
+            sink.write_all(&chunk).map_err(|e| FetchError::Network(format!("cannot keep the download: {e}")))?;
+        }
+        Ok((written, content_type))
+    }
+
     /// Turns a reqwest error into ours: a refusal from the redirect policy or the resolver keeps its
     /// message; the URL (which could carry secrets in its query) is left out.
     fn classify(&self, err: &reqwest::Error) -> FetchError {

@@ -144,3 +144,18 @@ async fn size_and_time_are_capped() {
     assert!(matches!(quick.fetch(&format!("{base}/slow")).await, Err(FetchError::Timeout { .. })));
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn large_bodies_stream_into_a_sink_under_their_own_limit_and_the_same_checks() {
+    let base = serve().await;
+    let f = fetcher(loopback_policy(&["10.0.0.1"]));
+    let mut sink = Vec::new();
+    let (size, _) = f.fetch_into(&format!("{base}/image"), 100, &mut sink).await.expect("fetched");
+    assert_eq!((size, sink.as_slice()), (5, b"hello".as_slice()));
+    let mut sink = Vec::new();
+    let err = f.fetch_into(&format!("{base}/big-undeclared"), 1000, &mut sink).await;
+    assert!(matches!(err, Err(FetchError::TooLarge { limit: 1000 })), "{err:?}");
+    assert!(sink.len() <= 1000, "nothing past the limit is kept");
+    let err = f.fetch_into(&format!("{base}/to-private"), 1000, &mut Vec::new()).await;
+    assert!(matches!(err, Err(FetchError::Refused(_))), "redirects are checked too: {err:?}");
+}

@@ -16,6 +16,7 @@ mod moderation;
 mod modlogs;
 mod modmail;
 mod roles;
+mod transcripts;
 mod utilities;
 mod xp;
 
@@ -50,6 +51,8 @@ pub struct AppState {
     pub discord: Arc<dyn garrison_core::discord::DiscordBots>,
     /// The safe fetcher for user-supplied URLs (role icons).
     pub fetcher: garrison_fetch::SafeFetcher,
+    /// Channel transcripts.
+    pub transcripts: crate::transcripts::TranscriptStudio,
     /// Moderation-log records.
     pub modlogs: Arc<dyn garrison_core::ports::ModLogs>,
     /// Held while a moderation-log document is rewritten in object storage.
@@ -168,7 +171,10 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(modmail::inbound)
         .service(modmail::outbound)
         .service(modlogs::add)
-        .service(modlogs::view);
+        .service(modlogs::view)
+        .service(transcripts::generate)
+        .service(transcripts::list)
+        .service(transcripts::view);
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.
@@ -276,6 +282,9 @@ mod tests {
             "/api/modmail/outbound",
             "/api/modlogs/add",
             "/api/modlogs/view/{id}",
+            "/api/Transcript/html",
+            "/api/Transcript/list/{guildId}",
+            "/api/Transcript/view/{viewId}",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -287,6 +296,6 @@ mod tests {
                 [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
             })
             .sum();
-        assert_eq!(operations, 72, "a route was added or removed: update this count");
+        assert_eq!(operations, 75, "a route was added or removed: update this count");
     }
 }

@@ -375,6 +375,22 @@ pub trait DiscordBot: Send + Sync {
     ) -> DiscordFuture<'_, ()>;
     /// Posts a message (`body` is Discord's create-message JSON); returns the message's id.
     fn send_message(&self, channel: Snowflake, body: serde_json::Value) -> DiscordFuture<'_, Snowflake>;
+    /// Up to `limit` (1 to 100) messages of a channel older than `before` (newest first, as Discord
+    /// answers), as Discord's JSON.
+    fn messages(
+        &self,
+        channel: Snowflake,
+        before: Option<Snowflake>,
+        limit: u8,
+    ) -> DiscordFuture<'_, Vec<serde_json::Value>>;
+    /// Posts a message with one file attached.
+    fn send_file(
+        &self,
+        channel: Snowflake,
+        content: String,
+        filename: String,
+        bytes: Vec<u8>,
+    ) -> DiscordFuture<'_, Snowflake>;
     /// A message, as Discord's JSON.
     fn message(&self, channel: Snowflake, message: Snowflake) -> DiscordFuture<'_, serde_json::Value>;
     /// The DM channel with `user` (opened if needed).

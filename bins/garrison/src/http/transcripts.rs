@@ -1,0 +1,230 @@
+//! `/api/Transcript/*`: a channel's history as one self-contained HTML page in object storage
+//! (`crate::transcripts::TranscriptStudio` does the work), its index per server, and the page itself.
+
+use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, post, web};
+use garrison_core::{
+    discord::{DiscordError, Snowflake},
+    objects::{ObjectError, ObjectKey, ObjectPrefix},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+
+use super::{
+    AppState,
+    error::ApiError,
+    extract::Params,
+    headers::{bot, header, required, snowflake},
+};
+use crate::transcripts::{MAX_MESSAGES, TranscriptError, TranscriptRequest, html_key};
+
+/// Files up to this size are posted to `X-Target-Channel-Id`; larger ones as a link (Discord's upload
+/// limit for bots in servers without boosts).
+const MAX_POSTED_FILE: u64 = 10 * 1024 * 1024;
+
+impl From<TranscriptError> for ApiError {
+    fn from(err: TranscriptError) -> Self {
+        match err {
+            TranscriptError::NoMessages => ApiError::new(StatusCode::NOT_FOUND, err.to_string()),
+            TranscriptError::Discord(e) => e.into(),
+            TranscriptError::Store(e) => store_error(&e),
+            TranscriptError::Internal(_) => ApiError::internal(err),
+        }
+    }
+}
+
+fn store_error(err: &ObjectError) -> ApiError {
+    tracing::error!(error = %err, "object store failed");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
+}
+
+/// A 32-hex view id, as the server generates them.
+fn view_id(text: &str) -> Option<&str> {
+    (text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then_some(text)
+}
+
+fn filename(text: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    let ok = text.len() <= 100
+        && !text.starts_with('.')
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !ok {
+        return Err(ApiError::bad_request(
+            "X-Filename: at most 100 letters, digits, '.', '_' or '-', not starting with '.'",
+        ));
+    }
+    Ok(Some(if text.to_ascii_lowercase().ends_with(".html") { text.to_owned() } else { format!("{text}.html") }))
+}
+
+/// Makes the transcript of a channel (up to `X-Limit` messages, newest kept, shown oldest first) with
+/// every image, video and audio file embedded, stores it, and answers its permanent link.
+#[utoipa::path(tag = "Transcripts", params(
+    ("X-Bot-Token" = String, Header), ("X-Channel-Id" = String, Header),
+    ("X-Target-Channel-Id" = Option<String>, Header, description = "also post the file (or, when larger than 10 MiB, the link) there"),
+    ("X-Limit" = Option<u32>, Header, description = "1-10000, default 10000"), ("X-Filename" = Option<String>, Header),
+    ("X-Creator-Id" = Option<String>, Header),
+), responses(
+    (status = 200, description = "`{\"message\":\"Transcript generated\",\"messageCount\":250,\"directLink\":\"https://.../api/Transcript/view/<id>\",\"viewId\":\"<id>\"}`"),
+    (status = 400), (status = 401, description = "`{\"error\":\"X-Bot-Token header is required\"}` or an invalid token"),
+    (status = 403, description = "the bot cannot read the channel"),
+    (status = 404, description = "`{\"error\":\"No messages found in channel\"}`"), (status = 502), (status = 503)))]
+#[post("/api/Transcript/html")]
+pub async fn generate(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
+    if header(&req, "X-Bot-Token").is_none() {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "X-Bot-Token header is required"));
+    }
+    let channel = snowflake(&req, "X-Channel-Id")?;
+    let target = header(&req, "X-Target-Channel-Id").map(|v| Snowflake::parse("X-Target-Channel-Id", v)).transpose()?;
+    let creator = header(&req, "X-Creator-Id").map(|v| Snowflake::parse("X-Creator-Id", v)).transpose()?;
+    let limit = match header(&req, "X-Limit") {
+        None => MAX_MESSAGES,
+        Some(v) => v.parse::<usize>().ok().filter(|n| (1..=MAX_MESSAGES).contains(n)).ok_or_else(|| {
+            ApiError::bad_request(format!("X-Limit: must be a whole number from 1 to {MAX_MESSAGES}, got {v:?}"))
+        })?,
+    };
+    let filename = filename(header(&req, "X-Filename"))?;
+    let bot = bot(&state, &req, "X-Bot-Token").await?;
+    let id: [u8; 16] = crate::wiring::entropy().map_err(ApiError::internal)?;
+    let new_view = id.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let request = TranscriptRequest { channel, limit, filename, creator };
+    let made =
+        state.transcripts.generate(bot.as_ref(), &request, new_view, state.clock.now()).await.map_err(|e| match e {
+            TranscriptError::Discord(DiscordError::MissingPermission { permission: None }) => {
+                ApiError::from(DiscordError::MissingPermission { permission: Some("READ_MESSAGE_HISTORY") })
+            }
+            other => other.into(),
+        })?;
+    let link = format!("{}/api/Transcript/view/{}", state.public_url.trim_end_matches('/'), made.view_id);
+    let mut answer = json!({
+        "message": "Transcript generated",
+        "messageCount": made.message_count,
+        "directLink": link,
+        "viewId": made.view_id,
+    });
+    if let Some(target) = target {
+        let posted = post_to(&state, bot.as_ref(), target, &made, &link).await;
+        answer["postedTo"] = json!(target.to_string());
+        answer["posted"] = json!(posted.is_ok());
+        if let Err(error) = posted {
+            answer["postError"] = json!(error);
+        }
+    }
+    Ok(web::Json(answer))
+}
+
+/// Posts the file (or the link, past Discord's upload limit) to `target`; the error, said plainly.
+async fn post_to(
+    state: &AppState,
+    bot: &dyn garrison_core::discord::DiscordBot,
+    target: Snowflake,
+    made: &crate::transcripts::Transcript,
+    link: &str,
+) -> Result<(), String> {
+    let text = format!("Transcript ({} messages): {link}", made.message_count);
+    let result = if made.size <= MAX_POSTED_FILE {
+        let key = html_key(&made.view_id).map_err(|e| e.to_string())?;
+        let mut body = state.transcripts.objects().get(&key).await.map_err(|e| e.to_string())?.bytes;
+        let mut bytes = Vec::with_capacity(usize::try_from(made.size).unwrap_or(0));
+        while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+            bytes.extend_from_slice(&chunk.map_err(|e| e.to_string())?);
+        }
+        bot.send_file(target, text, made.filename.clone(), bytes).await
+    } else {
+        bot.send_message(target, json!({"content": text, "allowed_mentions": {"parse": []}})).await
+    };
+    result.map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// 1-based page, default 1.
+    page: Option<usize>,
+    /// Entries per page, 1-100, default 25.
+    limit: Option<usize>,
+}
+
+/// The server's transcripts, newest first, with their metadata. The bot token must be of a bot in the
+/// server.
+#[utoipa::path(tag = "Transcripts", params(("guildId" = String, Path), ("X-Bot-Token" = String, Header), ListQuery),
+    responses((status = 200, description = "`[{\"viewId\":\"...\",\"channelName\":\"tickets\",\"createdAt\":\"2024-01-15T10:00:00Z\",\"messageCount\":250,\"size\":12345,\"creatorId\":null,\"directLink\":\"...\"}]`"),
+    (status = 400, description = "`{\"error\":\"Invalid guildId format\"}`"), (status = 401), (status = 403)))]
+#[get("/api/Transcript/list/{guildId}")]
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: Params<ListQuery>,
+) -> Result<web::Json<Vec<Value>>, ApiError> {
+    let guild = Snowflake::parse("guildId", &path).map_err(|_| ApiError::bad_request("Invalid guildId format"))?;
+    required(&req, "X-Bot-Token")?;
+    let limit = query.0.limit.unwrap_or(25);
+    let page = query.0.page.unwrap_or(1);
+    if !(1..=100).contains(&limit) || page == 0 {
+        return Err(ApiError::bad_request("page: from 1; limit: from 1 to 100"));
+    }
+    let bot = bot(&state, &req, "X-Bot-Token").await?;
+    bot.guild(guild).await?;
+    let prefix = ObjectPrefix::parse(&format!("transcripts/index/{guild}/")).map_err(ApiError::internal)?;
+    let objects = state.transcripts.objects();
+    let (mut skip, mut keys, mut after) = ((page - 1) * limit, Vec::new(), None);
+    while keys.len() < limit {
+        let listed = objects.list(&prefix, after.as_ref(), 1000).await.map_err(|e| store_error(&e))?;
+        for object in listed.objects {
+            if skip > 0 {
+                skip -= 1;
+            } else if keys.len() < limit {
+                keys.push(object.key);
+            }
+        }
+        match listed.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let mut entries = Vec::with_capacity(keys.len());
+    for key in &keys {
+        entries.push(read_entry(&state, key).await?);
+    }
+    Ok(web::Json(entries))
+}
+
+async fn read_entry(state: &AppState, key: &ObjectKey) -> Result<Value, ApiError> {
+    let mut body = state.transcripts.objects().get(key).await.map_err(|e| store_error(&e))?.bytes;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+        bytes.extend_from_slice(&chunk.map_err(|e| store_error(&e))?);
+    }
+    let mut entry: Value = serde_json::from_slice(&bytes).map_err(ApiError::internal)?;
+    let link = format!(
+        "{}/api/Transcript/view/{}",
+        state.public_url.trim_end_matches('/'),
+        entry["viewId"].as_str().unwrap_or_default()
+    );
+    entry["directLink"] = json!(link);
+    Ok(entry)
+}
+
+/// The transcript page, streamed from object storage.
+#[utoipa::path(tag = "Transcripts", params(("viewId" = String, Path, description = "32 hex digits")),
+    responses((status = 200, content_type = "text/html"), (status = 404, description = "`{\"error\":\"Transcript not found.\"}`")))]
+#[get("/api/Transcript/view/{viewId}")]
+pub async fn view(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "Transcript not found.");
+    let id = view_id(&path).ok_or_else(not_found)?;
+    let key = html_key(id).map_err(ApiError::internal)?;
+    let body = match state.transcripts.objects().get(&key).await {
+        Ok(body) => body,
+        Err(ObjectError::NotFound(_)) => return Err(not_found()),
+        Err(e) => return Err(store_error(&e)),
+    };
+    let stream = futures_util::StreamExt::map(body.bytes, |chunk| {
+        chunk.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Content-Security-Policy", garrison_pages::transcript_content_security_policy()))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .streaming(stream))
+}
