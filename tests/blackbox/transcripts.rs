@@ -191,3 +191,91 @@ async fn ten_thousand_messages_make_one_transcript() {
     assert!(first < last);
     assert_eq!(s.sim.calls("GET", "/channels/{channel_id}/messages"), 100, "100 pages of 100");
 }
+
+#[tokio::test]
+async fn every_message_feature_reaches_the_page() {
+    let (s, _host) = start();
+    let (guild, channel) = (s.demo.guild, s.demo.general);
+    let author = s.demo.members[4];
+    let name = s.sim.world(|w| w.user(author).map(|u| u.global_name.unwrap_or(u.username))).expect("author");
+    s.sim.world(|w| {
+        let first = w.add_message(channel, s.demo.members[0], "the **original** question");
+        w.add_message_json(channel, author, json!({
+            "content": format!("*italic* __underline__ ~~strike~~ `code` ||secret|| [docs](https://example.com/docs) <@{}> <@&{}> <#{}>\n> quoted\n```rust\nlet x = 1;\n```\n# Header\n- item",
+                s.demo.members[0], s.demo.member_role, s.demo.welcome),
+            "message_reference": {"type": 0, "message_id": first.to_string(), "channel_id": channel.to_string(), "guild_id": guild.to_string()},
+            "embeds": [{"title": "Embed title", "description": "embed **body**", "color": 3447003,
+                "author": {"name": "Embed author"}, "fields": [{"name": "Field name", "value": "Field value", "inline": true}],
+                "footer": {"text": "Embed footer"}}],
+            "reactions": [{"count": 2, "count_details": {"burst": 0, "normal": 2}, "me": false, "me_burst": false,
+                "emoji": {"id": null, "name": "🔥"}, "burst_colors": []}],
+            "sticker_items": [{"id": "749054660769218631", "name": "Wave", "format_type": 1}],
+            "edited_timestamp": "2026-11-23T12:00:00.000000+00:00",
+            "components": [{"type": 1, "components": [{"type": 2, "style": 1, "label": "Click me", "custom_id": "click"}]}],
+        }));
+    });
+    let reply = expect(s.call(Method::POST, "/api/Transcript/html", &headers(&s, channel), None).await, 200);
+    let link = reply.body["directLink"].as_str().expect("link");
+    let html = s
+        .server
+        .client()
+        .get(format!("{}{}", s.server.base, path_of(link)))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    for (what, marker) in [
+        ("italics", "<em>italic</em>"),
+        ("underline", "<u>underline</u>"),
+        ("strike", "<s>strike</s>"),
+        ("inline code", "<code>code</code>"),
+        ("spoiler", "secret"),
+        ("masked link", "href=\"https://example.com/docs\""),
+        ("user mention", "class=\"mention"),
+        ("role mention", "@Member"),
+        ("channel mention", "#welcome"),
+        ("quote", "<blockquote"),
+        ("code block", "let x = 1;"),
+        ("header", "<h1"),
+        ("list", "<li>item</li>"),
+        ("reply preview", "class=\"reply"),
+        ("embed", "Embed title"),
+        ("embed field", "Field value"),
+        ("embed footer", "Embed footer"),
+        ("reaction", "🔥"),
+        ("sticker", "Wave"),
+        ("edited mark", "class=\"edited"),
+        ("button", "Click me"),
+        ("author", name.as_str()),
+    ] {
+        assert!(html.contains(marker), "{what}: {marker} is not on the page");
+    }
+    assert!(html.contains("the <strong>original</strong> question"));
+    assert!(s.sim.spec_violations().is_empty(), "{:#?}", s.sim.spec_violations());
+}
+
+#[tokio::test]
+async fn a_transcript_past_discords_upload_limit_is_posted_as_its_link() {
+    let big = vec![7u8; 11 * 1024 * 1024];
+    let host = FileHost::start([("/big.mp4", HostedFile { content_type: "video/mp4", bytes: big })]);
+    let s = Discord::start(&[("GARRISON_FETCH_ALLOW_LOOPBACK", "true"), ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1")]);
+    let channel = s.sim.world(|w| {
+        let channel = w.add_channel(s.demo.guild, 0, "clips", None, 11);
+        w.add_message_json(
+            channel,
+            s.demo.members[0],
+            json!({"content": "a long clip",
+            "attachments": [attachment(1_180_000_000_000_000_009, "big.mp4", "video/mp4", &host.url("/big.mp4"))]}),
+        );
+        channel
+    });
+    let mut request = headers(&s, channel);
+    request.push(("X-Target-Channel-Id", s.demo.welcome.to_string()));
+    let reply = expect(s.call(Method::POST, "/api/Transcript/html", &request, None).await, 200);
+    assert_eq!(reply.body["posted"], true);
+    let posted = s.sim.world(|w| w.messages(s.demo.welcome)).pop().expect("the post");
+    assert!(posted.attachments.is_empty(), "over 10 MiB: no file");
+    assert!(posted.content.contains(reply.body["directLink"].as_str().expect("link")), "{}", posted.content);
+}

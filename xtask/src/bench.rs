@@ -25,7 +25,7 @@ struct Options {
     seconds: u64,
     connections: usize,
     members: u64,
-    /// `xp`, `cards`, `discord` or all of them (`all`).
+    /// `xp`, `cards`, `discord`, `transcripts` or all of them (`all`).
     only: String,
     cards: usize,
     card_clients: usize,
@@ -41,7 +41,9 @@ fn options(args: &[String]) -> anyhow::Result<Options> {
             "--seconds" => opts.seconds = value.parse()?,
             "--connections" => opts.connections = value.parse()?,
             "--members" => opts.members = value.parse()?,
-            "--only" if ["xp", "cards", "discord", "all"].contains(&value.as_str()) => opts.only.clone_from(value),
+            "--only" if ["xp", "cards", "discord", "transcripts", "all"].contains(&value.as_str()) => {
+                opts.only.clone_from(value)
+            }
             "--cards" => opts.cards = value.parse()?,
             "--card-clients" => opts.card_clients = value.parse()?,
             other => bail!("unknown option {other}"),
@@ -84,6 +86,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         }
         if ["discord", "all"].contains(&opts.only.as_str()) {
             crate::bench_discord::run(&binary, &simulator, &scratch, opts.seconds, 32)?;
+        }
+        if ["transcripts", "all"].contains(&opts.only.as_str()) {
+            println!("== transcript render times (no network): cargo bench -p garrison-pages --bench transcript");
+            run_command(cargo().args(["bench", "--quiet", "-p", "garrison-pages", "--bench", "transcript"]))?;
+            crate::bench_transcripts::run(&binary, &simulator, &scratch)?;
         }
         Ok(())
     })();

@@ -22,13 +22,14 @@ use hyper_util::rt::TokioIo;
 
 use crate::bench::{garrison, start_server, timed};
 
-struct World {
-    guild: String,
-    tokens: Vec<String>,
+pub struct World {
+    pub guild: String,
+    pub bench: String,
+    pub tokens: Vec<String>,
     members: Vec<String>,
 }
 
-struct Sim(Child);
+pub struct Sim(Child);
 
 impl Drop for Sim {
     fn drop(&mut self) {
@@ -37,12 +38,13 @@ impl Drop for Sim {
     }
 }
 
-fn start_sim(binary: &Path, scratch: &Path, members: usize, bots: usize) -> anyhow::Result<(Sim, String, World)> {
+/// Starts the release simulator with `args` (besides port, world file and no spec checks).
+pub fn start_sim(binary: &Path, scratch: &Path, args: &[String]) -> anyhow::Result<(Sim, String, World)> {
     let file = scratch.join("discord-world.json");
     let mut child = Command::new(binary)
-        .args(["--port", "0", "--no-spec-checks", "--extra-members", &members.to_string()])
-        .args(["--extra-bots", &bots.to_string(), "--world-file"])
+        .args(["--port", "0", "--no-spec-checks", "--world-file"])
         .arg(&file)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -70,6 +72,7 @@ fn start_sim(binary: &Path, scratch: &Path, members: usize, bots: usize) -> anyh
     };
     let world = World {
         guild: world["guild"].as_str().context("guild")?.to_owned(),
+        bench: world["bench"].as_str().context("bench channel")?.to_owned(),
         tokens: strings("tokens"),
         members: strings("members"),
     };
@@ -249,7 +252,9 @@ pub fn run(
     connections: usize,
 ) -> anyhow::Result<()> {
     const BANS: usize = 1_000;
-    let (_sim, sim, world) = start_sim(sim_binary, scratch, 2 * BANS + 200, 100)?;
+    let args =
+        ["--extra-members".to_owned(), (2 * BANS + 200).to_string(), "--extra-bots".to_owned(), "100".to_owned()];
+    let (_sim, sim, world) = start_sim(sim_binary, scratch, &args)?;
     let db = format!("sqlite://{}/discord-bench.db", scratch.display());
     let mut command = garrison(garrison_binary, scratch, &db);
     // Discord allows a bot 50 requests a second unless it raised the bot's limit; Garrison's own

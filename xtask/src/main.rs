@@ -14,6 +14,7 @@
 mod bench;
 mod bench_cards;
 mod bench_discord;
+mod bench_transcripts;
 
 use std::{
     net::{SocketAddr, TcpStream, ToSocketAddrs},

@@ -298,8 +298,28 @@ pub(crate) fn message(world: &World, message: &MessageView) -> Value {
     }
     if let Some(reference) = &message.message_reference {
         out["message_reference"] = reference.clone();
+        // Discord includes the message replied to, one level deep.
+        let replied = reference["message_id"].as_str().and_then(|id| id.parse::<u64>().ok());
+        if let Some(replied) = replied.and_then(|id| world.messages.get(&id)) {
+            let mut inner = message_only(world, replied);
+            inner.as_object_mut().map(|o| o.remove("referenced_message"));
+            out["referenced_message"] = inner;
+        }
+    }
+    if !message.reactions.is_empty() {
+        out["reactions"] = Value::Array(message.reactions.clone());
+    }
+    if !message.sticker_items.is_empty() {
+        out["sticker_items"] = Value::Array(message.sticker_items.clone());
     }
     out
+}
+
+/// A message without the message it replies to (the nested copy Discord sends).
+fn message_only(world: &World, original: &MessageView) -> Value {
+    let mut copy = original.clone();
+    copy.message_reference = None;
+    message(world, &copy)
 }
 
 fn channel_guild(world: &World, channel: u64) -> Option<u64> {

@@ -12,8 +12,10 @@ Serves a simulated Discord REST API v10 (under /api/v10) with a seeded demo serv
 until interrupted (Ctrl-C). Defaults: --host 127.0.0.1 --port 8090.
 
 For benchmarks: --extra-members adds N members to the demo guild, --extra-bots adds N bots
-with the Moderator role, --world-file writes the guild id, every bot token and every member id
-as JSON, --no-spec-checks skips validating traffic against Discord's OpenAPI document.
+with the Moderator role, --bench-messages N fills a #bench channel with N messages, --bench-media
+URL_PREFIX:N adds N messages there each with a video attachment at URL_PREFIX/N.mp4, --world-file
+writes the guild id, the #bench channel id, every bot token and every member id as JSON,
+--no-spec-checks skips validating traffic against Discord's OpenAPI document.
 GET /_simulator/calls answers the request count of every route.";
 
 struct Args {
@@ -22,12 +24,15 @@ struct Args {
     extra_bots: usize,
     world_file: Option<std::path::PathBuf>,
     spec_checks: bool,
+    bench_messages: usize,
+    bench_media: Option<(String, usize)>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut host = std::net::IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut port: u16 = 8090;
     let (mut extra_members, mut extra_bots, mut world_file, mut spec_checks) = (0, 0, None, true);
+    let (mut bench_messages, mut bench_media) = (0, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -46,11 +51,28 @@ fn parse_args() -> Result<Args, String> {
             "--extra-bots" => extra_bots = value()?.parse().map_err(|_| "--extra-bots takes a number".to_owned())?,
             "--world-file" => world_file = Some(value()?.into()),
             "--no-spec-checks" => spec_checks = false,
+            "--bench-messages" => {
+                bench_messages = value()?.parse().map_err(|_| "--bench-messages takes a number".to_owned())?
+            }
+            "--bench-media" => {
+                let text = value()?;
+                let (prefix, count) = text.rsplit_once(':').ok_or("--bench-media takes URL_PREFIX:N")?;
+                let count = count.parse().map_err(|_| "--bench-media takes URL_PREFIX:N".to_owned())?;
+                bench_media = Some((prefix.to_owned(), count));
+            }
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Args { addr: SocketAddr::new(host, port), extra_members, extra_bots, world_file, spec_checks })
+    Ok(Args {
+        addr: SocketAddr::new(host, port),
+        extra_members,
+        extra_bots,
+        world_file,
+        spec_checks,
+        bench_messages,
+        bench_media,
+    })
 }
 
 // The binary's whole job is to tell a person what it started.
@@ -80,8 +102,29 @@ fn main() -> ExitCode {
         world.add_member(demo.guild, bot.user_id, &[demo.moderator_role]);
         tokens.push(bot.token);
     }
+    let bench = world.add_channel(demo.guild, 0, "bench", None, 20);
+    for i in 0..args.bench_messages {
+        let author = members[i % members.len()];
+        world.add_message(
+            bench,
+            author,
+            &format!("Message {i}: **bold**, *italic*, `code` and <@{author}> ||spoiler||"),
+        );
+    }
+    if let Some((prefix, count)) = &args.bench_media {
+        for i in 0..*count {
+            let url = format!("{}/{i}.mp4", prefix.trim_end_matches('/'));
+            let attachment = serde_json::json!({"id": (1_180_000_000_000_000_000u64 + i as u64).to_string(),
+                "filename": format!("{i}.mp4"), "size": 0, "content_type": "video/mp4", "url": url, "proxy_url": url});
+            world.add_message_json(
+                bench,
+                demo.owner,
+                serde_json::json!({"content": format!("clip {i}"), "attachments": [attachment]}),
+            );
+        }
+    }
     if let Some(path) = &args.world_file {
-        let description = serde_json::json!({"guild": demo.guild.to_string(), "tokens": tokens,
+        let description = serde_json::json!({"guild": demo.guild.to_string(), "bench": bench.to_string(), "tokens": tokens,
             "members": members.iter().map(u64::to_string).collect::<Vec<_>>()});
         if let Err(error) = std::fs::write(path, description.to_string()) {
             eprintln!("cannot write {}: {error}", path.display());

@@ -216,6 +216,10 @@ pub struct MessageView {
     pub interaction_id: Option<u64>,
     /// The message it replies to, as sent.
     pub message_reference: Option<Value>,
+    /// Reactions as Discord lists them (`{count, count_details, me, me_burst, emoji, burst_colors}`).
+    pub reactions: Vec<Value>,
+    /// Stickers as Discord lists them (`{id, name, format_type}`).
+    pub sticker_items: Vec<Value>,
 }
 
 impl MessageView {
@@ -823,7 +827,8 @@ impl World {
     }
 
     /// Adds a message from raw JSON fields: `content`, `embeds`, `components`, `attachments`,
-    /// `flags`, `type`, `pinned`, `tts`, `message_reference` (all optional). Embeds get Discord's
+    /// `flags`, `type`, `pinned`, `tts`, `message_reference`, `reactions`, `sticker_items`,
+    /// `edited_timestamp` (all optional). Embeds get Discord's
     /// defaults (`type: "rich"`), components get ids, attachments get ids and URLs. Returns its id.
     pub fn add_message_json(&mut self, channel: u64, author: u64, message: Value) -> u64 {
         assert!(self.channels.contains_key(&channel), "unknown channel {channel}");
@@ -844,6 +849,10 @@ impl World {
         record.pinned = message.get("pinned").and_then(Value::as_bool).unwrap_or(false);
         record.tts = message.get("tts").and_then(Value::as_bool).unwrap_or(false);
         record.message_reference = message.get("message_reference").filter(|v| !v.is_null()).cloned();
+        record.reactions = message.get("reactions").and_then(Value::as_array).cloned().unwrap_or_default();
+        record.sticker_items = message.get("sticker_items").and_then(Value::as_array).cloned().unwrap_or_default();
+        record.edited_timestamp =
+            message.get("edited_timestamp").and_then(Value::as_str).and_then(Timestamp::parse_iso);
         self.store_message(record)
     }
 
@@ -871,6 +880,8 @@ impl World {
             application_id: None,
             interaction_id: None,
             message_reference: None,
+            reactions: Vec::new(),
+            sticker_items: Vec::new(),
         }
     }
 
