@@ -1,5 +1,7 @@
 //! The moderation-log page: structure, escaping of every field, the CSP, and request-freedom.
 
+mod common;
+
 use base64::Engine as _;
 use garrison_pages::{ModLogEntry, ModLogPage, escape_html, modlog_content_security_policy, render_modlog};
 use proptest::prelude::*;
@@ -49,46 +51,7 @@ fn between<'a>(html: &'a str, open: &str, close: &str) -> &'a str {
     &html[start..end]
 }
 
-/// Every start or end tag of the document outside `<style>` / `<script>` contents, as
-/// (lower-cased name, attribute names and raw values). Any `<` the page's author did not write would
-/// show up here as an unexpected tag or attribute.
-fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
-    let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(at) = rest.find('<') {
-        rest = &rest[at + 1..];
-        let name: String = rest.chars().take_while(|ch| !ch.is_whitespace() && *ch != '>').collect();
-        rest = &rest[name.len()..];
-        let mut attributes = Vec::new();
-        loop {
-            rest = rest.trim_start();
-            if let Some(after) = rest.strip_prefix('>') {
-                rest = after;
-                break;
-            }
-            let attribute: String =
-                rest.chars().take_while(|ch| !ch.is_whitespace() && *ch != '=' && *ch != '>').collect();
-            assert!(!attribute.is_empty(), "malformed tag {name} near {:?}", &rest[..rest.len().min(40)]);
-            rest = &rest[attribute.len()..];
-            let mut value = String::new();
-            if let Some(after) = rest.strip_prefix('=') {
-                let after = after.strip_prefix('"').expect("attribute values are double-quoted");
-                let end = after.find('"').expect("closing quote");
-                value = after[..end].to_owned();
-                rest = &after[end + 1..];
-            }
-            attributes.push((attribute.to_ascii_lowercase(), value));
-        }
-        let lower = name.to_ascii_lowercase();
-        if lower == "style" || lower == "script" {
-            let close = format!("</{lower}>");
-            let end = rest.find(&close).expect("raw text element closes");
-            rest = &rest[end..];
-        }
-        out.push((lower, attributes));
-    }
-    out
-}
+use common::tags;
 
 const ALLOWED_TAGS: &[&str] = &[
     "!doctype", "html", "/html", "head", "/head", "meta", "title", "/title", "link", "style", "/style", "script",

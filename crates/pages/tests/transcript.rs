@@ -1,6 +1,8 @@
 //! The channel transcript: Discord markdown, mentions, every message feature, media written once,
 //! the CSP, hostile input, and streaming.
 
+mod common;
+
 use std::io::{self, Read as _, Write};
 
 use base64::Engine as _;
@@ -81,46 +83,7 @@ fn between<'a>(html: &'a str, open: &str, close: &str) -> &'a str {
     &html[start..end]
 }
 
-type Tag = (String, Vec<(String, String)>);
-
-/// Every tag outside `<style>` / `<script>` contents as (lower-cased name, attributes with raw values).
-fn tags(html: &str) -> Vec<Tag> {
-    let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(at) = rest.find('<') {
-        rest = &rest[at + 1..];
-        let name: String = rest.chars().take_while(|ch| !ch.is_whitespace() && *ch != '>').collect();
-        rest = &rest[name.len()..];
-        let mut attributes = Vec::new();
-        loop {
-            rest = rest.trim_start();
-            if let Some(after) = rest.strip_prefix('>') {
-                rest = after;
-                break;
-            }
-            let attribute: String =
-                rest.chars().take_while(|ch| !ch.is_whitespace() && *ch != '=' && *ch != '>').collect();
-            assert!(!attribute.is_empty(), "malformed tag {name} near {:?}", &rest[..rest.len().min(40)]);
-            rest = &rest[attribute.len()..];
-            let mut value = String::new();
-            if let Some(after) = rest.strip_prefix('=') {
-                let after = after.strip_prefix('"').expect("attribute values are double-quoted");
-                let end = after.find('"').expect("closing quote");
-                value = after[..end].to_owned();
-                rest = &after[end + 1..];
-            }
-            attributes.push((attribute.to_ascii_lowercase(), value));
-        }
-        let lower = name.to_ascii_lowercase();
-        if lower == "style" || lower == "script" {
-            let close = format!("</{lower}>");
-            let end = rest.find(&close).expect("raw text element closes");
-            rest = &rest[end..];
-        }
-        out.push((lower, attributes));
-    }
-    out
-}
+use common::{Tag, tags};
 
 fn attribute<'t>(tag: &'t Tag, name: &str) -> Option<&'t str> {
     tag.1.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
