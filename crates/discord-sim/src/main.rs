@@ -75,8 +75,15 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
-// The binary's whole job is to tell a person what it started.
-#[allow(clippy::print_stdout)]
+/// Prints a line, ignoring a closed or failing stdout: the simulator keeps serving whoever reads it
+/// (a benchmark that stopped reading after the address must not end it).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
@@ -140,32 +147,40 @@ fn main() -> ExitCode {
     };
     sim.set_spec_checks(args.spec_checks);
     let base = sim.base_url();
-    println!("Simulated Discord REST API v10 at {base}/api/v10");
-    println!();
-    println!("Bot token        {}", demo.bot.token);
-    println!("Bot user id      {}", demo.bot.user_id);
-    println!("Guild            {} (Garrison Demo)", demo.guild);
-    println!("Owner            {}", demo.owner);
-    println!("Administrator    {}", demo.admin);
-    println!("Moderator        {}", demo.moderator);
-    println!("Booster          {}", demo.booster);
-    println!("Members          {} ordinary, e.g. {}", demo.members.len(), demo.members.first().copied().unwrap_or(0));
-    println!(
+    say!("Simulated Discord REST API v10 at {base}/api/v10");
+    say!();
+    say!("Bot token        {}", demo.bot.token);
+    say!("Bot user id      {}", demo.bot.user_id);
+    say!("Guild            {} (Garrison Demo)", demo.guild);
+    say!("Owner            {}", demo.owner);
+    say!("Administrator    {}", demo.admin);
+    say!("Moderator        {}", demo.moderator);
+    say!("Booster          {}", demo.booster);
+    say!("Members          {} ordinary, e.g. {}", demo.members.len(), demo.members.first().copied().unwrap_or(0));
+    say!(
         "Roles            moderator {} member {} officer {} booster {}",
-        demo.moderator_role, demo.member_role, demo.officer_role, demo.booster_role
+        demo.moderator_role,
+        demo.member_role,
+        demo.officer_role,
+        demo.booster_role
     );
-    println!(
+    say!(
         "Channels         #welcome {} #general {} #announcements {} #staff {} #mod-log {} voice {}",
-        demo.welcome, demo.general, demo.announcements, demo.staff, demo.mod_log, demo.voice
+        demo.welcome,
+        demo.general,
+        demo.announcements,
+        demo.staff,
+        demo.mod_log,
+        demo.voice
     );
-    println!("Invite           {}", demo.invite);
-    println!();
-    println!("Point Garrison at it:");
-    println!("  GARRISON_DISCORD_API_URL={base} GARRISON_DISCORD_BOT_TOKEN='{}' garrison serve", demo.bot.token);
-    println!("Try it:");
-    println!("  curl -H 'Authorization: Bot {}' {base}/api/v10/guilds/{}?with_counts=true", demo.bot.token, demo.guild);
-    println!();
-    println!("Ctrl-C stops it.");
+    say!("Invite           {}", demo.invite);
+    say!();
+    say!("Point Garrison at it:");
+    say!("  GARRISON_DISCORD_API_URL={base} GARRISON_DISCORD_BOT_TOKEN='{}' garrison serve", demo.bot.token);
+    say!("Try it:");
+    say!("  curl -H 'Authorization: Bot {}' {base}/api/v10/guilds/{}?with_counts=true", demo.bot.token, demo.guild);
+    say!();
+    say!("Ctrl-C stops it.");
     loop {
         std::thread::park();
     }
