@@ -25,6 +25,12 @@
   }
   function ready() {
     var media = [].slice.call(document.querySelectorAll('[data-media]'));
+    // What the first screen shows gets its bytes at once; the rest as it comes near.
+    var reach = window.innerHeight + 1200;
+    media = media.filter(function (el) {
+      if (el.getBoundingClientRect().top < reach) { load(el); return false; }
+      return true;
+    });
     if ('IntersectionObserver' in window) {
       var io = new IntersectionObserver(function (entries) {
         entries.forEach(function (entry) {
