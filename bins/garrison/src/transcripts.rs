@@ -186,8 +186,9 @@ impl TranscriptStudio {
 
         // 1. Spool the pages, newest first.
         let mut spool = tempfile::tempfile().map_err(internal)?;
-        let mut pages: Vec<u64> = Vec::new();
-        let (mut count, mut before) = (0usize, None);
+        // Where each page's line starts, so the render can read them back in reverse without a rescan.
+        let mut offsets: Vec<u64> = Vec::new();
+        let (mut count, mut before, mut at) = (0usize, None, 0u64);
         {
             let mut out = BufWriter::new(&mut spool);
             while count < request.limit {
@@ -199,9 +200,11 @@ impl TranscriptStudio {
                 count += page.len();
                 before =
                     page.last().and_then(|m| m["id"].as_str()).and_then(|id| id.parse().ok()).map(Snowflake::from_raw);
-                serde_json::to_writer(&mut out, &page).map_err(internal)?;
-                out.write_all(b"\n").map_err(internal)?;
-                pages.push(page.len() as u64);
+                let mut line = serde_json::to_vec(&page).map_err(internal)?;
+                line.push(b'\n');
+                out.write_all(&line).map_err(internal)?;
+                offsets.push(at);
+                at += line.len() as u64;
                 if page.len() < usize::from(want) || before.is_none() {
                     break;
                 }
@@ -267,19 +270,8 @@ impl TranscriptStudio {
                 message_count_hint: Some(count),
             };
             let mut writer = TranscriptWriter::start(out, &header).map_err(internal)?;
-            let lines: Vec<u64> = pages;
-            let mut offsets = Vec::with_capacity(lines.len());
-            spool.rewind().map_err(internal)?;
             let mut reader = BufReader::new(spool);
             let mut line = String::new();
-            loop {
-                let at = reader.stream_position().map_err(internal)?;
-                line.clear();
-                if reader.read_line(&mut line).map_err(internal)? == 0 {
-                    break;
-                }
-                offsets.push(at);
-            }
             for at in offsets.into_iter().rev() {
                 reader.seek(std::io::SeekFrom::Start(at)).map_err(internal)?;
                 line.clear();

@@ -342,6 +342,29 @@ pub struct InteractionView {
     pub original_message: Option<u64>,
 }
 
+impl RoleView {
+    /// A role with nothing but a name, permissions and a position: no colour, not hoisted, managed
+    /// or mentionable, no icon or tags.
+    pub(crate) fn plain(id: u64, guild_id: u64, name: impl Into<String>, permissions: u64, position: i32) -> Self {
+        Self {
+            id,
+            guild_id,
+            name: name.into(),
+            permissions,
+            position,
+            color: 0,
+            gradient: (None, None),
+            hoist: false,
+            managed: false,
+            mentionable: false,
+            icon: None,
+            unicode_emoji: None,
+            premium_subscriber: false,
+            bot_id: None,
+        }
+    }
+}
+
 /// A guild and everything in it.
 #[derive(Debug, Clone)]
 pub(crate) struct GuildState {
@@ -528,22 +551,7 @@ impl World {
     pub fn add_guild(&mut self, name: &str, owner: u64) -> u64 {
         assert!(self.users.contains_key(&owner), "unknown user {owner}");
         let id = self.next_id();
-        let everyone = RoleView {
-            id,
-            guild_id: id,
-            name: "@everyone".to_owned(),
-            permissions: permissions::DEFAULT_EVERYONE,
-            position: 0,
-            color: 0,
-            gradient: (None, None),
-            hoist: false,
-            managed: false,
-            mentionable: false,
-            icon: None,
-            unicode_emoji: None,
-            premium_subscriber: false,
-            bot_id: None,
-        };
+        let everyone = RoleView::plain(id, id, "@everyone".to_owned(), permissions::DEFAULT_EVERYONE, 0);
         let info = GuildView {
             id,
             name: name.to_owned(),
@@ -598,22 +606,7 @@ impl World {
     /// Adds a role at `position` (1 is just above `@everyone`); returns its id.
     pub fn add_role(&mut self, guild: u64, name: &str, permissions: u64, position: i32) -> u64 {
         let id = self.next_id();
-        let role = RoleView {
-            id,
-            guild_id: guild,
-            name: name.to_owned(),
-            permissions,
-            position,
-            color: 0,
-            gradient: (None, None),
-            hoist: false,
-            managed: false,
-            mentionable: false,
-            icon: None,
-            unicode_emoji: None,
-            premium_subscriber: false,
-            bot_id: None,
-        };
+        let role = RoleView::plain(id, guild, name.to_owned(), permissions, position);
         self.guild_mut(guild).roles.insert(id, role);
         id
     }

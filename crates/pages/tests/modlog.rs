@@ -40,18 +40,7 @@ fn page<'a>(entries: &'a [ModLogEntry<'a>]) -> ModLogPage<'a> {
     }
 }
 
-fn count(haystack: &str, needle: &str) -> usize {
-    haystack.to_ascii_lowercase().matches(&needle.to_ascii_lowercase()).count()
-}
-
-/// The text between the first `open` and the next `close`.
-fn between<'a>(html: &'a str, open: &str, close: &str) -> &'a str {
-    let start = html.find(open).map(|at| at + open.len()).expect("open marker");
-    let end = html[start..].find(close).expect("close marker") + start;
-    &html[start..end]
-}
-
-use common::tags;
+use common::{between, count, tags};
 
 const ALLOWED_TAGS: &[&str] = &[
     "!doctype", "html", "/html", "head", "/head", "meta", "title", "/title", "link", "style", "/style", "script",

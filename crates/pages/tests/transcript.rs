@@ -73,17 +73,7 @@ fn render(media: &[(&str, &str, &[u8])], messages: &[Value], media_id: &dyn Fn(&
     String::from_utf8(writer.finish().expect("finish")).expect("utf-8")
 }
 
-fn count(haystack: &str, needle: &str) -> usize {
-    haystack.to_ascii_lowercase().matches(&needle.to_ascii_lowercase()).count()
-}
-
-fn between<'a>(html: &'a str, open: &str, close: &str) -> &'a str {
-    let start = html.find(open).map(|at| at + open.len()).expect("open marker");
-    let end = html[start..].find(close).expect("close marker") + start;
-    &html[start..end]
-}
-
-use common::{Tag, tags};
+use common::{Tag, between, count, tags};
 
 fn attribute<'t>(tag: &'t Tag, name: &str) -> Option<&'t str> {
     tag.1.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())

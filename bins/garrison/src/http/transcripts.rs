@@ -123,11 +123,7 @@ async fn post_to(
     let text = format!("Transcript ({} messages): {link}", made.message_count);
     let result = if made.size <= MAX_POSTED_FILE {
         let key = html_key(&made.view_id).map_err(|e| e.to_string())?;
-        let mut body = state.transcripts.objects().get(&key).await.map_err(|e| e.to_string())?.bytes;
-        let mut bytes = Vec::with_capacity(usize::try_from(made.size).unwrap_or(0));
-        while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
-            bytes.extend_from_slice(&chunk.map_err(|e| e.to_string())?);
-        }
+        let bytes = read_object(state, &key).await.map_err(|e| e.to_string())?;
         bot.send_file(target, text, made.filename.clone(), bytes).await
     } else {
         bot.send_message(target, json!({"content": text, "allowed_mentions": {"parse": []}})).await
@@ -189,12 +185,18 @@ pub async fn list(
     Ok(web::Json(entries))
 }
 
-async fn read_entry(state: &AppState, key: &ObjectKey) -> Result<Value, ApiError> {
-    let mut body = state.transcripts.objects().get(key).await.map_err(|e| store_error(&e))?.bytes;
+/// A whole (small) object: an index entry, or a transcript small enough to post.
+async fn read_object(state: &AppState, key: &ObjectKey) -> Result<Vec<u8>, ObjectError> {
+    let mut body = state.transcripts.objects().get(key).await?.bytes;
     let mut bytes = Vec::new();
     while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
-        bytes.extend_from_slice(&chunk.map_err(|e| store_error(&e))?);
+        bytes.extend_from_slice(&chunk?);
     }
+    Ok(bytes)
+}
+
+async fn read_entry(state: &AppState, key: &ObjectKey) -> Result<Value, ApiError> {
+    let bytes = read_object(state, key).await.map_err(|e| store_error(&e))?;
     let mut entry: Value = serde_json::from_slice(&bytes).map_err(ApiError::internal)?;
     let link = format!(
         "{}/api/Transcript/view/{}",

@@ -163,22 +163,7 @@ pub(super) fn create(world: &mut World, call: &Call<'_>) -> Outcome {
     for role in state.roles.values_mut().filter(|r| r.id != guild && r.position >= 1) {
         role.position += 1;
     }
-    let mut role = RoleView {
-        id,
-        guild_id: guild,
-        name: "new role".to_owned(),
-        permissions: everyone,
-        position: 1,
-        color: 0,
-        gradient: (None, None),
-        hoist: false,
-        managed: false,
-        mentionable: false,
-        icon: None,
-        unicode_emoji: None,
-        premium_subscriber: false,
-        bot_id: None,
-    };
+    let mut role = RoleView::plain(id, guild, "new role".to_owned(), everyone, 1);
     apply(&mut role, fields);
     let body = json::role(&role);
     state.roles.insert(id, role);

@@ -41,3 +41,15 @@ pub fn tags(html: &str) -> Vec<Tag> {
     }
     out
 }
+
+/// How often `needle` occurs, ignoring ASCII letter case.
+pub fn count(haystack: &str, needle: &str) -> usize {
+    haystack.to_ascii_lowercase().matches(&needle.to_ascii_lowercase()).count()
+}
+
+/// The text between the first `open` and the next `close`.
+pub fn between<'a>(html: &'a str, open: &str, close: &str) -> &'a str {
+    let start = html.find(open).map(|at| at + open.len()).expect("open marker");
+    let end = html[start..].find(close).expect("close marker") + start;
+    &html[start..end]
+}
