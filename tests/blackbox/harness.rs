@@ -1,11 +1,18 @@
 //! Starts the real `garrison` binary on `127.0.0.1:0` with a temporary data directory and a fresh
 //! database, and speaks HTTP to it. Nothing here reaches into the server's code.
+//!
+//! No secret in logs, checked for every test: the harness remembers each secret a test used (API
+//! keys it created or sent, token and key headers sent through `simulated::Discord`, secret
+//! settings, and the view ids in the links and `viewId`s answers carry) and, when a [`Server`] is
+//! dropped, fails the test if any of them appears in that server's log.
 
 use std::{
+    collections::BTreeSet,
     io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex, mpsc},
+    sync::{Arc, Mutex, PoisonError, mpsc},
+    thread::JoinHandle,
     time::Duration,
 };
 
@@ -30,11 +37,66 @@ pub fn database(backend: Backend) -> Option<TestDatabase> {
     }
 }
 
-/// A running server. Dropping it stops the process and removes its data.
+/// Every secret the tests in this process have used; shared, since the tests run in parallel and
+/// `Server::reply` sees answers without a server. Another test's secret in a log is a leak too.
+static SECRETS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// Secrets shorter than this are test placeholders (`x`, `TOKEN`) that could occur in a log by chance.
+const SHORTEST_SECRET: usize = 8;
+
+/// Remembers `value` as a secret no server may log.
+pub fn secret(value: &str) {
+    let value = value.trim();
+    if value.len() >= SHORTEST_SECRET {
+        SECRETS.lock().unwrap_or_else(PoisonError::into_inner).insert(value.to_owned());
+    }
+}
+
+/// Whether a header or setting with this name carries a credential.
+pub fn names_a_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["token", "key", "secret", "auth", "password"].iter().any(|word| name.contains(word))
+}
+
+/// Remembers the view ids in an answer: the last segment of `viewUrl` / `directLink` links (and of
+/// any other `/view/` link) and `viewId` values, wherever they sit in the JSON.
+fn remember_view_ids(body: &Value) {
+    match body {
+        Value::Object(fields) => {
+            for (name, value) in fields {
+                match value {
+                    Value::String(text) if name.eq_ignore_ascii_case("viewId") => secret(text),
+                    Value::String(text) if text.contains("/view/") => {
+                        secret(text.rsplit('/').next().unwrap_or_default());
+                    }
+                    other => remember_view_ids(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(remember_view_ids),
+        _ => {}
+    }
+}
+
+/// The secrets found in `logs`, shown by their length and first characters only.
+fn leaked(logs: &str) -> Vec<String> {
+    leaked_from(&SECRETS.lock().unwrap_or_else(PoisonError::into_inner), logs)
+}
+
+fn leaked_from(secrets: &BTreeSet<String>, logs: &str) -> Vec<String> {
+    secrets
+        .iter()
+        .filter(|secret| logs.contains(secret.as_str()))
+        .map(|secret| format!("{}... ({} characters)", secret.chars().take(4).collect::<String>(), secret.len()))
+        .collect()
+}
+
+/// A running server. Dropping it stops the process, checks its log for secrets and removes its data.
 pub struct Server {
     child: Child,
     pub base: String,
     logs: Arc<Mutex<String>>,
+    reader: Option<JoinHandle<()>>,
     dir: tempfile::TempDir,
     pub db: TestDatabase,
     client: reqwest::Client,
@@ -84,13 +146,18 @@ impl Server {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
         let dir = tempfile::tempdir().expect("temporary directory");
         let mut cmd = command(dir.path(), &db);
+        for (name, value) in env {
+            if names_a_secret(name) {
+                secret(value);
+            }
+        }
         cmd.envs(env.iter().copied()).stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("the garrison binary starts");
         let stderr = child.stderr.take().expect("piped stderr");
         let logs = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
         let sink = Arc::clone(&logs);
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
@@ -113,7 +180,14 @@ impl Server {
             let _ = child.kill();
             panic!("the server did not start; its log:\n{}", logs.lock().expect("log lock"));
         };
-        Self { child, base, logs, dir, db, client }
+        Self { child, base, logs, reader: Some(reader), dir, db, client }
+    }
+
+    /// Fails the test if any secret a test used so far appears in this server's log.
+    #[track_caller]
+    pub fn assert_no_secret_logged(&self) {
+        let leaked = leaked(&self.logs());
+        assert!(leaked.is_empty(), "secrets appeared in the server's log: {leaked:?}");
     }
 
     /// The server's working directory (its local object store lives in `data/objects` below it).
@@ -145,6 +219,7 @@ impl Server {
         let (ok, stdout, stderr) = self.cli(&args);
         assert!(ok, "apikey create failed: {stderr}");
         let key = stdout.trim_end_matches('\n');
+        secret(key);
         assert!(!key.contains('\n'), "apikey create printed more than the key: {stdout:?}");
         assert!(
             key.starts_with("gar_") && key.len() == 68 && key[4..].bytes().all(|b| b.is_ascii_hexdigit()),
@@ -161,6 +236,7 @@ impl Server {
     pub async fn send(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Reply {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(key) = key {
+            secret(key);
             request = request.bearer_auth(key);
         }
         if let Some(body) = body {
@@ -179,6 +255,7 @@ impl Server {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| panic!("{status}: not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
+        remember_view_ids(&body);
         Reply { status, headers, body }
     }
 
@@ -203,6 +280,13 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The whole log: the reader ends when the process's standard error closes.
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        if !std::thread::panicking() {
+            self.assert_no_secret_logged();
+        }
     }
 }
 
@@ -237,3 +321,27 @@ macro_rules! on_both_backends {
     };
 }
 pub(crate) use on_both_backends;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_ids_in_answers_are_remembered_and_leaks_are_found() {
+        remember_view_ids(&serde_json::json!({
+            "viewUrl": "https://garrison.example/api/modlogs/view/harness-modlog-view-id",
+            "nested": [{"viewId": "harness-transcript-view-id"}, {"directLink": "http://x/api/Transcript/view/harness-link-id"}],
+            "message": "not a link",
+        }));
+        let secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        for id in ["harness-modlog-view-id", "harness-transcript-view-id", "harness-link-id"] {
+            assert!(secrets.contains(id), "{id} was not remembered");
+        }
+        assert!(!secrets.contains("not a link"));
+        let log = "INFO request{route=/api/modlogs/view/{id}}: served\nGET /api/modlogs/view/harness-modlog-view-id\n";
+        let found = leaked_from(&secrets, log);
+        assert_eq!(found, ["harn... (22 characters)"]);
+        assert!(names_a_secret("X-Bot-Token") && names_a_secret("GARRISON_S3_SECRET_KEY") && names_a_secret("X-Auth-Key"));
+        assert!(!names_a_secret("X-Guild-Id") && !names_a_secret("GARRISON_PUBLIC_URL"));
+    }
+}

@@ -13,6 +13,7 @@ mod discord;
 mod discord_messages;
 mod discord_modmail;
 mod discord_roles;
+mod edge;
 mod ep_loa;
 mod input;
 mod modlogs;

@@ -6,7 +6,7 @@ use garrison_discord_sim::{Demo, Simulator, World};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::harness::{Backend, Reply, Server, database};
+use crate::harness::{Backend, Reply, Server, database, names_a_secret, secret};
 
 pub struct Discord {
     pub sim: Simulator,
@@ -18,6 +18,7 @@ impl Discord {
     /// The demo world, and a server on SQLite pointed at it (plus `env`).
     pub fn start(env: &[(&str, &str)]) -> Self {
         let (world, demo) = World::demo();
+        secret(&demo.bot.token);
         let sim = Simulator::start(world);
         let url = sim.base_url();
         let mut all = vec![("GARRISON_DISCORD_API_URL", url.as_str())];
@@ -35,6 +36,9 @@ impl Discord {
     pub async fn call(&self, method: Method, path: &str, headers: &[(&str, String)], body: Option<Value>) -> Reply {
         let mut request = self.server.client().request(method, format!("{}{path}", self.server.base));
         for (name, value) in headers {
+            if names_a_secret(name) {
+                secret(value);
+            }
             request = request.header(*name, value);
         }
         if let Some(body) = body {
@@ -52,6 +56,9 @@ impl Discord {
             .header("content-type", content_type)
             .body(body.to_owned());
         for (name, value) in headers {
+            if names_a_secret(name) {
+                secret(value);
+            }
             request = request.header(*name, value);
         }
         Server::reply(request.send().await.expect("reply")).await

@@ -125,6 +125,10 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let objects = wiring::object_store(&settings)?;
     let cards = wiring::card_studio(&settings, Arc::clone(&objects))?;
     let discord = wiring::discord(&settings)?;
+    // Bound before the state is made: links default to the address actually bound.
+    let system = actix_web::rt::System::new();
+    let listeners = system.block_on(listen(&settings.bind))?;
+    let bound = listeners.first().map(std::net::TcpListener::local_addr).transpose()?;
     let openapi = http::openapi();
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
@@ -142,15 +146,18 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         modlog_documents: tokio::sync::Mutex::new(()),
         objects,
         booster_roles: http::BlockingBoosterRoles(Arc::new(garrison_storage::DieselBoosterRoles::new(db.clone()))),
-        public_url: settings.public_url.clone(),
+        public_url: bound.map_or_else(|| settings.public_url.clone(), |addr| wiring::public_url(&settings, addr)),
         openapi_json: serde_json::to_string(&openapi)?,
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);
     let paths = http::CanonicalPaths::new(openapi.paths.paths.keys().map(String::as_str));
-    actix_web::rt::System::new().block_on(async move {
-        let mut server = HttpServer::new(move || http::app(state.clone(), request_ids.clone(), paths.clone()))
-            .bind(&settings.bind)
-            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let cors = http::CorsPolicy::new(&settings.cors_origins);
+    system.block_on(async move {
+        let mut server =
+            HttpServer::new(move || http::app(state.clone(), request_ids.clone(), paths.clone(), cors.clone()));
+        for listener in listeners {
+            server = server.listen(listener).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        }
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
@@ -159,4 +166,29 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         }
         server.run().await.context("the HTTP server failed")
     })
+}
+
+/// Listening sockets for every address `bind` resolves to (as actix's own `bind` makes them: address
+/// reuse, a backlog of 1024); an error only when none can be bound.
+async fn listen(bind: &str) -> anyhow::Result<Vec<std::net::TcpListener>> {
+    let addrs = tokio::net::lookup_host(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let mut listeners = Vec::new();
+    let mut last_error = None;
+    for addr in addrs {
+        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() };
+        let listener = socket.and_then(|socket| {
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            socket.listen(1024)?.into_std()
+        });
+        match listener {
+            Ok(listener) => listeners.push(listener),
+            Err(err) => last_error = Some(err),
+        }
+    }
+    match (listeners.is_empty(), last_error) {
+        (true, Some(err)) => Err(err).with_context(|| format!("cannot listen on {bind}")),
+        (true, None) => anyhow::bail!("cannot listen on {bind}: it names no address"),
+        (false, _) => Ok(listeners),
+    }
 }

@@ -96,8 +96,12 @@ pub struct Settings {
     pub database_connections: u32,
     /// Milliseconds a request waits for a database connection before the database counts as down.
     pub database_timeout_ms: u64,
-    /// The public base URL of this server, used in links it hands out.
+    /// The public base URL of this server, used in links it hands out (`viewUrl`, `directLink`); empty
+    /// (the default) derives it from the address the server bound.
     pub public_url: String,
+    /// Origins whose browser pages may call the `/api/*` routes (CORS): `*` (the default) for any, or
+    /// exact origins such as `https://dashboard.example`; empty for none.
+    pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
     /// A tracing filter, e.g. `info` or `garrison=debug,actix_web=info`.
     pub log: String,
@@ -148,7 +152,8 @@ impl Default for Settings {
             database_url: DatabaseUrl("sqlite://./data/garrison.db".into()),
             database_connections: 8,
             database_timeout_ms: 5_000,
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: String::new(),
+            cors_origins: vec!["*".into()],
             log_format: LogFormat::Text,
             log: "info".into(),
             workers: 0,
@@ -191,6 +196,41 @@ fn config_file() -> Option<PathBuf> {
     }
 }
 
+/// Parses a config file. A failure names the line, column and problem but never echoes the file's
+/// text (toml's own message quotes the offending line, which may hold a secret), nor a value that
+/// was given the wrong type.
+fn parse_file(text: &str) -> anyhow::Result<Settings> {
+    toml::from_str(text).map_err(|err| {
+        let message = redact_values(err.message().trim());
+        match err.span() {
+            Some(span) => {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                anyhow::anyhow!("line {line}, column {column}: {message}")
+            }
+            None => anyhow::anyhow!("{message}"),
+        }
+    })
+}
+
+/// serde's type errors quote the value they met (`invalid type: string "hunter2", expected u32`,
+/// ``invalid value: integer `5` ``): keep what kind of value it was, drop the value itself.
+fn redact_values(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            // What serde expected comes last and never quotes the input.
+            let (met, expected) = rest.rsplit_once(", expected").map_or((rest, None), |(m, e)| (m, Some(e)));
+            let kind = met.split(['"', '`', '\'']).next().unwrap_or_default().trim_end();
+            return match expected {
+                Some(expected) => format!("{prefix}{kind}, expected{expected}"),
+                None => format!("{prefix}{kind}"),
+            };
+        }
+    }
+    message.to_owned()
+}
+
 impl Settings {
     /// Loads the effective settings from the process environment.
     pub fn load() -> anyhow::Result<Self> {
@@ -198,7 +238,7 @@ impl Settings {
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
                     .with_context(|| format!("cannot read the config file {}", path.display()))?;
-                toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?
+                parse_file(&text).with_context(|| format!("invalid config file {}", path.display()))?
             }
             None => Self::default(),
         };
@@ -222,7 +262,10 @@ impl Settings {
                 v.parse().with_context(|| format!("GARRISON_DATABASE_TIMEOUT_MS must be a number, got {v:?}"))?;
         }
         if let Some(v) = var("GARRISON_PUBLIC_URL") {
-            self.public_url = v;
+            self.public_url = v.trim().to_owned();
+        }
+        if let Some(v) = var("GARRISON_CORS_ORIGINS") {
+            self.cors_origins = v.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
         }
         if let Some(v) = var("GARRISON_LOG_FORMAT") {
             self.log_format = match v.as_str() {
@@ -413,5 +456,46 @@ mod tests {
         assert!(toml::from_str::<Settings>("bnd = \"x\"").is_err());
         let parsed: Settings = toml::from_str("bind = \"127.0.0.1:1\"").expect("partial file");
         assert_eq!(parsed.bind, "127.0.0.1:1");
+    }
+
+    #[test]
+    fn config_file_errors_name_the_line_but_never_echo_it() {
+        let secret = "MTIzNDU2.hunter2-secret";
+        for (text, line, expected) in [
+            (format!("bind = \"127.0.0.1:1\"\ndiscord_bot_tokn = \"{secret}\"\n"), 2, "unknown field `discord_bot_tokn`"),
+            (format!("log = \"info\"\ns3_secret_key = {secret}\n"), 2, ""),
+            (format!("database_connections = \"{secret}\"\n"), 1, "invalid type: string, expected u32"),
+            (format!("\n\ns3_secret_key = [\"{secret}\"]\n"), 3, "invalid type: sequence, expected a string"),
+            (format!("discord_bot_token = \"{secret}\"\nbind = 5"), 2, "invalid type: integer, expected a string"),
+            (format!("discord_bot_token = \"{secret}"), 1, ""),
+        ] {
+            let message = format!("{:#}", parse_file(&text).expect_err("invalid"));
+            assert!(!message.contains("hunter2"), "the file's text was echoed: {message}");
+            assert!(message.starts_with(&format!("line {line}, column ")), "{message}");
+            assert!(message.contains(expected), "{message}");
+        }
+        assert_eq!(redact_values("invalid value: integer `5`, expected u16"), "invalid value: integer, expected u16");
+        assert_eq!(
+            redact_values("invalid type: string \"a, expected b\", expected u32"),
+            "invalid type: string, expected u32"
+        );
+    }
+
+    #[test]
+    fn cors_origins_and_the_public_url_come_from_the_environment() {
+        let defaults = Settings::default();
+        assert_eq!(defaults.cors_origins, ["*"]);
+        assert_eq!(defaults.public_url, "", "derived from the bound address unless set");
+        let settings = Settings::default()
+            .with_env(|name| match name {
+                "GARRISON_CORS_ORIGINS" => Some(" https://a.example , https://b.example:8443,".into()),
+                "GARRISON_PUBLIC_URL" => Some(" https://garrison.example ".into()),
+                _ => None,
+            })
+            .expect("valid");
+        assert_eq!(settings.cors_origins, ["https://a.example", "https://b.example:8443"]);
+        assert_eq!(settings.public_url, "https://garrison.example");
+        let none = Settings::default().with_env(|n| (n == "GARRISON_CORS_ORIGINS").then(String::new)).expect("valid");
+        assert!(none.cors_origins.is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! The only place adapters meet: settings in, services out.
 
 use std::{
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -35,6 +36,30 @@ impl Clock for SystemClock {
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         Timestamp::from_millis(millis)
     }
+}
+
+/// The base of the links the server hands out (`viewUrl`, `directLink`): `public_url` when set,
+/// else derived from the address the server bound, so a server started on another port or interface
+/// links to itself. An unspecified address (`0.0.0.0`, `[::]`) is not one a client can use: the links
+/// then name loopback on the bound port, and a warning asks for `GARRISON_PUBLIC_URL`.
+pub fn public_url(settings: &Settings, bound: SocketAddr) -> String {
+    let configured = settings.public_url.trim().trim_end_matches('/');
+    if !configured.is_empty() {
+        return configured.to_owned();
+    }
+    let mut addr = bound;
+    if addr.ip().is_unspecified() {
+        let loopback = match addr.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        };
+        addr.set_ip(loopback);
+        tracing::warn!(
+            "listening on every interface without GARRISON_PUBLIC_URL: links will name http://{addr}; set \
+             GARRISON_PUBLIC_URL to the address clients use"
+        );
+    }
+    format!("http://{addr}")
 }
 
 /// Opens the configured database and applies pending migrations.
@@ -224,5 +249,18 @@ mod tests {
             ("GARRISON_S3_SECRET_KEY", "s3cret-key"),
         ]);
         assert!(object_store(&aws).is_ok());
+    }
+
+    #[test]
+    fn the_public_url_defaults_to_the_bound_address() {
+        let unset = Settings::default();
+        let bound = |text: &str| text.parse::<SocketAddr>().expect("an address");
+        assert_eq!(public_url(&unset, bound("127.0.0.1:9123")), "http://127.0.0.1:9123");
+        assert_eq!(public_url(&unset, bound("192.0.2.7:80")), "http://192.0.2.7:80");
+        assert_eq!(public_url(&unset, bound("[::1]:8080")), "http://[::1]:8080");
+        assert_eq!(public_url(&unset, bound("0.0.0.0:9000")), "http://127.0.0.1:9000");
+        assert_eq!(public_url(&unset, bound("[::]:9000")), "http://[::1]:9000");
+        let set = Settings { public_url: "https://garrison.example/".into(), ..Settings::default() };
+        assert_eq!(public_url(&set, bound("0.0.0.0:9000")), "https://garrison.example");
     }
 }

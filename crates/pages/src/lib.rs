@@ -13,8 +13,9 @@
 //!   server icon are *not* images: each is the name's initials in a circle (a rounded square for the
 //!   server) whose colour is picked from eight by a hash of the Discord id, so a user keeps a colour.
 //!   The favicon is `data:,` so browsers do not ask for `/favicon.ico` either.
-//! - **Content-Security-Policy** (a `<meta>`, also [`modlog_content_security_policy`] for
-//!   an HTTP header, where `frame-ancestors` can be added): `default-src 'none'`, the page's one
+//! - **Content-Security-Policy** (a `<meta>`, [`modlog_content_security_policy`]; the HTTP header,
+//!   [`modlog_content_security_policy_header`], adds `frame-ancestors 'none'`, which a `<meta>` cannot
+//!   carry): `default-src 'none'`, the page's one
 //!   `<style>` and one `<script>` admitted by their SHA-256 hashes rather than `'unsafe-inline'`, so
 //!   even markup that slipped past escaping could not run a script or style; `img-src data:` only for
 //!   the empty favicon; `base-uri` and `form-action` `'none'`. The page has no `style="..."`
@@ -70,9 +71,17 @@ mod time;
 mod transcript;
 
 pub use escape::escape_html;
-pub use modlog::{MODLOG_ACTIONS, ModLogEntry, ModLogPage, modlog_content_security_policy, render_modlog};
+pub use modlog::{
+    MODLOG_ACTIONS, ModLogEntry, ModLogPage, modlog_content_security_policy, modlog_content_security_policy_header,
+    render_modlog,
+};
+
 pub use time::iso8601_utc_from_epoch_ms;
 pub use transcript::{
     Names, TranscriptHeader, TranscriptWriter, avatar_url, is_valid_media_id, render_discord_markdown,
-    transcript_content_security_policy,
+    transcript_content_security_policy, transcript_content_security_policy_header,
 };
+
+/// The directive the HTTP-header policies add to the pages' `<meta>` policies: no framing at all
+/// (clickjacking), which only a header can say.
+const FRAME_ANCESTORS: &str = "frame-ancestors 'none'";

@@ -60,6 +60,16 @@ pub fn modlog_content_security_policy() -> &'static str {
     &CONTENT_SECURITY_POLICY
 }
 
+static HEADER_POLICY: LazyLock<String> =
+    LazyLock::new(|| format!("{}; {}", CONTENT_SECURITY_POLICY.as_str(), crate::FRAME_ANCESTORS));
+
+/// The policy for the `Content-Security-Policy` HTTP header: the `<meta>` policy plus
+/// `frame-ancestors 'none'`, so no other site can frame the page (browsers ignore `frame-ancestors`
+/// in a `<meta>`, which is why it is only here).
+pub fn modlog_content_security_policy_header() -> &'static str {
+    &HEADER_POLICY
+}
+
 /// The recognised action (`MODLOG_ACTIONS`) a free-text action names, ignoring letter case.
 fn canonical_action(action: &str) -> Option<&'static str> {
     MODLOG_ACTIONS.into_iter().find(|known| known.eq_ignore_ascii_case(action.trim()))

@@ -34,6 +34,16 @@ pub fn transcript_content_security_policy() -> &'static str {
     &CONTENT_SECURITY_POLICY
 }
 
+static HEADER_POLICY: LazyLock<String> =
+    LazyLock::new(|| format!("{}; {}", CONTENT_SECURITY_POLICY.as_str(), crate::FRAME_ANCESTORS));
+
+/// The policy for the `Content-Security-Policy` HTTP header: the `<meta>` policy plus
+/// `frame-ancestors 'none'`, so no other site can frame the transcript (browsers ignore `frame-ancestors`
+/// in a `<meta>`, which is why it is only here).
+pub fn transcript_content_security_policy_header() -> &'static str {
+    &HEADER_POLICY
+}
+
 /// Discord's epoch (2015-01-01T00:00:00Z) in Unix milliseconds.
 const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
 /// Messages by the same author closer than this are grouped under one header, as Discord does.

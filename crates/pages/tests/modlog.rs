@@ -3,7 +3,10 @@
 mod common;
 
 use base64::Engine as _;
-use garrison_pages::{ModLogEntry, ModLogPage, escape_html, modlog_content_security_policy, render_modlog};
+use garrison_pages::{
+    ModLogEntry, ModLogPage, escape_html, modlog_content_security_policy, modlog_content_security_policy_header,
+    render_modlog,
+};
 use proptest::prelude::*;
 use sha2::{Digest as _, Sha256};
 
@@ -304,4 +307,11 @@ proptest! {
         let heading = format!("<h1><bdi>{}</bdi></h1>", escape_html(&user));
         prop_assert!(html.contains(&heading), "heading missing");
     }
+}
+
+#[test]
+fn the_header_policy_also_forbids_framing() {
+    let meta = modlog_content_security_policy();
+    assert_eq!(modlog_content_security_policy_header(), format!("{meta}; frame-ancestors 'none'"));
+    assert!(!meta.contains("frame-ancestors"), "browsers ignore frame-ancestors in a <meta> and warn");
 }

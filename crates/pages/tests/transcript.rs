@@ -8,6 +8,7 @@ use std::io::{self, Read as _, Write};
 use base64::Engine as _;
 use garrison_pages::{
     Names, TranscriptHeader, TranscriptWriter, avatar_url, render_discord_markdown, transcript_content_security_policy,
+    transcript_content_security_policy_header,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -709,4 +710,11 @@ fn avatar_urls_are_the_cdn_png() {
     assert_eq!(avatar_url(&user).as_deref(), Some("https://cdn.discordapp.com/avatars/5/a_abc.png"));
     assert_eq!(avatar_url(&json!({"id": "5", "avatar": null})), None);
     assert_eq!(avatar_url(&json!({"id": "5", "avatar": "../x"})), None);
+}
+
+#[test]
+fn the_header_policy_also_forbids_framing() {
+    let meta = transcript_content_security_policy();
+    assert_eq!(transcript_content_security_policy_header(), format!("{meta}; frame-ancestors 'none'"));
+    assert!(!meta.contains("frame-ancestors"), "browsers ignore frame-ancestors in a <meta> and warn");
 }

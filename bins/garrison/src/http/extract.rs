@@ -1,11 +1,20 @@
 //! Request parsing: JSON bodies, query strings, identifiers and the API-key caller. Each failure
 //! becomes an [`ApiError`] that names what is wrong.
 
-use std::{future::Future, pin::Pin};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use actix_web::{
-    FromRequest, HttpRequest,
-    dev::Payload,
+    FromRequest, HttpMessage, HttpRequest,
+    body::{EitherBody, MessageBody},
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    middleware::Next,
     error::{JsonPayloadError, PayloadError},
     http::{StatusCode, header},
     web,
@@ -100,10 +109,66 @@ impl FromRequest for RawBody {
 }
 
 /// A query string, parsed into `T`: 400 naming the parameter when one is missing or malformed.
+/// Parameter names match without regard to letter case (`serverId`, `serverid`, `ServerId`), as the
+/// original services' do: every route's query goes through here.
 #[derive(Debug)]
 pub struct Params<T>(pub T);
 
+/// The field names `T` deserializes from, when it is a struct (serde hands them to the deserializer).
+fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    /// A deserializer that only records the fields it is asked for.
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> Deserializer<'de> for Probe<'_> {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("probe"))
+        }
+
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(serde::de::Error::custom("probe"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
+}
+
+/// `query` with each parameter name spelled as `T`'s field of the same name ignoring ASCII case.
+fn canonical_query(query: &str, fields: &[&str]) -> Option<String> {
+    let pairs: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
+    let renamed = |name: &str| {
+        if fields.contains(&name) {
+            return None;
+        }
+        fields.iter().find(|field| field.eq_ignore_ascii_case(name)).copied()
+    };
+    if pairs.iter().all(|(name, _)| renamed(name).is_none()) {
+        return None;
+    }
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in &pairs {
+        out.append_pair(renamed(name).unwrap_or(name), value);
+    }
+    Some(out.finish())
+}
+
 fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let canonical = canonical_query(query, field_names::<T>());
+    let query = canonical.as_deref().unwrap_or(query);
     let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -215,8 +280,12 @@ impl ServerQuery {
 
 /// The API key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. A request
 /// without one is refused (401) before anything else is read. The key itself is checked by
-/// [`Caller::run`], together with the work, in one trip to a blocking thread.
-pub struct Caller(String);
+/// [`Caller::run`], together with the work, in one trip to a blocking thread; a request refused for its
+/// input before that check is still refused for a wrong key first (see [`authenticate_first`]).
+pub struct Caller {
+    key: String,
+    checked: Arc<AtomicBool>,
+}
 
 impl std::fmt::Debug for Caller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -224,22 +293,28 @@ impl std::fmt::Debug for Caller {
     }
 }
 
-fn presented_key(req: &HttpRequest) -> Result<String, ApiError> {
-    let malformed = || ApiError::from(Error::Unauthenticated("invalid API key"));
+/// The key a request presented, or why it has none that can be checked.
+fn presented_key(req: &HttpRequest) -> Result<String, &'static str> {
+    const MALFORMED: &str = "invalid API key";
     if let Some(value) = req.headers().get("x-api-key") {
-        return value.to_str().map(str::to_owned).map_err(|_| malformed());
+        return value.to_str().map(str::to_owned).map_err(|_| MALFORMED);
     }
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Err(Error::Unauthenticated(
-            "missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
-        )
-        .into());
+        return Err("missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>`");
     };
-    let value = value.to_str().map_err(|_| malformed())?;
+    let value = value.to_str().map_err(|_| MALFORMED)?;
     match value.split_once(' ') {
         Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => Ok(key.trim().to_owned()),
-        _ => Err(Error::Unauthenticated("unsupported Authorization scheme: use `Authorization: Bearer <key>`").into()),
+        _ => Err("unsupported Authorization scheme: use `Authorization: Bearer <key>`"),
     }
+}
+
+/// Left in the request's extensions by [`Caller`]: the route takes an API key, this is what was
+/// presented, and whether the key check has run yet.
+#[derive(Clone)]
+struct KeyCheck {
+    presented: Result<String, &'static str>,
+    checked: Arc<AtomicBool>,
 }
 
 impl FromRequest for Caller {
@@ -247,7 +322,13 @@ impl FromRequest for Caller {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(presented_key(req).map(Caller))
+        let presented = presented_key(req);
+        let checked = Arc::new(AtomicBool::new(false));
+        req.extensions_mut().insert(KeyCheck { presented: presented.clone(), checked: Arc::clone(&checked) });
+        std::future::ready(match presented {
+            Ok(key) => Ok(Caller { key, checked }),
+            Err(reason) => Err(Error::Unauthenticated(reason).into()),
+        })
     }
 }
 
@@ -260,7 +341,8 @@ impl Caller {
         work: impl FnOnce(&MemberRecords, &Principal) -> Result<T, Error> + Send + 'static,
     ) -> impl FnOnce() -> Result<T, Error> + Send + 'static {
         move || {
-            let principal = state.keys.authenticate(&self.0)?;
+            self.checked.store(true, Ordering::Release);
+            let principal = state.keys.authenticate(&self.key)?;
             work(&state.records, &principal)
         }
     }
@@ -285,6 +367,44 @@ impl Caller {
         let database = state.database.clone();
         database.run_on_writer(self.authenticated(state, work)).await.map_err(ApiError::from)
     }
+}
+
+/// Authentication comes before input errors. A route that takes an API key ([`Caller`]) checks it
+/// together with its work, after parsing its body, query and ids; when that parsing fails first, the
+/// key has not been checked, and a caller with a wrong key would learn about the input rather than
+/// the key. So a client error (4xx other than 401, 403 and 429) from such a route, before its key
+/// check ran, is answered 401 instead when the key is missing or invalid. One mechanism for every
+/// route, no per-handler order to keep; the extra key check is paid only by failed requests.
+pub async fn authenticate_first(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let response = next.call(req).await?;
+    let status = response.status();
+    if !status.is_client_error() || matches!(status.as_u16(), 401 | 403 | 429) {
+        return Ok(response.map_into_left_body());
+    }
+    let check = response.request().extensions().get::<KeyCheck>().cloned();
+    let Some(check) = check.filter(|c| !c.checked.load(Ordering::Acquire)) else {
+        return Ok(response.map_into_left_body());
+    };
+    let refusal = match check.presented {
+        Err(reason) => Some(Error::Unauthenticated(reason)),
+        Ok(key) => match response.request().app_data::<web::Data<AppState>>().cloned() {
+            Some(state) => match web::block(move || state.keys.authenticate(&key)).await {
+                Ok(Err(err @ Error::Unauthenticated(_))) => Some(err),
+                _ => None,
+            },
+            None => None,
+        },
+    };
+    Ok(match refusal {
+        Some(err) => {
+            let refused = actix_web::ResponseError::error_response(&ApiError::from(err));
+            response.into_response(refused).map_into_right_body()
+        }
+        None => response.map_into_left_body(),
+    })
 }
 
 /// Runs storage work on actix's blocking threads, off the async workers.
@@ -328,7 +448,6 @@ mod tests {
     #[derive(Debug, Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Page {
-        #[allow(dead_code)]
         server_id: IdText,
         limit: Option<u32>,
     }
@@ -341,6 +460,22 @@ mod tests {
         assert!(err.message().starts_with("limit: "), "{}", err.message());
         let err = decode_query::<Page>("limit=5").expect_err("missing");
         assert_eq!(err.message(), "missing field `serverId`");
+    }
+
+    #[test]
+    fn query_parameter_names_ignore_letter_case() {
+        for query in ["serverId=5&limit=7", "serverid=5&LIMIT=7", "ServerId=5&Limit=7", "SERVERID=5&limit=7"] {
+            let page: Page = decode_query(query).unwrap_or_else(|e| panic!("{query}: {}", e.message()));
+            assert_eq!(page.server_id, IdText("5".into()), "{query}");
+            assert_eq!(page.limit, Some(7), "{query}");
+        }
+        // Values keep their spelling and encoding; unknown names stay unknown.
+        let page: Page = decode_query("serverid=%35&other=x").expect("valid");
+        assert_eq!(page.server_id, IdText("5".into()));
+        let err = decode_query::<Page>("serverId=5&ServerId=6").expect_err("twice");
+        assert!(err.message().contains("duplicate field"), "{}", err.message());
+        assert_eq!(field_names::<Page>(), ["serverId", "limit"]);
+        assert_eq!(canonical_query("serverId=1&limit=2", &["serverId", "limit"]), None, "no copy when exact");
     }
 
     #[test]

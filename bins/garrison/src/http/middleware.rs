@@ -23,6 +23,9 @@ use tracing::Instrument;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// What the access log shows for a path that matches no route.
+const UNMATCHED: &str = "unmatched";
+
 /// Hands out request ids: a random per-process prefix and a counter, cheap and unique.
 #[derive(Debug, Clone)]
 pub struct RequestIds {
@@ -130,8 +133,10 @@ fn canonicalize(paths: &CanonicalPaths, req: &mut ServiceRequest) {
 }
 
 /// Gives every response an `X-Request-Id`, matches paths without regard to case, and logs one line
-/// per request: method, path (never the query string or headers, which may carry keys), status and
-/// duration.
+/// per request: method, route, status and duration. The route is the matched template
+/// (`/api/modlogs/view/{id}`), never the path itself: for some routes the path is the secret (a view
+/// id), and a path that matches no route is logged as `unmatched` for the same reason. Query strings
+/// and headers, which may carry keys and tokens, are never logged either.
 pub async fn request_context(
     ids: RequestIds,
     paths: CanonicalPaths,
@@ -140,7 +145,9 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     canonicalize(&paths, &mut req);
     let id = req.headers().get(&REQUEST_ID).and_then(accepted).unwrap_or_else(|| ids.issue());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let route = req.match_pattern();
+    let route = route.as_deref().unwrap_or(UNMATCHED);
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), route);
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {

@@ -2,6 +2,7 @@
 
 mod cards;
 mod certifications;
+mod cors;
 mod discord;
 mod ep;
 pub mod error;
@@ -36,6 +37,7 @@ use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
 pub use discord::AutoModCooldown;
 pub use messages::EmbedCooldown;
+pub use cors::CorsPolicy;
 pub use middleware::{CanonicalPaths, RequestIds};
 pub use roles::BlockingBoosterRoles;
 
@@ -187,6 +189,7 @@ pub fn app(
     state: web::Data<AppState>,
     request_ids: RequestIds,
     paths: CanonicalPaths,
+    cors: CorsPolicy,
 ) -> App<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -204,6 +207,10 @@ pub fn app(
         .configure(routes)
         .default_service(web::to(not_found))
         .into_app()
+        // Innermost first: a wrong API key before input errors; CORS on `/api/` answers (401s
+        // included); request ids, route matching and the access log around everything.
+        .wrap(actix_web::middleware::from_fn(extract::authenticate_first))
+        .wrap(actix_web::middleware::from_fn(move |req, next| cors::cors(cors.clone(), req, next)))
         .wrap(actix_web::middleware::from_fn(move |req, next| {
             middleware::request_context(request_ids.clone(), paths.clone(), req, next)
         }))

@@ -165,7 +165,7 @@ pub async fn view(state: web::Data<AppState>, id: web::Path<String>) -> Result<H
     });
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .insert_header(("Content-Security-Policy", garrison_pages::modlog_content_security_policy()))
+        .insert_header(("Content-Security-Policy", garrison_pages::modlog_content_security_policy_header()))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))

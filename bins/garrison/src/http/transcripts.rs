@@ -225,7 +225,7 @@ pub async fn view(state: web::Data<AppState>, path: web::Path<String>) -> Result
     });
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .insert_header(("Content-Security-Policy", garrison_pages::transcript_content_security_policy()))
+        .insert_header(("Content-Security-Policy", garrison_pages::transcript_content_security_policy_header()))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Referrer-Policy", "no-referrer"))
         .streaming(stream))
