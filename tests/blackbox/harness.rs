@@ -341,7 +341,9 @@ mod tests {
         let log = "INFO request{route=/api/modlogs/view/{id}}: served\nGET /api/modlogs/view/harness-modlog-view-id\n";
         let found = leaked_from(&secrets, log);
         assert_eq!(found, ["harn... (22 characters)"]);
-        assert!(names_a_secret("X-Bot-Token") && names_a_secret("GARRISON_S3_SECRET_KEY") && names_a_secret("X-Auth-Key"));
+        assert!(
+            names_a_secret("X-Bot-Token") && names_a_secret("GARRISON_S3_SECRET_KEY") && names_a_secret("X-Auth-Key")
+        );
         assert!(!names_a_secret("X-Guild-Id") && !names_a_secret("GARRISON_PUBLIC_URL"));
     }
 }

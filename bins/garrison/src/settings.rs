@@ -452,6 +452,14 @@ mod tests {
     }
 
     #[test]
+    fn the_systemd_unit_caps_what_the_service_may_take() {
+        let unit = include_str!("../../../deploy/garrison.service");
+        for setting in ["LimitNOFILE=", "MemoryMax=", "TasksMax=", "NoNewPrivileges=true"] {
+            assert!(unit.lines().any(|line| line.starts_with(setting)), "deploy/garrison.service lacks {setting}");
+        }
+    }
+
+    #[test]
     fn unknown_file_keys_are_refused() {
         assert!(toml::from_str::<Settings>("bnd = \"x\"").is_err());
         let parsed: Settings = toml::from_str("bind = \"127.0.0.1:1\"").expect("partial file");
@@ -462,7 +470,11 @@ mod tests {
     fn config_file_errors_name_the_line_but_never_echo_it() {
         let secret = "MTIzNDU2.hunter2-secret";
         for (text, line, expected) in [
-            (format!("bind = \"127.0.0.1:1\"\ndiscord_bot_tokn = \"{secret}\"\n"), 2, "unknown field `discord_bot_tokn`"),
+            (
+                format!("bind = \"127.0.0.1:1\"\ndiscord_bot_tokn = \"{secret}\"\n"),
+                2,
+                "unknown field `discord_bot_tokn`",
+            ),
             (format!("log = \"info\"\ns3_secret_key = {secret}\n"), 2, ""),
             (format!("database_connections = \"{secret}\"\n"), 1, "invalid type: string, expected u32"),
             (format!("\n\ns3_secret_key = [\"{secret}\"]\n"), 3, "invalid type: sequence, expected a string"),

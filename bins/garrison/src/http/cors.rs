@@ -61,7 +61,7 @@ impl CorsPolicy {
         }
         let origin = origin?;
         let text = origin.to_str().ok()?.to_ascii_lowercase();
-        self.origins.iter().any(|allowed| *allowed == text).then(|| origin.clone())
+        self.origins.contains(&text).then(|| origin.clone())
     }
 }
 
@@ -92,8 +92,10 @@ fn vary(headers: &mut HeaderMap, policy: &CorsPolicy, preflight: bool) {
 
 fn preflight(policy: &CorsPolicy, req: &ServiceRequest) -> HttpResponse {
     let Some(origin) = policy.allow_origin(req.headers().get(header::ORIGIN)) else {
-        let mut refused =
-            actix_web::ResponseError::error_response(&ApiError::new(StatusCode::FORBIDDEN, "this origin may not call the API"));
+        let mut refused = actix_web::ResponseError::error_response(&ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this origin may not call the API",
+        ));
         vary(refused.headers_mut(), policy, true);
         return refused;
     };
@@ -147,7 +149,9 @@ mod tests {
         for path in ["/api/xp", "/API/xp", "/api/modlogs/view/x", "/Api/"] {
             assert!(applies(path), "{path}");
         }
-        for path in ["/healthz", "/readyz", "/openapi.json", "/api", "/apix/y", "/dashboard/api/x", "/", "", "/ap\u{e9}/"] {
+        for path in
+            ["/healthz", "/readyz", "/openapi.json", "/api", "/apix/y", "/dashboard/api/x", "/", "", "/ap\u{e9}/"]
+        {
             assert!(!applies(path), "{path}");
         }
     }

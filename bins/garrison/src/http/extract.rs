@@ -14,9 +14,9 @@ use actix_web::{
     FromRequest, HttpMessage, HttpRequest,
     body::{EitherBody, MessageBody},
     dev::{Payload, ServiceRequest, ServiceResponse},
-    middleware::Next,
     error::{JsonPayloadError, PayloadError},
     http::{StatusCode, header},
+    middleware::Next,
     web,
 };
 use garrison_core::{Error, MemberKey, RobloxUserId, ServerId, apikey::Principal, records::MemberRecords};

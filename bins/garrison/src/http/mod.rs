@@ -35,9 +35,9 @@ use utoipa::{
 };
 use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
+pub use cors::CorsPolicy;
 pub use discord::AutoModCooldown;
 pub use messages::EmbedCooldown;
-pub use cors::CorsPolicy;
 pub use middleware::{CanonicalPaths, RequestIds};
 pub use roles::BlockingBoosterRoles;
 
