@@ -8,7 +8,9 @@
 
 use anyhow::Context;
 use tracing::Metadata;
-use tracing_subscriber::{EnvFilter, Layer, filter::FilterFn, fmt::MakeWriter, layer::SubscriberExt};
+use tracing_subscriber::{
+    EnvFilter, Layer, filter::FilterFn, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
 use crate::settings::{LogFormat, Settings};
 
@@ -18,7 +20,7 @@ fn loggable(metadata: &Metadata<'_>) -> bool {
 }
 
 /// The process's subscriber, writing to `writer`.
-fn subscriber<W>(filter: EnvFilter, format: LogFormat, writer: W) -> impl tracing::Subscriber + Send + Sync
+fn subscriber<W>(filter: EnvFilter, format: LogFormat, writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
@@ -36,9 +38,10 @@ where
 
 pub fn init(settings: &Settings) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(&settings.log).with_context(|| format!("invalid log filter {:?}", settings.log))?;
-    tracing::subscriber::set_global_default(subscriber(filter, settings.log_format, std::io::stderr))
-        .map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))?;
-    Ok(())
+    // `try_init` also routes the `log` crate's records here, when tracing-subscriber can.
+    subscriber(filter, settings.log_format, std::io::stderr)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))
 }
 
 #[cfg(test)]
