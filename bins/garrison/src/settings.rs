@@ -449,6 +449,7 @@ mod tests {
             toml::from_str(include_str!("../../../deploy/garrison.example.toml")).expect("the example is valid");
         assert_eq!(example.object_store, ObjectStoreKind::S3);
         assert!(example.s3_secret_key.is_empty());
+        assert_eq!(example.cors_origins, ["https://dashboard.example.org"]);
     }
 
     #[test]
