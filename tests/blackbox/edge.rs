@@ -273,3 +273,30 @@ fn a_bad_config_line_is_named_but_never_echoed() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interaction_tokens_stay_out_of_the_discord_clients_logs() {
+    // twilight-http logs each request's progress inside a span whose path holds the interaction token
+    // for interaction webhooks; at debug level every request shows it.
+    let s = Discord::start(&[("GARRISON_LOG", "info,twilight_http=debug")]);
+    let app = s.demo.bot.user_id;
+    let (_, token) = s.sim.world(|w| w.add_interaction(app, s.demo.general, s.demo.members[0]));
+    let original = format!("{}/api/v10/webhooks/{app}/{token}/messages/@original", s.sim.base_url());
+    let first = s.server.client().patch(&original).json(&json!({"content": "Progress: 10%"})).send().await;
+    assert_eq!(first.expect("patch").status().as_u16(), 200);
+    let headers = vec![("X-Application-Id", app.to_string()), ("Interaction-Token", token.clone())];
+    let body = json!({"targetContentSubstring": "progress", "newContent": "Progress: 100%"});
+    expect(s.call(Method::PATCH, "/api/edit/smart-edit/ephemeral", &headers, Some(body)).await, 200);
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = s.server.logs();
+        if logs.contains("served") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(logs.contains("awaiting response"), "twilight's own events are still logged: {logs}");
+    let leaks: Vec<&str> = logs.lines().filter(|l| l.contains(&token)).collect();
+    assert!(leaks.is_empty(), "an interaction token reached the log: {leaks:#?}");
+    s.assert_faithful();
+}

@@ -1,10 +1,11 @@
 //! Structured logs on standard error (standard output stays clean for what commands print).
 //!
 //! No secret reaches a log line: the access log names route templates, not paths (see
-//! `http::middleware`), and the spans twilight-http opens around each Discord request are dropped,
-//! since their `path` field holds the interaction token for interaction webhooks
-//! (`webhooks/{application}/{token}/messages/@original`). twilight's events still log, without that
-//! span.
+//! `http::middleware`), and nothing twilight-http (or its rate limiter) says about a request path is
+//! logged, since for interaction webhooks the path holds the interaction token
+//! (`webhooks/{application}/{token}/messages/@original`): their spans (`request`, `response`, with a
+//! `path` field) are dropped, and so are their events that carry a `path` field (`new queue`,
+//! `permitted`). Their other events still log, without those spans.
 
 use anyhow::Context;
 use tracing::Metadata;
@@ -14,9 +15,11 @@ use tracing_subscriber::{
 
 use crate::settings::{LogFormat, Settings};
 
-/// Whether a span or event may be logged at all, whatever the filter says.
+/// Whether a span or event may be logged at all, whatever the filter says. Checked once per call site
+/// (targets and field names are static), so it costs nothing per event.
 fn loggable(metadata: &Metadata<'_>) -> bool {
-    !(metadata.is_span() && metadata.target().starts_with("twilight_http"))
+    let twilight = metadata.target().starts_with("twilight_http");
+    !(twilight && (metadata.is_span() || metadata.fields().field("path").is_some()))
 }
 
 /// The process's subscriber, writing to `writer`.
@@ -89,9 +92,23 @@ mod tests {
                 );
                 let _entered = span.enter();
                 tracing::info!(target: "twilight_http::response::future", "rate limited; retrying");
+                // And what its rate limiter (twilight-http-ratelimiting 0.18, actor.rs) says.
+                tracing::debug!(
+                    target: "twilight_http_ratelimiting::actor",
+                    method = "PATCH",
+                    path = "webhooks/1/aW50ZXJhY3Rpb246c2VjcmV0/messages/@original",
+                    "permitted"
+                );
+                let response = tracing::info_span!(
+                    target: "twilight_http_ratelimiting::actor",
+                    "response",
+                    path = "webhooks/1/aW50ZXJhY3Rpb246c2VjcmV0/messages/@original"
+                );
+                response.in_scope(|| tracing::info!(target: "twilight_http_ratelimiting::actor", "exhausted"));
             });
             let logged = String::from_utf8(buffer.0.lock().expect("buffer").clone()).expect("UTF-8");
             assert!(logged.contains("rate limited; retrying"), "twilight's events still log: {logged}");
+            assert!(logged.contains("exhausted"), "the rate limiter's events without a path too: {logged}");
             assert!(logged.contains("/api/edit/smart-edit/ephemeral"), "Garrison's own span stays: {logged}");
             assert!(!logged.contains("aW50ZXJhY3Rpb246c2VjcmV0"), "the interaction token was logged: {logged}");
         }
