@@ -125,6 +125,9 @@ pub struct Settings {
     pub fetch_allow_loopback: bool,
     /// Cards rendered at once (0 = one per core); each holds its canvas and decoded images in memory.
     pub render_parallelism: usize,
+    /// Cores the regex route may keep busy with long matches (0 = all of them); short jobs get
+    /// four times as many slots (see docs/noctra.md).
+    pub regex_parallelism: usize,
     /// A Discord-compatible server (`http://127.0.0.1:8090`, API under `/api/v10`) instead of Discord
     /// itself; empty for Discord.
     pub discord_api_url: String,
@@ -165,6 +168,7 @@ impl Default for Settings {
             fetch_timeout_ms: 10_000,
             fetch_allow_loopback: false,
             render_parallelism: 0,
+            regex_parallelism: 0,
             discord_api_url: String::new(),
             discord_bot_token: Secret::default(),
             discord_wait_budget_ms: 5_000,
@@ -283,6 +287,10 @@ impl Settings {
         if let Some(v) = var("GARRISON_RENDER_PARALLELISM") {
             self.render_parallelism =
                 v.parse().with_context(|| format!("GARRISON_RENDER_PARALLELISM must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_REGEX_PARALLELISM") {
+            self.regex_parallelism =
+                v.parse().with_context(|| format!("GARRISON_REGEX_PARALLELISM must be a number, got {v:?}"))?;
         }
         if let Some(v) = var("GARRISON_DISCORD_API_URL") {
             self.discord_api_url = v.trim().to_owned();

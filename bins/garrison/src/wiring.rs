@@ -10,6 +10,7 @@ use garrison_core::{
     Clock, Timestamp,
     objects::ObjectStore,
     records::{ApiKeyService, MemberRecords, RecordStores},
+    utilities::RegexBudget,
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger,
@@ -19,6 +20,7 @@ use garrison_storage::{
 use garrison_fetch::{FetchPolicy, SafeFetcher};
 
 use crate::{
+    regex_pool::RegexPool,
     settings::{ObjectStoreKind, Settings},
     studio::CardStudio,
     transcripts::TranscriptStudio,
@@ -117,6 +119,16 @@ pub fn card_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow
         n => n,
     };
     Ok(CardStudio::new(fetcher(settings)?, objects, parallel))
+}
+
+/// Regex matches in worker processes of this executable, under a budget sized for
+/// `regex_parallelism` cores (0 = this machine's).
+pub fn regex_pool(settings: &Settings) -> anyhow::Result<RegexPool> {
+    let cores = match settings.regex_parallelism {
+        0 => std::thread::available_parallelism().map_or(2, usize::from),
+        n => n,
+    };
+    RegexPool::of_this_executable(RegexBudget::for_cores(cores))
 }
 
 /// The transcript studio: media fetched under the same host rules as card images, with time for
