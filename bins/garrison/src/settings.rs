@@ -125,6 +125,11 @@ pub struct Settings {
     pub fetch_allow_loopback: bool,
     /// Cards rendered at once (0 = one per core); each holds its canvas and decoded images in memory.
     pub render_parallelism: usize,
+    /// Cards in progress at once, waiting for a render slot included (0 = 16 per render slot);
+    /// more are answered 503 with Retry-After.
+    pub card_queue: usize,
+    /// Bytes of stored card PNGs kept; past it the least recently used are deleted (0 = no limit).
+    pub card_store_max_bytes: u64,
     /// Cores the regex route may keep busy with long matches (0 = all of them); short jobs get
     /// four times as many slots (see docs/noctra.md).
     pub regex_parallelism: usize,
@@ -168,6 +173,8 @@ impl Default for Settings {
             fetch_timeout_ms: 10_000,
             fetch_allow_loopback: false,
             render_parallelism: 0,
+            card_queue: 0,
+            card_store_max_bytes: 1024 * 1024 * 1024,
             regex_parallelism: 0,
             discord_api_url: String::new(),
             discord_bot_token: Secret::default(),
@@ -287,6 +294,13 @@ impl Settings {
         if let Some(v) = var("GARRISON_RENDER_PARALLELISM") {
             self.render_parallelism =
                 v.parse().with_context(|| format!("GARRISON_RENDER_PARALLELISM must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_CARD_QUEUE") {
+            self.card_queue = v.parse().with_context(|| format!("GARRISON_CARD_QUEUE must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_CARD_STORE_MAX_BYTES") {
+            self.card_store_max_bytes =
+                v.parse().with_context(|| format!("GARRISON_CARD_STORE_MAX_BYTES must be a number, got {v:?}"))?;
         }
         if let Some(v) = var("GARRISON_REGEX_PARALLELISM") {
             self.regex_parallelism =

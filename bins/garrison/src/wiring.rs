@@ -10,6 +10,7 @@ use garrison_core::{
     Clock, Timestamp,
     objects::ObjectStore,
     records::{ApiKeyService, MemberRecords, RecordStores},
+    cards::CardBudget,
     utilities::RegexBudget,
 };
 use garrison_storage::{
@@ -118,7 +119,12 @@ pub fn card_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow
         0 => std::thread::available_parallelism().map_or(2, usize::from),
         n => n,
     };
-    Ok(CardStudio::new(fetcher(settings)?, objects, parallel))
+    let in_flight = match settings.card_queue {
+        0 => 16 * parallel,
+        n => n,
+    };
+    let budget = CardBudget::new(parallel, in_flight);
+    Ok(CardStudio::new(fetcher(settings)?, objects, budget, settings.card_store_max_bytes))
 }
 
 /// Regex matches in worker processes of this executable, under a budget sized for

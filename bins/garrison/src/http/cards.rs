@@ -42,6 +42,8 @@ impl From<CardError> for ApiError {
             | CardError::Image { .. }
             | CardError::Card(_) => bad_header(err.to_string()),
             CardError::Fetch { .. } => card_failure(StatusCode::BAD_GATEWAY, err.to_string()),
+            CardError::Busy { retry_after } => card_failure(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+                .retry_after(retry_after.as_secs().max(1)),
             CardError::Store(store) => {
                 tracing::error!(error = %store, "object store failed");
                 card_failure(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
