@@ -117,7 +117,12 @@ pub struct CardStudio {
 }
 
 impl CardStudio {
-    pub fn new(fetcher: SafeFetcher, objects: Arc<dyn ObjectStore>, budget: CardBudget, store_limit_bytes: u64) -> Self {
+    pub fn new(
+        fetcher: SafeFetcher,
+        objects: Arc<dyn ObjectStore>,
+        budget: CardBudget,
+        store_limit_bytes: u64,
+    ) -> Self {
         let limits = DecodeLimits {
             max_input_bytes: usize::try_from(fetcher.policy().max_bytes).unwrap_or(usize::MAX),
             ..DecodeLimits::default()
@@ -327,6 +332,38 @@ mod tests {
         assert_ne!(a, card_id(CardKind::Level, "card2", &[Some("https://a/x.png"), None]));
         assert_ne!(a, card_id(CardKind::Level, "card", &[Some("https://a/y.png"), None]));
         assert_ne!(a, card_id(CardKind::Level, "card", &[Some("https://a/x.png"), Some("https://a/b.png")]));
+    }
+
+    #[tokio::test]
+    async fn after_a_restart_the_oldest_stored_cards_expire_first() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let objects: Arc<dyn ObjectStore> =
+            Arc::new(garrison_storage::FsObjectStore::open(dir.path()).expect("local store"));
+        let id = |n: u8| format!("{n:032x}");
+        // Three cards stored by an earlier run, oldest first, and one object that is not a card.
+        for n in 1..=3 {
+            let key = card_key(CardKind::Level, &id(n)).expect("card key");
+            objects.put(&key, Bytes::from(vec![n; 100]), "image/png").await.expect("put");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let other = ObjectKey::parse("modlogs/1.json").expect("key");
+        objects.put(&other, Bytes::from(vec![0; 1000]), "application/json").await.expect("put");
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let fetcher = SafeFetcher::new(garrison_fetch::FetchPolicy::default()).expect("fetcher");
+        let studio = CardStudio::new(fetcher, Arc::clone(&objects), CardBudget::new(1, 1), 300);
+        // A new card: the index is rebuilt from the store's listing, and the oldest card makes room.
+        let new = card_key(CardKind::Welcome, &id(4)).expect("card key");
+        objects.put(&new, Bytes::from(vec![4; 100]), "image/png").await.expect("put");
+        studio.kept(new.clone(), 100).await;
+        let present = |key: ObjectKey| {
+            let objects = Arc::clone(&objects);
+            async move { objects.head(&key).await.expect("head").is_some() }
+        };
+        assert!(!present(card_key(CardKind::Level, &id(1)).expect("key")).await);
+        assert!(present(card_key(CardKind::Level, &id(2)).expect("key")).await);
+        assert!(present(card_key(CardKind::Level, &id(3)).expect("key")).await);
+        assert!(present(new).await);
+        assert!(present(other).await, "only cards are ever expired");
     }
 
     #[test]

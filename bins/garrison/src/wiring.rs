@@ -8,9 +8,9 @@ use std::{
 use anyhow::{Context, bail};
 use garrison_core::{
     Clock, Timestamp,
+    cards::CardBudget,
     objects::ObjectStore,
     records::{ApiKeyService, MemberRecords, RecordStores},
-    cards::CardBudget,
     utilities::RegexBudget,
 };
 use garrison_storage::{

@@ -214,10 +214,7 @@ impl CardIndex {
 
     /// The index of cards already stored (`(key, size, last_modified_millis)`), oldest use first
     /// by last-modified time, ties by key.
-    pub fn rebuilt(
-        limit_bytes: u64,
-        stored: impl IntoIterator<Item = (crate::objects::ObjectKey, u64, i64)>,
-    ) -> Self {
+    pub fn rebuilt(limit_bytes: u64, stored: impl IntoIterator<Item = (crate::objects::ObjectKey, u64, i64)>) -> Self {
         let mut stored: Vec<_> = stored.into_iter().collect();
         stored.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
         let mut index = Self::new(limit_bytes);
