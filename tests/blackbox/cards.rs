@@ -245,21 +245,28 @@ async fn two_thousand_distinct_cards_at_once_keep_memory_bounded() {
     let avatar = noise_png(256);
     assert!(avatar.len() > 256 * 1024, "{} bytes", avatar.len());
     let files = FileHost::start([("/noise.png", HostedFile { content_type: "image/png", bytes: avatar })]);
+    let _alone = crate::harness::LOAD_TEST.lock().await;
     let server = std::sync::Arc::new(start());
     let url = files.url("/noise.png");
+    // One connection per request, none reused: 2,000 clients, not one client's pool.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("client");
     let started = std::time::Instant::now();
     let requests: Vec<_> = (0..2000)
         .map(|n| {
-            let (server, url) = (std::sync::Arc::clone(&server), url.clone());
+            let (client, url) = (client.clone(), url.clone());
+            let generate = format!("{}/api/LevelCard/generate", server.base);
             tokio::spawn(async move {
-                let name = format!("member{n}");
-                let headers = [
-                    ("Username", name.as_str()),
-                    ("Avatar-Url", url.as_str()),
-                    ("Card-Width", "200"),
-                    ("Card-Height", "100"),
-                ];
-                get_with(&server, "/api/LevelCard/generate", &headers).await
+                let request = client
+                    .get(generate)
+                    .header("Username", format!("member{n}"))
+                    .header("Avatar-Url", url)
+                    .header("Card-Width", "200")
+                    .header("Card-Height", "100");
+                Server::reply(request.send().await.expect("an answer")).await
             })
         })
         .collect();

@@ -250,6 +250,10 @@ impl Drop for Server {
     }
 }
 
+/// Held by tests that load the machine on purpose (bursts of hostile requests) and measure
+/// time or memory, so that two of them do not skew each other's measurements.
+pub static LOAD_TEST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A process's parent, state and CPU time (utime + stime, clock ticks) from `/proc/<pid>/stat`.
 fn proc_cpu_ticks(pid: u32) -> Option<(u32, char, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

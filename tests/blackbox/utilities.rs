@@ -161,6 +161,7 @@ fn hostile_regex() -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hostile_patterns_are_stopped_and_the_server_stays_responsive() {
     use std::time::{Duration, Instant};
+    let _alone = crate::harness::LOAD_TEST.lock().await;
     let server = std::sync::Arc::new(start());
 
     // Alone, the pattern gets the specification's 408 at its one second.
