@@ -431,6 +431,26 @@ mod tests {
     }
 
     #[test]
+    fn budget_settings_come_from_the_environment() {
+        let defaults = Settings::default();
+        assert_eq!((defaults.card_queue, defaults.regex_parallelism), (0, 0));
+        assert_eq!(defaults.card_store_max_bytes, 1024 * 1024 * 1024);
+        let settings = Settings::default()
+            .with_env(|name| match name {
+                "GARRISON_CARD_QUEUE" => Some("64".into()),
+                "GARRISON_CARD_STORE_MAX_BYTES" => Some("0".into()),
+                "GARRISON_REGEX_PARALLELISM" => Some("3".into()),
+                _ => None,
+            })
+            .expect("valid");
+        assert_eq!((settings.card_queue, settings.card_store_max_bytes, settings.regex_parallelism), (64, 0, 3));
+        for name in ["GARRISON_CARD_QUEUE", "GARRISON_CARD_STORE_MAX_BYTES", "GARRISON_REGEX_PARALLELISM"] {
+            let err = Settings::default().with_env(|n| (n == name).then(|| "lots".into())).expect_err("invalid");
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
     fn unknown_file_keys_are_refused() {
         assert!(toml::from_str::<Settings>("bnd = \"x\"").is_err());
         let parsed: Settings = toml::from_str("bind = \"127.0.0.1:1\"").expect("partial file");
