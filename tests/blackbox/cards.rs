@@ -223,3 +223,136 @@ async fn fonts_and_the_encoding_guide() {
     assert_eq!(guide.body["allowedDomains"], json!(["127.0.0.1"]));
     assert!(guide.body["methods"].as_array().is_some_and(|m| m.iter().any(|m| m["name"] == "base64")));
 }
+
+/// A PNG of noise: it does not compress, so each copy in memory costs its full size.
+fn noise_png(side: u32) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_u32;
+    let image = RgbaImage::from_fn(side, side, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        Rgba([(state >> 24) as u8, (state >> 16) as u8, (state >> 8) as u8, 255])
+    });
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, ImageFormat::Png).expect("encode PNG");
+    bytes.into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_thousand_distinct_cards_at_once_keep_memory_bounded() {
+    // 256 KiB of avatar per card: were every request to fetch its image before queuing, as it once
+    // did, 2,000 of them would hold half a gigabyte.
+    let avatar = noise_png(256);
+    assert!(avatar.len() > 256 * 1024, "{} bytes", avatar.len());
+    let files = FileHost::start([("/noise.png", HostedFile { content_type: "image/png", bytes: avatar })]);
+    let _alone = crate::harness::LOAD_TEST.lock().await;
+    let server = std::sync::Arc::new(start());
+    let url = files.url("/noise.png");
+    // One connection per request, none reused: 2,000 clients, not one client's pool.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("client");
+    let started = std::time::Instant::now();
+    let requests: Vec<_> = (0..2000)
+        .map(|n| {
+            let (client, url) = (client.clone(), url.clone());
+            let generate = format!("{}/api/LevelCard/generate", server.base);
+            tokio::spawn(async move {
+                let request = client
+                    .get(generate)
+                    .header("Username", format!("member{n}"))
+                    .header("Avatar-Url", url)
+                    .header("Card-Width", "200")
+                    .header("Card-Height", "100");
+                Server::reply(request.send().await.expect("an answer")).await
+            })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    for request in requests {
+        let reply = request.await.expect("request task");
+        match reply.status.as_u16() {
+            200 => assert_eq!(reply.body["success"], true),
+            503 => {
+                assert_eq!(reply.body["success"], false);
+                assert!(reply.headers.contains_key("retry-after"), "503 without Retry-After");
+            }
+            other => panic!("unexpected {other}: {}", reply.body),
+        }
+        *statuses.entry(reply.status.as_u16()).or_insert(0) += 1;
+    }
+    let peak_mib = server.peak_rss_kib() / 1024;
+    eprintln!("2,000 cards: {statuses:?} in {:?}, server peak RSS {peak_mib} MiB", started.elapsed());
+    assert!(statuses.get(&200).is_some_and(|n| *n >= 1), "{statuses:?}");
+    assert!(peak_mib < 300, "peak RSS {peak_mib} MiB");
+    // The server is still serving cards afterwards.
+    let headers = [("Username", "after"), ("Avatar-Url", url.as_str()), ("Card-Width", "200"), ("Card-Height", "100")];
+    expect(get_with(&server, "/api/LevelCard/generate", &headers).await, 200);
+}
+
+/// Bytes of stored card PNGs under a server's local object store.
+fn stored_card_bytes(server: &Server) -> u64 {
+    fn walk(dir: &std::path::Path, total: &mut u64) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, total);
+            } else if path.to_string_lossy().ends_with(".png~") {
+                *total += entry.metadata().map_or(0, |m| m.len());
+            }
+        }
+    }
+    let mut total = 0;
+    walk(&server.dir().join("data/objects/cards"), &mut total);
+    total
+}
+
+#[tokio::test]
+async fn stored_cards_expire_least_recently_used_first() {
+    let files = host();
+    let avatar = files.url("/avatar.png");
+    let card = |name: &'static str| {
+        vec![("Username", name), ("Avatar-Url", avatar.as_str()), ("Card-Width", "200"), ("Card-Height", "100")]
+    };
+    // Sizes first, on a server that keeps everything (the same inputs give the same bytes).
+    let mut sizes = std::collections::HashMap::new();
+    {
+        let sizer = start();
+        for name in ["alpha", "bravo", "charlie", "delta"] {
+            let reply = expect(get_with(&sizer, "/api/LevelCard/generate", &card(name)).await, 200);
+            sizes.insert(name, reply.body["imageSize"].as_u64().expect("imageSize"));
+        }
+    }
+    // Room for exactly three of them.
+    let limit = sizes["alpha"] + sizes["bravo"] + sizes["charlie"];
+    let server = Server::start_with(
+        database(Backend::Sqlite).expect("SQLite is always available"),
+        &[
+            ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
+            ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
+            ("GARRISON_PUBLIC_URL", "https://cards.example"),
+            ("GARRISON_CARD_STORE_MAX_BYTES", &limit.to_string()),
+        ],
+    );
+    let mut paths = std::collections::HashMap::new();
+    for name in ["alpha", "bravo", "charlie"] {
+        let reply = expect(get_with(&server, "/api/LevelCard/generate", &card(name)).await, 200);
+        paths.insert(name, view_path(&reply));
+    }
+    assert_eq!(stored_card_bytes(&server), limit);
+    // Viewing alpha makes bravo the least recently used; delta then pushes it out.
+    fetch_png(&server, &paths["alpha"]).await;
+    let reply = expect(get_with(&server, "/api/LevelCard/generate", &card("delta")).await, 200);
+    paths.insert("delta", view_path(&reply));
+    expect(get_with(&server, &paths["bravo"], &[]).await, 404);
+    fetch_png(&server, &paths["alpha"]).await;
+    fetch_png(&server, &paths["delta"]).await;
+    assert!(stored_card_bytes(&server) <= limit, "{} > {limit}", stored_card_bytes(&server));
+    // Asked for again, an expired card is made again under the same id.
+    let again = expect(get_with(&server, "/api/LevelCard/generate", &card("bravo")).await, 200);
+    assert_eq!(view_path(&again), paths["bravo"]);
+    fetch_png(&server, &paths["bravo"]).await;
+    assert!(stored_card_bytes(&server) <= limit);
+}

@@ -228,6 +228,50 @@ impl Server {
         key.to_owned()
     }
 
+    /// The server's process id, for what only the operating system can tell (memory, CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's peak resident memory so far (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc status")
+    }
+
+    /// CPU time (user + system, in clock ticks) used so far by the server and by its child
+    /// processes that are still running (not yet exited).
+    pub fn cpu_ticks(&self) -> u64 {
+        let pid = self.pid();
+        let mut total = proc_cpu_ticks(pid).map_or(0, |(_, _, ticks)| ticks);
+        for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+            let Some(other) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+            if let Some((parent, state, ticks)) = proc_cpu_ticks(other)
+                && parent == pid
+                && state != 'Z'
+            {
+                total += ticks;
+            }
+        }
+        total
+    }
+
+    /// The server's child processes that have not exited (zombies waiting to be reaped excluded).
+    pub fn live_children(&self) -> usize {
+        let pid = self.pid();
+        std::fs::read_dir("/proc")
+            .expect("/proc")
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+            .filter_map(proc_cpu_ticks)
+            .filter(|(parent, state, _)| *parent == pid && *state != 'Z')
+            .count()
+    }
+
     pub fn client(&self) -> &reqwest::Client {
         &self.client
     }
@@ -288,6 +332,23 @@ impl Drop for Server {
             self.assert_no_secret_logged();
         }
     }
+}
+
+/// Held by tests that load the machine on purpose (bursts of hostile requests) and measure
+/// time or memory, so that two of them do not skew each other's measurements.
+pub static LOAD_TEST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A process's parent, state and CPU time (utime + stime, clock ticks) from `/proc/<pid>/stat`.
+fn proc_cpu_ticks(pid: u32) -> Option<(u32, char, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is parenthesised and may hold spaces: fields restart after it.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let state = fields.first()?.chars().next()?;
+    let parent = fields.get(1)?.parse().ok()?;
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((parent, state, utime + stime))
 }
 
 /// Asserts a status and returns the reply for further checks.

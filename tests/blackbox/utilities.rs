@@ -151,3 +151,92 @@ async fn common_values_keep_the_first_lists_order() {
     let missing = expect(post(&server, "/api/CommonValue", json!({"Value1": ["a"]})).await, 400);
     assert_eq!(missing.error(), "The Value2 field is required.");
 }
+
+/// The pattern of issue 10: the engine's backtracking budget does not count its lookahead's scans,
+/// so this runs for seconds on 20,000 characters (the input cap) however the budget is set.
+fn hostile_regex() -> Value {
+    json!({"pattern": "(?:.(?=[\\s\\S]*\\d)|.)*$", "input": format!("{}\n", "a".repeat(19_999))})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hostile_patterns_are_stopped_and_the_server_stays_responsive() {
+    use std::time::{Duration, Instant};
+    let _alone = crate::harness::LOAD_TEST.lock().await;
+    let server = std::sync::Arc::new(start());
+
+    // Alone, the pattern gets the specification's 408 at its one second.
+    let started = Instant::now();
+    let alone = expect(post(&server, "/api/Regex/match", hostile_regex()).await, 408);
+    assert_eq!(alone.body, json!({"isMatch": false, "error": "Timeout: Operation took longer than 1s."}));
+    assert!(started.elapsed() < Duration::from_millis(1800), "took {:?}", started.elapsed());
+
+    // Fifty at once: every one is answered within two seconds, 408 or 503 with Retry-After.
+    let started = Instant::now();
+    let storm: Vec<_> = (0..50)
+        .map(|_| {
+            let server = std::sync::Arc::clone(&server);
+            tokio::spawn(async move {
+                let reply = post(&server, "/api/Regex/match", hostile_regex()).await;
+                (reply, started.elapsed())
+            })
+        })
+        .collect();
+    // Meanwhile (once the burst has been sorted into running, waiting and refused) an ordinary
+    // pattern and another route answer promptly.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let asked = Instant::now();
+    let email = json!({"pattern": "^\\w+@[a-zA-Z_]+?\\.[a-zA-Z]{2,3}$", "input": "user@example.com"});
+    let normal = post(&server, "/api/Regex/match", email).await;
+    let normal = expect(normal, 200);
+    assert_eq!(normal.body["matchedValue"], "user@example.com");
+    assert!(asked.elapsed() < Duration::from_millis(800), "an ordinary pattern took {:?}", asked.elapsed());
+    let asked = Instant::now();
+    expect(get(&server, "/api/Timestamp?unit=now").await, 200);
+    assert!(asked.elapsed() < Duration::from_millis(200), "another route took {:?}", asked.elapsed());
+
+    let mut statuses = std::collections::BTreeMap::new();
+    for task in storm {
+        let (reply, elapsed) = task.await.expect("request task");
+
+        assert!(elapsed < Duration::from_secs(2), "answered after {elapsed:?}");
+        match reply.status.as_u16() {
+            408 => assert_eq!(reply.body["error"], "Timeout: Operation took longer than 1s."),
+            503 => {
+                assert_eq!(reply.body["isMatch"], false);
+                assert!(reply.headers.contains_key("retry-after"), "503 without Retry-After");
+            }
+            other => panic!("unexpected {other}: {}", reply.body),
+        }
+        *statuses.entry(reply.status.as_u16()).or_insert(0) += 1;
+    }
+    eprintln!("storm answers by status: {statuses:?}");
+    assert!(statuses.get(&408).is_some_and(|n| *n >= 1), "{statuses:?}");
+
+    // No job outlives its answer: within a moment nothing of the server's is using the CPU.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.live_children(), 0, "regex workers still running");
+    let before = server.cpu_ticks();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let used = server.cpu_ticks() - before;
+    // Clock ticks are normally 100 a second: 20 is a fifth of one core, far below one busy thread.
+    assert!(used < 20, "the server used {used} ticks of CPU in the second after the storm");
+}
+
+#[tokio::test]
+async fn split_answers_empty_or_malformed_bodies_as_the_specification_does() {
+    let server = start();
+    let required = json!({"error": "The text field is required."});
+    for body in
+        ["", "   ", "{", "not json", "[1,2]", "\"text\"", "{\"text\": 5}", "{\"text\": null}", "{\"text\": \"\"}"]
+    {
+        let reply = expect(post_text(&server, "/api/TextChunker/split", Some("application/json"), body).await, 400);
+        assert_eq!(reply.body, required, "body {body:?}");
+    }
+    let reply = expect(post_text(&server, "/api/TextChunker/split", None, "").await, 400);
+    assert_eq!(reply.body, required);
+    // A usable text with a chunk size that is not a whole number names the size.
+    let reply = expect(post(&server, "/api/TextChunker/split", json!({"text": "a b", "chunkSize": "ten"})).await, 400);
+    assert!(reply.error().starts_with("chunkSize:"), "{}", reply.error());
+    let reply = expect(post(&server, "/api/TextChunker/split", json!({"Text": "a b", "ChunkSize": 1})).await, 200);
+    assert_eq!(reply.body["totalChunks"], 2);
+}

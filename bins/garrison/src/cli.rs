@@ -36,6 +36,9 @@ enum Command {
     /// Print the OpenAPI document.
     #[command(hide = true)]
     Openapi,
+    /// Run one regular-expression job (the server starts these; see `regex_pool.rs`).
+    #[command(name = "regex-worker", hide = true)]
+    RegexWorker,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +71,10 @@ enum ConfigCommand {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if matches!(cli.command, Some(Command::RegexWorker)) {
+        // Reads no settings: it gets everything it needs on standard input.
+        return crate::regex_pool::worker_main();
+    }
     let settings = Settings::load()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -90,6 +97,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&http::openapi())?);
             Ok(())
         }
+        Command::RegexWorker => crate::regex_pool::worker_main(),
     }
 }
 
@@ -137,6 +145,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         database: db.clone(),
         clock,
         cards,
+        regex: wiring::regex_pool(&settings)?,
         discord,
         automod_cooldown: http::AutoModCooldown::default(),
         embed_cooldown: http::EmbedCooldown::default(),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod http;
+mod regex_pool;
 mod settings;
 mod studio;
 mod telemetry;

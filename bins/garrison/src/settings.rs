@@ -129,6 +129,14 @@ pub struct Settings {
     pub fetch_allow_loopback: bool,
     /// Cards rendered at once (0 = one per core); each holds its canvas and decoded images in memory.
     pub render_parallelism: usize,
+    /// Cards in progress at once, waiting for a render slot included (0 = 16 per render slot);
+    /// more are answered 503 with Retry-After.
+    pub card_queue: usize,
+    /// Bytes of stored card PNGs kept; past it the least recently used are deleted (0 = no limit).
+    pub card_store_max_bytes: u64,
+    /// Cores the regex route may keep busy with long matches (0 = all of them); short jobs get
+    /// four times as many slots (see docs/noctra.md).
+    pub regex_parallelism: usize,
     /// A Discord-compatible server (`http://127.0.0.1:8090`, API under `/api/v10`) instead of Discord
     /// itself; empty for Discord.
     pub discord_api_url: String,
@@ -170,6 +178,9 @@ impl Default for Settings {
             fetch_timeout_ms: 10_000,
             fetch_allow_loopback: false,
             render_parallelism: 0,
+            card_queue: 0,
+            card_store_max_bytes: 1024 * 1024 * 1024,
+            regex_parallelism: 0,
             discord_api_url: String::new(),
             discord_bot_token: Secret::default(),
             discord_wait_budget_ms: 5_000,
@@ -327,6 +338,17 @@ impl Settings {
             self.render_parallelism =
                 v.parse().with_context(|| format!("GARRISON_RENDER_PARALLELISM must be a number, got {v:?}"))?;
         }
+        if let Some(v) = var("GARRISON_CARD_QUEUE") {
+            self.card_queue = v.parse().with_context(|| format!("GARRISON_CARD_QUEUE must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_CARD_STORE_MAX_BYTES") {
+            self.card_store_max_bytes =
+                v.parse().with_context(|| format!("GARRISON_CARD_STORE_MAX_BYTES must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_REGEX_PARALLELISM") {
+            self.regex_parallelism =
+                v.parse().with_context(|| format!("GARRISON_REGEX_PARALLELISM must be a number, got {v:?}"))?;
+        }
         if let Some(v) = var("GARRISON_DISCORD_API_URL") {
             self.discord_api_url = v.trim().to_owned();
         }
@@ -457,6 +479,26 @@ mod tests {
         let unit = include_str!("../../../deploy/garrison.service");
         for setting in ["LimitNOFILE=", "MemoryMax=", "TasksMax=", "NoNewPrivileges=true"] {
             assert!(unit.lines().any(|line| line.starts_with(setting)), "deploy/garrison.service lacks {setting}");
+        }
+    }
+
+    #[test]
+    fn budget_settings_come_from_the_environment() {
+        let defaults = Settings::default();
+        assert_eq!((defaults.card_queue, defaults.regex_parallelism), (0, 0));
+        assert_eq!(defaults.card_store_max_bytes, 1024 * 1024 * 1024);
+        let settings = Settings::default()
+            .with_env(|name| match name {
+                "GARRISON_CARD_QUEUE" => Some("64".into()),
+                "GARRISON_CARD_STORE_MAX_BYTES" => Some("0".into()),
+                "GARRISON_REGEX_PARALLELISM" => Some("3".into()),
+                _ => None,
+            })
+            .expect("valid");
+        assert_eq!((settings.card_queue, settings.card_store_max_bytes, settings.regex_parallelism), (64, 0, 3));
+        for name in ["GARRISON_CARD_QUEUE", "GARRISON_CARD_STORE_MAX_BYTES", "GARRISON_REGEX_PARALLELISM"] {
+            let err = Settings::default().with_env(|n| (n == name).then(|| "lots".into())).expect_err("invalid");
+            assert!(err.to_string().contains(name), "{err}");
         }
     }
 

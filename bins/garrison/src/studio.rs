@@ -2,6 +2,13 @@
 //! them (garrison-render, on a blocking thread, a bounded number at once), and keep the PNG in
 //! object storage under a key derived from the card's inputs, so an identical request reuses it.
 //! No HTTP here: the handlers in `http/cards.rs` parse headers into cards and map [`CardError`]s.
+//!
+//! Budget ([`CardBudget`]): a card first takes an in-flight slot without waiting (503 when there is
+//! none), then a render slot *before* fetching its images, so at most two images per render slot
+//! are ever in memory or on the wire. Stored cards are kept by [`CardIndex`]: least recently used
+//! first out once their total passes the configured size, deleted through the object store port
+//! (so the same rule holds on a local directory and on S3). The index is rebuilt from a listing of
+//! the store on the first card after a start.
 
 use std::{
     fmt::Write as _,
@@ -10,11 +17,14 @@ use std::{
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
-use garrison_core::objects::{ObjectError, ObjectKey, ObjectStore};
+use garrison_core::{
+    cards::{CardBudget, CardIndex},
+    objects::{MAX_LIST_LIMIT, ObjectError, ObjectKey, ObjectPrefix, ObjectStore},
+};
 use garrison_fetch::{FetchError, SafeFetcher};
 use garrison_render::{DecodeLimits, Fonts, Image, LevelCard, WelcomeCard};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
+use tokio::sync::{Mutex, Semaphore};
 
 /// Which card, for keys and view URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +54,9 @@ pub enum CardError {
     Card(garrison_render::Error),
     #[error("{0}")]
     Store(#[from] ObjectError),
+    /// Too many cards in progress: try again after `retry_after`.
+    #[error("Too many cards are being made; try again shortly.")]
+    Busy { retry_after: std::time::Duration },
     /// The rendering thread failed (a bug).
     #[error("rendering failed: {0}")]
     Internal(String),
@@ -91,18 +104,41 @@ pub struct CardStudio {
     /// server that never draws a card should not carry.
     fonts: Arc<OnceLock<Result<Fonts, String>>>,
     limits: DecodeLimits,
-    /// Renders at once: each holds a canvas and decoded images, so this bounds memory as well as CPU.
+    budget: CardBudget,
+    /// Cards in progress, taken without waiting.
+    in_flight: Arc<Semaphore>,
+    /// Fetch-and-render slots: each holds two images, a canvas and decoded images, so this bounds
+    /// memory and connections as well as CPU.
     rendering: Arc<Semaphore>,
+    /// Which stored cards to keep; `None` until built from a listing of the store.
+    index: Arc<Mutex<Option<CardIndex>>>,
+    /// Bytes of stored cards kept (0: no limit).
+    store_limit_bytes: u64,
 }
 
 impl CardStudio {
-    pub fn new(fetcher: SafeFetcher, objects: Arc<dyn ObjectStore>, parallel: usize) -> Self {
+    pub fn new(
+        fetcher: SafeFetcher,
+        objects: Arc<dyn ObjectStore>,
+        budget: CardBudget,
+        store_limit_bytes: u64,
+    ) -> Self {
         let limits = DecodeLimits {
             max_input_bytes: usize::try_from(fetcher.policy().max_bytes).unwrap_or(usize::MAX),
             ..DecodeLimits::default()
         };
         let fonts = Arc::new(OnceLock::new());
-        Self { fetcher, objects, fonts, limits, rendering: Arc::new(Semaphore::new(parallel.max(1))) }
+        Self {
+            fetcher,
+            objects,
+            fonts,
+            limits,
+            budget,
+            in_flight: Arc::new(Semaphore::new(budget.in_flight)),
+            rendering: Arc::new(Semaphore::new(budget.rendering)),
+            index: Arc::new(Mutex::new(None)),
+            store_limit_bytes,
+        }
     }
 
     pub fn allowed_hosts(&self) -> &[String] {
@@ -153,6 +189,17 @@ impl CardStudio {
         render: impl FnOnce([Option<Image>; 2], &Fonts) -> garrison_render::Result<Vec<u8>> + Send + 'static,
     ) -> Result<StoredCard, CardError> {
         let key = card_key(kind, &id).ok_or_else(|| CardError::Internal(format!("bad card id {id}")))?;
+        let busy = || CardError::Busy { retry_after: self.budget.retry_after };
+        let _in_flight = Arc::clone(&self.in_flight).try_acquire_owned().map_err(|_| busy())?;
+        if let Some(png) = self.stored(&key).await? {
+            return Ok(StoredCard { id, png });
+        }
+        // The render slot comes before the fetches: waiting cards hold no image.
+        let _permit = match tokio::time::timeout(self.budget.queue_wait, self.rendering.acquire()).await {
+            Ok(permit) => permit.map_err(|e| CardError::Internal(e.to_string()))?,
+            Err(_waited) => return Err(busy()),
+        };
+        // The same card may have been made while this one waited.
         if let Some(png) = self.stored(&key).await? {
             return Ok(StoredCard { id, png });
         }
@@ -161,7 +208,6 @@ impl CardStudio {
             futures_util::future::try_join(self.fetch(first_field, first_url), self.fetch(second_field, second_url))
                 .await?;
         let (limits, fonts) = (self.limits, Arc::clone(&self.fonts));
-        let _permit = self.rendering.acquire().await.map_err(|e| CardError::Internal(e.to_string()))?;
         let png = actix_web::rt::task::spawn_blocking(move || {
             let decode = |field: &'static str, bytes: Option<Vec<u8>>| {
                 bytes
@@ -180,7 +226,60 @@ impl CardStudio {
         .map_err(|e| CardError::Internal(e.to_string()))??;
         let png = Bytes::from(png);
         self.objects.put(&key, png.clone(), "image/png").await?;
+        self.kept(key, png.len() as u64).await;
         Ok(StoredCard { id, png })
+    }
+
+    /// The index of stored cards, built from a listing of the store the first time.
+    async fn index(&self) -> Result<tokio::sync::MutexGuard<'_, Option<CardIndex>>, CardError> {
+        let mut index = self.index.lock().await;
+        if index.is_none() {
+            let prefix = ObjectPrefix::parse("cards/")?;
+            let mut stored = Vec::new();
+            let mut after = None;
+            loop {
+                let page = self.objects.list(&prefix, after.as_ref(), MAX_LIST_LIMIT).await?;
+                stored.extend(page.objects.into_iter().map(|o| (o.key, o.size, o.last_modified.millis())));
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            let rebuilt = CardIndex::rebuilt(self.store_limit_bytes, stored);
+            tracing::info!(cards = rebuilt.len(), bytes = rebuilt.total_bytes(), "stored cards indexed");
+            *index = Some(rebuilt);
+        }
+        Ok(index)
+    }
+
+    /// Records a card just stored and deletes the least recently used ones past the size limit.
+    async fn kept(&self, key: ObjectKey, size: u64) {
+        let evicted = match self.index().await {
+            Ok(mut index) => index.as_mut().map(|index| {
+                index.record(key, size);
+                index.evict()
+            }),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot index stored cards; none expire until it can");
+                None
+            }
+        };
+        for key in evicted.unwrap_or_default() {
+            if let Err(err) = self.objects.delete(&key).await {
+                tracing::warn!(error = %err, %key, "cannot delete an expired card");
+            }
+        }
+    }
+
+    /// Marks a stored card as just used (read); one the index did not know (stored by another
+    /// server sharing the store) is counted from now on.
+    async fn used(&self, key: &ObjectKey, size: u64) {
+        if let Ok(mut index) = self.index().await
+            && let Some(index) = index.as_mut()
+            && !index.touch(key)
+        {
+            index.record(key.clone(), size);
+        }
     }
 
     async fn fetch(&self, field: &'static str, url: Option<&str>) -> Result<Option<Vec<u8>>, CardError> {
@@ -198,6 +297,7 @@ impl CardStudio {
             Err(err) => return Err(err.into()),
         };
         let chunks: Vec<Bytes> = body.bytes.try_collect().await?;
+        self.used(key, body.meta.size).await;
         Ok(Some(chunks.concat().into()))
     }
 
@@ -209,7 +309,10 @@ impl CardStudio {
     ) -> Result<Option<(u64, garrison_core::objects::ByteStream)>, CardError> {
         let Some(key) = card_key(kind, id) else { return Ok(None) };
         match self.objects.get(&key).await {
-            Ok(body) => Ok(Some((body.meta.size, body.bytes))),
+            Ok(body) => {
+                self.used(&key, body.meta.size).await;
+                Ok(Some((body.meta.size, body.bytes)))
+            }
             Err(ObjectError::NotFound(_)) => Ok(None),
             Err(err) => Err(err.into()),
         }
@@ -229,6 +332,38 @@ mod tests {
         assert_ne!(a, card_id(CardKind::Level, "card2", &[Some("https://a/x.png"), None]));
         assert_ne!(a, card_id(CardKind::Level, "card", &[Some("https://a/y.png"), None]));
         assert_ne!(a, card_id(CardKind::Level, "card", &[Some("https://a/x.png"), Some("https://a/b.png")]));
+    }
+
+    #[tokio::test]
+    async fn after_a_restart_the_oldest_stored_cards_expire_first() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let objects: Arc<dyn ObjectStore> =
+            Arc::new(garrison_storage::FsObjectStore::open(dir.path()).expect("local store"));
+        let id = |n: u8| format!("{n:032x}");
+        // Three cards stored by an earlier run, oldest first, and one object that is not a card.
+        for n in 1..=3 {
+            let key = card_key(CardKind::Level, &id(n)).expect("card key");
+            objects.put(&key, Bytes::from(vec![n; 100]), "image/png").await.expect("put");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let other = ObjectKey::parse("modlogs/1.json").expect("key");
+        objects.put(&other, Bytes::from(vec![0; 1000]), "application/json").await.expect("put");
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let fetcher = SafeFetcher::new(garrison_fetch::FetchPolicy::default()).expect("fetcher");
+        let studio = CardStudio::new(fetcher, Arc::clone(&objects), CardBudget::new(1, 1), 300);
+        // A new card: the index is rebuilt from the store's listing, and the oldest card makes room.
+        let new = card_key(CardKind::Welcome, &id(4)).expect("card key");
+        objects.put(&new, Bytes::from(vec![4; 100]), "image/png").await.expect("put");
+        studio.kept(new.clone(), 100).await;
+        let present = |key: ObjectKey| {
+            let objects = Arc::clone(&objects);
+            async move { objects.head(&key).await.expect("head").is_some() }
+        };
+        assert!(!present(card_key(CardKind::Level, &id(1)).expect("key")).await);
+        assert!(present(card_key(CardKind::Level, &id(2)).expect("key")).await);
+        assert!(present(card_key(CardKind::Level, &id(3)).expect("key")).await);
+        assert!(present(new).await);
+        assert!(present(other).await, "only cards are ever expired");
     }
 
     #[test]

@@ -9,8 +9,10 @@ use std::{
 use anyhow::{Context, bail};
 use garrison_core::{
     Clock, Timestamp,
+    cards::CardBudget,
     objects::ObjectStore,
     records::{ApiKeyService, MemberRecords, RecordStores},
+    utilities::RegexBudget,
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger,
@@ -20,6 +22,7 @@ use garrison_storage::{
 use garrison_fetch::{FetchPolicy, SafeFetcher};
 
 use crate::{
+    regex_pool::RegexPool,
     settings::{ObjectStoreKind, Settings},
     studio::CardStudio,
     transcripts::TranscriptStudio,
@@ -141,7 +144,22 @@ pub fn card_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow
         0 => std::thread::available_parallelism().map_or(2, usize::from),
         n => n,
     };
-    Ok(CardStudio::new(fetcher(settings)?, objects, parallel))
+    let in_flight = match settings.card_queue {
+        0 => 16 * parallel,
+        n => n,
+    };
+    let budget = CardBudget::new(parallel, in_flight);
+    Ok(CardStudio::new(fetcher(settings)?, objects, budget, settings.card_store_max_bytes))
+}
+
+/// Regex matches in worker processes of this executable, under a budget sized for
+/// `regex_parallelism` cores (0 = this machine's).
+pub fn regex_pool(settings: &Settings) -> anyhow::Result<RegexPool> {
+    let cores = match settings.regex_parallelism {
+        0 => std::thread::available_parallelism().map_or(2, usize::from),
+        n => n,
+    };
+    RegexPool::of_this_executable(RegexBudget::for_cores(cores))
 }
 
 /// The transcript studio: media fetched under the same host rules as card images, with time for

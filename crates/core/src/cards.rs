@@ -159,8 +159,206 @@ pub fn strip_emoji(text: &str) -> String {
     kept.trim_end().to_owned()
 }
 
+/// How much card work the server takes on at once: cards in progress (waiting for a render slot,
+/// fetching, rendering, storing, or reading a stored card) are at most `in_flight`; more are refused
+/// at once with 503 and `Retry-After`, so a flood of distinct cards costs a refusal each, not a
+/// fetch each. Of those, `rendering` hold a render slot, taken *before* the images are fetched: at
+/// most `2 x rendering` images are in memory or on the wire at any time. A card waits at most
+/// `queue_wait` for a render slot (503 past it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardBudget {
+    pub rendering: usize,
+    pub in_flight: usize,
+    pub queue_wait: std::time::Duration,
+    pub retry_after: std::time::Duration,
+}
+
+impl CardBudget {
+    /// `rendering` render slots (one per core by default) and `in_flight` cards in progress in all
+    /// (at least as many as render slots). A card waits up to 10 s for a slot: two slow image
+    /// hosts' worth of fetching ahead of it.
+    pub fn new(rendering: usize, in_flight: usize) -> Self {
+        let rendering = rendering.max(1);
+        Self {
+            rendering,
+            in_flight: in_flight.max(rendering),
+            queue_wait: std::time::Duration::from_secs(10),
+            retry_after: std::time::Duration::from_secs(2),
+        }
+    }
+}
+
+/// Which stored cards to keep: an index of every stored card with its size and when it was last
+/// used (made or read), evicting the least recently used once the total passes a byte limit. The
+/// index lives in memory, in front of whichever object store holds the cards; after a restart it is
+/// rebuilt from a listing of the store, with each card's last-modified time standing for its last
+/// use ([`CardIndex::rebuilt`]).
+///
+/// Uses are ordered by a counter, not a clock, so two uses in the same millisecond still order.
+#[derive(Debug, Clone, Default)]
+pub struct CardIndex {
+    limit_bytes: u64,
+    total_bytes: u64,
+    next_use: u64,
+    /// key -> (size, use)
+    entries: std::collections::HashMap<crate::objects::ObjectKey, (u64, u64)>,
+    /// use -> key, oldest first
+    by_use: std::collections::BTreeMap<u64, crate::objects::ObjectKey>,
+}
+
+impl CardIndex {
+    /// An empty index keeping at most `limit_bytes` of cards (0: no limit).
+    pub fn new(limit_bytes: u64) -> Self {
+        Self { limit_bytes, ..Self::default() }
+    }
+
+    /// The index of cards already stored (`(key, size, last_modified_millis)`), oldest use first
+    /// by last-modified time, ties by key.
+    pub fn rebuilt(limit_bytes: u64, stored: impl IntoIterator<Item = (crate::objects::ObjectKey, u64, i64)>) -> Self {
+        let mut stored: Vec<_> = stored.into_iter().collect();
+        stored.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
+        let mut index = Self::new(limit_bytes);
+        for (key, size, _) in stored {
+            index.record(key, size);
+        }
+        index
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.total_bytes
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn contains(&self, key: &crate::objects::ObjectKey) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// A card of `size` bytes was stored under `key` (replacing any entry): it is now the most
+    /// recently used.
+    pub fn record(&mut self, key: crate::objects::ObjectKey, size: u64) {
+        self.forget(&key);
+        let use_ = self.bump();
+        self.total_bytes = self.total_bytes.saturating_add(size);
+        self.by_use.insert(use_, key.clone());
+        self.entries.insert(key, (size, use_));
+    }
+
+    /// The card under `key` was read: it becomes the most recently used. `false` if the index does
+    /// not know it.
+    pub fn touch(&mut self, key: &crate::objects::ObjectKey) -> bool {
+        let Some((_, old_use)) = self.entries.get(key).copied() else { return false };
+        let use_ = self.bump();
+        self.by_use.remove(&old_use);
+        self.by_use.insert(use_, key.clone());
+        if let Some(entry) = self.entries.get_mut(key) {
+            entry.1 = use_;
+        }
+        true
+    }
+
+    /// Drops `key` from the index (the card is gone from the store).
+    pub fn forget(&mut self, key: &crate::objects::ObjectKey) {
+        if let Some((size, use_)) = self.entries.remove(key) {
+            self.total_bytes = self.total_bytes.saturating_sub(size);
+            self.by_use.remove(&use_);
+        }
+    }
+
+    /// While the total is over the limit, removes the least recently used cards from the index and
+    /// returns their keys, oldest first, for the caller to delete from the store. The most recently
+    /// used card is never evicted, even when it alone passes the limit (it was just asked for).
+    pub fn evict(&mut self) -> Vec<crate::objects::ObjectKey> {
+        let mut evicted = Vec::new();
+        while self.limit_bytes > 0 && self.total_bytes > self.limit_bytes && self.entries.len() > 1 {
+            let Some((_, key)) = self.by_use.pop_first() else { break };
+            if let Some((size, _)) = self.entries.remove(&key) {
+                self.total_bytes = self.total_bytes.saturating_sub(size);
+            }
+            evicted.push(key);
+        }
+        evicted
+    }
+
+    fn bump(&mut self) -> u64 {
+        self.next_use += 1;
+        self.next_use
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    fn key(name: &str) -> crate::objects::ObjectKey {
+        crate::objects::ObjectKey::parse(&format!("cards/level/{name}.png")).expect("valid key")
+    }
+
+    #[test]
+    fn the_least_recently_used_cards_go_first() {
+        let mut index = CardIndex::new(300);
+        for name in ["a", "b", "c"] {
+            index.record(key(name), 100);
+        }
+        assert!(index.evict().is_empty());
+        assert_eq!(index.total_bytes(), 300);
+        // Reading `a` makes `b` the oldest use.
+        assert!(index.touch(&key("a")));
+        index.record(key("d"), 100);
+        assert_eq!(index.evict(), [key("b")]);
+        index.record(key("e"), 150);
+        assert_eq!(index.evict(), [key("c"), key("a")]);
+        assert_eq!(index.total_bytes(), 250);
+        assert!(index.contains(&key("d")) && index.contains(&key("e")) && index.len() == 2);
+        assert!(!index.touch(&key("b")));
+    }
+
+    #[test]
+    fn replacing_and_forgetting_keep_the_total_right() {
+        let mut index = CardIndex::new(0);
+        index.record(key("a"), 100);
+        index.record(key("a"), 40);
+        assert_eq!((index.total_bytes(), index.len()), (40, 1));
+        index.forget(&key("a"));
+        assert!(index.is_empty() && index.total_bytes() == 0);
+        // No limit: nothing is ever evicted.
+        for n in 0..10 {
+            index.record(key(&format!("c{n}")), 1_000_000);
+        }
+        assert!(index.evict().is_empty());
+    }
+
+    #[test]
+    fn the_newest_card_stays_even_when_it_alone_passes_the_limit() {
+        let mut index = CardIndex::new(100);
+        index.record(key("small"), 10);
+        index.record(key("huge"), 500);
+        assert_eq!(index.evict(), [key("small")]);
+        assert!(index.contains(&key("huge")));
+    }
+
+    #[test]
+    fn a_rebuilt_index_orders_uses_by_last_modified_time() {
+        let mut index =
+            CardIndex::rebuilt(200, [(key("new"), 100, 3_000), (key("old"), 100, 1_000), (key("mid"), 100, 2_000)]);
+        assert_eq!(index.total_bytes(), 300);
+        assert_eq!(index.evict(), [key("old")]);
+        index.record(key("next"), 100);
+        assert_eq!(index.evict(), [key("mid")]);
+    }
+
+    #[test]
+    fn the_card_budget_has_a_render_slot_and_room_to_queue() {
+        let budget = CardBudget::new(0, 0);
+        assert_eq!((budget.rendering, budget.in_flight), (1, 1));
+        let budget = CardBudget::new(2, 32);
+        assert_eq!((budget.rendering, budget.in_flight), (2, 32));
+    }
+
     use super::*;
 
     fn decode(text: &str) -> (String, TextEncoding) {

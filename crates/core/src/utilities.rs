@@ -83,8 +83,8 @@ pub fn split_into_chunks(text: &str, size: usize) -> Vec<Chunk> {
 }
 
 /// Limits for [`regex_match`]: bounded inputs keep the linear-time engine fast, and the
-/// backtracking budget stops catastrophic patterns (nested quantifiers with backreferences or
-/// lookarounds) long before a second has passed.
+/// backtracking budget stops most catastrophic patterns (nested quantifiers with backreferences)
+/// early. They do not bound time on their own: see [`RegexBudget`].
 #[derive(Debug, Clone, Copy)]
 pub struct RegexLimits {
     pub max_pattern_chars: usize,
@@ -97,8 +97,8 @@ pub struct RegexLimits {
 
 impl RegexLimits {
     /// Measured on the project's 2-core machine: a catastrophic pattern (`^(\w+\s?)*\1$` on 5,000
-    /// characters) spends this backtracking budget in about 0.2 s in a release build, well inside
-    /// [`REGEX_TIME_LIMIT`], which stays as the backstop (see docs/api.md).
+    /// characters) spends this backtracking budget in about 0.2 s in a release build. Lookarounds
+    /// can cost far more per counted step; [`RegexBudget::time_limit`] is what bounds time.
     pub const DEFAULT: Self = Self {
         max_pattern_chars: 2_000,
         max_input_chars: 20_000,
@@ -121,15 +121,79 @@ pub enum RegexOutcome {
     TooExpensive,
 }
 
-/// Tests `pattern` against `input` (first match, like .NET's `Regex.Match`). Sizes over the limits
-/// are an [`Error::Invalid`] naming the field; everything else is an outcome.
-pub fn regex_match(pattern: &str, input: &str, case_sensitive: bool, limits: RegexLimits) -> Result<RegexOutcome> {
+/// How the regex route shares the machine. The engine cannot be interrupted (its backtracking budget
+/// does not count the work of its lookaround and delegate sub-engines: `(?:.(?=[\s\S]*\d)|.)*$` on
+/// 20,000 characters runs for seconds within budget), so each match runs in a worker process that
+/// is killed when its time is up, and these numbers bound how many such processes exist and how
+/// long anything waits for one.
+///
+/// Every job may use [`Self::shared_time`] of CPU; after that it keeps its process only if fewer
+/// than [`Self::long_jobs`] jobs are already running long, and is stopped otherwise (503: the
+/// server is busy). So a stream of hostile patterns holds at most `long_jobs` processes for a
+/// second each, while ordinary patterns (microseconds of matching, a few milliseconds to start a
+/// process) keep finding a free slot among [`Self::jobs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegexBudget {
+    /// Wall-clock time a job may take in all before it is stopped and answered 408 (the
+    /// specification's one second).
+    pub time_limit: Duration,
+    /// CPU time every admitted job may use, busy or not (CPU rather than wall-clock time, so a
+    /// job that only waited for a core on a busy machine is not stopped for it).
+    pub shared_time: Duration,
+    /// Wall-clock time after which a job counts as past its shared time whatever CPU it used, so
+    /// that short slots turn over even on a machine too busy to give anyone its share.
+    pub shared_wall_time: Duration,
+    /// Jobs running within their shared time at once.
+    pub jobs: usize,
+    /// Jobs running past their shared time at once (each may hold a core for up to `time_limit`).
+    pub long_jobs: usize,
+    /// Jobs waiting for a slot; past this, the one that has waited longest is refused (503).
+    pub waiting: usize,
+    /// How long a job waits for a slot before it is refused (503).
+    pub queue_wait: Duration,
+    /// What a refused client is told to wait (`Retry-After`).
+    pub retry_after: Duration,
+}
+
+impl RegexBudget {
+    /// The budget for a machine with `cores` cores: four short jobs per core (their processes
+    /// mostly start and exit), one long job per core, 16 waiting per core. The waits
+    /// are short so that every request is answered well within two seconds: at most
+    /// `queue_wait + time_limit` plus the time to stop a process.
+    pub fn for_cores(cores: usize) -> Self {
+        let cores = cores.max(1);
+        Self {
+            time_limit: REGEX_TIME_LIMIT,
+            shared_time: Duration::from_millis(50),
+            shared_wall_time: Duration::from_millis(300),
+            jobs: 4 * cores,
+            long_jobs: cores,
+            waiting: 16 * cores,
+            queue_wait: Duration::from_millis(250),
+            retry_after: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Checks the pattern and input sizes (characters) against `limits`; the error names the field.
+/// Done before a job is queued, so an oversized request costs no worker.
+pub fn check_regex_sizes(pattern: &str, input: &str, limits: RegexLimits) -> Result<()> {
     if pattern.chars().count() > limits.max_pattern_chars {
         return Err(Error::invalid("pattern", format!("must be at most {} characters", limits.max_pattern_chars)));
     }
     if input.chars().count() > limits.max_input_chars {
         return Err(Error::invalid("input", format!("must be at most {} characters", limits.max_input_chars)));
     }
+    Ok(())
+}
+
+/// Tests `pattern` against `input` (first match, like .NET's `Regex.Match`). Sizes over the limits
+/// are an [`Error::Invalid`] naming the field; everything else is an outcome.
+///
+/// This call cannot be interrupted and, for some patterns, runs for seconds within its limits (see
+/// [`RegexBudget`]): callers serving untrusted patterns run it where it can be stopped.
+pub fn regex_match(pattern: &str, input: &str, case_sensitive: bool, limits: RegexLimits) -> Result<RegexOutcome> {
+    check_regex_sizes(pattern, input, limits)?;
     let regex = fancy_regex::RegexBuilder::new(pattern)
         .case_insensitive(!case_sensitive)
         .backtrack_limit(limits.backtrack_limit)
@@ -340,6 +404,28 @@ mod tests {
         let long = "a".repeat(limits.max_input_chars + 1);
         assert!(regex_match("a", &long, true, limits).expect_err("too long").to_string().starts_with("input:"));
         assert_eq!(regex_match("(a{1000}){1000}", "a", true, limits).expect("ok"), RegexOutcome::TooExpensive);
+    }
+
+    #[test]
+    fn the_regex_budget_answers_every_request_within_two_seconds() {
+        for cores in [0, 1, 2, 8, 64] {
+            let budget = RegexBudget::for_cores(cores);
+            assert_eq!(budget.time_limit, REGEX_TIME_LIMIT);
+            // The longest a request can wait for an answer, with room to stop a process.
+            assert!(budget.queue_wait + budget.time_limit <= Duration::from_millis(1500), "{budget:?}");
+            assert!(budget.shared_time < budget.shared_wall_time && budget.shared_wall_time < budget.time_limit);
+            assert!(budget.long_jobs >= 1 && budget.jobs > budget.long_jobs, "{budget:?}");
+            assert!(budget.retry_after >= Duration::from_secs(1));
+        }
+        assert_eq!(RegexBudget::for_cores(2).long_jobs, 2);
+    }
+
+    #[test]
+    fn sizes_are_checked_before_any_work() {
+        let limits = RegexLimits::DEFAULT;
+        assert!(check_regex_sizes("a", &"é".repeat(limits.max_input_chars), limits).is_ok());
+        let err = check_regex_sizes("a", &"é".repeat(limits.max_input_chars + 1), limits).expect_err("too long");
+        assert!(err.to_string().starts_with("input:"), "{err}");
     }
 
     #[test]

@@ -42,6 +42,9 @@ impl From<CardError> for ApiError {
             | CardError::Image { .. }
             | CardError::Card(_) => bad_header(err.to_string()),
             CardError::Fetch { .. } => card_failure(StatusCode::BAD_GATEWAY, err.to_string()),
+            CardError::Busy { retry_after } => {
+                card_failure(StatusCode::SERVICE_UNAVAILABLE, err.to_string()).retry_after(retry_after.as_secs().max(1))
+            }
             CardError::Store(store) => {
                 tracing::error!(error = %store, "object store failed");
                 card_failure(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
@@ -144,7 +147,8 @@ pub struct LevelCardResponse {
 ), responses(
     (status = 200, body = LevelCardResponse),
     (status = 400, description = "`{\"success\":false,\"message\":\"Required headers missing\",\"required\":[\"Username\",\"Avatar-Url\"]}`, or a bad header named in `message`"),
-    (status = 502, description = "an image host failed")))]
+    (status = 502, description = "an image host failed"),
+    (status = 503, description = "too many cards in progress (`Retry-After` says when to try again), or object storage unavailable")))]
 #[get("/api/LevelCard/generate")]
 pub async fn generate_level_card(
     state: web::Data<AppState>,
@@ -241,7 +245,8 @@ pub struct WelcomeCardResponse {
 ), responses(
     (status = 200, body = WelcomeCardResponse),
     (status = 400, description = "`{\"success\":false,\"message\":\"Required headers missing: Background-Image and Profile-Avatar\"}`, or a bad header named in `message`"),
-    (status = 502, description = "an image host failed")))]
+    (status = 502, description = "an image host failed"),
+    (status = 503, description = "too many cards in progress (`Retry-After` says when to try again), or object storage unavailable")))]
 #[get("/api/WelcomeCard/generate")]
 pub async fn generate_welcome_card(
     state: web::Data<AppState>,

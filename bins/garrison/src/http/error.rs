@@ -54,10 +54,12 @@ impl ApiError {
         self
     }
 
+    #[cfg_attr(not(test), allow(dead_code))] // unit tests read it
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
+    #[cfg_attr(not(test), allow(dead_code))] // unit tests read it
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -50,6 +50,8 @@ pub struct AppState {
     pub database: garrison_storage::Database,
     pub clock: Arc<dyn Clock>,
     pub cards: crate::studio::CardStudio,
+    /// Where `/api/Regex/match` runs its matches (killable worker processes).
+    pub regex: crate::regex_pool::RegexPool,
     pub discord: Arc<dyn garrison_core::discord::DiscordBots>,
     /// The safe fetcher for user-supplied URLs (role icons).
     pub fetcher: garrison_fetch::SafeFetcher,

@@ -9,9 +9,7 @@ use actix_web::{
     http::{StatusCode, header},
     post, web,
 };
-use garrison_core::utilities::{
-    self, OffsetUnit, REGEX_TIME_LIMIT, RegexLimits, RegexOutcome, chunk_size, split_into_chunks,
-};
+use garrison_core::utilities::{self, OffsetUnit, RegexOutcome, chunk_size, split_into_chunks};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -19,8 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{Body, Params, RawBody, blocking},
+    extract::{Body, Params, RawBody},
 };
+use crate::regex_pool::RegexJobError;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -64,6 +63,7 @@ pub async fn stringify(req: HttpRequest, body: RawBody) -> Result<web::Json<Stri
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // the documented shape; requests are read leniently through `SplitFields`
 pub struct SplitBody {
     /// Text to split.
     #[serde(alias = "Text")]
@@ -94,13 +94,36 @@ pub struct SplitResponse {
     chunk_size_used: usize,
 }
 
+/// The split body as sent: any JSON value in either field, so that a body the specification's
+/// service would not bind (empty, malformed, not an object, `text` not a string) gets its answer,
+/// `{"error":"The text field is required."}`, rather than a parser's message.
+#[derive(Debug, Default, Deserialize)]
+struct SplitFields {
+    #[serde(alias = "Text")]
+    text: Option<serde_json::Value>,
+    #[serde(rename = "chunkSize", alias = "ChunkSize", alias = "chunksize")]
+    chunk_size: Option<serde_json::Value>,
+}
+
 /// Split text into chunks of at most `chunkSize` characters at whitespace; a longer word gets a chunk of its own.
 #[utoipa::path(tag = "Utilities", request_body = SplitBody, responses(
-    (status = 200, body = SplitResponse), (status = 400, description = "`{\"error\":\"The text field is required.\"}`", body = ErrorBody)))]
+    (status = 200, body = SplitResponse),
+    (status = 400, description = "`{\"error\":\"The text field is required.\"}` (also for an empty or malformed body), or `chunkSize` out of range", body = ErrorBody),
+    (status = 413, body = ErrorBody)))]
 #[post("/api/TextChunker/split")]
-pub async fn split_text(body: Body<SplitBody>) -> Result<web::Json<SplitResponse>, ApiError> {
-    let SplitBody { text, chunk_size: requested } = body.0;
-    let text = text.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::bad_request("The text field is required."))?;
+pub async fn split_text(body: RawBody) -> Result<web::Json<SplitResponse>, ApiError> {
+    let required = || ApiError::bad_request("The text field is required.");
+    let fields: SplitFields = serde_json::from_slice(&body.0).map_err(|_| required())?;
+    let text = match fields.text {
+        Some(serde_json::Value::String(text)) if !text.is_empty() => text,
+        _ => return Err(required()),
+    };
+    let requested = match fields.chunk_size {
+        None | Some(serde_json::Value::Null) => None,
+        // A number that is not a whole number in range is refused below with the range.
+        Some(serde_json::Value::Number(n)) => Some(n.as_i64().unwrap_or(0)),
+        Some(_) => Some(0),
+    };
     let size = chunk_size(requested)?;
     let chunks: Vec<ChunkView> = split_into_chunks(&text, size)
         .into_iter()
@@ -148,9 +171,14 @@ fn regex_failure(status: StatusCode, error: String) -> ApiError {
     params(("X-Regex-Case-Sensitive" = Option<bool>, Header, description = "true (default) or false")),
     responses((status = 200, body = RegexResponse),
     (status = 400, description = "missing field, invalid pattern, or pattern/input too long", body = RegexResponse),
-    (status = 408, description = "`{\"isMatch\":false,\"error\":\"Timeout: Operation took longer than 1s.\"}`", body = RegexResponse)))]
+    (status = 408, description = "`{\"isMatch\":false,\"error\":\"Timeout: Operation took longer than 1s.\"}`", body = RegexResponse),
+    (status = 503, description = "too many patterns being tested at once; `Retry-After` says when to try again", body = RegexResponse)))]
 #[post("/api/Regex/match")]
-pub async fn regex_match(req: HttpRequest, body: Body<RegexBody>) -> Result<web::Json<RegexResponse>, ApiError> {
+pub async fn regex_match(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<RegexBody>,
+) -> Result<web::Json<RegexResponse>, ApiError> {
     let case_sensitive = match req.headers().get("x-regex-case-sensitive").map(|v| v.to_str().map(str::trim)) {
         None => true,
         Some(Ok(v)) if v.eq_ignore_ascii_case("true") => true,
@@ -160,14 +188,17 @@ pub async fn regex_match(req: HttpRequest, body: Body<RegexBody>) -> Result<web:
     let RegexBody { pattern, input } = body.0;
     let pattern = pattern.ok_or_else(|| ApiError::bad_request("The pattern field is required."))?;
     let input = input.ok_or_else(|| ApiError::bad_request("The input field is required."))?;
-    let work = blocking(move || utilities::regex_match(&pattern, &input, case_sensitive, RegexLimits::DEFAULT));
-    // The step budget ends catastrophic patterns on its own; the clock is the backstop on a slow machine.
-    let outcome = match actix_web::rt::time::timeout(REGEX_TIME_LIMIT, work).await {
-        Err(_elapsed) => return Err(regex_failure(StatusCode::REQUEST_TIMEOUT, TIMEOUT_MESSAGE.into())),
-        Ok(Err(err)) if err.status() == StatusCode::BAD_REQUEST => {
-            return Err(regex_failure(StatusCode::BAD_REQUEST, err.message().to_owned()));
+    // Runs in a worker process that is killed at the time limit (see regex_pool.rs).
+    let outcome = match state.regex.run(pattern, input, case_sensitive).await {
+        Ok(outcome) => outcome,
+        Err(RegexJobError::Invalid(err)) => return Err(regex_failure(StatusCode::BAD_REQUEST, err.to_string())),
+        Err(RegexJobError::Busy { retry_after }) => {
+            let message = "Busy: too many patterns are being tested; try again shortly.".to_owned();
+            return Err(
+                regex_failure(StatusCode::SERVICE_UNAVAILABLE, message).retry_after(retry_after.as_secs().max(1))
+            );
         }
-        Ok(outcome) => outcome?,
+        Err(err @ RegexJobError::Internal(_)) => return Err(ApiError::internal(err)),
     };
     match outcome {
         RegexOutcome::Matched(found) => {
