@@ -8,7 +8,7 @@ use crate::{
     catalogue::{AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
     ep::{Company, EpPolicy},
     loa::Loa,
-    xp::{HistoryPage, LeaderboardRow, XpEntry, XpMutation, XpOutcome},
+    xp::{HistoryPage, LeaderboardPage, LeaderboardRow, XpEntry, XpMutation, XpOutcome},
 };
 
 /// API keys, stored by hash.
@@ -23,14 +23,17 @@ pub trait ApiKeys: Send + Sync {
 
 /// XP balances and their ledger.
 pub trait XpLedger: Send + Sync {
-    /// Applies a change atomically: one SQL statement moves the balance, the ledger gains an entry,
-    /// and a repeated reference replays or conflicts as [`crate::xp::check_replay`] decides.
+    /// Applies a change atomically: one SQL statement moves the balance and the ledger gains an entry
+    /// (its `reference` is only a label). With an Idempotency-Key, the key's earlier use replays or is
+    /// refused as [`crate::idempotency::on_repeat`] decides, and otherwise the key is recorded in the
+    /// change's transaction under a uniqueness constraint, so concurrent repeats apply once.
     fn apply(&self, mutation: &XpMutation) -> Result<XpOutcome>;
     fn balance(&self, member: MemberKey) -> Result<i64>;
     /// Newest first.
     fn history(&self, member: MemberKey, page: HistoryPage) -> Result<Vec<XpEntry>>;
-    /// Members with positive XP, highest first, ties by lower Roblox id.
-    fn leaderboard(&self, server: ServerId, limit: u32, offset: u64) -> Result<Vec<LeaderboardRow>>;
+    /// Members with positive XP, highest first, ties by lower Roblox id: `page.limit` rows from
+    /// `page.start`, ranked from [`crate::xp::LeaderboardStart::first_rank`].
+    fn leaderboard(&self, server: ServerId, page: LeaderboardPage) -> Result<Vec<LeaderboardRow>>;
 }
 
 /// EP entries and the quota policy.
