@@ -93,7 +93,24 @@ pub trait Certifications: Send + Sync {
 
 /// Whether the store can answer right now (readiness).
 pub trait HealthCheck: Send + Sync {
+    /// `Ok` when reads and writes can be served now.
     fn check(&self) -> Result<()>;
+    /// How the store's writer has fared since start-up, for operators.
+    fn report(&self) -> HealthReport {
+        HealthReport::default()
+    }
+}
+
+/// What readiness reports besides yes or no.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HealthReport {
+    /// The writer has stopped for good (SQLite: it kept failing and gave up); writes cannot succeed
+    /// until the process restarts.
+    pub writer_stopped: bool,
+    /// How many times the writer was restarted after a failure outside any one write.
+    pub writer_restarts: u64,
+    /// How many writes panicked; each was rolled back alone and its caller got an error.
+    pub panicked_writes: u64,
 }
 
 use crate::{booster::BoosterRole, discord::Snowflake};
