@@ -6,7 +6,7 @@ use crate::{
     ApiKeyId, MemberKey, Result, ServerId, Timestamp,
     apikey::{ApiKey, KeyHash, NewApiKey},
     catalogue::{AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
-    ep::{Company, EpPolicy},
+    ep::{Company, EpCursor, EpEntry, EpPolicy},
     loa::Loa,
     xp::{HistoryPage, LeaderboardPage, LeaderboardRow, XpEntry, XpMutation, XpOutcome},
 };
@@ -39,8 +39,10 @@ pub trait XpLedger: Send + Sync {
 /// EP entries and the quota policy.
 pub trait EpLedger: Send + Sync {
     fn add(&self, member: MemberKey, company: Company, amount: i64, at: Timestamp) -> Result<()>;
-    /// Every entry of the member at or after `since`, as `(company, amount, at)`.
-    fn entries_since(&self, member: MemberKey, since: Timestamp) -> Result<Vec<(Company, i64, Timestamp)>>;
+    /// Up to `limit` entries of the member at or after `since`, ordered by `(at, id)`, starting after
+    /// `after` (the previous page's last entry) when given: one page of a bounded read.
+    fn entries_page(&self, member: MemberKey, since: Timestamp, after: Option<EpCursor>, limit: u32)
+    -> Result<Vec<EpEntry>>;
     fn policy(&self, server: ServerId) -> Result<Option<EpPolicy>>;
     fn set_policy(&self, server: ServerId, policy: &EpPolicy, at: Timestamp) -> Result<()>;
 }
@@ -49,8 +51,10 @@ pub trait EpLedger: Send + Sync {
 pub trait LoaRecords: Send + Sync {
     /// The member's most recent LOA.
     fn latest(&self, member: MemberKey) -> Result<Option<Loa>>;
-    /// Every LOA of the member, oldest first.
-    fn all(&self, member: MemberKey) -> Result<Vec<Loa>>;
+    /// Up to `limit` of the member's LOAs that were still running after `ending_after` (their effective
+    /// end is later), newest first, with their ids; older than the LOA `before` (an id) when given.
+    fn reaching_past(&self, member: MemberKey, ending_after: Timestamp, before: Option<i64>, limit: u32)
+    -> Result<Vec<(i64, Loa)>>;
     /// Starts an LOA; `LoaAlreadyActive` if one is active at `loa.started_at`.
     fn start(&self, member: MemberKey, loa: Loa) -> Result<Loa>;
     /// Ends the active LOA at `at`; `NoActiveLoa` if none is active then.

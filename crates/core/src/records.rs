@@ -9,12 +9,15 @@ use crate::{
     ApiKeyId, Clock, Error, MemberKey, Result, ServerId,
     apikey::{Access, ApiKey, ApiKeySecret, NewApiKey, Principal, validate_name},
     catalogue::{self, AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
-    ep::{self, Company, EpPolicy, EpStatus, LeaveSpan, PolicyDraft},
+    ep::{self, Company, EpPolicy, EpStatus, PolicyDraft},
     loa::{self, Loa, LoaStatus},
     ports::{ApiKeys, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
     idempotency::{IdempotencyKey, IdempotentRequest},
     xp::{self, Actor, HistoryPage, LeaderboardCursor, LeaderboardPage, LeaderboardRow, Reason, Reference, XpChange, XpEntry, XpMutation, XpOutcome},
 };
+
+/// How many EP entries or LOAs one query of an EP evaluation reads.
+pub const EP_PAGE: u32 = 500;
 
 /// The adapters a [`MemberRecords`] service works through.
 #[derive(Clone)]
@@ -161,13 +164,39 @@ impl MemberRecords {
         self.evaluate_ep(member)
     }
 
+    /// The member's EP status, read in pages of [`EP_PAGE`]: the leave that reaches into the window
+    /// of examinable periods, then the entries from the oldest period that matters. Memory stays
+    /// bounded by the page and the window, not by the member's history.
     fn evaluate_ep(&self, member: MemberKey) -> Result<EpStatus> {
         let now = self.clock.now();
         let policy = self.stores.ep.policy(member.server)?.unwrap_or_default();
-        let leave: Vec<LeaveSpan> = self.stores.loa.all(member)?.iter().map(Loa::span).collect();
-        let since = ep::earliest_relevant(&policy, now, &leave);
-        let entries = self.stores.ep.entries_since(member, since)?;
-        Ok(ep::status(&policy, now, entries, &leave))
+        let window_start = ep::examination_window_start(&policy, now);
+        let mut excused = ep::ExcusedPeriods::new(&policy, now);
+        let mut before = None;
+        loop {
+            let page = self.stores.loa.reaching_past(member, window_start, before, EP_PAGE)?;
+            for (_, loa) in &page {
+                excused.add(&policy, loa.span());
+            }
+            match page.last() {
+                Some((id, _)) if page.len() == EP_PAGE as usize => before = Some(*id),
+                _ => break,
+            }
+        }
+        let mut evaluation = ep::Evaluation::new(policy, now, &excused);
+        let since = evaluation.since();
+        let mut after = None;
+        loop {
+            let page = self.stores.ep.entries_page(member, since, after, EP_PAGE)?;
+            for entry in &page {
+                evaluation.add(entry.company, entry.amount, entry.at);
+            }
+            match page.last() {
+                Some(last) if page.len() == EP_PAGE as usize => after = Some(last.cursor()),
+                _ => break,
+            }
+        }
+        Ok(evaluation.finish())
     }
 
     // --- LOA ------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use garrison_core::{
     ApiKeyId, Error, MemberKey, RobloxUserId, ServerId, Timestamp,
     apikey::Principal,
-    ep::{Company, PerCompany, PolicyDraft},
-    records::{MemberRecords, RecordStores, XpChangeRequest},
+    ep::{Company, EpCursor, EpEntry, EpPolicy, PerCompany, PolicyDraft},
+    loa::Loa,
+    ports::{EpLedger, LoaRecords},
+    records::{EP_PAGE, MemberRecords, RecordStores, XpChangeRequest},
     idempotency::{IdempotencyKey, WINDOW_MILLIS},
     xp::{HistoryPage, LeaderboardPage, Reference, XpChange, XpOperation, XpOutcome},
 };
@@ -287,4 +289,104 @@ proptest! {
         let history = records.xp_history(&caller, who, HistoryPage::new(Some(100), None).expect("page")).expect("history");
         prop_assert_eq!(history.entries.len(), applied, "one ledger entry per applied change, labels or not");
     }
+}
+
+/// The EP and LOA ports of a `MemoryRecords`, recording the most rows any one call returned.
+struct Largest {
+    inner: Arc<MemoryRecords>,
+    rows: std::sync::atomic::AtomicUsize,
+}
+
+impl Largest {
+    fn saw<T>(&self, rows: Vec<T>) -> Vec<T> {
+        self.rows.fetch_max(rows.len(), std::sync::atomic::Ordering::Relaxed);
+        rows
+    }
+}
+
+impl EpLedger for Largest {
+    fn add(&self, member: MemberKey, company: Company, amount: i64, at: Timestamp) -> garrison_core::Result<()> {
+        self.inner.add(member, company, amount, at)
+    }
+    fn entries_page(
+        &self,
+        member: MemberKey,
+        since: Timestamp,
+        after: Option<EpCursor>,
+        limit: u32,
+    ) -> garrison_core::Result<Vec<EpEntry>> {
+        Ok(self.saw(self.inner.entries_page(member, since, after, limit)?))
+    }
+    fn policy(&self, server: ServerId) -> garrison_core::Result<Option<EpPolicy>> {
+        self.inner.policy(server)
+    }
+    fn set_policy(&self, server: ServerId, policy: &EpPolicy, at: Timestamp) -> garrison_core::Result<()> {
+        self.inner.set_policy(server, policy, at)
+    }
+}
+
+impl LoaRecords for Largest {
+    fn latest(&self, member: MemberKey) -> garrison_core::Result<Option<Loa>> {
+        self.inner.latest(member)
+    }
+    fn reaching_past(
+        &self,
+        member: MemberKey,
+        ending_after: Timestamp,
+        before: Option<i64>,
+        limit: u32,
+    ) -> garrison_core::Result<Vec<(i64, Loa)>> {
+        Ok(self.saw(self.inner.reaching_past(member, ending_after, before, limit)?))
+    }
+    fn start(&self, member: MemberKey, loa: Loa) -> garrison_core::Result<Loa> {
+        self.inner.start(member, loa)
+    }
+    fn end(&self, member: MemberKey, at: Timestamp) -> garrison_core::Result<Loa> {
+        self.inner.end(member, at)
+    }
+}
+
+#[test]
+fn ep_evaluation_reads_every_page_of_entries_and_leave() {
+    let store = Arc::new(MemoryRecords::default());
+    let spy = Arc::new(Largest { inner: store.clone(), rows: 0.into() });
+    let clock = Arc::new(ManualClock::at(Timestamp(MONDAY + DAY / 2)));
+    let stores = RecordStores {
+        xp: store.clone(),
+        ep: spy.clone(),
+        loa: spy.clone(),
+        medals: store.clone(),
+        certifications: store,
+    };
+    let records = MemberRecords::new(stores, clock.clone());
+    let caller =
+        Principal { key_id: ApiKeyId(1), server: ServerId::from_stored(10), name: "bot".into(), read_only: false };
+    let entries = i64::from(EP_PAGE) * 2 + 1;
+    daily_quota(&records, &caller, entries, 10);
+    let who = member(3);
+    // Day 0: the quota is met only when every page of entries is counted.
+    for _ in 0..entries {
+        records.add_ep(&caller, who, Company::Main, 1).expect("add");
+    }
+    // Day 1: one short LOA, the oldest of many.
+    clock.advance_days(1);
+    records.start_loa(&caller, who, 1).expect("start");
+    clock.advance_millis(1);
+    records.end_loa(&caller, who).expect("end");
+    // Day 2: more LOAs than one page holds.
+    clock.advance_days(1);
+    for _ in 0..EP_PAGE + 10 {
+        clock.advance_millis(1);
+        records.start_loa(&caller, who, 1).expect("start");
+        clock.advance_millis(1);
+        records.end_loa(&caller, who).expect("end");
+    }
+    // Day 4: day 3 missed, days 2 and 1 on leave (day 1 only through the last page of LOAs), day 0 met.
+    clock.advance_days(2);
+    assert_eq!(records.ep_status(&caller, who).expect("status").warning_level, 1);
+    assert_eq!(
+        spy.rows.load(std::sync::atomic::Ordering::Relaxed),
+        EP_PAGE as usize,
+        "no read returned more than a page"
+    );
 }

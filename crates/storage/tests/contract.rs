@@ -57,6 +57,7 @@ contract!(
     xp_history_pages_newest_first,
     xp_leaderboard_ranks_by_balance,
     ep_entries_and_policy_round_trip,
+    ep_entries_are_read_in_pages_by_time_then_id,
     loa_rules_hold,
     concurrent_loa_starts_admit_one,
     medals_catalogue_and_awards,
@@ -338,10 +339,31 @@ fn ep_entries_and_policy_round_trip(s: &Stores) {
     ep.add(who, Company::Main, 3, Timestamp(100)).expect("add");
     ep.add(who, Company::Sub2, 4, Timestamp(200)).expect("add");
     ep.add(member(21), Company::Main, 9, Timestamp(200)).expect("other member");
-    let mut since = ep.entries_since(who, Timestamp(150)).expect("since");
-    since.sort_by_key(|e| e.2);
-    assert_eq!(since, [(Company::Sub2, 4, Timestamp(200))]);
-    assert_eq!(ep.entries_since(who, Timestamp(0)).expect("all").len(), 2);
+    let since = ep.entries_page(who, Timestamp(150), None, 10).expect("since");
+    assert_eq!(since.iter().map(|e| (e.company, e.amount, e.at)).collect::<Vec<_>>(), [(Company::Sub2, 4, Timestamp(200))]);
+    assert_eq!(ep.entries_page(who, Timestamp(0), None, 10).expect("all").len(), 2);
+}
+
+fn ep_entries_are_read_in_pages_by_time_then_id(s: &Stores) {
+    let ep = DieselEpLedger::new(s.db.clone());
+    let who = member(22);
+    // Out of time order, with ties in time.
+    for (amount, at) in [(1, 300), (2, 100), (3, 200), (4, 100), (5, 300), (6, 50)] {
+        ep.add(who, Company::Main, amount, Timestamp(at)).expect("add");
+    }
+    ep.add(member(23), Company::Main, 99, Timestamp(150)).expect("other member");
+    let mut read = Vec::new();
+    let mut after = None;
+    loop {
+        let page = ep.entries_page(who, Timestamp(100), after, 2).expect("page");
+        assert!(page.len() <= 2);
+        read.extend(page.iter().map(|e| (e.at.millis(), e.amount)));
+        match page.last() {
+            Some(last) if page.len() == 2 => after = Some(last.cursor()),
+            _ => break,
+        }
+    }
+    assert_eq!(read, [(100, 2), (100, 4), (200, 3), (300, 1), (300, 5)], "every entry once, by (at, id)");
 }
 
 fn loa_rules_hold(s: &Stores) {
@@ -364,10 +386,18 @@ fn loa_rules_hold(s: &Stores) {
     assert!(matches!(loas.end(who, Timestamp(6_000)).expect_err("expired"), Error::NoActiveLoa { .. }));
     loas.start(who, Loa { started_at: Timestamp(7_000), ends_at: Timestamp(8_000), ended_at: None })
         .expect("third after expiry");
-    let all = loas.all(who).expect("all");
+    let all = loas.reaching_past(who, Timestamp(0), None, 10).expect("all");
     assert_eq!(all.len(), 3);
-    assert_eq!(all[1].effective_end(), Timestamp(6_000));
+    assert_eq!(all[1].1.effective_end(), Timestamp(6_000), "newest first");
     assert_eq!(loas.latest(who).expect("latest").map(|l| l.started_at), Some(Timestamp(7_000)));
+    // Only LOAs still running after the instant, in pages.
+    let reaching: Vec<i64> =
+        loas.reaching_past(who, Timestamp(5_000), None, 10).expect("recent").iter().map(|(_, l)| l.started_at.0).collect();
+    assert_eq!(reaching, [7_000, 4_000], "the first ended at 3000");
+    let first_page = loas.reaching_past(who, Timestamp(0), None, 2).expect("page");
+    assert_eq!(first_page.len(), 2);
+    let rest = loas.reaching_past(who, Timestamp(0), first_page.last().map(|(id, _)| *id), 2).expect("page 2");
+    assert_eq!(rest.iter().map(|(_, l)| l.started_at.0).collect::<Vec<_>>(), [1_000]);
 }
 
 fn concurrent_loa_starts_admit_one(s: &Stores) {

@@ -9,7 +9,7 @@ use garrison_core::{
     booster::BoosterRole,
     catalogue::{AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
     discord::Snowflake,
-    ep::{Company, EpPolicy},
+    ep::{Company, EpCursor, EpEntry, EpPolicy},
     loa::Loa,
     ports::{BoosterRoles, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
     idempotency::{self, RememberedAnswer, Repeat},
@@ -158,12 +158,30 @@ impl EpLedger for MemoryRecords {
         Ok(())
     }
 
-    fn entries_since(&self, member: MemberKey, since: Timestamp) -> Result<Vec<(Company, i64, Timestamp)>> {
+    fn entries_page(
+        &self,
+        member: MemberKey,
+        since: Timestamp,
+        after: Option<EpCursor>,
+        limit: u32,
+    ) -> Result<Vec<EpEntry>> {
         Ok(self.with(|s| {
-            s.ep.iter()
-                .filter(|(k, _, _, at)| *k == key(member) && *at >= since)
-                .map(|(_, c, a, at)| (*c, *a, *at))
-                .collect()
+            let mut entries: Vec<EpEntry> = s
+                .ep
+                .iter()
+                .enumerate()
+                .filter(|(_, (k, _, _, at))| *k == key(member) && *at >= since)
+                .map(|(i, (_, company, amount, at))| EpEntry {
+                    id: i64::try_from(i).unwrap_or(i64::MAX) + 1,
+                    company: *company,
+                    amount: *amount,
+                    at: *at,
+                })
+                .filter(|e| after.is_none_or(|c| (e.at, e.id) > (c.at, c.id)))
+                .collect();
+            entries.sort_by_key(|e| (e.at, e.id));
+            entries.truncate(limit as usize);
+            entries
         }))
     }
 
@@ -182,8 +200,27 @@ impl LoaRecords for MemoryRecords {
         Ok(self.with(|s| s.loas.get(&key(member)).and_then(|l| l.last().copied())))
     }
 
-    fn all(&self, member: MemberKey) -> Result<Vec<Loa>> {
-        Ok(self.with(|s| s.loas.get(&key(member)).cloned().unwrap_or_default()))
+    fn reaching_past(
+        &self,
+        member: MemberKey,
+        ending_after: Timestamp,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Loa)>> {
+        Ok(self.with(|s| {
+            s.loas
+                .get(&key(member))
+                .map(|loas| {
+                    loas.iter()
+                        .enumerate()
+                        .map(|(i, loa)| (i64::try_from(i).unwrap_or(i64::MAX) + 1, *loa))
+                        .rev()
+                        .filter(|(id, loa)| before.is_none_or(|b| *id < b) && loa.effective_end() > ending_after)
+                        .take(limit as usize)
+                        .collect()
+                })
+                .unwrap_or_default()
+        }))
     }
 
     fn start(&self, member: MemberKey, loa: Loa) -> Result<Loa> {
