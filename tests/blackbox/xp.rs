@@ -151,10 +151,7 @@ async fn concurrent_requests_with_one_idempotency_key_apply_once(server: Server)
         replayed += usize::from(reply.headers.get("idempotent-replayed").is_some());
     }
     assert_eq!(replayed, 15, "one applied, every other one replayed");
-    assert_eq!(
-        expect(server.get("/api/xp?serverId=123456789012345678&robloxId=77", &key).await, 200).body["xp"],
-        10
-    );
+    assert_eq!(expect(server.get("/api/xp?serverId=123456789012345678&robloxId=77", &key).await, 200).body["xp"], 10);
 }
 
 async fn xp_history_and_leaderboard(server: Server) {

@@ -41,8 +41,13 @@ pub trait EpLedger: Send + Sync {
     fn add(&self, member: MemberKey, company: Company, amount: i64, at: Timestamp) -> Result<()>;
     /// Up to `limit` entries of the member at or after `since`, ordered by `(at, id)`, starting after
     /// `after` (the previous page's last entry) when given: one page of a bounded read.
-    fn entries_page(&self, member: MemberKey, since: Timestamp, after: Option<EpCursor>, limit: u32)
-    -> Result<Vec<EpEntry>>;
+    fn entries_page(
+        &self,
+        member: MemberKey,
+        since: Timestamp,
+        after: Option<EpCursor>,
+        limit: u32,
+    ) -> Result<Vec<EpEntry>>;
     fn policy(&self, server: ServerId) -> Result<Option<EpPolicy>>;
     fn set_policy(&self, server: ServerId, policy: &EpPolicy, at: Timestamp) -> Result<()>;
 }
@@ -53,8 +58,13 @@ pub trait LoaRecords: Send + Sync {
     fn latest(&self, member: MemberKey) -> Result<Option<Loa>>;
     /// Up to `limit` of the member's LOAs that were still running after `ending_after` (their effective
     /// end is later), newest first, with their ids; older than the LOA `before` (an id) when given.
-    fn reaching_past(&self, member: MemberKey, ending_after: Timestamp, before: Option<i64>, limit: u32)
-    -> Result<Vec<(i64, Loa)>>;
+    fn reaching_past(
+        &self,
+        member: MemberKey,
+        ending_after: Timestamp,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Loa)>>;
     /// Starts an LOA; `LoaAlreadyActive` if one is active at `loa.started_at`.
     fn start(&self, member: MemberKey, loa: Loa) -> Result<Loa>;
     /// Ends the active LOA at `at`; `NoActiveLoa` if none is active then.

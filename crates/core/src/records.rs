@@ -10,10 +10,13 @@ use crate::{
     apikey::{Access, ApiKey, ApiKeySecret, NewApiKey, Principal, validate_name},
     catalogue::{self, AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
     ep::{self, Company, EpPolicy, EpStatus, PolicyDraft},
+    idempotency::{IdempotencyKey, IdempotentRequest},
     loa::{self, Loa, LoaStatus},
     ports::{ApiKeys, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
-    idempotency::{IdempotencyKey, IdempotentRequest},
-    xp::{self, Actor, HistoryPage, LeaderboardCursor, LeaderboardPage, LeaderboardRow, Reason, Reference, XpChange, XpEntry, XpMutation, XpOutcome},
+    xp::{
+        self, Actor, HistoryPage, LeaderboardCursor, LeaderboardPage, LeaderboardRow, Reason, Reference, XpChange,
+        XpEntry, XpMutation, XpOutcome,
+    },
 };
 
 /// How many EP entries or LOAs one query of an EP evaluation reads.

@@ -7,14 +7,14 @@ use garrison_core::{
     ApiKeyId, Error, MemberKey, RobloxUserId, ServerId, Timestamp,
     apikey::Principal,
     ep::{Company, EpCursor, EpEntry, EpPolicy, PerCompany, PolicyDraft},
+    idempotency::{IdempotencyKey, WINDOW_MILLIS},
     loa::Loa,
     ports::{EpLedger, LoaRecords},
     records::{EP_PAGE, MemberRecords, RecordStores, XpChangeRequest},
-    idempotency::{IdempotencyKey, WINDOW_MILLIS},
     xp::{HistoryPage, LeaderboardPage, Reference, XpChange, XpOperation, XpOutcome},
 };
-use proptest::prelude::*;
 use garrison_testkit::{ManualClock, MemoryRecords};
+use proptest::prelude::*;
 
 const DAY: i64 = Timestamp::MILLIS_PER_DAY;
 /// Monday 2024-01-01 00:00 UTC.

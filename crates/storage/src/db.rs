@@ -357,7 +357,10 @@ fn run_job(job: Job, health: &WriterHealth) -> Option<Completion> {
         }
         Err(panic) => {
             health.panicked_writes.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(panic = panic_message(&*panic), "a write panicked on the SQLite writer; it was rolled back");
+            tracing::error!(
+                panic = panic_message(&*panic),
+                "a write panicked on the SQLite writer; it was rolled back"
+            );
             let _ = tx(TxStatement::JobRollback);
             let _ = tx(TxStatement::JobRelease);
             None
@@ -713,19 +716,14 @@ mod tests {
 
     fn count_policies(db: &Database) -> usize {
         db.read(|conn| {
-            Ok(crate::schema::ep_policies::table
-                .select(crate::schema::ep_policies::server_id)
-                .load::<i64>(conn)?
-                .len())
+            Ok(crate::schema::ep_policies::table.select(crate::schema::ep_policies::server_id).load::<i64>(conn)?.len())
         })
         .expect("count")
     }
 
     fn add_policy(conn: &mut AnyConnection, server: i64) -> Result<(), Failure> {
-        diesel::sql_query(format!(
-            "INSERT INTO ep_policies VALUES ({server}, 7, 0, 0, 0, 0, 0, 3, 0)"
-        ))
-        .execute(conn)?;
+        diesel::sql_query(format!("INSERT INTO ep_policies VALUES ({server}, 7, 0, 0, 0, 0, 0, 3, 0)"))
+            .execute(conn)?;
         Ok(())
     }
 
@@ -748,11 +746,10 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
         let inner = db.clone();
         let err = runtime
-            .block_on(db.run_on_writer(move || {
+            .block_on(db.run_on_writer(move || -> Result<()> {
                 inner.write(|conn| add_policy(conn, 2))?;
                 panic!("after a write");
             }))
-            .map(|()| ())
             .expect_err("panicked");
         assert!(matches!(err, Error::Store(StoreError::Internal(_))), "{err:?}");
         // The next job succeeds, nothing of the panicking ones was committed, and health says what happened.

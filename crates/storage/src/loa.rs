@@ -52,8 +52,8 @@ impl LoaRecords for DieselLoaRecords {
         self.db.read(|conn| {
             let t = ending_after.millis();
             // The effective end is ended_at when set (never after ends_at), else ends_at.
-            let mut query = of_member(member)
-                .filter(loas::ended_at.gt(t).or(loas::ended_at.is_null().and(loas::ends_at.gt(t))));
+            let mut query =
+                of_member(member).filter(loas::ended_at.gt(t).or(loas::ended_at.is_null().and(loas::ends_at.gt(t))));
             if let Some(before) = before {
                 query = query.filter(loas::id.lt(before));
             }

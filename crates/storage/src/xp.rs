@@ -1,9 +1,12 @@
 use diesel::prelude::*;
 use garrison_core::{
     MemberKey, Result, RobloxUserId, ServerId, StoreError, Timestamp,
-    ports::XpLedger,
     idempotency::{self, IdempotentRequest, RememberedAnswer, Repeat, RequestHash},
-    xp::{self, HistoryPage, LeaderboardPage, LeaderboardRow, LeaderboardStart, XpChange, XpEntry, XpMutation, XpOperation, XpOutcome},
+    ports::XpLedger,
+    xp::{
+        self, HistoryPage, LeaderboardPage, LeaderboardRow, LeaderboardStart, XpChange, XpEntry, XpMutation,
+        XpOperation, XpOutcome,
+    },
 };
 
 use crate::{
@@ -49,15 +52,23 @@ fn remembered(conn: &mut AnyConnection, request: &IdempotentRequest) -> Result<O
         .filter(idempotency_keys::api_key_id.eq(request.key_id.0))
         .filter(idempotency_keys::route.eq(request.route))
         .filter(idempotency_keys::idempotency_key.eq(request.key.as_str()))
-        .select((idempotency_keys::id, idempotency_keys::request_hash, idempotency_keys::answer, idempotency_keys::created_at))
+        .select((
+            idempotency_keys::id,
+            idempotency_keys::request_hash,
+            idempotency_keys::answer,
+            idempotency_keys::created_at,
+        ))
         .load::<(i64, String, String, i64)>(conn)?
         .into_iter()
         .next();
     let Some((id, request_hash, answer, created_at)) = row else {
         return Ok(None);
     };
-    let earlier =
-        RememberedAnswer { request_hash: RequestHash::from_stored(request_hash), answer, created_at: Timestamp(created_at) };
+    let earlier = RememberedAnswer {
+        request_hash: RequestHash::from_stored(request_hash),
+        answer,
+        created_at: Timestamp(created_at),
+    };
     match idempotency::on_repeat(request, &earlier)? {
         Repeat::Replay(answer) => XpOutcome::replayed(answer).map(Some).ok_or_else(|| {
             Failure::Domain(garrison_core::Error::Store(StoreError::Internal(format!(
@@ -228,9 +239,10 @@ impl XpLedger for DieselXpLedger {
     }
 
     fn leaderboard(&self, server: ServerId, page: LeaderboardPage) -> Result<Vec<LeaderboardRow>> {
-        let first_rank = page.start.first_rank().ok_or_else(|| {
-            garrison_core::Error::invalid("offset", "the page starts past the last possible rank")
-        })?;
+        let first_rank = page
+            .start
+            .first_rank()
+            .ok_or_else(|| garrison_core::Error::invalid("offset", "the page starts past the last possible rank"))?;
         self.db.read(|conn| {
             let mut query = xp_balances::table
                 .filter(xp_balances::server_id.eq(server.get()))
@@ -241,7 +253,10 @@ impl XpLedger for DieselXpLedger {
                 // Bounded by MAX_LEADERBOARD_OFFSET in core.
                 LeaderboardStart::Offset(offset) => {
                     query = query.offset(i64::try_from(offset).map_err(|_| {
-                        garrison_core::Error::invalid("offset", format!("must be at most {}", xp::MAX_LEADERBOARD_OFFSET))
+                        garrison_core::Error::invalid(
+                            "offset",
+                            format!("must be at most {}", xp::MAX_LEADERBOARD_OFFSET),
+                        )
                     })?);
                 }
                 // Keyset: the rows after (xp, roblox_id) in leaderboard order, read straight from the

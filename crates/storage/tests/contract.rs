@@ -13,10 +13,10 @@ use garrison_core::{
     catalogue::{CertificationRef, Description, Name},
     discord::Snowflake,
     ep::{Company, EpPolicy, PerCompany},
+    idempotency::{self, IdempotencyKey, IdempotentRequest},
     loa::Loa,
     modlog::{History, ModAction, NewEntry, Subject, SubjectProfile, ViewId},
     ports::{ApiKeys, BoosterRoles, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, ModLogs, XpLedger},
-    idempotency::{self, IdempotencyKey, IdempotentRequest},
     xp::{
         self, Actor, HistoryPage, LeaderboardCursor, LeaderboardPage, LeaderboardStart, Reason, Reference, XpChange,
         XpMutation, XpOperation, XpOutcome,
@@ -178,14 +178,22 @@ fn xp_idempotency_keys_replay_refuse_and_expire(s: &Stores) {
     let ledger = DieselXpLedger::new(s.db.clone());
     let who = member(20);
     let add = |amount| mutation(who, XpOperation::Add, amount, Some("grant"));
-    assert_eq!(ledger.apply(&keyed(add(40), 1, "k-1", T0)).expect("first"), XpOutcome::Applied { balance: 40, delta: 40 });
+    assert_eq!(
+        ledger.apply(&keyed(add(40), 1, "k-1", T0)).expect("first"),
+        XpOutcome::Applied { balance: 40, delta: 40 }
+    );
     ledger.apply(&add(5)).expect("unrelated");
     // The same request again: the first answer, nothing changed.
-    assert_eq!(ledger.apply(&keyed(add(40), 1, "k-1", T0 + 1_000)).expect("replay"), XpOutcome::Replayed { balance: 40 });
+    assert_eq!(
+        ledger.apply(&keyed(add(40), 1, "k-1", T0 + 1_000)).expect("replay"),
+        XpOutcome::Replayed { balance: 40 }
+    );
     // Another request under the key is refused, and changes nothing.
     let err = ledger.apply(&keyed(add(41), 1, "k-1", T0 + 2_000)).expect_err("reused");
     assert!(matches!(err, Error::IdempotencyKeyReused { .. }), "{err:?}");
-    let err = ledger.apply(&keyed(mutation(member(21), XpOperation::Add, 40, Some("grant")), 1, "k-1", T0)).expect_err("other member");
+    let err = ledger
+        .apply(&keyed(mutation(member(21), XpOperation::Add, 40, Some("grant")), 1, "k-1", T0))
+        .expect_err("other member");
     assert!(matches!(err, Error::IdempotencyKeyReused { .. }), "{err:?}");
     assert_eq!(ledger.balance(who).expect("balance"), 45);
     assert_eq!(ledger.balance(member(21)).expect("balance"), 0);
@@ -195,11 +203,16 @@ fn xp_idempotency_keys_replay_refuse_and_expire(s: &Stores) {
     assert_eq!(ledger.apply(&keyed(sub, 1, "k-1", T0)).expect("other route").balance(), 45);
     // After 24 hours the key is free again; the expired row is replaced.
     let later = T0 + idempotency::WINDOW_MILLIS + 1;
-    assert_eq!(ledger.apply(&keyed(add(41), 1, "k-1", later)).expect("expired"), XpOutcome::Applied { balance: 86, delta: 41 });
-    assert_eq!(ledger.apply(&keyed(add(41), 1, "k-1", later + 1)).expect("replay"), XpOutcome::Replayed { balance: 86 });
-    let rows = s
-        .db
-        .with_connection(|conn| {
+    assert_eq!(
+        ledger.apply(&keyed(add(41), 1, "k-1", later)).expect("expired"),
+        XpOutcome::Applied { balance: 86, delta: 41 }
+    );
+    assert_eq!(
+        ledger.apply(&keyed(add(41), 1, "k-1", later + 1)).expect("replay"),
+        XpOutcome::Replayed { balance: 86 }
+    );
+    let rows =
+        s.db.with_connection(|conn| {
             use diesel::RunQueryDsl;
             diesel::sql_query("SELECT api_key_id AS n FROM idempotency_keys").load::<Count>(conn)
         })
@@ -309,10 +322,16 @@ fn xp_leaderboard_ranks_by_balance(s: &Stores) {
         .map(|r| (r.member.get(), r.xp, r.rank))
         .collect();
     assert_eq!(top, [(11, 70, 1), (10, 50, 2), (12, 50, 3), (13, 5, 4)]);
-    let ranks: Vec<u64> =
-        ledger.leaderboard(server, page(2, LeaderboardStart::Offset(1))).expect("page").iter().map(|r| r.rank).collect();
+    let ranks: Vec<u64> = ledger
+        .leaderboard(server, page(2, LeaderboardStart::Offset(1)))
+        .expect("page")
+        .iter()
+        .map(|r| r.rank)
+        .collect();
     assert_eq!(ranks, [2, 3]);
-    assert!(ledger.leaderboard(ServerId::from_stored(1), page(10, LeaderboardStart::Offset(0))).expect("empty").is_empty());
+    assert!(
+        ledger.leaderboard(ServerId::from_stored(1), page(10, LeaderboardStart::Offset(0))).expect("empty").is_empty()
+    );
     // Keyset: the rows after (50, member 10), which ranked 2nd, are the same as by offset.
     let after = LeaderboardCursor { rank: 2, xp: 50, member: RobloxUserId::from_stored(10) };
     let rest: Vec<(i64, u64)> = ledger
@@ -340,7 +359,10 @@ fn ep_entries_and_policy_round_trip(s: &Stores) {
     ep.add(who, Company::Sub2, 4, Timestamp(200)).expect("add");
     ep.add(member(21), Company::Main, 9, Timestamp(200)).expect("other member");
     let since = ep.entries_page(who, Timestamp(150), None, 10).expect("since");
-    assert_eq!(since.iter().map(|e| (e.company, e.amount, e.at)).collect::<Vec<_>>(), [(Company::Sub2, 4, Timestamp(200))]);
+    assert_eq!(
+        since.iter().map(|e| (e.company, e.amount, e.at)).collect::<Vec<_>>(),
+        [(Company::Sub2, 4, Timestamp(200))]
+    );
     assert_eq!(ep.entries_page(who, Timestamp(0), None, 10).expect("all").len(), 2);
 }
 
@@ -391,8 +413,12 @@ fn loa_rules_hold(s: &Stores) {
     assert_eq!(all[1].1.effective_end(), Timestamp(6_000), "newest first");
     assert_eq!(loas.latest(who).expect("latest").map(|l| l.started_at), Some(Timestamp(7_000)));
     // Only LOAs still running after the instant, in pages.
-    let reaching: Vec<i64> =
-        loas.reaching_past(who, Timestamp(5_000), None, 10).expect("recent").iter().map(|(_, l)| l.started_at.0).collect();
+    let reaching: Vec<i64> = loas
+        .reaching_past(who, Timestamp(5_000), None, 10)
+        .expect("recent")
+        .iter()
+        .map(|(_, l)| l.started_at.0)
+        .collect();
     assert_eq!(reaching, [7_000, 4_000], "the first ended at 3000");
     let first_page = loas.reaching_past(who, Timestamp(0), None, 2).expect("page");
     assert_eq!(first_page.len(), 2);

@@ -1,7 +1,9 @@
 //! Migrations that change existing data, checked on data written before them: on SQLite always, on
 //! PostgreSQL when `GARRISON_TEST_POSTGRES_URL` is set.
 
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection, backend::Backend, migration::MigrationConnection};
+use diesel::{
+    Connection, PgConnection, RunQueryDsl, SqliteConnection, backend::Backend, migration::MigrationConnection,
+};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use garrison_core::{
     ApiKeyId, MemberKey, RobloxUserId, ServerId, Timestamp,
@@ -18,7 +20,10 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const LABELS: &str = "2026-12-04-100000_xp_idempotency_keys";
 
 /// Applies every migration older than `LABELS`.
-fn migrate_before<DB: Backend, C: MigrationHarness<DB> + MigrationConnection>(conn: &mut C, source: EmbeddedMigrations) {
+fn migrate_before<DB: Backend, C: MigrationHarness<DB> + MigrationConnection>(
+    conn: &mut C,
+    source: EmbeddedMigrations,
+) {
     conn.setup().expect("the migrations table");
     let migrations = diesel::migration::MigrationSource::<DB>::migrations(&source).expect("migrations");
     for migration in migrations.iter().filter(|m| m.name().to_string().as_str() < LABELS) {
@@ -40,15 +45,16 @@ struct Id {
 
 fn labels_survive_the_migration(fresh: &TestDatabase) {
     let db = Database::open(fresh.url(), PoolSizes::default()).expect("open");
-    let ids = db.with_connection(|conn| {
-        diesel::sql_query(
-            "INSERT INTO xp_balances (server_id, roblox_id, xp, last_decrease) VALUES (10, 5, 45, 5)",
-        )
-        .execute(conn)?;
-        diesel::sql_query(OLD_ROWS).execute(conn)?;
-        diesel::sql_query("SELECT id FROM xp_ledger ORDER BY id DESC").load::<Id>(conn)
-    })
-    .expect("rows in the old schema");
+    let ids = db
+        .with_connection(|conn| {
+            diesel::sql_query(
+                "INSERT INTO xp_balances (server_id, roblox_id, xp, last_decrease) VALUES (10, 5, 45, 5)",
+            )
+            .execute(conn)?;
+            diesel::sql_query(OLD_ROWS).execute(conn)?;
+            diesel::sql_query("SELECT id FROM xp_ledger ORDER BY id DESC").load::<Id>(conn)
+        })
+        .expect("rows in the old schema");
     let ids: Vec<i64> = ids.iter().map(|row| row.id).collect();
     let applied = db.migrate().expect("migrate");
     assert!(applied.iter().any(|version| version == "20261204100000"), "{applied:?}");

@@ -10,9 +10,9 @@ use garrison_core::{
     catalogue::{AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
     discord::Snowflake,
     ep::{Company, EpCursor, EpEntry, EpPolicy},
+    idempotency::{self, RememberedAnswer, Repeat},
     loa::Loa,
     ports::{BoosterRoles, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
-    idempotency::{self, RememberedAnswer, Repeat},
     xp::{self, HistoryPage, LeaderboardPage, LeaderboardRow, LeaderboardStart, XpEntry, XpMutation, XpOutcome},
 };
 
@@ -166,19 +166,18 @@ impl EpLedger for MemoryRecords {
         limit: u32,
     ) -> Result<Vec<EpEntry>> {
         Ok(self.with(|s| {
-            let mut entries: Vec<EpEntry> = s
-                .ep
-                .iter()
-                .enumerate()
-                .filter(|(_, (k, _, _, at))| *k == key(member) && *at >= since)
-                .map(|(i, (_, company, amount, at))| EpEntry {
-                    id: i64::try_from(i).unwrap_or(i64::MAX) + 1,
-                    company: *company,
-                    amount: *amount,
-                    at: *at,
-                })
-                .filter(|e| after.is_none_or(|c| (e.at, e.id) > (c.at, c.id)))
-                .collect();
+            let mut entries: Vec<EpEntry> =
+                s.ep.iter()
+                    .enumerate()
+                    .filter(|(_, (k, _, _, at))| *k == key(member) && *at >= since)
+                    .map(|(i, (_, company, amount, at))| EpEntry {
+                        id: i64::try_from(i).unwrap_or(i64::MAX) + 1,
+                        company: *company,
+                        amount: *amount,
+                        at: *at,
+                    })
+                    .filter(|e| after.is_none_or(|c| (e.at, e.id) > (c.at, c.id)))
+                    .collect();
             entries.sort_by_key(|e| (e.at, e.id));
             entries.truncate(limit as usize);
             entries
