@@ -260,7 +260,7 @@ impl ExcusedPeriods {
     /// Marks every period of the window the span overlaps (as [`periods_to_examine`] reads a span).
     pub fn add(&mut self, policy: &EpPolicy, span: LeaveSpan) {
         let (first, last) = if span.start < span.end {
-            (policy.period_of(span.start), policy.period_of(Timestamp(span.end.millis() - 1)))
+            (policy.period_of(span.start), policy.period_of(Timestamp(span.end.millis().saturating_sub(1))))
         } else if span.start == span.end && policy.bounds(policy.period_of(span.start)).0 < span.start {
             // An empty span strictly inside a period still touches it.
             (policy.period_of(span.start), policy.period_of(span.start))
