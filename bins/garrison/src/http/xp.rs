@@ -170,6 +170,7 @@ pub struct HistoryEntry {
     delta: i64,
     /// The balance after this change.
     balance: i64,
+    /// The label the change was sent with (many changes may share one).
     reference: Option<String>,
     reason: Option<String>,
     /// Name of the API key that made the change.
