@@ -9,6 +9,8 @@ async fn health_openapi_and_request_ids(server: Server) {
     assert_eq!(live.body["status"], "ok");
     let ready = expect(server.send(Method::GET, "/readyz", None, None).await, 200);
     assert_eq!(ready.body["status"], "ready");
+    // The writer's record: readiness proves the writer takes jobs, and shows how it has fared.
+    assert_eq!(ready.body["writer"], serde_json::json!({"restarts": 0, "panickedWrites": 0}));
     let id = ready.headers["x-request-id"].to_str().expect("ascii").to_owned();
     assert!(!id.is_empty());
     let other = server.send(Method::GET, "/healthz", None, None).await;

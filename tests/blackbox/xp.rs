@@ -1,8 +1,14 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::harness::{SERVER, Server, expect, on_both_backends};
+use crate::harness::{Reply, SERVER, Server, expect, on_both_backends};
 
-on_both_backends!(xp_changes_and_reads, xp_references_are_idempotent, xp_history_and_leaderboard);
+on_both_backends!(
+    xp_changes_and_reads,
+    xp_references_are_labels,
+    xp_idempotency_keys_replay_once,
+    concurrent_requests_with_one_idempotency_key_apply_once,
+    xp_history_and_leaderboard
+);
 
 const MEMBER: &str = "/api/xp?serverId=123456789012345678&robloxId=123456789";
 
@@ -70,22 +76,82 @@ async fn xp_changes_and_reads(server: Server) {
     assert_eq!(expect(server.get(MEMBER, &key).await, 200).body["xp"], 1234, "refused changes change nothing");
 }
 
-async fn xp_references_are_idempotent(server: Server) {
+/// POST `body` to `route` with an `Idempotency-Key` header.
+async fn post_with_key(server: &Server, route: &str, key: &str, idempotency_key: &str, body: Value) -> Reply {
+    let request = server
+        .client()
+        .post(format!("{}{route}", server.base))
+        .bearer_auth(key)
+        .header("Idempotency-Key", idempotency_key)
+        .json(&body);
+    Server::reply(request.send().await.expect("the server answers")).await
+}
+
+const PATROLLER: &str = "/api/xp?serverId=123456789012345678&robloxId=42";
+
+async fn xp_references_are_labels(server: Server) {
     let key = server.create_key(SERVER, "bot", false);
-    let body = json!({"serverId": SERVER, "robloxId": 42, "amount": 25, "reference": "event-7", "reason": "attended"});
-    assert_eq!(expect(server.post("/api/xp/add", &key, body.clone()).await, 200).body["xp"], 25);
+    // A client that labels every patrol's award "Weekly patrol": every award counts.
+    let body = json!({"serverId": SERVER, "robloxId": 42, "amount": 25, "reference": "Weekly patrol"});
+    let first = expect(server.post("/api/xp/add", &key, body.clone()).await, 200);
+    assert_eq!(first.body["xp"], 25);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    let second = expect(server.post("/api/xp/add", &key, body).await, 200);
+    assert_eq!(second.body["xp"], 50, "the second award is applied, not swallowed");
+    assert!(second.headers.get("idempotent-replayed").is_none());
+    assert_eq!(expect(server.get(PATROLLER, &key).await, 200).body["xp"], 50);
+    let history = expect(server.get("/api/xp/history?serverId=123456789012345678&robloxId=42", &key).await, 200).body;
+    let labels: Vec<&Value> = history["entries"].as_array().expect("entries").iter().map(|e| &e["reference"]).collect();
+    assert_eq!(labels, [&json!("Weekly patrol"), &json!("Weekly patrol")], "both awards in the history");
+}
+
+async fn xp_idempotency_keys_replay_once(server: Server) {
+    let key = server.create_key(SERVER, "bot", false);
+    let body = json!({"serverId": SERVER, "robloxId": 42, "amount": 25, "reason": "attended"});
+    let first = expect(post_with_key(&server, "/api/xp/add", &key, "award-7", body.clone()).await, 200);
+    assert_eq!(first.body, json!({"success": true, "xp": 25}));
+    assert!(first.headers.get("idempotent-replayed").is_none());
     expect(server.post("/api/xp/add", &key, json!({"serverId": SERVER, "robloxId": 42, "amount": 5})).await, 200);
-    // The same request again returns the original result and changes nothing.
-    assert_eq!(expect(server.post("/api/xp/add", &key, body.clone()).await, 200).body["xp"], 25);
-    assert_eq!(expect(server.get("/api/xp?serverId=123456789012345678&robloxId=42", &key).await, 200).body["xp"], 30);
-    // The same reference with a different body is a conflict.
+    // The retry: the first answer again, marked as replayed, and the balance unchanged.
+    let replay = expect(post_with_key(&server, "/api/xp/add", &key, "award-7", body.clone()).await, 200);
+    assert_eq!(replay.body, json!({"success": true, "xp": 25}));
+    assert_eq!(replay.headers.get("idempotent-replayed").map(|v| v.to_str().expect("ascii")), Some("true"));
+    assert_eq!(expect(server.get(PATROLLER, &key).await, 200).body["xp"], 30);
+    // The same key with another body is refused.
     let mut changed = body.clone();
     changed["amount"] = json!(26);
-    let conflict = expect(server.post("/api/xp/add", &key, changed).await, 409);
-    assert!(conflict.error().contains("event-7"), "{}", conflict.error());
-    let conflict = expect(server.post("/api/xp/subtract", &key, body).await, 409);
-    assert!(conflict.error().contains("already used"), "{}", conflict.error());
-    assert_eq!(expect(server.get("/api/xp?serverId=123456789012345678&robloxId=42", &key).await, 200).body["xp"], 30);
+    let reused = expect(post_with_key(&server, "/api/xp/add", &key, "award-7", changed).await, 422);
+    assert!(reused.error().contains("award-7") && reused.error().contains("different request"), "{}", reused.error());
+    assert_eq!(expect(server.get(PATROLLER, &key).await, 200).body["xp"], 30);
+    // Keys are per route and per API key.
+    let other_route = expect(post_with_key(&server, "/api/xp/subtract", &key, "award-7", body.clone()).await, 200);
+    assert_eq!(other_route.body["xp"], 5);
+    let other_key = server.create_key(SERVER, "other bot", false);
+    assert_eq!(expect(post_with_key(&server, "/api/xp/add", &other_key, "award-7", body).await, 200).body["xp"], 30);
+    // A malformed key is a 400 naming the header.
+    let bad = expect(
+        post_with_key(&server, "/api/xp/add", &key, "   ", json!({"serverId": SERVER, "robloxId": 42, "amount": 1}))
+            .await,
+        400,
+    );
+    assert!(bad.error().starts_with("Idempotency-Key:"), "{}", bad.error());
+}
+
+async fn concurrent_requests_with_one_idempotency_key_apply_once(server: Server) {
+    let key = server.create_key(SERVER, "bot", false);
+    let body = json!({"serverId": SERVER, "robloxId": 77, "amount": 10});
+    let replies = futures_util::future::join_all(
+        (0..16).map(|_| post_with_key(&server, "/api/xp/add", &key, "burst-1", body.clone())),
+    )
+    .await;
+    let mut replayed = 0;
+    for reply in replies {
+        let reply = expect(reply, 200);
+        assert_eq!(reply.body["xp"], 10);
+        replayed += usize::from(reply.headers.get("idempotent-replayed").is_some());
+    }
+    assert_eq!(replayed, 15, "one applied, every other one replayed");
+    assert_eq!(expect(server.get("/api/xp?serverId=123456789012345678&robloxId=77", &key).await, 200).body["xp"], 10);
 }
 
 async fn xp_history_and_leaderboard(server: Server) {
@@ -142,11 +208,37 @@ async fn xp_history_and_leaderboard(server: Server) {
     let board = expect(server.get("/api/xp/leaderboard?serverId=123456789012345678", &key).await, 200).body;
     assert_eq!(
         board,
-        json!({"entries": [{"robloxId": 3, "xp": 20, "rank": 1}, {"robloxId": 1, "xp": 10, "rank": 2}, {"robloxId": 2, "xp": 1, "rank": 3}]})
+        json!({"entries": [{"robloxId": 3, "xp": 20, "rank": 1}, {"robloxId": 1, "xp": 10, "rank": 2}, {"robloxId": 2, "xp": 1, "rank": 3}], "next": null})
     );
     let second =
         expect(server.get("/api/xp/leaderboard?serverId=123456789012345678&limit=1&offset=1", &key).await, 200).body;
     assert_eq!(second["entries"], json!([{"robloxId": 1, "xp": 10, "rank": 2}]));
     let too_many = expect(server.get("/api/xp/leaderboard?serverId=123456789012345678&limit=101", &key).await, 400);
     assert!(too_many.error().starts_with("limit:"), "{}", too_many.error());
+    // Keyset pages: `next` leads through the board with the same rows and ranks.
+    let mut walked = Vec::new();
+    let mut path = "/api/xp/leaderboard?serverId=123456789012345678&limit=2".to_owned();
+    loop {
+        let page = expect(server.get(&path, &key).await, 200).body;
+        walked.extend(page["entries"].as_array().expect("entries").iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => path = format!("/api/xp/leaderboard?serverId=123456789012345678&limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(Value::Array(walked), board["entries"]);
+    // Deep offsets and huge numbers are refused, naming the parameter, never overflowing or scanning.
+    for query in ["offset=10001", "offset=18446744073709551615", "offset=99999999999999999999999"] {
+        let reply =
+            expect(server.get(&format!("/api/xp/leaderboard?serverId=123456789012345678&{query}"), &key).await, 400);
+        assert!(reply.error().starts_with("offset"), "{query}: {}", reply.error());
+    }
+    for after in ["x", "1.2", "18446744073709551615.5.1", "0.5.1"] {
+        let reply = expect(
+            server.get(&format!("/api/xp/leaderboard?serverId=123456789012345678&after={after}"), &key).await,
+            400,
+        );
+        assert!(reply.error().starts_with("after:"), "{after}: {}", reply.error());
+    }
+    expect(server.get("/api/xp/leaderboard?serverId=123456789012345678&offset=10000", &key).await, 200);
 }

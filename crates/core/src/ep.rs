@@ -13,7 +13,7 @@
 //!   quota never warns anyone for the time before it existed;
 //! - the current, unfinished period never counts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{Error, Result, Timestamp};
 
@@ -213,6 +213,10 @@ const MAX_PERIODS_EXAMINED: i64 = 1_400;
 /// The completed periods that decide the warning level, most recent first: every period a store must
 /// total for [`warning_level`]. Stops once `max_warning_level` unexcused periods are listed.
 pub fn periods_to_examine(policy: &EpPolicy, now: Timestamp, leave: &[LeaveSpan]) -> Vec<i64> {
+    examine(policy, now, |index| excused(policy, index, leave))
+}
+
+fn examine(policy: &EpPolicy, now: Timestamp, is_excused: impl Fn(i64) -> bool) -> Vec<i64> {
     let mut periods = Vec::new();
     if !policy.has_quota() || policy.max_warning_level == 0 {
         return periods;
@@ -221,13 +225,121 @@ pub fn periods_to_examine(policy: &EpPolicy, now: Timestamp, leave: &[LeaveSpan]
     let current = policy.period_of(now);
     let mut index = current - 1;
     while index >= 0 && current - index <= MAX_PERIODS_EXAMINED && unexcused < policy.max_warning_level {
-        if !excused(policy, index, leave) {
+        if !is_excused(index) {
             periods.push(index);
             unexcused += 1;
         }
         index -= 1;
     }
     periods
+}
+
+/// The first instant an evaluation at `now` can look at: the start of the oldest period it may
+/// examine. Leave that ended before it cannot matter, so stores read only leave reaching past it.
+pub fn examination_window_start(policy: &EpPolicy, now: Timestamp) -> Timestamp {
+    let current = policy.period_of(now);
+    policy.bounds(current.saturating_sub(MAX_PERIODS_EXAMINED).max(0).min(current)).0
+}
+
+/// The periods of the examination window (the [`MAX_PERIODS_EXAMINED`] before the current one)
+/// touched by leave, gathered one span at a time: however many LOAs a member has had, this holds at
+/// most one entry per period of the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExcusedPeriods {
+    lowest: i64,
+    highest: i64,
+    periods: BTreeSet<i64>,
+}
+
+impl ExcusedPeriods {
+    pub fn new(policy: &EpPolicy, now: Timestamp) -> Self {
+        let current = policy.period_of(now);
+        Self { lowest: current.saturating_sub(MAX_PERIODS_EXAMINED), highest: current - 1, periods: BTreeSet::new() }
+    }
+
+    /// Marks every period of the window the span overlaps (as [`periods_to_examine`] reads a span).
+    pub fn add(&mut self, policy: &EpPolicy, span: LeaveSpan) {
+        let (first, last) = if span.start < span.end {
+            (policy.period_of(span.start), policy.period_of(Timestamp(span.end.millis().saturating_sub(1))))
+        } else if span.start == span.end && policy.bounds(policy.period_of(span.start)).0 < span.start {
+            // An empty span strictly inside a period still touches it.
+            (policy.period_of(span.start), policy.period_of(span.start))
+        } else {
+            return;
+        };
+        for index in first.max(self.lowest)..=last.min(self.highest) {
+            self.periods.insert(index);
+        }
+    }
+
+    pub fn contains(&self, index: i64) -> bool {
+        self.periods.contains(&index)
+    }
+}
+
+/// A member's evaluation, fed EP entries page by page: it keeps totals only for the periods that can
+/// change the answer (the current one and those [`periods_to_examine`] lists), so memory stays
+/// bounded however many entries there are.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    policy: EpPolicy,
+    current: i64,
+    periods: Vec<i64>,
+    totals: BTreeMap<i64, PerCompany>,
+}
+
+impl Evaluation {
+    pub fn new(policy: EpPolicy, now: Timestamp, excused: &ExcusedPeriods) -> Self {
+        let periods = examine(&policy, now, |index| excused.contains(index));
+        Self { policy, current: policy.period_of(now), periods, totals: BTreeMap::new() }
+    }
+
+    /// The first instant whose entries matter: read entries from here on.
+    pub fn since(&self) -> Timestamp {
+        self.policy.bounds(self.periods.last().copied().unwrap_or(self.current)).0
+    }
+
+    pub fn add(&mut self, company: Company, amount: i64, at: Timestamp) {
+        let index = self.policy.period_of(at);
+        if index == self.current || self.periods.contains(&index) {
+            self.totals.entry(index).or_default().add(company, amount);
+        }
+    }
+
+    pub fn finish(self) -> EpStatus {
+        let empty = PerCompany::default();
+        let current = self.totals.get(&self.current).copied().unwrap_or_default();
+        let mut level = 0u8;
+        for index in &self.periods {
+            if self.policy.met(self.totals.get(index).unwrap_or(&empty)) {
+                break;
+            }
+            level += 1;
+        }
+        EpStatus { current, warning_level: level }
+    }
+}
+
+/// One stored EP entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EpEntry {
+    pub id: i64,
+    pub company: Company,
+    pub amount: i64,
+    pub at: Timestamp,
+}
+
+/// Where the next page of EP entries starts: after this `(at, id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EpCursor {
+    pub at: Timestamp,
+    pub id: i64,
+}
+
+impl EpEntry {
+    pub const fn cursor(&self) -> EpCursor {
+        EpCursor { at: self.at, id: self.id }
+    }
 }
 
 /// The earliest instant whose EP entries can matter now: the start of the oldest period to examine,
@@ -385,6 +497,35 @@ mod tests {
     }
 
     proptest! {
+        /// Gathering leave into `ExcusedPeriods` and feeding entries to an `Evaluation` in any order
+        /// gives what the whole-history rules give.
+        #[test]
+        fn the_bounded_evaluation_agrees_with_the_whole_history(
+            days in 1i64..10,
+            quota in 0i64..20,
+            max in 0i64..6,
+            entries in proptest::collection::vec((0usize..4, 1i64..15, 0i64..60 * DAY), 0..80),
+            leave in proptest::collection::vec((0i64..60 * DAY, 0i64..(5 * DAY)), 0..6),
+            now in 0i64..70 * DAY,
+        ) {
+            let policy = EpPolicy::new(days, Timestamp(0), PerCompany([quota, quota / 2, 0, 0]), max).expect("valid");
+            let now = Timestamp(now);
+            let leave: Vec<LeaveSpan> = leave.into_iter().map(|(s, len)| LeaveSpan { start: Timestamp(s), end: Timestamp(s + len) }).collect();
+            let entries: Vec<(Company, i64, Timestamp)> = entries.into_iter().filter(|(_, _, at)| *at <= now.0).map(|(c, a, at)| (Company::ALL[c], a, Timestamp(at))).collect();
+            let mut excused = ExcusedPeriods::new(&policy, now);
+            for span in leave.iter().rev() {
+                excused.add(&policy, *span);
+            }
+            let mut evaluation = Evaluation::new(policy, now, &excused);
+            prop_assert_eq!(evaluation.since(), earliest_relevant(&policy, now, &leave));
+            prop_assert!(examination_window_start(&policy, now) <= evaluation.since());
+            let since = evaluation.since();
+            for (company, amount, at) in entries.iter().rev().filter(|(_, _, at)| *at >= since) {
+                evaluation.add(*company, *amount, *at);
+            }
+            prop_assert_eq!(evaluation.finish(), status(&policy, now, entries.iter().copied(), &leave));
+        }
+
         /// Whatever the history, the level is within bounds, and only entries from
         /// `earliest_relevant` on can change it.
         #[test]

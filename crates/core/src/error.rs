@@ -11,8 +11,11 @@ pub enum Error {
     Invalid { field: &'static str, message: String },
     #[error("xp would exceed the maximum balance of {max}")]
     XpOverflow { max: i64 },
-    #[error("reference {reference:?} was already used for a different request")]
-    ReferenceConflict { reference: String },
+    /// An `Idempotency-Key` seen in the last 24 hours came back with a different request.
+    #[error(
+        "Idempotency-Key {key:?} was already used in the last 24 hours for a different request; use a new key for a new request"
+    )]
+    IdempotencyKeyReused { key: String },
     #[error("{member} already has an active leave of absence")]
     LoaAlreadyActive { member: RobloxUserId },
     #[error("{member} has no active leave of absence")]

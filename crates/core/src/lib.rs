@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod discord;
 pub mod ep;
 mod error;
+pub mod idempotency;
 pub mod ids;
 pub mod loa;
 pub mod modlog;

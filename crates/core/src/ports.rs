@@ -6,9 +6,9 @@ use crate::{
     ApiKeyId, MemberKey, Result, ServerId, Timestamp,
     apikey::{ApiKey, KeyHash, NewApiKey},
     catalogue::{AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
-    ep::{Company, EpPolicy},
+    ep::{Company, EpCursor, EpEntry, EpPolicy},
     loa::Loa,
-    xp::{HistoryPage, LeaderboardRow, XpEntry, XpMutation, XpOutcome},
+    xp::{HistoryPage, LeaderboardPage, LeaderboardRow, XpEntry, XpMutation, XpOutcome},
 };
 
 /// API keys, stored by hash.
@@ -23,21 +23,31 @@ pub trait ApiKeys: Send + Sync {
 
 /// XP balances and their ledger.
 pub trait XpLedger: Send + Sync {
-    /// Applies a change atomically: one SQL statement moves the balance, the ledger gains an entry,
-    /// and a repeated reference replays or conflicts as [`crate::xp::check_replay`] decides.
+    /// Applies a change atomically: one SQL statement moves the balance and the ledger gains an entry
+    /// (its `reference` is only a label). With an Idempotency-Key, the key's earlier use replays or is
+    /// refused as [`crate::idempotency::on_repeat`] decides, and otherwise the key is recorded in the
+    /// change's transaction under a uniqueness constraint, so concurrent repeats apply once.
     fn apply(&self, mutation: &XpMutation) -> Result<XpOutcome>;
     fn balance(&self, member: MemberKey) -> Result<i64>;
     /// Newest first.
     fn history(&self, member: MemberKey, page: HistoryPage) -> Result<Vec<XpEntry>>;
-    /// Members with positive XP, highest first, ties by lower Roblox id.
-    fn leaderboard(&self, server: ServerId, limit: u32, offset: u64) -> Result<Vec<LeaderboardRow>>;
+    /// Members with positive XP, highest first, ties by lower Roblox id: `page.limit` rows from
+    /// `page.start`, ranked from [`crate::xp::LeaderboardStart::first_rank`].
+    fn leaderboard(&self, server: ServerId, page: LeaderboardPage) -> Result<Vec<LeaderboardRow>>;
 }
 
 /// EP entries and the quota policy.
 pub trait EpLedger: Send + Sync {
     fn add(&self, member: MemberKey, company: Company, amount: i64, at: Timestamp) -> Result<()>;
-    /// Every entry of the member at or after `since`, as `(company, amount, at)`.
-    fn entries_since(&self, member: MemberKey, since: Timestamp) -> Result<Vec<(Company, i64, Timestamp)>>;
+    /// Up to `limit` entries of the member at or after `since`, ordered by `(at, id)`, starting after
+    /// `after` (the previous page's last entry) when given: one page of a bounded read.
+    fn entries_page(
+        &self,
+        member: MemberKey,
+        since: Timestamp,
+        after: Option<EpCursor>,
+        limit: u32,
+    ) -> Result<Vec<EpEntry>>;
     fn policy(&self, server: ServerId) -> Result<Option<EpPolicy>>;
     fn set_policy(&self, server: ServerId, policy: &EpPolicy, at: Timestamp) -> Result<()>;
 }
@@ -46,8 +56,15 @@ pub trait EpLedger: Send + Sync {
 pub trait LoaRecords: Send + Sync {
     /// The member's most recent LOA.
     fn latest(&self, member: MemberKey) -> Result<Option<Loa>>;
-    /// Every LOA of the member, oldest first.
-    fn all(&self, member: MemberKey) -> Result<Vec<Loa>>;
+    /// Up to `limit` of the member's LOAs that were still running after `ending_after` (their effective
+    /// end is later), newest first, with their ids; older than the LOA `before` (an id) when given.
+    fn reaching_past(
+        &self,
+        member: MemberKey,
+        ending_after: Timestamp,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Loa)>>;
     /// Starts an LOA; `LoaAlreadyActive` if one is active at `loa.started_at`.
     fn start(&self, member: MemberKey, loa: Loa) -> Result<Loa>;
     /// Ends the active LOA at `at`; `NoActiveLoa` if none is active then.
@@ -90,7 +107,24 @@ pub trait Certifications: Send + Sync {
 
 /// Whether the store can answer right now (readiness).
 pub trait HealthCheck: Send + Sync {
+    /// `Ok` when reads and writes can be served now.
     fn check(&self) -> Result<()>;
+    /// How the store's writer has fared since start-up, for operators.
+    fn report(&self) -> HealthReport {
+        HealthReport::default()
+    }
+}
+
+/// What readiness reports besides yes or no.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HealthReport {
+    /// The writer has stopped for good (SQLite: it kept failing and gave up); writes cannot succeed
+    /// until the process restarts.
+    pub writer_stopped: bool,
+    /// How many times the writer was restarted after a failure outside any one write.
+    pub writer_restarts: u64,
+    /// How many writes panicked; each was rolled back alone and its caller got an error.
+    pub panicked_writes: u64,
 }
 
 use crate::{booster::BoosterRole, discord::Snowflake};

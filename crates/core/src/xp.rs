@@ -6,16 +6,21 @@
 //! - `subtract` clamps at zero: subtracting more than the balance leaves 0, and the ledger records the
 //!   delta that really happened.
 //! - Amounts are `1..=MAX_AMOUNT` for add and subtract, `0..=MAX_AMOUNT` for set.
-//! - A `reference` is an idempotency key per server: the same reference with the same request returns
-//!   the original result and changes nothing; with a different request it is a conflict.
+//! - A `reference` is a label kept in the ledger (the seed: "reference (Optional)"), nothing more: the
+//!   same reference on many changes ("Weekly patrol" every week) makes as many changes.
+//! - Retries are made safe by an `Idempotency-Key` instead (see [`crate::idempotency`]): the change and
+//!   the key's record are written together, and a repeat of the same request replays the first answer.
 
-use crate::{ApiKeyId, Error, MemberKey, Result, RobloxUserId, Timestamp};
+use crate::{
+    ApiKeyId, Error, MemberKey, Result, RobloxUserId, Timestamp,
+    idempotency::{self, IdempotentRequest},
+};
 
 /// The largest balance: 2^53 - 1 (`Number.MAX_SAFE_INTEGER`).
 pub const MAX_XP: i64 = 9_007_199_254_740_991;
 /// The largest amount one request may set, add or subtract.
 pub const MAX_AMOUNT: i64 = 1_000_000_000;
-/// Longest idempotency reference, in characters.
+/// Longest reference label, in characters.
 pub const MAX_REFERENCE_CHARS: usize = 128;
 /// Longest reason, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
@@ -85,7 +90,7 @@ pub fn apply(balance: i64, change: XpChange) -> Result<i64> {
     }
 }
 
-/// An idempotency key, unique per server across every XP change.
+/// A label for a change, kept in the ledger and shown in history; many changes may share one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Reference(String);
 
@@ -139,29 +144,39 @@ pub struct XpMutation {
     pub reason: Option<Reason>,
     pub actor: Actor,
     pub at: Timestamp,
+    /// The client's `Idempotency-Key`, if it sent one: the store checks it (see
+    /// [`idempotency::on_repeat`]) and records it in the same transaction as the change.
+    pub idempotency: Option<IdempotentRequest>,
 }
 
-/// The parts of an earlier request that decide whether a repeated reference is the same request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedRequest {
-    pub member: RobloxUserId,
-    pub change: XpChange,
-    pub reason: Option<String>,
-}
-
-impl XpMutation {
-    pub fn recorded(&self) -> RecordedRequest {
-        RecordedRequest {
-            member: self.member.member,
-            change: self.change,
-            reason: self.reason.as_ref().map(|r| r.as_str().to_owned()),
+impl XpOperation {
+    /// The route a change of this operation arrives on (the scope of its idempotency keys).
+    pub const fn route(self) -> &'static str {
+        match self {
+            Self::Set => "/api/xp/set",
+            Self::Add => "/api/xp/add",
+            Self::Subtract => "/api/xp/subtract",
         }
     }
 }
 
-/// Decides what a repeated reference means: the same request replays, a different one conflicts.
-pub fn check_replay(reference: &Reference, earlier: &RecordedRequest, now: &RecordedRequest) -> Result<()> {
-    if earlier == now { Ok(()) } else { Err(Error::ReferenceConflict { reference: reference.as_str().to_owned() }) }
+/// The hash of everything that makes an XP request what it is: a repeated `Idempotency-Key` replays
+/// only a request with the same hash.
+pub fn request_hash(
+    member: MemberKey,
+    change: XpChange,
+    reference: Option<&Reference>,
+    reason: Option<&Reason>,
+) -> idempotency::RequestHash {
+    use serde_json::json;
+    idempotency::RequestHash::of(&idempotency::canonical(&[
+        json!(change.operation().as_str()),
+        json!(member.server.get().to_string()),
+        json!(member.member.get().to_string()),
+        json!(change.amount()),
+        json!(reference.map(Reference::as_str)),
+        json!(reason.map(Reason::as_str)),
+    ]))
 }
 
 /// What applying a mutation produced.
@@ -169,7 +184,8 @@ pub fn check_replay(reference: &Reference, earlier: &RecordedRequest, now: &Reco
 pub enum XpOutcome {
     /// The change was made; the ledger has a new entry.
     Applied { balance: i64, delta: i64 },
-    /// The reference had been used by the same request before; nothing changed.
+    /// The `Idempotency-Key` had been used by the same request before; this is its answer and
+    /// nothing changed.
     Replayed { balance: i64 },
 }
 
@@ -178,6 +194,17 @@ impl XpOutcome {
         match self {
             Self::Applied { balance, .. } | Self::Replayed { balance } => balance,
         }
+    }
+
+    /// The answer an idempotency record keeps: the balance the client was told.
+    pub fn to_answer(self) -> String {
+        self.balance().to_string()
+    }
+
+    /// The outcome of replaying a remembered answer; `None` if the text is not one [`Self::to_answer`]
+    /// wrote.
+    pub fn replayed(answer: &str) -> Option<Self> {
+        answer.parse().ok().filter(|b| (0..=MAX_XP).contains(b)).map(|balance| Self::Replayed { balance })
     }
 }
 
@@ -234,6 +261,98 @@ pub struct LeaderboardRow {
     pub rank: u64,
 }
 
+/// The largest `offset` the leaderboard accepts: an offset makes the database step over that many
+/// rows, so deep pages go by the `after` cursor instead, which costs the same at any depth.
+pub const MAX_LEADERBOARD_OFFSET: u64 = 10_000;
+
+/// Where a leaderboard page starts: the last row of the previous page, as `<rank>.<xp>.<robloxId>`.
+/// The rank only numbers the rows that follow; the `(xp, robloxId)` pair decides which rows they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaderboardCursor {
+    pub rank: u64,
+    pub xp: i64,
+    pub member: RobloxUserId,
+}
+
+impl LeaderboardCursor {
+    pub fn of(row: &LeaderboardRow) -> Self {
+        Self { rank: row.rank, xp: row.xp, member: row.member }
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        let invalid = || Error::invalid("after", "must be the `next` value of an earlier leaderboard page");
+        let mut parts = text.split('.');
+        let (Some(rank), Some(xp), Some(member), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let rank: u64 = rank.parse().map_err(|_| invalid())?;
+        let xp: i64 = xp.parse().map_err(|_| invalid())?;
+        let member: i64 = member.parse().map_err(|_| invalid())?;
+        // Ranks and balances stay far below these bounds, so `rank + n` never overflows.
+        let max_rank = u64::try_from(MAX_XP).unwrap_or(u64::MAX);
+        if !(1..=max_rank).contains(&rank) || !(1..=MAX_XP).contains(&xp) || member <= 0 {
+            return Err(invalid());
+        }
+        Ok(Self { rank, xp, member: RobloxUserId::from_stored(member) })
+    }
+
+    pub fn to_text(self) -> String {
+        format!("{}.{}.{}", self.rank, self.xp, self.member.get())
+    }
+}
+
+/// Where a leaderboard page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaderboardStart {
+    /// Skip this many rows (at most [`MAX_LEADERBOARD_OFFSET`]).
+    Offset(u64),
+    /// The rows after this one (keyset pagination).
+    After(LeaderboardCursor),
+}
+
+impl LeaderboardStart {
+    /// The rank of the first row of the page; `None` if it does not fit (it always does for a
+    /// validated start).
+    pub fn first_rank(self) -> Option<u64> {
+        match self {
+            Self::Offset(offset) => offset.checked_add(1),
+            Self::After(cursor) => cursor.rank.checked_add(1),
+        }
+    }
+}
+
+/// A validated leaderboard page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaderboardPage {
+    pub limit: u32,
+    pub start: LeaderboardStart,
+}
+
+impl LeaderboardPage {
+    /// `limit` 1..=100 (default 50); either `offset` (0..=10000, default 0) or `after`, not both.
+    pub fn new(limit: Option<u32>, offset: Option<u64>, after: Option<&str>) -> Result<Self> {
+        let limit = validate_limit(limit)?;
+        let start = match (offset, after) {
+            (Some(_), Some(_)) => return Err(Error::invalid("offset", "give `offset` or `after`, not both")),
+            (_, Some(after)) => LeaderboardStart::After(LeaderboardCursor::parse(after)?),
+            (offset, None) => {
+                let offset = offset.unwrap_or(0);
+                if offset > MAX_LEADERBOARD_OFFSET {
+                    return Err(Error::invalid(
+                        "offset",
+                        format!(
+                            "must be at most {MAX_LEADERBOARD_OFFSET}, got {offset}; page deeper with `after`, the `next` value of the previous page"
+                        ),
+                    ));
+                }
+                LeaderboardStart::Offset(offset)
+            }
+        };
+        Ok(Self { limit, start })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -265,13 +384,52 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_reference_replays_only_the_same_request() {
-        let reference = Reference::parse("order-1").expect("valid");
-        let earlier =
-            RecordedRequest { member: RobloxUserId::from_stored(1), change: change(XpOperation::Add, 5), reason: None };
-        assert!(check_replay(&reference, &earlier, &earlier.clone()).is_ok());
-        let other = RecordedRequest { change: change(XpOperation::Add, 6), ..earlier.clone() };
-        assert!(matches!(check_replay(&reference, &earlier, &other), Err(Error::ReferenceConflict { .. })));
+    fn the_request_hash_covers_every_field() {
+        let who = MemberKey { server: crate::ServerId::from_stored(1), member: RobloxUserId::from_stored(2) };
+        let label = Reference::parse("Weekly patrol").expect("valid");
+        let base = request_hash(who, change(XpOperation::Add, 5), Some(&label), None);
+        assert_eq!(base, request_hash(who, change(XpOperation::Add, 5), Some(&label), None));
+        let other_member = MemberKey { member: RobloxUserId::from_stored(3), ..who };
+        for other in [
+            request_hash(who, change(XpOperation::Add, 6), Some(&label), None),
+            request_hash(who, change(XpOperation::Set, 5), Some(&label), None),
+            request_hash(other_member, change(XpOperation::Add, 5), Some(&label), None),
+            request_hash(who, change(XpOperation::Add, 5), None, None),
+            request_hash(who, change(XpOperation::Add, 5), Some(&label), Some(&Reason::parse("x").expect("valid"))),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn leaderboard_pages_are_bounded() {
+        assert_eq!(
+            LeaderboardPage::new(None, None, None).expect("defaults"),
+            LeaderboardPage { limit: DEFAULT_PAGE, start: LeaderboardStart::Offset(0) }
+        );
+        assert!(LeaderboardPage::new(None, Some(MAX_LEADERBOARD_OFFSET), None).is_ok());
+        for (offset, after) in
+            [(Some(MAX_LEADERBOARD_OFFSET + 1), None), (Some(u64::MAX), None), (Some(0), Some("1.5.7"))]
+        {
+            let err = LeaderboardPage::new(None, offset, after).expect_err("refused").to_string();
+            assert!(err.starts_with("offset:"), "{err}");
+        }
+        let cursor = LeaderboardCursor { rank: 3, xp: 50, member: RobloxUserId::from_stored(12) };
+        assert_eq!(LeaderboardCursor::parse(&cursor.to_text()).expect("round trip"), cursor);
+        for bad in ["", "1.2", "1.2.3.4", "0.5.7", "18446744073709551615.5.7", "1.0.7", "1.5.-7", "a.b.c"] {
+            let err = LeaderboardCursor::parse(bad).expect_err(bad).to_string();
+            assert!(err.starts_with("after:"), "{err}");
+        }
+        let start = LeaderboardPage::new(None, None, Some(&cursor.to_text())).expect("cursor").start;
+        assert_eq!(start.first_rank(), Some(4));
+    }
+
+    #[test]
+    fn answers_round_trip() {
+        let outcome = XpOutcome::Applied { balance: 42, delta: 7 };
+        assert_eq!(XpOutcome::replayed(&outcome.to_answer()), Some(XpOutcome::Replayed { balance: 42 }));
+        assert_eq!(XpOutcome::replayed("-1"), None);
+        assert_eq!(XpOutcome::replayed("x"), None);
     }
 
     fn any_change() -> impl Strategy<Value = XpChange> {

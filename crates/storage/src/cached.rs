@@ -92,6 +92,11 @@ pub(crate) enum TxStatement {
     Savepoint,
     Release,
     RollbackToSavepoint,
+    /// Around each job of the batch, so a job that panics can be undone alone, whatever savepoints of
+    /// its own it left open.
+    JobSavepoint,
+    JobRelease,
+    JobRollback,
 }
 
 impl QueryId for TxStatement {
@@ -112,6 +117,9 @@ impl<DB: Backend> QueryFragment<DB> for TxStatement {
             Self::Savepoint => "SAVEPOINT write",
             Self::Release => "RELEASE write",
             Self::RollbackToSavepoint => "ROLLBACK TO write",
+            Self::JobSavepoint => "SAVEPOINT job",
+            Self::JobRelease => "RELEASE job",
+            Self::JobRollback => "ROLLBACK TO job",
         });
         Ok(())
     }

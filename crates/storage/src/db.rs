@@ -2,15 +2,17 @@
 
 use std::{
     cell::RefCell,
+    collections::VecDeque,
     future::Future,
+    panic::{AssertUnwindSafe, catch_unwind},
     path::Path,
     pin::Pin,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
-        mpsc::{Receiver, SyncSender, sync_channel},
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        mpsc::{Receiver, SyncSender, TrySendError, sync_channel},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use diesel::{
@@ -20,7 +22,10 @@ use diesel::{
     result::Error as DieselError,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use garrison_core::{Error, Result, StoreError, ports::HealthCheck};
+use garrison_core::{
+    Error, Result, StoreError,
+    ports::{HealthCheck, HealthReport},
+};
 
 use crate::{
     cached::TxStatement,
@@ -195,16 +200,117 @@ pub struct Database {
     manager: Arc<Manager>,
     read: AnyPool,
     writer: Writer,
+    /// How the SQLite writer has fared (always healthy on PostgreSQL).
+    writer_health: Arc<WriterHealth>,
     /// Dropped with the last clone; the SQLite checkpointer stops when it is gone.
     _alive: Arc<()>,
 }
 
-/// The SQLite writer: takes every write that is waiting (up to [`MAX_BATCH`]), runs each in its own
-/// savepoint inside one transaction, commits once, and only then answers each caller. A failing write
-/// rolls back its savepoint alone; a failed commit fails every write of the batch. Group commit turns
-/// many small transactions (each a WAL append and lock round) into one.
-fn run_writer(conn: AnyConnection, jobs: Receiver<Job>, written: &AtomicBool) {
+/// The SQLite writer's record, for readiness.
+#[derive(Debug, Default)]
+struct WriterHealth {
+    /// Set when the writer thread has ended for any reason other than the database being dropped.
+    stopped: AtomicBool,
+    restarts: AtomicU64,
+    panicked_writes: AtomicU64,
+}
+
+impl WriterHealth {
+    fn report(&self) -> HealthReport {
+        HealthReport {
+            writer_stopped: self.stopped.load(Ordering::Acquire),
+            writer_restarts: self.restarts.load(Ordering::Relaxed),
+            panicked_writes: self.panicked_writes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Where a job's answer goes. If the job is dropped without answering, the caller still hears why:
+/// during a panic (the write panicked and was rolled back), otherwise because the writer dropped it.
+struct Answer<T>(Option<Box<dyn FnOnce(Result<T>) + Send>>);
+
+impl<T> Answer<T> {
+    fn new(send: impl FnOnce(Result<T>) + Send + 'static) -> Self {
+        Self(Some(Box::new(send)))
+    }
+
+    fn send(mut self, result: Result<T>) {
+        if let Some(send) = self.0.take() {
+            send(result);
+        }
+    }
+}
+
+impl<T> Drop for Answer<T> {
+    fn drop(&mut self) {
+        if let Some(send) = self.0.take() {
+            send(Err(if std::thread::panicking() {
+                Error::Store(StoreError::Internal("the write panicked; it was rolled back".into()))
+            } else {
+                Error::Store(StoreError::Unavailable("the SQLite writer stopped".into()))
+            }));
+        }
+    }
+}
+
+/// The text of a panic's payload, for the log.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// The SQLite writer thread: owns the write connection and runs [`run_batches`] under a supervisor.
+/// A panic inside one job is caught there (the job alone is rolled back); a panic anywhere else ends
+/// the batch loop, which is restarted on the same connection after a rollback. After more than
+/// [`MAX_RESTARTS`] restarts within [`RESTART_WINDOW`] it gives up: the thread ends, readiness
+/// reports the writer stopped, and writes answer 503, so an orchestrator replaces the process.
+fn run_writer(conn: AnyConnection, jobs: &Receiver<Job>, written: &AtomicBool, health: &WriterHealth) {
     WRITER.with(|cell| *cell.borrow_mut() = Some(conn));
+    supervise(health, || run_batches(jobs, written, health));
+}
+
+/// Restarts allowed within [`RESTART_WINDOW`] before the writer gives up.
+const MAX_RESTARTS: usize = 5;
+const RESTART_WINDOW: Duration = Duration::from_secs(60);
+
+/// Runs `run` until it returns (every sender gone: the database was dropped), restarting it when it
+/// panics, within the budget above; marks the writer stopped if it gives up.
+fn supervise(health: &WriterHealth, mut run: impl FnMut()) {
+    let mut recent: VecDeque<Instant> = VecDeque::new();
+    loop {
+        let Err(panic) = catch_unwind(AssertUnwindSafe(&mut run)) else {
+            return;
+        };
+        health.restarts.fetch_add(1, Ordering::Relaxed);
+        // Whatever the batch had written is undone; its callers were already told it failed.
+        let _ = tx(TxStatement::Rollback);
+        let now = Instant::now();
+        recent.push_back(now);
+        while recent.front().is_some_and(|at| now.duration_since(*at) > RESTART_WINDOW) {
+            recent.pop_front();
+        }
+        if recent.len() > MAX_RESTARTS {
+            tracing::error!(
+                panic = panic_message(&*panic),
+                "the SQLite writer failed {} times in {RESTART_WINDOW:?}; it stops, and readiness now fails",
+                recent.len()
+            );
+            health.stopped.store(true, Ordering::Release);
+            return;
+        }
+        tracing::error!(panic = panic_message(&*panic), "the SQLite writer failed outside a write; restarting it");
+    }
+}
+
+/// The SQLite writer's loop: takes every write that is waiting (up to [`MAX_BATCH`]), runs each in its
+/// own savepoint inside one transaction, commits once, and only then answers each caller. A failing
+/// write rolls back its savepoint alone; a panicking one too (see [`run_job`]); a failed commit fails
+/// every write of the batch. Group commit turns many small transactions (each a WAL append and lock
+/// round) into one.
+fn run_batches(jobs: &Receiver<Job>, written: &AtomicBool, health: &WriterHealth) {
     while let Ok(first) = jobs.recv() {
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
@@ -215,37 +321,105 @@ fn run_writer(conn: AnyConnection, jobs: Receiver<Job>, written: &AtomicBool) {
             }
         }
         if let Err(err) = tx(TxStatement::Begin) {
-            // The jobs are dropped unstarted; their callers see the writer hang up and report the
-            // database unavailable.
+            // The jobs are dropped unstarted; their callers hear that the writer stopped (503).
             tracing::error!(error = %err, "the SQLite writer could not begin a transaction");
             continue;
         }
-        let completions: Vec<Completion> = batch.into_iter().map(|job| job()).collect();
+        let completions: Vec<Completion> = batch.into_iter().filter_map(|job| run_job(job, health)).collect();
         let committed = tx(TxStatement::Commit);
         match committed {
             Ok(_) => written.store(true, Ordering::Release),
             Err(_) => drop(tx(TxStatement::Rollback)),
         }
         for done in completions {
-            done(committed.as_ref().map(|_| ()));
+            // A completion only hands an answer back; should one panic, the others still answer.
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| done(committed.as_ref().map(|_| ())))) {
+                health.panicked_writes.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(panic = panic_message(&*panic), "a write's completion panicked");
+            }
+        }
+    }
+}
+
+/// Runs one job inside a savepoint of its own. If it panics, everything it wrote is rolled back (with
+/// any savepoints it left open), the panic is counted and logged, and its caller is answered with an
+/// internal error (see [`Answer`]); the batch carries on.
+fn run_job(job: Job, health: &WriterHealth) -> Option<Completion> {
+    if let Err(err) = tx(TxStatement::JobSavepoint) {
+        tracing::error!(error = %err, "the SQLite writer could not open a savepoint; the write is dropped");
+        return None;
+    }
+    match catch_unwind(AssertUnwindSafe(job)) {
+        Ok(done) => {
+            // Cannot fail after a successful SAVEPOINT; if it did, the commit fails and says so.
+            let _ = tx(TxStatement::JobRelease);
+            Some(done)
+        }
+        Err(panic) => {
+            health.panicked_writes.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(
+                panic = panic_message(&*panic),
+                "a write panicked on the SQLite writer; it was rolled back"
+            );
+            let _ = tx(TxStatement::JobRollback);
+            let _ = tx(TxStatement::JobRelease);
+            None
         }
     }
 }
 
 /// How often the SQLite checkpointer copies the WAL back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// How often, at most, it also truncates the WAL file (see [`CheckpointSchedule`]).
+const TRUNCATE_EVERY: Duration = Duration::from_secs(300);
 
-/// The SQLite checkpointer: every [`CHECKPOINT_EVERY`], a PASSIVE checkpoint on its own connection
-/// (it copies what no reader still needs and never blocks the writer or the readers). Stops when the
-/// database is dropped.
+/// Which checkpoint a round of the checkpointer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checkpoint {
+    /// Copies what no reader still needs; never blocks the writer or the readers.
+    Passive,
+    /// Copies everything and truncates the WAL file to zero bytes. It waits (up to `busy_timeout`)
+    /// for readers of older snapshots and holds off the writer meanwhile, so it runs rarely.
+    Truncate,
+}
+
+/// When to checkpoint: a PASSIVE round whenever something was committed since the last round, and a
+/// TRUNCATE instead once [`TRUNCATE_EVERY`] has passed since the last one with writes since. PASSIVE
+/// alone never shrinks the WAL file: after a burst it would stay at its largest size for good.
+#[derive(Debug)]
+struct CheckpointSchedule {
+    last_truncate: Instant,
+    written_since_truncate: bool,
+}
+
+impl CheckpointSchedule {
+    fn new(now: Instant) -> Self {
+        Self { last_truncate: now, written_since_truncate: false }
+    }
+
+    fn next(&mut self, now: Instant, written: bool) -> Option<Checkpoint> {
+        self.written_since_truncate |= written;
+        if self.written_since_truncate && now.duration_since(self.last_truncate) >= TRUNCATE_EVERY {
+            self.last_truncate = now;
+            self.written_since_truncate = false;
+            return Some(Checkpoint::Truncate);
+        }
+        written.then_some(Checkpoint::Passive)
+    }
+}
+
+/// The SQLite checkpointer: every [`CHECKPOINT_EVERY`], on its own connection, the checkpoint
+/// [`CheckpointSchedule`] picks. Stops when the database is dropped.
 fn run_checkpoints(mut conn: AnyConnection, alive: &std::sync::Weak<()>, written: &AtomicBool) {
+    let mut schedule = CheckpointSchedule::new(Instant::now());
     while alive.strong_count() > 0 {
         std::thread::sleep(CHECKPOINT_EVERY);
-        // Nothing committed since the last round: nothing to copy, no disk work.
-        if !written.swap(false, Ordering::AcqRel) {
-            continue;
-        }
-        if let Err(err) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+        let sql = match schedule.next(Instant::now(), written.swap(false, Ordering::AcqRel)) {
+            None => continue,
+            Some(Checkpoint::Passive) => "PRAGMA wal_checkpoint(PASSIVE);",
+            Some(Checkpoint::Truncate) => "PRAGMA wal_checkpoint(TRUNCATE);",
+        };
+        if let Err(err) = conn.batch_execute(sql) {
             tracing::warn!(error = %err, "SQLite checkpoint failed; retrying");
         }
     }
@@ -295,6 +469,7 @@ impl Database {
         }
         let manager = Arc::new(Manager { backend, target: target.to_owned() });
         let alive = Arc::new(());
+        let writer_health = Arc::new(WriterHealth::default());
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size.max(1))
@@ -336,12 +511,15 @@ impl Database {
                     })?;
                 std::thread::Builder::new()
                     .name("sqlite-writer".into())
-                    .spawn(move || run_writer(conn, jobs, &written))
+                    .spawn({
+                        let health = Arc::clone(&writer_health);
+                        move || run_writer(conn, &jobs, &written, &health)
+                    })
                     .map_err(|e| Error::Store(StoreError::Internal(format!("cannot start the SQLite writer: {e}"))))?;
                 Writer::Queue(queue)
             }
         };
-        Ok(Self { backend, manager, read, writer, _alive: alive })
+        Ok(Self { backend, manager, read, writer, writer_health, _alive: alive })
     }
 
     pub fn backend(&self) -> Backend {
@@ -401,6 +579,7 @@ impl Database {
             }
             Writer::Queue(queue) => {
                 let (reply, answer) = sync_channel::<Result<T>>(1);
+                let reply = Answer::new(move |result| drop(reply.send(result)));
                 let job: Job = Box::new(move || {
                     let outcome = with_writer_connection(|conn| in_savepoint(conn, work));
                     Box::new(move |committed| {
@@ -411,7 +590,7 @@ impl Database {
                             }
                             (Err(failure), _) => Err(failure.into()),
                         };
-                        let _ = reply.send(result);
+                        reply.send(result);
                     })
                 });
                 let stopped = || Error::Store(StoreError::Unavailable("the SQLite writer stopped".into()));
@@ -421,7 +600,7 @@ impl Database {
         }
     }
 
-    /// Runs `work` where writes are cheapest, and resolves once they are durable: on SQLite, on the
+    /// Runs `work` where writes are cheapest, and resolves once they are committed: on SQLite, on the
     /// writer thread as one job of its batch (every read and write `work` makes goes to the writer's
     /// connection, and the answer comes after the batch commits); on PostgreSQL, on a blocking thread
     /// (each write its own transaction, as with [`Database::write`]).
@@ -441,6 +620,7 @@ impl Database {
             }),
             Writer::Queue(queue) => {
                 let (reply, answer) = tokio::sync::oneshot::channel::<Result<T>>();
+                let reply = Answer::new(move |result| drop(reply.send(result)));
                 let job: Job = Box::new(move || {
                     let outcome = work();
                     Box::new(move |committed| {
@@ -451,7 +631,7 @@ impl Database {
                             }
                             (Err(err), _) => Err(err),
                         };
-                        let _ = reply.send(result);
+                        reply.send(result);
                     })
                 });
                 let queue = queue.clone();
@@ -476,9 +656,38 @@ impl Database {
     }
 }
 
+/// How long readiness waits for the SQLite writer to run an empty job.
+const WRITER_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl HealthCheck for Database {
+    /// A reader answers `SELECT 1`; on SQLite the writer must also be running and take an empty job
+    /// through a batch within [`WRITER_PROBE_TIMEOUT`] (a stopped, wedged or overfull writer is not
+    /// ready: writes would fail or wait).
     fn check(&self) -> Result<()> {
-        self.read(|conn| Ok(diesel::sql_query("SELECT 1").execute(conn).map(drop)?))
+        self.read(|conn| Ok(diesel::sql_query("SELECT 1").execute(conn).map(drop)?))?;
+        let Writer::Queue(queue) = &self.writer else {
+            return Ok(());
+        };
+        let unavailable = |why: &str| Error::Store(StoreError::Unavailable(why.to_owned()));
+        if self.writer_health.stopped.load(Ordering::Acquire) {
+            return Err(unavailable("the SQLite writer has stopped"));
+        }
+        let (reply, answer) = sync_channel::<()>(1);
+        let probe: Job = Box::new(move || {
+            Box::new(move |_| {
+                let _ = reply.send(());
+            })
+        });
+        match queue.try_send(probe) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(unavailable("the SQLite writer's queue is full")),
+            Err(TrySendError::Disconnected(_)) => return Err(unavailable("the SQLite writer has stopped")),
+        }
+        answer.recv_timeout(WRITER_PROBE_TIMEOUT).map_err(|_| unavailable("the SQLite writer does not answer"))
+    }
+
+    fn report(&self) -> HealthReport {
+        self.writer_health.report()
     }
 }
 
@@ -496,6 +705,132 @@ mod tests {
             let err = Backend::from_url(bad).expect_err(bad).to_string();
             assert!(err.starts_with("database_url:"), "{err}");
         }
+    }
+
+    fn sqlite() -> (garrison_testkit::TestDatabase, Database) {
+        let fresh = garrison_testkit::TestDatabase::sqlite();
+        let db = Database::open(fresh.url(), PoolSizes { connections: 2, ..PoolSizes::default() }).expect("open");
+        db.migrate().expect("migrate");
+        (fresh, db)
+    }
+
+    fn count_policies(db: &Database) -> usize {
+        db.read(|conn| {
+            Ok(crate::schema::ep_policies::table.select(crate::schema::ep_policies::server_id).load::<i64>(conn)?.len())
+        })
+        .expect("count")
+    }
+
+    fn add_policy(conn: &mut AnyConnection, server: i64) -> Result<(), Failure> {
+        diesel::sql_query(format!("INSERT INTO ep_policies VALUES ({server}, 7, 0, 0, 0, 0, 0, 3, 0)"))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    use diesel::QueryDsl;
+
+    #[test]
+    fn a_panicking_write_is_rolled_back_alone_and_the_writer_carries_on() {
+        let (_fresh, db) = sqlite();
+        // A job that writes (in a savepoint of its own, left open by the panic) and then panics.
+        let err = db
+            .write(|conn| {
+                add_policy(conn, 1)?;
+                panic!("a bug in a handler");
+                #[allow(unreachable_code)]
+                Ok(())
+            })
+            .expect_err("the panic is an error for its caller");
+        assert!(matches!(err, Error::Store(StoreError::Internal(ref m)) if m.contains("panicked")), "{err:?}");
+        // A job whose work panics after a completed write of its own (as a handler's run_on_writer job would).
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let inner = db.clone();
+        let err = runtime
+            .block_on(db.run_on_writer(move || -> Result<()> {
+                inner.write(|conn| add_policy(conn, 2))?;
+                panic!("after a write");
+            }))
+            .expect_err("panicked");
+        assert!(matches!(err, Error::Store(StoreError::Internal(_))), "{err:?}");
+        // The next job succeeds, nothing of the panicking ones was committed, and health says what happened.
+        db.write(|conn| add_policy(conn, 3)).expect("the writer carries on");
+        assert_eq!(count_policies(&db), 1, "only the write that did not panic");
+        db.check().expect("ready");
+        assert_eq!(db.report(), HealthReport { writer_stopped: false, writer_restarts: 0, panicked_writes: 2 });
+    }
+
+    #[test]
+    fn the_writer_restarts_after_a_failure_and_gives_up_after_too_many() {
+        let health = WriterHealth::default();
+        let mut runs = 0;
+        supervise(&health, || {
+            runs += 1;
+            assert!(runs > 2, "fails twice, then ends normally");
+        });
+        assert_eq!(runs, 3);
+        assert_eq!(health.report(), HealthReport { writer_stopped: false, writer_restarts: 2, panicked_writes: 0 });
+
+        let health = WriterHealth::default();
+        supervise(&health, || panic!("always"));
+        let report = health.report();
+        assert!(report.writer_stopped);
+        assert_eq!(report.writer_restarts, MAX_RESTARTS as u64 + 1);
+    }
+
+    #[test]
+    fn the_wal_is_truncated_every_five_minutes_when_written() {
+        let start = Instant::now();
+        let mut schedule = CheckpointSchedule::new(start);
+        let at = |secs| start + Duration::from_secs(secs);
+        assert_eq!(schedule.next(at(1), false), None, "nothing written, nothing to do");
+        assert_eq!(schedule.next(at(2), true), Some(Checkpoint::Passive));
+        assert_eq!(schedule.next(at(299), false), None);
+        assert_eq!(schedule.next(at(300), false), Some(Checkpoint::Truncate), "written since the last truncate");
+        assert_eq!(schedule.next(at(700), false), None, "nothing written since");
+        assert_eq!(schedule.next(at(701), true), Some(Checkpoint::Truncate));
+        assert_eq!(schedule.next(at(702), true), Some(Checkpoint::Passive));
+    }
+
+    #[test]
+    fn a_truncate_checkpoint_empties_the_wal_file() {
+        let (fresh, db) = sqlite();
+        for server in 10..60 {
+            db.write(move |conn| add_policy(conn, server)).expect("write");
+        }
+        let path = fresh.url().strip_prefix("sqlite://").expect("sqlite url");
+        let wal = std::fs::metadata(format!("{path}-wal")).expect("a WAL file").len();
+        assert!(wal > 0);
+        db.with_connection(|conn| conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")).expect("checkpoint");
+        assert_eq!(std::fs::metadata(format!("{path}-wal")).expect("a WAL file").len(), 0);
+        assert_eq!(count_policies(&db), 50);
+    }
+
+    #[test]
+    fn readiness_fails_when_the_writer_is_gone_wedged_or_stopped() {
+        let (_fresh, db) = sqlite();
+        db.check().expect("ready");
+        // Gone: its queue has no receiver.
+        let (queue, jobs) = sync_channel::<Job>(1);
+        drop(jobs);
+        let gone = Database { writer: Writer::Queue(queue), ..db.clone() };
+        assert!(gone.check().expect_err("gone").to_string().contains("stopped"));
+        // Stopped: the supervisor gave up.
+        let stopped = Database { writer_health: Arc::new(WriterHealth::default()), ..db.clone() };
+        stopped.writer_health.stopped.store(true, Ordering::Release);
+        assert!(stopped.check().expect_err("stopped").to_string().contains("stopped"));
+        assert!(stopped.report().writer_stopped);
+        // Wedged: a write that does not finish.
+        let blocker = db.clone();
+        let wedge = std::thread::spawn(move || {
+            blocker.write(|_| {
+                std::thread::sleep(WRITER_PROBE_TIMEOUT + Duration::from_millis(500));
+                Ok(())
+            })
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(db.check().expect_err("wedged").to_string().contains("does not answer"));
+        wedge.join().expect("thread").expect("the slow write finishes");
+        db.check().expect("ready again");
     }
 
     fn migration_names(backend: &str) -> Vec<String> {

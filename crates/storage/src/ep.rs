@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 use garrison_core::{
     MemberKey, Result, ServerId, StoreError, Timestamp,
-    ep::{Company, EpPolicy, PerCompany},
+    ep::{Company, EpCursor, EpEntry, EpPolicy, PerCompany},
     ports::EpLedger,
 };
 
@@ -37,22 +37,40 @@ impl EpLedger for DieselEpLedger {
         })
     }
 
-    fn entries_since(&self, member: MemberKey, since: Timestamp) -> Result<Vec<(Company, i64, Timestamp)>> {
+    fn entries_page(
+        &self,
+        member: MemberKey,
+        since: Timestamp,
+        after: Option<EpCursor>,
+        limit: u32,
+    ) -> Result<Vec<EpEntry>> {
         self.db.read(|conn| {
-            let rows = ep_entries::table
+            let mut query = ep_entries::table
                 .filter(ep_entries::server_id.eq(member.server.get()))
                 .filter(ep_entries::roblox_id.eq(member.member.get()))
                 .filter(ep_entries::at.ge(since.millis()))
-                .select((ep_entries::company, ep_entries::amount, ep_entries::at))
-                .load::<(String, i64, i64)>(conn)?;
+                .into_boxed();
+            // Keyset: after (at, id), read in the order of the (server_id, roblox_id, at, id) index.
+            if let Some(after) = after {
+                query = query.filter(
+                    ep_entries::at
+                        .gt(after.at.millis())
+                        .or(ep_entries::at.eq(after.at.millis()).and(ep_entries::id.gt(after.id))),
+                );
+            }
+            let rows = query
+                .order((ep_entries::at.asc(), ep_entries::id.asc()))
+                .limit(i64::from(limit))
+                .select((ep_entries::id, ep_entries::company, ep_entries::amount, ep_entries::at))
+                .load::<(i64, String, i64, i64)>(conn)?;
             rows.into_iter()
-                .map(|(company, amount, at)| {
+                .map(|(id, company, amount, at)| {
                     let company = Company::parse(&company).map_err(|_| {
                         garrison_core::Error::Store(StoreError::Internal(format!(
-                            "unknown company {company:?} in ep_entries"
+                            "unknown company {company:?} in ep_entries row {id}"
                         )))
                     })?;
-                    Ok((company, amount, Timestamp(at)))
+                    Ok(EpEntry { id, company, amount, at: Timestamp(at) })
                 })
                 .collect()
         })

@@ -42,14 +42,28 @@ impl LoaRecords for DieselLoaRecords {
         })
     }
 
-    fn all(&self, member: MemberKey) -> Result<Vec<Loa>> {
+    fn reaching_past(
+        &self,
+        member: MemberKey,
+        ending_after: Timestamp,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Loa)>> {
         self.db.read(|conn| {
-            Ok(of_member(member)
-                .order(loas::id.asc())
-                .select(COLUMNS)
-                .load::<LoaRow>(conn)?
+            let t = ending_after.millis();
+            // The effective end is ended_at when set (never after ends_at), else ends_at.
+            let mut query =
+                of_member(member).filter(loas::ended_at.gt(t).or(loas::ended_at.is_null().and(loas::ends_at.gt(t))));
+            if let Some(before) = before {
+                query = query.filter(loas::id.lt(before));
+            }
+            Ok(query
+                .order(loas::id.desc())
+                .limit(i64::from(limit))
+                .select((loas::id, COLUMNS))
+                .load::<(i64, LoaRow)>(conn)?
                 .into_iter()
-                .map(to_loa)
+                .map(|(id, row)| (id, to_loa(row)))
                 .collect())
         })
     }

@@ -40,6 +40,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        api_key_id -> BigInt,
+        server_id -> BigInt,
+        route -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        answer -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     ep_entries (id) {
         id -> BigInt,
         server_id -> BigInt,

@@ -1,8 +1,12 @@
 use diesel::prelude::*;
 use garrison_core::{
     MemberKey, Result, RobloxUserId, ServerId, StoreError, Timestamp,
+    idempotency::{self, IdempotentRequest, RememberedAnswer, Repeat, RequestHash},
     ports::XpLedger,
-    xp::{self, HistoryPage, LeaderboardRow, RecordedRequest, XpChange, XpEntry, XpMutation, XpOperation, XpOutcome},
+    xp::{
+        self, HistoryPage, LeaderboardPage, LeaderboardRow, LeaderboardStart, XpChange, XpEntry, XpMutation,
+        XpOperation, XpOutcome,
+    },
 };
 
 use crate::{
@@ -10,7 +14,7 @@ use crate::{
     cached::MoveBalance,
     db::{AnyConnection, per_backend},
     failure::{Failure, on_unique},
-    schema::{xp_balances, xp_ledger},
+    schema::{idempotency_keys, xp_balances, xp_ledger},
 };
 
 /// XP balances (one row per member, changed in place by one statement) and their append-only ledger.
@@ -40,42 +44,81 @@ fn move_balance(conn: &mut AnyConnection, member: MemberKey, change: XpChange) -
     Ok(row.map(|(new_balance, decrease)| (new_balance, -decrease)))
 }
 
-type EarlierRow = (i64, String, i64, Option<String>, i64);
+/// The answer remembered for the request's `Idempotency-Key`, if it was used within the window:
+/// `Some` replays it, an expired row is deleted (the key is free again), a different request is
+/// refused as core's rule says.
+fn remembered(conn: &mut AnyConnection, request: &IdempotentRequest) -> Result<Option<XpOutcome>, Failure> {
+    let row = idempotency_keys::table
+        .filter(idempotency_keys::api_key_id.eq(request.key_id.0))
+        .filter(idempotency_keys::route.eq(request.route))
+        .filter(idempotency_keys::idempotency_key.eq(request.key.as_str()))
+        .select((
+            idempotency_keys::id,
+            idempotency_keys::request_hash,
+            idempotency_keys::answer,
+            idempotency_keys::created_at,
+        ))
+        .load::<(i64, String, String, i64)>(conn)?
+        .into_iter()
+        .next();
+    let Some((id, request_hash, answer, created_at)) = row else {
+        return Ok(None);
+    };
+    let earlier = RememberedAnswer {
+        request_hash: RequestHash::from_stored(request_hash),
+        answer,
+        created_at: Timestamp(created_at),
+    };
+    match idempotency::on_repeat(request, &earlier)? {
+        Repeat::Replay(answer) => XpOutcome::replayed(answer).map(Some).ok_or_else(|| {
+            Failure::Domain(garrison_core::Error::Store(StoreError::Internal(format!(
+                "idempotency_keys row {id} holds no XP answer"
+            ))))
+        }),
+        Repeat::Expired => {
+            diesel::delete(idempotency_keys::table.filter(idempotency_keys::id.eq(id))).execute(conn)?;
+            Ok(None)
+        }
+    }
+}
 
-fn earlier_request(row: &EarlierRow) -> Option<RecordedRequest> {
-    let (member, operation, amount, reason, _) = row;
-    let change = XpChange::new(XpOperation::from_stored(operation)?, *amount).ok()?;
-    Some(RecordedRequest { member: RobloxUserId::from_stored(*member), change, reason: reason.clone() })
+/// Records the answer under the request's key, in the change's transaction, and forgets this API key's
+/// expired keys. A unique violation means a concurrent request with the same key committed first: the
+/// change rolls back and [`XpLedger::apply`] looks again.
+fn remember(conn: &mut AnyConnection, request: &IdempotentRequest, answer: String) -> Result<(), Failure> {
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::api_key_id.eq(request.key_id.0))
+            .filter(idempotency_keys::created_at.lt(request.window_start().millis())),
+    )
+    .execute(conn)?;
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::api_key_id.eq(request.key_id.0),
+            idempotency_keys::server_id.eq(request.server.get()),
+            idempotency_keys::route.eq(request.route),
+            idempotency_keys::idempotency_key.eq(request.key.as_str()),
+            idempotency_keys::request_hash.eq(request.request_hash.as_str()),
+            idempotency_keys::answer.eq(answer),
+            idempotency_keys::created_at.eq(request.at.millis()),
+        ))
+        .execute(conn)
+        .map_err(|e| on_unique(e, || key_taken(request)))?;
+    Ok(())
+}
+
+fn key_taken(request: &IdempotentRequest) -> garrison_core::Error {
+    garrison_core::Error::IdempotencyKeyReused { key: request.key.as_str().to_owned() }
 }
 
 impl DieselXpLedger {
     fn apply_once(&self, mutation: XpMutation) -> Result<XpOutcome> {
         let member = mutation.member;
         self.db.write(move |conn| {
-            if let Some(reference) = &mutation.reference {
-                let earlier = xp_ledger::table
-                    .filter(xp_ledger::server_id.eq(member.server.get()))
-                    .filter(xp_ledger::reference.eq(reference.as_str()))
-                    .select((
-                        xp_ledger::roblox_id,
-                        xp_ledger::operation,
-                        xp_ledger::amount,
-                        xp_ledger::reason,
-                        xp_ledger::balance,
-                    ))
-                    .load::<EarlierRow>(conn)?
-                    .into_iter()
-                    .next();
-                if let Some(row) = earlier {
-                    // A row this adapter wrote always parses; anything else cannot be the same request.
-                    let same = earlier_request(&row)
-                        .map(|earlier| xp::check_replay(reference, &earlier, &mutation.recorded()));
-                    return match same {
-                        Some(Ok(())) => Ok(XpOutcome::Replayed { balance: row.4 }),
-                        Some(Err(conflict)) => Err(conflict.into()),
-                        None => Err(reference_conflict(reference).into()),
-                    };
-                }
+            if let Some(request) = &mutation.idempotency
+                && let Some(replayed) = remembered(conn, request)?
+            {
+                return Ok(replayed);
             }
             // Most changes are to members who already have a balance: one statement. Otherwise the
             // row is created (0 XP) and the change applied to it; still nothing means the cap refused.
@@ -108,21 +151,13 @@ impl DieselXpLedger {
                     xp_ledger::key_name.eq(&mutation.actor.key_name),
                     xp_ledger::at.eq(mutation.at.millis()),
                 ))
-                .execute(conn)
-                // The reference was free when looked up, so another request took it since: roll back.
-                .map_err(|e| on_unique(e, || reference_conflict_of(&mutation)))?;
-            Ok(XpOutcome::Applied { balance, delta })
+                .execute(conn)?;
+            let outcome = XpOutcome::Applied { balance, delta };
+            if let Some(request) = &mutation.idempotency {
+                remember(conn, request, outcome.to_answer())?;
+            }
+            Ok(outcome)
         })
-    }
-}
-
-fn reference_conflict(reference: &garrison_core::xp::Reference) -> garrison_core::Error {
-    garrison_core::Error::ReferenceConflict { reference: reference.as_str().to_owned() }
-}
-
-fn reference_conflict_of(mutation: &XpMutation) -> garrison_core::Error {
-    garrison_core::Error::ReferenceConflict {
-        reference: mutation.reference.as_ref().map(|r| r.as_str().to_owned()).unwrap_or_default(),
     }
 }
 
@@ -131,10 +166,10 @@ type LedgerRow = (i64, i64, String, i64, i64, i64, Option<String>, Option<String
 impl XpLedger for DieselXpLedger {
     fn apply(&self, mutation: &XpMutation) -> Result<XpOutcome> {
         match self.apply_once(mutation.clone()) {
-            // A concurrent request with the same reference may have committed between our lookup and
-            // our insert (PostgreSQL, several connections): the second attempt sees it, and replays or
-            // conflicts as the rule says.
-            Err(garrison_core::Error::ReferenceConflict { .. }) if mutation.reference.is_some() => {
+            // A concurrent request with the same Idempotency-Key may have committed between our lookup
+            // and our insert (PostgreSQL, several connections); ours rolled back, and the second attempt
+            // sees theirs and replays or refuses as the rule says.
+            Err(garrison_core::Error::IdempotencyKeyReused { .. }) if mutation.idempotency.is_some() => {
                 self.apply_once(mutation.clone())
             }
             other => other,
@@ -203,19 +238,45 @@ impl XpLedger for DieselXpLedger {
         })
     }
 
-    fn leaderboard(&self, server: ServerId, limit: u32, offset: u64) -> Result<Vec<LeaderboardRow>> {
+    fn leaderboard(&self, server: ServerId, page: LeaderboardPage) -> Result<Vec<LeaderboardRow>> {
+        let first_rank = page
+            .start
+            .first_rank()
+            .ok_or_else(|| garrison_core::Error::invalid("offset", "the page starts past the last possible rank"))?;
         self.db.read(|conn| {
-            let rows = xp_balances::table
+            let mut query = xp_balances::table
                 .filter(xp_balances::server_id.eq(server.get()))
                 .filter(xp_balances::xp.gt(0))
+                .into_boxed();
+            match page.start {
+                LeaderboardStart::Offset(0) => {}
+                // Bounded by MAX_LEADERBOARD_OFFSET in core.
+                LeaderboardStart::Offset(offset) => {
+                    query = query.offset(i64::try_from(offset).map_err(|_| {
+                        garrison_core::Error::invalid(
+                            "offset",
+                            format!("must be at most {}", xp::MAX_LEADERBOARD_OFFSET),
+                        )
+                    })?);
+                }
+                // Keyset: the rows after (xp, roblox_id) in leaderboard order, read straight from the
+                // (server_id, xp DESC, roblox_id) index at any depth.
+                LeaderboardStart::After(cursor) => {
+                    query = query.filter(
+                        xp_balances::xp
+                            .lt(cursor.xp)
+                            .or(xp_balances::xp.eq(cursor.xp).and(xp_balances::roblox_id.gt(cursor.member.get()))),
+                    );
+                }
+            }
+            let rows = query
                 .order((xp_balances::xp.desc(), xp_balances::roblox_id.asc()))
-                .limit(i64::from(limit))
-                .offset(i64::try_from(offset).unwrap_or(i64::MAX))
+                .limit(i64::from(page.limit))
                 .select((xp_balances::roblox_id, xp_balances::xp))
                 .load::<(i64, i64)>(conn)?;
             Ok(rows
                 .into_iter()
-                .zip(offset + 1..)
+                .zip(first_rank..)
                 .map(|((member, xp), rank)| LeaderboardRow { member: RobloxUserId::from_stored(member), xp, rank })
                 .collect())
         })

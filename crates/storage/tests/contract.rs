@@ -13,10 +13,14 @@ use garrison_core::{
     catalogue::{CertificationRef, Description, Name},
     discord::Snowflake,
     ep::{Company, EpPolicy, PerCompany},
+    idempotency::{self, IdempotencyKey, IdempotentRequest},
     loa::Loa,
     modlog::{History, ModAction, NewEntry, Subject, SubjectProfile, ViewId},
     ports::{ApiKeys, BoosterRoles, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, ModLogs, XpLedger},
-    xp::{self, Actor, HistoryPage, Reason, Reference, XpChange, XpMutation, XpOperation, XpOutcome},
+    xp::{
+        self, Actor, HistoryPage, LeaderboardCursor, LeaderboardPage, LeaderboardStart, Reason, Reference, XpChange,
+        XpMutation, XpOperation, XpOutcome,
+    },
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselBoosterRoles, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals,
@@ -45,13 +49,15 @@ macro_rules! contract {
 contract!(
     migrations_are_idempotent_and_the_store_is_healthy,
     xp_balances_follow_the_core_rule_and_equal_the_ledger,
-    xp_references_replay_or_conflict,
+    xp_references_are_labels,
+    xp_idempotency_keys_replay_refuse_and_expire,
     xp_overflow_is_refused_and_records_nothing,
     concurrent_xp_changes_lose_nothing,
-    concurrent_requests_with_one_reference_apply_once,
+    concurrent_requests_with_one_idempotency_key_apply_once,
     xp_history_pages_newest_first,
     xp_leaderboard_ranks_by_balance,
     ep_entries_and_policy_round_trip,
+    ep_entries_are_read_in_pages_by_time_then_id,
     loa_rules_hold,
     concurrent_loa_starts_admit_one,
     medals_catalogue_and_awards,
@@ -93,6 +99,26 @@ fn mutation(member: MemberKey, op: XpOperation, amount: i64, reference: Option<&
         reason: Some(Reason::parse("contract test").expect("valid reason")),
         actor: Actor { key_id: Some(ApiKeyId(1)), key_name: "tests".into() },
         at: Timestamp(1_700_000_000_000),
+        idempotency: None,
+    }
+}
+
+const T0: i64 = 1_700_000_000_000;
+
+/// `mutation` sent with an Idempotency-Key by API key `key_id` at `at`.
+fn keyed(mutation: XpMutation, key_id: i64, key: &str, at: i64) -> XpMutation {
+    let request_hash = xp::request_hash(mutation.member, mutation.change, mutation.reference.as_ref(), None);
+    XpMutation {
+        at: Timestamp(at),
+        idempotency: Some(IdempotentRequest {
+            key_id: ApiKeyId(key_id),
+            server: mutation.member.server,
+            route: mutation.change.operation().route(),
+            key: IdempotencyKey::parse(key).expect("valid key"),
+            request_hash,
+            at: Timestamp(at),
+        }),
+        ..mutation
     }
 }
 
@@ -133,31 +159,67 @@ fn xp_balances_follow_the_core_rule_and_equal_the_ledger(s: &Stores) {
     assert_eq!(sum, expected, "the balance is the sum of the ledger's deltas");
 }
 
-fn xp_references_replay_or_conflict(s: &Stores) {
+fn xp_references_are_labels(s: &Stores) {
     let ledger = DieselXpLedger::new(s.db.clone());
     let who = member(2);
+    for expected in [40, 80] {
+        assert_eq!(
+            ledger.apply(&mutation(who, XpOperation::Add, 40, Some("Weekly patrol"))).expect("award"),
+            XpOutcome::Applied { balance: expected, delta: 40 }
+        );
+    }
+    ledger.apply(&mutation(member(3), XpOperation::Add, 7, Some("Weekly patrol"))).expect("another member");
+    assert_eq!(ledger.balance(who).expect("balance"), 80);
+    let history = ledger.history(who, HistoryPage { limit: 10, before: None }).expect("history");
+    assert_eq!(history.iter().map(|e| e.reference.as_deref()).collect::<Vec<_>>(), [Some("Weekly patrol"); 2]);
+}
+
+fn xp_idempotency_keys_replay_refuse_and_expire(s: &Stores) {
+    let ledger = DieselXpLedger::new(s.db.clone());
+    let who = member(20);
+    let add = |amount| mutation(who, XpOperation::Add, amount, Some("grant"));
     assert_eq!(
-        ledger.apply(&mutation(who, XpOperation::Add, 40, Some("grant-1"))).expect("first"),
+        ledger.apply(&keyed(add(40), 1, "k-1", T0)).expect("first"),
         XpOutcome::Applied { balance: 40, delta: 40 }
     );
-    ledger.apply(&mutation(who, XpOperation::Add, 5, None)).expect("unrelated");
+    ledger.apply(&add(5)).expect("unrelated");
+    // The same request again: the first answer, nothing changed.
     assert_eq!(
-        ledger.apply(&mutation(who, XpOperation::Add, 40, Some("grant-1"))).expect("replay"),
+        ledger.apply(&keyed(add(40), 1, "k-1", T0 + 1_000)).expect("replay"),
         XpOutcome::Replayed { balance: 40 }
     );
-    let conflict = ledger.apply(&mutation(who, XpOperation::Add, 41, Some("grant-1"))).expect_err("different amount");
-    assert!(matches!(conflict, Error::ReferenceConflict { .. }), "{conflict:?}");
-    let conflict =
-        ledger.apply(&mutation(member(3), XpOperation::Add, 40, Some("grant-1"))).expect_err("different member");
-    assert!(matches!(conflict, Error::ReferenceConflict { .. }), "{conflict:?}");
+    // Another request under the key is refused, and changes nothing.
+    let err = ledger.apply(&keyed(add(41), 1, "k-1", T0 + 2_000)).expect_err("reused");
+    assert!(matches!(err, Error::IdempotencyKeyReused { .. }), "{err:?}");
+    let err = ledger
+        .apply(&keyed(mutation(member(21), XpOperation::Add, 40, Some("grant")), 1, "k-1", T0))
+        .expect_err("other member");
+    assert!(matches!(err, Error::IdempotencyKeyReused { .. }), "{err:?}");
     assert_eq!(ledger.balance(who).expect("balance"), 45);
-    assert_eq!(ledger.balance(member(3)).expect("balance"), 0);
-    // The same reference on another server is another key.
-    let elsewhere = MemberKey { server: ServerId::from_stored(SERVER + 1), member: who.member };
+    assert_eq!(ledger.balance(member(21)).expect("balance"), 0);
+    // Scoped per API key and per route.
+    assert_eq!(ledger.apply(&keyed(add(40), 2, "k-1", T0)).expect("other API key").balance(), 85);
+    let sub = mutation(who, XpOperation::Subtract, 40, Some("grant"));
+    assert_eq!(ledger.apply(&keyed(sub, 1, "k-1", T0)).expect("other route").balance(), 45);
+    // After 24 hours the key is free again; the expired row is replaced.
+    let later = T0 + idempotency::WINDOW_MILLIS + 1;
     assert_eq!(
-        ledger.apply(&mutation(elsewhere, XpOperation::Add, 7, Some("grant-1"))).expect("other server").balance(),
-        7
+        ledger.apply(&keyed(add(41), 1, "k-1", later)).expect("expired"),
+        XpOutcome::Applied { balance: 86, delta: 41 }
     );
+    assert_eq!(
+        ledger.apply(&keyed(add(41), 1, "k-1", later + 1)).expect("replay"),
+        XpOutcome::Replayed { balance: 86 }
+    );
+    let rows =
+        s.db.with_connection(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT api_key_id AS n FROM idempotency_keys").load::<Count>(conn)
+        })
+        .expect("count");
+    // API key 1's expired row (subtract, at T0) went when it wrote its next key; API key 2's stays
+    // until API key 2 writes again.
+    assert_eq!(rows.len(), 2, "expired rows are purged as their API key writes: {rows:?}");
 }
 
 fn xp_overflow_is_refused_and_records_nothing(s: &Stores) {
@@ -176,14 +238,16 @@ fn xp_overflow_is_refused_and_records_nothing(s: &Stores) {
         })
         .expect("seed a large balance");
     }
-    let err = ledger.apply(&mutation(who, XpOperation::Add, xp::MAX_AMOUNT, Some("too-much"))).expect_err("overflow");
+    let err = ledger
+        .apply(&keyed(mutation(who, XpOperation::Add, xp::MAX_AMOUNT, Some("too-much")), 1, "too-much", T0))
+        .expect_err("overflow");
     assert!(matches!(err, Error::XpOverflow { .. }), "{err:?}");
     assert_eq!(ledger.balance(who).expect("balance"), balance);
     assert!(ledger.history(who, HistoryPage { limit: 10, before: None }).expect("history").is_empty());
-    // The refused reference was not consumed.
+    // The refused request's Idempotency-Key was not consumed: another request may use it.
     assert_eq!(
-        ledger.apply(&mutation(who, XpOperation::Subtract, 1, Some("too-much"))).expect("reuse").balance(),
-        balance - 1
+        ledger.apply(&keyed(mutation(who, XpOperation::Add, 1, None), 1, "too-much", T0)).expect("reuse").balance(),
+        balance + 1
     );
 }
 
@@ -206,14 +270,17 @@ fn concurrent_xp_changes_lose_nothing(s: &Stores) {
     assert_eq!(ledger.balance(who).expect("balance"), 400);
 }
 
-fn concurrent_requests_with_one_reference_apply_once(s: &Stores) {
+fn concurrent_requests_with_one_idempotency_key_apply_once(s: &Stores) {
     let ledger = Arc::new(DieselXpLedger::new(s.db.clone()));
     let who = member(6);
+    let start = Arc::new(Barrier::new(8));
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let ledger = Arc::clone(&ledger);
+            let start = Arc::clone(&start);
             thread::spawn(move || {
-                ledger.apply(&mutation(who, XpOperation::Add, 25, Some("once"))).expect("apply or replay")
+                start.wait();
+                ledger.apply(&keyed(mutation(who, XpOperation::Add, 25, None), 1, "once", T0)).expect("apply or replay")
             })
         })
         .collect();
@@ -247,12 +314,33 @@ fn xp_leaderboard_ranks_by_balance(s: &Stores) {
     }
     ledger.apply(&mutation(member(14), XpOperation::Set, 0, None)).expect("zero");
     let server = ServerId::from_stored(SERVER);
-    let top: Vec<(i64, i64, u64)> =
-        ledger.leaderboard(server, 10, 0).expect("board").iter().map(|r| (r.member.get(), r.xp, r.rank)).collect();
+    let page = |limit, start| LeaderboardPage { limit, start };
+    let top: Vec<(i64, i64, u64)> = ledger
+        .leaderboard(server, page(10, LeaderboardStart::Offset(0)))
+        .expect("board")
+        .iter()
+        .map(|r| (r.member.get(), r.xp, r.rank))
+        .collect();
     assert_eq!(top, [(11, 70, 1), (10, 50, 2), (12, 50, 3), (13, 5, 4)]);
-    let page: Vec<u64> = ledger.leaderboard(server, 2, 1).expect("page").iter().map(|r| r.rank).collect();
-    assert_eq!(page, [2, 3]);
-    assert!(ledger.leaderboard(ServerId::from_stored(1), 10, 0).expect("empty").is_empty());
+    let ranks: Vec<u64> = ledger
+        .leaderboard(server, page(2, LeaderboardStart::Offset(1)))
+        .expect("page")
+        .iter()
+        .map(|r| r.rank)
+        .collect();
+    assert_eq!(ranks, [2, 3]);
+    assert!(
+        ledger.leaderboard(ServerId::from_stored(1), page(10, LeaderboardStart::Offset(0))).expect("empty").is_empty()
+    );
+    // Keyset: the rows after (50, member 10), which ranked 2nd, are the same as by offset.
+    let after = LeaderboardCursor { rank: 2, xp: 50, member: RobloxUserId::from_stored(10) };
+    let rest: Vec<(i64, u64)> = ledger
+        .leaderboard(server, page(10, LeaderboardStart::After(after)))
+        .expect("keyset")
+        .iter()
+        .map(|r| (r.member.get(), r.rank))
+        .collect();
+    assert_eq!(rest, [(12, 3), (13, 4)]);
 }
 
 fn ep_entries_and_policy_round_trip(s: &Stores) {
@@ -270,10 +358,34 @@ fn ep_entries_and_policy_round_trip(s: &Stores) {
     ep.add(who, Company::Main, 3, Timestamp(100)).expect("add");
     ep.add(who, Company::Sub2, 4, Timestamp(200)).expect("add");
     ep.add(member(21), Company::Main, 9, Timestamp(200)).expect("other member");
-    let mut since = ep.entries_since(who, Timestamp(150)).expect("since");
-    since.sort_by_key(|e| e.2);
-    assert_eq!(since, [(Company::Sub2, 4, Timestamp(200))]);
-    assert_eq!(ep.entries_since(who, Timestamp(0)).expect("all").len(), 2);
+    let since = ep.entries_page(who, Timestamp(150), None, 10).expect("since");
+    assert_eq!(
+        since.iter().map(|e| (e.company, e.amount, e.at)).collect::<Vec<_>>(),
+        [(Company::Sub2, 4, Timestamp(200))]
+    );
+    assert_eq!(ep.entries_page(who, Timestamp(0), None, 10).expect("all").len(), 2);
+}
+
+fn ep_entries_are_read_in_pages_by_time_then_id(s: &Stores) {
+    let ep = DieselEpLedger::new(s.db.clone());
+    let who = member(22);
+    // Out of time order, with ties in time.
+    for (amount, at) in [(1, 300), (2, 100), (3, 200), (4, 100), (5, 300), (6, 50)] {
+        ep.add(who, Company::Main, amount, Timestamp(at)).expect("add");
+    }
+    ep.add(member(23), Company::Main, 99, Timestamp(150)).expect("other member");
+    let mut read = Vec::new();
+    let mut after = None;
+    loop {
+        let page = ep.entries_page(who, Timestamp(100), after, 2).expect("page");
+        assert!(page.len() <= 2);
+        read.extend(page.iter().map(|e| (e.at.millis(), e.amount)));
+        match page.last() {
+            Some(last) if page.len() == 2 => after = Some(last.cursor()),
+            _ => break,
+        }
+    }
+    assert_eq!(read, [(100, 2), (100, 4), (200, 3), (300, 1), (300, 5)], "every entry once, by (at, id)");
 }
 
 fn loa_rules_hold(s: &Stores) {
@@ -296,10 +408,22 @@ fn loa_rules_hold(s: &Stores) {
     assert!(matches!(loas.end(who, Timestamp(6_000)).expect_err("expired"), Error::NoActiveLoa { .. }));
     loas.start(who, Loa { started_at: Timestamp(7_000), ends_at: Timestamp(8_000), ended_at: None })
         .expect("third after expiry");
-    let all = loas.all(who).expect("all");
+    let all = loas.reaching_past(who, Timestamp(0), None, 10).expect("all");
     assert_eq!(all.len(), 3);
-    assert_eq!(all[1].effective_end(), Timestamp(6_000));
+    assert_eq!(all[1].1.effective_end(), Timestamp(6_000), "newest first");
     assert_eq!(loas.latest(who).expect("latest").map(|l| l.started_at), Some(Timestamp(7_000)));
+    // Only LOAs still running after the instant, in pages.
+    let reaching: Vec<i64> = loas
+        .reaching_past(who, Timestamp(5_000), None, 10)
+        .expect("recent")
+        .iter()
+        .map(|(_, l)| l.started_at.0)
+        .collect();
+    assert_eq!(reaching, [7_000, 4_000], "the first ended at 3000");
+    let first_page = loas.reaching_past(who, Timestamp(0), None, 2).expect("page");
+    assert_eq!(first_page.len(), 2);
+    let rest = loas.reaching_past(who, Timestamp(0), first_page.last().map(|(id, _)| *id), 2).expect("page 2");
+    assert_eq!(rest.iter().map(|(_, l)| l.started_at.0).collect::<Vec<_>>(), [1_000]);
 }
 
 fn concurrent_loa_starts_admit_one(s: &Stores) {
@@ -734,4 +858,11 @@ fn concurrent_modlog_adds_number_cases_without_gaps_or_duplicates(s: &Stores) {
     }
     everything.sort_unstable();
     assert_eq!(everything, (1..=200).collect::<Vec<i64>>());
+}
+
+#[derive(Debug, diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[allow(dead_code)]
+    n: i64,
 }

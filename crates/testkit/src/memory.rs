@@ -9,10 +9,11 @@ use garrison_core::{
     booster::BoosterRole,
     catalogue::{AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
     discord::Snowflake,
-    ep::{Company, EpPolicy},
+    ep::{Company, EpCursor, EpEntry, EpPolicy},
+    idempotency::{self, RememberedAnswer, Repeat},
     loa::Loa,
     ports::{BoosterRoles, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
-    xp::{self, HistoryPage, LeaderboardRow, RecordedRequest, XpEntry, XpMutation, XpOutcome},
+    xp::{self, HistoryPage, LeaderboardPage, LeaderboardRow, LeaderboardStart, XpEntry, XpMutation, XpOutcome},
 };
 
 type Key = (i64, i64);
@@ -24,7 +25,9 @@ fn key(member: MemberKey) -> Key {
 #[derive(Debug, Default)]
 struct State {
     balances: BTreeMap<Key, i64>,
-    ledger: Vec<(ServerId, XpEntry, RecordedRequest)>,
+    ledger: Vec<(ServerId, XpEntry)>,
+    /// Idempotency keys by `(API key, route, key)`, as the storage's uniqueness constraint scopes them.
+    idempotency: BTreeMap<(i64, &'static str, String), RememberedAnswer>,
     ep: Vec<(Key, Company, i64, Timestamp)>,
     policies: BTreeMap<i64, EpPolicy>,
     loas: BTreeMap<Key, Vec<Loa>>,
@@ -58,13 +61,19 @@ impl MemoryRecords {
 impl XpLedger for MemoryRecords {
     fn apply(&self, m: &XpMutation) -> Result<XpOutcome> {
         self.with(|s| {
-            if let Some(reference) = &m.reference {
-                let earlier = s.ledger.iter().find(|(server, e, _)| {
-                    *server == m.member.server && e.reference.as_deref() == Some(reference.as_str())
-                });
-                if let Some((_, entry, recorded)) = earlier {
-                    xp::check_replay(reference, recorded, &m.recorded())?;
-                    return Ok(XpOutcome::Replayed { balance: entry.balance });
+            if let Some(request) = &m.idempotency {
+                let scope = (request.key_id.0, request.route, request.key.as_str().to_owned());
+                if let Some(earlier) = s.idempotency.get(&scope) {
+                    match idempotency::on_repeat(request, earlier)? {
+                        Repeat::Replay(answer) => {
+                            return XpOutcome::replayed(answer).ok_or_else(|| {
+                                Error::Store(garrison_core::StoreError::Internal("not an XP answer".into()))
+                            });
+                        }
+                        Repeat::Expired => {
+                            s.idempotency.remove(&scope);
+                        }
+                    }
                 }
             }
             let before = s.balances.get(&key(m.member)).copied().unwrap_or(0);
@@ -83,8 +92,19 @@ impl XpLedger for MemoryRecords {
                 key_name: Some(m.actor.key_name.clone()),
                 at: m.at,
             };
-            s.ledger.push((m.member.server, entry, m.recorded()));
-            Ok(XpOutcome::Applied { balance: after, delta: after - before })
+            s.ledger.push((m.member.server, entry));
+            let outcome = XpOutcome::Applied { balance: after, delta: after - before };
+            if let Some(request) = &m.idempotency {
+                s.idempotency.insert(
+                    (request.key_id.0, request.route, request.key.as_str().to_owned()),
+                    RememberedAnswer {
+                        request_hash: request.request_hash.clone(),
+                        answer: outcome.to_answer(),
+                        created_at: request.at,
+                    },
+                );
+            }
+            Ok(outcome)
         })
     }
 
@@ -97,15 +117,15 @@ impl XpLedger for MemoryRecords {
             s.ledger
                 .iter()
                 .rev()
-                .filter(|(server, e, _)| *server == member.server && e.member == member.member)
-                .filter(|(_, e, _)| page.before.is_none_or(|b| e.id < b))
+                .filter(|(server, e)| *server == member.server && e.member == member.member)
+                .filter(|(_, e)| page.before.is_none_or(|b| e.id < b))
                 .take(page.limit as usize)
-                .map(|(_, e, _)| e.clone())
+                .map(|(_, e)| e.clone())
                 .collect()
         }))
     }
 
-    fn leaderboard(&self, server: ServerId, limit: u32, offset: u64) -> Result<Vec<LeaderboardRow>> {
+    fn leaderboard(&self, server: ServerId, page: LeaderboardPage) -> Result<Vec<LeaderboardRow>> {
         Ok(self.with(|s| {
             let mut rows: Vec<(i64, i64)> = s
                 .balances
@@ -114,10 +134,18 @@ impl XpLedger for MemoryRecords {
                 .map(|((_, m), xp)| (*m, *xp))
                 .collect();
             rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let first_rank = page.start.first_rank().unwrap_or(u64::MAX);
+            let skip = match page.start {
+                LeaderboardStart::Offset(offset) => usize::try_from(offset).unwrap_or(usize::MAX),
+                LeaderboardStart::After(cursor) => rows
+                    .iter()
+                    .take_while(|(m, xp)| *xp > cursor.xp || (*xp == cursor.xp && *m <= cursor.member.get()))
+                    .count(),
+            };
             rows.into_iter()
-                .zip(1u64..)
-                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                .take(limit as usize)
+                .skip(skip)
+                .take(page.limit as usize)
+                .zip(first_rank..)
                 .map(|((m, xp), rank)| LeaderboardRow { member: RobloxUserId::from_stored(m), xp, rank })
                 .collect()
         }))
@@ -130,12 +158,29 @@ impl EpLedger for MemoryRecords {
         Ok(())
     }
 
-    fn entries_since(&self, member: MemberKey, since: Timestamp) -> Result<Vec<(Company, i64, Timestamp)>> {
+    fn entries_page(
+        &self,
+        member: MemberKey,
+        since: Timestamp,
+        after: Option<EpCursor>,
+        limit: u32,
+    ) -> Result<Vec<EpEntry>> {
         Ok(self.with(|s| {
-            s.ep.iter()
-                .filter(|(k, _, _, at)| *k == key(member) && *at >= since)
-                .map(|(_, c, a, at)| (*c, *a, *at))
-                .collect()
+            let mut entries: Vec<EpEntry> =
+                s.ep.iter()
+                    .enumerate()
+                    .filter(|(_, (k, _, _, at))| *k == key(member) && *at >= since)
+                    .map(|(i, (_, company, amount, at))| EpEntry {
+                        id: i64::try_from(i).unwrap_or(i64::MAX) + 1,
+                        company: *company,
+                        amount: *amount,
+                        at: *at,
+                    })
+                    .filter(|e| after.is_none_or(|c| (e.at, e.id) > (c.at, c.id)))
+                    .collect();
+            entries.sort_by_key(|e| (e.at, e.id));
+            entries.truncate(limit as usize);
+            entries
         }))
     }
 
@@ -154,8 +199,27 @@ impl LoaRecords for MemoryRecords {
         Ok(self.with(|s| s.loas.get(&key(member)).and_then(|l| l.last().copied())))
     }
 
-    fn all(&self, member: MemberKey) -> Result<Vec<Loa>> {
-        Ok(self.with(|s| s.loas.get(&key(member)).cloned().unwrap_or_default()))
+    fn reaching_past(
+        &self,
+        member: MemberKey,
+        ending_after: Timestamp,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Loa)>> {
+        Ok(self.with(|s| {
+            s.loas
+                .get(&key(member))
+                .map(|loas| {
+                    loas.iter()
+                        .enumerate()
+                        .map(|(i, loa)| (i64::try_from(i).unwrap_or(i64::MAX) + 1, *loa))
+                        .rev()
+                        .filter(|(id, loa)| before.is_none_or(|b| *id < b) && loa.effective_end() > ending_after)
+                        .take(limit as usize)
+                        .collect()
+                })
+                .unwrap_or_default()
+        }))
     }
 
     fn start(&self, member: MemberKey, loa: Loa) -> Result<Loa> {

@@ -163,10 +163,10 @@ pub struct CheckQuery {
     reference: String,
 }
 
-/// Whether a member holds a certification; 404 if the catalogue has no such reference.
+/// Whether a member holds a certification; `false` also when the catalogue has no such reference.
 #[utoipa::path(tag = "Certifications", params(CheckQuery), responses(
     (status = 200, body = CheckResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    (status = 403, body = ErrorBody)))]
 #[get("/api/certifications/check")]
 pub async fn check_certification(
     state: web::Data<AppState>,

@@ -82,8 +82,8 @@ impl From<Error> for ApiError {
             | Error::MedalNotHeld { .. }
             | Error::CertificationNotHeld { .. }
             | Error::UnknownApiKey { .. } => StatusCode::NOT_FOUND,
-            Error::ReferenceConflict { .. }
-            | Error::LoaAlreadyActive { .. }
+            Error::IdempotencyKeyReused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::LoaAlreadyActive { .. }
             | Error::NoActiveLoa { .. }
             | Error::MedalExists { .. }
             | Error::MedalAlreadyAwarded { .. }
@@ -161,7 +161,7 @@ mod tests {
             (Error::UnknownMedal { name: "x".into() }, 404),
             (Error::MedalNotHeld { member, name: "x".into() }, 404),
             (Error::LoaAlreadyActive { member }, 409),
-            (Error::ReferenceConflict { reference: "r".into() }, 409),
+            (Error::IdempotencyKeyReused { key: "k".into() }, 422),
             (Error::Store(StoreError::Unavailable("down".into())), 503),
             (Error::Store(StoreError::Internal("broken".into())), 500),
         ];

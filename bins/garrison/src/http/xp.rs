@@ -1,9 +1,10 @@
 //! `/api/xp*`: balances, changes, history and the leaderboard.
 
-use actix_web::{get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use garrison_core::{
+    idempotency::IdempotencyKey,
     records::XpChangeRequest,
-    xp::{HistoryPage, Reason, Reference, XpChange, XpEntry, XpOperation},
+    xp::{HistoryPage, LeaderboardPage, Reason, Reference, XpChange, XpEntry, XpOperation, XpOutcome},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,10 +25,23 @@ pub struct XpChangeBody {
     /// 1..=1000000000 (set: 0..=1000000000).
     #[schema(example = 50)]
     amount: i64,
-    /// Idempotency key, unique per server: a repeat returns the original result.
+    /// A label kept in the history (1..=128 characters); many changes may share one. To make retries
+    /// safe, send an `Idempotency-Key` header instead.
     reference: Option<String>,
     /// Kept in the ledger.
     reason: Option<String>,
+}
+
+/// The optional `Idempotency-Key` request header of the XP changes.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // documents a header; the handler reads it from the request
+pub struct IdempotencyHeader {
+    /// 1..=255 visible ASCII characters, scoped to the API key and the route. The same key with the
+    /// same body within 24 hours answers the first answer again (with `Idempotent-Replayed: true`)
+    /// and changes nothing; with another body it is refused (422).
+    #[param(rename = "Idempotency-Key")]
+    idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,20 +52,37 @@ pub struct XpResponse {
     xp: i64,
 }
 
+/// The header that makes a change safe to retry.
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// Set (to `true`) on an answer replayed for a repeated `Idempotency-Key`.
+const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
+
 async fn change(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: XpChangeBody,
     operation: XpOperation,
-) -> Result<web::Json<XpResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
+    let idempotency_key = match req.headers().get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(value) => Some(IdempotencyKey::parse(value.to_str().map_err(|_| {
+            garrison_core::Error::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
+        })?)?),
+    };
     let request = XpChangeRequest {
         member: member_key(&body.server_id, &body.roblox_id)?,
         change: XpChange::new(operation, body.amount)?,
         reference: body.reference.as_deref().map(Reference::parse).transpose()?,
         reason: body.reason.as_deref().map(Reason::parse).transpose()?,
+        idempotency_key,
     };
     let outcome = caller.run_write(state, move |records, caller| records.change_xp(caller, request)).await?;
-    Ok(web::Json(XpResponse { success: true, xp: outcome.balance() }))
+    let mut response = HttpResponse::Ok();
+    if matches!(outcome, XpOutcome::Replayed { .. }) {
+        response.insert_header((IDEMPOTENT_REPLAYED, "true"));
+    }
+    Ok(response.json(XpResponse { success: true, xp: outcome.balance() }))
 }
 
 /// Fetch the current XP balance of a member (0 if they have none).
@@ -69,42 +100,48 @@ pub async fn get_xp(
 }
 
 /// Set a member's XP to an exact value (0..=1000000000).
-#[utoipa::path(tag = "XP", request_body = XpChangeBody, responses(
-    (status = 200, body = XpResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 409, description = "reference reused for a different request", body = ErrorBody)))]
+#[utoipa::path(tag = "XP", request_body = XpChangeBody, params(IdempotencyHeader), responses(
+    (status = 200, body = XpResponse, headers(("Idempotent-Replayed" = String, description = "`true` when this is the replayed answer of an earlier request with the same Idempotency-Key"))),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 422, description = "Idempotency-Key reused for a different request within 24 hours", body = ErrorBody)))]
 #[post("/api/xp/set")]
 pub async fn set_xp(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: Body<XpChangeBody>,
-) -> Result<web::Json<XpResponse>, ApiError> {
-    change(state, caller, body.0, XpOperation::Set).await
+) -> Result<HttpResponse, ApiError> {
+    change(state, caller, req, body.0, XpOperation::Set).await
 }
 
 /// Add XP to a member's balance. A balance above 2^53-1 is refused (400).
-#[utoipa::path(tag = "XP", request_body = XpChangeBody, responses(
-    (status = 200, body = XpResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(tag = "XP", request_body = XpChangeBody, params(IdempotencyHeader), responses(
+    (status = 200, body = XpResponse, headers(("Idempotent-Replayed" = String, description = "`true` on a replayed answer"))),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 422, description = "Idempotency-Key reused for a different request within 24 hours", body = ErrorBody)))]
 #[post("/api/xp/add")]
 pub async fn add_xp(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: Body<XpChangeBody>,
-) -> Result<web::Json<XpResponse>, ApiError> {
-    change(state, caller, body.0, XpOperation::Add).await
+) -> Result<HttpResponse, ApiError> {
+    change(state, caller, req, body.0, XpOperation::Add).await
 }
 
 /// Subtract XP from a member's balance; the balance stops at 0, never below.
-#[utoipa::path(tag = "XP", request_body = XpChangeBody, responses(
-    (status = 200, body = XpResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(tag = "XP", request_body = XpChangeBody, params(IdempotencyHeader), responses(
+    (status = 200, body = XpResponse, headers(("Idempotent-Replayed" = String, description = "`true` on a replayed answer"))),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 422, description = "Idempotency-Key reused for a different request within 24 hours", body = ErrorBody)))]
 #[post("/api/xp/subtract")]
 pub async fn subtract_xp(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: Body<XpChangeBody>,
-) -> Result<web::Json<XpResponse>, ApiError> {
-    change(state, caller, body.0, XpOperation::Subtract).await
+) -> Result<HttpResponse, ApiError> {
+    change(state, caller, req, body.0, XpOperation::Subtract).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -133,6 +170,7 @@ pub struct HistoryEntry {
     delta: i64,
     /// The balance after this change.
     balance: i64,
+    /// The label the change was sent with (many changes may share one).
     reference: Option<String>,
     reason: Option<String>,
     /// Name of the API key that made the change.
@@ -187,8 +225,11 @@ pub struct LeaderboardQuery {
     server_id: IdText,
     /// 1..=100 (default 50).
     limit: Option<u32>,
-    /// Rows to skip (default 0).
+    /// Rows to skip (0..=10000, default 0). Deeper pages: `after`.
     offset: Option<u64>,
+    /// The `next` value of the previous page: the rows after it (keyset pagination, as cheap at any
+    /// depth). Not with `offset`.
+    after: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -203,6 +244,9 @@ pub struct LeaderboardEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LeaderboardResponse {
     entries: Vec<LeaderboardEntry>,
+    /// Pass as `after` for the next page; null on the last page.
+    #[schema(example = "50.1200.123456789")]
+    next: Option<String>,
 }
 
 /// Members with positive XP, highest first.
@@ -215,12 +259,14 @@ pub async fn xp_leaderboard(
     query: Params<LeaderboardQuery>,
 ) -> Result<web::Json<LeaderboardResponse>, ApiError> {
     let server = query.server_id.server("serverId")?;
-    let (limit, offset) = (query.limit, query.offset);
-    let rows = caller.run(state, move |records, caller| records.leaderboard(caller, server, limit, offset)).await?;
+    let page = LeaderboardPage::new(query.limit, query.offset, query.after.as_deref())?;
+    let slice = caller.run(state, move |records, caller| records.leaderboard(caller, server, page)).await?;
     Ok(web::Json(LeaderboardResponse {
-        entries: rows
+        entries: slice
+            .rows
             .into_iter()
             .map(|r| LeaderboardEntry { roblox_id: r.member.get(), xp: r.xp, rank: r.rank })
             .collect(),
+        next: slice.next.map(|cursor| cursor.to_text()),
     }))
 }
