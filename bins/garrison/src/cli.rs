@@ -149,6 +149,10 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let paths = http::CanonicalPaths::new(openapi.paths.paths.keys().map(String::as_str));
     actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || http::app(state.clone(), request_ids.clone(), paths.clone()))
+            // A client that closes its connection takes its request with it: actix drops the
+            // handler (and whatever it was waiting for: Discord retries, permits) instead of
+            // finishing work nobody will read. (Clients that half-close after sending are rare.)
+            .h1_allow_half_closed(false)
             .bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         if settings.workers > 0 {

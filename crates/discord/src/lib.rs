@@ -237,7 +237,7 @@ impl TwilightBots {
         Ok(Self {
             shared: Arc::new(Shared {
                 transport: Transport { http, base, patience, budget: RefusalBudget::new(config.refusals), clock },
-                builder: Client::builder().ratelimiter(None).build(),
+                builder: limiters.request_builder(),
                 limiters,
                 cache: Mutex::new(Cache::default()),
                 token_checks: AtomicU64::new(0),

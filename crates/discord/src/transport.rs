@@ -59,6 +59,13 @@ impl LimiterRuntime {
         Ok(Self { handle, _stop: stop })
     }
 
+    /// twilight's client builder starts a limiter of its own before it can be told not to: the
+    /// request builder is made here, so that limiter's actor has a runtime (it ends at once).
+    pub(crate) fn request_builder(&self) -> twilight_http::Client {
+        let _entered = self.handle.enter();
+        twilight_http::Client::builder().ratelimiter(None).build()
+    }
+
     /// A limiter whose actor runs here.
     pub(crate) fn limiter(&self, global_limit: u16) -> RateLimiter {
         let _entered = self.handle.enter();

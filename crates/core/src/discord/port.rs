@@ -456,7 +456,9 @@ pub trait DiscordBot: Send + Sync {
 /// Where bots come from.
 pub trait DiscordBots: Send + Sync {
     /// The bot behind a caller's token, after checking the token with Discord (the adapter caches the
-    /// answer). [`DiscordError::InvalidToken`] when Discord refuses it.
+    /// answer). [`DiscordError::InvalidToken`] when Discord refuses it, or without asking Discord when
+    /// it cannot be a bot token ([`BotToken::claimed_bot_id`]); [`DiscordError::Paused`] when the
+    /// refusal budget leaves no room for checking a new token.
     fn bot(&self, token: &BotToken) -> DiscordFuture<'_, Arc<dyn DiscordBot>>;
     /// The server's own bot (`GARRISON_DISCORD_BOT_TOKEN`), for routes authenticated by API key;
     /// `None` when none is configured.
