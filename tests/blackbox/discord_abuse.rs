@@ -35,7 +35,7 @@ async fn twenty_thousand_junk_tokens_barely_reach_discord_and_valid_tokens_keep_
             0 => format!("junk-{i}"),
             1 => format!("Bot {i}.{i}.{i}"),
             2 => format!("MTIz.abcdef.{}", "x".repeat(27)),
-            _ => format!("{}", "A".repeat(i % 200 + 1)),
+            _ => "A".repeat(i % 200 + 1),
         })
         .collect();
     let shaped: Vec<String> = (0..2_000).map(|_| s.sim.world(|w| w.unknown_bot_token())).collect();
@@ -89,7 +89,8 @@ async fn an_interaction_token_that_cannot_be_one_never_reaches_discord() {
     let body = json!({"targetContentSubstring": "a", "newContent": "b"});
     for token in ["short", "aW50ZXJhY3Rpb246/../../users/@me", &"a".repeat(501)] {
         let headers = vec![("X-Application-Id", app.clone()), ("Interaction-Token", token.to_owned())];
-        let refused = expect(s.call(Method::PATCH, "/api/edit/smart-edit/ephemeral", &headers, Some(body.clone())).await, 400);
+        let refused =
+            expect(s.call(Method::PATCH, "/api/edit/smart-edit/ephemeral", &headers, Some(body.clone())).await, 400);
         assert_eq!(refused.error(), "Interaction-Token: not an interaction token");
     }
     assert_eq!(s.sim.total_calls(), 0);

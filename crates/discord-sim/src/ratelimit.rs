@@ -204,7 +204,8 @@ mod tests {
         let mut limits = RateLimits::default();
         limits.set_route("GET", "/guilds/{guild_id}", 0, Duration::from_secs(2));
         limits.set_scopeless(true);
-        let Decision::Limited { headers, retry_after, global } = limits.check("a", "GET", "/guilds/{guild_id}", "1", true)
+        let Decision::Limited { headers, retry_after, global } =
+            limits.check("a", "GET", "/guilds/{guild_id}", "1", true)
         else {
             panic!("not limited")
         };

@@ -516,9 +516,9 @@ impl DiscordBot for TwilightBot {
     }
 
     fn user_profile(&self, user: Snowflake) -> DiscordFuture<'_, UserProfile> {
-        Box::pin(
-            async move { self.call::<wire::UserProfileJson>(self.client().user(id(user))).await.map(UserProfile::from) },
-        )
+        Box::pin(async move {
+            self.call::<wire::UserProfileJson>(self.client().user(id(user))).await.map(UserProfile::from)
+        })
     }
 
     fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild> {
@@ -562,9 +562,9 @@ impl DiscordBot for TwilightBot {
     }
 
     fn unban(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
-        Box::pin(
-            async move { self.act(with_reason(self.client().delete_ban(id(guild), id(user)), reason.as_deref())).await },
-        )
+        Box::pin(async move {
+            self.act(with_reason(self.client().delete_ban(id(guild), id(user)), reason.as_deref())).await
+        })
     }
 
     fn kick(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
@@ -705,9 +705,9 @@ impl DiscordBot for TwilightBot {
     }
 
     fn delete_role(&self, guild: Snowflake, role: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
-        Box::pin(
-            async move { self.act(with_reason(self.client().delete_role(id(guild), id(role)), reason.as_deref())).await },
-        )
+        Box::pin(async move {
+            self.act(with_reason(self.client().delete_role(id(guild), id(role)), reason.as_deref())).await
+        })
     }
 
     fn set_role_positions(&self, guild: Snowflake, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {

@@ -236,7 +236,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 fn retry_after(headers: &HeaderMap, body: &[u8]) -> Option<Duration> {
     let from_header = header(headers, "retry-after").and_then(|v| v.trim().parse::<f64>().ok());
     let from_body = || {
-        serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|v| v.get("retry_after").and_then(|r| r.as_f64()))
+        serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("retry_after").and_then(|r| r.as_f64()))
     };
     let seconds = from_header.or_else(from_body)?;
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
