@@ -223,6 +223,8 @@ impl TwilightBots {
         let base = config.api_url.as_deref().map_or_else(|| Ok("https://discord.com".to_owned()), base_of)?;
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(60))
+            // Discord's API does not redirect; a redirect is not followed with the bot's token.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.request_timeout)
             .build()
             .map_err(|e| ConfigError(format!("the HTTP client could not be built: {e}")))?;
@@ -261,18 +263,18 @@ impl TwilightBots {
             return Err(DiscordError::InvalidToken);
         }
         let key = token_key(token);
-        let cell = match self.shared.lookup(key, token) {
+        let (cell, trust) = match self.shared.lookup(key, token) {
             Lookup::Accepted(bot) => return Ok(bot),
             Lookup::Refused => return Err(DiscordError::InvalidToken),
-            Lookup::Check(cell) => cell,
+            Lookup::Check(cell, trust) => (cell, trust),
         };
-        let verdict = cell.get_or_try_init(|| self.shared.check(token)).await.cloned();
+        let verdict = cell.get_or_try_init(|| self.shared.check(token, trust)).await.cloned();
         self.shared.record(key, &cell, verdict.as_ref().ok());
         match verdict? {
             Some(_) => match self.shared.lookup(key, token) {
                 Lookup::Accepted(bot) => Ok(bot),
                 // Evicted or refused meanwhile by another request.
-                Lookup::Refused | Lookup::Check(_) => Err(DiscordError::InvalidToken),
+                Lookup::Refused | Lookup::Check(..) => Err(DiscordError::InvalidToken),
             },
             None => Err(DiscordError::InvalidToken),
         }
@@ -306,7 +308,9 @@ impl TwilightBots {
 enum Lookup {
     Accepted(Arc<dyn DiscordBot>),
     Refused,
-    Check(Arc<OnceCell<Verdict>>),
+    /// To be checked: [`Trust::Verified`] when Discord accepted the token before (its verdict is only
+    /// stale), so a flood of junk tokens does not keep known bots from being checked again.
+    Check(Arc<OnceCell<Verdict>>, Trust),
 }
 
 impl Shared {
@@ -334,11 +338,12 @@ impl Shared {
         if cache.refused.contains(&key, config.invalid_token_ttl) {
             return Lookup::Refused;
         }
+        let trust = if cache.accepted.contains_key(&key) { Trust::Verified } else { Trust::Unverified };
         if cache.checks.len() >= 10_000 {
             // Checks whose callers all left (nobody holds their cell any more).
             cache.checks.retain(|_, cell| Arc::strong_count(cell) > 1);
         }
-        Lookup::Check(Arc::clone(cache.checks.entry(key).or_default()))
+        Lookup::Check(Arc::clone(cache.checks.entry(key).or_default()), trust)
     }
 
     /// Files a check's verdict (once per check, whichever of its waiters comes first).
@@ -382,10 +387,10 @@ impl Shared {
         cache.refused.insert(key, self.config.max_invalid_tokens, self.config.invalid_token_ttl);
     }
 
-    async fn check(&self, token: &BotToken) -> Result<Verdict, DiscordError> {
+    async fn check(&self, token: &BotToken, trust: Trust) -> Result<Verdict, DiscordError> {
         self.token_checks.fetch_add(1, Ordering::Relaxed);
         let request = prepare(self.builder.current_user())?;
-        match self.transport.send(&request, Some(token), None, Trust::Unverified).await {
+        match self.transport.send(&request, Some(token), None, trust).await {
             Ok(body) => {
                 let user: wire::UserJson = decode(&body)?;
                 Ok(Some((user.into(), Instant::now())))

@@ -28,7 +28,8 @@ use twilight_http_ratelimiting::{Bucket, Endpoint, Method, Permit, RateLimitHead
 
 use crate::errors;
 
-const AGENT: &str = concat!("DiscordBot (https://github.com/garrison-rs/garrison, ", env!("CARGO_PKG_VERSION"), ")");
+/// Discord asks for `DiscordBot ($url, $version)`.
+const AGENT: &str = concat!("DiscordBot (", env!("CARGO_PKG_REPOSITORY"), ", ", env!("CARGO_PKG_VERSION"), ")");
 
 /// A current-thread tokio runtime on its own thread, for the rate limiters' actors. It stops when
 /// this value is dropped (the adapter is gone, so no request can use a limiter any more).

@@ -299,3 +299,25 @@ async fn interaction_tokens_are_checked_for_shape_and_refusals_remembered() {
     bots.original_response(app, &token).await.expect("a real interaction");
     assert_eq!(bots.refusals(), 1);
 }
+
+#[tokio::test]
+async fn a_known_bot_is_checked_again_even_when_junk_tokens_spent_the_unverified_share() {
+    let config = DiscordConfig {
+        refusals: RefusalLimits::new(8, 600_000),
+        valid_token_ttl: Duration::from_millis(200),
+        ..DiscordConfig::default()
+    };
+    let (sim, demo, bots) = start(config);
+    bots.bot(&token(&demo)).await.expect("valid");
+    for _ in 0..2 {
+        let junk = BotToken::new(&sim.world(|w| w.unknown_bot_token())).expect("token");
+        assert_eq!(bots.bot(&junk).await.err(), Some(DiscordError::InvalidToken));
+    }
+    let junk = BotToken::new(&sim.world(|w| w.unknown_bot_token())).expect("token");
+    assert!(matches!(bots.bot(&junk).await.err(), Some(DiscordError::Paused { .. })));
+    assert_eq!(sim.calls("GET", "/users/@me"), 3);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let bot = bots.bot(&token(&demo)).await.expect("the known bot is checked again");
+    assert_eq!(bot.user().id, id(demo.bot.user_id));
+    assert_eq!(sim.calls("GET", "/users/@me"), 4);
+}
