@@ -60,11 +60,14 @@ impl LimiterRuntime {
         Ok(Self { handle, _stop: stop })
     }
 
-    /// twilight's client builder starts a limiter of its own before it can be told not to: the
-    /// request builder is made here, so that limiter's actor has a runtime (it ends at once).
+    /// The client that builds twilight's typed requests. twilight's client builder starts a limiter
+    /// of its own before it can be told not to: it is made here, so that limiter's actor has a
+    /// runtime (it ends at once). It points at the discard port of the loopback address, so a request
+    /// awaited through twilight by mistake (bypassing [`Transport::send`]) fails instead of reaching
+    /// Discord unseen.
     pub(crate) fn request_builder(&self) -> twilight_http::Client {
         let _entered = self.handle.enter();
-        twilight_http::Client::builder().ratelimiter(None).build()
+        twilight_http::Client::builder().ratelimiter(None).proxy("127.0.0.1:9".to_owned(), true).build()
     }
 
     /// A limiter whose actor runs here.
