@@ -150,13 +150,15 @@ async fn a_refusal_budget_at_discords_threshold_is_refused_at_startup() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stopping_the_server_while_requests_wait_on_rate_limits_panics_nothing() {
-    let mut s = Discord::start(&[("GARRISON_DISCORD_WAIT_BUDGET_MS", "20000")]);
+    // Several workers: a limiter whose actor lived on one worker's runtime died with it at shutdown,
+    // and twilight panicked in the requests still waiting on it in the others.
+    let mut s = Discord::start(&[("GARRISON_DISCORD_WAIT_BUDGET_MS", "20000"), ("GARRISON_WORKERS", "4")]);
     // One request per 4 s on the roles route: the next requests wait for the bucket to reset.
     s.sim.set_rate_limit("GET", "/guilds/{guild_id}/roles", 1, Duration::from_secs(4));
     let path = format!("/api/HighestRole?serverid={}&userid={}", s.demo.guild, s.demo.moderator);
     expect(s.call(Method::GET, &path, &[("Discord-Token", s.token().to_owned())], None).await, 200);
     let url = format!("{}{path}", s.server.base);
-    let waiting: Vec<_> = (0..6)
+    let waiting: Vec<_> = (0..12)
         .map(|_| {
             let (client, url, token) = (s.server.client().clone(), url.clone(), s.token().to_owned());
             tokio::spawn(async move { client.get(url).header("Discord-Token", token).send().await.map(|r| r.status()) })
