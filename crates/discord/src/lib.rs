@@ -190,6 +190,9 @@ struct Shared {
     /// Builds twilight's typed requests (it holds no token and sends nothing).
     builder: Client,
     limiters: LimiterRuntime,
+    /// The rate-limit state of interaction webhooks (buckets per application and token; Discord's
+    /// global limit does not apply to them).
+    webhook_limiter: RateLimiter,
     cache: Mutex<Cache>,
     /// `GET /users/@me` calls made, for the benchmark and tests.
     token_checks: AtomicU64,
@@ -240,6 +243,7 @@ impl TwilightBots {
             shared: Arc::new(Shared {
                 transport: Transport { http, base, patience, budget: RefusalBudget::new(config.refusals), clock },
                 builder: limiters.request_builder(),
+                webhook_limiter: limiters.limiter(config.global_limit),
                 limiters,
                 cache: Mutex::new(Cache::default()),
                 token_checks: AtomicU64::new(0),
@@ -296,7 +300,7 @@ impl TwilightBots {
             return Err(DiscordError::InvalidToken);
         }
         let request = raw(route, body, false)?;
-        let result = shared.transport.send(&request, None, None, Trust::Unverified).await;
+        let result = shared.transport.send(&request, None, Some(&shared.webhook_limiter), Trust::Unverified).await;
         if matches!(result, Err(DiscordError::InvalidToken)) {
             shared.lock().refused.insert(key, shared.config.max_invalid_tokens, shared.config.invalid_token_ttl);
         }
