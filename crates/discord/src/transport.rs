@@ -31,6 +31,9 @@ use crate::errors;
 /// Discord asks for `DiscordBot ($url, $version)`.
 const AGENT: &str = concat!("DiscordBot (", env!("CARGO_PKG_REPOSITORY"), ", ", env!("CARGO_PKG_VERSION"), ")");
 
+/// The shortest wait before a request refused with 429 is sent again.
+const MIN_RETRY_AFTER: Duration = Duration::from_millis(50);
+
 /// A current-thread tokio runtime on its own thread, for the rate limiters' actors. It stops when
 /// this value is dropped (the adapter is gone, so no request can use a limiter any more).
 #[derive(Debug)]
@@ -155,7 +158,10 @@ impl Transport {
             match answer.status {
                 200..=299 => return Ok(answer.body),
                 429 => {
-                    let wait = retry_after(&answer.headers, &answer.body).unwrap_or(patience.default_retry_after);
+                    // Never at once, even when told to retry after 0 s.
+                    let wait = retry_after(&answer.headers, &answer.body)
+                        .unwrap_or(patience.default_retry_after)
+                        .max(MIN_RETRY_AFTER);
                     tracing::info!(attempt, wait_ms = millis(wait), scope, "rate limited by Discord");
                     if attempt >= patience.max_attempts || Instant::now() + wait > deadline {
                         return Err(DiscordError::RateLimited { retry_after_ms: millis(wait) });
