@@ -320,6 +320,24 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Stops the server as an operator's `kill` would (SIGTERM) and waits up to `patience` for it to
+    /// exit; `None` if it did not.
+    pub fn terminate(&mut self, patience: Duration) -> Option<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let started = std::time::Instant::now();
+        while started.elapsed() < patience {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

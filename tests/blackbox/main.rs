@@ -10,6 +10,7 @@ mod cards;
 mod catalogue;
 mod concurrency;
 mod discord;
+mod discord_abuse;
 mod discord_messages;
 mod discord_modmail;
 mod discord_roles;

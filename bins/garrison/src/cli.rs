@@ -163,7 +163,11 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let cors = http::CorsPolicy::new(&settings.cors_origins);
     system.block_on(async move {
         let mut server =
-            HttpServer::new(move || http::app(state.clone(), request_ids.clone(), paths.clone(), cors.clone()));
+            HttpServer::new(move || http::app(state.clone(), request_ids.clone(), paths.clone(), cors.clone()))
+                // A client that closes its connection takes its request with it: actix drops the
+                // handler (and whatever it was waiting for: Discord retries, permits) instead of
+                // finishing work nobody will read. (Clients that half-close after sending are rare.)
+                .h1_allow_half_closed(false);
         for listener in listeners {
             server = server.listen(listener).with_context(|| format!("cannot listen on {}", settings.bind))?;
         }

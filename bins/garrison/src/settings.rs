@@ -151,6 +151,11 @@ pub struct Settings {
     /// Requests per second each bot may make to Discord in all (Discord's global limit; 50 unless
     /// Discord raised it for the bot).
     pub discord_global_limit: u16,
+    /// Discord's refusals (answers 401, 403 and 429) Garrison accepts per 10 minutes before it stops
+    /// calling Discord (503 with Retry-After) until the window slides; calls with tokens Discord has
+    /// not accepted yet stop at a quarter of it. Discord bans the address at 10,000, so this must stay
+    /// below that (1 to 9,999).
+    pub discord_refusal_limit: u32,
 }
 
 impl Default for Settings {
@@ -187,6 +192,7 @@ impl Default for Settings {
             discord_timeout_ms: 10_000,
             discord_max_clients: 1_000,
             discord_global_limit: 50,
+            discord_refusal_limit: 2_000,
         }
     }
 }
@@ -366,6 +372,13 @@ impl Settings {
         if let Some(v) = var("GARRISON_DISCORD_GLOBAL_LIMIT") {
             self.discord_global_limit = v.parse().ok().filter(|n| *n > 0).with_context(|| {
                 format!("GARRISON_DISCORD_GLOBAL_LIMIT must be a number from 1 to 65535, got {v:?}")
+            })?;
+        }
+        if let Some(v) = var("GARRISON_DISCORD_REFUSAL_LIMIT") {
+            self.discord_refusal_limit = v.parse().ok().filter(|n| (1..10_000).contains(n)).with_context(|| {
+                format!(
+                    "GARRISON_DISCORD_REFUSAL_LIMIT must be a number from 1 to 9999 (Discord bans at 10,000), got {v:?}"
+                )
             })?;
         }
         if let Some(v) = var("GARRISON_DISCORD_MAX_CLIENTS") {

@@ -204,8 +204,14 @@ pub fn entropy<const N: usize>() -> anyhow::Result<[u8; N]> {
 }
 
 /// The Discord adapter: twilight clients per bot token, pointed at Discord or at the configured
-/// stand-in. Makes no request until a route needs Discord.
+/// stand-in, with the process's refusal budget. Makes no request until a route needs Discord.
 pub fn discord(settings: &Settings) -> anyhow::Result<Arc<dyn garrison_core::discord::DiscordBots>> {
+    use garrison_core::discord::{DISCORD_INVALID_REQUEST_LIMIT, DISCORD_WINDOW_MS, RefusalLimits};
+    let refusal_limit = settings.discord_refusal_limit;
+    anyhow::ensure!(
+        (1..DISCORD_INVALID_REQUEST_LIMIT).contains(&refusal_limit),
+        "discord_refusal_limit must be from 1 to 9999 (Discord bans the address at 10,000), got {refusal_limit}"
+    );
     let config = garrison_discord::DiscordConfig {
         api_url: Some(settings.discord_api_url.clone()).filter(|u| !u.is_empty()),
         server_token: garrison_core::discord::BotToken::new(settings.discord_bot_token.expose()),
@@ -213,9 +219,10 @@ pub fn discord(settings: &Settings) -> anyhow::Result<Arc<dyn garrison_core::dis
         request_timeout: Duration::from_millis(settings.discord_timeout_ms),
         max_clients: settings.discord_max_clients,
         global_limit: settings.discord_global_limit,
+        refusals: RefusalLimits::new(refusal_limit, DISCORD_WINDOW_MS),
         ..garrison_discord::DiscordConfig::default()
     };
-    Ok(Arc::new(garrison_discord::TwilightBots::new(config)?))
+    Ok(Arc::new(garrison_discord::TwilightBots::with_clock(config, clock())?))
 }
 
 #[cfg(test)]

@@ -4,6 +4,10 @@
 //! Routes are unlimited unless a test configures them, so ordinary tests run at full speed; an
 //! unlimited route still answers with bucket headers (a limit of 65535 per second that is never
 //! enforced). `X-RateLimit-Scope` comes only with 429 answers, as from Discord.
+//!
+//! In the scope-less mode ([`RateLimits::set_scopeless`]) 429 answers carry only `Retry-After`, as
+//! Cloudflare's do in front of Discord (and as some Discord-compatible servers answer): no
+//! `X-RateLimit-Scope`, no bucket headers. Their JSON body stays Discord's.
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
@@ -51,6 +55,7 @@ pub(crate) struct RateLimits {
     global_per_second: Option<u32>,
     buckets: HashMap<(String, String, String, String), Window>,
     global: HashMap<String, Window>,
+    scopeless: bool,
 }
 
 /// A stable bucket id for a route, like Discord's opaque hashes.
@@ -76,6 +81,19 @@ impl RateLimits {
     pub(crate) fn set_global(&mut self, per_second: Option<u32>) {
         self.global_per_second = per_second;
         self.global.clear();
+    }
+
+    /// Whether 429 answers leave out `X-RateLimit-Scope` and the bucket headers (Cloudflare's).
+    pub(crate) fn set_scopeless(&mut self, scopeless: bool) {
+        self.scopeless = scopeless;
+    }
+
+    /// A 429 decision, without the scope and bucket headers in the scope-less mode.
+    fn limited(&self, mut headers: Vec<(&'static str, String)>, retry_after: f64, global: bool) -> Decision {
+        if self.scopeless {
+            headers.retain(|(name, _)| *name == "Retry-After");
+        }
+        Decision::Limited { headers, retry_after, global }
     }
 
     /// Counts a request by `token` (empty for unauthenticated) to `method route` with major
@@ -112,15 +130,15 @@ impl RateLimits {
                 .current(now, Duration::from_secs(1));
             if global.count >= per_second {
                 let retry = Duration::from_secs(1).saturating_sub(now.duration_since(global.started));
-                return Decision::Limited {
-                    headers: vec![
+                return self.limited(
+                    vec![
                         ("Retry-After", retry.as_secs_f64().ceil().max(1.0).to_string()),
                         ("X-RateLimit-Global", "true".to_owned()),
                         ("X-RateLimit-Scope", "global".to_owned()),
                     ],
-                    retry_after: (retry.as_secs_f64() * 1000.0).ceil() / 1000.0,
-                    global: true,
-                };
+                    (retry.as_secs_f64() * 1000.0).ceil() / 1000.0,
+                    true,
+                );
             }
             self.global.insert(token.to_owned(), Window { count: global.count + 1, ..global });
         }
@@ -139,11 +157,7 @@ impl RateLimits {
             headers.push(("X-RateLimit-Remaining", "0".to_owned()));
             headers.push(("Retry-After", reset_after.as_secs_f64().ceil().max(1.0).to_string()));
             headers.push(("X-RateLimit-Scope", "user".to_owned()));
-            return Decision::Limited {
-                headers,
-                retry_after: (reset_after.as_secs_f64() * 1000.0).ceil() / 1000.0,
-                global: false,
-            };
+            return self.limited(headers, (reset_after.as_secs_f64() * 1000.0).ceil() / 1000.0, false);
         }
         let count = window.count + 1;
         self.buckets.insert(key, Window { count, ..window });
@@ -183,6 +197,25 @@ mod tests {
         assert!(matches!(limits.check("a", "GET", "/guilds/{guild_id}", "1", true), Decision::Limited { .. }));
         assert!(matches!(limits.check("a", "GET", "/guilds/{guild_id}", "2", true), Decision::Allowed(_)));
         assert!(matches!(limits.check("b", "GET", "/guilds/{guild_id}", "1", true), Decision::Allowed(_)));
+    }
+
+    #[test]
+    fn scopeless_429s_carry_only_retry_after() {
+        let mut limits = RateLimits::default();
+        limits.set_route("GET", "/guilds/{guild_id}", 0, Duration::from_secs(2));
+        limits.set_scopeless(true);
+        let Decision::Limited { headers, retry_after, global } =
+            limits.check("a", "GET", "/guilds/{guild_id}", "1", true)
+        else {
+            panic!("not limited")
+        };
+        assert_eq!(headers, vec![("Retry-After", "2".to_owned())]);
+        assert!(retry_after > 1.9 && !global);
+        limits.set_scopeless(false);
+        let Decision::Limited { headers, .. } = limits.check("a", "GET", "/guilds/{guild_id}", "1", true) else {
+            panic!("not limited")
+        };
+        assert_eq!(header(&headers, "X-RateLimit-Scope"), "user");
     }
 
     #[test]

@@ -156,6 +156,17 @@ impl Simulator {
         self.shared.lock().limits.set_route(method, route, limit, window);
     }
 
+    /// Makes 429 answers leave out `X-RateLimit-Scope` and the bucket headers, keeping only
+    /// `Retry-After`, as Cloudflare's 429s in front of Discord do (off by default).
+    pub fn set_scopeless_429s(&self, scopeless: bool) {
+        self.shared.lock().limits.set_scopeless(scopeless);
+    }
+
+    /// How many requests arrived in all, whatever their route and answer.
+    pub fn total_calls(&self) -> usize {
+        self.shared.lock().calls.values().sum()
+    }
+
     /// Limits every token to `per_second` requests a second across bot routes (interaction and
     /// webhook routes are exempt, as in Discord); `None` lifts the limit.
     pub fn set_global_rate_limit(&self, per_second: Option<u32>) {

@@ -475,6 +475,13 @@ impl World {
         Bot { user_id, token }
     }
 
+    /// A token shaped like a bot's (base64 of a fresh snowflake, a dot, two random parts) that no bot
+    /// has: Discord answers it 401.
+    pub fn unknown_bot_token(&mut self) -> String {
+        let id = self.next_id();
+        format!("{}.{}.{}", base64(id.to_string().as_bytes()), self.entropy.text(6), self.entropy.text(38))
+    }
+
     /// Adds a person's account created now; returns its id.
     pub fn add_user(&mut self, name: &str) -> u64 {
         self.insert_user(name, None, false)

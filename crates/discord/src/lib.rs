@@ -1,48 +1,54 @@
 //! Garrison's Discord adapter: garrison-core's Discord port ([`DiscordBots`], [`DiscordBot`]) over
 //! twilight-http.
 //!
-//! - One twilight client per bot token, kept in a bounded cache ([`DiscordConfig::max_clients`]) so
-//!   each bot's rate-limit state (twilight's ratelimiter) survives from request to request.
-//! - A token is checked with `GET /users/@me` once, then the verdict is cached by the token's SHA-256:
-//!   valid for [`DiscordConfig::valid_token_ttl`] (5 minutes), invalid for
-//!   [`DiscordConfig::invalid_token_ttl`] (30 seconds). Concurrent first requests with one token share
-//!   one check.
-//! - When twilight would wait for a rate limit longer than [`DiscordConfig::wait_budget`] before
-//!   sending, the request is abandoned unsent and the caller gets [`DiscordError::RateLimited`].
+//! - twilight builds the requests; [`transport`] sends them, so every answer is seen: 429s are waited
+//!   out within the wait budget and a few attempts (never re-sent at once, with or without
+//!   `X-RateLimit-Scope`), and Discord's 401, 403 and 429 answers are counted in the process's
+//!   [`RefusalBudget`]: past it, calls stop with [`DiscordError::Paused`] until the window slides.
+//! - One twilight rate limiter per accepted bot token, kept in a bounded cache
+//!   ([`DiscordConfig::max_clients`]) so each bot's rate-limit state survives from request to request.
+//! - A token is refused without a call when it cannot be a bot token
+//!   ([`BotToken::claimed_bot_id`]); otherwise it is checked with `GET /users/@me` once and the
+//!   verdict is cached by the token's SHA-256: valid for [`DiscordConfig::valid_token_ttl`] (5
+//!   minutes), invalid for [`DiscordConfig::invalid_token_ttl`] (an hour: a refused token never
+//!   becomes valid), up to [`DiscordConfig::max_invalid_tokens`] of them. Concurrent first requests
+//!   with one token share one check. Interaction tokens Discord refused are remembered the same way.
 //! - Discord's errors are mapped once, in [`errors`], into [`DiscordError`].
 //!
-//! Tokens never appear in logs or errors: they live in [`BotToken`] (redacted `Debug`) and in twilight's
-//! client, and cache keys are hashes.
+//! Tokens never appear in logs or errors: they live in [`BotToken`] (redacted `Debug`) and only
+//! reach the `Authorization` header, and cache keys are hashes.
 
 mod errors;
+mod transport;
 mod wire;
 
 use std::{
-    collections::HashMap,
-    pin::pin,
+    collections::{HashMap, VecDeque},
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU8, Ordering},
+        atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
 
 use garrison_core::{
-    Timestamp,
+    Clock, Timestamp,
     discord::{
         AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
-        DiscordFuture, Guild, GuildSummary, Invite, Member, Role, RoleSpec, Snowflake, UserProfile,
+        DiscordFuture, Guild, GuildSummary, Invite, Member, RefusalBudget, RefusalLimits, Role, RoleSpec, Snowflake,
+        Trust, UserProfile, is_interaction_token,
     },
 };
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
+use transport::{LimiterRuntime, Patience, Transport};
 use twilight_http::{
     Client,
     request::{AuditLogReason, Request, TryIntoRequest},
     routing::Route,
 };
-use twilight_http_ratelimiting::{Endpoint, RateLimiter};
+use twilight_http_ratelimiting::RateLimiter;
 use twilight_model::{
     guild::{Permissions as TwilightPermissions, RoleColors, RolePosition},
     http::channel_position::Position,
@@ -57,17 +63,26 @@ pub struct DiscordConfig {
     pub api_url: Option<String>,
     /// The server's own bot, for routes authenticated by API key.
     pub server_token: Option<BotToken>,
-    /// How long a request may wait for Discord's rate limits before the caller is told to retry.
+    /// How long a request may wait for Discord's rate limits (permits and 429 back-offs) before the
+    /// caller is told to retry.
     pub wait_budget: Duration,
     /// How long one HTTP exchange with Discord may take.
     pub request_timeout: Duration,
-    /// How many bots' clients (and rate-limit states) are kept.
+    /// How many times one request may be sent, 429s included.
+    pub max_attempts: u32,
+    /// How long to wait after a 429 that does not say (no `Retry-After`, no `retry_after`).
+    pub default_retry_after: Duration,
+    /// How many bots' rate-limit states are kept.
     pub max_clients: usize,
     /// Requests per second each bot may make in all (Discord's global limit: 50 unless Discord raised
     /// it for the bot).
     pub global_limit: u16,
     pub valid_token_ttl: Duration,
     pub invalid_token_ttl: Duration,
+    /// How many refused tokens (hashes) are remembered.
+    pub max_invalid_tokens: usize,
+    /// How many of Discord's refusals (401, 403, 429) a window may hold before calls stop.
+    pub refusals: RefusalLimits,
 }
 
 impl Default for DiscordConfig {
@@ -77,10 +92,14 @@ impl Default for DiscordConfig {
             server_token: None,
             wait_budget: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
+            max_attempts: 3,
+            default_retry_after: Duration::from_secs(1),
             max_clients: 1_000,
             global_limit: 50,
             valid_token_ttl: Duration::from_secs(300),
-            invalid_token_ttl: Duration::from_secs(30),
+            invalid_token_ttl: Duration::from_secs(3_600),
+            max_invalid_tokens: 100_000,
+            refusals: RefusalLimits::default(),
         }
     }
 }
@@ -90,53 +109,93 @@ impl Default for DiscordConfig {
 #[error("GARRISON_DISCORD_API_URL: {0}")]
 pub struct ConfigError(String);
 
-/// The API URL as twilight's proxy setting wants it: `host:port` and whether to speak plain HTTP.
-fn proxy_of(url: &str) -> Result<(String, bool), ConfigError> {
-    let (rest, use_http) = if let Some(rest) = url.strip_prefix("http://") {
-        (rest, true)
-    } else if let Some(rest) = url.strip_prefix("https://") {
-        (rest, false)
-    } else {
-        return Err(ConfigError(format!("must start with http:// or https://, got {url:?}")));
-    };
+/// The API URL as a base (`http://127.0.0.1:8090`), checked: a scheme and a host, nothing more.
+fn base_of(url: &str) -> Result<String, ConfigError> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| ConfigError(format!("must start with http:// or https://, got {url:?}")))?;
     let host = rest.trim_end_matches('/');
     if host.is_empty() || host.contains('/') {
         return Err(ConfigError(format!(
             "must be a scheme and host (the API is expected under /api/v10), got {url:?}"
         )));
     }
-    Ok((host.to_owned(), use_http))
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
-/// What `GET /users/@me` said about a token, and when.
-#[derive(Debug, Clone)]
-struct Verdict {
-    user: Option<BotUser>,
-    checked: Instant,
+/// The system clock, unless the binary passes its own.
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Timestamp::from_millis(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+    }
 }
 
+/// A token Discord accepted: who it is, when that was checked, and its rate-limit state.
 #[derive(Debug)]
-struct Entry {
-    client: Arc<Client>,
-    verdict: Arc<OnceCell<Verdict>>,
+struct Accepted {
+    user: BotUser,
+    checked: Instant,
+    limiter: RateLimiter,
     last_used: u64,
 }
 
+/// Hashes of refused tokens, each remembered for a while, at most `capacity` of them.
+#[derive(Debug, Default)]
+struct Refused {
+    at: HashMap<[u8; 32], Instant>,
+    order: VecDeque<([u8; 32], Instant)>,
+}
+
+impl Refused {
+    fn contains(&self, key: &[u8; 32], ttl: Duration) -> bool {
+        self.at.get(key).is_some_and(|at| at.elapsed() < ttl)
+    }
+
+    fn insert(&mut self, key: [u8; 32], capacity: usize, ttl: Duration) {
+        let now = Instant::now();
+        self.at.insert(key, now);
+        self.order.push_back((key, now));
+        while self.at.len() > capacity.max(1)
+            || self.order.len() > 2 * capacity.max(1)
+            || self.order.front().is_some_and(|(_, at)| at.elapsed() >= ttl)
+        {
+            let Some((old, at)) = self.order.pop_front() else { break };
+            if self.at.get(&old) == Some(&at) {
+                self.at.remove(&old);
+            }
+        }
+    }
+}
+
+/// A check's outcome: the bot, or `None` when Discord refused the token.
+type Verdict = Option<(BotUser, Instant)>;
+
 #[derive(Debug, Default)]
 struct Cache {
-    entries: HashMap<[u8; 32], Entry>,
+    accepted: HashMap<[u8; 32], Accepted>,
+    refused: Refused,
+    /// Checks under way, shared by concurrent first requests with one token.
+    checks: HashMap<[u8; 32], Arc<OnceCell<Verdict>>>,
     clock: u64,
 }
 
 #[derive(Debug)]
 struct Shared {
     config: DiscordConfig,
-    proxy: Option<(String, bool)>,
+    transport: Transport,
+    /// Builds twilight's typed requests (it holds no token and sends nothing).
+    builder: Client,
+    limiters: LimiterRuntime,
+    /// The rate-limit state of interaction webhooks (buckets per application and token; Discord's
+    /// global limit does not apply to them).
+    webhook_limiter: RateLimiter,
     cache: Mutex<Cache>,
     /// `GET /users/@me` calls made, for the benchmark and tests.
-    token_checks: std::sync::atomic::AtomicU64,
-    /// A client without a bot token, for interaction webhooks (made on first use).
-    webhooks: std::sync::OnceLock<Client>,
+    token_checks: AtomicU64,
 }
 
 /// The twilight-backed [`DiscordBots`].
@@ -145,16 +204,50 @@ pub struct TwilightBots {
     shared: Arc<Shared>,
 }
 
+fn token_key(token: &BotToken) -> [u8; 32] {
+    Sha256::digest(token.expose().as_bytes()).into()
+}
+
+fn interaction_key(application: Snowflake, token: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"interaction\0");
+    hasher.update(application.get().to_be_bytes());
+    hasher.update(token.as_bytes());
+    hasher.finalize().into()
+}
+
 impl TwilightBots {
     pub fn new(config: DiscordConfig) -> Result<Self, ConfigError> {
-        let proxy = config.api_url.as_deref().map(proxy_of).transpose()?;
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// The adapter, with the refusal budget's time from `clock`.
+    pub fn with_clock(config: DiscordConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let base = config.api_url.as_deref().map_or_else(|| Ok("https://discord.com".to_owned()), base_of)?;
+        let http = reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(60))
+            // Discord's API does not redirect; a redirect is not followed with the bot's token.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.request_timeout)
+            .build()
+            .map_err(|e| ConfigError(format!("the HTTP client could not be built: {e}")))?;
+        let limiters =
+            LimiterRuntime::start().map_err(|e| ConfigError(format!("the rate limiters could not start: {e}")))?;
+        let patience = Patience {
+            wait_budget: config.wait_budget,
+            request_timeout: config.request_timeout,
+            max_attempts: config.max_attempts.max(1),
+            default_retry_after: config.default_retry_after,
+        };
         Ok(Self {
             shared: Arc::new(Shared {
-                config,
-                proxy,
+                transport: Transport { http, base, patience, budget: RefusalBudget::new(config.refusals), clock },
+                builder: limiters.request_builder(),
+                webhook_limiter: limiters.limiter(config.global_limit),
+                limiters,
                 cache: Mutex::new(Cache::default()),
-                token_checks: std::sync::atomic::AtomicU64::new(0),
-                webhooks: std::sync::OnceLock::new(),
+                token_checks: AtomicU64::new(0),
+                config,
             }),
         })
     }
@@ -164,82 +257,150 @@ impl TwilightBots {
         self.shared.token_checks.load(Ordering::Relaxed)
     }
 
-    fn client_for(&self, token: &BotToken) -> (Arc<Client>, Arc<OnceCell<Verdict>>, [u8; 32]) {
-        let key: [u8; 32] = Sha256::digest(token.expose().as_bytes()).into();
-        let config = &self.shared.config;
-        let mut cache = self.shared.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.clock += 1;
-        let now = cache.clock;
-        if !cache.entries.contains_key(&key) && cache.entries.len() >= config.max_clients.max(1) {
-            let oldest = cache.entries.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| *k);
-            if let Some(oldest) = oldest {
-                cache.entries.remove(&oldest);
-            }
-        }
-        let entry = cache.entries.entry(key).or_insert_with(|| Entry {
-            client: Arc::new(self.build_client(token)),
-            verdict: Arc::new(OnceCell::new()),
-            last_used: now,
-        });
-        entry.last_used = now;
-        let stale = entry.verdict.get().is_some_and(|v| {
-            let ttl = if v.user.is_some() { config.valid_token_ttl } else { config.invalid_token_ttl };
-            v.checked.elapsed() >= ttl
-        });
-        if stale {
-            entry.verdict = Arc::new(OnceCell::new());
-        }
-        (Arc::clone(&entry.client), Arc::clone(&entry.verdict), key)
+    /// Discord's refusals counted in the current window.
+    pub fn refusals(&self) -> usize {
+        self.shared.transport.budget.refusals(self.shared.transport.clock.now())
     }
 
-    fn build_client(&self, token: &BotToken) -> Client {
-        let limiter = RateLimiter::new(self.shared.config.global_limit.max(1));
-        self.client_builder().token(token.expose().to_owned()).ratelimiter(Some(limiter)).build()
-    }
-
-    fn client_builder(&self) -> twilight_http::client::ClientBuilder {
-        let mut builder = Client::builder().timeout(self.shared.config.request_timeout);
-        if let Some((host, use_http)) = &self.shared.proxy {
-            builder = builder.proxy(host.clone(), *use_http);
+    async fn resolve(&self, token: &BotToken) -> Result<Arc<dyn DiscordBot>, DiscordError> {
+        if token.claimed_bot_id().is_none() {
+            return Err(DiscordError::InvalidToken);
         }
-        builder
-    }
-
-    fn webhooks(&self) -> &Client {
-        self.shared.webhooks.get_or_init(|| self.client_builder().build())
+        let key = token_key(token);
+        let (cell, trust) = match self.shared.lookup(key, token) {
+            Lookup::Accepted(bot) => return Ok(bot),
+            Lookup::Refused => return Err(DiscordError::InvalidToken),
+            Lookup::Check(cell, trust) => (cell, trust),
+        };
+        let verdict = cell.get_or_try_init(|| self.shared.check(token, trust)).await.cloned();
+        self.shared.record(key, &cell, verdict.as_ref().ok());
+        match verdict? {
+            Some(_) => match self.shared.lookup(key, token) {
+                Lookup::Accepted(bot) => Ok(bot),
+                // Evicted or refused meanwhile by another request.
+                Lookup::Refused | Lookup::Check(..) => Err(DiscordError::InvalidToken),
+            },
+            None => Err(DiscordError::InvalidToken),
+        }
     }
 
     async fn webhook_call<T: DeserializeOwned>(
         &self,
+        application: Snowflake,
+        token: &str,
         route: &Route<'_>,
         body: Option<&serde_json::Value>,
     ) -> Result<T, DiscordError> {
+        if !is_interaction_token(token) {
+            return Err(DiscordError::Rejected("not an interaction token".into()));
+        }
+        let shared = &self.shared;
+        let key = interaction_key(application, token);
+        if shared.lock().refused.contains(&key, shared.config.invalid_token_ttl) {
+            return Err(DiscordError::InvalidToken);
+        }
         let request = raw(route, body, false)?;
-        send(self.webhooks(), self.shared.config.wait_budget, request).await
+        let result = shared.transport.send(&request, None, Some(&shared.webhook_limiter), Trust::Unverified).await;
+        if matches!(result, Err(DiscordError::InvalidToken)) {
+            shared.lock().refused.insert(key, shared.config.max_invalid_tokens, shared.config.invalid_token_ttl);
+        }
+        decode(&result?)
+    }
+}
+
+/// Where a token stands in the cache.
+enum Lookup {
+    Accepted(Arc<dyn DiscordBot>),
+    Refused,
+    /// To be checked: [`Trust::Verified`] when Discord accepted the token before (its verdict is only
+    /// stale), so a flood of junk tokens does not keep known bots from being checked again.
+    Check(Arc<OnceCell<Verdict>>, Trust),
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    async fn check(&self, client: &Client) -> Result<Verdict, DiscordError> {
-        self.shared.token_checks.fetch_add(1, Ordering::Relaxed);
-        let budget = self.shared.config.wait_budget;
-        match send::<wire::UserJson>(client, budget, prepare(client.current_user())?).await {
-            Ok(user) => Ok(Verdict { user: Some(user.into()), checked: Instant::now() }),
-            Err(DiscordError::InvalidToken) => Ok(Verdict { user: None, checked: Instant::now() }),
-            Err(other) => Err(other),
+    fn lookup(self: &Arc<Self>, key: [u8; 32], token: &BotToken) -> Lookup {
+        let config = &self.config;
+        let mut cache = self.lock();
+        cache.clock += 1;
+        let now = cache.clock;
+        if let Some(accepted) = cache.accepted.get_mut(&key)
+            && accepted.checked.elapsed() < config.valid_token_ttl
+        {
+            accepted.last_used = now;
+            return Lookup::Accepted(Arc::new(TwilightBot {
+                shared: Arc::clone(self),
+                token: token.clone(),
+                limiter: accepted.limiter.clone(),
+                user: accepted.user.clone(),
+                key,
+            }));
+        }
+        if cache.refused.contains(&key, config.invalid_token_ttl) {
+            return Lookup::Refused;
+        }
+        let trust = if cache.accepted.contains_key(&key) { Trust::Verified } else { Trust::Unverified };
+        if cache.checks.len() >= 10_000 {
+            // Checks whose callers all left (nobody holds their cell any more).
+            cache.checks.retain(|_, cell| Arc::strong_count(cell) > 1);
+        }
+        Lookup::Check(Arc::clone(cache.checks.entry(key).or_default()), trust)
+    }
+
+    /// Files a check's verdict (once per check, whichever of its waiters comes first).
+    fn record(&self, key: [u8; 32], cell: &Arc<OnceCell<Verdict>>, verdict: Option<&Verdict>) {
+        let config = &self.config;
+        let mut cache = self.lock();
+        if cache.checks.get(&key).is_some_and(|c| Arc::ptr_eq(c, cell)) {
+            cache.checks.remove(&key);
+        }
+        match verdict {
+            Some(Some((user, checked))) => {
+                cache.clock += 1;
+                let now = cache.clock;
+                if let Some(accepted) = cache.accepted.get_mut(&key) {
+                    if accepted.checked < *checked {
+                        (accepted.user, accepted.checked) = (user.clone(), *checked);
+                    }
+                    return;
+                }
+                if cache.accepted.len() >= config.max_clients.max(1) {
+                    let oldest = cache.accepted.iter().min_by_key(|(_, a)| a.last_used).map(|(k, _)| *k);
+                    if let Some(oldest) = oldest {
+                        cache.accepted.remove(&oldest);
+                    }
+                }
+                let limiter = self.limiters.limiter(config.global_limit);
+                cache.accepted.insert(key, Accepted { user: user.clone(), checked: *checked, limiter, last_used: now });
+            }
+            Some(None) => {
+                cache.accepted.remove(&key);
+                cache.refused.insert(key, config.max_invalid_tokens, config.invalid_token_ttl);
+            }
+            None => {}
         }
     }
 
-    async fn resolve(&self, token: &BotToken) -> Result<Arc<dyn DiscordBot>, DiscordError> {
-        let (client, cell, key) = self.client_for(token);
-        let verdict = cell.get_or_try_init(|| self.check(&client)).await?;
-        match &verdict.user {
-            Some(user) => Ok(Arc::new(TwilightBot {
-                client,
-                user: user.clone(),
-                budget: self.shared.config.wait_budget,
-                shared: Arc::clone(&self.shared),
-                key,
-            })),
-            None => Err(DiscordError::InvalidToken),
+    /// Discord now refuses a token it accepted: forget the bot, remember the refusal.
+    fn revoke(&self, key: [u8; 32]) {
+        let mut cache = self.lock();
+        cache.accepted.remove(&key);
+        cache.refused.insert(key, self.config.max_invalid_tokens, self.config.invalid_token_ttl);
+    }
+
+    async fn check(&self, token: &BotToken, trust: Trust) -> Result<Verdict, DiscordError> {
+        self.token_checks.fetch_add(1, Ordering::Relaxed);
+        let request = prepare(self.builder.current_user())?;
+        match self.transport.send(&request, Some(token), None, trust).await {
+            Ok(body) => {
+                let user: wire::UserJson = decode(&body)?;
+                Ok(Some((user.into(), Instant::now())))
+            }
+            Err(DiscordError::InvalidToken) => Ok(None),
+            Err(other) => Err(other),
         }
     }
 }
@@ -263,7 +424,7 @@ impl DiscordBots for TwilightBots {
         let token = token.to_owned();
         Box::pin(async move {
             let route = Route::GetInteractionOriginal { application_id: application.get(), interaction_token: &token };
-            self.webhook_call(&route, None).await
+            self.webhook_call(application, &token, &route, None).await
         })
     }
 
@@ -277,14 +438,10 @@ impl DiscordBots for TwilightBots {
         Box::pin(async move {
             let route =
                 Route::UpdateInteractionOriginal { application_id: application.get(), interaction_token: &token };
-            self.webhook_call::<serde::de::IgnoredAny>(&route, Some(&patch)).await.map(|_| ())
+            self.webhook_call::<serde::de::IgnoredAny>(application, &token, &route, Some(&patch)).await.map(|_| ())
         })
     }
 }
-
-const WAITING: u8 = 0;
-const SENT: u8 = 1;
-const ABANDONED: u8 = 2;
 
 /// A typed twilight request turned into a raw one.
 fn prepare(request: impl TryIntoRequest) -> Result<Request, DiscordError> {
@@ -300,84 +457,22 @@ fn raw(route: &Route<'_>, body: Option<&serde_json::Value>, authorized: bool) ->
     builder.build().map_err(|e| errors::map(&e))
 }
 
-/// The rate-limit endpoint a request counts against.
-fn endpoint_of(request: &Request) -> Endpoint {
-    let path = request.path().split('?').next().unwrap_or_default().to_owned();
-    Endpoint { method: request.method(), path }
-}
-
-/// Sends one request and reads its JSON answer (`null` for an empty one).
-///
-/// twilight waits for rate-limit permits and retries 429 answers by itself. If the request is still
-/// pending after `budget` and it is not on the wire (it never left, or Discord refused it with a 429
-/// and twilight is waiting to retry), it is abandoned and the caller is told to retry when the bucket
-/// resets. A request that may be on the wire is awaited to the end (bounded by the client's timeout),
-/// so Garrison never loses track of an action Discord may have carried out.
-async fn send<T: DeserializeOwned>(client: &Client, budget: Duration, request: Request) -> Result<T, DiscordError> {
-    let endpoint = endpoint_of(&request);
-    let body = send_raw(client, budget, request, endpoint).await?;
-    let body = if body.is_empty() { b"null".as_slice() } else { &body };
+/// Reads a JSON answer (`null` for an empty one).
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DiscordError> {
+    let body = if body.is_empty() { b"null".as_slice() } else { body };
     serde_json::from_slice(body).map_err(|e| {
         tracing::warn!(error = %e, "unreadable answer from Discord");
         DiscordError::Unavailable("Discord's answer could not be read".into())
     })
 }
 
-async fn send_raw(
-    client: &Client,
-    budget: Duration,
-    request: Request,
-    endpoint: Endpoint,
-) -> Result<Vec<u8>, DiscordError> {
-    let mut request = client.request::<()>(request);
-    let state = Arc::new(AtomicU8::new(WAITING));
-    let gate = Arc::clone(&state);
-    // Runs (inside our own polls) each time twilight is about to put the request on the wire.
-    request.set_pre_flight(move || {
-        gate.load(Ordering::Acquire) != ABANDONED && {
-            gate.store(SENT, Ordering::Release);
-            true
-        }
-    });
-    let mut request = pin!(request);
-    let outcome = tokio::select! {
-        outcome = &mut request => Some(outcome),
-        () = tokio::time::sleep(budget) => None,
-    };
-    let outcome = match outcome {
-        Some(outcome) => outcome,
-        None => {
-            // Not polled while we look, so twilight cannot send in the meantime.
-            let bucket = match client.ratelimiter() {
-                Some(limiter) => limiter.bucket(endpoint).await,
-                None => None,
-            };
-            let now = Instant::now();
-            let exhausted = bucket.filter(|b| b.remaining == 0 && b.reset_at > now);
-            if state.load(Ordering::Acquire) == WAITING || exhausted.is_some() {
-                state.store(ABANDONED, Ordering::Release);
-                let wait = exhausted.map_or(budget, |b| b.reset_at - now);
-                let retry_after_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-                return Err(DiscordError::RateLimited { retry_after_ms });
-            }
-            request.await
-        }
-    };
-    match outcome {
-        Ok(response) => {
-            response.bytes().await.map_err(|_| DiscordError::Unavailable("Discord's answer was cut off".into()))
-        }
-        Err(error) => Err(errors::map(&error)),
-    }
-}
-
-/// A bot acting with its own token through its own twilight client.
+/// A bot acting with its own token and its own rate-limit state.
 #[derive(Debug)]
 struct TwilightBot {
-    client: Arc<Client>,
-    user: BotUser,
-    budget: Duration,
     shared: Arc<Shared>,
+    token: BotToken,
+    limiter: RateLimiter,
+    user: BotUser,
     key: [u8; 32],
 }
 
@@ -400,17 +495,23 @@ fn id<M>(snowflake: Snowflake) -> Id<M> {
 }
 
 impl TwilightBot {
-    /// Sends and reads; a token Discord now refuses is forgotten, so the next request checks it again.
+    /// Twilight's typed requests, built without a token.
+    fn client(&self) -> &Client {
+        &self.shared.builder
+    }
+
+    /// Sends and reads; a token Discord now refuses is forgotten and remembered as refused.
     async fn call<T: DeserializeOwned>(&self, request: impl TryIntoRequest) -> Result<T, DiscordError> {
         self.call_request(prepare(request)?).await
     }
 
     async fn call_request<T: DeserializeOwned>(&self, request: Request) -> Result<T, DiscordError> {
-        let result = send(&self.client, self.budget, request).await;
+        let result =
+            self.shared.transport.send(&request, Some(&self.token), Some(&self.limiter), Trust::Verified).await;
         if matches!(result, Err(DiscordError::InvalidToken)) {
-            self.shared.cache.lock().unwrap_or_else(|p| p.into_inner()).entries.remove(&self.key);
+            self.shared.revoke(self.key);
         }
-        result
+        decode(&result?)
     }
 
     async fn act(&self, request: impl TryIntoRequest) -> Result<(), DiscordError> {
@@ -424,28 +525,28 @@ impl DiscordBot for TwilightBot {
     }
 
     fn user_profile(&self, user: Snowflake) -> DiscordFuture<'_, UserProfile> {
-        Box::pin(
-            async move { self.call::<wire::UserProfileJson>(self.client.user(id(user))).await.map(UserProfile::from) },
-        )
+        Box::pin(async move {
+            self.call::<wire::UserProfileJson>(self.client().user(id(user))).await.map(UserProfile::from)
+        })
     }
 
     fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild> {
         Box::pin(async move {
-            let request = self.client.guild(id(guild)).with_counts(true);
+            let request = self.client().guild(id(guild)).with_counts(true);
             self.call::<wire::GuildJson>(request).await.map(Guild::from)
         })
     }
 
     fn roles(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Role>> {
         Box::pin(async move {
-            let roles: Vec<wire::RoleJson> = self.call(self.client.roles(id(guild))).await?;
+            let roles: Vec<wire::RoleJson> = self.call(self.client().roles(id(guild))).await?;
             Ok(roles.into_iter().map(Role::from).collect())
         })
     }
 
     fn members(&self, guild: Snowflake, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>> {
         Box::pin(async move {
-            let mut request = self.client.guild_members(id(guild)).limit(limit.clamp(1, 1000));
+            let mut request = self.client().guild_members(id(guild)).limit(limit.clamp(1, 1000));
             if let Some(after) = after {
                 request = request.after(id(after));
             }
@@ -456,7 +557,7 @@ impl DiscordBot for TwilightBot {
 
     fn member(&self, guild: Snowflake, user: Snowflake) -> DiscordFuture<'_, Member> {
         Box::pin(async move {
-            let request = self.client.guild_member(id(guild), id(user));
+            let request = self.client().guild_member(id(guild), id(user));
             self.call::<wire::MemberJson>(request).await.map(Member::from)
         })
     }
@@ -464,20 +565,20 @@ impl DiscordBot for TwilightBot {
     fn ban(&self, guild: Snowflake, user: Snowflake, options: BanOptions) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
             let request =
-                self.client.create_ban(id(guild), id(user)).delete_message_seconds(options.delete_message_seconds);
+                self.client().create_ban(id(guild), id(user)).delete_message_seconds(options.delete_message_seconds);
             self.act(with_reason(request, options.reason.as_deref())).await
         })
     }
 
     fn unban(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
-        Box::pin(
-            async move { self.act(with_reason(self.client.delete_ban(id(guild), id(user)), reason.as_deref())).await },
-        )
+        Box::pin(async move {
+            self.act(with_reason(self.client().delete_ban(id(guild), id(user)), reason.as_deref())).await
+        })
     }
 
     fn kick(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
-            self.act(with_reason(self.client.remove_guild_member(id(guild), id(user)), reason.as_deref())).await
+            self.act(with_reason(self.client().remove_guild_member(id(guild), id(user)), reason.as_deref())).await
         })
     }
 
@@ -494,7 +595,7 @@ impl DiscordBot for TwilightBot {
                 .transpose()
                 .map_err(|_| DiscordError::Rejected("the timeout's end is out of range".into()))?;
             self.act(with_reason(
-                self.client.update_guild_member(id(guild), id(user)).communication_disabled_until(until),
+                self.client().update_guild_member(id(guild), id(user)).communication_disabled_until(until),
                 reason.as_deref(),
             ))
             .await
@@ -504,21 +605,21 @@ impl DiscordBot for TwilightBot {
     fn invite(&self, code: &str) -> DiscordFuture<'_, Invite> {
         let code = code.to_owned();
         Box::pin(async move {
-            let request = self.client.invite(&code).with_counts();
+            let request = self.client().invite(&code).with_counts();
             self.call::<wire::InviteJson>(request).await.map(Invite::from)
         })
     }
 
     fn channel(&self, channel: Snowflake) -> DiscordFuture<'_, Channel> {
         Box::pin(async move {
-            let request = self.client.channel(id(channel));
+            let request = self.client().channel(id(channel));
             self.call::<wire::ChannelJson>(request).await.map(Channel::from)
         })
     }
 
     fn guild_channels(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Channel>> {
         Box::pin(async move {
-            let channels: Vec<wire::ChannelJson> = self.call(self.client.guild_channels(id(guild))).await?;
+            let channels: Vec<wire::ChannelJson> = self.call(self.client().guild_channels(id(guild))).await?;
             Ok(channels.into_iter().map(Channel::from).collect())
         })
     }
@@ -534,20 +635,20 @@ impl DiscordBot for TwilightBot {
                     position: Some(u64::try_from(p.position).ok()),
                 })
                 .collect();
-            self.act(self.client.update_guild_channel_positions(id(guild), &positions)).await
+            self.act(self.client().update_guild_channel_positions(id(guild), &positions)).await
         })
     }
 
     fn automod_rules(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<AutoModRule>> {
         Box::pin(async move {
-            let rules: Vec<wire::AutoModRuleJson> = self.call(self.client.auto_moderation_rules(id(guild))).await?;
+            let rules: Vec<wire::AutoModRuleJson> = self.call(self.client().auto_moderation_rules(id(guild))).await?;
             Ok(rules.into_iter().map(AutoModRule::from).collect())
         })
     }
 
     fn guilds(&self, after: Option<Snowflake>) -> DiscordFuture<'_, Vec<GuildSummary>> {
         Box::pin(async move {
-            let mut request = self.client.current_user_guilds().limit(200);
+            let mut request = self.client().current_user_guilds().limit(200);
             if let Some(after) = after {
                 request = request.after(id(after));
             }
@@ -558,7 +659,7 @@ impl DiscordBot for TwilightBot {
 
     fn create_role(&self, guild: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role> {
         Box::pin(async move {
-            let mut request = self.client.create_role(id(guild));
+            let mut request = self.client().create_role(id(guild));
             if let Some(name) = &spec.name {
                 request = request.name(name);
             }
@@ -586,7 +687,7 @@ impl DiscordBot for TwilightBot {
 
     fn update_role(&self, guild: Snowflake, role: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role> {
         Box::pin(async move {
-            let mut request = self.client.update_role(id(guild), id(role));
+            let mut request = self.client().update_role(id(guild), id(role));
             if let Some(name) = &spec.name {
                 request = request.name(Some(name));
             }
@@ -613,9 +714,9 @@ impl DiscordBot for TwilightBot {
     }
 
     fn delete_role(&self, guild: Snowflake, role: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
-        Box::pin(
-            async move { self.act(with_reason(self.client.delete_role(id(guild), id(role)), reason.as_deref())).await },
-        )
+        Box::pin(async move {
+            self.act(with_reason(self.client().delete_role(id(guild), id(role)), reason.as_deref())).await
+        })
     }
 
     fn set_role_positions(&self, guild: Snowflake, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
@@ -624,7 +725,7 @@ impl DiscordBot for TwilightBot {
                 .iter()
                 .map(|(role, position)| RolePosition { id: id(*role), position: u64::try_from(*position).unwrap_or(0) })
                 .collect();
-            self.act(self.client.update_role_positions(id(guild), &positions)).await
+            self.act(self.client().update_role_positions(id(guild), &positions)).await
         })
     }
 
@@ -636,7 +737,7 @@ impl DiscordBot for TwilightBot {
         reason: Option<String>,
     ) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
-            self.act(with_reason(self.client.add_guild_member_role(id(guild), id(user), id(role)), reason.as_deref()))
+            self.act(with_reason(self.client().add_guild_member_role(id(guild), id(user), id(role)), reason.as_deref()))
                 .await
         })
     }
@@ -650,7 +751,7 @@ impl DiscordBot for TwilightBot {
     ) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
             self.act(with_reason(
-                self.client.remove_guild_member_role(id(guild), id(user), id(role)),
+                self.client().remove_guild_member_role(id(guild), id(user), id(role)),
                 reason.as_deref(),
             ))
             .await
@@ -667,7 +768,7 @@ impl DiscordBot for TwilightBot {
 
     fn dm_channel(&self, user: Snowflake) -> DiscordFuture<'_, Snowflake> {
         Box::pin(async move {
-            let channel: wire::MessageIdJson = self.call(self.client.create_private_channel(id(user))).await?;
+            let channel: wire::MessageIdJson = self.call(self.client().create_private_channel(id(user))).await?;
             Ok(channel.id.0)
         })
     }
@@ -679,7 +780,7 @@ impl DiscordBot for TwilightBot {
         limit: u8,
     ) -> DiscordFuture<'_, Vec<serde_json::Value>> {
         Box::pin(async move {
-            let request = self.client.channel_messages(id(channel)).limit(u16::from(limit.clamp(1, 100)));
+            let request = self.client().channel_messages(id(channel)).limit(u16::from(limit.clamp(1, 100)));
             match before {
                 Some(before) => self.call(request.before(id(before))).await,
                 None => self.call(request).await,
@@ -697,7 +798,7 @@ impl DiscordBot for TwilightBot {
         Box::pin(async move {
             let attachment = twilight_model::http::attachment::Attachment::from_bytes(filename, bytes, 1);
             let request = self
-                .client
+                .client()
                 .create_message(id(channel))
                 .content(&content)
                 .attachments(std::slice::from_ref(&attachment));
@@ -707,7 +808,7 @@ impl DiscordBot for TwilightBot {
     }
 
     fn message(&self, channel: Snowflake, message: Snowflake) -> DiscordFuture<'_, serde_json::Value> {
-        Box::pin(async move { self.call(self.client.message(id(channel), id(message))).await })
+        Box::pin(async move { self.call(self.client().message(id(channel), id(message))).await })
     }
 
     fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: serde_json::Value) -> DiscordFuture<'_, ()> {
@@ -723,10 +824,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn api_urls_become_twilight_proxies() {
-        assert_eq!(proxy_of("http://127.0.0.1:8090").expect("ok"), ("127.0.0.1:8090".into(), true));
-        assert_eq!(proxy_of("https://discord.example/").expect("ok"), ("discord.example".into(), false));
-        assert!(proxy_of("127.0.0.1:8090").is_err());
-        assert!(proxy_of("http://host/api/v10").is_err());
+    fn api_urls_are_a_scheme_and_a_host() {
+        assert_eq!(base_of("http://127.0.0.1:8090").expect("ok"), "http://127.0.0.1:8090");
+        assert_eq!(base_of("https://discord.example/").expect("ok"), "https://discord.example");
+        assert!(base_of("127.0.0.1:8090").is_err());
+        assert!(base_of("http://host/api/v10").is_err());
+    }
+
+    #[test]
+    fn refused_tokens_are_remembered_for_a_while_and_bounded() {
+        let mut refused = Refused::default();
+        for i in 0..10u8 {
+            refused.insert([i; 32], 4, Duration::from_secs(60));
+        }
+        assert_eq!(refused.at.len(), 4);
+        assert!(refused.contains(&[9; 32], Duration::from_secs(60)));
+        assert!(!refused.contains(&[0; 32], Duration::from_secs(60)), "the oldest made room");
+        assert!(!refused.contains(&[9; 32], Duration::ZERO), "expired");
     }
 }

@@ -114,6 +114,11 @@ impl From<DiscordError> for ApiError {
                 return Self::new(StatusCode::TOO_MANY_REQUESTS, err.to_string())
                     .retry_after(retry_after_ms.div_ceil(1000));
             }
+            DiscordError::Paused { retry_after_ms } => {
+                tracing::warn!(retry_after_ms, "calls to Discord paused: the refusal budget is spent");
+                return Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+                    .retry_after(retry_after_ms.div_ceil(1000));
+            }
             DiscordError::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "Discord unavailable");
                 return Self::new(StatusCode::BAD_GATEWAY, "Discord is unavailable; try again later.");

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, get, http::StatusCode, patch, post, web};
 use garrison_core::discord::{
-    Cooldowns, DiscordError, Snowflake, Unknown,
+    Cooldowns, DiscordError, Snowflake, Unknown, is_interaction_token,
     messages::{self, EmbedRequest, SmartEditError},
 };
 use serde::Deserialize;
@@ -149,7 +149,7 @@ pub async fn smart_edit_ephemeral(
 ) -> Result<web::Json<Value>, ApiError> {
     let application = Snowflake::parse("X-Application-Id", required(&req, "X-Application-Id")?)?;
     let token = required(&req, "Interaction-Token")?;
-    if token.len() > 500 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+    if !is_interaction_token(token) {
         return Err(ApiError::bad_request("Interaction-Token: not an interaction token"));
     }
     let (target, content) = body.0.parts()?;

@@ -11,6 +11,7 @@ mod moderation;
 pub mod modmail;
 mod permissions;
 mod port;
+mod refusals;
 pub mod roles;
 pub mod service;
 mod snowflake;
@@ -24,6 +25,10 @@ pub use moderation::{
 pub use permissions::{Overwrite, OverwriteTarget, Permissions, base_permissions, channel_permissions};
 pub use port::{
     AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
-    DiscordFuture, Guild, GuildSummary, Invite, Member, Role, RoleSpec, Unknown, UserProfile, channel_kind,
+    DiscordFuture, Guild, GuildSummary, Invite, MAX_INTERACTION_TOKEN_LEN, Member, Role, RoleSpec, Unknown,
+    UserProfile, channel_kind, is_interaction_token,
+};
+pub use refusals::{
+    DISCORD_INVALID_REQUEST_LIMIT, DISCORD_WINDOW_MS, RefusalBudget, RefusalLimits, Ticket, Trust, counts_as_refusal,
 };
 pub use snowflake::{AccountAge, DISCORD_EPOCH_MS, Snowflake};

@@ -6,6 +6,8 @@
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
 use super::{HierarchyRefusal, Overwrite, Permissions, Snowflake};
 use crate::Timestamp;
 
@@ -30,6 +32,50 @@ impl BotToken {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The bot's user id the token names, when the token has the shape of a Discord bot token;
+    /// `None` when it cannot be one, so it is refused without asking Discord (each refusal Discord
+    /// gives counts towards its ban of the address; see [`crate::discord::RefusalBudget`]).
+    ///
+    /// A bot token is three segments joined by dots: the bot's user id (its decimal digits in
+    /// base64), then a timestamp and an HMAC in URL-safe base64 (6 and 27 or 38 characters in every
+    /// token Discord has issued). The bounds here are wider than that, so that only what cannot be a
+    /// token is refused: an id segment that does not decode to a snowflake, a second segment of 4 to
+    /// 32 characters, a third of 20 to 128, base64 characters only (either alphabet).
+    pub fn claimed_bot_id(&self) -> Option<Snowflake> {
+        let mut parts = self.0.split('.');
+        let (id, stamp, mac) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || !(4..=32).contains(&stamp.len()) || !(20..=128).contains(&mac.len()) {
+            return None;
+        }
+        let base64 = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_+/".contains(&b));
+        if !base64(stamp) || !base64(mac) {
+            return None;
+        }
+        let id = id.trim_end_matches('=');
+        if id.is_empty() || id.len() > 28 || !base64(id) {
+            return None;
+        }
+        let digits = URL_SAFE_NO_PAD.decode(id.replace('+', "-").replace('/', "_")).ok()?;
+        Snowflake::parse("token", std::str::from_utf8(&digits).ok()?).ok().filter(|_| {
+            // Decimal digits only (`parse` would also accept surrounding spaces).
+            digits.iter().all(u8::is_ascii_digit)
+        })
+    }
+}
+
+/// The longest interaction token accepted. Discord's tokens are about 200 characters; its OpenAPI
+/// document bounds the path segment only loosely.
+pub const MAX_INTERACTION_TOKEN_LEN: usize = 500;
+
+/// Whether `text` can be an interaction token (the secret in `/webhooks/{application}/{token}`):
+/// 20 to [`MAX_INTERACTION_TOKEN_LEN`] characters of the URL-safe base64 alphabet and `.`. Discord
+/// documents no format, so the rule is loose: it refuses only what cannot travel as the path segment
+/// of Discord's webhook URL or is far too short to be a secret Discord issued (a token encodes
+/// `interaction:<id>:<secret>`), so such text never reaches Discord.
+pub fn is_interaction_token(text: &str) -> bool {
+    (20..=MAX_INTERACTION_TOKEN_LEN).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 impl fmt::Debug for BotToken {
@@ -100,6 +146,14 @@ pub enum DiscordError {
     /// Discord could not be reached, timed out or failed (5xx), or answered something unreadable.
     #[error("Discord is unavailable: {0}")]
     Unavailable(String),
+    /// Garrison is not calling Discord for now: too many of its recent calls were refused (401, 403,
+    /// 429), and Discord bans addresses that send too many (see [`crate::discord::RefusalBudget`]).
+    #[error(
+        "Garrison has paused its calls to Discord: too many were refused recently, and Discord bans \
+         addresses that keep sending refused requests. Retry after {} s.",
+        retry_after_ms.div_ceil(1000)
+    )]
+    Paused { retry_after_ms: u64 },
 }
 
 fn missing_permission_message(permission: Option<&'static str>) -> String {
@@ -402,7 +456,9 @@ pub trait DiscordBot: Send + Sync {
 /// Where bots come from.
 pub trait DiscordBots: Send + Sync {
     /// The bot behind a caller's token, after checking the token with Discord (the adapter caches the
-    /// answer). [`DiscordError::InvalidToken`] when Discord refuses it.
+    /// answer). [`DiscordError::InvalidToken`] when Discord refuses it, or without asking Discord when
+    /// it cannot be a bot token ([`BotToken::claimed_bot_id`]); [`DiscordError::Paused`] when the
+    /// refusal budget leaves no room for checking a new token.
     fn bot(&self, token: &BotToken) -> DiscordFuture<'_, Arc<dyn DiscordBot>>;
     /// The server's own bot (`GARRISON_DISCORD_BOT_TOKEN`), for routes authenticated by API key;
     /// `None` when none is configured.
@@ -430,6 +486,61 @@ mod tests {
         assert_eq!(format!("{token:?}"), "BotToken(<redacted>)");
         assert!(BotToken::new("   ").is_none());
         assert!(BotToken::new("Bot ").is_none());
+    }
+
+    fn shaped(text: &str) -> Option<u64> {
+        BotToken::new(text).and_then(|t| t.claimed_bot_id()).map(Snowflake::get)
+    }
+
+    #[test]
+    fn a_bot_token_names_its_bot_in_its_first_segment() {
+        // Shaped like Discord's: base64 of "123456789012345678", a timestamp, an HMAC.
+        let mac38 = "abcdefghijklmnopqrstuvwxyz-_0123456789";
+        assert_eq!(shaped(&format!("MTIzNDU2Nzg5MDEyMzQ1Njc4.GbtXkd.{mac38}")), Some(123_456_789_012_345_678));
+        // The older, 27-character HMAC, and the `Bot ` prefix.
+        assert_eq!(
+            shaped("Bot MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"),
+            Some(198_622_483_471_925_248)
+        );
+        // Padding on the id segment is tolerated.
+        assert_eq!(shaped(&format!("MTIzNDU2Nzg5MDEyMzQ1Njc4MA==.GbtXkd.{mac38}")), Some(1_234_567_890_123_456_780));
+    }
+
+    #[test]
+    fn what_cannot_be_a_bot_token_is_refused_without_asking_discord() {
+        let mac = "ZnCjm1XVW7vRze4b7Cq4se7kKWs";
+        for bad in [
+            "token".to_owned(),
+            "a.b.c".to_owned(),
+            format!("MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.{mac}.extra"),
+            format!("MTk4NjIyNDgzNDcxOTI1MjQ4..{mac}"),
+            "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.short".to_owned(),
+            format!("MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.{}", "x".repeat(129)),
+            format!("MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ!.{mac}"),
+            format!("MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2 FMQ.{mac}"),
+            // Not base64 of digits: "hello world!".
+            format!("aGVsbG8gd29ybGQh.Cl2FMQ.{mac}"),
+            // Base64 of "123": below 2^22, no bot's id.
+            format!("MTIz.Cl2FMQ.{mac}"),
+            // Base64 of " 198622483471925248".
+            format!("IDE5ODYyMjQ4MzQ3MTkyNTI0OA.Cl2FMQ.{mac}"),
+            // A length no base64 has.
+            format!("MTk4NjIyNDgzNDcxOTI1MjQ4M.Cl2FMQ.{mac}"),
+        ] {
+            assert_eq!(shaped(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn interaction_tokens_are_long_url_safe_text() {
+        assert!(is_interaction_token("aW50ZXJhY3Rpb246bm90LXJlYWw"));
+        assert!(is_interaction_token(&format!("aW50ZXJhY3Rpb246{}", "Ab-_9".repeat(24))));
+        assert!(is_interaction_token(&"a".repeat(MAX_INTERACTION_TOKEN_LEN)));
+        assert!(!is_interaction_token(&"a".repeat(MAX_INTERACTION_TOKEN_LEN + 1)));
+        assert!(!is_interaction_token("short"));
+        assert!(!is_interaction_token("aW50ZXJhY3Rpb246/../../users/@me"));
+        assert!(!is_interaction_token("aW50ZXJhY3Rpb246 with spaces in it"));
+        assert!(!is_interaction_token("aW50ZXJhY3Rpb246?query=string&x=y"));
     }
 
     #[test]
