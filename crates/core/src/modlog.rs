@@ -1,8 +1,12 @@
 //! Moderation logs: one entry per moderation action (warn, timeout, ban, kick, unban) a bot records
 //! against a user in a guild (Noctra's `POST /api/modlogs/add`).
 //!
-//! Entries are numbered per guild (case 1, 2, 3, ...), without gaps or duplicates: the store assigns
-//! the number in the same transaction that records the entry. Each [`Subject`] (a bot, a guild and a
+//! Each bot numbers its entries per guild (case 1, 2, 3, ...), without gaps or duplicates: the store
+//! assigns the number in the same transaction that records the entry. (Numbers were once shared by
+//! every bot in a guild; entries recorded then keep theirs, see `docs/noctra.md`.)
+//!
+//! A history is read a page of [`HISTORY_PAGE_ENTRIES`] at a time (the view page shows one; object
+//! storage keeps one document per page), so no request loads or rewrites a whole history. Each [`Subject`] (a bot, a guild and a
 //! user) has one permanent, unguessable [`ViewId`] behind which its history can be read
 //! (`GET /api/modlogs/view/{id}`). The view id is drawn from random bytes the caller supplies, as
 //! core does no IO.
@@ -220,10 +224,10 @@ pub fn duration(text: Option<&str>) -> Result<Option<String>> {
     optional_text(DURATION_FIELD, text, MAX_DURATION_CHARS)
 }
 
-/// A recorded entry, numbered within its guild.
+/// A recorded entry, numbered within its bot's entries in its guild.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// 1, 2, 3, ... per guild, in the order the entries were recorded.
+    /// 1, 2, 3, ... per bot and guild, in the order the entries were recorded.
     pub case_number: i64,
     pub action: ModAction,
     pub moderator_id: Snowflake,
@@ -233,14 +237,45 @@ pub struct Entry {
     pub at: Timestamp,
 }
 
-/// A subject's whole moderation history, as its view page shows it.
+/// Entries per page of a history.
+pub const HISTORY_PAGE_ENTRIES: u64 = 100;
+
+/// The page (0-based) holding a subject's `ordinal`-th entry (1-based).
+pub const fn page_of(ordinal: u64) -> u64 {
+    ordinal.saturating_sub(1) / HISTORY_PAGE_ENTRIES
+}
+
+/// One page of a subject's moderation history, as its view page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct History {
     pub view_id: ViewId,
     pub subject: Subject,
     pub profile: SubjectProfile,
-    /// Oldest first (ascending case number).
+    /// The page's entries, oldest first: the subject's entries number `page * HISTORY_PAGE_ENTRIES + 1`
+    /// to `(page + 1) * HISTORY_PAGE_ENTRIES` in case order.
     pub entries: Vec<Entry>,
+    /// Which page this is, 0-based.
+    pub page: u64,
+    /// How many entries the subject has in all.
+    pub total_entries: u64,
+}
+
+impl History {
+    /// How many pages the subject's history has (at least one).
+    pub const fn page_count(&self) -> u64 {
+        let pages = self.total_entries.div_ceil(HISTORY_PAGE_ENTRIES);
+        if pages == 0 { 1 } else { pages }
+    }
+
+    /// The last page, the one new entries go to.
+    pub const fn last_page(&self) -> u64 {
+        self.page_count() - 1
+    }
+
+    /// Whether this page holds all the entries it ever will.
+    pub fn is_full(&self) -> bool {
+        self.entries.len() as u64 >= HISTORY_PAGE_ENTRIES
+    }
 }
 
 #[cfg(test)]
@@ -334,6 +369,36 @@ mod tests {
         assert_eq!(duration(Some("2h")).expect("valid"), Some("2h".to_owned()));
         assert!(duration(Some(&"9".repeat(32))).expect("32").is_some());
         assert_eq!(field_of(duration(Some(&"9".repeat(33))).expect_err("33")), "X-Duration");
+    }
+
+    #[test]
+    fn histories_are_read_in_pages_of_a_hundred() {
+        assert_eq!((page_of(1), page_of(100), page_of(101), page_of(0)), (0, 0, 1, 0));
+        let history = |total: u64, len: usize| History {
+            view_id: ViewId::from_entropy([1; 16]),
+            subject: Subject {
+                bot: Snowflake::from_raw(1 << 22),
+                guild: Snowflake::from_raw(2 << 22),
+                user: Snowflake::from_raw(3 << 22),
+            },
+            profile: SubjectProfile {
+                user_name: "u".into(),
+                user_avatar: None,
+                guild_name: "g".into(),
+                guild_icon: None,
+            },
+            entries: vec![
+                NewEntry::new(ModAction::Warn, Snowflake::from_raw(4 << 22), "m", None, None, Timestamp(0))
+                    .expect("valid")
+                    .numbered(1);
+                len
+            ],
+            page: 0,
+            total_entries: total,
+        };
+        assert_eq!((history(0, 0).page_count(), history(0, 0).last_page()), (1, 0));
+        assert_eq!((history(100, 100).page_count(), history(101, 100).page_count()), (1, 2));
+        assert!(history(100, 100).is_full() && !history(99, 99).is_full());
     }
 
     #[test]
