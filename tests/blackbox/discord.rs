@@ -386,8 +386,13 @@ async fn a_move_without_a_category_changes_only_the_channels_own_position() {
     // Without a position either, nothing moves and Discord is not asked to.
     let calls = s.sim.calls("PATCH", "/guilds/{guild_id}/channels");
     let stays = expect(
-        s.call(Method::POST, "/api/channel/move", &[token.clone(), ("ChannelId", s.demo.announcements.to_string())], None)
-            .await,
+        s.call(
+            Method::POST,
+            "/api/channel/move",
+            &[token.clone(), ("ChannelId", s.demo.announcements.to_string())],
+            None,
+        )
+        .await,
         200,
     );
     assert_eq!(stays.body["category"], "Information");

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
+use garrison_discord_sim::World;
 use garrison_testkit::{FileHost, HostedFile};
 use image::{ImageFormat, Rgba, RgbaImage};
 use reqwest::Method;
-use garrison_discord_sim::World;
 use serde_json::{Value, json};
 
 use crate::{
@@ -169,7 +169,12 @@ async fn a_role_position_at_or_above_the_bots_is_refused_before_anything_is_crea
             s.call(
                 Method::POST,
                 "/api/Role/create",
-                &[s.token(), ("Guild-ID", guild.to_string()), ("Role-Name", "Too High".into()), ("Position", position.into())],
+                &[
+                    s.token(),
+                    ("Guild-ID", guild.to_string()),
+                    ("Role-Name", "Too High".into()),
+                    ("Position", position.into()),
+                ],
             )
             .await,
             403,
@@ -203,7 +208,8 @@ async fn a_booster_can_never_give_their_own_role_rights() {
     assert_eq!(before.permissions, 0);
     let role_id = ("Role-ID", role.to_string());
     for (name, value) in [("Permissions", "8"), ("Hoist", "true"), ("Mentionable", "true")] {
-        let refused = expect(s.call(Method::PUT, &path, &[s.token(), role_id.clone(), (name, value.into())]).await, 400);
+        let refused =
+            expect(s.call(Method::PUT, &path, &[s.token(), role_id.clone(), (name, value.into())]).await, 400);
         assert!(refused.error().starts_with(&format!("{name}:")), "{}", refused.error());
         // Creation refuses them the same way.
         expect(s.call(Method::POST, &path, &[s.token(), (name, value.into())]).await, 400);
@@ -276,16 +282,23 @@ async fn a_role_a_user_alone_holds_is_theirs_by_assignment_and_recorded_on_first
 async fn a_bot_outside_the_guild_learns_nothing_about_booster_roles() {
     let s = Setup::start();
     let (guild, booster) = (s.demo.guild, s.demo.booster);
-    let created = expect(s.call(Method::POST, &format!("/api/Role/booster/{guild}/{booster}"), &[s.token()]).await, 200);
+    let created =
+        expect(s.call(Method::POST, &format!("/api/Role/booster/{guild}/{booster}"), &[s.token()]).await, 200);
     let role = created.body["roleId"].as_str().expect("roleId").to_owned();
     let outsider = s.sim.world(|w| w.add_bot("Outsider"));
     let token = ("Discord-Token", outsider.token.clone());
     // The owner's path and role, a stranger's, and a role that is nobody's: one answer for all.
-    for (user, role) in [(booster, role.clone()), (s.demo.members[0], role.clone()), (booster, s.demo.member_role.to_string())] {
+    for (user, role) in
+        [(booster, role.clone()), (s.demo.members[0], role.clone()), (booster, s.demo.member_role.to_string())]
+    {
         for method in [Method::PUT, Method::DELETE] {
             let reply = expect(
-                s.call(method, &format!("/api/Role/booster/{guild}/{user}"), &[token.clone(), ("Role-ID", role.clone())])
-                    .await,
+                s.call(
+                    method,
+                    &format!("/api/Role/booster/{guild}/{user}"),
+                    &[token.clone(), ("Role-ID", role.clone())],
+                )
+                .await,
                 403,
             );
             assert_eq!(reply.body, json!({"error": "Bot not member."}));

@@ -213,7 +213,10 @@ async fn a_long_history_is_mirrored_and_shown_a_page_at_a_time() {
     // The user's document holds the newest page; each full page has its own document, written once.
     let head = document(&s, &format!("{bot}/{guild}/{user}.json"));
     assert_eq!(case_numbers(&head), (201..=205).collect::<Vec<_>>());
-    assert_eq!((head["totalEntries"].as_u64(), head["page"].as_u64(), head["pages"].as_u64()), (Some(205), Some(2), Some(3)));
+    assert_eq!(
+        (head["totalEntries"].as_u64(), head["page"].as_u64(), head["pages"].as_u64()),
+        (Some(205), Some(2), Some(3))
+    );
     for (page, first) in [(0, 1), (1, 101)] {
         let full = document(&s, &format!("{bot}/{guild}/{user}/pages/{page}.json"));
         assert_eq!(case_numbers(&full), (first..first + 100).collect::<Vec<_>>());

@@ -62,11 +62,8 @@ pub fn claimable(guild: Snowflake, owner: Snowflake, role: &Role, member: &Membe
         return false;
     }
     let everyone = roles.iter().find(|r| r.id == guild).map_or(Permissions::NONE, |r| r.permissions);
-    let others: Vec<Permissions> = roles
-        .iter()
-        .filter(|r| r.id != role.id && member.roles.contains(&r.id))
-        .map(|r| r.permissions)
-        .collect();
+    let others: Vec<Permissions> =
+        roles.iter().filter(|r| r.id != role.id && member.roles.contains(&r.id)).map(|r| r.permissions).collect();
     let without = base_permissions(member.user_id == owner, everyone, &others);
     without.contains(role.permissions)
 }
@@ -142,7 +139,8 @@ mod tests {
         let moderator = role(4, Permissions::BAN_MEMBERS);
         let managed = Role { managed: true, ..role(5, Permissions::NONE) };
         let booster = Role { premium_subscriber: true, ..role(6, Permissions::NONE) };
-        let roles = [everyone.clone(), plain.clone(), chatty.clone(), moderator.clone(), managed.clone(), booster.clone()];
+        let roles =
+            [everyone.clone(), plain.clone(), chatty.clone(), moderator.clone(), managed.clone(), booster.clone()];
         let member = |held: &[&Role]| Member {
             user_id: Snowflake::from_raw(7 << 22),
             username: "u".into(),

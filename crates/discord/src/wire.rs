@@ -5,8 +5,8 @@
 //! use it, and nothing of twilight's leaves this crate.
 
 use garrison_core::discord::{
-    AutoModRule, BotUser, Channel, Guild, GuildSummary, Invite, InviteChannel, InviteGuild, InviteUser, Member, Overwrite, OverwriteTarget, Permissions, Role,
-    Snowflake, UserProfile,
+    AutoModRule, BotUser, Channel, Guild, GuildSummary, Invite, InviteChannel, InviteGuild, InviteUser, Member,
+    Overwrite, OverwriteTarget, Permissions, Role, Snowflake, UserProfile,
 };
 use serde::Deserialize;
 

@@ -132,7 +132,10 @@ fn load_page(conn: &mut AnyConnection, view: &str, page: Page) -> Result<Option<
         Page::Number(n) => n,
     };
     let first = page.saturating_mul(modlog::HISTORY_PAGE_ENTRIES);
-    let (low, high) = (i64::try_from(first).unwrap_or(i64::MAX), i64::try_from(first.saturating_add(modlog::HISTORY_PAGE_ENTRIES)).unwrap_or(i64::MAX));
+    let (low, high) = (
+        i64::try_from(first).unwrap_or(i64::MAX),
+        i64::try_from(first.saturating_add(modlog::HISTORY_PAGE_ENTRIES)).unwrap_or(i64::MAX),
+    );
     let entries = modlog_entries::table
         .filter(modlog_entries::view_id.eq(view))
         .filter(modlog_entries::ordinal.gt(low))

@@ -753,7 +753,10 @@ fn concurrent_modlog_adds_by_two_bots_each_number_from_one(s: &Stores) {
                 (0..20u64)
                     .map(|i| {
                         // Both bots log the same users in the same guild.
-                        let target = Subject { bot: Snowflake::from_raw(bot), ..subject(GUILD, 500_000_000_000_000_200 + i % 2) };
+                        let target = Subject {
+                            bot: Snowflake::from_raw(bot),
+                            ..subject(GUILD, 500_000_000_000_000_200 + i % 2)
+                        };
                         let entry = modlog_entry(ModAction::Kick, Some(&format!("{t}-{i}")), 1_000);
                         let history = logs
                             .add(target, &profile("u", "g"), &entry, view(u128::from(5_000 + t * 100 + i)))

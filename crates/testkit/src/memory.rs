@@ -497,8 +497,7 @@ fn page_of_history(whole: &History, page: Option<u64>) -> History {
     let page = page.unwrap_or_else(|| modlog::page_of(whole.total_entries));
     let size = modlog::HISTORY_PAGE_ENTRIES;
     let first = usize::try_from(page.saturating_mul(size)).unwrap_or(usize::MAX);
-    let entries =
-        whole.entries.iter().skip(first).take(usize::try_from(size).unwrap_or(usize::MAX)).cloned().collect();
+    let entries = whole.entries.iter().skip(first).take(usize::try_from(size).unwrap_or(usize::MAX)).cloned().collect();
     History { entries, page, ..whole.clone() }
 }
 

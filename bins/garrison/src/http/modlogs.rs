@@ -258,7 +258,10 @@ mod tests {
         assert_eq!(doc["guildId"], snowflake(2).to_string());
         assert_eq!(doc["entries"][0]["createdAt"], "2024-01-15T18:00:00Z");
         assert_eq!(doc["entries"][0]["action"], "Warn");
-        assert_eq!((doc["totalEntries"].as_u64(), doc["page"].as_u64(), doc["pages"].as_u64()), (Some(1), Some(0), Some(1)));
+        assert_eq!(
+            (doc["totalEntries"].as_u64(), doc["page"].as_u64(), doc["pages"].as_u64()),
+            (Some(1), Some(0), Some(1))
+        );
         assert_eq!(ModAction::Warn.logged_message(), "Warn logged.");
     }
 }

@@ -24,6 +24,7 @@ pub use moderation::{
 pub use permissions::{Overwrite, OverwriteTarget, Permissions, base_permissions, channel_permissions};
 pub use port::{
     AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
-    DiscordFuture, Guild, GuildSummary, Invite, InviteChannel, InviteGuild, InviteUser, Member, Role, RoleSpec, Unknown, UserProfile, channel_kind,
+    DiscordFuture, Guild, GuildSummary, Invite, InviteChannel, InviteGuild, InviteUser, Member, Role, RoleSpec,
+    Unknown, UserProfile, channel_kind,
 };
 pub use snowflake::{AccountAge, DISCORD_EPOCH_MS, Snowflake};

@@ -4,8 +4,8 @@
 use std::{future::Future, pin::Pin};
 
 use super::{
-    DiscordBot, DiscordError, Guild, Member, Permissions, RankedMember, Role, RoleSpec, Snowflake,
-    Unknown, check_role_manageable,
+    DiscordBot, DiscordError, Guild, Member, Permissions, RankedMember, Role, RoleSpec, Snowflake, Unknown,
+    check_role_manageable,
 };
 use crate::{
     Timestamp,
@@ -67,7 +67,8 @@ pub async fn create_role(
 ) -> Result<CreatedRole, DiscordError> {
     let info = bot.guild(guild).await?;
     if let Some(position) = position {
-        check_role_manageable(info.owner_id, ranked_bot(bot, guild).await?, position).map_err(DiscordError::Hierarchy)?;
+        check_role_manageable(info.owner_id, ranked_bot(bot, guild).await?, position)
+            .map_err(DiscordError::Hierarchy)?;
     }
     let gradient_applied = apply_gradient_policy(&info, &mut spec);
     check_icon_allowed(&info, &spec)?;
@@ -321,7 +322,11 @@ async fn each_member_page(
 
 /// How many members of `guild` hold `role` (Discord must know the role), counted page by page so
 /// memory stays at one page whatever the guild's size.
-pub async fn count_role_members(bot: &dyn DiscordBot, guild: Snowflake, role: Snowflake) -> Result<usize, DiscordError> {
+pub async fn count_role_members(
+    bot: &dyn DiscordBot,
+    guild: Snowflake,
+    role: Snowflake,
+) -> Result<usize, DiscordError> {
     if !bot.roles(guild).await?.iter().any(|r| r.id == role) {
         return Err(DiscordError::Unknown(Unknown::Role));
     }
