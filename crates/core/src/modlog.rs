@@ -278,6 +278,59 @@ impl History {
     }
 }
 
+/// A page of a subject's history as the JSON document kept in object storage: ids as strings, the
+/// subject's names, where the page sits (`totalEntries`, `pageSize`, `page` from 0, `pages`) and its
+/// entries with ISO and millisecond times.
+pub fn document(history: &History) -> serde_json::Value {
+    let entries: Vec<serde_json::Value> = history
+        .entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "caseNumber": e.case_number,
+                "action": e.action.as_str(),
+                "moderatorId": e.moderator_id.to_string(),
+                "moderatorName": e.moderator_name,
+                "reason": e.reason,
+                "duration": e.duration,
+                "createdAt": e.at.to_iso8601(),
+                "createdAtMs": e.at.millis(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "botId": history.subject.bot.to_string(),
+        "guildId": history.subject.guild.to_string(),
+        "userId": history.subject.user.to_string(),
+        "viewId": history.view_id.as_str(),
+        "user": {"name": history.profile.user_name, "avatarUrl": history.profile.user_avatar},
+        "guild": {"name": history.profile.guild_name, "iconUrl": history.profile.guild_icon},
+        "totalEntries": history.total_entries,
+        "pageSize": HISTORY_PAGE_ENTRIES,
+        "page": history.page,
+        "pages": history.page_count(),
+        "entries": entries,
+    })
+}
+
+/// The documents an add rewrites in object storage, read after the add (and after any add that
+/// committed since): its own page, once full, at `{bot}/{guild}/{user}/pages/{n}.json` (written when
+/// it fills, never again), and the newest page at `{bot}/{guild}/{user}.json`, the document the
+/// specification names. At most two documents of one page each, whatever the history's length.
+pub fn documents_after_add(
+    own_page: Option<History>,
+    newest: History,
+) -> std::result::Result<Vec<(crate::objects::ObjectKey, History)>, crate::objects::ObjectError> {
+    let subject = newest.subject;
+    let base = format!("{}/{}/{}", subject.bot, subject.guild, subject.user);
+    let mut documents = Vec::with_capacity(2);
+    if let Some(own) = own_page.filter(History::is_full) {
+        documents.push((crate::objects::ObjectKey::parse(&format!("{base}/pages/{}.json", own.page))?, own));
+    }
+    documents.push((crate::objects::ObjectKey::parse(&format!("{base}.json"))?, newest));
+    Ok(documents)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +452,22 @@ mod tests {
         assert_eq!((history(0, 0).page_count(), history(0, 0).last_page()), (1, 0));
         assert_eq!((history(100, 100).page_count(), history(101, 100).page_count()), (1, 2));
         assert!(history(100, 100).is_full() && !history(99, 99).is_full());
+
+        // An add to a page that is not yet full rewrites the newest page only; one that fills its
+        // page writes that page once under its number, too.
+        let keys = |own: Option<History>, newest: History| -> Vec<String> {
+            documents_after_add(own, newest).expect("keys").iter().map(|(k, _)| k.as_str().to_owned()).collect()
+        };
+        let base = format!("{}/{}/{}", 1u64 << 22, 2u64 << 22, 3u64 << 22);
+        assert_eq!(keys(Some(history(50, 50)), history(50, 50)), [format!("{base}.json")]);
+        let full = History { page: 1, ..history(200, 100) };
+        assert_eq!(keys(Some(full.clone()), full), [format!("{base}/pages/1.json"), format!("{base}.json")]);
+        let doc = document(&history(101, 1));
+        assert_eq!(
+            (doc["totalEntries"].as_u64(), doc["pages"].as_u64(), doc["pageSize"].as_u64()),
+            (Some(101), Some(2), Some(100))
+        );
+        assert_eq!(doc["entries"][0]["createdAt"], "1970-01-01T00:00:00Z");
     }
 
     #[test]

@@ -12,7 +12,6 @@ use actix_web::{
 use garrison_core::{
     discord::{DiscordError, Snowflake},
     modlog::{self, History, ModAction, NewEntry, Subject, SubjectProfile, ViewId},
-    objects::ObjectKey,
     ports::ModLogs,
 };
 use serde::Deserialize;
@@ -34,67 +33,28 @@ fn id(req: &HttpRequest, name: &'static str) -> Result<Snowflake, ApiError> {
     Ok(Snowflake::parse(name, read_header(req, name).unwrap_or_default())?)
 }
 
-/// A page of a user's history as a JSON document kept in object storage.
-fn document(history: &History) -> Value {
-    let entries: Vec<Value> = history
-        .entries
-        .iter()
-        .map(|e| {
-            json!({
-                "caseNumber": e.case_number,
-                "action": e.action.as_str(),
-                "moderatorId": e.moderator_id.to_string(),
-                "moderatorName": e.moderator_name,
-                "reason": e.reason,
-                "duration": e.duration,
-                "createdAt": e.at.to_iso8601(),
-                "createdAtMs": e.at.millis(),
-            })
-        })
-        .collect();
-    json!({
-        "botId": history.subject.bot.to_string(),
-        "guildId": history.subject.guild.to_string(),
-        "userId": history.subject.user.to_string(),
-        "viewId": history.view_id.as_str(),
-        "user": {"name": history.profile.user_name, "avatarUrl": history.profile.user_avatar},
-        "guild": {"name": history.profile.guild_name, "iconUrl": history.profile.guild_icon},
-        "totalEntries": history.total_entries,
-        "pageSize": modlog::HISTORY_PAGE_ENTRIES,
-        "page": history.page,
-        "pages": history.page_count(),
-        "entries": entries,
-    })
-}
-
-async fn put_document(state: &AppState, key: String, history: &History) -> Result<(), ApiError> {
-    let key = ObjectKey::parse(&key).map_err(ApiError::internal)?;
-    let body = serde_json::to_vec(&document(history)).map_err(ApiError::internal)?;
-    state.objects.put(&key, body.into(), "application/json").await.map_err(|e| {
-        tracing::error!(error = %e, "object store failed");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
-    })
-}
-
-/// Mirrors the history an add changed, a page at a time: the newest page to
-/// `{bot}/{guild}/{user}.json`, and the added entry's page, once full, to `.../{user}/pages/{n}.json`.
-/// Pages are read from the database under one lock, after taking it: whichever write comes last holds
-/// every entry committed before it (in this process; see docs/noctra.md). Work per add is bounded by
-/// the page size, whatever the history's length.
+/// Mirrors the history an add changed to object storage, a page at a time (which documents is core's
+/// [`modlog::documents_after_add`]). Pages are read from the database under one lock, after taking it:
+/// whichever write comes last holds every entry committed before it (in this process; see
+/// docs/noctra.md). Work per add is bounded by the page size, whatever the history's length.
 async fn mirror(state: &AppState, added: &History) -> Result<(), ApiError> {
     let _writing = state.modlog_documents.lock().await;
-    let subject = added.subject;
-    let base = format!("{}/{}/{}", subject.bot, subject.guild, subject.user);
     let (records, view_id, page) = (std::sync::Arc::clone(&state.modlogs), added.view_id.clone(), added.page);
     let (own_page, newest) = blocking(move || {
         let own = records.history_page(&view_id, page)?;
         Ok((own, records.history(&view_id)?))
     })
     .await?;
-    if let Some(own) = own_page.filter(History::is_full) {
-        put_document(state, format!("{base}/pages/{}.json", own.page), &own).await?;
+    let documents =
+        modlog::documents_after_add(own_page, newest.unwrap_or_else(|| added.clone())).map_err(ApiError::internal)?;
+    for (key, history) in documents {
+        let body = serde_json::to_vec(&modlog::document(&history)).map_err(ApiError::internal)?;
+        state.objects.put(&key, body.into(), "application/json").await.map_err(|e| {
+            tracing::error!(error = %e, "object store failed");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
+        })?;
     }
-    put_document(state, format!("{base}.json"), newest.as_ref().unwrap_or(added)).await
+    Ok(())
 }
 
 /// Records a moderation action (Warn, Timeout, Ban, Kick, Unban) and answers the permanent page of the
@@ -254,7 +214,7 @@ mod tests {
             page: 0,
             total_entries: 1,
         };
-        let doc = document(&history);
+        let doc = modlog::document(&history);
         assert_eq!(doc["guildId"], snowflake(2).to_string());
         assert_eq!(doc["entries"][0]["createdAt"], "2024-01-15T18:00:00Z");
         assert_eq!(doc["entries"][0]["action"], "Warn");
