@@ -227,7 +227,8 @@ async fn owned(
     }
     match records.record(BoosterRole { guild, user, role, created_at: now }).await {
         Ok(()) => Ok(()),
-        // A concurrent request recorded first: the record decides.
+        Err(e @ crate::Error::Store(_)) => Err(e.into()),
+        // A concurrent request recorded first (the user's or the role's record exists): it decides.
         Err(_) => match records.owner_of(guild, role).await? {
             Some(record) if record.is_owned_by(user) => Ok(()),
             _ => Err(BoosterError::NotOwner),
