@@ -464,8 +464,13 @@ mod tests {
         ) -> DiscordFuture<'_, ()> {
             unused()
         }
-        fn send_message(&self, _: Snowflake, _: serde_json::Value) -> DiscordFuture<'_, Snowflake> {
-            unused()
+        fn send_message(&self, channel: Snowflake, _: serde_json::Value) -> DiscordFuture<'_, Snowflake> {
+            // Channel 666 is one the bot may not send to.
+            if channel == cid(666) {
+                return Box::pin(async { Err(DiscordError::MissingPermission { permission: None }) });
+            }
+            self.actions.lock().expect("lock").push(format!("send {} as {}", channel.get() >> 22, self.user.id));
+            Box::pin(async move { Ok(channel) })
         }
         fn message(&self, _: Snowflake, _: Snowflake) -> DiscordFuture<'_, serde_json::Value> {
             unused()
@@ -571,6 +576,26 @@ mod tests {
         let err = now(move_channel(&bot, cid(101), Some(cid(999)), None)).expect_err("unknown");
         assert_eq!(err, DiscordError::Unknown(Unknown::Channel));
         assert!(bot.actions().is_empty());
+    }
+
+    #[test]
+    fn embeds_cool_down_per_bot_and_channel_and_a_refused_send_takes_no_turn() {
+        use crate::discord::messages::{EmbedSender, SendEmbedError};
+        let sender = EmbedSender::default();
+        let bot = fake(Permissions::NONE, &[]);
+        let other = Fake { user: BotUser { id: OWNER, username: "other".into() }, ..fake(Permissions::NONE, &[]) };
+        let send = |bot: &Fake, channel: u64, at: i64| {
+            now(sender.send(bot, cid(channel), serde_json::json!({}), Timestamp(at)))
+        };
+        send(&bot, 101, 0).expect("sent");
+        assert_eq!(send(&bot, 101, 1_500), Err(SendEmbedError::CoolingDown { wait_ms: 8_500 }));
+        send(&other, 101, 1_500).expect("another bot has its own turn");
+        send(&bot, 102, 1_500).expect("another channel too");
+        let refused = DiscordError::MissingPermission { permission: None };
+        assert_eq!(send(&bot, 666, 2_000), Err(SendEmbedError::Discord(refused.clone())));
+        assert_eq!(send(&bot, 666, 2_001), Err(SendEmbedError::Discord(refused)), "the refusal gave its turn back");
+        send(&bot, 101, 10_000).expect("the window is over");
+        assert_eq!(bot.actions().len(), 3);
     }
 
     #[test]
