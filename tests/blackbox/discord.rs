@@ -312,6 +312,98 @@ async fn invites_resolve_from_any_link_form() {
 }
 
 #[tokio::test]
+async fn an_invite_answers_its_guild_channel_inviter_and_counts() {
+    let s = Discord::start(&[]);
+    s.sim.world(|w| {
+        w.set_vanity_url_code(s.demo.guild, Some("garrison"));
+        w.set_guild_description(s.demo.guild, Some("Levels, medals and moderation."));
+    });
+    let token = [("Discord-Token", s.token().to_owned())];
+    let reply = expect(
+        s.call(Method::POST, "/api/Invitation/query", &token, Some(json!({"inviteLink": "discord.gg/garrison-demo"})))
+            .await,
+        200,
+    );
+    let body = &reply.body;
+    let icon = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+    assert_eq!(
+        body["guild"],
+        json!({
+            "id": s.demo.guild.to_string(),
+            "name": "Garrison Demo",
+            "icon": icon,
+            "iconUrl": format!("https://cdn.discordapp.com/icons/{}/{icon}.png", s.demo.guild),
+            "vanityUrlCode": "garrison",
+            "vanityUrl": "https://discord.gg/garrison",
+            "description": "Levels, medals and moderation.",
+        })
+    );
+    assert_eq!(body["channel"], json!({"id": s.demo.welcome.to_string(), "name": "welcome", "type": 0}));
+    assert_eq!(body["inviter"]["id"], s.demo.owner.to_string());
+    let owner = s.sim.world(|w| w.user(s.demo.owner)).expect("the owner");
+    assert_eq!(body["inviter"]["username"], owner.username);
+    assert_eq!(body["inviter"]["bot"], false);
+    assert!(body["inviter"]["avatarUrl"].as_str().is_some_and(|u| u.starts_with("https://cdn.discordapp.com/")));
+    let (members, online) = s.sim.world(|w| {
+        let members = w.members(s.demo.guild);
+        let online = members.iter().filter(|m| w.user(m.user_id).is_some_and(|u| u.online)).count();
+        (members.len(), online)
+    });
+    assert_eq!(body["approximateMemberCount"], members);
+    assert_eq!(body["approximatePresenceCount"], online);
+    assert_eq!(body["expiresAt"], serde_json::Value::Null, "the demo invite never expires");
+
+    // An empty, malformed or wrongly shaped body is an invalid invite, as the specification answers it.
+    for raw in ["", "   ", "{", "not json", "[]", "{\"inviteLink\": 5}", "{}"] {
+        let reply = s.post_text("/api/Invitation/query", &token, "application/json", raw).await;
+        assert_eq!(reply.status, 400, "{raw:?}: {}", reply.body);
+        assert_eq!(reply.body, json!("Invalid invite link."), "{raw:?}");
+    }
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn a_move_without_a_category_changes_only_the_channels_own_position() {
+    let s = Discord::start(&[]);
+    let token = ("Discord-Token", s.token().to_owned());
+    let position = |id: u64| s.sim.world(|w| w.channel(id).map(|c| c.position)).expect("channel");
+    let (welcome, general, forum) = (position(s.demo.welcome), position(s.demo.general), position(s.demo.forum));
+
+    // #general's only sibling of its kind in Community is the forum: 5 is clamped to 1.
+    let moved = expect(
+        s.call(
+            Method::POST,
+            "/api/channel/move",
+            &[token.clone(), ("ChannelId", s.demo.general.to_string()), ("Position", "5".into())],
+            None,
+        )
+        .await,
+        200,
+    );
+    assert_eq!(moved.body, json!({"success": true, "position": 1, "category": "Community"}));
+    assert_eq!(position(s.demo.general), 1);
+    assert_eq!(position(s.demo.forum), forum, "its sibling keeps its position");
+    assert_ne!(general, 1);
+
+    // Without a position either, nothing moves and Discord is not asked to.
+    let calls = s.sim.calls("PATCH", "/guilds/{guild_id}/channels");
+    let stays = expect(
+        s.call(
+            Method::POST,
+            "/api/channel/move",
+            &[token.clone(), ("ChannelId", s.demo.announcements.to_string())],
+            None,
+        )
+        .await,
+        200,
+    );
+    assert_eq!(stays.body["category"], "Information");
+    assert_eq!(s.sim.calls("PATCH", "/guilds/{guild_id}/channels"), calls);
+    assert_eq!(position(s.demo.welcome), welcome, "#welcome was not renumbered");
+    s.assert_faithful();
+}
+
+#[tokio::test]
 async fn channels_are_described_and_moved() {
     let s = Discord::start(&[]);
     let token = ("Discord-Token", s.token().to_owned());

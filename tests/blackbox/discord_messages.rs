@@ -2,6 +2,7 @@
 //! cooldown, smart edits of bot messages (Components V2 included) and of ephemeral interaction
 //! responses, and file detection.
 
+use garrison_discord_sim::permissions::{EMBED_LINKS, SEND_MESSAGES, VIEW_CHANNEL};
 use reqwest::Method;
 use serde_json::json;
 
@@ -69,6 +70,37 @@ async fn embeds_are_sent_once_per_channel_every_ten_seconds() {
         403,
     );
     assert!(denied.error().contains("SEND_MESSAGES"), "{}", denied.error());
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn one_bot_cannot_lock_another_out_of_a_channel() {
+    let s = Discord::start(&[]);
+    let guild = s.demo.guild;
+    let (herald, outsider) = s.sim.world(|w| {
+        let herald = w.add_bot("Herald");
+        let speaks = w.add_role(guild, "Herald", VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS, 1);
+        w.add_member(guild, herald.user_id, &[speaks]);
+        (herald, w.add_bot("Outsider"))
+    });
+    let path = format!("/api/Message/sendEmbed/{}", s.demo.general);
+    // A bot with no access is refused by Discord, and that takes no turn of anyone's.
+    for _ in 0..3 {
+        let refused = s.call(Method::POST, &path, &embed_headers(&outsider.token), None).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+    }
+    expect(s.call(Method::POST, &path, &embed_headers(&s.demo.bot.token), None).await, 200);
+    // Each bot has its own cooldown in the channel.
+    expect(s.call(Method::POST, &path, &embed_headers(&herald.token), None).await, 200);
+    expect(s.call(Method::POST, &path, &embed_headers(&herald.token), None).await, 429);
+    expect(s.call(Method::POST, &path, &embed_headers(&s.demo.bot.token), None).await, 429);
+    // A send Discord refuses gives its turn back: once access is granted, the bot may send at once.
+    let mod_log = format!("/api/Message/sendEmbed/{}", s.demo.mod_log);
+    expect(s.call(Method::POST, &mod_log, &embed_headers(&s.demo.bot.token), None).await, 403);
+    s.sim.world(|w| w.add_overwrite(s.demo.mod_log, s.demo.bot.user_id, 1, VIEW_CHANNEL | SEND_MESSAGES, 0));
+    expect(s.call(Method::POST, &mod_log, &embed_headers(&s.demo.bot.token), None).await, 200);
+    let authors: Vec<u64> = s.sim.world(|w| w.messages(s.demo.general)).iter().map(|m| m.author_id).collect();
+    assert!(authors.ends_with(&[s.demo.bot.user_id, herald.user_id]), "{authors:?}");
     s.assert_faithful();
 }
 

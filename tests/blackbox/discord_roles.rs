@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use garrison_discord_sim::World;
 use garrison_testkit::{FileHost, HostedFile};
 use image::{ImageFormat, Rgba, RgbaImage};
 use reqwest::Method;
@@ -154,6 +155,156 @@ async fn a_booster_gets_one_role_of_their_own_that_only_they_may_change() {
     assert!(s.sim.world(|w| w.role(guild, role)).is_none());
     // The record went with it: the booster may create a new one.
     expect(s.call(Method::POST, &path, &[s.token()]).await, 200);
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn a_role_position_at_or_above_the_bots_is_refused_before_anything_is_created() {
+    let s = Setup::start();
+    let guild = s.demo.guild;
+    // The bot's highest role is Moderator, at position 7.
+    let roles_before = s.sim.world(|w| w.roles(guild).len());
+    for position in ["7", "8", "40"] {
+        let refused = expect(
+            s.call(
+                Method::POST,
+                "/api/Role/create",
+                &[
+                    s.token(),
+                    ("Guild-ID", guild.to_string()),
+                    ("Role-Name", "Too High".into()),
+                    ("Position", position.into()),
+                ],
+            )
+            .await,
+            403,
+        );
+        assert!(refused.error().contains("highest role"), "{}", refused.error());
+    }
+    assert_eq!(s.sim.world(|w| w.roles(guild).len()), roles_before, "no half-made role is left behind");
+    assert_eq!(s.sim.calls("POST", "/guilds/{guild_id}/roles"), 0);
+    let placed = expect(
+        s.call(
+            Method::POST,
+            "/api/Role/create",
+            &[s.token(), ("Guild-ID", guild.to_string()), ("Role-Name", "Just Below".into()), ("Position", "6".into())],
+        )
+        .await,
+        200,
+    );
+    assert_eq!(placed.body["Message"], "Role created successfully.");
+    assert_eq!(s.role_named("Just Below").position, 6);
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn a_booster_can_never_give_their_own_role_rights() {
+    let s = Setup::start();
+    let (guild, booster) = (s.demo.guild, s.demo.booster);
+    let path = format!("/api/Role/booster/{guild}/{booster}");
+    let created = expect(s.call(Method::POST, &path, &[s.token()]).await, 200);
+    let role = created.body["roleId"].as_str().expect("roleId").parse::<u64>().expect("an id");
+    let before = s.sim.world(|w| w.role(guild, role)).expect("the role");
+    assert_eq!(before.permissions, 0);
+    let role_id = ("Role-ID", role.to_string());
+    for (name, value) in [("Permissions", "8"), ("Hoist", "true"), ("Mentionable", "true")] {
+        let refused =
+            expect(s.call(Method::PUT, &path, &[s.token(), role_id.clone(), (name, value.into())]).await, 400);
+        assert!(refused.error().starts_with(&format!("{name}:")), "{}", refused.error());
+        // Creation refuses them the same way.
+        expect(s.call(Method::POST, &path, &[s.token(), (name, value.into())]).await, 400);
+    }
+    let after = s.sim.world(|w| w.role(guild, role)).expect("the role");
+    assert_eq!((after.permissions, after.hoist, after.mentionable), (0, before.hoist, before.mentionable));
+    assert_eq!(s.sim.calls("PATCH", "/guilds/{guild_id}/roles/{role_id}"), 0, "Discord was never asked");
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn a_role_a_user_alone_holds_is_theirs_by_assignment_and_recorded_on_first_use() {
+    let s = Setup::start();
+    let guild = s.demo.guild;
+    let [alone, other, third, ..] = s.demo.members[..] else { panic!("demo members") };
+    let (legacy, shared, powerful) = s.sim.world(|w| {
+        let legacy = w.add_role(guild, "Legacy Booster", 0, 3);
+        let shared = w.add_role(guild, "Shared", 0, 3);
+        let powerful = w.add_role(guild, "Lone Mod", 1 << 2, 3);
+        let held = |w: &World, user: u64| w.member(guild, user).expect("member").roles;
+        let mut alone_roles = held(w, alone);
+        alone_roles.extend([legacy, shared, powerful]);
+        w.add_member(guild, alone, &alone_roles);
+        let mut other_roles = held(w, other);
+        other_roles.push(shared);
+        w.add_member(guild, other, &other_roles);
+        (legacy, shared, powerful)
+    });
+    let path = |user: u64| format!("/api/Role/booster/{guild}/{user}");
+    let setup = &s;
+    let put = |user: u64, role: u64, name: &str| {
+        let headers = vec![setup.token(), ("Role-ID", role.to_string()), ("Role-Name", name.to_owned())];
+        let path = path(user);
+        async move { setup.call(Method::PUT, &path, &headers).await }
+    };
+    // Held by two members, or granting rights the holder has nowhere else: nobody's (and not recorded).
+    expect(put(alone, shared, "Mine").await, 403);
+    expect(put(other, shared, "Mine").await, 403);
+    expect(put(alone, powerful, "Mine").await, 403);
+    // The managed booster role and @everyone are nobody's either.
+    expect(put(s.demo.booster, s.demo.booster_role, "Mine").await, 403);
+    expect(put(alone, guild, "Mine").await, 403);
+    let names = s.sim.world(|w| [shared, powerful].map(|r| w.role(guild, r).map(|r| r.name)));
+    assert_eq!(names, [Some("Shared".to_owned()), Some("Lone Mod".to_owned())]);
+    // Held by them alone, plain: theirs (the original service created it; Garrison has no record).
+    let renamed = expect(put(alone, legacy, "Renamed").await, 200);
+    assert_eq!(renamed.body, json!({"message": "Role updated"}));
+    assert_eq!(s.sim.world(|w| w.role(guild, legacy)).map(|r| r.name).as_deref(), Some("Renamed"));
+    // Recorded now as theirs: another user's claim is refused.
+    let refused = expect(put(third, legacy, "Mine").await, 403);
+    assert_eq!(refused.body, json!({"error": "You do not own this role"}));
+    // One custom role per user: with one recorded, another they hold alone is not theirs.
+    let second = s.sim.world(|w| {
+        let role = w.add_role(guild, "Second", 0, 3);
+        let mut roles = w.member(guild, alone).expect("member").roles;
+        roles.push(role);
+        w.add_member(guild, alone, &roles);
+        role
+    });
+    expect(put(alone, second, "Mine").await, 403);
+    // The recorded owner may delete it.
+    let deleted =
+        expect(s.call(Method::DELETE, &path(alone), &[s.token(), ("Role-ID", legacy.to_string())]).await, 200);
+    assert_eq!(deleted.body, json!({"message": "Booster role deleted successfully"}));
+    assert!(s.sim.world(|w| w.role(guild, legacy)).is_none());
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn a_bot_outside_the_guild_learns_nothing_about_booster_roles() {
+    let s = Setup::start();
+    let (guild, booster) = (s.demo.guild, s.demo.booster);
+    let created =
+        expect(s.call(Method::POST, &format!("/api/Role/booster/{guild}/{booster}"), &[s.token()]).await, 200);
+    let role = created.body["roleId"].as_str().expect("roleId").to_owned();
+    let outsider = s.sim.world(|w| w.add_bot("Outsider"));
+    let token = ("Discord-Token", outsider.token.clone());
+    // The owner's path and role, a stranger's, and a role that is nobody's: one answer for all.
+    for (user, role) in
+        [(booster, role.clone()), (s.demo.members[0], role.clone()), (booster, s.demo.member_role.to_string())]
+    {
+        for method in [Method::PUT, Method::DELETE] {
+            let reply = expect(
+                s.call(
+                    method,
+                    &format!("/api/Role/booster/{guild}/{user}"),
+                    &[token.clone(), ("Role-ID", role.clone())],
+                )
+                .await,
+                403,
+            );
+            assert_eq!(reply.body, json!({"error": "Bot not member."}));
+        }
+    }
+    assert!(s.sim.world(|w| w.role(guild, role.parse().expect("id"))).is_some(), "nothing was deleted");
     s.assert_faithful();
 }
 

@@ -164,3 +164,73 @@ async fn concurrent_adds_get_distinct_case_numbers_and_lose_nothing() {
     cases.sort_unstable();
     assert_eq!(cases, (1..=20).collect::<Vec<_>>(), "the last document written holds every entry");
 }
+
+/// The object-store document at `key` (under the server's data directory).
+fn document(s: &Discord, key: &str) -> Value {
+    let file = s.server.dir().join(format!("data/objects/{key}~"));
+    serde_json::from_slice(&std::fs::read(&file).unwrap_or_else(|e| panic!("{key}: {e}"))).expect("JSON")
+}
+
+fn case_numbers(doc: &Value) -> Vec<i64> {
+    doc["entries"].as_array().expect("entries").iter().filter_map(|e| e["caseNumber"].as_i64()).collect()
+}
+
+#[tokio::test]
+async fn each_bot_numbers_its_own_cases_in_a_server() {
+    let s = start();
+    let guild = s.demo.guild;
+    let other = s.sim.world(|w| {
+        let bot = w.add_bot("Sentinel");
+        w.add_member(guild, bot.user_id, &[]);
+        bot
+    });
+    let user = s.demo.members[3];
+    for _ in 0..2 {
+        expect(add(&s, &headers(&s, user, "Warn")).await, 200);
+    }
+    let mut theirs = headers(&s, user, "Kick");
+    theirs[0].1 = other.token.clone();
+    expect(add(&s, &theirs).await, 200);
+    // Neither bot's numbers are the other's business: each counts 1, 2, ... in the server.
+    let ours = document(&s, &format!("{}/{guild}/{user}.json", s.demo.bot.user_id));
+    assert_eq!(case_numbers(&ours), [1, 2]);
+    let sentinel = document(&s, &format!("{}/{guild}/{user}.json", other.user_id));
+    assert_eq!(case_numbers(&sentinel), [1]);
+    assert_eq!(sentinel["entries"][0]["action"], "Kick");
+}
+
+#[tokio::test]
+async fn a_long_history_is_mirrored_and_shown_a_page_at_a_time() {
+    let s = start();
+    let (bot, guild, user) = (s.demo.bot.user_id, s.demo.guild, s.demo.members[4]);
+    let mut view_url = String::new();
+    for i in 1..=205 {
+        let mut headers = headers(&s, user, "Warn");
+        headers.push(("X-Reason", format!("reason {i}.")));
+        let reply = expect(add(&s, &headers).await, 200);
+        view_url = reply.body["viewUrl"].as_str().expect("viewUrl").to_owned();
+    }
+    // The user's document holds the newest page; each full page has its own document, written once.
+    let head = document(&s, &format!("{bot}/{guild}/{user}.json"));
+    assert_eq!(case_numbers(&head), (201..=205).collect::<Vec<_>>());
+    assert_eq!(
+        (head["totalEntries"].as_u64(), head["page"].as_u64(), head["pages"].as_u64()),
+        (Some(205), Some(2), Some(3))
+    );
+    for (page, first) in [(0, 1), (1, 101)] {
+        let full = document(&s, &format!("{bot}/{guild}/{user}/pages/{page}.json"));
+        assert_eq!(case_numbers(&full), (first..first + 100).collect::<Vec<_>>());
+    }
+    // The page shows the newest 100 at most; ?page=N (from 1) shows the others.
+    let (status, headers, newest) = page(&s, &view_url).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["x-total-pages"], "3");
+    assert!(newest.contains("reason 205.") && !newest.contains("reason 200."));
+    let (status, _, oldest) = page(&s, &format!("{view_url}?page=1")).await;
+    assert_eq!(status, 200);
+    assert!(oldest.contains("reason 1.") && oldest.contains("reason 100.") && !oldest.contains("reason 101."));
+    let (status, _, _) = page(&s, &format!("{view_url}?page=4")).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = page(&s, &format!("{view_url}?page=0")).await;
+    assert_eq!(status, 400);
+}

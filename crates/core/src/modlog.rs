@@ -1,8 +1,12 @@
 //! Moderation logs: one entry per moderation action (warn, timeout, ban, kick, unban) a bot records
 //! against a user in a guild (Noctra's `POST /api/modlogs/add`).
 //!
-//! Entries are numbered per guild (case 1, 2, 3, ...), without gaps or duplicates: the store assigns
-//! the number in the same transaction that records the entry. Each [`Subject`] (a bot, a guild and a
+//! Each bot numbers its entries per guild (case 1, 2, 3, ...), without gaps or duplicates: the store
+//! assigns the number in the same transaction that records the entry. (Numbers were once shared by
+//! every bot in a guild; entries recorded then keep theirs, see `docs/noctra.md`.)
+//!
+//! A history is read a page of [`HISTORY_PAGE_ENTRIES`] at a time (the view page shows one; object
+//! storage keeps one document per page), so no request loads or rewrites a whole history. Each [`Subject`] (a bot, a guild and a
 //! user) has one permanent, unguessable [`ViewId`] behind which its history can be read
 //! (`GET /api/modlogs/view/{id}`). The view id is drawn from random bytes the caller supplies, as
 //! core does no IO.
@@ -220,10 +224,10 @@ pub fn duration(text: Option<&str>) -> Result<Option<String>> {
     optional_text(DURATION_FIELD, text, MAX_DURATION_CHARS)
 }
 
-/// A recorded entry, numbered within its guild.
+/// A recorded entry, numbered within its bot's entries in its guild.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// 1, 2, 3, ... per guild, in the order the entries were recorded.
+    /// 1, 2, 3, ... per bot and guild, in the order the entries were recorded.
     pub case_number: i64,
     pub action: ModAction,
     pub moderator_id: Snowflake,
@@ -233,14 +237,98 @@ pub struct Entry {
     pub at: Timestamp,
 }
 
-/// A subject's whole moderation history, as its view page shows it.
+/// Entries per page of a history.
+pub const HISTORY_PAGE_ENTRIES: u64 = 100;
+
+/// The page (0-based) holding a subject's `ordinal`-th entry (1-based).
+pub const fn page_of(ordinal: u64) -> u64 {
+    ordinal.saturating_sub(1) / HISTORY_PAGE_ENTRIES
+}
+
+/// One page of a subject's moderation history, as its view page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct History {
     pub view_id: ViewId,
     pub subject: Subject,
     pub profile: SubjectProfile,
-    /// Oldest first (ascending case number).
+    /// The page's entries, oldest first: the subject's entries number `page * HISTORY_PAGE_ENTRIES + 1`
+    /// to `(page + 1) * HISTORY_PAGE_ENTRIES` in case order.
     pub entries: Vec<Entry>,
+    /// Which page this is, 0-based.
+    pub page: u64,
+    /// How many entries the subject has in all.
+    pub total_entries: u64,
+}
+
+impl History {
+    /// How many pages the subject's history has (at least one).
+    pub const fn page_count(&self) -> u64 {
+        let pages = self.total_entries.div_ceil(HISTORY_PAGE_ENTRIES);
+        if pages == 0 { 1 } else { pages }
+    }
+
+    /// The last page, the one new entries go to.
+    pub const fn last_page(&self) -> u64 {
+        self.page_count() - 1
+    }
+
+    /// Whether this page holds all the entries it ever will.
+    pub fn is_full(&self) -> bool {
+        self.entries.len() as u64 >= HISTORY_PAGE_ENTRIES
+    }
+}
+
+/// A page of a subject's history as the JSON document kept in object storage: ids as strings, the
+/// subject's names, where the page sits (`totalEntries`, `pageSize`, `page` from 0, `pages`) and its
+/// entries with ISO and millisecond times.
+pub fn document(history: &History) -> serde_json::Value {
+    let entries: Vec<serde_json::Value> = history
+        .entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "caseNumber": e.case_number,
+                "action": e.action.as_str(),
+                "moderatorId": e.moderator_id.to_string(),
+                "moderatorName": e.moderator_name,
+                "reason": e.reason,
+                "duration": e.duration,
+                "createdAt": e.at.to_iso8601(),
+                "createdAtMs": e.at.millis(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "botId": history.subject.bot.to_string(),
+        "guildId": history.subject.guild.to_string(),
+        "userId": history.subject.user.to_string(),
+        "viewId": history.view_id.as_str(),
+        "user": {"name": history.profile.user_name, "avatarUrl": history.profile.user_avatar},
+        "guild": {"name": history.profile.guild_name, "iconUrl": history.profile.guild_icon},
+        "totalEntries": history.total_entries,
+        "pageSize": HISTORY_PAGE_ENTRIES,
+        "page": history.page,
+        "pages": history.page_count(),
+        "entries": entries,
+    })
+}
+
+/// The documents an add rewrites in object storage, read after the add (and after any add that
+/// committed since): its own page, once full, at `{bot}/{guild}/{user}/pages/{n}.json` (written when
+/// it fills, never again), and the newest page at `{bot}/{guild}/{user}.json`, the document the
+/// specification names. At most two documents of one page each, whatever the history's length.
+pub fn documents_after_add(
+    own_page: Option<History>,
+    newest: History,
+) -> std::result::Result<Vec<(crate::objects::ObjectKey, History)>, crate::objects::ObjectError> {
+    let subject = newest.subject;
+    let base = format!("{}/{}/{}", subject.bot, subject.guild, subject.user);
+    let mut documents = Vec::with_capacity(2);
+    if let Some(own) = own_page.filter(History::is_full) {
+        documents.push((crate::objects::ObjectKey::parse(&format!("{base}/pages/{}.json", own.page))?, own));
+    }
+    documents.push((crate::objects::ObjectKey::parse(&format!("{base}.json"))?, newest));
+    Ok(documents)
 }
 
 #[cfg(test)]
@@ -334,6 +422,52 @@ mod tests {
         assert_eq!(duration(Some("2h")).expect("valid"), Some("2h".to_owned()));
         assert!(duration(Some(&"9".repeat(32))).expect("32").is_some());
         assert_eq!(field_of(duration(Some(&"9".repeat(33))).expect_err("33")), "X-Duration");
+    }
+
+    #[test]
+    fn histories_are_read_in_pages_of_a_hundred() {
+        assert_eq!((page_of(1), page_of(100), page_of(101), page_of(0)), (0, 0, 1, 0));
+        let history = |total: u64, len: usize| History {
+            view_id: ViewId::from_entropy([1; 16]),
+            subject: Subject {
+                bot: Snowflake::from_raw(1 << 22),
+                guild: Snowflake::from_raw(2 << 22),
+                user: Snowflake::from_raw(3 << 22),
+            },
+            profile: SubjectProfile {
+                user_name: "u".into(),
+                user_avatar: None,
+                guild_name: "g".into(),
+                guild_icon: None,
+            },
+            entries: vec![
+                NewEntry::new(ModAction::Warn, Snowflake::from_raw(4 << 22), "m", None, None, Timestamp(0))
+                    .expect("valid")
+                    .numbered(1);
+                len
+            ],
+            page: 0,
+            total_entries: total,
+        };
+        assert_eq!((history(0, 0).page_count(), history(0, 0).last_page()), (1, 0));
+        assert_eq!((history(100, 100).page_count(), history(101, 100).page_count()), (1, 2));
+        assert!(history(100, 100).is_full() && !history(99, 99).is_full());
+
+        // An add to a page that is not yet full rewrites the newest page only; one that fills its
+        // page writes that page once under its number, too.
+        let keys = |own: Option<History>, newest: History| -> Vec<String> {
+            documents_after_add(own, newest).expect("keys").iter().map(|(k, _)| k.as_str().to_owned()).collect()
+        };
+        let base = format!("{}/{}/{}", 1u64 << 22, 2u64 << 22, 3u64 << 22);
+        assert_eq!(keys(Some(history(50, 50)), history(50, 50)), [format!("{base}.json")]);
+        let full = History { page: 1, ..history(200, 100) };
+        assert_eq!(keys(Some(full.clone()), full), [format!("{base}/pages/1.json"), format!("{base}.json")]);
+        let doc = document(&history(101, 1));
+        assert_eq!(
+            (doc["totalEntries"].as_u64(), doc["pages"].as_u64(), doc["pageSize"].as_u64()),
+            (Some(101), Some(2), Some(100))
+        );
+        assert_eq!(doc["entries"][0]["createdAt"], "1970-01-01T00:00:00Z");
     }
 
     #[test]

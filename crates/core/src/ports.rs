@@ -147,14 +147,17 @@ pub trait BoosterRoles: Send + Sync {
 
 use crate::modlog::{History, NewEntry, Subject, SubjectProfile, ViewId};
 
-/// Moderation logs: entries numbered per guild, read back by a subject's view id.
+/// Moderation logs: entries numbered per bot and guild, read back a page at a time by a subject's
+/// view id.
 pub trait ModLogs: Send + Sync {
     /// Records an entry for `subject`: creates the subject (with `new_view_id`, used only if the
-    /// subject is new) or updates its profile, assigns the guild's next case number atomically, and
-    /// returns the whole history after the insert. `Invalid` (naming the header) if an id does not
-    /// fit a signed 64-bit integer.
+    /// subject is new) or updates its profile, assigns the bot's next case number in the guild
+    /// atomically, and returns the page of the history holding the new entry (its last page, as of
+    /// the insert). `Invalid` (naming the header) if an id does not fit a signed 64-bit integer.
     fn add(&self, subject: Subject, profile: &SubjectProfile, entry: &NewEntry, new_view_id: ViewId)
     -> Result<History>;
-    /// The history behind a view id.
+    /// The last page of the history behind a view id.
     fn history(&self, view: &ViewId) -> Result<Option<History>>;
+    /// Page `page` (0-based) of the history behind a view id; a page past the end has no entries.
+    fn history_page(&self, view: &ViewId, page: u64) -> Result<Option<History>>;
 }

@@ -59,6 +59,8 @@ pub struct GuildView {
     pub icon: Option<String>,
     /// Description, if set.
     pub description: Option<String>,
+    /// The vanity invite code (`discord.gg/CODE`), if set.
+    pub vanity_url_code: Option<String>,
 }
 
 /// A role.
@@ -567,6 +569,7 @@ impl World {
             premium_tier: 0,
             icon: None,
             description: None,
+            vanity_url_code: None,
         };
         self.guilds.insert(
             id,
@@ -599,6 +602,16 @@ impl World {
     /// Sets a guild's icon hash.
     pub fn set_guild_icon(&mut self, guild: u64, icon: Option<&str>) {
         self.guild_mut(guild).info.icon = icon.map(str::to_owned);
+    }
+
+    /// Sets a guild's description.
+    pub fn set_guild_description(&mut self, guild: u64, description: Option<&str>) {
+        self.guild_mut(guild).info.description = description.map(str::to_owned);
+    }
+
+    /// Sets a guild's vanity invite code.
+    pub fn set_vanity_url_code(&mut self, guild: u64, code: Option<&str>) {
+        self.guild_mut(guild).info.vanity_url_code = code.map(str::to_owned);
     }
 
     /// Hands a guild to another member.

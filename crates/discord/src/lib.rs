@@ -605,7 +605,7 @@ impl DiscordBot for TwilightBot {
     fn invite(&self, code: &str) -> DiscordFuture<'_, Invite> {
         let code = code.to_owned();
         Box::pin(async move {
-            let request = self.client().invite(&code).with_counts();
+            let request = self.client().invite(&code).with_counts().with_expiration();
             self.call::<wire::InviteJson>(request).await.map(Invite::from)
         })
     }

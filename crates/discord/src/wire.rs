@@ -5,8 +5,8 @@
 //! use it, and nothing of twilight's leaves this crate.
 
 use garrison_core::discord::{
-    AutoModRule, BotUser, Channel, Guild, GuildSummary, Invite, Member, Overwrite, OverwriteTarget, Permissions, Role,
-    Snowflake, UserProfile,
+    AutoModRule, BotUser, Channel, Guild, GuildSummary, Invite, InviteChannel, InviteGuild, InviteUser, Member,
+    Overwrite, OverwriteTarget, Permissions, Role, Snowflake, UserProfile,
 };
 use serde::Deserialize;
 
@@ -154,25 +154,55 @@ impl From<MemberJson> for Member {
 struct InviteGuildJson {
     id: Id,
     name: String,
+    icon: Option<String>,
+    vanity_url_code: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InviteChannelJson {
+    id: Id,
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: u8,
+}
+
+#[derive(Debug, Deserialize)]
+struct InviteUserJson {
+    id: Id,
+    username: String,
+    avatar: Option<String>,
+    #[serde(default)]
+    bot: bool,
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct InviteJson {
     code: String,
     guild: Option<InviteGuildJson>,
+    channel: Option<InviteChannelJson>,
+    inviter: Option<InviteUserJson>,
     approximate_member_count: Option<u64>,
     approximate_presence_count: Option<u64>,
+    expires_at: Option<String>,
 }
 
 impl From<InviteJson> for Invite {
     fn from(i: InviteJson) -> Self {
-        let (guild_id, guild_name) = i.guild.map_or((None, None), |g| (Some(g.id.0), Some(g.name)));
         Self {
             code: i.code,
-            guild_id,
-            guild_name,
+            guild: i.guild.map(|g| InviteGuild {
+                id: g.id.0,
+                name: g.name,
+                icon: g.icon,
+                vanity_url_code: g.vanity_url_code,
+                description: g.description,
+            }),
+            channel: i.channel.map(|c| InviteChannel { id: c.id.0, name: c.name, kind: c.kind }),
+            inviter: i.inviter.map(|u| InviteUser { id: u.id.0, username: u.username, avatar: u.avatar, bot: u.bot }),
             approximate_member_count: i.approximate_member_count,
             approximate_presence_count: i.approximate_presence_count,
+            expires_at: i.expires_at,
         }
     }
 }

@@ -125,12 +125,14 @@ impl<DB: Backend> QueryFragment<DB> for TxStatement {
     }
 }
 
-/// `INSERT INTO modlog_cases ... ON CONFLICT DO UPDATE ... RETURNING last_case`: the guild's next case
-/// number, 1 for its first entry. The upsert locks the guild's counter row until the transaction that
-/// records the entry ends, so concurrent adds to one guild are numbered one after another, and an add
-/// that rolls back takes its number with it. The same SQL on both backends.
+/// `INSERT INTO modlog_cases ... ON CONFLICT DO UPDATE ... RETURNING last_case`: the bot's next case
+/// number in the guild, 1 for its first entry. The upsert locks the bot's counter row for the guild
+/// until the transaction that records the entry ends, so concurrent adds by one bot to one guild are
+/// numbered one after another, and an add that rolls back takes its number with it. The same SQL on
+/// both backends.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct NextCase {
+    pub bot: i64,
     pub guild: i64,
 }
 
@@ -151,9 +153,11 @@ where
     i64: ToSql<BigInt, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("INSERT INTO modlog_cases (guild_id, last_case) VALUES (");
+        out.push_sql("INSERT INTO modlog_cases (bot_id, guild_id, last_case) VALUES (");
+        out.push_bind_param::<BigInt, _>(&self.bot)?;
+        out.push_sql(", ");
         out.push_bind_param::<BigInt, _>(&self.guild)?;
-        out.push_sql(", 1) ON CONFLICT (guild_id) DO UPDATE SET last_case = modlog_cases.last_case + 1");
+        out.push_sql(", 1) ON CONFLICT (bot_id, guild_id) DO UPDATE SET last_case = modlog_cases.last_case + 1");
         out.push_sql(" RETURNING last_case");
         Ok(())
     }

@@ -15,9 +15,11 @@ use crate::{
 };
 
 /// Moderation logs. A subject is one row of `modlog_subjects` (unique per bot, guild and user, keyed
-/// by its view id); each add upserts it, takes the guild's next case number from `modlog_cases` with
-/// one upsert ([`NextCase`]) and inserts the entry, all in one transaction, so numbers have no gaps or
-/// duplicates across processes. Snowflakes are stored as `BIGINT`.
+/// by its view id, counting its entries); each add upserts it (counting up: the new count is the
+/// entry's ordinal in the subject's history), takes the bot's next case number in the guild from
+/// `modlog_cases` with one upsert ([`NextCase`]) and inserts the entry, all in one transaction, so
+/// numbers have no gaps or duplicates across processes. Histories are read a page at a time, by
+/// ordinal range. Snowflakes are stored as `BIGINT`.
 #[derive(Debug, Clone)]
 pub struct DieselModLogs {
     db: Database,
@@ -29,7 +31,7 @@ impl DieselModLogs {
     }
 }
 
-type SubjectRow = (String, i64, i64, i64, String, Option<String>, String, Option<String>);
+type SubjectRow = (String, i64, i64, i64, String, Option<String>, String, Option<String>, i64);
 
 const SUBJECT_COLUMNS: (
     modlog_subjects::view_id,
@@ -40,6 +42,7 @@ const SUBJECT_COLUMNS: (
     modlog_subjects::user_avatar,
     modlog_subjects::guild_name,
     modlog_subjects::guild_icon,
+    modlog_subjects::entry_count,
 ) = (
     modlog_subjects::view_id,
     modlog_subjects::bot_id,
@@ -49,6 +52,7 @@ const SUBJECT_COLUMNS: (
     modlog_subjects::user_avatar,
     modlog_subjects::guild_name,
     modlog_subjects::guild_icon,
+    modlog_subjects::entry_count,
 );
 
 type EntryRow = (i64, String, i64, String, Option<String>, Option<String>, i64);
@@ -101,23 +105,42 @@ fn to_entry(
     })
 }
 
-/// The subject behind `view` with its entries in case order (oldest first), if there is one.
-fn load_history(conn: &mut AnyConnection, view: &str) -> Result<Option<History>, Failure> {
+/// Which page of a history to read.
+#[derive(Debug, Clone, Copy)]
+enum Page {
+    Last,
+    Number(u64),
+}
+
+/// The subject behind `view` with one page of its entries in case order (oldest first), if there is
+/// one. Reads at most one page of entries, by ordinal range (the `(view_id, ordinal)` key).
+fn load_page(conn: &mut AnyConnection, view: &str, page: Page) -> Result<Option<History>, Failure> {
     let row = modlog_subjects::table
         .filter(modlog_subjects::view_id.eq(view))
         .select(SUBJECT_COLUMNS)
         .load::<SubjectRow>(conn)?
         .into_iter()
         .next();
-    let Some((view_id, bot, guild, user, user_name, user_avatar, guild_name, guild_icon)) = row else {
+    let Some((view_id, bot, guild, user, user_name, user_avatar, guild_name, guild_icon, count)) = row else {
         return Ok(None);
     };
     let view_id =
         ViewId::parse(&view_id).ok_or_else(|| corrupt(format!("modlog_subjects holds a bad view id {view_id:?}")))?;
-    // Every entry of a subject is in the subject's guild, so case order is recording order.
+    let total_entries = u64::try_from(count).unwrap_or(0);
+    let page = match page {
+        Page::Last => modlog::page_of(total_entries),
+        Page::Number(n) => n,
+    };
+    let first = page.saturating_mul(modlog::HISTORY_PAGE_ENTRIES);
+    let (low, high) = (
+        i64::try_from(first).unwrap_or(i64::MAX),
+        i64::try_from(first.saturating_add(modlog::HISTORY_PAGE_ENTRIES)).unwrap_or(i64::MAX),
+    );
     let entries = modlog_entries::table
         .filter(modlog_entries::view_id.eq(view))
-        .order(modlog_entries::case_number.asc())
+        .filter(modlog_entries::ordinal.gt(low))
+        .filter(modlog_entries::ordinal.le(high))
+        .order(modlog_entries::ordinal.asc())
         .select(ENTRY_COLUMNS)
         .load::<EntryRow>(conn)?
         .into_iter()
@@ -132,6 +155,8 @@ fn load_history(conn: &mut AnyConnection, view: &str) -> Result<Option<History>,
         },
         profile: SubjectProfile { user_name, user_avatar, guild_name, guild_icon },
         entries,
+        page,
+        total_entries,
     }))
 }
 
@@ -150,7 +175,7 @@ impl ModLogs for DieselModLogs {
         let (profile, entry) = (profile.clone(), entry.clone());
         self.db.write(move |conn| {
             // The subject's view id: the new one if the subject is new, else the one it has kept since.
-            let view: String = per_backend!(conn, |c| diesel::insert_into(modlog_subjects::table)
+            let (view, ordinal): (String, i64) = per_backend!(conn, |c| diesel::insert_into(modlog_subjects::table)
                 .values((
                     modlog_subjects::view_id.eq(new_view_id.as_str()),
                     modlog_subjects::bot_id.eq(bot),
@@ -161,6 +186,7 @@ impl ModLogs for DieselModLogs {
                     modlog_subjects::guild_name.eq(&profile.guild_name),
                     modlog_subjects::guild_icon.eq(profile.guild_icon.as_deref()),
                     modlog_subjects::updated_at.eq(entry.at.millis()),
+                    modlog_subjects::entry_count.eq(1_i64),
                 ))
                 .on_conflict((modlog_subjects::bot_id, modlog_subjects::guild_id, modlog_subjects::user_id))
                 .do_update()
@@ -170,9 +196,10 @@ impl ModLogs for DieselModLogs {
                     modlog_subjects::guild_name.eq(excluded(modlog_subjects::guild_name)),
                     modlog_subjects::guild_icon.eq(excluded(modlog_subjects::guild_icon)),
                     modlog_subjects::updated_at.eq(excluded(modlog_subjects::updated_at)),
+                    modlog_subjects::entry_count.eq(modlog_subjects::entry_count + 1_i64),
                 ))
-                .returning(modlog_subjects::view_id)
-                .get_result::<String>(c))
+                .returning((modlog_subjects::view_id, modlog_subjects::entry_count))
+                .get_result::<(String, i64)>(c))
             // Only the primary key is left to violate: the caller's view id belongs to another subject.
             .map_err(|e| {
                 on_unique(e, || {
@@ -181,9 +208,11 @@ impl ModLogs for DieselModLogs {
                     )))
                 })
             })?;
-            let case_number = per_backend!(conn, |c| NextCase { guild }.get_result::<i64>(c))?;
+            let case_number = per_backend!(conn, |c| NextCase { bot, guild }.get_result::<i64>(c))?;
             diesel::insert_into(modlog_entries::table)
                 .values((
+                    modlog_entries::bot_id.eq(bot),
+                    modlog_entries::ordinal.eq(ordinal),
                     modlog_entries::guild_id.eq(guild),
                     modlog_entries::case_number.eq(case_number),
                     modlog_entries::view_id.eq(&view),
@@ -195,11 +224,16 @@ impl ModLogs for DieselModLogs {
                     modlog_entries::created_at.eq(entry.at.millis()),
                 ))
                 .execute(conn)?;
-            load_history(conn, &view)?.ok_or_else(|| corrupt(format!("moderation-log subject {view} vanished")))
+            let page = Page::Number(modlog::page_of(u64::try_from(ordinal).unwrap_or(0)));
+            load_page(conn, &view, page)?.ok_or_else(|| corrupt(format!("moderation-log subject {view} vanished")))
         })
     }
 
     fn history(&self, view: &ViewId) -> Result<Option<History>> {
-        self.db.read(|conn| load_history(conn, view.as_str()))
+        self.db.read(|conn| load_page(conn, view.as_str(), Page::Last))
+    }
+
+    fn history_page(&self, view: &ViewId, page: u64) -> Result<Option<History>> {
+        self.db.read(|conn| load_page(conn, view.as_str(), Page::Number(page)))
     }
 }

@@ -150,18 +150,20 @@ diesel::table! {
         guild_name -> Text,
         guild_icon -> Nullable<Text>,
         updated_at -> BigInt,
+        entry_count -> BigInt,
     }
 }
 
 diesel::table! {
-    modlog_cases (guild_id) {
+    modlog_cases (bot_id, guild_id) {
+        bot_id -> BigInt,
         guild_id -> BigInt,
         last_case -> BigInt,
     }
 }
 
 diesel::table! {
-    modlog_entries (guild_id, case_number) {
+    modlog_entries (bot_id, guild_id, case_number) {
         guild_id -> BigInt,
         case_number -> BigInt,
         view_id -> Text,
@@ -171,5 +173,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         duration -> Nullable<Text>,
         created_at -> BigInt,
+        bot_id -> BigInt,
+        ordinal -> BigInt,
     }
 }

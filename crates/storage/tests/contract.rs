@@ -72,6 +72,8 @@ contract!(
     modlog_subjects_keep_their_view_id_and_refresh_their_profile,
     modlog_case_numbers_count_per_guild,
     concurrent_modlog_adds_number_cases_without_gaps_or_duplicates,
+    concurrent_modlog_adds_by_two_bots_each_number_from_one,
+    modlog_histories_are_read_a_page_at_a_time,
 );
 
 /// The database under test; the `TestDatabase` guard must outlive it, which the macro ensures.
@@ -767,7 +769,8 @@ fn modlog_subjects_keep_their_view_id_and_refresh_their_profile(s: &Stores) {
     assert_eq!((other_user.view_id.clone(), cases(&other_user)), (view(12), vec![3]));
     let other_bot = Subject { bot: Snowflake::from_raw(BOT + 1), ..target };
     let as_other_bot = logs.add(other_bot, &profile("old name", "New Guild"), &first, view(13)).expect("other bot");
-    assert_eq!((as_other_bot.view_id.clone(), cases(&as_other_bot)), (view(13), vec![4]));
+    // Another bot numbers its own cases in the guild, from 1.
+    assert_eq!((as_other_bot.view_id.clone(), cases(&as_other_bot)), (view(13), vec![1]));
     assert_eq!(cases(&logs.history(&view(10)).expect("history").expect("known")), [1, 2]);
 
     // A view id that already names another subject is never silently shared.
@@ -858,6 +861,72 @@ fn concurrent_modlog_adds_number_cases_without_gaps_or_duplicates(s: &Stores) {
     }
     everything.sort_unstable();
     assert_eq!(everything, (1..=200).collect::<Vec<i64>>());
+}
+
+fn concurrent_modlog_adds_by_two_bots_each_number_from_one(s: &Stores) {
+    let logs = Arc::new(DieselModLogs::new(s.db.clone()));
+    let start = Arc::new(Barrier::new(6));
+    let bots = [BOT, BOT + 7];
+    let threads: Vec<_> = (0..6u64)
+        .map(|t| {
+            let (logs, start) = (Arc::clone(&logs), Arc::clone(&start));
+            let bot = bots[usize::try_from(t % 2).expect("small")];
+            thread::spawn(move || {
+                logs.history(&view(0)).expect("warm up");
+                start.wait();
+                (0..20u64)
+                    .map(|i| {
+                        // Both bots log the same users in the same guild.
+                        let target = Subject {
+                            bot: Snowflake::from_raw(bot),
+                            ..subject(GUILD, 500_000_000_000_000_200 + i % 2)
+                        };
+                        let entry = modlog_entry(ModAction::Kick, Some(&format!("{t}-{i}")), 1_000);
+                        let history = logs
+                            .add(target, &profile("u", "g"), &entry, view(u128::from(5_000 + t * 100 + i)))
+                            .expect("add");
+                        (bot, history.entries.last().expect("the new entry").case_number)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let added: Vec<(u64, i64)> = threads.into_iter().flat_map(|t| t.join().expect("thread")).collect();
+    for bot in bots {
+        let mut numbers: Vec<i64> = added.iter().filter(|(b, _)| *b == bot).map(|(_, case)| *case).collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=60).collect::<Vec<i64>>(), "bot {bot} numbers its own cases 1..N without gaps");
+    }
+}
+
+fn modlog_histories_are_read_a_page_at_a_time(s: &Stores) {
+    let logs = DieselModLogs::new(s.db.clone());
+    let target = subject(GUILD, 500_000_000_000_000_300);
+    let mut last = None;
+    for n in 1..=250i64 {
+        let added = logs
+            .add(target, &profile("u", "g"), &modlog_entry(ModAction::Warn, Some(&n.to_string()), n), view(7_000))
+            .expect("add");
+        // The add answers the page holding the new entry, never more than a page.
+        assert_eq!(added.total_entries, u64::try_from(n).expect("positive"));
+        assert_eq!(added.page, u64::try_from((n - 1) / 100).expect("positive"));
+        assert_eq!(added.entries.last().map(|e| e.case_number), Some(n));
+        assert!(added.entries.len() <= 100);
+        last = Some(added);
+    }
+    let newest = logs.history(&view(7_000)).expect("history").expect("known");
+    assert_eq!(Some(&newest), last.as_ref());
+    assert_eq!((newest.page, newest.page_count(), newest.entries.len()), (2, 3, 50));
+    assert_eq!(cases(&newest), (201..=250).collect::<Vec<i64>>());
+    let first = logs.history_page(&view(7_000), 0).expect("page").expect("known");
+    assert_eq!(cases(&first), (1..=100).collect::<Vec<i64>>());
+    assert!(first.is_full());
+    let middle = logs.history_page(&view(7_000), 1).expect("page").expect("known");
+    assert_eq!(middle.entries.first().and_then(|e| e.reason.as_deref()), Some("101"));
+    let past = logs.history_page(&view(7_000), 3).expect("page").expect("known");
+    assert!(past.entries.is_empty());
+    assert_eq!(past.total_entries, 250);
+    assert_eq!(logs.history_page(&view(7_001), 0).expect("page"), None, "unknown view id");
 }
 
 #[derive(Debug, diesel::QueryableByName)]

@@ -37,12 +37,13 @@ struct State {
     certification_awards: BTreeMap<(i64, String, i64), Timestamp>,
     /// Keyed by `(guild, user)`: one custom role per booster.
     booster_roles: BTreeMap<(Snowflake, Snowflake), BoosterRole>,
-    /// Moderation-log subjects by view id, each with its profile and entries (oldest first).
+    /// Moderation-log subjects by view id, each with its profile and all its entries (oldest first;
+    /// the port answers a page of them).
     modlog_histories: BTreeMap<garrison_core::modlog::ViewId, garrison_core::modlog::History>,
     /// The view id of each moderation-log subject.
     modlog_views: BTreeMap<garrison_core::modlog::Subject, garrison_core::modlog::ViewId>,
-    /// The last case number of each guild.
-    modlog_cases: BTreeMap<Snowflake, i64>,
+    /// The last case number of each bot in each guild.
+    modlog_cases: BTreeMap<(Snowflake, Snowflake), i64>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -528,7 +529,7 @@ impl ModLogs for MemoryRecords {
                     new_view_id
                 }
             };
-            let last_case = s.modlog_cases.entry(subject.guild).or_insert(0);
+            let last_case = s.modlog_cases.entry((subject.bot, subject.guild)).or_insert(0);
             *last_case += 1;
             let numbered = entry.numbered(*last_case);
             let history = s.modlog_histories.entry(view.clone()).or_insert_with(|| History {
@@ -536,16 +537,32 @@ impl ModLogs for MemoryRecords {
                 subject,
                 profile: profile.clone(),
                 entries: Vec::new(),
+                page: 0,
+                total_entries: 0,
             });
             history.profile = profile.clone();
             history.entries.push(numbered);
-            Ok(history.clone())
+            history.total_entries += 1;
+            Ok(page_of_history(history, None))
         })
     }
 
     fn history(&self, view: &ViewId) -> Result<Option<History>> {
-        Ok(self.with(|s| s.modlog_histories.get(view).cloned()))
+        Ok(self.with(|s| s.modlog_histories.get(view).map(|h| page_of_history(h, None))))
     }
+
+    fn history_page(&self, view: &ViewId, page: u64) -> Result<Option<History>> {
+        Ok(self.with(|s| s.modlog_histories.get(view).map(|h| page_of_history(h, Some(page)))))
+    }
+}
+
+/// One page of a whole history kept in memory (the last page when `page` is `None`).
+fn page_of_history(whole: &History, page: Option<u64>) -> History {
+    let page = page.unwrap_or_else(|| modlog::page_of(whole.total_entries));
+    let size = modlog::HISTORY_PAGE_ENTRIES;
+    let first = usize::try_from(page.saturating_mul(size)).unwrap_or(usize::MAX);
+    let entries = whole.entries.iter().skip(first).take(usize::try_from(size).unwrap_or(usize::MAX)).cloned().collect();
+    History { entries, page, ..whole.clone() }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use garrison_core::{
     ServerId,
     apikey::Access,
     discord::{
-        AccountAge, Channel, Cooldowns, DiscordError, INVALID_INVITE, Member, OverwriteTarget, Role, Snowflake,
+        AccountAge, Channel, Cooldowns, DiscordError, INVALID_INVITE, Invite, Member, OverwriteTarget, Role, Snowflake,
         Unknown, additional_perks, automod_keywords, booster_privileges, channel_kind, parse_invite, service,
     },
 };
@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     AppState,
     error::ApiError,
-    extract::{Body, Caller, Params},
+    extract::{Caller, Params, RawBody},
     headers::{bot, header, required, snowflake},
 };
 
@@ -235,27 +235,53 @@ pub struct InviteQueryBody {
     invite_link: Option<String>,
 }
 
-/// Resolves an invite link or code: guild and approximate counts.
+/// Resolves an invite link or code: the guild (name, id, icon, vanity URL, description), the channel it
+/// opens (name, id, type), the inviter (username, id, avatar, bot) and approximate member and presence
+/// counts. An empty, malformed or wrongly shaped body is an invalid invite, as the specification
+/// answers it.
 #[utoipa::path(tag = "Discord invites", params(("Discord-Token" = String, Header)), request_body = InviteQueryBody,
-    responses((status = 200, description = "`{\"inviteCode\":\"E2pce4JTSK\",\"guild\":{\"id\":\"...\",\"name\":\"My Server\"},\"approximateMemberCount\":1500,\"approximatePresenceCount\":300}`"),
-    (status = 400, description = "the JSON string \"Invalid invite link.\""), (status = 401),
+    responses((status = 200, description = "`{\"inviteCode\":\"E2pce4JTSK\",\"guild\":{\"id\":\"...\",\"name\":\"My Server\",\"icon\":\"<hash>\",\"iconUrl\":\"https://cdn.discordapp.com/icons/...\",\"vanityUrlCode\":null,\"vanityUrl\":null,\"description\":\"...\"},\"channel\":{\"id\":\"...\",\"name\":\"welcome\",\"type\":0},\"inviter\":{\"id\":\"...\",\"username\":\"Avery\",\"avatar\":null,\"avatarUrl\":\"...\",\"bot\":false},\"approximateMemberCount\":1500,\"approximatePresenceCount\":300,\"expiresAt\":null}`; `guild`, `channel` and `inviter` are null when Discord leaves them out"),
+    (status = 400, description = "the JSON string \"Invalid invite link.\" (also for an empty or malformed body)"), (status = 401),
     (status = 404, description = "`{\"error\":\"Unknown invite.\"}`")))]
 #[post("/api/Invitation/query")]
 pub async fn invitation_query(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: Body<InviteQueryBody>,
+    body: RawBody,
 ) -> Result<web::Json<Value>, ApiError> {
     let invalid = || ApiError::with_body(StatusCode::BAD_REQUEST, INVALID_INVITE, json!(INVALID_INVITE));
-    let code = body.0.invite_link.as_deref().and_then(parse_invite).ok_or_else(invalid)?;
+    let parsed: Option<InviteQueryBody> = serde_json::from_slice(&body.0).ok();
+    let code = parsed.and_then(|b| b.invite_link).as_deref().and_then(parse_invite).ok_or_else(invalid)?;
     let bot = bot(&state, &req, "Discord-Token").await?;
     let invite = bot.invite(&code).await?;
-    Ok(web::Json(json!({
+    Ok(web::Json(invite_json(&invite)))
+}
+
+/// An invite as `POST /api/Invitation/query` answers it.
+fn invite_json(invite: &Invite) -> Value {
+    json!({
         "inviteCode": invite.code,
-        "guild": {"id": invite.guild_id.map(|g| g.to_string()), "name": invite.guild_name},
+        "guild": invite.guild.as_ref().map(|g| json!({
+            "id": g.id.to_string(),
+            "name": g.name,
+            "icon": g.icon,
+            "iconUrl": g.icon_url(),
+            "vanityUrlCode": g.vanity_url_code,
+            "vanityUrl": g.vanity_url(),
+            "description": g.description,
+        })),
+        "channel": invite.channel.as_ref().map(|c| json!({"id": c.id.to_string(), "name": c.name, "type": c.kind})),
+        "inviter": invite.inviter.as_ref().map(|u| json!({
+            "id": u.id.to_string(),
+            "username": u.username,
+            "avatar": u.avatar,
+            "avatarUrl": u.avatar_url(),
+            "bot": u.bot,
+        })),
         "approximateMemberCount": invite.approximate_member_count,
         "approximatePresenceCount": invite.approximate_presence_count,
-    })))
+        "expiresAt": invite.expires_at,
+    })
 }
 
 // ------------------------------------------------------------------------------------------- channels
@@ -295,11 +321,12 @@ pub async fn channel_info(
     Ok(web::Json(channel_json(&info)))
 }
 
-/// Moves a channel into a category and/or to a 0-based position among its siblings of the same kind
-/// (text-like or voice-like), renumbering them all in one request.
+/// With `TargetCategoryId`: moves a channel into the category at a 0-based position among its channels
+/// of the same kind (text-like or voice-like), renumbering them all in one request. Without it: only
+/// the channel's own position value changes (clamped to 0 .. the number of its siblings).
 #[utoipa::path(tag = "Discord channels", params(
     ("Discord-Token" = String, Header, description = "Bot token with MANAGE_CHANNELS"), ("ChannelId" = String, Header),
-    ("TargetCategoryId" = Option<String>, Header), ("Position" = Option<u32>, Header, description = "0-based; clamped; default last"),
+    ("TargetCategoryId" = Option<String>, Header), ("Position" = Option<u32>, Header, description = "0-based; clamped to the number of siblings; with a category, default last; without one, default unchanged"),
 ), responses((status = 200, description = "`{\"success\":true,\"position\":2,\"category\":\"Text Channels\"}`"),
     (status = 400, description = "missing header, bad position, target not a category"), (status = 401),
     (status = 403, description = "missing MANAGE_CHANNELS"), (status = 404)))]

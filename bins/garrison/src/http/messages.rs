@@ -1,11 +1,11 @@
-//! Noctra's message routes: `/api/Message/sendEmbed/{channelId}` (10-second cooldown per channel),
+//! Noctra's message routes: `/api/Message/sendEmbed/{channelId}` (10-second cooldown per bot and channel),
 //! `/api/edit/smart-edit` and its ephemeral twin, and `/api/filecheck/check`. The rules are
 //! `garrison_core::discord::messages`; these handlers read headers and call Discord.
 
 use actix_web::{HttpRequest, get, http::StatusCode, patch, post, web};
 use garrison_core::discord::{
-    Cooldowns, DiscordError, Snowflake, Unknown, is_interaction_token,
-    messages::{self, EmbedRequest, SmartEditError},
+    DiscordError, Snowflake, Unknown, is_interaction_token,
+    messages::{self, EmbedRequest, SendEmbedError, SmartEditError},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,17 +18,11 @@ use super::{
     headers::{bot, header, required},
 };
 
-/// One embed per channel every 10 seconds, as the specification sets it.
-pub struct EmbedCooldown(pub Cooldowns);
-
-impl Default for EmbedCooldown {
-    fn default() -> Self {
-        Self(Cooldowns::new(10_000))
-    }
-}
+/// The `sendEmbed` use case with its cooldown (one embed per bot and channel every 10 seconds).
+pub type EmbedCooldown = messages::EmbedSender;
 
 /// Sends an embed (title, description, integer colour; optional footer, footer icon, image and plain
-/// text). One per channel every 10 seconds.
+/// text). One per bot and channel every 10 seconds, counted only once Discord accepted the message.
 #[utoipa::path(tag = "Discord messages", params(
     ("channelId" = String, Path), ("discord-token" = String, Header), ("title" = String, Header), ("description" = String, Header),
     ("color" = String, Header, description = "integer 0-16777215 (or #RRGGBB)"), ("footer" = Option<String>, Header),
@@ -57,19 +51,17 @@ pub async fn send_embed(
     };
     let body = messages::embed_message(&embed)?;
     let bot = bot(&state, &req, "discord-token").await?;
-    if let Err(wait_ms) = state.embed_cooldown.0.try_take(&channel.get().to_be_bytes(), state.clock.now()) {
-        let message = messages::cooldown_message(wait_ms);
-        let seconds = u64::try_from(wait_ms).unwrap_or(10_000).div_ceil(1000);
-        return Err(
+    state.embed_cooldown.send(bot.as_ref(), channel, body, state.clock.now()).await.map_err(|e| match e {
+        SendEmbedError::CoolingDown { wait_ms } => {
+            let message = messages::cooldown_message(wait_ms);
+            let seconds = u64::try_from(wait_ms).unwrap_or(10_000).div_ceil(1000);
             ApiError::with_body(StatusCode::TOO_MANY_REQUESTS, message.clone(), json!(message)).retry_after(seconds)
-        );
-    }
-    bot.send_message(channel, body).await.map_err(|e| match e {
-        DiscordError::MissingPermission { permission: None } => ApiError::new(
+        }
+        SendEmbedError::Discord(DiscordError::MissingPermission { permission: None }) => ApiError::new(
             StatusCode::FORBIDDEN,
             "Missing permission: the bot needs SEND_MESSAGES and EMBED_LINKS in this channel.",
         ),
-        other => other.into(),
+        SendEmbedError::Discord(other) => other.into(),
     })?;
     Ok(web::Json("Message sent successfully.".to_owned()))
 }

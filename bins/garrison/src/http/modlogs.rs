@@ -1,7 +1,8 @@
 //! `POST /api/modlogs/add` and `GET /api/modlogs/view/{id}`: moderation actions recorded in the
-//! database with a per-server case number, mirrored as one JSON document per user in object storage
-//! (`{botId}/{guildId}/{userId}.json`, as the specification says), and shown as a permanent,
-//! self-contained HTML page per user and server.
+//! database with a case number per bot and server, mirrored to object storage as JSON documents
+//! (`{botId}/{guildId}/{userId}.json`, as the specification says, holding the newest page of the
+//! history; each full page of 100 also at `{botId}/{guildId}/{userId}/pages/{n}.json`), and shown
+//! as a permanent, self-contained HTML page per user and server, a page of 100 entries at a time.
 
 use actix_web::{
     HttpRequest, HttpResponse, get,
@@ -10,16 +11,17 @@ use actix_web::{
 };
 use garrison_core::{
     discord::{DiscordError, Snowflake},
-    modlog::{History, ModAction, NewEntry, Subject, SubjectProfile, ViewId},
-    objects::ObjectKey,
+    modlog::{self, History, ModAction, NewEntry, Subject, SubjectProfile, ViewId},
     ports::ModLogs,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::{
     AppState,
     error::ApiError,
-    extract::blocking,
+    extract::{Params, blocking},
     headers::{bot, header as read_header},
 };
 
@@ -31,33 +33,28 @@ fn id(req: &HttpRequest, name: &'static str) -> Result<Snowflake, ApiError> {
     Ok(Snowflake::parse(name, read_header(req, name).unwrap_or_default())?)
 }
 
-/// The per-user JSON document kept in object storage.
-fn document(history: &History) -> Value {
-    let entries: Vec<Value> = history
-        .entries
-        .iter()
-        .map(|e| {
-            json!({
-                "caseNumber": e.case_number,
-                "action": e.action.as_str(),
-                "moderatorId": e.moderator_id.to_string(),
-                "moderatorName": e.moderator_name,
-                "reason": e.reason,
-                "duration": e.duration,
-                "createdAt": e.at.to_iso8601(),
-                "createdAtMs": e.at.millis(),
-            })
-        })
-        .collect();
-    json!({
-        "botId": history.subject.bot.to_string(),
-        "guildId": history.subject.guild.to_string(),
-        "userId": history.subject.user.to_string(),
-        "viewId": history.view_id.as_str(),
-        "user": {"name": history.profile.user_name, "avatarUrl": history.profile.user_avatar},
-        "guild": {"name": history.profile.guild_name, "iconUrl": history.profile.guild_icon},
-        "entries": entries,
+/// Mirrors the history an add changed to object storage, a page at a time (which documents is core's
+/// [`modlog::documents_after_add`]). Pages are read from the database under one lock, after taking it:
+/// whichever write comes last holds every entry committed before it (in this process; see
+/// docs/noctra.md). Work per add is bounded by the page size, whatever the history's length.
+async fn mirror(state: &AppState, added: &History) -> Result<(), ApiError> {
+    let _writing = state.modlog_documents.lock().await;
+    let (records, view_id, page) = (std::sync::Arc::clone(&state.modlogs), added.view_id.clone(), added.page);
+    let (own_page, newest) = blocking(move || {
+        let own = records.history_page(&view_id, page)?;
+        Ok((own, records.history(&view_id)?))
     })
+    .await?;
+    let documents =
+        modlog::documents_after_add(own_page, newest.unwrap_or_else(|| added.clone())).map_err(ApiError::internal)?;
+    for (key, history) in documents {
+        let body = serde_json::to_vec(&modlog::document(&history)).map_err(ApiError::internal)?;
+        state.objects.put(&key, body.into(), "application/json").await.map_err(|e| {
+            tracing::error!(error = %e, "object store failed");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
+        })?;
+    }
+    Ok(())
 }
 
 /// Records a moderation action (Warn, Timeout, Ban, Kick, Unban) and answers the permanent page of the
@@ -111,35 +108,49 @@ pub async fn add(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Js
     let new_view = ViewId::from_entropy(crate::wiring::entropy().map_err(ApiError::internal)?);
     let records = std::sync::Arc::clone(&state.modlogs);
     let added = blocking(move || ModLogs::add(records.as_ref(), subject, &profile, &entry, new_view)).await?;
-    // The document is rewritten from the database under one lock, read after taking it: whichever
-    // write comes last holds every entry committed before it (in this process; see docs/noctra.md).
-    let _writing = state.modlog_documents.lock().await;
-    let records = std::sync::Arc::clone(&state.modlogs);
-    let view_id = added.view_id.clone();
-    let history = blocking(move || records.history(&view_id)).await?.unwrap_or(added);
-    let key = ObjectKey::parse(&format!("{}/{guild}/{user}.json", subject.bot)).map_err(ApiError::internal)?;
-    let body = serde_json::to_vec(&document(&history)).map_err(ApiError::internal)?;
-    state.objects.put(&key, body.into(), "application/json").await.map_err(|e| {
-        tracing::error!(error = %e, "object store failed");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
-    })?;
+    mirror(&state, &added).await?;
     Ok(web::Json(json!({
         "success": true,
         "message": action.logged_message(),
-        "viewUrl": format!("{}/api/modlogs/view/{}", state.public_url.trim_end_matches('/'), history.view_id),
+        "viewUrl": format!("{}/api/modlogs/view/{}", state.public_url.trim_end_matches('/'), added.view_id),
     })))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ViewQuery {
+    /// Which page of 100 entries, from 1 (the oldest); the newest page when absent.
+    page: Option<u64>,
+}
+
 /// The moderation history of one user in one server: a self-contained HTML page (dark and light
-/// mode, search, filters by action), making no request of its own.
-#[utoipa::path(tag = "Moderation logs", params(("id" = String, Path, description = "32 hex digits, from viewUrl")),
-    responses((status = 200, content_type = "text/html"), (status = 404, description = "`{\"error\":\"Moderation log not found.\"}`")))]
+/// mode, search, filters by action), making no request of its own. It shows one page of 100
+/// entries: the newest unless `?page=N` asks for another (1 is the oldest); the page count is in the
+/// `X-Total-Pages` header.
+#[utoipa::path(tag = "Moderation logs", params(("id" = String, Path, description = "32 hex digits, from viewUrl"), ViewQuery),
+    responses((status = 200, content_type = "text/html"), (status = 400, description = "a page that is not a whole number from 1"),
+    (status = 404, description = "`{\"error\":\"Moderation log not found.\"}`, also for a page past the last")))]
 #[get("/api/modlogs/view/{id}")]
-pub async fn view(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn view(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: Params<ViewQuery>,
+) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "Moderation log not found.");
     let view_id = ViewId::parse(&id).ok_or_else(not_found)?;
+    let page = match query.0.page {
+        Some(0) => return Err(ApiError::bad_request("page: must be a whole number from 1")),
+        Some(n) => Some(n - 1),
+        None => None,
+    };
     let records = std::sync::Arc::clone(&state.modlogs);
-    let history = blocking(move || records.history(&view_id)).await?.ok_or_else(not_found)?;
+    let history = blocking(move || match page {
+        Some(page) => records.history_page(&view_id, page),
+        None => records.history(&view_id),
+    })
+    .await?
+    .filter(|h| h.page < h.page_count())
+    .ok_or_else(not_found)?;
     let (guild_id, user_id) = (history.subject.guild.to_string(), history.subject.user.to_string());
     let ids: Vec<String> = history.entries.iter().map(|e| e.moderator_id.to_string()).collect();
     let entries: Vec<garrison_pages::ModLogEntry<'_>> = history
@@ -169,6 +180,7 @@ pub async fn view(state: web::Data<AppState>, id: web::Path<String>) -> Result<H
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header(("X-Total-Pages", history.page_count().to_string()))
         .body(page))
 }
 
@@ -199,11 +211,17 @@ mod tests {
                 duration: None,
                 at: Timestamp(1_705_341_600_000),
             }],
+            page: 0,
+            total_entries: 1,
         };
-        let doc = document(&history);
+        let doc = modlog::document(&history);
         assert_eq!(doc["guildId"], snowflake(2).to_string());
         assert_eq!(doc["entries"][0]["createdAt"], "2024-01-15T18:00:00Z");
         assert_eq!(doc["entries"][0]["action"], "Warn");
+        assert_eq!(
+            (doc["totalEntries"].as_u64(), doc["page"].as_u64(), doc["pages"].as_u64()),
+            (Some(1), Some(0), Some(1))
+        );
         assert_eq!(ModAction::Warn.logged_message(), "Warn logged.");
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, delete, get, http::StatusCode, post, put, web};
 use base64::Engine;
 use garrison_core::{
-    booster::BoosterRole,
+    booster::{BoosterRole, BoosterRoleSpec},
     discord::{
         DiscordError, Permissions, RoleSpec, Snowflake, Unknown,
         roles::{self, BoosterError, BoosterRecords, RecordFuture},
@@ -107,9 +107,13 @@ fn icon_data_uri(bytes: &[u8]) -> Result<String, ApiError> {
     Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
 }
 
-/// The role a request describes with `Role-Name`, `Color`, `Gradient-Color`, `Permissions`, `Hoist`,
-/// `Mentionable` and `Icon-URL` (fetched from an allowed HTTPS host and checked by decoding).
-async fn role_spec(state: &AppState, req: &HttpRequest, default_name: Option<&str>) -> Result<RoleSpec, ApiError> {
+/// A role's looks as a request describes them: `Role-Name`, `Color`, `Gradient-Color` and `Icon-URL`
+/// (fetched from an allowed HTTPS host and checked by decoding).
+async fn appearance(
+    state: &AppState,
+    req: &HttpRequest,
+    default_name: Option<&str>,
+) -> Result<BoosterRoleSpec, ApiError> {
     let name = header(req, "Role-Name").or(default_name).map(str::to_owned);
     if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
         return Err(ApiError::bad_request("Role-Name: at most 100 characters"));
@@ -124,12 +128,6 @@ async fn role_spec(state: &AppState, req: &HttpRequest, default_name: Option<&st
             Ok(colors)
         })
         .transpose()?;
-    let permissions = header(req, "Permissions")
-        .map(|v| {
-            Permissions::parse(v)
-                .ok_or_else(|| ApiError::bad_request(format!("Permissions: must be a permission integer, got {v:?}")))
-        })
-        .transpose()?;
     let icon = match header(req, "Icon-URL") {
         Some(url) => {
             let bytes = state.fetcher.fetch(url).await.map_err(|e| match e {
@@ -142,16 +140,47 @@ async fn role_spec(state: &AppState, req: &HttpRequest, default_name: Option<&st
         }
         None => None,
     };
+    Ok(BoosterRoleSpec { name, color, gradient, icon })
+}
+
+/// The role a request describes: its looks ([`appearance`]) and `Permissions`, `Hoist` and
+/// `Mentionable`.
+async fn role_spec(state: &AppState, req: &HttpRequest) -> Result<RoleSpec, ApiError> {
+    let permissions = header(req, "Permissions")
+        .map(|v| {
+            Permissions::parse(v)
+                .ok_or_else(|| ApiError::bad_request(format!("Permissions: must be a permission integer, got {v:?}")))
+        })
+        .transpose()?;
+    let (hoist, mentionable) = (flag(req, "Hoist")?, flag(req, "Mentionable")?);
+    let looks = appearance(state, req, None).await?;
     Ok(RoleSpec {
-        name,
+        name: looks.name,
         permissions,
-        color,
-        gradient,
-        hoist: flag(req, "Hoist")?,
-        mentionable: flag(req, "Mentionable")?,
-        icon,
+        color: looks.color,
+        gradient: looks.gradient,
+        hoist,
+        mentionable,
+        icon: looks.icon,
         reason: None,
     })
+}
+
+/// The headers a custom booster role request may not carry: a booster sets looks, never rights.
+const BOOSTER_REFUSED: [&str; 3] = ["Permissions", "Hoist", "Mentionable"];
+
+/// A booster role's looks; a request that also tries to set its rights is refused, naming the header.
+async fn booster_spec(
+    state: &AppState,
+    req: &HttpRequest,
+    default_name: Option<&str>,
+) -> Result<BoosterRoleSpec, ApiError> {
+    if let Some(name) = BOOSTER_REFUSED.into_iter().find(|name| header(req, name).is_some()) {
+        return Err(ApiError::bad_request(format!(
+            "{name}: a custom booster role's permissions, hoist and mentionable cannot be set; only its name, colours and icon"
+        )));
+    }
+    appearance(state, req, default_name).await
 }
 
 /// Creates a role: name, solid or gradient colours (gradients only where the guild has
@@ -177,7 +206,7 @@ pub async fn create_role(state: web::Data<AppState>, req: HttpRequest) -> Result
         })
         .transpose()?;
     let bot = bot(&state, &req, "Discord-Token").await?;
-    let spec = role_spec(&state, &req, None).await?;
+    let spec = role_spec(&state, &req).await?;
     let created = roles::create_role(bot.as_ref(), guild, spec, position).await.map_err(|e| match e {
         DiscordError::Unknown(Unknown::Guild) | DiscordError::NotMember => {
             ApiError::with_body(StatusCode::NOT_FOUND, "Guild not found.", json!("Guild not found."))
@@ -217,7 +246,8 @@ fn booster_path(path: &(String, String)) -> Result<(Snowflake, Snowflake), ApiEr
     ("Role-Name" = Option<String>, Header, description = "default: Custom Booster"), ("Color" = Option<String>, Header),
     ("Gradient-Color" = Option<String>, Header), ("Icon-URL" = Option<String>, Header),
 ), responses((status = 200, description = "`{\"message\":\"Booster role created successfully\",\"roleId\":\"123\"}`"),
-    (status = 400), (status = 401), (status = 403, description = "`{\"error\":\"User is not a server booster\"}`"),
+    (status = 400, description = "a bad value, or a `Permissions`, `Hoist` or `Mentionable` header (a booster cannot set rights)"),
+    (status = 401), (status = 403, description = "`{\"error\":\"User is not a server booster\"}`"),
     (status = 404, description = "not a member"), (status = 409, description = "`{\"error\":\"User already has a custom booster role\",\"roleId\":\"...\"}`")))]
 #[post("/api/Role/booster/{guildIdStr}/{userIdStr}")]
 pub async fn create_booster_role(
@@ -227,20 +257,21 @@ pub async fn create_booster_role(
 ) -> Result<web::Json<Value>, ApiError> {
     let (guild, user) = booster_path(&path)?;
     let bot = bot(&state, &req, "Discord-Token").await?;
-    let mut spec = role_spec(&state, &req, Some("Custom Booster")).await?;
-    spec.permissions = Some(Permissions::NONE);
-    spec.reason = Some("Custom booster role".into());
+    let spec = booster_spec(&state, &req, Some("Custom Booster")).await?;
     let role =
         roles::create_booster_role(bot.as_ref(), &state.booster_roles, guild, user, spec, state.clock.now()).await?;
     Ok(web::Json(json!({"message": "Booster role created successfully", "roleId": role.id.to_string()})))
 }
 
-/// Edits a booster's own role (name, colours, icon); only its owner's.
+/// Edits a booster's own role (name, colours, icon; never its permissions, hoist or mentionable);
+/// only its owner's: a role Garrison recorded for them, or one they alone hold (recorded then).
 #[utoipa::path(tag = "Discord roles", params(
     ("guildIdStr" = String, Path), ("userIdStr" = String, Path), ("Discord-Token" = String, Header), ("Role-ID" = String, Header),
     ("Role-Name" = Option<String>, Header), ("Color" = Option<String>, Header), ("Gradient-Color" = Option<String>, Header), ("Icon-URL" = Option<String>, Header),
-), responses((status = 200, description = "`{\"message\":\"Role updated\"}`"), (status = 400), (status = 401),
-    (status = 403, description = "`{\"error\":\"You do not own this role\"}`")))]
+), responses((status = 200, description = "`{\"message\":\"Role updated\"}`"),
+    (status = 400, description = "a bad value, or a `Permissions`, `Hoist` or `Mentionable` header (a booster cannot set rights)"), (status = 401),
+    (status = 403, description = "`{\"error\":\"You do not own this role\"}`, or `{\"error\":\"Bot not member.\"}`"),
+    (status = 404, description = "an unknown role")))]
 #[put("/api/Role/booster/{guildIdStr}/{userIdStr}")]
 pub async fn update_booster_role(
     state: web::Data<AppState>,
@@ -250,17 +281,17 @@ pub async fn update_booster_role(
     let (guild, user) = booster_path(&path)?;
     let role = Snowflake::parse("Role-ID", required(&req, "Role-ID")?)?;
     let bot = bot(&state, &req, "Discord-Token").await?;
-    let mut spec = role_spec(&state, &req, None).await?;
-    spec.reason = Some("Custom booster role updated".into());
-    roles::update_booster_role(bot.as_ref(), &state.booster_roles, guild, user, role, spec).await?;
+    let spec = booster_spec(&state, &req, None).await?;
+    roles::update_booster_role(bot.as_ref(), &state.booster_roles, guild, user, role, spec, state.clock.now()).await?;
     Ok(web::Json(json!({"message": "Role updated"})))
 }
 
-/// Deletes a booster's own role; only its owner's.
+/// Deletes a booster's own role; only its owner's (as for an edit).
 #[utoipa::path(tag = "Discord roles", params(
     ("guildIdStr" = String, Path), ("userIdStr" = String, Path), ("Discord-Token" = String, Header), ("Role-ID" = String, Header),
 ), responses((status = 200, description = "`{\"message\":\"Booster role deleted successfully\"}`"), (status = 400), (status = 401),
-    (status = 403, description = "`{\"error\":\"You do not own this role\"}`")))]
+    (status = 403, description = "`{\"error\":\"You do not own this role\"}`, or `{\"error\":\"Bot not member.\"}`"),
+    (status = 404, description = "an unknown role")))]
 #[delete("/api/Role/booster/{guildIdStr}/{userIdStr}")]
 pub async fn delete_booster_role(
     state: web::Data<AppState>,
@@ -270,7 +301,7 @@ pub async fn delete_booster_role(
     let (guild, user) = booster_path(&path)?;
     let role = Snowflake::parse("Role-ID", required(&req, "Role-ID")?)?;
     let bot = bot(&state, &req, "Discord-Token").await?;
-    roles::delete_booster_role(bot.as_ref(), &state.booster_roles, guild, user, role).await?;
+    roles::delete_booster_role(bot.as_ref(), &state.booster_roles, guild, user, role, state.clock.now()).await?;
     Ok(web::Json(json!({"message": "Booster role deleted successfully"})))
 }
 
@@ -352,9 +383,5 @@ pub async fn role_count(
     let guild = query_id("serverid", query.0.serverid.as_ref())?;
     let role = query_id("roleid", query.0.roleid.as_ref())?;
     let bot = bot(&state, &req, "Discord-Token").await?;
-    if !bot.roles(guild).await?.iter().any(|r| r.id == role) {
-        return Err(DiscordError::Unknown(Unknown::Role).into());
-    }
-    let members = roles::all_members(bot.as_ref(), guild).await?;
-    Ok(web::Json(members.iter().filter(|m| m.roles.contains(&role)).count().to_string()))
+    Ok(web::Json(roles::count_role_members(bot.as_ref(), guild, role).await?.to_string()))
 }

@@ -90,6 +90,15 @@ impl Cooldowns {
         last.insert(key.to_vec(), now);
         Ok(())
     }
+
+    /// Gives back a turn taken at `taken_at` (the use it was for did not happen), so the key may be
+    /// used again at once. A later turn of the same key is left alone.
+    pub fn release(&self, key: &[u8], taken_at: Timestamp) {
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.get(key) == Some(&taken_at) {
+            last.remove(key);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -141,5 +150,9 @@ mod tests {
         assert_eq!(cooldowns.try_take(b"b", Timestamp(2_500)), Ok(()));
         assert_eq!(cooldowns.try_take(b"a", Timestamp(11_000)), Ok(()));
         assert_eq!(cooldowns.try_take(b"a", Timestamp(11_001)), Err(9_999));
+        cooldowns.release(b"a", Timestamp(5_000));
+        assert_eq!(cooldowns.try_take(b"a", Timestamp(11_002)), Err(9_998), "not the turn taken");
+        cooldowns.release(b"a", Timestamp(11_000));
+        assert_eq!(cooldowns.try_take(b"a", Timestamp(11_003)), Ok(()), "given back");
     }
 }

@@ -7,7 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::Error;
+use super::{Cooldowns, DiscordBot, DiscordError, Snowflake};
+use crate::{Error, Timestamp};
 
 /// Message flag `IS_COMPONENTS_V2` (`1 << 15`): the message is laid out by components (text displays,
 /// containers, sections) and can have no `content` or `embeds`. Once set, it stays set.
@@ -519,6 +520,59 @@ fn check_url(field: &'static str, url: &str) -> Result<(), Error> {
 pub fn cooldown_message(remaining_ms: i64) -> String {
     let tenths = u64::try_from(remaining_ms).unwrap_or(0).div_ceil(100);
     format!("Rate limit exceeded. Try again in {}.{} seconds.", tenths / 10, tenths % 10)
+}
+
+/// How long a bot waits between two embeds in one channel (the specification's 10 seconds).
+pub const EMBED_COOLDOWN_MS: i64 = 10_000;
+
+/// Why an embed was not sent.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SendEmbedError {
+    /// This bot sent an embed to this channel less than [`EMBED_COOLDOWN_MS`] ago.
+    #[error("{}", cooldown_message(*.wait_ms))]
+    CoolingDown { wait_ms: i64 },
+    #[error(transparent)]
+    Discord(#[from] DiscordError),
+}
+
+/// The `sendEmbed` use case: one embed per bot and channel every [`EMBED_COOLDOWN_MS`].
+///
+/// The cooldown is keyed by the bot and the channel, so one bot cannot lock another out of a channel,
+/// and it only counts once Discord has accepted the message (the bot's access confirmed): the turn
+/// is taken before sending, so two concurrent requests cannot both send, and given back when Discord
+/// refuses (no access, unknown channel, bad token) or fails, so a refusal locks nobody out.
+#[derive(Debug)]
+pub struct EmbedSender {
+    cooldowns: Cooldowns,
+}
+
+impl Default for EmbedSender {
+    fn default() -> Self {
+        Self { cooldowns: Cooldowns::new(EMBED_COOLDOWN_MS) }
+    }
+}
+
+impl EmbedSender {
+    /// Sends `body` (from [`embed_message`]) to `channel` as `bot` at `now`; returns the message id.
+    pub async fn send(
+        &self,
+        bot: &dyn DiscordBot,
+        channel: Snowflake,
+        body: Value,
+        now: Timestamp,
+    ) -> Result<Snowflake, SendEmbedError> {
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&bot.user().id.get().to_be_bytes());
+        key[8..].copy_from_slice(&channel.get().to_be_bytes());
+        self.cooldowns.try_take(&key, now).map_err(|wait_ms| SendEmbedError::CoolingDown { wait_ms })?;
+        match bot.send_message(channel, body).await {
+            Ok(id) => Ok(id),
+            Err(e) => {
+                self.cooldowns.release(&key, now);
+                Err(e.into())
+            }
+        }
+    }
 }
 
 #[cfg(test)]

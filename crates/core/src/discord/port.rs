@@ -267,14 +267,73 @@ pub struct Member {
     pub communication_disabled_until: Option<String>,
 }
 
-/// An invite as `GET /invites/{code}?with_counts=true` describes it.
+/// An invite as `GET /invites/{code}?with_counts=true&with_expiration=true` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invite {
     pub code: String,
-    pub guild_id: Option<Snowflake>,
-    pub guild_name: Option<String>,
+    /// The guild it opens, when it is a guild invite.
+    pub guild: Option<InviteGuild>,
+    /// The channel it opens.
+    pub channel: Option<InviteChannel>,
+    /// Who created it, when Discord says.
+    pub inviter: Option<InviteUser>,
     pub approximate_member_count: Option<u64>,
     pub approximate_presence_count: Option<u64>,
+    /// When it expires (ISO 8601); `None` for an invite that never does.
+    pub expires_at: Option<String>,
+}
+
+/// The guild of an invite, as the invite describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteGuild {
+    pub id: Snowflake,
+    pub name: String,
+    /// The icon hash, if the guild has an icon.
+    pub icon: Option<String>,
+    /// The vanity invite code (`discord.gg/CODE`), if the guild has one.
+    pub vanity_url_code: Option<String>,
+    pub description: Option<String>,
+}
+
+impl InviteGuild {
+    /// The icon's CDN address, if the guild has one.
+    pub fn icon_url(&self) -> Option<String> {
+        let icon = self.icon.as_deref()?;
+        let ext = if icon.starts_with("a_") { "gif" } else { "png" };
+        Some(format!("https://cdn.discordapp.com/icons/{}/{icon}.{ext}", self.id))
+    }
+
+    /// The vanity invite's address, if the guild has one.
+    pub fn vanity_url(&self) -> Option<String> {
+        self.vanity_url_code.as_deref().map(|code| format!("https://discord.gg/{code}"))
+    }
+}
+
+/// The channel an invite opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteChannel {
+    pub id: Snowflake,
+    pub name: Option<String>,
+    /// Discord's channel type (see [`channel_kind`]).
+    pub kind: u8,
+}
+
+/// The user who created an invite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteUser {
+    pub id: Snowflake,
+    pub username: String,
+    /// The avatar hash, when the user has one.
+    pub avatar: Option<String>,
+    pub bot: bool,
+}
+
+impl InviteUser {
+    /// The avatar's CDN address, or Discord's default avatar for the id.
+    pub fn avatar_url(&self) -> String {
+        UserProfile { id: self.id, username: self.username.clone(), global_name: None, avatar: self.avatar.clone() }
+            .avatar_url()
+    }
 }
 
 /// Discord's channel types that Garrison names.

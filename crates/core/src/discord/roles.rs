@@ -3,8 +3,17 @@
 
 use std::{future::Future, pin::Pin};
 
-use super::{DiscordBot, DiscordError, Guild, Member, Permissions, Role, RoleSpec, Snowflake, Unknown};
-use crate::{Timestamp, booster::BoosterRole};
+use super::{
+    DiscordBot, DiscordError, Guild, Member, Permissions, RankedMember, Role, RoleSpec, Snowflake, Unknown,
+    check_role_manageable,
+};
+use crate::{
+    Timestamp,
+    booster::{BoosterRole, BoosterRoleSpec, claimable},
+};
+
+/// Members read per request when a use case walks a guild's member list (Discord's maximum).
+pub const MEMBER_PAGE: u16 = 1000;
 
 /// The guild feature that allows gradient role colours.
 pub const ENHANCED_ROLE_COLORS: &str = "ENHANCED_ROLE_COLORS";
@@ -41,7 +50,15 @@ pub struct CreatedRole {
     pub gradient_applied: bool,
 }
 
-/// Creates a role (checking the guild first), then moves it to `position` when one is given.
+/// The bot as the role hierarchy sees it in `guild`: its id and the position of its highest role.
+async fn ranked_bot(bot: &dyn DiscordBot, guild: Snowflake) -> Result<RankedMember, DiscordError> {
+    let (roles, member) = futures_util::future::try_join(bot.roles(guild), bot.member(guild, bot.user().id)).await?;
+    Ok(RankedMember::new(member.user_id, roles.iter().filter(|r| member.roles.contains(&r.id)).map(|r| r.position)))
+}
+
+/// Creates a role (checking the guild first), then moves it to `position` when one is given. A
+/// position at or above the bot's highest role is refused before anything is created (Discord would
+/// refuse the move and leave the new role at the bottom).
 pub async fn create_role(
     bot: &dyn DiscordBot,
     guild: Snowflake,
@@ -49,6 +66,10 @@ pub async fn create_role(
     position: Option<i64>,
 ) -> Result<CreatedRole, DiscordError> {
     let info = bot.guild(guild).await?;
+    if let Some(position) = position {
+        check_role_manageable(info.owner_id, ranked_bot(bot, guild).await?, position)
+            .map_err(DiscordError::Hierarchy)?;
+    }
     let gradient_applied = apply_gradient_policy(&info, &mut spec);
     check_icon_allowed(&info, &spec)?;
     let mut role = bot.create_role(guild, spec).await.map_err(|e| e.naming(Permissions::MANAGE_ROLES))?;
@@ -101,9 +122,10 @@ pub async fn create_booster_role(
     records: &dyn BoosterRecords,
     guild: Snowflake,
     user: Snowflake,
-    mut spec: RoleSpec,
+    spec: BoosterRoleSpec,
     now: Timestamp,
 ) -> Result<Role, BoosterError> {
+    let mut spec = spec.for_create("Custom booster role");
     let (info, roles, member) =
         futures_util::future::try_join3(bot.guild(guild), bot.roles(guild), bot.member(guild, user)).await?;
     if !is_booster(&member, &roles) {
@@ -141,36 +163,98 @@ pub async fn create_booster_role(
     Ok(role)
 }
 
-/// The record of `role` if `user` owns it.
+/// The bot's own membership of `guild`, checked before anything else so a bot outside the guild
+/// learns nothing about its roles or records.
+async fn require_membership(bot: &dyn DiscordBot, guild: Snowflake) -> Result<(), BoosterError> {
+    match bot.member(guild, bot.user().id).await {
+        Ok(_) => Ok(()),
+        Err(DiscordError::Unknown(Unknown::Member | Unknown::User | Unknown::Guild)) => {
+            Err(DiscordError::NotMember.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether some member other than `user` holds `role`, reading the member list a page at a time and
+/// stopping at the first one found.
+async fn held_by_another(
+    bot: &dyn DiscordBot,
+    guild: Snowflake,
+    user: Snowflake,
+    role: Snowflake,
+) -> Result<bool, DiscordError> {
+    let mut found = false;
+    each_member_page(bot, guild, |page| {
+        found = page.iter().any(|m| m.user_id != user && m.roles.contains(&role));
+        !found
+    })
+    .await?;
+    Ok(found)
+}
+
+/// Checks that `user` owns `role` as their custom booster role, as the specification does it (by role
+/// assignment): a recorded role is its recorded owner's; an unrecorded one is the user's when they
+/// hold it alone and it is [`claimable`] (and they have no other recorded role), and it is then
+/// recorded. The bot's membership is checked first.
 async fn owned(
+    bot: &dyn DiscordBot,
     records: &dyn BoosterRecords,
     guild: Snowflake,
     user: Snowflake,
     role: Snowflake,
-) -> Result<BoosterRole, BoosterError> {
+    now: Timestamp,
+) -> Result<(), BoosterError> {
+    require_membership(bot, guild).await?;
     match records.owner_of(guild, role).await? {
-        Some(record) if record.is_owned_by(user) => Ok(record),
-        _ => Err(BoosterError::NotOwner),
+        Some(record) if record.is_owned_by(user) => return Ok(()),
+        Some(_) => return Err(BoosterError::NotOwner),
+        None => {}
+    }
+    if records.find(guild, user).await?.is_some() {
+        return Err(BoosterError::NotOwner);
+    }
+    let (info, roles) = futures_util::future::try_join(bot.guild(guild), bot.roles(guild)).await?;
+    let member = match bot.member(guild, user).await {
+        Ok(member) => member,
+        Err(DiscordError::Unknown(Unknown::Member | Unknown::User)) => return Err(BoosterError::NotOwner),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(target) = roles.iter().find(|r| r.id == role) else {
+        return Err(DiscordError::Unknown(Unknown::Role).into());
+    };
+    if !claimable(guild, info.owner_id, target, &member, &roles) || held_by_another(bot, guild, user, role).await? {
+        return Err(BoosterError::NotOwner);
+    }
+    match records.record(BoosterRole { guild, user, role, created_at: now }).await {
+        Ok(()) => Ok(()),
+        Err(e @ crate::Error::Store(_)) => Err(e.into()),
+        // A concurrent request recorded first (the user's or the role's record exists): it decides.
+        Err(_) => match records.owner_of(guild, role).await? {
+            Some(record) if record.is_owned_by(user) => Ok(()),
+            _ => Err(BoosterError::NotOwner),
+        },
     }
 }
 
-/// Edits `user`'s custom booster role (name, colours, icon); only its recorded owner may.
+/// Edits `user`'s custom booster role (name, colours, icon; never rights); only its owner may.
 pub async fn update_booster_role(
     bot: &dyn DiscordBot,
     records: &dyn BoosterRecords,
     guild: Snowflake,
     user: Snowflake,
     role: Snowflake,
-    mut spec: RoleSpec,
+    spec: BoosterRoleSpec,
+    now: Timestamp,
 ) -> Result<Role, BoosterError> {
-    owned(records, guild, user, role).await?;
+    owned(bot, records, guild, user, role, now).await?;
+    let mut spec = spec.for_update("Custom booster role updated");
     let info = bot.guild(guild).await?;
     apply_gradient_policy(&info, &mut spec);
     check_icon_allowed(&info, &spec)?;
     Ok(bot.update_role(guild, role, spec).await.map_err(|e| e.naming(Permissions::MANAGE_ROLES))?)
 }
 
-/// Deletes `user`'s custom booster role and its record; only its recorded owner may. A role already
+/// Deletes `user`'s custom booster role and its record; only its owner may. A recorded role already
 /// gone from Discord is forgotten all the same.
 pub async fn delete_booster_role(
     bot: &dyn DiscordBot,
@@ -178,8 +262,9 @@ pub async fn delete_booster_role(
     guild: Snowflake,
     user: Snowflake,
     role: Snowflake,
+    now: Timestamp,
 ) -> Result<(), BoosterError> {
-    owned(records, guild, user, role).await?;
+    owned(bot, records, guild, user, role, now).await?;
     match bot.delete_role(guild, role, Some("Custom booster role deleted".into())).await {
         Ok(()) | Err(DiscordError::Unknown(Unknown::Role)) => {}
         Err(e) => return Err(e.naming(Permissions::MANAGE_ROLES).into()),
@@ -216,19 +301,43 @@ pub async fn guild_of_role(bot: &dyn DiscordBot, role: Snowflake) -> Result<Snow
     Err(DiscordError::Unknown(Unknown::Role))
 }
 
-/// Every member of a guild, paged 1,000 at a time.
-pub async fn all_members(bot: &dyn DiscordBot, guild: Snowflake) -> Result<Vec<Member>, DiscordError> {
-    let mut members = Vec::new();
+/// Walks a guild's member list a page of [`MEMBER_PAGE`] at a time, handing each page to `visit`;
+/// only one page is held at once. Stops early when `visit` says so (`false`).
+async fn each_member_page(
+    bot: &dyn DiscordBot,
+    guild: Snowflake,
+    mut visit: impl FnMut(&[Member]) -> bool + Send,
+) -> Result<(), DiscordError> {
     let mut after = None;
     loop {
-        let page = bot.members(guild, after, 1000).await?;
-        let done = page.len() < 1000;
-        after = page.last().map(|m| m.user_id);
-        members.extend(page);
-        if done || after.is_none() {
-            return Ok(members);
+        let page = bot.members(guild, after, MEMBER_PAGE).await?;
+        if !visit(&page) {
+            return Ok(());
+        }
+        match page.last() {
+            Some(last) if page.len() == usize::from(MEMBER_PAGE) => after = Some(last.user_id),
+            _ => return Ok(()),
         }
     }
+}
+
+/// How many members of `guild` hold `role` (Discord must know the role), counted page by page so
+/// memory stays at one page whatever the guild's size.
+pub async fn count_role_members(
+    bot: &dyn DiscordBot,
+    guild: Snowflake,
+    role: Snowflake,
+) -> Result<usize, DiscordError> {
+    if !bot.roles(guild).await?.iter().any(|r| r.id == role) {
+        return Err(DiscordError::Unknown(Unknown::Role));
+    }
+    let mut count = 0;
+    each_member_page(bot, guild, |page| {
+        count += page.iter().filter(|m| m.roles.contains(&role)).count();
+        true
+    })
+    .await?;
+    Ok(count)
 }
 
 /// Takes `role` from up to `batch` of its members (the specification's 50 per request). Discord's
@@ -241,10 +350,20 @@ pub async fn purge_role(
     pause: Pause<'_>,
 ) -> Result<Purged, DiscordError> {
     let guild = guild_of_role(bot, role).await?;
-    let holders: Vec<Snowflake> =
-        all_members(bot, guild).await?.into_iter().filter(|m| m.roles.contains(&role)).map(|m| m.user_id).collect();
+    // Only the first `batch` holders are kept; the rest are counted (memory: one page and one batch).
+    let (mut found, mut holders) = (0, Vec::with_capacity(batch.min(usize::from(MEMBER_PAGE))));
+    each_member_page(bot, guild, |page| {
+        for member in page.iter().filter(|m| m.roles.contains(&role)) {
+            found += 1;
+            if holders.len() < batch {
+                holders.push(member.user_id);
+            }
+        }
+        true
+    })
+    .await?;
     let mut removed = 0;
-    for user in holders.iter().take(batch) {
+    for user in &holders {
         let mut backoff = 200;
         let mut attempt = 0;
         loop {
@@ -260,7 +379,7 @@ pub async fn purge_role(
         }
         removed += 1;
     }
-    Ok(Purged { found: holders.len(), removed })
+    Ok(Purged { found, removed })
 }
 
 /// The name of a member's highest role (`@everyone` when they have none).

@@ -162,10 +162,16 @@ fn sort_class(kind: u8) -> u8 {
     u8::from(matches!(kind, channel_kind::VOICE | channel_kind::STAGE))
 }
 
-/// Moves `channel` into `category` (when given) at `index` among the category's channels of the same
-/// class, clamped to their number, renumbering every sibling 0, 1, 2, ... in one positions request.
-/// Without a category the channel stays where it is and only its position changes, the same way among
-/// its current siblings. The bot needs MANAGE_CHANNELS (Discord checks it; the error names it).
+/// Moves `channel`, as the specification describes its two cases:
+///
+/// - into `category` (when given) at `index` among the category's channels of the same class, clamped
+///   to their number (the end when no index is given), renumbering every sibling 0, 1, 2, ... in one
+///   positions request;
+/// - without a category, only the channel's own position value changes: `index`, clamped to 0 ..
+///   the number of its siblings, sent for that one channel (its siblings keep theirs). Without an
+///   index either, nothing changes and Discord is not asked to move anything.
+///
+/// The bot needs MANAGE_CHANNELS (Discord checks it; the error names it).
 pub async fn move_channel(
     bot: &dyn DiscordBot,
     channel: Snowflake,
@@ -204,6 +210,17 @@ pub async fn move_channel(
     let siblings: Vec<ChannelSlot> =
         channels.iter().filter(|c| is_sibling(c)).map(|c| ChannelSlot { id: c.id, position: c.position }).collect();
     let sibling_count = siblings.iter().filter(|s| s.id != moving.id).count();
+    let category_name = parent.and_then(|p| p.name.clone());
+    let manage = |e: DiscordError| e.naming(Permissions::MANAGE_CHANNELS);
+    if category.is_none() {
+        let Some(index) = index else {
+            return Ok(Moved { position: moving.position, category: category_name });
+        };
+        let position = i64::try_from(index.min(sibling_count)).unwrap_or(i64::MAX);
+        let only = ChannelPosition { id: moving.id, position, parent_id: None };
+        bot.set_channel_positions(guild, vec![only]).await.map_err(manage)?;
+        return Ok(Moved { position, category: category_name });
+    }
     let at = index.unwrap_or(sibling_count).min(sibling_count);
     let order = reorder_siblings(&siblings, moving.id, at);
     let positions = order
@@ -214,9 +231,9 @@ pub async fn move_channel(
             parent_id: if slot.id == moving.id { category } else { None },
         })
         .collect();
-    bot.set_channel_positions(guild, positions).await.map_err(|e| e.naming(Permissions::MANAGE_CHANNELS))?;
+    bot.set_channel_positions(guild, positions).await.map_err(manage)?;
     let position = order.iter().find(|s| s.id == moving.id).map_or(0, |s| s.position);
-    Ok(Moved { position, category: parent.and_then(|p| p.name.clone()) })
+    Ok(Moved { position, category: category_name })
 }
 
 #[cfg(test)]
@@ -447,8 +464,13 @@ mod tests {
         ) -> DiscordFuture<'_, ()> {
             unused()
         }
-        fn send_message(&self, _: Snowflake, _: serde_json::Value) -> DiscordFuture<'_, Snowflake> {
-            unused()
+        fn send_message(&self, channel: Snowflake, _: serde_json::Value) -> DiscordFuture<'_, Snowflake> {
+            // Channel 666 is one the bot may not send to.
+            if channel == cid(666) {
+                return Box::pin(async { Err(DiscordError::MissingPermission { permission: None }) });
+            }
+            self.actions.lock().expect("lock").push(format!("send {} as {}", channel.get() >> 22, self.user.id));
+            Box::pin(async move { Ok(channel) })
         }
         fn message(&self, _: Snowflake, _: Snowflake) -> DiscordFuture<'_, serde_json::Value> {
             unused()
@@ -530,15 +552,50 @@ mod tests {
     }
 
     #[test]
-    fn positions_are_clamped_and_a_move_without_category_stays_in_place() {
+    fn without_a_category_only_the_channels_own_position_changes() {
         let bot = fake(Permissions::NONE, &[]);
+        // Clamped to the number of its siblings (102 is the only other text channel of category 100);
+        // the siblings are not renumbered, and no category is sent.
         let moved = now(move_channel(&bot, cid(101), None, Some(99))).expect("moved");
         assert_eq!(moved, Moved { position: 1, category: Some("Text Channels".into()) });
-        assert_eq!(bot.actions(), ["positions 102@0, 101@1"]);
+        assert_eq!(bot.actions(), ["positions 101@1"]);
+        let moved = now(move_channel(&bot, cid(102), None, Some(0))).expect("moved");
+        assert_eq!(moved.position, 0);
+        assert_eq!(bot.actions(), ["positions 101@1", "positions 102@0"]);
+        // Without a position either, nothing moves.
+        let stays = now(move_channel(&bot, cid(201), None, None)).expect("unchanged");
+        assert_eq!(stays, Moved { position: 0, category: Some("Archive".into()) });
+        assert_eq!(bot.actions().len(), 2, "Discord was not asked to move anything");
+    }
+
+    #[test]
+    fn a_target_that_is_not_a_category_or_unknown_is_refused() {
+        let bot = fake(Permissions::NONE, &[]);
         let err = now(move_channel(&bot, cid(101), Some(cid(102)), None)).expect_err("not a category");
         assert!(matches!(err, DiscordError::Rejected(m) if m.contains("not a category")));
         let err = now(move_channel(&bot, cid(101), Some(cid(999)), None)).expect_err("unknown");
         assert_eq!(err, DiscordError::Unknown(Unknown::Channel));
+        assert!(bot.actions().is_empty());
+    }
+
+    #[test]
+    fn embeds_cool_down_per_bot_and_channel_and_a_refused_send_takes_no_turn() {
+        use crate::discord::messages::{EmbedSender, SendEmbedError};
+        let sender = EmbedSender::default();
+        let bot = fake(Permissions::NONE, &[]);
+        let other = Fake { user: BotUser { id: OWNER, username: "other".into() }, ..fake(Permissions::NONE, &[]) };
+        let send = |bot: &Fake, channel: u64, at: i64| {
+            now(sender.send(bot, cid(channel), serde_json::json!({}), Timestamp(at)))
+        };
+        send(&bot, 101, 0).expect("sent");
+        assert_eq!(send(&bot, 101, 1_500), Err(SendEmbedError::CoolingDown { wait_ms: 8_500 }));
+        send(&other, 101, 1_500).expect("another bot has its own turn");
+        send(&bot, 102, 1_500).expect("another channel too");
+        let refused = DiscordError::MissingPermission { permission: None };
+        assert_eq!(send(&bot, 666, 2_000), Err(SendEmbedError::Discord(refused.clone())));
+        assert_eq!(send(&bot, 666, 2_001), Err(SendEmbedError::Discord(refused)), "the refusal gave its turn back");
+        send(&bot, 101, 10_000).expect("the window is over");
+        assert_eq!(bot.actions().len(), 3);
     }
 
     #[test]
