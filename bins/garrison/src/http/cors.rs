@@ -14,7 +14,7 @@
 //!   dozens more; no credential travels implicitly, so listing them would protect nothing). A preflight
 //!   from an origin not allowed gets 403 and no CORS header.
 //! - Every other `/api/` answer to an allowed origin carries `Access-Control-Allow-Origin` and exposes
-//!   `Retry-After` and `X-Request-Id` to the script.
+//!   `Retry-After`, `X-Request-Id`, `Idempotent-Replayed` and `X-Total-Pages` to the script.
 
 use std::sync::Arc;
 
@@ -34,7 +34,8 @@ use super::error::ApiError;
 /// The methods the API's routes use.
 const ALLOWED_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 /// Response headers a script may read besides the CORS-safelisted ones.
-const EXPOSED_HEADERS: &str = "Retry-After, X-Request-Id";
+/// Every answer header a script may need: back-off, request ids, idempotent replays, page counts.
+const EXPOSED_HEADERS: &str = "Retry-After, X-Request-Id, Idempotent-Replayed, X-Total-Pages";
 /// How long a browser may reuse a preflight's answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 
