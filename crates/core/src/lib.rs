@@ -13,6 +13,7 @@ pub mod modlog;
 pub mod objects;
 pub mod ports;
 pub mod records;
+pub mod transcript;
 mod time;
 pub mod utilities;
 pub mod xp;
