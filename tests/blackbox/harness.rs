@@ -121,6 +121,11 @@ impl Server {
         self.dir.path()
     }
 
+    /// The server's process id (for tests that look at its open files).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the server has logged so far.
     pub fn logs(&self) -> String {
         self.logs.lock().expect("log lock").clone()
