@@ -341,7 +341,8 @@ async fn a_bot_lists_only_its_own_transcripts_of_channels_it_can_view() {
     let hidden = expect(list_as(&s, &a.token, "").await, 200);
     assert_eq!(view_ids(&hidden), [a_general.clone()]);
     // ...but the page stays reachable by its unguessable id, as the specification designs it.
-    let page = s.server.client().get(format!("{}/api/Transcript/view/{a_staff}", s.server.base)).send().await.expect("page");
+    let page =
+        s.server.client().get(format!("{}/api/Transcript/view/{a_staff}", s.server.base)).send().await.expect("page");
     assert_eq!(page.status(), 200);
 
     // A bot that is not in the server gets Discord's refusal, not a list.
@@ -450,15 +451,23 @@ fn serve_media(mut stream: TcpStream, hits: &AtomicUsize, gate: &(Mutex<bool>, C
     }
     let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec();
     let body = if path.starts_with("/svg/") { svg } else { png.to_vec() };
-    let mut response =
-        format!("HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len())
-            .into_bytes();
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
     response.extend_from_slice(&body);
     let _ = stream.write_all(&response);
 }
 
 fn media_server(extra: &[(&str, &str)]) -> Discord {
-    let mut env = vec![("GARRISON_FETCH_ALLOW_LOOPBACK", "true"), ("GARRISON_PUBLIC_URL", "https://garrison.example")];
+    // The allow-list no longer applies to transcript media; it is named so the same test runs against
+    // servers from before that change.
+    let mut env = vec![
+        ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
+        ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
+        ("GARRISON_PUBLIC_URL", "https://garrison.example"),
+    ];
     env.extend_from_slice(extra);
     Discord::start(&env)
 }
@@ -477,10 +486,19 @@ async fn twelve_hundred_media_files_keep_a_handful_of_files_open() {
             let attachments: Vec<Value> = (0..10)
                 .map(|i| {
                     let n = m * 10 + i;
-                    attachment(1_190_000_000_000_000_000 + n, &format!("{n}.png"), "image/png", &host.url(&format!("/m/{n}.png")))
+                    attachment(
+                        1_190_000_000_000_000_000 + n,
+                        &format!("{n}.png"),
+                        "image/png",
+                        &host.url(&format!("/m/{n}.png")),
+                    )
                 })
                 .collect();
-            w.add_message_json(channel, s.demo.members[m as usize % 20], json!({"content": format!("batch {m}"), "attachments": attachments}));
+            w.add_message_json(
+                channel,
+                s.demo.members[m as usize % 20],
+                json!({"content": format!("batch {m}"), "attachments": attachments}),
+            );
         }
         channel
     });
@@ -554,7 +572,11 @@ async fn jobs_past_the_queue_get_503_with_retry_after() {
     let busy = expect(s.call(Method::POST, "/api/Transcript/html", &headers(&s, s.demo.general), None).await, 503);
     assert!(busy.error().contains("retry later"), "{}", busy.body);
     assert_eq!(busy.headers["retry-after"], "30");
-    assert_eq!(s.sim.calls("GET", "/channels/{channel_id}/messages"), calls_before, "turned away before asking Discord");
+    assert_eq!(
+        s.sim.calls("GET", "/channels/{channel_id}/messages"),
+        calls_before,
+        "turned away before asking Discord"
+    );
     host.open();
     assert_eq!(first.await.expect("first job"), 200);
     expect(s.call(Method::POST, "/api/Transcript/html", &headers(&s, s.demo.general), None).await, 200);
@@ -584,11 +606,15 @@ async fn svg_is_never_embedded_whatever_it_claims_to_be() {
     let s = media_server(&[]);
     let channel = s.sim.world(|w| {
         let channel = w.add_channel(s.demo.guild, 0, "vectors", None, 12);
-        w.add_message_json(channel, s.demo.members[0], json!({"content": "two pictures", "attachments": [
-            attachment(1_190_200_000_000_000_001, "logo.svg", "image/svg+xml", &host.url("/m/logo.svg")),
-            attachment(1_190_200_000_000_000_002, "cat.png", "image/png", &host.url("/svg/cat.png")),
-            attachment(1_190_200_000_000_000_003, "real.png", "image/png", &host.url("/m/real.png")),
-        ]}));
+        w.add_message_json(
+            channel,
+            s.demo.members[0],
+            json!({"content": "two pictures", "attachments": [
+                attachment(1_190_200_000_000_000_001, "logo.svg", "image/svg+xml", &host.url("/m/logo.svg")),
+                attachment(1_190_200_000_000_000_002, "cat.png", "image/png", &host.url("/svg/cat.png")),
+                attachment(1_190_200_000_000_000_003, "real.png", "image/png", &host.url("/m/real.png")),
+            ]}),
+        );
         channel
     });
     let reply = expect(s.call(Method::POST, "/api/Transcript/html", &headers(&s, channel), None).await, 200);
@@ -612,13 +638,31 @@ async fn svg_is_never_embedded_whatever_it_claims_to_be() {
 fn the_loopback_test_switch_is_refused_on_a_public_bind() {
     let db = database(Backend::Sqlite).expect("SQLite");
     let dir = tempfile::tempdir().expect("dir");
-    let out = crate::harness::command(dir.path(), &db)
+    let mut child = crate::harness::command(dir.path(), &db)
         .env("GARRISON_FETCH_ALLOW_LOOPBACK", "true")
         .env("GARRISON_BIND", "0.0.0.0:0")
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("runs");
-    assert!(!out.status.success(), "the server must not start");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+    }
+    let status = status.unwrap_or_else(|| panic!("the server started on 0.0.0.0 with the loopback switch: {stderr}"));
+    assert!(!status.success(), "the server must not start: {stderr}");
     assert!(stderr.contains("GARRISON_FETCH_ALLOW_LOOPBACK") && stderr.contains("loopback"), "{stderr}");
     assert!(!stderr.contains("listening on"), "{stderr}");
 }
@@ -662,19 +706,27 @@ async fn the_s3_client_ignores_proxy_variables() {
     let proxy = format!("http://{}", dead.local_addr().expect("addr"));
     drop(dead);
     let db = database(Backend::Sqlite).expect("SQLite");
-    let server = Server::start_with(db, &[
-        ("GARRISON_OBJECT_STORE", "s3"),
-        ("GARRISON_S3_ENDPOINT", endpoint.as_str()),
-        ("GARRISON_S3_BUCKET", "garrison"),
-        ("GARRISON_S3_PATH_STYLE", "true"),
-        ("GARRISON_S3_ACCESS_KEY", "AKTEST"),
-        ("GARRISON_S3_SECRET_KEY", "SKTEST"),
-        ("HTTP_PROXY", proxy.as_str()),
-        ("http_proxy", proxy.as_str()),
-        ("HTTPS_PROXY", proxy.as_str()),
-        ("ALL_PROXY", proxy.as_str()),
-    ]);
-    let reply = server.client().get(format!("{}/api/Transcript/view/{}", server.base, "ab".repeat(16))).send().await.expect("reply");
+    let server = Server::start_with(
+        db,
+        &[
+            ("GARRISON_OBJECT_STORE", "s3"),
+            ("GARRISON_S3_ENDPOINT", endpoint.as_str()),
+            ("GARRISON_S3_BUCKET", "garrison"),
+            ("GARRISON_S3_PATH_STYLE", "true"),
+            ("GARRISON_S3_ACCESS_KEY", "AKTEST"),
+            ("GARRISON_S3_SECRET_KEY", "SKTEST"),
+            ("HTTP_PROXY", proxy.as_str()),
+            ("http_proxy", proxy.as_str()),
+            ("HTTPS_PROXY", proxy.as_str()),
+            ("ALL_PROXY", proxy.as_str()),
+        ],
+    );
+    let reply = server
+        .client()
+        .get(format!("{}/api/Transcript/view/{}", server.base, "ab".repeat(16)))
+        .send()
+        .await
+        .expect("reply");
     let status = reply.status().as_u16();
     let body = Server::reply(reply).await.body;
     assert_eq!(status, 404, "the bucket answered, not the dead proxy: {body}");

@@ -421,7 +421,8 @@ mod tests {
         assert_eq!((settings.transcript_jobs, settings.transcript_queue), (3, 0));
         assert_eq!((settings.transcript_job_temp_bytes, settings.transcript_temp_bytes), (1000, 5000));
         assert_eq!(settings.transcript_temp_dir, PathBuf::from("/var/tmp/garrison"));
-        let err = Settings::default().with_env(|n| (n == "GARRISON_TRANSCRIPT_JOBS").then(|| "0".into())).expect_err("zero");
+        let err =
+            Settings::default().with_env(|n| (n == "GARRISON_TRANSCRIPT_JOBS").then(|| "0".into())).expect_err("zero");
         assert!(err.to_string().contains("GARRISON_TRANSCRIPT_JOBS"), "{err}");
     }
 

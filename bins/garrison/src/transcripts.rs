@@ -60,7 +60,9 @@ pub enum TranscriptError {
     NoMessages,
     #[error("Too many transcripts are being made; retry later.")]
     Busy,
-    #[error("The channel's messages need more than {limit} bytes of temporary space (the per-transcript cap); lower X-Limit.")]
+    #[error(
+        "The channel's messages need more than {limit} bytes of temporary space (the per-transcript cap); lower X-Limit."
+    )]
     JobSpace { limit: u64 },
     #[error("The temporary space for transcripts ({limit} bytes in all) is in use; retry later.")]
     SharedSpace { limit: u64 },
@@ -111,13 +113,7 @@ pub struct TranscriptLimits {
 
 impl Default for TranscriptLimits {
     fn default() -> Self {
-        Self {
-            jobs: 2,
-            queue: 4,
-            job_temp_bytes: 700 * 1000 * 1000,
-            temp_bytes: 1500 * 1000 * 1000,
-            temp_dir: None,
-        }
+        Self { jobs: 2, queue: 4, job_temp_bytes: 700 * 1000 * 1000, temp_bytes: 1500 * 1000 * 1000, temp_dir: None }
     }
 }
 
@@ -367,7 +363,11 @@ fn looks_like_markup(head: &[u8]) -> bool {
 
 /// How one media download ended.
 enum Fetched {
-    Kept { len: u64, content_type: Option<String>, markup: bool },
+    Kept {
+        len: u64,
+        content_type: Option<String>,
+        markup: bool,
+    },
     Skipped,
     /// The temporary space ran out: no more media for this job.
     NoSpace,
@@ -375,8 +375,11 @@ enum Fetched {
 
 impl TranscriptStudio {
     pub fn new(fetcher: SafeFetcher, objects: Arc<dyn ObjectStore>, limits: TranscriptLimits) -> Self {
-        let gate =
-            Arc::new(JobGate { running: Arc::new(Semaphore::new(limits.jobs.max(1))), waiting: AtomicUsize::new(0), queue: limits.queue });
+        let gate = Arc::new(JobGate {
+            running: Arc::new(Semaphore::new(limits.jobs.max(1))),
+            waiting: AtomicUsize::new(0),
+            queue: limits.queue,
+        });
         let space = Arc::new(SharedSpace { limit: limits.temp_bytes, used: AtomicU64::new(0) });
         Self { fetcher, objects, limits, gate, space }
     }
@@ -387,7 +390,13 @@ impl TranscriptStudio {
 
     /// Downloads one media file onto the end of `spool`, reserving its space as it arrives; on any
     /// failure the spool is cut back to where it was.
-    async fn fetch_media(&self, url: &str, budget: u64, spool: &mut Spool, space: &mut JobSpace) -> Result<Fetched, TranscriptError> {
+    async fn fetch_media(
+        &self,
+        url: &str,
+        budget: u64,
+        spool: &mut Spool,
+        space: &mut JobSpace,
+    ) -> Result<Fetched, TranscriptError> {
         let start = spool.len();
         let mut head: Vec<u8> = Vec::new();
         let outcome = async {

@@ -13,8 +13,8 @@ pub mod modlog;
 pub mod objects;
 pub mod ports;
 pub mod records;
-pub mod transcript;
 mod time;
+pub mod transcript;
 pub mod utilities;
 pub mod xp;
 

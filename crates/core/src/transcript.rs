@@ -25,8 +25,8 @@ use serde_json::Value;
 use crate::{
     Timestamp,
     discord::{
-        Channel, DiscordBot, DiscordError, Guild, Member, Permissions, Role, Snowflake, base_permissions,
-        channel_kind, channel_permissions,
+        Channel, DiscordBot, DiscordError, Guild, Member, Permissions, Role, Snowflake, base_permissions, channel_kind,
+        channel_permissions,
     },
     objects::{Continuation, MAX_LIST_LIMIT, ObjectError, ObjectKey, ObjectPrefix, ObjectStore},
 };
@@ -241,7 +241,8 @@ pub async fn list(
     let viewable = viewable_channels(&guild, &roles, &member, &channels);
 
     let prefix = index_prefix(guild_id, me)?;
-    let mut after = request.after.as_ref().map(|c| Continuation::new(format!("{}{}.json", prefix.as_str(), c.as_str())));
+    let mut after =
+        request.after.as_ref().map(|c| Continuation::new(format!("{}{}.json", prefix.as_str(), c.as_str())));
     let (mut skip, mut examined) = (request.offset, 0usize);
     let mut shown: Vec<ObjectKey> = Vec::with_capacity(request.limit);
     let mut next = None;
@@ -366,12 +367,21 @@ mod tests {
 
     #[test]
     fn only_channels_with_view_channel_are_viewable() {
-        let deny_everyone =
-            Overwrite { target: OverwriteTarget::Role(GUILD), allow: Permissions::NONE, deny: Permissions::VIEW_CHANNEL };
-        let allow_staff =
-            Overwrite { target: OverwriteTarget::Role(STAFF), allow: Permissions::VIEW_CHANNEL, deny: Permissions::NONE };
-        let deny_bot =
-            Overwrite { target: OverwriteTarget::Member(BOT), allow: Permissions::NONE, deny: Permissions::VIEW_CHANNEL };
+        let deny_everyone = Overwrite {
+            target: OverwriteTarget::Role(GUILD),
+            allow: Permissions::NONE,
+            deny: Permissions::VIEW_CHANNEL,
+        };
+        let allow_staff = Overwrite {
+            target: OverwriteTarget::Role(STAFF),
+            allow: Permissions::VIEW_CHANNEL,
+            deny: Permissions::NONE,
+        };
+        let deny_bot = Overwrite {
+            target: OverwriteTarget::Member(BOT),
+            allow: Permissions::NONE,
+            deny: Permissions::VIEW_CHANNEL,
+        };
         let channels = vec![
             channel(1, 0, vec![]),
             channel(2, 0, vec![deny_everyone]),

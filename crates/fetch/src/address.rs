@@ -79,8 +79,7 @@ mod tests {
 
     #[test]
     fn internet_addresses_are_public() {
-        for ip in
-            [
+        for ip in [
             "1.1.1.1",
             "162.159.128.233",
             "8.8.8.8",
@@ -89,8 +88,7 @@ mod tests {
             "::ffff:1.1.1.1",
             "::ffff:0:808:808",
             "64:ff9b::808:808",
-        ]
-        {
+        ] {
             assert!(public(ip), "{ip} should be public");
         }
     }
