@@ -334,12 +334,12 @@ async fn a_bot_lists_only_its_own_transcripts_of_channels_it_can_view() {
     assert_eq!(view_ids(&as_a), [a_staff.clone(), a_general.clone()]);
     assert_eq!(as_a.body[0]["botId"], a.user_id.to_string());
     let as_b = expect(list_as(&s, &b.token, "").await, 200);
-    assert_eq!(view_ids(&as_b), [b_general.clone()]);
+    assert_eq!(view_ids(&as_b), [b_general]);
 
     // Bot A loses sight of #staff: its transcript of #staff is no longer listed to it...
     s.sim.world(|w| w.add_overwrite(s.demo.staff, a.user_id, 1, 0, 1 << 10));
     let hidden = expect(list_as(&s, &a.token, "").await, 200);
-    assert_eq!(view_ids(&hidden), [a_general.clone()]);
+    assert_eq!(view_ids(&hidden), [a_general]);
     // ...but the page stays reachable by its unguessable id, as the specification designs it.
     let page =
         s.server.client().get(format!("{}/api/Transcript/view/{a_staff}", s.server.base)).send().await.expect("page");
