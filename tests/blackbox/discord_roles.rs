@@ -98,9 +98,14 @@ async fn roles_are_created_with_gradients_only_where_the_guild_has_them() {
     let refused = expect(s.call(Method::POST, "/api/Role/create", &fake_icon).await, 400);
     assert!(refused.error().starts_with("Icon-URL:"), "{}", refused.error());
     let mut elsewhere = headers("Elsewhere");
-    elsewhere.push(("Icon-URL", "https://example.com/icon.png".to_owned()));
-    let refused = expect(s.call(Method::POST, "/api/Role/create", &elsewhere).await, 400);
-    assert!(refused.error().starts_with("Icon-URL:"), "{}", refused.error());
+    // Any public HTTPS host may serve an icon, but only on port 443 and never a private address.
+    for url in ["https://example.com:8443/icon.png", "https://10.0.0.1/icon.png", "https://[::ffff:10.0.0.1]/icon.png"]
+    {
+        elsewhere.push(("Icon-URL", url.to_owned()));
+        let refused = expect(s.call(Method::POST, "/api/Role/create", &elsewhere).await, 400);
+        assert!(refused.error().starts_with("Icon-URL:"), "{}", refused.error());
+        elsewhere.pop();
+    }
 
     let mut unknown = headers("Nowhere");
     unknown[1].1 = "80351110224678912".into();

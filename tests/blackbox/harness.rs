@@ -228,7 +228,7 @@ impl Server {
         key.to_owned()
     }
 
-    /// The server's process id, for what only the operating system can tell (memory, CPU time).
+    /// The server's process id, for what only the operating system can tell (memory, CPU time, open files).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -119,14 +119,26 @@ pub struct Settings {
     pub s3_path_style: bool,
     pub s3_access_key: String,
     pub s3_secret_key: Secret,
-    /// Hosts user-supplied image URLs (avatars, backgrounds, role icons) may point at.
+    /// Hosts card image URLs (avatars, backgrounds) may point at. Role icons and transcript media may
+    /// come from any public HTTPS host on port 443.
     pub fetch_allowed_hosts: Vec<String>,
     /// The largest image fetched, in bytes.
     pub fetch_max_bytes: u64,
     /// Milliseconds for a whole image fetch, redirects included.
     pub fetch_timeout_ms: u64,
-    /// TESTS ONLY: also fetch over plain HTTP from loopback addresses. Never enable in production.
+    /// TESTS ONLY: also fetch over plain HTTP from loopback addresses. Refused at start unless `bind` is
+    /// a loopback address; never admits private or metadata addresses.
     pub fetch_allow_loopback: bool,
+    /// Transcripts made at once.
+    pub transcript_jobs: usize,
+    /// Transcripts that may wait for a turn; past them, 503 with Retry-After.
+    pub transcript_queue: usize,
+    /// Temporary disk space one transcript may use (spooled messages and media), in bytes.
+    pub transcript_job_temp_bytes: u64,
+    /// Temporary disk space all transcripts together may use, in bytes.
+    pub transcript_temp_bytes: u64,
+    /// Where transcripts' temporary files go; empty for the system's temporary directory.
+    pub transcript_temp_dir: PathBuf,
     /// Cards rendered at once (0 = one per core); each holds its canvas and decoded images in memory.
     pub render_parallelism: usize,
     /// Cards in progress at once, waiting for a render slot included (0 = 16 per render slot);
@@ -182,6 +194,11 @@ impl Default for Settings {
             fetch_max_bytes: 8 * 1024 * 1024,
             fetch_timeout_ms: 10_000,
             fetch_allow_loopback: false,
+            transcript_jobs: 2,
+            transcript_queue: 4,
+            transcript_job_temp_bytes: 700 * 1000 * 1000,
+            transcript_temp_bytes: 1500 * 1000 * 1000,
+            transcript_temp_dir: PathBuf::new(),
             render_parallelism: 0,
             card_queue: 0,
             card_store_max_bytes: 1024 * 1024 * 1024,
@@ -340,6 +357,28 @@ impl Settings {
         if let Some(v) = var("GARRISON_FETCH_ALLOW_LOOPBACK") {
             self.fetch_allow_loopback = parse_bool("GARRISON_FETCH_ALLOW_LOOPBACK", &v)?;
         }
+        for (name, field) in [
+            ("GARRISON_TRANSCRIPT_JOBS", &mut self.transcript_jobs),
+            ("GARRISON_TRANSCRIPT_QUEUE", &mut self.transcript_queue),
+        ] {
+            if let Some(v) = var(name) {
+                *field = v.parse().with_context(|| format!("{name} must be a number, got {v:?}"))?;
+            }
+        }
+        if self.transcript_jobs == 0 {
+            bail!("GARRISON_TRANSCRIPT_JOBS must be at least 1");
+        }
+        for (name, field) in [
+            ("GARRISON_TRANSCRIPT_JOB_TEMP_BYTES", &mut self.transcript_job_temp_bytes),
+            ("GARRISON_TRANSCRIPT_TEMP_BYTES", &mut self.transcript_temp_bytes),
+        ] {
+            if let Some(v) = var(name) {
+                *field = v.parse().with_context(|| format!("{name} must be a number of bytes, got {v:?}"))?;
+            }
+        }
+        if let Some(v) = var("GARRISON_TRANSCRIPT_TEMP_DIR") {
+            self.transcript_temp_dir = PathBuf::from(v);
+        }
         if let Some(v) = var("GARRISON_RENDER_PARALLELISM") {
             self.render_parallelism =
                 v.parse().with_context(|| format!("GARRISON_RENDER_PARALLELISM must be a number, got {v:?}"))?;
@@ -388,6 +427,20 @@ impl Settings {
         Ok(self)
     }
 
+    /// `GARRISON_FETCH_ALLOW_LOOPBACK` lets user-supplied URLs reach this machine: it is for tests and
+    /// benchmarks on one machine, so the server must then listen on loopback only (every address
+    /// `bind` names is loopback). Checked before the server starts.
+    pub fn check_fetch_loopback(&self) -> anyhow::Result<()> {
+        if !self.fetch_allow_loopback || binds_only_loopback(&self.bind) {
+            return Ok(());
+        }
+        bail!(
+            "GARRISON_FETCH_ALLOW_LOOPBACK is for tests on one machine: it needs GARRISON_BIND on a loopback \
+             address (127.0.0.1, [::1] or localhost), not {:?}",
+            self.bind
+        )
+    }
+
     /// The settings as `config check` prints them, secrets redacted.
     pub fn redacted_toml(&self) -> String {
         let mut shown = self.clone();
@@ -398,9 +451,58 @@ impl Settings {
     }
 }
 
+/// Whether every address `bind` stands for is a loopback address (`localhost` is resolved).
+fn binds_only_loopback(bind: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = bind.parse::<std::net::SocketAddr>() {
+        return addr.ip().is_loopback();
+    }
+    match bind.to_socket_addrs() {
+        Ok(addrs) => {
+            let addrs: Vec<_> = addrs.collect();
+            !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_fetching_needs_a_loopback_bind() {
+        let with = |bind: &str| Settings { bind: bind.into(), fetch_allow_loopback: true, ..Settings::default() };
+        for ok in ["127.0.0.1:0", "127.0.0.1:8080", "[::1]:9000", "localhost:8080"] {
+            assert!(with(ok).check_fetch_loopback().is_ok(), "{ok}");
+        }
+        for refused in ["0.0.0.0:0", "[::]:8080", "10.0.0.5:80", "192.168.1.2:8080", "nonsense"] {
+            let err = with(refused).check_fetch_loopback().expect_err(refused);
+            assert!(err.to_string().contains("GARRISON_FETCH_ALLOW_LOOPBACK"), "{err}");
+        }
+        let off = Settings { bind: "0.0.0.0:0".into(), ..Settings::default() };
+        assert!(off.check_fetch_loopback().is_ok(), "without the switch any address is fine");
+    }
+
+    #[test]
+    fn transcript_limits_come_from_the_environment() {
+        let settings = Settings::default()
+            .with_env(|name| match name {
+                "GARRISON_TRANSCRIPT_JOBS" => Some("3".into()),
+                "GARRISON_TRANSCRIPT_QUEUE" => Some("0".into()),
+                "GARRISON_TRANSCRIPT_JOB_TEMP_BYTES" => Some("1000".into()),
+                "GARRISON_TRANSCRIPT_TEMP_BYTES" => Some("5000".into()),
+                "GARRISON_TRANSCRIPT_TEMP_DIR" => Some("/var/tmp/garrison".into()),
+                _ => None,
+            })
+            .expect("valid");
+        assert_eq!((settings.transcript_jobs, settings.transcript_queue), (3, 0));
+        assert_eq!((settings.transcript_job_temp_bytes, settings.transcript_temp_bytes), (1000, 5000));
+        assert_eq!(settings.transcript_temp_dir, PathBuf::from("/var/tmp/garrison"));
+        let err =
+            Settings::default().with_env(|n| (n == "GARRISON_TRANSCRIPT_JOBS").then(|| "0".into())).expect_err("zero");
+        assert!(err.to_string().contains("GARRISON_TRANSCRIPT_JOBS"), "{err}");
+    }
 
     #[test]
     fn environment_overrides_defaults() {

@@ -1,43 +1,71 @@
 //! `TranscriptStudio`: a channel's messages into one self-contained HTML file in object storage, with
 //! memory that does not grow with the number of messages or the size of their media.
 //!
+//! 0. A job first takes one of `jobs` permits; at most `queue` more wait for one, and past them the
+//!    caller gets `Busy` (503 with Retry-After) before anything is asked of Discord.
 //! 1. Pages of messages (100 at a time, newest first, as Discord serves them) are spooled to a
 //!    temporary file, one page per line, up to the requested limit.
 //! 2. Every distinct media URL (image, video and audio attachments, embed media, authors' avatars) is
-//!    fetched through the safe fetcher into a temporary file, until the media budget (600 MB) is spent;
-//!    what is not fetched is shown as a link.
+//!    fetched through the safe fetcher (any public HTTPS host, port 443) and appended to one second
+//!    temporary file, until the media budget (600 MB) or the temporary space is spent; what is not
+//!    fetched (or is not an image, video or audio file: SVG and other markup are refused) is shown as
+//!    a link.
 //! 3. The pages are read back oldest first and rendered by `garrison_pages::TranscriptWriter` on a
 //!    blocking thread, each media file written once before the first message that uses it; the HTML
 //!    flows in 64 KiB chunks through a bounded channel into the object store's streaming upload.
-//! 4. A JSON index entry is written next to it, for `GET /api/Transcript/list/{guildId}`.
+//! 4. A JSON index entry is written under the creating bot and the channel (see
+//!    `garrison_core::transcript`), for `GET /api/Transcript/list/{guildId}`.
+//!
+//! A job holds two open files whatever the number of media (both unlinked at creation, so nothing is
+//! left behind), writes them only on blocking threads (1 MiB at a time), and counts every byte against
+//! its own temporary-space cap and the studio's total.
 
 use std::{
-    collections::HashMap,
-    io::{BufRead, BufReader, BufWriter, Seek, Write},
-    sync::Arc,
+    collections::{HashMap, HashSet},
+    fs::File,
+    io::{BufRead, BufReader, Read, Seek, SeekFrom, Write},
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
 };
 
 use bytes::Bytes;
 use garrison_core::{
     Timestamp,
     discord::{DiscordBot, DiscordError, Snowflake},
-    objects::{ByteStream, ObjectError, ObjectKey, ObjectStore},
+    objects::{ByteStream, ObjectError, ObjectStore},
+    transcript::{ViewId, html_key, index_key, visibility_channel},
 };
 use garrison_fetch::SafeFetcher;
 use garrison_pages::{Names, TranscriptHeader, TranscriptWriter};
 use serde_json::{Value, json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The most messages one transcript holds.
 pub const MAX_MESSAGES: usize = 10_000;
 /// All media of one transcript together, in bytes (the specification's 600 MB).
 pub const MEDIA_BUDGET: u64 = 600 * 1000 * 1000;
 const CHUNK: usize = 64 * 1024;
+/// Bytes gathered before one write to a spool file on a blocking thread.
+const SPOOL_WRITE: usize = 1024 * 1024;
+/// Seconds a caller turned away by a full queue is told to wait.
+pub const BUSY_RETRY_AFTER_SECONDS: u64 = 30;
 
 /// Why a transcript could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum TranscriptError {
     #[error("No messages found in channel")]
     NoMessages,
+    #[error("Too many transcripts are being made; retry later.")]
+    Busy,
+    #[error(
+        "The channel's messages need more than {limit} bytes of temporary space (the per-transcript cap); lower X-Limit."
+    )]
+    JobSpace { limit: u64 },
+    #[error("The temporary space for transcripts ({limit} bytes in all) is in use; retry later.")]
+    SharedSpace { limit: u64 },
     #[error(transparent)]
     Discord(#[from] DiscordError),
     #[error("object store: {0}")]
@@ -62,27 +90,193 @@ pub struct TranscriptRequest {
 /// What was made.
 #[derive(Debug, Clone)]
 pub struct Transcript {
-    pub view_id: String,
+    pub view_id: ViewId,
     pub message_count: usize,
     pub size: u64,
     pub filename: String,
+}
+
+/// How much transcript work may happen at once.
+#[derive(Debug, Clone)]
+pub struct TranscriptLimits {
+    /// Jobs that run at once.
+    pub jobs: usize,
+    /// Jobs that may wait for one of them; past this, `Busy`.
+    pub queue: usize,
+    /// Temporary space one job may use (spooled pages and media), in bytes.
+    pub job_temp_bytes: u64,
+    /// Temporary space all jobs together may use, in bytes.
+    pub temp_bytes: u64,
+    /// Where the temporary files go (`None`: the system's temporary directory).
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl Default for TranscriptLimits {
+    fn default() -> Self {
+        Self { jobs: 2, queue: 4, job_temp_bytes: 700 * 1000 * 1000, temp_bytes: 1500 * 1000 * 1000, temp_dir: None }
+    }
+}
+
+/// Running jobs and the ones waiting for a permit.
+#[derive(Debug)]
+struct JobGate {
+    running: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    queue: usize,
+}
+
+/// One waiting job; leaving the queue (admitted, or the caller went away) makes room.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl JobGate {
+    async fn admit(&self) -> Result<OwnedSemaphorePermit, TranscriptError> {
+        if let Ok(permit) = Arc::clone(&self.running).try_acquire_owned() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(TranscriptError::Busy);
+        }
+        let _waiting = Waiting(&self.waiting);
+        Arc::clone(&self.running).acquire_owned().await.map_err(|_| TranscriptError::Busy)
+    }
+}
+
+/// The temporary space all jobs share.
+#[derive(Debug)]
+struct SharedSpace {
+    limit: u64,
+    used: AtomicU64,
+}
+
+/// One job's share of the temporary space: what it reserved is given back when it ends.
+#[derive(Debug)]
+struct JobSpace {
+    shared: Arc<SharedSpace>,
+    limit: u64,
+    used: u64,
+}
+
+impl JobSpace {
+    fn reserve(&mut self, bytes: u64) -> Result<(), TranscriptError> {
+        let wanted = self.used.checked_add(bytes).filter(|w| *w <= self.limit);
+        let Some(wanted) = wanted else { return Err(TranscriptError::JobSpace { limit: self.limit }) };
+        let limit = self.shared.limit;
+        self.shared
+            .used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
+                used.checked_add(bytes).filter(|total| *total <= limit)
+            })
+            .map_err(|_| TranscriptError::SharedSpace { limit })?;
+        self.used = wanted;
+        Ok(())
+    }
+
+    fn release(&mut self, bytes: u64) {
+        let bytes = bytes.min(self.used);
+        self.used -= bytes;
+        self.shared.used.fetch_sub(bytes, Ordering::SeqCst);
+    }
+}
+
+impl Drop for JobSpace {
+    fn drop(&mut self) {
+        self.shared.used.fetch_sub(self.used, Ordering::SeqCst);
+    }
+}
+
+/// An anonymous temporary file written from async code: bytes gather in memory and go to disk
+/// [`SPOOL_WRITE`] at a time on a blocking thread, so no async worker waits for the disk.
+struct Spool {
+    file: Option<File>,
+    buffer: Vec<u8>,
+    flushed: u64,
+}
+
+impl Spool {
+    async fn create(dir: Option<PathBuf>) -> Result<Self, TranscriptError> {
+        let file = tokio::task::spawn_blocking(move || match dir {
+            Some(dir) => tempfile::tempfile_in(dir),
+            None => tempfile::tempfile(),
+        })
+        .await
+        .map_err(internal)?
+        .map_err(|e| internal(format!("cannot create a temporary file: {e}")))?;
+        Ok(Self { file: Some(file), buffer: Vec::with_capacity(SPOOL_WRITE), flushed: 0 })
+    }
+
+    fn len(&self) -> u64 {
+        self.flushed + self.buffer.len() as u64
+    }
+
+    async fn write(&mut self, data: &[u8]) -> Result<(), TranscriptError> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= SPOOL_WRITE {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), TranscriptError> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let mut file = self.file.take().ok_or_else(|| internal("spool file lost"))?;
+        let buffer = std::mem::take(&mut self.buffer);
+        let (file, mut buffer, written) = tokio::task::spawn_blocking(move || {
+            let written = file.write_all(&buffer);
+            (file, buffer, written)
+        })
+        .await
+        .map_err(internal)?;
+        written.map_err(|e| internal(format!("cannot write a temporary file: {e}")))?;
+        self.flushed += buffer.len() as u64;
+        buffer.clear();
+        self.buffer = buffer;
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Drops everything past `len` (a download that was given up).
+    async fn truncate(&mut self, len: u64) -> Result<(), TranscriptError> {
+        if len >= self.flushed {
+            self.buffer.truncate(usize::try_from(len - self.flushed).unwrap_or(usize::MAX));
+            return Ok(());
+        }
+        self.buffer.clear();
+        let mut file = self.file.take().ok_or_else(|| internal("spool file lost"))?;
+        let (file, done) = tokio::task::spawn_blocking(move || {
+            let done = file.set_len(len).and_then(|()| file.seek(SeekFrom::Start(len)).map(|_| ()));
+            (file, done)
+        })
+        .await
+        .map_err(internal)?;
+        done.map_err(|e| internal(format!("cannot truncate a temporary file: {e}")))?;
+        self.flushed = len;
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Everything written, as a file to read on a blocking thread.
+    async fn finish(mut self) -> Result<File, TranscriptError> {
+        self.flush().await?;
+        self.file.take().ok_or_else(|| internal("spool file lost"))
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct TranscriptStudio {
     fetcher: SafeFetcher,
     objects: Arc<dyn ObjectStore>,
-}
-
-/// The object keys of a transcript.
-pub fn html_key(view_id: &str) -> Result<ObjectKey, ObjectError> {
-    ObjectKey::parse(&format!("transcripts/html/{view_id}.html"))
-}
-
-/// Index entries sort newest first: the key starts with the time counted down from the far future.
-pub fn index_key(guild: Snowflake, created: Timestamp, view_id: &str) -> Result<ObjectKey, ObjectError> {
-    let countdown = u64::MAX - u64::try_from(created.millis()).unwrap_or(0);
-    ObjectKey::parse(&format!("transcripts/index/{guild}/{countdown:020}-{view_id}.json"))
+    limits: TranscriptLimits,
+    gate: Arc<JobGate>,
+    space: Arc<SharedSpace>,
 }
 
 /// The media a message shows, by URL, with the type its source names.
@@ -108,11 +302,12 @@ fn media_urls(message: &Value) -> Vec<(String, Option<String>)> {
     out
 }
 
-/// A fetched media file waiting in a temporary file.
+/// A fetched media file: where its bytes are in the media spool.
 struct Media {
     id: String,
     mime: String,
-    file: tempfile::NamedTempFile,
+    offset: u64,
+    len: u64,
     written: bool,
 }
 
@@ -140,25 +335,110 @@ impl Write for ChannelWriter {
     }
 }
 
+/// Whether a media type is one the page embeds: images, video and audio, but never SVG (an image
+/// that is a document, with scripts and links of its own).
+fn embeddable(mime: &str) -> bool {
+    ["image/", "video/", "audio/"].iter().any(|p| mime.starts_with(p)) && !mime.starts_with("image/svg")
+}
+
+/// The type a media file is embedded as: the source's hint, the server's header, or the URL's
+/// extension, whichever first names an embeddable type.
 fn sniff_mime(hint: Option<&str>, header: Option<&str>, url: &str) -> Option<String> {
-    let usable = |m: &str| ["image/", "video/", "audio/"].iter().any(|p| m.starts_with(p));
     if let Some(m) = hint.or(header).map(|m| m.split(';').next().unwrap_or(m).trim().to_ascii_lowercase())
-        && usable(&m)
+        && embeddable(&m)
     {
         return Some(m);
     }
     let path = url.split(['?', '#']).next().unwrap_or(url);
     let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    garrison_core::discord::messages::mime_for_extension(&ext).filter(|m| usable(m)).map(str::to_owned)
+    garrison_core::discord::messages::mime_for_extension(&ext).filter(|m| embeddable(m)).map(str::to_owned)
+}
+
+/// Whether the first bytes of a file are markup (SVG, HTML, XML): no image, video or audio format
+/// starts with `<`, whatever the file claims to be.
+fn looks_like_markup(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    head.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'<')
+}
+
+/// How one media download ended.
+enum Fetched {
+    Kept {
+        len: u64,
+        content_type: Option<String>,
+        markup: bool,
+    },
+    Skipped,
+    /// The temporary space ran out: no more media for this job.
+    NoSpace,
 }
 
 impl TranscriptStudio {
-    pub fn new(fetcher: SafeFetcher, objects: Arc<dyn ObjectStore>) -> Self {
-        Self { fetcher, objects }
+    pub fn new(fetcher: SafeFetcher, objects: Arc<dyn ObjectStore>, limits: TranscriptLimits) -> Self {
+        let gate = Arc::new(JobGate {
+            running: Arc::new(Semaphore::new(limits.jobs.max(1))),
+            waiting: AtomicUsize::new(0),
+            queue: limits.queue,
+        });
+        let space = Arc::new(SharedSpace { limit: limits.temp_bytes, used: AtomicU64::new(0) });
+        Self { fetcher, objects, limits, gate, space }
     }
 
     pub fn objects(&self) -> &Arc<dyn ObjectStore> {
         &self.objects
+    }
+
+    /// Downloads one media file onto the end of `spool`, reserving its space as it arrives; on any
+    /// failure the spool is cut back to where it was.
+    async fn fetch_media(
+        &self,
+        url: &str,
+        budget: u64,
+        spool: &mut Spool,
+        space: &mut JobSpace,
+    ) -> Result<Fetched, TranscriptError> {
+        let start = spool.len();
+        let mut head: Vec<u8> = Vec::new();
+        let outcome = async {
+            let mut download = match self.fetcher.open(url, budget).await {
+                Ok(download) => download,
+                Err(error) => {
+                    tracing::debug!(error = %error, "transcript media not embedded");
+                    return Ok(Fetched::Skipped);
+                }
+            };
+            loop {
+                let chunk = match download.chunk().await {
+                    Ok(Some(chunk)) => chunk,
+                    Ok(None) => break,
+                    Err(error) => {
+                        tracing::debug!(error = %error, "transcript media not embedded");
+                        return Ok(Fetched::Skipped);
+                    }
+                };
+                match space.reserve(chunk.len() as u64) {
+                    Ok(()) => {}
+                    Err(TranscriptError::JobSpace { .. } | TranscriptError::SharedSpace { .. }) => {
+                        return Ok(Fetched::NoSpace);
+                    }
+                    Err(other) => return Err(other),
+                }
+                if head.len() < 64 {
+                    head.extend_from_slice(&chunk[..chunk.len().min(64 - head.len())]);
+                }
+                spool.write(&chunk).await?;
+            }
+            let content_type = download.content_type().map(str::to_owned);
+            Ok(Fetched::Kept { len: download.received(), content_type, markup: looks_like_markup(&head) })
+        }
+        .await;
+        let keep = matches!(outcome, Ok(Fetched::Kept { markup: false, .. }));
+        if !keep {
+            let end = spool.len();
+            spool.truncate(start).await?;
+            space.release(end - start);
+        }
+        outcome
     }
 
     /// Makes the transcript of `request.channel` with the bot's view of it.
@@ -166,9 +446,11 @@ impl TranscriptStudio {
         &self,
         bot: &dyn DiscordBot,
         request: &TranscriptRequest,
-        view_id: String,
+        view_id: ViewId,
         now: Timestamp,
     ) -> Result<Transcript, TranscriptError> {
+        let _permit = self.gate.admit().await?;
+        let mut space = JobSpace { shared: Arc::clone(&self.space), limit: self.limits.job_temp_bytes, used: 0 };
         let channel = bot.channel(request.channel).await?;
         let guild_id = channel.guild_id.ok_or(DiscordError::Unknown(garrison_core::discord::Unknown::Channel))?;
         let (guild, roles, channels) =
@@ -185,76 +467,69 @@ impl TranscriptStudio {
         }
 
         // 1. Spool the pages, newest first.
-        let mut spool = tempfile::tempfile().map_err(internal)?;
+        let mut pages = Spool::create(self.limits.temp_dir.clone()).await?;
         // Where each page's line starts, so the render can read them back in reverse without a rescan.
         let mut offsets: Vec<u64> = Vec::new();
-        let (mut count, mut before, mut at) = (0usize, None, 0u64);
-        {
-            let mut out = BufWriter::new(&mut spool);
-            while count < request.limit {
-                let want = u8::try_from((request.limit - count).min(100)).unwrap_or(100);
-                let page = bot.messages(request.channel, before, want).await?;
-                if page.is_empty() {
-                    break;
-                }
-                count += page.len();
-                before =
-                    page.last().and_then(|m| m["id"].as_str()).and_then(|id| id.parse().ok()).map(Snowflake::from_raw);
-                let mut line = serde_json::to_vec(&page).map_err(internal)?;
-                line.push(b'\n');
-                out.write_all(&line).map_err(internal)?;
-                offsets.push(at);
-                at += line.len() as u64;
-                if page.len() < usize::from(want) || before.is_none() {
-                    break;
+        let mut urls: Vec<(String, Option<String>)> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        let (mut count, mut before) = (0usize, None);
+        while count < request.limit {
+            let want = u8::try_from((request.limit - count).min(100)).unwrap_or(100);
+            let page = bot.messages(request.channel, before, want).await?;
+            if page.is_empty() {
+                break;
+            }
+            count += page.len();
+            before = page.last().and_then(|m| m["id"].as_str()).and_then(|id| id.parse().ok()).map(Snowflake::from_raw);
+            // The media in the order the pages name them (newest first), each URL once.
+            for message in &page {
+                for (url, hint) in media_urls(message) {
+                    if seen.insert(url.clone()) {
+                        urls.push((url, hint));
+                    }
                 }
             }
-            out.flush().map_err(internal)?;
+            let mut line = serde_json::to_vec(&page).map_err(internal)?;
+            line.push(b'\n');
+            space.reserve(line.len() as u64)?;
+            offsets.push(pages.len());
+            pages.write(&line).await?;
+            if page.len() < usize::from(want) || before.is_none() {
+                break;
+            }
         }
+        drop(seen);
         if count == 0 {
             return Err(TranscriptError::NoMessages);
         }
+        let pages = pages.finish().await?;
 
-        // 2. Fetch each distinct media file once, within the budget.
-        spool.rewind().map_err(internal)?;
+        // 2. Fetch each distinct media file once, within the budget, into one spool file.
+        let mut media_spool = Spool::create(self.limits.temp_dir.clone()).await?;
         let mut media: HashMap<String, Media> = HashMap::new();
-        let mut refused: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut budget = MEDIA_BUDGET;
-        for line in BufReader::new(&spool).lines() {
-            let page: Vec<Value> = serde_json::from_str(&line.map_err(internal)?).map_err(internal)?;
-            for message in &page {
-                for (url, hint) in media_urls(message) {
-                    if media.contains_key(&url) || refused.contains(&url) || budget == 0 {
-                        continue;
-                    }
-                    let mut file = tempfile::NamedTempFile::new().map_err(internal)?;
-                    let fetched = {
-                        let mut sink = BufWriter::new(file.as_file_mut());
-                        let result = self.fetcher.fetch_into(&url, budget, &mut sink).await;
-                        result.and_then(|got| {
-                            sink.flush().map_err(|e| garrison_fetch::FetchError::Network(e.to_string()))?;
-                            Ok(got)
-                        })
-                    };
-                    match fetched {
-                        Ok((size, header)) => match sniff_mime(hint.as_deref(), header.as_deref(), &url) {
-                            Some(mime) => {
-                                budget = budget.saturating_sub(size);
-                                let id = format!("m{}", media.len());
-                                media.insert(url, Media { id, mime, file, written: false });
-                            }
-                            None => {
-                                refused.insert(url);
-                            }
-                        },
-                        Err(error) => {
-                            tracing::debug!(error = %error, "transcript media not embedded");
-                            refused.insert(url);
-                        }
+        for (url, hint) in urls {
+            if budget == 0 {
+                break;
+            }
+            let offset = media_spool.len();
+            match self.fetch_media(&url, budget, &mut media_spool, &mut space).await? {
+                Fetched::Kept { len, content_type, markup: false } => {
+                    if let Some(mime) = sniff_mime(hint.as_deref(), content_type.as_deref(), &url) {
+                        budget = budget.saturating_sub(len);
+                        let id = format!("m{}", media.len());
+                        media.insert(url, Media { id, mime, offset, len, written: false });
+                    } else {
+                        // Not a type the page embeds: give the space back.
+                        media_spool.truncate(offset).await?;
+                        space.release(len);
                     }
                 }
+                Fetched::Kept { .. } | Fetched::Skipped => {}
+                Fetched::NoSpace => break,
             }
         }
+        let media_file = media_spool.finish().await?;
 
         // 3. Render oldest first on a blocking thread while the upload consumes the chunks.
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ObjectError>>(8);
@@ -270,18 +545,20 @@ impl TranscriptStudio {
                 message_count_hint: Some(count),
             };
             let mut writer = TranscriptWriter::start(out, &header).map_err(internal)?;
-            let mut reader = BufReader::new(spool);
+            let mut reader = BufReader::new(pages);
+            let mut media_reader = &media_file;
             let mut line = String::new();
             for at in offsets.into_iter().rev() {
-                reader.seek(std::io::SeekFrom::Start(at)).map_err(internal)?;
+                reader.seek(SeekFrom::Start(at)).map_err(internal)?;
                 line.clear();
                 reader.read_line(&mut line).map_err(internal)?;
                 let page: Vec<Value> = serde_json::from_str(&line).map_err(internal)?;
                 for message in page.iter().rev() {
                     for (url, _) in media_urls(message) {
                         if let Some(m) = media.get_mut(&url).filter(|m| !m.written) {
-                            let mut file = m.file.reopen().map_err(internal)?;
-                            writer.media(&m.id, &m.mime, &mut file).map_err(internal)?;
+                            media_reader.seek(SeekFrom::Start(m.offset)).map_err(internal)?;
+                            let mut bytes = BufReader::with_capacity(CHUNK, Read::take(media_reader, m.len));
+                            writer.media(&m.id, &m.mime, &mut bytes).map_err(internal)?;
                             m.written = true;
                         }
                     }
@@ -300,25 +577,80 @@ impl TranscriptStudio {
         let written = rendered.map_err(internal)??;
         let size = stored?;
 
-        // 4. The index entry.
+        // 4. The index entry, under the bot that made it and the channel whose viewers may list it.
         let filename = request
             .filename
             .clone()
             .unwrap_or_else(|| format!("transcript-{}.html", channel.name.as_deref().unwrap_or("channel")));
+        let made_by = bot.user().id;
         let entry = json!({
-            "viewId": view_id,
+            "viewId": view_id.as_str(),
             "guildId": guild_id.to_string(),
             "channelId": request.channel.to_string(),
             "channelName": channel.name,
             "creatorId": request.creator.map(|c| c.to_string()),
+            "botId": made_by.to_string(),
             "createdAt": now.to_iso8601(),
             "createdAtMs": now.millis(),
             "messageCount": written,
             "size": size,
             "filename": filename,
         });
-        let index = index_key(guild_id, now, &view_id)?;
+        let index = index_key(guild_id, made_by, now, visibility_channel(&channel), &view_id)?;
         self.objects.put(&index, Bytes::from(entry.to_string()), "application/json").await?;
         Ok(Transcript { view_id, message_count: written, size, filename })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(shared: &Arc<SharedSpace>, limit: u64) -> JobSpace {
+        JobSpace { shared: Arc::clone(shared), limit, used: 0 }
+    }
+
+    #[test]
+    fn temporary_space_is_capped_per_job_and_in_all_and_given_back() {
+        let shared = Arc::new(SharedSpace { limit: 100, used: AtomicU64::new(0) });
+        let mut a = job(&shared, 60);
+        let mut b = job(&shared, 60);
+        a.reserve(60).expect("within both caps");
+        assert!(matches!(a.reserve(1), Err(TranscriptError::JobSpace { limit: 60 })));
+        b.reserve(40).expect("what is left in all");
+        assert!(matches!(b.reserve(1), Err(TranscriptError::SharedSpace { limit: 100 })));
+        a.release(20);
+        b.reserve(20).expect("given back");
+        drop(a);
+        assert_eq!(shared.used.load(Ordering::SeqCst), 60, "a finished job gives its space back");
+        drop(b);
+        assert_eq!(shared.used.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn jobs_past_the_queue_are_turned_away() {
+        let gate = JobGate { running: Arc::new(Semaphore::new(1)), waiting: AtomicUsize::new(0), queue: 1 };
+        let first = gate.admit().await.expect("runs");
+        let waiting = gate.admit();
+        tokio::pin!(waiting);
+        let pending = tokio::time::timeout(std::time::Duration::from_millis(50), &mut waiting).await;
+        assert!(pending.is_err(), "the second waits");
+        assert!(matches!(gate.admit().await, Err(TranscriptError::Busy)), "the third is turned away");
+        drop(first);
+        let second = waiting.await.expect("admitted when the first ends");
+        drop(second);
+        assert_eq!(gate.waiting.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn svg_and_markup_are_not_embedded() {
+        assert_eq!(sniff_mime(Some("image/svg+xml"), None, "https://x/a.svg"), None);
+        assert_eq!(sniff_mime(None, Some("image/svg+xml; charset=utf-8"), "https://x/a"), None);
+        assert_eq!(sniff_mime(None, None, "https://x/a.svg?x=1"), None);
+        assert_eq!(sniff_mime(Some("image/png"), None, "https://x/a").as_deref(), Some("image/png"));
+        assert!(looks_like_markup(b"  <svg xmlns='http://www.w3.org/2000/svg'/>"));
+        assert!(looks_like_markup(b"\xef\xbb\xbf<?xml version='1.0'?>"));
+        assert!(!looks_like_markup(b"\x89PNG\r\n\x1a\n"));
+        assert!(!looks_like_markup(b""));
     }
 }

@@ -25,7 +25,7 @@ use crate::{
     regex_pool::RegexPool,
     settings::{ObjectStoreKind, Settings},
     studio::CardStudio,
-    transcripts::TranscriptStudio,
+    transcripts::{TranscriptLimits, TranscriptStudio},
 };
 
 /// The system clock, in milliseconds since the Unix epoch.
@@ -121,25 +121,30 @@ pub fn object_store(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore>>
     }
 }
 
-/// The one fetcher for user-supplied URLs, under the configured policy.
+/// The fetcher for user-supplied URLs whose host the specification does not restrict (role icons):
+/// any public HTTPS host on port 443. Refuses to start with the loopback test switch unless the server
+/// listens on loopback only.
 pub fn fetcher(settings: &Settings) -> anyhow::Result<SafeFetcher> {
+    settings.check_fetch_loopback()?;
     if settings.fetch_allow_loopback {
         tracing::warn!(
             "GARRISON_FETCH_ALLOW_LOOPBACK is on: image URLs may reach loopback over plain HTTP (tests only)"
         );
     }
     SafeFetcher::new(FetchPolicy {
-        allowed_hosts: settings.fetch_allowed_hosts.clone(),
         max_bytes: settings.fetch_max_bytes,
         timeout: Duration::from_millis(settings.fetch_timeout_ms),
         allow_loopback_for_tests: settings.fetch_allow_loopback,
-        ..FetchPolicy::default()
+        ..FetchPolicy::any_public_host()
     })
     .context("cannot set up the image fetcher")
 }
 
-/// Cards: the fetcher and the object store (the bundled fonts are parsed on the first card).
+/// Cards: a fetcher limited to the allow-listed hosts (the specification restricts card images to
+/// them), the object store (the bundled fonts are parsed on the first card), the render and in-flight
+/// budget, and the stored-card size cap.
 pub fn card_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow::Result<CardStudio> {
+    settings.check_fetch_loopback()?;
     let parallel = match settings.render_parallelism {
         0 => std::thread::available_parallelism().map_or(2, usize::from),
         n => n,
@@ -148,8 +153,16 @@ pub fn card_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow
         0 => 16 * parallel,
         n => n,
     };
+    let fetcher = SafeFetcher::new(FetchPolicy {
+        allowed_hosts: settings.fetch_allowed_hosts.clone(),
+        max_bytes: settings.fetch_max_bytes,
+        timeout: Duration::from_millis(settings.fetch_timeout_ms),
+        allow_loopback_for_tests: settings.fetch_allow_loopback,
+        ..FetchPolicy::default()
+    })
+    .context("cannot set up the card image fetcher")?;
     let budget = CardBudget::new(parallel, in_flight);
-    Ok(CardStudio::new(fetcher(settings)?, objects, budget, settings.card_store_max_bytes))
+    Ok(CardStudio::new(fetcher, objects, budget, settings.card_store_max_bytes))
 }
 
 /// Regex matches in worker processes of this executable, under a budget sized for
@@ -162,17 +175,24 @@ pub fn regex_pool(settings: &Settings) -> anyhow::Result<RegexPool> {
     RegexPool::of_this_executable(RegexBudget::for_cores(cores))
 }
 
-/// The transcript studio: media fetched under the same host rules as card images, with time for
-/// large files (two minutes each).
+/// The transcript studio: media from any public HTTPS host (port 443), with time for large files (two
+/// minutes each), and the configured job, queue and temporary-space limits.
 pub fn transcript_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow::Result<TranscriptStudio> {
+    settings.check_fetch_loopback()?;
     let fetcher = SafeFetcher::new(FetchPolicy {
-        allowed_hosts: settings.fetch_allowed_hosts.clone(),
         max_bytes: crate::transcripts::MEDIA_BUDGET,
         timeout: Duration::from_secs(120),
         allow_loopback_for_tests: settings.fetch_allow_loopback,
-        ..FetchPolicy::default()
+        ..FetchPolicy::any_public_host()
     })?;
-    Ok(TranscriptStudio::new(fetcher, objects))
+    let limits = TranscriptLimits {
+        jobs: settings.transcript_jobs,
+        queue: settings.transcript_queue,
+        job_temp_bytes: settings.transcript_job_temp_bytes,
+        temp_bytes: settings.transcript_temp_bytes,
+        temp_dir: Some(settings.transcript_temp_dir.clone()).filter(|d| !d.as_os_str().is_empty()),
+    };
+    Ok(TranscriptStudio::new(fetcher, objects, limits))
 }
 
 pub fn clock() -> Arc<dyn Clock> {

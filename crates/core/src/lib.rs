@@ -15,6 +15,7 @@ pub mod objects;
 pub mod ports;
 pub mod records;
 mod time;
+pub mod transcript;
 pub mod utilities;
 pub mod xp;
 

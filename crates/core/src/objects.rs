@@ -275,8 +275,9 @@ pub struct ObjectSummary {
     pub last_modified: Timestamp,
 }
 
-/// Where a listing goes on: opaque, handed back by one [`ObjectStore::list`] call to the next on the
-/// same store with the same prefix.
+/// Where a listing goes on: the last key of the previous page (both stores), handed back by one
+/// [`ObjectStore::list`] call to the next with the same prefix. Since it is a key, a listing can also
+/// resume after any key a caller names (`Continuation::new(key)`): keyset pagination.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Continuation(String);
 

@@ -7,8 +7,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// (RFC 1918), shared/CGNAT (100.64/10), link-local (169.254/16, where cloud metadata lives; fe80::/10),
 /// IETF protocol assignments (192.0.0/24), documentation, benchmarking (198.18/15), multicast,
 /// reserved (240/4), broadcast, `0/8`, IPv6 unique-local (fc00::/7, incl. fd00:ec2::254),
-/// site-local, and IPv4 addresses embedded in IPv6 (mapped, compatible, NAT64, 6to4) that are
-/// not public themselves.
+/// site-local, IPv4 addresses embedded in IPv6 (mapped `::ffff:0:0/96`, translated
+/// `::ffff:0:0:0/96`, compatible, NAT64 `64:ff9b::/96`, 6to4) judged by the IPv4 address they carry,
+/// and the local-use NAT64 prefix `64:ff9b:1::/48` (RFC 8215), whose translation only the operator
+/// knows, refused outright.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -40,6 +42,7 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
+        || (segments[0] == 0x64 && segments[1] == 0xff9b) // NAT64, incl. local-use 64:ff9b:1::/48
         || (segments[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
         || (segments[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
         || (segments[0] & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated)
@@ -55,6 +58,8 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     match s {
         // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, deprecated; not :: or ::1)
         [0, 0, 0, 0, 0, 0xffff, _, _] => Some(tail),
+        // ::ffff:0:a.b.c.d (SIIT translated, RFC 2765)
+        [0, 0, 0, 0, 0xffff, 0, _, _] => Some(tail),
         [0, 0, 0, 0, 0, 0, hi, _] if hi != 0 => Some(tail),
         // NAT64 64:ff9b::/96
         [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(tail),
@@ -74,9 +79,16 @@ mod tests {
 
     #[test]
     fn internet_addresses_are_public() {
-        for ip in
-            ["1.1.1.1", "162.159.128.233", "8.8.8.8", "2606:4700::6810:84e5", "2a00:1450:4001::200e", "::ffff:1.1.1.1"]
-        {
+        for ip in [
+            "1.1.1.1",
+            "162.159.128.233",
+            "8.8.8.8",
+            "2606:4700::6810:84e5",
+            "2a00:1450:4001::200e",
+            "::ffff:1.1.1.1",
+            "::ffff:0:808:808",
+            "64:ff9b::808:808",
+        ] {
             assert!(public(ip), "{ip} should be public");
         }
     }
@@ -116,6 +128,15 @@ mod tests {
             "::ffff:10.1.1.1",
             "::127.0.0.1",
             "64:ff9b::a00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::a00:1",
+            "64:ff9b:1::808:808",
+            "64:ff9b:1:ffff::1",
+            "::ffff:0:a00:1",
+            "::ffff:0:7f00:1",
+            "::ffff:0:a9fe:a9fe",
+            "::ffff:0.0.0.0",
+            "::ffff:100.64.0.1",
             "2002:a00:1::",
             "2002:7f00:1::",
             "100::1",

@@ -9,6 +9,7 @@ use std::{
 };
 
 pub use address::is_public;
+use bytes::Bytes;
 use reqwest::{
     Url,
     dns::{Addrs, Name, Resolve, Resolving},
@@ -42,7 +43,12 @@ pub enum FetchError {
 #[derive(Debug, Clone)]
 pub struct FetchPolicy {
     /// Hosts that may be fetched from, compared without regard to case (exact names, no wildcards).
+    /// Ignored when `any_public_host` is set.
     pub allowed_hosts: Vec<String>,
+    /// Any host at all, on port 443 only, still under every address rule (public addresses after
+    /// DNS, on every redirect): for files whose host the specification does not restrict (role icons,
+    /// transcript media).
+    pub any_public_host: bool,
     /// The largest body accepted, in bytes.
     pub max_bytes: u64,
     /// Time for the whole fetch, redirects and body included.
@@ -64,6 +70,7 @@ impl Default for FetchPolicy {
     fn default() -> Self {
         Self {
             allowed_hosts: Self::DEFAULT_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
+            any_public_host: false,
             max_bytes: 8 * 1024 * 1024,
             timeout: Duration::from_secs(10),
             max_redirects: 3,
@@ -73,7 +80,14 @@ impl Default for FetchPolicy {
 }
 
 impl FetchPolicy {
+    /// Any public HTTPS host on port 443 (see [`FetchPolicy::any_public_host`]), with the default
+    /// size, time and redirect caps.
+    pub fn any_public_host() -> Self {
+        Self { allowed_hosts: Vec::new(), any_public_host: true, ..Self::default() }
+    }
+
     fn address_allowed(&self, ip: IpAddr) -> bool {
+        // Loopback as the test switch means it: 127/8 and ::1, never an IPv4 address embedded in IPv6.
         is_public(ip) || (self.allow_loopback_for_tests && ip.is_loopback())
     }
 
@@ -93,7 +107,7 @@ impl FetchPolicy {
         // `[::1]` in a URL is the host `::1`; `name.` is the name `name`.
         let host = host.to_ascii_lowercase();
         let host = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.');
-        if !self.allowed_hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(host)) {
+        if !self.any_public_host && !self.allowed_hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(host)) {
             return Err(FetchError::Refused(format!(
                 "host {host} is not allowed; allowed hosts: {}",
                 self.allowed_hosts.join(", ")
@@ -103,6 +117,12 @@ impl FetchPolicy {
         let literal = host.parse::<IpAddr>().ok();
         if let Some(ip) = literal.filter(|ip| !self.address_allowed(*ip)) {
             return Err(FetchError::Refused(format!("address {ip} is not public")));
+        }
+        // Any host, but only its HTTPS port: no user-chosen port on someone else's machine. Tests
+        // (loopback only) may use any port of a loopback literal.
+        let test_loopback = self.allow_loopback_for_tests && literal.is_some_and(|ip| ip.is_loopback());
+        if self.any_public_host && !test_loopback && url.port_or_known_default() != Some(443) {
+            return Err(FetchError::Refused("only port 443 is fetched from".into()));
         }
         Ok(())
     }
@@ -127,6 +147,41 @@ impl Resolve for PublicOnlyResolver {
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
+    }
+}
+
+/// A body being fetched (see [`SafeFetcher::open`]).
+#[derive(Debug)]
+pub struct Download {
+    response: reqwest::Response,
+    limit: u64,
+    received: u64,
+    content_type: Option<String>,
+    fetcher: SafeFetcher,
+}
+
+impl Download {
+    /// The content type the server named, if any (a hint only: what the bytes are is decided by
+    /// looking at them).
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// The next chunk, `None` at the end; `TooLarge` as soon as the body passes the limit.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, FetchError> {
+        let Some(chunk) = self.response.chunk().await.map_err(|e| self.fetcher.classify(&e))? else {
+            return Ok(None);
+        };
+        self.received += chunk.len() as u64;
+        if self.received > self.limit {
+            return Err(FetchError::TooLarge { limit: self.limit });
+        }
+        Ok(Some(chunk))
     }
 }
 
@@ -161,6 +216,10 @@ impl SafeFetcher {
             }))
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
+            // Idle connections are open files: with any host allowed, keep at most one per host and
+            // only briefly, so a list of a thousand hosts does not leave a thousand sockets open.
+            .pool_max_idle_per_host(if policy.any_public_host { 1 } else { 8 })
+            .pool_idle_timeout(if policy.any_public_host { Duration::from_secs(2) } else { Duration::from_secs(30) })
             .no_proxy()
             .user_agent(concat!("garrison/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -206,9 +265,20 @@ impl SafeFetcher {
         limit: u64,
         sink: &mut (dyn std::io::Write + Send),
     ) -> Result<(u64, Option<String>), FetchError> {
+        let mut download = self.open(url, limit).await?;
+        while let Some(chunk) = download.chunk().await? {
+            sink.write_all(&chunk).map_err(|e| FetchError::Network(format!("cannot keep the download: {e}")))?;
+        }
+        Ok((download.received(), download.content_type().map(str::to_owned)))
+    }
+
+    /// Starts fetching `url` (same checks as [`SafeFetcher::fetch`]) and hands back the body to read
+    /// chunk by chunk, at most `limit` bytes: the caller decides where the bytes go (a file written on a
+    /// blocking thread, for instance) without this crate doing any disk IO.
+    pub async fn open(&self, url: &str, limit: u64) -> Result<Download, FetchError> {
         let url = Url::parse(url).map_err(|e| FetchError::Refused(format!("not a valid URL: {e}")))?;
         self.policy.check(&url)?;
-        let mut response = self.client.get(url).send().await.map_err(|e| self.classify(&e))?;
+        let response = self.client.get(url).send().await.map_err(|e| self.classify(&e))?;
         let status = response.status();
         if !status.is_success() {
             return Err(FetchError::Status { status: status.as_u16() });
@@ -218,15 +288,7 @@ impl SafeFetcher {
         }
         let content_type =
             response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let mut written = 0u64;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
-            written += chunk.len() as u64;
-            if written > limit {
-                return Err(FetchError::TooLarge { limit });
-            }
-            sink.write_all(&chunk).map_err(|e| FetchError::Network(format!("cannot keep the download: {e}")))?;
-        }
-        Ok((written, content_type))
+        Ok(Download { response, limit, received: 0, content_type, fetcher: self.clone() })
     }
 
     /// Turns a reqwest error into ours: a refusal from the redirect policy or the resolver keeps its

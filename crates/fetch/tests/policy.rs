@@ -40,6 +40,8 @@ async fn serve() -> String {
                     "/to-private" => redirect("http://10.0.0.1/image"),
                     "/to-metadata" => redirect("http://169.254.169.254/latest/meta-data/"),
                     "/to-image" => redirect("/image"),
+                    "/to-other-port" => redirect("https://example.com:8443/image"),
+                    "/to-mapped" => redirect("https://[::ffff:10.0.0.1]/image"),
                     "/loop" => redirect("/loop"),
                     "/missing" => b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
                     "/slow" => {
@@ -158,4 +160,46 @@ async fn large_bodies_stream_into_a_sink_under_their_own_limit_and_the_same_chec
     assert!(sink.len() <= 1000, "nothing past the limit is kept");
     let err = f.fetch_into(&format!("{base}/to-private"), 1000, &mut Vec::new()).await;
     assert!(matches!(err, Err(FetchError::Refused(_))), "redirects are checked too: {err:?}");
+}
+
+#[tokio::test]
+async fn ipv4_addresses_carried_in_ipv6_are_judged_by_the_ipv4_address() {
+    let f = fetcher(FetchPolicy::any_public_host());
+    for url in [
+        "https://[::ffff:10.0.0.1]/a.png",
+        "https://[::ffff:127.0.0.1]/a.png",
+        "https://[::ffff:169.254.169.254]/latest/meta-data/",
+        "https://[::ffff:0:a00:1]/a.png",
+        "https://[::ffff:0:7f00:1]/a.png",
+        "https://[64:ff9b::a00:1]/a.png",
+        "https://[64:ff9b:1::a00:1]/a.png",
+        "https://[64:ff9b:1::808:808]/a.png",
+    ] {
+        refused(f.fetch(url).await, "is not public");
+    }
+    // The test switch admits 127.0.0.1 and ::1, not loopback wrapped in IPv6.
+    let tests = fetcher(FetchPolicy { allow_loopback_for_tests: true, ..FetchPolicy::any_public_host() });
+    refused(tests.fetch("http://[::ffff:127.0.0.1]:9/a.png").await, "is not public");
+    refused(tests.fetch("http://[::ffff:0:7f00:1]:9/a.png").await, "is not public");
+}
+
+#[tokio::test]
+async fn the_any_host_policy_fetches_only_from_port_443() {
+    let f = fetcher(FetchPolicy::any_public_host());
+    refused(f.fetch("https://example.com:8443/a.png").await, "only port 443");
+    refused(f.fetch("https://example.com:80/a.png").await, "only port 443");
+    refused(f.fetch("http://example.com/a.png").await, "only https");
+    refused(f.fetch("https://10.0.0.1/a.png").await, "is not public");
+    refused(f.fetch("https://169.254.169.254/latest/meta-data/").await, "is not public");
+    // A name is checked after DNS like on the allow-list.
+    refused(f.fetch("https://localhost/a.png").await, "does not resolve to a public address");
+    // Redirects meet the same rule: a public first hop cannot send the fetch to another port or a
+    // private address.
+    let base = serve().await;
+    let tests = fetcher(FetchPolicy { allow_loopback_for_tests: true, ..FetchPolicy::any_public_host() });
+    assert_eq!(tests.fetch(&format!("{base}/image")).await.expect("loopback in tests"), b"hello");
+    refused(tests.fetch(&format!("{base}/to-other-port")).await, "only port 443");
+    refused(tests.fetch(&format!("{base}/to-mapped")).await, "is not public");
+    // The loopback switch opens other ports on loopback literals only.
+    refused(tests.fetch("https://example.com:8443/a.png").await, "only port 443");
 }

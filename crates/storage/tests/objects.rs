@@ -59,6 +59,7 @@ contract!(
     missing_objects_are_none_on_head_and_not_found_on_get,
     put_replaces_the_object,
     listing_pages_through_a_prefix_in_key_order,
+    a_listing_resumes_after_any_key,
     delete_is_idempotent,
     large_objects_stream_back_intact,
     put_stream_stores_a_large_body,
@@ -243,6 +244,24 @@ async fn listing_pages_through_a_prefix_in_key_order(store: &dyn ObjectStore) {
     assert_eq!(everything.objects.len(), 9);
     let none = store.list(&ObjectPrefix::parse("nothing/").expect("valid"), None, 10).await.expect("list");
     assert!(none.objects.is_empty() && none.next.is_none());
+}
+
+/// A continuation is the last key listed, so a listing can resume after any key (present or not):
+/// keyset pagination over a prefix.
+async fn a_listing_resumes_after_any_key(store: &dyn ObjectStore) {
+    for text in ["idx/01", "idx/02", "idx/04", "idx/05"] {
+        store.put(&key(text), Bytes::from_static(b"{}"), "application/json").await.expect("put");
+    }
+    let prefix = ObjectPrefix::parse("idx/").expect("valid");
+    let from_present = store.list(&prefix, Some(&Continuation::new("idx/02")), 10).await.expect("list");
+    assert_eq!(keys(&from_present.objects), ["idx/04", "idx/05"]);
+    let from_absent = store.list(&prefix, Some(&Continuation::new("idx/03")), 1).await.expect("list");
+    assert_eq!(keys(&from_absent.objects), ["idx/04"]);
+    let next = from_absent.next.expect("more");
+    assert_eq!(next.as_str(), "idx/04", "the continuation is the last key listed");
+    let rest = store.list(&prefix, Some(&next), 10).await.expect("list");
+    assert_eq!(keys(&rest.objects), ["idx/05"]);
+    assert!(rest.next.is_none());
 }
 
 /// AWS lets `a` and `a/b` both be objects, and so does the local store; file-system-backed S3 servers

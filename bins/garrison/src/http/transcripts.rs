@@ -4,7 +4,8 @@
 use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, post, web};
 use garrison_core::{
     discord::{DiscordError, Snowflake},
-    objects::{ObjectError, ObjectKey, ObjectPrefix},
+    objects::{ObjectError, ObjectKey},
+    transcript::{self, ListError, ListRequest, ViewId, html_key},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,7 +17,7 @@ use super::{
     extract::Params,
     headers::{bot, header, required, snowflake},
 };
-use crate::transcripts::{MAX_MESSAGES, TranscriptError, TranscriptRequest, html_key};
+use crate::transcripts::{BUSY_RETRY_AFTER_SECONDS, MAX_MESSAGES, TranscriptError, TranscriptRequest};
 
 /// Files up to this size are posted to `X-Target-Channel-Id`; larger ones as a link (Discord's upload
 /// limit for bots in servers without boosts).
@@ -26,6 +27,10 @@ impl From<TranscriptError> for ApiError {
     fn from(err: TranscriptError) -> Self {
         match err {
             TranscriptError::NoMessages => ApiError::new(StatusCode::NOT_FOUND, err.to_string()),
+            TranscriptError::Busy | TranscriptError::SharedSpace { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()).retry_after(BUSY_RETRY_AFTER_SECONDS)
+            }
+            TranscriptError::JobSpace { .. } => ApiError::new(StatusCode::INSUFFICIENT_STORAGE, err.to_string()),
             TranscriptError::Discord(e) => e.into(),
             TranscriptError::Store(e) => store_error(&e),
             TranscriptError::Internal(_) => ApiError::internal(err),
@@ -36,11 +41,6 @@ impl From<TranscriptError> for ApiError {
 fn store_error(err: &ObjectError) -> ApiError {
     tracing::error!(error = %err, "object store failed");
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
-}
-
-/// A 32-hex view id, as the server generates them.
-fn view_id(text: &str) -> Option<&str> {
-    (text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then_some(text)
 }
 
 fn filename(text: Option<&str>) -> Result<Option<String>, ApiError> {
@@ -67,7 +67,9 @@ fn filename(text: Option<&str>) -> Result<Option<String>, ApiError> {
     (status = 200, description = "`{\"message\":\"Transcript generated\",\"messageCount\":250,\"directLink\":\"https://.../api/Transcript/view/<id>\",\"viewId\":\"<id>\"}`"),
     (status = 400), (status = 401, description = "`{\"error\":\"X-Bot-Token header is required\"}` or an invalid token"),
     (status = 403, description = "the bot cannot read the channel"),
-    (status = 404, description = "`{\"error\":\"No messages found in channel\"}`"), (status = 502), (status = 503)))]
+    (status = 404, description = "`{\"error\":\"No messages found in channel\"}`"),
+    (status = 502), (status = 503, description = "too many transcripts at once, or their temporary space in use (with Retry-After)"),
+    (status = 507, description = "the messages need more temporary space than one transcript may use")))]
 #[post("/api/Transcript/html")]
 pub async fn generate(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     if header(&req, "X-Bot-Token").is_none() {
@@ -85,7 +87,7 @@ pub async fn generate(state: web::Data<AppState>, req: HttpRequest) -> Result<we
     let filename = filename(header(&req, "X-Filename"))?;
     let bot = bot(&state, &req, "X-Bot-Token").await?;
     let id: [u8; 16] = crate::wiring::entropy().map_err(ApiError::internal)?;
-    let new_view = id.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let new_view = ViewId::from_random(id);
     let request = TranscriptRequest { channel, limit, filename, creator };
     let made =
         state.transcripts.generate(bot.as_ref(), &request, new_view, state.clock.now()).await.map_err(|e| match e {
@@ -99,7 +101,7 @@ pub async fn generate(state: web::Data<AppState>, req: HttpRequest) -> Result<we
         "message": "Transcript generated",
         "messageCount": made.message_count,
         "directLink": link,
-        "viewId": made.view_id,
+        "viewId": made.view_id.as_str(),
     });
     if let Some(target) = target {
         let posted = post_to(&state, bot.as_ref(), target, &made, &link).await;
@@ -134,55 +136,58 @@ async fn post_to(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// 1-based page, default 1.
-    page: Option<usize>,
+    /// 1-based page, default 1, at most 10,000 entries deep (`(page - 1) * limit`).
+    page: Option<u64>,
     /// Entries per page, 1-100, default 25.
-    limit: Option<usize>,
+    limit: Option<u64>,
+    /// Continue after this cursor (from the previous page's `X-Next-Cursor`) instead of `page`.
+    after: Option<String>,
 }
 
-/// The server's transcripts, newest first, with their metadata. The bot token must be of a bot in the
-/// server.
+impl From<ListError> for ApiError {
+    fn from(err: ListError) -> Self {
+        match err {
+            ListError::Discord(e) => e.into(),
+            ListError::Store(e) => store_error(&e),
+        }
+    }
+}
+
+/// The transcripts the calling bot made in the server, of channels it can view, newest first, with
+/// their metadata. When there may be more, `X-Next-Cursor` names where the next page starts (`?after=`).
 #[utoipa::path(tag = "Transcripts", params(("guildId" = String, Path), ("X-Bot-Token" = String, Header), ListQuery),
-    responses((status = 200, description = "`[{\"viewId\":\"...\",\"channelName\":\"tickets\",\"createdAt\":\"2024-01-15T10:00:00Z\",\"messageCount\":250,\"size\":12345,\"creatorId\":null,\"directLink\":\"...\"}]`"),
-    (status = 400, description = "`{\"error\":\"Invalid guildId format\"}`"), (status = 401), (status = 403)))]
+    responses((status = 200, description = "`[{\"viewId\":\"...\",\"channelName\":\"tickets\",\"createdAt\":\"2024-01-15T10:00:00Z\",\"messageCount\":250,\"size\":12345,\"creatorId\":null,\"botId\":\"...\",\"directLink\":\"...\"}]`",
+        headers(("X-Next-Cursor" = String, description = "the cursor of the next page, when there may be one"))),
+    (status = 400, description = "`{\"error\":\"Invalid guildId format\"}`, or a page, limit or cursor out of range"), (status = 401), (status = 403)))]
 #[get("/api/Transcript/list/{guildId}")]
 pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     query: Params<ListQuery>,
-) -> Result<web::Json<Vec<Value>>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let guild = Snowflake::parse("guildId", &path).map_err(|_| ApiError::bad_request("Invalid guildId format"))?;
     required(&req, "X-Bot-Token")?;
-    let limit = query.0.limit.unwrap_or(25);
-    let page = query.0.page.unwrap_or(1);
-    if !(1..=100).contains(&limit) || page == 0 {
-        return Err(ApiError::bad_request("page: from 1; limit: from 1 to 100"));
-    }
+    let query = query.0;
+    let request = ListRequest::new(guild, query.page, query.limit, query.after.as_deref())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let bot = bot(&state, &req, "X-Bot-Token").await?;
-    bot.guild(guild).await?;
-    let prefix = ObjectPrefix::parse(&format!("transcripts/index/{guild}/")).map_err(ApiError::internal)?;
-    let objects = state.transcripts.objects();
-    let (mut skip, mut keys, mut after) = ((page - 1) * limit, Vec::new(), None);
-    while keys.len() < limit {
-        let listed = objects.list(&prefix, after.as_ref(), 1000).await.map_err(|e| store_error(&e))?;
-        for object in listed.objects {
-            if skip > 0 {
-                skip -= 1;
-            } else if keys.len() < limit {
-                keys.push(object.key);
-            }
-        }
-        match listed.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
+    let page = transcript::list(bot.as_ref(), state.transcripts.objects().as_ref(), &request).await?;
+    let base = state.public_url.trim_end_matches('/');
+    let entries: Vec<Value> = page
+        .entries
+        .into_iter()
+        .map(|mut entry| {
+            let link = format!("{base}/api/Transcript/view/{}", entry["viewId"].as_str().unwrap_or_default());
+            entry["directLink"] = json!(link);
+            entry
+        })
+        .collect();
+    let mut response = HttpResponse::Ok();
+    if let Some(next) = &page.next {
+        response.insert_header(("X-Next-Cursor", next.as_str()));
     }
-    let mut entries = Vec::with_capacity(keys.len());
-    for key in &keys {
-        entries.push(read_entry(&state, key).await?);
-    }
-    Ok(web::Json(entries))
+    Ok(response.json(entries))
 }
 
 /// A whole (small) object: an index entry, or a transcript small enough to post.
@@ -195,26 +200,14 @@ async fn read_object(state: &AppState, key: &ObjectKey) -> Result<Vec<u8>, Objec
     Ok(bytes)
 }
 
-async fn read_entry(state: &AppState, key: &ObjectKey) -> Result<Value, ApiError> {
-    let bytes = read_object(state, key).await.map_err(|e| store_error(&e))?;
-    let mut entry: Value = serde_json::from_slice(&bytes).map_err(ApiError::internal)?;
-    let link = format!(
-        "{}/api/Transcript/view/{}",
-        state.public_url.trim_end_matches('/'),
-        entry["viewId"].as_str().unwrap_or_default()
-    );
-    entry["directLink"] = json!(link);
-    Ok(entry)
-}
-
 /// The transcript page, streamed from object storage.
 #[utoipa::path(tag = "Transcripts", params(("viewId" = String, Path, description = "32 hex digits")),
     responses((status = 200, content_type = "text/html"), (status = 404, description = "`{\"error\":\"Transcript not found.\"}`")))]
 #[get("/api/Transcript/view/{viewId}")]
 pub async fn view(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "Transcript not found.");
-    let id = view_id(&path).ok_or_else(not_found)?;
-    let key = html_key(id).map_err(ApiError::internal)?;
+    let id = ViewId::parse(&path).ok_or_else(not_found)?;
+    let key = html_key(&id).map_err(ApiError::internal)?;
     let body = match state.transcripts.objects().get(&key).await {
         Ok(body) => body,
         Err(ObjectError::NotFound(_)) => return Err(not_found()),

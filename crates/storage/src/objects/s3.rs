@@ -8,7 +8,10 @@
 //!   upload that a bucket lifecycle rule ("abort incomplete multipart uploads") cleans up.
 //! - `get` is one `GetObject` whose body is streamed as it arrives (timeout [`GET_TIMEOUT`] for the
 //!   whole transfer; every other request has rust-s3's 60 seconds).
-//! - Listings use `ListObjectsV2`; the continuation is S3's own token.
+//! - Listings use `ListObjectsV2` with `StartAfter`: the continuation is the last key listed, as in the
+//!   local store, so a listing can also resume after any key (keyset pagination).
+//! - The HTTP client ignores `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`: traffic to the bucket (signed
+//!   requests, object bodies) goes straight to the endpoint, never to a proxy the environment names.
 //! - Errors name the operation, the status and S3's error code, never a response body or a credential.
 
 use std::{fmt, time::Duration};
@@ -187,6 +190,11 @@ impl S3ObjectStore {
         }
         let bucket = Bucket::new(&config.bucket, Self::region(&config)?, Self::credentials(&config)?)
             .map_err(|e| s3_failure("client setup", None, e))?;
+        // rust-s3 builds a default reqwest client, which would send every request through the proxy
+        // that HTTP_PROXY / HTTPS_PROXY / ALL_PROXY name. A proxy rule of our own (that never applies)
+        // turns that off: the bucket is always reached directly.
+        let direct = rust_s3_reqwest::Proxy::custom(|_: &rust_s3_reqwest::Url| None::<rust_s3_reqwest::Url>);
+        let bucket = Box::new(bucket.set_proxy(direct).map_err(|e| s3_failure("client setup", None, e))?);
         let bucket = if config.path_style { bucket.with_path_style() } else { bucket };
         let download_bucket =
             bucket.with_request_timeout(GET_TIMEOUT).map_err(|e| s3_failure("client setup", None, e))?;
@@ -401,12 +409,13 @@ impl ObjectStore for S3ObjectStore {
                 .list_page(
                     prefix.as_str().to_owned(),
                     None,
-                    after.map(|a| a.as_str().to_owned()),
                     None,
+                    after.map(|a| a.as_str().to_owned()),
                     Some(page_limit(limit)),
                 )
                 .await
                 .map_err(|e| s3_failure("ListObjectsV2", None, e))?;
+            let last = page.contents.iter().map(|o| o.key.as_str()).max().map(str::to_owned);
             let mut objects = Vec::with_capacity(page.contents.len());
             for object in page.contents {
                 match ObjectKey::parse(&object.key) {
@@ -420,7 +429,7 @@ impl ObjectStore for S3ObjectStore {
                 }
             }
             objects.sort_by(|a, b| a.key.cmp(&b.key));
-            let next = if page.is_truncated { page.next_continuation_token.map(Continuation::new) } else { None };
+            let next = if page.is_truncated { last.map(Continuation::new) } else { None };
             Ok(ObjectPage { objects, next })
         })
     }

@@ -1,0 +1,454 @@
+//! Transcripts: where their pages and index entries are kept, and who may list them.
+//!
+//! A transcript's page is `transcripts/html/<viewId>.html`, reachable by its unguessable view id (128
+//! random bits). Its index entry is `transcripts/index/<guild>/bot-<bot>/<countdown>-<channel>-<viewId>.json`:
+//! the bot that made it and the channel it covers are in the key, so listing one bot's transcripts is one
+//! prefix, and the channel rule needs no read; the countdown (`u64::MAX` minus the creation time in
+//! milliseconds, 20 digits) makes key order newest first.
+//!
+//! The bot route lists only transcripts the calling bot made, of channels it can view now. Entries
+//! written before the bot was part of the key (`transcripts/index/<guild>/<countdown>-<viewId>.json`)
+//! have no known creator: the bot route lists them to nobody (their pages stay reachable by view id).
+//!
+//! Pages are keyset-paginated: a cursor names the last entry shown and the next page starts after it;
+//! `page` is accepted up to [`MAX_LIST_OFFSET`] entries deep, and one listing examines at most
+//! [`SCAN_BUDGET`] index keys, so no request scans without end.
+
+use std::collections::HashSet;
+
+use futures_util::{
+    StreamExt,
+    future::{try_join, try_join3},
+};
+use serde_json::Value;
+
+use crate::{
+    Timestamp,
+    discord::{
+        Channel, DiscordBot, DiscordError, Guild, Member, Permissions, Role, Snowflake, base_permissions, channel_kind,
+        channel_permissions,
+    },
+    objects::{Continuation, MAX_LIST_LIMIT, ObjectError, ObjectKey, ObjectPrefix, ObjectStore},
+};
+
+/// Entries per page when the caller names no `limit`.
+pub const DEFAULT_LIST_LIMIT: usize = 25;
+/// The most entries one page holds.
+pub const MAX_LIST_LIMIT_ENTRIES: usize = 100;
+/// How deep `page` may reach, in entries (`(page - 1) * limit`); past it, use the cursor.
+pub const MAX_LIST_OFFSET: usize = 10_000;
+/// The most index keys one listing examines (hidden ones included); a listing that stops here hands
+/// back a cursor to go on from.
+pub const SCAN_BUDGET: usize = 20_000;
+
+/// A transcript's view id: 32 lower-case hexadecimal digits (128 random bits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ViewId(String);
+
+impl ViewId {
+    /// Parses a view id as the server generates them; anything else is `None`.
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+            .then(|| Self(text.to_owned()))
+    }
+
+    /// The view id of 16 random bytes.
+    pub fn from_random(bytes: [u8; 16]) -> Self {
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ViewId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The object key of a transcript's page.
+pub fn html_key(view: &ViewId) -> Result<ObjectKey, ObjectError> {
+    ObjectKey::parse(&format!("transcripts/html/{view}.html"))
+}
+
+/// The prefix of the index entries `bot` made in `guild`.
+pub fn index_prefix(guild: Snowflake, bot: Snowflake) -> Result<ObjectPrefix, ObjectError> {
+    ObjectPrefix::parse(&format!("transcripts/index/{guild}/bot-{bot}/"))
+}
+
+/// The channel whose VIEW_CHANNEL decides who sees a transcript of `channel`: a thread's parent (threads
+/// are not among a guild's channels, and their visibility follows the parent's), else the channel.
+pub fn visibility_channel(channel: &Channel) -> Snowflake {
+    const THREADS: [u8; 3] = [10, 11, 12];
+    match channel.parent_id {
+        Some(parent) if THREADS.contains(&channel.kind) => parent,
+        _ => channel.id,
+    }
+}
+
+/// The key of an index entry (see the module documentation). `channel` is the visibility channel.
+pub fn index_key(
+    guild: Snowflake,
+    bot: Snowflake,
+    created: Timestamp,
+    channel: Snowflake,
+    view: &ViewId,
+) -> Result<ObjectKey, ObjectError> {
+    let countdown = u64::MAX - u64::try_from(created.millis()).unwrap_or(0);
+    ObjectKey::parse(&format!("transcripts/index/{guild}/bot-{bot}/{countdown:020}-{channel}-{view}.json"))
+}
+
+/// Where a listing starts: after a cursor (the last entry of the previous page), or at an offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor(String);
+
+impl ListCursor {
+    /// Parses a cursor as [`TranscriptPage::next`] hands them out: `<20 digits>-<channel>-<viewId>`.
+    pub fn parse(text: &str) -> Option<Self> {
+        parse_entry_name(text).map(|_| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The channel and view id an index entry's name carries (`<countdown>-<channel>-<viewId>`).
+fn parse_entry_name(name: &str) -> Option<(Snowflake, ViewId)> {
+    let mut parts = name.splitn(3, '-');
+    let (countdown, channel, view) = (parts.next()?, parts.next()?, parts.next()?);
+    if countdown.len() != 20 || !countdown.bytes().all(|b| b.is_ascii_digit()) || countdown.parse::<u64>().is_err() {
+        return None;
+    }
+    let channel = Snowflake::parse("channel", channel).ok()?;
+    Some((channel, ViewId::parse(view)?))
+}
+
+/// The last segment of an index key without `.json`, if it is one.
+fn entry_name(key: &ObjectKey) -> Option<&str> {
+    key.as_str().rsplit('/').next()?.strip_suffix(".json")
+}
+
+/// Why a listing request is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListRequestError {
+    #[error("page: from 1; limit: from 1 to {MAX_LIST_LIMIT_ENTRIES}")]
+    OutOfRange,
+    #[error("page: at most {MAX_LIST_OFFSET} entries deep ((page - 1) * limit); continue with the cursor instead")]
+    TooDeep,
+    #[error("after: not a cursor this server handed out")]
+    BadCursor,
+    #[error("give either page or after, not both")]
+    Both,
+}
+
+/// One listing: which guild, from where, how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRequest {
+    pub guild: Snowflake,
+    /// Entries to skip (from `page`) when there is no cursor.
+    offset: usize,
+    after: Option<ListCursor>,
+    limit: usize,
+}
+
+impl ListRequest {
+    /// Checks `page` (from 1), `limit` (1 to 100, default 25) and `after` (a cursor) with checked
+    /// arithmetic: a page deeper than [`MAX_LIST_OFFSET`] entries is refused rather than scanned.
+    pub fn new(
+        guild: Snowflake,
+        page: Option<u64>,
+        limit: Option<u64>,
+        after: Option<&str>,
+    ) -> Result<Self, ListRequestError> {
+        let limit = limit.unwrap_or(DEFAULT_LIST_LIMIT as u64);
+        if !(1..=MAX_LIST_LIMIT_ENTRIES as u64).contains(&limit) || page == Some(0) {
+            return Err(ListRequestError::OutOfRange);
+        }
+        let limit = usize::try_from(limit).map_err(|_| ListRequestError::OutOfRange)?;
+        if page.is_some() && after.is_some() {
+            return Err(ListRequestError::Both);
+        }
+        let after = after.map(|a| ListCursor::parse(a).ok_or(ListRequestError::BadCursor)).transpose()?;
+        let offset = page
+            .unwrap_or(1)
+            .checked_sub(1)
+            .and_then(|p| p.checked_mul(limit as u64))
+            .filter(|o| *o <= MAX_LIST_OFFSET as u64)
+            .ok_or(ListRequestError::TooDeep)?;
+        let offset = usize::try_from(offset).map_err(|_| ListRequestError::TooDeep)?;
+        Ok(Self { guild, offset, after, limit })
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+/// One page of a bot's transcripts, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscriptPage {
+    /// The index entries as stored (view id, channel, creator, times, counts, size, file name).
+    pub entries: Vec<Value>,
+    /// Where the next page starts, when there may be one.
+    pub next: Option<ListCursor>,
+}
+
+/// Why a listing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error(transparent)]
+    Discord(#[from] DiscordError),
+    #[error(transparent)]
+    Store(#[from] ObjectError),
+}
+
+/// The channels of `guild` in which `member` has VIEW_CHANNEL, by Discord's permission rules (roles,
+/// owner, administrator, then each channel's overwrites).
+pub fn viewable_channels(guild: &Guild, roles: &[Role], member: &Member, channels: &[Channel]) -> HashSet<Snowflake> {
+    let everyone = roles.iter().find(|r| r.id == guild.id).map_or(Permissions::NONE, |r| r.permissions);
+    let own: Vec<Permissions> = roles.iter().filter(|r| member.roles.contains(&r.id)).map(|r| r.permissions).collect();
+    let base = base_permissions(member.user_id == guild.owner_id, everyone, &own);
+    channels
+        .iter()
+        .filter(|c| c.kind != channel_kind::CATEGORY)
+        .filter(|c| {
+            channel_permissions(base, guild.id, member.user_id, &member.roles, &c.overwrites)
+                .contains(Permissions::VIEW_CHANNEL)
+        })
+        .map(|c| c.id)
+        .collect()
+}
+
+/// Lists the transcripts the calling bot made in `request.guild`, of channels it can view now,
+/// newest first. Asks Discord (through the bot) for the guild, its roles and channels and the bot's
+/// member, so a bot that is not in the guild gets Discord's refusal; then reads index keys from the
+/// store (at most [`SCAN_BUDGET`]) and the shown entries.
+pub async fn list(
+    bot: &dyn DiscordBot,
+    objects: &dyn ObjectStore,
+    request: &ListRequest,
+) -> Result<TranscriptPage, ListError> {
+    let me = bot.user().id;
+    let guild_id = request.guild;
+    let ((guild, roles, member), channels) = try_join(
+        try_join3(bot.guild(guild_id), bot.roles(guild_id), bot.member(guild_id, me)),
+        bot.guild_channels(guild_id),
+    )
+    .await?;
+    let viewable = viewable_channels(&guild, &roles, &member, &channels);
+
+    let prefix = index_prefix(guild_id, me)?;
+    let mut after =
+        request.after.as_ref().map(|c| Continuation::new(format!("{}{}.json", prefix.as_str(), c.as_str())));
+    let (mut skip, mut examined) = (request.offset, 0usize);
+    let mut shown: Vec<ObjectKey> = Vec::with_capacity(request.limit);
+    let mut next = None;
+    'scan: loop {
+        let page = objects.list(&prefix, after.as_ref(), MAX_LIST_LIMIT).await?;
+        for object in page.objects {
+            examined += 1;
+            let name = entry_name(&object.key).and_then(|n| parse_entry_name(n).map(|(channel, _)| (n, channel)));
+            if let Some((name, channel)) = name
+                && viewable.contains(&channel)
+            {
+                if skip > 0 {
+                    skip -= 1;
+                } else {
+                    shown.push(object.key.clone());
+                    if shown.len() == request.limit {
+                        next = Some(ListCursor(name.to_owned()));
+                        break 'scan;
+                    }
+                }
+            }
+            if examined >= SCAN_BUDGET {
+                next = name.map(|(n, _)| ListCursor(n.to_owned()));
+                break 'scan;
+            }
+        }
+        match page.next {
+            Some(more) => after = Some(more),
+            None => break,
+        }
+    }
+
+    let reads = futures_util::stream::iter(shown.iter().map(|key| read_entry(objects, key))).buffered(8);
+    let entries: Vec<Option<Value>> = reads.collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>()?;
+    Ok(TranscriptPage { entries: entries.into_iter().flatten().collect(), next })
+}
+
+/// The most bytes an index entry may have (they are a few hundred).
+const MAX_ENTRY_BYTES: usize = 64 * 1024;
+
+/// An index entry, or `None` when it was removed meanwhile or is not an entry.
+async fn read_entry(objects: &dyn ObjectStore, key: &ObjectKey) -> Result<Option<Value>, ObjectError> {
+    let mut body = match objects.get(key).await {
+        Ok(body) => body.bytes,
+        Err(ObjectError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        bytes.extend_from_slice(&chunk?);
+        if bytes.len() > MAX_ENTRY_BYTES {
+            return Ok(None);
+        }
+    }
+    Ok(serde_json::from_slice::<Value>(&bytes).ok().filter(Value::is_object))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discord::{Overwrite, OverwriteTarget};
+
+    const GUILD: Snowflake = Snowflake::from_raw(100 << 22);
+    const BOT: Snowflake = Snowflake::from_raw(200 << 22);
+    const STAFF: Snowflake = Snowflake::from_raw(300 << 22);
+
+    fn channel(id: u64, kind: u8, overwrites: Vec<Overwrite>) -> Channel {
+        Channel {
+            id: Snowflake::from_raw(id << 22),
+            guild_id: Some(GUILD),
+            kind,
+            name: Some(format!("c{id}")),
+            position: 0,
+            parent_id: None,
+            topic: None,
+            nsfw: false,
+            rate_limit_per_user: None,
+            bitrate: None,
+            user_limit: None,
+            overwrites,
+        }
+    }
+
+    fn role(id: Snowflake, permissions: Permissions) -> Role {
+        Role {
+            id,
+            name: "r".into(),
+            position: 0,
+            permissions,
+            color: 0,
+            hoist: false,
+            mentionable: false,
+            managed: false,
+            premium_subscriber: false,
+        }
+    }
+
+    fn guild(owner: Snowflake) -> Guild {
+        Guild {
+            id: GUILD,
+            name: "g".into(),
+            owner_id: owner,
+            icon: None,
+            features: vec![],
+            premium_tier: 0,
+            premium_subscription_count: None,
+            approximate_member_count: None,
+            approximate_presence_count: None,
+        }
+    }
+
+    fn member(roles: Vec<Snowflake>) -> Member {
+        Member {
+            user_id: BOT,
+            username: "bot".into(),
+            nick: None,
+            roles,
+            premium_since: None,
+            communication_disabled_until: None,
+        }
+    }
+
+    #[test]
+    fn only_channels_with_view_channel_are_viewable() {
+        let deny_everyone = Overwrite {
+            target: OverwriteTarget::Role(GUILD),
+            allow: Permissions::NONE,
+            deny: Permissions::VIEW_CHANNEL,
+        };
+        let allow_staff = Overwrite {
+            target: OverwriteTarget::Role(STAFF),
+            allow: Permissions::VIEW_CHANNEL,
+            deny: Permissions::NONE,
+        };
+        let deny_bot = Overwrite {
+            target: OverwriteTarget::Member(BOT),
+            allow: Permissions::NONE,
+            deny: Permissions::VIEW_CHANNEL,
+        };
+        let channels = vec![
+            channel(1, 0, vec![]),
+            channel(2, 0, vec![deny_everyone]),
+            channel(3, 0, vec![deny_everyone, allow_staff]),
+            channel(4, 0, vec![deny_bot]),
+            channel(5, channel_kind::CATEGORY, vec![]),
+        ];
+        let roles = vec![role(GUILD, Permissions::VIEW_CHANNEL), role(STAFF, Permissions::NONE)];
+        let ids = |set: HashSet<Snowflake>| {
+            let mut v: Vec<u64> = set.into_iter().map(|s| s.get() >> 22).collect();
+            v.sort_unstable();
+            v
+        };
+        let plain = viewable_channels(&guild(STAFF), &roles, &member(vec![]), &channels);
+        assert_eq!(ids(plain), [1]);
+        let staff = viewable_channels(&guild(STAFF), &roles, &member(vec![STAFF]), &channels);
+        assert_eq!(ids(staff), [1, 3]);
+        let owner = viewable_channels(&guild(BOT), &roles, &member(vec![]), &channels);
+        assert_eq!(ids(owner), [1, 2, 3, 4], "the owner sees every channel");
+    }
+
+    #[test]
+    fn index_keys_sort_newest_first_and_carry_bot_and_channel() {
+        let view = ViewId::from_random([0xab; 16]);
+        let older = index_key(GUILD, BOT, Timestamp::from_millis(1_000), STAFF, &view).expect("key");
+        let newer = index_key(GUILD, BOT, Timestamp::from_millis(2_000), STAFF, &view).expect("key");
+        assert!(newer < older);
+        assert!(index_prefix(GUILD, BOT).expect("prefix").matches(&newer));
+        assert!(!index_prefix(GUILD, STAFF).expect("prefix").matches(&newer));
+        let name = entry_name(&newer).expect("name");
+        assert_eq!(parse_entry_name(name), Some((STAFF, view)));
+        assert!(ListCursor::parse(name).is_some());
+    }
+
+    #[test]
+    fn cursors_and_view_ids_are_strict() {
+        for bad in ["", "x", "00000000000000000001-5-abc", "1-2-0123456789abcdef0123456789abcdef", "../../etc"] {
+            assert!(ListCursor::parse(bad).is_none(), "{bad}");
+        }
+        assert!(ViewId::parse(&"A".repeat(32)).is_none());
+        assert!(ViewId::parse(&"a".repeat(31)).is_none());
+        assert!(ViewId::parse(&"a".repeat(32)).is_some());
+    }
+
+    #[test]
+    fn page_arithmetic_is_checked_and_bounded() {
+        let ok = ListRequest::new(GUILD, Some(3), Some(10), None).expect("valid");
+        assert_eq!((ok.offset, ok.limit), (20, 10));
+        assert_eq!(ListRequest::new(GUILD, None, None, None).expect("defaults").limit, DEFAULT_LIST_LIMIT);
+        assert_eq!(ListRequest::new(GUILD, Some(0), None, None), Err(ListRequestError::OutOfRange));
+        assert_eq!(ListRequest::new(GUILD, None, Some(101), None), Err(ListRequestError::OutOfRange));
+        assert_eq!(ListRequest::new(GUILD, Some(u64::MAX), Some(100), None), Err(ListRequestError::TooDeep));
+        assert_eq!(ListRequest::new(GUILD, Some(102), Some(100), None), Err(ListRequestError::TooDeep));
+        assert!(ListRequest::new(GUILD, Some(101), Some(100), None).is_ok());
+        assert_eq!(ListRequest::new(GUILD, None, None, Some("nope")), Err(ListRequestError::BadCursor));
+        let cursor = format!("{:020}-{}-{}", 5, STAFF, "a".repeat(32));
+        assert_eq!(ListRequest::new(GUILD, Some(1), None, Some(&cursor)), Err(ListRequestError::Both));
+        assert!(ListRequest::new(GUILD, None, None, Some(&cursor)).is_ok());
+    }
+
+    #[test]
+    fn threads_are_judged_by_their_parent() {
+        let mut thread = channel(9, 11, vec![]);
+        thread.parent_id = Some(STAFF);
+        assert_eq!(visibility_channel(&thread), STAFF);
+        let mut text = channel(8, 0, vec![]);
+        text.parent_id = Some(STAFF);
+        assert_eq!(visibility_channel(&text), text.id);
+    }
+}
