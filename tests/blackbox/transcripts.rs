@@ -20,7 +20,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{Backend, Server, database, expect},
+    harness::{Backend, Reply, Server, database, expect},
     simulated::Discord,
 };
 
@@ -58,6 +58,12 @@ fn path_of(link: &str) -> &str {
     link.strip_prefix("https://garrison.example").expect("under the public URL")
 }
 
+/// The page a transcript answer's `directLink` names, fetched from the server under test.
+async fn transcript_page(s: &Discord, reply: &Reply) -> reqwest::Response {
+    let path = path_of(reply.body["directLink"].as_str().expect("link"));
+    s.server.client().get(format!("{}{path}", s.server.base)).send().await.expect("page")
+}
+
 #[tokio::test]
 async fn a_channel_becomes_one_page_with_each_media_file_once() {
     let (s, host) = start();
@@ -90,13 +96,7 @@ async fn a_channel_becomes_one_page_with_each_media_file_once() {
     assert_eq!(reply.body["directLink"], format!("https://garrison.example/api/Transcript/view/{view}"));
     assert_eq!(host.hits("/cat.png") - before, 1, "a file used twice is fetched once");
 
-    let page = s
-        .server
-        .client()
-        .get(format!("{}{}", s.server.base, path_of(reply.body["directLink"].as_str().expect("link"))))
-        .send()
-        .await
-        .expect("page");
+    let page = transcript_page(&s, &reply).await;
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-security-policy"].to_str().expect("csp").contains("default-src 'none'"));
     let html = page.text().await.expect("html");
@@ -191,16 +191,7 @@ async fn ten_thousand_messages_make_one_transcript() {
     });
     let reply = expect(s.call(Method::POST, "/api/Transcript/html", &headers(&s, channel), None).await, 200);
     assert_eq!(reply.body["messageCount"], 10_000);
-    let html = s
-        .server
-        .client()
-        .get(format!("{}{}", s.server.base, path_of(reply.body["directLink"].as_str().expect("link"))))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = transcript_page(&s, &reply).await.text().await.expect("html");
     let (first, last) =
         (html.find("message number 0<").expect("first"), html.find("message number 9999<").expect("last"));
     assert!(first < last);
@@ -523,16 +514,7 @@ async fn twelve_hundred_media_files_keep_a_handful_of_files_open() {
     let reply = expect(reply, 200);
     assert_eq!(reply.body["messageCount"], 120);
     assert!(host.hits.load(Ordering::SeqCst) >= 1_200, "every media file was fetched");
-    let html = s
-        .server
-        .client()
-        .get(format!("{}{}", s.server.base, path_of(reply.body["directLink"].as_str().expect("link"))))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = transcript_page(&s, &reply).await.text().await.expect("html");
     assert!(html.matches("data:image/png;base64,").count() >= 1_200, "all of them embedded");
     assert!(
         most < baseline + 64,
@@ -618,16 +600,7 @@ async fn svg_is_never_embedded_whatever_it_claims_to_be() {
         channel
     });
     let reply = expect(s.call(Method::POST, "/api/Transcript/html", &headers(&s, channel), None).await, 200);
-    let html = s
-        .server
-        .client()
-        .get(format!("{}{}", s.server.base, path_of(reply.body["directLink"].as_str().expect("link"))))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = transcript_page(&s, &reply).await.text().await.expect("html");
     assert!(!html.contains("image/svg"), "an SVG attachment is not embedded");
     assert_eq!(html.matches("data:image/png;base64,").count(), 1, "only the real PNG; the disguised SVG is refused");
 }

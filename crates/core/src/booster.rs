@@ -116,17 +116,7 @@ mod tests {
     }
 
     fn role(id: u64, permissions: Permissions) -> Role {
-        Role {
-            id: Snowflake::from_raw(id << 22),
-            name: format!("r{id}"),
-            position: i64::try_from(id).unwrap_or(0),
-            permissions,
-            color: 0,
-            hoist: false,
-            mentionable: false,
-            managed: false,
-            premium_subscriber: false,
-        }
+        Role::plain(Snowflake::from_raw(id << 22), format!("r{id}"), i64::try_from(id).unwrap_or(0), permissions)
     }
 
     #[test]

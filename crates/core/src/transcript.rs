@@ -327,17 +327,7 @@ mod tests {
     }
 
     fn role(id: Snowflake, permissions: Permissions) -> Role {
-        Role {
-            id,
-            name: "r".into(),
-            position: 0,
-            permissions,
-            color: 0,
-            hoist: false,
-            mentionable: false,
-            managed: false,
-            premium_subscriber: false,
-        }
+        Role::plain(id, "r", 0, permissions)
     }
 
     fn guild(owner: Snowflake) -> Guild {

@@ -254,6 +254,25 @@ pub struct Role {
     pub premium_subscriber: bool,
 }
 
+#[cfg(test)]
+impl Role {
+    /// A role with only what the rules under test read: no colour, not hoisted, not mentionable, not
+    /// managed, not the booster role.
+    pub(crate) fn plain(id: Snowflake, name: impl Into<String>, position: i64, permissions: Permissions) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            position,
+            permissions,
+            color: 0,
+            hoist: false,
+            mentionable: false,
+            managed: false,
+            premium_subscriber: false,
+        }
+    }
+}
+
 /// A member of a guild.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {

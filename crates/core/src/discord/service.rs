@@ -273,17 +273,7 @@ mod tests {
     }
 
     fn role(id: Snowflake, position: i64, permissions: Permissions) -> Role {
-        Role {
-            id,
-            name: format!("r{position}"),
-            position,
-            permissions,
-            color: 0,
-            hoist: false,
-            mentionable: false,
-            managed: false,
-            premium_subscriber: false,
-        }
+        Role::plain(id, format!("r{position}"), position, permissions)
     }
 
     fn channel(id: u64, kind: u8, parent: Option<u64>, position: i64, name: &str) -> Channel {
