@@ -4,6 +4,7 @@ pub mod apikey;
 pub mod booster;
 pub mod cards;
 pub mod catalogue;
+pub mod cooldowns;
 pub mod discord;
 pub mod ep;
 mod error;

@@ -11,6 +11,8 @@ use crate::{
     xp::{HistoryPage, LeaderboardPage, LeaderboardRow, XpEntry, XpMutation, XpOutcome},
 };
 
+pub use crate::cooldowns::CooldownStore;
+
 /// API keys, stored by hash.
 pub trait ApiKeys: Send + Sync {
     fn create(&self, key: NewApiKey) -> Result<ApiKey>;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
-use garrison_core::discord::{BotToken, DiscordBot, DiscordError, Snowflake};
+use garrison_core::discord::{BotToken, DiscordBot, Snowflake};
 
 use super::{AppState, error::ApiError};
 
@@ -23,17 +23,17 @@ pub(super) fn snowflake(req: &HttpRequest, name: &'static str) -> Result<Snowfla
     Ok(Snowflake::parse(name, required(req, name)?)?)
 }
 
-/// The bot behind the token in header `name`, checked with Discord (cached). Text that cannot be a bot
-/// token is refused here, 401 `{"error":"Bot token invalid."}`, and never sent to Discord.
+/// A bot token from header `name`: 400 `{"error":"Missing 'NAME' header."}` when absent or not token text.
+pub(super) fn token(req: &HttpRequest, name: &'static str) -> Result<BotToken, ApiError> {
+    BotToken::new(required(req, name)?).ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))
+}
+
+/// The bot behind the token in header `name`, checked with Discord (cached); core's
+/// [`garrison_core::discord::connect`] refuses text that cannot be a bot token without sending it.
 pub(super) async fn bot(
     state: &AppState,
     req: &HttpRequest,
     name: &'static str,
 ) -> Result<Arc<dyn DiscordBot>, ApiError> {
-    let missing = || ApiError::bad_request(format!("Missing '{name}' header."));
-    let token = BotToken::new(required(req, name)?).ok_or_else(missing)?;
-    if token.claimed_bot_id().is_none() {
-        return Err(DiscordError::InvalidToken.into());
-    }
-    Ok(state.discord.bot(&token).await?)
+    Ok(garrison_core::discord::connect(state.discord.as_ref(), &token(req, name)?).await?)
 }

@@ -26,7 +26,7 @@ pub use permissions::{Overwrite, OverwriteTarget, Permissions, base_permissions,
 pub use port::{
     AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
     DiscordFuture, Guild, GuildSummary, Invite, InviteChannel, InviteGuild, InviteUser, MAX_INTERACTION_TOKEN_LEN,
-    Member, Role, RoleSpec, Unknown, UserProfile, channel_kind, is_interaction_token,
+    Member, Role, RoleSpec, Unknown, UserProfile, channel_kind, connect, is_interaction_token,
 };
 pub use refusals::{
     DISCORD_INVALID_REQUEST_LIMIT, DISCORD_WINDOW_MS, RefusalBudget, RefusalLimits, Ticket, Trust, counts_as_refusal,

@@ -531,6 +531,15 @@ pub trait DiscordBot: Send + Sync {
     fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: serde_json::Value) -> DiscordFuture<'_, ()>;
 }
 
+/// The bot behind `token`, checked with Discord (the adapter caches checks). Text that cannot be a bot
+/// token (its first segment names no bot id) is refused here with `InvalidToken`, never sent to Discord.
+pub async fn connect(bots: &dyn DiscordBots, token: &BotToken) -> Result<Arc<dyn DiscordBot>, DiscordError> {
+    if token.claimed_bot_id().is_none() {
+        return Err(DiscordError::InvalidToken);
+    }
+    bots.bot(token).await
+}
+
 /// Where bots come from.
 pub trait DiscordBots: Send + Sync {
     /// The bot behind a caller's token, after checking the token with Discord (the adapter caches the
