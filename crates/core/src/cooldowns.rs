@@ -43,12 +43,14 @@ pub trait CooldownStore: Send + Sync {
 /// Most keys remembered before finished periods are forgotten.
 const SWEEP_AT: usize = 100_000;
 
+/// `(scope, key)` -> (taken at, period in milliseconds).
+type Turns = HashMap<(&'static str, Vec<u8>), (Timestamp, i64)>;
+
 /// Cooldowns kept in this process's memory (bounded: finished periods are forgotten once many keys
 /// are held).
 #[derive(Debug, Default)]
 pub struct MemoryCooldowns {
-    /// `(scope, key)` -> (taken at, period).
-    turns: Mutex<HashMap<(&'static str, Vec<u8>), (Timestamp, i64)>>,
+    turns: Mutex<Turns>,
 }
 
 impl MemoryCooldowns {
