@@ -36,7 +36,8 @@ pub const MAX_CONTENT_TYPE_BYTES: usize = 255;
 #[non_exhaustive]
 pub enum ObjectError {
     /// No object has this key.
-    #[error("no object with key {0}")]
+    /// The key is kept for the caller but never shown: keys may hold view ids, which act as passwords.
+    #[error("no such object")]
     NotFound(ObjectKey),
     /// The text cannot be an object key (or prefix); `key` is shown escaped and truncated.
     #[error("invalid object key {key:?}: {reason}")]

@@ -114,7 +114,8 @@ fn s3_failure(operation: &str, key: Option<&ObjectKey>, error: S3Error) -> Objec
             }
         }
         S3Error::HttpFail => ObjectError::Unavailable(format!("S3 {operation} failed")),
-        S3Error::Reqwest(e) => ObjectError::Unavailable(format!("S3 {operation}: {e}")),
+        // Without the URL: its path is the object key, which may hold a view id.
+        S3Error::Reqwest(e) => ObjectError::Unavailable(format!("S3 {operation}: {}", e.without_url())),
         S3Error::Io(e) => ObjectError::Unavailable(format!("S3 {operation}: {e}")),
         S3Error::Credentials(_) => ObjectError::Unavailable(format!("S3 {operation}: the credentials are unusable")),
         other => ObjectError::Internal(format!("S3 {operation}: {other}")),
@@ -156,7 +157,8 @@ impl PendingUpload {
     async fn abort(mut self) {
         self.finished = true;
         if let Err(e) = self.bucket.abort_upload(&self.key, &self.upload_id).await {
-            tracing::warn!(key = %self.key, error = %s3_failure("AbortMultipartUpload", None, e), "cannot abort an upload");
+            // The key is not logged: transcript and modlog keys hold view ids, which act as passwords.
+            tracing::warn!(error = %s3_failure("AbortMultipartUpload", None, e), "cannot abort an upload");
         }
     }
 }
