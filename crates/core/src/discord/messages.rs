@@ -5,8 +5,8 @@
 //! returned it in, a [`NewMessage`] or [`MessagePatch`] out. Lengths are counted in Unicode scalar
 //! values (`char`s), as Discord counts them.
 
-pub use super::message::{IS_COMPONENTS_V2, SUPPRESS_EMBEDS};
 use super::message::{Component, Embed, EmbedFooter, EmbedMedia, Message, MessagePatch, NewMessage};
+pub use super::message::{IS_COMPONENTS_V2, SUPPRESS_EMBEDS};
 use crate::Error;
 
 /// Longest `content` of one Text Display component.
@@ -661,10 +661,7 @@ mod tests {
             "flags": SUPPRESS_EMBEDS,
         });
         let body = smart_edit(&message, "current event", "Welcome! Current event: raid at 20:00").expect("content");
-        assert_eq!(
-            body,
-            json!({"content": "Welcome! Current event: raid at 20:00"})
-        );
+        assert_eq!(body, json!({"content": "Welcome! Current event: raid at 20:00"}));
         // Embed text and button labels are not searched.
         assert!(matches!(smart_edit(&message, "be nice", "x"), Err(SmartEditError::NotFound { .. })));
         assert!(matches!(smart_edit(&message, "Rules", "x"), Err(SmartEditError::NotFound { .. })));
@@ -1034,10 +1031,7 @@ mod tests {
             ..request("T", "D", "0")
         };
         let body = embed_message(&req).expect("valid");
-        assert_eq!(
-            body,
-            json!({"embeds": [{"title": "T", "description": "D", "color": 0}]})
-        );
+        assert_eq!(body, json!({"embeds": [{"title": "T", "description": "D", "color": 0}]}));
     }
 
     #[test]

@@ -315,7 +315,12 @@ mod tests {
             if channel == id(CLOSED) {
                 return err(DiscordError::MissingPermission { permission: None });
             }
-            self.world.log(format!("send {} to {} ({} embeds)", self.user.id, channel.get() >> 22, message.embeds.len()));
+            self.world.log(format!(
+                "send {} to {} ({} embeds)",
+                self.user.id,
+                channel.get() >> 22,
+                message.embeds.len()
+            ));
             ok(id(9_000))
         }
         fn message(&self, _: Snowflake, _: Snowflake) -> DiscordFuture<'_, Message> {

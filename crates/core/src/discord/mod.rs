@@ -22,9 +22,9 @@ pub use boosts::{AdditionalPerks, Cooldowns, Privilege, additional_perks, automo
 pub use channels::{ChannelSlot, reorder_siblings};
 pub use invite::{INVALID_INVITE, parse_invite};
 pub use message::{
-    Attachment, Component, ComponentFields, Embed, EmbedAuthor, EmbedField, EmbedFooter, EmbedMedia, EmbedProvider, Emoji,
-    InteractionMetadata, InteractionToken, Message, MessagePatch, MessageReference, NewMessage, Reaction, StickerItem, User,
-    component_kind,
+    Attachment, Component, ComponentFields, Embed, EmbedAuthor, EmbedField, EmbedFooter, EmbedMedia, EmbedProvider,
+    Emoji, InteractionMetadata, InteractionToken, Message, MessagePatch, MessageReference, NewMessage, Reaction,
+    StickerItem, User, component_kind,
 };
 pub use messaging::{EMBED_COOLDOWN_SCOPE, Messaging, MessagingError, ModmailText};
 pub use moderation::{

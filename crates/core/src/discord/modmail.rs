@@ -106,12 +106,7 @@ pub fn inbound_message(sender: &Sender, text: &str, images: &[String], now: Time
 
 /// The DM for a staff reply: an embed titled with the staff member's name (default "Staff"), the
 /// text and up to ten images.
-pub fn outbound_message(
-    moderator: Option<&str>,
-    text: &str,
-    images: &[String],
-    now: Timestamp,
-) -> Result<NewMessage> {
+pub fn outbound_message(moderator: Option<&str>, text: &str, images: &[String], now: Timestamp) -> Result<NewMessage> {
     let text = body_text(text)?;
     let moderator = moderator.map(str::trim).filter(|m| !m.is_empty()).unwrap_or("Staff");
     if moderator.chars().count() > 200 {

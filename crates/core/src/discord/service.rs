@@ -474,7 +474,12 @@ mod tests {
         fn user_profile(&self, _: Snowflake) -> DiscordFuture<'_, crate::discord::UserProfile> {
             unused()
         }
-        fn messages(&self, _: Snowflake, _: Option<Snowflake>, _: u8) -> DiscordFuture<'_, Vec<crate::discord::Message>> {
+        fn messages(
+            &self,
+            _: Snowflake,
+            _: Option<Snowflake>,
+            _: u8,
+        ) -> DiscordFuture<'_, Vec<crate::discord::Message>> {
             unused()
         }
         fn send_file(&self, _: Snowflake, _: String, _: String, _: Vec<u8>) -> DiscordFuture<'_, Snowflake> {
