@@ -133,6 +133,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let objects = wiring::object_store(&settings)?;
     let cards = wiring::card_studio(&settings, Arc::clone(&objects))?;
     let discord = wiring::discord(&settings)?;
+    let cooldowns = wiring::cooldowns();
+    let messaging = wiring::messaging(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock));
     // Bound before the state is made: links default to the address actually bound.
     let system = actix_web::rt::System::new();
     let listeners = system.block_on(listen(&settings.bind))?;
@@ -148,7 +150,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         regex: wiring::regex_pool(&settings)?,
         discord,
         automod_cooldown: http::AutoModCooldown::default(),
-        embed_cooldown: http::EmbedCooldown::default(),
+        messaging,
         fetcher: wiring::fetcher(&settings)?,
         transcripts: wiring::transcript_studio(&settings, Arc::clone(&objects))?,
         modlogs: Arc::new(garrison_storage::DieselModLogs::new(db.clone())),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod http;
+mod page_message;
 mod regex_pool;
 mod settings;
 mod studio;

@@ -34,13 +34,13 @@ use std::{
 use bytes::Bytes;
 use garrison_core::{
     Timestamp,
-    discord::{DiscordBot, DiscordError, Snowflake},
+    discord::{DiscordBot, DiscordError, Message, Snowflake},
     objects::{ByteStream, ObjectError, ObjectStore},
     transcript::{ViewId, html_key, index_key, visibility_channel},
 };
 use garrison_fetch::SafeFetcher;
 use garrison_pages::{Names, TranscriptHeader, TranscriptWriter};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The most messages one transcript holds.
@@ -280,23 +280,23 @@ pub struct TranscriptStudio {
 }
 
 /// The media a message shows, by URL, with the type its source names.
-fn media_urls(message: &Value) -> Vec<(String, Option<String>)> {
+fn media_urls(message: &Message) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    for attachment in message["attachments"].as_array().into_iter().flatten() {
-        let kind = attachment["content_type"].as_str().map(str::to_owned);
+    for attachment in &message.attachments {
+        let kind = attachment.content_type.clone();
         let is_media = kind.as_deref().is_some_and(|k| ["image/", "video/", "audio/"].iter().any(|p| k.starts_with(p)));
-        if let (true, Some(url)) = (is_media, attachment["url"].as_str()) {
-            out.push((url.to_owned(), kind));
+        if let (true, Some(url)) = (is_media, &attachment.url) {
+            out.push((url.clone(), kind));
         }
     }
-    for embed in message["embeds"].as_array().into_iter().flatten() {
-        for field in ["image", "thumbnail", "video"] {
-            if let Some(url) = embed[field]["url"].as_str() {
-                out.push((url.to_owned(), None));
+    for embed in &message.embeds {
+        for media in [&embed.image, &embed.thumbnail, &embed.video].into_iter().flatten() {
+            if let Some(url) = &media.url {
+                out.push((url.clone(), None));
             }
         }
     }
-    if let Some(avatar) = garrison_pages::avatar_url(&message["author"]) {
+    if let Some(avatar) = garrison_pages::avatar_url(&crate::page_message::user(&message.author)) {
         out.push((avatar, None));
     }
     out
@@ -480,7 +480,7 @@ impl TranscriptStudio {
                 break;
             }
             count += page.len();
-            before = page.last().and_then(|m| m["id"].as_str()).and_then(|id| id.parse().ok()).map(Snowflake::from_raw);
+            before = page.last().map(|m| m.id);
             // The media in the order the pages name them (newest first), each URL once.
             for message in &page {
                 for (url, hint) in media_urls(message) {
@@ -552,7 +552,7 @@ impl TranscriptStudio {
                 reader.seek(SeekFrom::Start(at)).map_err(internal)?;
                 line.clear();
                 reader.read_line(&mut line).map_err(internal)?;
-                let page: Vec<Value> = serde_json::from_str(&line).map_err(internal)?;
+                let page: Vec<Message> = serde_json::from_str(&line).map_err(internal)?;
                 for message in page.iter().rev() {
                     for (url, _) in media_urls(message) {
                         if let Some(m) = media.get_mut(&url).filter(|m| !m.written) {
@@ -563,7 +563,7 @@ impl TranscriptStudio {
                         }
                     }
                     let lookup = |url: &str| media.get(url).map(|m| m.id.clone());
-                    writer.message(message, &names, &lookup).map_err(internal)?;
+                    writer.message(&crate::page_message::of(message), &names, &lookup).map_err(internal)?;
                 }
             }
             let written = writer.message_count();

@@ -195,6 +195,20 @@ pub fn transcript_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> 
     Ok(TranscriptStudio::new(fetcher, objects, limits))
 }
 
+/// The cooldown turns every service shares: make it once per process and hand the same one to each.
+pub fn cooldowns() -> Arc<dyn garrison_core::cooldowns::CooldownStore> {
+    Arc::new(garrison_core::cooldowns::MemoryCooldowns::new())
+}
+
+/// The message use cases, over the Discord adapter and the process's cooldowns.
+pub fn messaging(
+    discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    cooldowns: Arc<dyn garrison_core::cooldowns::CooldownStore>,
+    clock: Arc<dyn Clock>,
+) -> garrison_core::discord::Messaging {
+    garrison_core::discord::Messaging::new(discord, cooldowns, clock)
+}
+
 pub fn clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }

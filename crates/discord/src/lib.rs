@@ -35,8 +35,8 @@ use garrison_core::{
     Clock, Timestamp,
     discord::{
         AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
-        DiscordFuture, Guild, GuildSummary, Invite, Member, RefusalBudget, RefusalLimits, Role, RoleSpec, Snowflake,
-        Trust, UserProfile, is_interaction_token,
+        DiscordFuture, Guild, GuildSummary, InteractionToken, Invite, Member, Message, MessagePatch, NewMessage,
+        RefusalBudget, RefusalLimits, Role, RoleSpec, Snowflake, Trust, UserProfile,
     },
 };
 use serde::de::DeserializeOwned;
@@ -287,15 +287,12 @@ impl TwilightBots {
     async fn webhook_call<T: DeserializeOwned>(
         &self,
         application: Snowflake,
-        token: &str,
+        token: &InteractionToken,
         route: &Route<'_>,
         body: Option<&serde_json::Value>,
     ) -> Result<T, DiscordError> {
-        if !is_interaction_token(token) {
-            return Err(DiscordError::Rejected("not an interaction token".into()));
-        }
         let shared = &self.shared;
-        let key = interaction_key(application, token);
+        let key = interaction_key(application, token.expose());
         if shared.lock().refused.contains(&key, shared.config.invalid_token_ttl) {
             return Err(DiscordError::InvalidToken);
         }
@@ -420,10 +417,11 @@ impl DiscordBots for TwilightBots {
         })
     }
 
-    fn original_response(&self, application: Snowflake, token: &str) -> DiscordFuture<'_, serde_json::Value> {
-        let token = token.to_owned();
+    fn original_response(&self, application: Snowflake, token: &InteractionToken) -> DiscordFuture<'_, Message> {
+        let token = token.clone();
         Box::pin(async move {
-            let route = Route::GetInteractionOriginal { application_id: application.get(), interaction_token: &token };
+            let route =
+                Route::GetInteractionOriginal { application_id: application.get(), interaction_token: token.expose() };
             self.webhook_call(application, &token, &route, None).await
         })
     }
@@ -431,14 +429,17 @@ impl DiscordBots for TwilightBots {
     fn edit_original_response(
         &self,
         application: Snowflake,
-        token: &str,
-        patch: serde_json::Value,
+        token: &InteractionToken,
+        patch: MessagePatch,
     ) -> DiscordFuture<'_, ()> {
-        let token = token.to_owned();
+        let token = token.clone();
         Box::pin(async move {
-            let route =
-                Route::UpdateInteractionOriginal { application_id: application.get(), interaction_token: &token };
-            self.webhook_call::<serde::de::IgnoredAny>(application, &token, &route, Some(&patch)).await.map(|_| ())
+            let route = Route::UpdateInteractionOriginal {
+                application_id: application.get(),
+                interaction_token: token.expose(),
+            };
+            let body = wire::outgoing(&patch)?;
+            self.webhook_call::<serde::de::IgnoredAny>(application, &token, &route, Some(&body)).await.map(|_| ())
         })
     }
 }
@@ -758,8 +759,9 @@ impl DiscordBot for TwilightBot {
         })
     }
 
-    fn send_message(&self, channel: Snowflake, body: serde_json::Value) -> DiscordFuture<'_, Snowflake> {
+    fn send_message(&self, channel: Snowflake, message: NewMessage) -> DiscordFuture<'_, Snowflake> {
         Box::pin(async move {
+            let body = wire::outgoing(&message)?;
             let request = raw(&Route::CreateMessage { channel_id: channel.get() }, Some(&body), true)?;
             let sent: wire::MessageIdJson = self.call_request(request).await?;
             Ok(sent.id.0)
@@ -773,12 +775,7 @@ impl DiscordBot for TwilightBot {
         })
     }
 
-    fn messages(
-        &self,
-        channel: Snowflake,
-        before: Option<Snowflake>,
-        limit: u8,
-    ) -> DiscordFuture<'_, Vec<serde_json::Value>> {
+    fn messages(&self, channel: Snowflake, before: Option<Snowflake>, limit: u8) -> DiscordFuture<'_, Vec<Message>> {
         Box::pin(async move {
             let request = self.client().channel_messages(id(channel)).limit(u16::from(limit.clamp(1, 100)));
             match before {
@@ -807,14 +804,15 @@ impl DiscordBot for TwilightBot {
         })
     }
 
-    fn message(&self, channel: Snowflake, message: Snowflake) -> DiscordFuture<'_, serde_json::Value> {
+    fn message(&self, channel: Snowflake, message: Snowflake) -> DiscordFuture<'_, Message> {
         Box::pin(async move { self.call(self.client().message(id(channel), id(message))).await })
     }
 
-    fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: serde_json::Value) -> DiscordFuture<'_, ()> {
+    fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: MessagePatch) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
             let route = Route::UpdateMessage { channel_id: channel.get(), message_id: message.get() };
-            self.call_request::<serde::de::IgnoredAny>(raw(&route, Some(&patch), true)?).await.map(|_| ())
+            let body = wire::outgoing(&patch)?;
+            self.call_request::<serde::de::IgnoredAny>(raw(&route, Some(&body), true)?).await.map(|_| ())
         })
     }
 }

@@ -8,7 +8,7 @@ use garrison_core::discord::{
     AutoModRule, BotUser, Channel, Guild, GuildSummary, Invite, InviteChannel, InviteGuild, InviteUser, Member,
     Overwrite, OverwriteTarget, Permissions, Role, Snowflake, UserProfile,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A snowflake as Discord writes it: a decimal string.
 #[derive(Debug, Clone, Copy)]
@@ -312,6 +312,25 @@ pub(crate) struct MessageIdJson {
     pub(crate) id: Id,
 }
 
+/// A message or an edit as Garrison sends it: the fields it sets (core's `NewMessage` or
+/// `MessagePatch`), and `allowed_mentions: {"parse": []}`, always: text from a request never pings
+/// `@everyone`, a role or a user (mentions still render), and an edit of a fetched message cannot
+/// know which mentions were allowed when it was sent.
+pub(crate) fn outgoing<T: Serialize>(body: &T) -> Result<serde_json::Value, garrison_core::discord::DiscordError> {
+    #[derive(Serialize)]
+    struct NoPings {
+        parse: [&'static str; 0],
+    }
+    #[derive(Serialize)]
+    struct Outgoing<'a, T> {
+        #[serde(flatten)]
+        body: &'a T,
+        allowed_mentions: NoPings,
+    }
+    serde_json::to_value(Outgoing { body, allowed_mentions: NoPings { parse: [] } })
+        .map_err(|e| garrison_core::discord::DiscordError::Rejected(format!("the message cannot be written: {e}")))
+}
+
 /// Discord's error body: `{"message": "...", "code": 50013, "errors": {...}}`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ErrorJson {
@@ -349,5 +368,67 @@ mod tests {
         assert!(serde_json::from_str::<Id>("41771983423143936").is_err());
         assert!(serde_json::from_str::<Id>(r#""abc""#).is_err());
         assert!(serde_json::from_str::<Id>(r#""0""#).is_err());
+    }
+
+    /// A V2 message as Discord returns it, with component fields Garrison never reads.
+    const V2_MESSAGE: &str = r#"{
+        "id": "1300000000000000000", "channel_id": "1200000000000000000", "type": 0, "content": "",
+        "author": {"id": "1100000000000000000", "username": "garrison", "bot": true},
+        "timestamp": "2025-01-01T00:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "attachments": [], "embeds": [], "flags": 32772,
+        "components": [
+            {"type": 17, "id": 1, "accent_color": 5814783, "spoiler": false, "future_field": {"nested": [1, 2]},
+             "components": [
+                {"type": 10, "id": 2, "content": "Members: 120"},
+                {"type": 9, "id": 3, "components": [{"type": 10, "id": 4, "content": "Online: 37"}],
+                 "accessory": {"type": 11, "id": 5, "media": {"url": "https://cdn.example.com/a.png"}, "description": null}},
+                {"type": 14, "id": 6, "divider": true, "spacing": 1},
+                {"type": 1, "id": 7, "components": [
+                    {"type": 2, "id": 8, "style": 5, "label": "Open", "url": "https://x.example", "emoji": {"name": "🔗"}}
+                ]}
+            ]}
+        ]
+    }"#;
+
+    #[test]
+    fn unknown_component_fields_survive_a_round_trip() {
+        let raw: serde_json::Value = serde_json::from_str(V2_MESSAGE).expect("json");
+        let message: garrison_core::discord::Message = serde_json::from_str(V2_MESSAGE).expect("a message");
+        assert!(message.is_components_v2());
+        assert_eq!(serde_json::to_value(&message.components).expect("json"), raw["components"]);
+        // A smart edit sends the tree back with only the one text changed, and nothing that pings.
+        let patch = garrison_core::discord::messages::smart_edit(&message, "members", "Members: 121").expect("edit");
+        let sent = outgoing(&patch).expect("a body");
+        let mut expected = raw["components"].clone();
+        expected[0]["components"][0]["content"] = serde_json::json!("Members: 121");
+        assert_eq!(
+            sent,
+            serde_json::json!({"components": expected, "flags": 32772, "allowed_mentions": {"parse": []}})
+        );
+    }
+
+    #[test]
+    fn every_message_garrison_sends_pings_nobody() {
+        let embed = garrison_core::discord::messages::EmbedRequest {
+            title: "T".into(),
+            description: "@everyone D".into(),
+            color: "1".into(),
+            plain_text: Some("<@&1> hi".into()),
+            ..Default::default()
+        };
+        let message = garrison_core::discord::messages::embed_message(&embed).expect("valid");
+        assert_eq!(
+            outgoing(&message).expect("a body"),
+            serde_json::json!({
+                "content": "<@&1> hi",
+                "embeds": [{"title": "T", "description": "@everyone D", "color": 1}],
+                "allowed_mentions": {"parse": []},
+            })
+        );
+        let patch = garrison_core::discord::MessagePatch { content: Some("x".into()), ..Default::default() };
+        assert_eq!(
+            outgoing(&patch).expect("a body"),
+            serde_json::json!({"content": "x", "allowed_mentions": {"parse": []}})
+        );
     }
 }

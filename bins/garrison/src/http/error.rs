@@ -129,6 +129,34 @@ impl From<DiscordError> for ApiError {
     }
 }
 
+impl From<garrison_core::discord::MessagingError> for ApiError {
+    fn from(err: garrison_core::discord::MessagingError) -> Self {
+        use garrison_core::discord::{MessagingError, messages::SmartEditError};
+        let status = match err {
+            MessagingError::Invalid(e) => return e.into(),
+            MessagingError::Discord(e) => return e.into(),
+            MessagingError::CoolingDown { wait_ms } => {
+                // The specification's body here is the bare JSON string, with Retry-After.
+                let message = err.to_string();
+                let seconds = u64::try_from(wait_ms).unwrap_or(10_000).div_ceil(1000);
+                let body = serde_json::Value::String(message.clone());
+                return Self::with_body(StatusCode::TOO_MANY_REQUESTS, message, body).retry_after(seconds);
+            }
+            MessagingError::CannotPostEmbed | MessagingError::CannotPostToStaff | MessagingError::NotOwnMessage => {
+                StatusCode::FORBIDDEN
+            }
+            MessagingError::NotAnInteractionToken | MessagingError::SmartEdit(_) => match &err {
+                MessagingError::SmartEdit(SmartEditError::NotFound { .. }) => StatusCode::NOT_FOUND,
+                MessagingError::SmartEdit(SmartEditError::Ambiguous { .. }) => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            MessagingError::InteractionNotFound | MessagingError::MessageNotFound => StatusCode::NOT_FOUND,
+            _ => return Self::internal(&err),
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status

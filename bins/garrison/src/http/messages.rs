@@ -1,12 +1,10 @@
 //! Noctra's message routes: `/api/Message/sendEmbed/{channelId}` (10-second cooldown per bot and channel),
-//! `/api/edit/smart-edit` and its ephemeral twin, and `/api/filecheck/check`. The rules are
-//! `garrison_core::discord::messages`; these handlers read headers and call Discord.
+//! `/api/edit/smart-edit` and its ephemeral twin, and `/api/filecheck/check`. The use cases are
+//! `garrison_core::discord::Messaging`; these handlers read headers and the body, make one call and
+//! let `http/error.rs` map the error.
 
-use actix_web::{HttpRequest, get, http::StatusCode, patch, post, web};
-use garrison_core::discord::{
-    DiscordError, Snowflake, Unknown, is_interaction_token,
-    messages::{self, EmbedRequest, SendEmbedError, SmartEditError},
-};
+use actix_web::{HttpRequest, get, patch, post, web};
+use garrison_core::discord::{Snowflake, messages::EmbedRequest};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -15,11 +13,8 @@ use super::{
     AppState,
     error::ApiError,
     extract::Body,
-    headers::{bot, header, required},
+    headers::{header, required, token},
 };
-
-/// The `sendEmbed` use case with its cooldown (one embed per bot and channel every 10 seconds).
-pub type EmbedCooldown = messages::EmbedSender;
 
 /// Sends an embed (title, description, integer colour; optional footer, footer icon, image and plain
 /// text). One per bot and channel every 10 seconds, counted only once Discord accepted the message.
@@ -49,20 +44,8 @@ pub async fn send_embed(
         image_url: text("image-url"),
         plain_text: text("plain-text"),
     };
-    let body = messages::embed_message(&embed)?;
-    let bot = bot(&state, &req, "discord-token").await?;
-    state.embed_cooldown.send(bot.as_ref(), channel, body, state.clock.now()).await.map_err(|e| match e {
-        SendEmbedError::CoolingDown { wait_ms } => {
-            let message = messages::cooldown_message(wait_ms);
-            let seconds = u64::try_from(wait_ms).unwrap_or(10_000).div_ceil(1000);
-            ApiError::with_body(StatusCode::TOO_MANY_REQUESTS, message.clone(), json!(message)).retry_after(seconds)
-        }
-        SendEmbedError::Discord(DiscordError::MissingPermission { permission: None }) => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "Missing permission: the bot needs SEND_MESSAGES and EMBED_LINKS in this channel.",
-        ),
-        SendEmbedError::Discord(other) => other.into(),
-    })?;
+    let token = token(&req, "discord-token")?;
+    state.messaging.send_embed(&token, channel, &embed).await?;
     Ok(web::Json("Message sent successfully.".to_owned()))
 }
 
@@ -88,17 +71,6 @@ impl SmartEditBody {
     }
 }
 
-impl From<SmartEditError> for ApiError {
-    fn from(err: SmartEditError) -> Self {
-        let status = match err {
-            SmartEditError::NotFound { .. } => StatusCode::NOT_FOUND,
-            SmartEditError::Ambiguous { .. } => StatusCode::CONFLICT,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        ApiError::new(status, err.to_string())
-    }
-}
-
 /// Replaces the text of the one component of a bot message whose text contains the target (whitespace-
 /// and case-insensitive), then edits the message with only writable fields.
 #[utoipa::path(tag = "Discord messages", params(
@@ -117,13 +89,8 @@ pub async fn smart_edit(
     let channel = Snowflake::parse("X-Channel-Id", required(&req, "X-Channel-Id")?)?;
     let message = Snowflake::parse("X-Message-Id", required(&req, "X-Message-Id")?)?;
     let (target, content) = body.0.parts()?;
-    let bot = bot(&state, &req, "Bot-Token").await?;
-    let current = bot.message(channel, message).await?;
-    if current["author"]["id"].as_str() != Some(bot.user().id.to_string().as_str()) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "The bot can only edit its own messages."));
-    }
-    let patch = messages::smart_edit(&current, target, content)?;
-    bot.edit_message(channel, message, patch).await?;
+    let token = token(&req, "Bot-Token")?;
+    state.messaging.smart_edit(&token, channel, message, target, content).await?;
     Ok(web::Json(json!({"success": true, "message": "Component updated successfully."})))
 }
 
@@ -140,26 +107,10 @@ pub async fn smart_edit_ephemeral(
     body: Body<SmartEditBody>,
 ) -> Result<web::Json<Value>, ApiError> {
     let application = Snowflake::parse("X-Application-Id", required(&req, "X-Application-Id")?)?;
-    let token = required(&req, "Interaction-Token")?;
-    if !is_interaction_token(token) {
-        return Err(ApiError::bad_request("Interaction-Token: not an interaction token"));
-    }
+    let interaction_token = required(&req, "Interaction-Token")?;
     let (target, content) = body.0.parts()?;
-    let current = state.discord.original_response(application, token).await.map_err(interaction_error)?;
-    let patch = messages::smart_edit(&current, target, content)?;
-    state.discord.edit_original_response(application, token, patch).await.map_err(interaction_error)?;
+    state.messaging.smart_edit_ephemeral(application, interaction_token, target, content).await?;
     Ok(web::Json(json!({"success": true})))
-}
-
-/// An interaction token Discord refuses is not a bot token: it is named as what it is.
-fn interaction_error(err: DiscordError) -> ApiError {
-    match err {
-        DiscordError::InvalidToken | DiscordError::Unknown(_) | DiscordError::Rejected(_) => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "Interaction not found: the token is unknown or expired (interaction tokens last 15 minutes).",
-        ),
-        other => other.into(),
-    }
 }
 
 /// Whether a message carries a file (upload or embedded media) and its type.
@@ -172,13 +123,7 @@ fn interaction_error(err: DiscordError) -> ApiError {
 pub async fn file_check(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     let channel = Snowflake::parse("Channel-Id", required(&req, "Channel-Id")?)?;
     let message = Snowflake::parse("Message-Id", required(&req, "Message-Id")?)?;
-    let bot = bot(&state, &req, "Bot-Token").await?;
-    let current = bot.message(channel, message).await.map_err(|e| match e {
-        DiscordError::Unknown(Unknown::Message | Unknown::Channel) => {
-            ApiError::new(StatusCode::NOT_FOUND, "Message or channel not found.")
-        }
-        other => other.naming(garrison_core::discord::Permissions::READ_MESSAGE_HISTORY).into(),
-    })?;
-    let file_type = messages::detect_file(&current);
+    let token = token(&req, "Bot-Token")?;
+    let file_type = state.messaging.file_check(&token, channel, message).await?;
     Ok(web::Json(json!({"isFile": file_type.is_some(), "fileType": file_type})))
 }

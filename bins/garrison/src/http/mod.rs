@@ -37,7 +37,6 @@ use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
 pub use cors::CorsPolicy;
 pub use discord::AutoModCooldown;
-pub use messages::EmbedCooldown;
 pub use middleware::{CanonicalPaths, RequestIds};
 pub use roles::BlockingBoosterRoles;
 
@@ -65,8 +64,8 @@ pub struct AppState {
     pub objects: Arc<dyn garrison_core::objects::ObjectStore>,
     /// Who owns which custom booster role.
     pub booster_roles: roles::BlockingBoosterRoles,
-    /// One embed per channel every 10 seconds for `POST /api/Message/sendEmbed/{channelId}`.
-    pub embed_cooldown: messages::EmbedCooldown,
+    /// The message use cases (sendEmbed and its cooldown, smart edits, the file check, modmail).
+    pub messaging: garrison_core::discord::Messaging,
     /// Once a minute per bot token for `GET /api/AutoModRules/{guildId}`.
     pub automod_cooldown: discord::AutoModCooldown,
     /// Base of the links handed out (card view URLs).

@@ -1,10 +1,11 @@
 //! `/api/modmail/inbound` and `/api/modmail/outbound`: a user's DM forwarded to a staff channel as an
 //! embed, and a staff reply sent to the user as a DM. The body is the message text (`text/plain`);
-//! the messages are built by `garrison_core::discord::modmail`.
+//! the use cases are `garrison_core::discord::Messaging` (messages built by
+//! `garrison_core::discord::modmail`).
 
 use actix_web::{HttpRequest, http::header, post, web};
 use garrison_core::discord::{
-    DiscordError,
+    ModmailText,
     modmail::{self, Sender},
 };
 use serde_json::{Value, json};
@@ -13,7 +14,7 @@ use super::{
     AppState,
     error::ApiError,
     extract::RawBody,
-    headers::{bot, header, required, snowflake},
+    headers::{header, required, snowflake, token},
 };
 
 /// The body as text: `text/plain` (or no content type), valid UTF-8.
@@ -52,15 +53,9 @@ pub async fn inbound(
         avatar_url: required(&req, "X-User-Avatar")?.to_owned(),
     };
     let images = modmail::attachment_urls(header(&req, "X-Attachment-Url"))?;
-    let message = modmail::inbound_message(&sender, text_body(&req, &body)?, &images, state.clock.now())?;
-    let bot = bot(&state, &req, "X-Bot-Token").await?;
-    bot.send_message(channel, message).await.map_err(|e| match e {
-        DiscordError::MissingPermission { permission: None } => ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "Missing permission: the bot needs SEND_MESSAGES and EMBED_LINKS in the staff channel.",
-        ),
-        other => other.into(),
-    })?;
+    let text = ModmailText { text: text_body(&req, &body)?, images: &images };
+    let token = token(&req, "X-Bot-Token")?;
+    state.messaging.modmail_inbound(&token, channel, &sender, text).await?;
     Ok(web::Json(json!({"status": "Forwarded to staff"})))
 }
 
@@ -81,10 +76,8 @@ pub async fn outbound(
 ) -> Result<web::Json<Value>, ApiError> {
     let user = snowflake(&req, "X-Target-User-ID")?;
     let images = modmail::attachment_urls(header(&req, "X-Attachment-Url"))?;
-    let message =
-        modmail::outbound_message(header(&req, "X-Mod-Name"), text_body(&req, &body)?, &images, state.clock.now())?;
-    let bot = bot(&state, &req, "X-Bot-Token").await?;
-    let channel = bot.dm_channel(user).await?;
-    bot.send_message(channel, message).await?;
+    let text = ModmailText { text: text_body(&req, &body)?, images: &images };
+    let token = token(&req, "X-Bot-Token")?;
+    state.messaging.modmail_outbound(&token, user, header(&req, "X-Mod-Name"), text).await?;
     Ok(web::Json(json!({"status": "Reply sent to user"})))
 }

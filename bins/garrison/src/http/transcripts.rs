@@ -128,7 +128,8 @@ async fn post_to(
         let bytes = read_object(state, &key).await.map_err(|e| e.to_string())?;
         bot.send_file(target, text, made.filename.clone(), bytes).await
     } else {
-        bot.send_message(target, json!({"content": text, "allowed_mentions": {"parse": []}})).await
+        let message = garrison_core::discord::NewMessage { content: Some(text), ..Default::default() };
+        bot.send_message(target, message).await
     };
     result.map(|_| ()).map_err(|e| e.to_string())
 }

@@ -6,7 +6,9 @@
 mod boosts;
 mod channels;
 mod invite;
+pub mod message;
 pub mod messages;
+mod messaging;
 mod moderation;
 pub mod modmail;
 mod permissions;
@@ -19,6 +21,12 @@ mod snowflake;
 pub use boosts::{AdditionalPerks, Cooldowns, Privilege, additional_perks, automod_keywords, booster_privileges};
 pub use channels::{ChannelSlot, reorder_siblings};
 pub use invite::{INVALID_INVITE, parse_invite};
+pub use message::{
+    Attachment, Component, ComponentFields, Embed, EmbedAuthor, EmbedField, EmbedFooter, EmbedMedia, EmbedProvider,
+    Emoji, InteractionMetadata, InteractionToken, Message, MessagePatch, MessageReference, NewMessage, Reaction,
+    StickerItem, User, component_kind,
+};
+pub use messaging::{EMBED_COOLDOWN_SCOPE, Messaging, MessagingError, ModmailText};
 pub use moderation::{
     HierarchyRefusal, MAX_TIMEOUT_SECONDS, RankedMember, check_hierarchy, check_role_manageable, parse_timeout,
 };

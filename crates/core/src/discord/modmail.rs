@@ -1,9 +1,11 @@
 //! Modmail: a user's DM forwarded to a staff channel, and staff replies sent back as DMs. Both are
 //! Discord messages built here; the routes only read headers and send them.
 
-use serde_json::{Value, json};
-
-use super::{Snowflake, messages::MAX_EMBED_DESCRIPTION_CHARS};
+use super::{
+    Snowflake,
+    message::{Embed, EmbedAuthor, EmbedField, EmbedFooter, EmbedMedia, NewMessage},
+    messages::MAX_EMBED_DESCRIPTION_CHARS,
+};
 use crate::{Error, Result, Timestamp};
 
 /// The most images one message shows (Discord's limit of embeds per message).
@@ -51,12 +53,16 @@ fn body_text(text: &str) -> Result<&str> {
 
 /// The first embed carries the text; each further image gets an embed of its own with the same `url`,
 /// which Discord shows together as a gallery.
-fn with_gallery(mut first: Value, images: &[String], gallery_url: &str) -> Vec<Value> {
+fn with_gallery(mut first: Embed, images: &[String], gallery_url: &str) -> Vec<Embed> {
     let Some((head, rest)) = images.split_first() else { return vec![first] };
-    first["image"] = json!({"url": head});
-    first["url"] = json!(gallery_url);
+    first.image = Some(EmbedMedia::at(head));
+    first.url = Some(gallery_url.to_owned());
     let mut embeds = vec![first];
-    embeds.extend(rest.iter().map(|image| json!({"url": gallery_url, "image": {"url": image}})));
+    embeds.extend(rest.iter().map(|image| Embed {
+        url: Some(gallery_url.to_owned()),
+        image: Some(EmbedMedia::at(image)),
+        ..Embed::default()
+    }));
     embeds
 }
 
@@ -69,48 +75,67 @@ pub struct Sender {
 }
 
 /// The staff-channel message for a user's DM: an embed with the sender (name, id, avatar), the text,
-/// and up to ten images as a gallery. Mentions in the text never ping.
-pub fn inbound_message(sender: &Sender, text: &str, images: &[String], now: Timestamp) -> Result<Value> {
+/// and up to ten images as a gallery. Mentions in the text never ping (no [`NewMessage`] does).
+pub fn inbound_message(sender: &Sender, text: &str, images: &[String], now: Timestamp) -> Result<NewMessage> {
     let text = body_text(text)?;
     check_url("X-User-Avatar", &sender.avatar_url)?;
     if sender.name.trim().is_empty() || sender.name.chars().count() > 256 {
         return Err(Error::invalid("X-User-Name", "must be 1 to 256 characters"));
     }
-    let first = json!({
-        "author": {"name": sender.name.trim(), "icon_url": sender.avatar_url},
-        "title": "New modmail",
-        "description": text,
-        "color": INBOUND_COLOR,
-        "fields": [{"name": "User", "value": format!("<@{}> ({})", sender.id, sender.id), "inline": true}],
-        "footer": {"text": format!("User ID: {}", sender.id)},
-        "timestamp": now.to_iso8601(),
-    });
+    let first = Embed {
+        author: Some(EmbedAuthor {
+            name: Some(sender.name.trim().to_owned()),
+            icon_url: Some(sender.avatar_url.clone()),
+            ..EmbedAuthor::default()
+        }),
+        title: Some("New modmail".to_owned()),
+        description: Some(text.to_owned()),
+        color: Some(INBOUND_COLOR),
+        fields: vec![EmbedField {
+            name: "User".to_owned(),
+            value: format!("<@{}> ({})", sender.id, sender.id),
+            inline: true,
+        }],
+        footer: Some(EmbedFooter { text: format!("User ID: {}", sender.id), ..EmbedFooter::default() }),
+        timestamp: Some(now.to_iso8601()),
+        ..Embed::default()
+    };
     let gallery = format!("https://discord.com/users/{}", sender.id);
-    Ok(json!({"embeds": with_gallery(first, images, &gallery), "allowed_mentions": {"parse": []}}))
+    Ok(NewMessage { content: None, embeds: with_gallery(first, images, &gallery) })
 }
 
 /// The DM for a staff reply: an embed titled with the staff member's name (default "Staff"), the
 /// text and up to ten images.
-pub fn outbound_message(moderator: Option<&str>, text: &str, images: &[String], now: Timestamp) -> Result<Value> {
+pub fn outbound_message(moderator: Option<&str>, text: &str, images: &[String], now: Timestamp) -> Result<NewMessage> {
     let text = body_text(text)?;
     let moderator = moderator.map(str::trim).filter(|m| !m.is_empty()).unwrap_or("Staff");
     if moderator.chars().count() > 200 {
         return Err(Error::invalid("X-Mod-Name", "at most 200 characters"));
     }
-    let first = json!({
-        "title": format!("Reply from {moderator}"),
-        "description": text,
-        "color": OUTBOUND_COLOR,
-        "timestamp": now.to_iso8601(),
-    });
-    Ok(
-        json!({"embeds": with_gallery(first, images, "https://discord.com/channels/@me"), "allowed_mentions": {"parse": []}}),
-    )
+    let first = Embed {
+        title: Some(format!("Reply from {moderator}")),
+        description: Some(text.to_owned()),
+        color: Some(OUTBOUND_COLOR),
+        timestamp: Some(now.to_iso8601()),
+        ..Embed::default()
+    };
+    Ok(NewMessage { content: None, embeds: with_gallery(first, images, "https://discord.com/channels/@me") })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
+
+    /// The message as the JSON it is sent as (without the `allowed_mentions` the adapter adds).
+    fn inbound_message(sender: &Sender, text: &str, images: &[String], now: Timestamp) -> Result<Value> {
+        super::inbound_message(sender, text, images, now).map(|m| serde_json::to_value(m).expect("json"))
+    }
+
+    fn outbound_message(moderator: Option<&str>, text: &str, images: &[String], now: Timestamp) -> Result<Value> {
+        super::outbound_message(moderator, text, images, now).map(|m| serde_json::to_value(m).expect("json"))
+    }
 
     fn sender() -> Sender {
         Sender {
@@ -145,7 +170,6 @@ mod tests {
         assert_eq!(embeds[0]["image"]["url"], "https://img.example/1.png");
         assert!(embeds.iter().all(|e| e["url"] == embeds[0]["url"]), "one gallery");
         assert_eq!(embeds[2]["image"]["url"], "https://img.example/3.png");
-        assert_eq!(message["allowed_mentions"], json!({"parse": []}));
         assert_eq!(embeds[0]["timestamp"], "1970-01-01T00:00:00Z");
         let plain = inbound_message(&sender(), "hi", &[], Timestamp(0)).expect("ok");
         assert!(plain["embeds"][0].get("image").is_none() && plain["embeds"].as_array().is_some_and(|e| e.len() == 1));

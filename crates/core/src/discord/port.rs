@@ -8,7 +8,7 @@ use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use super::{HierarchyRefusal, Overwrite, Permissions, Snowflake};
+use super::{HierarchyRefusal, InteractionToken, Message, MessagePatch, NewMessage, Overwrite, Permissions, Snowflake};
 use crate::Timestamp;
 
 /// A boxed future returned by the Discord port.
@@ -505,16 +505,11 @@ pub trait DiscordBot: Send + Sync {
         role: Snowflake,
         reason: Option<String>,
     ) -> DiscordFuture<'_, ()>;
-    /// Posts a message (`body` is Discord's create-message JSON); returns the message's id.
-    fn send_message(&self, channel: Snowflake, body: serde_json::Value) -> DiscordFuture<'_, Snowflake>;
+    /// Posts a message (never pinging anyone: see [`NewMessage`]); returns the message's id.
+    fn send_message(&self, channel: Snowflake, message: NewMessage) -> DiscordFuture<'_, Snowflake>;
     /// Up to `limit` (1 to 100) messages of a channel older than `before` (newest first, as Discord
-    /// answers), as Discord's JSON.
-    fn messages(
-        &self,
-        channel: Snowflake,
-        before: Option<Snowflake>,
-        limit: u8,
-    ) -> DiscordFuture<'_, Vec<serde_json::Value>>;
+    /// answers).
+    fn messages(&self, channel: Snowflake, before: Option<Snowflake>, limit: u8) -> DiscordFuture<'_, Vec<Message>>;
     /// Posts a message with one file attached.
     fn send_file(
         &self,
@@ -523,12 +518,12 @@ pub trait DiscordBot: Send + Sync {
         filename: String,
         bytes: Vec<u8>,
     ) -> DiscordFuture<'_, Snowflake>;
-    /// A message, as Discord's JSON.
-    fn message(&self, channel: Snowflake, message: Snowflake) -> DiscordFuture<'_, serde_json::Value>;
+    /// A message.
+    fn message(&self, channel: Snowflake, message: Snowflake) -> DiscordFuture<'_, Message>;
     /// The DM channel with `user` (opened if needed).
     fn dm_channel(&self, user: Snowflake) -> DiscordFuture<'_, Snowflake>;
-    /// Edits a message (`patch` is Discord's edit-message JSON).
-    fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: serde_json::Value) -> DiscordFuture<'_, ()>;
+    /// Edits a message (never pinging anyone: see [`MessagePatch`]).
+    fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: MessagePatch) -> DiscordFuture<'_, ()>;
 }
 
 /// The bot behind `token`, checked with Discord (the adapter caches checks). Text that cannot be a bot
@@ -551,14 +546,14 @@ pub trait DiscordBots: Send + Sync {
     /// `None` when none is configured.
     fn server_bot(&self) -> DiscordFuture<'_, Option<Arc<dyn DiscordBot>>>;
     /// The original response of an interaction (addressed by application id and interaction token, no
-    /// bot token), as Discord's JSON.
-    fn original_response(&self, application: Snowflake, token: &str) -> DiscordFuture<'_, serde_json::Value>;
+    /// bot token).
+    fn original_response(&self, application: Snowflake, token: &InteractionToken) -> DiscordFuture<'_, Message>;
     /// Edits the original response of an interaction.
     fn edit_original_response(
         &self,
         application: Snowflake,
-        token: &str,
-        patch: serde_json::Value,
+        token: &InteractionToken,
+        patch: MessagePatch,
     ) -> DiscordFuture<'_, ()>;
 }
 

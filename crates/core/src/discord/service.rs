@@ -454,7 +454,7 @@ mod tests {
         ) -> DiscordFuture<'_, ()> {
             unused()
         }
-        fn send_message(&self, channel: Snowflake, _: serde_json::Value) -> DiscordFuture<'_, Snowflake> {
+        fn send_message(&self, channel: Snowflake, _: crate::discord::NewMessage) -> DiscordFuture<'_, Snowflake> {
             // Channel 666 is one the bot may not send to.
             if channel == cid(666) {
                 return Box::pin(async { Err(DiscordError::MissingPermission { permission: None }) });
@@ -462,10 +462,10 @@ mod tests {
             self.actions.lock().expect("lock").push(format!("send {} as {}", channel.get() >> 22, self.user.id));
             Box::pin(async move { Ok(channel) })
         }
-        fn message(&self, _: Snowflake, _: Snowflake) -> DiscordFuture<'_, serde_json::Value> {
+        fn message(&self, _: Snowflake, _: Snowflake) -> DiscordFuture<'_, crate::discord::Message> {
             unused()
         }
-        fn edit_message(&self, _: Snowflake, _: Snowflake, _: serde_json::Value) -> DiscordFuture<'_, ()> {
+        fn edit_message(&self, _: Snowflake, _: Snowflake, _: crate::discord::MessagePatch) -> DiscordFuture<'_, ()> {
             unused()
         }
         fn dm_channel(&self, _: Snowflake) -> DiscordFuture<'_, Snowflake> {
@@ -474,7 +474,12 @@ mod tests {
         fn user_profile(&self, _: Snowflake) -> DiscordFuture<'_, crate::discord::UserProfile> {
             unused()
         }
-        fn messages(&self, _: Snowflake, _: Option<Snowflake>, _: u8) -> DiscordFuture<'_, Vec<serde_json::Value>> {
+        fn messages(
+            &self,
+            _: Snowflake,
+            _: Option<Snowflake>,
+            _: u8,
+        ) -> DiscordFuture<'_, Vec<crate::discord::Message>> {
             unused()
         }
         fn send_file(&self, _: Snowflake, _: String, _: String, _: Vec<u8>) -> DiscordFuture<'_, Snowflake> {
@@ -566,26 +571,6 @@ mod tests {
         let err = now(move_channel(&bot, cid(101), Some(cid(999)), None)).expect_err("unknown");
         assert_eq!(err, DiscordError::Unknown(Unknown::Channel));
         assert!(bot.actions().is_empty());
-    }
-
-    #[test]
-    fn embeds_cool_down_per_bot_and_channel_and_a_refused_send_takes_no_turn() {
-        use crate::discord::messages::{EmbedSender, SendEmbedError};
-        let sender = EmbedSender::default();
-        let bot = fake(Permissions::NONE, &[]);
-        let other = Fake { user: BotUser { id: OWNER, username: "other".into() }, ..fake(Permissions::NONE, &[]) };
-        let send = |bot: &Fake, channel: u64, at: i64| {
-            now(sender.send(bot, cid(channel), serde_json::json!({}), Timestamp(at)))
-        };
-        send(&bot, 101, 0).expect("sent");
-        assert_eq!(send(&bot, 101, 1_500), Err(SendEmbedError::CoolingDown { wait_ms: 8_500 }));
-        send(&other, 101, 1_500).expect("another bot has its own turn");
-        send(&bot, 102, 1_500).expect("another channel too");
-        let refused = DiscordError::MissingPermission { permission: None };
-        assert_eq!(send(&bot, 666, 2_000), Err(SendEmbedError::Discord(refused.clone())));
-        assert_eq!(send(&bot, 666, 2_001), Err(SendEmbedError::Discord(refused)), "the refusal gave its turn back");
-        send(&bot, 101, 10_000).expect("the window is over");
-        assert_eq!(bot.actions().len(), 3);
     }
 
     #[test]
