@@ -133,6 +133,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let objects = wiring::object_store(&settings)?;
     let cards = wiring::card_studio(&settings, Arc::clone(&objects))?;
     let discord = wiring::discord(&settings)?;
+    let cooldowns = wiring::cooldowns();
     // Bound before the state is made: links default to the address actually bound.
     let system = actix_web::rt::System::new();
     let listeners = system.block_on(listen(&settings.bind))?;
@@ -140,6 +141,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let openapi = http::openapi();
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
+        guilds: wiring::guilds(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock)),
+        moderation: wiring::moderation(Arc::clone(&discord), Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
         health: Arc::new(db.clone()),
         database: db.clone(),
@@ -147,7 +150,6 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         cards,
         regex: wiring::regex_pool(&settings)?,
         discord,
-        automod_cooldown: http::AutoModCooldown::default(),
         embed_cooldown: http::EmbedCooldown::default(),
         fetcher: wiring::fetcher(&settings)?,
         transcripts: wiring::transcript_studio(&settings, Arc::clone(&objects))?,

@@ -5,7 +5,10 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use garrison_core::{Error, StoreError, discord::DiscordError};
+use garrison_core::{
+    Error, StoreError,
+    discord::{DiscordError, GuildError, ModerationError},
+};
 use serde::Serialize;
 
 /// The error envelope of every route, as the specifications write it.
@@ -126,6 +129,44 @@ impl From<DiscordError> for ApiError {
             _ => return Self::internal(&err),
         };
         Self::new(status, err.to_string())
+    }
+}
+
+impl From<GuildError> for ApiError {
+    fn from(err: GuildError) -> Self {
+        match err {
+            GuildError::Discord(e) => e.into(),
+            GuildError::Core(e) => e.into(),
+            GuildError::MemberNotFound { .. } | GuildError::RoleNotFound { .. } => {
+                Self::new(StatusCode::NOT_FOUND, err.to_string())
+            }
+            GuildError::NotACategory => Self::bad_request(err.to_string()),
+            GuildError::AutoModCoolingDown { wait_ms } => {
+                // The specification answers a bare JSON string here.
+                let message = err.to_string();
+                let seconds = u64::try_from(wait_ms).unwrap_or(60).div_ceil(1000);
+                Self::with_body(StatusCode::TOO_MANY_REQUESTS, message.clone(), serde_json::json!(message))
+                    .retry_after(seconds)
+            }
+            GuildError::NoServerBot => Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+impl From<ModerationError> for ApiError {
+    fn from(err: ModerationError) -> Self {
+        match err {
+            ModerationError::Discord(e) => e.into(),
+            ModerationError::Core(e) => e.into(),
+            ModerationError::PurgeRateLimited { retry_after_ms } => {
+                // The specification answers a bare JSON string here.
+                let message = err.to_string();
+                Self::with_body(StatusCode::TOO_MANY_REQUESTS, message.clone(), serde_json::json!(message))
+                    .retry_after(retry_after_ms.div_ceil(1000))
+            }
+            _ => Self::internal(&err),
+        }
     }
 }
 

@@ -36,7 +36,6 @@ use utoipa::{
 use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
 pub use cors::CorsPolicy;
-pub use discord::AutoModCooldown;
 pub use messages::EmbedCooldown;
 pub use middleware::{CanonicalPaths, RequestIds};
 pub use roles::BlockingBoosterRoles;
@@ -67,8 +66,11 @@ pub struct AppState {
     pub booster_roles: roles::BlockingBoosterRoles,
     /// One embed per channel every 10 seconds for `POST /api/Message/sendEmbed/{channelId}`.
     pub embed_cooldown: messages::EmbedCooldown,
-    /// Once a minute per bot token for `GET /api/AutoModRules/{guildId}`.
-    pub automod_cooldown: discord::AutoModCooldown,
+    /// The guild queries (accounts, members' authority, guilds, invites, channels, boosts,
+    /// auto-moderation keywords, role ranks and counts).
+    pub guilds: garrison_core::discord::Guilds,
+    /// Bans, kicks, timeouts and role purges.
+    pub moderation: garrison_core::discord::Moderation,
     /// Base of the links handed out (card view URLs).
     pub public_url: String,
     /// The OpenAPI document, rendered once at start-up.
