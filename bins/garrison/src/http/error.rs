@@ -217,6 +217,38 @@ mod tests {
     }
 
     #[test]
+    fn guild_and_moderation_errors_map_once_with_the_specifications_bodies() {
+        use garrison_core::discord::Snowflake;
+        let cases = [
+            (ApiError::from(GuildError::MemberNotFound { which: "User 1" }), 404, "User 1 not found on this guild"),
+            (
+                ApiError::from(GuildError::RoleNotFound { index: 2, role: Snowflake::from_raw(1 << 22) }),
+                404,
+                "Role 2 (4194304) not found on this guild",
+            ),
+            (ApiError::from(GuildError::NotACategory), 400, "The provided ID is not a category channel"),
+            (
+                ApiError::from(GuildError::NoServerBot),
+                503,
+                "No Discord bot is configured (GARRISON_DISCORD_BOT_TOKEN).",
+            ),
+            (ApiError::from(GuildError::Core(Error::Forbidden("other server".into()))), 403, "other server"),
+            (ApiError::from(ModerationError::Discord(DiscordError::NotMember)), 403, "Bot not member."),
+            (ApiError::from(ModerationError::Core(Error::invalid("duration", "bad"))), 400, "duration: bad"),
+        ];
+        for (err, status, message) in cases {
+            assert_eq!((err.status().as_u16(), err.message()), (status, message));
+        }
+        let limited = ApiError::from(GuildError::AutoModCoolingDown { wait_ms: 58_500 });
+        assert_eq!(limited.status().as_u16(), 429);
+        assert_eq!(limited.retry_after, Some(59));
+        assert_eq!(limited.body, Some(serde_json::json!("Rate limit exceeded. Please wait 1 minute.")));
+        let purge = ApiError::from(ModerationError::PurgeRateLimited { retry_after_ms: 1_500 });
+        assert_eq!((purge.status().as_u16(), purge.retry_after), (429, Some(2)));
+        assert_eq!(purge.body, Some(serde_json::json!("Rate limit exceeded")));
+    }
+
+    #[test]
     fn internal_details_stay_out_of_the_response() {
         let err = ApiError::from(Error::Store(StoreError::Internal("table xp_balances is corrupt".into())));
         assert_eq!(err.message(), "Internal error.");
