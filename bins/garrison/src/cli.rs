@@ -142,6 +142,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let openapi = http::openapi();
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
+        guilds: wiring::guilds(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock)),
+        moderation: wiring::moderation(Arc::clone(&discord), Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
         health: Arc::new(db.clone()),
         database: db.clone(),
@@ -149,7 +151,6 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         cards,
         regex: wiring::regex_pool(&settings)?,
         discord,
-        automod_cooldown: http::AutoModCooldown::default(),
         messaging,
         fetcher: wiring::fetcher(&settings)?,
         transcripts: wiring::transcript_studio(&settings, Arc::clone(&objects))?,

@@ -8,8 +8,10 @@ use std::{
 
 use anyhow::{Context, bail};
 use garrison_core::{
-    Clock, Timestamp,
+    Clock, SleepFuture, Sleeper, Timestamp,
     cards::CardBudget,
+    cooldowns::{CooldownStore, MemoryCooldowns},
+    discord::{DiscordBots, Guilds, Messaging, Moderation},
     objects::ObjectStore,
     records::{ApiKeyService, MemberRecords, RecordStores},
     utilities::RegexBudget,
@@ -195,22 +197,38 @@ pub fn transcript_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> 
     Ok(TranscriptStudio::new(fetcher, objects, limits))
 }
 
-/// The cooldown turns every service shares: make it once per process and hand the same one to each.
-pub fn cooldowns() -> Arc<dyn garrison_core::cooldowns::CooldownStore> {
-    Arc::new(garrison_core::cooldowns::MemoryCooldowns::new())
-}
-
 /// The message use cases, over the Discord adapter and the process's cooldowns.
-pub fn messaging(
-    discord: Arc<dyn garrison_core::discord::DiscordBots>,
-    cooldowns: Arc<dyn garrison_core::cooldowns::CooldownStore>,
-    clock: Arc<dyn Clock>,
-) -> garrison_core::discord::Messaging {
-    garrison_core::discord::Messaging::new(discord, cooldowns, clock)
+pub fn messaging(discord: Arc<dyn DiscordBots>, cooldowns: Arc<dyn CooldownStore>, clock: Arc<dyn Clock>) -> Messaging {
+    Messaging::new(discord, cooldowns, clock)
 }
 
 pub fn clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
+}
+
+/// Pauses on the async runtime (a purge's backoff).
+#[derive(Debug)]
+pub struct RuntimeSleeper;
+
+impl Sleeper for RuntimeSleeper {
+    fn sleep(&self, ms: u64) -> SleepFuture {
+        Box::pin(actix_web::rt::time::sleep(Duration::from_millis(ms)))
+    }
+}
+
+/// The process's cooldown turns, kept in memory: make one and share it with every service.
+pub fn cooldowns() -> Arc<dyn CooldownStore> {
+    Arc::new(MemoryCooldowns::new())
+}
+
+/// The guild queries over the Discord adapter, with the shared cooldowns.
+pub fn guilds(discord: Arc<dyn DiscordBots>, cooldowns: Arc<dyn CooldownStore>, clock: Arc<dyn Clock>) -> Guilds {
+    Guilds::new(discord, cooldowns, clock)
+}
+
+/// The moderation service over the Discord adapter, pausing on the async runtime.
+pub fn moderation(discord: Arc<dyn DiscordBots>, clock: Arc<dyn Clock>) -> Moderation {
+    Moderation::new(discord, clock, Arc::new(RuntimeSleeper))
 }
 
 pub fn member_records(db: &Database, clock: Arc<dyn Clock>) -> MemberRecords {

@@ -22,4 +22,4 @@ pub mod xp;
 
 pub use error::{Error, Result, StoreError};
 pub use ids::{ApiKeyId, MemberKey, RobloxUserId, ServerId};
-pub use time::{Clock, Timestamp};
+pub use time::{Clock, SleepFuture, Sleeper, Timestamp};

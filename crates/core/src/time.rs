@@ -46,6 +46,16 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
 }
 
+/// A boxed future that finishes after a pause (see [`Sleeper`]).
+pub type SleepFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// How a use case waits (a purge backing off between retries): the binary sleeps on its runtime,
+/// tests record the pauses and return at once. Core knows no runtime.
+pub trait Sleeper: Send + Sync {
+    /// A future that finishes `ms` milliseconds from now.
+    fn sleep(&self, ms: u64) -> SleepFuture;
+}
+
 #[cfg(test)]
 mod iso_tests {
     use super::Timestamp;

@@ -1,26 +1,23 @@
 //! Noctra's Discord information routes (accounts, permissions, invites, channels, boosts,
-//! auto-moderation) and Viscra's `/api/server/info`. Each reads its headers, gets the bot behind the
-//! caller's token (checked with Discord, cached) and calls the Discord port.
+//! auto-moderation) and Viscra's `/api/server/info`. Each reads its headers and the caller's bot
+//! token, makes one call of the guild queries (`garrison_core::discord::Guilds`) and writes the answer.
+
+use std::cmp::Ordering;
 
 use actix_web::{HttpRequest, get, http::StatusCode, post, web};
 use garrison_core::{
     ServerId,
-    apikey::Access,
-    discord::{
-        AccountAge, Channel, Cooldowns, DiscordError, INVALID_INVITE, Invite, Member, OverwriteTarget, Role, Snowflake,
-        Unknown, additional_perks, automod_keywords, booster_privileges, channel_kind, parse_invite, service,
-    },
+    discord::{Channel, INVALID_INVITE, Invite, MemberStanding, Overall, OverwriteTarget, Snowflake, parse_invite},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
     AppState,
     error::ApiError,
     extract::{Caller, Params, RawBody},
-    headers::{bot, header, required, snowflake},
+    headers::{header, required, snowflake, token},
 };
 
 fn overwrites_json(channel: &Channel) -> Vec<Value> {
@@ -83,55 +80,19 @@ pub async fn account_age(
 ) -> Result<web::Json<AccountAgeResponse>, ApiError> {
     required(&req, "Discord-Token")?;
     let user = snowflake(&req, "Discord-UserId")?;
-    bot(&state, &req, "Discord-Token").await?;
-    let age = AccountAge::of(user, state.clock.now());
+    let age = state.guilds.account_age(&token(&req, "Discord-Token")?, user).await?;
     Ok(web::Json(AccountAgeResponse { days: age.days, weeks: age.weeks, months: age.months, years: age.years }))
 }
 
-/// A member's standing: highest role, ownership, administrator.
-struct Rank<'a> {
-    member: &'a Member,
-    top: Option<&'a Role>,
-    owner: bool,
-}
-
-impl Rank<'_> {
-    fn position(&self) -> i64 {
-        self.top.map_or(0, |r| r.position)
-    }
-
-    fn json(&self, roles: &[Role], guild: Snowflake) -> Value {
-        let everyone = roles.iter().find(|r| r.id == guild).map(|r| r.permissions);
-        let perms: Vec<_> = roles.iter().filter(|r| self.member.roles.contains(&r.id)).map(|r| r.permissions).collect();
-        let permissions = garrison_core::discord::base_permissions(
-            self.owner,
-            everyone.unwrap_or(garrison_core::discord::Permissions::NONE),
-            &perms,
-        );
-        json!({
-            "id": self.member.user_id.to_string(),
-            "username": self.member.username,
-            "name": self.top.map_or("@everyone", |r| r.name.as_str()),
-            "role_position": self.position(),
-            "is_owner": self.owner,
-            "is_administrator": permissions.contains(garrison_core::discord::Permissions::ADMINISTRATOR),
-        })
-    }
-}
-
-fn rank<'a>(member: &'a Member, roles: &'a [Role], owner: Snowflake) -> Rank<'a> {
-    let top =
-        roles.iter().filter(|r| member.roles.contains(&r.id)).max_by_key(|r| (r.position, std::cmp::Reverse(r.id)));
-    Rank { member, top, owner: member.user_id == owner }
-}
-
-/// 404 `{"error":"User N not found on this guild"}` for an unknown member; other failures as usual.
-fn member_or(result: Result<Member, DiscordError>, which: &str) -> Result<Member, ApiError> {
-    result.map_err(|e| match e {
-        DiscordError::Unknown(Unknown::Member | Unknown::User) => {
-            ApiError::new(StatusCode::NOT_FOUND, format!("{which} not found on this guild"))
-        }
-        other => other.into(),
+/// A member's standing as `DiscordPermission/compare` writes it.
+fn standing_json(standing: &MemberStanding) -> Value {
+    json!({
+        "id": standing.member.user_id.to_string(),
+        "username": standing.member.username,
+        "name": standing.role_name(),
+        "role_position": standing.role_position(),
+        "is_owner": standing.is_owner,
+        "is_administrator": standing.is_administrator,
     })
 }
 
@@ -144,19 +105,14 @@ fn member_or(result: Result<Member, DiscordError>, which: &str) -> Result<Member
 pub async fn compare(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     let (first, second, guild) =
         (snowflake(&req, "user-id-1")?, snowflake(&req, "user-id-2")?, snowflake(&req, "guild-id")?);
-    let bot = bot(&state, &req, "bot-token").await?;
-    let (info, roles) = futures_util::future::try_join(bot.guild(guild), bot.roles(guild)).await?;
-    let (a, b) = futures_util::future::join(bot.member(guild, first), bot.member(guild, second)).await;
-    let (a, b) = (member_or(a, "User 1")?, member_or(b, "User 2")?);
-    let (ra, rb) = (rank(&a, &roles, info.owner_id), rank(&b, &roles, info.owner_id));
-    let authority = |r: &Rank<'_>| (r.owner, r.position());
+    let compared = state.guilds.compare_members(&token(&req, "bot-token")?, guild, first, second).await?;
     Ok(web::Json(json!({
-        "user_1": ra.json(&roles, guild),
-        "user_2": rb.json(&roles, guild),
+        "user_1": standing_json(&compared.first),
+        "user_2": standing_json(&compared.second),
         "comparison": {
-            "user_1_higher": authority(&ra) > authority(&rb),
-            "user_2_higher": authority(&rb) > authority(&ra),
-            "equal": authority(&ra) == authority(&rb),
+            "user_1_higher": compared.authority == Ordering::Greater,
+            "user_2_higher": compared.authority == Ordering::Less,
+            "equal": compared.authority == Ordering::Equal,
         },
     })))
 }
@@ -179,29 +135,25 @@ pub async fn compare_user_roles(state: web::Data<AppState>, req: HttpRequest) ->
     if listed.is_empty() {
         return Err(ApiError::bad_request("Missing 'role-ids' header."));
     }
-    let bot = bot(&state, &req, "bot-token").await?;
-    let (info, roles) = futures_util::future::try_join(bot.guild(guild), bot.roles(guild)).await?;
-    let member = member_or(bot.member(guild, user).await, "User")?;
-    let ranked = rank(&member, &roles, info.owner_id);
-    let mut results = Vec::with_capacity(listed.len());
-    for (index, id) in listed.iter().enumerate() {
-        let role = roles.iter().find(|r| r.id == *id).ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, format!("Role {} ({id}) not found on this guild", index + 1))
-        })?;
-        let higher = ranked.owner || ranked.position() > role.position;
-        results.push(json!({"index": index + 1, "roleId": id.to_string(), "roleName": role.name,
-            "rolePosition": role.position, "userHigher": higher}));
-    }
-    let above = results.iter().filter(|r| r["userHigher"] == true).count();
-    let overall = match above {
-        n if n == results.len() => "user-higher-than-all-roles",
-        0 => "user-higher-than-no-roles",
-        _ => "user-higher-than-some-roles",
+    let compared = state.guilds.compare_with_roles(&token(&req, "bot-token")?, guild, user, &listed).await?;
+    let results: Vec<Value> = compared
+        .roles
+        .iter()
+        .zip(1..)
+        .map(|(r, index)| {
+            json!({"index": index, "roleId": r.role.id.to_string(), "roleName": r.role.name,
+                "rolePosition": r.role.position, "userHigher": r.member_higher})
+        })
+        .collect();
+    let overall = match compared.overall() {
+        Overall::AboveAll => "user-higher-than-all-roles",
+        Overall::AboveNone => "user-higher-than-no-roles",
+        Overall::AboveSome => "user-higher-than-some-roles",
     };
     Ok(web::Json(json!({"result": {
         "overall": overall,
-        "userHighestPosition": ranked.position(),
-        "isOwner": ranked.owner,
+        "userHighestPosition": compared.member.role_position(),
+        "isOwner": compared.member.is_owner,
         "roles": results,
     }})))
 }
@@ -213,8 +165,7 @@ pub async fn compare_user_roles(state: web::Data<AppState>, req: HttpRequest) ->
 #[get("/api/DiscordPermission/guild-info")]
 pub async fn guild_info(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     let guild = snowflake(&req, "guild-id")?;
-    let bot = bot(&state, &req, "bot-token").await?;
-    let info = bot.guild(guild).await?;
+    let info = state.guilds.guild(&token(&req, "bot-token")?, guild).await?;
     Ok(web::Json(json!({
         "id": info.id.to_string(),
         "name": info.name,
@@ -252,8 +203,7 @@ pub async fn invitation_query(
     let invalid = || ApiError::with_body(StatusCode::BAD_REQUEST, INVALID_INVITE, json!(INVALID_INVITE));
     let parsed: Option<InviteQueryBody> = serde_json::from_slice(&body.0).ok();
     let code = parsed.and_then(|b| b.invite_link).as_deref().and_then(parse_invite).ok_or_else(invalid)?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    let invite = bot.invite(&code).await?;
+    let invite = state.guilds.invite(&token(&req, "Discord-Token")?, &code).await?;
     Ok(web::Json(invite_json(&invite)))
 }
 
@@ -313,11 +263,7 @@ pub async fn channel_info(
     }
     let guild = Snowflake::parse("guildId", query.0.guild_id.as_deref().unwrap_or_default())?;
     let channel = Snowflake::parse("channelId", query.0.channel_id.as_deref().unwrap_or_default())?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    let info = bot.channel(channel).await?;
-    if info.guild_id != Some(guild) {
-        return Err(DiscordError::Unknown(Unknown::Channel).into());
-    }
+    let info = state.guilds.channel(&token(&req, "Discord-Token")?, guild, channel).await?;
     Ok(web::Json(channel_json(&info)))
 }
 
@@ -341,8 +287,7 @@ pub async fn channel_move(state: web::Data<AppState>, req: HttpRequest) -> Resul
                 .map_err(|_| ApiError::bad_request(format!("Position: must be a whole number from 0, got {v:?}")))
         })
         .transpose()?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    let moved = service::move_channel(bot.as_ref(), channel, category, position).await?;
+    let moved = state.guilds.move_channel(&token(&req, "Discord-Token")?, channel, category, position).await?;
     Ok(web::Json(json!({"success": true, "position": moved.position, "category": moved.category})))
 }
 
@@ -354,15 +299,10 @@ pub async fn channel_move(state: web::Data<AppState>, req: HttpRequest) -> Resul
 pub async fn category_info(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     required(&req, "X-Bot-Token")?;
     let id = snowflake(&req, "X-Category-Id")?;
-    let bot = bot(&state, &req, "X-Bot-Token").await?;
-    let category = bot.channel(id).await?;
-    let Some(guild) = category.guild_id.filter(|_| category.kind == channel_kind::CATEGORY) else {
-        return Err(ApiError::bad_request("The provided ID is not a category channel"));
-    };
-    let (info, channels) = futures_util::future::try_join(bot.guild(guild), bot.guild_channels(guild)).await?;
-    let mut children: Vec<&Channel> = channels.iter().filter(|c| c.parent_id == Some(id)).collect();
-    children.sort_by_key(|c| (u8::from(matches!(c.kind, channel_kind::VOICE | channel_kind::STAGE)), c.position, c.id));
-    let children: Vec<Value> = children
+    let found = state.guilds.category(&token(&req, "X-Bot-Token")?, id).await?;
+    let (category, info) = (&found.category, &found.guild);
+    let children: Vec<Value> = found
+        .channels
         .iter()
         .map(|c| {
             json!({
@@ -378,7 +318,7 @@ pub async fn category_info(state: web::Data<AppState>, req: HttpRequest) -> Resu
         "categoryName": category.name,
         "position": category.position,
         "createdAt": id.created_at().to_iso8601(),
-        "permissionOverwrites": overwrites_json(&category),
+        "permissionOverwrites": overwrites_json(category),
         "guild": {"id": info.id.to_string(), "name": info.name},
         "totalChannels": children.len(),
         "channels": children,
@@ -402,8 +342,7 @@ pub async fn additional_perks_route(
     path: web::Path<String>,
 ) -> Result<web::Json<Value>, ApiError> {
     let guild = guild_path(&path)?;
-    let bot = bot(&state, &req, "Bot-Token").await?;
-    let perks = additional_perks(&bot.guild(guild).await?.features);
+    let perks = state.guilds.additional_perks(&token(&req, "Bot-Token")?, guild).await?;
     Ok(web::Json(json!({
         "serverTag": {"isActive": perks.server_tag, "feature": "GUILD_TAGS"},
         "enhancedRoleStyles": {"isActive": perks.enhanced_role_styles, "feature": "ENHANCED_ROLE_COLORS"},
@@ -421,9 +360,8 @@ pub async fn booster_privileges_route(
     path: web::Path<String>,
 ) -> Result<web::Json<Value>, ApiError> {
     let guild = guild_path(&path)?;
-    let bot = bot(&state, &req, "Bot-Token").await?;
-    let info = bot.guild(guild).await?;
-    let [standard, color, gradient, icon] = booster_privileges(info.premium_tier, &info.features);
+    let info = state.guilds.booster_privileges(&token(&req, "Bot-Token")?, guild).await?;
+    let [standard, color, gradient, icon] = info.privileges;
     let detail: Vec<Value> = [standard, color, gradient, icon]
         .iter()
         .map(|p| {
@@ -437,18 +375,9 @@ pub async fn booster_privileges_route(
         "hasGradient": gradient.available,
         "hasIcon": icon.available,
         "premiumTier": info.premium_tier,
-        "boostCount": info.premium_subscription_count,
+        "boostCount": info.boost_count,
         "privileges": detail,
     })))
-}
-
-/// Cooldowns of `GET /api/AutoModRules/{guildId}`: once a minute per bot token.
-pub struct AutoModCooldown(pub Cooldowns);
-
-impl Default for AutoModCooldown {
-    fn default() -> Self {
-        Self(Cooldowns::new(60_000))
-    }
 }
 
 /// The keyword filters of the guild's enabled auto-moderation rules. Once a minute per bot token.
@@ -463,17 +392,7 @@ pub async fn automod_rules(
     path: web::Path<String>,
 ) -> Result<web::Json<Value>, ApiError> {
     let guild = guild_path(&path)?;
-    let token = required(&req, "Discord-Token")?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    let key = Sha256::digest(token.as_bytes());
-    if let Err(wait_ms) = state.automod_cooldown.0.try_take(&key, state.clock.now()) {
-        const LIMITED: &str = "Rate limit exceeded. Please wait 1 minute.";
-        let seconds = u64::try_from(wait_ms).unwrap_or(60).div_ceil(1000);
-        return Err(ApiError::with_body(StatusCode::TOO_MANY_REQUESTS, LIMITED, json!(LIMITED)).retry_after(seconds));
-    }
-    let rules =
-        bot.automod_rules(guild).await.map_err(|e| e.naming(garrison_core::discord::Permissions::MANAGE_GUILD))?;
-    let keywords = automod_keywords(&rules);
+    let keywords = state.guilds.automod_keywords(&token(&req, "Discord-Token")?, guild).await?;
     Ok(web::Json(json!({"total_keywords": keywords.len(), "keywords": keywords.join(",")})))
 }
 
@@ -513,12 +432,9 @@ pub async fn server_info(
 ) -> Result<web::Json<ServerInfo>, ApiError> {
     let text = query.0.server_id.ok_or_else(|| ApiError::bad_request("serverId: missing"))?;
     let server = ServerId::parse("serverId", &text)?;
-    let guild = Snowflake::parse("serverId", &text)?;
-    caller.run(state.clone(), move |_, principal| principal.authorize(server, Access::Read)).await?;
-    let bot = state.discord.server_bot().await?.ok_or_else(|| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "No Discord bot is configured (GARRISON_DISCORD_BOT_TOKEN).")
-    })?;
-    let info = bot.guild(guild).await?;
+    Snowflake::parse("serverId", &text)?;
+    let principal = caller.run(state.clone(), |_, principal| Ok(principal.clone())).await?;
+    let info = state.guilds.server_info(&principal, server).await?;
     Ok(web::Json(ServerInfo {
         id: info.id.to_string(),
         icon_url: info.icon_url(),

@@ -5,7 +5,10 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use garrison_core::{Error, StoreError, discord::DiscordError};
+use garrison_core::{
+    Error, StoreError,
+    discord::{DiscordError, GuildError, ModerationError},
+};
 use serde::Serialize;
 
 /// The error envelope of every route, as the specifications write it.
@@ -157,6 +160,44 @@ impl From<garrison_core::discord::MessagingError> for ApiError {
     }
 }
 
+impl From<GuildError> for ApiError {
+    fn from(err: GuildError) -> Self {
+        match err {
+            GuildError::Discord(e) => e.into(),
+            GuildError::Core(e) => e.into(),
+            GuildError::MemberNotFound { .. } | GuildError::RoleNotFound { .. } => {
+                Self::new(StatusCode::NOT_FOUND, err.to_string())
+            }
+            GuildError::NotACategory => Self::bad_request(err.to_string()),
+            GuildError::AutoModCoolingDown { wait_ms } => {
+                // The specification answers a bare JSON string here.
+                let message = err.to_string();
+                let seconds = u64::try_from(wait_ms).unwrap_or(60).div_ceil(1000);
+                Self::with_body(StatusCode::TOO_MANY_REQUESTS, message.clone(), serde_json::json!(message))
+                    .retry_after(seconds)
+            }
+            GuildError::NoServerBot => Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+impl From<ModerationError> for ApiError {
+    fn from(err: ModerationError) -> Self {
+        match err {
+            ModerationError::Discord(e) => e.into(),
+            ModerationError::Core(e) => e.into(),
+            ModerationError::PurgeRateLimited { retry_after_ms } => {
+                // The specification answers a bare JSON string here.
+                let message = err.to_string();
+                Self::with_body(StatusCode::TOO_MANY_REQUESTS, message.clone(), serde_json::json!(message))
+                    .retry_after(retry_after_ms.div_ceil(1000))
+            }
+            _ => Self::internal(&err),
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status
@@ -201,6 +242,38 @@ mod tests {
         for (err, status) in cases {
             assert_eq!(ApiError::from(err).status().as_u16(), status);
         }
+    }
+
+    #[test]
+    fn guild_and_moderation_errors_map_once_with_the_specifications_bodies() {
+        use garrison_core::discord::Snowflake;
+        let cases = [
+            (ApiError::from(GuildError::MemberNotFound { which: "User 1" }), 404, "User 1 not found on this guild"),
+            (
+                ApiError::from(GuildError::RoleNotFound { index: 2, role: Snowflake::from_raw(1 << 22) }),
+                404,
+                "Role 2 (4194304) not found on this guild",
+            ),
+            (ApiError::from(GuildError::NotACategory), 400, "The provided ID is not a category channel"),
+            (
+                ApiError::from(GuildError::NoServerBot),
+                503,
+                "No Discord bot is configured (GARRISON_DISCORD_BOT_TOKEN).",
+            ),
+            (ApiError::from(GuildError::Core(Error::Forbidden("other server".into()))), 403, "other server"),
+            (ApiError::from(ModerationError::Discord(DiscordError::NotMember)), 403, "Bot not member."),
+            (ApiError::from(ModerationError::Core(Error::invalid("duration", "bad"))), 400, "duration: bad"),
+        ];
+        for (err, status, message) in cases {
+            assert_eq!((err.status().as_u16(), err.message()), (status, message));
+        }
+        let limited = ApiError::from(GuildError::AutoModCoolingDown { wait_ms: 58_500 });
+        assert_eq!(limited.status().as_u16(), 429);
+        assert_eq!(limited.retry_after, Some(59));
+        assert_eq!(limited.body, Some(serde_json::json!("Rate limit exceeded. Please wait 1 minute.")));
+        let purge = ApiError::from(ModerationError::PurgeRateLimited { retry_after_ms: 1_500 });
+        assert_eq!((purge.status().as_u16(), purge.retry_after), (429, Some(2)));
+        assert_eq!(purge.body, Some(serde_json::json!("Rate limit exceeded")));
     }
 
     #[test]

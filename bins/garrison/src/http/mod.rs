@@ -36,7 +36,6 @@ use utoipa::{
 use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
 pub use cors::CorsPolicy;
-pub use discord::AutoModCooldown;
 pub use middleware::{CanonicalPaths, RequestIds};
 pub use roles::BlockingBoosterRoles;
 
@@ -66,8 +65,11 @@ pub struct AppState {
     pub booster_roles: roles::BlockingBoosterRoles,
     /// The message use cases (sendEmbed and its cooldown, smart edits, the file check, modmail).
     pub messaging: garrison_core::discord::Messaging,
-    /// Once a minute per bot token for `GET /api/AutoModRules/{guildId}`.
-    pub automod_cooldown: discord::AutoModCooldown,
+    /// The guild queries (accounts, members' authority, guilds, invites, channels, boosts,
+    /// auto-moderation keywords, role ranks and counts).
+    pub guilds: garrison_core::discord::Guilds,
+    /// Bans, kicks, timeouts and role purges.
+    pub moderation: garrison_core::discord::Moderation,
     /// Base of the links handed out (card view URLs).
     pub public_url: String,
     /// The OpenAPI document, rendered once at start-up.

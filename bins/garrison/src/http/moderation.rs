@@ -1,17 +1,15 @@
 //! `/api/modactions/*`: ban, unban, kick and timeouts with the caller's bot token, as the Noctra
-//! specification has them. Permissions and the role hierarchy are checked before Discord is asked
-//! (`garrison_core::discord::service`), so a refusal names its reason.
+//! specification has them. Each handler reads its headers and makes one call of the moderation
+//! service (`garrison_core::discord::Moderation`), which checks permissions and the role hierarchy
+//! before Discord is asked, so a refusal names its reason.
 
 use actix_web::{HttpRequest, delete, http::StatusCode, post, web};
-use garrison_core::discord::{BanOptions, BotToken, DiscordBot, Snowflake, parse_timeout, service};
+use garrison_core::discord::{BotToken, Snowflake};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{AppState, error::ApiError, extract::RawBody, headers::header};
-
-/// The reason Discord's audit log shows for `POST /api/modactions/ban`, as the specification says.
-const DEFAULT_BAN_REASON: &str = "Banned via API";
 
 /// The guild, the target user and the bot of a moderation request.
 struct Target {
@@ -40,10 +38,6 @@ fn target(req: &HttpRequest, extra: &[&'static str]) -> Result<Target, ApiError>
     Ok(Target { guild: id("server-id")?, user: id("user-id")?, token })
 }
 
-async fn bot(state: &AppState, token: &BotToken) -> Result<std::sync::Arc<dyn DiscordBot>, ApiError> {
-    Ok(state.discord.bot(token).await?)
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModMessage {
     #[schema(example = "User successfully banned")]
@@ -67,9 +61,7 @@ fn done(message: &'static str) -> web::Json<ModMessage> {
 #[post("/api/modactions/ban")]
 pub async fn ban(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<ModMessage>, ApiError> {
     let t = target(&req, &[])?;
-    let bot = bot(&state, &t.token).await?;
-    let options = BanOptions { delete_message_seconds: 0, reason: Some(DEFAULT_BAN_REASON.into()) };
-    service::ban(bot.as_ref(), t.guild, t.user, options).await?;
+    state.moderation.ban(&t.token, t.guild, t.user).await?;
     Ok(done("User successfully banned"))
 }
 
@@ -98,14 +90,7 @@ pub async fn ban_with_reason(
 ) -> Result<web::Json<ModMessage>, ApiError> {
     let t = target(&req, &[])?;
     let body: BanWithReasonBody = body.json_or_default()?;
-    let days = body.delete_message_days.unwrap_or(0);
-    if !(0..=7).contains(&days) {
-        return Err(ApiError::bad_request(format!("deleteMessageDays: must be an integer from 0 to 7, got {days}")));
-    }
-    let reason = body.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
-    let bot = bot(&state, &t.token).await?;
-    let delete_message_seconds = u32::try_from(days * 86_400).unwrap_or(0);
-    service::ban(bot.as_ref(), t.guild, t.user, BanOptions { delete_message_seconds, reason }).await?;
+    state.moderation.ban_with_reason(&t.token, t.guild, t.user, body.reason, body.delete_message_days).await?;
     Ok(done("User successfully banned"))
 }
 
@@ -117,8 +102,7 @@ pub async fn ban_with_reason(
 #[delete("/api/modactions/unban")]
 pub async fn unban(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<ModMessage>, ApiError> {
     let t = target(&req, &[])?;
-    let bot = bot(&state, &t.token).await?;
-    service::unban(bot.as_ref(), t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
+    state.moderation.unban(&t.token, t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
     Ok(done("User successfully unbanned"))
 }
 
@@ -131,8 +115,7 @@ pub async fn unban(state: web::Data<AppState>, req: HttpRequest) -> Result<web::
 #[delete("/api/modactions/kick")]
 pub async fn kick(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<ModMessage>, ApiError> {
     let t = target(&req, &[])?;
-    let bot = bot(&state, &t.token).await?;
-    service::kick(bot.as_ref(), t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
+    state.moderation.kick(&t.token, t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
     Ok(done("User successfully kicked"))
 }
 
@@ -157,10 +140,8 @@ pub struct TimeoutApplied {
 #[post("/api/modactions/timeout")]
 pub async fn timeout(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<TimeoutApplied>, ApiError> {
     let t = target(&req, &["duration"])?;
-    let seconds = parse_timeout(header(&req, "duration").unwrap_or_default())?;
-    let bot = bot(&state, &t.token).await?;
-    let reason = header(&req, "reason").map(str::to_owned);
-    let until = service::timeout(bot.as_ref(), t.guild, t.user, state.clock.now(), seconds, reason).await?;
+    let (duration, reason) = (header(&req, "duration").unwrap_or_default(), header(&req, "reason").map(str::to_owned));
+    let until = state.moderation.timeout(&t.token, t.guild, t.user, duration, reason).await?;
     Ok(web::Json(TimeoutApplied { message: "Timeout successfully applied", expires_at: until.to_iso8601() }))
 }
 
@@ -173,7 +154,6 @@ pub async fn timeout(state: web::Data<AppState>, req: HttpRequest) -> Result<web
 #[delete("/api/modactions/timeout")]
 pub async fn remove_timeout(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<ModMessage>, ApiError> {
     let t = target(&req, &[])?;
-    let bot = bot(&state, &t.token).await?;
-    service::remove_timeout(bot.as_ref(), t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
+    state.moderation.remove_timeout(&t.token, t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
     Ok(done("Timeout successfully removed"))
 }

@@ -23,7 +23,7 @@ use super::{
     AppState,
     error::ApiError,
     extract::Params,
-    headers::{bot, header, required},
+    headers::{bot, header, required, token},
 };
 
 /// The largest role icon Discord accepts, in bytes.
@@ -305,9 +305,6 @@ pub async fn delete_booster_role(
     Ok(web::Json(json!({"message": "Booster role deleted successfully"})))
 }
 
-/// Members a purge takes the role from per request, as the specification sets it.
-const PURGE_BATCH: usize = 50;
-
 /// Takes a role from up to 50 of its members (call again for the rest); the role's guild is found
 /// among the bot's guilds. Discord's rate limits are waited out and 429s retried with backoff.
 #[utoipa::path(tag = "Discord roles", params(("Bot-Token" = String, Header), ("Role-Id" = String, Header)),
@@ -317,17 +314,7 @@ const PURGE_BATCH: usize = 50;
 #[post("/api/RoleMemberPurge/purge")]
 pub async fn purge(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     let role = Snowflake::parse("Role-Id", required(&req, "Role-Id")?)?;
-    let bot = bot(&state, &req, "Bot-Token").await?;
-    let pause = |ms: u64| -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-        Box::pin(actix_web::rt::time::sleep(std::time::Duration::from_millis(ms)))
-    };
-    let purged = roles::purge_role(bot.as_ref(), role, PURGE_BATCH, &pause).await.map_err(|e| match e {
-        DiscordError::RateLimited { retry_after_ms } => {
-            ApiError::with_body(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded", json!("Rate limit exceeded"))
-                .retry_after(retry_after_ms.div_ceil(1000))
-        }
-        other => other.into(),
-    })?;
+    let purged = state.moderation.purge(&token(&req, "Bot-Token")?, role).await?;
     Ok(web::Json(json!({"success": true, "totalMembersFound": purged.found, "membersRemoved": purged.removed})))
 }
 
@@ -356,9 +343,7 @@ pub async fn highest_role(
 ) -> Result<web::Json<String>, ApiError> {
     let guild = query_id("serverid", query.0.serverid.as_ref())?;
     let user = query_id("userid", query.0.userid.as_ref())?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    let (all, member) = futures_util::future::try_join(bot.roles(guild), bot.member(guild, user)).await?;
-    Ok(web::Json(roles::highest_role_name(&member, &all)))
+    Ok(web::Json(state.guilds.highest_role(&token(&req, "Discord-Token")?, guild, user).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -382,6 +367,5 @@ pub async fn role_count(
 ) -> Result<web::Json<String>, ApiError> {
     let guild = query_id("serverid", query.0.serverid.as_ref())?;
     let role = query_id("roleid", query.0.roleid.as_ref())?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    Ok(web::Json(roles::count_role_members(bot.as_ref(), guild, role).await?.to_string()))
+    Ok(web::Json(state.guilds.role_count(&token(&req, "Discord-Token")?, guild, role).await?.to_string()))
 }

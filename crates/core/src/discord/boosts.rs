@@ -1,10 +1,6 @@
 //! What a guild's boosts unlock, from its premium tier and feature flags, and the small per-key
 //! cooldowns some routes keep.
 
-use std::{collections::HashMap, sync::Mutex};
-
-use crate::Timestamp;
-
 /// One booster-role customisation and what it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Privilege {
@@ -60,47 +56,6 @@ pub fn automod_keywords(rules: &[super::AutoModRule]) -> Vec<String> {
         .collect()
 }
 
-/// One use per key per `window`: the per-token and per-channel cooldowns of the specification
-/// (auto-moderation rules once a minute per bot, one embed per channel every 10 seconds). Keys are
-/// whatever the caller chooses (hash tokens before using them as keys). Time comes from the caller.
-#[derive(Debug)]
-pub struct Cooldowns {
-    window_ms: i64,
-    last: Mutex<HashMap<Vec<u8>, Timestamp>>,
-}
-
-impl Cooldowns {
-    pub fn new(window_ms: i64) -> Self {
-        Self { window_ms, last: Mutex::new(HashMap::new()) }
-    }
-
-    /// Takes the key's turn at `now`, or says how many milliseconds remain until it may.
-    pub fn try_take(&self, key: &[u8], now: Timestamp) -> Result<(), i64> {
-        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if last.len() > 100_000 {
-            // Forget finished windows so the map cannot grow without bound.
-            last.retain(|_, at| now.millis() - at.millis() < self.window_ms);
-        }
-        if let Some(at) = last.get(key) {
-            let waited = now.millis() - at.millis();
-            if (0..self.window_ms).contains(&waited) {
-                return Err(self.window_ms - waited);
-            }
-        }
-        last.insert(key.to_vec(), now);
-        Ok(())
-    }
-
-    /// Gives back a turn taken at `taken_at` (the use it was for did not happen), so the key may be
-    /// used again at once. A later turn of the same key is left alone.
-    pub fn release(&self, key: &[u8], taken_at: Timestamp) {
-        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if last.get(key) == Some(&taken_at) {
-            last.remove(key);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,19 +95,5 @@ mod tests {
         };
         let rules = [rule(true, &["spam", "scam"]), rule(false, &["hidden"]), rule(true, &["scam", "phishing"])];
         assert_eq!(automod_keywords(&rules), ["spam", "scam", "phishing"]);
-    }
-
-    #[test]
-    fn cooldowns_admit_one_use_per_window_per_key() {
-        let cooldowns = Cooldowns::new(10_000);
-        assert_eq!(cooldowns.try_take(b"a", Timestamp(1_000)), Ok(()));
-        assert_eq!(cooldowns.try_take(b"a", Timestamp(2_500)), Err(8_500));
-        assert_eq!(cooldowns.try_take(b"b", Timestamp(2_500)), Ok(()));
-        assert_eq!(cooldowns.try_take(b"a", Timestamp(11_000)), Ok(()));
-        assert_eq!(cooldowns.try_take(b"a", Timestamp(11_001)), Err(9_999));
-        cooldowns.release(b"a", Timestamp(5_000));
-        assert_eq!(cooldowns.try_take(b"a", Timestamp(11_002)), Err(9_998), "not the turn taken");
-        cooldowns.release(b"a", Timestamp(11_000));
-        assert_eq!(cooldowns.try_take(b"a", Timestamp(11_003)), Ok(()), "given back");
     }
 }

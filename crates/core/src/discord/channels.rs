@@ -1,6 +1,21 @@
-//! Channel positions: moving one channel among its siblings.
+//! Channel positions: moving one channel among its siblings, and the order of a category's channels.
 
-use super::Snowflake;
+use super::{Channel, Snowflake, channel_kind};
+
+/// Discord lists text-like channels (text, announcement, forum, media) above voice-like ones (voice,
+/// stage) inside a category: 0 for the first class, 1 for the second. A move reorders the channels of
+/// the moving one's class.
+pub fn kind_class(kind: u8) -> u8 {
+    u8::from(matches!(kind, channel_kind::VOICE | channel_kind::STAGE))
+}
+
+/// The channels of `category`, in the order Discord shows them: text-like before voice-like
+/// ([`kind_class`]), then by position, then by id.
+pub fn category_children(channels: &[Channel], category: Snowflake) -> Vec<&Channel> {
+    let mut children: Vec<&Channel> = channels.iter().filter(|c| c.parent_id == Some(category)).collect();
+    children.sort_by_key(|c| (kind_class(c.kind), c.position, c.id));
+    children
+}
 
 /// A channel and its position among its siblings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,10 +5,14 @@
 
 mod boosts;
 mod channels;
+#[cfg(test)]
+mod fake;
+mod guilds;
 mod invite;
 pub mod message;
 pub mod messages;
 mod messaging;
+mod moderate;
 mod moderation;
 pub mod modmail;
 mod permissions;
@@ -18,8 +22,12 @@ pub mod roles;
 pub mod service;
 mod snowflake;
 
-pub use boosts::{AdditionalPerks, Cooldowns, Privilege, additional_perks, automod_keywords, booster_privileges};
-pub use channels::{ChannelSlot, reorder_siblings};
+pub use boosts::{AdditionalPerks, Privilege, additional_perks, automod_keywords, booster_privileges};
+pub use channels::{ChannelSlot, category_children, kind_class, reorder_siblings};
+pub use guilds::{
+    AUTOMOD_PERIOD_MS, AUTOMOD_SCOPE, BoosterPrivileges, CategoryInfo, GuildError, Guilds, MemberComparison,
+    MemberStanding, Overall, RoleComparison, RoleStanding,
+};
 pub use invite::{INVALID_INVITE, parse_invite};
 pub use message::{
     Attachment, Component, ComponentFields, Embed, EmbedAuthor, EmbedField, EmbedFooter, EmbedMedia, EmbedProvider,
@@ -27,8 +35,10 @@ pub use message::{
     StickerItem, User, component_kind,
 };
 pub use messaging::{EMBED_COOLDOWN_SCOPE, Messaging, MessagingError, ModmailText};
+pub use moderate::{DEFAULT_BAN_REASON, MAX_DELETE_MESSAGE_DAYS, Moderation, ModerationError};
 pub use moderation::{
-    HierarchyRefusal, MAX_TIMEOUT_SECONDS, RankedMember, check_hierarchy, check_role_manageable, parse_timeout,
+    HierarchyRefusal, MAX_TIMEOUT_SECONDS, RankedMember, check_hierarchy, check_role_manageable, compare_authority,
+    outranks_role, parse_timeout,
 };
 pub use permissions::{Overwrite, OverwriteTarget, Permissions, base_permissions, channel_permissions};
 pub use port::{

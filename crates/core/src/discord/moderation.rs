@@ -96,6 +96,25 @@ pub fn check_role_manageable(
     }
 }
 
+/// Which of two members has more authority in a guild: the owner is above everyone; otherwise the
+/// higher highest role wins. `Greater` when `a` may act on `b` by [`check_hierarchy`], `Less` when
+/// `b` may act on `a`, `Equal` when neither may (equal positions, or the same member).
+pub fn compare_authority(owner: Snowflake, a: RankedMember, b: RankedMember) -> std::cmp::Ordering {
+    if check_hierarchy(owner, a, b).is_ok() {
+        std::cmp::Ordering::Greater
+    } else if check_hierarchy(owner, b, a).is_ok() {
+        std::cmp::Ordering::Less
+    } else {
+        std::cmp::Ordering::Equal
+    }
+}
+
+/// Whether `member` stands above a role at `role_position` (the owner stands above every role): the
+/// rule of [`check_role_manageable`], as a yes or no.
+pub fn outranks_role(owner: Snowflake, member: RankedMember, role_position: i64) -> bool {
+    check_role_manageable(owner, member, role_position).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -147,6 +166,22 @@ mod tests {
         assert_eq!(check_hierarchy(OWNER, RankedMember::new(OWNER, []), RankedMember::new(USER, [9])), Ok(()));
         assert_eq!(check_role_manageable(OWNER, bot, 4), Ok(()));
         assert_eq!(check_role_manageable(OWNER, bot, 5), Err(HierarchyRefusal::RoleNotBelow { actor: 5, role: 5 }));
+    }
+
+    #[test]
+    fn the_owner_has_authority_over_everyone_and_equal_positions_tie() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let (owner, bot, user) =
+            (RankedMember::new(OWNER, []), RankedMember::new(BOT, [5]), RankedMember::new(USER, [9]));
+        assert_eq!(compare_authority(OWNER, owner, user), Greater, "the owner, with no role, outranks a role of 9");
+        assert_eq!(compare_authority(OWNER, user, owner), Less);
+        assert_eq!(compare_authority(OWNER, bot, user), Less);
+        assert_eq!(compare_authority(OWNER, user, bot), Greater);
+        assert_eq!(compare_authority(OWNER, bot, RankedMember::new(USER, [5])), Equal);
+        assert_eq!(compare_authority(OWNER, bot, bot), Equal);
+        assert!(outranks_role(OWNER, owner, 100));
+        assert!(outranks_role(OWNER, bot, 4));
+        assert!(!outranks_role(OWNER, bot, 5));
     }
 
     proptest! {

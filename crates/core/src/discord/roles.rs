@@ -8,7 +8,7 @@ use super::{
     check_role_manageable,
 };
 use crate::{
-    Timestamp,
+    Sleeper, Timestamp,
     booster::{BoosterRole, BoosterRoleSpec, claimable},
 };
 
@@ -53,7 +53,7 @@ pub struct CreatedRole {
 /// The bot as the role hierarchy sees it in `guild`: its id and the position of its highest role.
 async fn ranked_bot(bot: &dyn DiscordBot, guild: Snowflake) -> Result<RankedMember, DiscordError> {
     let (roles, member) = futures_util::future::try_join(bot.roles(guild), bot.member(guild, bot.user().id)).await?;
-    Ok(RankedMember::new(member.user_id, roles.iter().filter(|r| member.roles.contains(&r.id)).map(|r| r.position)))
+    Ok(ranked(&member, &roles))
 }
 
 /// Creates a role (checking the guild first), then moves it to `position` when one is given. A
@@ -282,8 +282,8 @@ pub struct Purged {
     pub removed: usize,
 }
 
-/// How long to pause, for the purge's backoff (the binary passes its runtime's sleep).
-pub type Pause<'a> = &'a (dyn Fn(u64) -> Pin<Box<dyn Future<Output = ()> + Send>> + Sync);
+/// Members a purge takes the role from per request, as the specification sets it.
+pub const PURGE_BATCH: usize = 50;
 
 /// The guild holding `role`, searched through the bot's guilds.
 pub async fn guild_of_role(bot: &dyn DiscordBot, role: Snowflake) -> Result<Snowflake, DiscordError> {
@@ -347,7 +347,7 @@ pub async fn purge_role(
     bot: &dyn DiscordBot,
     role: Snowflake,
     batch: usize,
-    pause: Pause<'_>,
+    sleeper: &dyn Sleeper,
 ) -> Result<Purged, DiscordError> {
     let guild = guild_of_role(bot, role).await?;
     // Only the first `batch` holders are kept; the rest are counted (memory: one page and one batch).
@@ -371,7 +371,7 @@ pub async fn purge_role(
                 Ok(()) => break,
                 Err(DiscordError::RateLimited { retry_after_ms }) if attempt < 3 => {
                     attempt += 1;
-                    pause(retry_after_ms.max(backoff)).await;
+                    sleeper.sleep(retry_after_ms.max(backoff)).await;
                     backoff *= 2;
                 }
                 Err(e) => return Err(e.naming(Permissions::MANAGE_ROLES)),
@@ -382,13 +382,27 @@ pub async fn purge_role(
     Ok(Purged { found, removed })
 }
 
+/// A member's highest role: the largest position, and of equal positions the older role (the smaller
+/// id), as Discord orders them. `None` when they have only @everyone.
+pub fn top_role<'a>(member: &Member, roles: &'a [Role]) -> Option<&'a Role> {
+    roles.iter().filter(|r| member.roles.contains(&r.id)).max_by_key(|r| (r.position, std::cmp::Reverse(r.id)))
+}
+
+/// A member as the role hierarchy sees them: their id and the position of their highest role.
+pub fn ranked(member: &Member, roles: &[Role]) -> RankedMember {
+    RankedMember::new(member.user_id, roles.iter().filter(|r| member.roles.contains(&r.id)).map(|r| r.position))
+}
+
+/// A member's guild-wide permissions: @everyone's and their roles' together; the owner has them all.
+pub fn member_permissions(guild: &Guild, roles: &[Role], member: &Member) -> Permissions {
+    let everyone = roles.iter().find(|r| r.id == guild.id).map_or(Permissions::NONE, |r| r.permissions);
+    let held: Vec<Permissions> = roles.iter().filter(|r| member.roles.contains(&r.id)).map(|r| r.permissions).collect();
+    super::base_permissions(member.user_id == guild.owner_id, everyone, &held)
+}
+
 /// The name of a member's highest role (`@everyone` when they have none).
 pub fn highest_role_name(member: &Member, roles: &[Role]) -> String {
-    roles
-        .iter()
-        .filter(|r| member.roles.contains(&r.id))
-        .max_by_key(|r| (r.position, std::cmp::Reverse(r.id)))
-        .map_or_else(|| "@everyone".to_owned(), |r| r.name.clone())
+    top_role(member, roles).map_or_else(|| "@everyone".to_owned(), |r| r.name.clone())
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use futures_util::future::{join, try_join3};
 
 use super::{
     BanOptions, Channel, ChannelPosition, ChannelSlot, DiscordBot, DiscordError, Guild, HierarchyRefusal, Member,
-    Permissions, RankedMember, Role, Snowflake, Unknown, base_permissions, channel_kind, check_hierarchy,
-    reorder_siblings,
+    Permissions, RankedMember, Role, Snowflake, Unknown, channel_kind, channels::kind_class, check_hierarchy,
+    reorder_siblings, roles,
 };
 use crate::Timestamp;
 
@@ -34,17 +34,11 @@ impl Standing {
     }
 
     fn permissions_of(&self, member: &Member) -> Permissions {
-        let everyone = self.roles.iter().find(|r| r.id == self.guild.id).map_or(Permissions::NONE, |r| r.permissions);
-        let roles: Vec<Permissions> =
-            self.roles.iter().filter(|r| member.roles.contains(&r.id)).map(|r| r.permissions).collect();
-        base_permissions(member.user_id == self.guild.owner_id, everyone, &roles)
+        roles::member_permissions(&self.guild, &self.roles, member)
     }
 
     fn ranked(&self, member: &Member) -> RankedMember {
-        RankedMember::new(
-            member.user_id,
-            self.roles.iter().filter(|r| member.roles.contains(&r.id)).map(|r| r.position),
-        )
+        roles::ranked(member, &self.roles)
     }
 
     /// The bot has `needed`, or the error names it.
@@ -156,12 +150,6 @@ pub struct Moved {
     pub category: Option<String>,
 }
 
-/// Discord lists text-like channels (text, announcement, forum, media) above voice-like ones (voice,
-/// stage) inside a category; a move reorders the channels of the moving one's class.
-fn sort_class(kind: u8) -> u8 {
-    u8::from(matches!(kind, channel_kind::VOICE | channel_kind::STAGE))
-}
-
 /// Moves `channel`, as the specification describes its two cases:
 ///
 /// - into `category` (when given) at `index` among the category's channels of the same class, clamped
@@ -204,7 +192,7 @@ pub async fn move_channel(
             } else {
                 c.kind != channel_kind::CATEGORY
                     && c.parent_id == parent_id
-                    && sort_class(c.kind) == sort_class(moving.kind)
+                    && kind_class(c.kind) == kind_class(moving.kind)
             }
     };
     let siblings: Vec<ChannelSlot> =
