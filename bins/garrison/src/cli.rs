@@ -138,6 +138,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let listeners = system.block_on(listen(&settings.bind))?;
     let bound = listeners.first().map(std::net::TcpListener::local_addr).transpose()?;
     let openapi = http::openapi();
+    let boosters = wiring::boosters(&db, Arc::clone(&discord), Arc::clone(&clock));
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
@@ -154,7 +155,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         modlogs: Arc::new(garrison_storage::DieselModLogs::new(db.clone())),
         modlog_documents: tokio::sync::Mutex::new(()),
         objects,
-        booster_roles: http::BlockingBoosterRoles(Arc::new(garrison_storage::DieselBoosterRoles::new(db.clone()))),
+        boosters,
         public_url: bound.map_or_else(|| settings.public_url.clone(), |addr| wiring::public_url(&settings, addr)),
         openapi_json: serde_json::to_string(&openapi)?,
     });

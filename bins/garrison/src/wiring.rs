@@ -216,6 +216,21 @@ pub fn api_keys(db: &Database, clock: Arc<dyn Clock>) -> ApiKeyService {
     ApiKeyService::new(Arc::new(DieselApiKeys::new(db.clone())), clock)
 }
 
+/// Custom booster roles: their records in the database (run on tokio's blocking pool) and the bots
+/// of the Discord adapter.
+pub fn boosters(
+    db: &Database,
+    discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    clock: Arc<dyn Clock>,
+) -> garrison_core::booster::BoosterRoleService {
+    garrison_core::booster::BoosterRoleService::new(
+        discord,
+        Arc::new(garrison_storage::DieselBoosterRoles::new(db.clone())),
+        Arc::new(crate::adapters::TokioBlockingThreads),
+        clock,
+    )
+}
+
 /// 32 bytes from the operating system's random source.
 pub fn entropy<const N: usize>() -> anyhow::Result<[u8; N]> {
     let mut bytes = [0u8; N];

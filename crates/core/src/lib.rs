@@ -15,6 +15,7 @@ pub mod modlog;
 pub mod objects;
 pub mod ports;
 pub mod records;
+pub mod threads;
 mod time;
 pub mod transcript;
 pub mod utilities;

@@ -5,7 +5,7 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use garrison_core::{Error, StoreError, discord::DiscordError};
+use garrison_core::{Error, StoreError, booster::BoosterError, discord::DiscordError};
 use serde::Serialize;
 
 /// The error envelope of every route, as the specifications write it.
@@ -126,6 +126,22 @@ impl From<DiscordError> for ApiError {
             _ => return Self::internal(&err),
         };
         Self::new(status, err.to_string())
+    }
+}
+
+impl From<BoosterError> for ApiError {
+    fn from(err: BoosterError) -> Self {
+        match err {
+            BoosterError::NotBooster | BoosterError::NotOwner => Self::new(StatusCode::FORBIDDEN, err.to_string()),
+            BoosterError::AlreadyHasRole { role } => Self::with_body(
+                StatusCode::CONFLICT,
+                err.to_string(),
+                serde_json::json!({"error": err.to_string(), "roleId": role.to_string()}),
+            ),
+            BoosterError::Discord(e) => e.into(),
+            BoosterError::Store(e) => e.into(),
+            _ => Self::internal(&err),
+        }
     }
 }
 

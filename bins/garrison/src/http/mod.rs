@@ -39,7 +39,6 @@ pub use cors::CorsPolicy;
 pub use discord::AutoModCooldown;
 pub use messages::EmbedCooldown;
 pub use middleware::{CanonicalPaths, RequestIds};
-pub use roles::BlockingBoosterRoles;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -63,8 +62,8 @@ pub struct AppState {
     pub modlog_documents: tokio::sync::Mutex<()>,
     /// Object storage (moderation-log documents; cards keep their own handle).
     pub objects: Arc<dyn garrison_core::objects::ObjectStore>,
-    /// Who owns which custom booster role.
-    pub booster_roles: roles::BlockingBoosterRoles,
+    /// Custom booster roles.
+    pub boosters: garrison_core::booster::BoosterRoleService,
     /// One embed per channel every 10 seconds for `POST /api/Message/sendEmbed/{channelId}`.
     pub embed_cooldown: messages::EmbedCooldown,
     /// Once a minute per bot token for `GET /api/AutoModRules/{guildId}`.

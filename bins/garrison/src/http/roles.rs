@@ -3,17 +3,11 @@
 //! [`RoleSpec`] here (icons fetched through the safe fetcher); the use cases live in
 //! `garrison_core::discord::roles`.
 
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, delete, get, http::StatusCode, post, put, web};
 use base64::Engine;
 use garrison_core::{
-    booster::{BoosterRole, BoosterRoleSpec},
-    discord::{
-        DiscordError, Permissions, RoleSpec, Snowflake, Unknown,
-        roles::{self, BoosterError, BoosterRecords, RecordFuture},
-    },
-    ports::BoosterRoles,
+    booster::BoosterRoleSpec,
+    discord::{DiscordError, Permissions, RoleSpec, Snowflake, Unknown, roles},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,43 +17,11 @@ use super::{
     AppState,
     error::ApiError,
     extract::Params,
-    headers::{bot, header, required},
+    headers::{bot, header, required, token},
 };
 
 /// The largest role icon Discord accepts, in bytes.
 const MAX_ICON_BYTES: usize = 256 * 1024;
-
-/// The booster-role records on the async side: each call runs the storage port on a blocking thread.
-pub struct BlockingBoosterRoles(pub Arc<dyn BoosterRoles>);
-
-impl BlockingBoosterRoles {
-    fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&dyn BoosterRoles) -> garrison_core::Result<T> + Send + 'static,
-    ) -> RecordFuture<'_, T> {
-        let store = Arc::clone(&self.0);
-        Box::pin(async move {
-            web::block(move || work(store.as_ref()))
-                .await
-                .map_err(|e| garrison_core::Error::Store(garrison_core::StoreError::Unavailable(e.to_string())))?
-        })
-    }
-}
-
-impl BoosterRecords for BlockingBoosterRoles {
-    fn find(&self, guild: Snowflake, user: Snowflake) -> RecordFuture<'_, Option<BoosterRole>> {
-        self.run(move |store| store.find(guild, user))
-    }
-    fn owner_of(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>> {
-        self.run(move |store| store.owner_of(guild, role))
-    }
-    fn record(&self, role: BoosterRole) -> RecordFuture<'_, ()> {
-        self.run(move |store| store.record(&role))
-    }
-    fn forget(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>> {
-        self.run(move |store| store.forget(guild, role))
-    }
-}
 
 fn path_id(field: &'static str, text: &str) -> Result<Snowflake, ApiError> {
     Ok(Snowflake::parse(field, text)?)
@@ -220,21 +182,6 @@ pub async fn create_role(state: web::Data<AppState>, req: HttpRequest) -> Result
     })))
 }
 
-impl From<BoosterError> for ApiError {
-    fn from(err: BoosterError) -> Self {
-        match err {
-            BoosterError::NotBooster | BoosterError::NotOwner => ApiError::new(StatusCode::FORBIDDEN, err.to_string()),
-            BoosterError::AlreadyHasRole { role } => ApiError::with_body(
-                StatusCode::CONFLICT,
-                err.to_string(),
-                json!({"error": err.to_string(), "roleId": role.to_string()}),
-            ),
-            BoosterError::Discord(e) => e.into(),
-            BoosterError::Store(e) => e.into(),
-        }
-    }
-}
-
 fn booster_path(path: &(String, String)) -> Result<(Snowflake, Snowflake), ApiError> {
     Ok((path_id("guildIdStr", &path.0)?, path_id("userIdStr", &path.1)?))
 }
@@ -256,10 +203,9 @@ pub async fn create_booster_role(
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<Value>, ApiError> {
     let (guild, user) = booster_path(&path)?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
+    let token = token(&req, "Discord-Token")?;
     let spec = booster_spec(&state, &req, Some("Custom Booster")).await?;
-    let role =
-        roles::create_booster_role(bot.as_ref(), &state.booster_roles, guild, user, spec, state.clock.now()).await?;
+    let role = state.boosters.create(&token, guild, user, spec).await?;
     Ok(web::Json(json!({"message": "Booster role created successfully", "roleId": role.id.to_string()})))
 }
 
@@ -280,9 +226,9 @@ pub async fn update_booster_role(
 ) -> Result<web::Json<Value>, ApiError> {
     let (guild, user) = booster_path(&path)?;
     let role = Snowflake::parse("Role-ID", required(&req, "Role-ID")?)?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
+    let token = token(&req, "Discord-Token")?;
     let spec = booster_spec(&state, &req, None).await?;
-    roles::update_booster_role(bot.as_ref(), &state.booster_roles, guild, user, role, spec, state.clock.now()).await?;
+    state.boosters.update(&token, guild, user, role, spec).await?;
     Ok(web::Json(json!({"message": "Role updated"})))
 }
 
@@ -300,8 +246,8 @@ pub async fn delete_booster_role(
 ) -> Result<web::Json<Value>, ApiError> {
     let (guild, user) = booster_path(&path)?;
     let role = Snowflake::parse("Role-ID", required(&req, "Role-ID")?)?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    roles::delete_booster_role(bot.as_ref(), &state.booster_roles, guild, user, role, state.clock.now()).await?;
+    let token = token(&req, "Discord-Token")?;
+    state.boosters.delete(&token, guild, user, role).await?;
     Ok(web::Json(json!({"message": "Booster role deleted successfully"})))
 }
 
