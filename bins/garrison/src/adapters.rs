@@ -1,8 +1,9 @@
 //! The binary's own adapters of core's ports: the ones that need its runtime or its other crates
-//! (tokio's blocking pool, ...). Constructed only in `wiring.rs`.
+//! (tokio's blocking pool, the safe fetcher, ...). Constructed only in `wiring.rs`.
 
 use garrison_core::{
     StoreError,
+    discord::looks::{IconFetchError, IconFuture, IconSource},
     threads::{BlockingThreads, ThreadFuture},
 };
 
@@ -15,5 +16,29 @@ impl BlockingThreads for TokioBlockingThreads {
         Box::pin(
             async move { tokio::task::spawn_blocking(work).await.map_err(|e| StoreError::Unavailable(e.to_string())) },
         )
+    }
+}
+
+/// Role icons from the safe fetcher (any public HTTPS host on port 443), proven images by decoding
+/// them under garrison-render's limits.
+#[derive(Debug, Clone)]
+pub struct FetchedIcons(pub garrison_fetch::SafeFetcher);
+
+impl IconSource for FetchedIcons {
+    fn fetch<'a>(&'a self, url: &'a str) -> IconFuture<'a> {
+        Box::pin(async move {
+            self.0.fetch(url).await.map_err(|e| match e {
+                garrison_fetch::FetchError::Refused(_) | garrison_fetch::FetchError::TooLarge { .. } => {
+                    IconFetchError::Refused(e.to_string())
+                }
+                other => IconFetchError::Unavailable(other.to_string()),
+            })
+        })
+    }
+
+    fn decodes(&self, bytes: &[u8]) -> Result<(), String> {
+        garrison_render::decode_image(bytes, &garrison_render::DecodeLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }

@@ -138,7 +138,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let listeners = system.block_on(listen(&settings.bind))?;
     let bound = listeners.first().map(std::net::TcpListener::local_addr).transpose()?;
     let openapi = http::openapi();
-    let boosters = wiring::boosters(&db, Arc::clone(&discord), Arc::clone(&clock));
+    let icons = wiring::icons(&settings)?;
+    let boosters = wiring::boosters(&db, Arc::clone(&discord), Arc::clone(&icons), Arc::clone(&clock));
+    let roles = wiring::roles(Arc::clone(&discord), icons);
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
@@ -150,12 +152,12 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         discord,
         automod_cooldown: http::AutoModCooldown::default(),
         embed_cooldown: http::EmbedCooldown::default(),
-        fetcher: wiring::fetcher(&settings)?,
         transcripts: wiring::transcript_studio(&settings, Arc::clone(&objects))?,
         modlogs: Arc::new(garrison_storage::DieselModLogs::new(db.clone())),
         modlog_documents: tokio::sync::Mutex::new(()),
         objects,
         boosters,
+        roles,
         public_url: bound.map_or_else(|| settings.public_url.clone(), |addr| wiring::public_url(&settings, addr)),
         openapi_json: serde_json::to_string(&openapi)?,
     });

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use garrison_core::{
     Clock, Timestamp,
     cards::CardBudget,
+    discord::looks::IconSource,
     objects::ObjectStore,
     records::{ApiKeyService, MemberRecords, RecordStores},
     utilities::RegexBudget,
@@ -221,6 +222,7 @@ pub fn api_keys(db: &Database, clock: Arc<dyn Clock>) -> ApiKeyService {
 pub fn boosters(
     db: &Database,
     discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    icons: Arc<dyn IconSource>,
     clock: Arc<dyn Clock>,
 ) -> garrison_core::booster::BoosterRoleService {
     garrison_core::booster::BoosterRoleService::new(
@@ -228,7 +230,21 @@ pub fn boosters(
         Arc::new(garrison_storage::DieselBoosterRoles::new(db.clone())),
         Arc::new(crate::adapters::TokioBlockingThreads),
         clock,
+        icons,
     )
+}
+
+/// Role icons fetched from user-supplied URLs through [`fetcher`].
+pub fn icons(settings: &Settings) -> anyhow::Result<Arc<dyn IconSource>> {
+    Ok(Arc::new(crate::adapters::FetchedIcons(fetcher(settings)?)))
+}
+
+/// Role creation with the callers' bots, icons from `icons`.
+pub fn roles(
+    discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    icons: Arc<dyn IconSource>,
+) -> garrison_core::discord::RoleService {
+    garrison_core::discord::RoleService::new(discord, icons)
 }
 
 /// 32 bytes from the operating system's random source.

@@ -15,25 +15,17 @@ use crate::{
     discord::{
         BotToken, DiscordBot, DiscordBots, DiscordError, Member, Permissions, Role, RoleSpec, Snowflake, Unknown,
         base_permissions, connect,
+        looks::{self, IconSource, LooksError, LooksRequest, RoleLooks},
         roles::{apply_gradient_policy, check_icon_allowed, each_member_page},
     },
     ports::BoosterRoles,
     threads::{BlockingThreads, run_blocking},
 };
 
-/// What a booster may set on their own role. Converting it to a [`RoleSpec`] is the only way the
-/// booster use cases reach Discord, and neither conversion can carry permissions, hoist or
-/// mentionable.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BoosterRoleSpec {
-    pub name: Option<String>,
-    /// The solid colour, `0xRRGGBB`.
-    pub color: Option<u32>,
-    /// Two or three gradient colours, for guilds with `ENHANCED_ROLE_COLORS`.
-    pub gradient: Option<Vec<u32>>,
-    /// The icon as a data URI.
-    pub icon: Option<String>,
-}
+/// What a booster may set on their own role: a role's looks (name, colours, icon). Converting it to a
+/// [`RoleSpec`] is the only way the booster use cases reach Discord, and neither conversion can carry
+/// permissions, hoist or mentionable.
+pub type BoosterRoleSpec = RoleLooks;
 
 impl BoosterRoleSpec {
     /// The role to create: no permissions at all (Discord would otherwise copy @everyone's).
@@ -105,6 +97,8 @@ pub enum BoosterError {
     #[error("You do not own this role")]
     NotOwner,
     #[error(transparent)]
+    Looks(#[from] LooksError),
+    #[error(transparent)]
     Discord(#[from] DiscordError),
     #[error(transparent)]
     Store(#[from] crate::Error),
@@ -124,7 +118,11 @@ pub struct BoosterRoleService {
     records: Arc<dyn BoosterRoles>,
     threads: Arc<dyn BlockingThreads>,
     clock: Arc<dyn Clock>,
+    icons: Arc<dyn IconSource>,
 }
+
+/// The name of a new custom booster role that the request does not name.
+pub const DEFAULT_NAME: &str = "Custom Booster";
 
 impl std::fmt::Debug for BoosterRoleService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -143,8 +141,9 @@ impl BoosterRoleService {
         records: Arc<dyn BoosterRoles>,
         threads: Arc<dyn BlockingThreads>,
         clock: Arc<dyn Clock>,
+        icons: Arc<dyn IconSource>,
     ) -> Self {
-        Self { discord, records, threads, clock }
+        Self { discord, records, threads, clock, icons }
     }
 
     async fn records<T: Send + 'static>(
@@ -173,16 +172,18 @@ impl BoosterRoleService {
     /// Creates `user`'s custom booster role with the bot behind `token`: they must boost the guild and
     /// have none yet; the role (with no permissions) goes right above the guild's booster role, is
     /// given to them, and is recorded. If recording fails (a concurrent request recorded one first),
-    /// the new role is deleted again.
+    /// the new role is deleted again. Its looks are checked (and its icon fetched) once the token is;
+    /// a missing name is [`DEFAULT_NAME`].
     pub async fn create(
         &self,
         token: &BotToken,
         guild: Snowflake,
         user: Snowflake,
-        spec: BoosterRoleSpec,
+        looks: LooksRequest,
     ) -> Result<Role, BoosterError> {
         let bot = connect(self.discord.as_ref(), token).await?;
         let bot = bot.as_ref();
+        let spec = looks::resolve(self.icons.as_ref(), looks, Some(DEFAULT_NAME)).await?;
         let mut spec = spec.for_create("Custom booster role");
         let (info, roles, member) =
             futures_util::future::try_join3(bot.guild(guild), bot.roles(guild), bot.member(guild, user)).await?;
@@ -229,10 +230,11 @@ impl BoosterRoleService {
         guild: Snowflake,
         user: Snowflake,
         role: Snowflake,
-        spec: BoosterRoleSpec,
+        looks: LooksRequest,
     ) -> Result<Role, BoosterError> {
         let bot = connect(self.discord.as_ref(), token).await?;
         let bot = bot.as_ref();
+        let spec = looks::resolve(self.icons.as_ref(), looks, None).await?;
         self.owned(bot, guild, user, role).await?;
         let mut spec = spec.for_update("Custom booster role updated");
         let info = bot.guild(guild).await?;

@@ -5,11 +5,14 @@ mod fakes;
 
 use std::sync::Arc;
 
-use fakes::{BOOSTER, BOOSTER_ROLE, FakeDiscord, GUILD, MEMBER, id, run, token};
+use fakes::{BOOSTER, BOOSTER_ROLE, FakeDiscord, FakeIcons, GUILD, MEMBER, id, run, token};
 use garrison_core::{
     Timestamp,
-    booster::{BoosterError, BoosterRoleService, BoosterRoleSpec},
-    discord::{BotToken, DiscordError, Permissions},
+    booster::{BoosterError, BoosterRoleService},
+    discord::{
+        BotToken, DiscordError, Permissions, RoleError, RoleRequest, RoleService,
+        looks::{LooksError, LooksRequest},
+    },
     threads::InlineThreads,
 };
 use garrison_testkit::{ManualClock, MemoryRecords};
@@ -22,12 +25,13 @@ fn service() -> (BoosterRoleService, FakeDiscord, Arc<MemoryRecords>) {
         records.clone(),
         Arc::new(InlineThreads),
         Arc::new(ManualClock::at(Timestamp(1_700_000_000_000))),
+        Arc::new(FakeIcons::default()),
     );
     (service, discord, records)
 }
 
-fn named(name: &str) -> BoosterRoleSpec {
-    BoosterRoleSpec { name: Some(name.into()), color: Some(0x5865f2), ..BoosterRoleSpec::default() }
+fn named(name: &str) -> LooksRequest {
+    LooksRequest { name: Some(name.into()), color: Some("#5865f2".into()), ..LooksRequest::default() }
 }
 
 #[test]
@@ -83,4 +87,46 @@ fn a_bad_token_is_refused_before_anything_is_asked() {
     // A bot outside the guild learns nothing about its roles or records.
     let outside = run(service.delete(&token(), id(77), BOOSTER, id(78))).expect_err("not a member");
     assert!(matches!(outside, BoosterError::Discord(DiscordError::NotMember)));
+}
+
+#[test]
+fn looks_are_checked_after_the_token_and_before_discord_is_asked_to_change_anything() {
+    let (service, discord, _) = service();
+    let bad = LooksRequest { color: Some("red".into()), ..named("Mine") };
+    let err = run(service.create(&token(), GUILD, BOOSTER, bad.clone())).expect_err("bad colour");
+    assert!(matches!(&err, BoosterError::Looks(LooksError::Invalid(m)) if m.starts_with("Color:")), "{err}");
+    let wrong = BotToken::new("not-a-token").expect("text");
+    let err = run(service.create(&wrong, GUILD, BOOSTER, bad)).expect_err("the token first");
+    assert!(matches!(err, BoosterError::Discord(DiscordError::InvalidToken)));
+    assert!(discord.world(|w| w.calls.iter().all(|c| c != "create_role")));
+    // A missing name is the default one, and an icon arrives as a data URI.
+    let icon = LooksRequest { icon_url: Some("https://cdn.example/icon.png".into()), ..LooksRequest::default() };
+    let role = run(service.create(&token(), GUILD, BOOSTER, icon)).expect("created");
+    assert_eq!(role.name, "Custom Booster");
+    let spec = discord.world(|w| w.specs.last().cloned()).expect("sent");
+    assert!(spec.icon.is_some_and(|i| i.starts_with("data:image/png;base64,")));
+}
+
+#[test]
+fn role_creation_checks_rights_headers_and_names_an_unknown_guild() {
+    let discord = FakeDiscord::default();
+    let roles = RoleService::new(Arc::new(discord.clone()), Arc::new(FakeIcons::default()));
+    let request = RoleRequest {
+        looks: LooksRequest { name: Some("Staff".into()), ..LooksRequest::default() },
+        permissions: Some("8".into()),
+        hoist: Some("yes".into()),
+        mentionable: Some("0".into()),
+        position: None,
+    };
+    let made = run(roles.create(&token(), GUILD, request.clone())).expect("created");
+    assert_eq!(
+        (made.role.permissions, made.role.hoist, made.role.mentionable),
+        (Permissions::ADMINISTRATOR, true, false)
+    );
+    let bad = RoleRequest { hoist: Some("maybe".into()), ..request.clone() };
+    let err = run(roles.create(&token(), GUILD, bad)).expect_err("bad flag");
+    assert_eq!(err.to_string(), "Hoist: must be true or false, got \"maybe\"");
+    let err = run(roles.create(&token(), id(99), request)).expect_err("unknown guild");
+    assert!(matches!(err, RoleError::GuildNotFound));
+    assert_eq!(err.to_string(), "Guild not found.");
 }

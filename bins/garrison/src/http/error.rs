@@ -5,7 +5,11 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use garrison_core::{Error, StoreError, booster::BoosterError, discord::DiscordError};
+use garrison_core::{
+    Error, StoreError,
+    booster::BoosterError,
+    discord::{DiscordError, RoleError, looks::LooksError},
+};
 use serde::Serialize;
 
 /// The error envelope of every route, as the specifications write it.
@@ -138,8 +142,32 @@ impl From<BoosterError> for ApiError {
                 err.to_string(),
                 serde_json::json!({"error": err.to_string(), "roleId": role.to_string()}),
             ),
+            BoosterError::Looks(e) => e.into(),
             BoosterError::Discord(e) => e.into(),
             BoosterError::Store(e) => e.into(),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+impl From<LooksError> for ApiError {
+    fn from(err: LooksError) -> Self {
+        match err {
+            LooksError::Invalid(message) => Self::bad_request(message),
+            LooksError::IconUnavailable(message) => Self::new(StatusCode::BAD_GATEWAY, message),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+impl From<RoleError> for ApiError {
+    fn from(err: RoleError) -> Self {
+        match err {
+            RoleError::GuildNotFound => {
+                Self::with_body(StatusCode::NOT_FOUND, err.to_string(), serde_json::json!("Guild not found."))
+            }
+            RoleError::Looks(e) => e.into(),
+            RoleError::Discord(e) => e.into(),
             _ => Self::internal(&err),
         }
     }

@@ -52,8 +52,6 @@ pub struct AppState {
     /// Where `/api/Regex/match` runs its matches (killable worker processes).
     pub regex: crate::regex_pool::RegexPool,
     pub discord: Arc<dyn garrison_core::discord::DiscordBots>,
-    /// The safe fetcher for user-supplied URLs (role icons).
-    pub fetcher: garrison_fetch::SafeFetcher,
     /// Channel transcripts.
     pub transcripts: crate::transcripts::TranscriptStudio,
     /// Moderation-log records.
@@ -64,6 +62,8 @@ pub struct AppState {
     pub objects: Arc<dyn garrison_core::objects::ObjectStore>,
     /// Custom booster roles.
     pub boosters: garrison_core::booster::BoosterRoleService,
+    /// Role creation (`/api/Role/create`).
+    pub roles: garrison_core::discord::RoleService,
     /// One embed per channel every 10 seconds for `POST /api/Message/sendEmbed/{channelId}`.
     pub embed_cooldown: messages::EmbedCooldown,
     /// Once a minute per bot token for `GET /api/AutoModRules/{guildId}`.

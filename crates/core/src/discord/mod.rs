@@ -5,7 +5,9 @@
 
 mod boosts;
 mod channels;
+mod creation;
 mod invite;
+pub mod looks;
 pub mod messages;
 mod moderation;
 pub mod modmail;
@@ -18,6 +20,7 @@ mod snowflake;
 
 pub use boosts::{AdditionalPerks, Cooldowns, Privilege, additional_perks, automod_keywords, booster_privileges};
 pub use channels::{ChannelSlot, reorder_siblings};
+pub use creation::{RoleError, RoleRequest, RoleService};
 pub use invite::{INVALID_INVITE, parse_invite};
 pub use moderation::{
     HierarchyRefusal, MAX_TIMEOUT_SECONDS, RankedMember, check_hierarchy, check_role_manageable, parse_timeout,
