@@ -4,6 +4,7 @@
 use garrison_core::{
     StoreError,
     discord::looks::{IconFetchError, IconFuture, IconSource},
+    entropy::{Entropy, EntropyError},
     threads::{BlockingThreads, ThreadFuture},
 };
 
@@ -40,5 +41,15 @@ impl IconSource for FetchedIcons {
         garrison_render::decode_image(bytes, &garrison_render::DecodeLimits::default())
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+}
+
+/// Random bytes from the operating system's source.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsEntropy;
+
+impl Entropy for OsEntropy {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), EntropyError> {
+        getrandom::fill(bytes).map_err(|e| EntropyError(e.to_string()))
     }
 }

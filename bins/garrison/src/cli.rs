@@ -141,6 +141,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let icons = wiring::icons(&settings)?;
     let boosters = wiring::boosters(&db, Arc::clone(&discord), Arc::clone(&icons), Arc::clone(&clock));
     let roles = wiring::roles(Arc::clone(&discord), icons);
+    let modlogs = wiring::modlogs(&db, Arc::clone(&discord), Arc::clone(&objects), Arc::clone(&clock));
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
@@ -153,9 +154,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         automod_cooldown: http::AutoModCooldown::default(),
         embed_cooldown: http::EmbedCooldown::default(),
         transcripts: wiring::transcript_studio(&settings, Arc::clone(&objects))?,
-        modlogs: Arc::new(garrison_storage::DieselModLogs::new(db.clone())),
-        modlog_documents: tokio::sync::Mutex::new(()),
-        objects,
+        modlogs,
         boosters,
         roles,
         public_url: bound.map_or_else(|| settings.public_url.clone(), |addr| wiring::public_url(&settings, addr)),

@@ -234,6 +234,24 @@ pub fn boosters(
     )
 }
 
+/// Moderation logs: records in the database (run on tokio's blocking pool), documents in `objects`,
+/// view ids from the OS random source.
+pub fn modlogs(
+    db: &Database,
+    discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    objects: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+) -> garrison_core::modlog::ModLogService {
+    garrison_core::modlog::ModLogService::new(garrison_core::modlog::ModLogPorts {
+        discord,
+        records: Arc::new(garrison_storage::DieselModLogs::new(db.clone())),
+        objects,
+        threads: Arc::new(crate::adapters::TokioBlockingThreads),
+        clock,
+        entropy: Arc::new(crate::adapters::OsEntropy),
+    })
+}
+
 /// Role icons fetched from user-supplied URLs through [`fetcher`].
 pub fn icons(settings: &Settings) -> anyhow::Result<Arc<dyn IconSource>> {
     Ok(Arc::new(crate::adapters::FetchedIcons(fetcher(settings)?)))

@@ -6,6 +6,7 @@ pub mod cards;
 pub mod catalogue;
 pub mod cooldowns;
 pub mod discord;
+pub mod entropy;
 pub mod ep;
 mod error;
 pub mod idempotency;
@@ -19,6 +20,7 @@ pub mod threads;
 mod time;
 pub mod transcript;
 pub mod utilities;
+pub mod view_id;
 pub mod xp;
 
 pub use error::{Error, Result, StoreError};

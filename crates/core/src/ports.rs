@@ -12,6 +12,7 @@ use crate::{
 };
 
 pub use crate::cooldowns::CooldownStore;
+pub use crate::entropy::Entropy;
 pub use crate::threads::BlockingThreads;
 
 /// API keys, stored by hash.

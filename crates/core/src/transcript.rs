@@ -41,32 +41,8 @@ pub const MAX_LIST_OFFSET: usize = 10_000;
 /// back a cursor to go on from.
 pub const SCAN_BUDGET: usize = 20_000;
 
-/// A transcript's view id: 32 lower-case hexadecimal digits (128 random bits).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ViewId(String);
-
-impl ViewId {
-    /// Parses a view id as the server generates them; anything else is `None`.
-    pub fn parse(text: &str) -> Option<Self> {
-        (text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-            .then(|| Self(text.to_owned()))
-    }
-
-    /// The view id of 16 random bytes.
-    pub fn from_random(bytes: [u8; 16]) -> Self {
-        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for ViewId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// A transcript's view id (read with [`ViewId::parse_exact`]: only as the server writes them).
+pub use crate::view_id::ViewId;
 
 /// The object key of a transcript's page.
 pub fn html_key(view: &ViewId) -> Result<ObjectKey, ObjectError> {
@@ -123,7 +99,7 @@ fn parse_entry_name(name: &str) -> Option<(Snowflake, ViewId)> {
         return None;
     }
     let channel = Snowflake::parse("channel", channel).ok()?;
-    Some((channel, ViewId::parse(view)?))
+    Some((channel, ViewId::parse_exact(view)?))
 }
 
 /// The last segment of an index key without `.json`, if it is one.
@@ -395,7 +371,7 @@ mod tests {
 
     #[test]
     fn index_keys_sort_newest_first_and_carry_bot_and_channel() {
-        let view = ViewId::from_random([0xab; 16]);
+        let view = ViewId::from_entropy([0xab; 16]);
         let older = index_key(GUILD, BOT, Timestamp::from_millis(1_000), STAFF, &view).expect("key");
         let newer = index_key(GUILD, BOT, Timestamp::from_millis(2_000), STAFF, &view).expect("key");
         assert!(newer < older);
@@ -411,9 +387,9 @@ mod tests {
         for bad in ["", "x", "00000000000000000001-5-abc", "1-2-0123456789abcdef0123456789abcdef", "../../etc"] {
             assert!(ListCursor::parse(bad).is_none(), "{bad}");
         }
-        assert!(ViewId::parse(&"A".repeat(32)).is_none());
-        assert!(ViewId::parse(&"a".repeat(31)).is_none());
-        assert!(ViewId::parse(&"a".repeat(32)).is_some());
+        assert!(ViewId::parse_exact(&"A".repeat(32)).is_none());
+        assert!(ViewId::parse_exact(&"a".repeat(31)).is_none());
+        assert!(ViewId::parse_exact(&"a".repeat(32)).is_some());
     }
 
     #[test]

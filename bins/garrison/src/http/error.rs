@@ -9,6 +9,8 @@ use garrison_core::{
     Error, StoreError,
     booster::BoosterError,
     discord::{DiscordError, RoleError, looks::LooksError},
+    modlog::ModLogError,
+    objects::ObjectError,
 };
 use serde::Serialize;
 
@@ -171,6 +173,25 @@ impl From<RoleError> for ApiError {
             _ => Self::internal(&err),
         }
     }
+}
+
+impl From<ModLogError> for ApiError {
+    fn from(err: ModLogError) -> Self {
+        match err {
+            ModLogError::NotFound => Self::new(StatusCode::NOT_FOUND, err.to_string()),
+            ModLogError::BadPage => Self::bad_request(err.to_string()),
+            ModLogError::Discord(e) => e.into(),
+            ModLogError::Store(e) => e.into(),
+            ModLogError::Objects(e) => object_store(&e),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+/// Object storage failed: logged, answered 503.
+fn object_store(err: &ObjectError) -> ApiError {
+    tracing::error!(error = %err, "object store failed");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
 }
 
 impl ResponseError for ApiError {

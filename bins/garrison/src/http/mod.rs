@@ -54,12 +54,8 @@ pub struct AppState {
     pub discord: Arc<dyn garrison_core::discord::DiscordBots>,
     /// Channel transcripts.
     pub transcripts: crate::transcripts::TranscriptStudio,
-    /// Moderation-log records.
-    pub modlogs: Arc<dyn garrison_core::ports::ModLogs>,
-    /// Held while a moderation-log document is rewritten in object storage.
-    pub modlog_documents: tokio::sync::Mutex<()>,
-    /// Object storage (moderation-log documents; cards keep their own handle).
-    pub objects: Arc<dyn garrison_core::objects::ObjectStore>,
+    /// Moderation logs.
+    pub modlogs: garrison_core::modlog::ModLogService,
     /// Custom booster roles.
     pub boosters: garrison_core::booster::BoosterRoleService,
     /// Role creation (`/api/Role/create`).

@@ -87,7 +87,7 @@ pub async fn generate(state: web::Data<AppState>, req: HttpRequest) -> Result<we
     let filename = filename(header(&req, "X-Filename"))?;
     let bot = bot(&state, &req, "X-Bot-Token").await?;
     let id: [u8; 16] = crate::wiring::entropy().map_err(ApiError::internal)?;
-    let new_view = ViewId::from_random(id);
+    let new_view = ViewId::from_entropy(id);
     let request = TranscriptRequest { channel, limit, filename, creator };
     let made =
         state.transcripts.generate(bot.as_ref(), &request, new_view, state.clock.now()).await.map_err(|e| match e {
@@ -206,7 +206,7 @@ async fn read_object(state: &AppState, key: &ObjectKey) -> Result<Vec<u8>, Objec
 #[get("/api/Transcript/view/{viewId}")]
 pub async fn view(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "Transcript not found.");
-    let id = ViewId::parse(&path).ok_or_else(not_found)?;
+    let id = ViewId::parse_exact(&path).ok_or_else(not_found)?;
     let key = html_key(&id).map_err(ApiError::internal)?;
     let body = match state.transcripts.objects().get(&key).await {
         Ok(body) => body,

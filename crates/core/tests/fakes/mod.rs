@@ -535,3 +535,15 @@ impl IconSource for FakeIcons {
         Ok(())
     }
 }
+
+/// Entropy that counts: each fill is the next byte value, repeated.
+#[derive(Debug, Default)]
+pub struct CountingEntropy(std::sync::atomic::AtomicU8);
+
+impl garrison_core::entropy::Entropy for CountingEntropy {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), garrison_core::entropy::EntropyError> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        bytes.fill(n);
+        Ok(())
+    }
+}
