@@ -142,6 +142,14 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let boosters = wiring::boosters(&db, Arc::clone(&discord), Arc::clone(&icons), Arc::clone(&clock));
     let roles = wiring::roles(Arc::clone(&discord), icons);
     let modlogs = wiring::modlogs(&db, Arc::clone(&discord), Arc::clone(&objects), Arc::clone(&clock));
+    let public_url = bound.map_or_else(|| settings.public_url.clone(), |addr| wiring::public_url(&settings, addr));
+    let transcripts = wiring::transcripts(
+        wiring::transcript_studio(&settings, Arc::clone(&objects))?,
+        Arc::clone(&discord),
+        objects,
+        Arc::clone(&clock),
+        &public_url,
+    );
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
@@ -153,11 +161,11 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         discord,
         automod_cooldown: http::AutoModCooldown::default(),
         embed_cooldown: http::EmbedCooldown::default(),
-        transcripts: wiring::transcript_studio(&settings, Arc::clone(&objects))?,
+        transcripts,
         modlogs,
         boosters,
         roles,
-        public_url: bound.map_or_else(|| settings.public_url.clone(), |addr| wiring::public_url(&settings, addr)),
+        public_url,
         openapi_json: serde_json::to_string(&openapi)?,
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);

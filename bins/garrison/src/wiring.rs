@@ -252,6 +252,26 @@ pub fn modlogs(
     })
 }
 
+/// Transcripts: made by `studio` with the callers' bots, kept in `objects`, linked under `public_url`.
+pub fn transcripts(
+    studio: TranscriptStudio,
+    discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    objects: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+) -> garrison_core::transcript::TranscriptService {
+    garrison_core::transcript::TranscriptService::new(
+        garrison_core::transcript::TranscriptPorts {
+            discord,
+            renderer: Arc::new(studio),
+            objects,
+            clock,
+            entropy: Arc::new(crate::adapters::OsEntropy),
+        },
+        public_url,
+    )
+}
+
 /// Role icons fetched from user-supplied URLs through [`fetcher`].
 pub fn icons(settings: &Settings) -> anyhow::Result<Arc<dyn IconSource>> {
     Ok(Arc::new(crate::adapters::FetchedIcons(fetcher(settings)?)))

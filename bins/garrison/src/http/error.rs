@@ -11,6 +11,7 @@ use garrison_core::{
     discord::{DiscordError, RoleError, looks::LooksError},
     modlog::ModLogError,
     objects::ObjectError,
+    transcript::{BUSY_RETRY_AFTER_SECONDS, TranscriptError},
 };
 use serde::Serialize;
 
@@ -183,6 +184,23 @@ impl From<ModLogError> for ApiError {
             ModLogError::Discord(e) => e.into(),
             ModLogError::Store(e) => e.into(),
             ModLogError::Objects(e) => object_store(&e),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+impl From<TranscriptError> for ApiError {
+    fn from(err: TranscriptError) -> Self {
+        match err {
+            TranscriptError::NoMessages | TranscriptError::NotFound => {
+                Self::new(StatusCode::NOT_FOUND, err.to_string())
+            }
+            TranscriptError::Busy | TranscriptError::SharedSpace { .. } => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()).retry_after(BUSY_RETRY_AFTER_SECONDS)
+            }
+            TranscriptError::JobSpace { .. } => Self::new(StatusCode::INSUFFICIENT_STORAGE, err.to_string()),
+            TranscriptError::Discord(e) => e.into(),
+            TranscriptError::Store(e) => object_store(&e),
             _ => Self::internal(&err),
         }
     }

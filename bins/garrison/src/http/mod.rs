@@ -53,7 +53,7 @@ pub struct AppState {
     pub regex: crate::regex_pool::RegexPool,
     pub discord: Arc<dyn garrison_core::discord::DiscordBots>,
     /// Channel transcripts.
-    pub transcripts: crate::transcripts::TranscriptStudio,
+    pub transcripts: garrison_core::transcript::TranscriptService,
     /// Moderation logs.
     pub modlogs: garrison_core::modlog::ModLogService,
     /// Custom booster roles.

@@ -540,6 +540,13 @@ impl IconSource for FakeIcons {
 #[derive(Debug, Default)]
 pub struct CountingEntropy(std::sync::atomic::AtomicU8);
 
+impl CountingEntropy {
+    /// The first fill is `n + 1`.
+    pub fn after(n: u8) -> Self {
+        Self(std::sync::atomic::AtomicU8::new(n))
+    }
+}
+
 impl garrison_core::entropy::Entropy for CountingEntropy {
     fn fill(&self, bytes: &mut [u8]) -> Result<(), garrison_core::entropy::EntropyError> {
         let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
