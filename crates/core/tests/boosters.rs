@@ -25,7 +25,7 @@ fn service() -> (BoosterRoleService, FakeDiscord, Arc<MemoryRecords>) {
         records.clone(),
         Arc::new(InlineThreads),
         Arc::new(ManualClock::at(Timestamp(1_700_000_000_000))),
-        Arc::new(FakeIcons::default()),
+        Arc::new(FakeIcons),
     );
     (service, discord, records)
 }
@@ -110,7 +110,7 @@ fn looks_are_checked_after_the_token_and_before_discord_is_asked_to_change_anyth
 #[test]
 fn role_creation_checks_rights_headers_and_names_an_unknown_guild() {
     let discord = FakeDiscord::default();
-    let roles = RoleService::new(Arc::new(discord.clone()), Arc::new(FakeIcons::default()));
+    let roles = RoleService::new(Arc::new(discord.clone()), Arc::new(FakeIcons));
     let request = RoleRequest {
         looks: LooksRequest { name: Some("Staff".into()), ..LooksRequest::default() },
         permissions: Some("8".into()),

@@ -263,4 +263,39 @@ mod tests {
         let err = ApiError::from(Error::Store(StoreError::Internal("table xp_balances is corrupt".into())));
         assert_eq!(err.message(), "Internal error.");
     }
+
+    #[test]
+    fn each_discord_side_service_error_maps_once_to_its_status_and_body() {
+        use garrison_core::discord::Snowflake;
+        let role = Snowflake::from_raw(5 << 22);
+        let cases: Vec<(ApiError, u16)> = vec![
+            (BoosterError::NotBooster.into(), 403),
+            (BoosterError::NotOwner.into(), 403),
+            (BoosterError::AlreadyHasRole { role }.into(), 409),
+            (BoosterError::Looks(LooksError::Invalid("Color: bad".into())).into(), 400),
+            (RoleError::GuildNotFound.into(), 404),
+            (RoleError::Looks(LooksError::IconUnavailable("Icon-URL: down".into())).into(), 502),
+            (ModLogError::NotFound.into(), 404),
+            (ModLogError::BadPage.into(), 400),
+            (ModLogError::Objects(ObjectError::Unavailable("down".into())).into(), 503),
+            (ModLogError::Internal("no randomness".into()).into(), 500),
+            (TranscriptError::NoMessages.into(), 404),
+            (TranscriptError::NotFound.into(), 404),
+            (TranscriptError::Busy.into(), 503),
+            (TranscriptError::JobSpace { limit: 1 }.into(), 507),
+            (TranscriptError::Discord(DiscordError::InvalidToken).into(), 401),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status().as_u16(), status, "{err}");
+        }
+        let conflict = ApiError::from(BoosterError::AlreadyHasRole { role });
+        assert_eq!(
+            conflict.body,
+            Some(serde_json::json!({"error": "User already has a custom booster role", "roleId": role.to_string()}))
+        );
+        assert_eq!(ApiError::from(RoleError::GuildNotFound).body, Some(serde_json::json!("Guild not found.")));
+        assert_eq!(ApiError::from(TranscriptError::Busy).retry_after, Some(BUSY_RETRY_AFTER_SECONDS));
+        assert_eq!(ApiError::from(ModLogError::Internal("entropy".into())).message(), "Internal error.");
+        assert_eq!(ApiError::from(ModLogError::NotFound).message(), "Moderation log not found.");
+    }
 }

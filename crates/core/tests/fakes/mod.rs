@@ -95,6 +95,9 @@ fn member(user_id: Snowflake, roles: Vec<Snowflake>, boosting: bool) -> Member {
     }
 }
 
+/// A message a bot sent: its channel, its text, and the name and size of its file (if any).
+pub type Sent = (Snowflake, String, Option<(String, usize)>);
+
 /// What the fake Discord holds and what was asked of it.
 #[derive(Debug)]
 pub struct World {
@@ -105,7 +108,7 @@ pub struct World {
     /// Messages of [`CHANNEL`], newest first, as Discord's JSON.
     pub messages: Vec<serde_json::Value>,
     /// `(channel, content, file name and size)` of every message sent.
-    pub sent: Vec<(Snowflake, String, Option<(String, usize)>)>,
+    pub sent: Vec<Sent>,
     /// Every role spec sent to Discord (create or update).
     pub specs: Vec<RoleSpec>,
     /// Calls made, by name.
