@@ -226,6 +226,46 @@ async fn a_booster_can_never_give_their_own_role_rights() {
 }
 
 #[tokio::test]
+async fn a_booster_edit_that_also_asks_for_rights_changes_nothing_at_all() {
+    let s = Setup::start();
+    let (guild, booster) = (s.demo.guild, s.demo.booster);
+    let path = format!("/api/Role/booster/{guild}/{booster}");
+    let created = expect(
+        s.call(Method::POST, &path, &[s.token(), ("Role-Name", "Plain".into()), ("Color", "#112233".into())]).await,
+        200,
+    );
+    let role = created.body["roleId"].as_str().expect("roleId").parse::<u64>().expect("an id");
+    let before = s.sim.world(|w| w.role(guild, role)).expect("the role");
+    // Looks and rights in one edit, as a booster trying to make their role an administrator would.
+    let refused = expect(
+        s.call(
+            Method::PUT,
+            &path,
+            &[
+                s.token(),
+                ("Role-ID", role.to_string()),
+                ("Role-Name", "Admin Now".into()),
+                ("Color", "#ff0000".into()),
+                ("Permissions", "8".into()),
+                ("Hoist", "true".into()),
+                ("Mentionable", "true".into()),
+            ],
+        )
+        .await,
+        400,
+    );
+    assert!(refused.error().starts_with("Permissions:"), "{}", refused.error());
+    let after = s.sim.world(|w| w.role(guild, role)).expect("the role");
+    assert_eq!(
+        (after.permissions, after.hoist, after.mentionable, after.name.as_str(), after.color),
+        (0, before.hoist, before.mentionable, "Plain", 0x112233),
+        "neither the rights nor the looks changed"
+    );
+    assert_eq!(s.sim.calls("PATCH", "/guilds/{guild_id}/roles/{role_id}"), 0, "Discord was never asked");
+    s.assert_faithful();
+}
+
+#[tokio::test]
 async fn a_role_a_user_alone_holds_is_theirs_by_assignment_and_recorded_on_first_use() {
     let s = Setup::start();
     let guild = s.demo.guild;

@@ -140,6 +140,18 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let listeners = system.block_on(listen(&settings.bind))?;
     let bound = listeners.first().map(std::net::TcpListener::local_addr).transpose()?;
     let openapi = http::openapi();
+    let icons = wiring::icons(&settings)?;
+    let boosters = wiring::boosters(&db, Arc::clone(&discord), Arc::clone(&icons), Arc::clone(&clock));
+    let roles = wiring::roles(Arc::clone(&discord), icons);
+    let modlogs = wiring::modlogs(&db, Arc::clone(&discord), Arc::clone(&objects), Arc::clone(&clock));
+    let public_url = bound.map_or_else(|| settings.public_url.clone(), |addr| wiring::public_url(&settings, addr));
+    let transcripts = wiring::transcripts(
+        wiring::transcript_studio(&settings, Arc::clone(&objects))?,
+        Arc::clone(&discord),
+        objects,
+        Arc::clone(&clock),
+        &public_url,
+    );
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
         guilds: wiring::guilds(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock)),
@@ -150,15 +162,12 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         clock,
         cards,
         regex: wiring::regex_pool(&settings)?,
-        discord,
         messaging,
-        fetcher: wiring::fetcher(&settings)?,
-        transcripts: wiring::transcript_studio(&settings, Arc::clone(&objects))?,
-        modlogs: Arc::new(garrison_storage::DieselModLogs::new(db.clone())),
-        modlog_documents: tokio::sync::Mutex::new(()),
-        objects,
-        booster_roles: http::BlockingBoosterRoles(Arc::new(garrison_storage::DieselBoosterRoles::new(db.clone()))),
-        public_url: bound.map_or_else(|| settings.public_url.clone(), |addr| wiring::public_url(&settings, addr)),
+        transcripts,
+        modlogs,
+        boosters,
+        roles,
+        public_url,
         openapi_json: serde_json::to_string(&openapi)?,
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);

@@ -1,5 +1,6 @@
 //! `garrison`: the server and its operator commands.
 
+mod adapters;
 mod cli;
 mod http;
 mod page_message;

@@ -13,8 +13,8 @@
 //! 3. The pages are read back oldest first and rendered by `garrison_pages::TranscriptWriter` on a
 //!    blocking thread, each media file written once before the first message that uses it; the HTML
 //!    flows in 64 KiB chunks through a bounded channel into the object store's streaming upload.
-//! 4. A JSON index entry is written under the creating bot and the channel (see
-//!    `garrison_core::transcript`), for `GET /api/Transcript/list/{guildId}`.
+//! 4. Core's `TranscriptService` writes the index entry and posts the result (this studio is its
+//!    `TranscriptRenderer`).
 //!
 //! A job holds two open files whatever the number of media (both unlinked at creation, so nothing is
 //! left behind), writes them only on blocking threads (1 MiB at a time), and counts every byte against
@@ -35,65 +35,22 @@ use bytes::Bytes;
 use garrison_core::{
     Timestamp,
     discord::{DiscordBot, DiscordError, Message, Snowflake},
+    objects::ObjectKey,
     objects::{ByteStream, ObjectError, ObjectStore},
-    transcript::{ViewId, html_key, index_key, visibility_channel},
+    transcript::{RenderFuture, Rendered, TranscriptError, TranscriptRenderer},
 };
 use garrison_fetch::SafeFetcher;
 use garrison_pages::{Names, TranscriptHeader, TranscriptWriter};
-use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The most messages one transcript holds.
-pub const MAX_MESSAGES: usize = 10_000;
 /// All media of one transcript together, in bytes (the specification's 600 MB).
 pub const MEDIA_BUDGET: u64 = 600 * 1000 * 1000;
 const CHUNK: usize = 64 * 1024;
 /// Bytes gathered before one write to a spool file on a blocking thread.
 const SPOOL_WRITE: usize = 1024 * 1024;
-/// Seconds a caller turned away by a full queue is told to wait.
-pub const BUSY_RETRY_AFTER_SECONDS: u64 = 30;
-
-/// Why a transcript could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum TranscriptError {
-    #[error("No messages found in channel")]
-    NoMessages,
-    #[error("Too many transcripts are being made; retry later.")]
-    Busy,
-    #[error(
-        "The channel's messages need more than {limit} bytes of temporary space (the per-transcript cap); lower X-Limit."
-    )]
-    JobSpace { limit: u64 },
-    #[error("The temporary space for transcripts ({limit} bytes in all) is in use; retry later.")]
-    SharedSpace { limit: u64 },
-    #[error(transparent)]
-    Discord(#[from] DiscordError),
-    #[error("object store: {0}")]
-    Store(#[from] ObjectError),
-    #[error("transcript: {0}")]
-    Internal(String),
-}
 
 fn internal(e: impl std::fmt::Display) -> TranscriptError {
     TranscriptError::Internal(e.to_string())
-}
-
-/// What to make.
-#[derive(Debug, Clone)]
-pub struct TranscriptRequest {
-    pub channel: Snowflake,
-    pub limit: usize,
-    pub filename: Option<String>,
-    pub creator: Option<Snowflake>,
-}
-
-/// What was made.
-#[derive(Debug, Clone)]
-pub struct Transcript {
-    pub view_id: ViewId,
-    pub message_count: usize,
-    pub size: u64,
-    pub filename: String,
 }
 
 /// How much transcript work may happen at once.
@@ -384,10 +341,6 @@ impl TranscriptStudio {
         Self { fetcher, objects, limits, gate, space }
     }
 
-    pub fn objects(&self) -> &Arc<dyn ObjectStore> {
-        &self.objects
-    }
-
     /// Downloads one media file onto the end of `spool`, reserving its space as it arrives; on any
     /// failure the spool is cut back to where it was.
     async fn fetch_media(
@@ -441,17 +394,18 @@ impl TranscriptStudio {
         outcome
     }
 
-    /// Makes the transcript of `request.channel` with the bot's view of it.
-    pub async fn generate(
+    /// Makes the transcript of `channel_id` with the bot's view of it, into the object `key`.
+    async fn render_into(
         &self,
         bot: &dyn DiscordBot,
-        request: &TranscriptRequest,
-        view_id: ViewId,
+        channel_id: Snowflake,
+        limit: usize,
+        key: &ObjectKey,
         now: Timestamp,
-    ) -> Result<Transcript, TranscriptError> {
+    ) -> Result<Rendered, TranscriptError> {
         let _permit = self.gate.admit().await?;
         let mut space = JobSpace { shared: Arc::clone(&self.space), limit: self.limits.job_temp_bytes, used: 0 };
-        let channel = bot.channel(request.channel).await?;
+        let channel = bot.channel(channel_id).await?;
         let guild_id = channel.guild_id.ok_or(DiscordError::Unknown(garrison_core::discord::Unknown::Channel))?;
         let (guild, roles, channels) =
             futures_util::future::try_join3(bot.guild(guild_id), bot.roles(guild_id), bot.guild_channels(guild_id))
@@ -473,9 +427,9 @@ impl TranscriptStudio {
         let mut urls: Vec<(String, Option<String>)> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         let (mut count, mut before) = (0usize, None);
-        while count < request.limit {
-            let want = u8::try_from((request.limit - count).min(100)).unwrap_or(100);
-            let page = bot.messages(request.channel, before, want).await?;
+        while count < limit {
+            let want = u8::try_from((limit - count).min(100)).unwrap_or(100);
+            let page = bot.messages(channel_id, before, want).await?;
             if page.is_empty() {
                 break;
             }
@@ -533,7 +487,6 @@ impl TranscriptStudio {
 
         // 3. Render oldest first on a blocking thread while the upload consumes the chunks.
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ObjectError>>(8);
-        let key = html_key(&view_id)?;
         let channel_name = channel.name.clone().unwrap_or_else(|| "channel".into());
         let guild_name = guild.name.clone();
         let render = tokio::task::spawn_blocking(move || -> Result<usize, TranscriptError> {
@@ -573,32 +526,24 @@ impl TranscriptStudio {
         });
         let body: ByteStream =
             Box::pin(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }));
-        let (stored, rendered) = tokio::join!(self.objects.put_stream(&key, body, "text/html; charset=utf-8"), render);
+        let (stored, rendered) = tokio::join!(self.objects.put_stream(key, body, "text/html; charset=utf-8"), render);
         let written = rendered.map_err(internal)??;
         let size = stored?;
 
-        // 4. The index entry, under the bot that made it and the channel whose viewers may list it.
-        let filename = request
-            .filename
-            .clone()
-            .unwrap_or_else(|| format!("transcript-{}.html", channel.name.as_deref().unwrap_or("channel")));
-        let made_by = bot.user().id;
-        let entry = json!({
-            "viewId": view_id.as_str(),
-            "guildId": guild_id.to_string(),
-            "channelId": request.channel.to_string(),
-            "channelName": channel.name,
-            "creatorId": request.creator.map(|c| c.to_string()),
-            "botId": made_by.to_string(),
-            "createdAt": now.to_iso8601(),
-            "createdAtMs": now.millis(),
-            "messageCount": written,
-            "size": size,
-            "filename": filename,
-        });
-        let index = index_key(guild_id, made_by, now, visibility_channel(&channel), &view_id)?;
-        self.objects.put(&index, Bytes::from(entry.to_string()), "application/json").await?;
-        Ok(Transcript { view_id, message_count: written, size, filename })
+        Ok(Rendered { channel, message_count: written, size })
+    }
+}
+
+impl TranscriptRenderer for TranscriptStudio {
+    fn render<'a>(
+        &'a self,
+        bot: &'a dyn DiscordBot,
+        channel: Snowflake,
+        limit: usize,
+        key: &'a ObjectKey,
+        now: Timestamp,
+    ) -> RenderFuture<'a> {
+        Box::pin(self.render_into(bot, channel, limit, key, now))
     }
 }
 

@@ -11,6 +11,7 @@ use garrison_core::{
     Clock, SleepFuture, Sleeper, Timestamp,
     cards::CardBudget,
     cooldowns::{CooldownStore, MemoryCooldowns},
+    discord::looks::IconSource,
     discord::{DiscordBots, Guilds, Messaging, Moderation},
     objects::ObjectStore,
     records::{ApiKeyService, MemberRecords, RecordStores},
@@ -246,6 +247,74 @@ pub fn member_records(db: &Database, clock: Arc<dyn Clock>) -> MemberRecords {
 
 pub fn api_keys(db: &Database, clock: Arc<dyn Clock>) -> ApiKeyService {
     ApiKeyService::new(Arc::new(DieselApiKeys::new(db.clone())), clock)
+}
+
+/// Custom booster roles: their records in the database (run on tokio's blocking pool) and the bots
+/// of the Discord adapter.
+pub fn boosters(
+    db: &Database,
+    discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    icons: Arc<dyn IconSource>,
+    clock: Arc<dyn Clock>,
+) -> garrison_core::booster::BoosterRoleService {
+    garrison_core::booster::BoosterRoleService::new(
+        discord,
+        Arc::new(garrison_storage::DieselBoosterRoles::new(db.clone())),
+        Arc::new(crate::adapters::TokioBlockingThreads),
+        clock,
+        icons,
+    )
+}
+
+/// Moderation logs: records in the database (run on tokio's blocking pool), documents in `objects`,
+/// view ids from the OS random source.
+pub fn modlogs(
+    db: &Database,
+    discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    objects: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+) -> garrison_core::modlog::ModLogService {
+    garrison_core::modlog::ModLogService::new(garrison_core::modlog::ModLogPorts {
+        discord,
+        records: Arc::new(garrison_storage::DieselModLogs::new(db.clone())),
+        objects,
+        threads: Arc::new(crate::adapters::TokioBlockingThreads),
+        clock,
+        entropy: Arc::new(crate::adapters::OsEntropy),
+    })
+}
+
+/// Transcripts: made by `studio` with the callers' bots, kept in `objects`, linked under `public_url`.
+pub fn transcripts(
+    studio: TranscriptStudio,
+    discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    objects: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+) -> garrison_core::transcript::TranscriptService {
+    garrison_core::transcript::TranscriptService::new(
+        garrison_core::transcript::TranscriptPorts {
+            discord,
+            renderer: Arc::new(studio),
+            objects,
+            clock,
+            entropy: Arc::new(crate::adapters::OsEntropy),
+        },
+        public_url,
+    )
+}
+
+/// Role icons fetched from user-supplied URLs through [`fetcher`].
+pub fn icons(settings: &Settings) -> anyhow::Result<Arc<dyn IconSource>> {
+    Ok(Arc::new(crate::adapters::FetchedIcons(fetcher(settings)?)))
+}
+
+/// Role creation with the callers' bots, icons from `icons`.
+pub fn roles(
+    discord: Arc<dyn garrison_core::discord::DiscordBots>,
+    icons: Arc<dyn IconSource>,
+) -> garrison_core::discord::RoleService {
+    garrison_core::discord::RoleService::new(discord, icons)
 }
 
 /// 32 bytes from the operating system's random source.

@@ -11,9 +11,16 @@
 //! (`GET /api/modlogs/view/{id}`). The view id is drawn from random bytes the caller supplies, as
 //! core does no IO.
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
-use crate::{Error, Result, Timestamp, discord::Snowflake};
+use crate::{
+    Clock, Error, Result, Timestamp,
+    discord::{BotToken, DiscordBots, DiscordError, Snowflake, Unknown, connect},
+    entropy::{Entropy, EntropyError},
+    objects::{ObjectError, ObjectStore},
+    ports::ModLogs,
+    threads::{BlockingThreads, run_blocking},
+};
 
 /// The header naming the guild, as errors about it name it.
 pub const GUILD_FIELD: &str = "X-Guild-Id";
@@ -88,42 +95,7 @@ impl fmt::Display for ModAction {
     }
 }
 
-/// The permanent, unguessable id of a subject's history page: 128 random bits written as 32
-/// lowercase hexadecimal characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ViewId(String);
-
-impl ViewId {
-    /// The number of characters of a view id.
-    pub const LEN: usize = 32;
-
-    /// A view id from 16 random bytes (the caller draws them from a secure source).
-    pub fn from_entropy(bytes: [u8; 16]) -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let text = bytes
-            .iter()
-            .flat_map(|b| [char::from(HEX[usize::from(b >> 4)]), char::from(HEX[usize::from(b & 0x0f)])])
-            .collect();
-        Self(text)
-    }
-
-    /// Reads a view id: exactly 32 hexadecimal characters, else `None`. Upper-case letters are
-    /// accepted and lowered, so a link whose case was changed on the way still finds its page.
-    pub fn parse(text: &str) -> Option<Self> {
-        (text.len() == Self::LEN && text.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| Self(text.to_ascii_lowercase()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ViewId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::view_id::ViewId;
 
 /// Whose history an entry belongs to: a user in a guild, as recorded by one bot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -186,6 +158,32 @@ impl NewEntry {
             duration: self.duration.clone(),
             at: self.at,
         }
+    }
+}
+
+/// An entry as a request describes it, checked, before it is stamped with the time it is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryDraft(NewEntry);
+
+impl EntryDraft {
+    /// Checks the request's values as [`NewEntry::new`] does.
+    pub fn new(
+        action: ModAction,
+        moderator_id: Snowflake,
+        moderator_name: &str,
+        reason: Option<&str>,
+        duration: Option<&str>,
+    ) -> Result<Self> {
+        NewEntry::new(action, moderator_id, moderator_name, reason, duration, Timestamp(0)).map(Self)
+    }
+
+    pub fn action(&self) -> ModAction {
+        self.0.action
+    }
+
+    /// The entry as recorded at `at`.
+    pub fn at(self, at: Timestamp) -> NewEntry {
+        NewEntry { at, ..self.0 }
     }
 }
 
@@ -331,6 +329,160 @@ pub fn documents_after_add(
     Ok(documents)
 }
 
+/// Why a moderation-log request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModLogError {
+    /// No history behind the view id (or no such page of it).
+    #[error("Moderation log not found.")]
+    NotFound,
+    /// `?page=` is not a whole number from 1.
+    #[error("page: must be a whole number from 1")]
+    BadPage,
+    #[error(transparent)]
+    Discord(#[from] DiscordError),
+    /// The records (the database) failed or refused.
+    #[error(transparent)]
+    Store(#[from] Error),
+    /// Object storage failed while the history's documents were written.
+    #[error("object store: {0}")]
+    Objects(#[from] ObjectError),
+    /// Something that cannot happen did (the random source failed, a document did not serialize).
+    #[error("moderation log: {0}")]
+    Internal(String),
+}
+
+impl From<crate::StoreError> for ModLogError {
+    fn from(err: crate::StoreError) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+impl From<EntropyError> for ModLogError {
+    fn from(err: EntropyError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+/// What an add recorded: the action (for the answer's message) and the subject's view id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Added {
+    pub action: ModAction,
+    pub view_id: ViewId,
+}
+
+/// The moderation-log use cases: record an action (numbered by the store, the subject's names
+/// refreshed from Discord, its documents mirrored to object storage) and read a history a page at a
+/// time by view id.
+pub struct ModLogService {
+    discord: Arc<dyn DiscordBots>,
+    records: Arc<dyn ModLogs>,
+    objects: Arc<dyn ObjectStore>,
+    threads: Arc<dyn BlockingThreads>,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+    /// Held while a history's documents are rewritten in object storage.
+    documents: futures_util::lock::Mutex<()>,
+}
+
+impl fmt::Debug for ModLogService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModLogService").field("objects", &self.objects).finish_non_exhaustive()
+    }
+}
+
+/// The ports [`ModLogService`] works over.
+#[allow(missing_debug_implementations)] // ports, shown by the service
+pub struct ModLogPorts {
+    pub discord: Arc<dyn DiscordBots>,
+    pub records: Arc<dyn ModLogs>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub threads: Arc<dyn BlockingThreads>,
+    pub clock: Arc<dyn Clock>,
+    pub entropy: Arc<dyn Entropy>,
+}
+
+impl ModLogService {
+    pub fn new(ports: ModLogPorts) -> Self {
+        let ModLogPorts { discord, records, objects, threads, clock, entropy } = ports;
+        Self { discord, records, objects, threads, clock, entropy, documents: futures_util::lock::Mutex::new(()) }
+    }
+
+    async fn records<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn ModLogs) -> Result<T> + Send + 'static,
+    ) -> std::result::Result<T, ModLogError> {
+        let records = Arc::clone(&self.records);
+        Ok(run_blocking(self.threads.as_ref(), move || work(records.as_ref())).await??)
+    }
+
+    /// Records `entry` against `user` in `guild` as the bot behind `token` (which must be in the
+    /// guild), with the user's and guild's names and images as Discord has them now, and mirrors the
+    /// history's changed documents to object storage.
+    pub async fn add(
+        &self,
+        token: &BotToken,
+        guild: Snowflake,
+        user: Snowflake,
+        entry: EntryDraft,
+    ) -> std::result::Result<Added, ModLogError> {
+        let bot = connect(self.discord.as_ref(), token).await?;
+        let (info, profile) =
+            futures_util::future::try_join(bot.guild(guild), bot.user_profile(user)).await.map_err(|e| match e {
+                DiscordError::Unknown(Unknown::Guild) => DiscordError::NotMember,
+                other => other,
+            })?;
+        let subject = Subject { bot: bot.user().id, guild, user };
+        let profile = SubjectProfile {
+            user_name: profile.display_name().to_owned(),
+            user_avatar: Some(profile.avatar_url()),
+            guild_name: info.name.clone(),
+            guild_icon: info.icon_url(),
+        };
+        let action = entry.action();
+        let entry = entry.at(self.clock.now());
+        let new_view = ViewId::draw(self.entropy.as_ref())?;
+        let added = self.records(move |r| r.add(subject, &profile, &entry, new_view)).await?;
+        self.mirror(&added).await?;
+        Ok(Added { action, view_id: added.view_id })
+    }
+
+    /// Mirrors the history an add changed to object storage, a page at a time (which documents is
+    /// [`documents_after_add`], in the shape of [`document`]). Pages are read from the records under
+    /// one lock, after taking it: whichever write comes last holds every entry committed before it
+    /// (in this process; see docs/noctra.md). Work per add is bounded by the page size.
+    async fn mirror(&self, added: &History) -> std::result::Result<(), ModLogError> {
+        let _writing = self.documents.lock().await;
+        let (view_id, page) = (added.view_id.clone(), added.page);
+        let (own_page, newest) =
+            self.records(move |r| Ok((r.history_page(&view_id, page)?, r.history(&view_id)?))).await?;
+        let documents = documents_after_add(own_page, newest.unwrap_or_else(|| added.clone()))
+            .map_err(|e| ModLogError::Internal(e.to_string()))?;
+        for (key, history) in documents {
+            let body = serde_json::to_vec(&document(&history)).map_err(|e| ModLogError::Internal(e.to_string()))?;
+            self.objects.put(&key, body.into(), "application/json").await?;
+        }
+        Ok(())
+    }
+
+    /// The history behind the view id `id`: page `page` (1 is the oldest), or the newest page.
+    pub async fn view(&self, id: &str, page: Option<u64>) -> std::result::Result<History, ModLogError> {
+        let view_id = ViewId::parse(id).ok_or(ModLogError::NotFound)?;
+        let page = match page {
+            Some(0) => return Err(ModLogError::BadPage),
+            Some(n) => Some(n - 1),
+            None => None,
+        };
+        self.records(move |r| match page {
+            Some(page) => r.history_page(&view_id, page),
+            None => r.history(&view_id),
+        })
+        .await?
+        .filter(|h| h.page < h.page_count())
+        .ok_or(ModLogError::NotFound)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,36 +511,6 @@ mod tests {
         }
         assert_eq!(ModAction::Warn.logged_message(), "Warn logged.");
         assert_eq!(ModAction::Timeout.as_str(), "Timeout");
-    }
-
-    #[test]
-    fn view_ids_are_32_lowercase_hex_characters() {
-        let id =
-            ViewId::from_entropy([0x00, 0x01, 0xab, 0xcd, 0xef, 0x10, 0x7f, 0x80, 0xff, 9, 10, 11, 12, 13, 14, 15]);
-        assert_eq!(id.as_str(), "0001abcdef107f80ff090a0b0c0d0e0f");
-        assert_eq!(id.as_str().len(), ViewId::LEN);
-        assert_eq!(ViewId::parse(id.as_str()), Some(id.clone()));
-        assert_eq!(id.to_string(), id.as_str());
-        assert_eq!(ViewId::from_entropy([0; 16]).as_str(), "0".repeat(32));
-        assert_eq!(ViewId::from_entropy([0xff; 16]).as_str(), "f".repeat(32));
-    }
-
-    #[test]
-    fn view_id_parsing_takes_exactly_32_hex_characters() {
-        let upper = ViewId::parse("0001ABCDEF107F80FF090A0B0C0D0E0F").expect("upper case");
-        assert_eq!(upper.as_str(), "0001abcdef107f80ff090a0b0c0d0e0f");
-        for bad in [
-            "",
-            "0001abcdef107f80ff090a0b0c0d0e0",
-            "0001abcdef107f80ff090a0b0c0d0e0f0",
-            "0001abcdef107f80ff090a0b0c0d0e0g",
-            " 001abcdef107f80ff090a0b0c0d0e0f",
-            "0001abcdef107f80ff090a0b0c0d0e0/",
-            "0001abcdef107f80ff090a0b0c0d0é",
-            "../../../../../../../etc/passwd0",
-        ] {
-            assert_eq!(ViewId::parse(bad), None, "{bad:?}");
-        }
     }
 
     fn field_of(err: Error) -> &'static str {
@@ -493,5 +615,40 @@ mod tests {
         assert_eq!(field_of(err), REASON_FIELD);
         let err = NewEntry::new(ModAction::Warn, moderator, "Admin", None, Some(&long), at).expect_err("duration");
         assert_eq!(field_of(err), DURATION_FIELD);
+    }
+
+    #[test]
+    fn the_stored_document_names_ids_as_strings_and_times_both_ways() {
+        let snowflake = |n: u64| Snowflake::from_raw(n << 22);
+        let history = History {
+            view_id: ViewId::from_entropy([7; 16]),
+            subject: Subject { bot: snowflake(1), guild: snowflake(2), user: snowflake(3) },
+            profile: SubjectProfile {
+                user_name: "u".into(),
+                user_avatar: None,
+                guild_name: "g".into(),
+                guild_icon: None,
+            },
+            entries: vec![Entry {
+                case_number: 1,
+                action: ModAction::Warn,
+                moderator_id: snowflake(4),
+                moderator_name: "m".into(),
+                reason: Some("r".into()),
+                duration: None,
+                at: Timestamp(1_705_341_600_000),
+            }],
+            page: 0,
+            total_entries: 1,
+        };
+        let doc = document(&history);
+        assert_eq!(doc["guildId"], snowflake(2).to_string());
+        assert_eq!(doc["entries"][0]["createdAt"], "2024-01-15T18:00:00Z");
+        assert_eq!(doc["entries"][0]["action"], "Warn");
+        assert_eq!(
+            (doc["totalEntries"].as_u64(), doc["page"].as_u64(), doc["pages"].as_u64()),
+            (Some(1), Some(0), Some(1))
+        );
+        assert_eq!(ModAction::Warn.logged_message(), "Warn logged.");
     }
 }

@@ -12,6 +12,8 @@ use crate::{
 };
 
 pub use crate::cooldowns::CooldownStore;
+pub use crate::entropy::Entropy;
+pub use crate::threads::BlockingThreads;
 
 /// API keys, stored by hash.
 pub trait ApiKeys: Send + Sync {

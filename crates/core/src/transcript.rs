@@ -14,21 +14,23 @@
 //! `page` is accepted up to [`MAX_LIST_OFFSET`] entries deep, and one listing examines at most
 //! [`SCAN_BUDGET`] index keys, so no request scans without end.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, future::Future, pin::Pin, sync::Arc};
 
+use bytes::Bytes;
 use futures_util::{
     StreamExt,
     future::{try_join, try_join3},
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{
-    Timestamp,
+    Clock, Timestamp,
     discord::{
-        Channel, DiscordBot, DiscordError, Guild, Member, Permissions, Role, Snowflake, base_permissions, channel_kind,
-        channel_permissions,
+        BotToken, Channel, DiscordBot, DiscordBots, DiscordError, Guild, Member, NewMessage, Permissions, Role,
+        Snowflake, Unknown, base_permissions, channel_kind, channel_permissions, connect,
     },
-    objects::{Continuation, MAX_LIST_LIMIT, ObjectError, ObjectKey, ObjectPrefix, ObjectStore},
+    entropy::{Entropy, EntropyError},
+    objects::{Continuation, MAX_LIST_LIMIT, ObjectBody, ObjectError, ObjectKey, ObjectPrefix, ObjectStore},
 };
 
 /// Entries per page when the caller names no `limit`.
@@ -41,32 +43,8 @@ pub const MAX_LIST_OFFSET: usize = 10_000;
 /// back a cursor to go on from.
 pub const SCAN_BUDGET: usize = 20_000;
 
-/// A transcript's view id: 32 lower-case hexadecimal digits (128 random bits).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ViewId(String);
-
-impl ViewId {
-    /// Parses a view id as the server generates them; anything else is `None`.
-    pub fn parse(text: &str) -> Option<Self> {
-        (text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-            .then(|| Self(text.to_owned()))
-    }
-
-    /// The view id of 16 random bytes.
-    pub fn from_random(bytes: [u8; 16]) -> Self {
-        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for ViewId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// A transcript's view id (read with [`ViewId::parse_exact`]: only as the server writes them).
+pub use crate::view_id::ViewId;
 
 /// The object key of a transcript's page.
 pub fn html_key(view: &ViewId) -> Result<ObjectKey, ObjectError> {
@@ -123,7 +101,7 @@ fn parse_entry_name(name: &str) -> Option<(Snowflake, ViewId)> {
         return None;
     }
     let channel = Snowflake::parse("channel", channel).ok()?;
-    Some((channel, ViewId::parse(view)?))
+    Some((channel, ViewId::parse_exact(view)?))
 }
 
 /// The last segment of an index key without `.json`, if it is one.
@@ -300,6 +278,243 @@ async fn read_entry(objects: &dyn ObjectStore, key: &ObjectKey) -> Result<Option
     Ok(serde_json::from_slice::<Value>(&bytes).ok().filter(Value::is_object))
 }
 
+/// The most messages one transcript holds.
+pub const MAX_MESSAGES: usize = 10_000;
+/// Files up to this size are posted to the target channel; larger ones as a link (Discord's upload
+/// limit for bots in servers without boosts).
+pub const MAX_POSTED_FILE: u64 = 10 * 1024 * 1024;
+/// Seconds a caller turned away (too many transcripts at once, or their space in use) is told to wait.
+pub const BUSY_RETRY_AFTER_SECONDS: u64 = 30;
+
+/// Why a transcript could not be made, listed or shown.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TranscriptError {
+    #[error("No messages found in channel")]
+    NoMessages,
+    #[error("Too many transcripts are being made; retry later.")]
+    Busy,
+    #[error(
+        "The channel's messages need more than {limit} bytes of temporary space (the per-transcript cap); lower X-Limit."
+    )]
+    JobSpace { limit: u64 },
+    #[error("The temporary space for transcripts ({limit} bytes in all) is in use; retry later.")]
+    SharedSpace { limit: u64 },
+    /// No transcript behind the view id.
+    #[error("Transcript not found.")]
+    NotFound,
+    #[error(transparent)]
+    Discord(#[from] DiscordError),
+    #[error("object store: {0}")]
+    Store(#[from] ObjectError),
+    #[error("transcript: {0}")]
+    Internal(String),
+}
+
+impl From<ListError> for TranscriptError {
+    fn from(err: ListError) -> Self {
+        match err {
+            ListError::Discord(e) => Self::Discord(e),
+            ListError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+impl From<EntropyError> for TranscriptError {
+    fn from(err: EntropyError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+/// What to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptRequest {
+    pub channel: Snowflake,
+    /// 1 to [`MAX_MESSAGES`]: the newest this many messages are kept.
+    pub limit: usize,
+    /// The file name to post and record (`transcript-<channel>.html` when `None`).
+    pub filename: Option<String>,
+    pub creator: Option<Snowflake>,
+    /// Where to post the file (or, past [`MAX_POSTED_FILE`], the link) once it is made.
+    pub target: Option<Snowflake>,
+}
+
+/// What a renderer made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The channel, as Discord described it to the bot.
+    pub channel: Channel,
+    pub message_count: usize,
+    /// Bytes stored.
+    pub size: u64,
+}
+
+/// A boxed future of [`TranscriptRenderer::render`].
+pub type RenderFuture<'a> = Pin<Box<dyn Future<Output = Result<Rendered, TranscriptError>> + Send + 'a>>;
+
+/// Makes a transcript's page: reads the channel's messages with the bot, renders them with their
+/// media into one HTML page, and stores it under `key` (the binary's `TranscriptStudio`).
+pub trait TranscriptRenderer: Send + Sync {
+    /// Renders up to `limit` of the newest messages of `channel` as of `now` into the object `key`;
+    /// `NoMessages` when there are none, `Busy`/`JobSpace`/`SharedSpace` past the renderer's limits.
+    fn render<'a>(
+        &'a self,
+        bot: &'a dyn DiscordBot,
+        channel: Snowflake,
+        limit: usize,
+        key: &'a ObjectKey,
+        now: Timestamp,
+    ) -> RenderFuture<'a>;
+}
+
+/// A transcript made, and where it was posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    pub view_id: ViewId,
+    pub message_count: usize,
+    /// The page's permanent link.
+    pub link: String,
+    /// The target channel and how posting there went (the error said plainly).
+    pub posted: Option<(Snowflake, Result<(), String>)>,
+}
+
+/// The transcript use cases: make one (and post it), list a bot's, open one by view id.
+pub struct TranscriptService {
+    discord: Arc<dyn DiscordBots>,
+    renderer: Arc<dyn TranscriptRenderer>,
+    objects: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+    /// The base of the links handed out (`{public_url}/api/Transcript/view/{viewId}`).
+    public_url: String,
+}
+
+impl std::fmt::Debug for TranscriptService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TranscriptService").field("public_url", &self.public_url).finish_non_exhaustive()
+    }
+}
+
+/// The ports [`TranscriptService`] works over.
+#[allow(missing_debug_implementations)] // ports, shown by the service
+pub struct TranscriptPorts {
+    pub discord: Arc<dyn DiscordBots>,
+    pub renderer: Arc<dyn TranscriptRenderer>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub clock: Arc<dyn Clock>,
+    pub entropy: Arc<dyn Entropy>,
+}
+
+impl TranscriptService {
+    pub fn new(ports: TranscriptPorts, public_url: &str) -> Self {
+        let TranscriptPorts { discord, renderer, objects, clock, entropy } = ports;
+        Self { discord, renderer, objects, clock, entropy, public_url: public_url.trim_end_matches('/').to_owned() }
+    }
+
+    /// The permanent link of a transcript's page.
+    pub fn link(&self, view: &str) -> String {
+        format!("{}/api/Transcript/view/{view}", self.public_url)
+    }
+
+    /// Makes the transcript of `request.channel` with the bot behind `token`, records its index entry
+    /// (under the bot and the channel whose viewers may list it), and posts it to `request.target`
+    /// when asked: the file up to [`MAX_POSTED_FILE`], else the link. A failed post does not fail the
+    /// transcript.
+    pub async fn generate(&self, token: &BotToken, request: &TranscriptRequest) -> Result<Generated, TranscriptError> {
+        let bot = connect(self.discord.as_ref(), token).await?;
+        let view_id = ViewId::draw(self.entropy.as_ref())?;
+        let now = self.clock.now();
+        let key = html_key(&view_id)?;
+        let rendered = self.renderer.render(bot.as_ref(), request.channel, request.limit, &key, now).await.map_err(
+            |e| match e {
+                // Reading a channel's history is what a bare 50013 refuses here.
+                TranscriptError::Discord(DiscordError::MissingPermission { permission: None }) => {
+                    DiscordError::MissingPermission { permission: Some("READ_MESSAGE_HISTORY") }.into()
+                }
+                other => other,
+            },
+        )?;
+        let channel = &rendered.channel;
+        let guild = channel.guild_id.ok_or(DiscordError::Unknown(Unknown::Channel))?;
+        let filename = request
+            .filename
+            .clone()
+            .unwrap_or_else(|| format!("transcript-{}.html", channel.name.as_deref().unwrap_or("channel")));
+        let made_by = bot.user().id;
+        let entry = json!({
+            "viewId": view_id.as_str(),
+            "guildId": guild.to_string(),
+            "channelId": request.channel.to_string(),
+            "channelName": channel.name,
+            "creatorId": request.creator.map(|c| c.to_string()),
+            "botId": made_by.to_string(),
+            "createdAt": now.to_iso8601(),
+            "createdAtMs": now.millis(),
+            "messageCount": rendered.message_count,
+            "size": rendered.size,
+            "filename": filename,
+        });
+        let index = index_key(guild, made_by, now, visibility_channel(channel), &view_id)?;
+        self.objects.put(&index, Bytes::from(entry.to_string()), "application/json").await?;
+
+        let link = self.link(view_id.as_str());
+        let posted = match request.target {
+            Some(target) => {
+                let text = format!("Transcript ({} messages): {link}", rendered.message_count);
+                let result = if rendered.size <= MAX_POSTED_FILE {
+                    match self.read_small(&key).await {
+                        Ok(bytes) => {
+                            bot.send_file(target, text, filename, bytes).await.map(|_| ()).map_err(|e| e.to_string())
+                        }
+                        Err(e) => Err(e.to_string()),
+                    }
+                } else {
+                    bot.send_message(target, NewMessage { content: Some(text), ..Default::default() })
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                };
+                Some((target, result))
+            }
+            None => None,
+        };
+        Ok(Generated { view_id, message_count: rendered.message_count, link, posted })
+    }
+
+    /// A whole (small) object: a transcript small enough to post.
+    async fn read_small(&self, key: &ObjectKey) -> Result<Vec<u8>, ObjectError> {
+        let mut body = self.objects.get(key).await?.bytes;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.next().await {
+            bytes.extend_from_slice(&chunk?);
+        }
+        Ok(bytes)
+    }
+
+    /// One page of the transcripts the bot behind `token` made in `request`'s guild, of channels it
+    /// can view (see [`list`]), each entry with its `directLink`.
+    pub async fn list(&self, token: &BotToken, request: &ListRequest) -> Result<TranscriptPage, TranscriptError> {
+        let bot = connect(self.discord.as_ref(), token).await?;
+        let mut page = list(bot.as_ref(), self.objects.as_ref(), request).await?;
+        for entry in &mut page.entries {
+            let link = self.link(entry["viewId"].as_str().unwrap_or_default());
+            entry["directLink"] = json!(link);
+        }
+        Ok(page)
+    }
+
+    /// The transcript page behind the view id `id`, as stored (to stream).
+    pub async fn open(&self, id: &str) -> Result<ObjectBody, TranscriptError> {
+        let id = ViewId::parse_exact(id).ok_or(TranscriptError::NotFound)?;
+        let key = html_key(&id).map_err(|e| TranscriptError::Internal(e.to_string()))?;
+        match self.objects.get(&key).await {
+            Ok(body) => Ok(body),
+            Err(ObjectError::NotFound(_)) => Err(TranscriptError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,7 +610,7 @@ mod tests {
 
     #[test]
     fn index_keys_sort_newest_first_and_carry_bot_and_channel() {
-        let view = ViewId::from_random([0xab; 16]);
+        let view = ViewId::from_entropy([0xab; 16]);
         let older = index_key(GUILD, BOT, Timestamp::from_millis(1_000), STAFF, &view).expect("key");
         let newer = index_key(GUILD, BOT, Timestamp::from_millis(2_000), STAFF, &view).expect("key");
         assert!(newer < older);
@@ -411,9 +626,9 @@ mod tests {
         for bad in ["", "x", "00000000000000000001-5-abc", "1-2-0123456789abcdef0123456789abcdef", "../../etc"] {
             assert!(ListCursor::parse(bad).is_none(), "{bad}");
         }
-        assert!(ViewId::parse(&"A".repeat(32)).is_none());
-        assert!(ViewId::parse(&"a".repeat(31)).is_none());
-        assert!(ViewId::parse(&"a".repeat(32)).is_some());
+        assert!(ViewId::parse_exact(&"A".repeat(32)).is_none());
+        assert!(ViewId::parse_exact(&"a".repeat(31)).is_none());
+        assert!(ViewId::parse_exact(&"a".repeat(32)).is_some());
     }
 
     #[test]

@@ -7,7 +7,11 @@ use actix_web::{
 };
 use garrison_core::{
     Error, StoreError,
-    discord::{DiscordError, GuildError, ModerationError},
+    booster::BoosterError,
+    discord::{DiscordError, GuildError, ModerationError, RoleError, looks::LooksError},
+    modlog::ModLogError,
+    objects::ObjectError,
+    transcript::{BUSY_RETRY_AFTER_SECONDS, TranscriptError},
 };
 use serde::Serialize;
 
@@ -182,6 +186,76 @@ impl From<GuildError> for ApiError {
     }
 }
 
+impl From<BoosterError> for ApiError {
+    fn from(err: BoosterError) -> Self {
+        match err {
+            BoosterError::NotBooster | BoosterError::NotOwner => Self::new(StatusCode::FORBIDDEN, err.to_string()),
+            BoosterError::AlreadyHasRole { role } => Self::with_body(
+                StatusCode::CONFLICT,
+                err.to_string(),
+                serde_json::json!({"error": err.to_string(), "roleId": role.to_string()}),
+            ),
+            BoosterError::Looks(e) => e.into(),
+            BoosterError::Discord(e) => e.into(),
+            BoosterError::Store(e) => e.into(),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+impl From<LooksError> for ApiError {
+    fn from(err: LooksError) -> Self {
+        match err {
+            LooksError::Invalid(message) => Self::bad_request(message),
+            LooksError::IconUnavailable(message) => Self::new(StatusCode::BAD_GATEWAY, message),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+impl From<RoleError> for ApiError {
+    fn from(err: RoleError) -> Self {
+        match err {
+            RoleError::GuildNotFound => {
+                Self::with_body(StatusCode::NOT_FOUND, err.to_string(), serde_json::json!("Guild not found."))
+            }
+            RoleError::Looks(e) => e.into(),
+            RoleError::Discord(e) => e.into(),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+impl From<ModLogError> for ApiError {
+    fn from(err: ModLogError) -> Self {
+        match err {
+            ModLogError::NotFound => Self::new(StatusCode::NOT_FOUND, err.to_string()),
+            ModLogError::BadPage => Self::bad_request(err.to_string()),
+            ModLogError::Discord(e) => e.into(),
+            ModLogError::Store(e) => e.into(),
+            ModLogError::Objects(e) => object_store(&e),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+impl From<TranscriptError> for ApiError {
+    fn from(err: TranscriptError) -> Self {
+        match err {
+            TranscriptError::NoMessages | TranscriptError::NotFound => {
+                Self::new(StatusCode::NOT_FOUND, err.to_string())
+            }
+            TranscriptError::Busy | TranscriptError::SharedSpace { .. } => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()).retry_after(BUSY_RETRY_AFTER_SECONDS)
+            }
+            TranscriptError::JobSpace { .. } => Self::new(StatusCode::INSUFFICIENT_STORAGE, err.to_string()),
+            TranscriptError::Discord(e) => e.into(),
+            TranscriptError::Store(e) => object_store(&e),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
 impl From<ModerationError> for ApiError {
     fn from(err: ModerationError) -> Self {
         match err {
@@ -196,6 +270,12 @@ impl From<ModerationError> for ApiError {
             _ => Self::internal(&err),
         }
     }
+}
+
+/// Object storage failed: logged, answered 503.
+fn object_store(err: &ObjectError) -> ApiError {
+    tracing::error!(error = %err, "object store failed");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
 }
 
 impl ResponseError for ApiError {
@@ -280,5 +360,40 @@ mod tests {
     fn internal_details_stay_out_of_the_response() {
         let err = ApiError::from(Error::Store(StoreError::Internal("table xp_balances is corrupt".into())));
         assert_eq!(err.message(), "Internal error.");
+    }
+
+    #[test]
+    fn each_discord_side_service_error_maps_once_to_its_status_and_body() {
+        use garrison_core::discord::Snowflake;
+        let role = Snowflake::from_raw(5 << 22);
+        let cases: Vec<(ApiError, u16)> = vec![
+            (BoosterError::NotBooster.into(), 403),
+            (BoosterError::NotOwner.into(), 403),
+            (BoosterError::AlreadyHasRole { role }.into(), 409),
+            (BoosterError::Looks(LooksError::Invalid("Color: bad".into())).into(), 400),
+            (RoleError::GuildNotFound.into(), 404),
+            (RoleError::Looks(LooksError::IconUnavailable("Icon-URL: down".into())).into(), 502),
+            (ModLogError::NotFound.into(), 404),
+            (ModLogError::BadPage.into(), 400),
+            (ModLogError::Objects(ObjectError::Unavailable("down".into())).into(), 503),
+            (ModLogError::Internal("no randomness".into()).into(), 500),
+            (TranscriptError::NoMessages.into(), 404),
+            (TranscriptError::NotFound.into(), 404),
+            (TranscriptError::Busy.into(), 503),
+            (TranscriptError::JobSpace { limit: 1 }.into(), 507),
+            (TranscriptError::Discord(DiscordError::InvalidToken).into(), 401),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status().as_u16(), status, "{err}");
+        }
+        let conflict = ApiError::from(BoosterError::AlreadyHasRole { role });
+        assert_eq!(
+            conflict.body,
+            Some(serde_json::json!({"error": "User already has a custom booster role", "roleId": role.to_string()}))
+        );
+        assert_eq!(ApiError::from(RoleError::GuildNotFound).body, Some(serde_json::json!("Guild not found.")));
+        assert_eq!(ApiError::from(TranscriptError::Busy).retry_after, Some(BUSY_RETRY_AFTER_SECONDS));
+        assert_eq!(ApiError::from(ModLogError::Internal("entropy".into())).message(), "Internal error.");
+        assert_eq!(ApiError::from(ModLogError::NotFound).message(), "Moderation log not found.");
     }
 }

@@ -1,12 +1,10 @@
 //! Header parsing shared by the Discord routes, which take their inputs (and the caller's bot token)
 //! as headers, as the Noctra specification has them.
 
-use std::sync::Arc;
-
 use actix_web::HttpRequest;
-use garrison_core::discord::{BotToken, DiscordBot, Snowflake};
+use garrison_core::discord::{BotToken, Snowflake};
 
-use super::{AppState, error::ApiError};
+use super::error::ApiError;
 
 /// A header's text, when present and not blank.
 pub(super) fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -26,14 +24,4 @@ pub(super) fn snowflake(req: &HttpRequest, name: &'static str) -> Result<Snowfla
 /// A bot token from header `name`: 400 `{"error":"Missing 'NAME' header."}` when absent or not token text.
 pub(super) fn token(req: &HttpRequest, name: &'static str) -> Result<BotToken, ApiError> {
     BotToken::new(required(req, name)?).ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))
-}
-
-/// The bot behind the token in header `name`, checked with Discord (cached); core's
-/// [`garrison_core::discord::connect`] refuses text that cannot be a bot token without sending it.
-pub(super) async fn bot(
-    state: &AppState,
-    req: &HttpRequest,
-    name: &'static str,
-) -> Result<Arc<dyn DiscordBot>, ApiError> {
-    Ok(garrison_core::discord::connect(state.discord.as_ref(), &token(req, name)?).await?)
 }

@@ -37,7 +37,6 @@ use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
 pub use cors::CorsPolicy;
 pub use middleware::{CanonicalPaths, RequestIds};
-pub use roles::BlockingBoosterRoles;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -50,19 +49,14 @@ pub struct AppState {
     pub cards: crate::studio::CardStudio,
     /// Where `/api/Regex/match` runs its matches (killable worker processes).
     pub regex: crate::regex_pool::RegexPool,
-    pub discord: Arc<dyn garrison_core::discord::DiscordBots>,
-    /// The safe fetcher for user-supplied URLs (role icons).
-    pub fetcher: garrison_fetch::SafeFetcher,
     /// Channel transcripts.
-    pub transcripts: crate::transcripts::TranscriptStudio,
-    /// Moderation-log records.
-    pub modlogs: Arc<dyn garrison_core::ports::ModLogs>,
-    /// Held while a moderation-log document is rewritten in object storage.
-    pub modlog_documents: tokio::sync::Mutex<()>,
-    /// Object storage (moderation-log documents; cards keep their own handle).
-    pub objects: Arc<dyn garrison_core::objects::ObjectStore>,
-    /// Who owns which custom booster role.
-    pub booster_roles: roles::BlockingBoosterRoles,
+    pub transcripts: garrison_core::transcript::TranscriptService,
+    /// Moderation logs.
+    pub modlogs: garrison_core::modlog::ModLogService,
+    /// Custom booster roles.
+    pub boosters: garrison_core::booster::BoosterRoleService,
+    /// Role creation (`/api/Role/create`).
+    pub roles: garrison_core::discord::RoleService,
     /// The message use cases (sendEmbed and its cooldown, smart edits, the file check, modmail).
     pub messaging: garrison_core::discord::Messaging,
     /// The guild queries (accounts, members' authority, guilds, invites, channels, boosts,

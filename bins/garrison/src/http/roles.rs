@@ -1,19 +1,11 @@
 //! Noctra's role routes: `/api/Role/create`, the custom booster roles of `/api/Role/booster/...`,
-//! `/api/RoleMemberPurge/purge`, `/api/HighestRole` and `/api/GetRoleCount`. Headers become a
-//! [`RoleSpec`] here (icons fetched through the safe fetcher); the use cases live in
-//! `garrison_core::discord::roles`.
+//! `/api/RoleMemberPurge/purge`, `/api/HighestRole` and `/api/GetRoleCount`. Headers are read here as
+//! text; core's `RoleService` and `BoosterRoleService` check them (`discord::looks`) and do the rest.
 
-use std::sync::Arc;
-
-use actix_web::{HttpRequest, delete, get, http::StatusCode, post, put, web};
-use base64::Engine;
-use garrison_core::{
-    booster::{BoosterRole, BoosterRoleSpec},
-    discord::{
-        DiscordError, Permissions, RoleSpec, Snowflake, Unknown,
-        roles::{self, BoosterError, BoosterRecords, RecordFuture},
-    },
-    ports::BoosterRoles,
+use actix_web::{HttpRequest, delete, get, post, put, web};
+use garrison_core::discord::{
+    RoleRequest, Snowflake,
+    looks::{self, LooksRequest},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,164 +15,36 @@ use super::{
     AppState,
     error::ApiError,
     extract::Params,
-    headers::{bot, header, required, token},
+    headers::{header, required, token},
 };
-
-/// The largest role icon Discord accepts, in bytes.
-const MAX_ICON_BYTES: usize = 256 * 1024;
-
-/// The booster-role records on the async side: each call runs the storage port on a blocking thread.
-pub struct BlockingBoosterRoles(pub Arc<dyn BoosterRoles>);
-
-impl BlockingBoosterRoles {
-    fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&dyn BoosterRoles) -> garrison_core::Result<T> + Send + 'static,
-    ) -> RecordFuture<'_, T> {
-        let store = Arc::clone(&self.0);
-        Box::pin(async move {
-            web::block(move || work(store.as_ref()))
-                .await
-                .map_err(|e| garrison_core::Error::Store(garrison_core::StoreError::Unavailable(e.to_string())))?
-        })
-    }
-}
-
-impl BoosterRecords for BlockingBoosterRoles {
-    fn find(&self, guild: Snowflake, user: Snowflake) -> RecordFuture<'_, Option<BoosterRole>> {
-        self.run(move |store| store.find(guild, user))
-    }
-    fn owner_of(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>> {
-        self.run(move |store| store.owner_of(guild, role))
-    }
-    fn record(&self, role: BoosterRole) -> RecordFuture<'_, ()> {
-        self.run(move |store| store.record(&role))
-    }
-    fn forget(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>> {
-        self.run(move |store| store.forget(guild, role))
-    }
-}
 
 fn path_id(field: &'static str, text: &str) -> Result<Snowflake, ApiError> {
     Ok(Snowflake::parse(field, text)?)
 }
 
-/// `#RRGGBB` (or `RRGGBB`) as `0xRRGGBB`.
-fn hex_color(field: &str, text: &str) -> Result<u32, ApiError> {
-    let hex = text.trim().trim_start_matches('#');
-    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::bad_request(format!("{field}: must be a colour like #ff0000, got {text:?}")));
+/// The looks headers of a role request, as the caller wrote them (core checks them).
+fn looks_of(req: &HttpRequest) -> LooksRequest {
+    let text = |name: &str| header(req, name).map(str::to_owned);
+    LooksRequest {
+        name: text(looks::NAME_FIELD),
+        color: text(looks::COLOR_FIELD),
+        gradient: text(looks::GRADIENT_FIELD),
+        icon_url: text(looks::ICON_FIELD),
     }
-    u32::from_str_radix(hex, 16).map_err(|_| ApiError::bad_request(format!("{field}: must be a colour like #ff0000")))
-}
-
-fn flag(req: &HttpRequest, name: &str) -> Result<Option<bool>, ApiError> {
-    header(req, name)
-        .map(|v| match v.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => Ok(true),
-            "false" | "0" | "no" => Ok(false),
-            _ => Err(ApiError::bad_request(format!("{name}: must be true or false, got {v:?}"))),
-        })
-        .transpose()
-}
-
-/// The image type of an icon, from its first bytes; the bytes must also decode as that image.
-fn icon_data_uri(bytes: &[u8]) -> Result<String, ApiError> {
-    let mime = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        "image/png"
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        "image/jpeg"
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        "image/gif"
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        "image/webp"
-    } else {
-        return Err(ApiError::bad_request("Icon-URL: not a PNG, JPEG, GIF or WebP image"));
-    };
-    if bytes.len() > MAX_ICON_BYTES {
-        return Err(ApiError::bad_request(format!(
-            "Icon-URL: the icon is larger than Discord's {MAX_ICON_BYTES} bytes"
-        )));
-    }
-    garrison_render::decode_image(bytes, &garrison_render::DecodeLimits::default())
-        .map_err(|e| ApiError::bad_request(format!("Icon-URL: the image cannot be decoded: {e}")))?;
-    Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
-}
-
-/// A role's looks as a request describes them: `Role-Name`, `Color`, `Gradient-Color` and `Icon-URL`
-/// (fetched from an allowed HTTPS host and checked by decoding).
-async fn appearance(
-    state: &AppState,
-    req: &HttpRequest,
-    default_name: Option<&str>,
-) -> Result<BoosterRoleSpec, ApiError> {
-    let name = header(req, "Role-Name").or(default_name).map(str::to_owned);
-    if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
-        return Err(ApiError::bad_request("Role-Name: at most 100 characters"));
-    }
-    let color = header(req, "Color").map(|v| hex_color("Color", v)).transpose()?;
-    let gradient = header(req, "Gradient-Color")
-        .map(|v| {
-            let colors = v.split(',').map(|c| hex_color("Gradient-Color", c)).collect::<Result<Vec<_>, _>>()?;
-            if !(2..=3).contains(&colors.len()) {
-                return Err(ApiError::bad_request("Gradient-Color: give 2 or 3 colours, comma-separated"));
-            }
-            Ok(colors)
-        })
-        .transpose()?;
-    let icon = match header(req, "Icon-URL") {
-        Some(url) => {
-            let bytes = state.fetcher.fetch(url).await.map_err(|e| match e {
-                garrison_fetch::FetchError::Refused(_) | garrison_fetch::FetchError::TooLarge { .. } => {
-                    ApiError::bad_request(format!("Icon-URL: {e}"))
-                }
-                other => ApiError::new(StatusCode::BAD_GATEWAY, format!("Icon-URL: {other}")),
-            })?;
-            Some(icon_data_uri(&bytes)?)
-        }
-        None => None,
-    };
-    Ok(BoosterRoleSpec { name, color, gradient, icon })
-}
-
-/// The role a request describes: its looks ([`appearance`]) and `Permissions`, `Hoist` and
-/// `Mentionable`.
-async fn role_spec(state: &AppState, req: &HttpRequest) -> Result<RoleSpec, ApiError> {
-    let permissions = header(req, "Permissions")
-        .map(|v| {
-            Permissions::parse(v)
-                .ok_or_else(|| ApiError::bad_request(format!("Permissions: must be a permission integer, got {v:?}")))
-        })
-        .transpose()?;
-    let (hoist, mentionable) = (flag(req, "Hoist")?, flag(req, "Mentionable")?);
-    let looks = appearance(state, req, None).await?;
-    Ok(RoleSpec {
-        name: looks.name,
-        permissions,
-        color: looks.color,
-        gradient: looks.gradient,
-        hoist,
-        mentionable,
-        icon: looks.icon,
-        reason: None,
-    })
 }
 
 /// The headers a custom booster role request may not carry: a booster sets looks, never rights.
 const BOOSTER_REFUSED: [&str; 3] = ["Permissions", "Hoist", "Mentionable"];
 
-/// A booster role's looks; a request that also tries to set its rights is refused, naming the header.
-async fn booster_spec(
-    state: &AppState,
-    req: &HttpRequest,
-    default_name: Option<&str>,
-) -> Result<BoosterRoleSpec, ApiError> {
+/// A booster role's looks; a request that also tries to set its rights is refused, naming the header
+/// (the looks have nowhere to carry them).
+fn booster_looks(req: &HttpRequest) -> Result<LooksRequest, ApiError> {
     if let Some(name) = BOOSTER_REFUSED.into_iter().find(|name| header(req, name).is_some()) {
         return Err(ApiError::bad_request(format!(
             "{name}: a custom booster role's permissions, hoist and mentionable cannot be set; only its name, colours and icon"
         )));
     }
-    appearance(state, req, default_name).await
+    Ok(looks_of(req))
 }
 
 /// Creates a role: name, solid or gradient colours (gradients only where the guild has
@@ -205,34 +69,21 @@ pub async fn create_role(state: web::Data<AppState>, req: HttpRequest) -> Result
                 .ok_or_else(|| ApiError::bad_request(format!("Position: must be a whole number from 0, got {v:?}")))
         })
         .transpose()?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    let spec = role_spec(&state, &req).await?;
-    let created = roles::create_role(bot.as_ref(), guild, spec, position).await.map_err(|e| match e {
-        DiscordError::Unknown(Unknown::Guild) | DiscordError::NotMember => {
-            ApiError::with_body(StatusCode::NOT_FOUND, "Guild not found.", json!("Guild not found."))
-        }
-        other => other.into(),
-    })?;
+    let token = token(&req, "Discord-Token")?;
+    let text = |name: &str| header(&req, name).map(str::to_owned);
+    let request = RoleRequest {
+        looks: looks_of(&req),
+        permissions: text("Permissions"),
+        hoist: text("Hoist"),
+        mentionable: text("Mentionable"),
+        position,
+    };
+    let created = state.roles.create(&token, guild, request).await?;
     Ok(web::Json(json!({
         "Message": "Role created successfully.",
         "RoleId": created.role.id.to_string(),
         "GradientApplied": created.gradient_applied,
     })))
-}
-
-impl From<BoosterError> for ApiError {
-    fn from(err: BoosterError) -> Self {
-        match err {
-            BoosterError::NotBooster | BoosterError::NotOwner => ApiError::new(StatusCode::FORBIDDEN, err.to_string()),
-            BoosterError::AlreadyHasRole { role } => ApiError::with_body(
-                StatusCode::CONFLICT,
-                err.to_string(),
-                json!({"error": err.to_string(), "roleId": role.to_string()}),
-            ),
-            BoosterError::Discord(e) => e.into(),
-            BoosterError::Store(e) => e.into(),
-        }
-    }
 }
 
 fn booster_path(path: &(String, String)) -> Result<(Snowflake, Snowflake), ApiError> {
@@ -256,10 +107,8 @@ pub async fn create_booster_role(
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<Value>, ApiError> {
     let (guild, user) = booster_path(&path)?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    let spec = booster_spec(&state, &req, Some("Custom Booster")).await?;
-    let role =
-        roles::create_booster_role(bot.as_ref(), &state.booster_roles, guild, user, spec, state.clock.now()).await?;
+    let token = token(&req, "Discord-Token")?;
+    let role = state.boosters.create(&token, guild, user, booster_looks(&req)?).await?;
     Ok(web::Json(json!({"message": "Booster role created successfully", "roleId": role.id.to_string()})))
 }
 
@@ -280,9 +129,8 @@ pub async fn update_booster_role(
 ) -> Result<web::Json<Value>, ApiError> {
     let (guild, user) = booster_path(&path)?;
     let role = Snowflake::parse("Role-ID", required(&req, "Role-ID")?)?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    let spec = booster_spec(&state, &req, None).await?;
-    roles::update_booster_role(bot.as_ref(), &state.booster_roles, guild, user, role, spec, state.clock.now()).await?;
+    let token = token(&req, "Discord-Token")?;
+    state.boosters.update(&token, guild, user, role, booster_looks(&req)?).await?;
     Ok(web::Json(json!({"message": "Role updated"})))
 }
 
@@ -300,8 +148,8 @@ pub async fn delete_booster_role(
 ) -> Result<web::Json<Value>, ApiError> {
     let (guild, user) = booster_path(&path)?;
     let role = Snowflake::parse("Role-ID", required(&req, "Role-ID")?)?;
-    let bot = bot(&state, &req, "Discord-Token").await?;
-    roles::delete_booster_role(bot.as_ref(), &state.booster_roles, guild, user, role, state.clock.now()).await?;
+    let token = token(&req, "Discord-Token")?;
+    state.boosters.delete(&token, guild, user, role).await?;
     Ok(web::Json(json!({"message": "Booster role deleted successfully"})))
 }
 

@@ -3,9 +3,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, post, web};
 use garrison_core::{
-    discord::{DiscordError, Snowflake},
-    objects::{ObjectError, ObjectKey},
-    transcript::{self, ListError, ListRequest, ViewId, html_key},
+    discord::Snowflake,
+    transcript::{ListRequest, MAX_MESSAGES, TranscriptRequest},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,33 +14,8 @@ use super::{
     AppState,
     error::ApiError,
     extract::Params,
-    headers::{bot, header, required, snowflake},
+    headers::{header, required, snowflake, token},
 };
-use crate::transcripts::{BUSY_RETRY_AFTER_SECONDS, MAX_MESSAGES, TranscriptError, TranscriptRequest};
-
-/// Files up to this size are posted to `X-Target-Channel-Id`; larger ones as a link (Discord's upload
-/// limit for bots in servers without boosts).
-const MAX_POSTED_FILE: u64 = 10 * 1024 * 1024;
-
-impl From<TranscriptError> for ApiError {
-    fn from(err: TranscriptError) -> Self {
-        match err {
-            TranscriptError::NoMessages => ApiError::new(StatusCode::NOT_FOUND, err.to_string()),
-            TranscriptError::Busy | TranscriptError::SharedSpace { .. } => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()).retry_after(BUSY_RETRY_AFTER_SECONDS)
-            }
-            TranscriptError::JobSpace { .. } => ApiError::new(StatusCode::INSUFFICIENT_STORAGE, err.to_string()),
-            TranscriptError::Discord(e) => e.into(),
-            TranscriptError::Store(e) => store_error(&e),
-            TranscriptError::Internal(_) => ApiError::internal(err),
-        }
-    }
-}
-
-fn store_error(err: &ObjectError) -> ApiError {
-    tracing::error!(error = %err, "object store failed");
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Object storage unavailable.")
-}
 
 fn filename(text: Option<&str>) -> Result<Option<String>, ApiError> {
     let Some(text) = text else { return Ok(None) };
@@ -85,26 +59,16 @@ pub async fn generate(state: web::Data<AppState>, req: HttpRequest) -> Result<we
         })?,
     };
     let filename = filename(header(&req, "X-Filename"))?;
-    let bot = bot(&state, &req, "X-Bot-Token").await?;
-    let id: [u8; 16] = crate::wiring::entropy().map_err(ApiError::internal)?;
-    let new_view = ViewId::from_random(id);
-    let request = TranscriptRequest { channel, limit, filename, creator };
-    let made =
-        state.transcripts.generate(bot.as_ref(), &request, new_view, state.clock.now()).await.map_err(|e| match e {
-            TranscriptError::Discord(DiscordError::MissingPermission { permission: None }) => {
-                ApiError::from(DiscordError::MissingPermission { permission: Some("READ_MESSAGE_HISTORY") })
-            }
-            other => other.into(),
-        })?;
-    let link = format!("{}/api/Transcript/view/{}", state.public_url.trim_end_matches('/'), made.view_id);
+    let token = token(&req, "X-Bot-Token")?;
+    let request = TranscriptRequest { channel, limit, filename, creator, target };
+    let made = state.transcripts.generate(&token, &request).await?;
     let mut answer = json!({
         "message": "Transcript generated",
         "messageCount": made.message_count,
-        "directLink": link,
+        "directLink": made.link,
         "viewId": made.view_id.as_str(),
     });
-    if let Some(target) = target {
-        let posted = post_to(&state, bot.as_ref(), target, &made, &link).await;
+    if let Some((target, posted)) = made.posted {
         answer["postedTo"] = json!(target.to_string());
         answer["posted"] = json!(posted.is_ok());
         if let Err(error) = posted {
@@ -112,26 +76,6 @@ pub async fn generate(state: web::Data<AppState>, req: HttpRequest) -> Result<we
         }
     }
     Ok(web::Json(answer))
-}
-
-/// Posts the file (or the link, past Discord's upload limit) to `target`; the error, said plainly.
-async fn post_to(
-    state: &AppState,
-    bot: &dyn garrison_core::discord::DiscordBot,
-    target: Snowflake,
-    made: &crate::transcripts::Transcript,
-    link: &str,
-) -> Result<(), String> {
-    let text = format!("Transcript ({} messages): {link}", made.message_count);
-    let result = if made.size <= MAX_POSTED_FILE {
-        let key = html_key(&made.view_id).map_err(|e| e.to_string())?;
-        let bytes = read_object(state, &key).await.map_err(|e| e.to_string())?;
-        bot.send_file(target, text, made.filename.clone(), bytes).await
-    } else {
-        let message = garrison_core::discord::NewMessage { content: Some(text), ..Default::default() };
-        bot.send_message(target, message).await
-    };
-    result.map(|_| ()).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -143,15 +87,6 @@ pub struct ListQuery {
     limit: Option<u64>,
     /// Continue after this cursor (from the previous page's `X-Next-Cursor`) instead of `page`.
     after: Option<String>,
-}
-
-impl From<ListError> for ApiError {
-    fn from(err: ListError) -> Self {
-        match err {
-            ListError::Discord(e) => e.into(),
-            ListError::Store(e) => store_error(&e),
-        }
-    }
 }
 
 /// The transcripts the calling bot made in the server, of channels it can view, newest first, with
@@ -172,33 +107,13 @@ pub async fn list(
     let query = query.0;
     let request = ListRequest::new(guild, query.page, query.limit, query.after.as_deref())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let bot = bot(&state, &req, "X-Bot-Token").await?;
-    let page = transcript::list(bot.as_ref(), state.transcripts.objects().as_ref(), &request).await?;
-    let base = state.public_url.trim_end_matches('/');
-    let entries: Vec<Value> = page
-        .entries
-        .into_iter()
-        .map(|mut entry| {
-            let link = format!("{base}/api/Transcript/view/{}", entry["viewId"].as_str().unwrap_or_default());
-            entry["directLink"] = json!(link);
-            entry
-        })
-        .collect();
+    let token = token(&req, "X-Bot-Token")?;
+    let page = state.transcripts.list(&token, &request).await?;
     let mut response = HttpResponse::Ok();
     if let Some(next) = &page.next {
         response.insert_header(("X-Next-Cursor", next.as_str()));
     }
-    Ok(response.json(entries))
-}
-
-/// A whole (small) object: an index entry, or a transcript small enough to post.
-async fn read_object(state: &AppState, key: &ObjectKey) -> Result<Vec<u8>, ObjectError> {
-    let mut body = state.transcripts.objects().get(key).await?.bytes;
-    let mut bytes = Vec::new();
-    while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
-        bytes.extend_from_slice(&chunk?);
-    }
-    Ok(bytes)
+    Ok(response.json(page.entries))
 }
 
 /// The transcript page, streamed from object storage.
@@ -206,14 +121,7 @@ async fn read_object(state: &AppState, key: &ObjectKey) -> Result<Vec<u8>, Objec
     responses((status = 200, content_type = "text/html"), (status = 404, description = "`{\"error\":\"Transcript not found.\"}`")))]
 #[get("/api/Transcript/view/{viewId}")]
 pub async fn view(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "Transcript not found.");
-    let id = ViewId::parse(&path).ok_or_else(not_found)?;
-    let key = html_key(&id).map_err(ApiError::internal)?;
-    let body = match state.transcripts.objects().get(&key).await {
-        Ok(body) => body,
-        Err(ObjectError::NotFound(_)) => return Err(not_found()),
-        Err(e) => return Err(store_error(&e)),
-    };
+    let body = state.transcripts.open(&path).await?;
     let stream = futures_util::StreamExt::map(body.bytes, |chunk| {
         chunk.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))
     });

@@ -5,10 +5,12 @@
 
 mod boosts;
 mod channels;
+mod creation;
 #[cfg(test)]
 mod fake;
 mod guilds;
 mod invite;
+pub mod looks;
 pub mod message;
 pub mod messages;
 mod messaging;
@@ -24,6 +26,7 @@ mod snowflake;
 
 pub use boosts::{AdditionalPerks, Privilege, additional_perks, automod_keywords, booster_privileges};
 pub use channels::{ChannelSlot, category_children, kind_class, reorder_siblings};
+pub use creation::{RoleError, RoleRequest, RoleService};
 pub use guilds::{
     AUTOMOD_PERIOD_MS, AUTOMOD_SCOPE, BoosterPrivileges, CategoryInfo, GuildError, Guilds, MemberComparison,
     MemberStanding, Overall, RoleComparison, RoleStanding,

@@ -1,16 +1,11 @@
-//! Role use cases: creating roles (gradient colours only where the guild has them), custom booster
-//! roles with a recorded owner, emptying a role, and reading ranks and counts.
-
-use std::{future::Future, pin::Pin};
+//! Role use cases: creating roles (gradient colours only where the guild has them), emptying a role,
+//! and reading ranks and counts. Custom booster roles are `crate::booster`'s.
 
 use super::{
     DiscordBot, DiscordError, Guild, Member, Permissions, RankedMember, Role, RoleSpec, Snowflake, Unknown,
     check_role_manageable,
 };
-use crate::{
-    Sleeper, Timestamp,
-    booster::{BoosterRole, BoosterRoleSpec, claimable},
-};
+use crate::Sleeper;
 
 /// Members read per request when a use case walks a guild's member list (Discord's maximum).
 pub const MEMBER_PAGE: u16 = 1000;
@@ -34,7 +29,7 @@ pub fn apply_gradient_policy(guild: &Guild, spec: &mut RoleSpec) -> bool {
     }
 }
 
-fn check_icon_allowed(guild: &Guild, spec: &RoleSpec) -> Result<(), DiscordError> {
+pub(crate) fn check_icon_allowed(guild: &Guild, spec: &RoleSpec) -> Result<(), DiscordError> {
     if spec.icon.is_some() && !guild.features.iter().any(|f| f == ROLE_ICONS) {
         return Err(DiscordError::Rejected(
             "Icon-URL: this server cannot have role icons (Discord's ROLE_ICONS feature, boost level 2)".into(),
@@ -82,197 +77,6 @@ pub async fn create_role(
     Ok(CreatedRole { role, gradient_applied })
 }
 
-/// A boxed future of the booster-role records.
-pub type RecordFuture<'a, T> = Pin<Box<dyn Future<Output = crate::Result<T>> + Send + 'a>>;
-
-/// The booster-role records as the async use cases need them (the binary runs the storage port,
-/// [`crate::ports::BoosterRoles`], on its blocking threads behind this).
-pub trait BoosterRecords: Send + Sync {
-    fn find(&self, guild: Snowflake, user: Snowflake) -> RecordFuture<'_, Option<BoosterRole>>;
-    fn owner_of(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>>;
-    fn record(&self, role: BoosterRole) -> RecordFuture<'_, ()>;
-    fn forget(&self, guild: Snowflake, role: Snowflake) -> RecordFuture<'_, Option<BoosterRole>>;
-}
-
-/// Why a booster-role request is refused.
-#[derive(Debug, thiserror::Error)]
-pub enum BoosterError {
-    #[error("User is not a server booster")]
-    NotBooster,
-    #[error("User already has a custom booster role")]
-    AlreadyHasRole { role: Snowflake },
-    #[error("You do not own this role")]
-    NotOwner,
-    #[error(transparent)]
-    Discord(#[from] DiscordError),
-    #[error(transparent)]
-    Store(#[from] crate::Error),
-}
-
-/// Whether a member boosts the guild: Discord's `premium_since`, or the guild's booster role.
-fn is_booster(member: &Member, roles: &[Role]) -> bool {
-    member.premium_since.is_some() || roles.iter().any(|r| r.premium_subscriber && member.roles.contains(&r.id))
-}
-
-/// Creates `user`'s custom booster role: they must boost the guild and have none yet; the role goes
-/// right above the guild's booster role, is given to them, and is recorded. If recording fails (a
-/// concurrent request recorded one first), the new role is deleted again.
-pub async fn create_booster_role(
-    bot: &dyn DiscordBot,
-    records: &dyn BoosterRecords,
-    guild: Snowflake,
-    user: Snowflake,
-    spec: BoosterRoleSpec,
-    now: Timestamp,
-) -> Result<Role, BoosterError> {
-    let mut spec = spec.for_create("Custom booster role");
-    let (info, roles, member) =
-        futures_util::future::try_join3(bot.guild(guild), bot.roles(guild), bot.member(guild, user)).await?;
-    if !is_booster(&member, &roles) {
-        return Err(BoosterError::NotBooster);
-    }
-    if let Some(existing) = records.find(guild, user).await? {
-        return Err(BoosterError::AlreadyHasRole { role: existing.role });
-    }
-    apply_gradient_policy(&info, &mut spec);
-    check_icon_allowed(&info, &spec)?;
-    let manage = |e: DiscordError| e.naming(Permissions::MANAGE_ROLES);
-    let role = bot.create_role(guild, spec).await.map_err(manage)?;
-    let placed = async {
-        // Positions shift when a role is created, so the booster role's is read afresh.
-        if roles.iter().any(|r| r.premium_subscriber) {
-            let now = bot.roles(guild).await?;
-            if let Some(booster) = now.iter().find(|r| r.premium_subscriber) {
-                bot.set_role_positions(guild, vec![(role.id, booster.position + 1)]).await.map_err(manage)?;
-            }
-        }
-        bot.add_member_role(guild, user, role.id, Some("Custom booster role".into())).await.map_err(manage)?;
-        records.record(BoosterRole { guild, user, role: role.id, created_at: now }).await.map_err(BoosterError::from)
-    }
-    .await;
-    if let Err(err) = placed {
-        // Best effort: do not leave an unrecorded role behind. The original failure is what matters.
-        let _ = bot.delete_role(guild, role.id, Some("Custom booster role could not be set up".into())).await;
-        return Err(match err {
-            BoosterError::Store(crate::Error::BoosterRoleExists { .. }) => {
-                BoosterError::AlreadyHasRole { role: role.id }
-            }
-            other => other,
-        });
-    }
-    Ok(role)
-}
-
-/// The bot's own membership of `guild`, checked before anything else so a bot outside the guild
-/// learns nothing about its roles or records.
-async fn require_membership(bot: &dyn DiscordBot, guild: Snowflake) -> Result<(), BoosterError> {
-    match bot.member(guild, bot.user().id).await {
-        Ok(_) => Ok(()),
-        Err(DiscordError::Unknown(Unknown::Member | Unknown::User | Unknown::Guild)) => {
-            Err(DiscordError::NotMember.into())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Whether some member other than `user` holds `role`, reading the member list a page at a time and
-/// stopping at the first one found.
-async fn held_by_another(
-    bot: &dyn DiscordBot,
-    guild: Snowflake,
-    user: Snowflake,
-    role: Snowflake,
-) -> Result<bool, DiscordError> {
-    let mut found = false;
-    each_member_page(bot, guild, |page| {
-        found = page.iter().any(|m| m.user_id != user && m.roles.contains(&role));
-        !found
-    })
-    .await?;
-    Ok(found)
-}
-
-/// Checks that `user` owns `role` as their custom booster role, as the specification does it (by role
-/// assignment): a recorded role is its recorded owner's; an unrecorded one is the user's when they
-/// hold it alone and it is [`claimable`] (and they have no other recorded role), and it is then
-/// recorded. The bot's membership is checked first.
-async fn owned(
-    bot: &dyn DiscordBot,
-    records: &dyn BoosterRecords,
-    guild: Snowflake,
-    user: Snowflake,
-    role: Snowflake,
-    now: Timestamp,
-) -> Result<(), BoosterError> {
-    require_membership(bot, guild).await?;
-    match records.owner_of(guild, role).await? {
-        Some(record) if record.is_owned_by(user) => return Ok(()),
-        Some(_) => return Err(BoosterError::NotOwner),
-        None => {}
-    }
-    if records.find(guild, user).await?.is_some() {
-        return Err(BoosterError::NotOwner);
-    }
-    let (info, roles) = futures_util::future::try_join(bot.guild(guild), bot.roles(guild)).await?;
-    let member = match bot.member(guild, user).await {
-        Ok(member) => member,
-        Err(DiscordError::Unknown(Unknown::Member | Unknown::User)) => return Err(BoosterError::NotOwner),
-        Err(e) => return Err(e.into()),
-    };
-    let Some(target) = roles.iter().find(|r| r.id == role) else {
-        return Err(DiscordError::Unknown(Unknown::Role).into());
-    };
-    if !claimable(guild, info.owner_id, target, &member, &roles) || held_by_another(bot, guild, user, role).await? {
-        return Err(BoosterError::NotOwner);
-    }
-    match records.record(BoosterRole { guild, user, role, created_at: now }).await {
-        Ok(()) => Ok(()),
-        Err(e @ crate::Error::Store(_)) => Err(e.into()),
-        // A concurrent request recorded first (the user's or the role's record exists): it decides.
-        Err(_) => match records.owner_of(guild, role).await? {
-            Some(record) if record.is_owned_by(user) => Ok(()),
-            _ => Err(BoosterError::NotOwner),
-        },
-    }
-}
-
-/// Edits `user`'s custom booster role (name, colours, icon; never rights); only its owner may.
-pub async fn update_booster_role(
-    bot: &dyn DiscordBot,
-    records: &dyn BoosterRecords,
-    guild: Snowflake,
-    user: Snowflake,
-    role: Snowflake,
-    spec: BoosterRoleSpec,
-    now: Timestamp,
-) -> Result<Role, BoosterError> {
-    owned(bot, records, guild, user, role, now).await?;
-    let mut spec = spec.for_update("Custom booster role updated");
-    let info = bot.guild(guild).await?;
-    apply_gradient_policy(&info, &mut spec);
-    check_icon_allowed(&info, &spec)?;
-    Ok(bot.update_role(guild, role, spec).await.map_err(|e| e.naming(Permissions::MANAGE_ROLES))?)
-}
-
-/// Deletes `user`'s custom booster role and its record; only its owner may. A recorded role already
-/// gone from Discord is forgotten all the same.
-pub async fn delete_booster_role(
-    bot: &dyn DiscordBot,
-    records: &dyn BoosterRecords,
-    guild: Snowflake,
-    user: Snowflake,
-    role: Snowflake,
-    now: Timestamp,
-) -> Result<(), BoosterError> {
-    owned(bot, records, guild, user, role, now).await?;
-    match bot.delete_role(guild, role, Some("Custom booster role deleted".into())).await {
-        Ok(()) | Err(DiscordError::Unknown(Unknown::Role)) => {}
-        Err(e) => return Err(e.naming(Permissions::MANAGE_ROLES).into()),
-    }
-    records.forget(guild, role).await?;
-    Ok(())
-}
-
 /// The outcome of a purge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Purged {
@@ -303,7 +107,7 @@ pub async fn guild_of_role(bot: &dyn DiscordBot, role: Snowflake) -> Result<Snow
 
 /// Walks a guild's member list a page of [`MEMBER_PAGE`] at a time, handing each page to `visit`;
 /// only one page is held at once. Stops early when `visit` says so (`false`).
-async fn each_member_page(
+pub(crate) async fn each_member_page(
     bot: &dyn DiscordBot,
     guild: Snowflake,
     mut visit: impl FnMut(&[Member]) -> bool + Send,
