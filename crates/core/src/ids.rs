@@ -5,11 +5,13 @@
 
 use std::fmt;
 
-use crate::{Error, Result};
+use crate::{Error, Result, discord::Snowflake};
 
-/// A Discord server ("guild") id: a snowflake, a positive 64-bit integer.
+/// A Discord server ("guild") id, the one type for a guild on the records side (API keys, members)
+/// and the Discord side: a [`Snowflake`] parsed by the one snowflake rule, so it always fits the
+/// `BIGINT` it is stored as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ServerId(i64);
+pub struct ServerId(Snowflake);
 
 /// A Roblox user id: a positive integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -38,15 +40,21 @@ fn parse_positive(field: &'static str, what: &str, text: &str) -> Result<i64> {
 impl ServerId {
     /// Parses a snowflake given as decimal text; `field` names the request field in the error.
     pub fn parse(field: &'static str, text: &str) -> Result<Self> {
-        parse_positive(field, "a Discord server id", text).map(Self)
+        Snowflake::parse_as(field, "a Discord server id", text).map(Self)
     }
 
     /// Wraps a value read back from storage, where it was validated on the way in.
     pub const fn from_stored(value: i64) -> Self {
-        Self(value)
+        Self(Snowflake::from_raw(value.unsigned_abs()))
     }
 
-    pub const fn get(self) -> i64 {
+    /// The id as stored (`BIGINT`); parsing keeps it at most `i64::MAX`.
+    pub fn get(self) -> i64 {
+        i64::try_from(self.0.get()).unwrap_or(i64::MAX)
+    }
+
+    /// The same id as the Discord side names it.
+    pub const fn snowflake(self) -> Snowflake {
         self.0
     }
 }
@@ -67,7 +75,7 @@ impl RobloxUserId {
 
 impl fmt::Display for ServerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        self.0.get().fmt(f)
     }
 }
 
@@ -91,7 +99,22 @@ mod tests {
     fn snowflakes_parse_from_decimal_text() {
         let id = ServerId::parse("serverId", "123456789012345678").expect("valid snowflake");
         assert_eq!(id.get(), 123_456_789_012_345_678);
-        assert_eq!(ServerId::parse("serverId", " 42 ").expect("trimmed").get(), 42);
+        assert_eq!(ServerId::parse("serverId", " 4194304 ").expect("trimmed").get(), 1 << 22);
+    }
+
+    #[test]
+    fn a_server_id_follows_the_one_snowflake_rule() {
+        for text in ["", "0", "42", "4194303", "-5", "abc", "9223372036854775808", "18446744073709551615", "+7"] {
+            let server = ServerId::parse("serverId", text).expect_err(text);
+            assert!(server.to_string().starts_with("serverId: must be a Discord server id (a snowflake)"), "{server}");
+            assert!(Snowflake::parse("guildId", text).is_err(), "{text}: the Discord side agrees");
+        }
+        for text in ["4194304", "123456789012345678", "9223372036854775807"] {
+            let server = ServerId::parse("serverId", text).expect(text);
+            assert_eq!(server.snowflake(), Snowflake::parse("guildId", text).expect(text));
+            assert_eq!(server.to_string(), text);
+            assert_eq!(ServerId::from_stored(server.get()), server);
+        }
     }
 
     #[test]

@@ -296,9 +296,7 @@ impl Guilds {
     /// that server, checked before Discord is asked anything.
     pub async fn server_info(&self, caller: &Principal, server: ServerId) -> Result<Guild, GuildError> {
         caller.authorize(server, Access::Read)?;
-        let guild = u64::try_from(server.get()).map(Snowflake::from_raw).map_err(|_| {
-            crate::Error::invalid("serverId", format!("must be a Discord id (a snowflake), got {server}"))
-        })?;
+        let guild = server.snowflake();
         let bot = self.bots.server_bot().await?.ok_or(GuildError::NoServerBot)?;
         Ok(bot.guild(guild).await?)
     }

@@ -12,14 +12,21 @@ impl Snowflake {
     /// Parses decimal digits (surrounding spaces ignored); `field` names the header or parameter in
     /// the error.
     pub fn parse(field: &'static str, text: &str) -> Result<Self> {
+        Self::parse_as(field, "a Discord id", text)
+    }
+
+    /// The one snowflake rule, for every kind of Discord id: decimal digits, at least 2^22 (smaller
+    /// ids would date from the epoch's first millisecond) and at most `i64::MAX` (Discord's ids are
+    /// signed 64-bit integers, and Garrison stores them as `BIGINT`). `what` names the kind of id in
+    /// the error.
+    pub(crate) fn parse_as(field: &'static str, what: &str, text: &str) -> Result<Self> {
         let text = text.trim();
-        let invalid = || Error::invalid(field, format!("must be a Discord id (a snowflake), got {text:?}"));
-        if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        let invalid = || Error::invalid(field, format!("must be {what} (a snowflake), got {text:?}"));
+        if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid());
         }
-        match text.parse::<u64>() {
-            // Ids below 2^22 would date from the epoch's first millisecond: never a real id.
-            Ok(id) if id >= 1 << 22 => Ok(Self(id)),
+        match text.parse::<i64>() {
+            Ok(id) if id >= 1 << 22 => Ok(Self(id.unsigned_abs())),
             _ => Err(invalid()),
         }
     }
