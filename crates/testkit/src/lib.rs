@@ -2,6 +2,7 @@
 
 mod files;
 mod memory;
+pub mod server;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
