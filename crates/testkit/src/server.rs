@@ -3,6 +3,10 @@
 //! directory and the environment; [`Launch::start`] runs `garrison serve` on `127.0.0.1:0` (or a chosen
 //! port), waits for the address it logs and then for `GET /readyz` to answer 200, and keeps everything the
 //! server writes to standard error. The [`Running`] server is killed when dropped.
+//!
+//! The readiness probe sends the request id [`PROBE_REQUEST_ID`], and the lines logged under it (its
+//! access line) are left out of the kept log: a test that waits for its own requests' access lines, or
+//! counts them, sees only those.
 
 use std::{
     ffi::OsString,
@@ -15,6 +19,9 @@ use std::{
     thread::JoinHandle,
     time::{Duration, Instant},
 };
+
+/// The `X-Request-Id` of the launcher's readiness probe; log lines carrying it are not kept.
+pub const PROBE_REQUEST_ID: &str = "garrison-launch-readiness-probe";
 
 /// How to start a `garrison` server: a builder, consumed by nothing (start it as often as needed).
 #[derive(Debug, Clone)]
@@ -138,6 +145,9 @@ impl Launch {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
+                if line.contains(PROBE_REQUEST_ID) {
+                    continue;
+                }
                 if tx.is_some()
                     && let Some(addr) = listening_address(&line)
                     && let Some(tx) = tx.take()
@@ -202,13 +212,17 @@ fn listening_address(line: &str) -> Option<String> {
     (!addr.is_empty()).then_some(addr)
 }
 
-/// Whether `GET /readyz` answers 200 (HTTP/1.1 on a fresh connection, a second at most).
+/// Whether `GET /readyz` answers 200 (HTTP/1.1 on a fresh connection, a second at most), asked with
+/// the probe's request id.
 fn ready(addr: SocketAddr) -> bool {
     let attempt = || -> std::io::Result<bool> {
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
         stream.set_read_timeout(Some(Duration::from_secs(1)))?;
         stream.set_write_timeout(Some(Duration::from_secs(1)))?;
-        write!(stream, "GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+        write!(
+            stream,
+            "GET /readyz HTTP/1.1\r\nHost: {addr}\r\nX-Request-Id: {PROBE_REQUEST_ID}\r\nConnection: close\r\n\r\n"
+        )?;
         let mut head = [0u8; 12];
         stream.read_exact(&mut head)?;
         Ok(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
