@@ -659,3 +659,17 @@ fn tidy_reads_code_only() {
     assert_eq!(guards(&found[0]), ["a_test", "x/y.rs::b"]);
     assert!(guards(&found[1]).is_empty());
 }
+
+#[test]
+fn allow_lists_only_shrink() {
+    let found: BTreeSet<(String, String)> =
+        [("http/a.rs".to_owned(), "XpLedger".to_owned()), ("http/b.rs".to_owned(), "garrison_storage".to_owned())]
+            .into_iter()
+            .collect();
+    let allowed = [("http/a.rs", "XpLedger"), ("http/c.rs", "ObjectStore")];
+    let problems = judge(&found, &allowed, "rule");
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].starts_with("http/b.rs names `garrison_storage`"), "{problems:?}");
+    assert!(problems[1].starts_with("http/c.rs no longer names `ObjectStore`: remove"), "{problems:?}");
+    assert!(judge(&found, &[("http/a.rs", "XpLedger"), ("http/b.rs", "garrison_storage")], "rule").is_empty());
+}
