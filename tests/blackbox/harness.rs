@@ -1,5 +1,7 @@
 //! Starts the real `garrison` binary on `127.0.0.1:0` with a temporary data directory and a fresh
-//! database, and speaks HTTP to it. Nothing here reaches into the server's code.
+//! database, and speaks HTTP to it. Nothing here reaches into the server's code. Starting, waiting for
+//! readiness, log capture and stopping are testkit's launcher (`garrison_testkit::server`), which
+//! `cargo xtask bench` uses too.
 //!
 //! No secret in logs, checked for every test: the harness remembers each secret a test used (API
 //! keys it created or sent, token and key headers sent through `simulated::Discord`, secret
@@ -8,15 +10,16 @@
 
 use std::{
     collections::BTreeSet,
-    io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command, Stdio},
-    sync::{Arc, Mutex, PoisonError, mpsc},
-    thread::JoinHandle,
+    process::Command,
+    sync::{Mutex, PoisonError},
     time::Duration,
 };
 
-use garrison_testkit::TestDatabase;
+use garrison_testkit::{
+    TestDatabase,
+    server::{Launch, Running},
+};
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::Value;
 
@@ -93,10 +96,8 @@ fn leaked_from(secrets: &BTreeSet<String>, logs: &str) -> Vec<String> {
 
 /// A running server. Dropping it stops the process, checks its log for secrets and removes its data.
 pub struct Server {
-    child: Child,
+    process: Running,
     pub base: String,
-    logs: Arc<Mutex<String>>,
-    reader: Option<JoinHandle<()>>,
     dir: tempfile::TempDir,
     pub db: TestDatabase,
     client: reqwest::Client,
@@ -121,17 +122,15 @@ fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_garrison")
 }
 
+/// How the tests start a server using `db` in `dir`: an empty environment but for `PATH`, info logs,
+/// two workers.
+fn launch(dir: &Path, db: &TestDatabase) -> Launch {
+    Launch::new(binary(), db.url()).dir(dir).clean_env().env("GARRISON_LOG", "info").env("GARRISON_WORKERS", "2")
+}
+
 /// A `garrison` command with the environment of a server using `db` in `dir`.
 pub fn command(dir: &Path, db: &TestDatabase) -> Command {
-    let mut cmd = Command::new(binary());
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GARRISON_DATABASE_URL", db.url())
-        .env("GARRISON_BIND", "127.0.0.1:0")
-        .env("GARRISON_LOG", "info")
-        .env("GARRISON_WORKERS", "2");
-    cmd
+    launch(dir, db).command()
 }
 
 impl Server {
@@ -145,42 +144,14 @@ impl Server {
         // Built before the process starts: a panic after it would leave the server running.
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
         let dir = tempfile::tempdir().expect("temporary directory");
-        let mut cmd = command(dir.path(), &db);
         for (name, value) in env {
             if names_a_secret(name) {
                 secret(value);
             }
         }
-        cmd.envs(env.iter().copied()).stdout(Stdio::null()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("the garrison binary starts");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let logs = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        let sink = Arc::clone(&logs);
-        let reader = std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(at) = line.find("listening on http://")
-                    && let Some(tx) = tx.take()
-                {
-                    // Text logs end the URL with a space, JSON logs with a quote.
-                    let addr: String = line[at + "listening on ".len()..]
-                        .chars()
-                        .take_while(|c| !c.is_whitespace() && *c != '"')
-                        .collect();
-                    let _ = tx.send(addr);
-                }
-                let mut logs = sink.lock().expect("log lock");
-                logs.push_str(&line);
-                logs.push('\n');
-            }
-        });
-        let Ok(base) = rx.recv_timeout(Duration::from_secs(60)) else {
-            let _ = child.kill();
-            panic!("the server did not start; its log:\n{}", logs.lock().expect("log lock"));
-        };
-        Self { child, base, logs, reader: Some(reader), dir, db, client }
+        let process = launch(dir.path(), &db).envs(env.iter().copied()).start().unwrap_or_else(|e| panic!("{e}"));
+        let base = process.base().to_owned();
+        Self { process, base, dir, db, client }
     }
 
     /// Fails the test if any secret a test used so far appears in this server's log.
@@ -197,7 +168,7 @@ impl Server {
 
     /// Everything the server has logged so far.
     pub fn logs(&self) -> String {
-        self.logs.lock().expect("log lock").clone()
+        self.process.logs()
     }
 
     /// Runs a `garrison` subcommand against this server's database; returns (success, stdout, stderr).
@@ -230,7 +201,7 @@ impl Server {
 
     /// The server's process id, for what only the operating system can tell (memory, CPU time, open files).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
     /// The server's peak resident memory so far (`VmHWM`), in KiB.
@@ -324,28 +295,14 @@ impl Server {
     /// Stops the server as an operator's `kill` would (SIGTERM) and waits up to `patience` for it to
     /// exit; `None` if it did not.
     pub fn terminate(&mut self, patience: Duration) -> Option<std::process::ExitStatus> {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-        assert!(sent.success(), "kill -TERM {pid} failed");
-        let started = std::time::Instant::now();
-        while started.elapsed() < patience {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
+        self.process.terminate(patience).expect("kill -TERM runs")
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // The whole log: the reader ends when the process's standard error closes.
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
+        // Stops the process and reads the whole log (the reader ends when its standard error closes).
+        self.process.stop();
         if !std::thread::panicking() {
             self.assert_no_secret_logged();
         }

@@ -1,17 +1,19 @@
-//! `cargo xtask bench [--seconds N] [--connections N] [--members N]`: starts the release server on
-//! each available backend and drives XP mutations over HTTP from concurrent clients on this machine,
-//! then reports throughput, latency percentiles, lost updates and the server's peak RSS.
+//! `cargo xtask bench [--seconds N] [--connections N] [--members N] [--only PART] ...`: starts the
+//! release server on each available backend and drives XP mutations over HTTP from concurrent clients
+//! on this machine, then reports throughput, latency percentiles, lost updates and the server's peak
+//! RSS (`--help` lists the options). Servers start through testkit's launcher
+//! (`garrison_testkit::server`), the one the black-box tests use.
 
 use std::{
-    io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::{Arc, mpsc},
+    process::Command,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
+use garrison_testkit::server::Launch;
 use http_body_util::{BodyExt, Full};
 use hyper::header::HeaderValue;
 use hyper_util::rt::TokioIo;
@@ -31,9 +33,27 @@ struct Options {
     card_clients: usize,
 }
 
-fn options(args: &[String]) -> anyhow::Result<Options> {
+const USAGE: &str = "usage: cargo xtask bench [OPTIONS]
+
+  --seconds N        seconds per XP and Discord load run (10)
+  --connections N    concurrent XP clients (64)
+  --members N        members the XP load spreads over (100)
+  --only PART        xp | cards | discord | transcripts | all (all)
+  --cards N          level cards to render through HTTP (1000)
+  --card-clients N   concurrent card clients (8)";
+
+/// Whether the arguments ask for the usage (answered without building anything).
+pub fn wants_help(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--help" || a == "-h")
+}
+
+/// The options, or `None` when `--help` asked for the usage instead.
+fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
     let mut opts =
         Options { seconds: 10, connections: 64, members: 100, only: "all".into(), cards: 1000, card_clients: 8 };
+    if wants_help(args) {
+        return Ok(None);
+    }
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -46,10 +66,10 @@ fn options(args: &[String]) -> anyhow::Result<Options> {
             }
             "--cards" => opts.cards = value.parse()?,
             "--card-clients" => opts.card_clients = value.parse()?,
-            other => bail!("unknown option {other}"),
+            other => bail!("unknown option {other}\n{USAGE}"),
         }
     }
-    Ok(opts)
+    Ok(Some(opts))
 }
 
 struct Report {
@@ -71,7 +91,10 @@ fn target_dir() -> PathBuf {
 }
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let opts = options(args)?;
+    let Some(opts) = options(args)? else {
+        println!("{USAGE}");
+        return Ok(());
+    };
     run_command(cargo().args(["build", "--release", "--quiet", "-p", "garrison", "-p", "garrison-discord-sim"]))?;
     let binary = target_dir().join("release/garrison");
     let simulator = target_dir().join("release/garrison-discord-sim");
@@ -161,46 +184,10 @@ fn xp(binary: &Path, scratch: &Path, opts: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn garrison(binary: &Path, scratch: &Path, url: &str) -> Command {
-    let mut cmd = Command::new(binary);
-    cmd.current_dir(scratch)
-        .env("GARRISON_DATABASE_URL", url)
-        .env("GARRISON_BIND", "127.0.0.1:0")
-        .env("GARRISON_LOG", "warn,garrison::cli=info");
-    cmd
-}
-
-pub struct Running(Child);
-
-impl Running {
-    pub fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-/// Starts `garrison serve` from `command` and waits for the address it listens on.
-pub fn start_server(mut command: Command) -> anyhow::Result<(Running, String)> {
-    let mut child = command.arg("serve").stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
-    let stderr = child.stderr.take().context("stderr")?;
-    let server = Running(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on http://") {
-                let _ = tx
-                    .send(line[at + "listening on ".len()..].split_whitespace().next().unwrap_or_default().to_owned());
-            }
-        }
-    });
-    let base = rx.recv_timeout(Duration::from_secs(60)).context("the server did not start")?;
-    Ok((server, base))
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// How the benchmarks start the release server (testkit's launcher, as the black-box tests do): in
+/// `scratch`, on `url`, on `127.0.0.1:0`, logging warnings and the start-up line only.
+pub fn launch(binary: &Path, scratch: &Path, url: &str) -> Launch {
+    Launch::new(binary, url).dir(scratch).env("GARRISON_LOG", "warn,garrison::cli=info")
 }
 
 /// User + system CPU seconds a process has used so far (`pid` or `self`), from `/proc`.
@@ -240,23 +227,24 @@ fn bench_backend(
     url: &str,
     opts: &Options,
 ) -> anyhow::Result<Report> {
-    let out =
-        garrison(binary, scratch, url).args(["apikey", "create", "--server", SERVER_ID, "--name", "bench"]).output()?;
+    let launch = launch(binary, scratch, url);
+    let out = launch.command().args(["apikey", "create", "--server", SERVER_ID, "--name", "bench"]).output()?;
     if !out.status.success() {
         bail!("apikey create failed: {}", String::from_utf8_lossy(&out.stderr));
     }
     let key = String::from_utf8(out.stdout)?.trim().to_owned();
 
-    let (server, base) = start_server(garrison(binary, scratch, url))?;
+    let server = launch.start()?;
+    let base = server.base().to_owned();
     println!("{backend}: server at {base}, running {} s with {} clients", opts.seconds, opts.connections);
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let server_cpu_before = cpu_seconds(&server.0.id().to_string());
+    let server_cpu_before = cpu_seconds(&server.pid().to_string());
     let generator_cpu_before = cpu_seconds("self");
     let (requests, errors, mut latencies, elapsed, total_xp) = runtime.block_on(load(&base, &key, opts))?;
-    let server_cores = (cpu_seconds(&server.0.id().to_string()) - server_cpu_before) / elapsed.as_secs_f64();
+    let server_cores = (cpu_seconds(&server.pid().to_string()) - server_cpu_before) / elapsed.as_secs_f64();
     let generator_cores = (cpu_seconds("self") - generator_cpu_before) / elapsed.as_secs_f64();
-    let peak_rss_mb = peak_rss_mb(server.0.id());
+    let peak_rss_mb = peak_rss_mb(server.pid());
     drop(server);
 
     latencies.sort_unstable();

@@ -15,7 +15,7 @@ use hyper::header::HeaderValue;
 use hyper_util::rt::TokioIo;
 
 use crate::{
-    bench::{Running, cpu_seconds, garrison, peak_rss_mb, start_server, timed},
+    bench::{cpu_seconds, launch, peak_rss_mb, timed},
     cargo, run as run_command,
 };
 
@@ -57,12 +57,12 @@ pub fn through_http(binary: &Path, scratch: &Path, cards: usize, clients: usize)
         ),
     ]);
     let url = format!("sqlite://{}/cards.db", scratch.display());
-    let mut command = garrison(binary, scratch, &url);
-    command
+    let server = launch(binary, scratch, &url)
         .env("GARRISON_FETCH_ALLOW_LOOPBACK", "true")
         .env("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1")
-        .env("GARRISON_OBJECT_DIR", scratch.join("objects"));
-    let (server, base): (Running, String) = start_server(command)?;
+        .env("GARRISON_OBJECT_DIR", scratch.join("objects"))
+        .start()?;
+    let base = server.base().to_owned();
     println!("cards: server at {base}, {cards} level cards from {clients} clients");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let cpu_before = cpu_seconds(&server.pid().to_string());

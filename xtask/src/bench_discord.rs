@@ -20,7 +20,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, header::HeaderValue};
 use hyper_util::rt::TokioIo;
 
-use crate::bench::{garrison, start_server, timed};
+use crate::bench::{launch, timed};
 
 pub struct World {
     pub guild: String,
@@ -256,11 +256,13 @@ pub fn run(
         ["--extra-members".to_owned(), (2 * BANS + 200).to_string(), "--extra-bots".to_owned(), "100".to_owned()];
     let (_sim, sim, world) = start_sim(sim_binary, scratch, &args)?;
     let db = format!("sqlite://{}/discord-bench.db", scratch.display());
-    let mut command = garrison(garrison_binary, scratch, &db);
     // Discord allows a bot 50 requests a second unless it raised the bot's limit; Garrison's own
     // latency and throughput are measured with that limit lifted (docs/benchmarks.md).
-    command.env("GARRISON_DISCORD_API_URL", &sim).env("GARRISON_DISCORD_GLOBAL_LIMIT", "65535");
-    let (_server, base) = start_server(command)?;
+    let server = launch(garrison_binary, scratch, &db)
+        .env("GARRISON_DISCORD_API_URL", &sim)
+        .env("GARRISON_DISCORD_GLOBAL_LIMIT", "65535")
+        .start()?;
+    let base = server.base().to_owned();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
         let users = &world.members;

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use garrison_testkit::{FileHost, HostedFile};
 
 use crate::{
-    bench::{garrison, peak_rss_mb, start_server},
+    bench::{launch, peak_rss_mb},
     bench_discord::start_sim,
 };
 
@@ -27,13 +27,13 @@ pub struct Run {
 fn run_one(garrison_binary: &Path, sim_binary: &Path, scratch: &Path, sim_args: &[String]) -> anyhow::Result<Run> {
     let (_sim, sim, world) = start_sim(sim_binary, scratch, sim_args)?;
     let db = format!("sqlite://{}/transcripts-bench-{}.db", scratch.display(), std::process::id());
-    let mut command = garrison(garrison_binary, scratch, &db);
-    command
+    let server = launch(garrison_binary, scratch, &db)
         .env("GARRISON_DISCORD_API_URL", &sim)
         .env("GARRISON_DISCORD_GLOBAL_LIMIT", "65535")
         .env("GARRISON_FETCH_ALLOW_LOOPBACK", "true")
-        .env("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1");
-    let (server, base) = start_server(command)?;
+        .env("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1")
+        .start()?;
+    let base = server.base().to_owned();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (seconds, messages, html_mb) = runtime.block_on(async {
         let client = reqwest::Client::new();

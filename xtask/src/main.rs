@@ -7,6 +7,7 @@
 //!   object-store suite at `GARRISON_TEST_S3_URL` (`http://KEY:SECRET@HOST:PORT/`) if a server answers
 //!   there; prints which suites ran and which were skipped.
 //! - `openapi`: writes `docs/openapi.json` from the code.
+//! - `tidy`: only the tidy checks (`tidy.rs`; `test` and `ci` run them too, as `cargo test -p xtask`).
 //! - `bench`: drives the release server over HTTP; see `docs/benchmarks.md`.
 //! - `apikey ...`: runs `garrison apikey ...` against the configured database.
 #![allow(clippy::print_stdout)] // a task runner reports on standard output
@@ -15,6 +16,8 @@ mod bench;
 mod bench_cards;
 mod bench_discord;
 mod bench_transcripts;
+#[cfg(test)]
+mod tidy;
 
 use std::{
     net::{SocketAddr, TcpStream, ToSocketAddrs},
@@ -47,14 +50,15 @@ fn main() -> anyhow::Result<()> {
         "ci" => ci(),
         "test" => test(),
         "openapi" => openapi(),
+        "tidy" => run(cargo().args(["test", "--quiet", "-p", "xtask", "--", "tidy::"])),
         // The load generator shares the machine with the server: run it optimised, or it measures itself.
-        "bench" if cfg!(debug_assertions) => {
+        "bench" if cfg!(debug_assertions) && !bench::wants_help(rest) => {
             run(cargo().args(["run", "--release", "--quiet", "-p", "xtask", "--", "bench"]).args(rest))
         }
         "bench" => bench::run(rest),
         "apikey" => apikey(rest),
         _ => {
-            println!("usage: cargo xtask <ci | test | openapi | bench | apikey ...>");
+            println!("usage: cargo xtask <ci | test | tidy | openapi | bench | apikey ...>");
             Ok(())
         }
     }

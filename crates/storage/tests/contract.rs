@@ -1,5 +1,8 @@
-//! One contract suite for the storage adapters, run on SQLite always and on PostgreSQL when
-//! `GARRISON_TEST_POSTGRES_URL` is set. Every test gets a fresh database.
+//! One contract suite for the record ports, run on the diesel adapters over SQLite always and over
+//! PostgreSQL when `GARRISON_TEST_POSTGRES_URL` is set (every test gets a fresh database), and on
+//! testkit's in-memory fakes (`MemoryRecords`), so the fakes the service tests use behave as the real
+//! adapters do. A test sees only [`Stores`]: one backend's implementation of every port, plus the
+//! database when there is one (for what only SQL can show: migrations, purged rows).
 
 use std::{
     sync::{Arc, Barrier},
@@ -26,10 +29,13 @@ use garrison_storage::{
     Database, DieselApiKeys, DieselBoosterRoles, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals,
     DieselModLogs, DieselXpLedger, PoolSizes,
 };
-use garrison_testkit::TestDatabase;
+use garrison_testkit::{MemoryRecords, TestDatabase};
 
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[test] fn $name() { super::$name(&super::in_memory()); })*
+        }
         mod sqlite {
             $(#[test] fn $name() { super::$name(&super::open(&garrison_testkit::TestDatabase::sqlite())); })*
         }
@@ -76,15 +82,73 @@ contract!(
     modlog_histories_are_read_a_page_at_a_time,
 );
 
-/// The database under test; the `TestDatabase` guard must outlive it, which the macro ensures.
+/// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
+/// guard must outlive it, which the macro ensures.
 struct Stores {
-    db: Database,
+    xp: Arc<dyn XpLedger>,
+    ep: Arc<dyn EpLedger>,
+    loas: Arc<dyn LoaRecords>,
+    medals: Arc<dyn Medals>,
+    certifications: Arc<dyn Certifications>,
+    api_keys: Arc<dyn ApiKeys>,
+    booster_roles: Arc<dyn BoosterRoles>,
+    mod_logs: Arc<dyn ModLogs>,
+    health: Arc<dyn HealthCheck>,
+    /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
+    seed_balance: Box<dyn Fn(MemberKey, i64)>,
+    /// The database, for what only SQL shows; `None` for the in-memory fakes.
+    db: Option<Database>,
 }
 
+/// The diesel adapters over a migrated `fresh` database.
 fn open(fresh: &TestDatabase) -> Stores {
     let db = Database::open(fresh.url(), PoolSizes { connections: 4, ..PoolSizes::default() }).expect("open");
     db.migrate().expect("migrate");
-    Stores { db }
+    let seeder = db.clone();
+    Stores {
+        xp: Arc::new(DieselXpLedger::new(db.clone())),
+        ep: Arc::new(DieselEpLedger::new(db.clone())),
+        loas: Arc::new(DieselLoaRecords::new(db.clone())),
+        medals: Arc::new(DieselMedals::new(db.clone())),
+        certifications: Arc::new(DieselCertifications::new(db.clone())),
+        api_keys: Arc::new(DieselApiKeys::new(db.clone())),
+        booster_roles: Arc::new(DieselBoosterRoles::new(db.clone())),
+        mod_logs: Arc::new(DieselModLogs::new(db.clone())),
+        health: Arc::new(db.clone()),
+        seed_balance: Box::new(move |who: MemberKey, balance: i64| {
+            seeder
+                .with_connection(|conn| {
+                    use diesel::RunQueryDsl;
+                    diesel::sql_query(format!(
+                        "INSERT INTO xp_balances (server_id, roblox_id, xp, last_decrease) VALUES ({}, {}, {balance}, 0)",
+                        who.server.get(),
+                        who.member.get()
+                    ))
+                    .execute(conn)
+                })
+                .expect("seed a balance");
+        }),
+        db: Some(db),
+    }
+}
+
+/// testkit's in-memory fakes: one `MemoryRecords` behind every port.
+fn in_memory() -> Stores {
+    let records = Arc::new(MemoryRecords::default());
+    let seeder = Arc::clone(&records);
+    Stores {
+        xp: records.clone(),
+        ep: records.clone(),
+        loas: records.clone(),
+        medals: records.clone(),
+        certifications: records.clone(),
+        api_keys: records.clone(),
+        booster_roles: records.clone(),
+        mod_logs: records.clone(),
+        health: records,
+        seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
+        db: None,
+    }
 }
 
 const SERVER: i64 = 123_456_789_012_345_678;
@@ -125,12 +189,14 @@ fn keyed(mutation: XpMutation, key_id: i64, key: &str, at: i64) -> XpMutation {
 }
 
 fn migrations_are_idempotent_and_the_store_is_healthy(s: &Stores) {
-    assert!(s.db.migrate().expect("second migrate").is_empty(), "nothing left to apply");
-    s.db.check().expect("healthy");
+    if let Some(db) = &s.db {
+        assert!(db.migrate().expect("second migrate").is_empty(), "nothing left to apply");
+    }
+    s.health.check().expect("healthy");
 }
 
 fn xp_balances_follow_the_core_rule_and_equal_the_ledger(s: &Stores) {
-    let ledger = DieselXpLedger::new(s.db.clone());
+    let ledger = &*s.xp;
     let who = member(1);
     let mut expected = 0i64;
     // A deterministic walk over all three operations, including clamping subtractions.
@@ -162,7 +228,7 @@ fn xp_balances_follow_the_core_rule_and_equal_the_ledger(s: &Stores) {
 }
 
 fn xp_references_are_labels(s: &Stores) {
-    let ledger = DieselXpLedger::new(s.db.clone());
+    let ledger = &*s.xp;
     let who = member(2);
     for expected in [40, 80] {
         assert_eq!(
@@ -177,7 +243,7 @@ fn xp_references_are_labels(s: &Stores) {
 }
 
 fn xp_idempotency_keys_replay_refuse_and_expire(s: &Stores) {
-    let ledger = DieselXpLedger::new(s.db.clone());
+    let ledger = &*s.xp;
     let who = member(20);
     let add = |amount| mutation(who, XpOperation::Add, amount, Some("grant"));
     assert_eq!(
@@ -213,8 +279,9 @@ fn xp_idempotency_keys_replay_refuse_and_expire(s: &Stores) {
         ledger.apply(&keyed(add(41), 1, "k-1", later + 1)).expect("replay"),
         XpOutcome::Replayed { balance: 86 }
     );
-    let rows =
-        s.db.with_connection(|conn| {
+    let Some(db) = &s.db else { return };
+    let rows = db
+        .with_connection(|conn| {
             use diesel::RunQueryDsl;
             diesel::sql_query("SELECT api_key_id AS n FROM idempotency_keys").load::<Count>(conn)
         })
@@ -225,21 +292,11 @@ fn xp_idempotency_keys_replay_refuse_and_expire(s: &Stores) {
 }
 
 fn xp_overflow_is_refused_and_records_nothing(s: &Stores) {
-    let ledger = DieselXpLedger::new(s.db.clone());
+    let ledger = &*s.xp;
     let who = member(4);
-    let mut balance = 0;
-    while balance + xp::MAX_AMOUNT <= xp::MAX_XP {
-        // Jump close to the top without ten million requests.
-        balance = xp::MAX_XP - xp::MAX_AMOUNT + 1;
-        s.db.with_connection(|conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(format!(
-                "INSERT INTO xp_balances (server_id, roblox_id, xp, last_decrease) VALUES ({SERVER}, 4, {balance}, 0)"
-            ))
-            .execute(conn)
-        })
-        .expect("seed a large balance");
-    }
+    // Jump close to the top without ten million requests.
+    let balance = xp::MAX_XP - xp::MAX_AMOUNT + 1;
+    (s.seed_balance)(who, balance);
     let err = ledger
         .apply(&keyed(mutation(who, XpOperation::Add, xp::MAX_AMOUNT, Some("too-much")), 1, "too-much", T0))
         .expect_err("overflow");
@@ -254,7 +311,7 @@ fn xp_overflow_is_refused_and_records_nothing(s: &Stores) {
 }
 
 fn concurrent_xp_changes_lose_nothing(s: &Stores) {
-    let ledger = Arc::new(DieselXpLedger::new(s.db.clone()));
+    let ledger = Arc::clone(&s.xp);
     let who = member(5);
     let threads: Vec<_> = (0..8)
         .map(|_| {
@@ -273,7 +330,7 @@ fn concurrent_xp_changes_lose_nothing(s: &Stores) {
 }
 
 fn concurrent_requests_with_one_idempotency_key_apply_once(s: &Stores) {
-    let ledger = Arc::new(DieselXpLedger::new(s.db.clone()));
+    let ledger = Arc::clone(&s.xp);
     let who = member(6);
     let start = Arc::new(Barrier::new(8));
     let threads: Vec<_> = (0..8)
@@ -293,7 +350,7 @@ fn concurrent_requests_with_one_idempotency_key_apply_once(s: &Stores) {
 }
 
 fn xp_history_pages_newest_first(s: &Stores) {
-    let ledger = DieselXpLedger::new(s.db.clone());
+    let ledger = &*s.xp;
     let who = member(7);
     for amount in 1..=5 {
         ledger.apply(&mutation(who, XpOperation::Add, amount, Some(&format!("h{amount}")))).expect("add");
@@ -310,7 +367,7 @@ fn xp_history_pages_newest_first(s: &Stores) {
 }
 
 fn xp_leaderboard_ranks_by_balance(s: &Stores) {
-    let ledger = DieselXpLedger::new(s.db.clone());
+    let ledger = &*s.xp;
     for (id, amount) in [(10, 50), (11, 70), (12, 50), (13, 5)] {
         ledger.apply(&mutation(member(id), XpOperation::Set, amount, None)).expect("set");
     }
@@ -346,7 +403,7 @@ fn xp_leaderboard_ranks_by_balance(s: &Stores) {
 }
 
 fn ep_entries_and_policy_round_trip(s: &Stores) {
-    let ep = DieselEpLedger::new(s.db.clone());
+    let ep = &*s.ep;
     let server = ServerId::from_stored(SERVER);
     assert_eq!(ep.policy(server).expect("none"), None);
     let policy = EpPolicy::new(14, Timestamp(1_000), PerCompany([10, 5, 0, 1]), 4).expect("valid");
@@ -369,7 +426,7 @@ fn ep_entries_and_policy_round_trip(s: &Stores) {
 }
 
 fn ep_entries_are_read_in_pages_by_time_then_id(s: &Stores) {
-    let ep = DieselEpLedger::new(s.db.clone());
+    let ep = &*s.ep;
     let who = member(22);
     // Out of time order, with ties in time.
     for (amount, at) in [(1, 300), (2, 100), (3, 200), (4, 100), (5, 300), (6, 50)] {
@@ -391,7 +448,7 @@ fn ep_entries_are_read_in_pages_by_time_then_id(s: &Stores) {
 }
 
 fn loa_rules_hold(s: &Stores) {
-    let loas = DieselLoaRecords::new(s.db.clone());
+    let loas = &*s.loas;
     let who = member(30);
     assert_eq!(loas.latest(who).expect("none"), None);
     let first = Loa { started_at: Timestamp(1_000), ends_at: Timestamp(5_000), ended_at: None };
@@ -429,7 +486,7 @@ fn loa_rules_hold(s: &Stores) {
 }
 
 fn concurrent_loa_starts_admit_one(s: &Stores) {
-    let loas = Arc::new(DieselLoaRecords::new(s.db.clone()));
+    let loas = Arc::clone(&s.loas);
     let who = member(31);
     let threads: Vec<_> = (0..6)
         .map(|_| {
@@ -445,7 +502,7 @@ fn concurrent_loa_starts_admit_one(s: &Stores) {
 }
 
 fn medals_catalogue_and_awards(s: &Stores) {
-    let medals = DieselMedals::new(s.db.clone());
+    let medals = &*s.medals;
     let server = ServerId::from_stored(SERVER);
     let heart = Name::parse("medalName", "Purple Heart").expect("valid");
     let desc = Description::parse("Wounded in action").expect("valid");
@@ -481,7 +538,7 @@ fn medals_catalogue_and_awards(s: &Stores) {
 }
 
 fn certifications_catalogue_and_awards(s: &Stores) {
-    let certs = DieselCertifications::new(s.db.clone());
+    let certs = &*s.certifications;
     let server = ServerId::from_stored(SERVER);
     let afo = CertificationRef::parse("afo").expect("valid");
     let name = Name::parse("name", "Authorised Firearms Officer").expect("valid");
@@ -507,7 +564,7 @@ fn certifications_catalogue_and_awards(s: &Stores) {
 }
 
 fn api_keys_are_found_by_hash_until_revoked(s: &Stores) {
-    let keys = DieselApiKeys::new(s.db.clone());
+    let keys = &*s.api_keys;
     let server = ServerId::from_stored(SERVER);
     let hash = KeyHash::from_stored("ab".repeat(32));
     let key = keys
@@ -548,7 +605,7 @@ fn booster(guild: u64, user: u64, role: u64, at: i64) -> BoosterRole {
 }
 
 fn booster_roles_are_recorded_found_and_forgotten(s: &Stores) {
-    let roles = DieselBoosterRoles::new(s.db.clone());
+    let roles = &*s.booster_roles;
     let guild = Snowflake::from_raw(GUILD);
     let (alice, bob) = (Snowflake::from_raw(200_000_000_000_000_001), Snowflake::from_raw(200_000_000_000_000_002));
     assert_eq!(roles.find(guild, alice).expect("find"), None);
@@ -584,7 +641,7 @@ fn booster_roles_are_recorded_found_and_forgotten(s: &Stores) {
 }
 
 fn booster_roles_allow_one_per_user_and_one_record_per_role(s: &Stores) {
-    let roles = DieselBoosterRoles::new(s.db.clone());
+    let roles = &*s.booster_roles;
     let guild = Snowflake::from_raw(GUILD);
     let first = booster(GUILD, 200_000_000_000_000_011, 300_000_000_000_000_011, 1_000);
     roles.record(&first).expect("record");
@@ -605,7 +662,7 @@ fn booster_roles_allow_one_per_user_and_one_record_per_role(s: &Stores) {
 }
 
 fn booster_roles_are_per_guild(s: &Stores) {
-    let roles = DieselBoosterRoles::new(s.db.clone());
+    let roles = &*s.booster_roles;
     let (guild, other) = (Snowflake::from_raw(GUILD), Snowflake::from_raw(GUILD + 1));
     let here = booster(GUILD, 200_000_000_000_000_021, 300_000_000_000_000_021, 1_000);
     // The same user, and even the same role id, in another guild is another record.
@@ -623,7 +680,7 @@ fn booster_roles_are_per_guild(s: &Stores) {
 }
 
 fn concurrent_booster_records_for_one_user_admit_one(s: &Stores) {
-    let roles = Arc::new(DieselBoosterRoles::new(s.db.clone()));
+    let roles = Arc::clone(&s.booster_roles);
     let user = 200_000_000_000_000_031;
     let start = Arc::new(Barrier::new(8));
     let threads: Vec<_> = (0..8u64)
@@ -652,7 +709,7 @@ fn concurrent_booster_records_for_one_user_admit_one(s: &Stores) {
 }
 
 fn concurrent_booster_records_of_one_role_admit_one(s: &Stores) {
-    let roles = Arc::new(DieselBoosterRoles::new(s.db.clone()));
+    let roles = Arc::clone(&s.booster_roles);
     let role = 300_000_000_000_000_200;
     let start = Arc::new(Barrier::new(8));
     let threads: Vec<_> = (0..8u64)
@@ -705,7 +762,7 @@ fn cases(history: &History) -> Vec<i64> {
 }
 
 fn modlog_entries_round_trip_through_the_view_id(s: &Stores) {
-    let logs = DieselModLogs::new(s.db.clone());
+    let logs = &*s.mod_logs;
     assert_eq!(logs.history(&view(1)).expect("history"), None, "unknown view id");
 
     // The largest ids a BIGINT holds round-trip.
@@ -748,7 +805,7 @@ fn modlog_entries_round_trip_through_the_view_id(s: &Stores) {
 }
 
 fn modlog_subjects_keep_their_view_id_and_refresh_their_profile(s: &Stores) {
-    let logs = DieselModLogs::new(s.db.clone());
+    let logs = &*s.mod_logs;
     let target = subject(GUILD, 500_000_000_000_000_001);
     let first = modlog_entry(ModAction::Warn, Some("first"), 1_000);
     let second = modlog_entry(ModAction::Ban, None, 2_000);
@@ -782,7 +839,7 @@ fn modlog_subjects_keep_their_view_id_and_refresh_their_profile(s: &Stores) {
 }
 
 fn modlog_case_numbers_count_per_guild(s: &Stores) {
-    let logs = DieselModLogs::new(s.db.clone());
+    let logs = &*s.mod_logs;
     let (here, there) = (GUILD, GUILD + 1);
     let (alice, bob) = (500_000_000_000_000_011, 500_000_000_000_000_012);
     let mut seen = Vec::new();
@@ -814,7 +871,7 @@ fn modlog_case_numbers_count_per_guild(s: &Stores) {
 }
 
 fn concurrent_modlog_adds_number_cases_without_gaps_or_duplicates(s: &Stores) {
-    let logs = Arc::new(DieselModLogs::new(s.db.clone()));
+    let logs = Arc::clone(&s.mod_logs);
     let start = Arc::new(Barrier::new(8));
     let threads: Vec<_> = (0..8u64)
         .map(|t| {
@@ -864,7 +921,7 @@ fn concurrent_modlog_adds_number_cases_without_gaps_or_duplicates(s: &Stores) {
 }
 
 fn concurrent_modlog_adds_by_two_bots_each_number_from_one(s: &Stores) {
-    let logs = Arc::new(DieselModLogs::new(s.db.clone()));
+    let logs = Arc::clone(&s.mod_logs);
     let start = Arc::new(Barrier::new(6));
     let bots = [BOT, BOT + 7];
     let threads: Vec<_> = (0..6u64)
@@ -900,7 +957,7 @@ fn concurrent_modlog_adds_by_two_bots_each_number_from_one(s: &Stores) {
 }
 
 fn modlog_histories_are_read_a_page_at_a_time(s: &Stores) {
-    let logs = DieselModLogs::new(s.db.clone());
+    let logs = &*s.mod_logs;
     let target = subject(GUILD, 500_000_000_000_000_300);
     let mut last = None;
     for n in 1..=250i64 {

@@ -1,5 +1,6 @@
 //! One contract suite for the object stores, run on a local directory (a fresh temporary directory
-//! per test) always, and on an S3-compatible server when `GARRISON_TEST_S3_URL` is set.
+//! per test) and on testkit's in-memory store always, and on an S3-compatible server when
+//! `GARRISON_TEST_S3_URL` is set.
 //!
 //! `GARRISON_TEST_S3_URL` is `http://ACCESS_KEY:SECRET_KEY@HOST:PORT/`, optionally followed by
 //! `?region=NAME` (default `us-east-1`) and `&path_style=false` (default `true`). Every test creates a
@@ -27,6 +28,14 @@ const S3_URL_VAR: &str = "GARRISON_TEST_S3_URL";
 
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let clock = garrison_testkit::ManualClock::at(garrison_core::Timestamp(1_700_000_000_000));
+                let store = garrison_testkit::MemoryObjectStore::new(std::sync::Arc::new(clock));
+                super::$name(&store).await;
+            })*
+        }
         mod local {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {

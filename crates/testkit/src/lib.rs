@@ -2,6 +2,8 @@
 
 mod files;
 mod memory;
+mod objects;
+pub mod server;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -9,6 +11,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 pub use files::{FileHost, HostedFile};
 use garrison_core::{Clock, Timestamp};
 pub use memory::MemoryRecords;
+pub use objects::MemoryObjectStore;
 
 /// The environment variable naming the PostgreSQL server tests may create databases on.
 pub const POSTGRES_URL_VAR: &str = "GARRISON_TEST_POSTGRES_URL";

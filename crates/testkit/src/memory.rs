@@ -1,18 +1,19 @@
 //! In-memory implementations of the storage ports, following garrison-core's rules, for testing the
-//! services without a database. The storage contract suite checks the real adapters against the same
-//! expectations.
+//! services without a database. The storage contract suite (`crates/storage/tests/contract.rs`) runs
+//! the same tests on these fakes and on the diesel adapters.
 
 use std::{collections::BTreeMap, sync::Mutex};
 
 use garrison_core::{
-    Error, MemberKey, Result, RobloxUserId, ServerId, Timestamp,
+    ApiKeyId, Error, MemberKey, Result, RobloxUserId, ServerId, Timestamp,
+    apikey::{ApiKey, KeyHash, NewApiKey},
     booster::BoosterRole,
     catalogue::{AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
     discord::Snowflake,
     ep::{Company, EpCursor, EpEntry, EpPolicy},
     idempotency::{self, RememberedAnswer, Repeat},
     loa::Loa,
-    ports::{BoosterRoles, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
+    ports::{ApiKeys, BoosterRoles, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, XpLedger},
     xp::{self, HistoryPage, LeaderboardPage, LeaderboardRow, LeaderboardStart, XpEntry, XpMutation, XpOutcome},
 };
 
@@ -44,6 +45,8 @@ struct State {
     modlog_views: BTreeMap<garrison_core::modlog::Subject, garrison_core::modlog::ViewId>,
     /// The last case number of each bot in each guild.
     modlog_cases: BTreeMap<(Snowflake, Snowflake), i64>,
+    /// API keys in the order they were created (a key's id is its place, from 1), with their hashes.
+    api_keys: Vec<(KeyHash, ApiKey)>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -56,6 +59,60 @@ impl MemoryRecords {
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut state)
+    }
+
+    /// Sets a member's balance as it stands, with no ledger entry: what a test seeds directly into a
+    /// database (to reach the top of the range without millions of requests).
+    pub fn set_balance(&self, member: MemberKey, xp: i64) {
+        self.with(|s| s.balances.insert(key(member), xp));
+    }
+}
+
+/// Always ready: memory does not go away.
+impl HealthCheck for MemoryRecords {
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl ApiKeys for MemoryRecords {
+    fn create(&self, key: NewApiKey) -> Result<ApiKey> {
+        self.with(|s| {
+            if s.api_keys.iter().any(|(hash, _)| *hash == key.hash) {
+                return Err(Error::Store(garrison_core::StoreError::Internal(
+                    "an API key with this hash exists".into(),
+                )));
+            }
+            let created = ApiKey {
+                id: ApiKeyId(i64::try_from(s.api_keys.len()).unwrap_or(i64::MAX) + 1),
+                server: key.server,
+                name: key.name,
+                read_only: key.read_only,
+                created_at: key.created_at,
+                revoked_at: None,
+            };
+            s.api_keys.push((key.hash, created.clone()));
+            Ok(created)
+        })
+    }
+
+    fn find_active(&self, hash: &KeyHash) -> Result<Option<ApiKey>> {
+        Ok(self.with(|s| {
+            s.api_keys.iter().find(|(h, key)| h == hash && key.revoked_at.is_none()).map(|(_, key)| key.clone())
+        }))
+    }
+
+    fn list(&self, server: ServerId) -> Result<Vec<ApiKey>> {
+        Ok(self.with(|s| s.api_keys.iter().filter(|(_, key)| key.server == server).map(|(_, k)| k.clone()).collect()))
+    }
+
+    fn revoke(&self, id: ApiKeyId, at: Timestamp) -> Result<ApiKey> {
+        self.with(|s| {
+            let (_, key) =
+                s.api_keys.iter_mut().find(|(_, key)| key.id == id).ok_or(Error::UnknownApiKey { id: id.0 })?;
+            key.revoked_at.get_or_insert(at);
+            Ok(key.clone())
+        })
     }
 }
 
@@ -466,7 +523,9 @@ mod booster_role_tests {
 
     #[test]
     fn booster_roles_follow_the_storage_contract() {
-        let records = MemoryRecords::default();
+        let store = MemoryRecords::default();
+        // Through the port: `list` is also the name of another port's method.
+        let records: &dyn BoosterRoles = &store;
         let guild = Snowflake::from_raw(100_000_000_000_000_001);
         let first = booster(guild.get(), 200_000_000_000_000_001, 300_000_000_000_000_001, 2_000);
         let second = booster(guild.get(), 200_000_000_000_000_002, 300_000_000_000_000_002, 1_000);
