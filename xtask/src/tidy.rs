@@ -32,29 +32,16 @@ use std::{
 const HTTP_ALLOWED: &[(&str, &str)] = &[
     ("bins/garrison/src/http/cards.rs", "garrison_fetch"),
     ("bins/garrison/src/http/cards.rs", "garrison_render"),
-    ("bins/garrison/src/http/headers.rs", "DiscordBot"),
     ("bins/garrison/src/http/mod.rs", "Clock"),
-    ("bins/garrison/src/http/mod.rs", "DiscordBots"),
     ("bins/garrison/src/http/mod.rs", "HealthCheck"),
-    ("bins/garrison/src/http/mod.rs", "ModLogs"),
-    ("bins/garrison/src/http/mod.rs", "ObjectStore"),
-    ("bins/garrison/src/http/mod.rs", "garrison_fetch"),
     ("bins/garrison/src/http/mod.rs", "garrison_storage"),
-    ("bins/garrison/src/http/moderation.rs", "DiscordBot"),
-    ("bins/garrison/src/http/modlogs.rs", "ModLogs"),
     ("bins/garrison/src/http/modlogs.rs", "garrison_pages"),
-    ("bins/garrison/src/http/roles.rs", "BoosterRecords"),
-    ("bins/garrison/src/http/roles.rs", "BoosterRoles"),
-    ("bins/garrison/src/http/roles.rs", "garrison_fetch"),
-    ("bins/garrison/src/http/roles.rs", "garrison_render"),
-    ("bins/garrison/src/http/transcripts.rs", "DiscordBot"),
     ("bins/garrison/src/http/transcripts.rs", "garrison_pages"),
 ];
 
 /// (file, adapter crate) pairs of the binary outside `wiring.rs` and `http/` that name an adapter crate
 /// at main today. Same rule: remove an entry when it is no longer needed.
 const ADAPTERS_ALLOWED: &[(&str, &str)] = &[
-    ("bins/garrison/src/cli.rs", "garrison_storage"),
     ("bins/garrison/src/settings.rs", "garrison_fetch"),
     ("bins/garrison/src/studio.rs", "garrison_fetch"),
     ("bins/garrison/src/studio.rs", "garrison_render"),
