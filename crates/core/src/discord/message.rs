@@ -315,6 +315,12 @@ impl ComponentFields {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// One field as Discord sent it, for a reader that shows more than Garrison acts on (the
+    /// transcript page reads labels, styles and media from here).
+    pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+        self.0.get(key)
+    }
 }
 
 impl fmt::Debug for ComponentFields {
