@@ -214,8 +214,9 @@ mod tests {
 
     use super::*;
 
-    /// Every field the page shows, through core's types: the page is the same as the one rendered
-    /// from the JSON core wrote before this conversion existed (recorded below as fragments).
+    /// Every field the page shows, read from Discord's JSON into core's types and converted: what a
+    /// reader sees, including the rules core's serialisation used to decide (an empty file name is
+    /// `file`, an embed author without a name is not shown, a colour is masked to 24 bits).
     #[test]
     fn a_message_reads_every_shown_field() {
         let raw = json!({

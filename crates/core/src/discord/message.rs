@@ -462,6 +462,8 @@ mod tests {
         assert!(message.author.bot);
         assert_eq!(message.components[0].children()[0].content.as_deref(), Some("hi"));
         assert_eq!(message.components[0].fields.len(), 3);
+        assert_eq!(message.components[0].fields.get("accent_color"), Some(&json!(5)));
+        assert_eq!(message.components[0].fields.get("content"), None, "read fields are not kept twice");
         let back = serde_json::to_value(&message.components).expect("json");
         assert_eq!(back, raw["components"]);
     }
