@@ -9,8 +9,8 @@ use std::{
     time::Instant,
 };
 
+use garrison_pages::message::{Attachment, Embed, EmbedField, EmbedFooter, Emoji, Message, Reaction, User};
 use garrison_pages::{Names, TranscriptHeader, TranscriptWriter};
-use serde_json::{Value, json};
 
 /// Counts bytes and keeps none.
 struct Counter(u64);
@@ -25,36 +25,81 @@ impl Write for Counter {
     }
 }
 
+/// The text of message `i`, owned; [`message`] borrows it, as the binary borrows core's messages.
+struct Texts {
+    timestamp: String,
+    content: String,
+    username: String,
+    global_name: String,
+    title: String,
+}
+
+impl Texts {
+    fn of(i: u64) -> Self {
+        let author = 1_100_000_000_000_000_000 + (i % 40);
+        Self {
+            timestamp: format!("2026-11-{:02}T{:02}:{:02}:00.000000+00:00", 1 + (i / 1440) % 28, (i / 60) % 24, i % 60),
+            content: format!(
+                "Message {i}: **bold** and *italic* text with `code`, a link https://example.com/{i} and <@{author}> ||spoiler|| > quoted"
+            ),
+            username: format!("user{}", i % 40),
+            global_name: format!("User {}", i % 40),
+            title: format!("Embed {i}"),
+        }
+    }
+}
+
 /// A message like a busy support channel's: markdown, mentions, a reply now and then, an embed, an
 /// attachment, reactions.
-fn message(i: u64) -> Value {
+fn message(i: u64, texts: &Texts) -> Message<'_> {
     let id = 1_180_000_000_000_000_000 + i * 4_194_304;
     let author = 1_100_000_000_000_000_000 + (i % 40);
-    let mut m = json!({
-        "id": id.to_string(),
-        "channel_id": "1180000000000000000",
-        "type": 0,
-        "timestamp": format!("2026-11-{:02}T{:02}:{:02}:00.000000+00:00", 1 + (i / 1440) % 28, (i / 60) % 24, i % 60),
-        "edited_timestamp": if i.is_multiple_of(17) { json!("2026-11-01T00:00:00.000000+00:00") } else { Value::Null },
-        "content": format!("Message {i}: **bold** and *italic* text with `code`, a link https://example.com/{i} and <@{author}> ||spoiler|| > quoted"),
-        "author": {"id": author.to_string(), "username": format!("user{}", i % 40), "global_name": format!("User {}", i % 40), "avatar": null},
-        "mentions": [], "mention_roles": [], "attachments": [], "embeds": [], "components": [], "flags": 0, "pinned": false, "tts": false,
-    });
+    let mut m = Message {
+        id: Some(id),
+        kind: 0,
+        timestamp: Some(&texts.timestamp),
+        edited_timestamp: i.is_multiple_of(17).then_some("2026-11-01T00:00:00.000000+00:00"),
+        content: &texts.content,
+        author: Some(User {
+            id: Some(author),
+            username: &texts.username,
+            global_name: Some(&texts.global_name),
+            avatar: None,
+            bot: false,
+        }),
+        ..Message::default()
+    };
     if i.is_multiple_of(10) {
-        m["embeds"] = json!([{"title": format!("Embed {i}"), "description": "A *description* with **markdown**.", "color": 5814783,
-            "fields": [{"name": "Field", "value": "Value", "inline": true}], "footer": {"text": "footer"}}]);
+        m.embeds = vec![Embed {
+            title: Some(&texts.title),
+            description: Some("A *description* with **markdown**."),
+            colour: Some(5_814_783),
+            fields: vec![EmbedField { name: "Field", value: "Value", inline: true }],
+            footer: Some(EmbedFooter { text: "footer", ..EmbedFooter::default() }),
+            ..Embed::default()
+        }];
     }
     if i.is_multiple_of(25) {
-        m["attachments"] = json!([{"id": (id + 1).to_string(), "filename": "report.pdf", "size": 12345, "content_type": "application/pdf",
-            "url": "https://cdn.discordapp.com/attachments/1/2/report.pdf", "proxy_url": "https://media.discordapp.net/attachments/1/2/report.pdf"}]);
+        m.attachments = vec![Attachment {
+            filename: Some("report.pdf"),
+            size: Some(12345),
+            content_type: Some("application/pdf"),
+            url: Some("https://cdn.discordapp.com/attachments/1/2/report.pdf"),
+            proxy_url: Some("https://media.discordapp.net/attachments/1/2/report.pdf"),
+            description: None,
+        }];
     }
     if i.is_multiple_of(7) {
-        m["reactions"] = json!([{"emoji": {"id": null, "name": "👍"}, "count": 3, "me": false}]);
+        m.reactions = vec![Reaction { emoji: Emoji { id: None, name: "👍" }, count: Some(3), me: false }];
     }
     if i.is_multiple_of(13) && i > 0 {
-        m["referenced_message"] = json!({"id": (id - 4_194_304).to_string(), "content": "the message before", "author": {"id": author.to_string(), "username": "someone", "avatar": null}});
-        m["message_reference"] =
-            json!({"type": 0, "message_id": (id - 4_194_304).to_string(), "channel_id": "1180000000000000000"});
+        m.referenced = Some(Box::new(Message {
+            id: Some(id - 4_194_304),
+            content: "the message before",
+            author: Some(User { id: Some(author), username: "someone", ..User::default() }),
+            ..Message::default()
+        }));
+        m.reference_id = Some(id - 4_194_304);
     }
     m
 }
@@ -71,7 +116,8 @@ fn render(count: u64, names: &Names) -> (f64, u64) {
         TranscriptWriter::start(io::BufWriter::with_capacity(64 * 1024, Counter(0)), &header).expect("start");
     let none = |_: &str| None;
     for i in 0..count {
-        writer.message(black_box(&message(i)), names, &none).expect("message");
+        let texts = Texts::of(i);
+        writer.message(black_box(&message(i, &texts)), names, &none).expect("message");
     }
     let out = writer.finish().expect("finish").into_inner().map_err(|_| "flush").expect("flush");
     (started.elapsed().as_secs_f64(), out.0)

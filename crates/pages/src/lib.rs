@@ -41,9 +41,10 @@
 //!
 //! One Discord channel as a single self-contained HTML file in Discord's look (dark, light by
 //! `prefers-color-scheme`), for Noctra's `POST /api/Transcript/html`. Streaming: `start` writes the
-//! head, then `media` (each distinct file once) and `message` (Discord's message JSON, oldest first)
+//! head, then `media` (each distinct file once) and `message` (a [`message::Message`], oldest first)
 //! in any mix, then `finish`; nothing accumulates per message, so memory does not grow with the
-//! number of messages or the size of the media. Decisions:
+//! number of messages or the size of the media. Messages are this crate's own typed structs
+//! ([`message`]), borrowing the caller's text: no JSON is read here. Decisions:
 //!
 //! - **Media once, used many times.** `media(id, mime, reader)` writes
 //!   `<data id="media-{id}" class="media" value="data:{mime};base64,...">`, base64-encoding the
@@ -66,6 +67,7 @@
 
 mod escape;
 mod markdown;
+pub mod message;
 mod modlog;
 mod time;
 mod transcript;

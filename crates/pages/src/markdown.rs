@@ -20,14 +20,14 @@ const MAX_DEPTH: u32 = 12;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mentions<'a> {
     pub names: &'a Names,
-    pub mentioned: &'a [(u64, String)],
+    pub mentioned: &'a [(u64, &'a str)],
 }
 
 impl Mentions<'_> {
     fn user(&self, id: u64) -> Option<(&str, Option<u32>)> {
         self.names
             .member(id)
-            .or_else(|| self.mentioned.iter().find(|(known, _)| *known == id).map(|(_, name)| (name.as_str(), None)))
+            .or_else(|| self.mentioned.iter().find(|(known, _)| *known == id).map(|(_, name)| (*name, None)))
     }
 }
 

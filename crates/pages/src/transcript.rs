@@ -4,11 +4,11 @@ use std::io::{self, Read, Write};
 use std::sync::LazyLock;
 
 use base64::Engine as _;
-use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::escape::push_escaped;
 use crate::markdown::{Mentions, colour_hex, push_inline_markdown, push_link_open, push_markdown, safe_http_url};
+use crate::message::{Attachment, Button, Component, Embed, Emoji, Interaction, Media, Message, Reaction, User};
 use crate::time::UtcParts;
 
 // Browsers hash the element's text after the parser turned CR LF into LF.
@@ -189,48 +189,22 @@ fn is_valid_mime(mime: &str) -> bool {
 
 /// The CDN URL of a user's avatar (`https://cdn.discordapp.com/avatars/{id}/{hash}.png`), the key
 /// [`TranscriptWriter::message`] asks `media_id` for; `None` for the default avatar.
-pub fn avatar_url(user: &Value) -> Option<String> {
-    let id = id_of(user)?;
-    let hash = user.get("avatar")?.as_str()?;
+pub fn avatar_url(user: &User<'_>) -> Option<String> {
+    let id = user.id?;
+    let hash = user.avatar?;
     let valid = (1..=64).contains(&hash.len()) && hash.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
     valid.then(|| format!("https://cdn.discordapp.com/avatars/{id}/{hash}.png"))
 }
 
-fn str_of<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
-    value.get(key)?.as_str()
-}
-
-/// A snowflake field (`id`), given as a string (as Discord does) or a number.
-fn id_field(value: &Value, key: &str) -> Option<u64> {
-    match value.get(key)? {
-        Value::String(text) if !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit()) => {
-            text.parse().ok()
-        }
-        Value::Number(number) => number.as_u64(),
-        _ => None,
-    }
-}
-
-fn id_of(value: &Value) -> Option<u64> {
-    id_field(value, "id")
-}
-
-fn array<'v>(value: &'v Value, key: &str) -> &'v [Value] {
-    value.get(key).and_then(Value::as_array).map_or(&[], Vec::as_slice)
-}
-
-fn colour_field(value: &Value, key: &str) -> Option<String> {
-    value.get(key)?.as_u64().and_then(|colour| u32::try_from(colour & 0x00ff_ffff).ok()).and_then(colour_hex)
-}
-
 /// A user's shown name: the caller's name for the id, else `global_name`, else `username`.
-fn user_name<'a>(user: &'a Value, names: &'a Names) -> (&'a str, Option<u32>) {
-    if let Some(known) = id_of(user).and_then(|id| names.member(id)) {
+fn user_name<'a>(user: &User<'a>, names: &'a Names) -> (&'a str, Option<u32>) {
+    if let Some(known) = user.id.and_then(|id| names.member(id)) {
         return known;
     }
-    let name = str_of(user, "global_name")
+    let name = user
+        .global_name
         .filter(|name| !name.trim().is_empty())
-        .or_else(|| str_of(user, "username"))
+        .or(Some(user.username))
         .filter(|name| !name.trim().is_empty())
         .unwrap_or("Unknown user");
     (name, None)
@@ -266,9 +240,9 @@ fn human_size(bytes: u64) -> String {
 /// Per-message rendering context.
 struct Context<'a> {
     names: &'a Names,
-    mentioned: Vec<(u64, String)>,
+    mentioned: Vec<(u64, &'a str)>,
     media_id: &'a dyn Fn(&str) -> Option<String>,
-    attachments: &'a [Value],
+    attachments: &'a [Attachment<'a>],
 }
 
 impl Context<'_> {
@@ -344,13 +318,13 @@ impl<W: Write> TranscriptWriter<W> {
         Ok(read)
     }
 
-    /// Writes one message: Discord's message object as `GET /channels/{id}/messages` returns it.
-    /// `media_id` gives the id of an embedded file for a URL (attachment `url` or `proxy_url`, embed
-    /// image/thumbnail/video URLs, component media URLs, [`avatar_url`]), or `None` to show a link or
-    /// the file name instead. A value that is not a message object is written as an unreadable message.
+    /// Writes one message ([`Message`], the fields the page shows). `media_id` gives the id of an
+    /// embedded file for a URL (attachment `url` or `proxy_url`, embed image/thumbnail/video URLs,
+    /// component media URLs, [`avatar_url`]), or `None` to show a link or the file name instead. A
+    /// message without an author is written as an unreadable message.
     pub fn message(
         &mut self,
-        message: &Value,
+        message: &Message<'_>,
         names: &Names,
         media_id: &dyn Fn(&str) -> Option<String>,
     ) -> io::Result<()> {
@@ -385,30 +359,30 @@ impl<W: Write> TranscriptWriter<W> {
 /// Renders one message into `out`; returns the (author, time) that the next message groups with.
 fn push_message(
     out: &mut String,
-    message: &Value,
+    message: &Message<'_>,
     names: &Names,
     media_id: &dyn Fn(&str) -> Option<String>,
     previous: Option<(u64, i64)>,
 ) -> Option<(u64, i64)> {
-    let id = id_of(message);
-    let Some(author) = message.get("author").filter(|author| author.is_object()) else {
+    let id = message.id;
+    let Some(author) = &message.author else {
         out.push_str("<article class=\"msg\"><div class=\"gutter\"></div><div class=\"body system\">Unreadable message</div></article>\n");
         return None;
     };
-    let author_id = id_of(author).unwrap_or(0);
+    let author_id = author.id.unwrap_or(0);
     let at_ms = id.map(|id| i64::try_from(id >> 22).unwrap_or(0).saturating_add(DISCORD_EPOCH_MS));
-    let kind = message.get("type").and_then(Value::as_u64).unwrap_or(0);
-    let reference = message.get("message_reference").filter(|reference| reference.is_object());
-    let is_reply = kind == 19 || message.get("referenced_message").is_some();
+    let kind = message.kind;
+    let is_reply = kind == 19 || message.referenced.is_some();
     let no_names = Names::default();
-    let mentioned = array(message, "mentions")
+    let mentioned = message
+        .mentions
         .iter()
         .filter_map(|user| {
             let (name, _) = user_name(user, &no_names);
-            id_of(user).map(|id| (id, name.to_owned()))
+            user.id.map(|id| (id, name))
         })
         .collect();
-    let context = Context { names, mentioned, media_id, attachments: array(message, "attachments") };
+    let context = Context { names, mentioned, media_id, attachments: &message.attachments };
     let (name, colour) = user_name(author, names);
 
     if !matches!(kind, 0 | 19 | 20 | 23) {
@@ -421,8 +395,7 @@ fn push_message(
             !is_reply
                 && previous_author == author_id
                 && (0..GROUP_WINDOW_MS).contains(&(ms - previous_ms))
-                && message.get("interaction_metadata").is_none()
-                && message.get("interaction").is_none()
+                && message.interaction.is_none()
         }
         _ => false,
     };
@@ -434,8 +407,8 @@ fn push_message(
     out.push_str(">\n");
 
     if is_reply {
-        push_reply(out, message.get("referenced_message"), reference, &context);
-    } else if let Some(interaction) = message.get("interaction_metadata").or_else(|| message.get("interaction")) {
+        push_reply(out, message.referenced.as_deref(), message.reference_id, &context);
+    } else if let Some(interaction) = &message.interaction {
         push_interaction(out, interaction, &context);
     }
 
@@ -457,7 +430,7 @@ fn push_message(
         out.push_str("><bdi>");
         push_escaped(out, name);
         out.push_str("</bdi></span>");
-        if author.get("bot").and_then(Value::as_bool) == Some(true) {
+        if author.bot {
             out.push_str("<span class=\"tag\">APP</span>");
         }
         match at_ms {
@@ -466,21 +439,21 @@ fn push_message(
                 let _ = write!(out, "<time datetime=\"{}\">{}</time>", time.iso8601(), time.display());
             }
             None => {
-                if let Some(timestamp) = str_of(message, "timestamp") {
+                if let Some(timestamp) = message.timestamp {
                     out.push_str("<time>");
                     push_escaped(out, timestamp);
                     out.push_str("</time>");
                 }
             }
         }
-        if message.get("pinned").and_then(Value::as_bool) == Some(true) {
+        if message.pinned {
             out.push_str("<span class=\"edited\">(pinned)</span>");
         }
         out.push_str("</div>\n");
     }
 
-    let content = str_of(message, "content").unwrap_or("");
-    let edited = message.get("edited_timestamp").and_then(Value::as_str);
+    let content = message.content;
+    let edited = message.edited_timestamp;
     if !content.is_empty() || edited.is_some() {
         out.push_str("<div class=\"content\" dir=\"auto\">");
         push_markdown(out, content, context.mentions());
@@ -493,25 +466,24 @@ fn push_message(
     }
 
     push_attachments(out, &context);
-    push_embeds(out, array(message, "embeds"), &context);
-    push_stickers(out, array(message, "sticker_items"));
-    let components = array(message, "components");
-    if !components.is_empty() {
+    push_embeds(out, &message.embeds, &context);
+    push_stickers(out, &message.stickers);
+    if !message.components.is_empty() {
         out.push_str("<div class=\"components\">");
-        for component in components {
+        for component in &message.components {
             push_component(out, component, &context, 0);
         }
         out.push_str("</div>\n");
     }
-    push_reactions(out, array(message, "reactions"));
+    push_reactions(out, &message.reactions);
     out.push_str("</div>\n</article>\n");
     at_ms.map(|ms| (author_id, ms))
 }
 
 fn push_system_message(
     out: &mut String,
-    message: &Value,
-    kind: u64,
+    message: &Message<'_>,
+    kind: u8,
     name: &str,
     id: Option<u64>,
     at_ms: Option<i64>,
@@ -524,7 +496,7 @@ fn push_system_message(
     out.push_str("><div class=\"gutter\"></div><div class=\"system\"><b><bdi>");
     push_escaped(out, name);
     out.push_str("</bdi></b> ");
-    let content = str_of(message, "content").unwrap_or("");
+    let content = message.content;
     let text = match kind {
         1 => "added someone to the group.",
         2 => "removed someone from the group.",
@@ -552,14 +524,14 @@ fn push_system_message(
     out.push_str("</div></article>\n");
 }
 
-fn push_avatar(out: &mut String, user: &Value, name: &str, size: &str, context: &Context<'_>) {
+fn push_avatar(out: &mut String, user: &User<'_>, name: &str, size: &str, context: &Context<'_>) {
     let url = avatar_url(user);
     match context.media(&[url.as_deref()]) {
         Some(media) => {
             let _ = write!(out, "<img class=\"av{size}\" data-media=\"{media}\" alt=\"\">");
         }
         None => {
-            let colour = avatar_colour(id_of(user).unwrap_or(0));
+            let colour = avatar_colour(user.id.unwrap_or(0));
             let _ = write!(out, "<span class=\"av{size} c{colour}\" aria-hidden=\"true\">");
             push_escaped(out, &initials(name));
             out.push_str("</span>");
@@ -567,11 +539,10 @@ fn push_avatar(out: &mut String, user: &Value, name: &str, size: &str, context: 
     }
 }
 
-fn push_reply(out: &mut String, referenced: Option<&Value>, reference: Option<&Value>, context: &Context<'_>) {
+fn push_reply(out: &mut String, referenced: Option<&Message<'_>>, reference_id: Option<u64>, context: &Context<'_>) {
     out.push_str("<div class=\"reply\">");
-    match referenced.filter(|message| message.get("author").is_some_and(Value::is_object)) {
-        Some(original) => {
-            let author = original.get("author").unwrap_or(&Value::Null);
+    match referenced.and_then(|original| Some((original, original.author.as_ref()?))) {
+        Some((original, author)) => {
             let (name, colour) = user_name(author, context.names);
             push_avatar(out, author, name, " sm", context);
             out.push_str("<span class=\"name\"");
@@ -581,10 +552,10 @@ fn push_reply(out: &mut String, referenced: Option<&Value>, reference: Option<&V
             out.push_str(">@<bdi>");
             push_escaped(out, name);
             out.push_str("</bdi></span>");
-            let content = str_of(original, "content").unwrap_or("");
+            let content = original.content;
             let preview: String =
                 content.chars().take(REPLY_PREVIEW_CHARS).map(|ch| if ch == '\n' { ' ' } else { ch }).collect();
-            match id_of(original) {
+            match original.id {
                 Some(id) => {
                     let _ = write!(out, "<a class=\"preview\" href=\"#msg-{id}\">");
                 }
@@ -595,11 +566,11 @@ fn push_reply(out: &mut String, referenced: Option<&Value>, reference: Option<&V
             } else {
                 push_inline_markdown(out, &preview, context.mentions());
             }
-            out.push_str(if id_of(original).is_some() { "</a>" } else { "</span>" });
+            out.push_str(if original.id.is_some() { "</a>" } else { "</span>" });
         }
         None => {
             out.push_str("<i>Original message was deleted</i>");
-            if let Some(id) = reference.and_then(|reference| id_field(reference, "message_id")) {
+            if let Some(id) = reference_id {
                 let _ = write!(out, " <a href=\"#msg-{id}\">(jump)</a>");
             }
         }
@@ -607,15 +578,15 @@ fn push_reply(out: &mut String, referenced: Option<&Value>, reference: Option<&V
     out.push_str("</div>\n");
 }
 
-fn push_interaction(out: &mut String, interaction: &Value, context: &Context<'_>) {
-    let Some(user) = interaction.get("user").filter(|user| user.is_object()) else { return };
+fn push_interaction(out: &mut String, interaction: &Interaction<'_>, context: &Context<'_>) {
+    let Some(user) = &interaction.user else { return };
     let (name, _) = user_name(user, context.names);
     out.push_str("<div class=\"used\">");
     push_avatar(out, user, name, " sm", context);
     out.push_str("<bdi>");
     push_escaped(out, name);
     out.push_str("</bdi>");
-    if let Some(command) = str_of(interaction, "name") {
+    if let Some(command) = interaction.name {
         out.push_str("&nbsp;used <span class=\"mention\">/");
         push_escaped(out, command);
         out.push_str("</span>");
@@ -663,11 +634,11 @@ fn push_attachments(out: &mut String, context: &Context<'_>) {
     }
     out.push_str("<div class=\"attachments\">");
     for attachment in context.attachments {
-        let name = str_of(attachment, "filename").unwrap_or("file");
-        let url = str_of(attachment, "url");
-        let kind = media_kind(str_of(attachment, "content_type"), name);
-        let media = context.media(&[url, str_of(attachment, "proxy_url")]);
-        let label = str_of(attachment, "description").filter(|text| !text.is_empty()).unwrap_or(name);
+        let name = attachment.filename.unwrap_or("file");
+        let url = attachment.url;
+        let kind = media_kind(attachment.content_type, name);
+        let media = context.media(&[url, attachment.proxy_url]);
+        let label = attachment.description.filter(|text| !text.is_empty()).unwrap_or(name);
         let spoiler = name.starts_with("SPOILER_");
         match (kind, media) {
             (MediaKind::Image | MediaKind::Video, Some(media)) => {
@@ -679,7 +650,7 @@ fn push_attachments(out: &mut String, context: &Context<'_>) {
             _ => {
                 out.push_str("<div class=\"file\"><div>");
                 push_media(out, MediaKind::File, None, url, name, "");
-                if let Some(size) = attachment.get("size").and_then(Value::as_u64) {
+                if let Some(size) = attachment.size {
                     let _ = write!(out, "<div class=\"size\">{}</div>", human_size(size));
                 }
                 out.push_str("</div></div>");
@@ -689,7 +660,7 @@ fn push_attachments(out: &mut String, context: &Context<'_>) {
     out.push_str("</div>\n");
 }
 
-fn push_embeds(out: &mut String, embeds: &[Value], context: &Context<'_>) {
+fn push_embeds(out: &mut String, embeds: &[Embed<'_>], context: &Context<'_>) {
     if embeds.is_empty() {
         return;
     }
@@ -700,24 +671,19 @@ fn push_embeds(out: &mut String, embeds: &[Value], context: &Context<'_>) {
     out.push_str("</div>\n");
 }
 
-fn media_url<'v>(value: &'v Value, key: &str) -> (Option<&'v str>, Option<&'v str>) {
-    let object = value.get(key);
-    (object.and_then(|object| str_of(object, "url")), object.and_then(|object| str_of(object, "proxy_url")))
-}
-
-fn push_embed(out: &mut String, embed: &Value, context: &Context<'_>) {
-    let kind = str_of(embed, "type").unwrap_or("rich");
-    let (video, video_proxy) = media_url(embed, "video");
-    let (image, image_proxy) = media_url(embed, "image");
-    let (thumbnail, thumbnail_proxy) = media_url(embed, "thumbnail");
+fn push_embed(out: &mut String, embed: &Embed<'_>, context: &Context<'_>) {
+    let kind = embed.kind.unwrap_or("rich");
+    let Media { url: video, proxy_url: video_proxy } = embed.video;
+    let Media { url: image, proxy_url: image_proxy } = embed.image;
+    let Media { url: thumbnail, proxy_url: thumbnail_proxy } = embed.thumbnail;
     // Plain media embeds (a posted image or GIF link) show as the media alone, as Discord does.
-    if matches!(kind, "image" | "gifv") && embed.get("title").is_none() && embed.get("description").is_none() {
+    if matches!(kind, "image" | "gifv") && embed.title.is_none() && embed.description.is_none() {
         let (kind, urls) = if kind == "gifv" && video.is_some() {
             (MediaKind::Video, [video, video_proxy])
         } else {
             (MediaKind::Image, [thumbnail.or(image), thumbnail_proxy.or(image_proxy)])
         };
-        let label = str_of(embed, "url").or(urls[0]).unwrap_or("media");
+        let label = embed.url.or(urls[0]).unwrap_or("media");
         out.push_str("<div class=\"att\">");
         push_media(out, kind, context.media(&urls).as_deref(), urls[0], label, "");
         out.push_str("</div>");
@@ -725,27 +691,26 @@ fn push_embed(out: &mut String, embed: &Value, context: &Context<'_>) {
     }
 
     out.push_str("<div class=\"embed\"");
-    if let Some(hex) = colour_field(embed, "color") {
+    if let Some(hex) = embed.colour.and_then(colour_hex) {
         let _ = write!(out, " data-colour=\"{hex}\"");
     }
     out.push('>');
-    if let Some(provider) = embed.get("provider").and_then(|provider| str_of(provider, "name")) {
+    if let Some(provider) = embed.provider {
         out.push_str("<div class=\"e-footer\">");
         push_escaped(out, provider);
         out.push_str("</div>");
     }
-    if let Some(author) = embed.get("author").filter(|author| str_of(author, "name").is_some()) {
+    if let Some(author) = &embed.author {
         out.push_str("<div class=\"e-author\">");
-        let (icon, icon_proxy) = (str_of(author, "icon_url"), str_of(author, "proxy_icon_url"));
-        if let Some(media) = context.media(&[icon, icon_proxy]) {
+        if let Some(media) = context.media(&[author.icon_url, author.proxy_icon_url]) {
             let _ = write!(out, "<img class=\"av xs\" data-media=\"{media}\" alt=\"\">");
         }
-        push_text_or_link(out, str_of(author, "name").unwrap_or(""), str_of(author, "url"));
+        push_text_or_link(out, author.name, author.url);
         out.push_str("</div>");
     }
-    if let Some(title) = str_of(embed, "title") {
+    if let Some(title) = embed.title {
         out.push_str("<div class=\"e-title\">");
-        match str_of(embed, "url").and_then(safe_http_url) {
+        match embed.url.and_then(safe_http_url) {
             Some(url) => {
                 push_link_open(out, url);
                 push_escaped(out, title);
@@ -755,21 +720,20 @@ fn push_embed(out: &mut String, embed: &Value, context: &Context<'_>) {
         }
         out.push_str("</div>");
     }
-    if let Some(description) = str_of(embed, "description") {
+    if let Some(description) = embed.description {
         out.push_str("<div class=\"e-desc\">");
         push_markdown(out, description, context.mentions());
         out.push_str("</div>");
     }
-    let fields = array(embed, "fields");
+    let fields = &embed.fields;
     if !fields.is_empty() {
         out.push_str("<div class=\"e-fields\">");
         for field in fields {
-            let inline = field.get("inline").and_then(Value::as_bool) == Some(true);
-            out.push_str(if inline { "<div class=\"e-field inline\">" } else { "<div class=\"e-field\">" });
+            out.push_str(if field.inline { "<div class=\"e-field inline\">" } else { "<div class=\"e-field\">" });
             out.push_str("<div class=\"e-fname\">");
-            push_inline_markdown(out, str_of(field, "name").unwrap_or(""), context.mentions());
+            push_inline_markdown(out, field.name, context.mentions());
             out.push_str("</div><div class=\"e-fvalue\">");
-            push_markdown(out, str_of(field, "value").unwrap_or(""), context.mentions());
+            push_markdown(out, field.value, context.mentions());
             out.push_str("</div></div>");
         }
         out.push_str("</div>");
@@ -783,15 +747,15 @@ fn push_embed(out: &mut String, embed: &Value, context: &Context<'_>) {
         let media = context.media(&[thumbnail, thumbnail_proxy]);
         push_media(out, MediaKind::Image, media.as_deref(), thumbnail, "thumbnail", "e-thumb");
     }
-    let footer = embed.get("footer").and_then(|footer| str_of(footer, "text").map(|text| (footer, text)));
-    let timestamp = str_of(embed, "timestamp");
+    let footer = embed.footer.as_ref();
+    let timestamp = embed.timestamp;
     if footer.is_some() || timestamp.is_some() {
         out.push_str("<div class=\"e-footer\">");
-        if let Some((footer, text)) = footer {
-            if let Some(media) = context.media(&[str_of(footer, "icon_url"), str_of(footer, "proxy_icon_url")]) {
+        if let Some(footer) = footer {
+            if let Some(media) = context.media(&[footer.icon_url, footer.proxy_icon_url]) {
                 let _ = write!(out, "<img class=\"av xs\" data-media=\"{media}\" alt=\"\">");
             }
-            push_escaped(out, text);
+            push_escaped(out, footer.text);
         }
         if let Some(timestamp) = timestamp {
             if footer.is_some() {
@@ -821,23 +785,23 @@ fn push_text_or_link(out: &mut String, text: &str, url: Option<&str>) {
     }
 }
 
-fn push_stickers(out: &mut String, stickers: &[Value]) {
+fn push_stickers(out: &mut String, stickers: &[&str]) {
     if stickers.is_empty() {
         return;
     }
     out.push_str("<div class=\"stickers\">");
     for sticker in stickers {
         out.push_str("<span class=\"sticker\" title=\"Sticker\">Sticker: ");
-        push_escaped(out, str_of(sticker, "name").unwrap_or("unknown"));
+        push_escaped(out, sticker);
         out.push_str("</span>");
     }
     out.push_str("</div>\n");
 }
 
 /// An emoji object as text: the Unicode emoji itself, or `:name:` for a custom one.
-fn push_emoji(out: &mut String, emoji: &Value) {
-    let name = str_of(emoji, "name").unwrap_or("");
-    if id_of(emoji).is_some() {
+fn push_emoji(out: &mut String, emoji: &Emoji<'_>) {
+    let name = emoji.name;
+    if emoji.id.is_some() {
         out.push_str("<span class=\"emoji\">:");
         push_escaped(out, name);
         out.push_str(":</span>");
@@ -846,16 +810,15 @@ fn push_emoji(out: &mut String, emoji: &Value) {
     }
 }
 
-fn push_reactions(out: &mut String, reactions: &[Value]) {
+fn push_reactions(out: &mut String, reactions: &[Reaction<'_>]) {
     if reactions.is_empty() {
         return;
     }
     out.push_str("<div class=\"reactions\">");
     for reaction in reactions {
-        let me = reaction.get("me").and_then(Value::as_bool) == Some(true);
-        out.push_str(if me { "<span class=\"reaction me\">" } else { "<span class=\"reaction\">" });
-        push_emoji(out, reaction.get("emoji").unwrap_or(&Value::Null));
-        let count = reaction.get("count").and_then(Value::as_u64).unwrap_or(1);
+        out.push_str(if reaction.me { "<span class=\"reaction me\">" } else { "<span class=\"reaction\">" });
+        push_emoji(out, &reaction.emoji);
+        let count = reaction.count.unwrap_or(1);
         let _ = write!(out, "<span class=\"n\">{count}</span></span>");
     }
     out.push_str("</div>\n");
@@ -863,115 +826,101 @@ fn push_reactions(out: &mut String, reactions: &[Value]) {
 
 /// Message components as disabled look-alikes: buttons, selects, and the Components V2 layout
 /// (sections, text displays with markdown, thumbnails, galleries, files, separators, containers).
-fn push_component(out: &mut String, component: &Value, context: &Context<'_>, depth: u32) {
+fn push_component(out: &mut String, component: &Component<'_>, context: &Context<'_>, depth: u32) {
     if depth > MAX_COMPONENT_DEPTH {
         return;
     }
-    let children = |out: &mut String, key: &str| {
-        for child in array(component, key) {
+    let children = |out: &mut String, components: &[Component<'_>]| {
+        for child in components {
             push_component(out, child, context, depth + 1);
         }
     };
-    match component.get("type").and_then(Value::as_u64).unwrap_or(0) {
-        1 => {
+    match component {
+        Component::ActionRow(components) => {
             out.push_str("<div class=\"row\">");
-            children(out, "components");
+            children(out, components);
             out.push_str("</div>");
         }
-        2 => push_button(out, component),
-        3 | 5..=8 => {
+        Component::Button(button) => push_button(out, button),
+        Component::Select { placeholder, options } => {
             out.push_str("<select disabled aria-label=\"Select menu\"><option>");
-            let chosen = array(component, "options")
-                .iter()
-                .find(|option| option.get("default").and_then(Value::as_bool) == Some(true))
-                .and_then(|option| str_of(option, "label"));
-            push_escaped(out, chosen.or_else(|| str_of(component, "placeholder")).unwrap_or("Make a selection"));
+            let chosen = options.iter().find(|option| option.default).and_then(|option| option.label);
+            push_escaped(out, chosen.or(*placeholder).unwrap_or("Make a selection"));
             out.push_str("</option></select>");
         }
-        9 => {
+        Component::Section { components, accessory } => {
             out.push_str("<div class=\"section\"><div>");
-            children(out, "components");
+            children(out, components);
             out.push_str("</div>");
-            if let Some(accessory) = component.get("accessory") {
+            if let Some(accessory) = accessory {
                 push_component(out, accessory, context, depth + 1);
             }
             out.push_str("</div>");
         }
-        10 => {
+        Component::TextDisplay(content) => {
             out.push_str("<div class=\"text\">");
-            push_markdown(out, str_of(component, "content").unwrap_or(""), context.mentions());
+            push_markdown(out, content, context.mentions());
             out.push_str("</div>");
         }
-        11 => {
-            let (url, proxy) = media_url(component, "media");
-            let label = str_of(component, "description").unwrap_or("thumbnail");
+        Component::Thumbnail { media: Media { url, proxy_url }, description } => {
+            let label = description.unwrap_or("thumbnail");
             push_media(
                 out,
                 media_kind(None, url.unwrap_or("")),
-                context.media(&[url, proxy]).as_deref(),
-                url,
+                context.media(&[*url, *proxy_url]).as_deref(),
+                *url,
                 label,
                 "thumb",
             );
         }
-        12 => {
+        Component::Gallery(items) => {
             out.push_str("<div class=\"gallery\">");
-            for item in array(component, "items") {
-                let (url, proxy) = media_url(item, "media");
-                let content_type = item.get("media").and_then(|media| str_of(media, "content_type"));
-                let kind = match media_kind(content_type, url.unwrap_or("")) {
+            for item in items {
+                let Media { url, proxy_url } = item.media;
+                let kind = match media_kind(item.content_type, url.unwrap_or("")) {
                     MediaKind::File => MediaKind::Image,
                     kind => kind,
                 };
-                let label = str_of(item, "description").unwrap_or("media");
-                push_media(out, kind, context.media(&[url, proxy]).as_deref(), url, label, "");
+                let label = item.description.unwrap_or("media");
+                push_media(out, kind, context.media(&[url, proxy_url]).as_deref(), url, label, "");
             }
             out.push_str("</div>");
         }
-        13 => {
-            let (url, _) = media_url(component, "file");
+        Component::File { url } => {
             let name = url.map(|url| url.strip_prefix("attachment://").unwrap_or(url)).unwrap_or("file");
-            let attachment = context.attachments.iter().find(|attachment| str_of(attachment, "filename") == Some(name));
+            let attachment = context.attachments.iter().find(|attachment| attachment.filename == Some(name));
             out.push_str("<div class=\"file\">");
-            push_media(
-                out,
-                MediaKind::File,
-                None,
-                attachment.and_then(|attachment| str_of(attachment, "url")),
-                name,
-                "",
-            );
+            push_media(out, MediaKind::File, None, attachment.and_then(|attachment| attachment.url), name, "");
             out.push_str("</div>");
         }
-        14 => {
-            let divider = component.get("divider").and_then(Value::as_bool) != Some(false);
-            out.push_str(if divider { "<hr class=\"sep\">" } else { "<hr class=\"sep gap\">" });
+        Component::Separator { divider } => {
+            out.push_str(if *divider { "<hr class=\"sep\">" } else { "<hr class=\"sep gap\">" });
         }
-        17 => {
+        Component::Container { accent_colour, components } => {
             out.push_str("<div class=\"container\"");
-            if let Some(hex) = colour_field(component, "accent_color") {
+            if let Some(hex) = accent_colour.and_then(colour_hex) {
                 let _ = write!(out, " data-colour=\"{hex}\"");
             }
             out.push('>');
-            children(out, "components");
+            children(out, components);
             out.push_str("</div>");
         }
-        18 => {
+        Component::Label { label, component: inner } => {
             out.push_str("<div class=\"text\"><b>");
-            push_escaped(out, str_of(component, "label").unwrap_or(""));
+            push_escaped(out, label);
             out.push_str("</b>");
-            if let Some(inner) = component.get("component") {
+            if let Some(inner) = inner {
                 push_component(out, inner, context, depth + 1);
             }
             out.push_str("</div>");
         }
-        _ => {}
+        Component::Other => {}
     }
 }
 
-fn push_button(out: &mut String, button: &Value) {
-    let style = button.get("style").and_then(Value::as_u64).unwrap_or(2).min(6);
-    let link = if style == 5 { str_of(button, "url").and_then(safe_http_url) } else { None };
+fn push_button(out: &mut String, button: &Button<'_>) {
+    let style = button.style.unwrap_or(2).min(6);
+    let link = if style == 5 { button.url.and_then(safe_http_url) } else { None };
     match link {
         Some(url) => {
             out.push_str("<a class=\"btn s5\" href=\"");
@@ -982,10 +931,10 @@ fn push_button(out: &mut String, button: &Value) {
             let _ = write!(out, "<button class=\"btn s{style}\" type=\"button\" disabled>");
         }
     }
-    if let Some(emoji) = button.get("emoji") {
+    if let Some(emoji) = &button.emoji {
         push_emoji(out, emoji);
     }
-    if let Some(label) = str_of(button, "label") {
+    if let Some(label) = button.label {
         out.push_str("<span>");
         push_escaped(out, label);
         out.push_str("</span>");

@@ -6,12 +6,15 @@ mod common;
 use std::io::{self, Read as _, Write};
 
 use base64::Engine as _;
+use garrison_pages::message::{
+    Attachment, Button, Component, Embed, EmbedAuthor, EmbedField, EmbedFooter, Emoji, Media, Message, Reaction,
+    SelectOption, User,
+};
 use garrison_pages::{
     Names, TranscriptHeader, TranscriptWriter, avatar_url, render_discord_markdown, transcript_content_security_policy,
     transcript_content_security_policy_header,
 };
 use proptest::prelude::*;
-use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 const REL: &str = "rel=\"noopener noreferrer nofollow\" target=\"_blank\"";
@@ -45,16 +48,15 @@ fn header() -> TranscriptHeader<'static> {
     }
 }
 
-fn message(id: u64, author: u64, content: &str) -> Value {
-    json!({
-        "id": id.to_string(),
-        "type": 0,
-        "content": content,
-        "author": {"id": author.to_string(), "username": "user", "global_name": "User", "avatar": null},
-        "timestamp": "2024-01-15T10:00:00.000000+00:00",
-        "edited_timestamp": null,
-        "attachments": [], "embeds": [], "mentions": [], "mention_roles": [], "pinned": false,
-    })
+fn message(id: u64, author: u64, content: &str) -> Message<'_> {
+    Message {
+        id: Some(id),
+        kind: 0,
+        content,
+        author: Some(User { id: Some(author), username: "user", global_name: Some("User"), avatar: None, bot: false }),
+        timestamp: Some("2024-01-15T10:00:00.000000+00:00"),
+        ..Message::default()
+    }
 }
 
 fn no_media(_: &str) -> Option<String> {
@@ -62,7 +64,11 @@ fn no_media(_: &str) -> Option<String> {
 }
 
 /// A whole document: the header, `media` definitions, then `messages`.
-fn render(media: &[(&str, &str, &[u8])], messages: &[Value], media_id: &dyn Fn(&str) -> Option<String>) -> String {
+fn render(
+    media: &[(&str, &str, &[u8])],
+    messages: &[Message<'_>],
+    media_id: &dyn Fn(&str) -> Option<String>,
+) -> String {
     let mut writer = TranscriptWriter::start(Vec::new(), &header()).expect("start");
     for (id, mime, bytes) in media {
         let mut reader: &[u8] = bytes;
@@ -311,60 +317,108 @@ fn hostile_text_is_escaped() {
 // ---------------------------------------------------------------------------------------------
 // The document
 
-fn full_message(id: u64) -> Value {
-    json!({
-        "id": id.to_string(),
-        "type": 19,
-        "content": "Hello <@222222222222222222>, see **this** and <#444444444444444444> <:pepe:1234>",
-        "author": {"id": ALICE.to_string(), "username": "alice", "global_name": "Alice", "avatar": "abcdef0123", "bot": true},
-        "timestamp": "2024-01-15T10:00:00.000000+00:00",
-        "edited_timestamp": "2024-01-15T10:05:00.000000+00:00",
-        "mentions": [{"id": BOB.to_string(), "username": "bob"}],
-        "message_reference": {"message_id": FIRST_ID.to_string()},
-        "referenced_message": {
-            "id": FIRST_ID.to_string(), "content": "the **original** question",
-            "author": {"id": BOB.to_string(), "username": "bob", "avatar": null}
-        },
-        "attachments": [
-            {"id": "1", "filename": "cat.png", "content_type": "image/png", "size": 4, "url": "https://cdn.discordapp.com/attachments/1/cat.png"},
-            {"id": "2", "filename": "clip.mp4", "content_type": "video/mp4", "size": 4, "url": "https://cdn.discordapp.com/attachments/1/clip.mp4"},
-            {"id": "3", "filename": "voice.ogg", "content_type": "audio/ogg", "size": 4, "url": "https://cdn.discordapp.com/attachments/1/voice.ogg"},
-            {"id": "4", "filename": "report.pdf", "content_type": "application/pdf", "size": 2048, "url": "https://cdn.discordapp.com/attachments/1/report.pdf"}
+fn full_message(id: u64) -> Message<'static> {
+    const LINK: u64 = 5;
+    Message {
+        id: Some(id),
+        kind: 19,
+        content: "Hello <@222222222222222222>, see **this** and <#444444444444444444> <:pepe:1234>",
+        author: Some(User {
+            id: Some(ALICE),
+            username: "alice",
+            global_name: Some("Alice"),
+            avatar: Some("abcdef0123"),
+            bot: true,
+        }),
+        timestamp: Some("2024-01-15T10:00:00.000000+00:00"),
+        edited_timestamp: Some("2024-01-15T10:05:00.000000+00:00"),
+        mentions: vec![User { id: Some(BOB), username: "bob", ..User::default() }],
+        reference_id: Some(FIRST_ID),
+        referenced: Some(Box::new(Message {
+            id: Some(FIRST_ID),
+            content: "the **original** question",
+            author: Some(User { id: Some(BOB), username: "bob", ..User::default() }),
+            ..Message::default()
+        })),
+        attachments: vec![
+            file("cat.png", "https://cdn.discordapp.com/attachments/1/cat.png", "image/png", 4),
+            file("clip.mp4", "https://cdn.discordapp.com/attachments/1/clip.mp4", "video/mp4", 4),
+            file("voice.ogg", "https://cdn.discordapp.com/attachments/1/voice.ogg", "audio/ogg", 4),
+            file("report.pdf", "https://cdn.discordapp.com/attachments/1/report.pdf", "application/pdf", 2048),
         ],
-        "embeds": [{
-            "type": "rich", "title": "Embed title", "url": "https://example.com/e", "description": "Some *markdown* <@&333333333333333333>",
-            "color": 0x00ff_0000_u32,
-            "author": {"name": "Embed author", "url": "https://example.com/author"},
-            "fields": [
-                {"name": "Field **one**", "value": "`value`", "inline": true},
-                {"name": "Field two", "value": "- item", "inline": false}
+        embeds: vec![Embed {
+            kind: Some("rich"),
+            title: Some("Embed title"),
+            url: Some("https://example.com/e"),
+            description: Some("Some *markdown* <@&333333333333333333>"),
+            colour: Some(0x00ff_0000),
+            author: Some(EmbedAuthor {
+                name: "Embed author",
+                url: Some("https://example.com/author"),
+                ..EmbedAuthor::default()
+            }),
+            fields: vec![
+                EmbedField { name: "Field **one**", value: "`value`", inline: true },
+                EmbedField { name: "Field two", value: "- item", inline: false },
             ],
-            "image": {"url": "https://cdn.example.com/same-cat.png"},
-            "footer": {"text": "Footer text"},
-            "timestamp": "2024-01-15T10:00:00+00:00"
+            image: Media { url: Some("https://cdn.example.com/same-cat.png"), proxy_url: None },
+            footer: Some(EmbedFooter { text: "Footer text", ..EmbedFooter::default() }),
+            timestamp: Some("2024-01-15T10:00:00+00:00"),
+            ..Embed::default()
         }],
-        "sticker_items": [{"id": "5", "name": "Wave", "format_type": 1}],
-        "reactions": [
-            {"count": 3, "me": true, "emoji": {"id": null, "name": "👍"}},
-            {"count": 2, "me": false, "emoji": {"id": "777", "name": "pepe"}}
+        stickers: vec!["Wave"],
+        reactions: vec![
+            Reaction { count: Some(3), me: true, emoji: Emoji { id: None, name: "👍" } },
+            Reaction { count: Some(2), me: false, emoji: Emoji { id: Some(777), name: "pepe" } },
         ],
-        "components": [
-            {"type": 1, "components": [
-                {"type": 2, "style": 1, "label": "Claim", "custom_id": "claim"},
-                {"type": 2, "style": 5, "label": "Docs", "url": "https://example.com/docs"},
-                {"type": 2, "style": 5, "label": "Evil", "url": "javascript:alert(1)"}
-            ]},
-            {"type": 1, "components": [
-                {"type": 3, "custom_id": "pick", "placeholder": "Pick one", "options": [{"label": "A", "value": "a"}]}
-            ]},
-            {"type": 17, "accent_color": 0x0058_65f2_u32, "components": [
-                {"type": 10, "content": "## Ticket\n**Status**: open"},
-                {"type": 14, "divider": true},
-                {"type": 9, "components": [{"type": 10, "content": "With a *button*"}],
-                 "accessory": {"type": 2, "style": 4, "label": "Close"}}
-            ]}
-        ]
-    })
+        components: vec![
+            Component::ActionRow(vec![
+                Component::Button(Button { style: Some(1), label: Some("Claim"), ..Button::default() }),
+                Component::Button(Button {
+                    style: Some(LINK),
+                    label: Some("Docs"),
+                    url: Some("https://example.com/docs"),
+                    ..Button::default()
+                }),
+                Component::Button(Button {
+                    style: Some(LINK),
+                    label: Some("Evil"),
+                    url: Some("javascript:alert(1)"),
+                    ..Button::default()
+                }),
+            ]),
+            Component::ActionRow(vec![Component::Select {
+                placeholder: Some("Pick one"),
+                options: vec![SelectOption { label: Some("A"), default: false }],
+            }]),
+            Component::Container {
+                accent_colour: Some(0x0058_65f2),
+                components: vec![
+                    Component::TextDisplay("## Ticket\n**Status**: open"),
+                    Component::Separator { divider: true },
+                    Component::Section {
+                        components: vec![Component::TextDisplay("With a *button*")],
+                        accessory: Some(Box::new(Component::Button(Button {
+                            style: Some(4),
+                            label: Some("Close"),
+                            ..Button::default()
+                        }))),
+                    },
+                ],
+            },
+        ],
+        ..Message::default()
+    }
+}
+
+fn file(name: &'static str, url: &'static str, content_type: &'static str, size: u64) -> Attachment<'static> {
+    Attachment {
+        filename: Some(name),
+        content_type: Some(content_type),
+        size: Some(size),
+        url: Some(url),
+        ..Attachment::default()
+    }
 }
 
 fn full_media(url: &str) -> Option<String> {
@@ -529,12 +583,14 @@ fn header_footer_and_grouping() {
 #[test]
 fn replies_to_deleted_messages_system_messages_and_garbage() {
     let mut reply = message(FIRST_ID + 1, BOB, "answer");
-    reply["type"] = json!(19);
-    reply["message_reference"] = json!({"message_id": "42"});
-    reply["referenced_message"] = Value::Null;
+    reply.kind = 19;
+    reply.reference_id = Some(42);
+    reply.referenced = None;
     let mut join = message(FIRST_ID + 2, ALICE, "");
-    join["type"] = json!(7);
-    let html = render(&[], &[reply, join, json!("not a message"), json!({"id": "1"})], &no_media);
+    join.kind = 7;
+    // Without an author: unreadable.
+    let garbage = [Message::default(), Message { id: Some(1), ..Message::default() }];
+    let html = render(&[], &[reply, join, garbage[0].clone(), garbage[1].clone()], &no_media);
     assert!(html.contains("<i>Original message was deleted</i> <a href=\"#msg-42\">(jump)</a>"));
     assert!(html.contains("<b><bdi>Alice &lt;Admin&gt;</bdi></b> joined the server."));
     assert_eq!(count(&html, "Unreadable message"), 2);
@@ -544,7 +600,7 @@ fn replies_to_deleted_messages_system_messages_and_garbage() {
 #[test]
 fn without_media_ids_media_become_links_or_names() {
     let mut message = full_message(FIRST_ID);
-    message["attachments"][0]["url"] = json!("javascript:alert(1)");
+    message.attachments[0].url = Some("javascript:alert(1)");
     let html = render(&[], &[message], &no_media);
     assert!(tags(&html).iter().all(|tag| attribute(tag, "data-media").is_none()));
     assert!(html.contains("<span>cat.png</span>"), "a non-http URL is not a link");
@@ -587,28 +643,38 @@ fn invalid_media_ids_and_types_are_refused() {
 fn hostile_values_everywhere() {
     let evil = "\"><img src=x onerror=alert(1)><script>alert(1)</script>' onmouseover='x";
     let mut message = full_message(FIRST_ID);
-    message["author"]["global_name"] = json!(evil);
-    message["author"]["id"] = json!("5");
-    message["author"]["avatar"] = json!(evil);
-    message["content"] = json!(format!("{evil} [x](javascript:alert(1)) `{evil}`"));
-    message["edited_timestamp"] = json!(evil);
-    message["timestamp"] = json!(evil);
-    message["attachments"][3]["filename"] = json!(evil);
-    message["attachments"][3]["url"] = json!(format!("https://x.example/{evil}"));
-    message["embeds"][0]["title"] = json!(evil);
-    message["embeds"][0]["url"] = json!("javascript:alert(1)");
-    message["embeds"][0]["author"]["url"] = json!("javascript:alert(1)");
-    message["embeds"][0]["fields"][0]["name"] = json!(evil);
-    message["embeds"][0]["footer"]["text"] = json!(evil);
-    message["embeds"][0]["color"] = json!(evil);
-    message["sticker_items"][0]["name"] = json!(evil);
-    message["reactions"][0]["emoji"]["name"] = json!(evil);
-    message["components"][0]["components"][0]["label"] = json!(evil);
-    message["components"][0]["components"][0]["style"] = json!(evil);
-    message["components"][1]["components"][0]["placeholder"] = json!(evil);
-    message["components"][2]["components"][0]["content"] = json!(evil);
-    message["referenced_message"]["content"] = json!(evil);
-    message["referenced_message"]["id"] = json!(evil);
+    let author = message.author.as_mut().expect("an author");
+    author.global_name = Some(evil);
+    author.id = Some(5);
+    author.avatar = Some(evil);
+    let content = format!("{evil} [x](javascript:alert(1)) `{evil}`");
+    message.content = &content;
+    message.edited_timestamp = Some(evil);
+    message.timestamp = Some(evil);
+    let url = format!("https://x.example/{evil}");
+    message.attachments[3].filename = Some(evil);
+    message.attachments[3].url = Some(&url);
+    let embed = &mut message.embeds[0];
+    embed.title = Some(evil);
+    embed.url = Some("javascript:alert(1)");
+    embed.author.as_mut().expect("an embed author").url = Some("javascript:alert(1)");
+    embed.fields[0].name = evil;
+    embed.footer.as_mut().expect("a footer").text = evil;
+    embed.colour = Some(0);
+    message.stickers[0] = evil;
+    message.reactions[0].emoji.name = evil;
+    let Component::ActionRow(row) = &mut message.components[0] else { panic!("a row") };
+    let Component::Button(button) = &mut row[0] else { panic!("a button") };
+    button.label = Some(evil);
+    button.style = None;
+    let Component::ActionRow(row) = &mut message.components[1] else { panic!("a row") };
+    let Component::Select { placeholder, .. } = &mut row[0] else { panic!("a select") };
+    *placeholder = Some(evil);
+    let Component::Container { components, .. } = &mut message.components[2] else { panic!("a container") };
+    components[0] = Component::TextDisplay(evil);
+    let original = message.referenced.as_mut().expect("a reply");
+    original.content = evil;
+    original.id = None;
     let mut names = names();
     names.insert_channel(GENERAL, evil).insert_user(BOB, evil);
     let header =
@@ -692,8 +758,14 @@ proptest! {
     ) {
         let text = format!("{}{tail}", pieces.concat());
         let mut message = message(FIRST_ID, ALICE, &text);
-        message["embeds"] = json!([{"title": text, "description": text, "fields": [{"name": text, "value": text}]}]);
-        message["components"] = json!([{"type": 17, "components": [{"type": 10, "content": text}]}]);
+        message.embeds = vec![Embed {
+            title: Some(&text),
+            description: Some(&text),
+            fields: vec![EmbedField { name: &text, value: &text, inline: false }],
+            ..Embed::default()
+        }];
+        message.components =
+            vec![Component::Container { accent_colour: None, components: vec![Component::TextDisplay(&text)] }];
         let html = render(&[], &[message], &no_media);
         assert_only_own_markup(&html);
         let fragment = md(&text);
@@ -706,10 +778,10 @@ proptest! {
 
 #[test]
 fn avatar_urls_are_the_cdn_png() {
-    let user = json!({"id": "5", "avatar": "a_abc"});
+    let user = User { id: Some(5), avatar: Some("a_abc"), ..User::default() };
     assert_eq!(avatar_url(&user).as_deref(), Some("https://cdn.discordapp.com/avatars/5/a_abc.png"));
-    assert_eq!(avatar_url(&json!({"id": "5", "avatar": null})), None);
-    assert_eq!(avatar_url(&json!({"id": "5", "avatar": "../x"})), None);
+    assert_eq!(avatar_url(&User { avatar: None, ..user }), None);
+    assert_eq!(avatar_url(&User { avatar: Some("../x"), ..user }), None);
 }
 
 #[test]

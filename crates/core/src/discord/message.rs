@@ -315,6 +315,12 @@ impl ComponentFields {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// One field as Discord sent it, for a reader that shows more than Garrison acts on (the
+    /// transcript page reads labels, styles and media from here).
+    pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+        self.0.get(key)
+    }
 }
 
 impl fmt::Debug for ComponentFields {
@@ -456,6 +462,8 @@ mod tests {
         assert!(message.author.bot);
         assert_eq!(message.components[0].children()[0].content.as_deref(), Some("hi"));
         assert_eq!(message.components[0].fields.len(), 3);
+        assert_eq!(message.components[0].fields.get("accent_color"), Some(&json!(5)));
+        assert_eq!(message.components[0].fields.get("content"), None, "read fields are not kept twice");
         let back = serde_json::to_value(&message.components).expect("json");
         assert_eq!(back, raw["components"]);
     }
