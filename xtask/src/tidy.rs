@@ -32,9 +32,6 @@ use std::{
 const HTTP_ALLOWED: &[(&str, &str)] = &[
     ("bins/garrison/src/http/cards.rs", "garrison_fetch"),
     ("bins/garrison/src/http/cards.rs", "garrison_render"),
-    ("bins/garrison/src/http/mod.rs", "Clock"),
-    ("bins/garrison/src/http/mod.rs", "HealthCheck"),
-    ("bins/garrison/src/http/mod.rs", "garrison_storage"),
     ("bins/garrison/src/http/modlogs.rs", "garrison_pages"),
     ("bins/garrison/src/http/transcripts.rs", "garrison_pages"),
 ];

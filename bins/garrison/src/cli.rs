@@ -154,21 +154,20 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     let state = web::Data::new(http::AppState {
         records: wiring::member_records(&db, Arc::clone(&clock)),
-        guilds: wiring::guilds(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock)),
-        moderation: wiring::moderation(Arc::clone(&discord), Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
-        health: Arc::new(db.clone()),
-        database: db.clone(),
-        clock,
+        operations: wiring::operations(&db, Arc::clone(&clock)),
         cards,
         regex: wiring::regex_pool(&settings)?,
-        messaging,
-        transcripts,
-        modlogs,
-        boosters,
-        roles,
-        public_url,
-        openapi_json: serde_json::to_string(&openapi)?,
+        discord: http::DiscordServices {
+            messaging,
+            guilds: wiring::guilds(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock)),
+            moderation: wiring::moderation(Arc::clone(&discord), clock),
+            roles,
+            boosters,
+            modlogs,
+            transcripts,
+        },
+        site: http::Site { public_url, openapi_json: serde_json::to_string(&openapi)? },
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);
     let paths = http::CanonicalPaths::new(openapi.paths.paths.keys().map(String::as_str));

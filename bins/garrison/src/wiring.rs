@@ -14,6 +14,7 @@ use garrison_core::{
     discord::looks::IconSource,
     discord::{DiscordBots, Guilds, Messaging, Moderation},
     objects::ObjectStore,
+    operations::Operations,
     records::{ApiKeyService, MemberRecords, RecordStores},
     utilities::RegexBudget,
 };
@@ -240,9 +241,15 @@ pub fn member_records(db: &Database, clock: Arc<dyn Clock>) -> MemberRecords {
             loa: Arc::new(DieselLoaRecords::new(db.clone())),
             medals: Arc::new(DieselMedals::new(db.clone())),
             certifications: Arc::new(DieselCertifications::new(db.clone())),
+            writer: Arc::new(db.clone()),
         },
         clock,
     )
+}
+
+/// Readiness over the database's health check, and the clock.
+pub fn operations(db: &Database, clock: Arc<dyn Clock>) -> Operations {
+    Operations::new(Arc::new(db.clone()), clock)
 }
 
 pub fn api_keys(db: &Database, clock: Arc<dyn Clock>) -> ApiKeyService {

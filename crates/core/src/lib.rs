@@ -14,6 +14,7 @@ pub mod ids;
 pub mod loa;
 pub mod modlog;
 pub mod objects;
+pub mod operations;
 pub mod ports;
 pub mod records;
 pub mod threads;

@@ -13,6 +13,7 @@ use crate::{
     idempotency::{IdempotencyKey, IdempotentRequest},
     loa::{self, Loa, LoaStatus},
     ports::{ApiKeys, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
+    threads::{WriteQueue, run_write},
     xp::{
         self, Actor, HistoryPage, LeaderboardCursor, LeaderboardPage, LeaderboardRow, Reason, Reference, XpChange,
         XpEntry, XpMutation, XpOutcome,
@@ -30,6 +31,8 @@ pub struct RecordStores {
     pub loa: Arc<dyn LoaRecords>,
     pub medals: Arc<dyn Medals>,
     pub certifications: Arc<dyn Certifications>,
+    /// Where changes run (the store's writer).
+    pub writer: Arc<dyn WriteQueue>,
 }
 
 impl std::fmt::Debug for RecordStores {
@@ -81,6 +84,15 @@ impl std::fmt::Debug for MemberRecords {
 impl MemberRecords {
     pub fn new(stores: RecordStores, clock: Arc<dyn Clock>) -> Self {
         Self { stores, clock }
+    }
+
+    /// Runs `work` (a change, with whatever checks it makes first) as one job of the store's writer;
+    /// the answer comes once the change is durable. Awaited from async code, it holds no thread.
+    pub fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<T>> + Send + 'static {
+        run_write(&*self.stores.writer, work)
     }
 
     // --- XP -------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ fn setup() -> (MemberRecords, Arc<ManualClock>, Principal) {
         loa: store.clone(),
         medals: store.clone(),
         certifications: store,
+        writer: Arc::new(garrison_core::threads::InlineWrites),
     };
     let caller =
         Principal { key_id: ApiKeyId(1), server: ServerId::from_stored(10), name: "bot".into(), read_only: false };
@@ -357,6 +358,7 @@ fn ep_evaluation_reads_every_page_of_entries_and_leave() {
         loa: spy.clone(),
         medals: store.clone(),
         certifications: store,
+        writer: Arc::new(garrison_core::threads::InlineWrites),
     };
     let records = MemberRecords::new(stores, clock.clone());
     let caller =

@@ -656,6 +656,13 @@ impl Database {
     }
 }
 
+/// The writer as core's port: record changes run through [`Database::run_on_writer`].
+impl garrison_core::threads::WriteQueue for Database {
+    fn submit(&self, job: garrison_core::threads::WriteJob) -> garrison_core::threads::WriteFuture {
+        self.run_on_writer(job)
+    }
+}
+
 /// How long readiness waits for the SQLite writer to run an empty job.
 const WRITER_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 

@@ -109,7 +109,7 @@ fn view_url(state: &AppState, kind: CardKind, id: &str) -> String {
         CardKind::Level => "/api/LevelCard/view/",
         CardKind::Welcome => "/api/WelcomeCard/view/",
     };
-    format!("{}{path}{id}", state.public_url.trim_end_matches('/'))
+    format!("{}{path}{id}", state.site.public_url.trim_end_matches('/'))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -80,7 +80,7 @@ pub async fn account_age(
 ) -> Result<web::Json<AccountAgeResponse>, ApiError> {
     required(&req, "Discord-Token")?;
     let user = snowflake(&req, "Discord-UserId")?;
-    let age = state.guilds.account_age(&token(&req, "Discord-Token")?, user).await?;
+    let age = state.discord.guilds.account_age(&token(&req, "Discord-Token")?, user).await?;
     Ok(web::Json(AccountAgeResponse { days: age.days, weeks: age.weeks, months: age.months, years: age.years }))
 }
 
@@ -105,7 +105,7 @@ fn standing_json(standing: &MemberStanding) -> Value {
 pub async fn compare(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     let (first, second, guild) =
         (snowflake(&req, "user-id-1")?, snowflake(&req, "user-id-2")?, snowflake(&req, "guild-id")?);
-    let compared = state.guilds.compare_members(&token(&req, "bot-token")?, guild, first, second).await?;
+    let compared = state.discord.guilds.compare_members(&token(&req, "bot-token")?, guild, first, second).await?;
     Ok(web::Json(json!({
         "user_1": standing_json(&compared.first),
         "user_2": standing_json(&compared.second),
@@ -135,7 +135,7 @@ pub async fn compare_user_roles(state: web::Data<AppState>, req: HttpRequest) ->
     if listed.is_empty() {
         return Err(ApiError::bad_request("Missing 'role-ids' header."));
     }
-    let compared = state.guilds.compare_with_roles(&token(&req, "bot-token")?, guild, user, &listed).await?;
+    let compared = state.discord.guilds.compare_with_roles(&token(&req, "bot-token")?, guild, user, &listed).await?;
     let results: Vec<Value> = compared
         .roles
         .iter()
@@ -165,7 +165,7 @@ pub async fn compare_user_roles(state: web::Data<AppState>, req: HttpRequest) ->
 #[get("/api/DiscordPermission/guild-info")]
 pub async fn guild_info(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     let guild = snowflake(&req, "guild-id")?;
-    let info = state.guilds.guild(&token(&req, "bot-token")?, guild).await?;
+    let info = state.discord.guilds.guild(&token(&req, "bot-token")?, guild).await?;
     Ok(web::Json(json!({
         "id": info.id.to_string(),
         "name": info.name,
@@ -203,7 +203,7 @@ pub async fn invitation_query(
     let invalid = || ApiError::with_body(StatusCode::BAD_REQUEST, INVALID_INVITE, json!(INVALID_INVITE));
     let parsed: Option<InviteQueryBody> = serde_json::from_slice(&body.0).ok();
     let code = parsed.and_then(|b| b.invite_link).as_deref().and_then(parse_invite).ok_or_else(invalid)?;
-    let invite = state.guilds.invite(&token(&req, "Discord-Token")?, &code).await?;
+    let invite = state.discord.guilds.invite(&token(&req, "Discord-Token")?, &code).await?;
     Ok(web::Json(invite_json(&invite)))
 }
 
@@ -263,7 +263,7 @@ pub async fn channel_info(
     }
     let guild = Snowflake::parse("guildId", query.0.guild_id.as_deref().unwrap_or_default())?;
     let channel = Snowflake::parse("channelId", query.0.channel_id.as_deref().unwrap_or_default())?;
-    let info = state.guilds.channel(&token(&req, "Discord-Token")?, guild, channel).await?;
+    let info = state.discord.guilds.channel(&token(&req, "Discord-Token")?, guild, channel).await?;
     Ok(web::Json(channel_json(&info)))
 }
 
@@ -287,7 +287,7 @@ pub async fn channel_move(state: web::Data<AppState>, req: HttpRequest) -> Resul
                 .map_err(|_| ApiError::bad_request(format!("Position: must be a whole number from 0, got {v:?}")))
         })
         .transpose()?;
-    let moved = state.guilds.move_channel(&token(&req, "Discord-Token")?, channel, category, position).await?;
+    let moved = state.discord.guilds.move_channel(&token(&req, "Discord-Token")?, channel, category, position).await?;
     Ok(web::Json(json!({"success": true, "position": moved.position, "category": moved.category})))
 }
 
@@ -299,7 +299,7 @@ pub async fn channel_move(state: web::Data<AppState>, req: HttpRequest) -> Resul
 pub async fn category_info(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     required(&req, "X-Bot-Token")?;
     let id = snowflake(&req, "X-Category-Id")?;
-    let found = state.guilds.category(&token(&req, "X-Bot-Token")?, id).await?;
+    let found = state.discord.guilds.category(&token(&req, "X-Bot-Token")?, id).await?;
     let (category, info) = (&found.category, &found.guild);
     let children: Vec<Value> = found
         .channels
@@ -342,7 +342,7 @@ pub async fn additional_perks_route(
     path: web::Path<String>,
 ) -> Result<web::Json<Value>, ApiError> {
     let guild = guild_path(&path)?;
-    let perks = state.guilds.additional_perks(&token(&req, "Bot-Token")?, guild).await?;
+    let perks = state.discord.guilds.additional_perks(&token(&req, "Bot-Token")?, guild).await?;
     Ok(web::Json(json!({
         "serverTag": {"isActive": perks.server_tag, "feature": "GUILD_TAGS"},
         "enhancedRoleStyles": {"isActive": perks.enhanced_role_styles, "feature": "ENHANCED_ROLE_COLORS"},
@@ -360,7 +360,7 @@ pub async fn booster_privileges_route(
     path: web::Path<String>,
 ) -> Result<web::Json<Value>, ApiError> {
     let guild = guild_path(&path)?;
-    let info = state.guilds.booster_privileges(&token(&req, "Bot-Token")?, guild).await?;
+    let info = state.discord.guilds.booster_privileges(&token(&req, "Bot-Token")?, guild).await?;
     let [standard, color, gradient, icon] = info.privileges;
     let detail: Vec<Value> = [standard, color, gradient, icon]
         .iter()
@@ -392,7 +392,7 @@ pub async fn automod_rules(
     path: web::Path<String>,
 ) -> Result<web::Json<Value>, ApiError> {
     let guild = guild_path(&path)?;
-    let keywords = state.guilds.automod_keywords(&token(&req, "Discord-Token")?, guild).await?;
+    let keywords = state.discord.guilds.automod_keywords(&token(&req, "Discord-Token")?, guild).await?;
     Ok(web::Json(json!({"total_keywords": keywords.len(), "keywords": keywords.join(",")})))
 }
 
@@ -433,7 +433,7 @@ pub async fn server_info(
     let text = query.0.server_id.ok_or_else(|| ApiError::bad_request("serverId: missing"))?;
     let server = ServerId::parse("serverId", &text)?;
     let principal = caller.run(state.clone(), |_, principal| Ok(principal.clone())).await?;
-    let info = state.guilds.server_info(&principal, server).await?;
+    let info = state.discord.guilds.server_info(&principal, server).await?;
     Ok(web::Json(ServerInfo {
         id: info.id.to_string(),
         icon_url: info.icon_url(),

@@ -356,16 +356,16 @@ impl Caller {
         blocking(self.authenticated(state, work)).await
     }
 
-    /// For work that changes data: the key check and the work run as one job of the database's writer
-    /// (see `Database::run_on_writer`), awaited here without holding a blocking thread. The answer comes
-    /// once the change is durable.
+    /// For work that changes data: the key check and the work run as one job of the store's writer
+    /// (`MemberRecords::write`), awaited here without holding a blocking thread. The answer comes once
+    /// the change is durable.
     pub async fn run_write<T: Send + 'static>(
         self,
         state: web::Data<AppState>,
         work: impl FnOnce(&MemberRecords, &Principal) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let database = state.database.clone();
-        database.run_on_writer(self.authenticated(state, work)).await.map_err(ApiError::from)
+        let write = state.records.write(self.authenticated(state.clone(), work));
+        write.await.map_err(ApiError::from)
     }
 }
 

@@ -4,7 +4,9 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{AppState, error::ErrorBody, extract::blocking};
+use garrison_core::operations::Unready;
+
+use super::{AppState, error::ErrorBody};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResponse {
@@ -41,16 +43,16 @@ pub async fn healthz() -> web::Json<HealthResponse> {
 #[utoipa::path(tag = "Operations", security(()), responses((status = 200, body = ReadyResponse), (status = 503, body = ErrorBody)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let health = state.health.clone();
-    let outcome = blocking(move || health.check().map(|()| health.report())).await;
-    match outcome {
-        Ok(report) => HttpResponse::Ok().json(ReadyResponse {
+    match web::block(move || state.operations.readiness()).await {
+        Ok(Ok(report)) => HttpResponse::Ok().json(ReadyResponse {
             status: "ready",
             writer: WriterReport { restarts: report.writer_restarts, panicked_writes: report.panicked_writes },
         }),
-        Err(_) if state.health.report().writer_stopped => HttpResponse::ServiceUnavailable().json(ErrorBody {
+        Ok(Err(Unready::WriterStopped)) => HttpResponse::ServiceUnavailable().json(ErrorBody {
             error: "Database unavailable: the writer has stopped after repeated failures; restart the process.".into(),
         }),
-        Err(_) => HttpResponse::ServiceUnavailable().json(ErrorBody { error: "Database unavailable.".into() }),
+        Ok(Err(Unready::StoreUnavailable)) | Err(_) => {
+            HttpResponse::ServiceUnavailable().json(ErrorBody { error: "Database unavailable.".into() })
+        }
     }
 }

@@ -45,7 +45,7 @@ pub async fn send_embed(
         plain_text: text("plain-text"),
     };
     let token = token(&req, "discord-token")?;
-    state.messaging.send_embed(&token, channel, &embed).await?;
+    state.discord.messaging.send_embed(&token, channel, &embed).await?;
     Ok(web::Json("Message sent successfully.".to_owned()))
 }
 
@@ -90,7 +90,7 @@ pub async fn smart_edit(
     let message = Snowflake::parse("X-Message-Id", required(&req, "X-Message-Id")?)?;
     let (target, content) = body.0.parts()?;
     let token = token(&req, "Bot-Token")?;
-    state.messaging.smart_edit(&token, channel, message, target, content).await?;
+    state.discord.messaging.smart_edit(&token, channel, message, target, content).await?;
     Ok(web::Json(json!({"success": true, "message": "Component updated successfully."})))
 }
 
@@ -109,7 +109,7 @@ pub async fn smart_edit_ephemeral(
     let application = Snowflake::parse("X-Application-Id", required(&req, "X-Application-Id")?)?;
     let interaction_token = required(&req, "Interaction-Token")?;
     let (target, content) = body.0.parts()?;
-    state.messaging.smart_edit_ephemeral(application, interaction_token, target, content).await?;
+    state.discord.messaging.smart_edit_ephemeral(application, interaction_token, target, content).await?;
     Ok(web::Json(json!({"success": true})))
 }
 
@@ -124,6 +124,6 @@ pub async fn file_check(state: web::Data<AppState>, req: HttpRequest) -> Result<
     let channel = Snowflake::parse("Channel-Id", required(&req, "Channel-Id")?)?;
     let message = Snowflake::parse("Message-Id", required(&req, "Message-Id")?)?;
     let token = token(&req, "Bot-Token")?;
-    let file_type = state.messaging.file_check(&token, channel, message).await?;
+    let file_type = state.discord.messaging.file_check(&token, channel, message).await?;
     Ok(web::Json(json!({"isFile": file_type.is_some(), "fileType": file_type})))
 }

@@ -21,12 +21,9 @@ mod transcripts;
 mod utilities;
 mod xp;
 
-use std::sync::Arc;
-
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use garrison_core::{
-    Clock,
-    ports::HealthCheck,
+    operations::Operations,
     records::{ApiKeyService, MemberRecords},
 };
 use utoipa::{
@@ -40,23 +37,24 @@ pub use middleware::{CanonicalPaths, RequestIds};
 
 /// What every handler can reach.
 pub struct AppState {
+    /// Member records (XP, EP, LOA, medals, certifications) and the store's writer they change through.
     pub records: MemberRecords,
+    /// API keys: who a bearer key is.
     pub keys: ApiKeyService,
-    pub health: Arc<dyn HealthCheck>,
-    /// Where request handlers that change data run their work (`Caller::run_write`).
-    pub database: garrison_storage::Database,
-    pub clock: Arc<dyn Clock>,
+    /// Readiness and the clock-based utilities.
+    pub operations: Operations,
     pub cards: crate::studio::CardStudio,
     /// Where `/api/Regex/match` runs its matches (killable worker processes).
     pub regex: crate::regex_pool::RegexPool,
-    /// Channel transcripts.
-    pub transcripts: garrison_core::transcript::TranscriptService,
-    /// Moderation logs.
-    pub modlogs: garrison_core::modlog::ModLogService,
-    /// Custom booster roles.
-    pub boosters: garrison_core::booster::BoosterRoleService,
-    /// Role creation (`/api/Role/create`).
-    pub roles: garrison_core::discord::RoleService,
+    /// The Discord half's use cases.
+    pub discord: DiscordServices,
+    /// What the server says about where it lives and what it serves.
+    pub site: Site,
+}
+
+/// The use cases of the Discord routes, each over the bots of the Discord adapter.
+#[derive(Debug)]
+pub struct DiscordServices {
     /// The message use cases (sendEmbed and its cooldown, smart edits, the file check, modmail).
     pub messaging: garrison_core::discord::Messaging,
     /// The guild queries (accounts, members' authority, guilds, invites, channels, boosts,
@@ -64,7 +62,20 @@ pub struct AppState {
     pub guilds: garrison_core::discord::Guilds,
     /// Bans, kicks, timeouts and role purges.
     pub moderation: garrison_core::discord::Moderation,
-    /// Base of the links handed out (card view URLs).
+    /// Role creation (`/api/Role/create`).
+    pub roles: garrison_core::discord::RoleService,
+    /// Custom booster roles.
+    pub boosters: garrison_core::booster::BoosterRoleService,
+    /// Moderation logs.
+    pub modlogs: garrison_core::modlog::ModLogService,
+    /// Channel transcripts.
+    pub transcripts: garrison_core::transcript::TranscriptService,
+}
+
+/// Where the server lives and the document it describes itself with.
+#[derive(Debug)]
+pub struct Site {
+    /// Base of the links handed out (card, transcript and modlog view URLs).
     pub public_url: String,
     /// The OpenAPI document, rendered once at start-up.
     pub openapi_json: String,
@@ -214,7 +225,7 @@ pub fn app(
 }
 
 async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.clone())
+    HttpResponse::Ok().content_type("application/json").body(state.site.openapi_json.clone())
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, error::ApiError> {

@@ -61,7 +61,7 @@ fn done(message: &'static str) -> web::Json<ModMessage> {
 #[post("/api/modactions/ban")]
 pub async fn ban(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<ModMessage>, ApiError> {
     let t = target(&req, &[])?;
-    state.moderation.ban(&t.token, t.guild, t.user).await?;
+    state.discord.moderation.ban(&t.token, t.guild, t.user).await?;
     Ok(done("User successfully banned"))
 }
 
@@ -90,7 +90,7 @@ pub async fn ban_with_reason(
 ) -> Result<web::Json<ModMessage>, ApiError> {
     let t = target(&req, &[])?;
     let body: BanWithReasonBody = body.json_or_default()?;
-    state.moderation.ban_with_reason(&t.token, t.guild, t.user, body.reason, body.delete_message_days).await?;
+    state.discord.moderation.ban_with_reason(&t.token, t.guild, t.user, body.reason, body.delete_message_days).await?;
     Ok(done("User successfully banned"))
 }
 
@@ -102,7 +102,7 @@ pub async fn ban_with_reason(
 #[delete("/api/modactions/unban")]
 pub async fn unban(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<ModMessage>, ApiError> {
     let t = target(&req, &[])?;
-    state.moderation.unban(&t.token, t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
+    state.discord.moderation.unban(&t.token, t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
     Ok(done("User successfully unbanned"))
 }
 
@@ -115,7 +115,7 @@ pub async fn unban(state: web::Data<AppState>, req: HttpRequest) -> Result<web::
 #[delete("/api/modactions/kick")]
 pub async fn kick(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<ModMessage>, ApiError> {
     let t = target(&req, &[])?;
-    state.moderation.kick(&t.token, t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
+    state.discord.moderation.kick(&t.token, t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
     Ok(done("User successfully kicked"))
 }
 
@@ -141,7 +141,7 @@ pub struct TimeoutApplied {
 pub async fn timeout(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<TimeoutApplied>, ApiError> {
     let t = target(&req, &["duration"])?;
     let (duration, reason) = (header(&req, "duration").unwrap_or_default(), header(&req, "reason").map(str::to_owned));
-    let until = state.moderation.timeout(&t.token, t.guild, t.user, duration, reason).await?;
+    let until = state.discord.moderation.timeout(&t.token, t.guild, t.user, duration, reason).await?;
     Ok(web::Json(TimeoutApplied { message: "Timeout successfully applied", expires_at: until.to_iso8601() }))
 }
 
@@ -154,6 +154,10 @@ pub async fn timeout(state: web::Data<AppState>, req: HttpRequest) -> Result<web
 #[delete("/api/modactions/timeout")]
 pub async fn remove_timeout(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<ModMessage>, ApiError> {
     let t = target(&req, &[])?;
-    state.moderation.remove_timeout(&t.token, t.guild, t.user, header(&req, "reason").map(str::to_owned)).await?;
+    state
+        .discord
+        .moderation
+        .remove_timeout(&t.token, t.guild, t.user, header(&req, "reason").map(str::to_owned))
+        .await?;
     Ok(done("Timeout successfully removed"))
 }

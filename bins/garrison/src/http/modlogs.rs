@@ -67,11 +67,11 @@ pub async fn add(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Js
         read_header(&req, "X-Duration"),
     )?;
     let token = token(&req, "X-Bot-Token")?;
-    let added = state.modlogs.add(&token, guild, user, entry).await?;
+    let added = state.discord.modlogs.add(&token, guild, user, entry).await?;
     Ok(web::Json(json!({
         "success": true,
         "message": added.action.logged_message(),
-        "viewUrl": format!("{}/api/modlogs/view/{}", state.public_url.trim_end_matches('/'), added.view_id),
+        "viewUrl": format!("{}/api/modlogs/view/{}", state.site.public_url.trim_end_matches('/'), added.view_id),
     })))
 }
 
@@ -95,7 +95,7 @@ pub async fn view(
     id: web::Path<String>,
     query: Params<ViewQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let history = state.modlogs.view(&id, query.0.page).await?;
+    let history = state.discord.modlogs.view(&id, query.0.page).await?;
     let (guild_id, user_id) = (history.subject.guild.to_string(), history.subject.user.to_string());
     let ids: Vec<String> = history.entries.iter().map(|e| e.moderator_id.to_string()).collect();
     let entries: Vec<garrison_pages::ModLogEntry<'_>> = history

@@ -55,7 +55,7 @@ pub async fn inbound(
     let images = modmail::attachment_urls(header(&req, "X-Attachment-Url"))?;
     let text = ModmailText { text: text_body(&req, &body)?, images: &images };
     let token = token(&req, "X-Bot-Token")?;
-    state.messaging.modmail_inbound(&token, channel, &sender, text).await?;
+    state.discord.messaging.modmail_inbound(&token, channel, &sender, text).await?;
     Ok(web::Json(json!({"status": "Forwarded to staff"})))
 }
 
@@ -78,6 +78,6 @@ pub async fn outbound(
     let images = modmail::attachment_urls(header(&req, "X-Attachment-Url"))?;
     let text = ModmailText { text: text_body(&req, &body)?, images: &images };
     let token = token(&req, "X-Bot-Token")?;
-    state.messaging.modmail_outbound(&token, user, header(&req, "X-Mod-Name"), text).await?;
+    state.discord.messaging.modmail_outbound(&token, user, header(&req, "X-Mod-Name"), text).await?;
     Ok(web::Json(json!({"status": "Reply sent to user"})))
 }

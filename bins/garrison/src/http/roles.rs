@@ -78,7 +78,7 @@ pub async fn create_role(state: web::Data<AppState>, req: HttpRequest) -> Result
         mentionable: text("Mentionable"),
         position,
     };
-    let created = state.roles.create(&token, guild, request).await?;
+    let created = state.discord.roles.create(&token, guild, request).await?;
     Ok(web::Json(json!({
         "Message": "Role created successfully.",
         "RoleId": created.role.id.to_string(),
@@ -108,7 +108,7 @@ pub async fn create_booster_role(
 ) -> Result<web::Json<Value>, ApiError> {
     let (guild, user) = booster_path(&path)?;
     let token = token(&req, "Discord-Token")?;
-    let role = state.boosters.create(&token, guild, user, booster_looks(&req)?).await?;
+    let role = state.discord.boosters.create(&token, guild, user, booster_looks(&req)?).await?;
     Ok(web::Json(json!({"message": "Booster role created successfully", "roleId": role.id.to_string()})))
 }
 
@@ -130,7 +130,7 @@ pub async fn update_booster_role(
     let (guild, user) = booster_path(&path)?;
     let role = Snowflake::parse("Role-ID", required(&req, "Role-ID")?)?;
     let token = token(&req, "Discord-Token")?;
-    state.boosters.update(&token, guild, user, role, booster_looks(&req)?).await?;
+    state.discord.boosters.update(&token, guild, user, role, booster_looks(&req)?).await?;
     Ok(web::Json(json!({"message": "Role updated"})))
 }
 
@@ -149,7 +149,7 @@ pub async fn delete_booster_role(
     let (guild, user) = booster_path(&path)?;
     let role = Snowflake::parse("Role-ID", required(&req, "Role-ID")?)?;
     let token = token(&req, "Discord-Token")?;
-    state.boosters.delete(&token, guild, user, role).await?;
+    state.discord.boosters.delete(&token, guild, user, role).await?;
     Ok(web::Json(json!({"message": "Booster role deleted successfully"})))
 }
 
@@ -162,7 +162,7 @@ pub async fn delete_booster_role(
 #[post("/api/RoleMemberPurge/purge")]
 pub async fn purge(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     let role = Snowflake::parse("Role-Id", required(&req, "Role-Id")?)?;
-    let purged = state.moderation.purge(&token(&req, "Bot-Token")?, role).await?;
+    let purged = state.discord.moderation.purge(&token(&req, "Bot-Token")?, role).await?;
     Ok(web::Json(json!({"success": true, "totalMembersFound": purged.found, "membersRemoved": purged.removed})))
 }
 
@@ -191,7 +191,7 @@ pub async fn highest_role(
 ) -> Result<web::Json<String>, ApiError> {
     let guild = query_id("serverid", query.0.serverid.as_ref())?;
     let user = query_id("userid", query.0.userid.as_ref())?;
-    Ok(web::Json(state.guilds.highest_role(&token(&req, "Discord-Token")?, guild, user).await?))
+    Ok(web::Json(state.discord.guilds.highest_role(&token(&req, "Discord-Token")?, guild, user).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -215,5 +215,5 @@ pub async fn role_count(
 ) -> Result<web::Json<String>, ApiError> {
     let guild = query_id("serverid", query.0.serverid.as_ref())?;
     let role = query_id("roleid", query.0.roleid.as_ref())?;
-    Ok(web::Json(state.guilds.role_count(&token(&req, "Discord-Token")?, guild, role).await?.to_string()))
+    Ok(web::Json(state.discord.guilds.role_count(&token(&req, "Discord-Token")?, guild, role).await?.to_string()))
 }

@@ -61,7 +61,7 @@ pub async fn generate(state: web::Data<AppState>, req: HttpRequest) -> Result<we
     let filename = filename(header(&req, "X-Filename"))?;
     let token = token(&req, "X-Bot-Token")?;
     let request = TranscriptRequest { channel, limit, filename, creator, target };
-    let made = state.transcripts.generate(&token, &request).await?;
+    let made = state.discord.transcripts.generate(&token, &request).await?;
     let mut answer = json!({
         "message": "Transcript generated",
         "messageCount": made.message_count,
@@ -108,7 +108,7 @@ pub async fn list(
     let request = ListRequest::new(guild, query.page, query.limit, query.after.as_deref())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let token = token(&req, "X-Bot-Token")?;
-    let page = state.transcripts.list(&token, &request).await?;
+    let page = state.discord.transcripts.list(&token, &request).await?;
     let mut response = HttpResponse::Ok();
     if let Some(next) = &page.next {
         response.insert_header(("X-Next-Cursor", next.as_str()));
@@ -121,7 +121,7 @@ pub async fn list(
     responses((status = 200, content_type = "text/html"), (status = 404, description = "`{\"error\":\"Transcript not found.\"}`")))]
 #[get("/api/Transcript/view/{viewId}")]
 pub async fn view(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let body = state.transcripts.open(&path).await?;
+    let body = state.discord.transcripts.open(&path).await?;
     let stream = futures_util::StreamExt::map(body.bytes, |chunk| {
         chunk.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string()))
     });

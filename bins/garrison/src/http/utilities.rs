@@ -251,7 +251,7 @@ pub async fn timestamp(
         let message = format!("Unknown unit: {name}. Valid: {}.", OffsetUnit::NAMES);
         return Err(ApiError::with_body(StatusCode::BAD_REQUEST, message.clone(), json!(message)));
     };
-    let unix_timestamp = utilities::timestamp_after(state.clock.now(), query.value.unwrap_or(0), unit)?;
+    let unix_timestamp = state.operations.timestamp_after(query.value.unwrap_or(0), unit)?;
     Ok(web::Json(TimestampResponse { unix_timestamp }))
 }
 
