@@ -16,6 +16,8 @@
 //!   `UNIX_EPOCH` or `Instant::now` in `crates/core/src` and `crates/render/src`.
 //! - `twilight_is_named_only_in_crates_discord`: no `twilight_*::` path in Rust code and no `twilight-*`
 //!   dependency outside `crates/discord`.
+//! - `a_guild_id_is_a_server_id`: no Rust code takes a guild as `guild: Snowflake`, `guild_id: Snowflake`
+//!   or `server: Snowflake`: a Discord guild is a `ServerId` on the records half and the Discord half.
 //! - `storage_branches_on_the_backend_only_in_db_rs`: outside `crates/storage/src/db.rs` (which holds
 //!   `per_backend!`), storage code never matches on `AnyConnection::Postgresql`/`Sqlite` or
 //!   `Backend::Postgres`/`Sqlite`.
@@ -494,6 +496,21 @@ fn twilight_is_named_only_in_crates_discord() {
         }
     }
     fail_on(&problems, "twilight's types never leave crates/discord");
+}
+
+#[test]
+fn a_guild_id_is_a_server_id() {
+    let pattern = ["guild: Snowflake", "guild_id: Snowflake", "server: Snowflake"];
+    let mut problems = Vec::new();
+    for file in workspace_rust_files() {
+        let code = code_only(&read(&file));
+        for (line, text) in code.lines().enumerate() {
+            if pattern.iter().any(|p| text.contains(p)) {
+                problems.push(format!("{}:{} takes a guild as a bare Snowflake", relative(&file), line + 1));
+            }
+        }
+    }
+    fail_on(&problems, "a Discord guild is a `ServerId` on both halves (parsed by one rule)");
 }
 
 #[test]

@@ -406,7 +406,10 @@ impl TranscriptStudio {
         let _permit = self.gate.admit().await?;
         let mut space = JobSpace { shared: Arc::clone(&self.space), limit: self.limits.job_temp_bytes, used: 0 };
         let channel = bot.channel(channel_id).await?;
-        let guild_id = channel.guild_id.ok_or(DiscordError::Unknown(garrison_core::discord::Unknown::Channel))?;
+        let guild_id = channel
+            .guild_id
+            .map(garrison_core::ServerId::from_discord)
+            .ok_or(DiscordError::Unknown(garrison_core::discord::Unknown::Channel))?;
         let (guild, roles, channels) =
             futures_util::future::try_join3(bot.guild(guild_id), bot.roles(guild_id), bot.guild_channels(guild_id))
                 .await?;

@@ -8,6 +8,7 @@
 //! booster's on first use when Discord's role assignments show it is theirs alone
 //! ([`claimable`] plus a check that no other member holds it); it is recorded then.
 
+use crate::ServerId;
 use std::sync::Arc;
 
 use crate::{
@@ -57,7 +58,9 @@ impl BoosterRoleSpec {
 /// the guild's booster role; and it grants nothing the member's other roles do not already grant
 /// (so a lone holder of a moderator role cannot rename or delete it as "theirs"). That nobody else
 /// holds it is checked separately, over the member list.
-pub fn claimable(guild: Snowflake, owner: Snowflake, role: &Role, member: &Member, roles: &[Role]) -> bool {
+pub fn claimable(guild: ServerId, owner: Snowflake, role: &Role, member: &Member, roles: &[Role]) -> bool {
+    // @everyone is the role whose id is the guild's.
+    let guild = guild.snowflake();
     if role.id == guild || role.managed || role.premium_subscriber || !member.roles.contains(&role.id) {
         return false;
     }
@@ -73,7 +76,7 @@ pub fn claimable(guild: Snowflake, owner: Snowflake, role: &Role, member: &Membe
 /// A guild holds at most one record per user and at most one per role; the store enforces both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BoosterRole {
-    pub guild: Snowflake,
+    pub guild: ServerId,
     pub user: Snowflake,
     pub role: Snowflake,
     pub created_at: Timestamp,
@@ -154,11 +157,11 @@ impl BoosterRoleService {
         Ok(run_blocking(self.threads.as_ref(), move || work(records.as_ref())).await??)
     }
 
-    async fn find(&self, guild: Snowflake, user: Snowflake) -> Result<Option<BoosterRole>, BoosterError> {
+    async fn find(&self, guild: ServerId, user: Snowflake) -> Result<Option<BoosterRole>, BoosterError> {
         self.records(move |r| r.find(guild, user)).await
     }
 
-    async fn owner_of(&self, guild: Snowflake, role: Snowflake) -> Result<Option<BoosterRole>, BoosterError> {
+    async fn owner_of(&self, guild: ServerId, role: Snowflake) -> Result<Option<BoosterRole>, BoosterError> {
         self.records(move |r| r.owner_of(guild, role)).await
     }
 
@@ -177,7 +180,7 @@ impl BoosterRoleService {
     pub async fn create(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         looks: LooksRequest,
     ) -> Result<Role, BoosterError> {
@@ -227,7 +230,7 @@ impl BoosterRoleService {
     pub async fn update(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         role: Snowflake,
         looks: LooksRequest,
@@ -248,7 +251,7 @@ impl BoosterRoleService {
     pub async fn delete(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         role: Snowflake,
     ) -> Result<(), BoosterError> {
@@ -271,7 +274,7 @@ impl BoosterRoleService {
     async fn owned(
         &self,
         bot: &dyn DiscordBot,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         role: Snowflake,
     ) -> Result<(), BoosterError> {
@@ -318,7 +321,7 @@ impl BoosterRoleService {
 /// stopping at the first one found.
 async fn held_by_another(
     bot: &dyn DiscordBot,
-    guild: Snowflake,
+    guild: ServerId,
     user: Snowflake,
     role: Snowflake,
 ) -> Result<bool, DiscordError> {
@@ -338,7 +341,7 @@ mod tests {
     #[test]
     fn only_the_recorded_user_owns_the_role() {
         let record = BoosterRole {
-            guild: Snowflake::from_raw(123_456_789_012_345_678),
+            guild: ServerId::from_discord(Snowflake::from_raw(123_456_789_012_345_678)),
             user: Snowflake::from_raw(234_567_890_123_456_789),
             role: Snowflake::from_raw(345_678_901_234_567_890),
             created_at: Timestamp(1_700_000_000_000),
@@ -366,7 +369,7 @@ mod tests {
 
     #[test]
     fn a_role_is_claimable_only_if_held_plain_and_adding_no_rights() {
-        let guild = Snowflake::from_raw(1 << 22);
+        let guild = ServerId::from_discord(Snowflake::from_raw(1 << 22));
         let owner = Snowflake::from_raw(99 << 22);
         let everyone = role(1, Permissions::SEND_MESSAGES);
         let plain = role(2, Permissions::NONE);

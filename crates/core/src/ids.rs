@@ -53,6 +53,12 @@ impl ServerId {
         i64::try_from(self.0.get()).unwrap_or(i64::MAX)
     }
 
+    /// A guild id Discord handed back (a channel's guild, a listed guild): Discord's own ids keep the
+    /// rule, so they are taken as they are.
+    pub const fn from_discord(id: Snowflake) -> Self {
+        Self(id)
+    }
+
     /// The same id as the Discord side names it.
     pub const fn snowflake(self) -> Snowflake {
         self.0

@@ -11,6 +11,7 @@
 //! (`GET /api/modlogs/view/{id}`). The view id is drawn from random bytes the caller supplies, as
 //! core does no IO.
 
+use crate::ServerId;
 use std::{fmt, sync::Arc};
 
 use crate::{
@@ -101,7 +102,7 @@ pub use crate::view_id::ViewId;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Subject {
     pub bot: Snowflake,
-    pub guild: Snowflake,
+    pub guild: ServerId,
     pub user: Snowflake,
 }
 
@@ -422,7 +423,7 @@ impl ModLogService {
     pub async fn add(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         entry: EntryDraft,
     ) -> std::result::Result<Added, ModLogError> {
@@ -553,7 +554,7 @@ mod tests {
             view_id: ViewId::from_entropy([1; 16]),
             subject: Subject {
                 bot: Snowflake::from_raw(1 << 22),
-                guild: Snowflake::from_raw(2 << 22),
+                guild: ServerId::from_discord(Snowflake::from_raw(2 << 22)),
                 user: Snowflake::from_raw(3 << 22),
             },
             profile: SubjectProfile {
@@ -622,7 +623,7 @@ mod tests {
         let snowflake = |n: u64| Snowflake::from_raw(n << 22);
         let history = History {
             view_id: ViewId::from_entropy([7; 16]),
-            subject: Subject { bot: snowflake(1), guild: snowflake(2), user: snowflake(3) },
+            subject: Subject { bot: snowflake(1), guild: ServerId::from_discord(snowflake(2)), user: snowflake(3) },
             profile: SubjectProfile {
                 user_name: "u".into(),
                 user_avatar: None,

@@ -136,17 +136,17 @@ use crate::{booster::BoosterRole, discord::Snowflake};
 /// The records of custom booster roles: at most one per user and one per role in each guild.
 pub trait BoosterRoles: Send + Sync {
     /// The custom role of `user` in `guild`, if they have one.
-    fn find(&self, guild: Snowflake, user: Snowflake) -> Result<Option<BoosterRole>>;
+    fn find(&self, guild: ServerId, user: Snowflake) -> Result<Option<BoosterRole>>;
     /// Who owns `role` in `guild`, if it is a recorded booster role.
-    fn owner_of(&self, guild: Snowflake, role: Snowflake) -> Result<Option<BoosterRole>>;
+    fn owner_of(&self, guild: ServerId, role: Snowflake) -> Result<Option<BoosterRole>>;
     /// Records a new custom role: `BoosterRoleExists` if the user already has one in the guild,
     /// `Invalid` (field `roleId`) if the role is already recorded, or if an id does not fit a signed
     /// 64-bit integer.
     fn record(&self, role: &BoosterRole) -> Result<()>;
     /// Forgets the record of `role` in `guild`; returns the removed record (`None` if there was none).
-    fn forget(&self, guild: Snowflake, role: Snowflake) -> Result<Option<BoosterRole>>;
+    fn forget(&self, guild: ServerId, role: Snowflake) -> Result<Option<BoosterRole>>;
     /// Every record of a guild, oldest first (for cleanup when roles vanish).
-    fn list(&self, guild: Snowflake) -> Result<Vec<BoosterRole>>;
+    fn list(&self, guild: ServerId) -> Result<Vec<BoosterRole>>;
 }
 
 use crate::modlog::{History, NewEntry, Subject, SubjectProfile, ViewId};

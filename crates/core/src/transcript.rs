@@ -14,6 +14,7 @@
 //! `page` is accepted up to [`MAX_LIST_OFFSET`] entries deep, and one listing examines at most
 //! [`SCAN_BUDGET`] index keys, so no request scans without end.
 
+use crate::ServerId;
 use std::{collections::HashSet, future::Future, pin::Pin, sync::Arc};
 
 use bytes::Bytes;
@@ -52,7 +53,7 @@ pub fn html_key(view: &ViewId) -> Result<ObjectKey, ObjectError> {
 }
 
 /// The prefix of the index entries `bot` made in `guild`.
-pub fn index_prefix(guild: Snowflake, bot: Snowflake) -> Result<ObjectPrefix, ObjectError> {
+pub fn index_prefix(guild: ServerId, bot: Snowflake) -> Result<ObjectPrefix, ObjectError> {
     ObjectPrefix::parse(&format!("transcripts/index/{guild}/bot-{bot}/"))
 }
 
@@ -68,7 +69,7 @@ pub fn visibility_channel(channel: &Channel) -> Snowflake {
 
 /// The key of an index entry (see the module documentation). `channel` is the visibility channel.
 pub fn index_key(
-    guild: Snowflake,
+    guild: ServerId,
     bot: Snowflake,
     created: Timestamp,
     channel: Snowflake,
@@ -125,7 +126,7 @@ pub enum ListRequestError {
 /// One listing: which guild, from where, how many.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListRequest {
-    pub guild: Snowflake,
+    pub guild: ServerId,
     /// Entries to skip (from `page`) when there is no cursor.
     offset: usize,
     after: Option<ListCursor>,
@@ -136,7 +137,7 @@ impl ListRequest {
     /// Checks `page` (from 1), `limit` (1 to 100, default 25) and `after` (a cursor) with checked
     /// arithmetic: a page deeper than [`MAX_LIST_OFFSET`] entries is refused rather than scanned.
     pub fn new(
-        guild: Snowflake,
+        guild: ServerId,
         page: Option<u64>,
         limit: Option<u64>,
         after: Option<&str>,
@@ -435,7 +436,7 @@ impl TranscriptService {
             },
         )?;
         let channel = &rendered.channel;
-        let guild = channel.guild_id.ok_or(DiscordError::Unknown(Unknown::Channel))?;
+        let guild = channel.guild_id.map(ServerId::from_discord).ok_or(DiscordError::Unknown(Unknown::Channel))?;
         let filename = request
             .filename
             .clone()
@@ -520,14 +521,14 @@ mod tests {
     use super::*;
     use crate::discord::{Overwrite, OverwriteTarget};
 
-    const GUILD: Snowflake = Snowflake::from_raw(100 << 22);
+    const GUILD: ServerId = ServerId::from_discord(Snowflake::from_raw(100 << 22));
     const BOT: Snowflake = Snowflake::from_raw(200 << 22);
     const STAFF: Snowflake = Snowflake::from_raw(300 << 22);
 
     fn channel(id: u64, kind: u8, overwrites: Vec<Overwrite>) -> Channel {
         Channel {
             id: Snowflake::from_raw(id << 22),
-            guild_id: Some(GUILD),
+            guild_id: Some(GUILD.snowflake()),
             kind,
             name: Some(format!("c{id}")),
             position: 0,
@@ -547,7 +548,7 @@ mod tests {
 
     fn guild(owner: Snowflake) -> Guild {
         Guild {
-            id: GUILD,
+            id: GUILD.snowflake(),
             name: "g".into(),
             owner_id: owner,
             icon: None,
@@ -573,7 +574,7 @@ mod tests {
     #[test]
     fn only_channels_with_view_channel_are_viewable() {
         let deny_everyone = Overwrite {
-            target: OverwriteTarget::Role(GUILD),
+            target: OverwriteTarget::Role(GUILD.snowflake()),
             allow: Permissions::NONE,
             deny: Permissions::VIEW_CHANNEL,
         };
@@ -594,7 +595,7 @@ mod tests {
             channel(4, 0, vec![deny_bot]),
             channel(5, channel_kind::CATEGORY, vec![]),
         ];
-        let roles = vec![role(GUILD, Permissions::VIEW_CHANNEL), role(STAFF, Permissions::NONE)];
+        let roles = vec![role(GUILD.snowflake(), Permissions::VIEW_CHANNEL), role(STAFF, Permissions::NONE)];
         let ids = |set: HashSet<Snowflake>| {
             let mut v: Vec<u64> = set.into_iter().map(|s| s.get() >> 22).collect();
             v.sort_unstable();

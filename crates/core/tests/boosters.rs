@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use fakes::{BOOSTER, BOOSTER_ROLE, FakeDiscord, FakeIcons, GUILD, MEMBER, id, run, token};
 use garrison_core::{
-    Timestamp,
+    ServerId, Timestamp,
     booster::{BoosterError, BoosterRoleService},
     discord::{
         BotToken, DiscordError, Permissions, RoleError, RoleRequest, RoleService,
@@ -85,7 +85,8 @@ fn a_bad_token_is_refused_before_anything_is_asked() {
     assert!(matches!(err, BoosterError::Discord(DiscordError::InvalidToken)));
     assert!(discord.world(|w| w.calls.is_empty()));
     // A bot outside the guild learns nothing about its roles or records.
-    let outside = run(service.delete(&token(), id(77), BOOSTER, id(78))).expect_err("not a member");
+    let outside =
+        run(service.delete(&token(), ServerId::from_discord(id(77)), BOOSTER, id(78))).expect_err("not a member");
     assert!(matches!(outside, BoosterError::Discord(DiscordError::NotMember)));
 }
 
@@ -126,7 +127,7 @@ fn role_creation_checks_rights_headers_and_names_an_unknown_guild() {
     let bad = RoleRequest { hoist: Some("maybe".into()), ..request.clone() };
     let err = run(roles.create(&token(), GUILD, bad)).expect_err("bad flag");
     assert_eq!(err.to_string(), "Hoist: must be true or false, got \"maybe\"");
-    let err = run(roles.create(&token(), id(99), request)).expect_err("unknown guild");
+    let err = run(roles.create(&token(), ServerId::from_discord(id(99)), request)).expect_err("unknown guild");
     assert!(matches!(err, RoleError::GuildNotFound));
     assert_eq!(err.to_string(), "Guild not found.");
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use fakes::{BOT, CountingEntropy, FakeDiscord, GUILD, MEMBER, MemoryObjects, OWNER, id, run, token};
 use garrison_core::{
-    Timestamp,
+    ServerId, Timestamp,
     discord::{BotToken, DiscordError},
     modlog::{EntryDraft, HISTORY_PAGE_ENTRIES, ModAction, ModLogError, ModLogPorts, ModLogService},
     threads::InlineThreads,
@@ -90,7 +90,8 @@ fn a_full_page_is_kept_under_its_number_once() {
 #[test]
 fn a_bot_must_be_in_the_guild_and_its_token_valid() {
     let (service, objects) = service();
-    let outside = run(service.add(&token(), id(77), MEMBER, warn("x"))).expect_err("not in the guild");
+    let outside =
+        run(service.add(&token(), ServerId::from_discord(id(77)), MEMBER, warn("x"))).expect_err("not in the guild");
     assert!(matches!(outside, ModLogError::Discord(DiscordError::NotMember)));
     let wrong = BotToken::new("not-a-token").expect("text");
     let refused = run(service.add(&wrong, GUILD, MEMBER, warn("x"))).expect_err("bad token");

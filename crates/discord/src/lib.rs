@@ -32,7 +32,7 @@ use std::{
 };
 
 use garrison_core::{
-    Clock, Timestamp,
+    Clock, ServerId, Timestamp,
     discord::{
         AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
         DiscordFuture, Guild, GuildSummary, InteractionToken, Invite, Member, Message, MessagePatch, NewMessage,
@@ -531,23 +531,23 @@ impl DiscordBot for TwilightBot {
         })
     }
 
-    fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild> {
+    fn guild(&self, guild: ServerId) -> DiscordFuture<'_, Guild> {
         Box::pin(async move {
-            let request = self.client().guild(id(guild)).with_counts(true);
+            let request = self.client().guild(id(guild.snowflake())).with_counts(true);
             self.call::<wire::GuildJson>(request).await.map(Guild::from)
         })
     }
 
-    fn roles(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Role>> {
+    fn roles(&self, guild: ServerId) -> DiscordFuture<'_, Vec<Role>> {
         Box::pin(async move {
-            let roles: Vec<wire::RoleJson> = self.call(self.client().roles(id(guild))).await?;
+            let roles: Vec<wire::RoleJson> = self.call(self.client().roles(id(guild.snowflake()))).await?;
             Ok(roles.into_iter().map(Role::from).collect())
         })
     }
 
-    fn members(&self, guild: Snowflake, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>> {
+    fn members(&self, guild: ServerId, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>> {
         Box::pin(async move {
-            let mut request = self.client().guild_members(id(guild)).limit(limit.clamp(1, 1000));
+            let mut request = self.client().guild_members(id(guild.snowflake())).limit(limit.clamp(1, 1000));
             if let Some(after) = after {
                 request = request.after(id(after));
             }
@@ -556,36 +556,39 @@ impl DiscordBot for TwilightBot {
         })
     }
 
-    fn member(&self, guild: Snowflake, user: Snowflake) -> DiscordFuture<'_, Member> {
+    fn member(&self, guild: ServerId, user: Snowflake) -> DiscordFuture<'_, Member> {
         Box::pin(async move {
-            let request = self.client().guild_member(id(guild), id(user));
+            let request = self.client().guild_member(id(guild.snowflake()), id(user));
             self.call::<wire::MemberJson>(request).await.map(Member::from)
         })
     }
 
-    fn ban(&self, guild: Snowflake, user: Snowflake, options: BanOptions) -> DiscordFuture<'_, ()> {
+    fn ban(&self, guild: ServerId, user: Snowflake, options: BanOptions) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
-            let request =
-                self.client().create_ban(id(guild), id(user)).delete_message_seconds(options.delete_message_seconds);
+            let request = self
+                .client()
+                .create_ban(id(guild.snowflake()), id(user))
+                .delete_message_seconds(options.delete_message_seconds);
             self.act(with_reason(request, options.reason.as_deref())).await
         })
     }
 
-    fn unban(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
+    fn unban(&self, guild: ServerId, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
-            self.act(with_reason(self.client().delete_ban(id(guild), id(user)), reason.as_deref())).await
+            self.act(with_reason(self.client().delete_ban(id(guild.snowflake()), id(user)), reason.as_deref())).await
         })
     }
 
-    fn kick(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
+    fn kick(&self, guild: ServerId, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
-            self.act(with_reason(self.client().remove_guild_member(id(guild), id(user)), reason.as_deref())).await
+            self.act(with_reason(self.client().remove_guild_member(id(guild.snowflake()), id(user)), reason.as_deref()))
+                .await
         })
     }
 
     fn set_timeout(
         &self,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         until: Option<Timestamp>,
         reason: Option<String>,
@@ -596,7 +599,7 @@ impl DiscordBot for TwilightBot {
                 .transpose()
                 .map_err(|_| DiscordError::Rejected("the timeout's end is out of range".into()))?;
             self.act(with_reason(
-                self.client().update_guild_member(id(guild), id(user)).communication_disabled_until(until),
+                self.client().update_guild_member(id(guild.snowflake()), id(user)).communication_disabled_until(until),
                 reason.as_deref(),
             ))
             .await
@@ -618,14 +621,15 @@ impl DiscordBot for TwilightBot {
         })
     }
 
-    fn guild_channels(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Channel>> {
+    fn guild_channels(&self, guild: ServerId) -> DiscordFuture<'_, Vec<Channel>> {
         Box::pin(async move {
-            let channels: Vec<wire::ChannelJson> = self.call(self.client().guild_channels(id(guild))).await?;
+            let channels: Vec<wire::ChannelJson> =
+                self.call(self.client().guild_channels(id(guild.snowflake()))).await?;
             Ok(channels.into_iter().map(Channel::from).collect())
         })
     }
 
-    fn set_channel_positions(&self, guild: Snowflake, positions: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
+    fn set_channel_positions(&self, guild: ServerId, positions: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
             let positions: Vec<Position> = positions
                 .iter()
@@ -636,13 +640,14 @@ impl DiscordBot for TwilightBot {
                     position: Some(u64::try_from(p.position).ok()),
                 })
                 .collect();
-            self.act(self.client().update_guild_channel_positions(id(guild), &positions)).await
+            self.act(self.client().update_guild_channel_positions(id(guild.snowflake()), &positions)).await
         })
     }
 
-    fn automod_rules(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<AutoModRule>> {
+    fn automod_rules(&self, guild: ServerId) -> DiscordFuture<'_, Vec<AutoModRule>> {
         Box::pin(async move {
-            let rules: Vec<wire::AutoModRuleJson> = self.call(self.client().auto_moderation_rules(id(guild))).await?;
+            let rules: Vec<wire::AutoModRuleJson> =
+                self.call(self.client().auto_moderation_rules(id(guild.snowflake()))).await?;
             Ok(rules.into_iter().map(AutoModRule::from).collect())
         })
     }
@@ -658,9 +663,9 @@ impl DiscordBot for TwilightBot {
         })
     }
 
-    fn create_role(&self, guild: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role> {
+    fn create_role(&self, guild: ServerId, spec: RoleSpec) -> DiscordFuture<'_, Role> {
         Box::pin(async move {
-            let mut request = self.client().create_role(id(guild));
+            let mut request = self.client().create_role(id(guild.snowflake()));
             if let Some(name) = &spec.name {
                 request = request.name(name);
             }
@@ -686,9 +691,9 @@ impl DiscordBot for TwilightBot {
         })
     }
 
-    fn update_role(&self, guild: Snowflake, role: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role> {
+    fn update_role(&self, guild: ServerId, role: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role> {
         Box::pin(async move {
-            let mut request = self.client().update_role(id(guild), id(role));
+            let mut request = self.client().update_role(id(guild.snowflake()), id(role));
             if let Some(name) = &spec.name {
                 request = request.name(Some(name));
             }
@@ -714,45 +719,48 @@ impl DiscordBot for TwilightBot {
         })
     }
 
-    fn delete_role(&self, guild: Snowflake, role: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
+    fn delete_role(&self, guild: ServerId, role: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
-            self.act(with_reason(self.client().delete_role(id(guild), id(role)), reason.as_deref())).await
+            self.act(with_reason(self.client().delete_role(id(guild.snowflake()), id(role)), reason.as_deref())).await
         })
     }
 
-    fn set_role_positions(&self, guild: Snowflake, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
+    fn set_role_positions(&self, guild: ServerId, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
             let positions: Vec<RolePosition> = positions
                 .iter()
                 .map(|(role, position)| RolePosition { id: id(*role), position: u64::try_from(*position).unwrap_or(0) })
                 .collect();
-            self.act(self.client().update_role_positions(id(guild), &positions)).await
+            self.act(self.client().update_role_positions(id(guild.snowflake()), &positions)).await
         })
     }
 
     fn add_member_role(
         &self,
-        guild: Snowflake,
-        user: Snowflake,
-        role: Snowflake,
-        reason: Option<String>,
-    ) -> DiscordFuture<'_, ()> {
-        Box::pin(async move {
-            self.act(with_reason(self.client().add_guild_member_role(id(guild), id(user), id(role)), reason.as_deref()))
-                .await
-        })
-    }
-
-    fn remove_member_role(
-        &self,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         role: Snowflake,
         reason: Option<String>,
     ) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
             self.act(with_reason(
-                self.client().remove_guild_member_role(id(guild), id(user), id(role)),
+                self.client().add_guild_member_role(id(guild.snowflake()), id(user), id(role)),
+                reason.as_deref(),
+            ))
+            .await
+        })
+    }
+
+    fn remove_member_role(
+        &self,
+        guild: ServerId,
+        user: Snowflake,
+        role: Snowflake,
+        reason: Option<String>,
+    ) -> DiscordFuture<'_, ()> {
+        Box::pin(async move {
+            self.act(with_reason(
+                self.client().remove_guild_member_role(id(guild.snowflake()), id(user), id(role)),
                 reason.as_deref(),
             ))
             .await

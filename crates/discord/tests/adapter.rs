@@ -25,6 +25,10 @@ fn id(raw: u64) -> Snowflake {
     Snowflake::from_raw(raw)
 }
 
+fn server(raw: u64) -> garrison_core::ServerId {
+    garrison_core::ServerId::from_discord(id(raw))
+}
+
 #[tokio::test]
 async fn concurrent_first_requests_share_one_token_check() {
     let (sim, demo, bots) = start(DiscordConfig::default());
@@ -73,7 +77,7 @@ async fn verdicts_expire_after_their_time_to_live() {
 async fn discords_errors_arrive_as_garrisons() {
     let (sim, demo, bots) = start(DiscordConfig::default());
     let bot = bots.bot(&token(&demo)).await.expect("valid");
-    let guild = id(demo.guild);
+    let guild = server(demo.guild);
     assert_eq!(bot.member(guild, id(demo.banned)).await.err(), Some(DiscordError::Unknown(Unknown::Member)));
     assert_eq!(bot.channel(id(demo.guild + 12345)).await.err(), Some(DiscordError::Unknown(Unknown::Channel)));
     assert_eq!(bot.invite("no-such-invite").await.err(), Some(DiscordError::Unknown(Unknown::Invite)));
@@ -85,7 +89,7 @@ async fn discords_errors_arrive_as_garrisons() {
         let owner = w.add_user("Owner");
         w.add_guild("Elsewhere", owner)
     });
-    assert_eq!(bot.guild(id(elsewhere)).await.err(), Some(DiscordError::NotMember));
+    assert_eq!(bot.guild(server(elsewhere)).await.err(), Some(DiscordError::NotMember));
 
     let info = bot.guild(guild).await.expect("guild");
     assert_eq!((info.name.as_str(), info.owner_id, info.premium_tier), ("Garrison Demo", id(demo.owner), 1));
@@ -105,7 +109,7 @@ async fn a_ban_goes_through_the_service_with_reason_and_deleted_messages() {
     let bot = bots.bot(&token(&demo)).await.expect("valid");
     let (guild, user) = (demo.guild, demo.members[0]);
     let options = BanOptions { delete_message_seconds: 86_400, reason: Some("Spam, with ünïcode".into()) };
-    service::ban(bot.as_ref(), id(guild), id(user), options).await.expect("banned");
+    service::ban(bot.as_ref(), server(guild), id(user), options).await.expect("banned");
     assert!(sim.world(|w| w.is_banned(guild, user)));
     assert_eq!(sim.world(|w| w.ban_reason(guild, user)).as_deref(), Some("Spam, with ünïcode"));
     assert!(sim.spec_violations().is_empty(), "{:#?}", sim.spec_violations());
@@ -117,13 +121,13 @@ async fn a_wait_beyond_the_budget_is_reported_with_the_buckets_reset_and_nothing
     let (sim, demo, bots) = start(config);
     sim.set_rate_limit("GET", "/guilds/{guild_id}", 1, Duration::from_secs(20));
     let bot = bots.bot(&token(&demo)).await.expect("valid");
-    bot.guild(id(demo.guild)).await.expect("first request");
+    bot.guild(server(demo.guild)).await.expect("first request");
     // The first answer describes the bucket (1 left of 1, reset in 20 s), so the adapter knows it is
     // exhausted: the next requests are refused at once, unsent, with the bucket's reset. (Before,
     // twilight learned a bucket only from a 429, and the second request was sent to be refused.)
     for _ in 0..2 {
         let started = std::time::Instant::now();
-        let err = bot.guild(id(demo.guild)).await.err();
+        let err = bot.guild(server(demo.guild)).await.err();
         assert!(
             matches!(err, Some(DiscordError::RateLimited { retry_after_ms }) if retry_after_ms > 15_000),
             "{err:?}"
@@ -165,7 +169,7 @@ async fn scopeless_429s_are_waited_out_a_few_times_then_reported() {
     sim.set_rate_limit("GET", "/guilds/{guild_id}", 0, Duration::from_secs(1));
     let bot = bots.bot(&token(&demo)).await.expect("valid");
     let started = std::time::Instant::now();
-    let err = bot.guild(id(demo.guild)).await.err();
+    let err = bot.guild(server(demo.guild)).await.err();
     let elapsed = started.elapsed();
     assert!(matches!(err, Some(DiscordError::RateLimited { retry_after_ms }) if retry_after_ms >= 1_000), "{err:?}");
     assert_eq!(sim.calls("GET", "/guilds/{guild_id}"), 3, "three attempts, no more");
@@ -185,7 +189,7 @@ async fn a_429_that_would_outlast_the_wait_budget_is_not_waited_for() {
     sim.set_rate_limit("GET", "/guilds/{guild_id}", 0, Duration::from_secs(30));
     let bot = bots.bot(&token(&demo)).await.expect("valid");
     let started = std::time::Instant::now();
-    let err = bot.guild(id(demo.guild)).await.err();
+    let err = bot.guild(server(demo.guild)).await.err();
     assert!(matches!(err, Some(DiscordError::RateLimited { retry_after_ms }) if retry_after_ms > 25_000), "{err:?}");
     assert!(started.elapsed() < Duration::from_millis(400));
     assert_eq!(sim.calls("GET", "/guilds/{guild_id}"), 1);
@@ -203,7 +207,7 @@ async fn when_the_caller_goes_away_nothing_more_is_sent() {
     sim.set_scopeless_429s(true);
     sim.set_rate_limit("GET", "/guilds/{guild_id}", 0, Duration::from_millis(300));
     let bot = bots.bot(&token(&demo)).await.expect("valid");
-    let guild = id(demo.guild);
+    let guild = server(demo.guild);
     let task = tokio::spawn(async move { bot.guild(guild).await });
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     let sent = sim.calls("GET", "/guilds/{guild_id}");
@@ -259,7 +263,7 @@ async fn malformed_tokens_never_reach_discord_and_junk_ones_are_capped() {
     }
     assert_eq!(sim.calls("GET", "/users/@me"), 11);
     // The bot Discord accepted still works, from the rest of the budget.
-    assert_eq!(valid.guild(id(demo.guild)).await.expect("guild").name, "Garrison Demo");
+    assert_eq!(valid.guild(server(demo.guild)).await.expect("guild").name, "Garrison Demo");
     let again = bots.bot(&token(&demo)).await.expect("still valid");
     assert_eq!(again.user().id, id(demo.bot.user_id));
 }
@@ -269,7 +273,7 @@ async fn refusals_of_accepted_bots_count_and_past_the_budget_calls_pause() {
     let config = DiscordConfig { refusals: RefusalLimits::new(4, 600_000), ..DiscordConfig::default() };
     let (sim, demo, bots) = start(config);
     let bot = bots.bot(&token(&demo)).await.expect("valid");
-    let guild = id(demo.guild);
+    let guild = server(demo.guild);
     // Discord's 403 (50013): the demo bot cannot ban the admin.
     for _ in 0..4 {
         let err = bot.ban(guild, id(demo.admin), BanOptions::default()).await.err();

@@ -1,6 +1,6 @@
 use diesel::{prelude::*, result::Error as DieselError};
 use garrison_core::{
-    Error, Result, StoreError, Timestamp, booster::BoosterRole, discord::Snowflake, ports::BoosterRoles,
+    Error, Result, ServerId, StoreError, Timestamp, booster::BoosterRole, discord::Snowflake, ports::BoosterRoles,
 };
 
 use crate::{
@@ -44,7 +44,7 @@ fn to_record((guild, user, role, created_at): BoosterRoleRow) -> Result<BoosterR
         })
     };
     Ok(BoosterRole {
-        guild: snowflake(guild)?,
+        guild: ServerId::from_discord(snowflake(guild)?),
         user: snowflake(user)?,
         role: snowflake(role)?,
         created_at: Timestamp(created_at),
@@ -102,19 +102,19 @@ fn on_conflict(err: DieselError, record: &BoosterRole) -> Failure {
 }
 
 impl BoosterRoles for DieselBoosterRoles {
-    fn find(&self, guild: Snowflake, user: Snowflake) -> Result<Option<BoosterRole>> {
-        let (Some(guild), Some(user)) = (stored(guild), stored(user)) else { return Ok(None) };
+    fn find(&self, guild: ServerId, user: Snowflake) -> Result<Option<BoosterRole>> {
+        let (guild, Some(user)) = (guild.get(), stored(user)) else { return Ok(None) };
         self.db.read(|conn| of_user(conn, guild, user))
     }
 
-    fn owner_of(&self, guild: Snowflake, role: Snowflake) -> Result<Option<BoosterRole>> {
-        let (Some(guild), Some(role)) = (stored(guild), stored(role)) else { return Ok(None) };
+    fn owner_of(&self, guild: ServerId, role: Snowflake) -> Result<Option<BoosterRole>> {
+        let (guild, Some(role)) = (guild.get(), stored(role)) else { return Ok(None) };
         self.db.read(|conn| of_role(conn, guild, role))
     }
 
     fn record(&self, record: &BoosterRole) -> Result<()> {
         let record = *record;
-        let guild = stored(record.guild).ok_or_else(|| too_large("guildId", record.guild))?;
+        let guild = record.guild.get();
         let user = stored(record.user).ok_or_else(|| too_large("userId", record.user))?;
         let role = stored(record.role).ok_or_else(|| too_large("roleId", record.role))?;
         self.db.write(move |conn| {
@@ -138,8 +138,8 @@ impl BoosterRoles for DieselBoosterRoles {
         })
     }
 
-    fn forget(&self, guild: Snowflake, role: Snowflake) -> Result<Option<BoosterRole>> {
-        let (Some(guild), Some(role)) = (stored(guild), stored(role)) else { return Ok(None) };
+    fn forget(&self, guild: ServerId, role: Snowflake) -> Result<Option<BoosterRole>> {
+        let (guild, Some(role)) = (guild.get(), stored(role)) else { return Ok(None) };
         self.db.write(move |conn| {
             let rows = diesel::delete(
                 booster_roles::table.filter(booster_roles::guild_id.eq(guild)).filter(booster_roles::role_id.eq(role)),
@@ -150,8 +150,8 @@ impl BoosterRoles for DieselBoosterRoles {
         })
     }
 
-    fn list(&self, guild: Snowflake) -> Result<Vec<BoosterRole>> {
-        let Some(guild) = stored(guild) else { return Ok(Vec::new()) };
+    fn list(&self, guild: ServerId) -> Result<Vec<BoosterRole>> {
+        let guild = guild.get();
         self.db.read(|conn| {
             let rows = booster_roles::table
                 .filter(booster_roles::guild_id.eq(guild))

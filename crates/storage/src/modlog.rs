@@ -1,6 +1,6 @@
 use diesel::{prelude::*, upsert::excluded};
 use garrison_core::{
-    Error, Result, StoreError, Timestamp,
+    Error, Result, ServerId, StoreError, Timestamp,
     discord::Snowflake,
     modlog::{self, Entry, History, ModAction, NewEntry, Subject, SubjectProfile, ViewId},
     ports::ModLogs,
@@ -150,7 +150,7 @@ fn load_page(conn: &mut AnyConnection, view: &str, page: Page) -> Result<Option<
         view_id,
         subject: Subject {
             bot: snowflake("modlog_subjects.bot_id", bot)?,
-            guild: snowflake("modlog_subjects.guild_id", guild)?,
+            guild: ServerId::from_discord(snowflake("modlog_subjects.guild_id", guild)?),
             user: snowflake("modlog_subjects.user_id", user)?,
         },
         profile: SubjectProfile { user_name, user_avatar, guild_name, guild_icon },
@@ -169,7 +169,7 @@ impl ModLogs for DieselModLogs {
         new_view_id: ViewId,
     ) -> Result<History> {
         let bot = stored(modlog::BOT_FIELD, subject.bot)?;
-        let guild = stored(modlog::GUILD_FIELD, subject.guild)?;
+        let guild = subject.guild.get();
         let user = stored(modlog::USER_FIELD, subject.user)?;
         let moderator = stored(modlog::MODERATOR_ID_FIELD, entry.moderator_id)?;
         let (profile, entry) = (profile.clone(), entry.clone());

@@ -595,9 +595,13 @@ fn api_keys_are_found_by_hash_until_revoked(s: &Stores) {
 
 const GUILD: u64 = 123_456_789_012_345_678;
 
+fn server(raw: u64) -> ServerId {
+    ServerId::from_discord(Snowflake::from_raw(raw))
+}
+
 fn booster(guild: u64, user: u64, role: u64, at: i64) -> BoosterRole {
     BoosterRole {
-        guild: Snowflake::from_raw(guild),
+        guild: server(guild),
         user: Snowflake::from_raw(user),
         role: Snowflake::from_raw(role),
         created_at: Timestamp(at),
@@ -606,7 +610,7 @@ fn booster(guild: u64, user: u64, role: u64, at: i64) -> BoosterRole {
 
 fn booster_roles_are_recorded_found_and_forgotten(s: &Stores) {
     let roles = &*s.booster_roles;
-    let guild = Snowflake::from_raw(GUILD);
+    let guild = server(GUILD);
     let (alice, bob) = (Snowflake::from_raw(200_000_000_000_000_001), Snowflake::from_raw(200_000_000_000_000_002));
     assert_eq!(roles.find(guild, alice).expect("find"), None);
     assert!(roles.list(guild).expect("list").is_empty());
@@ -635,14 +639,13 @@ fn booster_roles_are_recorded_found_and_forgotten(s: &Stores) {
     let err = roles.record(&booster(GUILD, u64::MAX, 300_000_000_000_000_004, 4_000)).expect_err("too large");
     assert!(matches!(err, Error::Invalid { field: "userId", .. }), "{err:?}");
     assert_eq!(roles.find(guild, huge).expect("find"), None);
-    assert_eq!(roles.owner_of(huge, first.role).expect("owner"), None);
     assert_eq!(roles.forget(guild, huge).expect("forget"), None);
-    assert!(roles.list(huge).expect("list").is_empty());
+    // (A guild id beyond a BIGINT cannot be asked about: `ServerId` parsing refuses it.)
 }
 
 fn booster_roles_allow_one_per_user_and_one_record_per_role(s: &Stores) {
     let roles = &*s.booster_roles;
-    let guild = Snowflake::from_raw(GUILD);
+    let guild = server(GUILD);
     let first = booster(GUILD, 200_000_000_000_000_011, 300_000_000_000_000_011, 1_000);
     roles.record(&first).expect("record");
 
@@ -663,10 +666,10 @@ fn booster_roles_allow_one_per_user_and_one_record_per_role(s: &Stores) {
 
 fn booster_roles_are_per_guild(s: &Stores) {
     let roles = &*s.booster_roles;
-    let (guild, other) = (Snowflake::from_raw(GUILD), Snowflake::from_raw(GUILD + 1));
+    let (guild, other) = (server(GUILD), server(GUILD + 1));
     let here = booster(GUILD, 200_000_000_000_000_021, 300_000_000_000_000_021, 1_000);
     // The same user, and even the same role id, in another guild is another record.
-    let there = booster(other.get(), here.user.get(), here.role.get(), 2_000);
+    let there = booster(GUILD + 1, here.user.get(), here.role.get(), 2_000);
     roles.record(&here).expect("here");
     roles.record(&there).expect("there");
     assert_eq!(roles.find(guild, here.user).expect("find"), Some(here));
@@ -688,7 +691,7 @@ fn concurrent_booster_records_for_one_user_admit_one(s: &Stores) {
             let (roles, start) = (Arc::clone(&roles), Arc::clone(&start));
             thread::spawn(move || {
                 // Open the pool's connections first, so that the records overlap.
-                roles.list(Snowflake::from_raw(GUILD)).expect("warm up");
+                roles.list(server(GUILD)).expect("warm up");
                 start.wait();
                 roles.record(&booster(GUILD, user, 300_000_000_000_000_100 + i, 1_000))
             })
@@ -700,12 +703,9 @@ fn concurrent_booster_records_for_one_user_admit_one(s: &Stores) {
         outcomes.iter().filter_map(|o| o.as_ref().err()).all(|e| matches!(e, Error::BoosterRoleExists { .. })),
         "{outcomes:?}"
     );
-    let recorded = roles.list(Snowflake::from_raw(GUILD)).expect("list");
+    let recorded = roles.list(server(GUILD)).expect("list");
     assert_eq!(recorded.len(), 1);
-    assert_eq!(
-        roles.find(Snowflake::from_raw(GUILD), Snowflake::from_raw(user)).expect("find"),
-        recorded.first().copied()
-    );
+    assert_eq!(roles.find(server(GUILD), Snowflake::from_raw(user)).expect("find"), recorded.first().copied());
 }
 
 fn concurrent_booster_records_of_one_role_admit_one(s: &Stores) {
@@ -717,7 +717,7 @@ fn concurrent_booster_records_of_one_role_admit_one(s: &Stores) {
             let (roles, start) = (Arc::clone(&roles), Arc::clone(&start));
             thread::spawn(move || {
                 // Open the pool's connections first, so that the records overlap.
-                roles.list(Snowflake::from_raw(GUILD)).expect("warm up");
+                roles.list(server(GUILD)).expect("warm up");
                 start.wait();
                 roles.record(&booster(GUILD, 200_000_000_000_000_200 + i, role, 1_000))
             })
@@ -729,13 +729,13 @@ fn concurrent_booster_records_of_one_role_admit_one(s: &Stores) {
         outcomes.iter().filter_map(|o| o.as_ref().err()).all(|e| matches!(e, Error::Invalid { field: "roleId", .. })),
         "{outcomes:?}"
     );
-    assert_eq!(roles.list(Snowflake::from_raw(GUILD)).expect("list").len(), 1);
+    assert_eq!(roles.list(server(GUILD)).expect("list").len(), 1);
 }
 
 const BOT: u64 = 400_000_000_000_000_001;
 
 fn subject(guild: u64, user: u64) -> Subject {
-    Subject { bot: Snowflake::from_raw(BOT), guild: Snowflake::from_raw(guild), user: Snowflake::from_raw(user) }
+    Subject { bot: Snowflake::from_raw(BOT), guild: server(guild), user: Snowflake::from_raw(user) }
 }
 
 fn profile(user_name: &str, guild_name: &str) -> SubjectProfile {
@@ -768,7 +768,7 @@ fn modlog_entries_round_trip_through_the_view_id(s: &Stores) {
     // The largest ids a BIGINT holds round-trip.
     let target = Subject {
         bot: Snowflake::from_raw(i64::MAX as u64),
-        guild: Snowflake::from_raw(GUILD),
+        guild: server(GUILD),
         user: Snowflake::from_raw(987_654_321_098_765_432),
     };
     let who = SubjectProfile { guild_icon: Some("icon-hash".into()), ..profile("spammer", "The Guild") };

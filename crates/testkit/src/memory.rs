@@ -37,14 +37,14 @@ struct State {
     certifications: BTreeMap<(i64, String), Certification>,
     certification_awards: BTreeMap<(i64, String, i64), Timestamp>,
     /// Keyed by `(guild, user)`: one custom role per booster.
-    booster_roles: BTreeMap<(Snowflake, Snowflake), BoosterRole>,
+    booster_roles: BTreeMap<(ServerId, Snowflake), BoosterRole>,
     /// Moderation-log subjects by view id, each with its profile and all its entries (oldest first;
     /// the port answers a page of them).
     modlog_histories: BTreeMap<garrison_core::modlog::ViewId, garrison_core::modlog::History>,
     /// The view id of each moderation-log subject.
     modlog_views: BTreeMap<garrison_core::modlog::Subject, garrison_core::modlog::ViewId>,
     /// The last case number of each bot in each guild.
-    modlog_cases: BTreeMap<(Snowflake, Snowflake), i64>,
+    modlog_cases: BTreeMap<(Snowflake, ServerId), i64>,
     /// API keys in the order they were created (a key's id is its place, from 1), with their hashes.
     api_keys: Vec<(KeyHash, ApiKey)>,
 }
@@ -460,16 +460,16 @@ impl Certifications for MemoryRecords {
 }
 
 impl BoosterRoles for MemoryRecords {
-    fn find(&self, guild: Snowflake, user: Snowflake) -> Result<Option<BoosterRole>> {
+    fn find(&self, guild: ServerId, user: Snowflake) -> Result<Option<BoosterRole>> {
         Ok(self.with(|s| s.booster_roles.get(&(guild, user)).copied()))
     }
 
-    fn owner_of(&self, guild: Snowflake, role: Snowflake) -> Result<Option<BoosterRole>> {
+    fn owner_of(&self, guild: ServerId, role: Snowflake) -> Result<Option<BoosterRole>> {
         Ok(self.with(|s| s.booster_roles.values().find(|r| r.guild == guild && r.role == role).copied()))
     }
 
     fn record(&self, record: &BoosterRole) -> Result<()> {
-        for (field, id) in [("guildId", record.guild), ("userId", record.user), ("roleId", record.role)] {
+        for (field, id) in [("guildId", record.guild.snowflake()), ("userId", record.user), ("roleId", record.role)] {
             if i64::try_from(id.get()).is_err() {
                 return Err(Error::invalid(field, format!("{id} is too large to record (the limit is 2^63 - 1)")));
             }
@@ -492,14 +492,14 @@ impl BoosterRoles for MemoryRecords {
         })
     }
 
-    fn forget(&self, guild: Snowflake, role: Snowflake) -> Result<Option<BoosterRole>> {
+    fn forget(&self, guild: ServerId, role: Snowflake) -> Result<Option<BoosterRole>> {
         Ok(self.with(|s| {
             let user = s.booster_roles.values().find(|r| r.guild == guild && r.role == role).map(|r| r.user)?;
             s.booster_roles.remove(&(guild, user))
         }))
     }
 
-    fn list(&self, guild: Snowflake) -> Result<Vec<BoosterRole>> {
+    fn list(&self, guild: ServerId) -> Result<Vec<BoosterRole>> {
         Ok(self.with(|s| {
             let mut all: Vec<BoosterRole> = s.booster_roles.values().filter(|r| r.guild == guild).copied().collect();
             all.sort_by_key(|r| (r.created_at, r.role));
@@ -514,7 +514,7 @@ mod booster_role_tests {
 
     fn booster(guild: u64, user: u64, role: u64, at: i64) -> BoosterRole {
         BoosterRole {
-            guild: Snowflake::from_raw(guild),
+            guild: ServerId::from_discord(Snowflake::from_raw(guild)),
             user: Snowflake::from_raw(user),
             role: Snowflake::from_raw(role),
             created_at: Timestamp(at),
@@ -526,24 +526,26 @@ mod booster_role_tests {
         let store = MemoryRecords::default();
         // Through the port: `list` is also the name of another port's method.
         let records: &dyn BoosterRoles = &store;
-        let guild = Snowflake::from_raw(100_000_000_000_000_001);
-        let first = booster(guild.get(), 200_000_000_000_000_001, 300_000_000_000_000_001, 2_000);
-        let second = booster(guild.get(), 200_000_000_000_000_002, 300_000_000_000_000_002, 1_000);
+        let guild = ServerId::from_discord(Snowflake::from_raw(100_000_000_000_000_001));
+        let first = booster(guild.snowflake().get(), 200_000_000_000_000_001, 300_000_000_000_000_001, 2_000);
+        let second = booster(guild.snowflake().get(), 200_000_000_000_000_002, 300_000_000_000_000_002, 1_000);
         records.record(&first).expect("first");
         records.record(&second).expect("second");
         assert_eq!(records.find(guild, first.user).expect("find"), Some(first));
         assert_eq!(records.owner_of(guild, second.role).expect("owner"), Some(second));
         assert_eq!(records.list(guild).expect("list"), [second, first], "oldest first");
 
-        let again = booster(guild.get(), first.user.get(), 300_000_000_000_000_003, 3_000);
+        let again = booster(guild.snowflake().get(), first.user.get(), 300_000_000_000_000_003, 3_000);
         assert!(matches!(records.record(&again), Err(Error::BoosterRoleExists { .. })));
-        let taken = booster(guild.get(), 200_000_000_000_000_003, first.role.get(), 3_000);
+        let taken = booster(guild.snowflake().get(), 200_000_000_000_000_003, first.role.get(), 3_000);
         assert!(matches!(records.record(&taken), Err(Error::Invalid { field: "roleId", .. })));
-        let huge = booster(guild.get(), u64::MAX, 300_000_000_000_000_004, 3_000);
+        let huge = booster(guild.snowflake().get(), u64::MAX, 300_000_000_000_000_004, 3_000);
         assert!(matches!(records.record(&huge), Err(Error::Invalid { field: "userId", .. })));
 
-        let other = Snowflake::from_raw(100_000_000_000_000_002);
-        records.record(&booster(other.get(), first.user.get(), first.role.get(), 4_000)).expect("other guild");
+        let other = ServerId::from_discord(Snowflake::from_raw(100_000_000_000_000_002));
+        records
+            .record(&booster(other.snowflake().get(), first.user.get(), first.role.get(), 4_000))
+            .expect("other guild");
         assert_eq!(records.forget(guild, first.role).expect("forget"), Some(first));
         assert_eq!(records.forget(guild, first.role).expect("again"), None);
         assert_eq!(records.list(guild).expect("list"), [second]);
@@ -567,7 +569,7 @@ impl ModLogs for MemoryRecords {
     ) -> Result<History> {
         for (field, id) in [
             (modlog::BOT_FIELD, subject.bot),
-            (modlog::GUILD_FIELD, subject.guild),
+            (modlog::GUILD_FIELD, subject.guild.snowflake()),
             (modlog::USER_FIELD, subject.user),
             (modlog::MODERATOR_ID_FIELD, entry.moderator_id),
         ] {
@@ -633,7 +635,7 @@ mod modlog_tests {
     fn subject(guild: u64, user: u64) -> Subject {
         Subject {
             bot: Snowflake::from_raw(400_000_000_000_000_001),
-            guild: Snowflake::from_raw(guild),
+            guild: ServerId::from_discord(Snowflake::from_raw(guild)),
             user: Snowflake::from_raw(user),
         }
     }

@@ -17,7 +17,7 @@ use super::{
     AppState,
     error::ApiError,
     extract::{Caller, Params, RawBody},
-    headers::{header, required, snowflake, token},
+    headers::{header, required, server, snowflake, token},
 };
 
 fn overwrites_json(channel: &Channel) -> Vec<Value> {
@@ -104,7 +104,7 @@ fn standing_json(standing: &MemberStanding) -> Value {
 #[get("/api/DiscordPermission/compare")]
 pub async fn compare(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
     let (first, second, guild) =
-        (snowflake(&req, "user-id-1")?, snowflake(&req, "user-id-2")?, snowflake(&req, "guild-id")?);
+        (snowflake(&req, "user-id-1")?, snowflake(&req, "user-id-2")?, server(&req, "guild-id")?);
     let compared = state.discord.guilds.compare_members(&token(&req, "bot-token")?, guild, first, second).await?;
     Ok(web::Json(json!({
         "user_1": standing_json(&compared.first),
@@ -125,7 +125,7 @@ pub async fn compare(state: web::Data<AppState>, req: HttpRequest) -> Result<web
     (status = 400), (status = 401), (status = 403), (status = 404, description = "an unknown user or role, named")))]
 #[get("/api/DiscordPermission/compare-user-roles")]
 pub async fn compare_user_roles(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
-    let (user, guild) = (snowflake(&req, "user-id")?, snowflake(&req, "guild-id")?);
+    let (user, guild) = (snowflake(&req, "user-id")?, server(&req, "guild-id")?);
     let listed: Vec<Snowflake> = required(&req, "role-ids")?
         .split(',')
         .map(str::trim)
@@ -164,7 +164,7 @@ pub async fn compare_user_roles(state: web::Data<AppState>, req: HttpRequest) ->
     (status = 400), (status = 401), (status = 403), (status = 404)))]
 #[get("/api/DiscordPermission/guild-info")]
 pub async fn guild_info(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
-    let guild = snowflake(&req, "guild-id")?;
+    let guild = server(&req, "guild-id")?;
     let info = state.discord.guilds.guild(&token(&req, "bot-token")?, guild).await?;
     Ok(web::Json(json!({
         "id": info.id.to_string(),
@@ -261,7 +261,7 @@ pub async fn channel_info(
     if header(&req, "Discord-Token").is_none() || blank(&query.0.guild_id) || blank(&query.0.channel_id) {
         return Err(ApiError::with_body(StatusCode::BAD_REQUEST, MISSING, json!(MISSING)));
     }
-    let guild = Snowflake::parse("guildId", query.0.guild_id.as_deref().unwrap_or_default())?;
+    let guild = ServerId::parse("guildId", query.0.guild_id.as_deref().unwrap_or_default())?;
     let channel = Snowflake::parse("channelId", query.0.channel_id.as_deref().unwrap_or_default())?;
     let info = state.discord.guilds.channel(&token(&req, "Discord-Token")?, guild, channel).await?;
     Ok(web::Json(channel_json(&info)))
@@ -327,8 +327,8 @@ pub async fn category_info(state: web::Data<AppState>, req: HttpRequest) -> Resu
 
 // --------------------------------------------------------------------------------------------- server
 
-fn guild_path(id: &str) -> Result<Snowflake, ApiError> {
-    Ok(Snowflake::parse("guildId", id)?)
+fn guild_path(id: &str) -> Result<ServerId, ApiError> {
+    Ok(ServerId::parse("guildId", id)?)
 }
 
 /// Boost perks Discord exposes as feature flags: server tags and enhanced role styles.

@@ -2,7 +2,10 @@
 //! as headers, as the Noctra specification has them.
 
 use actix_web::HttpRequest;
-use garrison_core::discord::{BotToken, Snowflake};
+use garrison_core::{
+    ServerId,
+    discord::{BotToken, Snowflake},
+};
 
 use super::error::ApiError;
 
@@ -19,6 +22,11 @@ pub(super) fn required<'a>(req: &'a HttpRequest, name: &'static str) -> Result<&
 /// A required header holding a Discord id (400 naming the header when it is not one).
 pub(super) fn snowflake(req: &HttpRequest, name: &'static str) -> Result<Snowflake, ApiError> {
     Ok(Snowflake::parse(name, required(req, name)?)?)
+}
+
+/// A required header holding a Discord server (guild) id, by the one rule for server ids.
+pub(super) fn server(req: &HttpRequest, name: &'static str) -> Result<ServerId, ApiError> {
+    Ok(ServerId::parse(name, required(req, name)?)?)
 }
 
 /// A bot token from header `name`: 400 `{"error":"Missing 'NAME' header."}` when absent or not token text.

@@ -4,7 +4,10 @@
 //! before Discord is asked, so a refusal names its reason.
 
 use actix_web::{HttpRequest, delete, http::StatusCode, post, web};
-use garrison_core::discord::{BotToken, Snowflake};
+use garrison_core::{
+    ServerId,
+    discord::{BotToken, Snowflake},
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -13,7 +16,7 @@ use super::{AppState, error::ApiError, extract::RawBody, headers::header};
 
 /// The guild, the target user and the bot of a moderation request.
 struct Target {
-    guild: Snowflake,
+    guild: ServerId,
     user: Snowflake,
     token: BotToken,
 }
@@ -35,7 +38,8 @@ fn target(req: &HttpRequest, extra: &[&'static str]) -> Result<Target, ApiError>
     let id = |name: &'static str| Snowflake::parse(name, header(req, name).unwrap_or_default()).map_err(ApiError::from);
     let token =
         header(req, "bot-token").and_then(BotToken::new).ok_or_else(|| ApiError::bad_request("Missing headers"))?;
-    Ok(Target { guild: id("server-id")?, user: id("user-id")?, token })
+    let guild = ServerId::parse("server-id", header(req, "server-id").unwrap_or_default())?;
+    Ok(Target { guild, user: id("user-id")?, token })
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,6 +10,7 @@ use actix_web::{
     post, web,
 };
 use garrison_core::{
+    ServerId,
     discord::Snowflake,
     modlog::{EntryDraft, ModAction},
 };
@@ -54,7 +55,8 @@ pub async fn add(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Js
             json!({"error": "Headers required.", "missing": missing}),
         ));
     }
-    let (guild, user, moderator) = (id(&req, "X-Guild-Id")?, id(&req, "X-User-Id")?, id(&req, "X-Moderator-Id")?);
+    let guild = ServerId::parse("X-Guild-Id", read_header(&req, "X-Guild-Id").unwrap_or_default())?;
+    let (user, moderator) = (id(&req, "X-User-Id")?, id(&req, "X-Moderator-Id")?);
     let action_text = read_header(&req, "X-Action").unwrap_or_default();
     let action = ModAction::parse(action_text).ok_or_else(|| {
         ApiError::bad_request(format!("X-Action: must be Warn, Timeout, Ban, Kick or Unban, got {action_text:?}"))

@@ -3,6 +3,7 @@
 //! text; core's `RoleService` and `BoosterRoleService` check them (`discord::looks`) and do the rest.
 
 use actix_web::{HttpRequest, delete, get, post, put, web};
+use garrison_core::ServerId;
 use garrison_core::discord::{
     RoleRequest, Snowflake,
     looks::{self, LooksRequest},
@@ -60,7 +61,7 @@ fn booster_looks(req: &HttpRequest) -> Result<LooksRequest, ApiError> {
     (status = 404, description = "the JSON string \"Guild not found.\"")))]
 #[post("/api/Role/create")]
 pub async fn create_role(state: web::Data<AppState>, req: HttpRequest) -> Result<web::Json<Value>, ApiError> {
-    let guild = Snowflake::parse("Guild-ID", required(&req, "Guild-ID")?)?;
+    let guild = ServerId::parse("Guild-ID", required(&req, "Guild-ID")?)?;
     let position = header(&req, "Position")
         .map(|v| {
             v.parse::<i64>()
@@ -86,8 +87,8 @@ pub async fn create_role(state: web::Data<AppState>, req: HttpRequest) -> Result
     })))
 }
 
-fn booster_path(path: &(String, String)) -> Result<(Snowflake, Snowflake), ApiError> {
-    Ok((path_id("guildIdStr", &path.0)?, path_id("userIdStr", &path.1)?))
+fn booster_path(path: &(String, String)) -> Result<(ServerId, Snowflake), ApiError> {
+    Ok((ServerId::parse("guildIdStr", &path.0)?, path_id("userIdStr", &path.1)?))
 }
 
 /// Creates a booster's own role (one per booster), right above the guild's booster role, and gives
@@ -175,6 +176,11 @@ pub struct HighestRoleQuery {
     userid: Option<String>,
 }
 
+fn query_server(value: Option<&String>) -> Result<ServerId, ApiError> {
+    let text = value.ok_or_else(|| ApiError::bad_request("serverid: missing"))?;
+    Ok(ServerId::parse("serverid", text)?)
+}
+
 fn query_id(field: &'static str, value: Option<&String>) -> Result<Snowflake, ApiError> {
     let text = value.ok_or_else(|| ApiError::bad_request(format!("{field}: missing")))?;
     Ok(Snowflake::parse(field, text)?)
@@ -189,7 +195,7 @@ pub async fn highest_role(
     req: HttpRequest,
     query: Params<HighestRoleQuery>,
 ) -> Result<web::Json<String>, ApiError> {
-    let guild = query_id("serverid", query.0.serverid.as_ref())?;
+    let guild = query_server(query.0.serverid.as_ref())?;
     let user = query_id("userid", query.0.userid.as_ref())?;
     Ok(web::Json(state.discord.guilds.highest_role(&token(&req, "Discord-Token")?, guild, user).await?))
 }
@@ -213,7 +219,7 @@ pub async fn role_count(
     req: HttpRequest,
     query: Params<RoleCountQuery>,
 ) -> Result<web::Json<String>, ApiError> {
-    let guild = query_id("serverid", query.0.serverid.as_ref())?;
+    let guild = query_server(query.0.serverid.as_ref())?;
     let role = query_id("roleid", query.0.roleid.as_ref())?;
     Ok(web::Json(state.discord.guilds.role_count(&token(&req, "Discord-Token")?, guild, role).await?.to_string()))
 }

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, post, web};
 use garrison_core::{
+    ServerId,
     discord::Snowflake,
     transcript::{ListRequest, MAX_MESSAGES, TranscriptRequest},
 };
@@ -102,7 +103,7 @@ pub async fn list(
     path: web::Path<String>,
     query: Params<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let guild = Snowflake::parse("guildId", &path).map_err(|_| ApiError::bad_request("Invalid guildId format"))?;
+    let guild = ServerId::parse("guildId", &path).map_err(|_| ApiError::bad_request("Invalid guildId format"))?;
     required(&req, "X-Bot-Token")?;
     let query = query.0;
     let request = ListRequest::new(guild, query.page, query.limit, query.after.as_deref())

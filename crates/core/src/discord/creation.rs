@@ -2,6 +2,7 @@
 //! token (the order the route has always answered in), the icon fetched through [`IconSource`], the
 //! role created by [`super::roles::create_role`].
 
+use crate::ServerId;
 use std::sync::Arc;
 
 use super::{
@@ -9,7 +10,6 @@ use super::{
     looks::{self, IconSource, LooksError, LooksRequest},
     roles::{self, CreatedRole},
 };
-use crate::discord::Snowflake;
 
 /// A role to create, as the request wrote it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,7 +59,7 @@ impl RoleService {
     pub async fn create(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         request: RoleRequest,
     ) -> Result<CreatedRole, RoleError> {
         let bot = connect(self.discord.as_ref(), token).await?;

@@ -1,6 +1,7 @@
 //! An in-memory Discord for the services' unit tests: bots by token over one guild, answering at
 //! once and recording every call, and a manual clock and a sleeper that only records its pauses.
 
+use crate::ServerId;
 use std::{
     collections::VecDeque,
     future::Future,
@@ -28,7 +29,7 @@ pub(crate) const fn id(n: u64) -> Snowflake {
     Snowflake::from_raw(n << 22)
 }
 
-pub(crate) const GUILD: Snowflake = id(10);
+pub(crate) const GUILD: ServerId = ServerId::from_discord(id(10));
 pub(crate) const OWNER: Snowflake = id(11);
 
 /// A token shaped like Discord's for the bot `base64(digits)` names.
@@ -73,7 +74,7 @@ impl World {
     pub(crate) fn new() -> Self {
         Self {
             guild: Guild {
-                id: GUILD,
+                id: GUILD.snowflake(),
                 name: "Guild".into(),
                 owner_id: OWNER,
                 icon: None,
@@ -83,7 +84,7 @@ impl World {
                 approximate_member_count: Some(3),
                 approximate_presence_count: None,
             },
-            roles: vec![role(GUILD, "@everyone", 0, Permissions::NONE)],
+            roles: vec![role(GUILD.snowflake(), "@everyone", 0, Permissions::NONE)],
             members: vec![member(OWNER, &[])],
             channels: vec![],
             automod: vec![],
@@ -186,15 +187,19 @@ impl DiscordBot for FakeBot {
     fn user_profile(&self, _: Snowflake) -> DiscordFuture<'_, UserProfile> {
         unused()
     }
-    fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild> {
+    fn guild(&self, guild: ServerId) -> DiscordFuture<'_, Guild> {
         self.read("guild", |w| {
-            if guild == w.guild.id { Ok(w.guild.clone()) } else { Err(DiscordError::Unknown(Unknown::Guild)) }
+            if guild.snowflake() == w.guild.id {
+                Ok(w.guild.clone())
+            } else {
+                Err(DiscordError::Unknown(Unknown::Guild))
+            }
         })
     }
-    fn roles(&self, _: Snowflake) -> DiscordFuture<'_, Vec<Role>> {
+    fn roles(&self, _: ServerId) -> DiscordFuture<'_, Vec<Role>> {
         self.read("roles", |w| Ok(w.roles.clone()))
     }
-    fn members(&self, _: Snowflake, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>> {
+    fn members(&self, _: ServerId, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>> {
         self.read("members", |w| {
             let mut page: Vec<Member> =
                 w.members.iter().filter(|m| after.is_none_or(|a| m.user_id > a)).cloned().collect();
@@ -203,24 +208,24 @@ impl DiscordBot for FakeBot {
             Ok(page)
         })
     }
-    fn member(&self, _: Snowflake, user: Snowflake) -> DiscordFuture<'_, Member> {
+    fn member(&self, _: ServerId, user: Snowflake) -> DiscordFuture<'_, Member> {
         self.read("member", |w| {
             w.members.iter().find(|m| m.user_id == user).cloned().ok_or(DiscordError::Unknown(Unknown::Member))
         })
     }
-    fn ban(&self, _: Snowflake, user: Snowflake, _: BanOptions) -> DiscordFuture<'_, ()> {
+    fn ban(&self, _: ServerId, user: Snowflake, _: BanOptions) -> DiscordFuture<'_, ()> {
         self.log(format!("ban {}", user.get() >> 22));
         ready(Ok(()))
     }
-    fn unban(&self, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+    fn unban(&self, _: ServerId, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
         unused()
     }
-    fn kick(&self, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+    fn kick(&self, _: ServerId, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
         unused()
     }
     fn set_timeout(
         &self,
-        _: Snowflake,
+        _: ServerId,
         user: Snowflake,
         until: Option<Timestamp>,
         _: Option<String>,
@@ -236,13 +241,13 @@ impl DiscordBot for FakeBot {
             w.channels.iter().find(|c| c.id == channel).cloned().ok_or(DiscordError::Unknown(Unknown::Channel))
         })
     }
-    fn guild_channels(&self, _: Snowflake) -> DiscordFuture<'_, Vec<Channel>> {
+    fn guild_channels(&self, _: ServerId) -> DiscordFuture<'_, Vec<Channel>> {
         self.read("guild_channels", |w| Ok(w.channels.clone()))
     }
-    fn set_channel_positions(&self, _: Snowflake, _: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
+    fn set_channel_positions(&self, _: ServerId, _: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
         unused()
     }
-    fn automod_rules(&self, _: Snowflake) -> DiscordFuture<'_, Vec<AutoModRule>> {
+    fn automod_rules(&self, _: ServerId) -> DiscordFuture<'_, Vec<AutoModRule>> {
         self.read("automod_rules", |w| Ok(w.automod.clone()))
     }
     fn guilds(&self, after: Option<Snowflake>) -> DiscordFuture<'_, Vec<GuildSummary>> {
@@ -251,24 +256,24 @@ impl DiscordBot for FakeBot {
             Ok(if after.is_some_and(|a| a >= summary.id) { vec![] } else { vec![summary] })
         })
     }
-    fn create_role(&self, _: Snowflake, _: RoleSpec) -> DiscordFuture<'_, Role> {
+    fn create_role(&self, _: ServerId, _: RoleSpec) -> DiscordFuture<'_, Role> {
         unused()
     }
-    fn update_role(&self, _: Snowflake, _: Snowflake, _: RoleSpec) -> DiscordFuture<'_, Role> {
+    fn update_role(&self, _: ServerId, _: Snowflake, _: RoleSpec) -> DiscordFuture<'_, Role> {
         unused()
     }
-    fn delete_role(&self, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+    fn delete_role(&self, _: ServerId, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
         unused()
     }
-    fn set_role_positions(&self, _: Snowflake, _: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
+    fn set_role_positions(&self, _: ServerId, _: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
         unused()
     }
-    fn add_member_role(&self, _: Snowflake, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+    fn add_member_role(&self, _: ServerId, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
         unused()
     }
     fn remove_member_role(
         &self,
-        _: Snowflake,
+        _: ServerId,
         user: Snowflake,
         role: Snowflake,
         _: Option<String>,

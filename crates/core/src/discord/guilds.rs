@@ -177,7 +177,7 @@ impl Guilds {
     pub async fn compare_members(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         first: Snowflake,
         second: Snowflake,
     ) -> Result<MemberComparison, GuildError> {
@@ -198,7 +198,7 @@ impl Guilds {
     pub async fn compare_with_roles(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         listed: &[Snowflake],
     ) -> Result<RoleComparison, GuildError> {
@@ -217,7 +217,7 @@ impl Guilds {
     }
 
     /// The guild, with approximate counts.
-    pub async fn guild(&self, token: &BotToken, guild: Snowflake) -> Result<Guild, GuildError> {
+    pub async fn guild(&self, token: &BotToken, guild: ServerId) -> Result<Guild, GuildError> {
         Ok(self.bot(token).await?.guild(guild).await?)
     }
 
@@ -227,9 +227,9 @@ impl Guilds {
     }
 
     /// A channel of `guild`; a channel of another guild is unknown here.
-    pub async fn channel(&self, token: &BotToken, guild: Snowflake, channel: Snowflake) -> Result<Channel, GuildError> {
+    pub async fn channel(&self, token: &BotToken, guild: ServerId, channel: Snowflake) -> Result<Channel, GuildError> {
         let info = self.bot(token).await?.channel(channel).await?;
-        if info.guild_id != Some(guild) {
+        if info.guild_id != Some(guild.snowflake()) {
             return Err(DiscordError::Unknown(Unknown::Channel).into());
         }
         Ok(info)
@@ -251,7 +251,9 @@ impl Guilds {
     pub async fn category(&self, token: &BotToken, id: Snowflake) -> Result<CategoryInfo, GuildError> {
         let bot = self.bot(token).await?;
         let category = bot.channel(id).await?;
-        let Some(guild) = category.guild_id.filter(|_| category.kind == channel_kind::CATEGORY) else {
+        let Some(guild) =
+            category.guild_id.filter(|_| category.kind == channel_kind::CATEGORY).map(ServerId::from_discord)
+        else {
             return Err(GuildError::NotACategory);
         };
         let (guild, channels) = try_join(bot.guild(guild), bot.guild_channels(guild)).await?;
@@ -260,16 +262,12 @@ impl Guilds {
     }
 
     /// The boost perks the guild's feature flags show.
-    pub async fn additional_perks(&self, token: &BotToken, guild: Snowflake) -> Result<AdditionalPerks, GuildError> {
+    pub async fn additional_perks(&self, token: &BotToken, guild: ServerId) -> Result<AdditionalPerks, GuildError> {
         Ok(additional_perks(&self.bot(token).await?.guild(guild).await?.features))
     }
 
     /// Which booster-role customisations the guild's tier and features allow.
-    pub async fn booster_privileges(
-        &self,
-        token: &BotToken,
-        guild: Snowflake,
-    ) -> Result<BoosterPrivileges, GuildError> {
+    pub async fn booster_privileges(&self, token: &BotToken, guild: ServerId) -> Result<BoosterPrivileges, GuildError> {
         let info = self.bot(token).await?.guild(guild).await?;
         Ok(BoosterPrivileges {
             privileges: booster_privileges(info.premium_tier, &info.features),
@@ -281,7 +279,7 @@ impl Guilds {
     /// The keyword filters of the guild's enabled auto-moderation rules, once a minute per bot (the
     /// turn is keyed by the token's SHA-256, taken once the token is known good, and kept even when
     /// Discord then refuses). The bot needs MANAGE_GUILD.
-    pub async fn automod_keywords(&self, token: &BotToken, guild: Snowflake) -> Result<Vec<String>, GuildError> {
+    pub async fn automod_keywords(&self, token: &BotToken, guild: ServerId) -> Result<Vec<String>, GuildError> {
         let bot = self.bot(token).await?;
         let key = Sha256::digest(token.expose().as_bytes());
         match self.cooldowns.try_take(AUTOMOD_SCOPE, &key, AUTOMOD_PERIOD_MS, self.clock.now()).await? {
@@ -296,25 +294,19 @@ impl Guilds {
     /// that server, checked before Discord is asked anything.
     pub async fn server_info(&self, caller: &Principal, server: ServerId) -> Result<Guild, GuildError> {
         caller.authorize(server, Access::Read)?;
-        let guild = server.snowflake();
         let bot = self.bots.server_bot().await?.ok_or(GuildError::NoServerBot)?;
-        Ok(bot.guild(guild).await?)
+        Ok(bot.guild(server).await?)
     }
 
     /// The name of `user`'s highest role (`@everyone` when they have none).
-    pub async fn highest_role(
-        &self,
-        token: &BotToken,
-        guild: Snowflake,
-        user: Snowflake,
-    ) -> Result<String, GuildError> {
+    pub async fn highest_role(&self, token: &BotToken, guild: ServerId, user: Snowflake) -> Result<String, GuildError> {
         let bot = self.bot(token).await?;
         let (all, member) = try_join(bot.roles(guild), bot.member(guild, user)).await?;
         Ok(roles::highest_role_name(&member, &all))
     }
 
     /// How many members hold `role`, counted a page at a time.
-    pub async fn role_count(&self, token: &BotToken, guild: Snowflake, role: Snowflake) -> Result<usize, GuildError> {
+    pub async fn role_count(&self, token: &BotToken, guild: ServerId, role: Snowflake) -> Result<usize, GuildError> {
         let bot = self.bot(token).await?;
         Ok(roles::count_role_members(bot.as_ref(), guild, role).await?)
     }
@@ -429,7 +421,7 @@ mod tests {
     fn server_info_refuses_a_key_of_another_server_before_asking_discord() {
         let discord = Arc::new(FakeDiscord::new(world()));
         let (guilds, _) = guilds(&discord);
-        let server = ServerId::from_stored(i64::try_from(GUILD.get()).expect("fits"));
+        let server = GUILD;
         let principal = |server| Principal { key_id: ApiKeyId(1), server, name: "k".into(), read_only: true };
         let other = principal(ServerId::from_stored(12_345_678_901));
         let err = now(guilds.server_info(&other, server)).expect_err("another server's key");
@@ -437,7 +429,7 @@ mod tests {
         assert!(discord.calls().is_empty(), "Discord was not asked: {:?}", discord.calls());
 
         let info = now(guilds.server_info(&principal(server), server)).expect("its own server, read-only");
-        assert_eq!((info.id, info.name.as_str()), (GUILD, "Guild"));
+        assert_eq!((info.id, info.name.as_str()), (GUILD.snowflake(), "Guild"));
         assert_eq!(discord.calls(), ["server_bot", "guild"]);
     }
 
@@ -445,7 +437,7 @@ mod tests {
     fn server_info_without_a_server_bot_says_so() {
         let discord = Arc::new(FakeDiscord { server_bot: false, ..FakeDiscord::new(world()) });
         let (guilds, _) = guilds(&discord);
-        let server = ServerId::from_stored(i64::try_from(GUILD.get()).expect("fits"));
+        let server = GUILD;
         let principal = Principal { key_id: ApiKeyId(1), server, name: "k".into(), read_only: false };
         let err = now(guilds.server_info(&principal, server)).expect_err("no bot");
         assert!(matches!(err, GuildError::NoServerBot));
@@ -454,7 +446,7 @@ mod tests {
     fn channel(n: u64, kind: u8, parent: Option<u64>, position: i64) -> Channel {
         Channel {
             id: id(n),
-            guild_id: Some(GUILD),
+            guild_id: Some(GUILD.snowflake()),
             kind,
             name: Some(format!("c{n}")),
             position,
@@ -484,7 +476,7 @@ mod tests {
         let info = now(guilds.category(&first_token(), id(100))).expect("a category");
         let order: Vec<u64> = info.channels.iter().map(|c| c.id.get() >> 22).collect();
         assert_eq!(order, [103, 102, 101, 104]);
-        assert_eq!(info.guild.id, GUILD);
+        assert_eq!(info.guild.id, GUILD.snowflake());
         let err = now(guilds.category(&first_token(), id(102))).expect_err("a text channel");
         assert!(matches!(err, GuildError::NotACategory));
     }

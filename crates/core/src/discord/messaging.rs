@@ -217,7 +217,7 @@ mod tests {
 
     use super::*;
     use crate::{
-        Timestamp,
+        ServerId, Timestamp,
         cooldowns::MemoryCooldowns,
         discord::{
             AutoModRule, BanOptions, BotUser, Channel, ChannelPosition, Component, DiscordBot, DiscordFuture, Guild,
@@ -338,30 +338,30 @@ mod tests {
         fn user_profile(&self, _: Snowflake) -> DiscordFuture<'_, UserProfile> {
             unused()
         }
-        fn guild(&self, _: Snowflake) -> DiscordFuture<'_, Guild> {
+        fn guild(&self, _: ServerId) -> DiscordFuture<'_, Guild> {
             unused()
         }
-        fn roles(&self, _: Snowflake) -> DiscordFuture<'_, Vec<Role>> {
+        fn roles(&self, _: ServerId) -> DiscordFuture<'_, Vec<Role>> {
             unused()
         }
-        fn members(&self, _: Snowflake, _: Option<Snowflake>, _: u16) -> DiscordFuture<'_, Vec<Member>> {
+        fn members(&self, _: ServerId, _: Option<Snowflake>, _: u16) -> DiscordFuture<'_, Vec<Member>> {
             unused()
         }
-        fn member(&self, _: Snowflake, _: Snowflake) -> DiscordFuture<'_, Member> {
+        fn member(&self, _: ServerId, _: Snowflake) -> DiscordFuture<'_, Member> {
             unused()
         }
-        fn ban(&self, _: Snowflake, _: Snowflake, _: BanOptions) -> DiscordFuture<'_, ()> {
+        fn ban(&self, _: ServerId, _: Snowflake, _: BanOptions) -> DiscordFuture<'_, ()> {
             unused()
         }
-        fn unban(&self, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+        fn unban(&self, _: ServerId, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
             unused()
         }
-        fn kick(&self, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+        fn kick(&self, _: ServerId, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
             unused()
         }
         fn set_timeout(
             &self,
-            _: Snowflake,
+            _: ServerId,
             _: Snowflake,
             _: Option<Timestamp>,
             _: Option<String>,
@@ -374,42 +374,36 @@ mod tests {
         fn channel(&self, _: Snowflake) -> DiscordFuture<'_, Channel> {
             unused()
         }
-        fn guild_channels(&self, _: Snowflake) -> DiscordFuture<'_, Vec<Channel>> {
+        fn guild_channels(&self, _: ServerId) -> DiscordFuture<'_, Vec<Channel>> {
             unused()
         }
-        fn set_channel_positions(&self, _: Snowflake, _: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
+        fn set_channel_positions(&self, _: ServerId, _: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
             unused()
         }
-        fn automod_rules(&self, _: Snowflake) -> DiscordFuture<'_, Vec<AutoModRule>> {
+        fn automod_rules(&self, _: ServerId) -> DiscordFuture<'_, Vec<AutoModRule>> {
             unused()
         }
         fn guilds(&self, _: Option<Snowflake>) -> DiscordFuture<'_, Vec<GuildSummary>> {
             unused()
         }
-        fn create_role(&self, _: Snowflake, _: RoleSpec) -> DiscordFuture<'_, Role> {
+        fn create_role(&self, _: ServerId, _: RoleSpec) -> DiscordFuture<'_, Role> {
             unused()
         }
-        fn update_role(&self, _: Snowflake, _: Snowflake, _: RoleSpec) -> DiscordFuture<'_, Role> {
+        fn update_role(&self, _: ServerId, _: Snowflake, _: RoleSpec) -> DiscordFuture<'_, Role> {
             unused()
         }
-        fn delete_role(&self, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+        fn delete_role(&self, _: ServerId, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
             unused()
         }
-        fn set_role_positions(&self, _: Snowflake, _: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
+        fn set_role_positions(&self, _: ServerId, _: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
             unused()
         }
-        fn add_member_role(
-            &self,
-            _: Snowflake,
-            _: Snowflake,
-            _: Snowflake,
-            _: Option<String>,
-        ) -> DiscordFuture<'_, ()> {
+        fn add_member_role(&self, _: ServerId, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
             unused()
         }
         fn remove_member_role(
             &self,
-            _: Snowflake,
+            _: ServerId,
             _: Snowflake,
             _: Snowflake,
             _: Option<String>,

@@ -2,6 +2,7 @@
 //! Each connects through the [`DiscordBots`] port, then runs the use case of [`service`] or
 //! [`roles`], which check permissions and the role hierarchy before Discord is asked.
 
+use crate::ServerId;
 use std::sync::Arc;
 
 use super::{
@@ -54,7 +55,7 @@ impl Moderation {
     }
 
     /// Bans `user` for good, with the audit-log reason [`DEFAULT_BAN_REASON`], deleting no messages.
-    pub async fn ban(&self, token: &BotToken, guild: Snowflake, user: Snowflake) -> Result<(), ModerationError> {
+    pub async fn ban(&self, token: &BotToken, guild: ServerId, user: Snowflake) -> Result<(), ModerationError> {
         let options = BanOptions { delete_message_seconds: 0, reason: Some(DEFAULT_BAN_REASON.into()) };
         let bot = self.bot(token).await?;
         Ok(service::ban(bot.as_ref(), guild, user, options).await?)
@@ -65,7 +66,7 @@ impl Moderation {
     pub async fn ban_with_reason(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         reason: Option<String>,
         delete_message_days: Option<i64>,
@@ -88,7 +89,7 @@ impl Moderation {
     pub async fn unban(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         reason: Option<String>,
     ) -> Result<(), ModerationError> {
@@ -100,7 +101,7 @@ impl Moderation {
     pub async fn kick(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         reason: Option<String>,
     ) -> Result<(), ModerationError> {
@@ -113,7 +114,7 @@ impl Moderation {
     pub async fn timeout(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         duration: &str,
         reason: Option<String>,
@@ -127,7 +128,7 @@ impl Moderation {
     pub async fn remove_timeout(
         &self,
         token: &BotToken,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         reason: Option<String>,
     ) -> Result<(), ModerationError> {

@@ -101,11 +101,11 @@ pub struct Overwrite {
 }
 
 /// A member's permissions in a channel: from `base` (see [`base_permissions`]), apply the @everyone
-/// overwrite (the role whose id is the guild's), then all the member's role overwrites together (denies,
+/// overwrite (`everyone_role`: the role whose id is the guild's), then all the member's role overwrites together (denies,
 /// then allows), then the member's own overwrite. Administrators (base = all) are not affected.
 pub fn channel_permissions(
     base: Permissions,
-    guild: Snowflake,
+    everyone_role: Snowflake,
     member: Snowflake,
     member_roles: &[Snowflake],
     overwrites: &[Overwrite],
@@ -114,13 +114,13 @@ pub fn channel_permissions(
         return base;
     }
     let mut permissions = base;
-    if let Some(everyone) = overwrites.iter().find(|o| o.target == OverwriteTarget::Role(guild)) {
+    if let Some(everyone) = overwrites.iter().find(|o| o.target == OverwriteTarget::Role(everyone_role)) {
         permissions = permissions.without(everyone.deny).union(everyone.allow);
     }
     let (mut allow, mut deny) = (Permissions::NONE, Permissions::NONE);
     for overwrite in overwrites {
         if let OverwriteTarget::Role(role) = overwrite.target
-            && role != guild
+            && role != everyone_role
             && member_roles.contains(&role)
         {
             allow = allow.union(overwrite.allow);

@@ -4,6 +4,7 @@
 //! [`DiscordBot`]; tests may implement them in memory. Futures are boxed ([`DiscordFuture`]) so the
 //! traits are object safe and core needs no runtime.
 
+use crate::ServerId;
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -448,23 +449,23 @@ pub trait DiscordBot: Send + Sync {
     /// A user by id.
     fn user_profile(&self, user: Snowflake) -> DiscordFuture<'_, UserProfile>;
     /// The guild, with approximate member counts.
-    fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild>;
+    fn guild(&self, guild: ServerId) -> DiscordFuture<'_, Guild>;
     /// The guild's roles.
-    fn roles(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Role>>;
+    fn roles(&self, guild: ServerId) -> DiscordFuture<'_, Vec<Role>>;
     /// Up to `limit` (1 to 1,000) members with ids above `after`, in id order: one page of the list.
-    fn members(&self, guild: Snowflake, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>>;
+    fn members(&self, guild: ServerId, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>>;
     /// One member of the guild.
-    fn member(&self, guild: Snowflake, user: Snowflake) -> DiscordFuture<'_, Member>;
+    fn member(&self, guild: ServerId, user: Snowflake) -> DiscordFuture<'_, Member>;
     /// Ban `user` from `guild`.
-    fn ban(&self, guild: Snowflake, user: Snowflake, options: BanOptions) -> DiscordFuture<'_, ()>;
+    fn ban(&self, guild: ServerId, user: Snowflake, options: BanOptions) -> DiscordFuture<'_, ()>;
     /// Lift a ban.
-    fn unban(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()>;
+    fn unban(&self, guild: ServerId, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()>;
     /// Remove a member from the guild.
-    fn kick(&self, guild: Snowflake, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()>;
+    fn kick(&self, guild: ServerId, user: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()>;
     /// Time a member out until `until`, or lift their timeout (`None`).
     fn set_timeout(
         &self,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         until: Option<Timestamp>,
         reason: Option<String>,
@@ -474,25 +475,25 @@ pub trait DiscordBot: Send + Sync {
     /// A channel by id.
     fn channel(&self, channel: Snowflake) -> DiscordFuture<'_, Channel>;
     /// All channels of a guild.
-    fn guild_channels(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Channel>>;
+    fn guild_channels(&self, guild: ServerId) -> DiscordFuture<'_, Vec<Channel>>;
     /// Moves channels, all in one request.
-    fn set_channel_positions(&self, guild: Snowflake, positions: Vec<ChannelPosition>) -> DiscordFuture<'_, ()>;
+    fn set_channel_positions(&self, guild: ServerId, positions: Vec<ChannelPosition>) -> DiscordFuture<'_, ()>;
     /// The guild's auto-moderation rules.
-    fn automod_rules(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<AutoModRule>>;
+    fn automod_rules(&self, guild: ServerId) -> DiscordFuture<'_, Vec<AutoModRule>>;
     /// Up to 200 guilds the bot is in with ids above `after`, in id order.
     fn guilds(&self, after: Option<Snowflake>) -> DiscordFuture<'_, Vec<GuildSummary>>;
     /// Creates a role (at the bottom of the list, above @everyone).
-    fn create_role(&self, guild: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role>;
+    fn create_role(&self, guild: ServerId, spec: RoleSpec) -> DiscordFuture<'_, Role>;
     /// Edits a role.
-    fn update_role(&self, guild: Snowflake, role: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role>;
+    fn update_role(&self, guild: ServerId, role: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role>;
     /// Deletes a role.
-    fn delete_role(&self, guild: Snowflake, role: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()>;
+    fn delete_role(&self, guild: ServerId, role: Snowflake, reason: Option<String>) -> DiscordFuture<'_, ()>;
     /// Moves roles: `(role, position)` pairs, in one request.
-    fn set_role_positions(&self, guild: Snowflake, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()>;
+    fn set_role_positions(&self, guild: ServerId, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()>;
     /// Gives a member a role.
     fn add_member_role(
         &self,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         role: Snowflake,
         reason: Option<String>,
@@ -500,7 +501,7 @@ pub trait DiscordBot: Send + Sync {
     /// Takes a role from a member.
     fn remove_member_role(
         &self,
-        guild: Snowflake,
+        guild: ServerId,
         user: Snowflake,
         role: Snowflake,
         reason: Option<String>,

@@ -5,6 +5,7 @@ use super::{
     DiscordBot, DiscordError, Guild, Member, Permissions, RankedMember, Role, RoleSpec, Snowflake, Unknown,
     check_role_manageable,
 };
+use crate::ServerId;
 use crate::Sleeper;
 
 /// Members read per request when a use case walks a guild's member list (Discord's maximum).
@@ -46,7 +47,7 @@ pub struct CreatedRole {
 }
 
 /// The bot as the role hierarchy sees it in `guild`: its id and the position of its highest role.
-async fn ranked_bot(bot: &dyn DiscordBot, guild: Snowflake) -> Result<RankedMember, DiscordError> {
+async fn ranked_bot(bot: &dyn DiscordBot, guild: ServerId) -> Result<RankedMember, DiscordError> {
     let (roles, member) = futures_util::future::try_join(bot.roles(guild), bot.member(guild, bot.user().id)).await?;
     Ok(ranked(&member, &roles))
 }
@@ -56,7 +57,7 @@ async fn ranked_bot(bot: &dyn DiscordBot, guild: Snowflake) -> Result<RankedMemb
 /// refuse the move and leave the new role at the bottom).
 pub async fn create_role(
     bot: &dyn DiscordBot,
-    guild: Snowflake,
+    guild: ServerId,
     mut spec: RoleSpec,
     position: Option<i64>,
 ) -> Result<CreatedRole, DiscordError> {
@@ -90,14 +91,15 @@ pub struct Purged {
 pub const PURGE_BATCH: usize = 50;
 
 /// The guild holding `role`, searched through the bot's guilds.
-pub async fn guild_of_role(bot: &dyn DiscordBot, role: Snowflake) -> Result<Snowflake, DiscordError> {
+pub async fn guild_of_role(bot: &dyn DiscordBot, role: Snowflake) -> Result<ServerId, DiscordError> {
     let mut after = None;
     loop {
         let page = bot.guilds(after).await?;
         let Some(last) = page.last().map(|g| g.id) else { break };
         for guild in &page {
-            if bot.roles(guild.id).await?.iter().any(|r| r.id == role) {
-                return Ok(guild.id);
+            let id = ServerId::from_discord(guild.id);
+            if bot.roles(id).await?.iter().any(|r| r.id == role) {
+                return Ok(id);
             }
         }
         after = Some(last);
@@ -109,7 +111,7 @@ pub async fn guild_of_role(bot: &dyn DiscordBot, role: Snowflake) -> Result<Snow
 /// only one page is held at once. Stops early when `visit` says so (`false`).
 pub(crate) async fn each_member_page(
     bot: &dyn DiscordBot,
-    guild: Snowflake,
+    guild: ServerId,
     mut visit: impl FnMut(&[Member]) -> bool + Send,
 ) -> Result<(), DiscordError> {
     let mut after = None;
@@ -127,11 +129,7 @@ pub(crate) async fn each_member_page(
 
 /// How many members of `guild` hold `role` (Discord must know the role), counted page by page so
 /// memory stays at one page whatever the guild's size.
-pub async fn count_role_members(
-    bot: &dyn DiscordBot,
-    guild: Snowflake,
-    role: Snowflake,
-) -> Result<usize, DiscordError> {
+pub async fn count_role_members(bot: &dyn DiscordBot, guild: ServerId, role: Snowflake) -> Result<usize, DiscordError> {
     if !bot.roles(guild).await?.iter().any(|r| r.id == role) {
         return Err(DiscordError::Unknown(Unknown::Role));
     }

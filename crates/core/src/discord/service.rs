@@ -1,6 +1,7 @@
 //! Moderation use cases over the Discord port: check what Discord would check (permissions, the role
 //! hierarchy) first, so a refusal says exactly why, then act.
 
+use crate::ServerId;
 use futures_util::future::{join, try_join3};
 
 use super::{
@@ -22,7 +23,7 @@ struct Standing {
 impl Standing {
     /// Fetches the guild, its roles, the bot's member and the target's member concurrently. A target
     /// who is not a member is `None` (a ban by id of someone who left is allowed).
-    async fn fetch(bot: &dyn DiscordBot, guild: Snowflake, target: Snowflake) -> Result<Self, DiscordError> {
+    async fn fetch(bot: &dyn DiscordBot, guild: ServerId, target: Snowflake) -> Result<Self, DiscordError> {
         let context = try_join3(bot.guild(guild), bot.roles(guild), bot.member(guild, bot.user().id));
         let ((guild, roles, bot_member), target) = match join(context, bot.member(guild, target)).await {
             (Err(e), _) => return Err(e),
@@ -65,7 +66,7 @@ impl Standing {
 /// Bans `user`: the bot needs BAN_MEMBERS and must outrank the user if they are a member.
 pub async fn ban(
     bot: &dyn DiscordBot,
-    guild: Snowflake,
+    guild: ServerId,
     user: Snowflake,
     options: BanOptions,
 ) -> Result<(), DiscordError> {
@@ -78,7 +79,7 @@ pub async fn ban(
 /// Lifts a ban: the bot needs BAN_MEMBERS; Discord answers unknown ban when there is none.
 pub async fn unban(
     bot: &dyn DiscordBot,
-    guild: Snowflake,
+    guild: ServerId,
     user: Snowflake,
     reason: Option<String>,
 ) -> Result<(), DiscordError> {
@@ -92,7 +93,7 @@ pub async fn unban(
 /// Kicks a member: the bot needs KICK_MEMBERS and must outrank them.
 pub async fn kick(
     bot: &dyn DiscordBot,
-    guild: Snowflake,
+    guild: ServerId,
     user: Snowflake,
     reason: Option<String>,
 ) -> Result<(), DiscordError> {
@@ -108,7 +109,7 @@ pub async fn kick(
 /// and the owner cannot be timed out.
 pub async fn timeout(
     bot: &dyn DiscordBot,
-    guild: Snowflake,
+    guild: ServerId,
     user: Snowflake,
     now: Timestamp,
     seconds: i64,
@@ -130,7 +131,7 @@ pub async fn timeout(
 /// refuses member edits from below).
 pub async fn remove_timeout(
     bot: &dyn DiscordBot,
-    guild: Snowflake,
+    guild: ServerId,
     user: Snowflake,
     reason: Option<String>,
 ) -> Result<(), DiscordError> {
@@ -167,7 +168,7 @@ pub async fn move_channel(
     index: Option<usize>,
 ) -> Result<Moved, DiscordError> {
     let moving = bot.channel(channel).await?;
-    let Some(guild) = moving.guild_id else {
+    let Some(guild) = moving.guild_id.map(ServerId::from_discord) else {
         return Err(DiscordError::Rejected("the channel is not a guild channel".into()));
     };
     if moving.kind == channel_kind::CATEGORY && category.is_some() {
@@ -244,7 +245,7 @@ mod tests {
         }
     }
 
-    const GUILD: Snowflake = Snowflake::from_raw(10 << 22);
+    const GUILD: ServerId = ServerId::from_discord(Snowflake::from_raw(10 << 22));
     const OWNER: Snowflake = Snowflake::from_raw(11 << 22);
     const BOT: Snowflake = Snowflake::from_raw(12 << 22);
     const USER: Snowflake = Snowflake::from_raw(13 << 22);
@@ -267,7 +268,7 @@ mod tests {
     fn channel(id: u64, kind: u8, parent: Option<u64>, position: i64, name: &str) -> Channel {
         Channel {
             id: Snowflake::from_raw(id << 22),
-            guild_id: Some(GUILD),
+            guild_id: Some(GUILD.snowflake()),
             kind,
             name: Some(name.into()),
             position,
@@ -296,7 +297,7 @@ mod tests {
         Fake {
             user: BotUser { id: BOT, username: "bot".into() },
             roles: vec![
-                role(GUILD, 0, Permissions::NONE),
+                role(GUILD.snowflake(), 0, Permissions::NONE),
                 role(MOD_ROLE, 5, bot_perms),
                 role(HIGH_ROLE, 7, Permissions::NONE),
                 role(ADMIN_ROLE, 2, Permissions::ADMINISTRATOR),
@@ -334,9 +335,9 @@ mod tests {
         fn user(&self) -> &BotUser {
             &self.user
         }
-        fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild> {
+        fn guild(&self, guild: ServerId) -> DiscordFuture<'_, Guild> {
             let guild = Guild {
-                id: guild,
+                id: guild.snowflake(),
                 name: "Guild".into(),
                 owner_id: OWNER,
                 icon: None,
@@ -348,26 +349,26 @@ mod tests {
             };
             Box::pin(async move { Ok(guild) })
         }
-        fn roles(&self, _: Snowflake) -> DiscordFuture<'_, Vec<Role>> {
+        fn roles(&self, _: ServerId) -> DiscordFuture<'_, Vec<Role>> {
             let roles = self.roles.clone();
             Box::pin(async move { Ok(roles) })
         }
-        fn member(&self, _: Snowflake, user: Snowflake) -> DiscordFuture<'_, Member> {
+        fn member(&self, _: ServerId, user: Snowflake) -> DiscordFuture<'_, Member> {
             let found = self.members.iter().find(|m| m.user_id == user).cloned();
             Box::pin(async move { found.ok_or(DiscordError::Unknown(Unknown::Member)) })
         }
-        fn ban(&self, _: Snowflake, user: Snowflake, options: BanOptions) -> DiscordFuture<'_, ()> {
+        fn ban(&self, _: ServerId, user: Snowflake, options: BanOptions) -> DiscordFuture<'_, ()> {
             self.done(format!("ban {user} {} {:?}", options.delete_message_seconds, options.reason))
         }
-        fn unban(&self, _: Snowflake, user: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+        fn unban(&self, _: ServerId, user: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
             self.done(format!("unban {user}"))
         }
-        fn kick(&self, _: Snowflake, user: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+        fn kick(&self, _: ServerId, user: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
             self.done(format!("kick {user}"))
         }
         fn set_timeout(
             &self,
-            _: Snowflake,
+            _: ServerId,
             user: Snowflake,
             until: Option<Timestamp>,
             _: Option<String>,
@@ -377,7 +378,7 @@ mod tests {
         fn invite(&self, _: &str) -> DiscordFuture<'_, Invite> {
             Box::pin(async { Err(DiscordError::Unknown(Unknown::Invite)) })
         }
-        fn members(&self, _: Snowflake, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>> {
+        fn members(&self, _: ServerId, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>> {
             let mut page: Vec<Member> =
                 self.members.iter().filter(|m| after.is_none_or(|a| m.user_id > a)).cloned().collect();
             page.sort_by_key(|m| m.user_id);
@@ -388,11 +389,11 @@ mod tests {
             let found = self.channels.iter().find(|c| c.id == id).cloned();
             Box::pin(async move { found.ok_or(DiscordError::Unknown(Unknown::Channel)) })
         }
-        fn guild_channels(&self, _: Snowflake) -> DiscordFuture<'_, Vec<Channel>> {
+        fn guild_channels(&self, _: ServerId) -> DiscordFuture<'_, Vec<Channel>> {
             let channels = self.channels.clone();
             Box::pin(async move { Ok(channels) })
         }
-        fn set_channel_positions(&self, _: Snowflake, positions: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
+        fn set_channel_positions(&self, _: ServerId, positions: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
             let shown: Vec<String> = positions
                 .iter()
                 .map(|p| {
@@ -406,36 +407,30 @@ mod tests {
                 .collect();
             self.done(format!("positions {}", shown.join(", ")))
         }
-        fn automod_rules(&self, _: Snowflake) -> DiscordFuture<'_, Vec<crate::discord::AutoModRule>> {
+        fn automod_rules(&self, _: ServerId) -> DiscordFuture<'_, Vec<crate::discord::AutoModRule>> {
             Box::pin(async { Ok(vec![]) })
         }
         fn guilds(&self, _: Option<Snowflake>) -> DiscordFuture<'_, Vec<crate::discord::GuildSummary>> {
             unused()
         }
-        fn create_role(&self, _: Snowflake, _: crate::discord::RoleSpec) -> DiscordFuture<'_, Role> {
+        fn create_role(&self, _: ServerId, _: crate::discord::RoleSpec) -> DiscordFuture<'_, Role> {
             unused()
         }
-        fn update_role(&self, _: Snowflake, _: Snowflake, _: crate::discord::RoleSpec) -> DiscordFuture<'_, Role> {
+        fn update_role(&self, _: ServerId, _: Snowflake, _: crate::discord::RoleSpec) -> DiscordFuture<'_, Role> {
             unused()
         }
-        fn delete_role(&self, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+        fn delete_role(&self, _: ServerId, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
             unused()
         }
-        fn set_role_positions(&self, _: Snowflake, _: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
+        fn set_role_positions(&self, _: ServerId, _: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
             unused()
         }
-        fn add_member_role(
-            &self,
-            _: Snowflake,
-            _: Snowflake,
-            _: Snowflake,
-            _: Option<String>,
-        ) -> DiscordFuture<'_, ()> {
+        fn add_member_role(&self, _: ServerId, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
             unused()
         }
         fn remove_member_role(
             &self,
-            _: Snowflake,
+            _: ServerId,
             _: Snowflake,
             _: Snowflake,
             _: Option<String>,

@@ -14,7 +14,7 @@ use std::{
 
 use bytes::Bytes;
 use garrison_core::{
-    Timestamp,
+    ServerId, Timestamp,
     discord::looks::{IconFetchError, IconFuture, IconSource},
     discord::{
         AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
@@ -49,7 +49,7 @@ pub const fn id(n: u64) -> Snowflake {
     Snowflake::from_raw(n << 22)
 }
 
-pub const GUILD: Snowflake = id(1);
+pub const GUILD: ServerId = ServerId::from_discord(id(1));
 pub const OWNER: Snowflake = id(2);
 pub const BOT: Snowflake = id(3);
 /// A member who boosts the guild.
@@ -118,7 +118,7 @@ pub struct World {
 
 impl World {
     fn demo() -> Self {
-        let mut everyone = role(GUILD, "@everyone", 0, Permissions::SEND_MESSAGES);
+        let mut everyone = role(GUILD.snowflake(), "@everyone", 0, Permissions::SEND_MESSAGES);
         everyone.permissions = Permissions::SEND_MESSAGES.union(Permissions::VIEW_CHANNEL);
         let mut booster_role = role(BOOSTER_ROLE, "Server Booster", 1, Permissions::NONE);
         booster_role.managed = true;
@@ -135,7 +135,7 @@ impl World {
             ],
             channels: vec![Channel {
                 id: CHANNEL,
-                guild_id: Some(GUILD),
+                guild_id: Some(GUILD.snowflake()),
                 kind: 0,
                 name: Some("tickets".into()),
                 position: 0,
@@ -212,7 +212,7 @@ impl DiscordBots for FakeDiscord {
     }
 }
 
-fn in_guild(guild: Snowflake) -> Result<(), DiscordError> {
+fn in_guild(guild: ServerId) -> Result<(), DiscordError> {
     if guild == GUILD { Ok(()) } else { Err(DiscordError::Unknown(Unknown::Guild)) }
 }
 
@@ -231,11 +231,11 @@ impl DiscordBot for FakeDiscord {
             })
         })
     }
-    fn guild(&self, guild: Snowflake) -> DiscordFuture<'_, Guild> {
+    fn guild(&self, guild: ServerId) -> DiscordFuture<'_, Guild> {
         self.answer("guild", move |w| {
             in_guild(guild)?;
             Ok(Guild {
-                id: GUILD,
+                id: GUILD.snowflake(),
                 name: "Fake Guild".into(),
                 owner_id: OWNER,
                 icon: None,
@@ -247,13 +247,13 @@ impl DiscordBot for FakeDiscord {
             })
         })
     }
-    fn roles(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Role>> {
+    fn roles(&self, guild: ServerId) -> DiscordFuture<'_, Vec<Role>> {
         self.answer("roles", move |w| {
             in_guild(guild)?;
             Ok(w.roles.clone())
         })
     }
-    fn members(&self, guild: Snowflake, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>> {
+    fn members(&self, guild: ServerId, after: Option<Snowflake>, limit: u16) -> DiscordFuture<'_, Vec<Member>> {
         self.answer("members", move |w| {
             in_guild(guild)?;
             let mut page: Vec<Member> =
@@ -263,28 +263,22 @@ impl DiscordBot for FakeDiscord {
             Ok(page)
         })
     }
-    fn member(&self, guild: Snowflake, user: Snowflake) -> DiscordFuture<'_, Member> {
+    fn member(&self, guild: ServerId, user: Snowflake) -> DiscordFuture<'_, Member> {
         self.answer("member", move |w| {
             in_guild(guild)?;
             w.members.iter().find(|m| m.user_id == user).cloned().ok_or(DiscordError::Unknown(Unknown::Member))
         })
     }
-    fn ban(&self, _: Snowflake, _: Snowflake, _: BanOptions) -> DiscordFuture<'_, ()> {
+    fn ban(&self, _: ServerId, _: Snowflake, _: BanOptions) -> DiscordFuture<'_, ()> {
         unused()
     }
-    fn unban(&self, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+    fn unban(&self, _: ServerId, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
         unused()
     }
-    fn kick(&self, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+    fn kick(&self, _: ServerId, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
         unused()
     }
-    fn set_timeout(
-        &self,
-        _: Snowflake,
-        _: Snowflake,
-        _: Option<Timestamp>,
-        _: Option<String>,
-    ) -> DiscordFuture<'_, ()> {
+    fn set_timeout(&self, _: ServerId, _: Snowflake, _: Option<Timestamp>, _: Option<String>) -> DiscordFuture<'_, ()> {
         unused()
     }
     fn invite(&self, _: &str) -> DiscordFuture<'_, Invite> {
@@ -295,22 +289,22 @@ impl DiscordBot for FakeDiscord {
             w.channels.iter().find(|c| c.id == channel).cloned().ok_or(DiscordError::Unknown(Unknown::Channel))
         })
     }
-    fn guild_channels(&self, guild: Snowflake) -> DiscordFuture<'_, Vec<Channel>> {
+    fn guild_channels(&self, guild: ServerId) -> DiscordFuture<'_, Vec<Channel>> {
         self.answer("guild_channels", move |w| {
             in_guild(guild)?;
             Ok(w.channels.clone())
         })
     }
-    fn set_channel_positions(&self, _: Snowflake, _: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
+    fn set_channel_positions(&self, _: ServerId, _: Vec<ChannelPosition>) -> DiscordFuture<'_, ()> {
         unused()
     }
-    fn automod_rules(&self, _: Snowflake) -> DiscordFuture<'_, Vec<AutoModRule>> {
+    fn automod_rules(&self, _: ServerId) -> DiscordFuture<'_, Vec<AutoModRule>> {
         unused()
     }
     fn guilds(&self, _: Option<Snowflake>) -> DiscordFuture<'_, Vec<GuildSummary>> {
         unused()
     }
-    fn create_role(&self, guild: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role> {
+    fn create_role(&self, guild: ServerId, spec: RoleSpec) -> DiscordFuture<'_, Role> {
         self.answer("create_role", move |w| {
             in_guild(guild)?;
             w.next_id += 1;
@@ -324,7 +318,7 @@ impl DiscordBot for FakeDiscord {
             Ok(made)
         })
     }
-    fn update_role(&self, guild: Snowflake, role: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role> {
+    fn update_role(&self, guild: ServerId, role: Snowflake, spec: RoleSpec) -> DiscordFuture<'_, Role> {
         self.answer("update_role", move |w| {
             in_guild(guild)?;
             let found = w.roles.iter_mut().find(|r| r.id == role).ok_or(DiscordError::Unknown(Unknown::Role))?;
@@ -345,7 +339,7 @@ impl DiscordBot for FakeDiscord {
             Ok(updated)
         })
     }
-    fn delete_role(&self, guild: Snowflake, role: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+    fn delete_role(&self, guild: ServerId, role: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
         self.answer("delete_role", move |w| {
             in_guild(guild)?;
             let before = w.roles.len();
@@ -356,7 +350,7 @@ impl DiscordBot for FakeDiscord {
             if w.roles.len() == before { Err(DiscordError::Unknown(Unknown::Role)) } else { Ok(()) }
         })
     }
-    fn set_role_positions(&self, _: Snowflake, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
+    fn set_role_positions(&self, _: ServerId, positions: Vec<(Snowflake, i64)>) -> DiscordFuture<'_, ()> {
         self.answer("set_role_positions", move |w| {
             for (id, position) in positions {
                 if let Some(role) = w.roles.iter_mut().find(|r| r.id == id) {
@@ -368,7 +362,7 @@ impl DiscordBot for FakeDiscord {
     }
     fn add_member_role(
         &self,
-        _: Snowflake,
+        _: ServerId,
         user: Snowflake,
         role: Snowflake,
         _: Option<String>,
@@ -380,7 +374,7 @@ impl DiscordBot for FakeDiscord {
             Ok(())
         })
     }
-    fn remove_member_role(&self, _: Snowflake, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
+    fn remove_member_role(&self, _: ServerId, _: Snowflake, _: Snowflake, _: Option<String>) -> DiscordFuture<'_, ()> {
         unused()
     }
     fn send_message(&self, channel: Snowflake, message: NewMessage) -> DiscordFuture<'_, Snowflake> {
