@@ -408,7 +408,7 @@ impl TranscriptStudio {
         let channel = bot.channel(channel_id).await?;
         let guild_id = channel
             .guild_id
-            .map(garrison_core::ServerId::from_discord)
+            .and_then(garrison_core::ServerId::from_discord)
             .ok_or(DiscordError::Unknown(garrison_core::discord::Unknown::Channel))?;
         let (guild, roles, channels) =
             futures_util::future::try_join3(bot.guild(guild_id), bot.roles(guild_id), bot.guild_channels(guild_id))

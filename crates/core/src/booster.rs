@@ -341,7 +341,8 @@ mod tests {
     #[test]
     fn only_the_recorded_user_owns_the_role() {
         let record = BoosterRole {
-            guild: ServerId::from_discord(Snowflake::from_raw(123_456_789_012_345_678)),
+            guild: ServerId::from_discord(Snowflake::from_raw(123_456_789_012_345_678))
+                .expect("a snowflake within i64"),
             user: Snowflake::from_raw(234_567_890_123_456_789),
             role: Snowflake::from_raw(345_678_901_234_567_890),
             created_at: Timestamp(1_700_000_000_000),
@@ -369,7 +370,7 @@ mod tests {
 
     #[test]
     fn a_role_is_claimable_only_if_held_plain_and_adding_no_rights() {
-        let guild = ServerId::from_discord(Snowflake::from_raw(1 << 22));
+        let guild = ServerId::from_discord(Snowflake::from_raw(1 << 22)).expect("a snowflake within i64");
         let owner = Snowflake::from_raw(99 << 22);
         let everyone = role(1, Permissions::SEND_MESSAGES);
         let plain = role(2, Permissions::NONE);

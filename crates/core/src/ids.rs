@@ -53,10 +53,11 @@ impl ServerId {
         i64::try_from(self.0.get()).unwrap_or(i64::MAX)
     }
 
-    /// A guild id Discord handed back (a channel's guild, a listed guild): Discord's own ids keep the
-    /// rule, so they are taken as they are.
-    pub const fn from_discord(id: Snowflake) -> Self {
-        Self(id)
+    /// A guild id Discord handed back (a channel's guild, a listed guild). Discord's ids are signed
+    /// 64-bit integers, so this is `None` only for an id Discord cannot have sent (above `i64::MAX`),
+    /// which no `ServerId` may hold: it could not be stored.
+    pub const fn from_discord(id: Snowflake) -> Option<Self> {
+        if id.get() <= i64::MAX as u64 { Some(Self(id)) } else { None }
     }
 
     /// The same id as the Discord side names it.
@@ -106,6 +107,15 @@ mod tests {
         let id = ServerId::parse("serverId", "123456789012345678").expect("valid snowflake");
         assert_eq!(id.get(), 123_456_789_012_345_678);
         assert_eq!(ServerId::parse("serverId", " 4194304 ").expect("trimmed").get(), 1 << 22);
+    }
+
+    #[test]
+    fn a_guild_id_from_discord_fits_what_is_stored() {
+        let largest = Snowflake::from_raw(i64::MAX as u64);
+        assert_eq!(ServerId::from_discord(largest).map(ServerId::get), Some(i64::MAX));
+        assert_eq!(ServerId::from_discord(Snowflake::from_raw(i64::MAX as u64 + 1)), None);
+        let guild = ServerId::from_discord(Snowflake::from_raw(1 << 22)).expect("fits");
+        assert_eq!((guild.get(), guild.snowflake().get()), (1 << 22, 1 << 22));
     }
 
     #[test]

@@ -554,7 +554,7 @@ mod tests {
             view_id: ViewId::from_entropy([1; 16]),
             subject: Subject {
                 bot: Snowflake::from_raw(1 << 22),
-                guild: ServerId::from_discord(Snowflake::from_raw(2 << 22)),
+                guild: ServerId::from_discord(Snowflake::from_raw(2 << 22)).expect("a snowflake within i64"),
                 user: Snowflake::from_raw(3 << 22),
             },
             profile: SubjectProfile {
@@ -623,7 +623,11 @@ mod tests {
         let snowflake = |n: u64| Snowflake::from_raw(n << 22);
         let history = History {
             view_id: ViewId::from_entropy([7; 16]),
-            subject: Subject { bot: snowflake(1), guild: ServerId::from_discord(snowflake(2)), user: snowflake(3) },
+            subject: Subject {
+                bot: snowflake(1),
+                guild: ServerId::from_discord(snowflake(2)).expect("a snowflake within i64"),
+                user: snowflake(3),
+            },
             profile: SubjectProfile {
                 user_name: "u".into(),
                 user_avatar: None,

@@ -436,7 +436,7 @@ impl TranscriptService {
             },
         )?;
         let channel = &rendered.channel;
-        let guild = channel.guild_id.map(ServerId::from_discord).ok_or(DiscordError::Unknown(Unknown::Channel))?;
+        let guild = channel.guild_id.and_then(ServerId::from_discord).ok_or(DiscordError::Unknown(Unknown::Channel))?;
         let filename = request
             .filename
             .clone()
@@ -521,7 +521,7 @@ mod tests {
     use super::*;
     use crate::discord::{Overwrite, OverwriteTarget};
 
-    const GUILD: ServerId = ServerId::from_discord(Snowflake::from_raw(100 << 22));
+    const GUILD: ServerId = ServerId::from_discord(Snowflake::from_raw(100 << 22)).expect("a snowflake within i64");
     const BOT: Snowflake = Snowflake::from_raw(200 << 22);
     const STAFF: Snowflake = Snowflake::from_raw(300 << 22);
 

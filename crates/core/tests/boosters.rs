@@ -86,7 +86,8 @@ fn a_bad_token_is_refused_before_anything_is_asked() {
     assert!(discord.world(|w| w.calls.is_empty()));
     // A bot outside the guild learns nothing about its roles or records.
     let outside =
-        run(service.delete(&token(), ServerId::from_discord(id(77)), BOOSTER, id(78))).expect_err("not a member");
+        run(service.delete(&token(), ServerId::from_discord(id(77)).expect("a snowflake within i64"), BOOSTER, id(78)))
+            .expect_err("not a member");
     assert!(matches!(outside, BoosterError::Discord(DiscordError::NotMember)));
 }
 
@@ -127,7 +128,8 @@ fn role_creation_checks_rights_headers_and_names_an_unknown_guild() {
     let bad = RoleRequest { hoist: Some("maybe".into()), ..request.clone() };
     let err = run(roles.create(&token(), GUILD, bad)).expect_err("bad flag");
     assert_eq!(err.to_string(), "Hoist: must be true or false, got \"maybe\"");
-    let err = run(roles.create(&token(), ServerId::from_discord(id(99)), request)).expect_err("unknown guild");
+    let err = run(roles.create(&token(), ServerId::from_discord(id(99)).expect("a snowflake within i64"), request))
+        .expect_err("unknown guild");
     assert!(matches!(err, RoleError::GuildNotFound));
     assert_eq!(err.to_string(), "Guild not found.");
 }

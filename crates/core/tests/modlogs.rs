@@ -91,7 +91,8 @@ fn a_full_page_is_kept_under_its_number_once() {
 fn a_bot_must_be_in_the_guild_and_its_token_valid() {
     let (service, objects) = service();
     let outside =
-        run(service.add(&token(), ServerId::from_discord(id(77)), MEMBER, warn("x"))).expect_err("not in the guild");
+        run(service.add(&token(), ServerId::from_discord(id(77)).expect("a snowflake within i64"), MEMBER, warn("x")))
+            .expect_err("not in the guild");
     assert!(matches!(outside, ModLogError::Discord(DiscordError::NotMember)));
     let wrong = BotToken::new("not-a-token").expect("text");
     let refused = run(service.add(&wrong, GUILD, MEMBER, warn("x"))).expect_err("bad token");

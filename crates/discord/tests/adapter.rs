@@ -26,7 +26,7 @@ fn id(raw: u64) -> Snowflake {
 }
 
 fn server(raw: u64) -> garrison_core::ServerId {
-    garrison_core::ServerId::from_discord(id(raw))
+    garrison_core::ServerId::from_discord(id(raw)).expect("a snowflake within i64")
 }
 
 #[tokio::test]

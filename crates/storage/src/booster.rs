@@ -44,7 +44,7 @@ fn to_record((guild, user, role, created_at): BoosterRoleRow) -> Result<BoosterR
         })
     };
     Ok(BoosterRole {
-        guild: ServerId::from_discord(snowflake(guild)?),
+        guild: snowflake(guild).map(|_| ServerId::from_stored(guild))?,
         user: snowflake(user)?,
         role: snowflake(role)?,
         created_at: Timestamp(created_at),

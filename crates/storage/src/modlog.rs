@@ -89,6 +89,10 @@ fn snowflake(column: &str, value: i64) -> Result<Snowflake, Failure> {
     u64::try_from(value).map(Snowflake::from_raw).map_err(|_| corrupt(format!("{column} holds a negative id {value}")))
 }
 
+fn server(column: &str, value: i64) -> Result<ServerId, Failure> {
+    snowflake(column, value).map(|_| ServerId::from_stored(value))
+}
+
 fn to_entry(
     (case_number, action, moderator_id, moderator_name, reason, duration, at): EntryRow,
 ) -> Result<Entry, Failure> {
@@ -150,7 +154,7 @@ fn load_page(conn: &mut AnyConnection, view: &str, page: Page) -> Result<Option<
         view_id,
         subject: Subject {
             bot: snowflake("modlog_subjects.bot_id", bot)?,
-            guild: ServerId::from_discord(snowflake("modlog_subjects.guild_id", guild)?),
+            guild: server("modlog_subjects.guild_id", guild)?,
             user: snowflake("modlog_subjects.user_id", user)?,
         },
         profile: SubjectProfile { user_name, user_avatar, guild_name, guild_icon },

@@ -514,7 +514,7 @@ mod booster_role_tests {
 
     fn booster(guild: u64, user: u64, role: u64, at: i64) -> BoosterRole {
         BoosterRole {
-            guild: ServerId::from_discord(Snowflake::from_raw(guild)),
+            guild: ServerId::from_discord(Snowflake::from_raw(guild)).expect("a snowflake within i64"),
             user: Snowflake::from_raw(user),
             role: Snowflake::from_raw(role),
             created_at: Timestamp(at),
@@ -526,7 +526,8 @@ mod booster_role_tests {
         let store = MemoryRecords::default();
         // Through the port: `list` is also the name of another port's method.
         let records: &dyn BoosterRoles = &store;
-        let guild = ServerId::from_discord(Snowflake::from_raw(100_000_000_000_000_001));
+        let guild =
+            ServerId::from_discord(Snowflake::from_raw(100_000_000_000_000_001)).expect("a snowflake within i64");
         let first = booster(guild.snowflake().get(), 200_000_000_000_000_001, 300_000_000_000_000_001, 2_000);
         let second = booster(guild.snowflake().get(), 200_000_000_000_000_002, 300_000_000_000_000_002, 1_000);
         records.record(&first).expect("first");
@@ -542,7 +543,8 @@ mod booster_role_tests {
         let huge = booster(guild.snowflake().get(), u64::MAX, 300_000_000_000_000_004, 3_000);
         assert!(matches!(records.record(&huge), Err(Error::Invalid { field: "userId", .. })));
 
-        let other = ServerId::from_discord(Snowflake::from_raw(100_000_000_000_000_002));
+        let other =
+            ServerId::from_discord(Snowflake::from_raw(100_000_000_000_000_002)).expect("a snowflake within i64");
         records
             .record(&booster(other.snowflake().get(), first.user.get(), first.role.get(), 4_000))
             .expect("other guild");
@@ -635,7 +637,7 @@ mod modlog_tests {
     fn subject(guild: u64, user: u64) -> Subject {
         Subject {
             bot: Snowflake::from_raw(400_000_000_000_000_001),
-            guild: ServerId::from_discord(Snowflake::from_raw(guild)),
+            guild: ServerId::from_discord(Snowflake::from_raw(guild)).expect("a snowflake within i64"),
             user: Snowflake::from_raw(user),
         }
     }

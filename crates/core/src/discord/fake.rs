@@ -29,7 +29,7 @@ pub(crate) const fn id(n: u64) -> Snowflake {
     Snowflake::from_raw(n << 22)
 }
 
-pub(crate) const GUILD: ServerId = ServerId::from_discord(id(10));
+pub(crate) const GUILD: ServerId = ServerId::from_discord(id(10)).expect("a snowflake within i64");
 pub(crate) const OWNER: Snowflake = id(11);
 
 /// A token shaped like Discord's for the bot `base64(digits)` names.

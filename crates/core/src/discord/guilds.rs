@@ -252,7 +252,7 @@ impl Guilds {
         let bot = self.bot(token).await?;
         let category = bot.channel(id).await?;
         let Some(guild) =
-            category.guild_id.filter(|_| category.kind == channel_kind::CATEGORY).map(ServerId::from_discord)
+            category.guild_id.filter(|_| category.kind == channel_kind::CATEGORY).and_then(ServerId::from_discord)
         else {
             return Err(GuildError::NotACategory);
         };

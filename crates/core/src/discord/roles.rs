@@ -97,7 +97,7 @@ pub async fn guild_of_role(bot: &dyn DiscordBot, role: Snowflake) -> Result<Serv
         let page = bot.guilds(after).await?;
         let Some(last) = page.last().map(|g| g.id) else { break };
         for guild in &page {
-            let id = ServerId::from_discord(guild.id);
+            let Some(id) = ServerId::from_discord(guild.id) else { continue };
             if bot.roles(id).await?.iter().any(|r| r.id == role) {
                 return Ok(id);
             }

@@ -168,7 +168,7 @@ pub async fn move_channel(
     index: Option<usize>,
 ) -> Result<Moved, DiscordError> {
     let moving = bot.channel(channel).await?;
-    let Some(guild) = moving.guild_id.map(ServerId::from_discord) else {
+    let Some(guild) = moving.guild_id.and_then(ServerId::from_discord) else {
         return Err(DiscordError::Rejected("the channel is not a guild channel".into()));
     };
     if moving.kind == channel_kind::CATEGORY && category.is_some() {
@@ -245,7 +245,7 @@ mod tests {
         }
     }
 
-    const GUILD: ServerId = ServerId::from_discord(Snowflake::from_raw(10 << 22));
+    const GUILD: ServerId = ServerId::from_discord(Snowflake::from_raw(10 << 22)).expect("a snowflake within i64");
     const OWNER: Snowflake = Snowflake::from_raw(11 << 22);
     const BOT: Snowflake = Snowflake::from_raw(12 << 22);
     const USER: Snowflake = Snowflake::from_raw(13 << 22);

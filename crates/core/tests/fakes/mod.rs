@@ -49,7 +49,7 @@ pub const fn id(n: u64) -> Snowflake {
     Snowflake::from_raw(n << 22)
 }
 
-pub const GUILD: ServerId = ServerId::from_discord(id(1));
+pub const GUILD: ServerId = ServerId::from_discord(id(1)).expect("a snowflake within i64");
 pub const OWNER: Snowflake = id(2);
 pub const BOT: Snowflake = id(3);
 /// A member who boosts the guild.
