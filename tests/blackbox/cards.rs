@@ -309,6 +309,15 @@ fn stored_card_bytes(server: &Server) -> u64 {
     total
 }
 
+/// Waits up to 5 s for `done` (cards are stored beside their answers, so a store shows a moment later).
+async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !done().await {
+        assert!(std::time::Instant::now() < deadline, "{what}: not within 5 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn stored_cards_expire_least_recently_used_first() {
     let files = host();
@@ -341,11 +350,18 @@ async fn stored_cards_expire_least_recently_used_first() {
         let reply = expect(get_with(&server, "/api/LevelCard/generate", &card(name)).await, 200);
         paths.insert(name, view_path(&reply));
     }
-    assert_eq!(stored_card_bytes(&server), limit);
+    eventually("all three stored", async || stored_card_bytes(&server) == limit).await;
     // Viewing alpha makes bravo the least recently used; delta then pushes it out.
     fetch_png(&server, &paths["alpha"]).await;
     let reply = expect(get_with(&server, "/api/LevelCard/generate", &card("delta")).await, 200);
     paths.insert("delta", view_path(&reply));
+    // (Watched on disk: viewing bravo while waiting would make it recently used.)
+    let bravo_file = |server: &Server| {
+        let id = paths["bravo"].rsplit('/').next().expect("id").to_owned();
+        server.dir().join(format!("data/objects/cards/level/{id}.png~")).exists()
+    };
+    assert!(bravo_file(&server), "bravo is stored");
+    eventually("bravo expired", async || !bravo_file(&server)).await;
     expect(get_with(&server, &paths["bravo"], &[]).await, 404);
     fetch_png(&server, &paths["alpha"]).await;
     fetch_png(&server, &paths["delta"]).await;
@@ -355,4 +371,68 @@ async fn stored_cards_expire_least_recently_used_first() {
     assert_eq!(view_path(&again), paths["bravo"]);
     fetch_png(&server, &paths["bravo"]).await;
     assert!(stored_card_bytes(&server) <= limit);
+}
+
+/// Level cards for `names` over one avatar and one background, each answered 200.
+async fn cards_for(server: &Server, files: &FileHost, names: &[&str]) -> Vec<Reply> {
+    let (avatar, background) = (files.url("/avatar.png"), files.url("/background.jpg"));
+    let mut replies = Vec::new();
+    for name in names {
+        let headers = [
+            ("Username", *name),
+            ("Avatar-Url", avatar.as_str()),
+            ("Background-Url", background.as_str()),
+            ("Background-Blur", "8"),
+        ];
+        replies.push(expect(get_with(server, "/api/LevelCard/generate", &headers).await, 200));
+    }
+    replies
+}
+
+#[tokio::test]
+async fn images_are_kept_decoded_and_revalidated_with_their_host() {
+    let files = host();
+    let server = Server::start_with(
+        database(Backend::Sqlite).expect("SQLite is always available"),
+        &[
+            ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
+            ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
+            ("GARRISON_PUBLIC_URL", "https://cards.example"),
+            ("GARRISON_CARD_IMAGE_FRESH_SECS", "1"),
+        ],
+    );
+    // Three members of one guild: the images are fetched once.
+    cards_for(&server, &files, &["Ann", "Bob", "Cid"]).await;
+    assert_eq!((files.hits("/avatar.png"), files.hits("/background.jpg")), (1, 1));
+
+    // Past the freshness, the host is asked whether the images changed: "not modified", no download.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    cards_for(&server, &files, &["Dee"]).await;
+    assert_eq!((files.hits("/avatar.png"), files.hits("/background.jpg")), (2, 2));
+    assert_eq!((files.not_modified("/avatar.png"), files.not_modified("/background.jpg")), (1, 1));
+
+    // A background that changed is fetched again and shows on the next card.
+    files.replace("/background.jpg", HostedFile { content_type: "image/png", bytes: png(1200, 500, [0, 220, 0, 255]) });
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let replies = cards_for(&server, &files, &["Eve"]).await;
+    assert_eq!((files.hits("/background.jpg"), files.not_modified("/background.jpg")), (3, 1));
+    let (_, card) = fetch_png(&server, &view_path(&replies[0])).await;
+    let green = card.pixels().filter(|p| p.0[1] > 150 && p.0[0] < 60 && p.0[2] < 60).count();
+    assert!(green > 1_000, "the new background shows: {green} green pixels");
+}
+
+#[tokio::test]
+async fn without_an_image_cache_every_card_fetches_its_images() {
+    let files = host();
+    let server = Server::start_with(
+        database(Backend::Sqlite).expect("SQLite is always available"),
+        &[
+            ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
+            ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
+            ("GARRISON_CARD_IMAGE_CACHE_BYTES", "0"),
+        ],
+    );
+    cards_for(&server, &files, &["Ann", "Bob"]).await;
+    assert_eq!((files.hits("/avatar.png"), files.hits("/background.jpg")), (2, 2));
+    assert_eq!(files.not_modified("/background.jpg"), 0);
 }

@@ -131,7 +131,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = wiring::database(&settings)?;
     let clock = wiring::clock();
     let objects = wiring::object_store(&settings)?;
-    let cards = wiring::card_studio(&settings, Arc::clone(&objects))?;
+    let cards = wiring::card_studio(&settings, Arc::clone(&objects), Arc::clone(&clock))?;
     let discord = wiring::discord(&settings)?;
     let cooldowns = wiring::cooldowns();
     let messaging = wiring::messaging(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock));

@@ -146,6 +146,10 @@ pub struct Settings {
     pub card_queue: usize,
     /// Bytes of stored card PNGs kept; past it the least recently used are deleted (0 = no limit).
     pub card_store_max_bytes: u64,
+    /// Bytes of decoded and shaped card images (avatars, backgrounds) kept in memory (0 = none).
+    pub card_image_cache_bytes: u64,
+    /// Seconds a kept card image is used before its host is asked whether it changed.
+    pub card_image_fresh_secs: u64,
     /// Cores the regex route may keep busy with long matches (0 = all of them); short jobs get
     /// four times as many slots (see docs/noctra.md).
     pub regex_parallelism: usize,
@@ -202,6 +206,8 @@ impl Default for Settings {
             render_parallelism: 0,
             card_queue: 0,
             card_store_max_bytes: 1024 * 1024 * 1024,
+            card_image_cache_bytes: 32 * 1024 * 1024,
+            card_image_fresh_secs: 300,
             regex_parallelism: 0,
             discord_api_url: String::new(),
             discord_bot_token: Secret::default(),
@@ -389,6 +395,14 @@ impl Settings {
         if let Some(v) = var("GARRISON_CARD_STORE_MAX_BYTES") {
             self.card_store_max_bytes =
                 v.parse().with_context(|| format!("GARRISON_CARD_STORE_MAX_BYTES must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_CARD_IMAGE_CACHE_BYTES") {
+            self.card_image_cache_bytes =
+                v.parse().with_context(|| format!("GARRISON_CARD_IMAGE_CACHE_BYTES must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_CARD_IMAGE_FRESH_SECS") {
+            self.card_image_fresh_secs =
+                v.parse().with_context(|| format!("GARRISON_CARD_IMAGE_FRESH_SECS must be a number, got {v:?}"))?;
         }
         if let Some(v) = var("GARRISON_REGEX_PARALLELISM") {
             self.regex_parallelism =
@@ -602,15 +616,19 @@ mod tests {
         let defaults = Settings::default();
         assert_eq!((defaults.card_queue, defaults.regex_parallelism), (0, 0));
         assert_eq!(defaults.card_store_max_bytes, 1024 * 1024 * 1024);
+        assert_eq!((defaults.card_image_cache_bytes, defaults.card_image_fresh_secs), (32 * 1024 * 1024, 300));
         let settings = Settings::default()
             .with_env(|name| match name {
                 "GARRISON_CARD_QUEUE" => Some("64".into()),
                 "GARRISON_CARD_STORE_MAX_BYTES" => Some("0".into()),
+                "GARRISON_CARD_IMAGE_CACHE_BYTES" => Some("0".into()),
+                "GARRISON_CARD_IMAGE_FRESH_SECS" => Some("60".into()),
                 "GARRISON_REGEX_PARALLELISM" => Some("3".into()),
                 _ => None,
             })
             .expect("valid");
         assert_eq!((settings.card_queue, settings.card_store_max_bytes, settings.regex_parallelism), (64, 0, 3));
+        assert_eq!((settings.card_image_cache_bytes, settings.card_image_fresh_secs), (0, 60));
         for name in ["GARRISON_CARD_QUEUE", "GARRISON_CARD_STORE_MAX_BYTES", "GARRISON_REGEX_PARALLELISM"] {
             let err = Settings::default().with_env(|n| (n == name).then(|| "lots".into())).expect_err("invalid");
             assert!(err.to_string().contains(name), "{err}");

@@ -5,24 +5,32 @@
 //!
 //! Budget ([`CardBudget`]): a card first takes an in-flight slot without waiting (503 when there is
 //! none), then a render slot *before* fetching its images, so at most two images per render slot
-//! are ever in memory or on the wire. Stored cards are kept by [`CardIndex`]: least recently used
-//! first out once their total passes the configured size, deleted through the object store port
-//! (so the same rule holds on a local directory and on S3). The index is rebuilt from a listing of
-//! the store on the first card after a start.
+//! are ever on the wire or being decoded. Images are kept decoded and shaped (a background
+//! cover-scaled and blurred for its card size) in core's [`ImageCache`], bounded in bytes, and
+//! revalidated with their host (`If-None-Match` / `If-Modified-Since`) once they are older than the
+//! configured freshness: a server drawing cards for one guild fetches and decodes its background
+//! once. A rendered card is answered at once and stored beside the answer by a bounded number of
+//! background writes (skipped when all are busy: a card can be made again from its inputs). Stored
+//! cards are kept by [`CardIndex`]: least recently used first out once their total passes the
+//! configured size, deleted through the object store port (so the same rule holds on a local
+//! directory and on S3). The index is rebuilt from a listing of the store on the first card after a
+//! start.
 
 use std::{
     fmt::Write as _,
-    sync::{Arc, OnceLock},
+    sync::{Arc, OnceLock, PoisonError},
 };
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use garrison_core::{
+    Clock,
     cards::{CardBudget, CardIndex},
+    image_cache::{ImageCache, ImageCachePolicy, ImageKey, Lookup, Shape},
     objects::{MAX_LIST_LIMIT, ObjectError, ObjectKey, ObjectPrefix, ObjectStore},
 };
-use garrison_fetch::{FetchError, SafeFetcher};
-use garrison_render::{DecodeLimits, Fonts, Image, LevelCard, WelcomeCard};
+use garrison_fetch::{FetchError, Revalidated, SafeFetcher, Validators};
+use garrison_render::{Background, DecodeLimits, Fonts, Image, LevelCard, WelcomeCard};
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, Semaphore};
 
@@ -95,8 +103,55 @@ fn card_id(kind: CardKind, description: &str, urls: &[Option<&str>]) -> String {
     })
 }
 
+/// An image as a card draws it, kept in the image cache.
+#[derive(Debug)]
+enum Prepared {
+    /// Decoded (an avatar).
+    Decoded(Image),
+    /// Cover-scaled and blurred for one card size (a background).
+    Background(Background),
+}
+
+impl Prepared {
+    fn byte_size(&self) -> u64 {
+        match self {
+            Self::Decoded(image) => u64::from(image.width()) * u64::from(image.height()) * 4,
+            Self::Background(background) => background.byte_size(),
+        }
+    }
+
+    fn image(&self) -> Option<&Image> {
+        match self {
+            Self::Decoded(image) => Some(image),
+            Self::Background(_) => None,
+        }
+    }
+
+    fn background(&self) -> Option<&Background> {
+        match self {
+            Self::Background(background) => Some(background),
+            Self::Decoded(_) => None,
+        }
+    }
+}
+
+/// One image a card needs: the header that named it, its URL and how the card shapes it.
+#[derive(Debug, Clone, Copy)]
+struct Wanted<'a> {
+    field: &'static str,
+    url: &'a str,
+    shape: Shape,
+}
+
+/// The kept images, shared by every card in progress (locked briefly, never across an await).
+type Images = Arc<std::sync::Mutex<ImageCache<Prepared, Validators>>>;
+
+/// Background writes of rendered cards at once, per render slot; past it a card is answered but not
+/// kept.
+const STORES_PER_RENDER_SLOT: usize = 4;
+
 /// Makes and keeps cards. Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CardStudio {
     fetcher: SafeFetcher,
     objects: Arc<dyn ObjectStore>,
@@ -114,6 +169,20 @@ pub struct CardStudio {
     index: Arc<Mutex<Option<CardIndex>>>,
     /// Bytes of stored cards kept (0: no limit).
     store_limit_bytes: u64,
+    /// Decoded and shaped images by URL and shape.
+    images: Images,
+    /// Background writes of rendered cards.
+    storing: Arc<Semaphore>,
+    /// Cards answered and being stored in the background, served from here until they are stored
+    /// (at most one per background write).
+    pending: Arc<std::sync::Mutex<std::collections::HashMap<ObjectKey, Bytes>>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for CardStudio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardStudio").field("budget", &self.budget).field("images", &self.images).finish_non_exhaustive()
+    }
 }
 
 impl CardStudio {
@@ -122,6 +191,8 @@ impl CardStudio {
         objects: Arc<dyn ObjectStore>,
         budget: CardBudget,
         store_limit_bytes: u64,
+        images: ImageCachePolicy,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         let limits = DecodeLimits {
             max_input_bytes: usize::try_from(fetcher.policy().max_bytes).unwrap_or(usize::MAX),
@@ -138,6 +209,10 @@ impl CardStudio {
             rendering: Arc::new(Semaphore::new(budget.rendering)),
             index: Arc::new(Mutex::new(None)),
             store_limit_bytes,
+            images: Arc::new(std::sync::Mutex::new(ImageCache::new(images))),
+            storing: Arc::new(Semaphore::new(budget.rendering * STORES_PER_RENDER_SLOT)),
+            pending: Arc::default(),
+            clock,
         }
     }
 
@@ -154,9 +229,15 @@ impl CardStudio {
     ) -> Result<StoredCard, CardError> {
         card.validate().map_err(CardError::Card)?;
         let id = card_id(CardKind::Level, &format!("{card:?}"), &[Some(avatar_url), background_url]);
-        let images = [("Avatar-Url", Some(avatar_url)), ("Background-Url", background_url)];
+        let shape = Shape::Background { width: card.width, height: card.height, blur: card.background.blur_radius };
+        let images = [
+            Some(Wanted { field: "Avatar-Url", url: avatar_url, shape: Shape::Decoded }),
+            background_url.map(|url| Wanted { field: "Background-Url", url, shape }),
+        ];
         self.produce(CardKind::Level, id, images, move |[avatar, background], fonts| {
-            garrison_render::render_level_card(&card, avatar.as_ref(), background.as_ref(), fonts)
+            let avatar = avatar.as_deref().and_then(Prepared::image);
+            let background = background.as_deref().and_then(Prepared::background);
+            garrison_render::render_level_card_prepared(&card, avatar, background, fonts)
         })
         .await
     }
@@ -170,23 +251,32 @@ impl CardStudio {
     ) -> Result<StoredCard, CardError> {
         card.validate().map_err(CardError::Card)?;
         let id = card_id(CardKind::Welcome, &format!("{card:?}"), &[Some(background_url), Some(avatar_url)]);
-        let images = [("Background-Image", Some(background_url)), ("Profile-Avatar", Some(avatar_url))];
-        self.produce(CardKind::Welcome, id, images, move |[background, avatar], fonts| match (background, avatar) {
-            (Some(background), Some(avatar)) => {
-                garrison_render::render_welcome_card(&card, &avatar, &background, fonts)
+        let shape = Shape::Background { width: card.width, height: card.height, blur: 0 };
+        let images = [
+            Some(Wanted { field: "Background-Image", url: background_url, shape }),
+            Some(Wanted { field: "Profile-Avatar", url: avatar_url, shape: Shape::Decoded }),
+        ];
+        self.produce(CardKind::Welcome, id, images, move |[background, avatar], fonts| {
+            let background = background.as_deref().and_then(Prepared::background);
+            let avatar = avatar.as_deref().and_then(Prepared::image);
+            match (background, avatar) {
+                (Some(background), Some(avatar)) => {
+                    garrison_render::render_welcome_card_prepared(&card, avatar, background, fonts)
+                }
+                _ => Err(garrison_render::Error::InvalidImage("a welcome card needs both images".into())),
             }
-            _ => Err(garrison_render::Error::InvalidImage("a welcome card needs both images".into())),
         })
         .await
     }
 
-    /// Reuses the stored card with this id, or fetches the images, renders and stores it.
+    /// Reuses the stored card with this id, or gets its images (kept or fetched), renders it, answers
+    /// and stores it beside the answer.
     async fn produce(
         &self,
         kind: CardKind,
         id: String,
-        images: [(&'static str, Option<&str>); 2],
-        render: impl FnOnce([Option<Image>; 2], &Fonts) -> garrison_render::Result<Vec<u8>> + Send + 'static,
+        images: [Option<Wanted<'_>>; 2],
+        render: impl FnOnce([Option<Arc<Prepared>>; 2], &Fonts) -> garrison_render::Result<Vec<u8>> + Send + 'static,
     ) -> Result<StoredCard, CardError> {
         let key = card_key(kind, &id).ok_or_else(|| CardError::Internal(format!("bad card id {id}")))?;
         let busy = || CardError::Busy { retry_after: self.budget.retry_after };
@@ -203,31 +293,106 @@ impl CardStudio {
         if let Some(png) = self.stored(&key).await? {
             return Ok(StoredCard { id, png });
         }
-        let [(first_field, first_url), (second_field, second_url)] = images;
-        let (first, second) =
-            futures_util::future::try_join(self.fetch(first_field, first_url), self.fetch(second_field, second_url))
-                .await?;
-        let (limits, fonts) = (self.limits, Arc::clone(&self.fonts));
+        let [first, second] = images;
+        let (first, second) = futures_util::future::try_join(self.image(first), self.image(second)).await?;
+        let fonts = Arc::clone(&self.fonts);
         let png = actix_web::rt::task::spawn_blocking(move || {
-            let decode = |field: &'static str, bytes: Option<Vec<u8>>| {
-                bytes
-                    .map(|bytes| garrison_render::decode_image(&bytes, &limits))
-                    .transpose()
-                    .map_err(|source| CardError::Image { field, source })
-            };
-            let images = [decode(first_field, first)?, decode(second_field, second)?];
             let fonts = fonts
                 .get_or_init(|| Fonts::load().map_err(|e| e.to_string()))
                 .as_ref()
                 .map_err(|e| CardError::Internal(format!("cannot load the bundled fonts: {e}")))?;
-            render(images, fonts).map_err(CardError::Card)
+            render([first, second], fonts).map_err(CardError::Card)
         })
         .await
         .map_err(|e| CardError::Internal(e.to_string()))??;
         let png = Bytes::from(png);
-        self.objects.put(&key, png.clone(), "image/png").await?;
-        self.kept(key, png.len() as u64).await;
+        self.store(key, png.clone()).await?;
         Ok(StoredCard { id, png })
+    }
+
+    /// The image a card wants: kept and fresh; kept, and confirmed unchanged by its host; or fetched,
+    /// decoded and shaped (on a blocking thread) and kept for the next card.
+    async fn image(&self, wanted: Option<Wanted<'_>>) -> Result<Option<Arc<Prepared>>, CardError> {
+        let Some(Wanted { field, url, shape }) = wanted else { return Ok(None) };
+        let key = ImageKey { url: url.to_owned(), shape };
+        let now = self.clock.now();
+        let lookup = self.images.lock().unwrap_or_else(PoisonError::into_inner).get(&key, now);
+        let (kept, known) = match lookup {
+            Lookup::Fresh(value) => return Ok(Some(value)),
+            Lookup::Stale { value, validators } => (Some(value), validators),
+            Lookup::Missing => (None, Validators::default()),
+        };
+        let fetched = match self.fetcher.fetch_unless(url, &known).await {
+            Ok(Revalidated::NotModified) => {
+                let confirmed = self.images.lock().unwrap_or_else(PoisonError::into_inner).confirm(&key, now);
+                if let Some(value) = confirmed.or(kept) {
+                    return Ok(Some(value));
+                }
+                // Only an image asked about with validators can be "not modified".
+                return Err(CardError::Fetch { field, source: FetchError::Status { status: 304 } });
+            }
+            Ok(Revalidated::Modified(fetched)) => fetched,
+            Err(source) => {
+                self.images.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+                return Err(CardError::Fetch { field, source });
+            }
+        };
+        let limits = self.limits;
+        let bytes = fetched.bytes;
+        let prepared = actix_web::rt::task::spawn_blocking(move || {
+            let image = garrison_render::decode_image(&bytes, &limits)?;
+            Ok(match shape {
+                Shape::Decoded => Prepared::Decoded(image),
+                Shape::Background { width, height, blur } => {
+                    Prepared::Background(Background::prepare(&image, width, height, blur)?)
+                }
+            })
+        })
+        .await
+        .map_err(|e| CardError::Internal(e.to_string()))?
+        .map_err(|source| CardError::Image { field, source })?;
+        let prepared = Arc::new(prepared);
+        let size = prepared.byte_size();
+        self.images.lock().unwrap_or_else(PoisonError::into_inner).insert(
+            key,
+            Arc::clone(&prepared),
+            size,
+            fetched.validators,
+            now,
+        );
+        Ok(Some(prepared))
+    }
+
+    /// Stores a rendered card, if it can, without holding up its answer: as one of a bounded number of
+    /// background writes, during which the card is served from memory (so its view URL works at
+    /// once); when all of those are busy, before answering (back-pressure, never a lost card).
+    ///
+    /// The card is indexed before it is written, so which cards expire follows the order of the
+    /// answers; expired cards are deleted after the write.
+    async fn store(&self, key: ObjectKey, png: Bytes) -> Result<(), CardError> {
+        let expired = self.kept(key.clone(), png.len() as u64).await;
+        let Ok(permit) = Arc::clone(&self.storing).try_acquire_owned() else {
+            self.objects.put(&key, png, "image/png").await?;
+            self.delete(expired).await;
+            return Ok(());
+        };
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), png.clone());
+        let studio = self.clone();
+        actix_web::rt::spawn(async move {
+            let _permit = permit;
+            let stored = studio.objects.put(&key, png, "image/png").await;
+            studio.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+            if let Err(err) = stored {
+                tracing::warn!(error = %err, "cannot keep a rendered card");
+            }
+            studio.delete(expired).await;
+        });
+        Ok(())
+    }
+
+    /// A card answered but still being stored.
+    fn pending(&self, key: &ObjectKey) -> Option<Bytes> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner).get(key).cloned()
     }
 
     /// The index of stored cards, built from a listing of the store the first time.
@@ -252,19 +417,26 @@ impl CardStudio {
         Ok(index)
     }
 
-    /// Records a card just stored and deletes the least recently used ones past the size limit.
-    async fn kept(&self, key: ObjectKey, size: u64) {
-        let evicted = match self.index().await {
-            Ok(mut index) => index.as_mut().map(|index| {
-                index.record(key, size);
-                index.evict()
-            }),
+    /// Records a card being stored; the least recently used cards past the size limit, to delete.
+    async fn kept(&self, key: ObjectKey, size: u64) -> Vec<ObjectKey> {
+        match self.index().await {
+            Ok(mut index) => index
+                .as_mut()
+                .map(|index| {
+                    index.record(key, size);
+                    index.evict()
+                })
+                .unwrap_or_default(),
             Err(err) => {
                 tracing::warn!(error = %err, "cannot index stored cards; none expire until it can");
-                None
+                Vec::new()
             }
-        };
-        for key in evicted.unwrap_or_default() {
+        }
+    }
+
+    /// Deletes expired cards.
+    async fn delete(&self, expired: Vec<ObjectKey>) {
+        for key in expired {
             if let Err(err) = self.objects.delete(&key).await {
                 tracing::warn!(error = %err, %key, "cannot delete an expired card");
             }
@@ -282,15 +454,11 @@ impl CardStudio {
         }
     }
 
-    async fn fetch(&self, field: &'static str, url: Option<&str>) -> Result<Option<Vec<u8>>, CardError> {
-        match url {
-            None => Ok(None),
-            Some(url) => self.fetcher.fetch(url).await.map(Some).map_err(|source| CardError::Fetch { field, source }),
-        }
-    }
-
     /// The stored PNG under `key`, if there is one.
     async fn stored(&self, key: &ObjectKey) -> Result<Option<Bytes>, CardError> {
+        if let Some(png) = self.pending(key) {
+            return Ok(Some(png));
+        }
         let body = match self.objects.get(key).await {
             Ok(body) => body,
             Err(ObjectError::NotFound(_)) => return Ok(None),
@@ -308,6 +476,11 @@ impl CardStudio {
         id: &str,
     ) -> Result<Option<(u64, garrison_core::objects::ByteStream)>, CardError> {
         let Some(key) = card_key(kind, id) else { return Ok(None) };
+        if let Some(png) = self.pending(&key) {
+            let size = png.len() as u64;
+            let bytes: garrison_core::objects::ByteStream = Box::pin(futures_util::stream::iter([Ok(png)]));
+            return Ok(Some((size, bytes)));
+        }
         match self.objects.get(&key).await {
             Ok(body) => {
                 self.used(&key, body.meta.size).await;
@@ -350,11 +523,19 @@ mod tests {
         objects.put(&other, Bytes::from(vec![0; 1000]), "application/json").await.expect("put");
         let _ = rustls::crypto::ring::default_provider().install_default();
         let fetcher = SafeFetcher::new(garrison_fetch::FetchPolicy::default()).expect("fetcher");
-        let studio = CardStudio::new(fetcher, Arc::clone(&objects), CardBudget::new(1, 1), 300);
+        let studio = CardStudio::new(
+            fetcher,
+            Arc::clone(&objects),
+            CardBudget::new(1, 1),
+            300,
+            ImageCachePolicy::default(),
+            crate::wiring::clock(),
+        );
         // A new card: the index is rebuilt from the store's listing, and the oldest card makes room.
         let new = card_key(CardKind::Welcome, &id(4)).expect("card key");
         objects.put(&new, Bytes::from(vec![4; 100]), "image/png").await.expect("put");
-        studio.kept(new.clone(), 100).await;
+        let expired = studio.kept(new.clone(), 100).await;
+        studio.delete(expired).await;
         let present = |key: ObjectKey| {
             let objects = Arc::clone(&objects);
             async move { objects.head(&key).await.expect("head").is_some() }

@@ -13,6 +13,7 @@ use garrison_core::{
     cooldowns::{CooldownStore, MemoryCooldowns},
     discord::looks::IconSource,
     discord::{DiscordBots, Guilds, Messaging, Moderation},
+    image_cache::ImageCachePolicy,
     objects::ObjectStore,
     operations::Operations,
     records::{ApiKeyService, MemberRecords, RecordStores},
@@ -147,7 +148,11 @@ pub fn fetcher(settings: &Settings) -> anyhow::Result<SafeFetcher> {
 /// Cards: a fetcher limited to the allow-listed hosts (the specification restricts card images to
 /// them), the object store (the bundled fonts are parsed on the first card), the render and in-flight
 /// budget, and the stored-card size cap.
-pub fn card_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow::Result<CardStudio> {
+pub fn card_studio(
+    settings: &Settings,
+    objects: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<CardStudio> {
     settings.check_fetch_loopback()?;
     let parallel = match settings.render_parallelism {
         0 => std::thread::available_parallelism().map_or(2, usize::from),
@@ -166,7 +171,11 @@ pub fn card_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow
     })
     .context("cannot set up the card image fetcher")?;
     let budget = CardBudget::new(parallel, in_flight);
-    Ok(CardStudio::new(fetcher, objects, budget, settings.card_store_max_bytes))
+    let images = ImageCachePolicy {
+        capacity_bytes: settings.card_image_cache_bytes,
+        fresh_for_ms: i64::try_from(settings.card_image_fresh_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+    };
+    Ok(CardStudio::new(fetcher, objects, budget, settings.card_store_max_bytes, images, clock))
 }
 
 /// Regex matches in worker processes of this executable, under a budget sized for

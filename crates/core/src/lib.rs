@@ -11,6 +11,7 @@ pub mod ep;
 mod error;
 pub mod idempotency;
 pub mod ids;
+pub mod image_cache;
 pub mod loa;
 pub mod modlog;
 pub mod objects;

@@ -39,6 +39,43 @@ pub enum FetchError {
     Network(String),
 }
 
+/// The longest `ETag` or `Last-Modified` value kept; longer ones are ignored (an origin cannot make
+/// Garrison hold or send back large headers).
+const MAX_VALIDATOR_BYTES: usize = 256;
+
+/// What an origin said about the version it sent, to ask later whether that version is still
+/// current (header values as sent, validated as header text when they go out again).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The `ETag` header.
+    pub etag: Option<String>,
+    /// The `Last-Modified` header.
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    /// Whether there is anything to revalidate with.
+    pub fn any(&self) -> bool {
+        self.etag.is_some() || self.last_modified.is_some()
+    }
+}
+
+/// A fetched body and its origin's validators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub bytes: Vec<u8>,
+    pub validators: Validators,
+}
+
+/// What a conditional fetch ([`SafeFetcher::fetch_unless`]) found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revalidated {
+    /// The version the validators describe is still current.
+    NotModified,
+    /// A body: the first, or a newer version.
+    Modified(Fetched),
+}
+
 /// What may be fetched, and how much.
 #[derive(Debug, Clone)]
 pub struct FetchPolicy {
@@ -234,13 +271,47 @@ impl SafeFetcher {
     /// Fetches `url` whole, refusing it before connecting when the policy says no, and stopping as
     /// soon as the body passes the size cap.
     pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        match self.fetch_unless(url, &Validators::default()).await? {
+            Revalidated::Modified(fetched) => Ok(fetched.bytes),
+            // Only an origin asked with validators may answer 304.
+            Revalidated::NotModified => Err(FetchError::Status { status: 304 }),
+        }
+    }
+
+    /// Fetches `url` as [`SafeFetcher::fetch`] does, unless the origin says the version `known`
+    /// describes is still current (`If-None-Match` / `If-Modified-Since`; `304 Not Modified`, no body).
+    /// With no validators it is a plain fetch. A fetched body comes with the validators its origin
+    /// sent, to revalidate it later.
+    pub async fn fetch_unless(&self, url: &str, known: &Validators) -> Result<Revalidated, FetchError> {
         let url = Url::parse(url).map_err(|e| FetchError::Refused(format!("not a valid URL: {e}")))?;
         self.policy.check(&url)?;
-        let mut response = self.client.get(url).send().await.map_err(|e| self.classify(&e))?;
+        let mut request = self.client.get(url);
+        if let Some(etag) = known.etag.as_deref() {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        if let Some(date) = known.last_modified.as_deref() {
+            request = request.header(reqwest::header::IF_MODIFIED_SINCE, date);
+        }
+        let mut response = request.send().await.map_err(|e| self.classify(&e))?;
         let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED && known.any() {
+            return Ok(Revalidated::NotModified);
+        }
         if !status.is_success() {
             return Err(FetchError::Status { status: status.as_u16() });
         }
+        let validator = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty() && v.len() <= MAX_VALIDATOR_BYTES)
+                .map(str::to_owned)
+        };
+        let validators = Validators {
+            etag: validator(reqwest::header::ETAG),
+            last_modified: validator(reqwest::header::LAST_MODIFIED),
+        };
         let limit = self.policy.max_bytes;
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(FetchError::TooLarge { limit });
@@ -252,7 +323,7 @@ impl SafeFetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok(Revalidated::Modified(Fetched { bytes: body, validators }))
     }
 
     /// Streams the body of `url` into `sink` as it arrives (at most `limit` bytes, whatever the

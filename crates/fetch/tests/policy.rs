@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use garrison_fetch::{FetchError, FetchPolicy, SafeFetcher};
+use garrison_fetch::{FetchError, FetchPolicy, Fetched, Revalidated, SafeFetcher, Validators};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpListener,
@@ -43,6 +43,14 @@ async fn serve() -> String {
                     "/to-other-port" => redirect("https://example.com:8443/image"),
                     "/to-mapped" => redirect("https://[::ffff:10.0.0.1]/image"),
                     "/loop" => redirect("/loop"),
+                    "/tagged" if request.to_ascii_lowercase().contains("if-none-match: \"v1\"") => {
+                        b"HTTP/1.1 304 Not Modified\r\netag: \"v1\"\r\nconnection: close\r\n\r\n".to_vec()
+                    }
+                    "/tagged" => b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\netag: \"v1\"\r\nlast-modified: Tue, 01 Dec 2026 10:00:00 GMT\r\nconnection: close\r\n\r\nhello".to_vec(),
+                    "/unconditional-304" => b"HTTP/1.1 304 Not Modified\r\nconnection: close\r\n\r\n".to_vec(),
+                    "/huge-etag" => {
+                        format!("HTTP/1.1 200 OK\r\ncontent-length: 5\r\netag: \"{}\"\r\nconnection: close\r\n\r\nhello", "x".repeat(300)).into_bytes()
+                    }
                     "/missing" => b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
                     "/slow" => {
                         tokio::time::sleep(Duration::from_secs(30)).await;
@@ -202,4 +210,30 @@ async fn the_any_host_policy_fetches_only_from_port_443() {
     refused(tests.fetch(&format!("{base}/to-mapped")).await, "is not public");
     // The loopback switch opens other ports on loopback literals only.
     refused(tests.fetch("https://example.com:8443/a.png").await, "only port 443");
+}
+
+#[tokio::test]
+async fn a_fetch_keeps_its_validators_and_an_unchanged_image_is_not_downloaded_again() {
+    let base = serve().await;
+    let f = fetcher(loopback_policy(&[]));
+    let url = format!("{base}/tagged");
+    let first = f.fetch_unless(&url, &Validators::default()).await.expect("first fetch");
+    let expected =
+        Validators { etag: Some("\"v1\"".into()), last_modified: Some("Tue, 01 Dec 2026 10:00:00 GMT".into()) };
+    assert_eq!(first, Revalidated::Modified(Fetched { bytes: b"hello".to_vec(), validators: expected.clone() }));
+    assert_eq!(f.fetch_unless(&url, &expected).await.expect("revalidated"), Revalidated::NotModified);
+    // Another tag: the body again.
+    let other = Validators { etag: Some("\"v0\"".into()), last_modified: None };
+    assert!(matches!(f.fetch_unless(&url, &other).await, Ok(Revalidated::Modified(_))));
+    // A 304 nobody asked for is not an image.
+    let err = f.fetch(&format!("{base}/unconditional-304")).await.expect_err("not an image");
+    assert!(matches!(err, FetchError::Status { status: 304 }), "{err:?}");
+    // An oversized validator is not kept (nor ever sent back).
+    match f.fetch_unless(&format!("{base}/huge-etag"), &Validators::default()).await.expect("fetch") {
+        Revalidated::Modified(fetched) => assert_eq!(fetched.validators, Validators::default()),
+        other => panic!("expected a body, got {other:?}"),
+    }
+    // The policy still applies to conditional fetches.
+    let refused = f.fetch_unless("https://10.0.0.1/x", &expected).await.expect_err("refused");
+    assert!(matches!(refused, FetchError::Refused(_)), "{refused:?}");
 }

@@ -469,30 +469,28 @@ fn draw_image_cover_with(
     }
 }
 
-/// Draws `image` cover-scaled over the whole canvas, blurred by `blur_radius` (about twice the
-/// Gaussian sigma) and at `opacity`, with `overlay` over it. A blur of 8 pixels or more is computed
-/// at `1 / (radius / 4)` of the resolution (at most 4 times smaller) and scaled back up.
-pub(crate) fn draw_background_image(
-    pixmap: &mut Pixmap,
-    image: &Pixmap,
-    opacity: f32,
-    blur_radius: u32,
-    overlay: Rgba,
-) {
-    let (w, h) = (pixmap.width(), pixmap.height());
-    let canvas_box = RoundedBox::new(0.0, 0.0, w as f32, h as f32, 0.0);
-    if blur_radius == 0 {
-        draw_image_cover(pixmap, image, &canvas_box, opacity, overlay);
-        return;
-    }
-    // Blurred content has no fine detail: compute it at a half or a quarter of the resolution.
-    let divisor = (blur_radius / 4).clamp(1, 4);
-    let (lw, lh) = (w.div_ceil(divisor), h.div_ceil(divisor));
-    let Some(mut layer) = Pixmap::new(lw, lh) else { return };
+/// `image` cover-scaled for a canvas of `width` x `height` and blurred by `blur_radius` (about twice
+/// the Gaussian sigma): the layer [`draw_background_layer`] puts on the canvas. Without a blur it has
+/// the canvas's size; a blur is computed at a half or a quarter of the resolution (`1 / (radius / 4)`,
+/// at most 4 times smaller), since blurred content has no fine detail, and scaled back up when drawn.
+pub(crate) fn background_layer(image: &Pixmap, width: u32, height: u32, blur_radius: u32) -> Option<Pixmap> {
+    let divisor = if blur_radius == 0 { 1 } else { (blur_radius / 4).clamp(1, 4) };
+    let (lw, lh) = (width.div_ceil(divisor), height.div_ceil(divisor));
+    let mut layer = Pixmap::new(lw, lh)?;
     let layer_box = RoundedBox::new(0.0, 0.0, lw as f32, lh as f32, 0.0);
-    draw_image_cover_with(&mut layer, image, &layer_box, 1.0, TRANSPARENT, false);
-    box_blur(&mut layer, blur_radius.div_ceil(divisor));
-    draw_image_cover(pixmap, &layer, &canvas_box, opacity, overlay);
+    // Averaging blocks first only matters when the result is not blurred anyway.
+    draw_image_cover_with(&mut layer, image, &layer_box, 1.0, TRANSPARENT, blur_radius == 0);
+    if blur_radius > 0 {
+        box_blur(&mut layer, blur_radius.div_ceil(divisor));
+    }
+    Some(layer)
+}
+
+/// Draws a [`background_layer`] over the whole canvas at `opacity`, with `overlay` over it. A layer
+/// of the canvas's size is copied pixel for pixel (the resampling lands on pixel centres).
+pub(crate) fn draw_background_layer(pixmap: &mut Pixmap, layer: &Pixmap, opacity: f32, overlay: Rgba) {
+    let canvas_box = RoundedBox::new(0.0, 0.0, pixmap.width() as f32, pixmap.height() as f32, 0.0);
+    draw_image_cover(pixmap, layer, &canvas_box, opacity, overlay);
 }
 
 /// Makes the canvas's corners transparent outside a radius (only the corner squares are touched).

@@ -104,6 +104,48 @@ impl Image {
     }
 }
 
+/// A card's background image already cover-scaled (and blurred) for one card size and blur: what a
+/// card draws of its background image. Preparing it is most of a card's image work, so a server that
+/// draws many cards of one size over one background prepares it once and keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Background {
+    layer: Pixmap,
+    width: u32,
+    height: u32,
+    blur: u32,
+}
+
+impl Background {
+    /// Shapes `image` for a card of `width` x `height` whose background is blurred by `blur` pixels.
+    pub fn prepare(image: &Image, width: u32, height: u32, blur: u32) -> Result<Self> {
+        let layer = crate::draw::background_layer(image.as_pixmap(), width, height, blur)
+            .ok_or_else(|| Error::InvalidImage(format!("{width}x{height} is not a valid card size")))?;
+        Ok(Self { layer, width, height, blur })
+    }
+
+    /// Whether it was prepared for a card of this size and blur.
+    pub fn fits(&self, width: u32, height: u32, blur: u32) -> bool {
+        (self.width, self.height, self.blur) == (width, height, blur)
+    }
+
+    /// Bytes of pixels it holds.
+    pub fn byte_size(&self) -> u64 {
+        self.layer.data().len() as u64
+    }
+
+    /// `Ok` when it fits a card of this size and blur; else an error naming what it was prepared for.
+    pub(crate) fn layer_for(&self, width: u32, height: u32, blur: u32) -> Result<&Pixmap> {
+        if self.fits(width, height, blur) {
+            Ok(&self.layer)
+        } else {
+            Err(Error::InvalidImage(format!(
+                "the background was prepared for a {}x{} card with blur {}, not {width}x{height} with blur {blur}",
+                self.width, self.height, self.blur
+            )))
+        }
+    }
+}
+
 /// Decodes PNG, JPEG, WebP or GIF (its first frame) into premultiplied RGBA.
 ///
 /// The format comes from the magic bytes, never from a file name or a content-type header. The

@@ -3,12 +3,12 @@
 use tiny_skia::Pixmap;
 
 use crate::draw::{
-    RoundedBox, TRANSPARENT, canvas, circle, draw_background_image, draw_image_cover, encode_png, fill_box,
+    RoundedBox, TRANSPARENT, canvas, circle, draw_background_layer, draw_image_cover, encode_png, fill_box,
     fill_horizontal_gradient, round_corners, rounded_rect,
 };
 use crate::fonts::{FamilyId, Weight};
 use crate::text::{self, Align, Layer, Line};
-use crate::{Fonts, Image, LevelCard, Result, Rgba, format_minutes, format_thousands};
+use crate::{Background, Fonts, Image, LevelCard, Result, Rgba, format_minutes, format_thousands};
 
 /// Renders a level card as PNG bytes.
 ///
@@ -23,7 +23,23 @@ pub fn render_level_card(
     fonts: &Fonts,
 ) -> Result<Vec<u8>> {
     card.validate()?;
-    let pixmap = paint(card, avatar, background, fonts)?;
+    let background = background
+        .map(|image| Background::prepare(image, card.width, card.height, card.background.blur_radius))
+        .transpose()?;
+    render_level_card_prepared(card, avatar, background.as_ref(), fonts)
+}
+
+/// [`render_level_card`] with the background already prepared for this card's size and blur
+/// ([`Background::prepare`]); the same pixels, without the background work.
+pub fn render_level_card_prepared(
+    card: &LevelCard,
+    avatar: Option<&Image>,
+    background: Option<&Background>,
+    fonts: &Fonts,
+) -> Result<Vec<u8>> {
+    card.validate()?;
+    let layer = background.map(|b| b.layer_for(card.width, card.height, card.background.blur_radius)).transpose()?;
+    let pixmap = paint(card, avatar, layer, fonts)?;
     encode_png(pixmap)
 }
 
@@ -49,7 +65,7 @@ impl Painter<'_> {
     }
 }
 
-fn paint(card: &LevelCard, avatar: Option<&Image>, background: Option<&Image>, fonts: &Fonts) -> Result<Pixmap> {
+fn paint(card: &LevelCard, avatar: Option<&Image>, background: Option<&Pixmap>, fonts: &Fonts) -> Result<Pixmap> {
     let (w, h) = (card.width as f32, card.height as f32);
     let s = (w / 800.0).min(h / 200.0);
     let top = (h - 200.0 * s) / 2.0;
@@ -58,14 +74,8 @@ fn paint(card: &LevelCard, avatar: Option<&Image>, background: Option<&Image>, f
 
     // Background: colour, optional image, a darker inset panel for contrast.
     pixmap.fill(card.background.color.to_skia());
-    if let Some(image) = background {
-        draw_background_image(
-            &mut pixmap,
-            image.as_pixmap(),
-            card.background.image_opacity,
-            card.background.blur_radius,
-            TRANSPARENT,
-        );
+    if let Some(layer) = background {
+        draw_background_layer(&mut pixmap, layer, card.background.image_opacity, TRANSPARENT);
     }
     let inset = 12.0 * s;
     let panel = RoundedBox::new(inset, inset, w - 2.0 * inset, h - 2.0 * inset, 14.0 * s);

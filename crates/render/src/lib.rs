@@ -17,9 +17,9 @@ pub use cards::{
 };
 pub use color::{Rgba, parse_hex_color};
 pub use fonts::{DEFAULT_FAMILY_KEY, FAMILY_ALIASES, FamilyId, FontFamilyInfo, Fonts};
-pub use images::{DecodeLimits, Image, ImageFormat, decode_image};
-pub use level::render_level_card;
-pub use welcome::render_welcome_card;
+pub use images::{Background, DecodeLimits, Image, ImageFormat, decode_image};
+pub use level::{render_level_card, render_level_card_prepared};
+pub use welcome::{render_welcome_card, render_welcome_card_prepared};
 
 /// Everything that can go wrong while describing, decoding or rendering a card.
 ///

@@ -3,11 +3,11 @@
 use tiny_skia::Pixmap;
 
 use crate::draw::{
-    RoundedBox, TRANSPARENT, canvas, draw_background_image, draw_image_cover, encode_png, fill_box, round_corners,
+    RoundedBox, TRANSPARENT, canvas, draw_background_layer, draw_image_cover, encode_png, fill_box, round_corners,
 };
 use crate::fonts::Weight;
 use crate::text::{self, Align, Layer};
-use crate::{AvatarShape, Fonts, Image, Result, Rgba, WelcomeCard};
+use crate::{AvatarShape, Background, Fonts, Image, Result, Rgba, WelcomeCard};
 
 /// Renders a welcome card as PNG bytes.
 ///
@@ -18,7 +18,20 @@ use crate::{AvatarShape, Fonts, Image, Result, Rgba, WelcomeCard};
 /// does not fit shrinks, then ends with "…".
 pub fn render_welcome_card(card: &WelcomeCard, avatar: &Image, background: &Image, fonts: &Fonts) -> Result<Vec<u8>> {
     card.validate()?;
-    let pixmap = paint(card, avatar, background, fonts)?;
+    let background = Background::prepare(background, card.width, card.height, 0)?;
+    render_welcome_card_prepared(card, avatar, &background, fonts)
+}
+
+/// [`render_welcome_card`] with the background already prepared for this card's size (blur 0,
+/// [`Background::prepare`]); the same pixels, without the background work.
+pub fn render_welcome_card_prepared(
+    card: &WelcomeCard,
+    avatar: &Image,
+    background: &Background,
+    fonts: &Fonts,
+) -> Result<Vec<u8>> {
+    card.validate()?;
+    let pixmap = paint(card, avatar, background.layer_for(card.width, card.height, 0)?, fonts)?;
     encode_png(pixmap)
 }
 
@@ -31,7 +44,7 @@ fn avatar_box(shape: AvatarShape, cx: f32, cy: f32, radius: f32) -> RoundedBox {
     }
 }
 
-fn paint(card: &WelcomeCard, avatar: &Image, background: &Image, fonts: &Fonts) -> Result<Pixmap> {
+fn paint(card: &WelcomeCard, avatar: &Image, background: &Pixmap, fonts: &Fonts) -> Result<Pixmap> {
     let (w, h) = (card.width as f32, card.height as f32);
     let s = (w / 1024.0).min(h / 400.0);
     let top = (h - 400.0 * s) / 2.0;
@@ -41,7 +54,7 @@ fn paint(card: &WelcomeCard, avatar: &Image, background: &Image, fonts: &Fonts) 
 
     pixmap.fill(Rgba::rgb(0x23, 0x27, 0x2a).to_skia());
     let overlay = Rgba::rgb(0, 0, 0).with_alpha_factor(card.overlay_opacity);
-    draw_background_image(&mut pixmap, background.as_pixmap(), 1.0, 0, overlay);
+    draw_background_layer(&mut pixmap, background, 1.0, overlay);
 
     // Avatar: a ring in the secondary colour, a dark backdrop, the image.
     let (acx, acy, ar) = (cx + offsets.avatar.dx(), top + 112.0 * s + offsets.avatar.dy(), 80.0 * s);

@@ -12,8 +12,9 @@ use image::ImageEncoder;
 
 use common::{avatar, background, fonts, seed_level_card, seed_welcome_card, transparent_avatar_png};
 use garrison_render::{
-    AvatarShape, DecodeLimits, MAX_CARD_HEIGHT, MAX_CARD_WIDTH, MIN_CARD_HEIGHT, MIN_CARD_WIDTH, Offset, Rgba,
-    decode_image, render_level_card, render_welcome_card,
+    AvatarShape, Background, DecodeLimits, MAX_CARD_HEIGHT, MAX_CARD_WIDTH, MIN_CARD_HEIGHT, MIN_CARD_WIDTH, Offset,
+    Rgba, decode_image, render_level_card, render_level_card_prepared, render_welcome_card,
+    render_welcome_card_prepared,
 };
 
 /// Largest difference in any channel that still counts as equal.
@@ -187,4 +188,27 @@ fn output_is_a_png_of_the_requested_size() {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let decoded = image::load_from_memory(&png).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (800, 200));
+}
+
+#[test]
+fn a_prepared_background_draws_the_same_pixels_and_must_fit_its_card() {
+    let mut level = seed_level_card();
+    level.background.blur_radius = 12;
+    let prepared = Background::prepare(&background(), level.width, level.height, 12).unwrap();
+    assert_eq!(
+        render_level_card_prepared(&level, Some(&avatar()), Some(&prepared), fonts()).unwrap(),
+        render_level_card(&level, Some(&avatar()), Some(&background()), fonts()).unwrap(),
+    );
+    let welcome = seed_welcome_card();
+    let sharp = Background::prepare(&background(), welcome.width, welcome.height, 0).unwrap();
+    assert_eq!(
+        render_welcome_card_prepared(&welcome, &avatar(), &sharp, fonts()).unwrap(),
+        render_welcome_card(&welcome, &avatar(), &background(), fonts()).unwrap(),
+    );
+    // Prepared for another size or blur: refused, not drawn wrong.
+    assert!(!prepared.fits(level.width, level.height, 4));
+    level.background.blur_radius = 4;
+    let error = render_level_card_prepared(&level, None, Some(&prepared), fonts()).unwrap_err();
+    assert!(error.to_string().contains("prepared for a 800x200 card with blur 12"), "{error}");
+    assert!(render_welcome_card_prepared(&seed_welcome_card(), &avatar(), &prepared, fonts()).is_err());
 }

@@ -15,30 +15,43 @@ pub struct HostedFile {
     pub bytes: Vec<u8>,
 }
 
-/// Serves fixed files over HTTP/1.1 on `127.0.0.1` (one thread per connection, `connection: close`).
-/// Unknown paths are 404. The serving thread lives as long as the test process.
+/// Serves files over HTTP/1.1 on `127.0.0.1` (one thread per connection, `connection: close`), each
+/// with an `ETag` that changes when the file is replaced; a request whose `If-None-Match` names the
+/// current tag gets `304 Not Modified`. Unknown paths are 404. The serving thread lives as long as the
+/// test process.
 #[derive(Debug)]
 pub struct FileHost {
     base: String,
+    files: Arc<Mutex<HashMap<String, (HostedFile, u64)>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    not_modified: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl FileHost {
     pub fn start(files: impl IntoIterator<Item = (&'static str, HostedFile)>) -> Self {
-        let files: Arc<HashMap<String, HostedFile>> =
-            Arc::new(files.into_iter().map(|(path, file)| (path.to_owned(), file)).collect());
+        let files: Arc<Mutex<HashMap<String, (HostedFile, u64)>>> =
+            Arc::new(Mutex::new(files.into_iter().map(|(path, file)| (path.to_owned(), (file, 1))).collect()));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let base = format!("http://{}", listener.local_addr().expect("local address"));
         let hits = Arc::new(Mutex::new(HashMap::new()));
-        let counted = Arc::clone(&hits);
+        let not_modified = Arc::new(Mutex::new(HashMap::new()));
+        let (served, counted, unchanged) = (Arc::clone(&files), Arc::clone(&hits), Arc::clone(&not_modified));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { break };
-                let (files, hits) = (Arc::clone(&files), Arc::clone(&counted));
-                std::thread::spawn(move || answer(stream, &files, &hits));
+                let (files, hits, unchanged) = (Arc::clone(&served), Arc::clone(&counted), Arc::clone(&unchanged));
+                std::thread::spawn(move || answer(stream, &files, &hits, &unchanged));
             }
         });
-        Self { base, hits }
+        Self { base, files, hits, not_modified }
+    }
+
+    /// Serves `file` at `path` from now on, under a new `ETag`.
+    pub fn replace(&self, path: &str, file: HostedFile) {
+        if let Ok(mut files) = self.files.lock() {
+            let version = files.get(path).map_or(1, |(_, v)| v + 1);
+            files.insert(path.to_owned(), (file, version));
+        }
     }
 
     /// `http://127.0.0.1:PORT`
@@ -50,13 +63,28 @@ impl FileHost {
         format!("{}{path}", self.base)
     }
 
-    /// How many times `path` was requested.
+    /// How many times `path` was requested (304 answers included).
     pub fn hits(&self, path: &str) -> usize {
         self.hits.lock().map(|h| h.get(path).copied().unwrap_or(0)).unwrap_or(0)
     }
+
+    /// How many requests for `path` were answered `304 Not Modified`.
+    pub fn not_modified(&self, path: &str) -> usize {
+        self.not_modified.lock().map(|h| h.get(path).copied().unwrap_or(0)).unwrap_or(0)
+    }
 }
 
-fn answer(mut stream: TcpStream, files: &HashMap<String, HostedFile>, hits: &Mutex<HashMap<String, usize>>) {
+/// The `ETag` of version `version` of a file.
+fn etag(version: u64) -> String {
+    format!("\"v{version}\"")
+}
+
+fn answer(
+    mut stream: TcpStream,
+    files: &Mutex<HashMap<String, (HostedFile, u64)>>,
+    hits: &Mutex<HashMap<String, usize>>,
+    not_modified: &Mutex<HashMap<String, usize>>,
+) {
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
         Err(_) => return,
@@ -65,24 +93,39 @@ fn answer(mut stream: TcpStream, files: &HashMap<String, HostedFile>, hits: &Mut
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
+    let mut if_none_match = None;
     loop {
         let mut header = String::new();
         match reader.read_line(&mut header) {
             Ok(0) | Err(_) => break,
             Ok(_) if header == "\r\n" || header == "\n" => break,
-            Ok(_) => {}
+            Ok(_) => {
+                if let Some((name, value)) = header.split_once(':')
+                    && name.trim().eq_ignore_ascii_case("if-none-match")
+                {
+                    if_none_match = Some(value.trim().to_owned());
+                }
+            }
         }
     }
     let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
     if let Ok(mut hits) = hits.lock() {
         *hits.entry(path.clone()).or_default() += 1;
     }
-    let response = match files.get(&path) {
-        Some(file) => {
+    let file = files.lock().ok().and_then(|files| files.get(&path).cloned());
+    let response = match file {
+        Some((_, version)) if if_none_match.as_deref() == Some(etag(version).as_str()) => {
+            if let Ok(mut counts) = not_modified.lock() {
+                *counts.entry(path).or_default() += 1;
+            }
+            format!("HTTP/1.1 304 Not Modified\r\netag: {}\r\nconnection: close\r\n\r\n", etag(version)).into_bytes()
+        }
+        Some((file, version)) => {
             let mut r = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\ncontent-type: {}\r\ncontent-length: {}\r\netag: {}\r\nconnection: close\r\n\r\n",
                 file.content_type,
-                file.bytes.len()
+                file.bytes.len(),
+                etag(version)
             )
             .into_bytes();
             r.extend_from_slice(&file.bytes);
