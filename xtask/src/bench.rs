@@ -2,7 +2,8 @@
 //! release server on each available backend and drives XP mutations over HTTP from concurrent clients
 //! on this machine, then reports throughput, latency percentiles, lost updates and the server's peak
 //! RSS (`--help` lists the options). Servers start through testkit's launcher
-//! (`garrison_testkit::server`), the one the black-box tests use.
+//! (`garrison_testkit::server`), the one the black-box tests use. With `--peers`, the cards part also
+//! compares Garrison's cards with two Node.js libraries' (`bench_peers.rs`).
 
 use std::{
     path::{Path, PathBuf},
@@ -31,6 +32,12 @@ struct Options {
     only: String,
     cards: usize,
     card_clients: usize,
+    /// Whether the cards part also runs the comparison with the Node.js peers.
+    peers: bool,
+    peer_cards: usize,
+    peer_rounds: usize,
+    /// How the Node clients run: `async` (one thread) or `workers` (worker threads).
+    peer_mode: String,
 }
 
 const USAGE: &str = "usage: cargo xtask bench [OPTIONS]
@@ -40,7 +47,14 @@ const USAGE: &str = "usage: cargo xtask bench [OPTIONS]
   --members N        members the XP load spreads over (100)
   --only PART        xp | cards | discord | transcripts | all (all)
   --cards N          level cards to render through HTTP (1000)
-  --card-clients N   concurrent card clients (8)";
+  --card-clients N   concurrent card clients (8; also for --peers)
+  --peers            cards only: also compare with canvacord and discord-arts (Node.js), installed
+                     with npm into $GARRISON_PEERS_DIR or ~/.cache/garrison/peers
+  --peer-cards N     --peers: cards per implementation from 1 client, then as many from
+                     --card-clients clients, each round (150)
+  --peer-rounds N    --peers: rounds, peers then Garrison in each; the table shows medians (3)
+  --peer-mode MODE   --peers: Node clients as async loops on one thread or as worker threads:
+                     async | workers (async)";
 
 /// Whether the arguments ask for the usage (answered without building anything).
 pub fn wants_help(args: &[String]) -> bool {
@@ -49,13 +63,27 @@ pub fn wants_help(args: &[String]) -> bool {
 
 /// The options, or `None` when `--help` asked for the usage instead.
 fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
-    let mut opts =
-        Options { seconds: 10, connections: 64, members: 100, only: "all".into(), cards: 1000, card_clients: 8 };
+    let mut opts = Options {
+        seconds: 10,
+        connections: 64,
+        members: 100,
+        only: "all".into(),
+        cards: 1000,
+        card_clients: 8,
+        peers: false,
+        peer_cards: 150,
+        peer_rounds: 3,
+        peer_mode: "async".into(),
+    };
     if wants_help(args) {
         return Ok(None);
     }
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--peers" {
+            opts.peers = true;
+            continue;
+        }
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--seconds" => opts.seconds = value.parse()?,
@@ -66,8 +94,14 @@ fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
             }
             "--cards" => opts.cards = value.parse()?,
             "--card-clients" => opts.card_clients = value.parse()?,
+            "--peer-cards" => opts.peer_cards = value.parse()?,
+            "--peer-rounds" => opts.peer_rounds = value.parse()?,
+            "--peer-mode" if ["async", "workers"].contains(&value.as_str()) => opts.peer_mode.clone_from(value),
             other => bail!("unknown option {other}\n{USAGE}"),
         }
+    }
+    if opts.peers && !["cards", "all"].contains(&opts.only.as_str()) {
+        bail!("--peers goes with --only cards or --only all\n{USAGE}");
     }
     Ok(Some(opts))
 }
@@ -124,16 +158,39 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 fn cards(binary: &Path, scratch: &Path, opts: &Options) -> anyhow::Result<()> {
     println!("== render times (one thread, already-decoded images, PNG encoding included)");
     crate::bench_cards::render_times()?;
-    let r = crate::bench_cards::through_http(binary, scratch, opts.cards, opts.card_clients)?;
+    let cold = crate::bench_cards::through_http(binary, &scratch.join("cold"), opts.cards, opts.card_clients, false)?;
+    let warm = crate::bench_cards::through_http(binary, &scratch.join("warm"), opts.cards, opts.card_clients, true)?;
     println!();
-    println!("| cards | errors | cards/s | p50 latency | p99 latency | server peak RSS | server CPU |");
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     println!(
-        "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.1} MB | {:.2} cores |",
-        r.cards, r.errors, r.per_second, r.p50_ms, r.p99_ms, r.peak_rss_mb, r.server_cores
+        "| images | cards | errors | cards/s | p50 latency | p99 latency | server peak RSS | server CPU | CPU per card |"
     );
-    if r.errors != 0 {
-        bail!("{} card requests failed", r.errors);
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (images, r) in [("fetched and decoded per card", &cold), ("kept decoded (image cache)", &warm)] {
+        println!(
+            "| {images} | {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.1} MB | {:.2} cores | {:.2} ms |",
+            r.cards,
+            r.errors,
+            r.per_second,
+            r.p50_ms,
+            r.p99_ms,
+            r.peak_rss_mb,
+            r.server_cores,
+            r.server_cores * 1000.0 / r.per_second.max(f64::EPSILON),
+        );
+        if r.errors != 0 {
+            bail!("{} card requests failed", r.errors);
+        }
+    }
+    if opts.peers {
+        println!();
+        println!("== side by side with Node.js peers (canvacord, discord-arts)");
+        let peers = crate::bench_peers::PeerOptions {
+            cards: opts.peer_cards,
+            clients: opts.card_clients,
+            rounds: opts.peer_rounds,
+            mode: opts.peer_mode.clone(),
+        };
+        crate::bench_peers::run(binary, scratch, &peers)?;
     }
     Ok(())
 }

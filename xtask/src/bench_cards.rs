@@ -34,7 +34,8 @@ pub fn render_times() -> anyhow::Result<()> {
     run_command(cargo().args(["bench", "--quiet", "-p", "garrison-render", "--bench", "cards"]))
 }
 
-fn image_bytes(format: image::ImageFormat, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+/// A `width`x`height` gradient picture encoded as `format` (the card benchmarks' avatar and background).
+pub fn image_bytes(format: image::ImageFormat, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     let picture = image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, ((x + y) % 256) as u8])
     });
@@ -45,7 +46,17 @@ fn image_bytes(format: image::ImageFormat, width: u32, height: u32) -> anyhow::R
 
 /// `cards` level cards (each with a different username, so none is reused) from `clients` concurrent
 /// connections; the avatar is a 256x256 PNG and the background a 1200x500 JPEG.
-pub fn through_http(binary: &Path, scratch: &Path, cards: usize, clients: usize) -> anyhow::Result<CardReport> {
+///
+/// `warm`: with the default image cache (the images are fetched and decoded once); otherwise without
+/// one (`GARRISON_CARD_IMAGE_CACHE_BYTES=0`: every card fetches and decodes both, as cards for many
+/// guilds at once would).
+pub fn through_http(
+    binary: &Path,
+    scratch: &Path,
+    cards: usize,
+    clients: usize,
+    warm: bool,
+) -> anyhow::Result<CardReport> {
     let host = FileHost::start([
         (
             "/avatar.png",
@@ -56,14 +67,19 @@ pub fn through_http(binary: &Path, scratch: &Path, cards: usize, clients: usize)
             HostedFile { content_type: "image/jpeg", bytes: image_bytes(image::ImageFormat::Jpeg, 1200, 500)? },
         ),
     ]);
+    std::fs::create_dir_all(scratch)?;
     let url = format!("sqlite://{}/cards.db", scratch.display());
-    let server = launch(binary, scratch, &url)
+    let mut launch = launch(binary, scratch, &url)
         .env("GARRISON_FETCH_ALLOW_LOOPBACK", "true")
         .env("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1")
-        .env("GARRISON_OBJECT_DIR", scratch.join("objects"))
-        .start()?;
+        .env("GARRISON_OBJECT_DIR", scratch.join("objects"));
+    if !warm {
+        launch = launch.env("GARRISON_CARD_IMAGE_CACHE_BYTES", "0");
+    }
+    let server = launch.start()?;
     let base = server.base().to_owned();
-    println!("cards: server at {base}, {cards} level cards from {clients} clients");
+    let cache = if warm { "image cache" } else { "no image cache" };
+    println!("cards: server at {base}, {cards} level cards from {clients} clients, {cache}");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let cpu_before = cpu_seconds(&server.pid().to_string());
     let started = Instant::now();
@@ -73,7 +89,8 @@ pub fn through_http(binary: &Path, scratch: &Path, cards: usize, clients: usize)
     let server_cores = (cpu_seconds(&server.pid().to_string()) - cpu_before) / elapsed.as_secs_f64();
     let peak_rss_mb = peak_rss_mb(server.pid());
     drop(server);
-    if host.hits("/avatar.png") < cards - errors {
+    // Without an image cache every card fetches its avatar; fewer fetches would mean stored cards.
+    if !warm && host.hits("/avatar.png") < cards - errors {
         bail!("the server fetched the avatar {} times for {cards} cards", host.hits("/avatar.png"));
     }
     latencies.sort_unstable();

@@ -107,6 +107,8 @@ pub(crate) fn downscale_box(image: &Pixmap, factor: u32, crop: (u32, u32, u32, u
 }
 
 /// Three box passes in each direction (close to a Gaussian with sigma `radius / 2`), edges clamped.
+/// Every pass runs along contiguous rows: the vertical passes run on a transposed copy, since walking
+/// a column touches a new cache line per pixel.
 pub(crate) fn box_blur(pixmap: &mut Pixmap, radius: u32) {
     // At most 41 pixels of 255 add up in a 16-bit lane without carrying.
     let box_radius = (radius / 2).clamp(1, 20) as usize;
@@ -114,34 +116,52 @@ pub(crate) fn box_blur(pixmap: &mut Pixmap, radius: u32) {
     let data = pixmap.data_mut();
     let mut line = Vec::with_capacity(w.max(h));
     for _ in 0..3 {
-        for y in 0..h {
-            blur_line(data, y * w, 1, w, box_radius, &mut line);
+        for row in data.chunks_exact_mut(w * 4) {
+            blur_line(row, box_radius, &mut line);
         }
-        for x in 0..w {
-            blur_line(data, x, w, h, box_radius, &mut line);
+    }
+    let mut columns = vec![0u8; data.len()];
+    transpose(data, w, h, &mut columns);
+    for _ in 0..3 {
+        for column in columns.chunks_exact_mut(h * 4) {
+            blur_line(column, box_radius, &mut line);
+        }
+    }
+    transpose(&columns, h, w, data);
+}
+
+/// Writes the `w` x `h` image of 4-byte pixels `src` transposed (`h` x `w`) into `dst`, in tiles
+/// that stay in cache.
+fn transpose(src: &[u8], w: usize, h: usize, dst: &mut [u8]) {
+    const TILE: usize = 16;
+    for y0 in (0..h).step_by(TILE) {
+        for x0 in (0..w).step_by(TILE) {
+            for y in y0..(y0 + TILE).min(h) {
+                for x in x0..(x0 + TILE).min(w) {
+                    let (from, to) = ((y * w + x) * 4, (x * h + y) * 4);
+                    dst[to..to + 4].copy_from_slice(&src[from..from + 4]);
+                }
+            }
         }
     }
 }
 
-/// Box-blurs the `len` pixels at `start`, `start + step`, ... in place, four channels at once in
-/// 16-bit lanes. Rounding is monotonic, so premultiplied colour stays at or below alpha.
-fn blur_line(data: &mut [u8], start: usize, step: usize, len: usize, radius: usize, line: &mut Vec<u64>) {
-    if len == 0 {
+/// Box-blurs a row of pixels in place, four channels at once in 16-bit lanes. Rounding is
+/// monotonic, so premultiplied colour stays at or below alpha.
+fn blur_line(row: &mut [u8], radius: usize, line: &mut Vec<u64>) {
+    if row.is_empty() {
         return;
     }
     line.clear();
-    line.extend((0..len).map(|i| {
-        let p = (start + i * step) * 4;
-        spread([data[p], data[p + 1], data[p + 2], data[p + 3]])
-    }));
+    line.extend(row.chunks_exact(4).map(|p| spread([p[0], p[1], p[2], p[3]])));
+    let len = line.len();
     let window = (2 * radius + 1) as u64;
     let reciprocal = (65536 + window / 2) / window;
     let last = len - 1;
     let mut sum = (0..=2 * radius).map(|i| line[i.saturating_sub(radius).min(last)]).sum::<u64>();
-    for i in 0..len {
-        let p = (start + i * step) * 4;
-        for c in 0..4 {
-            data[p + c] = ((((sum >> (16 * c)) & 0xffff) * reciprocal + 32768) >> 16).min(255) as u8;
+    for (i, out) in row.chunks_exact_mut(4).enumerate() {
+        for (c, o) in out.iter_mut().enumerate() {
+            *o = ((((sum >> (16 * c)) & 0xffff) * reciprocal + 32768) >> 16).min(255) as u8;
         }
         sum = sum + line[(i + radius + 1).min(last)] - line[i.saturating_sub(radius)];
     }
@@ -471,10 +491,12 @@ fn draw_image_cover_with(
 
 /// `image` cover-scaled for a canvas of `width` x `height` and blurred by `blur_radius` (about twice
 /// the Gaussian sigma): the layer [`draw_background_layer`] puts on the canvas. Without a blur it has
-/// the canvas's size; a blur is computed at a half or a quarter of the resolution (`1 / (radius / 4)`,
-/// at most 4 times smaller), since blurred content has no fine detail, and scaled back up when drawn.
+/// the canvas's size; a blur of 4 pixels or more is computed at `1 / (radius / 2)` of the resolution
+/// (at most 4 times smaller), since blurred content has no fine detail, and scaled back up when drawn.
+/// Against the full-resolution blur, the golden images differ by at most 6 levels of 255 in any
+/// channel (0.2 to 0.3 on average).
 pub(crate) fn background_layer(image: &Pixmap, width: u32, height: u32, blur_radius: u32) -> Option<Pixmap> {
-    let divisor = if blur_radius == 0 { 1 } else { (blur_radius / 4).clamp(1, 4) };
+    let divisor = if blur_radius == 0 { 1 } else { (blur_radius / 2).clamp(1, 4) };
     let (lw, lh) = (width.div_ceil(divisor), height.div_ceil(divisor));
     let mut layer = Pixmap::new(lw, lh)?;
     let layer_box = RoundedBox::new(0.0, 0.0, lw as f32, lh as f32, 0.0);
@@ -489,8 +511,30 @@ pub(crate) fn background_layer(image: &Pixmap, width: u32, height: u32, blur_rad
 /// Draws a [`background_layer`] over the whole canvas at `opacity`, with `overlay` over it. A layer
 /// of the canvas's size is copied pixel for pixel (the resampling lands on pixel centres).
 pub(crate) fn draw_background_layer(pixmap: &mut Pixmap, layer: &Pixmap, opacity: f32, overlay: Rgba) {
-    let canvas_box = RoundedBox::new(0.0, 0.0, pixmap.width() as f32, pixmap.height() as f32, 0.0);
-    draw_image_cover(pixmap, layer, &canvas_box, opacity, overlay);
+    let (w, h) = (pixmap.width(), pixmap.height());
+    if (layer.width(), layer.height()) != (w, h) {
+        let canvas_box = RoundedBox::new(0.0, 0.0, w as f32, h as f32, 0.0);
+        draw_image_cover(pixmap, layer, &canvas_box, opacity, overlay);
+        return;
+    }
+    // The same size: resampling would land on pixel centres and copy, so blend the rows directly
+    // (the same pixels as `draw_image_cover`, without its per-pixel interpolation).
+    let full = to_u8(opacity * 255.0);
+    if opacity <= 0.0 || full == 0 {
+        return;
+    }
+    let width = w as usize;
+    let coverage = vec![full; width];
+    let (over, overlay_inv) = premultiplied(overlay);
+    let overlay_row: Vec<u8> = if overlay.a == 0 { Vec::new() } else { over.repeat(width) };
+    for (row, src) in pixmap.data_mut().chunks_exact_mut(width * 4).zip(layer.data().chunks_exact(width * 4)) {
+        blend_row(row, src, &coverage, 0..width);
+        if overlay.a != 0 {
+            for (d, &o) in row.iter_mut().zip(&overlay_row) {
+                *d = o.saturating_add(mul_div_255(*d, overlay_inv));
+            }
+        }
+    }
 }
 
 /// Makes the canvas's corners transparent outside a radius (only the corner squares are touched).
@@ -535,6 +579,46 @@ mod tests {
         assert!(centre < 255 && near > 0 && near <= centre, "{centre} {near}");
         for px in dot.pixels() {
             assert!(px.red() <= px.alpha());
+        }
+    }
+
+    #[test]
+    fn the_blur_is_the_same_across_and_down() {
+        // A vertical stripe blurred, transposed, equals the horizontal stripe blurred.
+        let (w, h) = (13, 7);
+        let mut tall = Pixmap::new(w, h).unwrap();
+        let mut wide = Pixmap::new(h, w).unwrap();
+        for y in 0..h {
+            let i = (y * w + 6) as usize * 4;
+            tall.data_mut()[i..i + 4].copy_from_slice(&[200, 100, 50, 255]);
+        }
+        for x in 0..h {
+            let i = (6 * h + x) as usize * 4;
+            wide.data_mut()[i..i + 4].copy_from_slice(&[200, 100, 50, 255]);
+        }
+        box_blur(&mut tall, 4);
+        box_blur(&mut wide, 4);
+        let mut transposed = vec![0; tall.data().len()];
+        transpose(tall.data(), w as usize, h as usize, &mut transposed);
+        assert_eq!(transposed, wide.data());
+    }
+
+    #[test]
+    fn a_canvas_sized_layer_draws_the_pixels_resampling_would() {
+        let (w, h) = (37, 11);
+        let mut layer = Pixmap::new(w, h).unwrap();
+        for (i, px) in layer.data_mut().chunks_exact_mut(4).enumerate() {
+            let a = (i * 7 % 256) as u8;
+            px.copy_from_slice(&[a / 2, a / 3, a, a]);
+        }
+        for (opacity, overlay) in [(1.0, TRANSPARENT), (0.7, Rgba::new(0, 0, 0, 100)), (0.001, TRANSPARENT)] {
+            let mut fast = Pixmap::new(w, h).unwrap();
+            fast.fill(tiny_skia::Color::from_rgba8(40, 50, 60, 255));
+            let mut slow = fast.clone();
+            draw_background_layer(&mut fast, &layer, opacity, overlay);
+            let canvas = RoundedBox::new(0.0, 0.0, w as f32, h as f32, 0.0);
+            draw_image_cover(&mut slow, &layer, &canvas, opacity, overlay);
+            assert_eq!(fast.data(), slow.data(), "opacity {opacity}");
         }
     }
 

@@ -189,9 +189,26 @@ pub fn decode_image(bytes: &[u8], limits: &DecodeLimits) -> Result<Image> {
     if let Some(orientation) = orientation {
         decoded.apply_orientation(orientation);
     }
-    let rgba = decoded.into_rgba8();
-    let (width, height) = rgba.dimensions();
-    let mut image = Image::from_rgba8(width, height, rgba.into_raw())?;
+    let mut image = match decoded {
+        // Opaque (every JPEG): straight to RGBA in one pass, nothing to premultiply.
+        image::DynamicImage::ImageRgb8(rgb) => {
+            let (width, height) = rgb.dimensions();
+            let mut rgba = vec![255u8; rgb.len() / 3 * 4];
+            for (to, from) in rgba.chunks_exact_mut(4).zip(rgb.as_raw().chunks_exact(3)) {
+                to[..3].copy_from_slice(from);
+            }
+            let size = IntSize::from_wh(width, height)
+                .ok_or_else(|| Error::InvalidImage(format!("{width}x{height} is not a valid image size")))?;
+            let pixmap = Pixmap::from_vec(rgba, size)
+                .ok_or_else(|| Error::InvalidImage(format!("{width}x{height} is not a valid image size")))?;
+            Image::from_pixmap(pixmap)
+        }
+        other => {
+            let rgba = other.into_rgba8();
+            let (width, height) = rgba.dimensions();
+            Image::from_rgba8(width, height, rgba.into_raw())?
+        }
+    };
     image.format = Some(format);
     Ok(image)
 }
@@ -246,6 +263,17 @@ mod tests {
         assert_eq!(image.as_pixmap().data(), &[100, 50, 25, 128]);
         assert!(Image::from_rgba8(2, 1, vec![0; 4]).is_err());
         assert!(Image::from_rgba8(0, 1, vec![]).is_err());
+    }
+
+    #[test]
+    fn an_opaque_image_decodes_to_the_same_pixels_by_either_path() {
+        let rgb = image::RgbImage::from_fn(7, 5, |x, y| image::Rgb([(x * 30) as u8, (y * 50) as u8, 77]));
+        let mut png = Vec::new();
+        rgb.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        let decoded = decode_image(&png, &DecodeLimits::default()).unwrap();
+        let expected = Image::from_rgba8(7, 5, image::DynamicImage::ImageRgb8(rgb).into_rgba8().into_raw()).unwrap();
+        assert_eq!(decoded.as_pixmap(), expected.as_pixmap());
+        assert_eq!(decoded.format(), Some(ImageFormat::Png));
     }
 
     #[test]

@@ -86,6 +86,15 @@ fn level_card_with_blurred_background_and_activity() {
 }
 
 #[test]
+fn level_card_with_lightly_and_heavily_blurred_backgrounds() {
+    for (case, blur, width, height) in [("level_blur_4", 4, 930, 280), ("level_blur_20", 20, 930, 280)] {
+        let mut card = seed_level_card();
+        (card.width, card.height, card.background.blur_radius) = (width, height, blur);
+        check(case, render_level_card(&card, Some(&avatar()), Some(&background()), fonts()).unwrap());
+    }
+}
+
+#[test]
 fn level_card_with_offsets_and_without_avatar() {
     let mut card = seed_level_card();
     card.font_family = "Verdana".to_owned();
