@@ -7,13 +7,16 @@
 //!
 //! - `http_handlers_name_no_port_or_adapter`: no file under `bins/garrison/src/http/` names a port (a
 //!   trait defined in `crates/core/src`, found by parsing `pub trait`) or an adapter crate (every
-//!   workspace crate under `crates/` but core, testkit and the Discord simulator); no file of the binary
-//!   names an adapter crate outside `wiring.rs` (or a `wiring`/`adapters` module). What breaks the rule
-//!   at main today is in [`HTTP_ALLOWED`] and [`ADAPTERS_ALLOWED`]; an entry no longer needed fails the
-//!   check too, so the lists only shrink.
+//!   workspace crate under `crates/` but core, the view crates render and pages, testkit and the
+//!   Discord simulator); no file of the binary names an adapter crate outside `wiring.rs` (or a
+//!   `wiring`/`adapters` module). [`HTTP_ALLOWED`] and [`ADAPTERS_ALLOWED`] are empty; an entry no
+//!   longer needed fails the check too, so they never grow back unnoticed.
 //! - `core_depends_only_on_pure_crates`: `crates/core/Cargo.toml`'s dependencies are in [`PURE_CRATES`].
-//! - `core_and_render_use_no_io_or_clock_apis`: no `std::fs`, `std::net`, `std::process`, `SystemTime`,
-//!   `UNIX_EPOCH` or `Instant::now` in `crates/core/src` and `crates/render/src`.
+//! - `view_crates_depend_only_on_pure_crates`: render's and pages' dependencies are in [`PURE_CRATES`]
+//!   or [`VIEW_DEPENDENCIES`].
+//! - `core_and_view_crates_use_no_io_or_clock_apis`: no `std::fs`, `std::net`, `std::process`,
+//!   `SystemTime`, `UNIX_EPOCH` or `Instant::now` in `crates/core/src`, `crates/render/src` and
+//!   `crates/pages/src`.
 //! - `twilight_is_named_only_in_crates_discord`: no `twilight_*::` path in Rust code and no `twilight-*`
 //!   dependency outside `crates/discord`.
 //! - `a_guild_id_is_a_server_id`: no Rust code takes a guild as `guild: Snowflake`, `guild_id: Snowflake`
@@ -31,23 +34,13 @@ use std::{
 
 /// (file, name) pairs under `bins/garrison/src/http/` that name a port or an adapter crate at main
 /// today. Remove an entry when its handler stops naming it (the check fails until you do).
-const HTTP_ALLOWED: &[(&str, &str)] = &[
-    ("bins/garrison/src/http/cards.rs", "garrison_fetch"),
-    ("bins/garrison/src/http/cards.rs", "garrison_render"),
-    ("bins/garrison/src/http/modlogs.rs", "garrison_pages"),
-    ("bins/garrison/src/http/transcripts.rs", "garrison_pages"),
-];
+/// Empty since issue 11 was done: keep it so, and fix the handler rather than add an entry.
+const HTTP_ALLOWED: &[(&str, &str)] = &[];
 
 /// (file, adapter crate) pairs of the binary outside `wiring.rs` and `http/` that name an adapter crate
 /// at main today. Same rule: remove an entry when it is no longer needed.
-const ADAPTERS_ALLOWED: &[(&str, &str)] = &[
-    ("bins/garrison/src/page_message.rs", "garrison_pages"),
-    ("bins/garrison/src/settings.rs", "garrison_fetch"),
-    ("bins/garrison/src/studio.rs", "garrison_fetch"),
-    ("bins/garrison/src/studio.rs", "garrison_render"),
-    ("bins/garrison/src/transcripts.rs", "garrison_fetch"),
-    ("bins/garrison/src/transcripts.rs", "garrison_pages"),
-];
+/// Empty too: an adapter the binary needs lives under `adapters/` and is built in `wiring.rs`.
+const ADAPTERS_ALLOWED: &[(&str, &str)] = &[];
 
 /// What `garrison-core` may depend on: crates that do no IO and need no runtime.
 const PURE_CRATES: &[&str] = &[
@@ -63,8 +56,20 @@ const PURE_CRATES: &[&str] = &[
     "thiserror",
 ];
 
-/// Workspace crates under `crates/` that are not adapters: the domain and the test-only crates.
-const NOT_ADAPTERS: &[&str] = &["garrison-core", "garrison-testkit", "garrison-discord-sim"];
+/// Workspace crates under `crates/` that are not adapters: the domain, the view crates and the
+/// test-only crates.
+const NOT_ADAPTERS: &[&str] =
+    &["garrison-core", "garrison-render", "garrison-pages", "garrison-testkit", "garrison-discord-sim"];
+
+/// The view crates: pure functions from values to a PNG (render) or an HTML page (pages). They do no
+/// IO and implement no port, so they are not adapters: a handler may read headers into a card's
+/// description or turn a service's answer into a page (that is parsing and mapping), and a service
+/// may draw with them. The tidy checks `view_crates_depend_only_on_pure_crates` and
+/// `core_and_view_crates_use_no_io_or_clock_apis` keep them pure.
+const VIEW_CRATES: &[(&str, &str)] = &[("garrison-render", "crates/render"), ("garrison-pages", "crates/pages")];
+
+/// What a view crate may depend on besides [`PURE_CRATES`]: image codecs, rasterizing and fonts.
+const VIEW_DEPENDENCIES: &[&str] = &["fontdue", "image", "tiny-skia", "ttf-parser"];
 
 fn root() -> PathBuf {
     crate::root()
@@ -446,9 +451,27 @@ fn core_depends_only_on_pure_crates() {
 }
 
 #[test]
-fn core_and_render_use_no_io_or_clock_apis() {
+fn view_crates_depend_only_on_pure_crates() {
+    for (name, dir) in VIEW_CRATES {
+        assert!(NOT_ADAPTERS.contains(name), "{name} is a view crate, so not an adapter");
+        let deps = dependencies(&read(&root().join(dir).join("Cargo.toml")));
+        assert!(!deps.is_empty(), "the manifest of {name} was read");
+        let impure: Vec<&String> = deps
+            .iter()
+            .filter(|d| !PURE_CRATES.contains(&d.as_str()) && !VIEW_DEPENDENCIES.contains(&d.as_str()))
+            .collect();
+        assert!(
+            impure.is_empty(),
+            "{name} is a view crate and does no IO: {impure:?} is in neither PURE_CRATES nor VIEW_DEPENDENCIES \
+             (xtask/src/tidy.rs); a crate that needs a runtime, a network, a database or the clock belongs in an adapter"
+        );
+    }
+}
+
+#[test]
+fn core_and_view_crates_use_no_io_or_clock_apis() {
     let mut problems = Vec::new();
-    for dir in ["crates/core/src", "crates/render/src"] {
+    for dir in ["crates/core/src", "crates/render/src", "crates/pages/src"] {
         for file in files_under(&root().join(dir), ".rs") {
             let code = judged_code(&file);
             for path in ["std::fs", "std::net", "std::process", "SystemTime", "UNIX_EPOCH", "Instant::now"] {
@@ -467,7 +490,7 @@ fn core_and_render_use_no_io_or_clock_apis() {
             }
         }
     }
-    fail_on(&problems, "core and render do no IO and read no clock (time comes through the Clock port)");
+    fail_on(&problems, "core, render and pages do no IO and read no clock (time comes through the Clock port)");
 }
 
 #[test]

@@ -3,12 +3,10 @@
 mod adapters;
 mod cli;
 mod http;
-mod page_message;
 mod regex_pool;
 mod settings;
 mod studio;
 mod telemetry;
-mod transcripts;
 mod wiring;
 
 use clap::Parser;

@@ -194,7 +194,7 @@ impl Default for Settings {
             s3_path_style: false,
             s3_access_key: String::new(),
             s3_secret_key: Secret::default(),
-            fetch_allowed_hosts: garrison_fetch::FetchPolicy::DEFAULT_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
+            fetch_allowed_hosts: garrison_core::cards::IMAGE_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
             fetch_max_bytes: 8 * 1024 * 1024,
             fetch_timeout_ms: 10_000,
             fetch_allow_loopback: false,

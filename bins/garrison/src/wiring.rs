@@ -27,10 +27,10 @@ use garrison_storage::{
 use garrison_fetch::{FetchPolicy, SafeFetcher};
 
 use crate::{
+    adapters::transcripts::{TranscriptLimits, TranscriptStudio},
     regex_pool::RegexPool,
     settings::{ObjectStoreKind, Settings},
     studio::CardStudio,
-    transcripts::{TranscriptLimits, TranscriptStudio},
 };
 
 /// The system clock, in milliseconds since the Unix epoch.
@@ -175,7 +175,8 @@ pub fn card_studio(
         capacity_bytes: settings.card_image_cache_bytes,
         fresh_for_ms: i64::try_from(settings.card_image_fresh_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
     };
-    Ok(CardStudio::new(fetcher, objects, budget, settings.card_store_max_bytes, images, clock))
+    let source = Arc::new(crate::adapters::FetchedImages(fetcher));
+    Ok(CardStudio::new(source, objects, budget, settings.card_store_max_bytes, images, clock))
 }
 
 /// Regex matches in worker processes of this executable, under a budget sized for
@@ -193,7 +194,7 @@ pub fn regex_pool(settings: &Settings) -> anyhow::Result<RegexPool> {
 pub fn transcript_studio(settings: &Settings, objects: Arc<dyn ObjectStore>) -> anyhow::Result<TranscriptStudio> {
     settings.check_fetch_loopback()?;
     let fetcher = SafeFetcher::new(FetchPolicy {
-        max_bytes: crate::transcripts::MEDIA_BUDGET,
+        max_bytes: crate::adapters::transcripts::MEDIA_BUDGET,
         timeout: Duration::from_secs(120),
         allow_loopback_for_tests: settings.fetch_allow_loopback,
         ..FetchPolicy::any_public_host()

@@ -1,6 +1,10 @@
-//! Text rules for card headers: how non-ASCII text arrives in HTTP headers (Base64 or double URL
-//! encoding, detected automatically, as Noctra's encoding guide describes), and which characters are
-//! stripped as emoji before drawing.
+//! Card rules: how non-ASCII text arrives in HTTP headers (Base64 or double URL encoding, detected
+//! automatically, as Noctra's encoding guide describes) and which characters are stripped as emoji
+//! before drawing; which hosts images come from by default; how a card's inputs become its id and
+//! its object key; the budget of card work; which stored cards are kept; and the [`ImageSource`]
+//! port through which a card's images are fetched (conditionally, with the host's validators).
+
+use std::{future::Future, pin::Pin};
 
 use base64::Engine;
 
@@ -157,6 +161,108 @@ pub fn strip_emoji(text: &str) -> String {
         kept.push(c);
     }
     kept.trim_end().to_owned()
+}
+
+/// The hosts the specifications allow card images from by default (Discord's CDN, imgur, imgbb);
+/// `GARRISON_FETCH_ALLOWED_HOSTS` replaces them.
+pub const IMAGE_HOSTS: [&str; 4] = ["cdn.discordapp.com", "media.discordapp.net", "i.imgur.com", "i.ibb.co"];
+
+/// Which card, for ids, keys and view URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardKind {
+    Level,
+    Welcome,
+}
+
+impl CardKind {
+    /// Where this kind's cards are kept in object storage.
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Level => "cards/level",
+            Self::Welcome => "cards/welcome",
+        }
+    }
+}
+
+/// Whether `id` has the shape of a card id, 32 lowercase hex digits (so a view request never builds
+/// a key from raw input).
+pub fn is_card_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The object key of a card (`cards/level/{id}.png`, `cards/welcome/{id}.png`); `None` when `id` is
+/// not a card id.
+pub fn card_key(kind: CardKind, id: &str) -> Option<crate::objects::ObjectKey> {
+    is_card_id(id).then(|| crate::objects::ObjectKey::parse(&format!("{}/{id}.png", kind.prefix())).ok()).flatten()
+}
+
+/// Everything that decides a card's pixels, hashed: the card's description, the image URLs and the
+/// release (whose renderer drew it). Two requests with the same inputs get the same id, and so the
+/// same stored PNG.
+pub fn card_id(kind: CardKind, description: &str, urls: &[Option<&str>]) -> String {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(format!("{kind:?}\n{}\n{description}\n", env!("CARGO_PKG_VERSION")));
+    for url in urls {
+        hasher.update(url.unwrap_or("-"));
+        hasher.update(b"\n");
+    }
+    hasher.finalize()[..16].iter().fold(String::with_capacity(32), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
+}
+
+/// What an image's host said about the version it sent, to ask later whether it changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The `ETag` header.
+    pub etag: Option<String>,
+    /// The `Last-Modified` header.
+    pub last_modified: Option<String>,
+}
+
+/// An image's bytes as its host sent them, with its validators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedImage {
+    pub bytes: Vec<u8>,
+    pub validators: Validators,
+}
+
+/// What a conditional fetch found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revalidated {
+    /// The version the validators describe is still current.
+    NotModified,
+    /// A body: the first, or a newer version.
+    Modified(FetchedImage),
+}
+
+/// Why a card's image could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageFetchError {
+    /// The URL is not one that may be fetched (scheme, host, port, address), or the file is too
+    /// large: the caller's fault.
+    #[error("{0}")]
+    Refused(String),
+    /// The host did not answer, or answered with an error.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// A boxed future of [`ImageSource::fetch_unless`].
+pub type ImageFuture<'a> = Pin<Box<dyn Future<Output = Result<Revalidated, ImageFetchError>> + Send + 'a>>;
+
+/// Where card images come from: URLs a caller supplied, fetched safely (HTTPS, allowed hosts,
+/// public addresses, size- and time-capped).
+pub trait ImageSource: Send + Sync {
+    /// The image at `url`, unless `known` (validators from an earlier fetch) still describe it.
+    fn fetch_unless<'a>(&'a self, url: &'a str, known: &'a Validators) -> ImageFuture<'a>;
+    /// The hosts images may come from.
+    fn allowed_hosts(&self) -> &[String];
+    /// The largest image file fetched, in bytes.
+    fn max_bytes(&self) -> u64;
 }
 
 /// How much card work the server takes on at once: cards in progress (waiting for a render slot,
@@ -411,5 +517,29 @@ mod tests {
         assert_eq!(strip_emoji("★ Star ♥ ✓"), "★ Star ♥ ✓");
         assert_eq!(strip_emoji("Привет ⭐ мир"), "Привет мир");
         assert_eq!(strip_emoji("🎉🎉"), "");
+    }
+
+    #[test]
+    fn card_ids_depend_on_every_input() {
+        let a = card_id(CardKind::Level, "card", &[Some("https://a/x.png"), None]);
+        assert!(is_card_id(&a), "{a}");
+        assert_eq!(a, card_id(CardKind::Level, "card", &[Some("https://a/x.png"), None]));
+        assert_ne!(a, card_id(CardKind::Welcome, "card", &[Some("https://a/x.png"), None]));
+        assert_ne!(a, card_id(CardKind::Level, "card2", &[Some("https://a/x.png"), None]));
+        assert_ne!(a, card_id(CardKind::Level, "card", &[Some("https://a/y.png"), None]));
+        assert_ne!(a, card_id(CardKind::Level, "card", &[Some("https://a/x.png"), Some("https://a/b.png")]));
+    }
+
+    #[test]
+    fn view_ids_are_checked_before_they_become_keys() {
+        let key = card_key(CardKind::Level, "0123456789abcdef0123456789abcdef").expect("a card id");
+        assert_eq!(key.as_str(), "cards/level/0123456789abcdef0123456789abcdef.png");
+        assert_eq!(
+            card_key(CardKind::Welcome, "0123456789abcdef0123456789abcdef").map(|k| k.as_str().to_owned()),
+            Some("cards/welcome/0123456789abcdef0123456789abcdef.png".to_owned())
+        );
+        for bad in ["", "../../etc/passwd", "0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef0123456789abcde"] {
+            assert!(card_key(CardKind::Level, bad).is_none(), "{bad}");
+        }
     }
 }

@@ -16,15 +16,14 @@ use actix_web::{
     web,
 };
 use base64::Engine;
-use garrison_core::cards::{ENCODING_METHODS, decode_header_text, strip_emoji};
-use garrison_fetch::FetchError;
+use garrison_core::cards::{CardKind, ENCODING_METHODS, ImageFetchError, decode_header_text, strip_emoji};
 use garrison_render::{AvatarShape, LevelCard, Offset, Rgba, WelcomeCard, parse_hex_color};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{AppState, error::ApiError};
-use crate::studio::{CardError, CardKind, StoredCard};
+use crate::studio::{CardError, StoredCard};
 
 fn card_failure(status: StatusCode, message: impl Into<String>) -> ApiError {
     let message = message.into();
@@ -38,7 +37,7 @@ fn bad_header(message: impl Into<String>) -> ApiError {
 impl From<CardError> for ApiError {
     fn from(err: CardError) -> Self {
         match &err {
-            CardError::Fetch { source: FetchError::Refused(_) | FetchError::TooLarge { .. }, .. }
+            CardError::Fetch { source: ImageFetchError::Refused(_), .. }
             | CardError::Image { .. }
             | CardError::Card(_) => bad_header(err.to_string()),
             CardError::Fetch { .. } => card_failure(StatusCode::BAD_GATEWAY, err.to_string()),

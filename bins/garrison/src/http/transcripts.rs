@@ -1,5 +1,5 @@
 //! `/api/Transcript/*`: a channel's history as one self-contained HTML page in object storage
-//! (`crate::transcripts::TranscriptStudio` does the work), its index per server, and the page itself.
+//! (`crate::adapters::transcripts::TranscriptStudio` does the work), its index per server, and the page itself.
 
 use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, post, web};
 use garrison_core::{

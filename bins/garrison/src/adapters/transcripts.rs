@@ -253,7 +253,7 @@ fn media_urls(message: &Message) -> Vec<(String, Option<String>)> {
             }
         }
     }
-    if let Some(avatar) = garrison_pages::avatar_url(&crate::page_message::user(&message.author)) {
+    if let Some(avatar) = garrison_pages::avatar_url(&super::page_message::user(&message.author)) {
         out.push((avatar, None));
     }
     out
@@ -519,7 +519,7 @@ impl TranscriptStudio {
                         }
                     }
                     let lookup = |url: &str| media.get(url).map(|m| m.id.clone());
-                    writer.message(&crate::page_message::of(message), &names, &lookup).map_err(internal)?;
+                    writer.message(&super::page_message::of(message), &names, &lookup).map_err(internal)?;
                 }
             }
             let written = writer.message_count();

@@ -1,8 +1,12 @@
 //! The binary's own adapters of core's ports: the ones that need its runtime or its other crates
-//! (tokio's blocking pool, the safe fetcher, ...). Constructed only in `wiring.rs`.
+//! (tokio's blocking pool, the safe fetcher, temporary files, ...). Constructed only in `wiring.rs`.
+
+pub mod page_message;
+pub mod transcripts;
 
 use garrison_core::{
     StoreError,
+    cards::{FetchedImage, ImageFetchError, ImageFuture, ImageSource, Revalidated, Validators},
     discord::looks::{IconFetchError, IconFuture, IconSource},
     entropy::{Entropy, EntropyError},
     threads::{BlockingThreads, ThreadFuture},
@@ -41,6 +45,42 @@ impl IconSource for FetchedIcons {
         garrison_render::decode_image(bytes, &garrison_render::DecodeLimits::default())
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+}
+
+/// Card images from the safe fetcher (HTTPS, the allowed hosts, public addresses), asked
+/// conditionally with the validators of the copy the studio keeps.
+#[derive(Debug, Clone)]
+pub struct FetchedImages(pub garrison_fetch::SafeFetcher);
+
+impl ImageSource for FetchedImages {
+    fn fetch_unless<'a>(&'a self, url: &'a str, known: &'a Validators) -> ImageFuture<'a> {
+        Box::pin(async move {
+            let known =
+                garrison_fetch::Validators { etag: known.etag.clone(), last_modified: known.last_modified.clone() };
+            match self.0.fetch_unless(url, &known).await {
+                Ok(garrison_fetch::Revalidated::NotModified) => Ok(Revalidated::NotModified),
+                Ok(garrison_fetch::Revalidated::Modified(fetched)) => Ok(Revalidated::Modified(FetchedImage {
+                    bytes: fetched.bytes,
+                    validators: Validators {
+                        etag: fetched.validators.etag,
+                        last_modified: fetched.validators.last_modified,
+                    },
+                })),
+                Err(e @ (garrison_fetch::FetchError::Refused(_) | garrison_fetch::FetchError::TooLarge { .. })) => {
+                    Err(ImageFetchError::Refused(e.to_string()))
+                }
+                Err(other) => Err(ImageFetchError::Unavailable(other.to_string())),
+            }
+        })
+    }
+
+    fn allowed_hosts(&self) -> &[String] {
+        &self.0.policy().allowed_hosts
+    }
+
+    fn max_bytes(&self) -> u64 {
+        self.0.policy().max_bytes
     }
 }
 
