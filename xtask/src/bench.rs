@@ -38,6 +38,11 @@ struct Options {
     peer_rounds: usize,
     /// How the Node clients run: `async` (one thread) or `workers` (worker threads).
     peer_mode: String,
+    /// A server binary to measure instead of this checkout's release build (an A/B run: another
+    /// commit's build, driven by this same load generator).
+    binary: Option<PathBuf>,
+    /// The Discord simulator binary to use instead of this checkout's release build.
+    simulator: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: cargo xtask bench [OPTIONS]
@@ -54,7 +59,11 @@ const USAGE: &str = "usage: cargo xtask bench [OPTIONS]
                      --card-clients clients, each round (150)
   --peer-rounds N    --peers: rounds, peers then Garrison in each; the table shows medians (3)
   --peer-mode MODE   --peers: Node clients as async loops on one thread or as worker threads:
-                     async | workers (async)";
+                     async | workers (async)
+  --binary PATH      measure this garrison binary (say, another commit's release build) with this
+                     checkout's load generator, instead of building this checkout's
+  --simulator PATH   the garrison-discord-sim binary to use with --binary (this checkout's
+                     release build when absent)";
 
 /// Whether the arguments ask for the usage (answered without building anything).
 pub fn wants_help(args: &[String]) -> bool {
@@ -74,6 +83,8 @@ fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
         peer_cards: 150,
         peer_rounds: 3,
         peer_mode: "async".into(),
+        binary: None,
+        simulator: None,
     };
     if wants_help(args) {
         return Ok(None);
@@ -97,6 +108,8 @@ fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
             "--peer-cards" => opts.peer_cards = value.parse()?,
             "--peer-rounds" => opts.peer_rounds = value.parse()?,
             "--peer-mode" if ["async", "workers"].contains(&value.as_str()) => opts.peer_mode.clone_from(value),
+            "--binary" => opts.binary = Some(PathBuf::from(value)),
+            "--simulator" => opts.simulator = Some(PathBuf::from(value)),
             other => bail!("unknown option {other}\n{USAGE}"),
         }
     }
@@ -129,9 +142,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         println!("{USAGE}");
         return Ok(());
     };
-    run_command(cargo().args(["build", "--release", "--quiet", "-p", "garrison", "-p", "garrison-discord-sim"]))?;
-    let binary = target_dir().join("release/garrison");
-    let simulator = target_dir().join("release/garrison-discord-sim");
+    if opts.binary.is_none() || opts.simulator.is_none() {
+        run_command(cargo().args(["build", "--release", "--quiet", "-p", "garrison", "-p", "garrison-discord-sim"]))?;
+    }
+    let binary = opts.binary.clone().unwrap_or_else(|| target_dir().join("release/garrison"));
+    let simulator = opts.simulator.clone().unwrap_or_else(|| target_dir().join("release/garrison-discord-sim"));
+    for path in [&binary, &simulator] {
+        anyhow::ensure!(path.is_file(), "no binary at {}", path.display());
+    }
     let scratch = std::env::temp_dir().join(format!("garrison-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let result = (|| {
