@@ -111,6 +111,8 @@ fn view_url(state: &AppState, kind: CardKind, id: &str) -> String {
     format!("{}{path}{id}", state.site.public_url.trim_end_matches('/'))
 }
 
+/// The answer of `GET /api/LevelCard/generate`, for the OpenAPI document. The body is written by
+/// [`level_card_body`]: [`LevelCardHead`]'s fields, then `imageBase64`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LevelCardResponse {
@@ -127,6 +129,35 @@ pub struct LevelCardResponse {
     level_percent: f64,
     /// The PNG, Base64-encoded.
     image_base64: String,
+}
+
+/// [`LevelCardResponse`] but the image.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LevelCardHead {
+    success: bool,
+    direct_image_url: String,
+    image_size: usize,
+    username: String,
+    level_percent: f64,
+}
+
+/// The level card's JSON answer: the head's fields as serde writes them, then `"imageBase64"`, the
+/// PNG's Base64 written straight into the body. Base64 needs no JSON escaping, so the image (hundreds
+/// of kilobytes) is neither scanned for characters to escape nor built as a string and copied.
+fn level_card_body(head: &LevelCardHead, png: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let mut body = Vec::with_capacity(256 + png.len().div_ceil(3) * 4);
+    serde_json::to_writer(&mut body, head).map_err(ApiError::internal)?;
+    // `{...}` becomes `{...,"imageBase64":"..."}`.
+    body.pop();
+    body.extend_from_slice(b",\"imageBase64\":\"");
+    let start = body.len();
+    body.resize(start + png.len().div_ceil(3) * 4, 0);
+    let written = engine.encode_slice(png, &mut body[start..]).map_err(ApiError::internal)?;
+    body.truncate(start + written);
+    body.extend_from_slice(b"\"}");
+    Ok(body)
 }
 
 /// Render a level (rank) card from headers; the PNG is stored and served at `directImageUrl`.
@@ -149,10 +180,7 @@ pub struct LevelCardResponse {
     (status = 502, description = "an image host failed"),
     (status = 503, description = "too many cards in progress (`Retry-After` says when to try again), or object storage unavailable")))]
 #[get("/api/LevelCard/generate")]
-pub async fn generate_level_card(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<web::Json<LevelCardResponse>, ApiError> {
+pub async fn generate_level_card(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let h = CardHeaders(req.headers());
     let username = h.text("Username")?;
     let avatar_url = h.url("Avatar-Url")?;
@@ -209,14 +237,14 @@ pub async fn generate_level_card(
     let username = card.username.clone();
     let level_percent = card.level_percent();
     let StoredCard { id, png } = state.cards.level(card, &avatar_url, background_url.as_deref()).await?;
-    Ok(web::Json(LevelCardResponse {
+    let head = LevelCardHead {
         success: true,
         direct_image_url: view_url(&state, CardKind::Level, &id),
         image_size: png.len(),
         username,
         level_percent,
-        image_base64: base64::engine::general_purpose::STANDARD.encode(&png),
-    }))
+    };
+    Ok(HttpResponse::Ok().content_type("application/json").body(level_card_body(&head, &png)?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -417,4 +445,32 @@ pub async fn encoding_guide(state: web::Data<AppState>) -> web::Json<EncodingGui
         allowed_domains: state.cards.allowed_hosts().to_vec(),
         emoji: "Emoji are stripped from every text field before drawing; text symbols such as ★ ♥ ✓ are kept.",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    use super::{LevelCardHead, level_card_body};
+
+    #[test]
+    fn the_level_card_answer_is_json_with_the_image_last() {
+        let head = LevelCardHead {
+            success: true,
+            direct_image_url: "https://g.example/api/LevelCard/view/ab".into(),
+            image_size: 4,
+            username: "Jo \"the\" \u{1F600} \\ name".into(),
+            level_percent: 12.5,
+        };
+        for png in [&b""[..], b"\x89", b"\x89P", b"\x89PN", b"\x89PNG\r\n\x1a\n\0\xff"] {
+            let body = level_card_body(&head, png).expect("a body");
+            let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+            assert_eq!(json["success"], true);
+            assert_eq!(json["username"], "Jo \"the\" \u{1F600} \\ name");
+            assert_eq!(json["levelPercent"], 12.5);
+            assert_eq!(json["imageSize"], 4);
+            let image = json["imageBase64"].as_str().expect("imageBase64");
+            assert_eq!(base64::engine::general_purpose::STANDARD.decode(image).expect("Base64"), png);
+        }
+    }
 }
