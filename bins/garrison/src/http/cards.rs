@@ -111,8 +111,9 @@ fn view_url(state: &AppState, kind: CardKind, id: &str) -> String {
     format!("{}{path}{id}", state.site.public_url.trim_end_matches('/'))
 }
 
-/// The answer of `GET /api/LevelCard/generate`, for the OpenAPI document. The body is written by
-/// [`level_card_body`]: [`LevelCardHead`]'s fields, then `imageBase64`.
+// The schema of the answer; `level_card_body` writes the body (`LevelCardHead`'s fields, then the image).
+/// A rendered level card: where to view it, its size, the username and level percentage drawn, and the
+/// PNG itself in Base64.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LevelCardResponse {
