@@ -39,6 +39,14 @@ pub enum FetchError {
     Network(String),
 }
 
+impl FetchError {
+    /// Whether the caller's URL is to blame (refused by the policy, or a file over the size cap),
+    /// rather than the remote host.
+    pub fn is_callers_fault(&self) -> bool {
+        matches!(self, Self::Refused(_) | Self::TooLarge { .. })
+    }
+}
+
 /// The longest `ETag` or `Last-Modified` value kept; longer ones are ignored (an origin cannot make
 /// Garrison hold or send back large headers).
 const MAX_VALIDATOR_BYTES: usize = 256;

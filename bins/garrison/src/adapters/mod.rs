@@ -32,11 +32,12 @@ pub struct FetchedIcons(pub garrison_fetch::SafeFetcher);
 impl IconSource for FetchedIcons {
     fn fetch<'a>(&'a self, url: &'a str) -> IconFuture<'a> {
         Box::pin(async move {
-            self.0.fetch(url).await.map_err(|e| match e {
-                garrison_fetch::FetchError::Refused(_) | garrison_fetch::FetchError::TooLarge { .. } => {
+            self.0.fetch(url).await.map_err(|e| {
+                if e.is_callers_fault() {
                     IconFetchError::Refused(e.to_string())
+                } else {
+                    IconFetchError::Unavailable(e.to_string())
                 }
-                other => IconFetchError::Unavailable(other.to_string()),
             })
         })
     }
@@ -67,10 +68,8 @@ impl ImageSource for FetchedImages {
                         last_modified: fetched.validators.last_modified,
                     },
                 })),
-                Err(e @ (garrison_fetch::FetchError::Refused(_) | garrison_fetch::FetchError::TooLarge { .. })) => {
-                    Err(ImageFetchError::Refused(e.to_string()))
-                }
-                Err(other) => Err(ImageFetchError::Unavailable(other.to_string())),
+                Err(e) if e.is_callers_fault() => Err(ImageFetchError::Refused(e.to_string())),
+                Err(e) => Err(ImageFetchError::Unavailable(e.to_string())),
             }
         })
     }

@@ -147,16 +147,16 @@ struct LevelCardHead {
 /// PNG's Base64 written straight into the body. Base64 needs no JSON escaping, so the image (hundreds
 /// of kilobytes) is neither scanned for characters to escape nor built as a string and copied.
 fn level_card_body(head: &LevelCardHead, png: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let engine = &base64::engine::general_purpose::STANDARD;
-    let mut body = Vec::with_capacity(256 + png.len().div_ceil(3) * 4);
+    // Padded Base64: four characters for every three bytes or part of them.
+    let encoded_len = png.len().div_ceil(3) * 4;
+    let mut body = Vec::with_capacity(256 + encoded_len);
     serde_json::to_writer(&mut body, head).map_err(ApiError::internal)?;
     // `{...}` becomes `{...,"imageBase64":"..."}`.
     body.pop();
     body.extend_from_slice(b",\"imageBase64\":\"");
     let start = body.len();
-    body.resize(start + png.len().div_ceil(3) * 4, 0);
-    let written = engine.encode_slice(png, &mut body[start..]).map_err(ApiError::internal)?;
-    body.truncate(start + written);
+    body.resize(start + encoded_len, 0);
+    base64::engine::general_purpose::STANDARD.encode_slice(png, &mut body[start..]).map_err(ApiError::internal)?;
     body.extend_from_slice(b"\"}");
     Ok(body)
 }
