@@ -180,6 +180,7 @@ async fn bad_inputs_name_the_header() {
         (vec![("Level-Color", "blue".into())], 400, "Level-Color"),
         (vec![("Card-Width", "5000".into())], 400, "width"),
         (vec![("Background-Opacity", "2".into())], 400, "opacity"),
+        (vec![("Format", "gif".into())], 400, "Format: must be png, webp or jpeg, got \"gif\""),
         (
             vec![("Avatar-Url", "https://evil.example/a.png".into())],
             400,
@@ -205,6 +206,77 @@ async fn bad_inputs_name_the_header() {
     let unknown = expect(get_with(&server, "/api/LevelCard/view/0123456789abcdef0123456789abcdef", &[]).await, 404);
     assert!(unknown.error().starts_with("no card"));
     expect(get_with(&server, "/api/WelcomeCard/view/..%2F..%2Fgarrison.db", &[]).await, 404);
+    expect(get_with(&server, "/api/LevelCard/view/0123456789abcdef0123456789abcdef.gif", &[]).await, 404);
+}
+
+/// `Format: webp` and `Format: jpeg`: the same card in another file, with its own id (the PNG's with
+/// an extension), content type and stored file; WebP pixel for pixel the PNG, JPEG opaque on the
+/// documented matte.
+#[tokio::test]
+async fn cards_come_as_webp_or_jpeg_on_request() {
+    let (files, server) = (host(), start());
+    let (avatar, background) = (files.url("/avatar.png"), files.url("/background.jpg"));
+    let level = |format: &'static str| {
+        let mut headers = vec![
+            ("Username", "JohnDoe"),
+            ("Avatar-Url", avatar.as_str()),
+            ("Background-Url", background.as_str()),
+            ("Background-Blur", "4"),
+        ];
+        if !format.is_empty() {
+            headers.push(("Format", format));
+        }
+        headers
+    };
+    let png = expect(get_with(&server, "/api/LevelCard/generate", &level("")).await, 200);
+    let webp = expect(get_with(&server, "/api/LevelCard/generate", &level("WebP")).await, 200);
+    let jpeg = expect(get_with(&server, "/api/LevelCard/generate", &level("jpg")).await, 200);
+    assert_eq!([&png, &webp, &jpeg].map(|r| r.body["format"].clone()), [json!("png"), json!("webp"), json!("jpeg")]);
+    let png_path = view_path(&png);
+    assert_eq!(view_path(&webp), format!("{png_path}.webp"));
+    assert_eq!(view_path(&jpeg), format!("{png_path}.jpg"));
+    let (_, png_card) = fetch_png(&server, &png_path).await;
+
+    for (reply, content_type, format) in
+        [(&webp, "image/webp", ImageFormat::WebP), (&jpeg, "image/jpeg", ImageFormat::Jpeg)]
+    {
+        let response = server.client().get(format!("{}{}", server.base, view_path(reply))).send().await.expect("view");
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], content_type);
+        let bytes = response.bytes().await.expect("body");
+        let inline = base64::engine::general_purpose::STANDARD
+            .decode(reply.body["imageBase64"].as_str().expect("imageBase64"))
+            .expect("Base64");
+        assert_eq!(bytes, inline, "the view serves the file the answer carried");
+        assert_eq!(reply.body["imageSize"], bytes.len());
+        let card = image::load_from_memory_with_format(&bytes, format).expect("decodes as its format").to_rgba8();
+        assert_eq!(card.dimensions(), png_card.dimensions());
+        match format {
+            ImageFormat::WebP => assert_eq!(card, png_card, "lossless WebP is the PNG's pixels"),
+            _ => {
+                // Opaque, the transparent corner on Discord's dark chat colour, the avatar's red kept.
+                assert!(card.pixels().all(|p| p.0[3] == 255));
+                let corner = card.get_pixel(0, 0).0;
+                assert!(corner[..3].iter().zip([0x31u8, 0x33, 0x38]).all(|(a, b)| a.abs_diff(b) <= 6), "{corner:?}");
+                assert_eq!(png_card.get_pixel(0, 0).0[3], 0);
+                assert!(card.pixels().any(|p| p.0[0] > 170 && p.0[1] < 80 && p.0[2] < 80), "no avatar pixels");
+            }
+        }
+    }
+    // The formats' files are smaller than the PNG's, JPEG the smallest.
+    let size = |reply: &Reply| reply.body["imageSize"].as_u64().expect("imageSize");
+    assert!(size(&jpeg) < size(&webp) && size(&webp) < size(&png), "{} {} {}", size(&png), size(&webp), size(&jpeg));
+    // `.png` names the PNG too; a known hash with the wrong extension is no card.
+    let (_, again) = fetch_png(&server, &format!("{png_path}.png")).await;
+    assert_eq!(again, png_card);
+
+    // A welcome card as WebP; the same request again names the same stored file.
+    let welcome = [("Background-Image", background.as_str()), ("Profile-Avatar", avatar.as_str()), ("Format", "webp")];
+    let first = expect(get_with(&server, "/api/WelcomeCard/generate", &welcome).await, 200);
+    assert_eq!(first.body["format"], "webp");
+    assert!(view_path(&first).ends_with(".webp"));
+    let second = expect(get_with(&server, "/api/WelcomeCard/generate", &welcome).await, 200);
+    assert_eq!(view_path(&second), view_path(&first));
 }
 
 #[tokio::test]
@@ -435,4 +507,30 @@ async fn without_an_image_cache_every_card_fetches_its_images() {
     cards_for(&server, &files, &["Ann", "Bob"]).await;
     assert_eq!((files.hits("/avatar.png"), files.hits("/background.jpg")), (2, 2));
     assert_eq!(files.not_modified("/background.jpg"), 0);
+}
+
+/// `GARRISON_CARD_PNG_COMPRESSION=small`: the same pixels in a smaller PNG.
+#[tokio::test]
+async fn small_png_compression_keeps_the_pixels() {
+    let files = host();
+    let (avatar, background) = (files.url("/avatar.png"), files.url("/background.jpg"));
+    let headers = [("Username", "JohnDoe"), ("Avatar-Url", avatar.as_str()), ("Background-Url", background.as_str())];
+    let fast = start();
+    let small = Server::start_with(
+        database(Backend::Sqlite).expect("SQLite is always available"),
+        &[
+            ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
+            ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
+            ("GARRISON_PUBLIC_URL", "https://cards.example"),
+            ("GARRISON_CARD_PNG_COMPRESSION", "small"),
+        ],
+    );
+    let fast_card = expect(get_with(&fast, "/api/LevelCard/generate", &headers).await, 200);
+    let small_card = expect(get_with(&small, "/api/LevelCard/generate", &headers).await, 200);
+    assert_eq!(view_path(&fast_card), view_path(&small_card), "the id names the card, not its compression");
+    let size = |reply: &Reply| reply.body["imageSize"].as_u64().expect("imageSize");
+    assert!(size(&small_card) * 10 < size(&fast_card) * 9, "{} against {}", size(&small_card), size(&fast_card));
+    let (_, fast_pixels) = fetch_png(&fast, &view_path(&fast_card)).await;
+    let (_, small_pixels) = fetch_png(&small, &view_path(&small_card)).await;
+    assert_eq!(small_pixels, fast_pixels);
 }

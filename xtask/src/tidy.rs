@@ -68,8 +68,9 @@ const NOT_ADAPTERS: &[&str] =
 /// `core_and_view_crates_use_no_io_or_clock_apis` keep them pure.
 const VIEW_CRATES: &[(&str, &str)] = &[("garrison-render", "crates/render"), ("garrison-pages", "crates/pages")];
 
-/// What a view crate may depend on besides [`PURE_CRATES`]: image codecs, rasterizing and fonts.
-const VIEW_DEPENDENCIES: &[&str] = &["fontdue", "image", "tiny-skia", "ttf-parser"];
+/// What a view crate may depend on besides [`PURE_CRATES`]: image codecs (and flate2, only to choose
+/// the PNG encoder's deflate backend), rasterizing and fonts.
+const VIEW_DEPENDENCIES: &[&str] = &["flate2", "fontdue", "image", "tiny-skia", "ttf-parser"];
 
 fn root() -> PathBuf {
     crate::root()

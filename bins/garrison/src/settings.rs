@@ -85,6 +85,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// How hard PNG cards are compressed (docs/benchmarks.md, "Encoders").
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PngCompression {
+    /// One fast pass: the least CPU per card, files about twice the size of `small`'s.
+    Fast,
+    /// zlib level 3: about 5 ms more per 930x280 card, files about half the size.
+    Small,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -150,6 +160,8 @@ pub struct Settings {
     pub card_image_cache_bytes: u64,
     /// Seconds a kept card image is used before its host is asked whether it changed.
     pub card_image_fresh_secs: u64,
+    /// PNG cards: `fast` or `small`.
+    pub card_png_compression: PngCompression,
     /// Cores the regex route may keep busy with long matches (0 = all of them); short jobs get
     /// four times as many slots (see docs/noctra.md).
     pub regex_parallelism: usize,
@@ -208,6 +220,7 @@ impl Default for Settings {
             card_store_max_bytes: 1024 * 1024 * 1024,
             card_image_cache_bytes: 32 * 1024 * 1024,
             card_image_fresh_secs: 300,
+            card_png_compression: PngCompression::Fast,
             regex_parallelism: 0,
             discord_api_url: String::new(),
             discord_bot_token: Secret::default(),
@@ -403,6 +416,13 @@ impl Settings {
         if let Some(v) = var("GARRISON_CARD_IMAGE_FRESH_SECS") {
             self.card_image_fresh_secs =
                 v.parse().with_context(|| format!("GARRISON_CARD_IMAGE_FRESH_SECS must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_CARD_PNG_COMPRESSION") {
+            self.card_png_compression = match v.trim() {
+                "fast" => PngCompression::Fast,
+                "small" => PngCompression::Small,
+                other => bail!("GARRISON_CARD_PNG_COMPRESSION must be fast or small, got {other:?}"),
+            };
         }
         if let Some(v) = var("GARRISON_REGEX_PARALLELISM") {
             self.regex_parallelism =
@@ -623,13 +643,23 @@ mod tests {
                 "GARRISON_CARD_STORE_MAX_BYTES" => Some("0".into()),
                 "GARRISON_CARD_IMAGE_CACHE_BYTES" => Some("0".into()),
                 "GARRISON_CARD_IMAGE_FRESH_SECS" => Some("60".into()),
+                "GARRISON_CARD_PNG_COMPRESSION" => Some("small".into()),
                 "GARRISON_REGEX_PARALLELISM" => Some("3".into()),
                 _ => None,
             })
             .expect("valid");
         assert_eq!((settings.card_queue, settings.card_store_max_bytes, settings.regex_parallelism), (64, 0, 3));
         assert_eq!((settings.card_image_cache_bytes, settings.card_image_fresh_secs), (0, 60));
-        for name in ["GARRISON_CARD_QUEUE", "GARRISON_CARD_STORE_MAX_BYTES", "GARRISON_REGEX_PARALLELISM"] {
+        assert_eq!(
+            (defaults.card_png_compression, settings.card_png_compression),
+            (PngCompression::Fast, PngCompression::Small)
+        );
+        for name in [
+            "GARRISON_CARD_QUEUE",
+            "GARRISON_CARD_STORE_MAX_BYTES",
+            "GARRISON_REGEX_PARALLELISM",
+            "GARRISON_CARD_PNG_COMPRESSION",
+        ] {
             let err = Settings::default().with_env(|n| (n == name).then(|| "lots".into())).expect_err("invalid");
             assert!(err.to_string().contains(name), "{err}");
         }

@@ -1,6 +1,7 @@
 //! Card production: fetch the images a card names (through the one safe fetcher), decode and render
-//! them (garrison-render, on a blocking thread, a bounded number at once), and keep the PNG in
-//! object storage under a key derived from the card's inputs, so an identical request reuses it.
+//! them (garrison-render, on a blocking thread, a bounded number at once), encode them in the format
+//! asked for (PNG, WebP or JPEG), and keep the file in object storage under a key derived from the
+//! card's inputs and format, so an identical request reuses it.
 //! No HTTP here: the handlers in `http/cards.rs` parse headers into cards and map [`CardError`]s.
 //!
 //! Budget ([`CardBudget`]): a card first takes an in-flight slot without waiting (503 when there is
@@ -23,12 +24,14 @@ use futures_util::TryStreamExt;
 use garrison_core::{
     Clock,
     cards::{
-        CardBudget, CardIndex, CardKind, ImageFetchError, ImageSource, Revalidated, Validators, card_id, card_key,
+        CardBudget, CardFormat, CardId, CardIndex, CardKind, ImageFetchError, ImageSource, Revalidated, Validators,
     },
     image_cache::{ImageCache, ImageCachePolicy, ImageKey, Lookup, Shape},
     objects::{MAX_LIST_LIMIT, ObjectError, ObjectKey, ObjectPrefix, ObjectStore},
 };
-use garrison_render::{Background, DecodeLimits, Fonts, Image, LevelCard, WelcomeCard};
+use garrison_render::{
+    Background, DecodeLimits, DrawnCard, Encoding, Fonts, Image, LevelCard, PngCompression, WelcomeCard,
+};
 use tokio::sync::{Mutex, Semaphore};
 
 /// Why a card was not made. `field` names the header the failure traces back to.
@@ -54,9 +57,23 @@ pub enum CardError {
 /// A card in object storage.
 #[derive(Debug, Clone)]
 pub struct StoredCard {
-    /// 32 lowercase hex digits; the view URL's last segment.
-    pub id: String,
-    pub png: Bytes,
+    /// The view URL's last segment.
+    pub id: CardId,
+    /// The encoded file, in `id.format()`.
+    pub bytes: Bytes,
+}
+
+/// A stored card opened for reading.
+pub struct OpenedCard {
+    pub format: CardFormat,
+    pub size: u64,
+    pub bytes: garrison_core::objects::ByteStream,
+}
+
+impl std::fmt::Debug for OpenedCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedCard").field("format", &self.format).field("size", &self.size).finish_non_exhaustive()
+    }
 }
 
 /// An image as a card draws it, kept in the image cache.
@@ -115,6 +132,8 @@ pub struct CardStudio {
     /// server that never draws a card should not carry.
     fonts: Arc<OnceLock<Result<Fonts, String>>>,
     limits: DecodeLimits,
+    /// How PNG cards are compressed.
+    png: PngCompression,
     budget: CardBudget,
     /// Cards in progress, taken without waiting.
     in_flight: Arc<Semaphore>,
@@ -148,6 +167,7 @@ impl CardStudio {
         budget: CardBudget,
         store_limit_bytes: u64,
         images: ImageCachePolicy,
+        png: PngCompression,
         clock: Arc<dyn Clock>,
     ) -> Self {
         let limits = DecodeLimits {
@@ -160,6 +180,7 @@ impl CardStudio {
             objects,
             fonts,
             limits,
+            png,
             budget,
             in_flight: Arc::new(Semaphore::new(budget.in_flight)),
             rendering: Arc::new(Semaphore::new(budget.rendering)),
@@ -176,15 +197,16 @@ impl CardStudio {
         self.images_from.allowed_hosts()
     }
 
-    /// A level card with its avatar and optional background image.
+    /// A level card with its avatar and optional background image, encoded as `format`.
     pub async fn level(
         &self,
         card: LevelCard,
         avatar_url: &str,
         background_url: Option<&str>,
+        format: CardFormat,
     ) -> Result<StoredCard, CardError> {
         card.validate().map_err(CardError::Card)?;
-        let id = card_id(CardKind::Level, &format!("{card:?}"), &[Some(avatar_url), background_url]);
+        let id = CardId::of(CardKind::Level, format, &format!("{card:?}"), &[Some(avatar_url), background_url]);
         let shape = Shape::Background { width: card.width, height: card.height, blur: card.background.blur_radius };
         let images = [
             Some(Wanted { field: "Avatar-Url", url: avatar_url, shape: Shape::Decoded }),
@@ -193,20 +215,21 @@ impl CardStudio {
         self.produce(CardKind::Level, id, images, move |[avatar, background], fonts| {
             let avatar = avatar.as_deref().and_then(Prepared::image);
             let background = background.as_deref().and_then(Prepared::background);
-            garrison_render::render_level_card_prepared(&card, avatar, background, fonts)
+            garrison_render::draw_level_card(&card, avatar, background, fonts)
         })
         .await
     }
 
-    /// A welcome card with its background and avatar images.
+    /// A welcome card with its background and avatar images, encoded as `format`.
     pub async fn welcome(
         &self,
         card: WelcomeCard,
         background_url: &str,
         avatar_url: &str,
+        format: CardFormat,
     ) -> Result<StoredCard, CardError> {
         card.validate().map_err(CardError::Card)?;
-        let id = card_id(CardKind::Welcome, &format!("{card:?}"), &[Some(background_url), Some(avatar_url)]);
+        let id = CardId::of(CardKind::Welcome, format, &format!("{card:?}"), &[Some(background_url), Some(avatar_url)]);
         let shape = Shape::Background { width: card.width, height: card.height, blur: 0 };
         let images = [
             Some(Wanted { field: "Background-Image", url: background_url, shape }),
@@ -217,7 +240,7 @@ impl CardStudio {
             let avatar = avatar.as_deref().and_then(Prepared::image);
             match (background, avatar) {
                 (Some(background), Some(avatar)) => {
-                    garrison_render::render_welcome_card_prepared(&card, avatar, background, fonts)
+                    garrison_render::draw_welcome_card(&card, avatar, background, fonts)
                 }
                 _ => Err(garrison_render::Error::InvalidImage("a welcome card needs both images".into())),
             }
@@ -225,20 +248,29 @@ impl CardStudio {
         .await
     }
 
-    /// Reuses the stored card with this id, or gets its images (kept or fetched), renders it, answers
-    /// and stores it beside the answer.
+    /// The encoder for cards in `format`.
+    fn encoding(&self, format: CardFormat) -> Encoding {
+        match format {
+            CardFormat::Png => Encoding::Png(self.png),
+            CardFormat::Webp => Encoding::WebP,
+            CardFormat::Jpeg => Encoding::Jpeg,
+        }
+    }
+
+    /// Reuses the stored card with this id, or gets its images (kept or fetched), draws and encodes
+    /// it, answers and stores it beside the answer.
     async fn produce(
         &self,
         kind: CardKind,
-        id: String,
+        id: CardId,
         images: [Option<Wanted<'_>>; 2],
-        render: impl FnOnce([Option<Arc<Prepared>>; 2], &Fonts) -> garrison_render::Result<Vec<u8>> + Send + 'static,
+        draw: impl FnOnce([Option<Arc<Prepared>>; 2], &Fonts) -> garrison_render::Result<DrawnCard> + Send + 'static,
     ) -> Result<StoredCard, CardError> {
-        let key = card_key(kind, &id).ok_or_else(|| CardError::Internal(format!("bad card id {id}")))?;
+        let key = id.key(kind);
         let busy = || CardError::Busy { retry_after: self.budget.retry_after };
         let _in_flight = Arc::clone(&self.in_flight).try_acquire_owned().map_err(|_| busy())?;
-        if let Some(png) = self.stored(&key).await? {
-            return Ok(StoredCard { id, png });
+        if let Some(bytes) = self.stored(&key).await? {
+            return Ok(StoredCard { id, bytes });
         }
         // The render slot comes before the fetches: waiting cards hold no image.
         let _permit = match tokio::time::timeout(self.budget.queue_wait, self.rendering.acquire()).await {
@@ -246,24 +278,26 @@ impl CardStudio {
             Err(_waited) => return Err(busy()),
         };
         // The same card may have been made while this one waited.
-        if let Some(png) = self.stored(&key).await? {
-            return Ok(StoredCard { id, png });
+        if let Some(bytes) = self.stored(&key).await? {
+            return Ok(StoredCard { id, bytes });
         }
         let [first, second] = images;
         let (first, second) = futures_util::future::try_join(self.image(first), self.image(second)).await?;
         let fonts = Arc::clone(&self.fonts);
-        let png = actix_web::rt::task::spawn_blocking(move || {
+        let encoding = self.encoding(id.format());
+        let bytes = actix_web::rt::task::spawn_blocking(move || {
             let fonts = fonts
                 .get_or_init(|| Fonts::load().map_err(|e| e.to_string()))
                 .as_ref()
                 .map_err(|e| CardError::Internal(format!("cannot load the bundled fonts: {e}")))?;
-            render([first, second], fonts).map_err(CardError::Card)
+            let drawn = draw([first, second], fonts).map_err(CardError::Card)?;
+            drawn.encode(encoding).map_err(|e| CardError::Internal(e.to_string()))
         })
         .await
         .map_err(|e| CardError::Internal(e.to_string()))??;
-        let png = Bytes::from(png);
-        self.store(key, png.clone()).await?;
-        Ok(StoredCard { id, png })
+        let bytes = Bytes::from(bytes);
+        self.store(key, id.format(), bytes.clone()).await?;
+        Ok(StoredCard { id, bytes })
     }
 
     /// The image a card wants: kept and fresh; kept, and confirmed unchanged by its host; or fetched,
@@ -326,18 +360,18 @@ impl CardStudio {
     ///
     /// The card is indexed before it is written, so which cards expire follows the order of the
     /// answers; expired cards are deleted after the write.
-    async fn store(&self, key: ObjectKey, png: Bytes) -> Result<(), CardError> {
-        let expired = self.kept(key.clone(), png.len() as u64).await;
+    async fn store(&self, key: ObjectKey, format: CardFormat, bytes: Bytes) -> Result<(), CardError> {
+        let expired = self.kept(key.clone(), bytes.len() as u64).await;
         let Ok(permit) = Arc::clone(&self.storing).try_acquire_owned() else {
-            self.objects.put(&key, png, "image/png").await?;
+            self.objects.put(&key, bytes, format.content_type()).await?;
             self.delete(expired).await;
             return Ok(());
         };
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), png.clone());
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(key.clone(), bytes.clone());
         let studio = self.clone();
         actix_web::rt::spawn(async move {
             let _permit = permit;
-            let stored = studio.objects.put(&key, png, "image/png").await;
+            let stored = studio.objects.put(&key, bytes, format.content_type()).await;
             studio.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
             if let Err(err) = stored {
                 tracing::warn!(error = %err, "cannot keep a rendered card");
@@ -411,7 +445,7 @@ impl CardStudio {
         }
     }
 
-    /// The stored PNG under `key`, if there is one.
+    /// The stored card under `key`, if there is one.
     async fn stored(&self, key: &ObjectKey) -> Result<Option<Bytes>, CardError> {
         if let Some(png) = self.pending(key) {
             return Ok(Some(png));
@@ -426,22 +460,20 @@ impl CardStudio {
         Ok(Some(chunks.concat().into()))
     }
 
-    /// A stored card's bytes as a stream, for the view routes; `None` when there is no such card.
-    pub async fn open(
-        &self,
-        kind: CardKind,
-        id: &str,
-    ) -> Result<Option<(u64, garrison_core::objects::ByteStream)>, CardError> {
-        let Some(key) = card_key(kind, id) else { return Ok(None) };
-        if let Some(png) = self.pending(&key) {
-            let size = png.len() as u64;
-            let bytes: garrison_core::objects::ByteStream = Box::pin(futures_util::stream::iter([Ok(png)]));
-            return Ok(Some((size, bytes)));
+    /// A stored card's bytes as a stream, for the view routes; `None` when `id` is not a card id or
+    /// there is no such card.
+    pub async fn open(&self, kind: CardKind, id: &str) -> Result<Option<OpenedCard>, CardError> {
+        let Some(id) = CardId::parse(id) else { return Ok(None) };
+        let (key, format) = (id.key(kind), id.format());
+        if let Some(card) = self.pending(&key) {
+            let size = card.len() as u64;
+            let bytes: garrison_core::objects::ByteStream = Box::pin(futures_util::stream::iter([Ok(card)]));
+            return Ok(Some(OpenedCard { format, size, bytes }));
         }
         match self.objects.get(&key).await {
             Ok(body) => {
                 self.used(&key, body.meta.size).await;
-                Ok(Some((body.meta.size, body.bytes)))
+                Ok(Some(OpenedCard { format, size: body.meta.size, bytes: body.bytes }))
             }
             Err(ObjectError::NotFound(_)) => Ok(None),
             Err(err) => Err(err.into()),
@@ -458,10 +490,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let objects: Arc<dyn ObjectStore> =
             Arc::new(garrison_storage::FsObjectStore::open(dir.path()).expect("local store"));
-        let id = |n: u8| format!("{n:032x}");
+        let key = |kind, n: u8| CardId::parse(&format!("{n:032x}")).expect("card id").key(kind);
         // Three cards stored by an earlier run, oldest first, and one object that is not a card.
         for n in 1..=3 {
-            let key = card_key(CardKind::Level, &id(n)).expect("card key");
+            let key = key(CardKind::Level, n);
             objects.put(&key, Bytes::from(vec![n; 100]), "image/png").await.expect("put");
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
@@ -475,10 +507,11 @@ mod tests {
             CardBudget::new(1, 1),
             300,
             ImageCachePolicy::default(),
+            PngCompression::Fast,
             crate::wiring::clock(),
         );
         // A new card: the index is rebuilt from the store's listing, and the oldest card makes room.
-        let new = card_key(CardKind::Welcome, &id(4)).expect("card key");
+        let new = key(CardKind::Welcome, 4);
         objects.put(&new, Bytes::from(vec![4; 100]), "image/png").await.expect("put");
         let expired = studio.kept(new.clone(), 100).await;
         studio.delete(expired).await;
@@ -486,9 +519,9 @@ mod tests {
             let objects = Arc::clone(&objects);
             async move { objects.head(&key).await.expect("head").is_some() }
         };
-        assert!(!present(card_key(CardKind::Level, &id(1)).expect("key")).await);
-        assert!(present(card_key(CardKind::Level, &id(2)).expect("key")).await);
-        assert!(present(card_key(CardKind::Level, &id(3)).expect("key")).await);
+        assert!(!present(key(CardKind::Level, 1)).await);
+        assert!(present(key(CardKind::Level, 2)).await);
+        assert!(present(key(CardKind::Level, 3)).await);
         assert!(present(new).await);
         assert!(present(other).await, "only cards are ever expired");
     }

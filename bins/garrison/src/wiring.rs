@@ -176,7 +176,11 @@ pub fn card_studio(
         fresh_for_ms: i64::try_from(settings.card_image_fresh_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
     };
     let source = Arc::new(crate::adapters::FetchedImages(fetcher));
-    Ok(CardStudio::new(source, objects, budget, settings.card_store_max_bytes, images, clock))
+    let png = match settings.card_png_compression {
+        crate::settings::PngCompression::Fast => garrison_render::PngCompression::Fast,
+        crate::settings::PngCompression::Small => garrison_render::PngCompression::Small,
+    };
+    Ok(CardStudio::new(source, objects, budget, settings.card_store_max_bytes, images, png, clock))
 }
 
 /// Regex matches in worker processes of this executable, under a budget sized for

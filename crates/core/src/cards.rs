@@ -1,7 +1,7 @@
 //! Card rules: how non-ASCII text arrives in HTTP headers (Base64 or double URL encoding, detected
 //! automatically, as Noctra's encoding guide describes) and which characters are stripped as emoji
 //! before drawing; which hosts images come from by default; how a card's inputs become its id and
-//! its object key; the budget of card work; which stored cards are kept; and the [`ImageSource`]
+//! its object key (in the format asked for); the budget of card work; which stored cards are kept; and the [`ImageSource`]
 //! port through which a card's images are fetched (conditionally, with the host's validators).
 
 use std::{future::Future, pin::Pin};
@@ -184,34 +184,134 @@ impl CardKind {
     }
 }
 
-/// Whether `id` has the shape of a card id, 32 lowercase hex digits (so a view request never builds
-/// a key from raw input).
-pub fn is_card_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+/// The file format a card is encoded in, chosen by the `Format` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CardFormat {
+    /// Lossless, with transparency; what the specification's cards are.
+    #[default]
+    Png,
+    /// Lossless WebP, with transparency: the same pixels in a smaller file. Discord shows it inline.
+    Webp,
+    /// Lossy, no transparency (the rounded corners are filled): the smallest file.
+    Jpeg,
 }
 
-/// The object key of a card (`cards/level/{id}.png`, `cards/welcome/{id}.png`); `None` when `id` is
-/// not a card id.
-pub fn card_key(kind: CardKind, id: &str) -> Option<crate::objects::ObjectKey> {
-    is_card_id(id).then(|| crate::objects::ObjectKey::parse(&format!("{}/{id}.png", kind.prefix())).ok()).flatten()
-}
+impl CardFormat {
+    /// The formats, for messages and documentation.
+    pub const ALL: [Self; 3] = [Self::Png, Self::Webp, Self::Jpeg];
 
-/// Everything that decides a card's pixels, hashed: the card's description, the image URLs and the
-/// release (whose renderer drew it). Two requests with the same inputs get the same id, and so the
-/// same stored PNG.
-pub fn card_id(kind: CardKind, description: &str, urls: &[Option<&str>]) -> String {
-    use sha2::Digest as _;
-    let mut hasher = sha2::Sha256::new();
-    hasher.update(format!("{kind:?}\n{}\n{description}\n", env!("CARGO_PKG_VERSION")));
-    for url in urls {
-        hasher.update(url.unwrap_or("-"));
-        hasher.update(b"\n");
+    /// `png`, `webp`, `jpeg` or `jpg`, any case, surrounding spaces ignored.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "png" => Some(Self::Png),
+            "webp" => Some(Self::Webp),
+            "jpeg" | "jpg" => Some(Self::Jpeg),
+            _ => None,
+        }
     }
-    hasher.finalize()[..16].iter().fold(String::with_capacity(32), |mut hex, b| {
-        use std::fmt::Write as _;
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
+
+    /// The format's name in answers: `png`, `webp` or `jpeg`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Webp => "webp",
+            Self::Jpeg => "jpeg",
+        }
+    }
+
+    /// The file extension of stored cards and view URLs.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Webp => "webp",
+            Self::Jpeg => "jpg",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Webp => "image/webp",
+            Self::Jpeg => "image/jpeg",
+        }
+    }
+}
+
+/// A card's id: a hash of everything that decides its pixels ([`CardId::of`]) and the format it is
+/// encoded in. Written as 32 lowercase hex digits for a PNG (the form the first release answered,
+/// so its view URLs keep working) and with the format's extension otherwise
+/// (`0f8e...4e.webp`, `0f8e...4e.jpg`); parsed from either form, and from `{hex}.png` too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CardId {
+    hash: [u8; 16],
+    format: CardFormat,
+}
+
+impl CardId {
+    /// The id of a card of `kind` encoded as `format`, from its description, the image URLs and the
+    /// release (whose renderer drew it). Two requests with the same inputs get the same id, and so
+    /// the same stored card; the same card in two formats shares the hash.
+    pub fn of(kind: CardKind, format: CardFormat, description: &str, urls: &[Option<&str>]) -> Self {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(format!("{kind:?}\n{}\n{description}\n", env!("CARGO_PKG_VERSION")));
+        for url in urls {
+            hasher.update(url.unwrap_or("-"));
+            hasher.update(b"\n");
+        }
+        let mut hash = [0; 16];
+        hash.copy_from_slice(&hasher.finalize()[..16]);
+        Self { hash, format }
+    }
+
+    /// An id as [`Display`](std::fmt::Display) writes it (or with `.png`); `None` for anything
+    /// else, so a view request never builds a key from raw input.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (hex, format) = match text.split_once('.') {
+            None => (text, CardFormat::Png),
+            Some((hex, "png")) => (hex, CardFormat::Png),
+            Some((hex, "webp")) => (hex, CardFormat::Webp),
+            Some((hex, "jpg" | "jpeg")) => (hex, CardFormat::Jpeg),
+            Some(_) => return None,
+        };
+        if hex.len() != 32 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        let mut hash = [0; 16];
+        for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(Self { hash, format })
+    }
+
+    pub fn format(self) -> CardFormat {
+        self.format
+    }
+
+    /// Where the card is kept: `cards/level/{hex}.png`, `cards/welcome/{hex}.webp`, ...
+    pub fn key(self, kind: CardKind) -> crate::objects::ObjectKey {
+        let hex = self.hex();
+        let key = format!("{}/{hex}.{}", kind.prefix(), self.format.extension());
+        crate::objects::ObjectKey::parse(&key).unwrap_or_else(|_| unreachable!("a card key is a valid key: {key}"))
+    }
+
+    fn hex(self) -> String {
+        self.hash.iter().fold(String::with_capacity(32), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+    }
+}
+
+impl std::fmt::Display for CardId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.hex())?;
+        match self.format {
+            CardFormat::Png => Ok(()),
+            other => write!(f, ".{}", other.extension()),
+        }
+    }
 }
 
 /// What an image's host said about the version it sent, to ask later whether it changed.
@@ -521,25 +621,63 @@ mod tests {
 
     #[test]
     fn card_ids_depend_on_every_input() {
-        let a = card_id(CardKind::Level, "card", &[Some("https://a/x.png"), None]);
-        assert!(is_card_id(&a), "{a}");
-        assert_eq!(a, card_id(CardKind::Level, "card", &[Some("https://a/x.png"), None]));
-        assert_ne!(a, card_id(CardKind::Welcome, "card", &[Some("https://a/x.png"), None]));
-        assert_ne!(a, card_id(CardKind::Level, "card2", &[Some("https://a/x.png"), None]));
-        assert_ne!(a, card_id(CardKind::Level, "card", &[Some("https://a/y.png"), None]));
-        assert_ne!(a, card_id(CardKind::Level, "card", &[Some("https://a/x.png"), Some("https://a/b.png")]));
+        let id = |kind, description, urls: &[Option<&str>]| CardId::of(kind, CardFormat::Png, description, urls);
+        let a = id(CardKind::Level, "card", &[Some("https://a/x.png"), None]);
+        assert_eq!(CardId::parse(&a.to_string()), Some(a));
+        assert_eq!(a, id(CardKind::Level, "card", &[Some("https://a/x.png"), None]));
+        assert_ne!(a, id(CardKind::Welcome, "card", &[Some("https://a/x.png"), None]));
+        assert_ne!(a, id(CardKind::Level, "card2", &[Some("https://a/x.png"), None]));
+        assert_ne!(a, id(CardKind::Level, "card", &[Some("https://a/y.png"), None]));
+        assert_ne!(a, id(CardKind::Level, "card", &[Some("https://a/x.png"), Some("https://a/b.png")]));
+    }
+
+    #[test]
+    fn a_card_id_names_its_format_unless_it_is_a_png() {
+        let urls = [Some("https://a/x.png"), None];
+        let png = CardId::of(CardKind::Level, CardFormat::Png, "card", &urls);
+        let webp = CardId::of(CardKind::Level, CardFormat::Webp, "card", &urls);
+        let jpeg = CardId::of(CardKind::Level, CardFormat::Jpeg, "card", &urls);
+        assert_eq!(png.to_string().len(), 32);
+        assert_eq!(webp.to_string(), format!("{png}.webp"));
+        assert_eq!(jpeg.to_string(), format!("{png}.jpg"));
+        for id in [png, webp, jpeg] {
+            assert_eq!(CardId::parse(&id.to_string()), Some(id));
+        }
+        assert_eq!(CardId::parse(&format!("{png}.png")), Some(png));
+        assert_eq!(CardId::parse(&format!("{png}.jpeg")), Some(jpeg));
+        assert_eq!(png.key(CardKind::Level).as_str(), format!("cards/level/{png}.png"));
+        assert_eq!(webp.key(CardKind::Welcome).as_str(), format!("cards/welcome/{png}.webp"));
+        assert_eq!(jpeg.key(CardKind::Level).as_str(), format!("cards/level/{png}.jpg"));
+    }
+
+    #[test]
+    fn formats_parse_in_any_case() {
+        assert_eq!(CardFormat::parse(" WebP "), Some(CardFormat::Webp));
+        assert_eq!(CardFormat::parse("JPG"), Some(CardFormat::Jpeg));
+        assert_eq!(CardFormat::parse("jpeg"), Some(CardFormat::Jpeg));
+        assert_eq!(CardFormat::parse("png"), Some(CardFormat::Png));
+        assert_eq!(CardFormat::parse("gif"), None);
+        let names: Vec<_> = CardFormat::ALL.iter().map(|f| (f.name(), f.content_type())).collect();
+        assert_eq!(names, [("png", "image/png"), ("webp", "image/webp"), ("jpeg", "image/jpeg")]);
     }
 
     #[test]
     fn view_ids_are_checked_before_they_become_keys() {
-        let key = card_key(CardKind::Level, "0123456789abcdef0123456789abcdef").expect("a card id");
-        assert_eq!(key.as_str(), "cards/level/0123456789abcdef0123456789abcdef.png");
-        assert_eq!(
-            card_key(CardKind::Welcome, "0123456789abcdef0123456789abcdef").map(|k| k.as_str().to_owned()),
-            Some("cards/welcome/0123456789abcdef0123456789abcdef.png".to_owned())
-        );
-        for bad in ["", "../../etc/passwd", "0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef0123456789abcde"] {
-            assert!(card_key(CardKind::Level, bad).is_none(), "{bad}");
+        let id = CardId::parse("0123456789abcdef0123456789abcdef").expect("a card id");
+        assert_eq!(id.key(CardKind::Level).as_str(), "cards/level/0123456789abcdef0123456789abcdef.png");
+        assert_eq!(id.key(CardKind::Welcome).as_str(), "cards/welcome/0123456789abcdef0123456789abcdef.png");
+        for bad in [
+            "",
+            "../../etc/passwd",
+            "0123456789ABCDEF0123456789ABCDEF",
+            "0123456789abcdef0123456789abcde",
+            "0123456789abcdef0123456789abcdef.gif",
+            "0123456789abcdef0123456789abcdef.webp.png",
+            "0123456789abcdef0123456789abcdef.",
+            "+123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcdéf",
+        ] {
+            assert!(CardId::parse(bad).is_none(), "{bad}");
         }
     }
 }

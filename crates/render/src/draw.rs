@@ -1,10 +1,8 @@
 //! Drawing primitives: anti-aliased rounded boxes and circles filled with a colour or an image
 //! scaled to cover them (computed here, analytically, because they cover most of a card's pixels
 //! and tiny-skia's general pipeline is several times slower for them), gradients through tiny-skia,
-//! blur, and PNG output.
+//! and blur.
 
-use image::ImageEncoder;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use tiny_skia::{
     FillRule, GradientStop, LinearGradient, Paint, Path, PathBuilder, Pixmap, Point, Rect, Shader, SpreadMode,
     Transform,
@@ -165,28 +163,6 @@ fn blur_line(row: &mut [u8], radius: usize, line: &mut Vec<u64>) {
         }
         sum = sum + line[(i + radius + 1).min(last)] - line[i.saturating_sub(radius)];
     }
-}
-
-/// Encodes as an 8-bit RGBA PNG: fast deflate after the Paeth filter. On a 930x280 level card with
-/// an image background (docs/benchmarks.md) Paeth's file is 15% smaller than Up's for 0.14 ms more
-/// (1.28 against 1.14 ms); default compression is smaller still but 25x slower, too slow for a card
-/// rendered per request.
-pub(crate) fn encode_png(pixmap: Pixmap) -> Result<Vec<u8>> {
-    let (width, height) = (pixmap.width(), pixmap.height());
-    let mut straight = pixmap.take();
-    for px in straight.chunks_exact_mut(4) {
-        let a = px[3];
-        if a != 255 && a != 0 {
-            for c in &mut px[..3] {
-                *c = ((u32::from(*c) * 255 + u32::from(a) / 2) / u32::from(a)).min(255) as u8;
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(straight.len() / 4);
-    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Paeth)
-        .write_image(&straight, width, height, image::ExtendedColorType::Rgba8)
-        .map_err(|e| Error::Encode(e.to_string()))?;
-    Ok(out)
 }
 
 /// An axis-aligned box with rounded corners, in pixel coordinates; a circle when the radius is half
@@ -631,15 +607,5 @@ mod tests {
         assert_eq!((small.width(), small.height()), (2, 1));
         // (0 + 200 + 0 + 0) / 4 = 50, alpha (255 + 255 + 0 + 0) / 4 = 128 (rounded).
         assert_eq!(small.data()[..4], [50, 50, 50, 128]);
-    }
-
-    #[test]
-    fn encoded_png_round_trips_straight_alpha() {
-        let mut pixmap = Pixmap::new(2, 1).unwrap();
-        pixmap.data_mut().copy_from_slice(&[100, 50, 0, 128, 0, 0, 0, 0]);
-        let png = encode_png(pixmap).unwrap();
-        let decoded = image::load_from_memory(&png).unwrap().into_rgba8();
-        assert_eq!(decoded.as_raw()[..4], [199, 100, 0, 128]);
-        assert_eq!(decoded.as_raw()[7], 0);
     }
 }

@@ -3,14 +3,17 @@
 use tiny_skia::Pixmap;
 
 use crate::draw::{
-    RoundedBox, TRANSPARENT, canvas, circle, draw_background_layer, draw_image_cover, encode_png, fill_box,
+    RoundedBox, TRANSPARENT, canvas, circle, draw_background_layer, draw_image_cover, fill_box,
     fill_horizontal_gradient, round_corners, rounded_rect,
 };
 use crate::fonts::{FamilyId, Weight};
 use crate::text::{self, Align, Layer, Line};
-use crate::{Background, Fonts, Image, LevelCard, Result, Rgba, format_minutes, format_thousands};
+use crate::{
+    Background, DrawnCard, Encoding, Fonts, Image, LevelCard, PngCompression, Result, Rgba, format_minutes,
+    format_thousands,
+};
 
-/// Renders a level card as PNG bytes.
+/// Renders a level card as PNG bytes (fast compression).
 ///
 /// The background colour is always painted; `background`, when given, is cover-scaled over it with
 /// the card's opacity and blur. Without an `avatar` the circle shows the username's first letter.
@@ -26,21 +29,21 @@ pub fn render_level_card(
     let background = background
         .map(|image| Background::prepare(image, card.width, card.height, card.background.blur_radius))
         .transpose()?;
-    render_level_card_prepared(card, avatar, background.as_ref(), fonts)
+    draw_level_card(card, avatar, background.as_ref(), fonts)?.encode(Encoding::Png(PngCompression::Fast))
 }
 
-/// [`render_level_card`] with the background already prepared for this card's size and blur
-/// ([`Background::prepare`]); the same pixels, without the background work.
-pub fn render_level_card_prepared(
+/// Draws a level card, to encode in any [`Encoding`]: [`render_level_card`] with the background
+/// already prepared for this card's size and blur ([`Background::prepare`]); the same pixels,
+/// without the background work.
+pub fn draw_level_card(
     card: &LevelCard,
     avatar: Option<&Image>,
     background: Option<&Background>,
     fonts: &Fonts,
-) -> Result<Vec<u8>> {
+) -> Result<DrawnCard> {
     card.validate()?;
     let layer = background.map(|b| b.layer_for(card.width, card.height, card.background.blur_radius)).transpose()?;
-    let pixmap = paint(card, avatar, layer, fonts)?;
-    encode_png(pixmap)
+    paint(card, avatar, layer, fonts).map(DrawnCard::new)
 }
 
 struct Painter<'a> {

@@ -1,8 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+// Linked only for its `zlib-rs` feature, which picks the PNG encoder's deflate backend.
+use flate2 as _;
+
 mod cards;
 mod color;
 mod draw;
+mod encode;
 mod fonts;
 mod images;
 mod level;
@@ -16,10 +20,11 @@ pub use cards::{
     format_minutes, format_thousands, level_percent,
 };
 pub use color::{Rgba, parse_hex_color};
+pub use encode::{DrawnCard, Encoding, JPEG_MATTE, JPEG_QUALITY, PngCompression};
 pub use fonts::{DEFAULT_FAMILY_KEY, FAMILY_ALIASES, FamilyId, FontFamilyInfo, Fonts};
 pub use images::{Background, DecodeLimits, Image, ImageFormat, decode_image};
-pub use level::{render_level_card, render_level_card_prepared};
-pub use welcome::{render_welcome_card, render_welcome_card_prepared};
+pub use level::{draw_level_card, render_level_card};
+pub use welcome::{draw_welcome_card, render_welcome_card};
 
 /// Everything that can go wrong while describing, decoding or rendering a card.
 ///
@@ -52,8 +57,8 @@ pub enum Error {
     /// A bundled font could not be parsed (a build problem, never a client's).
     #[error("bundled font {file} could not be parsed: {message}")]
     Font { file: &'static str, message: &'static str },
-    /// The rendered card could not be encoded as PNG.
-    #[error("PNG encoding failed: {0}")]
+    /// The rendered card could not be encoded.
+    #[error("encoding the card failed: {0}")]
     Encode(String),
 }
 

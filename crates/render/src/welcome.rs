@@ -2,14 +2,12 @@
 
 use tiny_skia::Pixmap;
 
-use crate::draw::{
-    RoundedBox, TRANSPARENT, canvas, draw_background_layer, draw_image_cover, encode_png, fill_box, round_corners,
-};
+use crate::draw::{RoundedBox, TRANSPARENT, canvas, draw_background_layer, draw_image_cover, fill_box, round_corners};
 use crate::fonts::Weight;
 use crate::text::{self, Align, Layer};
-use crate::{AvatarShape, Background, Fonts, Image, Result, Rgba, WelcomeCard};
+use crate::{AvatarShape, Background, DrawnCard, Encoding, Fonts, Image, PngCompression, Result, Rgba, WelcomeCard};
 
-/// Renders a welcome card as PNG bytes.
+/// Renders a welcome card as PNG bytes (fast compression).
 ///
 /// `background` is cover-scaled over the whole card under a dark overlay (`overlay_opacity`); the
 /// avatar sits centred at the top inside a ring of the secondary colour, then the greeting, the
@@ -19,20 +17,20 @@ use crate::{AvatarShape, Background, Fonts, Image, Result, Rgba, WelcomeCard};
 pub fn render_welcome_card(card: &WelcomeCard, avatar: &Image, background: &Image, fonts: &Fonts) -> Result<Vec<u8>> {
     card.validate()?;
     let background = Background::prepare(background, card.width, card.height, 0)?;
-    render_welcome_card_prepared(card, avatar, &background, fonts)
+    draw_welcome_card(card, avatar, &background, fonts)?.encode(Encoding::Png(PngCompression::Fast))
 }
 
-/// [`render_welcome_card`] with the background already prepared for this card's size (blur 0,
-/// [`Background::prepare`]); the same pixels, without the background work.
-pub fn render_welcome_card_prepared(
+/// Draws a welcome card, to encode in any [`Encoding`]: [`render_welcome_card`] with the background
+/// already prepared for this card's size (blur 0, [`Background::prepare`]); the same pixels,
+/// without the background work.
+pub fn draw_welcome_card(
     card: &WelcomeCard,
     avatar: &Image,
     background: &Background,
     fonts: &Fonts,
-) -> Result<Vec<u8>> {
+) -> Result<DrawnCard> {
     card.validate()?;
-    let pixmap = paint(card, avatar, background.layer_for(card.width, card.height, 0)?, fonts)?;
-    encode_png(pixmap)
+    paint(card, avatar, background.layer_for(card.width, card.height, 0)?, fonts).map(DrawnCard::new)
 }
 
 fn avatar_box(shape: AvatarShape, cx: f32, cy: f32, radius: f32) -> RoundedBox {

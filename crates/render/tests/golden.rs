@@ -12,10 +12,12 @@ use image::ImageEncoder;
 
 use common::{avatar, background, fonts, seed_level_card, seed_welcome_card, transparent_avatar_png};
 use garrison_render::{
-    AvatarShape, Background, DecodeLimits, MAX_CARD_HEIGHT, MAX_CARD_WIDTH, MIN_CARD_HEIGHT, MIN_CARD_WIDTH, Offset,
-    Rgba, decode_image, render_level_card, render_level_card_prepared, render_welcome_card,
-    render_welcome_card_prepared,
+    AvatarShape, Background, DecodeLimits, DrawnCard, Encoding, JPEG_MATTE, MAX_CARD_HEIGHT, MAX_CARD_WIDTH,
+    MIN_CARD_HEIGHT, MIN_CARD_WIDTH, Offset, PngCompression, Rgba, decode_image, draw_level_card, draw_welcome_card,
+    render_level_card, render_welcome_card,
 };
+
+const PNG: Encoding = Encoding::Png(PngCompression::Fast);
 
 /// Largest difference in any channel that still counts as equal.
 const CHANNEL_TOLERANCE: u8 = 12;
@@ -205,19 +207,53 @@ fn a_prepared_background_draws_the_same_pixels_and_must_fit_its_card() {
     level.background.blur_radius = 12;
     let prepared = Background::prepare(&background(), level.width, level.height, 12).unwrap();
     assert_eq!(
-        render_level_card_prepared(&level, Some(&avatar()), Some(&prepared), fonts()).unwrap(),
+        draw_level_card(&level, Some(&avatar()), Some(&prepared), fonts()).unwrap().encode(PNG).unwrap(),
         render_level_card(&level, Some(&avatar()), Some(&background()), fonts()).unwrap(),
     );
     let welcome = seed_welcome_card();
     let sharp = Background::prepare(&background(), welcome.width, welcome.height, 0).unwrap();
     assert_eq!(
-        render_welcome_card_prepared(&welcome, &avatar(), &sharp, fonts()).unwrap(),
+        draw_welcome_card(&welcome, &avatar(), &sharp, fonts()).unwrap().encode(PNG).unwrap(),
         render_welcome_card(&welcome, &avatar(), &background(), fonts()).unwrap(),
     );
     // Prepared for another size or blur: refused, not drawn wrong.
     assert!(!prepared.fits(level.width, level.height, 4));
     level.background.blur_radius = 4;
-    let error = render_level_card_prepared(&level, None, Some(&prepared), fonts()).unwrap_err();
+    let error = draw_level_card(&level, None, Some(&prepared), fonts()).unwrap_err();
     assert!(error.to_string().contains("prepared for a 800x200 card with blur 12"), "{error}");
-    assert!(render_welcome_card_prepared(&seed_welcome_card(), &avatar(), &prepared, fonts()).is_err());
+    assert!(draw_welcome_card(&seed_welcome_card(), &avatar(), &prepared, fonts()).is_err());
+}
+
+/// Every encoding shows the card of the golden image: PNG small and WebP pixel for pixel; JPEG, laid
+/// on its matte, within JPEG's loss (a mean channel error of a few levels).
+#[test]
+fn every_encoding_draws_the_golden_card() {
+    let drawn = || -> DrawnCard {
+        let card = seed_welcome_card();
+        let background = Background::prepare(&background(), card.width, card.height, 0).unwrap();
+        draw_welcome_card(&card, &avatar(), &background, fonts()).unwrap()
+    };
+    let reference = image::load_from_memory(&drawn().encode(PNG).unwrap()).unwrap().into_rgba8();
+    check("welcome_default", drawn().encode(PNG).unwrap());
+    for encoding in [Encoding::Png(PngCompression::Small), Encoding::WebP] {
+        let bytes = drawn().encode(encoding).unwrap();
+        assert_eq!(image::load_from_memory(&bytes).unwrap().into_rgba8(), reference, "{encoding:?}");
+        check("welcome_default", bytes);
+    }
+    let jpeg = image::load_from_memory(&drawn().encode(Encoding::Jpeg).unwrap()).unwrap().into_rgb8();
+    assert_eq!(jpeg.dimensions(), reference.dimensions());
+    let matte = [JPEG_MATTE.r, JPEG_MATTE.g, JPEG_MATTE.b].map(u32::from);
+    let mut total_error = 0u64;
+    for (jpeg, png) in jpeg.pixels().zip(reference.pixels()) {
+        let a = u32::from(png[3]);
+        for c in 0..3 {
+            let expected = (u32::from(png[c]) * a + matte[c] * (255 - a) + 127) / 255;
+            total_error += u64::from(u32::from(jpeg[c]).abs_diff(expected));
+        }
+    }
+    let mean = total_error as f64 / f64::from(jpeg.width() * jpeg.height() * 3);
+    assert!(mean < 3.0, "JPEG differs from the card on its matte by {mean:.2} levels on average");
+    // The corners are transparent in the PNG and the matte in the JPEG.
+    assert_eq!(reference.get_pixel(0, 0)[3], 0);
+    assert!(jpeg.get_pixel(0, 0).0.iter().zip(matte).all(|(&j, m)| u32::from(j).abs_diff(m) <= 6));
 }

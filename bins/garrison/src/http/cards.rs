@@ -16,14 +16,16 @@ use actix_web::{
     web,
 };
 use base64::Engine;
-use garrison_core::cards::{CardKind, ENCODING_METHODS, ImageFetchError, decode_header_text, strip_emoji};
+use garrison_core::cards::{
+    CardFormat, CardId, CardKind, ENCODING_METHODS, ImageFetchError, decode_header_text, strip_emoji,
+};
 use garrison_render::{AvatarShape, LevelCard, Offset, Rgba, WelcomeCard, parse_hex_color};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{AppState, error::ApiError};
-use crate::studio::{CardError, StoredCard};
+use crate::studio::{CardError, OpenedCard, StoredCard};
 
 fn card_failure(status: StatusCode, message: impl Into<String>) -> ApiError {
     let message = message.into();
@@ -95,6 +97,13 @@ impl CardHeaders<'_> {
             .map_err(|e| bad_header(e.to_string()))
     }
 
+    /// `Format`: the card's file format (PNG unless asked).
+    fn format(&self) -> Result<CardFormat, ApiError> {
+        let Some(raw) = self.raw("Format") else { return Ok(CardFormat::Png) };
+        let text = std::str::from_utf8(raw).unwrap_or_default();
+        CardFormat::parse(text).ok_or_else(|| bad_header(format!("Format: must be png, webp or jpeg, got {text:?}")))
+    }
+
     /// `{element}-Offset-X` and `{element}-Offset-Y`, in pixels (default 0).
     fn offset(&self, element: &str) -> Result<Offset, ApiError> {
         let x = self.number(&format!("{element}-Offset-X"), "a whole number of pixels")?.unwrap_or(0);
@@ -103,7 +112,7 @@ impl CardHeaders<'_> {
     }
 }
 
-fn view_url(state: &AppState, kind: CardKind, id: &str) -> String {
+fn view_url(state: &AppState, kind: CardKind, id: CardId) -> String {
     let path = match kind {
         CardKind::Level => "/api/LevelCard/view/",
         CardKind::Welcome => "/api/WelcomeCard/view/",
@@ -113,14 +122,14 @@ fn view_url(state: &AppState, kind: CardKind, id: &str) -> String {
 
 // The schema of the answer; `level_card_body` writes the body (`LevelCardHead`'s fields, then the image).
 /// A rendered level card: where to view it, its size, the username and level percentage drawn, and the
-/// PNG itself in Base64.
+/// image itself in Base64 (PNG unless `Format` asked for WebP or JPEG).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LevelCardResponse {
     success: bool,
     #[schema(example = "https://garrison.example/api/LevelCard/view/0f8e0b6c5d4a3b2c1d0e9f8a7b6c5d4e")]
     direct_image_url: String,
-    /// PNG size in bytes.
+    /// Image size in bytes.
     #[schema(example = 45000)]
     image_size: usize,
     #[schema(example = "JohnDoe")]
@@ -128,7 +137,10 @@ pub struct LevelCardResponse {
     /// `Xp-Current / Xp-Total` in percent, one decimal, 0..=100.
     #[schema(example = 50.0)]
     level_percent: f64,
-    /// The PNG, Base64-encoded.
+    /// The image's format: `png`, `webp` or `jpeg` (the `Format` header).
+    #[schema(example = "png")]
+    format: String,
+    /// The image, Base64-encoded.
     image_base64: String,
 }
 
@@ -141,14 +153,15 @@ struct LevelCardHead {
     image_size: usize,
     username: String,
     level_percent: f64,
+    format: &'static str,
 }
 
 /// The level card's JSON answer: the head's fields as serde writes them, then `"imageBase64"`, the
 /// PNG's Base64 written straight into the body. Base64 needs no JSON escaping, so the image (hundreds
 /// of kilobytes) is neither scanned for characters to escape nor built as a string and copied.
-fn level_card_body(head: &LevelCardHead, png: &[u8]) -> Result<Vec<u8>, ApiError> {
+fn level_card_body(head: &LevelCardHead, image: &[u8]) -> Result<Vec<u8>, ApiError> {
     // Padded Base64: four characters for every three bytes or part of them.
-    let encoded_len = png.len().div_ceil(3) * 4;
+    let encoded_len = image.len().div_ceil(3) * 4;
     let mut body = Vec::with_capacity(256 + encoded_len);
     serde_json::to_writer(&mut body, head).map_err(ApiError::internal)?;
     // `{...}` becomes `{...,"imageBase64":"..."}`.
@@ -156,12 +169,13 @@ fn level_card_body(head: &LevelCardHead, png: &[u8]) -> Result<Vec<u8>, ApiError
     body.extend_from_slice(b",\"imageBase64\":\"");
     let start = body.len();
     body.resize(start + encoded_len, 0);
-    base64::engine::general_purpose::STANDARD.encode_slice(png, &mut body[start..]).map_err(ApiError::internal)?;
+    base64::engine::general_purpose::STANDARD.encode_slice(image, &mut body[start..]).map_err(ApiError::internal)?;
     body.extend_from_slice(b"\"}");
     Ok(body)
 }
 
-/// Render a level (rank) card from headers; the PNG is stored and served at `directImageUrl`.
+/// Render a level (rank) card from headers; the image (PNG unless `Format` says otherwise) is stored and
+/// served at `directImageUrl`.
 #[utoipa::path(tag = "Cards", params(
     ("Username" = String, Header, description = "Display name (Base64 or URL-encoded for non-ASCII; emoji stripped)"),
     ("Avatar-Url" = String, Header, description = "HTTPS avatar URL on an allowed host"),
@@ -175,6 +189,7 @@ fn level_card_body(head: &LevelCardHead, png: &[u8]) -> Result<Vec<u8>, ApiError
     ("Card-Width" = Option<u32>, Header, description = "200..=2000, default 800"), ("Card-Height" = Option<u32>, Header, description = "100..=1000, default 200"),
     ("Typography-Family" = Option<String>, Header, description = "a key or alias from GET /api/WelcomeCard/fonts"),
     ("Avatar-Offset-X" = Option<i32>, Header, description = "and -Y; likewise Username-, Level-, Rank-, Xp-, Progress-Bar-, Stats-Offset-X/Y"),
+    ("Format" = Option<String>, Header, description = "png (default), webp (lossless, smaller) or jpeg (smallest; rounded corners filled with #313338)"),
 ), responses(
     (status = 200, body = LevelCardResponse),
     (status = 400, description = "`{\"success\":false,\"message\":\"Required headers missing\",\"required\":[\"Username\",\"Avatar-Url\"]}`, or a bad header named in `message`"),
@@ -234,18 +249,20 @@ pub async fn generate_level_card(state: web::Data<AppState>, req: HttpRequest) -
     card.offsets.progress_bar = h.offset("Progress-Bar")?;
     card.offsets.stats = h.offset("Stats")?;
     let background_url = h.url("Background-Url")?;
+    let format = h.format()?;
 
     let username = card.username.clone();
     let level_percent = card.level_percent();
-    let StoredCard { id, png } = state.cards.level(card, &avatar_url, background_url.as_deref()).await?;
+    let StoredCard { id, bytes } = state.cards.level(card, &avatar_url, background_url.as_deref(), format).await?;
     let head = LevelCardHead {
         success: true,
-        direct_image_url: view_url(&state, CardKind::Level, &id),
-        image_size: png.len(),
+        direct_image_url: view_url(&state, CardKind::Level, id),
+        image_size: bytes.len(),
         username,
         level_percent,
+        format: id.format().name(),
     };
-    Ok(HttpResponse::Ok().content_type("application/json").body(level_card_body(&head, &png)?))
+    Ok(HttpResponse::Ok().content_type("application/json").body(level_card_body(&head, &bytes)?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -254,11 +271,16 @@ pub struct WelcomeCardResponse {
     success: bool,
     #[schema(example = "https://garrison.example/api/WelcomeCard/view/0f8e0b6c5d4a3b2c1d0e9f8a7b6c5d4e")]
     direct_image_url: String,
+    /// Image size in bytes.
     #[schema(example = 85000)]
     image_size: usize,
+    /// The image's format: `png`, `webp` or `jpeg` (the `Format` header).
+    #[schema(example = "png")]
+    format: &'static str,
 }
 
-/// Render a welcome card from headers; the PNG is stored and served at `directImageUrl`.
+/// Render a welcome card from headers; the image (PNG unless `Format` says otherwise) is stored and served
+/// at `directImageUrl`.
 #[utoipa::path(tag = "Cards", params(
     ("Background-Image" = String, Header, description = "HTTPS background URL on an allowed host"),
     ("Profile-Avatar" = String, Header, description = "HTTPS avatar URL on an allowed host"),
@@ -270,6 +292,7 @@ pub struct WelcomeCardResponse {
     ("Canvas-Width" = Option<u32>, Header, description = "200..=2000, default 1024"), ("Canvas-Height" = Option<u32>, Header, description = "100..=1000, default 400"),
     ("Typography-Family" = Option<String>, Header),
     ("Avatar-Offset-X" = Option<i32>, Header, description = "and -Y; likewise Greeting-, Display-Name-, Guild-Name-, Member-Count-Offset-X/Y"),
+    ("Format" = Option<String>, Header, description = "png (default), webp (lossless, smaller) or jpeg (smallest; rounded avatar corners stay, the card is opaque)"),
 ), responses(
     (status = 200, body = WelcomeCardResponse),
     (status = 400, description = "`{\"success\":false,\"message\":\"Required headers missing: Background-Image and Profile-Avatar\"}`, or a bad header named in `message`"),
@@ -320,12 +343,14 @@ pub async fn generate_welcome_card(
     card.offsets.display_name = h.offset("Display-Name")?;
     card.offsets.guild_name = h.offset("Guild-Name")?;
     card.offsets.member_count = h.offset("Member-Count")?;
+    let format = h.format()?;
 
-    let StoredCard { id, png } = state.cards.welcome(card, &background_url, &avatar_url).await?;
+    let StoredCard { id, bytes } = state.cards.welcome(card, &background_url, &avatar_url, format).await?;
     Ok(web::Json(WelcomeCardResponse {
         success: true,
-        direct_image_url: view_url(&state, CardKind::Welcome, &id),
-        image_size: png.len(),
+        direct_image_url: view_url(&state, CardKind::Welcome, id),
+        image_size: bytes.len(),
+        format: id.format().name(),
     }))
 }
 
@@ -337,7 +362,7 @@ async fn view(
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, format!("no card with id {id:?}"));
     let etag = format!("\"{id}\"");
-    let (size, bytes) = state.cards.open(kind, id).await?.ok_or_else(not_found)?;
+    let OpenedCard { format, size, bytes } = state.cards.open(kind, id).await?.ok_or_else(not_found)?;
     let cached = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str());
     let mut response = if cached { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     // Ids are hashes of everything that decides the pixels: a card never changes under its URL.
@@ -347,7 +372,7 @@ async fn view(
     if cached {
         return Ok(response.finish());
     }
-    Ok(response.content_type("image/png").no_chunking(size).streaming(futures_util::TryStreamExt::map_err(
+    Ok(response.content_type(format.content_type()).no_chunking(size).streaming(futures_util::TryStreamExt::map_err(
         bytes,
         |e| {
             tracing::error!(error = %e, "reading a stored card failed");
@@ -356,9 +381,9 @@ async fn view(
     )))
 }
 
-/// Serve a stored level card PNG.
-#[utoipa::path(tag = "Cards", params(("id" = String, Path, description = "32 hex digits, from directImageUrl")),
-    responses((status = 200, content_type = "image/png", description = "the PNG; cacheable forever"), (status = 304), (status = 404)))]
+/// Serve a stored level card.
+#[utoipa::path(tag = "Cards", params(("id" = String, Path, description = "from directImageUrl: 32 hex digits, then .webp or .jpg for those formats")),
+    responses((status = 200, description = "the image, in the format its id names; cacheable forever", content((String = "image/png"), (String = "image/webp"), (String = "image/jpeg"))), (status = 304), (status = 404)))]
 #[get("/api/LevelCard/view/{id}")]
 pub async fn view_level_card(
     state: web::Data<AppState>,
@@ -368,9 +393,9 @@ pub async fn view_level_card(
     view(state, req, CardKind::Level, &id).await
 }
 
-/// Serve a stored welcome card PNG.
-#[utoipa::path(tag = "Cards", params(("id" = String, Path, description = "32 hex digits, from directImageUrl")),
-    responses((status = 200, content_type = "image/png", description = "the PNG; cacheable forever"), (status = 304), (status = 404)))]
+/// Serve a stored welcome card.
+#[utoipa::path(tag = "Cards", params(("id" = String, Path, description = "from directImageUrl: 32 hex digits, then .webp or .jpg for those formats")),
+    responses((status = 200, description = "the image, in the format its id names; cacheable forever", content((String = "image/png"), (String = "image/webp"), (String = "image/jpeg"))), (status = 304), (status = 404)))]
 #[get("/api/WelcomeCard/view/{id}")]
 pub async fn view_welcome_card(
     state: web::Data<AppState>,
@@ -462,6 +487,7 @@ mod tests {
             image_size: 4,
             username: "Jo \"the\" \u{1F600} \\ name".into(),
             level_percent: 12.5,
+            format: "png",
         };
         for png in [&b""[..], b"\x89", b"\x89P", b"\x89PN", b"\x89PNG\r\n\x1a\n\0\xff"] {
             let body = level_card_body(&head, png).expect("a body");
@@ -470,6 +496,7 @@ mod tests {
             assert_eq!(json["username"], "Jo \"the\" \u{1F600} \\ name");
             assert_eq!(json["levelPercent"], 12.5);
             assert_eq!(json["imageSize"], 4);
+            assert_eq!(json["format"], "png");
             let image = json["imageBase64"].as_str().expect("imageBase64");
             assert_eq!(base64::engine::general_purpose::STANDARD.decode(image).expect("Base64"), png);
         }
