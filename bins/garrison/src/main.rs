@@ -4,6 +4,7 @@ mod adapters;
 mod cli;
 mod http;
 mod regex_pool;
+mod render_threads;
 mod settings;
 mod studio;
 mod telemetry;

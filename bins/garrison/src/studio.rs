@@ -1,5 +1,5 @@
 //! Card production: fetch the images a card names (through the one safe fetcher), decode and render
-//! them (garrison-render, on a blocking thread, a bounded number at once), encode them in the format
+//! them (garrison-render, on the studio's own render threads, a bounded number at once), encode them in the format
 //! asked for (PNG, WebP or JPEG), and keep the file in object storage under a key derived from the
 //! card's inputs and format, so an identical request reuses it.
 //! No HTTP here: the handlers in `http/cards.rs` parse headers into cards and map [`CardError`]s.
@@ -33,6 +33,8 @@ use garrison_render::{
     Background, DecodeLimits, DrawnCard, Encoding, Fonts, Image, LevelCard, PngCompression, WelcomeCard,
 };
 use tokio::sync::{Mutex, Semaphore};
+
+use crate::render_threads::{RenderThreadError, RenderThreads};
 
 /// Why a card was not made. `field` names the header the failure traces back to.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +142,8 @@ pub struct CardStudio {
     /// Fetch-and-render slots: each holds two images, a canvas and decoded images, so this bounds
     /// memory and connections as well as CPU.
     rendering: Arc<Semaphore>,
+    /// Where decoding, drawing and encoding run: one thread per render slot.
+    threads: RenderThreads,
     /// Which stored cards to keep; `None` until built from a listing of the store.
     index: Arc<Mutex<Option<CardIndex>>>,
     /// Bytes of stored cards kept (0: no limit).
@@ -169,13 +173,15 @@ impl CardStudio {
         images: ImageCachePolicy,
         png: PngCompression,
         clock: Arc<dyn Clock>,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let limits = DecodeLimits {
             max_input_bytes: usize::try_from(images_from.max_bytes()).unwrap_or(usize::MAX),
             ..DecodeLimits::default()
         };
         let fonts = Arc::new(OnceLock::new());
-        Self {
+        // A slot decodes at most its two images at once, then draws: two jobs per slot at most.
+        let threads = RenderThreads::start(budget.rendering, 2 * budget.rendering)?;
+        Ok(Self {
             images_from,
             objects,
             fonts,
@@ -184,13 +190,14 @@ impl CardStudio {
             budget,
             in_flight: Arc::new(Semaphore::new(budget.in_flight)),
             rendering: Arc::new(Semaphore::new(budget.rendering)),
+            threads,
             index: Arc::new(Mutex::new(None)),
             store_limit_bytes,
             images: Arc::new(std::sync::Mutex::new(ImageCache::new(images))),
             storing: Arc::new(Semaphore::new(budget.rendering * STORES_PER_RENDER_SLOT)),
             pending: Arc::default(),
             clock,
-        }
+        })
     }
 
     pub fn allowed_hosts(&self) -> &[String] {
@@ -285,23 +292,34 @@ impl CardStudio {
         let (first, second) = futures_util::future::try_join(self.image(first), self.image(second)).await?;
         let fonts = Arc::clone(&self.fonts);
         let encoding = self.encoding(id.format());
-        let bytes = actix_web::rt::task::spawn_blocking(move || {
-            let fonts = fonts
-                .get_or_init(|| Fonts::load().map_err(|e| e.to_string()))
-                .as_ref()
-                .map_err(|e| CardError::Internal(format!("cannot load the bundled fonts: {e}")))?;
-            let drawn = draw([first, second], fonts).map_err(CardError::Card)?;
-            drawn.encode(encoding).map_err(|e| CardError::Internal(e.to_string()))
-        })
-        .await
-        .map_err(|e| CardError::Internal(e.to_string()))??;
+        let bytes = self
+            .threads
+            .run(move || {
+                let fonts = fonts
+                    .get_or_init(|| Fonts::load().map_err(|e| e.to_string()))
+                    .as_ref()
+                    .map_err(|e| CardError::Internal(format!("cannot load the bundled fonts: {e}")))?;
+                let drawn = draw([first, second], fonts).map_err(CardError::Card)?;
+                drawn.encode(encoding).map_err(|e| CardError::Internal(e.to_string()))
+            })
+            .await
+            .map_err(|e| self.thread_error(e))??;
         let bytes = Bytes::from(bytes);
         self.store(key, id.format(), bytes.clone()).await?;
         Ok(StoredCard { id, bytes })
     }
 
+    /// A job that did not run: a full queue (jobs of cards whose callers left still ahead) is a
+    /// busy server, anything else a bug.
+    fn thread_error(&self, err: RenderThreadError) -> CardError {
+        match err {
+            RenderThreadError::Full => CardError::Busy { retry_after: self.budget.retry_after },
+            RenderThreadError::Failed(message) => CardError::Internal(message),
+        }
+    }
+
     /// The image a card wants: kept and fresh; kept, and confirmed unchanged by its host; or fetched,
-    /// decoded and shaped (on a blocking thread) and kept for the next card.
+    /// decoded and shaped (on a render thread) and kept for the next card.
     async fn image(&self, wanted: Option<Wanted<'_>>) -> Result<Option<Arc<Prepared>>, CardError> {
         let Some(Wanted { field, url, shape }) = wanted else { return Ok(None) };
         let key = ImageKey { url: url.to_owned(), shape };
@@ -330,18 +348,20 @@ impl CardStudio {
         };
         let limits = self.limits;
         let bytes = fetched.bytes;
-        let prepared = actix_web::rt::task::spawn_blocking(move || {
-            let image = garrison_render::decode_image(&bytes, &limits)?;
-            Ok(match shape {
-                Shape::Decoded => Prepared::Decoded(image),
-                Shape::Background { width, height, blur } => {
-                    Prepared::Background(Background::prepare(&image, width, height, blur)?)
-                }
+        let prepared = self
+            .threads
+            .run(move || {
+                let image = garrison_render::decode_image(&bytes, &limits)?;
+                Ok(match shape {
+                    Shape::Decoded => Prepared::Decoded(image),
+                    Shape::Background { width, height, blur } => {
+                        Prepared::Background(Background::prepare(&image, width, height, blur)?)
+                    }
+                })
             })
-        })
-        .await
-        .map_err(|e| CardError::Internal(e.to_string()))?
-        .map_err(|source| CardError::Image { field, source })?;
+            .await
+            .map_err(|e| self.thread_error(e))?
+            .map_err(|source| CardError::Image { field, source })?;
         let prepared = Arc::new(prepared);
         let size = prepared.byte_size();
         self.images.lock().unwrap_or_else(PoisonError::into_inner).insert(
@@ -509,7 +529,8 @@ mod tests {
             ImageCachePolicy::default(),
             PngCompression::Fast,
             crate::wiring::clock(),
-        );
+        )
+        .expect("render threads");
         // A new card: the index is rebuilt from the store's listing, and the oldest card makes room.
         let new = key(CardKind::Welcome, 4);
         objects.put(&new, Bytes::from(vec![4; 100]), "image/png").await.expect("put");

@@ -180,7 +180,8 @@ pub fn card_studio(
         crate::settings::PngCompression::Fast => garrison_render::PngCompression::Fast,
         crate::settings::PngCompression::Small => garrison_render::PngCompression::Small,
     };
-    Ok(CardStudio::new(source, objects, budget, settings.card_store_max_bytes, images, png, clock))
+    CardStudio::new(source, objects, budget, settings.card_store_max_bytes, images, png, clock)
+        .context("cannot start the card render threads")
 }
 
 /// Regex matches in worker processes of this executable, under a budget sized for
