@@ -32,6 +32,8 @@ struct Options {
     only: String,
     cards: usize,
     card_clients: usize,
+    /// `png`, `png-small` (`GARRISON_CARD_PNG_COMPRESSION=small`), `webp` or `jpeg`.
+    card_format: String,
     /// Whether the cards part also runs the comparison with the Node.js peers.
     peers: bool,
     peer_cards: usize,
@@ -53,6 +55,8 @@ const USAGE: &str = "usage: cargo xtask bench [OPTIONS]
   --only PART        xp | cards | discord | transcripts | all (all)
   --cards N          level cards to render through HTTP (1000)
   --card-clients N   concurrent card clients (8; also for --peers)
+  --card-format F    cards through HTTP as png | png-small | webp | jpeg (png; png-small is PNG with
+                     GARRISON_CARD_PNG_COMPRESSION=small)
   --peers            cards only: also compare with canvacord and discord-arts (Node.js), installed
                      with npm into $GARRISON_PEERS_DIR or ~/.cache/garrison/peers
   --peer-cards N     --peers: cards per implementation from 1 client, then as many from
@@ -79,6 +83,7 @@ fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
         only: "all".into(),
         cards: 1000,
         card_clients: 8,
+        card_format: "png".into(),
         peers: false,
         peer_cards: 150,
         peer_rounds: 3,
@@ -105,6 +110,9 @@ fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
             }
             "--cards" => opts.cards = value.parse()?,
             "--card-clients" => opts.card_clients = value.parse()?,
+            "--card-format" if ["png", "png-small", "webp", "jpeg"].contains(&value.as_str()) => {
+                opts.card_format.clone_from(value)
+            }
             "--peer-cards" => opts.peer_cards = value.parse()?,
             "--peer-rounds" => opts.peer_rounds = value.parse()?,
             "--peer-mode" if ["async", "workers"].contains(&value.as_str()) => opts.peer_mode.clone_from(value),
@@ -176,8 +184,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 fn cards(binary: &Path, scratch: &Path, opts: &Options) -> anyhow::Result<()> {
     println!("== render times (one thread, already-decoded images, PNG encoding included)");
     crate::bench_cards::render_times()?;
-    let cold = crate::bench_cards::through_http(binary, &scratch.join("cold"), opts.cards, opts.card_clients, false)?;
-    let warm = crate::bench_cards::through_http(binary, &scratch.join("warm"), opts.cards, opts.card_clients, true)?;
+    let http = |dir: &str, warm: bool| {
+        let load = crate::bench_cards::CardLoad {
+            cards: opts.cards,
+            clients: opts.card_clients,
+            format: &opts.card_format,
+            warm,
+        };
+        crate::bench_cards::through_http(binary, &scratch.join(dir), &load)
+    };
+    let (cold, warm) = (http("cold", false)?, http("warm", true)?);
     println!();
     println!(
         "| images | cards | errors | cards/s | p50 latency | p99 latency | server peak RSS | server CPU | CPU per card |"

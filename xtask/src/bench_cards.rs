@@ -47,16 +47,21 @@ pub fn image_bytes(format: image::ImageFormat, width: u32, height: u32) -> anyho
 /// `cards` level cards (each with a different username, so none is reused) from `clients` concurrent
 /// connections; the avatar is a 256x256 PNG and the background a 1200x500 JPEG.
 ///
-/// `warm`: with the default image cache (the images are fetched and decoded once); otherwise without
-/// one (`GARRISON_CARD_IMAGE_CACHE_BYTES=0`: every card fetches and decodes both, as cards for many
-/// guilds at once would).
-pub fn through_http(
-    binary: &Path,
-    scratch: &Path,
-    cards: usize,
-    clients: usize,
-    warm: bool,
-) -> anyhow::Result<CardReport> {
+/// What [`through_http`] asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct CardLoad<'a> {
+    pub cards: usize,
+    pub clients: usize,
+    /// `png`, `png-small` (PNG with `GARRISON_CARD_PNG_COMPRESSION=small`), `webp` or `jpeg`.
+    pub format: &'a str,
+    /// With the default image cache (the images are fetched and decoded once); otherwise without
+    /// one (`GARRISON_CARD_IMAGE_CACHE_BYTES=0`: every card fetches and decodes both, as cards for
+    /// many guilds at once would).
+    pub warm: bool,
+}
+
+pub fn through_http(binary: &Path, scratch: &Path, load: &CardLoad<'_>) -> anyhow::Result<CardReport> {
+    let CardLoad { cards, clients, format, warm } = *load;
     let host = FileHost::start([
         (
             "/avatar.png",
@@ -76,15 +81,23 @@ pub fn through_http(
     if !warm {
         launch = launch.env("GARRISON_CARD_IMAGE_CACHE_BYTES", "0");
     }
+    if format == "png-small" {
+        launch = launch.env("GARRISON_CARD_PNG_COMPRESSION", "small");
+    }
+    let format = format.trim_end_matches("-small").to_owned();
     let server = launch.start()?;
     let base = server.base().to_owned();
     let cache = if warm { "image cache" } else { "no image cache" };
-    println!("cards: server at {base}, {cards} level cards from {clients} clients, {cache}");
+    println!("cards: server at {base}, {cards} level cards ({format}) from {clients} clients, {cache}");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let cpu_before = cpu_seconds(&server.pid().to_string());
     let started = Instant::now();
-    let (mut latencies, errors) =
-        runtime.block_on(drive(&base, host.url("/avatar.png"), host.url("/background.jpg"), cards, clients))?;
+    let (mut latencies, errors) = runtime.block_on(drive(
+        &base,
+        [host.url("/avatar.png"), host.url("/background.jpg"), format],
+        cards,
+        clients,
+    ))?;
     let elapsed = started.elapsed();
     let server_cores = (cpu_seconds(&server.pid().to_string()) - cpu_before) / elapsed.as_secs_f64();
     let peak_rss_mb = peak_rss_mb(server.pid());
@@ -106,10 +119,10 @@ pub fn through_http(
     })
 }
 
+/// `avatar`, `background` and `format`: the URLs and the `Format` header.
 async fn drive(
     base: &str,
-    avatar: String,
-    background: String,
+    [avatar, background, format]: [String; 3],
     cards: usize,
     clients: usize,
 ) -> anyhow::Result<(Vec<u32>, usize)> {
@@ -117,7 +130,8 @@ async fn drive(
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (next, avatar, background) = (Arc::clone(&next), avatar.clone(), background.clone());
+        let (next, avatar, background, format) =
+            (Arc::clone(&next), avatar.clone(), background.clone(), format.clone());
         tasks.push(tokio::spawn(async move {
             let stream = tokio::net::TcpStream::connect(addr).await?;
             stream.set_nodelay(true)?;
@@ -139,6 +153,7 @@ async fn drive(
                     .header("Xp-Current", (n * 37 % 5000).to_string())
                     .header("Xp-Total", "5000")
                     .header("Rank", format!("#{}", n + 1))
+                    .header("Format", format.as_str())
                     .body(Empty::<bytes::Bytes>::new())?;
                 match timed(&mut sender, request).await? {
                     Some(micros) => latencies.push(micros),
