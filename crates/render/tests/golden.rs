@@ -253,7 +253,18 @@ fn every_encoding_draws_the_golden_card() {
     }
     let mean = total_error as f64 / f64::from(jpeg.width() * jpeg.height() * 3);
     assert!(mean < 3.0, "JPEG differs from the card on its matte by {mean:.2} levels on average");
-    // The corners are transparent in the PNG and the matte in the JPEG.
-    assert_eq!(reference.get_pixel(0, 0)[3], 0);
-    assert!(jpeg.get_pixel(0, 0).0.iter().zip(matte).all(|(&j, m)| u32::from(j).abs_diff(m) <= 6));
+    // What is transparent in the PNG (the rounded corners) is the matte in the JPEG: on average
+    // within 3 levels, and no pixel further than JPEG's ringing at the edge (16).
+    let clear: Vec<[u8; 3]> =
+        jpeg.pixels().zip(reference.pixels()).filter(|(_, png)| png[3] == 0).map(|(jpeg, _)| jpeg.0).collect();
+    assert!(!clear.is_empty(), "the card has transparent corners");
+    for c in 0..3 {
+        let errors: Vec<u32> = clear.iter().map(|px| u32::from(px[c]).abs_diff(matte[c])).collect();
+        let mean = f64::from(errors.iter().sum::<u32>()) / errors.len() as f64;
+        assert!(
+            mean < 3.0 && errors.iter().all(|&e| e <= 16),
+            "channel {c}: mean {mean:.2}, max {:?}",
+            errors.iter().max()
+        );
+    }
 }
