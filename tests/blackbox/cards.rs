@@ -34,14 +34,18 @@ fn host() -> FileHost {
 }
 
 fn start() -> Server {
-    Server::start_with(
-        database(Backend::Sqlite).expect("SQLite is always available"),
-        &[
-            ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
-            ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
-            ("GARRISON_PUBLIC_URL", "https://cards.example"),
-        ],
-    )
+    start_with(&[])
+}
+
+/// A server fetching images from loopback, with `settings` added to the environment.
+fn start_with(settings: &[(&str, &str)]) -> Server {
+    let mut env = vec![
+        ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
+        ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
+        ("GARRISON_PUBLIC_URL", "https://cards.example"),
+    ];
+    env.extend_from_slice(settings);
+    Server::start_with(database(Backend::Sqlite).expect("SQLite is always available"), &env)
 }
 
 async fn get_with(server: &Server, path: &str, headers: &[(&str, &str)]) -> Reply {
@@ -408,15 +412,7 @@ async fn stored_cards_expire_least_recently_used_first() {
     }
     // Room for exactly three of them.
     let limit = sizes["alpha"] + sizes["bravo"] + sizes["charlie"];
-    let server = Server::start_with(
-        database(Backend::Sqlite).expect("SQLite is always available"),
-        &[
-            ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
-            ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
-            ("GARRISON_PUBLIC_URL", "https://cards.example"),
-            ("GARRISON_CARD_STORE_MAX_BYTES", &limit.to_string()),
-        ],
-    );
+    let server = start_with(&[("GARRISON_CARD_STORE_MAX_BYTES", &limit.to_string())]);
     let mut paths = std::collections::HashMap::new();
     for name in ["alpha", "bravo", "charlie"] {
         let reply = expect(get_with(&server, "/api/LevelCard/generate", &card(name)).await, 200);
@@ -464,15 +460,7 @@ async fn cards_for(server: &Server, files: &FileHost, names: &[&str]) -> Vec<Rep
 #[tokio::test]
 async fn images_are_kept_decoded_and_revalidated_with_their_host() {
     let files = host();
-    let server = Server::start_with(
-        database(Backend::Sqlite).expect("SQLite is always available"),
-        &[
-            ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
-            ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
-            ("GARRISON_PUBLIC_URL", "https://cards.example"),
-            ("GARRISON_CARD_IMAGE_FRESH_SECS", "1"),
-        ],
-    );
+    let server = start_with(&[("GARRISON_CARD_IMAGE_FRESH_SECS", "1")]);
     // Three members of one guild: the images are fetched once.
     cards_for(&server, &files, &["Ann", "Bob", "Cid"]).await;
     assert_eq!((files.hits("/avatar.png"), files.hits("/background.jpg")), (1, 1));
@@ -496,14 +484,7 @@ async fn images_are_kept_decoded_and_revalidated_with_their_host() {
 #[tokio::test]
 async fn without_an_image_cache_every_card_fetches_its_images() {
     let files = host();
-    let server = Server::start_with(
-        database(Backend::Sqlite).expect("SQLite is always available"),
-        &[
-            ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
-            ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
-            ("GARRISON_CARD_IMAGE_CACHE_BYTES", "0"),
-        ],
-    );
+    let server = start_with(&[("GARRISON_CARD_IMAGE_CACHE_BYTES", "0")]);
     cards_for(&server, &files, &["Ann", "Bob"]).await;
     assert_eq!((files.hits("/avatar.png"), files.hits("/background.jpg")), (2, 2));
     assert_eq!(files.not_modified("/background.jpg"), 0);
@@ -516,15 +497,7 @@ async fn small_png_compression_keeps_the_pixels() {
     let (avatar, background) = (files.url("/avatar.png"), files.url("/background.jpg"));
     let headers = [("Username", "JohnDoe"), ("Avatar-Url", avatar.as_str()), ("Background-Url", background.as_str())];
     let fast = start();
-    let small = Server::start_with(
-        database(Backend::Sqlite).expect("SQLite is always available"),
-        &[
-            ("GARRISON_FETCH_ALLOW_LOOPBACK", "true"),
-            ("GARRISON_FETCH_ALLOWED_HOSTS", "127.0.0.1"),
-            ("GARRISON_PUBLIC_URL", "https://cards.example"),
-            ("GARRISON_CARD_PNG_COMPRESSION", "small"),
-        ],
-    );
+    let small = start_with(&[("GARRISON_CARD_PNG_COMPRESSION", "small")]);
     let fast_card = expect(get_with(&fast, "/api/LevelCard/generate", &headers).await, 200);
     let small_card = expect(get_with(&small, "/api/LevelCard/generate", &headers).await, 200);
     assert_eq!(view_path(&fast_card), view_path(&small_card), "the id names the card, not its compression");

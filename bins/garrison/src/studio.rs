@@ -1,7 +1,7 @@
 //! Card production: fetch the images a card names (through the one safe fetcher), decode and render
-//! them (garrison-render, on the studio's own render threads, a bounded number at once), encode them in the format
-//! asked for (PNG, WebP or JPEG), and keep the file in object storage under a key derived from the
-//! card's inputs and format, so an identical request reuses it.
+//! them (garrison-render, on the studio's own render threads, a bounded number at once), encode
+//! them in the format asked for (PNG, WebP or JPEG), and keep the file in object storage under a key
+//! derived from the card's inputs and format, so an identical request reuses it.
 //! No HTTP here: the handlers in `http/cards.rs` parse headers into cards and map [`CardError`]s.
 //!
 //! Budget ([`CardBudget`]): a card first takes an in-flight slot without waiting (503 when there is

@@ -157,7 +157,7 @@ struct LevelCardHead {
 }
 
 /// The level card's JSON answer: the head's fields as serde writes them, then `"imageBase64"`, the
-/// PNG's Base64 written straight into the body. Base64 needs no JSON escaping, so the image (hundreds
+/// image's Base64 written straight into the body. Base64 needs no JSON escaping, so the image (hundreds
 /// of kilobytes) is neither scanned for characters to escape nor built as a string and copied.
 fn level_card_body(head: &LevelCardHead, image: &[u8]) -> Result<Vec<u8>, ApiError> {
     // Padded Base64: four characters for every three bytes or part of them.
@@ -292,7 +292,7 @@ pub struct WelcomeCardResponse {
     ("Canvas-Width" = Option<u32>, Header, description = "200..=2000, default 1024"), ("Canvas-Height" = Option<u32>, Header, description = "100..=1000, default 400"),
     ("Typography-Family" = Option<String>, Header),
     ("Avatar-Offset-X" = Option<i32>, Header, description = "and -Y; likewise Greeting-, Display-Name-, Guild-Name-, Member-Count-Offset-X/Y"),
-    ("Format" = Option<String>, Header, description = "png (default), webp (lossless, smaller) or jpeg (smallest; rounded avatar corners stay, the card is opaque)"),
+    ("Format" = Option<String>, Header, description = "png (default), webp (lossless, smaller) or jpeg (smallest; rounded corners filled with #313338)"),
 ), responses(
     (status = 200, body = WelcomeCardResponse),
     (status = 400, description = "`{\"success\":false,\"message\":\"Required headers missing: Background-Image and Profile-Avatar\"}`, or a bad header named in `message`"),
