@@ -70,7 +70,8 @@ const VIEW_CRATES: &[(&str, &str)] = &[("garrison-render", "crates/render"), ("g
 
 /// What a view crate may depend on besides [`PURE_CRATES`]: image codecs (and flate2, only to choose
 /// the PNG encoder's deflate backend), rasterizing and fonts.
-const VIEW_DEPENDENCIES: &[&str] = &["flate2", "fontdue", "image", "jpeg-encoder", "tiny-skia", "ttf-parser"];
+const VIEW_DEPENDENCIES: &[&str] =
+    &["flate2", "fontdue", "image", "jpeg-decoder", "jpeg-encoder", "tiny-skia", "ttf-parser"];
 
 fn root() -> PathBuf {
     crate::root()

@@ -351,10 +351,11 @@ impl CardStudio {
         let prepared = self
             .threads
             .run(move || {
-                let image = garrison_render::decode_image(&bytes, &limits)?;
                 Ok(match shape {
-                    Shape::Decoded => Prepared::Decoded(image),
+                    Shape::Decoded => Prepared::Decoded(garrison_render::decode_image(&bytes, &limits)?),
                     Shape::Background { width, height, blur } => {
+                        // A large JPEG is decoded at the reduced scale the card needs.
+                        let image = garrison_render::decode_background(&bytes, &limits, width, height, blur)?;
                         Prepared::Background(Background::prepare(&image, width, height, blur)?)
                     }
                 })

@@ -473,8 +473,8 @@ fn draw_image_cover_with(
 /// Against the full-resolution blur, the golden images differ by at most 6 levels of 255 in any
 /// channel (0.2 to 0.3 on average).
 pub(crate) fn background_layer(image: &Pixmap, width: u32, height: u32, blur_radius: u32) -> Option<Pixmap> {
-    let divisor = if blur_radius == 0 { 1 } else { (blur_radius / 2).clamp(1, 4) };
-    let (lw, lh) = (width.div_ceil(divisor), height.div_ceil(divisor));
+    let divisor = layer_divisor(blur_radius);
+    let (lw, lh) = layer_size(width, height, blur_radius);
     let mut layer = Pixmap::new(lw, lh)?;
     let layer_box = RoundedBox::new(0.0, 0.0, lw as f32, lh as f32, 0.0);
     // Averaging blocks first only matters when the result is not blurred anyway.
@@ -483,6 +483,18 @@ pub(crate) fn background_layer(image: &Pixmap, width: u32, height: u32, blur_rad
         box_blur(&mut layer, blur_radius.div_ceil(divisor));
     }
     Some(layer)
+}
+
+/// How much smaller than its card a background layer is drawn: blurred layers at half resolution or
+/// less, where the blur hides the difference.
+fn layer_divisor(blur_radius: u32) -> u32 {
+    if blur_radius == 0 { 1 } else { (blur_radius / 2).clamp(1, 4) }
+}
+
+/// The size of the [`background_layer`] of a `width` x `height` card blurred by `blur_radius`.
+pub(crate) fn layer_size(width: u32, height: u32, blur_radius: u32) -> (u32, u32) {
+    let divisor = layer_divisor(blur_radius);
+    (width.div_ceil(divisor), height.div_ceil(divisor))
 }
 
 /// Draws a [`background_layer`] over the whole canvas at `opacity`, with `overlay` over it. A layer

@@ -22,7 +22,7 @@ pub use cards::{
 pub use color::{Rgba, parse_hex_color};
 pub use encode::{DrawnCard, Encoding, JPEG_MATTE, JPEG_QUALITY, PngCompression};
 pub use fonts::{DEFAULT_FAMILY_KEY, FAMILY_ALIASES, FamilyId, FontFamilyInfo, Fonts};
-pub use images::{Background, DecodeLimits, Image, ImageFormat, decode_image};
+pub use images::{Background, DecodeLimits, Image, ImageFormat, decode_background, decode_image};
 pub use level::{draw_level_card, render_level_card};
 pub use welcome::{draw_welcome_card, render_welcome_card};
 

@@ -268,3 +268,95 @@ fn every_encoding_draws_the_golden_card() {
         );
     }
 }
+
+/// A smooth `width` x `height` JPEG, as a photograph is at the scale of a card.
+fn large_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        let wave = |v: u32, period: f32| ((v as f32 / period).sin() * 100.0 + 128.0) as u8;
+        image::Rgb([wave(x, 90.0), wave(y, 60.0), wave(x + y, 150.0)])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+/// `jpeg` with an EXIF segment giving its orientation (1..=8).
+fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    // TIFF, big-endian: header, one IFD of one entry (0x0112, SHORT, 1, value), no next IFD.
+    let mut tiff = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let mut segment = b"Exif\0\0".to_vec();
+    segment.extend_from_slice(&tiff);
+    let length = u16::try_from(segment.len() + 2).unwrap();
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xff, 0xe1]);
+    out.extend_from_slice(&length.to_be_bytes());
+    out.extend_from_slice(&segment);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// The level card drawn over `background`, as pixels.
+fn level_over(card: &garrison_render::LevelCard, background: &garrison_render::Image) -> image::RgbaImage {
+    let prepared = Background::prepare(background, card.width, card.height, card.background.blur_radius).unwrap();
+    let drawn = draw_level_card(card, None, Some(&prepared), fonts()).unwrap();
+    image::load_from_memory(&drawn.encode(PNG).unwrap()).unwrap().into_rgba8()
+}
+
+/// The share of pixels differing by more than the golden tolerance in some channel, and the mean
+/// channel difference.
+fn difference(a: &image::RgbaImage, b: &image::RgbaImage) -> (f64, f64) {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let total: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
+    let differing = a
+        .pixels()
+        .zip(b.pixels())
+        .filter(|(p, q)| p.0.iter().zip(q.0).any(|(x, y)| x.abs_diff(y) > CHANNEL_TOLERANCE))
+        .count();
+    (differing as f64 / f64::from(a.width() * a.height()), total as f64 / a.as_raw().len() as f64)
+}
+
+/// A large JPEG background is decoded at a reduced DCT scale, as small as the card allows, and the
+/// card looks the same as one drawn from the full-size image (within the golden images' tolerance).
+#[test]
+fn large_jpeg_backgrounds_decode_at_a_reduced_scale() {
+    let bytes = large_jpeg(2400, 1000);
+    let limits = DecodeLimits::default();
+    let full = decode_image(&bytes, &limits).unwrap();
+    // (card width, height, blur, the reduced width): blur 8 draws its layer at a quarter size.
+    for (width, height, blur, reduced_width) in [(800, 200, 4, 600), (800, 200, 8, 300), (930, 280, 0, 1200)] {
+        let reduced = garrison_render::decode_background(&bytes, &limits, width, height, blur).unwrap();
+        assert_eq!(reduced.width(), reduced_width, "{width}x{height} blur {blur}");
+        let mut card = seed_level_card();
+        (card.width, card.height, card.background.blur_radius) = (width, height, blur);
+        let (differing, mean) = difference(&level_over(&card, &reduced), &level_over(&card, &full));
+        assert!(
+            differing <= MAX_DIFFERING_SHARE && mean < 1.0,
+            "{width}x{height} blur {blur}: {differing:.4} of pixels differ, mean {mean:.2}"
+        );
+    }
+    // A card nearly as large as the image: decoded whole.
+    let whole = garrison_render::decode_background(&bytes, &limits, 2000, 1000, 0).unwrap();
+    assert_eq!((whole.width(), whole.height()), (2400, 1000));
+    // Not a JPEG: decoded as by decode_image.
+    let (w, h, rgba) = common::background_rgba();
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png).write_image(&rgba, w, h, image::ExtendedColorType::Rgba8).unwrap();
+    assert_eq!(garrison_render::decode_background(&png, &limits, 200, 100, 8).unwrap().width(), w);
+}
+
+/// EXIF orientation holds at a reduced scale: a landscape file shown upright as a portrait.
+#[test]
+fn reduced_backgrounds_keep_their_exif_orientation() {
+    let bytes = with_orientation(&large_jpeg(2400, 1000), 6);
+    let limits = DecodeLimits::default();
+    let full = decode_image(&bytes, &limits).unwrap();
+    assert_eq!((full.width(), full.height()), (1000, 2400), "decode_image turns it");
+    let reduced = garrison_render::decode_background(&bytes, &limits, 200, 400, 0).unwrap();
+    assert_eq!((reduced.width(), reduced.height()), (250, 600));
+    let mut card = seed_level_card();
+    (card.width, card.height) = (200, 400);
+    let (differing, mean) = difference(&level_over(&card, &reduced), &level_over(&card, &full));
+    assert!(differing <= MAX_DIFFERING_SHARE && mean < 1.0, "{differing:.4} of pixels differ, mean {mean:.2}");
+}
