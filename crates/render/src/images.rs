@@ -195,8 +195,8 @@ pub fn decode_image(bytes: &[u8], limits: &DecodeLimits) -> Result<Image> {
 }
 
 /// Decodes a card's background image: as [`decode_image`], except that a JPEG much larger than the
-/// card needs is decoded at a reduced DCT scale (1/2 from about two megapixels, 1/4 or 1/8 of each
-/// side), the smallest that still holds every pixel the card's background layer samples ([`Background::prepare`] scales it
+/// card needs (a photo of two megapixels or more) is decoded at a reduced DCT scale (1/2, 1/4 or 1/8
+/// of each side), the smallest that still holds every pixel the card's background layer samples ([`Background::prepare`] scales it
 /// the rest of the way). That costs a fraction of a full decode in time and memory (a 4000x3000
 /// photo behind a 930x280 card: 1/4, 3 MB of pixels instead of 48); the prepared background differs
 /// from one made from the full-size image by the two filters' rounding only.
@@ -231,9 +231,12 @@ pub fn decode_background(bytes: &[u8], limits: &DecodeLimits, width: u32, height
         f64::max(f64::from(layer_width) / f64::from(source_width), f64::from(layer_height) / f64::from(source_height));
     // jpeg-decoder is slower than image's decoder at the same scale: halving pays only from about two
     // megapixels (a 1200x500 background: 4.25 ms reduced against 3.81 ms whole, decoded and
-    // prepared; 1920x1080: 6.2 against 13.7 ms), a quarter or less always.
+    // prepared; 1920x1080: 6.2 against 13.7 ms). It also decodes each colour component of an image
+    // larger than 128x128 on a thread of its own, started for the decode (its API offers no other
+    // way without rayon): worth it for a photo's two-to-sixteen megapixels, not for the
+    // Discord-sized backgrounds most cards have, which image's decoder reads on the render thread.
     let pixels = u64::from(source_width) * u64::from(source_height);
-    if ratio > 0.5 || (ratio > 0.25 && pixels < 2_000_000) || info.pixel_format != jpeg_decoder::PixelFormat::RGB24 {
+    if ratio > 0.5 || pixels < 2_000_000 || info.pixel_format != jpeg_decoder::PixelFormat::RGB24 {
         // No reduction worth making (or a rare grey or CMYK JPEG): the full decoder.
         return decode_image(bytes, limits);
     }
