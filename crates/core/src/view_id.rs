@@ -15,6 +15,11 @@ impl ViewId {
 
     /// A view id from 16 random bytes (drawn from a secure source).
     pub fn from_entropy(bytes: [u8; 16]) -> Self {
+        Self::from_bytes(bytes)
+    }
+
+    /// 16 bytes written as a view id; for ids that are not secret, such as a hash naming a card.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let text = bytes
             .iter()

@@ -112,7 +112,7 @@ impl CardHeaders<'_> {
     }
 }
 
-fn view_url(state: &AppState, kind: CardKind, id: CardId) -> String {
+fn view_url(state: &AppState, kind: CardKind, id: &CardId) -> String {
     let path = match kind {
         CardKind::Level => "/api/LevelCard/view/",
         CardKind::Welcome => "/api/WelcomeCard/view/",
@@ -256,7 +256,7 @@ pub async fn generate_level_card(state: web::Data<AppState>, req: HttpRequest) -
     let StoredCard { id, bytes } = state.cards.level(card, &avatar_url, background_url.as_deref(), format).await?;
     let head = LevelCardHead {
         success: true,
-        direct_image_url: view_url(&state, CardKind::Level, id),
+        direct_image_url: view_url(&state, CardKind::Level, &id),
         image_size: bytes.len(),
         username,
         level_percent,
@@ -348,7 +348,7 @@ pub async fn generate_welcome_card(
     let StoredCard { id, bytes } = state.cards.welcome(card, &background_url, &avatar_url, format).await?;
     Ok(web::Json(WelcomeCardResponse {
         success: true,
-        direct_image_url: view_url(&state, CardKind::Welcome, id),
+        direct_image_url: view_url(&state, CardKind::Welcome, &id),
         image_size: bytes.len(),
         format: id.format().name(),
     }))
