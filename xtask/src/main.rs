@@ -262,8 +262,12 @@ mod tests {
         let allowed = |from: &str, to: &str, dev: bool| -> bool {
             match (from, to) {
                 (_, "garrison") => false,
-                (_, "garrison-testkit" | "garrison-discord-sim") => dev || from == "xtask",
-                ("garrison-discord-sim", _) => false,
+                // The simulators read their services' OpenAPI documents through garrison-openapi.
+                ("garrison-discord-sim" | "garrison-roblox-sim", "garrison-openapi") => true,
+                (_, "garrison-testkit" | "garrison-discord-sim" | "garrison-roblox-sim" | "garrison-openapi") => {
+                    dev || from == "xtask"
+                }
+                ("garrison-discord-sim" | "garrison-roblox-sim" | "garrison-openapi", _) => false,
                 ("garrison-core", _) => false,
                 ("garrison-testkit", dep) => dep == "garrison-core",
                 ("garrison", _) => true,

@@ -7,8 +7,8 @@
 //!
 //! - `http_handlers_name_no_port_or_adapter`: no file under `bins/garrison/src/http/` names a port (a
 //!   trait defined in `crates/core/src`, found by parsing `pub trait`) or an adapter crate (every
-//!   workspace crate under `crates/` but core, the view crates render and pages, testkit and the
-//!   Discord simulator); no file of the binary names an adapter crate outside `wiring.rs` (or a
+//!   workspace crate under `crates/` but core, the view crates render and pages, testkit, the Discord
+//!   and Roblox simulators and the OpenAPI reader they share); no file of the binary names an adapter crate outside `wiring.rs` (or a
 //!   `wiring`/`adapters` module). [`HTTP_ALLOWED`] and [`ADAPTERS_ALLOWED`] are empty; an entry no
 //!   longer needed fails the check too, so they never grow back unnoticed.
 //! - `core_depends_only_on_pure_crates`: `crates/core/Cargo.toml`'s dependencies are in [`PURE_CRATES`].
@@ -58,8 +58,15 @@ const PURE_CRATES: &[&str] = &[
 
 /// Workspace crates under `crates/` that are not adapters: the domain, the view crates and the
 /// test-only crates.
-const NOT_ADAPTERS: &[&str] =
-    &["garrison-core", "garrison-render", "garrison-pages", "garrison-testkit", "garrison-discord-sim"];
+const NOT_ADAPTERS: &[&str] = &[
+    "garrison-core",
+    "garrison-render",
+    "garrison-pages",
+    "garrison-testkit",
+    "garrison-discord-sim",
+    "garrison-roblox-sim",
+    "garrison-openapi",
+];
 
 /// The view crates: pure functions from values to a PNG (render) or an HTML page (pages). They do no
 /// IO and implement no port, so they are not adapters: a handler may read headers into a card's

@@ -420,7 +420,7 @@ fn checked(
 /// Checks a request body (`status` `None`) or a response body against Discord's OpenAPI document
 /// (through [`crate::spec`]) and records what does not match. `Value::Null` stands for no body.
 fn check_against_spec(shared: &Shared, method: &str, route: &str, status: Option<u16>, body: &Value) {
-    let spec = crate::spec::Spec::get();
+    let spec = crate::spec::spec();
     let checked = match status {
         None => spec.validate_request(method, route, body),
         Some(status) => spec.validate_response(method, route, status, body),

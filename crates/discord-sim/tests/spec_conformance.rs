@@ -4,12 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use garrison_discord_sim::spec::Spec;
+use garrison_discord_sim::spec::spec;
 use serde_json::{Value, json};
 
 #[test]
 fn every_simulated_route_is_documented() {
-    let spec = Spec::get();
+    let spec = spec();
     let missing: Vec<String> = garrison_discord_sim::ROUTES
         .iter()
         .filter(|(method, template)| !spec.has_route(method, template))
@@ -326,7 +326,7 @@ fn samples() -> Vec<(&'static str, Value)> {
 
 #[test]
 fn realistic_discord_bodies_validate_against_their_schemas() {
-    let spec = Spec::get();
+    let spec = spec();
     for (schema, sample) in samples() {
         if let Err(errors) = spec.validate_schema(schema, &sample) {
             panic!("{schema} rejected a realistic body: {errors:#?}");
@@ -336,7 +336,7 @@ fn realistic_discord_bodies_validate_against_their_schemas() {
 
 #[test]
 fn realistic_discord_bodies_validate_as_responses_of_their_operations() {
-    let spec = Spec::get();
+    let spec = spec();
     let cases = [
         ("GET", "/users/{user_id}", 200, user()),
         ("GET", "/users/@me", 200, current_user()),
@@ -366,7 +366,7 @@ fn realistic_discord_bodies_validate_as_responses_of_their_operations() {
 
 #[test]
 fn realistic_requests_validate() {
-    let spec = Spec::get();
+    let spec = spec();
     let cases = [
         ("PUT", "/guilds/{guild_id}/bans/{user_id}", json!({"delete_message_seconds": 3600})),
         (
@@ -408,7 +408,7 @@ fn realistic_requests_validate() {
 fn assert_rejected(schema: &str, sample: &Value, edit: impl FnOnce(&mut Value), needle: &str) {
     let mut broken = sample.clone();
     edit(&mut broken);
-    match Spec::get().validate_schema(schema, &broken) {
+    match spec().validate_schema(schema, &broken) {
         Ok(()) => panic!("{schema} accepted a broken body: {broken:#}"),
         Err(errors) => assert!(errors.iter().any(|e| e.contains(needle)), "{schema}: {needle:?} not in {errors:#?}"),
     }
@@ -474,7 +474,7 @@ fn broken_variants_are_rejected() {
     );
     assert_rejected("RatelimitedResponse", &rate_limited(), set("/global", json!("false")), "/global");
     // Not only the schema checks: operations reject bodies of the wrong shape and statuses they lack.
-    let spec = Spec::get();
+    let spec = spec();
     assert!(spec.validate_response("GET", "/guilds/{guild_id}/bans/{user_id}", 200, &user()).is_err());
     assert!(spec.validate_response("PUT", "/guilds/{guild_id}/bans/{user_id}", 204, &ban()).is_err());
     assert!(spec.validate_response("GET", "/users/{user_id}", 500, &missing_permissions()).is_err());
