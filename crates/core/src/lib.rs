@@ -18,6 +18,7 @@ pub mod objects;
 pub mod operations;
 pub mod ports;
 pub mod records;
+pub mod roblox;
 pub mod threads;
 mod time;
 pub mod transcript;

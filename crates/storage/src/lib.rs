@@ -11,7 +11,9 @@ mod loa;
 mod medals;
 mod modlog;
 mod objects;
+mod roblox;
 mod schema;
+mod sealed;
 mod xp;
 
 pub use apikeys::DieselApiKeys;
@@ -23,4 +25,6 @@ pub use loa::DieselLoaRecords;
 pub use medals::DieselMedals;
 pub use modlog::DieselModLogs;
 pub use objects::{FsObjectStore, S3Config, S3ObjectStore};
+pub use roblox::DieselRobloxConfigs;
+pub use sealed::{SealError, SecretKey};
 pub use xp::DieselXpLedger;

@@ -177,3 +177,12 @@ diesel::table! {
         ordinal -> BigInt,
     }
 }
+
+diesel::table! {
+    roblox_settings (guild_id) {
+        guild_id -> BigInt,
+        group_id -> BigInt,
+        key_sealed -> Text,
+        updated_at -> BigInt,
+    }
+}

@@ -20,6 +20,7 @@ use garrison_core::{
     loa::Loa,
     modlog::{History, ModAction, NewEntry, Subject, SubjectProfile, ViewId},
     ports::{ApiKeys, BoosterRoles, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, ModLogs, XpLedger},
+    roblox::{GroupId, OpenCloudKey, RobloxConfig, RobloxConfigs},
     xp::{
         self, Actor, HistoryPage, LeaderboardCursor, LeaderboardPage, LeaderboardStart, Reason, Reference, XpChange,
         XpMutation, XpOperation, XpOutcome,
@@ -27,7 +28,7 @@ use garrison_core::{
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselBoosterRoles, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals,
-    DieselModLogs, DieselXpLedger, PoolSizes,
+    DieselModLogs, DieselRobloxConfigs, DieselXpLedger, PoolSizes, SecretKey,
 };
 use garrison_testkit::{MemoryRecords, TestDatabase};
 
@@ -80,6 +81,7 @@ contract!(
     concurrent_modlog_adds_number_cases_without_gaps_or_duplicates,
     concurrent_modlog_adds_by_two_bots_each_number_from_one,
     modlog_histories_are_read_a_page_at_a_time,
+    roblox_settings_round_trip_and_are_replaced,
 );
 
 /// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
@@ -93,6 +95,7 @@ struct Stores {
     api_keys: Arc<dyn ApiKeys>,
     booster_roles: Arc<dyn BoosterRoles>,
     mod_logs: Arc<dyn ModLogs>,
+    roblox: Arc<dyn RobloxConfigs>,
     health: Arc<dyn HealthCheck>,
     /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
     seed_balance: Box<dyn Fn(MemberKey, i64)>,
@@ -114,6 +117,7 @@ fn open(fresh: &TestDatabase) -> Stores {
         api_keys: Arc::new(DieselApiKeys::new(db.clone())),
         booster_roles: Arc::new(DieselBoosterRoles::new(db.clone())),
         mod_logs: Arc::new(DieselModLogs::new(db.clone())),
+        roblox: Arc::new(DieselRobloxConfigs::new(db.clone(), SecretKey::from_bytes([7; 32]))),
         health: Arc::new(db.clone()),
         seed_balance: Box::new(move |who: MemberKey, balance: i64| {
             seeder
@@ -145,6 +149,7 @@ fn in_memory() -> Stores {
         api_keys: records.clone(),
         booster_roles: records.clone(),
         mod_logs: records.clone(),
+        roblox: records.clone(),
         health: records,
         seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
         db: None,
@@ -991,4 +996,39 @@ struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     #[allow(dead_code)]
     n: i64,
+}
+
+fn roblox_settings_round_trip_and_are_replaced(s: &Stores) {
+    let (a, b) = (server(4_194_304_000), server(4_194_304_001));
+    assert_eq!(s.roblox.get(a).expect("get"), None);
+    let key = |text: &str| OpenCloudKey::parse("openCloudKey", text).expect("key");
+    let first =
+        RobloxConfig { group: GroupId::parse("groupId", "7").expect("group"), key: key("first-key-0123456789") };
+    s.roblox.set(a, &first, Timestamp(1)).expect("set");
+    assert_eq!(s.roblox.get(a).expect("get"), Some(first.clone()));
+    assert_eq!(s.roblox.get(b).expect("get"), None, "settings are per server");
+    let second = RobloxConfig {
+        group: GroupId::parse("groupId", "9223372036854775807").expect("group"),
+        key: key("second-key-0123456789"),
+    };
+    s.roblox.set(a, &second, Timestamp(2)).expect("replace");
+    assert_eq!(s.roblox.get(a).expect("get"), Some(second));
+    if let Some(db) = &s.db {
+        // The key is sealed at rest: the column holds neither it nor anything that decodes to it.
+        let stored: Vec<String> = db
+            .with_connection(|conn| {
+                use diesel::{QueryableByName, RunQueryDsl, sql_types::Text};
+                #[derive(QueryableByName)]
+                struct Row {
+                    #[diesel(sql_type = Text)]
+                    key_sealed: String,
+                }
+                diesel::sql_query("SELECT key_sealed FROM roblox_settings")
+                    .load::<Row>(conn)
+                    .map(|rows| rows.into_iter().map(|r| r.key_sealed).collect())
+            })
+            .expect("read the column");
+        assert_eq!(stored.len(), 1);
+        assert!(!stored[0].contains("second-key"), "{}", stored[0]);
+    }
 }

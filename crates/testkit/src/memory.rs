@@ -47,6 +47,8 @@ struct State {
     modlog_cases: BTreeMap<(Snowflake, ServerId), i64>,
     /// API keys in the order they were created (a key's id is its place, from 1), with their hashes.
     api_keys: Vec<(KeyHash, ApiKey)>,
+    /// Each server's Roblox settings.
+    roblox: BTreeMap<ServerId, garrison_core::roblox::RobloxConfig>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -71,6 +73,17 @@ impl MemoryRecords {
 /// Always ready: memory does not go away.
 impl HealthCheck for MemoryRecords {
     fn check(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl garrison_core::roblox::RobloxConfigs for MemoryRecords {
+    fn get(&self, server: ServerId) -> Result<Option<garrison_core::roblox::RobloxConfig>> {
+        Ok(self.with(|s| s.roblox.get(&server).cloned()))
+    }
+
+    fn set(&self, server: ServerId, config: &garrison_core::roblox::RobloxConfig, _at: Timestamp) -> Result<()> {
+        self.with(|s| s.roblox.insert(server, config.clone()));
         Ok(())
     }
 }
