@@ -1,0 +1,350 @@
+//! The Roblox use cases over a fake Roblox: authorization before any call, ranks and their caches,
+//! promotions and demotions, join requests across pages, and the server's settings.
+
+mod fakes;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use fakes::run;
+use garrison_core::{
+    ApiKeyId, RobloxUserId, ServerId, Timestamp,
+    apikey::Principal,
+    roblox::{
+        CacheLifetimes, GroupId, GroupRole, JOIN_REQUESTS_MAX, JoinRequestId, JoinRequestPage, KeyCheck, Membership,
+        OpenCloudKey, Rank, RobloxConfig, RobloxConfigs, RobloxError, RobloxFuture, RobloxGroups, RobloxPorts,
+        RobloxService, RobloxServiceError, RobloxUser, RobloxUsers, RoleId, ranks::Direction,
+    },
+    threads::{InlineThreads, InlineWrites},
+};
+use garrison_testkit::{ManualClock, MemoryRecords};
+
+const SERVER: ServerId = ServerId::from_discord(fakes::id(1)).expect("a snowflake within i64");
+const OTHER_SERVER: ServerId = ServerId::from_discord(fakes::id(2)).expect("a snowflake within i64");
+const KEY: &str = "the-servers-open-cloud-key";
+
+fn group() -> GroupId {
+    GroupId::new(7).expect("group")
+}
+
+fn user(id: i64) -> RobloxUserId {
+    RobloxUserId::from_stored(id)
+}
+
+/// A small Roblox: one group's roles and members, its join requests, and the calls made.
+#[derive(Default)]
+struct Roblox {
+    roles: Vec<GroupRole>,
+    members: BTreeMap<i64, Vec<RoleId>>,
+    requests: Vec<i64>,
+    calls: Vec<&'static str>,
+    /// The next `set_role` fails with this.
+    refuse_next: Option<RobloxError>,
+}
+
+#[derive(Clone, Default)]
+struct FakeRoblox(Arc<Mutex<Roblox>>);
+
+impl FakeRoblox {
+    fn with<T>(&self, f: impl FnOnce(&mut Roblox) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn calls(&self, name: &str) -> usize {
+        self.with(|r| r.calls.iter().filter(|c| **c == name).count())
+    }
+
+    fn check(&self, key: &OpenCloudKey, name: &'static str) -> Result<(), RobloxError> {
+        self.with(|r| r.calls.push(name));
+        if key.expose() == KEY { Ok(()) } else { Err(RobloxError::KeyRejected) }
+    }
+}
+
+fn role(id: u64, name: &str, rank: u8) -> GroupRole {
+    GroupRole { id: RoleId(id), name: name.into(), rank: Rank(rank) }
+}
+
+impl RobloxGroups for FakeRoblox {
+    fn roles(&self, key: &OpenCloudKey, _group: GroupId) -> RobloxFuture<'_, Vec<GroupRole>> {
+        let answer = self.check(key, "roles").map(|()| self.with(|r| r.roles.clone()));
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn membership(
+        &self,
+        key: &OpenCloudKey,
+        _group: GroupId,
+        who: RobloxUserId,
+    ) -> RobloxFuture<'_, Option<Membership>> {
+        let answer = self.check(key, "membership").map(|()| {
+            self.with(|r| r.members.get(&who.get()).map(|roles| Membership { user: who, roles: roles.clone() }))
+        });
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn set_role(&self, key: &OpenCloudKey, _group: GroupId, who: RobloxUserId, role: RoleId) -> RobloxFuture<'_, ()> {
+        let answer = self.check(key, "set_role").and_then(|()| {
+            self.with(|r| {
+                if let Some(e) = r.refuse_next.take() {
+                    return Err(e);
+                }
+                match r.members.get_mut(&who.get()) {
+                    Some(roles) => {
+                        *roles = vec![role];
+                        Ok(())
+                    }
+                    None => Err(RobloxError::NotFound("group member")),
+                }
+            })
+        });
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn join_requests(
+        &self,
+        key: &OpenCloudKey,
+        _group: GroupId,
+        page: Option<String>,
+        max: u8,
+    ) -> RobloxFuture<'_, JoinRequestPage> {
+        let answer = self.check(key, "join_requests").map(|()| {
+            self.with(|r| {
+                let start: usize = page.and_then(|p| p.parse().ok()).unwrap_or(0);
+                let end = (start + usize::from(max)).min(r.requests.len());
+                JoinRequestPage {
+                    requests: r.requests[start..end].iter().map(|id| (id.to_string(), user(*id))).collect(),
+                    next: (end < r.requests.len()).then(|| end.to_string()),
+                }
+            })
+        });
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn accept_join_request(&self, key: &OpenCloudKey, _group: GroupId, request: JoinRequestId) -> RobloxFuture<'_, ()> {
+        let answer = self.check(key, "accept").and_then(|()| {
+            self.with(|r| {
+                let id = i64::try_from(request.get()).unwrap_or(0);
+                let at = r.requests.iter().position(|u| *u == id).ok_or(RobloxError::NotFound("join request"))?;
+                r.requests.remove(at);
+                r.members.insert(id, vec![RoleId(2)]);
+                Ok(())
+            })
+        });
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn decline_join_request(
+        &self,
+        key: &OpenCloudKey,
+        _group: GroupId,
+        request: JoinRequestId,
+    ) -> RobloxFuture<'_, ()> {
+        let answer = self.check(key, "decline").and_then(|()| {
+            self.with(|r| {
+                let id = i64::try_from(request.get()).unwrap_or(0);
+                let at = r.requests.iter().position(|u| *u == id).ok_or(RobloxError::NotFound("join request"))?;
+                r.requests.remove(at);
+                Ok(())
+            })
+        });
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn group_name(&self, key: &OpenCloudKey, _group: GroupId) -> RobloxFuture<'_, String> {
+        Box::pin(std::future::ready(self.check(key, "group").map(|()| "Fan Club".to_owned())))
+    }
+}
+
+impl RobloxUsers for FakeRoblox {
+    fn users(&self, users: &[RobloxUserId]) -> RobloxFuture<'_, Vec<RobloxUser>> {
+        self.with(|r| r.calls.push("users"));
+        assert!(users.len() <= 100, "one look-up names at most 100 users");
+        let found = users
+            .iter()
+            .map(|u| RobloxUser { id: *u, name: format!("user{u}"), display_name: format!("User {u}") })
+            .collect();
+        Box::pin(std::future::ready(Ok(found)))
+    }
+}
+
+struct Setup {
+    service: RobloxService,
+    roblox: FakeRoblox,
+    clock: Arc<ManualClock>,
+    records: Arc<MemoryRecords>,
+}
+
+fn principal(server: ServerId, read_only: bool) -> Principal {
+    Principal { key_id: ApiKeyId(1), server, name: "bot".into(), read_only }
+}
+
+fn setup() -> Setup {
+    let roblox = FakeRoblox::default();
+    roblox.with(|r| {
+        r.roles = vec![
+            role(1, "Guest", 0),
+            role(2, "Member", 1),
+            role(3, "Corporal", 10),
+            role(4, "Captain", 50),
+            role(5, "Admin", 254),
+            role(6, "Owner", 255),
+        ];
+        r.members.insert(100, vec![RoleId(3)]);
+        r.members.insert(101, vec![RoleId(5)]);
+        r.members.insert(102, vec![RoleId(2)]);
+        r.members.insert(103, vec![RoleId(6)]);
+        r.members.insert(104, vec![RoleId(2), RoleId(4)]);
+    });
+    let clock = Arc::new(ManualClock::at(Timestamp::from_millis(1_700_000_000_000)));
+    let records = Arc::new(MemoryRecords::default());
+    let config = RobloxConfig { group: group(), key: OpenCloudKey::parse("key", KEY).expect("key") };
+    records.set(SERVER, &config, Timestamp(0)).expect("configured");
+    let service = RobloxService::new(
+        RobloxPorts {
+            configs: records.clone(),
+            groups: Arc::new(roblox.clone()),
+            users: Arc::new(roblox.clone()),
+            threads: Arc::new(InlineThreads),
+            writer: Arc::new(InlineWrites),
+            clock: clock.clone(),
+        },
+        CacheLifetimes::default(),
+    );
+    Setup { service, roblox, clock, records }
+}
+
+fn rank_of(s: &Setup, who: i64) -> (String, u8) {
+    let (_, role) = run(s.service.rank(&principal(SERVER, true), SERVER, None, user(who))).expect("rank");
+    (role.name, role.rank.0)
+}
+
+#[test]
+fn keys_act_only_on_their_server_before_roblox_is_asked() {
+    let s = setup();
+    let err = run(s.service.rank(&principal(OTHER_SERVER, false), SERVER, None, user(100))).expect_err("other server");
+    assert!(matches!(err, RobloxServiceError::Core(garrison_core::Error::Forbidden(_))), "{err}");
+    let err =
+        run(s.service.step(&principal(SERVER, true), SERVER, None, user(100), Direction::Up)).expect_err("read-only");
+    assert!(matches!(err, RobloxServiceError::Core(garrison_core::Error::Forbidden(_))), "{err}");
+    let err =
+        run(s.service.rank(&principal(OTHER_SERVER, false), OTHER_SERVER, None, user(100))).expect_err("unconfigured");
+    assert_eq!(err.to_string(), "No Roblox group configured for this server.");
+    assert_eq!(s.roblox.with(|r| r.calls.len()), 0, "nothing reached Roblox");
+}
+
+#[test]
+fn a_rank_is_the_highest_role_held_or_guest_and_is_cached_for_a_minute() {
+    let s = setup();
+    assert_eq!(rank_of(&s, 100), ("Corporal".into(), 10));
+    assert_eq!(rank_of(&s, 104), ("Captain".into(), 50), "the highest of two roles");
+    assert_eq!(rank_of(&s, 999), ("Guest".into(), 0), "not a member");
+    assert_eq!((s.roblox.calls("roles"), s.roblox.calls("membership")), (1, 3));
+    // Roblox changes; the cached answer stands for 60 s, then the new one is read.
+    s.roblox.with(|r| r.members.insert(100, vec![RoleId(4)]));
+    s.clock.advance_millis(59_000);
+    assert_eq!(rank_of(&s, 100), ("Corporal".into(), 10));
+    s.clock.advance_millis(1_000);
+    assert_eq!(rank_of(&s, 100), ("Captain".into(), 50));
+    assert_eq!(s.roblox.calls("roles"), 1, "roles are kept five minutes");
+    s.clock.advance_millis(5 * 60_000);
+    rank_of(&s, 100);
+    assert_eq!(s.roblox.calls("roles"), 2);
+}
+
+#[test]
+fn promotions_and_demotions_move_one_assignable_role_and_update_the_cache() {
+    let s = setup();
+    let write = principal(SERVER, false);
+    assert_eq!(rank_of(&s, 100), ("Corporal".into(), 10));
+    let change = run(s.service.step(&write, SERVER, None, user(100), Direction::Up)).expect("promoted");
+    assert_eq!((change.role.name.as_str(), change.role.rank.0, change.group), ("Captain", 50, group()));
+    assert_eq!(s.roblox.with(|r| r.members[&100].clone()), vec![RoleId(4)], "held instead of the old role");
+    let calls = s.roblox.calls("membership");
+    assert_eq!(rank_of(&s, 100), ("Captain".into(), 50), "the cache knows at once");
+    assert_eq!(s.roblox.calls("membership"), calls, "without asking Roblox");
+    let change = run(s.service.step(&write, SERVER, None, user(100), Direction::Down)).expect("demoted");
+    assert_eq!(change.role.rank.0, 10);
+
+    let top = run(s.service.step(&write, SERVER, None, user(101), Direction::Up)).expect_err("top");
+    assert_eq!(top.to_string(), "User 101 already holds the highest rank that can be given in group 7 (Admin, 254).");
+    let bottom = run(s.service.step(&write, SERVER, None, user(102), Direction::Down)).expect_err("bottom");
+    assert!(matches!(bottom, RobloxServiceError::AtBottom { rank: 1, .. }), "{bottom}");
+    let owner = run(s.service.step(&write, SERVER, None, user(103), Direction::Down)).expect_err("owner");
+    assert!(matches!(owner, RobloxServiceError::Owner { .. }), "{owner}");
+    let stranger = run(s.service.step(&write, SERVER, None, user(999), Direction::Up)).expect_err("not a member");
+    assert_eq!(stranger.to_string(), "User 999 is not a member of group 7.");
+    assert_eq!(s.roblox.calls("set_role"), 2, "refusals are decided before Roblox is asked to change anything");
+}
+
+#[test]
+fn a_change_roblox_refuses_leaves_the_cache_as_it_was() {
+    let s = setup();
+    assert_eq!(rank_of(&s, 100), ("Corporal".into(), 10));
+    s.roblox.with(|r| r.refuse_next = Some(RobloxError::MissingScope { scope: "group:write" }));
+    let err =
+        run(s.service.step(&principal(SERVER, false), SERVER, None, user(100), Direction::Up)).expect_err("refused");
+    assert!(matches!(err, RobloxServiceError::Roblox(RobloxError::MissingScope { scope: "group:write" })), "{err}");
+    assert_eq!(rank_of(&s, 100), ("Corporal".into(), 10));
+}
+
+#[test]
+fn join_requests_follow_pages_up_to_the_cap_and_name_their_users() {
+    let s = setup();
+    s.roblox.with(|r| r.requests = (1_000..1_000 + 130).collect());
+    let read = principal(SERVER, true);
+    let first = run(s.service.join_requests(&read, SERVER, None, None)).expect("first");
+    assert_eq!(first.requests.len(), JOIN_REQUESTS_MAX);
+    assert_eq!(first.requests[0].display_name, "User 1000");
+    assert_eq!(first.requests[0].id, "1000");
+    let rest = run(s.service.join_requests(&read, SERVER, None, first.next.clone())).expect("rest");
+    assert_eq!(rest.requests.len(), 30);
+    assert_eq!(rest.next, None);
+    let mut all: Vec<i64> = first.requests.iter().chain(&rest.requests).map(|r| r.user.get()).collect();
+    all.dedup();
+    assert_eq!(all, (1_000..1_130).collect::<Vec<_>>(), "every request once, in order");
+    let err = run(s.service.join_requests(&read, SERVER, None, Some("bad cursor".into()))).expect_err("cursor");
+    assert!(err.to_string().starts_with("cursor: "), "{err}");
+}
+
+#[test]
+fn join_requests_are_accepted_or_declined_once() {
+    let s = setup();
+    s.roblox.with(|r| r.requests = vec![500, 501]);
+    let write = principal(SERVER, false);
+    let id = |n: i64| JoinRequestId::parse("requestId", &n.to_string()).expect("id");
+    assert_eq!(rank_of(&s, 500), ("Guest".into(), 0));
+    run(s.service.answer_join_request(&write, SERVER, None, id(500), true)).expect("accepted");
+    assert_eq!(rank_of(&s, 500), ("Member".into(), 1), "an accepted user's guest rank is forgotten");
+    run(s.service.answer_join_request(&write, SERVER, None, id(501), false)).expect("declined");
+    let again = run(s.service.answer_join_request(&write, SERVER, None, id(501), true)).expect_err("gone");
+    assert_eq!(again.to_string(), "No pending join request 501 in group 7.");
+    let read_only = run(s.service.answer_join_request(&principal(SERVER, true), SERVER, None, id(500), true));
+    assert!(matches!(read_only, Err(RobloxServiceError::Core(garrison_core::Error::Forbidden(_)))));
+}
+
+#[test]
+fn settings_are_kept_only_after_roblox_accepts_the_key() {
+    let s = setup();
+    let write = principal(OTHER_SERVER, false);
+    let bad =
+        RobloxConfig { group: group(), key: OpenCloudKey::parse("key", "a-key-roblox-does-not-know").expect("key") };
+    let err = run(s.service.configure(&write, OTHER_SERVER, bad)).expect_err("rejected");
+    assert!(matches!(err, RobloxServiceError::KeyNotAccepted { .. }), "{err}");
+    assert!(!err.to_string().contains("a-key-roblox"), "never the key: {err}");
+    assert_eq!(s.records.get(OTHER_SERVER).expect("get"), None);
+    let view = run(s.service.view(&principal(OTHER_SERVER, true), OTHER_SERVER)).expect("view");
+    assert_eq!((view.group, view.key), (None, None));
+
+    let good = RobloxConfig { group: group(), key: OpenCloudKey::parse("key", KEY).expect("key") };
+    run(s.service.configure(&write, OTHER_SERVER, good.clone())).expect("configured");
+    assert_eq!(s.records.get(OTHER_SERVER).expect("get"), Some(good));
+    let view = run(s.service.view(&principal(OTHER_SERVER, true), OTHER_SERVER)).expect("view");
+    assert_eq!(view.group, Some(group()));
+    assert_eq!(view.key, Some(KeyCheck::Accepted { group_name: "Fan Club".into(), read_join_requests: true }));
+    let read_only = run(s.service.configure(
+        &principal(OTHER_SERVER, true),
+        OTHER_SERVER,
+        RobloxConfig { group: group(), key: OpenCloudKey::parse("key", KEY).expect("key") },
+    ));
+    assert!(matches!(read_only, Err(RobloxServiceError::Core(garrison_core::Error::Forbidden(_)))));
+}
