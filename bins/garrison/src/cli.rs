@@ -33,6 +33,9 @@ enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// A Discord server's settings.
+    #[command(subcommand)]
+    Server(ServerCommand),
     /// Print the OpenAPI document.
     #[command(hide = true)]
     Openapi,
@@ -65,6 +68,33 @@ enum ApikeyCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ServerCommand {
+    /// The server's Roblox group and Open Cloud key.
+    #[command(subcommand)]
+    Roblox(RobloxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RobloxCommand {
+    /// Set the server's main group and Open Cloud key. The key is read from standard input (its first
+    /// line), never from the command line, where other users of the machine could see it. Roblox is
+    /// asked first whether the key may read the group.
+    Set {
+        /// The Discord server (guild) id.
+        #[arg(long)]
+        server: String,
+        /// The Roblox group id.
+        #[arg(long)]
+        group: String,
+    },
+    /// Show the server's group and a live check of its key (never the key).
+    Show {
+        #[arg(long)]
+        server: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ConfigCommand {
     /// Print the effective configuration, secrets redacted.
     Check,
@@ -89,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Apikey(command) => apikey(&settings, command),
+        Command::Server(ServerCommand::Roblox(command)) => server_roblox(&settings, command),
         Command::Config(ConfigCommand::Check) => {
             print!("{}", settings.redacted_toml());
             Ok(())
@@ -127,6 +158,34 @@ fn apikey(settings: &Settings, command: ApikeyCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn server_roblox(settings: &Settings, command: RobloxCommand) -> anyhow::Result<()> {
+    use garrison_core::{apikey::Principal, roblox};
+    let db = wiring::database(settings)?;
+    let service = wiring::roblox(settings, &db, wiring::secret_key(settings)?, wiring::clock())?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    match command {
+        RobloxCommand::Set { server, group } => {
+            let server = ServerId::parse("--server", &server)?;
+            let group = roblox::GroupId::parse("--group", &group)?;
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("cannot read the key from standard input")?;
+            let key = roblox::OpenCloudKey::parse("the key on standard input", &line)?;
+            let config = roblox::RobloxConfig { group, key };
+            runtime.block_on(service.configure(&Principal::operator(server), server, config))?;
+            println!("server {server}: Roblox group {group} and its key are set");
+        }
+        RobloxCommand::Show { server } => {
+            let server = ServerId::parse("--server", &server)?;
+            let view = runtime.block_on(service.view(&Principal::operator(server), server))?;
+            match (view.group, view.key) {
+                (Some(group), Some(check)) => println!("server {server}: Roblox group {group}; key {check:?}"),
+                _ => println!("server {server}: no Roblox group configured"),
+            }
+        }
+    }
+    Ok(())
+}
+
 fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = wiring::database(&settings)?;
     let clock = wiring::clock();
@@ -152,7 +211,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         Arc::clone(&clock),
         &public_url,
     );
+    let roblox = wiring::roblox(&settings, &db, wiring::secret_key(&settings)?, Arc::clone(&clock))?;
     let state = web::Data::new(http::AppState {
+        roblox,
         records: wiring::member_records(&db, Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
         operations: wiring::operations(&db, Arc::clone(&clock)),

@@ -184,6 +184,21 @@ pub struct Settings {
     /// not accepted yet stop at a quarter of it. Discord bans the address at 10,000, so this must stay
     /// below that (1 to 9,999).
     pub discord_refusal_limit: u32,
+    /// Roblox's Open Cloud base (`https://apis.roblox.com`), or a stand-in's.
+    pub roblox_api_url: String,
+    /// Roblox's legacy users API base (`https://users.roblox.com`), or a stand-in's.
+    pub roblox_users_url: String,
+    /// How long one HTTP exchange with Roblox may take before the caller gets 502.
+    pub roblox_timeout_ms: u64,
+    /// How long a request may wait for Roblox's rate limits (a server key's own, or Roblox's 429)
+    /// before answering 429 with Retry-After.
+    pub roblox_wait_budget_ms: u64,
+    /// The key that seals secrets at rest (servers' Roblox keys): 64 hex digits or base64 of 32
+    /// bytes. Empty: read from `secret_key_file`, generated there on first start. Replicas sharing a
+    /// database must share it.
+    pub secret_key: Secret,
+    /// Where the secret key is kept when `secret_key` is empty (created, mode 0600, if missing).
+    pub secret_key_file: PathBuf,
 }
 
 impl Default for Settings {
@@ -229,6 +244,12 @@ impl Default for Settings {
             discord_max_clients: 1_000,
             discord_global_limit: 50,
             discord_refusal_limit: 2_000,
+            roblox_api_url: "https://apis.roblox.com".into(),
+            roblox_users_url: "https://users.roblox.com".into(),
+            roblox_timeout_ms: 10_000,
+            roblox_wait_budget_ms: 2_000,
+            secret_key: Secret::default(),
+            secret_key_file: PathBuf::from("./data/secret.key"),
         }
     }
 }
@@ -458,6 +479,26 @@ impl Settings {
             self.discord_max_clients =
                 v.parse().with_context(|| format!("GARRISON_DISCORD_MAX_CLIENTS must be a number, got {v:?}"))?;
         }
+        if let Some(v) = var("GARRISON_ROBLOX_API_URL") {
+            self.roblox_api_url = v.trim().to_owned();
+        }
+        if let Some(v) = var("GARRISON_ROBLOX_USERS_URL") {
+            self.roblox_users_url = v.trim().to_owned();
+        }
+        for (name, field) in [
+            ("GARRISON_ROBLOX_TIMEOUT_MS", &mut self.roblox_timeout_ms),
+            ("GARRISON_ROBLOX_WAIT_BUDGET_MS", &mut self.roblox_wait_budget_ms),
+        ] {
+            if let Some(v) = var(name) {
+                *field = v.parse().with_context(|| format!("{name} must be a number, got {v:?}"))?;
+            }
+        }
+        if let Some(v) = var("GARRISON_SECRET_KEY") {
+            self.secret_key = Secret(v.trim().to_owned());
+        }
+        if let Some(v) = var("GARRISON_SECRET_KEY_FILE") {
+            self.secret_key_file = PathBuf::from(v);
+        }
         Ok(self)
     }
 
@@ -481,6 +522,7 @@ impl Settings {
         shown.database_url = DatabaseUrl(self.database_url.redacted());
         shown.s3_secret_key = self.s3_secret_key.redacted();
         shown.discord_bot_token = self.discord_bot_token.redacted();
+        shown.secret_key = self.secret_key.redacted();
         toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot print the settings: {e}"))
     }
 }

@@ -21,7 +21,7 @@ use garrison_core::{
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger,
-    FsObjectStore, PoolSizes, S3Config, S3ObjectStore,
+    FsObjectStore, PoolSizes, S3Config, S3ObjectStore, SecretKey,
 };
 
 use garrison_fetch::{FetchPolicy, SafeFetcher};
@@ -68,6 +68,85 @@ pub fn public_url(settings: &Settings, bound: SocketAddr) -> String {
         );
     }
     format!("http://{addr}")
+}
+
+/// The key that seals secrets at rest: `GARRISON_SECRET_KEY`, else the key file, which is made (with
+/// a new random key, readable by this user only) on first start. Neither the key nor the file's
+/// contents ever appear in an error.
+pub fn secret_key(settings: &Settings) -> anyhow::Result<SecretKey> {
+    if !settings.secret_key.is_empty() {
+        return SecretKey::parse(settings.secret_key.expose())
+            .context("GARRISON_SECRET_KEY must be 64 hex digits or the base64 of 32 bytes");
+    }
+    let path = &settings.secret_key_file;
+    match std::fs::read_to_string(path) {
+        Ok(text) => SecretKey::parse(&text).with_context(|| {
+            format!("the secret key file {} must hold 64 hex digits or the base64 of 32 bytes", path.display())
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKey::generate()?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let written = options.open(path).and_then(|mut file| {
+                use std::io::Write;
+                file.write_all(key.encode().as_bytes())?;
+                file.sync_all()
+            });
+            match written {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "generated the secret key that seals stored secrets");
+                    Ok(key)
+                }
+                // Another process made it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let text = std::fs::read_to_string(path)?;
+                    SecretKey::parse(&text)
+                        .with_context(|| format!("the secret key file {} is unreadable", path.display()))
+                }
+                Err(e) => Err(e).with_context(|| format!("cannot write the secret key file {}", path.display())),
+            }
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read the secret key file {}", path.display())),
+    }
+}
+
+/// The Roblox use cases: the Roblox adapter at the configured endpoints, the servers' settings in the
+/// database (keys sealed with `secret`), reads on tokio's blocking pool and writes through the store's
+/// writer.
+pub fn roblox(
+    settings: &Settings,
+    db: &Database,
+    secret: SecretKey,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<garrison_core::roblox::RobloxService> {
+    let client = garrison_roblox::RobloxClient::new(
+        garrison_roblox::RobloxEndpoints {
+            api_url: settings.roblox_api_url.clone(),
+            users_url: settings.roblox_users_url.clone(),
+        },
+        garrison_roblox::RobloxBudget {
+            timeout: Duration::from_millis(settings.roblox_timeout_ms),
+            wait: Duration::from_millis(settings.roblox_wait_budget_ms),
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
+    let client = Arc::new(client);
+    Ok(garrison_core::roblox::RobloxService::new(
+        garrison_core::roblox::RobloxPorts {
+            configs: Arc::new(garrison_storage::DieselRobloxConfigs::new(db.clone(), secret)),
+            groups: client.clone(),
+            users: client,
+            threads: Arc::new(crate::adapters::TokioBlockingThreads),
+            writer: Arc::new(db.clone()),
+            clock,
+        },
+        garrison_core::roblox::CacheLifetimes::default(),
+    ))
 }
 
 /// Opens the configured database and applies pending migrations.

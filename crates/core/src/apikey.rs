@@ -121,6 +121,12 @@ impl From<ApiKey> for Principal {
 }
 
 impl Principal {
+    /// The operator at the command line (`garrison server roblox set`): read and write on `server`,
+    /// with no API key behind it (key id 0 names none).
+    pub fn operator(server: ServerId) -> Self {
+        Self { key_id: ApiKeyId(0), server, name: "operator (command line)".into(), read_only: false }
+    }
+
     /// A key may act only on its own server, and a read-only key only read.
     pub fn authorize(&self, server: ServerId, access: Access) -> Result<()> {
         if server != self.server {

@@ -432,7 +432,7 @@ pub async fn server_info(
 ) -> Result<web::Json<ServerInfo>, ApiError> {
     let text = query.0.server_id.ok_or_else(|| ApiError::bad_request("serverId: missing"))?;
     let server = ServerId::parse("serverId", &text)?;
-    let principal = caller.run(state.clone(), |_, principal| Ok(principal.clone())).await?;
+    let principal = caller.principal(state.clone()).await?;
     let info = state.discord.guilds.server_info(&principal, server).await?;
     Ok(web::Json(ServerInfo {
         id: info.id.to_string(),

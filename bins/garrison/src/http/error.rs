@@ -164,6 +164,37 @@ impl From<garrison_core::discord::MessagingError> for ApiError {
     }
 }
 
+impl From<garrison_core::roblox::RobloxError> for ApiError {
+    fn from(err: garrison_core::roblox::RobloxError) -> Self {
+        use garrison_core::roblox::RobloxError;
+        let status = match &err {
+            RobloxError::KeyRejected | RobloxError::Unavailable(_) => StatusCode::BAD_GATEWAY,
+            RobloxError::MissingScope { .. } | RobloxError::Refused(_) => StatusCode::FORBIDDEN,
+            RobloxError::NotFound(_) => StatusCode::NOT_FOUND,
+            RobloxError::RateLimited { retry_after_secs } => {
+                return Self::new(StatusCode::TOO_MANY_REQUESTS, err.to_string()).retry_after(*retry_after_secs);
+            }
+            _ => return Self::internal(&err),
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
+impl From<garrison_core::roblox::RobloxServiceError> for ApiError {
+    fn from(err: garrison_core::roblox::RobloxServiceError) -> Self {
+        use garrison_core::roblox::RobloxServiceError as E;
+        let status = match err {
+            E::Core(e) => return e.into(),
+            E::Roblox(e) => return e.into(),
+            E::NotMember { .. } | E::NoJoinRequest { .. } => StatusCode::NOT_FOUND,
+            E::NotConfigured | E::Owner { .. } | E::AtTop { .. } | E::AtBottom { .. } => StatusCode::CONFLICT,
+            E::KeyNotAccepted { .. } => StatusCode::BAD_REQUEST,
+            _ => return Self::internal(&err),
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
 impl From<GuildError> for ApiError {
     fn from(err: GuildError) -> Self {
         match err {

@@ -356,6 +356,12 @@ impl Caller {
         blocking(self.authenticated(state, work)).await
     }
 
+    /// Checks the key (on a blocking thread) and says whose it is: for routes whose work is async
+    /// (the Discord and Roblox services authorize the principal themselves).
+    pub async fn principal(self, state: web::Data<AppState>) -> Result<Principal, ApiError> {
+        self.run(state, |_, principal| Ok(principal.clone())).await
+    }
+
     /// For work that changes data: the key check and the work run as one job of the store's writer
     /// (`MemberRecords::write`), awaited here without holding a blocking thread. The answer comes once
     /// the change is durable.

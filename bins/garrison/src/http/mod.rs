@@ -16,6 +16,7 @@ mod middleware;
 mod moderation;
 mod modlogs;
 mod modmail;
+mod roblox;
 mod roles;
 mod transcripts;
 mod utilities;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub regex: crate::regex_pool::RegexPool,
     /// The Discord half's use cases.
     pub discord: DiscordServices,
+    /// The Roblox half: ranks, join requests, promotions, the servers' Roblox settings.
+    pub roblox: garrison_core::roblox::RobloxService,
     /// What the server says about where it lives and what it serves.
     pub site: Site,
 }
@@ -184,7 +187,15 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(modlogs::view)
         .service(transcripts::generate)
         .service(transcripts::list)
-        .service(transcripts::view);
+        .service(transcripts::view)
+        .service(roblox::rank)
+        .service(roblox::join_requests)
+        .service(roblox::accept_request)
+        .service(roblox::deny_request)
+        .service(roblox::promote)
+        .service(roblox::demote)
+        .service(roblox::get_settings)
+        .service(roblox::put_settings);
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.
