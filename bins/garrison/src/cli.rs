@@ -161,7 +161,8 @@ fn apikey(settings: &Settings, command: ApikeyCommand) -> anyhow::Result<()> {
 fn server_roblox(settings: &Settings, command: RobloxCommand) -> anyhow::Result<()> {
     use garrison_core::{apikey::Principal, roblox};
     let db = wiring::database(settings)?;
-    let service = wiring::roblox(settings, &db, wiring::secret_key(settings)?, wiring::clock())?;
+    let client = wiring::roblox_client(settings)?;
+    let service = wiring::roblox(&client, &db, wiring::secret_key(settings)?, wiring::clock());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     match command {
         RobloxCommand::Set { server, group } => {
@@ -211,9 +212,12 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         Arc::clone(&clock),
         &public_url,
     );
-    let roblox = wiring::roblox(&settings, &db, wiring::secret_key(&settings)?, Arc::clone(&clock))?;
+    let roblox_client = wiring::roblox_client(&settings)?;
+    let roblox = wiring::roblox(&roblox_client, &db, wiring::secret_key(&settings)?, Arc::clone(&clock));
+    let verification = wiring::verification(&roblox_client, &db, Arc::clone(&clock));
     let state = web::Data::new(http::AppState {
         roblox,
+        verification,
         records: wiring::member_records(&db, Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
         operations: wiring::operations(&db, Arc::clone(&clock)),

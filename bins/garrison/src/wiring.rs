@@ -115,15 +115,9 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<SecretKey> {
     }
 }
 
-/// The Roblox use cases: the Roblox adapter at the configured endpoints, the servers' settings in the
-/// database (keys sealed with `secret`), reads on tokio's blocking pool and writes through the store's
-/// writer.
-pub fn roblox(
-    settings: &Settings,
-    db: &Database,
-    secret: SecretKey,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<garrison_core::roblox::RobloxService> {
+/// The Roblox adapter at the configured endpoints: one client (and one per-key limiter) for both
+/// Roblox services.
+pub fn roblox_client(settings: &Settings) -> anyhow::Result<Arc<garrison_roblox::RobloxClient>> {
     let client = garrison_roblox::RobloxClient::new(
         garrison_roblox::RobloxEndpoints {
             api_url: settings.roblox_api_url.clone(),
@@ -135,18 +129,47 @@ pub fn roblox(
         },
     )
     .map_err(anyhow::Error::msg)?;
-    let client = Arc::new(client);
-    Ok(garrison_core::roblox::RobloxService::new(
+    Ok(Arc::new(client))
+}
+
+/// The Roblox group use cases: the servers' settings in the database (keys sealed with `secret`),
+/// reads on tokio's blocking pool and writes through the store's writer.
+pub fn roblox(
+    client: &Arc<garrison_roblox::RobloxClient>,
+    db: &Database,
+    secret: SecretKey,
+    clock: Arc<dyn Clock>,
+) -> garrison_core::roblox::RobloxService {
+    garrison_core::roblox::RobloxService::new(
         garrison_core::roblox::RobloxPorts {
             configs: Arc::new(garrison_storage::DieselRobloxConfigs::new(db.clone(), secret)),
             groups: client.clone(),
-            users: client,
+            users: client.clone(),
             threads: Arc::new(crate::adapters::TokioBlockingThreads),
             writer: Arc::new(db.clone()),
             clock,
         },
         garrison_core::roblox::CacheLifetimes::default(),
-    ))
+    )
+}
+
+/// Links between Discord and Roblox accounts: the links in the database, Roblox's user look-ups,
+/// phrases from the OS random source.
+pub fn verification(
+    client: &Arc<garrison_roblox::RobloxClient>,
+    db: &Database,
+    clock: Arc<dyn Clock>,
+) -> garrison_core::roblox::verification::VerificationService {
+    garrison_core::roblox::verification::VerificationService::new(
+        garrison_core::roblox::verification::VerificationPorts {
+            links: Arc::new(garrison_storage::DieselRobloxLinks::new(db.clone())),
+            users: client.clone(),
+            threads: Arc::new(crate::adapters::TokioBlockingThreads),
+            writer: Arc::new(db.clone()),
+            clock,
+            entropy: Arc::new(crate::adapters::OsEntropy),
+        },
+    )
 }
 
 /// Opens the configured database and applies pending migrations.

@@ -8,12 +8,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use fakes::run;
 use garrison_core::{
-    ApiKeyId, RobloxUserId, ServerId, Timestamp,
+    ApiKeyId, Clock, RobloxUserId, ServerId, Timestamp,
     apikey::Principal,
     roblox::{
         CacheLifetimes, GroupId, GroupRole, JOIN_REQUESTS_MAX, JoinRequestId, JoinRequestPage, KeyCheck, Membership,
-        OpenCloudKey, Rank, RobloxConfig, RobloxConfigs, RobloxError, RobloxFuture, RobloxGroups, RobloxPorts,
-        RobloxService, RobloxServiceError, RobloxUser, RobloxUsers, RoleId, ranks::Direction,
+        OpenCloudKey, Rank, RobloxConfig, RobloxConfigs, RobloxError, RobloxFuture, RobloxGroups, RobloxLinks,
+        RobloxPorts, RobloxProfile, RobloxService, RobloxServiceError, RobloxUser, RobloxUsers, RoleId,
+        ranks::Direction,
+        verification::{Link, LinkMethod, RobloxAccount, VerificationError, VerificationPorts, VerificationService},
     },
     threads::{InlineThreads, InlineWrites},
 };
@@ -40,6 +42,7 @@ struct Roblox {
     calls: Vec<&'static str>,
     /// The next `set_role` fails with this.
     refuse_next: Option<RobloxError>,
+    descriptions: BTreeMap<i64, String>,
 }
 
 #[derive(Clone, Default)]
@@ -155,14 +158,35 @@ impl RobloxGroups for FakeRoblox {
     }
 }
 
+fn account(id: RobloxUserId) -> RobloxUser {
+    RobloxUser { id, name: format!("user{id}"), display_name: format!("User {id}") }
+}
+
+/// Users 1 to 9999 exist; a user's profile text is what the test set.
 impl RobloxUsers for FakeRoblox {
     fn users(&self, users: &[RobloxUserId]) -> RobloxFuture<'_, Vec<RobloxUser>> {
         self.with(|r| r.calls.push("users"));
         assert!(users.len() <= 100, "one look-up names at most 100 users");
-        let found = users
-            .iter()
-            .map(|u| RobloxUser { id: *u, name: format!("user{u}"), display_name: format!("User {u}") })
-            .collect();
+        let found = users.iter().filter(|u| u.get() < 10_000).map(|u| account(*u)).collect();
+        Box::pin(std::future::ready(Ok(found)))
+    }
+
+    fn by_username(&self, name: &str) -> RobloxFuture<'_, Option<RobloxUser>> {
+        let found = name
+            .to_ascii_lowercase()
+            .strip_prefix("user")
+            .and_then(|id| id.parse::<i64>().ok())
+            .filter(|id| (1..10_000).contains(id))
+            .map(|id| account(user(id)));
+        Box::pin(std::future::ready(Ok(found)))
+    }
+
+    fn profile(&self, who: RobloxUserId) -> RobloxFuture<'_, Option<RobloxProfile>> {
+        self.with(|r| r.calls.push("profile"));
+        let found = (who.get() < 10_000).then(|| RobloxProfile {
+            user: account(who),
+            description: self.with(|r| r.descriptions.get(&who.get()).cloned().unwrap_or_default()),
+        });
         Box::pin(std::future::ready(Ok(found)))
     }
 }
@@ -347,4 +371,86 @@ fn settings_are_kept_only_after_roblox_accepts_the_key() {
         RobloxConfig { group: group(), key: OpenCloudKey::parse("key", KEY).expect("key") },
     ));
     assert!(matches!(read_only, Err(RobloxServiceError::Core(garrison_core::Error::Forbidden(_)))));
+}
+
+struct FixedEntropy;
+
+impl garrison_core::entropy::Entropy for FixedEntropy {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), garrison_core::entropy::EntropyError> {
+        bytes.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+        Ok(())
+    }
+}
+
+fn verification(s: &Setup) -> VerificationService {
+    VerificationService::new(VerificationPorts {
+        links: s.records.clone(),
+        users: Arc::new(s.roblox.clone()),
+        threads: Arc::new(InlineThreads),
+        writer: Arc::new(InlineWrites),
+        clock: s.clock.clone(),
+        entropy: Arc::new(FixedEntropy),
+    })
+}
+
+#[test]
+fn a_profile_code_links_once_the_profile_shows_it() {
+    let s = setup();
+    let v = verification(&s);
+    let write = principal(SERVER, false);
+    let member = fakes::id(50);
+    let challenge =
+        run(v.start_code(&write, SERVER, member, RobloxAccount::Username("User42".into()))).expect("challenge");
+    assert_eq!(challenge.roblox, user(42));
+    assert_eq!(challenge.phrase.split(' ').count(), 6);
+    assert_eq!(challenge.expires_at.millis() - s.clock.now().millis(), 15 * 60_000);
+    let missing = run(v.check_code(&write, SERVER, member)).expect_err("not in the profile yet");
+    assert!(matches!(missing, VerificationError::PhraseNotFound { .. }), "{missing}");
+    s.roblox.with(|r| r.descriptions.insert(42, format!("hello! {} bye", challenge.phrase.to_uppercase())));
+    let link = run(v.check_code(&write, SERVER, member)).expect("linked");
+    assert_eq!((link.roblox, link.method, link.server), (user(42), LinkMethod::ProfileCode, Some(SERVER)));
+    let again = run(v.check_code(&write, SERVER, member)).expect_err("a code works once");
+    assert!(matches!(again, VerificationError::NoChallenge(_)), "{again}");
+    // Links are global: another server's key sees it.
+    let other = principal(OTHER_SERVER, true);
+    assert_eq!(run(v.by_roblox(&other, None, user(42))).expect("lookup").map(|l| l.discord), Some(member));
+    let (found, name) = run(v.by_discord(&other, None, member)).expect("lookup").expect("linked");
+    assert_eq!((found.roblox, name.as_deref()), (user(42), Some("user42")));
+    let foreign = run(v.by_roblox(&other, Some(SERVER), user(42))).expect_err("names another server");
+    assert!(matches!(foreign, VerificationError::Core(garrison_core::Error::Forbidden(_))));
+}
+
+#[test]
+fn profile_codes_expire_name_real_users_and_never_replace_a_sign_in() {
+    let s = setup();
+    let v = verification(&s);
+    let write = principal(SERVER, false);
+    let member = fakes::id(51);
+    let err = run(v.start_code(&write, SERVER, member, RobloxAccount::Username("nobody".into()))).expect_err("no user");
+    assert_eq!(err.to_string(), "No Roblox user named \"nobody\".");
+    let err = run(v.start_code(&write, SERVER, member, RobloxAccount::Id(user(20_000)))).expect_err("no user");
+    assert!(matches!(err, VerificationError::NoSuchUser(_)), "{err}");
+    let read_only = run(v.start_code(&principal(SERVER, true), SERVER, member, RobloxAccount::Id(user(43))));
+    assert!(matches!(read_only, Err(VerificationError::Core(garrison_core::Error::Forbidden(_)))));
+
+    let challenge = run(v.start_code(&write, SERVER, member, RobloxAccount::Id(user(43)))).expect("challenge");
+    s.roblox.with(|r| r.descriptions.insert(43, challenge.phrase.clone()));
+    s.clock.advance_millis(15 * 60_000);
+    let late = run(v.check_code(&write, SERVER, member)).expect_err("expired");
+    assert!(matches!(late, VerificationError::NoChallenge(_)), "{late}");
+
+    // Roblox account 44 was linked by signing in to both: a bot's profile code cannot take it.
+    let signed_in = Link {
+        discord: fakes::id(52),
+        roblox: user(44),
+        method: LinkMethod::OAuth,
+        server: None,
+        linked_at: s.clock.now(),
+    };
+    assert!(s.records.link(&signed_in, false).expect("link"));
+    let challenge = run(v.start_code(&write, SERVER, member, RobloxAccount::Id(user(44)))).expect("challenge");
+    s.roblox.with(|r| r.descriptions.insert(44, challenge.phrase.clone()));
+    let err = run(v.check_code(&write, SERVER, member)).expect_err("spared");
+    assert!(matches!(err, VerificationError::SignedInLinkExists { .. }), "{err}");
+    assert_eq!(s.records.by_roblox(user(44)).expect("lookup"), Some(signed_in));
 }

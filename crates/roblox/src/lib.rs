@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use garrison_core::RobloxUserId;
 use garrison_core::roblox::{
     GroupId, GroupRole, JoinRequestId, JoinRequestPage, Membership, OpenCloudKey, RobloxError, RobloxFuture,
-    RobloxGroups, RobloxUser, RobloxUsers, RoleId,
+    RobloxGroups, RobloxProfile, RobloxUser, RobloxUsers, RoleId,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -314,6 +314,33 @@ impl RobloxClient {
     }
 }
 
+impl RobloxClient {
+    /// Sends a call to the legacy users API (no key, no published per-key limit) and decodes its
+    /// answer; 404 is `None`.
+    async fn users_call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<Option<T>, RobloxError> {
+        let response = request.send().await.map_err(|e| RobloxError::Unavailable(transport_error(&e)))?;
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait = wait_of(&response).unwrap_or(Duration::from_secs(1));
+            return Err(RobloxError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+        }
+        if !status.is_success() {
+            return Err(RobloxError::Unavailable(format!("Roblox's users API answered {status}")));
+        }
+        let body = response.bytes().await.map_err(|e| RobloxError::Unavailable(transport_error(&e)))?;
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| RobloxError::Unavailable(format!("Roblox's users API answered unreadable JSON: {e}")))
+    }
+
+    fn users_url(&self, path: &str) -> String {
+        format!("{}/v1/{path}", self.endpoints.users_url)
+    }
+}
+
 impl RobloxUsers for RobloxClient {
     fn users(&self, users: &[RobloxUserId]) -> RobloxFuture<'_, Vec<RobloxUser>> {
         let ids: Vec<i64> = users.iter().take(USERS_PER_LOOKUP).map(|u| u.get()).collect();
@@ -322,26 +349,32 @@ impl RobloxUsers for RobloxClient {
                 return Ok(Vec::new());
             }
             let body = serde_json::json!({ "userIds": ids, "excludeBannedUsers": false });
-            let response = self
-                .http
-                .post(format!("{}/v1/users", self.endpoints.users_url))
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| RobloxError::Unavailable(transport_error(&e)))?;
-            let status = response.status();
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                let wait = wait_of(&response).unwrap_or(Duration::from_secs(1));
-                return Err(RobloxError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+            let answer: Option<wire::UserList> =
+                self.users_call(self.http.post(self.users_url("users")).json(&body)).await?;
+            Ok(answer.map(|a| a.data.into_iter().filter_map(wire::LegacyUser::into_user).collect()).unwrap_or_default())
+        })
+    }
+
+    fn by_username(&self, name: &str) -> RobloxFuture<'_, Option<RobloxUser>> {
+        let name = name.trim().to_owned();
+        Box::pin(async move {
+            // Roblox usernames are 3-20 letters, digits and underscores: anything else names nobody,
+            // and is not sent.
+            if !(3..=20).contains(&name.len()) || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Ok(None);
             }
-            if !status.is_success() {
-                return Err(RobloxError::Unavailable(format!("Roblox's user look-up answered {status}")));
-            }
-            let answer: wire::UserList = response
-                .json()
-                .await
-                .map_err(|e| RobloxError::Unavailable(format!("Roblox's user look-up was unreadable: {e}")))?;
-            Ok(answer.data.into_iter().filter_map(wire::LegacyUser::into_user).collect())
+            let body = serde_json::json!({ "usernames": [name], "excludeBannedUsers": true });
+            let answer: Option<wire::UserList> =
+                self.users_call(self.http.post(self.users_url("usernames/users")).json(&body)).await?;
+            Ok(answer.and_then(|a| a.data.into_iter().filter_map(wire::LegacyUser::into_user).next()))
+        })
+    }
+
+    fn profile(&self, user: RobloxUserId) -> RobloxFuture<'_, Option<RobloxProfile>> {
+        Box::pin(async move {
+            let answer: Option<wire::LegacyProfile> =
+                self.users_call(self.http.get(self.users_url(&format!("users/{user}")))).await?;
+            Ok(answer.and_then(wire::LegacyProfile::into_profile))
         })
     }
 }

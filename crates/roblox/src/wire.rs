@@ -1,7 +1,7 @@
 //! Roblox's JSON, read into the domain's values. Nothing here leaves the crate.
 
 use garrison_core::RobloxUserId;
-use garrison_core::roblox::{GroupRole, JoinRequestPage as Page, Membership, Rank, RobloxUser, RoleId};
+use garrison_core::roblox::{GroupRole, JoinRequestPage as Page, Membership, Rank, RobloxProfile, RobloxUser, RoleId};
 use serde::Deserialize;
 
 /// The last segment of a resource path (`groups/7/roles/99` → 99) when the path has the expected
@@ -134,6 +134,20 @@ impl LegacyUser {
             name: self.name,
             display_name: self.display_name,
         })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LegacyProfile {
+    #[serde(flatten)]
+    user: LegacyUser,
+    #[serde(default)]
+    description: String,
+}
+
+impl LegacyProfile {
+    pub(crate) fn into_profile(self) -> Option<RobloxProfile> {
+        Some(RobloxProfile { user: self.user.into_user()?, description: self.description })
     }
 }
 

@@ -186,3 +186,35 @@ diesel::table! {
         updated_at -> BigInt,
     }
 }
+
+diesel::table! {
+    roblox_links (discord_id) {
+        discord_id -> BigInt,
+        roblox_id -> BigInt,
+        method -> Text,
+        server_id -> Nullable<BigInt>,
+        linked_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    roblox_link_history (id) {
+        id -> BigInt,
+        discord_id -> BigInt,
+        roblox_id -> BigInt,
+        method -> Text,
+        server_id -> Nullable<BigInt>,
+        linked_at -> BigInt,
+        unlinked_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    verification_codes (server_id, discord_id) {
+        server_id -> BigInt,
+        discord_id -> BigInt,
+        roblox_id -> BigInt,
+        phrase -> Text,
+        expires_at -> BigInt,
+    }
+}

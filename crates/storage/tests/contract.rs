@@ -20,7 +20,10 @@ use garrison_core::{
     loa::Loa,
     modlog::{History, ModAction, NewEntry, Subject, SubjectProfile, ViewId},
     ports::{ApiKeys, BoosterRoles, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, ModLogs, XpLedger},
-    roblox::{GroupId, OpenCloudKey, RobloxConfig, RobloxConfigs},
+    roblox::{
+        GroupId, OpenCloudKey, RobloxConfig, RobloxConfigs, RobloxLinks,
+        verification::{CodeChallenge, Link, LinkMethod},
+    },
     xp::{
         self, Actor, HistoryPage, LeaderboardCursor, LeaderboardPage, LeaderboardStart, Reason, Reference, XpChange,
         XpMutation, XpOperation, XpOutcome,
@@ -28,7 +31,7 @@ use garrison_core::{
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselBoosterRoles, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals,
-    DieselModLogs, DieselRobloxConfigs, DieselXpLedger, PoolSizes, SecretKey,
+    DieselModLogs, DieselRobloxConfigs, DieselRobloxLinks, DieselXpLedger, PoolSizes, SecretKey,
 };
 use garrison_testkit::{MemoryRecords, TestDatabase};
 
@@ -82,6 +85,9 @@ contract!(
     concurrent_modlog_adds_by_two_bots_each_number_from_one,
     modlog_histories_are_read_a_page_at_a_time,
     roblox_settings_round_trip_and_are_replaced,
+    links_are_one_to_one_and_keep_their_history,
+    profile_code_links_spare_sign_in_links,
+    verification_codes_are_per_server_and_replaced,
 );
 
 /// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
@@ -96,6 +102,7 @@ struct Stores {
     booster_roles: Arc<dyn BoosterRoles>,
     mod_logs: Arc<dyn ModLogs>,
     roblox: Arc<dyn RobloxConfigs>,
+    links: Arc<dyn RobloxLinks>,
     health: Arc<dyn HealthCheck>,
     /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
     seed_balance: Box<dyn Fn(MemberKey, i64)>,
@@ -118,6 +125,7 @@ fn open(fresh: &TestDatabase) -> Stores {
         booster_roles: Arc::new(DieselBoosterRoles::new(db.clone())),
         mod_logs: Arc::new(DieselModLogs::new(db.clone())),
         roblox: Arc::new(DieselRobloxConfigs::new(db.clone(), SecretKey::from_bytes([7; 32]))),
+        links: Arc::new(DieselRobloxLinks::new(db.clone())),
         health: Arc::new(db.clone()),
         seed_balance: Box::new(move |who: MemberKey, balance: i64| {
             seeder
@@ -150,6 +158,7 @@ fn in_memory() -> Stores {
         booster_roles: records.clone(),
         mod_logs: records.clone(),
         roblox: records.clone(),
+        links: records.clone(),
         health: records,
         seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
         db: None,
@@ -1031,4 +1040,86 @@ fn roblox_settings_round_trip_and_are_replaced(s: &Stores) {
         assert_eq!(stored.len(), 1);
         assert!(!stored[0].contains("second-key"), "{}", stored[0]);
     }
+}
+
+fn link(discord: u64, roblox: i64, method: LinkMethod, at: i64) -> Link {
+    Link {
+        discord: Snowflake::from_raw(discord),
+        roblox: RobloxUserId::from_stored(roblox),
+        method,
+        server: (method == LinkMethod::ProfileCode).then(|| server(4_194_304_000)),
+        linked_at: Timestamp(at),
+    }
+}
+
+fn history_len(s: &Stores) -> Option<i64> {
+    let db = s.db.as_ref()?;
+    Some(
+        db.with_connection(|conn| {
+            use diesel::{QueryableByName, RunQueryDsl, sql_types::BigInt};
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = BigInt)]
+                n: i64,
+            }
+            diesel::sql_query("SELECT COUNT(*) AS n FROM roblox_link_history").get_result::<Count>(conn).map(|c| c.n)
+        })
+        .expect("count the history"),
+    )
+}
+
+fn links_are_one_to_one_and_keep_their_history(s: &Stores) {
+    let (alice, bob) = (Snowflake::from_raw(1 << 40), Snowflake::from_raw(2 << 40));
+    let rob = |n| RobloxUserId::from_stored(n);
+    assert!(s.links.link(&link(alice.get(), 10, LinkMethod::OAuth, 1), true).expect("link"));
+    assert_eq!(s.links.by_discord(alice).expect("by discord").map(|l| l.roblox), Some(rob(10)));
+    assert_eq!(s.links.by_roblox(rob(10)).expect("by roblox").map(|l| l.discord), Some(alice));
+    // Alice relinks to another account: the first link ends.
+    assert!(s.links.link(&link(alice.get(), 11, LinkMethod::OAuth, 2), false).expect("relink"));
+    assert_eq!(s.links.by_roblox(rob(10)).expect("by roblox"), None);
+    // Bob takes Alice's account: Alice's link ends, one account has one Discord user.
+    assert!(s.links.link(&link(bob.get(), 11, LinkMethod::OAuth, 3), false).expect("take over"));
+    assert_eq!(s.links.by_discord(alice).expect("by discord"), None);
+    assert_eq!(s.links.by_roblox(rob(11)).expect("by roblox").map(|l| l.discord), Some(bob));
+    let ended = s.links.unlink(bob, Timestamp(4)).expect("unlink");
+    assert_eq!(ended.map(|l| (l.roblox, l.method)), Some((rob(11), LinkMethod::OAuth)));
+    assert_eq!(s.links.unlink(bob, Timestamp(5)).expect("again"), None);
+    assert_eq!(s.links.by_discord(bob).expect("by discord"), None);
+    if let Some(n) = history_len(s) {
+        assert_eq!(n, 3, "every ended link is kept");
+    }
+}
+
+fn profile_code_links_spare_sign_in_links(s: &Stores) {
+    let (alice, bob) = (Snowflake::from_raw(3 << 40), Snowflake::from_raw(4 << 40));
+    assert!(s.links.link(&link(alice.get(), 20, LinkMethod::OAuth, 1), false).expect("oauth"));
+    // A bot's profile code can take neither the Discord user nor the Roblox account of a sign-in link.
+    assert!(!s.links.link(&link(alice.get(), 21, LinkMethod::ProfileCode, 2), true).expect("refused"));
+    assert!(!s.links.link(&link(bob.get(), 20, LinkMethod::ProfileCode, 2), true).expect("refused"));
+    assert_eq!(s.links.by_discord(alice).expect("kept").map(|l| l.method), Some(LinkMethod::OAuth));
+    // A profile-code link replaces a profile-code link, and keeps the server that made it.
+    assert!(s.links.link(&link(bob.get(), 22, LinkMethod::ProfileCode, 3), true).expect("code"));
+    assert!(s.links.link(&link(bob.get(), 23, LinkMethod::ProfileCode, 4), true).expect("code again"));
+    let bobs = s.links.by_discord(bob).expect("bob").expect("linked");
+    assert_eq!((bobs.roblox.get(), bobs.server), (23, Some(server(4_194_304_000))));
+}
+
+fn verification_codes_are_per_server_and_replaced(s: &Stores) {
+    let who = Snowflake::from_raw(5 << 40);
+    let (a, b) = (server(4_194_304_000), server(4_194_304_001));
+    let code = |server, phrase: &str| CodeChallenge {
+        discord: who,
+        roblox: RobloxUserId::from_stored(30),
+        phrase: phrase.into(),
+        server,
+        expires_at: Timestamp(900_000),
+    };
+    s.links.put_challenge(&code(a, "one two")).expect("put");
+    s.links.put_challenge(&code(b, "three four")).expect("put");
+    s.links.put_challenge(&code(a, "five six")).expect("replace");
+    assert_eq!(s.links.challenge(a, who).expect("get"), Some(code(a, "five six")));
+    assert_eq!(s.links.challenge(b, who).expect("get"), Some(code(b, "three four")));
+    s.links.drop_challenge(a, who).expect("drop");
+    assert_eq!(s.links.challenge(a, who).expect("get"), None);
+    assert!(s.links.challenge(b, who).expect("get").is_some(), "another server's code stays");
 }

@@ -14,6 +14,7 @@ use garrison_core::{
     idempotency::{self, RememberedAnswer, Repeat},
     loa::Loa,
     ports::{ApiKeys, BoosterRoles, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, XpLedger},
+    roblox::verification::{CodeChallenge, Link, LinkMethod},
     xp::{self, HistoryPage, LeaderboardPage, LeaderboardRow, LeaderboardStart, XpEntry, XpMutation, XpOutcome},
 };
 
@@ -49,6 +50,10 @@ struct State {
     api_keys: Vec<(KeyHash, ApiKey)>,
     /// Each server's Roblox settings.
     roblox: BTreeMap<ServerId, garrison_core::roblox::RobloxConfig>,
+    /// Discord-Roblox links by Discord user, the links that ended (with when), pending codes.
+    links: BTreeMap<Snowflake, Link>,
+    link_history: Vec<(Link, Timestamp)>,
+    challenges: BTreeMap<(ServerId, Snowflake), CodeChallenge>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -84,6 +89,61 @@ impl garrison_core::roblox::RobloxConfigs for MemoryRecords {
 
     fn set(&self, server: ServerId, config: &garrison_core::roblox::RobloxConfig, _at: Timestamp) -> Result<()> {
         self.with(|s| s.roblox.insert(server, config.clone()));
+        Ok(())
+    }
+}
+
+impl MemoryRecords {
+    /// The links that ended, oldest first, with when (what the database keeps as history).
+    pub fn link_history(&self) -> Vec<(Link, Timestamp)> {
+        self.with(|s| s.link_history.clone())
+    }
+}
+
+impl garrison_core::roblox::RobloxLinks for MemoryRecords {
+    fn by_roblox(&self, roblox: RobloxUserId) -> Result<Option<Link>> {
+        Ok(self.with(|s| s.links.values().find(|l| l.roblox == roblox).cloned()))
+    }
+
+    fn by_discord(&self, discord: Snowflake) -> Result<Option<Link>> {
+        Ok(self.with(|s| s.links.get(&discord).cloned()))
+    }
+
+    fn link(&self, link: &Link, spare_oauth: bool) -> Result<bool> {
+        self.with(|s| {
+            let current: Vec<Link> =
+                s.links.values().filter(|l| l.discord == link.discord || l.roblox == link.roblox).cloned().collect();
+            if spare_oauth && current.iter().any(|l| l.method == LinkMethod::OAuth) {
+                return Ok(false);
+            }
+            for ended in current {
+                s.links.remove(&ended.discord);
+                s.link_history.push((ended, link.linked_at));
+            }
+            s.links.insert(link.discord, link.clone());
+            Ok(true)
+        })
+    }
+
+    fn unlink(&self, discord: Snowflake, at: Timestamp) -> Result<Option<Link>> {
+        Ok(self.with(|s| {
+            let ended = s.links.remove(&discord)?;
+            s.link_history.push((ended.clone(), at));
+            Some(ended)
+        }))
+    }
+
+    fn put_challenge(&self, challenge: &CodeChallenge) -> Result<()> {
+        self.with(|s| s.challenges.insert((challenge.server, challenge.discord), challenge.clone()));
+        Ok(())
+    }
+
+    fn challenge(&self, server: ServerId, discord: Snowflake) -> Result<Option<CodeChallenge>> {
+        Ok(self.with(|s| s.challenges.get(&(server, discord)).cloned()))
+    }
+
+    fn drop_challenge(&self, server: ServerId, discord: Snowflake) -> Result<()> {
+        self.with(|s| s.challenges.remove(&(server, discord)));
         Ok(())
     }
 }

@@ -195,6 +195,20 @@ impl From<garrison_core::roblox::RobloxServiceError> for ApiError {
     }
 }
 
+impl From<garrison_core::roblox::verification::VerificationError> for ApiError {
+    fn from(err: garrison_core::roblox::verification::VerificationError) -> Self {
+        use garrison_core::roblox::verification::VerificationError as E;
+        let status = match err {
+            E::Core(e) => return e.into(),
+            E::Roblox(e) => return e.into(),
+            E::NoSuchUsername(_) | E::NoSuchUser(_) | E::NoChallenge(_) => StatusCode::NOT_FOUND,
+            E::PhraseNotFound { .. } | E::SignedInLinkExists { .. } => StatusCode::CONFLICT,
+            _ => return Self::internal(&err),
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
 impl From<GuildError> for ApiError {
     fn from(err: GuildError) -> Self {
         match err {

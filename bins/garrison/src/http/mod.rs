@@ -20,6 +20,7 @@ mod roblox;
 mod roles;
 mod transcripts;
 mod utilities;
+mod verification;
 mod xp;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
@@ -51,6 +52,8 @@ pub struct AppState {
     pub discord: DiscordServices,
     /// The Roblox half: ranks, join requests, promotions, the servers' Roblox settings.
     pub roblox: garrison_core::roblox::RobloxService,
+    /// Who is who: links between Discord users and Roblox accounts.
+    pub verification: garrison_core::roblox::verification::VerificationService,
     /// What the server says about where it lives and what it serves.
     pub site: Site,
 }
@@ -195,7 +198,11 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(roblox::promote)
         .service(roblox::demote)
         .service(roblox::get_settings)
-        .service(roblox::put_settings);
+        .service(roblox::put_settings)
+        .service(verification::by_roblox)
+        .service(verification::by_discord)
+        .service(verification::start_code)
+        .service(verification::check_code);
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.

@@ -14,13 +14,15 @@ mod port;
 pub mod ranks;
 mod service;
 mod ttl;
+pub mod verification;
 
 use std::fmt;
 
 use crate::{Error, Result};
 
 pub use port::{
-    JoinRequestPage, Membership, RobloxConfigs, RobloxError, RobloxFuture, RobloxGroups, RobloxUser, RobloxUsers,
+    JoinRequestPage, Membership, RobloxConfigs, RobloxError, RobloxFuture, RobloxGroups, RobloxLinks, RobloxProfile,
+    RobloxUser, RobloxUsers,
 };
 pub use service::{
     CacheLifetimes, GroupJoinRequests, JOIN_REQUESTS_MAX, KeyCheck, RankChange, RobloxPorts, RobloxServerView,

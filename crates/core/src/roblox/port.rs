@@ -3,8 +3,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use super::verification::{CodeChallenge, Link};
 use super::{GroupId, GroupRole, JoinRequestId, OpenCloudKey, RobloxConfig, RoleId};
-use crate::{RobloxUserId, ServerId, Timestamp};
+use crate::{RobloxUserId, ServerId, Timestamp, discord::Snowflake};
 
 /// A boxed future of a Roblox call.
 pub type RobloxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, RobloxError>> + Send + 'a>>;
@@ -83,10 +84,38 @@ pub trait RobloxGroups: Send + Sync {
     fn group_name(&self, key: &OpenCloudKey, group: GroupId) -> RobloxFuture<'_, String>;
 }
 
+/// A Roblox account with its profile text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RobloxProfile {
+    pub user: RobloxUser,
+    /// The "About" text, where the profile-code check looks for its phrase.
+    pub description: String,
+}
+
 /// Roblox's public user look-ups (no key). Implemented by `garrison-roblox`.
 pub trait RobloxUsers: Send + Sync {
     /// The accounts among `users` that exist (at most 100 per call), in no particular order.
     fn users(&self, users: &[RobloxUserId]) -> RobloxFuture<'_, Vec<RobloxUser>>;
+    /// The account with this username (any letter case), if there is one.
+    fn by_username(&self, name: &str) -> RobloxFuture<'_, Option<RobloxUser>>;
+    /// The account and its profile text, read now (never from a cache), if the account exists.
+    fn profile(&self, user: RobloxUserId) -> RobloxFuture<'_, Option<RobloxProfile>>;
+}
+
+/// Where links between Discord users and Roblox accounts, and pending profile codes, are kept.
+pub trait RobloxLinks: Send + Sync {
+    fn by_roblox(&self, roblox: RobloxUserId) -> crate::Result<Option<Link>>;
+    fn by_discord(&self, discord: Snowflake) -> crate::Result<Option<Link>>;
+    /// Stores `link`, ending the links either of its accounts had (the store keeps them as history),
+    /// in one transaction. With `spare_oauth`, nothing changes and the answer is `false` when either
+    /// account holds an OAuth link.
+    fn link(&self, link: &Link, spare_oauth: bool) -> crate::Result<bool>;
+    /// Ends the Discord user's link (kept as history); the link that was, if any.
+    fn unlink(&self, discord: Snowflake, at: Timestamp) -> crate::Result<Option<Link>>;
+    /// Keeps a phrase for `(server, discord)`, replacing an earlier one.
+    fn put_challenge(&self, challenge: &CodeChallenge) -> crate::Result<()>;
+    fn challenge(&self, server: ServerId, discord: Snowflake) -> crate::Result<Option<CodeChallenge>>;
+    fn drop_challenge(&self, server: ServerId, discord: Snowflake) -> crate::Result<()>;
 }
 
 /// Where each server's Roblox settings are kept; the key encrypted at rest by the adapter.
