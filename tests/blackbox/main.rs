@@ -19,6 +19,7 @@ mod ep_loa;
 mod input;
 mod modlogs;
 mod operations;
+mod roblox;
 mod simulated;
 mod transcripts;
 mod utilities;
