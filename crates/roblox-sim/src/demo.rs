@@ -46,11 +46,18 @@ pub struct Demo {
     pub read_key: String,
     /// A key owned by the Major, with `group:read` and `group:write` for the group: acts with rank 100.
     pub major_key: String,
+    /// A registered OAuth 2.0 app: its client id,
+    pub oauth_client_id: String,
+    /// its secret,
+    pub oauth_client_secret: String,
+    /// and its redirect URI.
+    pub oauth_redirect_uri: String,
 }
 
 impl World {
     /// A group with roles Guest 0, Member 1, Corporal 10, Captain 50, Major 100, Admin 254 and Owner
-    /// 255, members at each rank, three pending join requests, and API keys: see [`Demo`].
+    /// 255, members at each rank, three pending join requests, API keys and an OAuth 2.0 app: see
+    /// [`Demo`].
     pub fn demo() -> (World, Demo) {
         let mut world = World::new();
         let group = 35_815_907;
@@ -112,6 +119,10 @@ impl World {
         world.add_api_key(&read_key, ApiKey::for_group(group, &["group:read"]));
         let major_key = world.random_secret(48);
         world.add_api_key(&major_key, ApiKey::for_user(major, &["group:read", "group:write"], &[group]));
+        let oauth_client_id = "3172469581028833175".to_owned();
+        let oauth_client_secret = format!("RBX-{}", world.random_secret(48));
+        let oauth_redirect_uri = "http://127.0.0.1:8080/oauth/callback".to_owned();
+        world.add_oauth_client(&oauth_client_id, &oauth_client_secret, &[&oauth_redirect_uri]);
         let demo = Demo {
             group,
             owner,
@@ -133,6 +144,9 @@ impl World {
             write_key,
             read_key,
             major_key,
+            oauth_client_id,
+            oauth_client_secret,
+            oauth_redirect_uri,
         };
         (world, demo)
     }

@@ -2,6 +2,7 @@
 
 mod demo;
 mod error;
+mod oauth;
 mod paging;
 mod ratelimit;
 mod routes;

@@ -7,8 +7,9 @@ use garrison_roblox_sim::{Simulator, World};
 
 const USAGE: &str = "usage: garrison-roblox-sim [--port PORT] [--host ADDRESS] [--no-spec-checks]
 
-Serves simulated Roblox web APIs (Open Cloud v2 under /cloud/v2, the legacy users API under /v1)
-with a seeded demo group, until interrupted (Ctrl-C). Defaults: --host 127.0.0.1 --port 8091.
+Serves simulated Roblox web APIs (Open Cloud v2 under /cloud/v2, the legacy users API under /v1,
+OAuth 2.0 under /oauth, where the demo group's owner signs in) with a seeded demo group, until
+interrupted (Ctrl-C). Defaults: --host 127.0.0.1 --port 8091.
 
 --no-spec-checks skips validating traffic against Roblox's OpenAPI document.
 GET /sim/calls answers the request count of every route.";
@@ -70,8 +71,11 @@ fn main() -> ExitCode {
         }
     };
     sim.set_spec_checks(args.spec_checks);
+    sim.set_oauth_user(Some(demo.owner));
     let base = sim.base_url();
-    say!("Simulated Roblox web APIs at {base} (Open Cloud v2 under /cloud/v2, users API under /v1)");
+    say!(
+        "Simulated Roblox web APIs at {base} (Open Cloud v2 under /cloud/v2, users API under /v1, OAuth under /oauth)"
+    );
     say!();
     say!("Group            {} (Garrison Demo Regiment)", demo.group);
     say!("Write key        {}  (group-owned: group:read group:write)", demo.write_key);
@@ -87,6 +91,8 @@ fn main() -> ExitCode {
         demo.guest_role,
         demo.owner_role
     );
+    say!("OAuth app        client {} secret {}", demo.oauth_client_id, demo.oauth_client_secret);
+    say!("                 redirect {} (signing in as the owner)", demo.oauth_redirect_uri);
     say!("Owner            {}", demo.owner);
     say!("Admin / Major    {} / {}", demo.admin, demo.major);
     say!("Captain / Corp.  {} / {}", demo.captain, demo.corporal);

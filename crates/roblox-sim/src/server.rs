@@ -15,6 +15,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::Value;
 
 use crate::error::{self, ApiError};
+use crate::oauth::{self, Answer};
 use crate::ratelimit::{Decision, Limit, RateLimits, documented_limit};
 use crate::routes::{self, Call};
 use crate::spec::{is_open_cloud, spec};
@@ -39,6 +40,8 @@ struct State {
     /// The next Open Cloud calls to fail: how many, and with what status.
     failures: Option<(usize, u16)>,
     latency: Duration,
+    /// Who signs in at the OAuth authorize endpoint.
+    oauth_user: Option<u64>,
 }
 
 /// What the server threads share with the [`Simulator`] handle.
@@ -60,8 +63,8 @@ impl Shared {
 }
 
 /// A running simulator: an HTTP server serving the Roblox web APIs Garrison calls from a [`World`], all
-/// on one address: Open Cloud v2 (`/cloud/v2/...`), the legacy users API (`/v1/...`) and the images of
-/// generated thumbnails (`/sim/thumbnails/...`).
+/// on one address: Open Cloud v2 (`/cloud/v2/...`), the legacy users API (`/v1/...`), OAuth 2.0
+/// (`/oauth/...`) and the images of generated thumbnails (`/sim/thumbnails/...`).
 ///
 /// The server runs on its own thread with its own actix system (one worker), so it can be started
 /// from plain tests and from inside a tokio runtime alike. Dropping the `Simulator` stops the
@@ -94,6 +97,7 @@ impl Simulator {
                 violations: Vec::new(),
                 failures: None,
                 latency: Duration::ZERO,
+                oauth_user: None,
             }),
             spec_checks: AtomicBool::new(true),
             base_url: OnceLock::new(),
@@ -212,6 +216,13 @@ impl Simulator {
         self.shared.lock().failures = (count > 0).then_some((count, status));
     }
 
+    /// Chooses who signs in and consents when an app sends a browser to `GET /oauth/v1/authorize`:
+    /// `Some(user)` gets the app a code for that user, `None` (the default) redirects back with
+    /// `error=access_denied`.
+    pub fn set_oauth_user(&self, user: Option<u64>) {
+        self.shared.lock().oauth_user = user;
+    }
+
     /// Waits this long before answering every request from now on (`Duration::ZERO`, the default, for
     /// none), so a client's timeout can be tested. Other requests are served meanwhile.
     pub fn set_latency(&self, latency: Duration) {
@@ -242,7 +253,7 @@ fn json_response(status: u16, body: &Value, headers: &[(&'static str, String)]) 
 }
 
 /// `%XX` sequences decoded; invalid UTF-8 is replaced.
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -281,6 +292,10 @@ async fn dispatch(request: HttpRequest, bytes: web::Bytes, shared: web::Data<Sha
     if let Some(rest) = path.strip_prefix(thumbnail::PREFIX) {
         count(&shared, &method, "/sim/thumbnails/{image}");
         return thumbnail_image(&shared, &method, rest);
+    }
+    if path.starts_with("/oauth/") {
+        count(&shared, &method, &path);
+        return oauth_answer(&shared, &request, &bytes, &method, &path);
     }
     let decoded = decoded_path(&path);
     let matched = spec().match_path(&method, &decoded).filter(|m| routes::is_served(&method, m.template));
@@ -426,6 +441,33 @@ fn stats(shared: &Shared) -> HttpResponse {
         .map(|((method, route), count)| (format!("{method} {route}"), Value::from(*count)))
         .collect();
     json_response(200, &Value::Object(calls), &[])
+}
+
+/// An OAuth 2.0 endpoint (see [`crate::oauth`]). Outside Roblox's OpenAPI document, so not checked.
+fn oauth_answer(shared: &Shared, request: &HttpRequest, bytes: &[u8], method: &str, path: &str) -> HttpResponse {
+    let pairs = |text: &str| {
+        web::Query::<Vec<(String, String)>>::from_query(text).map(web::Query::into_inner).unwrap_or_default()
+    };
+    let query = pairs(request.query_string());
+    let form = pairs(std::str::from_utf8(bytes).unwrap_or_default());
+    let authorization = request.headers().get("authorization").and_then(|v| v.to_str().ok());
+    let oauth_request =
+        oauth::Request { method, path, query: &query, form: &form, authorization, base_url: shared.base_url() };
+    let answer = {
+        let mut state = shared.lock();
+        let user = state.oauth_user;
+        oauth::handle(&mut state.world, user, &oauth_request, Instant::now())
+    };
+    match answer {
+        Answer::Json { status, body, headers } => json_response(status, &body, &headers),
+        Answer::Redirect(location) => HttpResponse::Found().insert_header(("location", location)).finish(),
+        Answer::Page { status, text } => {
+            HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
+                .content_type("text/html; charset=utf-8")
+                .body(format!("<!doctype html><title>Roblox</title><p>{text}</p>"))
+        }
+        Answer::Empty => HttpResponse::Ok().finish(),
+    }
 }
 
 /// `GET /sim/thumbnails/{user}/{size}/{shape}.{png|jpeg}`: the image of a generated thumbnail.

@@ -1,5 +1,5 @@
 //! All of the simulator's state: users, groups with their roles, members and join requests, and the
-//! API keys that act on them.
+//! API keys that act on them (OAuth 2.0 apps and what users granted them are in [`crate::oauth`]).
 //!
 //! Tests build a `World` with the builder methods, hand it to [`crate::Simulator::start`], and read
 //! or change it mid-test through [`crate::Simulator::world`] and [`crate::Simulator::world_mut`].
@@ -13,6 +13,7 @@ use std::hash::{BuildHasher, Hasher};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::oauth::OAuthState;
 use crate::time::Timestamp;
 
 /// The permissions a group role grants, as Roblox names them (`GroupRole_RolePermissions` in the
@@ -279,6 +280,7 @@ pub struct World {
     users: BTreeMap<u64, UserView>,
     pub(crate) groups: BTreeMap<u64, Group>,
     pub(crate) keys: HashMap<String, ApiKey>,
+    pub(crate) oauth: OAuthState,
     entropy: Entropy,
     next_id: u64,
 }
@@ -299,6 +301,7 @@ impl World {
             users: BTreeMap::new(),
             groups: BTreeMap::new(),
             keys: HashMap::new(),
+            oauth: OAuthState::default(),
             entropy: Entropy { keys: RandomState::new(), counter: 0 },
             next_id: FIRST_GENERATED_ID,
         }
