@@ -303,3 +303,130 @@ async fn settings_hold_on_postgresql_too() {
     assert_eq!(expect(r.rank(r.demo.captain).await, 200).body["rankName"], "Captain");
     r.assert_faithful();
 }
+
+/// A Discord guild (the Discord simulator's demo) and its Roblox group (the Roblox simulator's demo),
+/// served by one Garrison with the server's own bot.
+struct Both {
+    discord: garrison_discord_sim::Simulator,
+    guild: garrison_discord_sim::Demo,
+    roblox: Simulator,
+    group: Demo,
+    server: Server,
+    key: String,
+}
+
+impl Both {
+    async fn start() -> Self {
+        let (world, guild) = garrison_discord_sim::World::demo();
+        secret(&guild.bot.token);
+        let discord = garrison_discord_sim::Simulator::start(world);
+        let (world, group) = World::demo();
+        secret(&group.write_key);
+        let roblox = Simulator::start(world);
+        let (discord_url, roblox_url) = (discord.base_url(), roblox.base_url());
+        let server = Server::start_with(
+            database(Backend::Sqlite).expect("SQLite is always available"),
+            &[
+                ("GARRISON_DISCORD_API_URL", discord_url.as_str()),
+                ("GARRISON_DISCORD_BOT_TOKEN", guild.bot.token.as_str()),
+                ("GARRISON_ROBLOX_API_URL", roblox_url.as_str()),
+                ("GARRISON_ROBLOX_USERS_URL", roblox_url.as_str()),
+            ],
+        );
+        let key = server.create_key(&guild.guild.to_string(), "bot", false);
+        let both = Self { discord, guild, roblox, group, server, key };
+        let body =
+            json!({"serverId": both.server_id(), "groupId": both.group.group, "openCloudKey": both.group.write_key});
+        expect(both.server.put("/api/server/roblox", &both.key, body).await, 200);
+        both
+    }
+
+    fn server_id(&self) -> String {
+        self.guild.guild.to_string()
+    }
+
+    /// Links Discord `member` to Roblox `account` by the profile-code flow.
+    async fn link(&self, member: u64, account: u64) {
+        let body = json!({"serverId": self.server_id(), "discordId": member.to_string(), "robloxId": account});
+        let code = expect(self.server.post("/api/verification/code", &self.key, body).await, 200);
+        let phrase = code.body["code"].as_str().expect("code").to_owned();
+        self.roblox.world_mut(|w| w.set_description(account, &phrase));
+        let body = json!({"serverId": self.server_id(), "discordId": member.to_string()});
+        expect(self.server.post("/api/verification/code/check", &self.key, body).await, 200);
+    }
+
+    async fn sync(&self, member: u64) -> Reply {
+        let body = json!({"serverId": self.server_id(), "discordId": member.to_string()});
+        self.server.post("/api/binds/sync", &self.key, body).await
+    }
+
+    fn roles_of(&self, member: u64) -> Vec<u64> {
+        let mut roles = self.discord.world(|w| w.member(self.guild.guild, member)).expect("a member").roles;
+        roles.sort_unstable();
+        roles
+    }
+}
+
+#[tokio::test]
+async fn rank_binds_give_the_roles_of_a_members_rank_and_nothing_else() {
+    let b = Both::start().await;
+    let (officers, enlisted) = (b.guild.officer_role, b.guild.member_role);
+    let member = b.guild.members[0];
+    let body = json!({"serverId": b.server_id(), "binds": [
+        {"minRank": 50, "maxRank": 254, "roleIds": [officers.to_string()]},
+        {"minRank": 1, "maxRank": 49, "roleIds": [enlisted.to_string()]},
+    ]});
+    let set = expect(b.server.put("/api/binds", &b.key, body).await, 200);
+    assert_eq!(set.body["binds"][0], json!({"minRank": 50, "maxRank": 254, "roleIds": [officers.to_string()]}));
+    let read = expect(b.server.get(&format!("/api/binds?serverId={}", b.server_id()), &b.key).await, 200);
+    assert_eq!(read.body, set.body);
+
+    // Not verified yet: the bound roles they hold go, the others stay.
+    let before = b.roles_of(member);
+    let unverified = expect(b.sync(member).await, 200);
+    assert_eq!(unverified.body["robloxId"], Value::Null);
+    let expected_removed: Vec<String> =
+        before.iter().filter(|r| [officers, enlisted].contains(r)).map(u64::to_string).collect();
+    assert_eq!(unverified.body["removed"], json!(expected_removed));
+    assert!(!b.roles_of(member).contains(&enlisted));
+
+    // Verified as the Roblox group's captain (rank 50): the officers' role.
+    b.link(member, b.group.captain).await;
+    let synced = expect(b.sync(member).await, 200);
+    assert_eq!(synced.body["rank"], json!({"groupId": b.group.group, "name": "Captain", "rank": 50}));
+    assert_eq!(synced.body["added"], json!([officers.to_string()]));
+    assert!(b.roles_of(member).contains(&officers));
+    assert_eq!(expect(b.sync(member).await, 200).body["added"], json!([]), "a second sync changes nothing");
+
+    // Demoted in Roblox through Garrison: the next sync swaps the roles.
+    let body = json!({"serverId": b.server_id(), "robloxId": b.group.captain});
+    expect(b.server.post("/api/group/demote", &b.key, body).await, 200);
+    let swapped = expect(b.sync(member).await, 200);
+    assert_eq!(
+        (&swapped.body["added"], &swapped.body["removed"]),
+        (&json!([enlisted.to_string()]), &json!([officers.to_string()]))
+    );
+    let roles = b.roles_of(member);
+    assert!(roles.contains(&enlisted) && !roles.contains(&officers), "{roles:?}");
+
+    // A bind naming a role above the bot's: refused before anything changes.
+    let body = json!({"serverId": b.server_id(), "binds": [{"minRank": 1, "maxRank": 255, "roleIds": [b.guild.admin_role.to_string()]}]});
+    expect(b.server.put("/api/binds", &b.key, body).await, 200);
+    let before = b.roles_of(member);
+    let refused = expect(b.sync(member).await, 403);
+    assert!(refused.error().contains("not below the bot's highest role"), "{}", refused.error());
+    assert_eq!(b.roles_of(member), before);
+
+    // Bad binds and strangers are named.
+    let body =
+        json!({"serverId": b.server_id(), "binds": [{"minRank": 9, "maxRank": 1, "roleIds": [officers.to_string()]}]});
+    let bad = expect(b.server.put("/api/binds", &b.key, body).await, 400);
+    assert!(bad.error().starts_with("binds: bind 1: minRank 9 is above maxRank 1"), "{}", bad.error());
+    let stranger = expect(b.sync(4_194_304_999).await, 404);
+    assert!(stranger.error().contains("not a member of this server"), "{}", stranger.error());
+    let violations = b.discord.spec_violations();
+    assert!(violations.is_empty(), "{violations:#?}");
+    let violations = b.roblox.spec_violations();
+    assert!(violations.is_empty(), "{violations:#?}");
+    b.server.assert_no_secret_logged();
+}

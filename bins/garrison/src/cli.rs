@@ -213,11 +213,13 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         &public_url,
     );
     let roblox_client = wiring::roblox_client(&settings)?;
-    let roblox = wiring::roblox(&roblox_client, &db, wiring::secret_key(&settings)?, Arc::clone(&clock));
+    let roblox = Arc::new(wiring::roblox(&roblox_client, &db, wiring::secret_key(&settings)?, Arc::clone(&clock)));
     let verification = wiring::verification(&roblox_client, &db, Arc::clone(&clock));
+    let binds = wiring::binds(&db, Arc::clone(&discord), Arc::clone(&roblox));
     let state = web::Data::new(http::AppState {
         roblox,
         verification,
+        binds,
         records: wiring::member_records(&db, Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
         operations: wiring::operations(&db, Arc::clone(&clock)),

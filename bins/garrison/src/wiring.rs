@@ -153,6 +153,25 @@ pub fn roblox(
     )
 }
 
+/// Rank binds: kept in the database, applied through the server's own bot (the Discord adapter) from
+/// the member's link and their rank (the Roblox service).
+pub fn binds(
+    db: &Database,
+    discord: Arc<dyn DiscordBots>,
+    roblox: Arc<garrison_core::roblox::RobloxService>,
+) -> garrison_core::roblox::binds::BindService {
+    garrison_core::roblox::binds::BindService::new(
+        garrison_core::roblox::binds::BindPorts {
+            binds: Arc::new(garrison_storage::DieselRankBinds::new(db.clone())),
+            links: Arc::new(garrison_storage::DieselRobloxLinks::new(db.clone())),
+            discord,
+            threads: Arc::new(crate::adapters::TokioBlockingThreads),
+            writer: Arc::new(db.clone()),
+        },
+        roblox,
+    )
+}
+
 /// Links between Discord and Roblox accounts: the links in the database, Roblox's user look-ups,
 /// phrases from the OS random source.
 pub fn verification(

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod apikeys;
+mod binds;
 mod booster;
 mod cached;
 mod certifications;
@@ -18,6 +19,7 @@ mod sealed;
 mod xp;
 
 pub use apikeys::DieselApiKeys;
+pub use binds::DieselRankBinds;
 pub use booster::DieselBoosterRoles;
 pub use certifications::DieselCertifications;
 pub use db::{AnyConnection, Backend, Database, PoolSizes};

@@ -218,3 +218,13 @@ diesel::table! {
         expires_at -> BigInt,
     }
 }
+
+diesel::table! {
+    rank_binds (server_id, bind_index, role_id) {
+        server_id -> BigInt,
+        bind_index -> Integer,
+        min_rank -> Integer,
+        max_rank -> Integer,
+        role_id -> BigInt,
+    }
+}

@@ -21,7 +21,8 @@ use garrison_core::{
     modlog::{History, ModAction, NewEntry, Subject, SubjectProfile, ViewId},
     ports::{ApiKeys, BoosterRoles, Certifications, EpLedger, HealthCheck, LoaRecords, Medals, ModLogs, XpLedger},
     roblox::{
-        GroupId, OpenCloudKey, RobloxConfig, RobloxConfigs, RobloxLinks,
+        GroupId, OpenCloudKey, Rank, RobloxConfig, RobloxConfigs, RobloxLinks,
+        binds::{RankBind, RankBinds},
         verification::{CodeChallenge, Link, LinkMethod},
     },
     xp::{
@@ -31,7 +32,7 @@ use garrison_core::{
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselBoosterRoles, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals,
-    DieselModLogs, DieselRobloxConfigs, DieselRobloxLinks, DieselXpLedger, PoolSizes, SecretKey,
+    DieselModLogs, DieselRankBinds, DieselRobloxConfigs, DieselRobloxLinks, DieselXpLedger, PoolSizes, SecretKey,
 };
 use garrison_testkit::{MemoryRecords, TestDatabase};
 
@@ -88,6 +89,7 @@ contract!(
     links_are_one_to_one_and_keep_their_history,
     profile_code_links_spare_sign_in_links,
     verification_codes_are_per_server_and_replaced,
+    rank_binds_are_replaced_whole_in_order,
 );
 
 /// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
@@ -103,6 +105,7 @@ struct Stores {
     mod_logs: Arc<dyn ModLogs>,
     roblox: Arc<dyn RobloxConfigs>,
     links: Arc<dyn RobloxLinks>,
+    binds: Arc<dyn RankBinds>,
     health: Arc<dyn HealthCheck>,
     /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
     seed_balance: Box<dyn Fn(MemberKey, i64)>,
@@ -126,6 +129,7 @@ fn open(fresh: &TestDatabase) -> Stores {
         mod_logs: Arc::new(DieselModLogs::new(db.clone())),
         roblox: Arc::new(DieselRobloxConfigs::new(db.clone(), SecretKey::from_bytes([7; 32]))),
         links: Arc::new(DieselRobloxLinks::new(db.clone())),
+        binds: Arc::new(DieselRankBinds::new(db.clone())),
         health: Arc::new(db.clone()),
         seed_balance: Box::new(move |who: MemberKey, balance: i64| {
             seeder
@@ -159,6 +163,7 @@ fn in_memory() -> Stores {
         mod_logs: records.clone(),
         roblox: records.clone(),
         links: records.clone(),
+        binds: records.clone(),
         health: records,
         seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
         db: None,
@@ -1122,4 +1127,29 @@ fn verification_codes_are_per_server_and_replaced(s: &Stores) {
     s.links.drop_challenge(a, who).expect("drop");
     assert_eq!(s.links.challenge(a, who).expect("get"), None);
     assert!(s.links.challenge(b, who).expect("get").is_some(), "another server's code stays");
+}
+
+fn rank_binds_are_replaced_whole_in_order(s: &Stores) {
+    let (a, b) = (server(4_194_304_000), server(4_194_304_001));
+    let role = |n: u64| Snowflake::from_raw(n << 22);
+    let bind = |min, max, roles: &[u64]| RankBind {
+        min: Rank(min),
+        max: Rank(max),
+        roles: roles.iter().map(|n| role(*n)).collect(),
+    };
+    assert_eq!(s.binds.binds(a).expect("none"), vec![]);
+    let first = vec![bind(50, 255, &[3, 1]), bind(0, 0, &[2]), bind(1, 49, &[1])];
+    s.binds.set_binds(a, &first).expect("set");
+    s.binds.set_binds(b, &[bind(1, 1, &[9])]).expect("set");
+    let read = s.binds.binds(a).expect("read");
+    assert_eq!(
+        read.iter().map(|b| (b.min, b.max)).collect::<Vec<_>>(),
+        [(Rank(50), Rank(255)), (Rank(0), Rank(0)), (Rank(1), Rank(49))]
+    );
+    assert_eq!(read[0].roles, [role(1), role(3)], "a bind's roles come back in id order");
+    s.binds.set_binds(a, &[bind(2, 3, &[4])]).expect("replace");
+    assert_eq!(s.binds.binds(a).expect("read"), vec![bind(2, 3, &[4])]);
+    assert_eq!(s.binds.binds(b).expect("read"), vec![bind(1, 1, &[9])], "per server");
+    s.binds.set_binds(a, &[]).expect("clear");
+    assert_eq!(s.binds.binds(a).expect("read"), vec![]);
 }

@@ -54,6 +54,7 @@ struct State {
     links: BTreeMap<Snowflake, Link>,
     link_history: Vec<(Link, Timestamp)>,
     challenges: BTreeMap<(ServerId, Snowflake), CodeChallenge>,
+    binds: BTreeMap<ServerId, Vec<garrison_core::roblox::binds::RankBind>>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -144,6 +145,19 @@ impl garrison_core::roblox::RobloxLinks for MemoryRecords {
 
     fn drop_challenge(&self, server: ServerId, discord: Snowflake) -> Result<()> {
         self.with(|s| s.challenges.remove(&(server, discord)));
+        Ok(())
+    }
+}
+
+impl garrison_core::roblox::binds::RankBinds for MemoryRecords {
+    fn binds(&self, server: ServerId) -> Result<Vec<garrison_core::roblox::binds::RankBind>> {
+        Ok(self.with(|s| s.binds.get(&server).cloned().unwrap_or_default()))
+    }
+
+    fn set_binds(&self, server: ServerId, binds: &[garrison_core::roblox::binds::RankBind]) -> Result<()> {
+        let mut binds = binds.to_vec();
+        binds.iter_mut().for_each(|b| b.roles.sort());
+        self.with(|s| s.binds.insert(server, binds));
         Ok(())
     }
 }

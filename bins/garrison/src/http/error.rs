@@ -209,6 +209,23 @@ impl From<garrison_core::roblox::verification::VerificationError> for ApiError {
     }
 }
 
+impl From<garrison_core::roblox::binds::BindError> for ApiError {
+    fn from(err: garrison_core::roblox::binds::BindError) -> Self {
+        use garrison_core::roblox::binds::BindError as E;
+        let status = match err {
+            E::Core(e) => return e.into(),
+            E::Roblox(e) => return e.into(),
+            E::Discord(e) => return e.into(),
+            E::NoBinds => StatusCode::CONFLICT,
+            E::NoServerBot => StatusCode::SERVICE_UNAVAILABLE,
+            E::NotInGuild(_) => StatusCode::NOT_FOUND,
+            E::CannotManage { .. } => StatusCode::FORBIDDEN,
+            _ => return Self::internal(&err),
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
 impl From<GuildError> for ApiError {
     fn from(err: GuildError) -> Self {
         match err {

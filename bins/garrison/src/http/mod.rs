@@ -1,5 +1,6 @@
 //! The HTTP shell: parse the request, call a service, map the result. No rules live here.
 
+mod binds;
 mod cards;
 mod certifications;
 mod cors;
@@ -51,7 +52,9 @@ pub struct AppState {
     /// The Discord half's use cases.
     pub discord: DiscordServices,
     /// The Roblox half: ranks, join requests, promotions, the servers' Roblox settings.
-    pub roblox: garrison_core::roblox::RobloxService,
+    pub roblox: std::sync::Arc<garrison_core::roblox::RobloxService>,
+    /// Rank binds: Discord roles by Roblox rank.
+    pub binds: garrison_core::roblox::binds::BindService,
     /// Who is who: links between Discord users and Roblox accounts.
     pub verification: garrison_core::roblox::verification::VerificationService,
     /// What the server says about where it lives and what it serves.
@@ -202,7 +205,10 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(verification::by_roblox)
         .service(verification::by_discord)
         .service(verification::start_code)
-        .service(verification::check_code);
+        .service(verification::check_code)
+        .service(binds::get_binds)
+        .service(binds::put_binds)
+        .service(binds::sync);
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the handlers' annotations.

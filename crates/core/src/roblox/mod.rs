@@ -10,6 +10,7 @@
 //! * [`ranks`]: the pure rank arithmetic (the next assignable role up or down);
 //! * [`RobloxService`]: the use cases behind the rank and group routes, with their caches.
 
+pub mod binds;
 mod port;
 pub mod ranks;
 mod service;
