@@ -28,7 +28,7 @@ struct Options {
     seconds: u64,
     connections: usize,
     members: u64,
-    /// `xp`, `cards`, `discord`, `transcripts` or all of them (`all`).
+    /// `xp`, `cards`, `discord`, `transcripts`, `roblox` or all of them (`all`).
     only: String,
     cards: usize,
     card_clients: usize,
@@ -52,7 +52,7 @@ const USAGE: &str = "usage: cargo xtask bench [OPTIONS]
   --seconds N        seconds per XP and Discord load run (10)
   --connections N    concurrent XP clients (64)
   --members N        members the XP load spreads over (100)
-  --only PART        xp | cards | discord | transcripts | all (all)
+  --only PART        xp | cards | discord | transcripts | roblox | all (all)
   --cards N          level cards to render through HTTP (1000)
   --card-clients N   concurrent card clients (8; also for --peers)
   --card-format F    cards through HTTP as png | png-small | webp | jpeg (png; png-small is PNG with
@@ -105,7 +105,7 @@ fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
             "--seconds" => opts.seconds = value.parse()?,
             "--connections" => opts.connections = value.parse()?,
             "--members" => opts.members = value.parse()?,
-            "--only" if ["xp", "cards", "discord", "transcripts", "all"].contains(&value.as_str()) => {
+            "--only" if ["xp", "cards", "discord", "transcripts", "roblox", "all"].contains(&value.as_str()) => {
                 opts.only.clone_from(value)
             }
             "--cards" => opts.cards = value.parse()?,
@@ -153,6 +153,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     if opts.binary.is_none() || opts.simulator.is_none() {
         run_command(cargo().args(["build", "--release", "--quiet", "-p", "garrison", "-p", "garrison-discord-sim"]))?;
     }
+    if ["roblox", "all"].contains(&opts.only.as_str()) {
+        run_command(cargo().args(["build", "--release", "--quiet", "-p", "garrison-roblox-sim"]))?;
+    }
     let binary = opts.binary.clone().unwrap_or_else(|| target_dir().join("release/garrison"));
     let simulator = opts.simulator.clone().unwrap_or_else(|| target_dir().join("release/garrison-discord-sim"));
     for path in [&binary, &simulator] {
@@ -174,6 +177,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             println!("== transcript render times (no network): cargo bench -p garrison-pages --bench transcript");
             run_command(cargo().args(["bench", "--quiet", "-p", "garrison-pages", "--bench", "transcript"]))?;
             crate::bench_transcripts::run(&binary, &simulator, &scratch)?;
+        }
+        if ["roblox", "all"].contains(&opts.only.as_str()) {
+            let roblox = target_dir().join("release/garrison-roblox-sim");
+            crate::bench_roblox::run(&binary, &roblox, &scratch, opts.seconds)?;
         }
         Ok(())
     })();

@@ -16,6 +16,7 @@ mod bench;
 mod bench_cards;
 mod bench_discord;
 mod bench_peers;
+mod bench_roblox;
 mod bench_transcripts;
 #[cfg(test)]
 mod tidy;
