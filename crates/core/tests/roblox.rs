@@ -15,6 +15,10 @@ use garrison_core::{
         OpenCloudKey, Rank, RobloxConfig, RobloxConfigs, RobloxError, RobloxFuture, RobloxGroups, RobloxLinks,
         RobloxPorts, RobloxProfile, RobloxService, RobloxServiceError, RobloxUser, RobloxUsers, RoleId,
         ranks::Direction,
+        signin::{
+            self, Identity, OAuthProvider, ProviderError, ProviderFuture, Purpose, SignInError, SignInPorts,
+            SignInService, Step,
+        },
         verification::{Link, LinkMethod, RobloxAccount, VerificationError, VerificationPorts, VerificationService},
     },
     threads::{InlineThreads, InlineWrites},
@@ -453,4 +457,151 @@ fn profile_codes_expire_name_real_users_and_never_replace_a_sign_in() {
     let err = run(v.check_code(&write, SERVER, member)).expect_err("spared");
     assert!(matches!(err, VerificationError::SignedInLinkExists { .. }), "{err}");
     assert_eq!(s.records.by_roblox(user(44)).expect("lookup"), Some(signed_in));
+}
+
+/// A provider that signs in `who` for any code but "bad", and remembers the verifiers it was given.
+struct FakeProvider {
+    name: &'static str,
+    who: Identity,
+    verifiers: Mutex<Vec<(String, String)>>,
+}
+
+impl FakeProvider {
+    fn new(name: &'static str, id: u64, user: &str) -> Arc<Self> {
+        Arc::new(Self { name, who: Identity { id, name: user.into() }, verifiers: Mutex::new(Vec::new()) })
+    }
+}
+
+impl OAuthProvider for FakeProvider {
+    fn authorize_url(&self, state: &str, challenge: &str) -> Result<String, ProviderError> {
+        self.verifiers.lock().unwrap_or_else(PoisonError::into_inner).push((state.to_owned(), challenge.to_owned()));
+        Ok(format!("https://{}.example/authorize?state={state}&code_challenge={challenge}", self.name))
+    }
+
+    fn identify(&self, code: &str, verifier: &str) -> ProviderFuture<'_, Identity> {
+        let known = self
+            .verifiers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|(_, c)| *c == signin::challenge(verifier));
+        let answer = if code == "bad" || !known {
+            Err(ProviderError::Refused { provider: self.name, reason: "invalid_grant".into() })
+        } else {
+            Ok(self.who.clone())
+        };
+        Box::pin(std::future::ready(answer))
+    }
+}
+
+fn state_of(url: &str) -> String {
+    url.split("state=").nth(1).and_then(|rest| rest.split('&').next()).expect("a state").to_owned()
+}
+
+fn signin_service(s: &Setup) -> (SignInService, Arc<FakeProvider>, Arc<FakeProvider>) {
+    let (discord, roblox) =
+        (FakeProvider::new("discord", 4 << 22, "casey"), FakeProvider::new("roblox", 77, "CaseyRBX"));
+    let service = SignInService::new(SignInPorts {
+        flows: s.records.clone(),
+        links: s.records.clone(),
+        discord: discord.clone(),
+        roblox: roblox.clone(),
+        threads: Arc::new(InlineThreads),
+        writer: Arc::new(InlineWrites),
+        clock: s.clock.clone(),
+        entropy: Arc::new(CountingEntropy::default()),
+    });
+    (service, discord, roblox)
+}
+
+/// Different bytes each time, so states and verifiers differ.
+#[derive(Default)]
+struct CountingEntropy(std::sync::atomic::AtomicU8);
+
+impl garrison_core::entropy::Entropy for CountingEntropy {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), garrison_core::entropy::EntropyError> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        bytes.iter_mut().enumerate().for_each(|(i, b)| *b = n.wrapping_mul(31).wrapping_add(i as u8));
+        Ok(())
+    }
+}
+
+#[test]
+fn signing_in_to_both_links_the_accounts_once() {
+    let s = setup();
+    let (service, _, _) = signin_service(&s);
+    let started = run(service.start(Purpose::Link)).expect("started");
+    assert!(started.redirect.starts_with("https://discord.example/authorize?state="));
+    let nonce = started.browser_nonce.clone();
+    let state = state_of(&started.redirect);
+    let Step::Redirect(to_roblox) = run(service.discord_returned(&state, Some("code"), Some(&nonce))).expect("discord")
+    else {
+        panic!("Discord leads to Roblox")
+    };
+    assert!(to_roblox.starts_with("https://roblox.example/authorize?state="));
+    // The Discord state is spent: a replay is refused.
+    let replay = run(service.discord_returned(&state, Some("code"), Some(&nonce))).expect_err("replay");
+    assert!(matches!(replay, SignInError::StaleState), "{replay}");
+    let roblox_state = state_of(&to_roblox);
+    let done = run(service.roblox_returned(&roblox_state, Some("code"), Some(&nonce))).expect("roblox");
+    assert_eq!(
+        done,
+        Step::Linked {
+            discord: Identity { id: 4 << 22, name: "casey".into() },
+            roblox: Identity { id: 77, name: "CaseyRBX".into() }
+        }
+    );
+    let link = s.records.by_discord(fakes::id(4)).expect("lookup").expect("linked");
+    assert_eq!((link.roblox, link.method, link.server), (user(77), LinkMethod::OAuth, None));
+}
+
+#[test]
+fn a_forged_foreign_or_late_state_is_refused_before_any_provider_is_asked() {
+    let s = setup();
+    let (service, _, _) = signin_service(&s);
+    let started = run(service.start(Purpose::Link)).expect("started");
+    let state = state_of(&started.redirect);
+    let forged = run(service.discord_returned("forged-state", Some("code"), Some(&started.browser_nonce)));
+    assert!(matches!(forged, Err(SignInError::StaleState)));
+    // Another browser (no nonce, or another one) cannot finish this flow; the attempt spends it.
+    let other = run(service.discord_returned(&state, Some("code"), Some("someone-else")));
+    assert!(matches!(other, Err(SignInError::StaleState)));
+    let spent = run(service.discord_returned(&state, Some("code"), Some(&started.browser_nonce)));
+    assert!(matches!(spent, Err(SignInError::StaleState)));
+
+    let late = run(service.start(Purpose::Link)).expect("started");
+    s.clock.advance_millis(signin::FLOW_LIFETIME_MS);
+    let expired = run(service.discord_returned(&state_of(&late.redirect), Some("code"), Some(&late.browser_nonce)));
+    assert!(matches!(expired, Err(SignInError::StaleState)));
+
+    let cancelled = run(service.start(Purpose::Link)).expect("started");
+    let no = run(service.discord_returned(&state_of(&cancelled.redirect), None, Some(&cancelled.browser_nonce)));
+    assert!(matches!(no, Err(SignInError::Cancelled("Discord"))));
+    let bad = run(service.start(Purpose::Link)).expect("started");
+    let refused = run(service.discord_returned(&state_of(&bad.redirect), Some("bad"), Some(&bad.browser_nonce)));
+    assert!(matches!(refused, Err(SignInError::Provider(ProviderError::Refused { .. }))));
+    assert_eq!(s.records.by_discord(fakes::id(4)).expect("lookup"), None, "nothing linked");
+}
+
+#[test]
+fn signing_in_to_discord_alone_removes_ones_own_link() {
+    let s = setup();
+    let (service, _, _) = signin_service(&s);
+    let link = Link {
+        discord: fakes::id(4),
+        roblox: user(77),
+        method: LinkMethod::ProfileCode,
+        server: Some(SERVER),
+        linked_at: Timestamp(1),
+    };
+    assert!(s.records.link(&link, false).expect("link"));
+    let started = run(service.start(Purpose::Unlink)).expect("started");
+    let done = run(service.discord_returned(&state_of(&started.redirect), Some("code"), Some(&started.browser_nonce)))
+        .expect("unlinked");
+    assert_eq!(
+        done,
+        Step::Unlinked { discord: Identity { id: 4 << 22, name: "casey".into() }, roblox: Some(user(77)) }
+    );
+    assert_eq!(s.records.by_discord(fakes::id(4)).expect("lookup"), None);
+    assert_eq!(s.records.link_history().len(), 1, "the ended link is kept as history");
 }

@@ -16,6 +16,7 @@ mod objects;
 mod roblox;
 mod schema;
 mod sealed;
+mod signin;
 mod xp;
 
 pub use apikeys::DieselApiKeys;
@@ -31,4 +32,5 @@ pub use objects::{FsObjectStore, S3Config, S3ObjectStore};
 pub use links::DieselRobloxLinks;
 pub use roblox::DieselRobloxConfigs;
 pub use sealed::{SealError, SecretKey};
+pub use signin::DieselSignInFlows;
 pub use xp::DieselXpLedger;

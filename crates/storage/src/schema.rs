@@ -228,3 +228,15 @@ diesel::table! {
         role_id -> BigInt,
     }
 }
+
+diesel::table! {
+    signin_flows (state_hash) {
+        state_hash -> Text,
+        browser_hash -> Text,
+        stage -> Text,
+        discord_id -> Nullable<BigInt>,
+        discord_name -> Nullable<Text>,
+        verifier -> Text,
+        expires_at -> BigInt,
+    }
+}

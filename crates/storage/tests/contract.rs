@@ -23,6 +23,7 @@ use garrison_core::{
     roblox::{
         GroupId, OpenCloudKey, Rank, RobloxConfig, RobloxConfigs, RobloxLinks,
         binds::{RankBind, RankBinds},
+        signin::{Purpose, SignInFlow, SignInFlows, Stage},
         verification::{CodeChallenge, Link, LinkMethod},
     },
     xp::{
@@ -32,7 +33,8 @@ use garrison_core::{
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselBoosterRoles, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals,
-    DieselModLogs, DieselRankBinds, DieselRobloxConfigs, DieselRobloxLinks, DieselXpLedger, PoolSizes, SecretKey,
+    DieselModLogs, DieselRankBinds, DieselRobloxConfigs, DieselRobloxLinks, DieselSignInFlows, DieselXpLedger,
+    PoolSizes, SecretKey,
 };
 use garrison_testkit::{MemoryRecords, TestDatabase};
 
@@ -90,6 +92,7 @@ contract!(
     profile_code_links_spare_sign_in_links,
     verification_codes_are_per_server_and_replaced,
     rank_binds_are_replaced_whole_in_order,
+    signin_flows_are_taken_once_and_purged_when_expired,
 );
 
 /// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
@@ -106,6 +109,7 @@ struct Stores {
     roblox: Arc<dyn RobloxConfigs>,
     links: Arc<dyn RobloxLinks>,
     binds: Arc<dyn RankBinds>,
+    flows: Arc<dyn SignInFlows>,
     health: Arc<dyn HealthCheck>,
     /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
     seed_balance: Box<dyn Fn(MemberKey, i64)>,
@@ -130,6 +134,7 @@ fn open(fresh: &TestDatabase) -> Stores {
         roblox: Arc::new(DieselRobloxConfigs::new(db.clone(), SecretKey::from_bytes([7; 32]))),
         links: Arc::new(DieselRobloxLinks::new(db.clone())),
         binds: Arc::new(DieselRankBinds::new(db.clone())),
+        flows: Arc::new(DieselSignInFlows::new(db.clone())),
         health: Arc::new(db.clone()),
         seed_balance: Box::new(move |who: MemberKey, balance: i64| {
             seeder
@@ -164,6 +169,7 @@ fn in_memory() -> Stores {
         roblox: records.clone(),
         links: records.clone(),
         binds: records.clone(),
+        flows: records.clone(),
         health: records,
         seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
         db: None,
@@ -1152,4 +1158,27 @@ fn rank_binds_are_replaced_whole_in_order(s: &Stores) {
     assert_eq!(s.binds.binds(b).expect("read"), vec![bind(1, 1, &[9])], "per server");
     s.binds.set_binds(a, &[]).expect("clear");
     assert_eq!(s.binds.binds(a).expect("read"), vec![]);
+}
+
+fn signin_flows_are_taken_once_and_purged_when_expired(s: &Stores) {
+    let flow = |hash: &str, stage: Stage, expires: i64| SignInFlow {
+        state_hash: hash.into(),
+        browser_hash: "b".repeat(64),
+        stage,
+        verifier: "v".repeat(43),
+        expires_at: Timestamp(expires),
+    };
+    let roblox = Stage::Roblox { discord: Snowflake::from_raw(6 << 40), discord_name: "casey".into() };
+    for f in [
+        flow("a1", Stage::Discord(Purpose::Link), 1_000),
+        flow("a2", Stage::Discord(Purpose::Unlink), 1_000),
+        flow("a3", roblox.clone(), 5_000),
+    ] {
+        s.flows.put(&f).expect("put");
+    }
+    assert_eq!(s.flows.take("a3").expect("take"), Some(flow("a3", roblox, 5_000)));
+    assert_eq!(s.flows.take("a3").expect("again"), None, "a state is used once");
+    assert_eq!(s.flows.take("zz").expect("unknown"), None);
+    assert_eq!(s.flows.purge(Timestamp(2_000)).expect("purge"), 2);
+    assert_eq!(s.flows.take("a1").expect("purged"), None);
 }

@@ -55,6 +55,8 @@ struct State {
     link_history: Vec<(Link, Timestamp)>,
     challenges: BTreeMap<(ServerId, Snowflake), CodeChallenge>,
     binds: BTreeMap<ServerId, Vec<garrison_core::roblox::binds::RankBind>>,
+    /// Started sign-in flows by state hash.
+    flows: BTreeMap<String, garrison_core::roblox::signin::SignInFlow>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -159,6 +161,25 @@ impl garrison_core::roblox::binds::RankBinds for MemoryRecords {
         binds.iter_mut().for_each(|b| b.roles.sort());
         self.with(|s| s.binds.insert(server, binds));
         Ok(())
+    }
+}
+
+impl garrison_core::roblox::signin::SignInFlows for MemoryRecords {
+    fn put(&self, flow: &garrison_core::roblox::signin::SignInFlow) -> Result<()> {
+        self.with(|s| s.flows.insert(flow.state_hash.clone(), flow.clone()));
+        Ok(())
+    }
+
+    fn take(&self, state_hash: &str) -> Result<Option<garrison_core::roblox::signin::SignInFlow>> {
+        Ok(self.with(|s| s.flows.remove(state_hash)))
+    }
+
+    fn purge(&self, now: Timestamp) -> Result<u64> {
+        Ok(self.with(|s| {
+            let before = s.flows.len();
+            s.flows.retain(|_, f| f.expires_at > now);
+            (before - s.flows.len()) as u64
+        }))
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod binds;
 mod port;
 pub mod ranks;
+pub mod signin;
 mod service;
 mod ttl;
 pub mod verification;
