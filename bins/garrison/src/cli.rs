@@ -216,7 +216,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let roblox = Arc::new(wiring::roblox(&roblox_client, &db, wiring::secret_key(&settings)?, Arc::clone(&clock)));
     let verification = wiring::verification(&roblox_client, &db, Arc::clone(&clock));
     let binds = wiring::binds(&db, Arc::clone(&discord), Arc::clone(&roblox));
+    let signin = wiring::signin(&settings, &db, &public_url, Arc::clone(&clock))?;
     let state = web::Data::new(http::AppState {
+        signin,
         roblox,
         verification,
         binds,

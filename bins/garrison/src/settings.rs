@@ -199,6 +199,17 @@ pub struct Settings {
     pub secret_key: Secret,
     /// Where the secret key is kept when `secret_key` is empty (created, mode 0600, if missing).
     pub secret_key_file: PathBuf,
+    /// The web verification flow's Discord application (OAuth2 client id and secret); empty turns
+    /// `/verify` off (it then says signing in is not configured).
+    pub discord_client_id: String,
+    pub discord_client_secret: Secret,
+    /// Discord's authorize page, or a stand-in's.
+    pub discord_oauth_url: String,
+    /// The web verification flow's Roblox OAuth 2.0 app.
+    pub roblox_client_id: String,
+    pub roblox_client_secret: Secret,
+    /// Roblox's OAuth base (`/v1/authorize`, `/v1/token`, `/v1/userinfo` under it), or a stand-in's.
+    pub roblox_oauth_url: String,
 }
 
 impl Default for Settings {
@@ -250,6 +261,12 @@ impl Default for Settings {
             roblox_wait_budget_ms: 2_000,
             secret_key: Secret::default(),
             secret_key_file: PathBuf::from("./data/secret.key"),
+            discord_client_id: String::new(),
+            discord_client_secret: Secret::default(),
+            discord_oauth_url: "https://discord.com/oauth2/authorize".into(),
+            roblox_client_id: String::new(),
+            roblox_client_secret: Secret::default(),
+            roblox_oauth_url: "https://apis.roblox.com/oauth".into(),
         }
     }
 }
@@ -499,6 +516,22 @@ impl Settings {
         if let Some(v) = var("GARRISON_SECRET_KEY_FILE") {
             self.secret_key_file = PathBuf::from(v);
         }
+        for (name, field) in [
+            ("GARRISON_DISCORD_CLIENT_ID", &mut self.discord_client_id),
+            ("GARRISON_DISCORD_OAUTH_URL", &mut self.discord_oauth_url),
+            ("GARRISON_ROBLOX_CLIENT_ID", &mut self.roblox_client_id),
+            ("GARRISON_ROBLOX_OAUTH_URL", &mut self.roblox_oauth_url),
+        ] {
+            if let Some(v) = var(name) {
+                *field = v.trim().to_owned();
+            }
+        }
+        if let Some(v) = var("GARRISON_DISCORD_CLIENT_SECRET") {
+            self.discord_client_secret = Secret(v.trim().to_owned());
+        }
+        if let Some(v) = var("GARRISON_ROBLOX_CLIENT_SECRET") {
+            self.roblox_client_secret = Secret(v.trim().to_owned());
+        }
         Ok(self)
     }
 
@@ -523,6 +556,8 @@ impl Settings {
         shown.s3_secret_key = self.s3_secret_key.redacted();
         shown.discord_bot_token = self.discord_bot_token.redacted();
         shown.secret_key = self.secret_key.redacted();
+        shown.discord_client_secret = self.discord_client_secret.redacted();
+        shown.roblox_client_secret = self.roblox_client_secret.redacted();
         toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot print the settings: {e}"))
     }
 }

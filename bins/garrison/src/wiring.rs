@@ -172,6 +172,52 @@ pub fn binds(
     )
 }
 
+/// The web verification flow: Discord's and Roblox's OAuth apps (from the settings; without a client
+/// id and secret a provider says it is not configured), callbacks under `public_url`, flows and links
+/// in the database.
+pub fn signin(
+    settings: &Settings,
+    db: &Database,
+    public_url: &str,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<garrison_core::roblox::signin::SignInService> {
+    let credentials = |id: &str, secret: &crate::settings::Secret, path: &str| {
+        (!id.is_empty() && !secret.is_empty()).then(|| garrison_oauth::ClientCredentials {
+            client_id: id.to_owned(),
+            client_secret: secret.expose().to_owned(),
+            redirect_uri: format!("{public_url}{path}"),
+        })
+    };
+    let timeout = Duration::from_millis(settings.discord_timeout_ms);
+    let api = match settings.discord_api_url.trim_end_matches('/') {
+        "" => "https://discord.com/api/v10".to_owned(),
+        custom => format!("{custom}/api/v10"),
+    };
+    let discord = garrison_oauth::OAuthClient::discord(
+        &settings.discord_oauth_url,
+        &api,
+        credentials(&settings.discord_client_id, &settings.discord_client_secret, "/verify/discord/callback"),
+        timeout,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let roblox = garrison_oauth::OAuthClient::roblox(
+        &settings.roblox_oauth_url,
+        credentials(&settings.roblox_client_id, &settings.roblox_client_secret, "/verify/roblox/callback"),
+        Duration::from_millis(settings.roblox_timeout_ms),
+    )
+    .map_err(anyhow::Error::msg)?;
+    Ok(garrison_core::roblox::signin::SignInService::new(garrison_core::roblox::signin::SignInPorts {
+        flows: Arc::new(garrison_storage::DieselSignInFlows::new(db.clone())),
+        links: Arc::new(garrison_storage::DieselRobloxLinks::new(db.clone())),
+        discord: Arc::new(discord),
+        roblox: Arc::new(roblox),
+        threads: Arc::new(crate::adapters::TokioBlockingThreads),
+        writer: Arc::new(db.clone()),
+        clock,
+        entropy: Arc::new(crate::adapters::OsEntropy),
+    }))
+}
+
 /// Links between Discord and Roblox accounts: the links in the database, Roblox's user look-ups,
 /// phrases from the OS random source.
 pub fn verification(

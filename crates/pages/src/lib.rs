@@ -71,6 +71,7 @@ pub mod message;
 mod modlog;
 mod time;
 mod transcript;
+mod verify;
 
 pub use escape::escape_html;
 pub use modlog::{
@@ -79,6 +80,7 @@ pub use modlog::{
 };
 
 pub use time::iso8601_utc_from_epoch_ms;
+pub use verify::{Account, VerifyPage, render_verify, verify_content_security_policy_header};
 pub use transcript::{
     Names, TranscriptHeader, TranscriptWriter, avatar_url, is_valid_media_id, render_discord_markdown,
     transcript_content_security_policy, transcript_content_security_policy_header,

@@ -315,3 +315,25 @@ fn the_header_policy_also_forbids_framing() {
     assert_eq!(modlog_content_security_policy_header(), format!("{meta}; frame-ancestors 'none'"));
     assert!(!meta.contains("frame-ancestors"), "browsers ignore frame-ancestors in a <meta> and warn");
 }
+
+mod verify {
+    use garrison_pages::{Account, VerifyPage, render_verify, verify_content_security_policy_header};
+
+    #[test]
+    fn the_verification_pages_escape_names_and_run_no_script() {
+        let hostile = "<script>alert(1)</script>\"'&";
+        let page = render_verify(VerifyPage::Linked {
+            discord: Account { name: hostile, id: "123" },
+            roblox: Account { name: "CaptainCasey", id: "156" },
+        });
+        assert!(!page.contains("<script"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"));
+        assert!(page.contains("CaptainCasey") && page.contains("156"));
+        let start = render_verify(VerifyPage::Start { start: "/verify/start?x=\"y\"", unlink: "/verify/unlink" });
+        assert!(start.contains("href=\"/verify/start?x=&quot;y&quot;\""), "{start}");
+        let policy = verify_content_security_policy_header();
+        assert!(policy.starts_with("default-src 'none'; style-src 'sha256-"), "{policy}");
+        assert!(!policy.contains("script-src") && !policy.contains("unsafe-inline"));
+        assert!(policy.ends_with("frame-ancestors 'none'"));
+    }
+}

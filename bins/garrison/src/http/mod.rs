@@ -22,6 +22,7 @@ mod roles;
 mod transcripts;
 mod utilities;
 mod verification;
+mod verify;
 mod xp;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
@@ -53,6 +54,8 @@ pub struct AppState {
     pub discord: DiscordServices,
     /// The Roblox half: ranks, join requests, promotions, the servers' Roblox settings.
     pub roblox: std::sync::Arc<garrison_core::roblox::RobloxService>,
+    /// The web verification flow (`/verify`).
+    pub signin: garrison_core::roblox::signin::SignInService,
     /// Rank binds: Discord roles by Roblox rank.
     pub binds: garrison_core::roblox::binds::BindService,
     /// Who is who: links between Discord users and Roblox accounts.
@@ -235,6 +238,11 @@ pub fn app(
         .app_data(state)
         .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
         .route("/openapi.json", web::get().to(openapi_json))
+        .route("/verify", web::get().to(verify::start_page))
+        .route("/verify/start", web::get().to(verify::start))
+        .route("/verify/unlink", web::get().to(verify::unlink))
+        .route("/verify/discord/callback", web::get().to(verify::discord_callback))
+        .route("/verify/roblox/callback", web::get().to(verify::roblox_callback))
         .into_utoipa_app()
         .configure(routes)
         .default_service(web::to(not_found))

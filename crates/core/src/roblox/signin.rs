@@ -157,6 +157,9 @@ impl std::fmt::Debug for SignInPorts {
 /// The web verification flow.
 pub struct SignInService {
     ports: SignInPorts,
+    /// When expired flows were last purged (milliseconds); a start purges at most once per
+    /// [`FLOW_LIFETIME_MS`].
+    last_purge: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for SignInService {
@@ -179,7 +182,7 @@ type Outcome<T> = Result<T, SignInError>;
 
 impl SignInService {
     pub fn new(ports: SignInPorts) -> Self {
-        Self { ports }
+        Self { ports, last_purge: std::sync::atomic::AtomicI64::new(i64::MIN) }
     }
 
     fn random(&self, bytes: usize) -> Outcome<String> {
@@ -206,6 +209,17 @@ impl SignInService {
 
     /// Starts a flow: the Discord authorize page to send the browser to, and the nonce it keeps.
     pub async fn start(&self, purpose: Purpose) -> Outcome<Started> {
+        let now = self.ports.clock.now().millis();
+        let last = self.last_purge.load(std::sync::atomic::Ordering::Relaxed);
+        if now.saturating_sub(last) >= FLOW_LIFETIME_MS
+            && self
+                .last_purge
+                .compare_exchange(last, now, std::sync::atomic::Ordering::Relaxed, std::sync::atomic::Ordering::Relaxed)
+                .is_ok()
+        {
+            // Abandoned flows go now and then; a failure only waits for the next turn.
+            let _ = self.purge().await;
+        }
         let browser_nonce = self.random(16)?;
         let redirect = self.leg(&*self.ports.discord, hash(&browser_nonce), Stage::Discord(purpose)).await?;
         Ok(Started { redirect, browser_nonce })
