@@ -404,7 +404,9 @@ const USERNAME_CACHE: usize = 100_000;
 /// Links between Discord and Roblox accounts: look-ups, and the profile-code way of making them.
 pub struct VerificationService {
     ports: VerificationPorts,
+    /// Roblox id to username, and username (lower case) to id: an hour each.
     usernames: TtlCache<RobloxUserId, String>,
+    ids: TtlCache<String, RobloxUserId>,
 }
 
 impl std::fmt::Debug for VerificationService {
@@ -415,7 +417,11 @@ impl std::fmt::Debug for VerificationService {
 
 impl VerificationService {
     pub fn new(ports: VerificationPorts) -> Self {
-        Self { ports, usernames: TtlCache::new(USERNAME_CACHE, USERNAME_LIFETIME_MS) }
+        Self {
+            ports,
+            usernames: TtlCache::new(USERNAME_CACHE, USERNAME_LIFETIME_MS),
+            ids: TtlCache::new(USERNAME_CACHE, USERNAME_LIFETIME_MS),
+        }
     }
 
     async fn read<T: Send + 'static>(
@@ -482,10 +488,20 @@ impl VerificationService {
                 let found = self.ports.users.users(&[id]).await?;
                 found.iter().find(|u| u.id == id).ok_or(VerificationError::NoSuchUser(id))?.id
             }
-            RobloxAccount::Username(name) => match self.ports.users.by_username(&name).await? {
-                Some(user) => user.id,
-                None => return Err(VerificationError::NoSuchUsername(name)),
-            },
+            RobloxAccount::Username(name) => {
+                let key = name.to_lowercase();
+                let now = self.ports.clock.now();
+                match self.ids.get(&key, now) {
+                    Some(id) => id,
+                    None => match self.ports.users.by_username(&name).await? {
+                        Some(user) => {
+                            self.ids.put(key, user.id, now);
+                            user.id
+                        }
+                        None => return Err(VerificationError::NoSuchUsername(name)),
+                    },
+                }
+            }
         };
         let mut random = [0u8; PHRASE_WORDS];
         self.ports.entropy.fill(&mut random)?;
