@@ -80,11 +80,11 @@ pub use modlog::{
 };
 
 pub use time::iso8601_utc_from_epoch_ms;
-pub use verify::{Account, VerifyPage, render_verify, verify_content_security_policy_header};
 pub use transcript::{
     Names, TranscriptHeader, TranscriptWriter, avatar_url, is_valid_media_id, render_discord_markdown,
     transcript_content_security_policy, transcript_content_security_policy_header,
 };
+pub use verify::{Account, VerifyPage, render_verify, verify_content_security_policy_header};
 
 /// The directive the HTTP-header policies add to the pages' `<meta>` policies: no framing at all
 /// (clickjacking), which only a header can say.

@@ -13,8 +13,8 @@
 pub mod binds;
 mod port;
 pub mod ranks;
-pub mod signin;
 mod service;
+pub mod signin;
 mod ttl;
 pub mod verification;
 
