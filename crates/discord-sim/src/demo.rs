@@ -10,6 +10,9 @@ use crate::world::{Bot, World};
 /// The invite code of the demo server.
 pub const DEMO_INVITE: &str = "garrison-demo";
 
+/// The demo OAuth2 app's redirect URI: Garrison's Discord sign-in callback on its default address.
+pub const DEMO_OAUTH_REDIRECT_URI: &str = "http://127.0.0.1:8080/verify/discord/callback";
+
 /// The ids in the world [`World::demo`] builds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Demo {
@@ -63,6 +66,13 @@ pub struct Demo {
     pub invite: String,
     /// Auto-moderation rules.
     pub automod_rules: Vec<u64>,
+    /// The OAuth2 app's client id: the bot's application (its user id).
+    pub oauth_client_id: u64,
+    /// The OAuth2 app's client secret (32 random letters and digits).
+    pub oauth_client_secret: String,
+    /// The OAuth2 app's one registered redirect URI, [`DEMO_OAUTH_REDIRECT_URI`] (add more with
+    /// [`World::add_oauth_redirect_uri`]).
+    pub oauth_redirect_uri: String,
 }
 
 /// The Moderator role's permissions: moderation without ADMINISTRATOR.
@@ -84,8 +94,9 @@ pub const MODERATOR_PERMISSIONS: u64 = KICK_MEMBERS
 impl World {
     /// A seeded demo server: an owner, an administrator above the bot, the bot with a "Moderator"
     /// role high in the list, members with roles, a booster, categories with text, announcement,
-    /// voice and forum channels, a message history, the invite `garrison-demo`, and auto-moderation
-    /// rules.
+    /// voice and forum channels, a message history, the invite `garrison-demo`, auto-moderation
+    /// rules, and an OAuth2 app (the bot's application) for signing in with Discord. Nobody consents
+    /// to the app until a test chooses someone with [`World::set_oauth_user`].
     pub fn demo() -> (World, Demo) {
         let mut world = World::new();
         let day = 24 * 60 * 60 * 1000;
@@ -229,6 +240,10 @@ impl World {
         let invites = world.add_automod_rule(guild, "No invite spam");
         world.set_automod_keywords(guild, invites, &["discord.gg/*"]);
 
+        let oauth_client_secret = world.random_alphanumeric(32);
+        world.add_oauth_app(bot.user_id, &oauth_client_secret, &[DEMO_OAUTH_REDIRECT_URI]);
+
+        let oauth_client_id = bot.user_id;
         let demo = Demo {
             bot,
             guild,
@@ -255,6 +270,9 @@ impl World {
             forum,
             invite: DEMO_INVITE.to_owned(),
             automod_rules: vec![slurs, invites],
+            oauth_client_id,
+            oauth_client_secret,
+            oauth_redirect_uri: DEMO_OAUTH_REDIRECT_URI.to_owned(),
         };
         (world, demo)
     }

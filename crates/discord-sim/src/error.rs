@@ -159,6 +159,53 @@ impl ApiError {
     }
 }
 
+/// An OAuth2 error answer from the token endpoints (RFC 6749, section 5.2), as Discord sends them:
+/// `{"error": "invalid_grant", "error_description": "Invalid \"code\" in request."}`, or just
+/// `{"error": "invalid_client"}`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OAuthError {
+    pub(crate) status: u16,
+    pub(crate) error: &'static str,
+    pub(crate) description: Option<String>,
+}
+
+impl OAuthError {
+    fn new(status: u16, error: &'static str, description: Option<String>) -> Self {
+        Self { status, error, description }
+    }
+
+    /// 401: the client id and secret (HTTP Basic or form fields) are missing or wrong.
+    pub(crate) fn invalid_client() -> Self {
+        Self::new(401, "invalid_client", None)
+    }
+
+    /// 400: a code or refresh token that is unknown, expired, spent, another app's, or redeemed with
+    /// another redirect URI or a wrong PKCE verifier. `parameter` names the field at fault.
+    pub(crate) fn invalid_grant(parameter: &str) -> Self {
+        Self::new(400, "invalid_grant", Some(format!("Invalid \"{parameter}\" in request.")))
+    }
+
+    /// 400: a required field is missing.
+    pub(crate) fn missing(parameter: &str) -> Self {
+        Self::new(400, "invalid_request", Some(format!("Missing \"{parameter}\" in request.")))
+    }
+
+    /// 400: a `grant_type` other than `authorization_code` and `refresh_token` (or none, as when the
+    /// body is JSON rather than a form).
+    pub(crate) fn unsupported_grant_type(grant_type: Option<&str>) -> Self {
+        let named = grant_type.unwrap_or("None");
+        Self::new(400, "unsupported_grant_type", Some(format!("Grant type {named} is not supported")))
+    }
+
+    /// The JSON body.
+    pub(crate) fn body(&self) -> Value {
+        match &self.description {
+            Some(description) => json!({ "error": self.error, "error_description": description }),
+            None => json!({ "error": self.error }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +222,18 @@ mod tests {
             })
         );
         assert_eq!(ApiError::unauthorized().body(), json!({"message": "401: Unauthorized", "code": 0}));
+    }
+
+    #[test]
+    fn oauth_errors_are_rfc_6749_bodies() {
+        assert_eq!(OAuthError::invalid_client().body(), json!({"error": "invalid_client"}));
+        assert_eq!(
+            OAuthError::invalid_grant("code").body(),
+            json!({"error": "invalid_grant", "error_description": "Invalid \"code\" in request."})
+        );
+        assert_eq!(
+            OAuthError::unsupported_grant_type(None).body(),
+            json!({"error": "unsupported_grant_type", "error_description": "Grant type None is not supported"})
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::oauth::Bearer;
 use crate::time::Timestamp;
 use crate::world::{
     AutomodRuleView, BanView, ChannelView, GuildState, InviteView, MemberView, MessageView, RoleView, UserView, World,
@@ -62,6 +63,68 @@ pub(crate) fn current_user(found: &UserView) -> Value {
     out["verified"] = Value::Bool(true);
     out["email"] = Value::Null;
     out["premium_type"] = Value::from(0);
+    out
+}
+
+/// The current user as an OAuth2 app sees them (`UserPIIResponse`): `email` and `verified` only
+/// with the `email` scope.
+pub(crate) fn current_user_for_app(found: &UserView, with_email: bool) -> Value {
+    let mut out = current_user(found);
+    if let Some(object) = out.as_object_mut() {
+        if with_email {
+            object.insert("email".into(), found.email.clone().map_or(Value::Null, Value::String));
+        } else {
+            object.remove("email");
+            object.remove("verified");
+        }
+    }
+    out
+}
+
+/// One of the current user's guilds (`MyGuildResponse`): a partial guild with `owner` and the user's
+/// guild-wide `permissions`, and the approximate counts when asked for.
+pub(crate) fn my_guild(world: &World, guild: &GuildState, user: u64, with_counts: bool, now: Timestamp) -> Value {
+    let mut out = json!({
+        "id": id(guild.info.id),
+        "name": guild.info.name,
+        "icon": guild.info.icon,
+        "banner": null,
+        "owner": guild.info.owner_id == user,
+        "permissions": crate::permissions::guild_permissions(guild, user, now).to_string(),
+        "features": guild.info.features,
+    });
+    if with_counts {
+        let (members, online) = counts(world, guild);
+        out["approximate_member_count"] = Value::from(members);
+        out["approximate_presence_count"] = Value::from(online);
+    }
+    out
+}
+
+/// An authorization (`OAuth2GetAuthorizationResponse`): the app as a partial application, the
+/// granted scopes, when the access token expires, and the user when `identify` was granted.
+pub(crate) fn authorization(world: &World, bearer: &Bearer, verify_key: &str) -> Value {
+    let name = world.users.get(&bearer.client_id).map_or_else(|| "Application".to_owned(), |u| u.username.clone());
+    let mut out = json!({
+        "application": {
+            "id": id(bearer.client_id),
+            "name": name,
+            "icon": null,
+            "description": "",
+            "type": null,
+            "hook": true,
+            "bot_public": true,
+            "bot_require_code_grant": false,
+            "verify_key": verify_key,
+            "flags": 0,
+            "flags_new": "0",
+        },
+        "scopes": bearer.scopes,
+        "expires": bearer.expires.iso(),
+    });
+    if bearer.has("identify") {
+        out["user"] = user_by_id(world, bearer.user);
+    }
     out
 }
 

@@ -4,6 +4,7 @@ mod demo;
 mod error;
 mod json;
 mod multipart;
+mod oauth;
 pub mod permissions;
 mod ratelimit;
 mod routes;
@@ -12,8 +13,8 @@ pub mod spec;
 mod time;
 mod world;
 
-pub use demo::{DEMO_INVITE, Demo, MODERATOR_PERMISSIONS};
-pub use routes::ROUTES;
+pub use demo::{DEMO_INVITE, DEMO_OAUTH_REDIRECT_URI, Demo, MODERATOR_PERMISSIONS};
+pub use routes::{AUTHORIZE_PATH, OAUTH2_ROUTES, ROUTES};
 pub use server::{STATS_PATH, Simulator};
 pub use time::{DISCORD_EPOCH_MS, Timestamp};
 pub use world::{

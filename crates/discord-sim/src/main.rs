@@ -8,8 +8,10 @@ use garrison_discord_sim::{Simulator, World};
 const USAGE: &str = "usage: garrison-discord-sim [--port PORT] [--host ADDRESS]
                            [--extra-members N] [--extra-bots N] [--world-file PATH] [--no-spec-checks]
 
-Serves a simulated Discord REST API v10 (under /api/v10) with a seeded demo server,
-until interrupted (Ctrl-C). Defaults: --host 127.0.0.1 --port 8090.
+Serves a simulated Discord REST API v10 (under /api/v10) with a seeded demo server, and
+Discord's OAuth2 (the page /oauth2/authorize, where the demo guild's owner signs in, and the
+token endpoints under /api/v10/oauth2), until interrupted (Ctrl-C). Defaults: --host 127.0.0.1
+--port 8090.
 
 For benchmarks: --extra-members adds N members to the demo guild, --extra-bots adds N bots
 with the Moderator role, --bench-messages N fills a #bench channel with N messages, --bench-media
@@ -146,6 +148,7 @@ fn main() -> ExitCode {
         }
     };
     sim.set_spec_checks(args.spec_checks);
+    sim.set_oauth_user(Some(demo.owner));
     let base = sim.base_url();
     say!("Simulated Discord REST API v10 at {base}/api/v10");
     say!();
@@ -174,9 +177,17 @@ fn main() -> ExitCode {
         demo.voice
     );
     say!("Invite           {}", demo.invite);
+    say!("OAuth2 app       client {} secret {}", demo.oauth_client_id, demo.oauth_client_secret);
+    say!("                 redirect {} (signing in as the owner)", demo.oauth_redirect_uri);
     say!();
     say!("Point Garrison at it:");
     say!("  GARRISON_DISCORD_API_URL={base} GARRISON_DISCORD_BOT_TOKEN='{}' garrison serve", demo.bot.token);
+    say!(
+        "  (sign-in: GARRISON_DISCORD_CLIENT_ID={} GARRISON_DISCORD_CLIENT_SECRET={} GARRISON_DISCORD_OAUTH_URL={base}{})",
+        demo.oauth_client_id,
+        demo.oauth_client_secret,
+        garrison_discord_sim::AUTHORIZE_PATH
+    );
     say!("Try it:");
     say!("  curl -H 'Authorization: Bot {}' {base}/api/v10/guilds/{}?with_counts=true", demo.bot.token, demo.guild);
     say!();

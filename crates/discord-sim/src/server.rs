@@ -1,6 +1,8 @@
 //! The HTTP side: an actix-web server on its own thread and actix system, built from
-//! [`ROUTES`], that authenticates, rate-limits, counts and checks every request and hands it to
-//! the routes.
+//! [`ROUTES`], that authenticates (bot tokens, and bearer tokens where a route takes them),
+//! rate-limits, counts and checks every request and hands it to the routes; and beside them the
+//! OAuth2 token endpoints ([`crate::OAUTH2_ROUTES`], form bodies) and the authorization page
+//! ([`crate::AUTHORIZE_PATH`]).
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -15,8 +17,10 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::oauth::Bearer;
 use crate::ratelimit::{Decision, RateLimits};
-use crate::routes::{self, Call, ROUTES};
+use crate::routes::oauth2::{self, Authorization, FormCall};
+use crate::routes::{self, AUTHORIZE_PATH, Call, OAUTH2_ROUTES, ROUTES};
 use crate::time::Timestamp;
 use crate::world::World;
 
@@ -172,6 +176,16 @@ impl Simulator {
     pub fn set_global_rate_limit(&self, per_second: Option<u32>) {
         self.shared.lock().limits.set_global(per_second);
     }
+
+    /// Chooses who signs in and consents when a browser opens `GET /oauth2/authorize`: `Some(user)`
+    /// authorizes the app as that user; `None` (the default) cancels, and the app gets
+    /// `error=access_denied`. Same as [`World::set_oauth_user`].
+    ///
+    /// # Panics
+    /// If `user` is unknown or a bot.
+    pub fn set_oauth_user(&self, user: Option<u64>) {
+        self.shared.lock().world.set_oauth_user(user);
+    }
 }
 
 impl Drop for Simulator {
@@ -207,6 +221,12 @@ fn configure(config: &mut web::ServiceConfig) {
         }
         config.service(resource.default_service(web::to(method_not_allowed)));
     }
+    for (_, template) in OAUTH2_ROUTES {
+        let resource = web::resource(format!("/api/v10{template}")).route(web::post().to(oauth2_form));
+        config.service(resource.default_service(web::to(method_not_allowed)));
+    }
+    let authorize = web::resource(AUTHORIZE_PATH).route(web::get().to(authorize_page));
+    config.service(authorize.default_service(web::to(method_not_allowed)));
     config.route(STATS_PATH, web::get().to(stats));
 }
 
@@ -292,7 +312,7 @@ fn parse_body(request: &HttpRequest, bytes: &[u8]) -> Result<Body, ApiError> {
 }
 
 /// `%XX` sequences decoded (as twilight encodes `X-Audit-Log-Reason`); invalid UTF-8 is replaced.
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -312,13 +332,43 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Who is calling: `Ok(Some(bot))` for a valid `Bot` token, `Ok(None)` for no token, and 401 for
-/// a token that is not a bot's (Discord refuses bad tokens on every route).
-fn authenticate(request: &HttpRequest, world: &World) -> Result<Option<(u64, String)>, ApiError> {
+/// Who is calling, and with which token.
+#[derive(Debug)]
+enum Caller {
+    /// A bot, by its user id.
+    Bot(u64),
+    /// An OAuth2 app acting for a user.
+    Bearer(Bearer),
+}
+
+/// Who is calling: a valid `Bot` token, a live `Bearer` access token on a route that takes one,
+/// `Ok(None)` for no token, and 401 for anything else (Discord refuses bad tokens on every route, a
+/// bearer token where only bots may call, and a bot token that is sent as a bearer token).
+fn authenticate(
+    request: &HttpRequest,
+    world: &World,
+    method: &str,
+    route: &str,
+    now: Timestamp,
+) -> Result<Option<(Caller, String)>, ApiError> {
     let Some(header) = request.headers().get("authorization") else { return Ok(None) };
-    let token = header.to_str().ok().and_then(|h| h.strip_prefix("Bot ")).ok_or_else(ApiError::unauthorized)?;
-    let user = world.tokens.get(token.trim()).copied().ok_or_else(ApiError::unauthorized)?;
-    Ok(Some((user, token.trim().to_owned())))
+    let header = header.to_str().map_err(|_| ApiError::unauthorized())?;
+    if let Some(token) = header.strip_prefix("Bot ") {
+        let user = world.tokens.get(token.trim()).copied().ok_or_else(ApiError::unauthorized)?;
+        return Ok(Some((Caller::Bot(user), token.trim().to_owned())));
+    }
+    match header.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("Bearer") && routes::accepts_bearer(method, route) => {
+            let bearer = world.oauth.bearer(token.trim(), now).ok_or_else(ApiError::unauthorized)?;
+            Ok(Some((Caller::Bearer(bearer), token.trim().to_owned())))
+        }
+        _ => Err(ApiError::unauthorized()),
+    }
+}
+
+/// Discord's 429 body.
+fn limited_body(retry_after: f64, global: bool) -> Value {
+    serde_json::json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": global })
 }
 
 async fn dispatch(request: HttpRequest, bytes: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
@@ -326,10 +376,11 @@ async fn dispatch(request: HttpRequest, bytes: web::Bytes, shared: web::Data<Sha
     let route = route_of(&request);
     count(&shared, &method, &route);
     let spec_checks = shared.spec_checks.load(Ordering::Relaxed);
+    let now = Timestamp::now();
 
     let caller = {
         let state = shared.lock();
-        authenticate(&request, &state.world)
+        authenticate(&request, &state.world, &method, &route, now)
     };
     let caller = match caller {
         Ok(None) if routes::needs_bot_token(&route) => Err(ApiError::unauthorized()),
@@ -372,12 +423,7 @@ async fn dispatch(request: HttpRequest, bytes: web::Bytes, shared: web::Data<Sha
         let global_applies = routes::needs_bot_token(&route);
         match state.limits.check(token, &method, &route, &major, global_applies) {
             Decision::Limited { headers, retry_after, global } => {
-                let body = serde_json::json!({
-                    "message": "You are being rate limited.",
-                    "retry_after": retry_after,
-                    "global": global,
-                });
-                (429, Some(body), headers)
+                (429, Some(limited_body(retry_after, global)), headers)
             }
             Decision::Allowed(headers) => {
                 let call = Call {
@@ -387,9 +433,16 @@ async fn dispatch(request: HttpRequest, bytes: web::Bytes, shared: web::Data<Sha
                     query: &query,
                     body: body.json.as_ref(),
                     files: &body.files,
-                    actor: caller.as_ref().map(|(user, _)| *user),
+                    actor: match &caller {
+                        Some((Caller::Bot(user), _)) => Some(*user),
+                        _ => None,
+                    },
+                    bearer: match &caller {
+                        Some((Caller::Bearer(bearer), _)) => Some(bearer),
+                        _ => None,
+                    },
                     reason: reason.as_deref(),
-                    now: Timestamp::now(),
+                    now,
                 };
                 match routes::handle(&mut state.world, &call) {
                     Ok(reply) => (reply.status, reply.body, headers),
@@ -400,6 +453,66 @@ async fn dispatch(request: HttpRequest, bytes: web::Bytes, shared: web::Data<Sha
     };
     let response = json_response(status, answer.as_ref(), &headers);
     checked(&shared, spec_checks, &method, &route, response, answer.as_ref().unwrap_or(&Value::Null))
+}
+
+/// `GET /oauth2/authorize`: a redirect back to the app, or an error page (see
+/// [`crate::routes::oauth2::authorize`]). Outside Discord's API, so not checked against the document.
+async fn authorize_page(request: HttpRequest, shared: web::Data<Shared>) -> HttpResponse {
+    count(&shared, "GET", AUTHORIZE_PATH);
+    let query = web::Query::<Vec<(String, String)>>::from_query(request.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    let outcome = oauth2::authorize(&mut shared.lock().world, &query, Timestamp::now());
+    match outcome {
+        Authorization::Redirect(location) => HttpResponse::Found()
+            .insert_header(("location", location))
+            .insert_header(("cache-control", "no-store"))
+            .finish(),
+        Authorization::Refused(text) => HttpResponse::BadRequest()
+            .content_type("text/html; charset=utf-8")
+            .body(format!("<!DOCTYPE html><html><head><title>Discord</title></head><body><p>{text}</p></body></html>")),
+    }
+}
+
+/// `POST /oauth2/token` and `POST /oauth2/token/revoke`: form bodies (anything else reads as an
+/// empty form, as Discord refuses JSON), RFC 6749 answers with `Cache-Control: no-store`, rate
+/// limited per route and client id like the other routes. Not in Discord's OpenAPI document, so not
+/// checked against it.
+async fn oauth2_form(request: HttpRequest, bytes: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
+    let route = route_of(&request);
+    count(&shared, "POST", &route);
+    let content_type = request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let form = if content_type.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+        std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| web::Query::<Vec<(String, String)>>::from_query(text).ok())
+            .map(web::Query::into_inner)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let authorization = request.headers().get("authorization").and_then(|v| v.to_str().ok());
+    let call = FormCall { form: &form, authorization, now: Timestamp::now() };
+    let (status, body, mut headers) = {
+        let mut state = shared.lock();
+        let key = format!("client:{}", call.claimed_client_id().unwrap_or_default());
+        match state.limits.check(&key, "POST", &route, "", false) {
+            Decision::Limited { headers, retry_after, global } => (429, limited_body(retry_after, global), headers),
+            Decision::Allowed(headers) => {
+                let answer = match route.as_str() {
+                    "/oauth2/token" => oauth2::token(&mut state.world, &call),
+                    _ => oauth2::revoke(&mut state.world, &call),
+                };
+                match answer {
+                    Ok(body) => (200, body, headers),
+                    Err(error) => (error.status, error.body(), headers),
+                }
+            }
+        }
+    };
+    headers.push(("Cache-Control", "no-store".to_owned()));
+    headers.push(("Pragma", "no-cache".to_owned()));
+    json_response(status, Some(&body), &headers)
 }
 
 /// Records spec violations of a response body, then passes the response on.

@@ -14,6 +14,14 @@
 //! * errata: the places where the document contradicts what Discord sends (see `ERRATA`): string codes
 //!   inside a 50035 `errors` tree, the optional `code` of a 429 body, the open list of guild features,
 //!   role `permissions` as a string, and numeric attachment ids in uploads.
+//!
+//! OAuth2 needs no erratum, but two things differ from the document and are not schema corrections:
+//! the token endpoints (`POST /oauth2/token`, `POST /oauth2/token/revoke`) are absent from its paths
+//! (it names only `https://discord.com/api/oauth2/token` as its security scheme's `tokenUrl`), so their
+//! form requests and RFC 6749 answers are not validated; and `GET /oauth2/@me` lists `BotToken` among
+//! its security schemes, while Discord's documentation requires a bearer token and Discord answers a
+//! bot token 401 (discord-api-docs issue #3945), as the simulator does. The authorize page checks
+//! scopes against the document's `OAuth2Scopes`.
 
 use std::sync::OnceLock;
 

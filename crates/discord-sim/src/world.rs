@@ -11,6 +11,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use serde_json::Value;
 
+use crate::oauth::OAuthState;
 use crate::permissions;
 use crate::time::{DISCORD_EPOCH_MS, Timestamp};
 
@@ -40,6 +41,9 @@ pub struct UserView {
     pub dms_open: bool,
     /// Whether the user counts as online in approximate presence counts.
     pub online: bool,
+    /// The account's email address (people get `{username}@example.com`; bots have none). Only a
+    /// bearer token with the `email` scope reads it.
+    pub email: Option<String>,
 }
 
 /// A guild's own settings (roles, members and the rest have their own views).
@@ -396,6 +400,11 @@ impl Entropy {
     fn text(&mut self, len: usize) -> String {
         (0..len).map(|_| char::from(URL_SAFE[(self.next_u64() % 64) as usize])).collect()
     }
+
+    /// `len` letters and digits (Discord's OAuth2 codes and tokens look like this).
+    fn alphanumeric(&mut self, len: usize) -> String {
+        (0..len).map(|_| char::from(URL_SAFE[(self.next_u64() % 62) as usize])).collect()
+    }
 }
 
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -428,6 +437,7 @@ pub struct World {
     pub(crate) interactions: BTreeMap<u64, InteractionView>,
     pub(crate) audit_log: Vec<AuditLogEntry>,
     pub(crate) attachment_bytes: HashMap<u64, Vec<u8>>,
+    pub(crate) oauth: OAuthState,
 }
 
 impl Default for World {
@@ -452,7 +462,18 @@ impl World {
             interactions: BTreeMap::new(),
             audit_log: Vec::new(),
             attachment_bytes: HashMap::new(),
+            oauth: OAuthState::default(),
         }
+    }
+
+    /// A random 64-bit number (for secrets, not ids).
+    pub(crate) fn random_u64(&mut self) -> u64 {
+        self.entropy.next_u64()
+    }
+
+    /// `len` random letters and digits, for OAuth2 codes, tokens and secrets.
+    pub(crate) fn random_alphanumeric(&mut self, len: usize) -> String {
+        self.entropy.alphanumeric(len)
     }
 
     /// A new snowflake minted now, greater than every snowflake minted before.
@@ -506,9 +527,11 @@ impl World {
             }
             None => self.next_id(),
         };
+        let username = name.to_lowercase().replace(' ', "_");
         let user = UserView {
             id,
-            username: name.to_lowercase().replace(' ', "_"),
+            email: (!bot).then(|| format!("{username}@example.com")),
+            username,
             global_name: (!bot).then(|| name.to_owned()),
             avatar: None,
             bot,
@@ -541,6 +564,11 @@ impl World {
     /// Sets a user's display name.
     pub fn set_global_name(&mut self, user: u64, name: Option<&str>) {
         self.user_mut(user).global_name = name.map(str::to_owned);
+    }
+
+    /// Sets a user's email address (what `GET /users/@me` answers to a bearer token with `email`).
+    pub fn set_email(&mut self, user: u64, email: Option<&str>) {
+        self.user_mut(user).email = email.map(str::to_owned);
     }
 
     /// Turns the privileged GUILD_MEMBERS intent off (or back on) for a bot: without it, listing a

@@ -496,3 +496,58 @@ fn broken_variants_are_rejected() {
         spec.validate_request("PUT", "/guilds/{guild_id}/bans/{user_id}", &json!({"delete_message_days": 8})).is_err()
     );
 }
+
+/// Discord's documented example of `GET /oauth2/@me` (topics/oauth2), with the fields the document
+/// also requires of an application (`type`, `flags`, `flags_new`).
+fn authorization() -> Value {
+    json!({
+        "application": {
+            "id": "159799960412356608",
+            "name": "AIRHORN SOLUTIONS",
+            "icon": "f03590d3eb764081d154a66340ea7d6d",
+            "description": "",
+            "type": null,
+            "hook": true,
+            "bot_public": true,
+            "bot_require_code_grant": false,
+            "verify_key": "c8cde6a3c8c6e49d86af3191287b3ce255872be1fff6dc285bdb420c06a2c3c8",
+            "flags": 0,
+            "flags_new": "0"
+        },
+        "scopes": ["guilds.join", "identify"],
+        "expires": "2021-01-23T02:33:17.017000+00:00",
+        "user": user()
+    })
+}
+
+#[test]
+fn oauth2_bodies_are_checked_too() {
+    let spec = spec();
+    assert!(spec.validate_response("GET", "/oauth2/@me", 200, &authorization()).is_ok());
+    let mut unknown_scope = authorization();
+    unknown_scope["scopes"] = json!(["identify", "everything"]);
+    assert!(spec.validate_response("GET", "/oauth2/@me", 200, &unknown_scope).is_err());
+    let mut no_application = authorization();
+    no_application.as_object_mut().unwrap().remove("application");
+    assert!(spec.validate_response("GET", "/oauth2/@me", 200, &no_application).is_err());
+    let partial_guild = json!({
+        "id": "41771983423143937", "name": "Test", "icon": null, "banner": null, "owner": false,
+        "permissions": "2222085186637376", "features": ["COMMUNITY"]
+    });
+    let guilds = "/users/@me/guilds";
+    assert!(spec.validate_response("GET", guilds, 200, &json!([partial_guild.clone()])).is_ok());
+    let mut numeric = partial_guild;
+    numeric["permissions"] = json!(8);
+    assert!(spec.validate_response("GET", guilds, 200, &json!([numeric])).is_err());
+    let member_route = "/users/@me/guilds/{guild_id}/member";
+    assert!(spec.validate_response("GET", member_route, 200, &member()).is_ok());
+    assert!(spec.validate_response("GET", member_route, 200, &user()).is_err());
+    let mut me = current_user();
+    me.as_object_mut().unwrap().remove("bot");
+    assert!(spec.validate_response("GET", "/users/@me", 200, &me).is_ok(), "no email without the email scope");
+    me["email"] = json!("nelly@example.com");
+    me["verified"] = json!(true);
+    assert!(spec.validate_response("GET", "/users/@me", 200, &me).is_ok());
+    me["email"] = json!(1);
+    assert!(spec.validate_response("GET", "/users/@me", 200, &me).is_err());
+}

@@ -5,6 +5,7 @@ mod channels;
 mod guilds;
 pub(crate) mod input;
 mod members;
+pub(crate) mod oauth2;
 mod roles;
 mod users;
 mod webhooks;
@@ -12,6 +13,7 @@ mod webhooks;
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::oauth::Bearer;
 use crate::permissions;
 use crate::time::Timestamp;
 use crate::world::World;
@@ -23,7 +25,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/users/@me"),
     ("POST", "/users/@me/channels"),
     ("GET", "/users/@me/guilds"),
+    ("GET", "/users/@me/guilds/{guild_id}/member"),
     ("GET", "/users/{user_id}"),
+    ("GET", "/oauth2/@me"),
     ("GET", "/guilds/{guild_id}"),
     ("GET", "/guilds/{guild_id}/preview"),
     ("GET", "/guilds/{guild_id}/roles"),
@@ -57,8 +61,27 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original"),
 ];
 
-/// Whether a route needs a bot token. Invites, interaction callbacks and interaction webhooks
-/// do not (the token in the path is the credential), as in Discord.
+/// Discord's OAuth2 token endpoints, served under `/api/v10` like [`ROUTES`] but outside Discord's
+/// OpenAPI document (which names them only as its security scheme's `tokenUrl`): they take
+/// `application/x-www-form-urlencoded` bodies and answer RFC 6749's JSON, so their bodies are not
+/// checked against the document. The authorization page is [`AUTHORIZE_PATH`], at the root.
+pub const OAUTH2_ROUTES: &[(&str, &str)] = &[("POST", "/oauth2/token"), ("POST", "/oauth2/token/revoke")];
+
+/// Where a browser is sent to authorize an app (`https://discord.com/oauth2/authorize`): at the
+/// simulator's root, not under `/api/v10`.
+pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
+
+/// Whether a route takes `Authorization: Bearer <access token>` (each checks its scope): the current
+/// user, their guilds, their member object in one guild, and the authorization itself. Every other
+/// route answers a bearer token 401, as Discord does.
+pub(crate) fn accepts_bearer(method: &str, route: &str) -> bool {
+    method == "GET"
+        && matches!(route, "/users/@me" | "/users/@me/guilds" | "/users/@me/guilds/{guild_id}/member" | "/oauth2/@me")
+}
+
+/// Whether a route needs a token (a bot's, or a bearer token where [`accepts_bearer`]). Invites,
+/// interaction callbacks and interaction webhooks do not (the token in the path is the credential),
+/// as in Discord.
 pub(crate) fn needs_bot_token(route: &str) -> bool {
     !(route.starts_with("/invites/") || route.starts_with("/interactions/") || route.starts_with("/webhooks/"))
 }
@@ -90,6 +113,8 @@ pub(crate) struct Call<'a> {
     pub(crate) files: &'a [(String, String, String, Vec<u8>)],
     /// The bot's user id, for bot-authenticated requests.
     pub(crate) actor: Option<u64>,
+    /// The access token's authority, for bearer-authenticated requests.
+    pub(crate) bearer: Option<&'a Bearer>,
     /// The decoded `X-Audit-Log-Reason`.
     pub(crate) reason: Option<&'a str>,
     pub(crate) now: Timestamp,
@@ -109,6 +134,21 @@ impl Call<'_> {
     /// The authenticated bot.
     pub(crate) fn actor(&self) -> Result<u64, ApiError> {
         self.actor.ok_or_else(ApiError::unauthorized)
+    }
+
+    /// The bearer token's authority (401 for a bot token or none: the route is for OAuth2 apps).
+    pub(crate) fn bearer(&self) -> Result<&Bearer, ApiError> {
+        self.bearer.ok_or_else(ApiError::unauthorized)
+    }
+
+    /// Who a route that takes both kinds of token acts for: the bot, or the user of a bearer token
+    /// granted `scope`. A bearer token without it is refused 401, as Discord refuses it.
+    pub(crate) fn user_with_scope(&self, scope: &str) -> Result<u64, ApiError> {
+        match (self.actor, self.bearer) {
+            (Some(bot), _) => Ok(bot),
+            (None, Some(bearer)) if bearer.has(scope) => Ok(bearer.user),
+            _ => Err(ApiError::unauthorized()),
+        }
     }
 }
 
@@ -138,7 +178,9 @@ pub(crate) fn handle(world: &mut World, call: &Call<'_>) -> Outcome {
         ("GET", "/users/@me") => users::get_current(world, call),
         ("POST", "/users/@me/channels") => users::create_dm(world, call),
         ("GET", "/users/@me/guilds") => users::my_guilds(world, call),
+        ("GET", "/users/@me/guilds/{guild_id}/member") => users::my_member(world, call),
         ("GET", "/users/{user_id}") => users::get_user(world, call),
+        ("GET", "/oauth2/@me") => oauth2::current_authorization(world, call),
         ("GET", "/guilds/{guild_id}") => guilds::get_guild(world, call),
         ("GET", "/guilds/{guild_id}/preview") => guilds::get_preview(world, call),
         ("GET", "/guilds/{guild_id}/roles") => roles::list(world, call),
@@ -259,6 +301,7 @@ mod tests {
                 body: None,
                 files: &[],
                 actor: None,
+                bearer: None,
                 reason: None,
                 now: Timestamp::now(),
             };
@@ -275,5 +318,18 @@ mod tests {
         let me = ROUTES.iter().position(|r| r.1 == "/users/@me");
         let by_id = ROUTES.iter().position(|r| r.1 == "/users/{user_id}");
         assert!(me < by_id);
+    }
+
+    #[test]
+    fn bearer_routes_are_served_and_oauth2_routes_are_apart() {
+        for route in ["/users/@me", "/users/@me/guilds", "/users/@me/guilds/{guild_id}/member", "/oauth2/@me"] {
+            assert!(accepts_bearer("GET", route));
+            assert!(ROUTES.contains(&("GET", route)), "{route}");
+        }
+        assert!(!accepts_bearer("POST", "/users/@me/channels"));
+        assert!(!accepts_bearer("GET", "/guilds/{guild_id}"));
+        for route in OAUTH2_ROUTES {
+            assert!(!ROUTES.contains(route), "{route:?} is served apart from the document's routes");
+        }
     }
 }
