@@ -23,4 +23,5 @@ mod roblox;
 mod simulated;
 mod transcripts;
 mod utilities;
+mod verify;
 mod xp;
