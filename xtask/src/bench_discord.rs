@@ -29,7 +29,8 @@ pub struct World {
     members: Vec<String>,
 }
 
-pub struct Sim(Child);
+/// A simulator process, killed and reaped when dropped.
+pub struct Sim(pub Child);
 
 impl Drop for Sim {
     fn drop(&mut self) {
@@ -79,9 +80,9 @@ pub fn start_sim(binary: &Path, scratch: &Path, args: &[String]) -> anyhow::Resu
     Ok((sim, base, world))
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+pub type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
-async fn connect(base: &str) -> anyhow::Result<Sender> {
+pub async fn connect(base: &str) -> anyhow::Result<Sender> {
     let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse()?;
     let stream = tokio::net::TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
@@ -90,7 +91,7 @@ async fn connect(base: &str) -> anyhow::Result<Sender> {
     Ok(sender)
 }
 
-fn request(
+pub fn request(
     method: &str,
     base: &str,
     path: &str,
@@ -107,11 +108,11 @@ fn request(
     Ok(builder.body(Full::new(Bytes::from(body.to_owned())))?)
 }
 
-fn median(values: &mut [u32]) -> f64 {
+pub fn median(values: &mut [u32]) -> f64 {
     percentile(values, 50)
 }
 
-fn percentile(values: &mut [u32], p: usize) -> f64 {
+pub fn percentile(values: &mut [u32], p: usize) -> f64 {
     values.sort_unstable();
     values.get((values.len() * p / 100).min(values.len().saturating_sub(1))).map_or(0.0, |v| f64::from(*v) / 1000.0)
 }

@@ -10,29 +10,17 @@
 use std::{
     io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use anyhow::{Context, bail};
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::{Request, header::HeaderValue};
-use hyper_util::rt::TokioIo;
 
 use crate::bench::{launch, timed};
+use crate::bench_discord::{Sim, connect, percentile, request};
 
 const SERVER_ID: &str = "123456789012345678";
-
-struct Sim(Child);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// What the simulator prints of its demo world.
 struct Demo {
@@ -108,39 +96,6 @@ fn start_sim(binary: &Path) -> anyhow::Result<(Sim, Demo)> {
         users,
     };
     Ok((sim, demo))
-}
-
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-async fn connect(base: &str) -> anyhow::Result<Sender> {
-    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse()?;
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
-    Ok(sender)
-}
-
-fn request(
-    method: &str,
-    base: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> anyhow::Result<Request<Full<Bytes>>> {
-    let mut builder = Request::builder().method(method).uri(path).header("host", base.trim_start_matches("http://"));
-    for (name, value) in headers {
-        builder = builder.header(*name, HeaderValue::from_str(value)?);
-    }
-    if !body.is_empty() {
-        builder = builder.header("content-type", "application/json");
-    }
-    Ok(builder.body(Full::new(Bytes::from(body.to_owned())))?)
-}
-
-fn percentile(values: &mut [u32], p: usize) -> f64 {
-    values.sort_unstable();
-    values.get((values.len() * p / 100).min(values.len().saturating_sub(1))).map_or(0.0, |v| f64::from(*v) / 1000.0)
 }
 
 async fn rank_load(
