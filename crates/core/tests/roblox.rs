@@ -605,3 +605,16 @@ fn signing_in_to_discord_alone_removes_ones_own_link() {
     assert_eq!(s.records.by_discord(fakes::id(4)).expect("lookup"), None);
     assert_eq!(s.records.link_history().len(), 1, "the ended link is kept as history");
 }
+
+#[test]
+fn starting_flows_is_bounded_per_minute() {
+    let s = setup();
+    let (service, _, _) = signin_service(&s);
+    for _ in 0..signin::STARTS_PER_MINUTE {
+        run(service.start(Purpose::Link)).expect("started");
+    }
+    let busy = run(service.start(Purpose::Link)).expect_err("over the bound");
+    assert!(matches!(busy, SignInError::Busy { retry_after_secs: 1..=60 }), "{busy}");
+    s.clock.advance_millis(60_000);
+    run(service.start(Purpose::Link)).expect("a new minute");
+}

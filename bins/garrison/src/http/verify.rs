@@ -55,6 +55,13 @@ fn error_page(err: &SignInError) -> HttpResponse {
         SignInError::Provider(ProviderError::Refused { .. }) => StatusCode::BAD_REQUEST,
         SignInError::Provider(ProviderError::NotConfigured { .. }) => StatusCode::SERVICE_UNAVAILABLE,
         SignInError::Provider(ProviderError::Unavailable { .. }) => StatusCode::BAD_GATEWAY,
+        SignInError::Busy { retry_after_secs } => {
+            let mut answer = failed(StatusCode::SERVICE_UNAVAILABLE, &err.to_string());
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                answer.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
+            }
+            return answer;
+        }
         _ => {
             tracing::error!(error = %err, "the verification flow failed");
             return failed(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.");

@@ -27,6 +27,10 @@ use crate::{Clock, Timestamp, discord::Snowflake};
 
 /// How long a started flow may be finished.
 pub const FLOW_LIFETIME_MS: i64 = 10 * 60_000;
+/// Flows one process starts per minute at most: each is a row kept for [`FLOW_LIFETIME_MS`], and
+/// starting one needs no credential, so this bounds what a flood of starts can store (at most
+/// 10 x 600 live rows per process) and answers the excess 503.
+pub const STARTS_PER_MINUTE: u32 = 600;
 
 /// What the user came to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +119,9 @@ pub enum SignInError {
     /// The user said no at the provider.
     #[error("You cancelled signing in with {0}. Nothing was changed.")]
     Cancelled(&'static str),
+    /// Too many flows were started in the last minute.
+    #[error("Too many people are signing in right now. Try again in a minute.")]
+    Busy { retry_after_secs: u64 },
 }
 
 /// Where a step leads.
@@ -160,6 +167,8 @@ pub struct SignInService {
     /// When expired flows were last purged (milliseconds); a start purges at most once per
     /// [`FLOW_LIFETIME_MS`].
     last_purge: std::sync::atomic::AtomicI64,
+    /// This minute's start (milliseconds) and the flows started in it.
+    starts: std::sync::Mutex<(i64, u32)>,
 }
 
 impl std::fmt::Debug for SignInService {
@@ -182,7 +191,11 @@ type Outcome<T> = Result<T, SignInError>;
 
 impl SignInService {
     pub fn new(ports: SignInPorts) -> Self {
-        Self { ports, last_purge: std::sync::atomic::AtomicI64::new(i64::MIN) }
+        Self {
+            ports,
+            last_purge: std::sync::atomic::AtomicI64::new(i64::MIN),
+            starts: std::sync::Mutex::new((i64::MIN, 0)),
+        }
     }
 
     fn random(&self, bytes: usize) -> Outcome<String> {
@@ -210,6 +223,19 @@ impl SignInService {
     /// Starts a flow: the Discord authorize page to send the browser to, and the nonce it keeps.
     pub async fn start(&self, purpose: Purpose) -> Outcome<Started> {
         let now = self.ports.clock.now().millis();
+        {
+            let mut starts = self.starts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if now.saturating_sub(starts.0) >= 60_000 {
+                *starts = (now, 0);
+            }
+            if starts.1 >= STARTS_PER_MINUTE {
+                let wait = (starts.0.saturating_add(60_000) - now).max(1_000);
+                return Err(SignInError::Busy {
+                    retry_after_secs: u64::try_from(wait).map_or(60, |w| w.div_ceil(1000)),
+                });
+            }
+            starts.1 += 1;
+        }
         let last = self.last_purge.load(std::sync::atomic::Ordering::Relaxed);
         if now.saturating_sub(last) >= FLOW_LIFETIME_MS
             && self
