@@ -14,7 +14,7 @@ use garrison_core::roblox::{
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
-pub use limits::{KeyLimiter, Operation};
+pub use limits::{KeyLimiter, LEGACY_USERS, Operation};
 
 /// Where Roblox's APIs live (the defaults) or a stand-in does (tests, `garrison-roblox-sim`).
 #[derive(Debug, Clone)]
@@ -318,6 +318,8 @@ impl RobloxClient {
     /// Sends a call to the legacy users API (no key, no published per-key limit) and decodes its
     /// answer; 404 is `None`.
     async fn users_call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<Option<T>, RobloxError> {
+        // One window for the process: whatever callers ask, Garrison's address stays under it.
+        self.slot(&limits::LEGACY_USERS, Operation::LegacyUsers, Instant::now() + self.budget.wait).await?;
         let response = request.send().await.map_err(|e| RobloxError::Unavailable(transport_error(&e)))?;
         let status = response.status();
         if status == StatusCode::NOT_FOUND {

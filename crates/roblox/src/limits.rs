@@ -22,7 +22,13 @@ pub enum Operation {
     ListGroupJoinRequests,
     AcceptGroupJoinRequest,
     DeclineGroupJoinRequest,
+    /// The legacy users API (`users.roblox.com`: names, profiles), which takes no key: Roblox limits
+    /// it per address, so Garrison keeps one window for the whole process ([`LEGACY_USERS`]).
+    LegacyUsers,
 }
+
+/// The "key" of the process-wide legacy users window.
+pub const LEGACY_USERS: [u8; 32] = [0; 32];
 
 impl Operation {
     pub const ALL: [Operation; 7] = [
@@ -45,6 +51,7 @@ impl Operation {
             Operation::ListGroupJoinRequests => "Cloud_ListGroupJoinRequests",
             Operation::AcceptGroupJoinRequest => "Cloud_AcceptGroupJoinRequest",
             Operation::DeclineGroupJoinRequest => "Cloud_DeclineGroupJoinRequest",
+            Operation::LegacyUsers => "users.roblox.com",
         }
     }
 
@@ -57,6 +64,8 @@ impl Operation {
             | Operation::UpdateGroupMembership
             | Operation::ListGroupJoinRequests => 300,
             Operation::AcceptGroupJoinRequest | Operation::DeclineGroupJoinRequest => 100,
+            // Unpublished; a conservative share of what one address is seen to get.
+            Operation::LegacyUsers => 120,
         }
     }
 
@@ -68,6 +77,7 @@ impl Operation {
             Operation::UpdateGroupMembership
             | Operation::AcceptGroupJoinRequest
             | Operation::DeclineGroupJoinRequest => "group:write",
+            Operation::LegacyUsers => "none",
         }
     }
 
@@ -77,6 +87,7 @@ impl Operation {
             Operation::GetGroup | Operation::ListGroupRoles | Operation::ListGroupJoinRequests => "group",
             Operation::ListGroupMemberships | Operation::UpdateGroupMembership => "group member",
             Operation::AcceptGroupJoinRequest | Operation::DeclineGroupJoinRequest => "join request",
+            Operation::LegacyUsers => "user",
         }
     }
 }
@@ -165,6 +176,17 @@ mod tests {
         // Other operations and other keys have windows of their own.
         assert_eq!(limiter.try_acquire(&key, Operation::DeclineGroupJoinRequest, start), Ok(()));
         assert_eq!(limiter.try_acquire(&key_hash("another"), Operation::AcceptGroupJoinRequest, start), Ok(()));
+    }
+
+    #[test]
+    fn the_legacy_users_api_has_one_window_for_the_process() {
+        let limiter = KeyLimiter::default();
+        let now = Instant::now();
+        for _ in 0..Operation::LegacyUsers.per_minute() {
+            assert_eq!(limiter.try_acquire(&LEGACY_USERS, Operation::LegacyUsers, now), Ok(()));
+        }
+        assert!(limiter.try_acquire(&LEGACY_USERS, Operation::LegacyUsers, now).is_err());
+        assert!(!Operation::ALL.contains(&Operation::LegacyUsers), "not an Open Cloud operation");
     }
 
     #[test]
