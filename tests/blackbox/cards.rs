@@ -460,20 +460,22 @@ async fn cards_for(server: &Server, files: &FileHost, names: &[&str]) -> Vec<Rep
 #[tokio::test]
 async fn images_are_kept_decoded_and_revalidated_with_their_host() {
     let files = host();
-    let server = start_with(&[("GARRISON_CARD_IMAGE_FRESH_SECS", "1")]);
+    // Long enough that three cards finish inside it on a loaded CI machine (one second was not).
+    const FRESH_SECS: u64 = 5;
+    let server = start_with(&[("GARRISON_CARD_IMAGE_FRESH_SECS", &FRESH_SECS.to_string())]);
     // Three members of one guild: the images are fetched once.
     cards_for(&server, &files, &["Ann", "Bob", "Cid"]).await;
     assert_eq!((files.hits("/avatar.png"), files.hits("/background.jpg")), (1, 1));
 
     // Past the freshness, the host is asked whether the images changed: "not modified", no download.
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(FRESH_SECS * 1000 + 100)).await;
     cards_for(&server, &files, &["Dee"]).await;
     assert_eq!((files.hits("/avatar.png"), files.hits("/background.jpg")), (2, 2));
     assert_eq!((files.not_modified("/avatar.png"), files.not_modified("/background.jpg")), (1, 1));
 
     // A background that changed is fetched again and shows on the next card.
     files.replace("/background.jpg", HostedFile { content_type: "image/png", bytes: png(1200, 500, [0, 220, 0, 255]) });
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(FRESH_SECS * 1000 + 100)).await;
     let replies = cards_for(&server, &files, &["Eve"]).await;
     assert_eq!((files.hits("/background.jpg"), files.not_modified("/background.jpg")), (3, 1));
     let (_, card) = fetch_png(&server, &view_path(&replies[0])).await;
