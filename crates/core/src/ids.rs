@@ -28,7 +28,7 @@ pub struct MemberKey {
     pub member: RobloxUserId,
 }
 
-fn parse_positive(field: &'static str, what: &str, text: &str) -> Result<i64> {
+pub(crate) fn parse_positive(field: &'static str, what: &str, text: &str) -> Result<i64> {
     let trimmed = text.trim();
     let valid = !trimmed.is_empty() && trimmed.len() <= 19 && trimmed.bytes().all(|b| b.is_ascii_digit());
     match trimmed.parse::<i64>() {

@@ -32,11 +32,6 @@ type BoosterRoleRow = (i64, i64, i64, i64);
 const COLUMNS: (booster_roles::guild_id, booster_roles::user_id, booster_roles::role_id, booster_roles::created_at) =
     (booster_roles::guild_id, booster_roles::user_id, booster_roles::role_id, booster_roles::created_at);
 
-/// A snowflake as stored; `None` for one at or above 2^63, which no row can hold.
-fn stored(id: Snowflake) -> Option<i64> {
-    i64::try_from(id.get()).ok()
-}
-
 fn to_record((guild, user, role, created_at): BoosterRoleRow) -> Result<BoosterRole, Failure> {
     let snowflake = |value: i64| {
         u64::try_from(value).map(Snowflake::from_raw).map_err(|_| {
@@ -103,20 +98,20 @@ fn on_conflict(err: DieselError, record: &BoosterRole) -> Failure {
 
 impl BoosterRoles for DieselBoosterRoles {
     fn find(&self, guild: ServerId, user: Snowflake) -> Result<Option<BoosterRole>> {
-        let (guild, Some(user)) = (guild.get(), stored(user)) else { return Ok(None) };
+        let (guild, Some(user)) = (guild.get(), user.stored()) else { return Ok(None) };
         self.db.read(|conn| of_user(conn, guild, user))
     }
 
     fn owner_of(&self, guild: ServerId, role: Snowflake) -> Result<Option<BoosterRole>> {
-        let (guild, Some(role)) = (guild.get(), stored(role)) else { return Ok(None) };
+        let (guild, Some(role)) = (guild.get(), role.stored()) else { return Ok(None) };
         self.db.read(|conn| of_role(conn, guild, role))
     }
 
     fn record(&self, record: &BoosterRole) -> Result<()> {
         let record = *record;
         let guild = record.guild.get();
-        let user = stored(record.user).ok_or_else(|| too_large("userId", record.user))?;
-        let role = stored(record.role).ok_or_else(|| too_large("roleId", record.role))?;
+        let user = record.user.stored().ok_or_else(|| too_large("userId", record.user))?;
+        let role = record.role.stored().ok_or_else(|| too_large("roleId", record.role))?;
         self.db.write(move |conn| {
             // Checked first for a precise answer; the constraints decide when two records race.
             if of_user(conn, guild, user)?.is_some() {
@@ -139,7 +134,7 @@ impl BoosterRoles for DieselBoosterRoles {
     }
 
     fn forget(&self, guild: ServerId, role: Snowflake) -> Result<Option<BoosterRole>> {
-        let (guild, Some(role)) = (guild.get(), stored(role)) else { return Ok(None) };
+        let (guild, Some(role)) = (guild.get(), role.stored()) else { return Ok(None) };
         self.db.write(move |conn| {
             let rows = diesel::delete(
                 booster_roles::table.filter(booster_roles::guild_id.eq(guild)).filter(booster_roles::role_id.eq(role)),

@@ -64,11 +64,6 @@ fn to_link((discord, roblox, method, server, linked_at): LinkRow) -> Result<Link
     })
 }
 
-/// A Discord id as stored; `None` for one at or above 2^63, which no row can hold.
-fn stored(id: Snowflake) -> Option<i64> {
-    i64::try_from(id.get()).ok()
-}
-
 fn links_of(conn: &mut AnyConnection, discord: i64, roblox: i64) -> Result<Vec<Link>, Failure> {
     let rows = roblox_links::table
         .filter(roblox_links::discord_id.eq(discord).or(roblox_links::roblox_id.eq(roblox)))
@@ -80,7 +75,7 @@ fn links_of(conn: &mut AnyConnection, discord: i64, roblox: i64) -> Result<Vec<L
 /// Moves `ended` to the history, unlinked at `at`.
 fn end(conn: &mut AnyConnection, ended: &[Link], at: Timestamp) -> Result<(), Failure> {
     for link in ended {
-        let discord = stored(link.discord).unwrap_or(i64::MAX);
+        let discord = link.discord.stored().unwrap_or(i64::MAX);
         diesel::insert_into(roblox_link_history::table)
             .values((
                 roblox_link_history::discord_id.eq(discord),
@@ -113,7 +108,7 @@ impl RobloxLinks for DieselRobloxLinks {
     }
 
     fn by_discord(&self, discord: Snowflake) -> Result<Option<Link>> {
-        let Some(discord) = stored(discord) else { return Ok(None) };
+        let Some(discord) = discord.stored() else { return Ok(None) };
         self.db.read(|conn| {
             let row = roblox_links::table
                 .filter(roblox_links::discord_id.eq(discord))
@@ -126,7 +121,7 @@ impl RobloxLinks for DieselRobloxLinks {
 
     fn link(&self, link: &Link, spare_oauth: bool) -> Result<bool> {
         let link = link.clone();
-        let discord = stored(link.discord).ok_or_else(|| too_large(link.discord))?;
+        let discord = link.discord.stored().ok_or_else(|| too_large(link.discord))?;
         self.db.write(move |conn| {
             let current = links_of(conn, discord, link.roblox.get())?;
             if spare_oauth && current.iter().any(|l| l.method == LinkMethod::OAuth) {
@@ -152,7 +147,7 @@ impl RobloxLinks for DieselRobloxLinks {
     }
 
     fn unlink(&self, discord: Snowflake, at: Timestamp) -> Result<Option<Link>> {
-        let Some(discord) = stored(discord) else { return Ok(None) };
+        let Some(discord) = discord.stored() else { return Ok(None) };
         self.db.write(move |conn| {
             let row = roblox_links::table
                 .filter(roblox_links::discord_id.eq(discord))
@@ -167,7 +162,7 @@ impl RobloxLinks for DieselRobloxLinks {
 
     fn put_challenge(&self, challenge: &CodeChallenge) -> Result<()> {
         let challenge = challenge.clone();
-        let discord = stored(challenge.discord).ok_or_else(|| too_large(challenge.discord))?;
+        let discord = challenge.discord.stored().ok_or_else(|| too_large(challenge.discord))?;
         let values = (
             verification_codes::roblox_id.eq(challenge.roblox.get()),
             verification_codes::phrase.eq(challenge.phrase.clone()),
@@ -189,7 +184,7 @@ impl RobloxLinks for DieselRobloxLinks {
     }
 
     fn challenge(&self, server: ServerId, discord: Snowflake) -> Result<Option<CodeChallenge>> {
-        let Some(discord_id) = stored(discord) else { return Ok(None) };
+        let Some(discord_id) = discord.stored() else { return Ok(None) };
         self.db.read(|conn| {
             let row = verification_codes::table
                 .filter(verification_codes::server_id.eq(server.get()))
@@ -208,7 +203,7 @@ impl RobloxLinks for DieselRobloxLinks {
     }
 
     fn drop_challenge(&self, server: ServerId, discord: Snowflake) -> Result<()> {
-        let Some(discord) = stored(discord) else { return Ok(()) };
+        let Some(discord) = discord.stored() else { return Ok(()) };
         self.db.write(move |conn| {
             diesel::delete(
                 verification_codes::table

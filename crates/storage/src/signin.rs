@@ -69,10 +69,11 @@ impl SignInFlows for DieselSignInFlows {
     }
 
     fn take(&self, state_hash: &str) -> Result<Option<SignInFlow>> {
-        let state_hash = state_hash.to_owned();
-        self.db.write(move |conn| {
-            let row = signin_flows::table
-                .filter(signin_flows::state_hash.eq(&state_hash))
+        // A read first: anyone can send a state, and an unknown one must not cost a write.
+        let wanted = state_hash.to_owned();
+        let row = self.db.read(|conn| {
+            Ok(signin_flows::table
+                .filter(signin_flows::state_hash.eq(&wanted))
                 .select((
                     signin_flows::state_hash,
                     signin_flows::browser_hash,
@@ -83,15 +84,17 @@ impl SignInFlows for DieselSignInFlows {
                     signin_flows::expires_at,
                 ))
                 .first::<FlowRow>(conn)
-                .optional()?;
-            // The delete decides who took it: of two transactions that read the row, one deletes it.
-            let deleted =
-                diesel::delete(signin_flows::table.filter(signin_flows::state_hash.eq(&state_hash))).execute(conn)?;
-            if deleted == 0 {
-                return Ok(None);
-            }
-            row.map(to_flow).transpose()
-        })
+                .optional()?)
+        })?;
+        let Some(row) = row else { return Ok(None) };
+        // The delete decides who took it: of two requests that read the row, one deletes it.
+        let deleted = self.db.write(move |conn| {
+            Ok(diesel::delete(signin_flows::table.filter(signin_flows::state_hash.eq(&wanted))).execute(conn)?)
+        })?;
+        if deleted == 0 {
+            return Ok(None);
+        }
+        Ok(Some(to_flow(row).map_err(garrison_core::Error::from)?))
     }
 
     fn purge(&self, now: Timestamp) -> Result<u64> {

@@ -39,6 +39,11 @@ impl Snowflake {
         self.0
     }
 
+    /// The id as a `BIGINT` column holds it; `None` at or above 2^63, which no row can hold.
+    pub fn stored(self) -> Option<i64> {
+        i64::try_from(self.0).ok()
+    }
+
     /// When the id was created.
     pub const fn created_at(self) -> Timestamp {
         Timestamp::from_millis((self.0 >> 22) as i64 + DISCORD_EPOCH_MS)

@@ -32,13 +32,9 @@ pub use service::{
 };
 pub use ttl::TtlCache;
 
+/// The one rule of positive `BIGINT` ids (the one `RobloxUserId` follows), as the `u64` Roblox uses.
 fn parse_id(field: &'static str, what: &str, text: &str) -> Result<u64> {
-    let trimmed = text.trim();
-    let digits = !trimmed.is_empty() && trimmed.len() <= 19 && trimmed.bytes().all(|b| b.is_ascii_digit());
-    match trimmed.parse::<u64>() {
-        Ok(value) if digits && value > 0 && value <= i64::MAX as u64 => Ok(value),
-        _ => Err(Error::invalid(field, format!("must be {what} (a positive integer), got {text:?}"))),
-    }
+    crate::ids::parse_positive(field, what, text).map(i64::unsigned_abs)
 }
 
 /// A Roblox group id: a positive integer that fits the `BIGINT` it is stored as.

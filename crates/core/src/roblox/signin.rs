@@ -65,7 +65,8 @@ pub struct SignInFlow {
 /// Where started flows are kept until finished or expired.
 pub trait SignInFlows: Send + Sync {
     fn put(&self, flow: &SignInFlow) -> crate::Result<()>;
-    /// Removes and returns the flow with this state hash: a state is used at most once.
+    /// Removes and returns the flow with this state hash: a state is used at most once. An unknown
+    /// hash should cost no write (anyone can send one).
     fn take(&self, state_hash: &str) -> crate::Result<Option<SignInFlow>>;
     /// Forgets flows that expired before `now`.
     fn purge(&self, now: Timestamp) -> crate::Result<u64>;
@@ -253,9 +254,15 @@ impl SignInService {
 
     /// The flow this `state` names, if it is live and this browser's (used up either way).
     async fn take(&self, state: &str, browser_nonce: Option<&str>) -> Outcome<SignInFlow> {
+        // No browser nonce: no flow of this browser to finish, and nothing to look up.
+        let Some(browser_nonce) = browser_nonce else { return Err(SignInError::StaleState) };
         let flows = Arc::clone(&self.ports.flows);
         let state_hash = hash(state);
-        let flow = run_write(&*self.ports.writer, move || flows.take(&state_hash)).await?;
+        // On a blocking thread, not as a write job: the store reads first, so a forged state costs a
+        // read, and only a real one a delete.
+        let flow =
+            run_blocking(&*self.ports.threads, move || flows.take(&state_hash)).await.map_err(crate::Error::from)??;
+        let browser_nonce = Some(browser_nonce);
         let now = self.ports.clock.now();
         match (flow, browser_nonce) {
             (Some(flow), Some(nonce)) if flow.expires_at > now && flow.browser_hash == hash(nonce) => Ok(flow),
