@@ -82,6 +82,7 @@ impl Flow {
             assert!(set.contains(part), "{set}");
         }
         let value = set.split(';').next().and_then(|p| p.strip_prefix("garrison_verify=")).expect("value").to_owned();
+        secret(&value);
         (hop.location.expect("to Discord"), value)
     }
 
@@ -89,7 +90,15 @@ impl Flow {
     async fn consent(&self, authorize: &str) -> String {
         let hop = self.get(authorize, None).await;
         assert_eq!(hop.status, StatusCode::FOUND, "{}", hop.text);
-        hop.location.expect("back to Garrison")
+        let back = hop.location.expect("back to Garrison");
+        // The code and the state are credentials too: the log scan looks for them.
+        let url = reqwest::Url::parse(&back).expect("a URL");
+        for (name, value) in url.query_pairs() {
+            if name == "code" || name == "state" {
+                secret(&value);
+            }
+        }
+        back
     }
 
     fn assert_faithful(&self) {
