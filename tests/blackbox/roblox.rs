@@ -123,6 +123,45 @@ async fn ranks_promotions_and_demotions_follow_the_group() {
 }
 
 #[tokio::test]
+async fn a_roblox_users_account_and_headshot_are_looked_up_by_id_or_name() {
+    let r = Roblox::start(&[]);
+    let by_id = format!("/api/roblox/user?serverId={SERVER}&robloxId={}", r.demo.captain);
+    let unconfigured = expect(r.get(&by_id).await, 409);
+    assert_eq!(unconfigured.error(), "No Roblox group configured for this server.");
+    expect(r.put_settings(&r.demo.read_key.clone()).await, 200);
+
+    let user = expect(r.get(&by_id).await, 200);
+    assert_eq!(user.body["robloxId"], r.demo.captain);
+    assert_eq!(user.body["username"], "CaptainCasey");
+    assert_eq!(user.body["profileUrl"], format!("https://www.roblox.com/users/{}/profile", r.demo.captain));
+    assert!(user.body["createdAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{}", user.body);
+    let headshot = user.body["headshotUrl"].as_str().expect("a headshot").to_owned();
+    assert!(headshot.contains("/150/"), "the default size is 150: {headshot}");
+    let image = r.server.client().get(&headshot).send().await.expect("the headshot loads");
+    assert_eq!(image.headers()["content-type"], "image/png");
+
+    let by_name =
+        expect(r.get(&format!("/api/roblox/user?serverId={SERVER}&username=captaincasey&size=420")).await, 200);
+    assert_eq!(by_name.body["robloxId"], r.demo.captain, "a username in any letter case");
+    assert!(by_name.body["headshotUrl"].as_str().is_some_and(|u| u.contains("/420/")), "{}", by_name.body);
+    let calls = r.sim.calls("GET", "/cloud/v2/users/{user_id}");
+    expect(r.get(&by_id).await, 200);
+    assert_eq!(r.sim.calls("GET", "/cloud/v2/users/{user_id}"), calls, "kept ten minutes");
+
+    let missing = expect(r.get(&format!("/api/roblox/user?serverId={SERVER}&robloxId=9")).await, 404);
+    assert_eq!(missing.error(), "No Roblox user with id 9.");
+    let nameless = expect(r.get(&format!("/api/roblox/user?serverId={SERVER}&username=nobody_here")).await, 404);
+    assert_eq!(nameless.error(), "No Roblox user named \"nobody_here\".");
+    let size = expect(r.get(&format!("{by_id}&size=64")).await, 400);
+    assert!(size.error().starts_with("size: "), "{}", size.error());
+    let both = expect(r.get(&format!("{by_id}&username=x")).await, 400);
+    assert!(both.error().contains("one of the two"), "{}", both.error());
+    let other = r.server.create_key(OTHER_SERVER, "other", true);
+    expect(r.server.get(&by_id, &other).await, 403);
+    r.assert_faithful();
+}
+
+#[tokio::test]
 async fn join_requests_are_listed_with_names_then_accepted_or_denied() {
     let r = Roblox::configured(&[]).await;
     let d = &r.demo;

@@ -145,6 +145,7 @@ pub fn roblox(
             configs: Arc::new(garrison_storage::DieselRobloxConfigs::new(db.clone(), secret)),
             groups: client.clone(),
             users: client.clone(),
+            accounts: client.clone(),
             threads: Arc::new(crate::adapters::TokioBlockingThreads),
             writer: Arc::new(db.clone()),
             clock,

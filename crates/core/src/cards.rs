@@ -163,9 +163,11 @@ pub fn strip_emoji(text: &str) -> String {
     kept.trim_end().to_owned()
 }
 
-/// The hosts the specifications allow card images from by default (Discord's CDN, imgur, imgbb);
-/// `GARRISON_FETCH_ALLOWED_HOSTS` replaces them.
-pub const IMAGE_HOSTS: [&str; 4] = ["cdn.discordapp.com", "media.discordapp.net", "i.imgur.com", "i.ibb.co"];
+/// The hosts the specifications allow card images from by default (Discord's CDN, imgur, imgbb), and
+/// Roblox's image host (headshots, from `GET /api/roblox/user`); `GARRISON_FETCH_ALLOWED_HOSTS`
+/// replaces them.
+pub const IMAGE_HOSTS: [&str; 5] =
+    ["cdn.discordapp.com", "media.discordapp.net", "i.imgur.com", "i.ibb.co", "tr.rbxcdn.com"];
 
 /// Which card, for ids, keys and view URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,8 +12,9 @@ use garrison_core::{
     apikey::Principal,
     roblox::{
         CacheLifetimes, GroupId, GroupRole, JOIN_REQUESTS_MAX, JoinRequestId, JoinRequestPage, KeyCheck, Membership,
-        OpenCloudKey, Rank, RobloxConfig, RobloxConfigs, RobloxError, RobloxFuture, RobloxGroups, RobloxLinks,
-        RobloxPorts, RobloxProfile, RobloxService, RobloxServiceError, RobloxUser, RobloxUsers, RoleId,
+        OpenCloudKey, Rank, RobloxAccountInfo, RobloxCloudUsers, RobloxConfig, RobloxConfigs, RobloxError,
+        RobloxFuture, RobloxGroups, RobloxLinks, RobloxPorts, RobloxProfile, RobloxService, RobloxServiceError,
+        RobloxUser, RobloxUsers, RoleId,
         ranks::Direction,
         signin::{
             self, Identity, OAuthProvider, ProviderError, ProviderFuture, Purpose, SignInError, SignInPorts,
@@ -195,6 +196,30 @@ impl RobloxUsers for FakeRoblox {
     }
 }
 
+/// Open Cloud's users: the same users 1 to 9999; user 9000 has no headshot yet.
+impl RobloxCloudUsers for FakeRoblox {
+    fn account(&self, key: &OpenCloudKey, who: RobloxUserId) -> RobloxFuture<'_, Option<RobloxAccountInfo>> {
+        let answer = self.check(key, "account").map(|()| {
+            (who.get() < 10_000).then(|| RobloxAccountInfo {
+                user: account(who),
+                about: format!("About {who}"),
+                created: Some(Timestamp::from_millis(1_000)),
+                premium: false,
+            })
+        });
+        Box::pin(std::future::ready(answer))
+    }
+
+    fn headshot(&self, key: &OpenCloudKey, who: RobloxUserId, size: u16) -> RobloxFuture<'_, Option<String>> {
+        let answer = self.check(key, "headshot").and_then(|()| match who.get() {
+            9000 => Ok(None),
+            id if id < 10_000 => Ok(Some(format!("https://tr.example/{id}/{size}.png"))),
+            _ => Err(RobloxError::NotFound("user")),
+        });
+        Box::pin(std::future::ready(answer))
+    }
+}
+
 struct Setup {
     service: RobloxService,
     roblox: FakeRoblox,
@@ -232,6 +257,7 @@ fn setup() -> Setup {
             configs: records.clone(),
             groups: Arc::new(roblox.clone()),
             users: Arc::new(roblox.clone()),
+            accounts: Arc::new(roblox.clone()),
             threads: Arc::new(InlineThreads),
             writer: Arc::new(InlineWrites),
             clock: clock.clone(),
@@ -277,6 +303,42 @@ fn a_rank_is_the_highest_role_held_or_guest_and_is_cached_for_a_minute() {
     s.clock.advance_millis(5 * 60_000);
     rank_of(&s, 100);
     assert_eq!(s.roblox.calls("roles"), 2);
+}
+
+#[test]
+fn a_users_account_and_headshot_are_read_with_the_servers_key_and_kept_ten_minutes() {
+    let s = setup();
+    let read = principal(SERVER, true);
+    let view = run(s.service.user(&read, SERVER, RobloxAccount::Id(user(100)), 150)).expect("user");
+    assert_eq!((view.account.user.name.as_str(), view.account.about.as_str()), ("user100", "About 100"));
+    assert_eq!(view.headshot.as_deref(), Some("https://tr.example/100/150.png"));
+    let by_name = run(s.service.user(&read, SERVER, RobloxAccount::Username("USER100".into()), 150)).expect("name");
+    assert_eq!(by_name, view, "a username names the same account");
+    assert_eq!((s.roblox.calls("account"), s.roblox.calls("headshot")), (1, 1), "the second answer was kept");
+    let bigger = run(s.service.user(&read, SERVER, RobloxAccount::Id(user(100)), 420)).expect("user");
+    assert_eq!(bigger.headshot.as_deref(), Some("https://tr.example/100/420.png"));
+    assert_eq!((s.roblox.calls("account"), s.roblox.calls("headshot")), (1, 2), "each size is its own picture");
+    s.clock.advance_millis(10 * 60_000);
+    run(s.service.user(&read, SERVER, RobloxAccount::Id(user(100)), 150)).expect("user");
+    assert_eq!(s.roblox.calls("account"), 2, "read again after ten minutes");
+
+    let pending = run(s.service.user(&read, SERVER, RobloxAccount::Id(user(9000)), 150)).expect("user");
+    assert_eq!(pending.headshot, None, "a headshot still being made is not an error");
+    let calls = s.roblox.calls("headshot");
+    run(s.service.user(&read, SERVER, RobloxAccount::Id(user(9000)), 150)).expect("user");
+    assert_eq!(s.roblox.calls("headshot"), calls + 1, "and is asked for again");
+
+    let missing = run(s.service.user(&read, SERVER, RobloxAccount::Id(user(20_000)), 150)).expect_err("missing");
+    assert_eq!(missing.to_string(), "No Roblox user with id 20000.");
+    let nameless =
+        run(s.service.user(&read, SERVER, RobloxAccount::Username("nobody".into()), 150)).expect_err("no name");
+    assert_eq!(nameless.to_string(), "No Roblox user named \"nobody\".");
+    let size = run(s.service.user(&read, SERVER, RobloxAccount::Id(user(100)), 64)).expect_err("size");
+    assert!(size.to_string().contains("size"), "{size}");
+    let calls = s.roblox.with(|r| r.calls.len());
+    let other = run(s.service.user(&principal(OTHER_SERVER, true), SERVER, RobloxAccount::Id(user(100)), 150));
+    assert!(matches!(other, Err(RobloxServiceError::Core(garrison_core::Error::Forbidden(_)))));
+    assert_eq!(s.roblox.with(|r| r.calls.len()), calls, "another server's key reaches nothing");
 }
 
 #[test]

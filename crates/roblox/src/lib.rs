@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use garrison_core::RobloxUserId;
 use garrison_core::roblox::{
-    GroupId, GroupRole, JoinRequestId, JoinRequestPage, Membership, OpenCloudKey, RobloxError, RobloxFuture,
-    RobloxGroups, RobloxProfile, RobloxUser, RobloxUsers, RoleId,
+    GroupId, GroupRole, HEADSHOT_SIZES, JoinRequestId, JoinRequestPage, Membership, OpenCloudKey, RobloxAccountInfo,
+    RobloxCloudUsers, RobloxError, RobloxFuture, RobloxGroups, RobloxProfile, RobloxUser, RobloxUsers, RoleId,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -176,7 +176,10 @@ async fn decode<T: DeserializeOwned>(response: Response, operation: Operation) -
     let message = wire::error_message(&body[..body.len().min(ERROR_BODY_MAX)]);
     Err(match status {
         StatusCode::UNAUTHORIZED => RobloxError::KeyRejected,
-        StatusCode::FORBIDDEN if message.to_ascii_lowercase().contains("scope") || message.is_empty() => {
+        StatusCode::FORBIDDEN
+            if operation.scope() != "none"
+                && (message.to_ascii_lowercase().contains("scope") || message.is_empty()) =>
+        {
             RobloxError::MissingScope { scope: operation.scope() }
         }
         StatusCode::FORBIDDEN => RobloxError::Refused(message),
@@ -310,6 +313,40 @@ impl RobloxClient {
                 })
                 .await?;
             Ok(())
+        })
+    }
+}
+
+impl RobloxCloudUsers for RobloxClient {
+    fn account(&self, key: &OpenCloudKey, user: RobloxUserId) -> RobloxFuture<'_, Option<RobloxAccountInfo>> {
+        let key = key.clone();
+        Box::pin(async move {
+            let answer: Result<wire::CloudUser, _> =
+                self.call(&key, Operation::GetUser, || self.cloud(Method::GET, &format!("users/{user}"))).await;
+            match answer {
+                Ok(found) => Ok(found.into_account(user)),
+                Err(RobloxError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn headshot(&self, key: &OpenCloudKey, user: RobloxUserId, size: u16) -> RobloxFuture<'_, Option<String>> {
+        let key = key.clone();
+        Box::pin(async move {
+            if !HEADSHOT_SIZES.contains(&size) {
+                return Err(RobloxError::Refused(format!("Roblox makes no {size}-pixel headshots")));
+            }
+            let operation: wire::ThumbnailOperation = self
+                .call(&key, Operation::GenerateUserThumbnail, || {
+                    self.cloud(Method::GET, &format!("users/{user}:generateThumbnail")).query(&[
+                        ("size", size.to_string().as_str()),
+                        ("format", "PNG"),
+                        ("shape", "ROUND"),
+                    ])
+                })
+                .await?;
+            Ok(operation.image_uri())
         })
     }
 }

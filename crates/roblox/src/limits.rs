@@ -22,6 +22,8 @@ pub enum Operation {
     ListGroupJoinRequests,
     AcceptGroupJoinRequest,
     DeclineGroupJoinRequest,
+    GetUser,
+    GenerateUserThumbnail,
     /// The legacy users API (`users.roblox.com`: names, profiles), which takes no key: Roblox limits
     /// it per address, so Garrison keeps one window for the whole process ([`LEGACY_USERS`]).
     LegacyUsers,
@@ -31,7 +33,7 @@ pub enum Operation {
 pub const LEGACY_USERS: [u8; 32] = [0; 32];
 
 impl Operation {
-    pub const ALL: [Operation; 7] = [
+    pub const ALL: [Operation; 9] = [
         Operation::GetGroup,
         Operation::ListGroupRoles,
         Operation::ListGroupMemberships,
@@ -39,6 +41,8 @@ impl Operation {
         Operation::ListGroupJoinRequests,
         Operation::AcceptGroupJoinRequest,
         Operation::DeclineGroupJoinRequest,
+        Operation::GetUser,
+        Operation::GenerateUserThumbnail,
     ];
 
     /// Roblox's `operationId`.
@@ -51,6 +55,8 @@ impl Operation {
             Operation::ListGroupJoinRequests => "Cloud_ListGroupJoinRequests",
             Operation::AcceptGroupJoinRequest => "Cloud_AcceptGroupJoinRequest",
             Operation::DeclineGroupJoinRequest => "Cloud_DeclineGroupJoinRequest",
+            Operation::GetUser => "Cloud_GetUser",
+            Operation::GenerateUserThumbnail => "Cloud_GenerateUserThumbnail",
             Operation::LegacyUsers => "users.roblox.com",
         }
     }
@@ -64,6 +70,7 @@ impl Operation {
             | Operation::UpdateGroupMembership
             | Operation::ListGroupJoinRequests => 300,
             Operation::AcceptGroupJoinRequest | Operation::DeclineGroupJoinRequest => 100,
+            Operation::GetUser | Operation::GenerateUserThumbnail => 1000,
             // Unpublished; a conservative share of what one address is seen to get.
             Operation::LegacyUsers => 120,
         }
@@ -77,7 +84,8 @@ impl Operation {
             Operation::UpdateGroupMembership
             | Operation::AcceptGroupJoinRequest
             | Operation::DeclineGroupJoinRequest => "group:write",
-            Operation::LegacyUsers => "none",
+            // Public information: no scope is needed.
+            Operation::GetUser | Operation::GenerateUserThumbnail | Operation::LegacyUsers => "none",
         }
     }
 
@@ -87,7 +95,7 @@ impl Operation {
             Operation::GetGroup | Operation::ListGroupRoles | Operation::ListGroupJoinRequests => "group",
             Operation::ListGroupMemberships | Operation::UpdateGroupMembership => "group member",
             Operation::AcceptGroupJoinRequest | Operation::DeclineGroupJoinRequest => "join request",
-            Operation::LegacyUsers => "user",
+            Operation::GetUser | Operation::GenerateUserThumbnail | Operation::LegacyUsers => "user",
         }
     }
 }

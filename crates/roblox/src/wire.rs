@@ -1,7 +1,9 @@
 //! Roblox's JSON, read into the domain's values. Nothing here leaves the crate.
 
-use garrison_core::RobloxUserId;
-use garrison_core::roblox::{GroupRole, JoinRequestPage as Page, Membership, Rank, RobloxProfile, RobloxUser, RoleId};
+use garrison_core::roblox::{
+    GroupRole, JoinRequestPage as Page, Membership, Rank, RobloxAccountInfo, RobloxProfile, RobloxUser, RoleId,
+};
+use garrison_core::{RobloxUserId, Timestamp};
 use serde::Deserialize;
 
 /// The last segment of a resource path (`groups/7/roles/99` → 99) when the path has the expected
@@ -157,6 +159,71 @@ pub(crate) struct UserList {
     pub data: Vec<LegacyUser>,
 }
 
+/// Open Cloud's `User` (its public fields).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CloudUser {
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    about: String,
+    #[serde(default)]
+    create_time: Option<String>,
+    #[serde(default)]
+    premium: bool,
+}
+
+impl CloudUser {
+    /// The account, if Roblox answered for the user asked about.
+    pub(crate) fn into_account(self, asked: RobloxUserId) -> Option<RobloxAccountInfo> {
+        (user_of(&self.path)? == asked).then_some(())?;
+        let created = self.create_time.as_deref().and_then(parse_time);
+        Some(RobloxAccountInfo {
+            user: RobloxUser { id: asked, name: self.name, display_name: self.display_name },
+            about: self.about,
+            created,
+            premium: self.premium,
+        })
+    }
+}
+
+/// An RFC 3339 instant (`2023-07-05T12:34:56Z`, fractions and offsets allowed).
+fn parse_time(text: &str) -> Option<Timestamp> {
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok().map(Timestamp::from_millis)
+}
+
+/// A long-running operation of `:generateThumbnail`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ThumbnailOperation {
+    #[serde(default)]
+    done: bool,
+    #[serde(default)]
+    response: Option<ThumbnailResponse>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ThumbnailResponse {
+    #[serde(default)]
+    image_uri: String,
+}
+
+impl ThumbnailOperation {
+    /// The image's address once the operation is done and gave one over HTTPS (or HTTP, which only
+    /// a stand-in on this machine serves).
+    pub(crate) fn image_uri(self) -> Option<String> {
+        let uri = self.response.filter(|_| self.done)?.image_uri;
+        let lower = uri.to_ascii_lowercase();
+        let web = lower.starts_with("https://") || lower.starts_with("http://");
+        (web && uri.len() <= 2048 && !uri.chars().any(char::is_control)).then_some(uri)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct CloudError {
     #[serde(default)]
@@ -208,6 +275,31 @@ mod tests {
         let other: GroupMembership =
             serde_json::from_str(r#"{"user":"users/1","role":"groups/7/roles/3"}"#).expect("json");
         assert_eq!(other.into_membership(user), None);
+    }
+
+    #[test]
+    fn users_and_thumbnails_read_as_open_cloud_sends_them() {
+        let user: CloudUser = serde_json::from_str(
+            r#"{"path":"users/156","createTime":"2006-02-27T21:06:40.3Z","id":"156","name":"builderman","displayName":"Builderman","about":"Hi","locale":"en-us","premium":true}"#,
+        )
+        .expect("json");
+        let account = user.into_account(RobloxUserId::from_stored(156)).expect("account");
+        assert_eq!((account.user.name.as_str(), account.about.as_str(), account.premium), ("builderman", "Hi", true));
+        assert_eq!(account.created, Some(Timestamp::from_millis(1_141_074_400_300)));
+        let other: CloudUser = serde_json::from_str(r#"{"path":"users/1"}"#).expect("json");
+        assert_eq!(other.into_account(RobloxUserId::from_stored(156)), None, "not who was asked about");
+
+        let done: ThumbnailOperation = serde_json::from_str(
+            r#"{"path":"users/156/operations/x","done":true,"response":{"@type":"t","imageUri":"https://tr.rbxcdn.com/a/150/150/AvatarHeadshot/Png"}}"#,
+        )
+        .expect("json");
+        assert_eq!(done.image_uri().as_deref(), Some("https://tr.rbxcdn.com/a/150/150/AvatarHeadshot/Png"));
+        let pending: ThumbnailOperation =
+            serde_json::from_str(r#"{"path":"users/156/operations/x","done":false}"#).expect("json");
+        assert_eq!(pending.image_uri(), None);
+        let odd: ThumbnailOperation =
+            serde_json::from_str(r#"{"done":true,"response":{"imageUri":"javascript:alert(1)"}}"#).expect("json");
+        assert_eq!(odd.image_uri(), None, "only web addresses are passed on");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! sends and reads is what Roblox's document describes.
 
 use garrison_core::RobloxUserId;
-use garrison_core::roblox::{GroupId, OpenCloudKey, RobloxError, RobloxGroups, RobloxUsers};
+use garrison_core::roblox::{GroupId, OpenCloudKey, RobloxCloudUsers, RobloxError, RobloxGroups, RobloxUsers};
 use garrison_roblox::{Operation, RobloxBudget, RobloxClient, RobloxEndpoints};
 use garrison_roblox_sim::{Simulator, World};
 
@@ -19,7 +19,11 @@ fn the_limits_are_robloxs_published_ones() {
         let limit = &op.extension("x-roblox-rate-limits").expect("limits")["perApiKeyOwner"];
         assert_eq!(limit["period"], "MINUTE", "{}", operation.id());
         assert_eq!(limit["maxInPeriod"].as_u64(), Some(operation.per_minute() as u64), "{}", operation.id());
-        if let Some(scopes) = op.extension("x-roblox-scopes").and_then(|s| s.as_array()) {
+        if operation.scope() == "none" {
+            // Public information: the scopes listed only widen the answer; none is required.
+            let required = &op.extension("x-roblox-docs").expect("docs")["methodProperties"]["scopes"];
+            assert_eq!(required.as_array().map(Vec::len), Some(0), "{}", operation.id());
+        } else if let Some(scopes) = op.extension("x-roblox-scopes").and_then(|s| s.as_array()) {
             let names: Vec<&str> = scopes.iter().filter_map(|s| s["name"].as_str()).collect();
             assert!(names.contains(&operation.scope()), "{}: {names:?}", operation.id());
         }
@@ -66,6 +70,32 @@ async fn the_adapter_reads_groups_members_and_users_as_roblox_sends_them() {
     let read_only = OpenCloudKey::parse("key", &demo.read_key).expect("key");
     let refused = roblox.set_role(&read_only, group, captain, garrison_core::roblox::RoleId(demo.major_role)).await;
     assert_eq!(refused, Err(RobloxError::MissingScope { scope: "group:write" }));
+    let violations = sim.spec_violations();
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[tokio::test]
+async fn the_adapter_reads_open_cloud_users_and_their_headshots() {
+    let (world, demo) = World::demo();
+    let sim = Simulator::start(world);
+    let roblox = client(&sim);
+    let key = OpenCloudKey::parse("key", &demo.read_key).expect("key");
+    let captain = RobloxUserId::from_stored(i64::try_from(demo.captain).expect("id"));
+    let account = roblox.account(&key, captain).await.expect("account").expect("exists");
+    assert_eq!((account.user.id, account.user.name.as_str()), (captain, "CaptainCasey"));
+    assert!(account.created.is_some(), "Roblox says when the account was made");
+    assert_eq!(roblox.account(&key, RobloxUserId::from_stored(9)).await.expect("answer"), None);
+
+    let url = roblox.headshot(&key, captain, 150).await.expect("headshot").expect("made");
+    let http = reqwest::Client::builder().no_proxy().build().expect("client");
+    let image = http.get(&url).send().await.expect("fetched");
+    assert_eq!(image.headers()["content-type"], "image/png");
+    let bytes = image.bytes().await.expect("bytes");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a real PNG");
+    assert!(matches!(roblox.headshot(&key, captain, 64).await, Err(RobloxError::Refused(_))), "never sent");
+    assert_eq!(roblox.headshot(&key, RobloxUserId::from_stored(9), 150).await, Err(RobloxError::NotFound("user")));
+    let wrong = OpenCloudKey::parse("key", "not-a-key-roblox-issued").expect("key");
+    assert_eq!(roblox.account(&wrong, captain).await, Err(RobloxError::KeyRejected));
     let violations = sim.spec_violations();
     assert!(violations.is_empty(), "{violations:#?}");
 }

@@ -186,7 +186,9 @@ impl From<garrison_core::roblox::RobloxServiceError> for ApiError {
         let status = match err {
             E::Core(e) => return e.into(),
             E::Roblox(e) => return e.into(),
-            E::NotMember { .. } | E::NoJoinRequest { .. } => StatusCode::NOT_FOUND,
+            E::NotMember { .. } | E::NoJoinRequest { .. } | E::NoSuchUser(_) | E::NoSuchUsername(_) => {
+                StatusCode::NOT_FOUND
+            }
             E::NotConfigured | E::Owner { .. } | E::AtTop { .. } | E::AtBottom { .. } => StatusCode::CONFLICT,
             E::KeyNotAccepted { .. } => StatusCode::BAD_REQUEST,
             _ => return Self::internal(&err),

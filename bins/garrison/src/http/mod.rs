@@ -198,6 +198,7 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(transcripts::list)
         .service(transcripts::view)
         .service(roblox::rank)
+        .service(roblox::roblox_user)
         .service(roblox::join_requests)
         .service(roblox::accept_request)
         .service(roblox::deny_request)
@@ -333,6 +334,7 @@ mod tests {
             "/api/Transcript/list/{guildId}",
             "/api/Transcript/view/{viewId}",
             "/api/rank",
+            "/api/roblox/user",
             "/api/group/join-requests",
             "/api/group/accept-request",
             "/api/group/deny-request",
@@ -356,6 +358,6 @@ mod tests {
                 [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
             })
             .sum();
-        assert_eq!(operations, 90, "a route was added or removed: update this count");
+        assert_eq!(operations, 91, "a route was added or removed: update this count");
     }
 }

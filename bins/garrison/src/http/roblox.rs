@@ -65,6 +65,79 @@ pub async fn rank(
     Ok(web::Json(RankResponse { group_id: group.get(), rank_name: role.name, rank_id: role.rank.0 }))
 }
 
+/// `?serverId=&robloxId=|username=&size=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Discord server id (snowflake): its Open Cloud key reads.
+    #[param(value_type = String, example = "123456789012345678")]
+    server_id: IdText,
+    /// Roblox user id ...
+    #[param(value_type = Option<String>, example = "156")]
+    roblox_id: Option<IdText>,
+    /// ... or username, any letter case (one of the two).
+    #[param(example = "builderman")]
+    username: Option<String>,
+    /// The headshot's size in pixels: 48, 50, 60, 75, 100, 110, 150 (the default), 180, 352, 420 or 720.
+    #[param(example = 150)]
+    size: Option<u16>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RobloxUserResponse {
+    #[schema(example = 156)]
+    roblox_id: i64,
+    #[schema(example = "builderman")]
+    username: String,
+    #[schema(example = "Builderman")]
+    display_name: String,
+    /// The profile's About text.
+    about: String,
+    /// When the account was made (RFC 3339), when Roblox says.
+    #[schema(example = "2006-02-27T21:06:40Z")]
+    created_at: Option<String>,
+    premium: bool,
+    /// The round PNG headshot on Roblox's image host; `null` while Roblox is still making it.
+    #[schema(example = "https://tr.rbxcdn.com/30DAY-AvatarHeadshot-0/150/150/AvatarHeadshot/Png/isCircular")]
+    headshot_url: Option<String>,
+    #[schema(example = "https://www.roblox.com/users/156/profile")]
+    profile_url: String,
+}
+
+/// A Roblox user's public account and headshot, read with the server's Open Cloud key and kept ten
+/// minutes.
+#[utoipa::path(tag = "Roblox groups", params(UserQuery), responses(
+    (status = 200, body = RobloxUserResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, description = "no such Roblox user", body = ErrorBody),
+    (status = 409, description = "no Roblox key configured for this server", body = ErrorBody),
+    (status = 429, body = ErrorBody), (status = 502, body = ErrorBody)))]
+#[get("/api/roblox/user")]
+pub async fn roblox_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<UserQuery>,
+) -> Result<web::Json<RobloxUserResponse>, ApiError> {
+    let server = query.server_id.server("serverId")?;
+    let account = super::verification::roblox_account(query.roblox_id.as_ref(), query.username.as_deref())?;
+    let size = query.size.unwrap_or(150);
+    let principal = caller.principal(state.clone()).await?;
+    let view = state.roblox.user(&principal, server, account, size).await?;
+    let account = view.account;
+    let id = account.user.id.get();
+    Ok(web::Json(RobloxUserResponse {
+        roblox_id: id,
+        username: account.user.name,
+        display_name: account.user.display_name,
+        about: account.about,
+        created_at: account.created.map(|at| at.to_iso8601()),
+        premium: account.premium,
+        headshot_url: view.headshot,
+        profile_url: format!("https://www.roblox.com/users/{id}/profile"),
+    }))
+}
+
 /// `?serverId=&groupId=&cursor=`
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]

@@ -159,14 +159,7 @@ pub async fn start_code(
     let body = body.0;
     let server = body.server_id.server("serverId")?;
     let user = discord(&body.discord_id)?;
-    let account = match (&body.roblox_id, &body.username) {
-        (Some(id), None) => RobloxAccount::Id(id.roblox("robloxId")?),
-        (None, Some(name)) if !name.trim().is_empty() && name.len() <= 64 => {
-            RobloxAccount::Username(name.trim().to_owned())
-        }
-        (None, Some(_)) => return Err(ApiError::bad_request("username: must be 1 to 64 characters")),
-        _ => return Err(ApiError::bad_request("give either robloxId or username (one of the two)")),
-    };
+    let account = roblox_account(body.roblox_id.as_ref(), body.username.as_deref())?;
     let principal = caller.principal(state.clone()).await?;
     let challenge = state.verification.start_code(&principal, server, user, account).await?;
     Ok(web::Json(StartCodeResponse {
@@ -217,4 +210,16 @@ pub async fn check_code(
     let principal = caller.principal(state.clone()).await?;
     let link = state.verification.check_code(&principal, server, user).await?;
     Ok(web::Json(link.into()))
+}
+
+/// The Roblox account a request names: `robloxId` or `username`, one of the two.
+pub(super) fn roblox_account(id: Option<&IdText>, username: Option<&str>) -> Result<RobloxAccount, ApiError> {
+    match (id, username) {
+        (Some(id), None) => Ok(RobloxAccount::Id(id.roblox("robloxId")?)),
+        (None, Some(name)) if !name.trim().is_empty() && name.len() <= 64 => {
+            Ok(RobloxAccount::Username(name.trim().to_owned()))
+        }
+        (None, Some(_)) => Err(ApiError::bad_request("username: must be 1 to 64 characters")),
+        _ => Err(ApiError::bad_request("give either robloxId or username (one of the two)")),
+    }
 }

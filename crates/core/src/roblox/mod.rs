@@ -5,8 +5,8 @@
 //!
 //! * ids and values: [`GroupId`], [`RoleId`], [`Rank`], [`GroupRole`], [`JoinRequest`], and the
 //!   server's credentials, [`OpenCloudKey`] (its `Debug` never shows it) in a [`RobloxConfig`];
-//! * the ports: [`RobloxGroups`] (Open Cloud, with the server's key), [`RobloxUsers`] (public
-//!   look-ups) and the [`RobloxConfigs`] store, with the one error type [`RobloxError`];
+//! * the ports: [`RobloxGroups`] and [`RobloxCloudUsers`] (Open Cloud, with the server's key),
+//!   [`RobloxUsers`] (public look-ups without a key) and the [`RobloxConfigs`] store, with the one error type [`RobloxError`];
 //! * [`ranks`]: the pure rank arithmetic (the next assignable role up or down);
 //! * [`RobloxService`]: the use cases behind the rank and group routes, with their caches.
 
@@ -23,12 +23,12 @@ use std::fmt;
 use crate::{Error, Result};
 
 pub use port::{
-    JoinRequestPage, Membership, RobloxConfigs, RobloxError, RobloxFuture, RobloxGroups, RobloxLinks, RobloxProfile,
-    RobloxUser, RobloxUsers,
+    HEADSHOT_SIZES, JoinRequestPage, Membership, RobloxAccountInfo, RobloxCloudUsers, RobloxConfigs, RobloxError,
+    RobloxFuture, RobloxGroups, RobloxLinks, RobloxProfile, RobloxUser, RobloxUsers,
 };
 pub use service::{
     CacheLifetimes, GroupJoinRequests, JOIN_REQUESTS_MAX, KeyCheck, RankChange, RobloxPorts, RobloxServerView,
-    RobloxService, RobloxServiceError,
+    RobloxService, RobloxServiceError, RobloxUserView,
 };
 pub use ttl::TtlCache;
 

@@ -102,6 +102,30 @@ pub trait RobloxUsers: Send + Sync {
     fn profile(&self, user: RobloxUserId) -> RobloxFuture<'_, Option<RobloxProfile>>;
 }
 
+/// A Roblox account as Open Cloud describes it (its public part).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RobloxAccountInfo {
+    pub user: RobloxUser,
+    /// The profile's "About" text.
+    pub about: String,
+    /// When the account was made, when Roblox said.
+    pub created: Option<Timestamp>,
+    pub premium: bool,
+}
+
+/// The square sizes, in pixels, Roblox makes headshots in.
+pub const HEADSHOT_SIZES: [u16; 11] = [48, 50, 60, 75, 100, 110, 150, 180, 352, 420, 720];
+
+/// Open Cloud's users API, called with a server's key (public information: no scope needed).
+/// Implemented by `garrison-roblox`.
+pub trait RobloxCloudUsers: Send + Sync {
+    /// The account, `None` if Roblox has no such user.
+    fn account(&self, key: &OpenCloudKey, user: RobloxUserId) -> RobloxFuture<'_, Option<RobloxAccountInfo>>;
+    /// The address of the user's round PNG headshot, `size` pixels square (one of
+    /// [`HEADSHOT_SIZES`]); `None` while Roblox is still making it.
+    fn headshot(&self, key: &OpenCloudKey, user: RobloxUserId, size: u16) -> RobloxFuture<'_, Option<String>>;
+}
+
 /// Where links between Discord users and Roblox accounts, and pending profile codes, are kept.
 pub trait RobloxLinks: Send + Sync {
     fn by_roblox(&self, roblox: RobloxUserId) -> crate::Result<Option<Link>>;

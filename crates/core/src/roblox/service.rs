@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use futures_util::future::try_join;
+use futures_util::future::{join, try_join};
 
 use super::ranks::{self, Direction, StepRefusal};
+use super::verification::{RobloxAccount, UsernameIds};
 use super::{
-    GroupId, GroupRole, JoinRequest, JoinRequestId, OpenCloudKey, RobloxConfig, RobloxConfigs, RobloxError,
-    RobloxGroups, RobloxUsers, RoleId, TtlCache,
+    GroupId, GroupRole, HEADSHOT_SIZES, JoinRequest, JoinRequestId, OpenCloudKey, RobloxAccountInfo, RobloxCloudUsers,
+    RobloxConfig, RobloxConfigs, RobloxError, RobloxGroups, RobloxUsers, RoleId, TtlCache,
 };
 use crate::apikey::{Access, Principal};
 use crate::threads::{BlockingThreads, WriteQueue, run_blocking, run_write};
@@ -34,15 +35,20 @@ pub struct CacheLifetimes {
     /// A server's settings (so a rank look-up does not read the database); replaced when this
     /// process changes them, and at most this old when another replica did.
     pub config_ms: i64,
+    /// A user's public account information and headshot address.
+    pub account_ms: i64,
     /// Entries per cache.
     pub capacity: usize,
 }
 
 impl Default for CacheLifetimes {
     fn default() -> Self {
-        Self { roles_ms: 5 * 60_000, rank_ms: 60_000, config_ms: 10_000, capacity: 100_000 }
+        Self { roles_ms: 5 * 60_000, rank_ms: 60_000, config_ms: 10_000, account_ms: 10 * 60_000, capacity: 100_000 }
     }
 }
+
+/// Accounts kept at once: each holds an About text of up to a thousand characters.
+const ACCOUNT_CACHE: usize = 10_000;
 
 /// Why a Roblox use case failed.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +69,10 @@ pub enum RobloxServiceError {
     AtTop { user: RobloxUserId, group: GroupId, name: String, rank: u8 },
     #[error("User {user} already holds the lowest rank a member can hold in group {group} ({name}, {rank}).")]
     AtBottom { user: RobloxUserId, group: GroupId, name: String, rank: u8 },
+    #[error("No Roblox user with id {0}.")]
+    NoSuchUser(RobloxUserId),
+    #[error("No Roblox user named {0:?}.")]
+    NoSuchUsername(String),
     #[error("No pending join request {request} in group {group}.")]
     NoJoinRequest { request: JoinRequestId, group: GroupId },
     /// The key given to configure a server was refused by Roblox for that group.
@@ -98,6 +108,14 @@ pub enum KeyCheck {
     Unknown { reason: String },
 }
 
+/// A Roblox user as a dashboard shows them: their public account and headshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RobloxUserView {
+    pub account: RobloxAccountInfo,
+    /// The address of the round PNG headshot; `None` while Roblox is still making it.
+    pub headshot: Option<String>,
+}
+
 /// A server's Roblox settings as the API shows them: never the key itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RobloxServerView {
@@ -111,9 +129,13 @@ pub struct RobloxService {
     configs: Arc<dyn RobloxConfigs>,
     groups: Arc<dyn RobloxGroups>,
     users: Arc<dyn RobloxUsers>,
+    accounts: Arc<dyn RobloxCloudUsers>,
     threads: Arc<dyn BlockingThreads>,
     writer: Arc<dyn WriteQueue>,
     clock: Arc<dyn Clock>,
+    account_cache: TtlCache<RobloxUserId, RobloxAccountInfo>,
+    headshot_cache: TtlCache<(RobloxUserId, u16), String>,
+    usernames: UsernameIds,
     config_cache: TtlCache<ServerId, Option<RobloxConfig>>,
     roles_cache: TtlCache<(ServerId, GroupId), Arc<Vec<GroupRole>>>,
     rank_cache: TtlCache<(ServerId, GroupId, RobloxUserId), Option<Vec<RoleId>>>,
@@ -131,6 +153,7 @@ pub struct RobloxPorts {
     pub configs: Arc<dyn RobloxConfigs>,
     pub groups: Arc<dyn RobloxGroups>,
     pub users: Arc<dyn RobloxUsers>,
+    pub accounts: Arc<dyn RobloxCloudUsers>,
     /// Where the settings store's reads run.
     pub threads: Arc<dyn BlockingThreads>,
     /// Where its writes run.
@@ -151,9 +174,13 @@ impl RobloxService {
             configs: ports.configs,
             groups: ports.groups,
             users: ports.users,
+            accounts: ports.accounts,
             threads: ports.threads,
             writer: ports.writer,
             clock: ports.clock,
+            account_cache: TtlCache::new(ACCOUNT_CACHE.min(capacity), lifetimes.account_ms),
+            headshot_cache: TtlCache::new(capacity, lifetimes.account_ms),
+            usernames: UsernameIds::default(),
             config_cache: TtlCache::new(capacity, lifetimes.config_ms),
             roles_cache: TtlCache::new(capacity, lifetimes.roles_ms),
             rank_cache: TtlCache::new(capacity, lifetimes.rank_ms),
@@ -337,6 +364,56 @@ impl RobloxService {
             Err(RobloxError::NotFound(_)) => Err(RobloxServiceError::NoJoinRequest { request, group }),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A user's public account and round headshot (`size` pixels square, one of [`HEADSHOT_SIZES`]),
+    /// read with the server's key; both kept for [`CacheLifetimes::account_ms`].
+    pub async fn user(
+        &self,
+        caller: &Principal,
+        server: ServerId,
+        account: RobloxAccount,
+        size: u16,
+    ) -> Outcome<RobloxUserView> {
+        if !HEADSHOT_SIZES.contains(&size) {
+            return Err(crate::Error::invalid("size", format!("must be one of {HEADSHOT_SIZES:?}")).into());
+        }
+        let (key, _) = self.target(caller, server, None, Access::Read).await?;
+        let now = self.clock.now();
+        let user = match account {
+            RobloxAccount::Id(id) => id,
+            RobloxAccount::Username(name) => match self.usernames.resolve(&*self.users, &name, now).await? {
+                Some(id) => id,
+                None => return Err(RobloxServiceError::NoSuchUsername(name)),
+            },
+        };
+        let cached = (self.account_cache.get(&user, now), self.headshot_cache.get(&(user, size), now));
+        let (account, headshot) = match cached {
+            (Some(account), Some(headshot)) => (account, Some(headshot)),
+            (account, _) => {
+                // Both at once: a headshot for a user who does not exist is an error nobody sees.
+                let account = async {
+                    match account {
+                        Some(account) => Ok(Some(account)),
+                        None => self.accounts.account(&key, user).await,
+                    }
+                };
+                let (account, headshot) = join(account, self.accounts.headshot(&key, user, size)).await;
+                let account = account?.ok_or(RobloxServiceError::NoSuchUser(user))?;
+                let headshot = match headshot {
+                    Ok(headshot) => headshot,
+                    // Roblox made no picture for an account it has: the account still answers.
+                    Err(RobloxError::NotFound(_)) => None,
+                    Err(e) => return Err(e.into()),
+                };
+                self.account_cache.put(user, account.clone(), now);
+                if let Some(headshot) = &headshot {
+                    self.headshot_cache.put((user, size), headshot.clone(), now);
+                }
+                (account, headshot)
+            }
+        };
+        Ok(RobloxUserView { account, headshot })
     }
 
     /// Sets the server's main group and Open Cloud key, after Roblox accepted the key for the group.

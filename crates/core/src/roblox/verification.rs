@@ -401,12 +401,42 @@ impl std::fmt::Debug for VerificationPorts {
 const USERNAME_LIFETIME_MS: i64 = 60 * 60_000;
 const USERNAME_CACHE: usize = 100_000;
 
+/// Roblox usernames (any letter case) and the ids they name, each kept for an hour.
+#[derive(Debug)]
+pub(crate) struct UsernameIds(TtlCache<String, RobloxUserId>);
+
+impl Default for UsernameIds {
+    fn default() -> Self {
+        Self(TtlCache::new(USERNAME_CACHE, USERNAME_LIFETIME_MS))
+    }
+}
+
+impl UsernameIds {
+    /// The id `name` names, from the cache or Roblox; `None` when no account has it.
+    pub(crate) async fn resolve(
+        &self,
+        users: &dyn RobloxUsers,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<Option<RobloxUserId>, RobloxError> {
+        let key = name.to_lowercase();
+        if let Some(id) = self.0.get(&key, now) {
+            return Ok(Some(id));
+        }
+        let found = users.by_username(name).await?.map(|user| user.id);
+        if let Some(id) = found {
+            self.0.put(key, id, now);
+        }
+        Ok(found)
+    }
+}
+
 /// Links between Discord and Roblox accounts: look-ups, and the profile-code way of making them.
 pub struct VerificationService {
     ports: VerificationPorts,
     /// Roblox id to username, and username (lower case) to id: an hour each.
     usernames: TtlCache<RobloxUserId, String>,
-    ids: TtlCache<String, RobloxUserId>,
+    ids: UsernameIds,
 }
 
 impl std::fmt::Debug for VerificationService {
@@ -417,11 +447,7 @@ impl std::fmt::Debug for VerificationService {
 
 impl VerificationService {
     pub fn new(ports: VerificationPorts) -> Self {
-        Self {
-            ports,
-            usernames: TtlCache::new(USERNAME_CACHE, USERNAME_LIFETIME_MS),
-            ids: TtlCache::new(USERNAME_CACHE, USERNAME_LIFETIME_MS),
-        }
+        Self { ports, usernames: TtlCache::new(USERNAME_CACHE, USERNAME_LIFETIME_MS), ids: UsernameIds::default() }
     }
 
     async fn read<T: Send + 'static>(
@@ -489,17 +515,9 @@ impl VerificationService {
                 found.iter().find(|u| u.id == id).ok_or(VerificationError::NoSuchUser(id))?.id
             }
             RobloxAccount::Username(name) => {
-                let key = name.to_lowercase();
-                let now = self.ports.clock.now();
-                match self.ids.get(&key, now) {
+                match self.ids.resolve(&*self.ports.users, &name, self.ports.clock.now()).await? {
                     Some(id) => id,
-                    None => match self.ports.users.by_username(&name).await? {
-                        Some(user) => {
-                            self.ids.put(key, user.id, now);
-                            user.id
-                        }
-                        None => return Err(VerificationError::NoSuchUsername(name)),
-                    },
+                    None => return Err(VerificationError::NoSuchUsername(name)),
                 }
             }
         };
