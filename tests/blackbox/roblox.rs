@@ -213,7 +213,9 @@ async fn a_servers_roblox_key_is_checked_sealed_and_never_shown() {
     let shown = expect(r.get(&format!("/api/server/roblox?serverId={SERVER}")).await, 200);
     assert_eq!(shown.body["key"]["status"], "accepted");
     assert_eq!(shown.body["key"]["groupName"], "Garrison Demo Regiment");
-    assert_eq!(shown.body["key"]["scopes"], json!(["group:read"]));
+    assert_eq!(shown.body["key"]["scopes"], json!(["group:read", "group:write"]));
+    let pending = r.sim.world(|w| w.join_requests(d.group));
+    assert_eq!(pending, d.applicants, "finding group:write changed nothing");
     assert!(!shown.body.to_string().contains(&key), "the key is never returned");
 
     // At rest: the key file is the operator's alone, and the database holds no copy of the key.
@@ -241,6 +243,8 @@ async fn a_key_with_too_little_power_is_named_not_hidden() {
     let d = &r.demo;
     let key = d.read_key.clone();
     expect(r.put_settings(&key).await, 200);
+    let shown = expect(r.get(&format!("/api/server/roblox?serverId={SERVER}")).await, 200);
+    assert_eq!(shown.body["key"]["scopes"], json!(["group:read"]), "a read key is seen to lack group:write");
     expect(r.rank(d.captain).await, 200);
     let refused = expect(r.step("promote", d.corporal).await, 403);
     assert!(refused.error().contains("group:write"), "{}", refused.error());

@@ -430,7 +430,10 @@ fn settings_are_kept_only_after_roblox_accepts_the_key() {
     assert_eq!(s.records.get(OTHER_SERVER).expect("get"), Some(good));
     let view = run(s.service.view(&principal(OTHER_SERVER, true), OTHER_SERVER)).expect("view");
     assert_eq!(view.group, Some(group()));
-    assert_eq!(view.key, Some(KeyCheck::Accepted { group_name: "Fan Club".into(), read_join_requests: true }));
+    assert_eq!(
+        view.key,
+        Some(KeyCheck::Accepted { group_name: "Fan Club".into(), read_join_requests: true, write: Some(true) })
+    );
     let read_only = run(s.service.configure(
         &principal(OTHER_SERVER, true),
         OTHER_SERVER,

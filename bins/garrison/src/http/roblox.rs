@@ -372,7 +372,8 @@ pub struct KeyStatus {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     group_name: Option<String>,
-    /// The scopes the live check found (`group:read`); `group:write` shows on the first change.
+    /// The scopes the live check found: `group:read` (it may list join requests), `group:write` (it may
+    /// change ranks and answer join requests).
     scopes: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -392,11 +393,14 @@ pub struct RobloxSettingsResponse {
 
 fn key_status(check: KeyCheck) -> KeyStatus {
     match check {
-        KeyCheck::Accepted { group_name, read_join_requests } => KeyStatus {
+        KeyCheck::Accepted { group_name, read_join_requests, write } => KeyStatus {
             status: "accepted",
             group_name: Some(group_name),
-            scopes: if read_join_requests { vec!["group:read"] } else { Vec::new() },
-            reason: None,
+            scopes: [(read_join_requests, "group:read"), (write == Some(true), "group:write")]
+                .into_iter()
+                .filter_map(|(held, scope)| held.then_some(scope))
+                .collect(),
+            reason: write.is_none().then(|| "Roblox could not say whether the key has group:write.".to_owned()),
         },
         KeyCheck::Refused { reason } => {
             KeyStatus { status: "refused", group_name: None, scopes: Vec::new(), reason: Some(reason) }

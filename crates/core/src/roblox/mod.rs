@@ -121,6 +121,9 @@ pub struct JoinRequest {
 pub struct JoinRequestId(u64);
 
 impl JoinRequestId {
+    /// The join request of user 1, Roblox's own account (which never asks to join a group).
+    pub const ROBLOX: Self = Self(1);
+
     pub fn parse(field: &'static str, text: &str) -> Result<Self> {
         parse_id(field, "a join request id", text).map(Self)
     }

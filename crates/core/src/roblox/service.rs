@@ -47,6 +47,12 @@ impl Default for CacheLifetimes {
     }
 }
 
+/// How a settings check learns whether a key has `group:write` without changing anything: it declines
+/// the join request of user 1, Roblox's own account, which never asks to join a group. Roblox checks
+/// the key's scopes first, so a key without `group:write` is refused (403) and one with it learns
+/// there is no such request (404).
+const WRITE_PROBE: JoinRequestId = JoinRequestId::ROBLOX;
+
 /// Accounts kept at once: each holds an About text of up to a thousand characters.
 const ACCOUNT_CACHE: usize = 10_000;
 
@@ -100,8 +106,9 @@ pub struct GroupJoinRequests {
 /// What a live check of the server's key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyCheck {
-    /// Roblox accepts the key for the group; `read_join_requests` says whether it has `group:read`.
-    Accepted { group_name: String, read_join_requests: bool },
+    /// Roblox accepts the key for the group; `read_join_requests` says whether it has `group:read`,
+    /// `write` whether it has `group:write` (`None` when Roblox could not say just then).
+    Accepted { group_name: String, read_join_requests: bool, write: Option<bool> },
     /// Roblox refused it (revoked, expired, or without access to the group).
     Refused { reason: String },
     /// Roblox could not say (down, rate limited).
@@ -442,11 +449,21 @@ impl RobloxService {
         };
         let check = match self.groups.group_name(&config.key, config.group).await {
             Ok(group_name) => {
-                let read = self.groups.join_requests(&config.key, config.group, None, 1).await;
+                let (read, write) = join(
+                    self.groups.join_requests(&config.key, config.group, None, 1),
+                    self.groups.decline_join_request(&config.key, config.group, WRITE_PROBE),
+                )
+                .await;
+                let write = match write {
+                    // There was nothing to decline: the key got past Roblox's scope check.
+                    Ok(()) | Err(RobloxError::NotFound(_) | RobloxError::Refused(_)) => Some(true),
+                    Err(RobloxError::MissingScope { .. }) => Some(false),
+                    Err(_) => None,
+                };
                 match read {
-                    Ok(_) => KeyCheck::Accepted { group_name, read_join_requests: true },
+                    Ok(_) => KeyCheck::Accepted { group_name, read_join_requests: true, write },
                     Err(RobloxError::MissingScope { .. }) => {
-                        KeyCheck::Accepted { group_name, read_join_requests: false }
+                        KeyCheck::Accepted { group_name, read_join_requests: false, write }
                     }
                     Err(e) => KeyCheck::Unknown { reason: e.to_string() },
                 }
