@@ -58,7 +58,7 @@ pub struct Demo {
     pub staff: u64,
     /// "#mod-log" (text, in Staff): the bot may not send here (overwrite denies SEND_MESSAGES).
     pub mod_log: u64,
-    /// "Lounge" (voice, in Voice).
+    /// "Lounge" (voice, in Voice), where the moderator and the booster are (the booster muted).
     pub voice: u64,
     /// "suggestions" (forum, in Community).
     pub forum: u64,
@@ -176,6 +176,9 @@ impl World {
         let mod_log = world.add_channel(guild, 0, "mod-log", Some(staff_category), 5);
         let voice = world.add_channel(guild, 2, "Lounge", Some(voice_category), 6);
         world.add_channel(guild, 13, "Town Hall", Some(voice_category), 7);
+        world.set_voice_state(guild, moderator, Some(voice));
+        world.set_voice_state(guild, booster, Some(voice));
+        world.set_self_mute(guild, booster, true);
         world.set_channel_topic(welcome, Some("Say hello and read the rules."));
         world.set_channel_topic(general, Some("Anything goes (within the rules)."));
         for channel in [staff_category, staff, mod_log] {

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use crate::oauth::Bearer;
 use crate::time::Timestamp;
 use crate::world::{
-    AutomodRuleView, BanView, ChannelView, GuildState, InviteView, MemberView, MessageView, RoleView, UserView, World,
+    AutomodRuleView, BanView, ChannelView, GuildState, InviteView, MemberView, MessageView, RoleView, UserView,
+    VoiceStateView, World,
 };
 
 fn id(value: u64) -> Value {
@@ -261,6 +262,24 @@ pub(crate) fn member(world: &World, member: &MemberView) -> Value {
     })
 }
 
+/// A voice state (`VoiceStateResponse`), without `member`.
+pub(crate) fn voice_state(state: &VoiceStateView) -> Value {
+    json!({
+        "guild_id": id(state.guild_id),
+        "channel_id": id(state.channel_id),
+        "user_id": id(state.user_id),
+        "session_id": state.session_id,
+        "deaf": state.deaf,
+        "mute": state.mute,
+        "self_deaf": state.self_deaf,
+        "self_mute": state.self_mute,
+        "self_stream": state.self_stream,
+        "self_video": state.self_video,
+        "suppress": state.suppress,
+        "request_to_speak_timestamp": opt_time(state.request_to_speak_timestamp),
+    })
+}
+
 /// A ban (`GuildBanResponse`).
 pub(crate) fn ban(world: &World, ban: &BanView) -> Value {
     json!({ "user": user_by_id(world, ban.user_id), "reason": ban.reason })
@@ -314,7 +333,7 @@ pub(crate) fn channel(world: &World, channel: &ChannelView, viewer: Option<u64>)
     if voice {
         out["bitrate"] = Value::from(channel.bitrate);
         out["user_limit"] = Value::from(channel.user_limit);
-        out["rtc_region"] = Value::Null;
+        out["rtc_region"] = channel.rtc_region.clone().map_or(Value::Null, Value::String);
     }
     if channel.kind == 15 {
         out["available_tags"] = json!([]);

@@ -2,6 +2,7 @@
 
 mod demo;
 mod error;
+mod gateway;
 mod json;
 mod multipart;
 mod oauth;
@@ -14,10 +15,14 @@ mod time;
 mod world;
 
 pub use demo::{DEMO_INVITE, DEMO_OAUTH_REDIRECT_URI, Demo, MODERATOR_PERMISSIONS};
+pub use gateway::{
+    DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_MEMBER_REQUEST_WINDOW, DEFAULT_RESUME_WINDOW, DEFAULT_SESSION_START_LIMIT,
+    GatewayStats, MAX_GUILDS_PER_SESSION, MAX_SESSIONS, REPLAY_MAX_BYTES, REPLAY_MAX_EVENTS, intents,
+};
 pub use routes::{AUTHORIZE_PATH, OAUTH2_ROUTES, ROUTES};
 pub use server::{STATS_PATH, Simulator};
 pub use time::{DISCORD_EPOCH_MS, Timestamp};
 pub use world::{
     AuditAction, AuditLogEntry, AutomodRuleView, BanView, Bot, ChannelView, GuildView, InteractionView, InviteView,
-    MemberView, MessageView, Overwrite, RoleView, UserView, World,
+    MemberView, MessageView, Overwrite, RoleView, UserView, VoiceStateView, World,
 };

@@ -151,6 +151,7 @@ fn main() -> ExitCode {
     sim.set_oauth_user(Some(demo.owner));
     let base = sim.base_url();
     say!("Simulated Discord REST API v10 at {base}/api/v10");
+    say!("Gateway (v10, JSON, no compression) at {}", sim.gateway_url());
     say!();
     say!("Bot token        {}", demo.bot.token);
     say!("Bot user id      {}", demo.bot.user_id);

@@ -2,7 +2,9 @@
 //! [`ROUTES`], that authenticates (bot tokens, and bearer tokens where a route takes them),
 //! rate-limits, counts and checks every request and hands it to the routes; and beside them the
 //! OAuth2 token endpoints ([`crate::OAUTH2_ROUTES`], form bodies) and the authorization page
-//! ([`crate::AUTHORIZE_PATH`]).
+//! ([`crate::AUTHORIZE_PATH`]). Beside it runs the gateway's listener (`crate::gateway`); after every
+//! request and every `Simulator::world` closure, what changed in the world is published to the
+//! gateway's sessions.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -17,6 +19,8 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::gateway::listener::GatewayListener;
+use crate::gateway::{Control, GatewayStats, Hub};
 use crate::oauth::Bearer;
 use crate::ratelimit::{Decision, RateLimits};
 use crate::routes::oauth2::{self, Authorization, FormCall};
@@ -29,38 +33,48 @@ const MAX_BODY: usize = 25 * 1024 * 1024;
 
 /// Everything behind the lock.
 #[derive(Debug)]
-struct State {
-    world: World,
+pub(crate) struct State {
+    pub(crate) world: World,
     limits: RateLimits,
     calls: HashMap<(String, String), usize>,
     violations: Vec<String>,
+    pub(crate) gateway: Hub,
+}
+
+impl State {
+    /// Sends what changed in the world to the gateway's sessions.
+    fn publish(&mut self) {
+        let State { world, gateway, .. } = self;
+        gateway.publish(world);
+    }
 }
 
 /// What the server threads share with the [`Simulator`] handle.
 #[derive(Debug)]
-struct Shared {
+pub(crate) struct Shared {
     state: Mutex<State>,
     spec_checks: AtomicBool,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().expect("the simulator's state lock is poisoned: a test panicked while holding it")
     }
 }
 
 /// A running simulator: an HTTP server on `127.0.0.1` serving Discord's REST API v10 under
-/// `/api/v10` from a [`World`].
+/// `/api/v10` from a [`World`], and Discord's gateway on a second port ([`Simulator::gateway_url`]).
 ///
-/// The server runs on its own thread with its own actix system (one worker), so it can be started
-/// from plain tests and from inside a tokio runtime alike. Dropping the `Simulator` stops the
-/// server and waits for its thread.
+/// The server runs on its own thread with its own actix system (one worker), and the gateway on
+/// another with its own tokio runtime, so the simulator can be started from plain tests and from
+/// inside a tokio runtime alike. Dropping the `Simulator` stops both and waits for their threads.
 #[derive(Debug)]
 pub struct Simulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
     handle: ServerHandle,
     thread: Option<JoinHandle<()>>,
+    gateway: Option<GatewayListener>,
 }
 
 impl Simulator {
@@ -73,7 +87,7 @@ impl Simulator {
             .expect("the simulator can listen on a loopback port")
     }
 
-    /// Serves `world` on `addr`.
+    /// Serves `world` on `addr`, and the gateway on the same address at a free port.
     pub fn start_on(addr: SocketAddr, world: World) -> std::io::Result<Simulator> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
@@ -81,9 +95,12 @@ impl Simulator {
                 limits: RateLimits::default(),
                 calls: HashMap::new(),
                 violations: Vec::new(),
+                gateway: Hub::default(),
             }),
             spec_checks: AtomicBool::new(true),
         });
+        let gateway = GatewayListener::start(Arc::clone(&shared), addr.ip())?;
+        shared.lock().world.gateway_url = gateway.url();
         let (sender, receiver) = std::sync::mpsc::channel();
         let for_server = web::Data::from(Arc::clone(&shared));
         let thread = std::thread::Builder::new().name(format!("discord-sim {addr}")).spawn(move || {
@@ -115,7 +132,7 @@ impl Simulator {
         })?;
         let (addr, handle) =
             receiver.recv().map_err(|_| std::io::Error::other("the simulator's server thread ended early"))??;
-        Ok(Simulator { shared, addr, handle, thread: Some(thread) })
+        Ok(Simulator { shared, addr, handle, thread: Some(thread), gateway: Some(gateway) })
     }
 
     /// `http://127.0.0.1:PORT` (the API lives under `/api/v10`).
@@ -129,9 +146,69 @@ impl Simulator {
     }
 
     /// Reads or changes the world mid-test (requests wait meanwhile). `f` must not call back into
-    /// this `Simulator`: the state lock is held while it runs.
+    /// this `Simulator`: the state lock is held while it runs. What `f` changed is then sent to the
+    /// gateway's sessions whose intents cover it.
     pub fn world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
-        f(&mut self.shared.lock().world)
+        let mut state = self.shared.lock();
+        let answer = f(&mut state.world);
+        state.publish();
+        answer
+    }
+
+    /// `ws://127.0.0.1:PORT`: where the gateway listens (what `GET /gateway` answers). Point a
+    /// twilight shard at it with `ConfigBuilder::proxy_url`.
+    pub fn gateway_url(&self) -> String {
+        self.shared.lock().world.gateway_url.clone()
+    }
+
+    /// Sets the `heartbeat_interval` HELLO announces to new connections (41,250 ms by default, as
+    /// Discord's). A connection that lets an interval and a half pass without a heartbeat is
+    /// closed with 4009 (its session stays resumable).
+    pub fn set_heartbeat_interval(&self, interval: Duration) {
+        self.shared.lock().gateway.config.heartbeat_interval = interval.max(Duration::from_millis(1));
+    }
+
+    /// Holds READY (and the GUILD_CREATEs after it) back this long after an IDENTIFY (none by
+    /// default).
+    pub fn set_ready_delay(&self, delay: Duration) {
+        self.shared.lock().gateway.config.ready_delay = delay;
+    }
+
+    /// How long a session whose connection dropped stays resumable (3 minutes by default);
+    /// `Duration::ZERO` makes every such session expire at once.
+    pub fn set_resume_window(&self, window: Duration) {
+        self.shared.lock().gateway.config.resume_window = window;
+    }
+
+    /// The window of Discord's limit on requests for a guild's whole member list (opcode 8 with
+    /// `query: ""` and `limit: 0`): one per guild per bot per window, 30 s by default. Further
+    /// requests get a RATE_LIMITED dispatch.
+    pub fn set_member_request_window(&self, window: Duration) {
+        self.shared.lock().gateway.config.member_request_window = window;
+    }
+
+    /// Sets how many session starts a bot has left and when they are replenished; see
+    /// [`World::set_session_start_limit`].
+    pub fn set_session_start_limit(&self, bot: u64, remaining: u32, reset_after_ms: u64) {
+        self.shared.lock().world.set_session_start_limit(bot, remaining, reset_after_ms);
+    }
+
+    /// Drops every gateway connection at once, without a close frame, as a network failure would:
+    /// their sessions stay resumable, so clients should RESUME and get what they missed.
+    pub fn drop_gateway_connections(&self) {
+        self.shared.lock().gateway.control_all(Control::Drop);
+    }
+
+    /// Sends opcode 7 Reconnect on every gateway connection: clients should reconnect and RESUME.
+    pub fn request_gateway_reconnect(&self) {
+        self.shared.lock().gateway.control_all(Control::Reconnect);
+    }
+
+    /// What the gateway has seen: IDENTIFYs and RESUMEs per bot, connections and sessions now.
+    pub fn gateway_stats(&self) -> GatewayStats {
+        let mut state = self.shared.lock();
+        let State { world, gateway, .. } = &mut *state;
+        gateway.stats(world)
     }
 
     /// How many requests arrived for a route template, e.g. `("GET", "/users/@me")`, whatever
@@ -190,6 +267,7 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
+        drop(self.gateway.take());
         // Sending the stop command happens when `stop` is called; the returned future only waits.
         drop(self.handle.stop(false));
         if let Some(thread) = self.thread.take() {
@@ -444,7 +522,9 @@ async fn dispatch(request: HttpRequest, bytes: web::Bytes, shared: web::Data<Sha
                     reason: reason.as_deref(),
                     now,
                 };
-                match routes::handle(&mut state.world, &call) {
+                let outcome = routes::handle(&mut state.world, &call);
+                state.publish();
+                match outcome {
                     Ok(reply) => (reply.status, reply.body, headers),
                     Err(error) => (error.status, Some(error.body()), headers),
                 }

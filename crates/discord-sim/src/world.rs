@@ -11,6 +11,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use serde_json::Value;
 
+use crate::gateway::{Effect, intents};
 use crate::oauth::OAuthState;
 use crate::permissions;
 use crate::time::{DISCORD_EPOCH_MS, Timestamp};
@@ -126,6 +127,35 @@ pub struct MemberView {
     pub deaf: bool,
 }
 
+/// A member's voice connection in a guild (Discord's voice state object).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoiceStateView {
+    /// The guild.
+    pub guild_id: u64,
+    /// The member.
+    pub user_id: u64,
+    /// The voice or stage channel they are in.
+    pub channel_id: u64,
+    /// The voice session's id (32 hex digits).
+    pub session_id: String,
+    /// Server-deafened (the member's `deaf`).
+    pub deaf: bool,
+    /// Server-muted (the member's `mute`).
+    pub mute: bool,
+    /// Deafened themselves.
+    pub self_deaf: bool,
+    /// Muted themselves.
+    pub self_mute: bool,
+    /// Streaming ("Go Live").
+    pub self_stream: bool,
+    /// Camera on.
+    pub self_video: bool,
+    /// Suppressed (a stage's audience; true on joining a stage channel).
+    pub suppress: bool,
+    /// When they asked to speak on a stage.
+    pub request_to_speak_timestamp: Option<Timestamp>,
+}
+
 /// A ban.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BanView {
@@ -175,6 +205,8 @@ pub struct ChannelView {
     pub bitrate: u32,
     /// Voice user limit, 0 for none.
     pub user_limit: u32,
+    /// Voice region override (`None`: automatic).
+    pub rtc_region: Option<String>,
     /// DM recipients (the user the DM is with).
     pub recipients: Vec<u64>,
     /// The latest message's id.
@@ -379,6 +411,8 @@ pub(crate) struct GuildState {
     pub(crate) members: BTreeMap<u64, MemberView>,
     pub(crate) bans: BTreeMap<u64, BanView>,
     pub(crate) automod: BTreeMap<u64, AutomodRuleView>,
+    /// Members in voice, by user id.
+    pub(crate) voice_states: BTreeMap<u64, VoiceStateView>,
 }
 
 /// Random numbers from std's randomly keyed hasher: enough for tokens in a test double.
@@ -399,6 +433,11 @@ impl Entropy {
     /// `len` characters of the URL-safe base64 alphabet.
     fn text(&mut self, len: usize) -> String {
         (0..len).map(|_| char::from(URL_SAFE[(self.next_u64() % 64) as usize])).collect()
+    }
+
+    /// `len` lowercase hexadecimal digits (gateway and voice session ids look like this).
+    fn hex(&mut self, len: usize) -> String {
+        (0..len).map(|_| char::from(b"0123456789abcdef"[(self.next_u64() % 16) as usize])).collect()
     }
 
     /// `len` letters and digits (Discord's OAuth2 codes and tokens look like this).
@@ -422,6 +461,17 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// A bot's daily session starts (`session_start_limit` of `GET /gateway/bot`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionStarts {
+    pub(crate) total: u32,
+    pub(crate) remaining: u32,
+    pub(crate) reset_at: Timestamp,
+}
+
+/// How long until session starts are replenished (a day, as in Discord).
+const SESSION_START_PERIOD_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// The whole simulated Discord.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -430,6 +480,17 @@ pub struct World {
     pub(crate) users: BTreeMap<u64, UserView>,
     pub(crate) tokens: HashMap<String, u64>,
     pub(crate) without_members_intent: HashSet<u64>,
+    /// GUILD_PRESENCES and MESSAGE_CONTENT bits turned off, by bot.
+    pub(crate) without_intents: HashMap<u64, u64>,
+    /// Session starts left, by bot (created on first use).
+    pub(crate) session_starts: HashMap<u64, SessionStarts>,
+    /// What changed since the simulator last published to gateway sessions.
+    pub(crate) events: Vec<Effect>,
+    /// Whether any gateway session exists (else nothing is queued in `events`).
+    pub(crate) gateway_listening: bool,
+    /// `ws://` address of the simulator's gateway (set when a simulator starts).
+    pub(crate) gateway_url: String,
+    generated_members: u64,
     pub(crate) guilds: BTreeMap<u64, GuildState>,
     pub(crate) channels: BTreeMap<u64, ChannelView>,
     pub(crate) messages: BTreeMap<u64, MessageView>,
@@ -455,6 +516,12 @@ impl World {
             users: BTreeMap::new(),
             tokens: HashMap::new(),
             without_members_intent: HashSet::new(),
+            without_intents: HashMap::new(),
+            session_starts: HashMap::new(),
+            events: Vec::new(),
+            gateway_listening: false,
+            gateway_url: String::new(),
+            generated_members: 0,
             guilds: BTreeMap::new(),
             channels: BTreeMap::new(),
             messages: BTreeMap::new(),
@@ -474,6 +541,11 @@ impl World {
     /// `len` random letters and digits, for OAuth2 codes, tokens and secrets.
     pub(crate) fn random_alphanumeric(&mut self, len: usize) -> String {
         self.entropy.alphanumeric(len)
+    }
+
+    /// `len` random hexadecimal digits.
+    pub(crate) fn random_hex(&mut self, len: usize) -> String {
+        self.entropy.hex(len)
     }
 
     /// A new snowflake minted now, greater than every snowflake minted before.
@@ -559,11 +631,13 @@ impl World {
     /// Sets a user's avatar hash.
     pub fn set_avatar(&mut self, user: u64, avatar: Option<&str>) {
         self.user_mut(user).avatar = avatar.map(str::to_owned);
+        self.emit_user_update(user);
     }
 
     /// Sets a user's display name.
     pub fn set_global_name(&mut self, user: u64, name: Option<&str>) {
         self.user_mut(user).global_name = name.map(str::to_owned);
+        self.emit_user_update(user);
     }
 
     /// Sets a user's email address (what `GET /users/@me` answers to a bearer token with `email`).
@@ -572,13 +646,91 @@ impl World {
     }
 
     /// Turns the privileged GUILD_MEMBERS intent off (or back on) for a bot: without it, listing a
-    /// guild's members answers 403 50001 as Discord does.
+    /// guild's members answers 403 50001 as Discord does, and an IDENTIFY asking for it is closed
+    /// with 4014. Privileged intents start enabled.
     pub fn set_members_intent(&mut self, bot: u64, enabled: bool) {
         if enabled {
             self.without_members_intent.remove(&bot);
         } else {
             self.without_members_intent.insert(bot);
         }
+    }
+
+    /// Turns the privileged GUILD_PRESENCES intent off (or back on) for a bot: an IDENTIFY asking
+    /// for it without it is closed with 4014.
+    pub fn set_presences_intent(&mut self, bot: u64, enabled: bool) {
+        self.set_privileged(bot, intents::GUILD_PRESENCES, enabled);
+    }
+
+    /// Turns the privileged MESSAGE_CONTENT intent off (or back on) for a bot: an IDENTIFY asking
+    /// for it without it is closed with 4014.
+    pub fn set_message_content_intent(&mut self, bot: u64, enabled: bool) {
+        self.set_privileged(bot, intents::MESSAGE_CONTENT, enabled);
+    }
+
+    fn set_privileged(&mut self, bot: u64, bit: u64, enabled: bool) {
+        let off = self.without_intents.entry(bot).or_default();
+        if enabled {
+            *off &= !bit;
+        } else {
+            *off |= bit;
+        }
+    }
+
+    /// The privileged intents enabled for a bot (bits of [`crate::intents::PRIVILEGED`]).
+    pub fn privileged_intents(&self, bot: u64) -> u64 {
+        let mut off = self.without_intents.get(&bot).copied().unwrap_or(0);
+        if self.without_members_intent.contains(&bot) {
+            off |= intents::GUILD_MEMBERS;
+        }
+        intents::PRIVILEGED & !off
+    }
+
+    /// Gives a bot a new token, as Discord does when it hits its daily session start limit: the
+    /// old token stops working on every route and on the gateway, and the bot's gateway sessions
+    /// are closed with 4004. Returns the new token.
+    ///
+    /// # Panics
+    /// If `bot` is not a bot.
+    pub fn reset_token(&mut self, bot: u64) -> String {
+        assert!(self.users.get(&bot).is_some_and(|u| u.bot), "{bot} is not a bot");
+        self.tokens.retain(|_, user| *user != bot);
+        let token =
+            format!("{}.{}.{}", base64(bot.to_string().as_bytes()), self.entropy.text(6), self.entropy.text(38));
+        self.tokens.insert(token.clone(), bot);
+        if self.gateway_listening {
+            self.events.push(Effect::EndSessions { bot, code: 4004, reason: "Authentication failed." });
+        }
+        token
+    }
+
+    /// The bot whose token this is.
+    pub(crate) fn bot_of_token(&self, token: &str) -> Option<u64> {
+        self.tokens.get(token).copied()
+    }
+
+    /// Sets how many session starts (gateway IDENTIFYs) a bot has left today and when they are
+    /// replenished to the total (1000 by default). With none left, the next IDENTIFY resets the
+    /// bot's token (see [`World::reset_token`]), as Discord documents.
+    pub fn set_session_start_limit(&mut self, bot: u64, remaining: u32, reset_after_ms: u64) {
+        let reset_at = Timestamp::now().plus_ms(i64::try_from(reset_after_ms).unwrap_or(i64::MAX));
+        let starts = self.session_starts(bot, Timestamp::now());
+        starts.remaining = remaining;
+        starts.reset_at = reset_at;
+    }
+
+    /// A bot's session starts, replenished if their day is over.
+    pub(crate) fn session_starts(&mut self, bot: u64, now: Timestamp) -> &mut SessionStarts {
+        let starts = self.session_starts.entry(bot).or_insert(SessionStarts {
+            total: crate::gateway::DEFAULT_SESSION_START_LIMIT,
+            remaining: crate::gateway::DEFAULT_SESSION_START_LIMIT,
+            reset_at: now.plus_ms(SESSION_START_PERIOD_MS),
+        });
+        if starts.reset_at <= now {
+            starts.remaining = starts.total;
+            starts.reset_at = now.plus_ms(SESSION_START_PERIOD_MS);
+        }
+        starts
     }
 
     // ----- guilds -----
@@ -607,6 +759,7 @@ impl World {
                 members: BTreeMap::new(),
                 bans: BTreeMap::new(),
                 automod: BTreeMap::new(),
+                voice_states: BTreeMap::new(),
             },
         );
         self.add_member(id, owner, &[]);
@@ -620,26 +773,31 @@ impl World {
     /// Sets a guild's feature flags (e.g. `&["COMMUNITY", "ROLE_ICONS"]`).
     pub fn set_guild_features(&mut self, guild: u64, features: &[&str]) {
         self.guild_mut(guild).info.features = features.iter().map(|f| (*f).to_owned()).collect();
+        self.emit_guild_update(guild);
     }
 
     /// Sets a guild's boost tier (0 to 3).
     pub fn set_premium_tier(&mut self, guild: u64, tier: u8) {
         self.guild_mut(guild).info.premium_tier = tier.min(3);
+        self.emit_guild_update(guild);
     }
 
     /// Sets a guild's icon hash.
     pub fn set_guild_icon(&mut self, guild: u64, icon: Option<&str>) {
         self.guild_mut(guild).info.icon = icon.map(str::to_owned);
+        self.emit_guild_update(guild);
     }
 
     /// Sets a guild's description.
     pub fn set_guild_description(&mut self, guild: u64, description: Option<&str>) {
         self.guild_mut(guild).info.description = description.map(str::to_owned);
+        self.emit_guild_update(guild);
     }
 
     /// Sets a guild's vanity invite code.
     pub fn set_vanity_url_code(&mut self, guild: u64, code: Option<&str>) {
         self.guild_mut(guild).info.vanity_url_code = code.map(str::to_owned);
+        self.emit_guild_update(guild);
     }
 
     /// Hands a guild to another member.
@@ -647,6 +805,7 @@ impl World {
         let state = self.guild_mut(guild);
         assert!(state.members.contains_key(&owner), "user {owner} is not a member of {guild}");
         state.info.owner_id = owner;
+        self.emit_guild_update(guild);
     }
 
     // ----- roles -----
@@ -656,6 +815,7 @@ impl World {
         let id = self.next_id();
         let role = RoleView::plain(id, guild, name.to_owned(), permissions, position);
         self.guild_mut(guild).roles.insert(id, role);
+        self.emit_role("GUILD_ROLE_CREATE", guild, id);
         id
     }
 
@@ -663,45 +823,54 @@ impl World {
         self.guild_mut(guild).roles.get_mut(&role).unwrap_or_else(|| panic!("unknown role {role} in guild {guild}"))
     }
 
+    /// Changes a role and sends GUILD_ROLE_UPDATE.
+    fn change_role(&mut self, guild: u64, role: u64, change: impl FnOnce(&mut RoleView)) {
+        change(self.role_mut(guild, role));
+        self.emit_role("GUILD_ROLE_UPDATE", guild, role);
+    }
+
     /// Sets a role's color.
     pub fn set_role_color(&mut self, guild: u64, role: u64, color: u32) {
-        self.role_mut(guild, role).color = color;
+        self.change_role(guild, role, |r| r.color = color);
     }
 
     /// Sets whether a role is hoisted.
     pub fn set_role_hoist(&mut self, guild: u64, role: u64, hoist: bool) {
-        self.role_mut(guild, role).hoist = hoist;
+        self.change_role(guild, role, |r| r.hoist = hoist);
     }
 
     /// Sets a role's permissions (including `@everyone`'s, whose id is the guild's).
     pub fn set_role_permissions(&mut self, guild: u64, role: u64, permissions: u64) {
-        self.role_mut(guild, role).permissions = permissions;
+        self.change_role(guild, role, |r| r.permissions = permissions);
     }
 
     /// Sets a role's icon hash and emoji.
     pub fn set_role_icon(&mut self, guild: u64, role: u64, icon: Option<&str>, unicode_emoji: Option<&str>) {
-        let role = self.role_mut(guild, role);
-        role.icon = icon.map(str::to_owned);
-        role.unicode_emoji = unicode_emoji.map(str::to_owned);
+        self.change_role(guild, role, |r| {
+            r.icon = icon.map(str::to_owned);
+            r.unicode_emoji = unicode_emoji.map(str::to_owned);
+        });
     }
 
     /// Marks a role as managed by an integration (it can then not be assigned or removed).
     pub fn set_role_managed(&mut self, guild: u64, role: u64, managed: bool) {
-        self.role_mut(guild, role).managed = managed;
+        self.change_role(guild, role, |r| r.managed = managed);
     }
 
     /// Makes a role the guild's booster role: managed, with `tags.premium_subscriber`.
     pub fn set_booster_role(&mut self, guild: u64, role: u64) {
-        let role = self.role_mut(guild, role);
-        role.managed = true;
-        role.premium_subscriber = true;
+        self.change_role(guild, role, |r| {
+            r.managed = true;
+            r.premium_subscriber = true;
+        });
     }
 
     /// Makes a role a bot's own role: managed, with `tags.bot_id`.
     pub fn set_bot_role(&mut self, guild: u64, role: u64, bot: u64) {
-        let role = self.role_mut(guild, role);
-        role.managed = true;
-        role.bot_id = Some(bot);
+        self.change_role(guild, role, |r| {
+            r.managed = true;
+            r.bot_id = Some(bot);
+        });
     }
 
     // ----- members -----
@@ -715,6 +884,7 @@ impl World {
             assert!(state.roles.contains_key(role) && *role != guild, "unknown role {role} in guild {guild}");
         }
         let joined_at = Timestamp::now();
+        let joined = !state.members.contains_key(&user);
         let member = state.members.entry(user).or_insert_with(|| MemberView {
             guild_id: guild,
             user_id: user,
@@ -728,25 +898,109 @@ impl World {
             deaf: false,
         });
         member.roles = dedup(roles);
+        if joined {
+            self.emit_member_add(guild, user);
+        } else {
+            self.emit_member_update(guild, user);
+        }
     }
 
     pub(crate) fn member_mut(&mut self, guild: u64, user: u64) -> &mut MemberView {
         self.guild_mut(guild).members.get_mut(&user).unwrap_or_else(|| panic!("user {user} is not in guild {guild}"))
     }
 
+    /// Changes a member and sends GUILD_MEMBER_UPDATE.
+    fn change_member(&mut self, guild: u64, user: u64, change: impl FnOnce(&mut MemberView)) {
+        change(self.member_mut(guild, user));
+        self.emit_member_update(guild, user);
+    }
+
     /// Removes a member (as if they left).
     pub fn remove_member(&mut self, guild: u64, user: u64) {
-        self.guild_mut(guild).members.remove(&user);
+        self.drop_member(guild, user);
+    }
+
+    /// Takes `user` out of `guild` (left, kicked or banned): out of voice first, then
+    /// GUILD_MEMBER_REMOVE. Whether they were a member.
+    pub(crate) fn drop_member(&mut self, guild: u64, user: u64) -> bool {
+        let state = self.guild_mut(guild);
+        let voice = state.voice_states.remove(&user);
+        let was_member = state.members.remove(&user).is_some();
+        if let Some(voice) = voice {
+            self.emit_voice_state(&voice, true);
+        }
+        if was_member {
+            self.emit_member_remove(guild, user);
+        }
+        was_member
+    }
+
+    /// Adds `count` generated people (named `member1`, `member2`, ...) to `guild` with `roles`, all
+    /// joined now; returns their ids in order. Fast enough for 100,000 members in a fraction of a
+    /// second. A setup helper: it queues no gateway events (as if they had joined before any
+    /// session began), though sessions that start later see them.
+    ///
+    /// # Panics
+    /// If the guild or a role is unknown.
+    pub fn add_generated_members(&mut self, guild: u64, count: usize, roles: &[u64]) -> Vec<u64> {
+        let state = self.guilds.get(&guild).unwrap_or_else(|| panic!("unknown guild {guild}"));
+        for role in roles {
+            assert!(state.roles.contains_key(role) && *role != guild, "unknown role {role} in guild {guild}");
+        }
+        let roles = dedup(roles);
+        let joined_at = Timestamp::now();
+        let mut users = Vec::with_capacity(count);
+        let mut members = Vec::with_capacity(count);
+        let mut ids = Vec::with_capacity(count);
+        let first = self.next_id();
+        for i in 0..count {
+            // Consecutive snowflakes of this millisecond onwards, as `next_id` would mint them.
+            let id = first + i as u64;
+            self.generated_members += 1;
+            let username = format!("member{}", self.generated_members);
+            let user = UserView {
+                id,
+                email: Some(format!("{username}@example.com")),
+                global_name: None,
+                username,
+                avatar: None,
+                bot: false,
+                dms_open: true,
+                online: false,
+            };
+            users.push((id, user));
+            members.push((
+                id,
+                MemberView {
+                    guild_id: guild,
+                    user_id: id,
+                    nick: None,
+                    roles: roles.clone(),
+                    joined_at,
+                    premium_since: None,
+                    communication_disabled_until: None,
+                    pending: false,
+                    mute: false,
+                    deaf: false,
+                },
+            ));
+            ids.push(id);
+        }
+        self.last_snowflake = self.last_snowflake.max(first + count.saturating_sub(1) as u64);
+        // Built from sorted runs and appended after every existing key: no search per member.
+        self.users.append(&mut users.into_iter().collect());
+        self.guild_mut(guild).members.append(&mut members.into_iter().collect());
+        ids
     }
 
     /// Sets a member's nickname.
     pub fn set_nick(&mut self, guild: u64, user: u64, nick: Option<&str>) {
-        self.member_mut(guild, user).nick = nick.map(str::to_owned);
+        self.change_member(guild, user, |m| m.nick = nick.map(str::to_owned));
     }
 
     /// Sets when a member joined.
     pub fn set_joined_at(&mut self, guild: u64, user: u64, at: Timestamp) {
-        self.member_mut(guild, user).joined_at = at;
+        self.change_member(guild, user, |m| m.joined_at = at);
     }
 
     /// Sets when a member started boosting (an ISO 8601 date-time), or `None` for not boosting.
@@ -755,25 +1009,123 @@ impl World {
     /// If `iso` is not a date-time.
     pub fn set_premium_since(&mut self, guild: u64, user: u64, iso: Option<&str>) {
         let since = iso.map(|text| Timestamp::parse_iso(text).unwrap_or_else(|| panic!("not a date-time: {text}")));
-        self.member_mut(guild, user).premium_since = since;
+        self.change_member(guild, user, |m| m.premium_since = since);
     }
 
     /// Times a member out until `until` (or lifts the timeout).
     pub fn set_timeout(&mut self, guild: u64, user: u64, until: Option<Timestamp>) {
-        self.member_mut(guild, user).communication_disabled_until = until;
+        self.change_member(guild, user, |m| m.communication_disabled_until = until);
     }
 
     /// Sets whether a member is still pending membership screening.
     pub fn set_pending(&mut self, guild: u64, user: u64, pending: bool) {
-        self.member_mut(guild, user).pending = pending;
+        self.change_member(guild, user, |m| m.pending = pending);
+    }
+
+    // ----- voice -----
+
+    /// Puts a member in a voice or stage channel of the guild (`Some`), moves them, or takes them
+    /// out of voice (`None`); sends VOICE_STATE_UPDATE. Joining starts a new voice session with
+    /// the member's server mute and deafen, suppressed in a stage channel; moving keeps the session
+    /// and the member's own settings.
+    ///
+    /// # Panics
+    /// If `user` is not a member, or the channel is not a voice or stage channel of the guild.
+    pub fn set_voice_state(&mut self, guild: u64, user: u64, channel: Option<u64>) {
+        let member = self.member(guild, user).unwrap_or_else(|| panic!("user {user} is not in guild {guild}"));
+        let Some(channel) = channel else {
+            if let Some(state) = self.guild_mut(guild).voice_states.remove(&user) {
+                self.emit_voice_state(&state, true);
+            }
+            return;
+        };
+        let kind = self.channels.get(&channel).filter(|c| c.guild_id == Some(guild)).map(|c| c.kind);
+        assert!(matches!(kind, Some(2 | 13)), "{channel} is not a voice or stage channel of {guild}");
+        let session_id = self.entropy.hex(32);
+        let state = self.guild_mut(guild).voice_states.entry(user).or_insert_with(|| VoiceStateView {
+            guild_id: guild,
+            user_id: user,
+            channel_id: channel,
+            session_id,
+            deaf: member.deaf,
+            mute: member.mute,
+            self_deaf: false,
+            self_mute: false,
+            self_stream: false,
+            self_video: false,
+            suppress: false,
+            request_to_speak_timestamp: None,
+        });
+        state.channel_id = channel;
+        state.suppress = kind == Some(13);
+        state.request_to_speak_timestamp = None;
+        let state = state.clone();
+        self.emit_voice_state(&state, false);
+    }
+
+    /// Changes a member's voice state and sends VOICE_STATE_UPDATE.
+    fn change_voice(&mut self, guild: u64, user: u64, change: impl FnOnce(&mut VoiceStateView)) {
+        let state = self
+            .guild_mut(guild)
+            .voice_states
+            .get_mut(&user)
+            .unwrap_or_else(|| panic!("user {user} is not in voice in guild {guild}"));
+        change(state);
+        let state = state.clone();
+        self.emit_voice_state(&state, false);
+    }
+
+    /// Server-mutes a member (their member `mute`, and their voice state if in voice:
+    /// GUILD_MEMBER_UPDATE, then VOICE_STATE_UPDATE).
+    pub fn set_voice_mute(&mut self, guild: u64, user: u64, mute: bool) {
+        self.change_member(guild, user, |m| m.mute = mute);
+        if self.guilds.get(&guild).is_some_and(|g| g.voice_states.contains_key(&user)) {
+            self.change_voice(guild, user, |v| v.mute = mute);
+        }
+    }
+
+    /// Server-deafens a member (their member `deaf`, and their voice state if in voice).
+    pub fn set_voice_deaf(&mut self, guild: u64, user: u64, deaf: bool) {
+        self.change_member(guild, user, |m| m.deaf = deaf);
+        if self.guilds.get(&guild).is_some_and(|g| g.voice_states.contains_key(&user)) {
+            self.change_voice(guild, user, |v| v.deaf = deaf);
+        }
+    }
+
+    /// Sets whether a member in voice muted themselves.
+    ///
+    /// # Panics
+    /// If they are not in voice (so for every `set_self_*` and [`World::set_suppress`]).
+    pub fn set_self_mute(&mut self, guild: u64, user: u64, self_mute: bool) {
+        self.change_voice(guild, user, |v| v.self_mute = self_mute);
+    }
+
+    /// Sets whether a member in voice deafened themselves.
+    pub fn set_self_deaf(&mut self, guild: u64, user: u64, self_deaf: bool) {
+        self.change_voice(guild, user, |v| v.self_deaf = self_deaf);
+    }
+
+    /// Sets whether a member in voice is streaming ("Go Live").
+    pub fn set_self_stream(&mut self, guild: u64, user: u64, self_stream: bool) {
+        self.change_voice(guild, user, |v| v.self_stream = self_stream);
+    }
+
+    /// Sets whether a member in voice has their camera on.
+    pub fn set_self_video(&mut self, guild: u64, user: u64, self_video: bool) {
+        self.change_voice(guild, user, |v| v.self_video = self_video);
+    }
+
+    /// Sets whether a member in voice is suppressed (a stage's audience).
+    pub fn set_suppress(&mut self, guild: u64, user: u64, suppress: bool) {
+        self.change_voice(guild, user, |v| v.suppress = suppress);
     }
 
     /// Bans `user` (removing their membership), as if done earlier.
     pub fn add_ban(&mut self, guild: u64, user: u64, reason: Option<&str>) {
         assert!(self.users.contains_key(&user), "unknown user {user}");
-        let state = self.guild_mut(guild);
-        state.members.remove(&user);
-        state.bans.insert(user, BanView { user_id: user, reason: reason.map(str::to_owned) });
+        self.drop_member(guild, user);
+        self.guild_mut(guild).bans.insert(user, BanView { user_id: user, reason: reason.map(str::to_owned) });
+        self.emit_ban(guild, user, true);
     }
 
     // ----- channels -----
@@ -803,10 +1155,12 @@ impl World {
                 rate_limit_per_user: 0,
                 bitrate: if voice { 64_000 } else { 0 },
                 user_limit: 0,
+                rtc_region: None,
                 recipients: Vec::new(),
                 last_message_id: None,
             },
         );
+        self.emit_channel("CHANNEL_CREATE", id);
         id
     }
 
@@ -814,22 +1168,81 @@ impl World {
         self.channels.get_mut(&channel).unwrap_or_else(|| panic!("unknown channel {channel}"))
     }
 
+    /// Changes a channel and sends CHANNEL_UPDATE.
+    fn change_channel(&mut self, channel: u64, change: impl FnOnce(&mut ChannelView)) {
+        change(self.channel_mut(channel));
+        self.emit_channel("CHANNEL_UPDATE", channel);
+    }
+
     /// Sets a channel's topic.
     pub fn set_channel_topic(&mut self, channel: u64, topic: Option<&str>) {
-        self.channel_mut(channel).topic = topic.map(str::to_owned);
+        self.change_channel(channel, |c| c.topic = topic.map(str::to_owned));
     }
 
     /// Sets whether a channel is age-restricted.
     pub fn set_channel_nsfw(&mut self, channel: u64, nsfw: bool) {
-        self.channel_mut(channel).nsfw = nsfw;
+        self.change_channel(channel, |c| c.nsfw = nsfw);
+    }
+
+    /// Sets a channel's name.
+    pub fn set_channel_name(&mut self, channel: u64, name: &str) {
+        self.change_channel(channel, |c| c.name = name.to_owned());
+    }
+
+    /// Sets a channel's position.
+    pub fn set_channel_position(&mut self, channel: u64, position: i32) {
+        self.change_channel(channel, |c| c.position = position);
+    }
+
+    /// Sets a voice channel's bitrate (64,000 by default).
+    pub fn set_channel_bitrate(&mut self, channel: u64, bitrate: u32) {
+        self.change_channel(channel, |c| c.bitrate = bitrate);
+    }
+
+    /// Sets a voice channel's user limit (0 for none).
+    pub fn set_channel_user_limit(&mut self, channel: u64, user_limit: u32) {
+        self.change_channel(channel, |c| c.user_limit = user_limit);
+    }
+
+    /// Sets a voice channel's region (`None`: automatic).
+    pub fn set_channel_rtc_region(&mut self, channel: u64, region: Option<&str>) {
+        self.change_channel(channel, |c| c.rtc_region = region.map(str::to_owned));
     }
 
     /// Adds (or replaces) a permission overwrite for a role (`kind` 0) or member (`kind` 1).
     pub fn add_overwrite(&mut self, channel: u64, target: u64, kind: u8, allow: u64, deny: u64) {
         assert!(kind <= 1, "overwrite kind is 0 (role) or 1 (member)");
-        let channel = self.channel_mut(channel);
-        channel.overwrites.retain(|o| o.id != target);
-        channel.overwrites.push(Overwrite { id: target, kind, allow, deny });
+        self.change_channel(channel, |c| {
+            c.overwrites.retain(|o| o.id != target);
+            c.overwrites.push(Overwrite { id: target, kind, allow, deny });
+        });
+    }
+
+    /// Deletes a guild channel (CHANNEL_DELETE): whoever was in it leaves voice, a category's
+    /// channels move out of it (CHANNEL_UPDATE each), and its messages go with it.
+    ///
+    /// # Panics
+    /// If the channel is unknown or not a guild channel.
+    pub fn remove_channel(&mut self, channel: u64) {
+        let view = self.channels.get(&channel).cloned().unwrap_or_else(|| panic!("unknown channel {channel}"));
+        let guild = view.guild_id.unwrap_or_else(|| panic!("{channel} is not a guild channel"));
+        let in_it: Vec<u64> = self
+            .guilds
+            .get(&guild)
+            .map(|g| g.voice_states.values().filter(|v| v.channel_id == channel).map(|v| v.user_id).collect())
+            .unwrap_or_default();
+        for user in in_it {
+            self.set_voice_state(guild, user, None);
+        }
+        let children: Vec<u64> =
+            self.channels.values().filter(|c| c.parent_id == Some(channel)).map(|c| c.id).collect();
+        for child in children {
+            self.change_channel(child, |c| c.parent_id = None);
+        }
+        let body = crate::json::channel(self, &view, None);
+        self.channels.remove(&channel);
+        self.messages.retain(|_, m| m.channel_id != channel);
+        self.emit_channel_delete(guild, body);
     }
 
     /// The DM channel between a bot and a user, created on first use.
@@ -853,6 +1266,7 @@ impl World {
                 rate_limit_per_user: 0,
                 bitrate: 0,
                 user_limit: 0,
+                rtc_region: None,
                 recipients: vec![bot, user],
                 last_message_id: None,
             },
@@ -1090,6 +1504,16 @@ impl World {
     /// All members of a guild, by user id.
     pub fn members(&self, guild: u64) -> Vec<MemberView> {
         self.guilds.get(&guild).map(|g| g.members.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// A member's voice state, if they are in voice.
+    pub fn voice_state(&self, guild: u64, user: u64) -> Option<VoiceStateView> {
+        self.guilds.get(&guild)?.voice_states.get(&user).cloned()
+    }
+
+    /// Everyone in voice in a guild, by user id.
+    pub fn voice_states(&self, guild: u64) -> Vec<VoiceStateView> {
+        self.guilds.get(&guild).map(|g| g.voice_states.values().cloned().collect()).unwrap_or_default()
     }
 
     /// Whether a member is timed out right now.

@@ -42,6 +42,7 @@ pub(super) fn update(world: &mut World, call: &Call<'_>) -> Outcome {
     let slowmode = input::integer(body, "rate_limit_per_user", 0, 21_600)?;
     let bitrate = input::integer(body, "bitrate", 8000, 384_000)?;
     let user_limit = input::integer(body, "user_limit", 0, 99)?;
+    let rtc_region = input::string(body, "rtc_region", 1, 100)?;
     let parent = input::snowflake(body, "parent_id")?;
     if let Patch::Set(parent) = parent {
         let is_category = world.channels.get(&parent).is_some_and(|c| c.kind == 4 && c.guild_id == Some(guild));
@@ -90,6 +91,13 @@ pub(super) fn update(world: &mut World, call: &Call<'_>) -> Outcome {
     if let Some(limit) = user_limit.set().and_then(|l| u32::try_from(l).ok()) {
         channel.user_limit = limit;
     }
+    if matches!(channel.kind, 2 | 13) {
+        match rtc_region {
+            Patch::Set(region) => channel.rtc_region = Some(region),
+            Patch::Null => channel.rtc_region = None,
+            Patch::Absent => {}
+        }
+    }
     match parent {
         Patch::Set(parent) => channel.parent_id = Some(parent),
         Patch::Null => channel.parent_id = None,
@@ -99,6 +107,7 @@ pub(super) fn update(world: &mut World, call: &Call<'_>) -> Outcome {
         channel.overwrites = overwrites;
     }
     world.audit(guild, actor, AuditAction::ChannelUpdate, channel_id, call.reason);
+    world.emit_channel("CHANNEL_UPDATE", channel_id);
     let channel = world.channels.get(&channel_id).ok_or_else(ApiError::unknown_channel)?;
     Ok(Reply::ok(json::channel(world, channel, Some(actor))))
 }

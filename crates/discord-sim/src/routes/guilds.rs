@@ -108,6 +108,7 @@ pub(super) fn reorder_channels(world: &mut World, call: &Call<'_>) -> Outcome {
             }
         }
         world.audit(guild, actor, AuditAction::ChannelUpdate, change.channel, call.reason);
+        world.emit_channel("CHANNEL_UPDATE", change.channel);
     }
     Ok(Reply::no_content())
 }

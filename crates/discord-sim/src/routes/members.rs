@@ -167,6 +167,9 @@ pub(super) fn update(world: &mut World, call: &Call<'_>) -> Outcome {
     if roles_changed {
         world.audit(guild, actor, AuditAction::MemberRoleUpdate, user, call.reason);
     }
+    if details_changed || roles_changed {
+        world.emit_member_update(guild, user);
+    }
     let member = state_member(world, guild, user)?;
     Ok(Reply::ok(member))
 }
@@ -186,7 +189,7 @@ pub(super) fn kick(world: &mut World, call: &Call<'_>) -> Outcome {
         return Err(ApiError::unknown_member());
     }
     require_outranks(state, actor, user)?;
-    world.guild_mut(guild).members.remove(&user);
+    world.drop_member(guild, user);
     world.audit(guild, actor, AuditAction::MemberKick, user, call.reason);
     Ok(Reply::no_content())
 }
@@ -222,6 +225,7 @@ fn change_role(world: &mut World, call: &Call<'_>, add: bool) -> Outcome {
     }
     if had != add {
         world.audit(guild, actor, AuditAction::MemberRoleUpdate, user, call.reason);
+        world.emit_member_update(guild, user);
     }
     Ok(Reply::no_content())
 }
@@ -286,10 +290,10 @@ pub(super) fn ban(world: &mut World, call: &Call<'_>) -> Outcome {
             world.messages.remove(&id);
         }
     }
-    let state = world.guild_mut(guild);
-    state.members.remove(&user);
-    state.bans.insert(user, BanView { user_id: user, reason: call.reason.map(str::to_owned) });
+    world.drop_member(guild, user);
+    world.guild_mut(guild).bans.insert(user, BanView { user_id: user, reason: call.reason.map(str::to_owned) });
     world.audit(guild, actor, AuditAction::MemberBanAdd, user, call.reason);
+    world.emit_ban(guild, user, true);
     Ok(Reply::no_content())
 }
 
@@ -303,5 +307,6 @@ pub(super) fn unban(world: &mut World, call: &Call<'_>) -> Outcome {
     }
     world.guild_mut(guild).bans.remove(&user);
     world.audit(guild, actor, AuditAction::MemberBanRemove, user, call.reason);
+    world.emit_ban(guild, user, false);
     Ok(Reply::no_content())
 }

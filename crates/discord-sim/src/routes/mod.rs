@@ -2,6 +2,7 @@
 //! is about, whether the caller may see it, and which permissions it needs.
 
 mod channels;
+mod gateway;
 mod guilds;
 pub(crate) mod input;
 mod members;
@@ -28,6 +29,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/users/@me/guilds/{guild_id}/member"),
     ("GET", "/users/{user_id}"),
     ("GET", "/oauth2/@me"),
+    ("GET", "/gateway"),
+    ("GET", "/gateway/bot"),
     ("GET", "/guilds/{guild_id}"),
     ("GET", "/guilds/{guild_id}/preview"),
     ("GET", "/guilds/{guild_id}/roles"),
@@ -81,9 +84,12 @@ pub(crate) fn accepts_bearer(method: &str, route: &str) -> bool {
 
 /// Whether a route needs a token (a bot's, or a bearer token where [`accepts_bearer`]). Invites,
 /// interaction callbacks and interaction webhooks do not (the token in the path is the credential),
-/// as in Discord.
+/// nor does `GET /gateway`, as in Discord.
 pub(crate) fn needs_bot_token(route: &str) -> bool {
-    !(route.starts_with("/invites/") || route.starts_with("/interactions/") || route.starts_with("/webhooks/"))
+    !(route.starts_with("/invites/")
+        || route.starts_with("/interactions/")
+        || route.starts_with("/webhooks/")
+        || route == "/gateway")
 }
 
 /// The path parameter that splits a route's rate-limit bucket (Discord's "major parameter").
@@ -181,6 +187,8 @@ pub(crate) fn handle(world: &mut World, call: &Call<'_>) -> Outcome {
         ("GET", "/users/@me/guilds/{guild_id}/member") => users::my_member(world, call),
         ("GET", "/users/{user_id}") => users::get_user(world, call),
         ("GET", "/oauth2/@me") => oauth2::current_authorization(world, call),
+        ("GET", "/gateway") => gateway::get_gateway(world, call),
+        ("GET", "/gateway/bot") => gateway::get_gateway_bot(world, call),
         ("GET", "/guilds/{guild_id}") => guilds::get_guild(world, call),
         ("GET", "/guilds/{guild_id}/preview") => guilds::get_preview(world, call),
         ("GET", "/guilds/{guild_id}/roles") => roles::list(world, call),

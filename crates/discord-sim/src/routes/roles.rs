@@ -168,6 +168,7 @@ pub(super) fn create(world: &mut World, call: &Call<'_>) -> Outcome {
     let body = json::role(&role);
     state.roles.insert(id, role);
     world.audit(guild, actor, AuditAction::RoleCreate, id, call.reason);
+    world.emit_role("GUILD_ROLE_CREATE", guild, id);
     Ok(Reply::ok(body))
 }
 
@@ -192,6 +193,7 @@ pub(super) fn update(world: &mut World, call: &Call<'_>) -> Outcome {
     apply(record, fields);
     let body = json::role(record);
     world.audit(guild, actor, AuditAction::RoleUpdate, role, call.reason);
+    world.emit_role("GUILD_ROLE_UPDATE", guild, role);
     Ok(Reply::ok(body))
 }
 
@@ -215,6 +217,7 @@ pub(super) fn delete(world: &mut World, call: &Call<'_>) -> Outcome {
         member.roles.retain(|r| *r != role);
     }
     world.audit(guild, actor, AuditAction::RoleDelete, role, call.reason);
+    world.emit_role_delete(guild, role);
     Ok(Reply::no_content())
 }
 
@@ -266,16 +269,23 @@ pub(super) fn reorder(world: &mut World, call: &Call<'_>) -> Outcome {
     }
     let state = world.guild_mut(guild);
     let mut previous = 0;
+    let mut moved = Vec::new();
     for (id, wanted) in order {
         let position = wanted.max(previous + 1);
-        if let Some(role) = state.roles.get_mut(&id) {
+        if let Some(role) = state.roles.get_mut(&id)
+            && role.position != position
+        {
             role.position = position;
+            moved.push(id);
         }
         previous = position;
     }
     let body = json::roles(state);
     for (role, _) in moves {
         world.audit(guild, actor, AuditAction::RoleUpdate, role, call.reason);
+    }
+    for role in moved {
+        world.emit_role("GUILD_ROLE_UPDATE", guild, role);
     }
     Ok(Reply::ok(body))
 }
