@@ -422,6 +422,36 @@ async fn clients_that_close_normally_end_their_session() {
 }
 
 #[tokio::test]
+async fn a_client_too_far_behind_is_closed_and_cannot_resume() {
+    let (world, f) = fixture();
+    let sim = Simulator::start(world);
+    let (mut gateway, _) = Gateway::connect(&sim).await;
+    let (session, _) = gateway.ready(&f.bot.token, intents::GUILDS | intents::GUILD_MEMBERS).await;
+    let (seq, _) = gateway.expect("GUILD_CREATE").await;
+    let burst = garrison_discord_sim::REPLAY_MAX_EVENTS + 100;
+    sim.world(|w| {
+        for i in 0..burst {
+            w.set_nick(f.guild, f.member, Some(&format!("nick {i}")));
+        }
+    });
+    assert_eq!(gateway.closed().await, Some(4000));
+    let (mut gateway, _) = Gateway::connect(&sim).await;
+    gateway.send(json!({"op": 6, "d": {"token": f.bot.token, "session_id": session, "seq": seq}})).await;
+    assert_eq!(gateway.json().await, json!({"op": 9, "d": false, "s": null, "t": null}));
+}
+
+#[tokio::test]
+async fn reconnect_requests_are_sent_as_opcode_7() {
+    let (world, f) = fixture();
+    let sim = Simulator::start(world);
+    let (mut gateway, _) = Gateway::connect(&sim).await;
+    gateway.ready(&f.bot.token, intents::GUILDS).await;
+    gateway.expect("GUILD_CREATE").await;
+    sim.request_gateway_reconnect();
+    assert_eq!(gateway.json().await["op"], 7);
+}
+
+#[tokio::test]
 async fn ready_can_be_delayed() {
     let (world, f) = fixture();
     let sim = Simulator::start(world);
