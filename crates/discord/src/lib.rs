@@ -19,8 +19,11 @@
 //! reach the `Authorization` header, and cache keys are hashes.
 
 mod errors;
+mod gateway;
 mod transport;
 mod wire;
+
+pub use gateway::{GatewayConfig, TwilightGateway};
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -282,6 +285,15 @@ impl TwilightBots {
             },
             None => Err(DiscordError::InvalidToken),
         }
+    }
+
+    /// `GET /gateway/bot`: where the gateway is and how many sessions the bot may start. The token is
+    /// checked first, as for every call.
+    pub(crate) async fn gateway_bot(&self, token: &BotToken) -> Result<wire::GatewayBotJson, DiscordError> {
+        self.resolve(token).await?;
+        let request = raw(&Route::GetGatewayBot, None, true)?;
+        let result = self.shared.transport.send(&request, Some(token), None, Trust::Verified).await;
+        decode(&result?)
     }
 
     async fn webhook_call<T: DeserializeOwned>(

@@ -432,3 +432,19 @@ mod tests {
         );
     }
 }
+
+/// `GET /gateway/bot`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GatewayBotJson {
+    pub url: String,
+    pub session_start_limit: SessionStartLimitJson,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SessionStartLimitJson {
+    pub total: u32,
+    pub remaining: u32,
+    /// Milliseconds until `remaining` resets.
+    pub reset_after: u64,
+    pub max_concurrency: u16,
+}

@@ -113,6 +113,7 @@ impl From<DiscordError> for ApiError {
             DiscordError::InvalidToken => StatusCode::UNAUTHORIZED,
             DiscordError::NotMember
             | DiscordError::MissingPermission { .. }
+            | DiscordError::MissingIntent { .. }
             | DiscordError::Hierarchy(_)
             | DiscordError::CannotMessageUser => StatusCode::FORBIDDEN,
             DiscordError::Unknown(_) => StatusCode::NOT_FOUND,

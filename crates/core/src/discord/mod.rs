@@ -10,6 +10,7 @@ mod creation;
 mod fake;
 mod guilds;
 mod invite;
+pub mod live;
 pub mod looks;
 pub mod message;
 pub mod messages;

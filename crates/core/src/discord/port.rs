@@ -131,6 +131,12 @@ pub enum DiscordError {
     /// The bot lacks a permission; `permission` is its Discord name (`BAN_MEMBERS`), when known.
     #[error("{}", missing_permission_message(*.permission))]
     MissingPermission { permission: Option<&'static str> },
+    /// Discord refused the gateway session the query needs: the bot lacks a privileged intent
+    /// (`GUILD_MEMBERS`, ...), which its owner enables in Discord's developer portal.
+    #[error(
+        "The bot lacks the {intent} privileged gateway intent: enable it for the bot in Discord's developer portal."
+    )]
+    MissingIntent { intent: &'static str },
     /// The role hierarchy forbids the action (checked before Discord is asked).
     #[error("{0}")]
     Hierarchy(HierarchyRefusal),

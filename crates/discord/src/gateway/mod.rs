@@ -1,0 +1,273 @@
+//! Discord's gateway behind core's [`DiscordGateway`] port: a bounded pool of sessions keyed by the
+//! token's hash and what they are for, each a twilight shard with only the intents it needs.
+//!
+//! - The first call for a token opens a session (`GET /gateway/bot` first: its URL, unless
+//!   [`GatewayConfig::url`] overrides it, and its session-start limit), which then stays open while
+//!   used and answers later calls from its cache. It closes after [`GatewayConfig::idle`] unused, or
+//!   when the pool is full and it is the least recently used.
+//! - Identifies of one bot go through one twilight queue built from Discord's `session_start_limit`
+//!   (`max_concurrency`, and at most one identify per 5 s per bucket); none left today is a 429 with
+//!   Discord's reset time. A session that does not start within [`GatewayConfig::ready_timeout`] is a
+//!   429 (retry shortly) rather than a hang; it keeps starting in the background.
+//! - Discord closing a session for good (4004 token, 4014 intents) ends it with the matching error,
+//!   kept for [`GatewayConfig::retry_failed_after`] so callers do not make Discord refuse it again.
+//!
+//! Sessions run on a runtime of their own thread, so no request's cancellation stops them, and the
+//! pool's bounds (sessions, idle time) bound the work that outlives requests.
+
+mod cache;
+mod session;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use garrison_core::ServerId;
+use garrison_core::discord::live::{DiscordGateway, GuildRoster, VoiceChannelInfo};
+use garrison_core::discord::{BotToken, DiscordError, DiscordFuture, Snowflake};
+use twilight_gateway::queue::InMemoryQueue;
+use twilight_gateway::{ConfigBuilder, Intents};
+
+use session::{Session, Status};
+
+use crate::TwilightBots;
+
+/// How the gateway pool behaves.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// The gateway's WebSocket URL (`ws://` or `wss://`); `None`: what `GET /gateway/bot` answers.
+    pub url: Option<String>,
+    /// A session unused this long closes.
+    pub idle: Duration,
+    /// Sessions open at once; past it, the least recently used closes.
+    pub max_sessions: usize,
+    /// How long a call waits for a new session's guilds before answering 429.
+    pub ready_timeout: Duration,
+    /// How long a call waits for a guild's whole member list.
+    pub members_timeout: Duration,
+    /// How long a session Discord refused (token, intents) is remembered before one is tried again.
+    pub retry_failed_after: Duration,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            idle: Duration::from_secs(300),
+            max_sessions: 100,
+            ready_timeout: Duration::from_secs(10),
+            members_timeout: Duration::from_secs(120),
+            retry_failed_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What a session is for: the intents it asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Purpose {
+    Voice,
+    Members,
+}
+
+impl Purpose {
+    fn intents(self) -> Intents {
+        match self {
+            Purpose::Voice => Intents::GUILDS | Intents::GUILD_VOICE_STATES,
+            Purpose::Members => Intents::GUILDS | Intents::GUILD_MEMBERS,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    session: Arc<Session>,
+    /// When it ended, for ended sessions kept to answer quickly.
+    ended_at: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+struct Pool {
+    sessions: HashMap<([u8; 32], Purpose), Entry>,
+    /// One identify queue per bot, shared by its sessions.
+    queues: HashMap<[u8; 32], InMemoryQueue>,
+}
+
+/// The gateway adapter.
+#[derive(Debug, Clone)]
+pub struct TwilightGateway {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    bots: TwilightBots,
+    config: GatewayConfig,
+    pool: Mutex<Pool>,
+    runtime: GatewayRuntime,
+}
+
+/// A tokio runtime on a thread of its own for the sessions; it stops when the adapter is dropped.
+#[derive(Debug)]
+struct GatewayRuntime {
+    handle: tokio::runtime::Handle,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl GatewayRuntime {
+    fn start() -> std::io::Result<Self> {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::Builder::new().name("discord-gateway".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    let _ = sender.send(Err(error));
+                    return;
+                }
+            };
+            let _ = sender.send(Ok(runtime.handle().clone()));
+            let _ = runtime.block_on(stopped);
+        })?;
+        let handle = receiver.recv().map_err(|_| std::io::Error::other("the gateway thread ended early"))??;
+        Ok(Self { handle, _stop: stop })
+    }
+}
+
+fn token_key(token: &BotToken) -> [u8; 32] {
+    crate::token_key(token)
+}
+
+impl TwilightGateway {
+    /// The pool, reaching Discord's REST API (for `/gateway/bot`) through `bots`.
+    pub fn new(bots: TwilightBots, config: GatewayConfig) -> std::io::Result<Self> {
+        let runtime = GatewayRuntime::start()?;
+        Ok(Self { inner: Arc::new(Inner { bots, config, pool: Mutex::new(Pool::default()), runtime }) })
+    }
+
+    /// Sessions open now (starting or ready).
+    pub fn open_sessions(&self) -> usize {
+        let pool = self.inner.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        pool.sessions.values().filter(|e| !matches!(e.session.status(), Status::Ended(_))).count()
+    }
+
+    /// The session for `token` and `purpose`, opened if there is none.
+    fn session(&self, token: &BotToken, purpose: Purpose) -> Arc<Session> {
+        let key = (token_key(token), purpose);
+        let config = &self.inner.config;
+        let mut pool = self.inner.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        // Forget sessions that ended long enough ago, and mark the ones that just ended.
+        pool.sessions
+            .retain(|_, entry| entry.ended_at.is_none_or(|at| now.duration_since(at) < config.retry_failed_after));
+        for entry in pool.sessions.values_mut() {
+            if entry.ended_at.is_none() && matches!(entry.session.status(), Status::Ended(_)) {
+                entry.ended_at = Some(now);
+            }
+        }
+        if let Some(entry) = pool.sessions.get(&key) {
+            let refused = matches!(
+                entry.session.status(),
+                Status::Ended(DiscordError::InvalidToken | DiscordError::MissingIntent { .. })
+            );
+            if entry.ended_at.is_none() || refused {
+                entry.session.touch();
+                return Arc::clone(&entry.session);
+            }
+        }
+        // Room for one more: the least recently used open session goes.
+        let open = pool.sessions.values().filter(|e| e.ended_at.is_none()).count();
+        if open >= config.max_sessions.max(1) {
+            let oldest = pool
+                .sessions
+                .iter()
+                .filter(|(_, e)| e.ended_at.is_none())
+                .max_by_key(|(_, e)| e.session.idle_for())
+                .map(|(k, _)| *k);
+            if let Some(oldest) = oldest
+                && let Some(entry) = pool.sessions.remove(&oldest)
+            {
+                entry.session.stop();
+            }
+        }
+        let session = Session::new(purpose.intents());
+        session.touch();
+        pool.sessions.insert(key, Entry { session: Arc::clone(&session), ended_at: None });
+        let live: std::collections::HashSet<[u8; 32]> =
+            pool.sessions.iter().filter(|(_, e)| e.ended_at.is_none()).map(|((t, _), _)| *t).collect();
+        pool.queues.retain(|token, _| live.contains(token));
+        drop(pool);
+        let inner = Arc::clone(&self.inner);
+        let token = token.clone();
+        let starting = Arc::clone(&session);
+        self.inner.runtime.handle.spawn(async move { inner.start(token, key.0, starting).await });
+        session
+    }
+}
+
+impl Inner {
+    /// Asks Discord where the gateway is and how many sessions the bot may start, then runs the
+    /// session.
+    async fn start(self: Arc<Self>, token: BotToken, key: [u8; 32], session: Arc<Session>) {
+        let info = match self.bots.gateway_bot(&token).await {
+            Ok(info) => info,
+            Err(why) => return session.end(why),
+        };
+        let limit = &info.session_start_limit;
+        if limit.remaining == 0 {
+            return session.end(DiscordError::RateLimited { retry_after_ms: limit.reset_after.max(1) });
+        }
+        let url = match self.config.url.clone().unwrap_or(info.url) {
+            url if url.starts_with("wss://") || url.starts_with("ws://") => url,
+            _ => return session.end(DiscordError::Unavailable("Discord named no WebSocket gateway".into())),
+        };
+        let queue = {
+            let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+            pool.queues
+                .entry(key)
+                .or_insert_with(|| {
+                    let total = limit.total.max(limit.remaining);
+                    InMemoryQueue::new(
+                        limit.max_concurrency.max(1),
+                        limit.remaining,
+                        Duration::from_millis(limit.reset_after),
+                        total,
+                    )
+                })
+                .clone()
+        };
+        let config = ConfigBuilder::new(token.expose().to_owned(), session.intents)
+            .proxy_url(url.trim_end_matches('/').to_owned())
+            .queue(queue)
+            .build();
+        session.run(config, self.config.idle).await;
+    }
+}
+
+impl DiscordGateway for TwilightGateway {
+    fn voice_channel(&self, token: &BotToken, channel: Snowflake) -> DiscordFuture<'_, Option<VoiceChannelInfo>> {
+        let session = self.session(token, Purpose::Voice);
+        Box::pin(async move {
+            session.ready(self.inner.config.ready_timeout).await?;
+            session.touch();
+            Ok(session.cache().voice_channel(channel))
+        })
+    }
+
+    fn roster(&self, token: &BotToken, guild: ServerId) -> DiscordFuture<'_, GuildRoster> {
+        let session = self.session(token, Purpose::Members);
+        Box::pin(async move {
+            session.ready(self.inner.config.ready_timeout).await?;
+            if !session.cache().has_guild(guild) {
+                return Err(DiscordError::NotMember);
+            }
+            if !session.cache().is_complete(guild) {
+                session.fetch_members(guild, self.inner.config.members_timeout).await?;
+            }
+            session.touch();
+            session
+                .cache()
+                .roster(guild)
+                .ok_or_else(|| DiscordError::Unavailable("the member list changed while it was read; retry".into()))
+        })
+    }
+}
