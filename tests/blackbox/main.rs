@@ -16,6 +16,7 @@ mod discord_modmail;
 mod discord_roles;
 mod edge;
 mod ep_loa;
+mod gateway;
 mod input;
 mod modlogs;
 mod operations;

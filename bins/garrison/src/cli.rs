@@ -192,7 +192,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let clock = wiring::clock();
     let objects = wiring::object_store(&settings)?;
     let cards = wiring::card_studio(&settings, Arc::clone(&objects), Arc::clone(&clock))?;
-    let discord = wiring::discord(&settings)?;
+    let twilight = wiring::discord(&settings)?;
+    let live = wiring::live_guilds(&settings, &twilight)?;
+    let discord: Arc<dyn garrison_core::discord::DiscordBots> = Arc::new(twilight);
     let cooldowns = wiring::cooldowns();
     let messaging = wiring::messaging(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock));
     // Bound before the state is made: links default to the address actually bound.
@@ -231,6 +233,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             messaging,
             guilds: wiring::guilds(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock)),
             moderation: wiring::moderation(Arc::clone(&discord), clock),
+            live,
             roles,
             boosters,
             modlogs,

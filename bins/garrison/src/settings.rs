@@ -176,6 +176,14 @@ pub struct Settings {
     pub discord_timeout_ms: u64,
     /// How many bot tokens' clients (and rate-limit states) are kept.
     pub discord_max_clients: usize,
+    /// Discord's gateway (`wss://...`, or a stand-in's `ws://...`); empty: what `GET /gateway/bot`
+    /// answers.
+    pub discord_gateway_url: String,
+    /// Gateway sessions (per bot token and purpose) kept open at once; past it the least recently
+    /// used closes.
+    pub discord_gateway_max_sessions: usize,
+    /// Seconds an unused gateway session stays open.
+    pub discord_gateway_idle_secs: u64,
     /// Requests per second each bot may make to Discord in all (Discord's global limit; 50 unless
     /// Discord raised it for the bot).
     pub discord_global_limit: u16,
@@ -253,6 +261,9 @@ impl Default for Settings {
             discord_wait_budget_ms: 5_000,
             discord_timeout_ms: 10_000,
             discord_max_clients: 1_000,
+            discord_gateway_url: String::new(),
+            discord_gateway_max_sessions: 100,
+            discord_gateway_idle_secs: 300,
             discord_global_limit: 50,
             discord_refusal_limit: 2_000,
             roblox_api_url: "https://apis.roblox.com".into(),
@@ -495,6 +506,18 @@ impl Settings {
         if let Some(v) = var("GARRISON_DISCORD_MAX_CLIENTS") {
             self.discord_max_clients =
                 v.parse().with_context(|| format!("GARRISON_DISCORD_MAX_CLIENTS must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_DISCORD_GATEWAY_URL") {
+            self.discord_gateway_url = v.trim().to_owned();
+        }
+        if let Some(v) = var("GARRISON_DISCORD_GATEWAY_MAX_SESSIONS") {
+            self.discord_gateway_max_sessions = v.parse().ok().filter(|n| *n > 0).with_context(|| {
+                format!("GARRISON_DISCORD_GATEWAY_MAX_SESSIONS must be a number from 1 up, got {v:?}")
+            })?;
+        }
+        if let Some(v) = var("GARRISON_DISCORD_GATEWAY_IDLE_SECS") {
+            self.discord_gateway_idle_secs =
+                v.parse().with_context(|| format!("GARRISON_DISCORD_GATEWAY_IDLE_SECS must be a number, got {v:?}"))?;
         }
         if let Some(v) = var("GARRISON_ROBLOX_API_URL") {
             self.roblox_api_url = v.trim().to_owned();

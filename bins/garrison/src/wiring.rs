@@ -516,7 +516,7 @@ pub fn entropy<const N: usize>() -> anyhow::Result<[u8; N]> {
 
 /// The Discord adapter: twilight clients per bot token, pointed at Discord or at the configured
 /// stand-in, with the process's refusal budget. Makes no request until a route needs Discord.
-pub fn discord(settings: &Settings) -> anyhow::Result<Arc<dyn garrison_core::discord::DiscordBots>> {
+pub fn discord(settings: &Settings) -> anyhow::Result<garrison_discord::TwilightBots> {
     use garrison_core::discord::{DISCORD_INVALID_REQUEST_LIMIT, DISCORD_WINDOW_MS, RefusalLimits};
     let refusal_limit = settings.discord_refusal_limit;
     anyhow::ensure!(
@@ -533,7 +533,27 @@ pub fn discord(settings: &Settings) -> anyhow::Result<Arc<dyn garrison_core::dis
         refusals: RefusalLimits::new(refusal_limit, DISCORD_WINDOW_MS),
         ..garrison_discord::DiscordConfig::default()
     };
-    Ok(Arc::new(garrison_discord::TwilightBots::with_clock(config, clock())?))
+    Ok(garrison_discord::TwilightBots::with_clock(config, clock())?)
+}
+
+/// The live queries (voice channels, role members): the gateway pool over the Discord adapter.
+pub fn live_guilds(
+    settings: &Settings,
+    bots: &garrison_discord::TwilightBots,
+) -> anyhow::Result<garrison_core::discord::live::LiveGuilds> {
+    let url = settings.discord_gateway_url.trim();
+    anyhow::ensure!(
+        url.is_empty() || url.starts_with("wss://") || url.starts_with("ws://"),
+        "discord_gateway_url must be a ws:// or wss:// URL, got {url:?}"
+    );
+    let config = garrison_discord::GatewayConfig {
+        url: Some(url.to_owned()).filter(|u| !u.is_empty()),
+        idle: Duration::from_secs(settings.discord_gateway_idle_secs),
+        max_sessions: settings.discord_gateway_max_sessions,
+        ..garrison_discord::GatewayConfig::default()
+    };
+    let gateway = garrison_discord::TwilightGateway::new(bots.clone(), config)?;
+    Ok(garrison_core::discord::live::LiveGuilds::new(Arc::new(bots.clone()), Arc::new(gateway)))
 }
 
 #[cfg(test)]

@@ -181,6 +181,18 @@ impl From<garrison_core::roblox::RobloxError> for ApiError {
     }
 }
 
+impl From<garrison_core::discord::live::LiveError> for ApiError {
+    fn from(err: garrison_core::discord::live::LiveError) -> Self {
+        use garrison_core::discord::live::LiveError as E;
+        match err {
+            E::Discord(e) => e.into(),
+            E::Roles(e) => Self::new(StatusCode::NOT_FOUND, e.to_string()),
+            E::NoVoiceChannel => Self::new(StatusCode::NOT_FOUND, err.to_string()),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
 impl From<garrison_core::roblox::RobloxServiceError> for ApiError {
     fn from(err: garrison_core::roblox::RobloxServiceError) -> Self {
         use garrison_core::roblox::RobloxServiceError as E;

@@ -10,6 +10,7 @@ pub mod error;
 mod extract;
 mod headers;
 mod health;
+mod live;
 mod loa;
 mod medals;
 mod messages;
@@ -74,6 +75,8 @@ pub struct DiscordServices {
     pub guilds: garrison_core::discord::Guilds,
     /// Bans, kicks, timeouts and role purges.
     pub moderation: garrison_core::discord::Moderation,
+    /// What only the gateway tells: voice channels' occupants, members by role.
+    pub live: garrison_core::discord::live::LiveGuilds,
     /// Role creation (`/api/Role/create`).
     pub roles: garrison_core::discord::RoleService,
     /// Custom booster roles.
@@ -197,6 +200,8 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(transcripts::generate)
         .service(transcripts::list)
         .service(transcripts::view)
+        .service(live::voice_channel)
+        .service(live::role_members)
         .service(roblox::rank)
         .service(roblox::roblox_user)
         .service(roblox::join_requests)
@@ -333,6 +338,8 @@ mod tests {
             "/api/Transcript/html",
             "/api/Transcript/list/{guildId}",
             "/api/Transcript/view/{viewId}",
+            "/api/VoiceChannel/info",
+            "/api/RoleMembers/role/{roleIds}",
             "/api/rank",
             "/api/roblox/user",
             "/api/group/join-requests",
@@ -358,6 +365,6 @@ mod tests {
                 [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
             })
             .sum();
-        assert_eq!(operations, 91, "a route was added or removed: update this count");
+        assert_eq!(operations, 93, "a route was added or removed: update this count");
     }
 }
