@@ -30,6 +30,10 @@ impl ApiError {
         Self::new(405, 0, "405: Method Not Allowed")
     }
 
+    pub(crate) fn unknown_application() -> Self {
+        Self::new(404, 10002, "Unknown Application")
+    }
+
     pub(crate) fn unknown_channel() -> Self {
         Self::new(404, 10003, "Unknown Channel")
     }
@@ -68,6 +72,18 @@ impl ApiError {
 
     pub(crate) fn unknown_interaction() -> Self {
         Self::new(404, 10062, "Unknown interaction")
+    }
+
+    pub(crate) fn unknown_application_command() -> Self {
+        Self::new(404, 10063, "Unknown application command")
+    }
+
+    pub(crate) fn not_authorized_for_application() -> Self {
+        Self::new(403, 20012, "You are not authorized to perform this action on this application")
+    }
+
+    pub(crate) fn max_application_commands(limit: usize) -> Self {
+        Self::new(400, 30032, &format!("Maximum number of application commands reached ({limit})"))
     }
 
     pub(crate) fn max_roles() -> Self {

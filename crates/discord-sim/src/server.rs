@@ -211,6 +211,46 @@ impl Simulator {
         gateway.stats(world)
     }
 
+    /// Has `user` invoke the slash command `name` of `application` in `channel` of `guild`, as from
+    /// Discord's client: `name` is the command, or `"command subcommand"`, or `"command group
+    /// subcommand"`; `options` is an object of option names to values (strings, numbers, booleans,
+    /// and snowflakes as strings or numbers for users, channels, roles and mentionables), or null.
+    ///
+    /// The command must be registered (in the guild, or globally), the application in the guild, and
+    /// the user a member who may use it there: who sees the channel, has USE_APPLICATION_COMMANDS in
+    /// it and every permission of the command's `default_member_permissions` (administrators and the
+    /// owner always may; `"0"` leaves only them), and the options must fit the definition. Discord's
+    /// client would not send anything else, so anything else is `Err` with the reason, and so is an
+    /// application without a connected gateway session for the guild ("The application did not
+    /// respond"). Otherwise the interaction is created (its window for the first callback starts now)
+    /// and INTERACTION_CREATE goes to the application's sessions. Returns `(interaction_id, token)`.
+    pub fn invoke_command(
+        &self,
+        application: u64,
+        guild: u64,
+        channel: u64,
+        user: u64,
+        name: &str,
+        options: Value,
+    ) -> Result<(u64, String), String> {
+        let mut state = self.shared.lock();
+        let invocation = state.world.prepare_invocation(application, guild, channel, user, name, &options)?;
+        if !state.gateway.has_connected_session(application, guild) {
+            return Err(format!(
+                "the application did not respond: application {application} has no gateway session connected for guild {guild}"
+            ));
+        }
+        let answer = state.world.start_invocation(invocation);
+        state.publish();
+        Ok(answer)
+    }
+
+    /// How the application answered an interaction; `None` before a callback. Same as
+    /// [`World::interaction_response`].
+    pub fn interaction_response(&self, interaction: u64) -> Option<crate::InteractionResponseView> {
+        self.shared.lock().world.interaction_response(interaction)
+    }
+
     /// How many requests arrived for a route template, e.g. `("GET", "/users/@me")`, whatever
     /// their answer (401s and 429s included). Paths that match no route are counted under their
     /// full path (`"/api/v10/..."`).

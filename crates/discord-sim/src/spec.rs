@@ -13,7 +13,8 @@
 //! * `pattern`: the document's two patterns (the snowflake pattern and a hex colour) are checked by hand;
 //! * errata: the places where the document contradicts what Discord sends (see `ERRATA`): string codes
 //!   inside a 50035 `errors` tree, the optional `code` of a 429 body, the open list of guild features,
-//!   role `permissions` as a string, and numeric attachment ids in uploads.
+//!   role `permissions` and application command `default_member_permissions` as strings, and numeric
+//!   attachment ids in uploads.
 //!
 //! OAuth2 needs no erratum, but two things differ from the document and are not schema corrections:
 //! the token endpoints (`POST /oauth2/token`, `POST /oauth2/token/revoke`) are absent from its paths
@@ -85,6 +86,27 @@ const ERRATA: &[Erratum] = &[
     Erratum {
         target: Target::Schema("UpdateRoleRequestPartial"),
         pointer: "/properties/permissions",
+        applies: is_nullable_integer,
+        now: r#"{"type": ["integer", "string", "null"]}"#,
+    },
+    // An application command's `default_member_permissions` is a string in Discord's documentation
+    // ("Set of permissions represented as a bit set"), in what Discord answers, and in what clients
+    // (twilight) send; the document's request schemas say integer. Both are accepted.
+    Erratum {
+        target: Target::Schema("ApplicationCommandCreateRequest"),
+        pointer: "/properties/default_member_permissions",
+        applies: is_nullable_integer,
+        now: r#"{"type": ["integer", "string", "null"]}"#,
+    },
+    Erratum {
+        target: Target::Schema("ApplicationCommandUpdateRequest"),
+        pointer: "/properties/default_member_permissions",
+        applies: is_nullable_integer,
+        now: r#"{"type": ["integer", "string", "null"]}"#,
+    },
+    Erratum {
+        target: Target::Schema("ApplicationCommandPatchRequestPartial"),
+        pointer: "/properties/default_member_permissions",
         applies: is_nullable_integer,
         now: r#"{"type": ["integer", "string", "null"]}"#,
     },
@@ -309,6 +331,9 @@ mod tests {
                 "GuildFeatures",
                 "CreateRoleRequest",
                 "UpdateRoleRequestPartial",
+                "ApplicationCommandCreateRequest",
+                "ApplicationCommandUpdateRequest",
+                "ApplicationCommandPatchRequestPartial",
                 "MessageAttachmentRequest"
             ]
         );

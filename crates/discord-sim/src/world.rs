@@ -368,14 +368,32 @@ pub struct InteractionView {
     pub id: u64,
     /// The application (the bot's user id).
     pub application_id: u64,
+    /// Discord's interaction type: 2 APPLICATION_COMMAND (the only type simulated).
+    pub kind: u8,
     /// The secret token in its routes.
     pub token: String,
+    /// The guild it was invoked in (`None` in a DM).
+    pub guild_id: Option<u64>,
     /// Where it was invoked.
     pub channel_id: u64,
     /// The user who invoked it.
     pub user_id: u64,
+    /// The `data` INTERACTION_CREATE carried (`{id, name, type, options, resolved, guild_id}`);
+    /// `None` for interactions made with [`World::add_interaction`] or
+    /// [`World::add_pending_interaction`], which send nothing.
+    pub data: Option<Value>,
+    /// The `member` object sent with it (with `permissions`, the member's in the channel), for
+    /// interactions in a guild the user is a member of.
+    pub member: Option<Value>,
+    /// When it was created: the first callback must come within the response window (3 s), and
+    /// its token works for 15 minutes.
+    pub created_at: Timestamp,
     /// Whether a callback was made (or the interaction was created acknowledged).
     pub acknowledged: bool,
+    /// The callback type it was answered with (4 message, 5 deferred, ...), once answered.
+    pub response_type: Option<u8>,
+    /// When the callback came.
+    pub responded_at: Option<Timestamp>,
     /// The original response message, once there is one.
     pub original_message: Option<u64>,
 }
@@ -496,6 +514,10 @@ pub struct World {
     pub(crate) messages: BTreeMap<u64, MessageView>,
     pub(crate) invites: BTreeMap<String, InviteView>,
     pub(crate) interactions: BTreeMap<u64, InteractionView>,
+    /// How long after its creation an interaction takes its first callback, in milliseconds.
+    pub(crate) interaction_window_ms: i64,
+    /// Application commands, by id.
+    pub(crate) commands: BTreeMap<u64, crate::commands::ApplicationCommandView>,
     pub(crate) audit_log: Vec<AuditLogEntry>,
     pub(crate) attachment_bytes: HashMap<u64, Vec<u8>>,
     pub(crate) oauth: OAuthState,
@@ -527,6 +549,8 @@ impl World {
             messages: BTreeMap::new(),
             invites: BTreeMap::new(),
             interactions: BTreeMap::new(),
+            interaction_window_ms: crate::interactions::RESPONSE_WINDOW_MS,
+            commands: BTreeMap::new(),
             audit_log: Vec::new(),
             attachment_bytes: HashMap::new(),
             oauth: OAuthState::default(),
@@ -1445,26 +1469,55 @@ impl World {
         let message = self.store_message(original);
         if let Some(interaction) = self.interactions.get_mut(&id) {
             interaction.acknowledged = true;
+            interaction.response_type = Some(5);
+            interaction.responded_at = Some(interaction.created_at);
             interaction.original_message = Some(message);
         }
         (id, token)
     }
 
-    /// An interaction not yet answered: `POST /interactions/{id}/{token}/callback` answers it (and
-    /// creates the original response). Returns `(interaction_id, token)`.
+    /// An application command interaction not yet answered, as if `user` had invoked one of the
+    /// application's commands in `channel` (nothing is sent to the gateway: see
+    /// `Simulator::invoke_command` for that): `POST /interactions/{id}/{token}/callback` answers it
+    /// within the response window (and creates the original response). Returns
+    /// `(interaction_id, token)`.
     pub fn add_pending_interaction(&mut self, application_id: u64, channel: u64, user: u64) -> (u64, String) {
         assert!(self.users.get(&application_id).is_some_and(|u| u.bot), "{application_id} is not a bot");
         assert!(self.users.contains_key(&user), "unknown user {user}");
-        assert!(self.channels.contains_key(&channel), "unknown channel {channel}");
+        let guild_id = self.channels.get(&channel).unwrap_or_else(|| panic!("unknown channel {channel}")).guild_id;
+        let member = guild_id.and_then(|guild| crate::interactions::member_object(self, guild, channel, user));
+        self.create_interaction(application_id, guild_id, channel, user, None, member)
+    }
+
+    /// Mints an application command interaction (id and token) with its `data` and `member`, after
+    /// forgetting interactions whose token expired (and the oldest beyond a bound).
+    pub(crate) fn create_interaction(
+        &mut self,
+        application_id: u64,
+        guild_id: Option<u64>,
+        channel: u64,
+        user: u64,
+        data: Option<Value>,
+        member: Option<Value>,
+    ) -> (u64, String) {
+        let now = Timestamp::now();
+        self.prune_interactions(now);
         let id = self.next_id();
         let token = format!("aW50ZXJhY3Rpb246{}", self.entropy.text(120));
         let interaction = InteractionView {
             id,
             application_id,
+            kind: 2,
             token: token.clone(),
+            guild_id,
             channel_id: channel,
             user_id: user,
+            data,
+            member,
+            created_at: now,
             acknowledged: false,
+            response_type: None,
+            responded_at: None,
             original_message: None,
         };
         self.interactions.insert(id, interaction);

@@ -153,6 +153,22 @@ impl World {
         self.queue(dispatch);
     }
 
+    /// INTERACTION_CREATE to one application's sessions (on the guild's shard; no intent needed).
+    pub(crate) fn emit_interaction_create(&mut self, application: u64, guild: u64, payload: Value) {
+        if !self.gateway_listening {
+            return;
+        }
+        self.queue(Dispatch {
+            name: "INTERACTION_CREATE",
+            guild: Some(guild),
+            bot: Some(application),
+            intents: 0,
+            about_user: None,
+            permissions: 0,
+            data: Data::Json(payload),
+        });
+    }
+
     /// VOICE_STATE_UPDATE (GUILD_VOICE_STATES): the state with the member, and `channel_id` null
     /// when the user left voice.
     pub(crate) fn emit_voice_state(&mut self, state: &VoiceStateView, left: bool) {

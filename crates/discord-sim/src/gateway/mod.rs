@@ -137,7 +137,7 @@ pub(crate) enum Effect {
 
 /// One dispatch and who receives it. The path is general: guild events go to the sessions of bots
 /// in the guild (on the guild's shard) whose intents cover them; `bot` narrows it to one bot's
-/// sessions (GUILD_CREATE on joining, GUILD_DELETE on leaving, and later INTERACTION_CREATE).
+/// sessions (GUILD_CREATE on joining, GUILD_DELETE on leaving, INTERACTION_CREATE).
 #[derive(Debug, Clone)]
 pub(crate) struct Dispatch {
     /// The event name (`t`).
@@ -501,6 +501,12 @@ impl Hub {
         self.member_requests.retain(|_, at| now.duration_since(*at) < window);
         self.member_requests.insert((bot, guild), now);
         Ok(())
+    }
+
+    /// Whether `bot` has a session with a connection attached that receives `guild`'s events
+    /// (on its shard): where an INTERACTION_CREATE in that guild would go.
+    pub(crate) fn has_connected_session(&self, bot: u64, guild: u64) -> bool {
+        self.sessions.values().any(|s| s.bot == bot && s.connection.is_some() && s.on_shard(guild))
     }
 
     /// Tells every open connection to do `control`.

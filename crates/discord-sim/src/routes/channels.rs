@@ -141,8 +141,8 @@ fn parse_overwrites(items: &[Value]) -> Result<Vec<Overwrite>, ApiError> {
 }
 
 /// `GET /channels/{channel_id}/messages` (VIEW_CHANNEL; without READ_MESSAGE_HISTORY the list is
-/// empty, as in Discord): `?limit=1..=100` (default 50) and one of `?around`, `?before`, `?after`;
-/// newest first.
+/// empty, as in Discord; ephemeral messages are never listed): `?limit=1..=100` (default 50) and
+/// one of `?around`, `?before`, `?after`; newest first.
 pub(super) fn list_messages(world: &mut World, call: &Call<'_>) -> Outcome {
     let (channel, actor) = channel_and_actor(world, call)?;
     let limit = usize::try_from(input::query_integer(call, "limit", 50, 1, 100)?).unwrap_or(50);
@@ -152,7 +152,9 @@ pub(super) fn list_messages(world: &mut World, call: &Call<'_>) -> Outcome {
     if channel_permissions(world, channel, actor, call.now) & READ_MESSAGE_HISTORY == 0 {
         return Ok(Reply::ok(json!([])));
     }
-    let ids: Vec<u64> = world.messages.values().filter(|m| m.channel_id == channel).map(|m| m.id).collect();
+    // Ephemeral messages (interaction responses with flag 64) exist only for their user's client.
+    let ids: Vec<u64> =
+        world.messages.values().filter(|m| m.channel_id == channel && m.flags & 64 == 0).map(|m| m.id).collect();
     let mut page: Vec<u64> = if let Some(around) = around {
         let centre = ids.partition_point(|id| *id < around);
         let start = centre.saturating_sub(limit / 2);
@@ -175,7 +177,11 @@ pub(super) fn get_message(world: &mut World, call: &Call<'_>) -> Outcome {
     let (channel, actor) = channel_and_actor(world, call)?;
     let id = input::path_id(call, "message_id")?;
     require_in_channel(world, channel, actor, READ_MESSAGE_HISTORY, call.now)?;
-    let message = world.messages.get(&id).filter(|m| m.channel_id == channel).ok_or_else(ApiError::unknown_message)?;
+    let message = world
+        .messages
+        .get(&id)
+        .filter(|m| m.channel_id == channel && m.flags & 64 == 0)
+        .ok_or_else(ApiError::unknown_message)?;
     Ok(Reply::ok(json::message(world, message)))
 }
 
@@ -396,7 +402,11 @@ pub(super) fn edit_message(world: &mut World, call: &Call<'_>) -> Outcome {
     let id = input::path_id(call, "message_id")?;
     let body = input::object(call)?;
     let draft = Draft::parse(body)?;
-    let message = world.messages.get(&id).filter(|m| m.channel_id == channel).ok_or_else(ApiError::unknown_message)?;
+    let message = world
+        .messages
+        .get(&id)
+        .filter(|m| m.channel_id == channel && m.flags & 64 == 0)
+        .ok_or_else(ApiError::unknown_message)?;
     let held = channel_permissions(world, channel, actor, call.now);
     if message.author_id != actor {
         let only_flags = body.is_none_or(|b| b.keys().all(|k| k == "flags"));

@@ -2,6 +2,7 @@
 //! is about, whether the caller may see it, and which permissions it needs.
 
 mod channels;
+mod commands;
 mod gateway;
 mod guilds;
 pub(crate) mod input;
@@ -59,6 +60,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/channels/{channel_id}/messages/{message_id}"),
     ("PATCH", "/channels/{channel_id}/messages/{message_id}"),
     ("GET", "/invites/{code}"),
+    ("GET", "/applications/{application_id}/commands"),
+    ("PUT", "/applications/{application_id}/commands"),
+    ("POST", "/applications/{application_id}/commands"),
+    ("GET", "/applications/{application_id}/commands/{command_id}"),
+    ("PATCH", "/applications/{application_id}/commands/{command_id}"),
+    ("DELETE", "/applications/{application_id}/commands/{command_id}"),
+    ("GET", "/applications/{application_id}/guilds/{guild_id}/commands"),
+    ("PUT", "/applications/{application_id}/guilds/{guild_id}/commands"),
+    ("POST", "/applications/{application_id}/guilds/{guild_id}/commands"),
+    ("GET", "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}"),
+    ("PATCH", "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}"),
+    ("DELETE", "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}"),
     ("POST", "/interactions/{interaction_id}/{interaction_token}/callback"),
     ("GET", "/webhooks/{webhook_id}/{webhook_token}/messages/@original"),
     ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original"),
@@ -217,6 +230,33 @@ pub(crate) fn handle(world: &mut World, call: &Call<'_>) -> Outcome {
         ("GET", "/channels/{channel_id}/messages/{message_id}") => channels::get_message(world, call),
         ("PATCH", "/channels/{channel_id}/messages/{message_id}") => channels::edit_message(world, call),
         ("GET", "/invites/{code}") => guilds::get_invite(world, call),
+        (
+            "GET",
+            "/applications/{application_id}/commands" | "/applications/{application_id}/guilds/{guild_id}/commands",
+        ) => commands::list(world, call),
+        (
+            "PUT",
+            "/applications/{application_id}/commands" | "/applications/{application_id}/guilds/{guild_id}/commands",
+        ) => commands::overwrite(world, call),
+        (
+            "POST",
+            "/applications/{application_id}/commands" | "/applications/{application_id}/guilds/{guild_id}/commands",
+        ) => commands::create(world, call),
+        (
+            "GET",
+            "/applications/{application_id}/commands/{command_id}"
+            | "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
+        ) => commands::get(world, call),
+        (
+            "PATCH",
+            "/applications/{application_id}/commands/{command_id}"
+            | "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
+        ) => commands::update(world, call),
+        (
+            "DELETE",
+            "/applications/{application_id}/commands/{command_id}"
+            | "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
+        ) => commands::delete(world, call),
         ("POST", "/interactions/{interaction_id}/{interaction_token}/callback") => webhooks::callback(world, call),
         ("GET", "/webhooks/{webhook_id}/{webhook_token}/messages/@original") => webhooks::get_original(world, call),
         ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original") => webhooks::edit_original(world, call),
