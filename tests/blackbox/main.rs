@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod cards;
 mod catalogue;
+mod commands;
 mod concurrency;
 mod discord;
 mod discord_abuse;

@@ -27,6 +27,20 @@ impl Discord {
         Self { sim, demo, server }
     }
 
+    /// The demo world, and a server pointed at it with settings made from the demo (its bot, its
+    /// guild, ...).
+    pub fn start_for(env: impl FnOnce(&Demo) -> Vec<(&'static str, String)>) -> Self {
+        let (world, demo) = World::demo();
+        secret(&demo.bot.token);
+        let sim = Simulator::start(world);
+        let url = sim.base_url();
+        let extra = env(&demo);
+        let mut all = vec![("GARRISON_DISCORD_API_URL", url.as_str())];
+        all.extend(extra.iter().map(|(name, value)| (*name, value.as_str())));
+        let server = Server::start_with(database(Backend::Sqlite).expect("SQLite is always available"), &all);
+        Self { sim, demo, server }
+    }
+
     /// The demo bot's token.
     pub fn token(&self) -> &str {
         &self.demo.bot.token

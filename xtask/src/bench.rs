@@ -28,7 +28,7 @@ struct Options {
     seconds: u64,
     connections: usize,
     members: u64,
-    /// `xp`, `cards`, `discord`, `transcripts`, `roblox` or all of them (`all`).
+    /// `xp`, `cards`, `discord`, `transcripts`, `roblox`, `gateway` or all of them (`all`).
     only: String,
     cards: usize,
     card_clients: usize,
@@ -52,7 +52,7 @@ const USAGE: &str = "usage: cargo xtask bench [OPTIONS]
   --seconds N        seconds per XP and Discord load run (10)
   --connections N    concurrent XP clients (64)
   --members N        members the XP load spreads over (100)
-  --only PART        xp | cards | discord | transcripts | roblox | all (all)
+  --only PART        xp | cards | discord | transcripts | roblox | gateway | all (all)
   --cards N          level cards to render through HTTP (1000)
   --card-clients N   concurrent card clients (8; also for --peers)
   --card-format F    cards through HTTP as png | png-small | webp | jpeg (png; png-small is PNG with
@@ -105,7 +105,9 @@ fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
             "--seconds" => opts.seconds = value.parse()?,
             "--connections" => opts.connections = value.parse()?,
             "--members" => opts.members = value.parse()?,
-            "--only" if ["xp", "cards", "discord", "transcripts", "roblox", "all"].contains(&value.as_str()) => {
+            "--only"
+                if ["xp", "cards", "discord", "transcripts", "roblox", "gateway", "all"].contains(&value.as_str()) =>
+            {
                 opts.only.clone_from(value)
             }
             "--cards" => opts.cards = value.parse()?,
@@ -181,6 +183,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         if ["roblox", "all"].contains(&opts.only.as_str()) {
             let roblox = target_dir().join("release/garrison-roblox-sim");
             crate::bench_roblox::run(&binary, &roblox, &scratch, opts.seconds)?;
+        }
+        if ["gateway", "all"].contains(&opts.only.as_str()) {
+            crate::bench_gateway::run(&binary, &simulator, &scratch, opts.seconds)?;
         }
         Ok(())
     })();

@@ -15,6 +15,7 @@
 mod bench;
 mod bench_cards;
 mod bench_discord;
+mod bench_gateway;
 mod bench_peers;
 mod bench_roblox;
 mod bench_transcripts;

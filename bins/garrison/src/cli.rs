@@ -193,7 +193,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let objects = wiring::object_store(&settings)?;
     let cards = wiring::card_studio(&settings, Arc::clone(&objects), Arc::clone(&clock))?;
     let twilight = wiring::discord(&settings)?;
-    let live = wiring::live_guilds(&settings, &twilight)?;
+    let gateway = wiring::gateway(&settings, &twilight)?;
+    let live = garrison_core::discord::live::LiveGuilds::new(Arc::new(twilight.clone()), Arc::new(gateway.clone()));
     let discord: Arc<dyn garrison_core::discord::DiscordBots> = Arc::new(twilight);
     let cooldowns = wiring::cooldowns();
     let messaging = wiring::messaging(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock));
@@ -219,6 +220,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let verification = wiring::verification(&roblox_client, &db, Arc::clone(&clock));
     let binds = wiring::binds(&db, Arc::clone(&discord), Arc::clone(&roblox));
     let signin = wiring::signin(&settings, &db, &public_url, Arc::clone(&clock))?;
+    wiring::server_bot(&settings, &gateway, &db, Arc::clone(&clock), &public_url)?;
     let state = web::Data::new(http::AppState {
         signin,
         roblox,

@@ -184,6 +184,8 @@ pub struct Settings {
     pub discord_gateway_max_sessions: usize,
     /// Seconds an unused gateway session stays open.
     pub discord_gateway_idle_secs: u64,
+    /// The guild where the server-wide bot registers its slash commands; empty: globally.
+    pub discord_commands_guild: String,
     /// Requests per second each bot may make to Discord in all (Discord's global limit; 50 unless
     /// Discord raised it for the bot).
     pub discord_global_limit: u16,
@@ -264,6 +266,7 @@ impl Default for Settings {
             discord_gateway_url: String::new(),
             discord_gateway_max_sessions: 100,
             discord_gateway_idle_secs: 300,
+            discord_commands_guild: String::new(),
             discord_global_limit: 50,
             discord_refusal_limit: 2_000,
             roblox_api_url: "https://apis.roblox.com".into(),
@@ -506,6 +509,9 @@ impl Settings {
         if let Some(v) = var("GARRISON_DISCORD_MAX_CLIENTS") {
             self.discord_max_clients =
                 v.parse().with_context(|| format!("GARRISON_DISCORD_MAX_CLIENTS must be a number, got {v:?}"))?;
+        }
+        if let Some(v) = var("GARRISON_DISCORD_COMMANDS_GUILD") {
+            self.discord_commands_guild = v.trim().to_owned();
         }
         if let Some(v) = var("GARRISON_DISCORD_GATEWAY_URL") {
             self.discord_gateway_url = v.trim().to_owned();

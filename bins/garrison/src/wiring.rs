@@ -536,11 +536,11 @@ pub fn discord(settings: &Settings) -> anyhow::Result<garrison_discord::Twilight
     Ok(garrison_discord::TwilightBots::with_clock(config, clock())?)
 }
 
-/// The live queries (voice channels, role members): the gateway pool over the Discord adapter.
-pub fn live_guilds(
+/// The gateway pool over the Discord adapter (voice channels, role members, the server-wide bot).
+pub fn gateway(
     settings: &Settings,
     bots: &garrison_discord::TwilightBots,
-) -> anyhow::Result<garrison_core::discord::live::LiveGuilds> {
+) -> anyhow::Result<garrison_discord::TwilightGateway> {
     let url = settings.discord_gateway_url.trim();
     anyhow::ensure!(
         url.is_empty() || url.starts_with("wss://") || url.starts_with("ws://"),
@@ -552,8 +552,40 @@ pub fn live_guilds(
         max_sessions: settings.discord_gateway_max_sessions,
         ..garrison_discord::GatewayConfig::default()
     };
-    let gateway = garrison_discord::TwilightGateway::new(bots.clone(), config)?;
-    Ok(garrison_core::discord::live::LiveGuilds::new(Arc::new(bots.clone()), Arc::new(gateway)))
+    Ok(garrison_discord::TwilightGateway::new(bots.clone(), config)?)
+}
+
+/// Starts the server-wide bot when `GARRISON_DISCORD_BOT_TOKEN` is set: its shards register the slash
+/// commands (globally, or in `GARRISON_DISCORD_COMMANDS_GUILD`) and answer them.
+pub fn server_bot(
+    settings: &Settings,
+    gateway: &garrison_discord::TwilightGateway,
+    db: &Database,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+) -> anyhow::Result<()> {
+    let Some(token) = garrison_core::discord::BotToken::new(settings.discord_bot_token.expose()) else {
+        return Ok(());
+    };
+    let scope = match settings.discord_commands_guild.trim() {
+        "" => garrison_discord::CommandScope::Global,
+        guild => garrison_discord::CommandScope::Guild(
+            garrison_core::ServerId::parse("discord_commands_guild", guild).map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+    };
+    let signin = !settings.discord_client_id.is_empty()
+        && !settings.discord_client_secret.is_empty()
+        && !settings.roblox_client_id.is_empty()
+        && !settings.roblox_client_secret.is_empty();
+    let commands = garrison_core::discord::commands::SlashCommands::new(
+        Arc::new(api_keys(db, clock)),
+        Arc::new(crate::adapters::TokioBlockingThreads),
+        Arc::new(db.clone()),
+        Arc::new(crate::adapters::OsEntropy),
+        signin.then(|| format!("{}/verify", public_url.trim_end_matches('/'))),
+    );
+    gateway.start_server_bot(token, Arc::new(commands), garrison_core::discord::commands::definitions(), scope);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,14 +6,16 @@ use std::process::ExitCode;
 use garrison_discord_sim::{Simulator, World};
 
 const USAGE: &str = "usage: garrison-discord-sim [--port PORT] [--host ADDRESS]
-                           [--extra-members N] [--extra-bots N] [--world-file PATH] [--no-spec-checks]
+                           [--extra-members N] [--generated-members N] [--extra-bots N]
+                           [--world-file PATH] [--no-spec-checks]
 
 Serves a simulated Discord REST API v10 (under /api/v10) with a seeded demo server, and
 Discord's OAuth2 (the page /oauth2/authorize, where the demo guild's owner signs in, and the
 token endpoints under /api/v10/oauth2), until interrupted (Ctrl-C). Defaults: --host 127.0.0.1
 --port 8090.
 
-For benchmarks: --extra-members adds N members to the demo guild, --extra-bots adds N bots
+For benchmarks: --extra-members adds N members to the demo guild, --generated-members adds N
+more quickly (with the member role; not listed in the world file), --extra-bots adds N bots
 with the Moderator role, --bench-messages N fills a #bench channel with N messages, --bench-media
 URL_PREFIX:N adds N messages there each with a video attachment at URL_PREFIX/N.mp4, --world-file
 writes the guild id, the #bench channel id, every bot token and every member id as JSON,
@@ -23,6 +25,7 @@ GET /_simulator/calls answers the request count of every route.";
 struct Args {
     addr: SocketAddr,
     extra_members: usize,
+    generated_members: usize,
     extra_bots: usize,
     world_file: Option<std::path::PathBuf>,
     spec_checks: bool,
@@ -34,6 +37,7 @@ fn parse_args() -> Result<Args, String> {
     let mut host = std::net::IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut port: u16 = 8090;
     let (mut extra_members, mut extra_bots, mut world_file, mut spec_checks) = (0, 0, None, true);
+    let mut generated_members = 0;
     let (mut bench_messages, mut bench_media) = (0, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -49,6 +53,9 @@ fn parse_args() -> Result<Args, String> {
             "--host" => host = value()?.parse().map_err(|_| "--host takes an IP address".to_owned())?,
             "--extra-members" => {
                 extra_members = value()?.parse().map_err(|_| "--extra-members takes a number".to_owned())?
+            }
+            "--generated-members" => {
+                generated_members = value()?.parse().map_err(|_| "--generated-members takes a number".to_owned())?
             }
             "--extra-bots" => extra_bots = value()?.parse().map_err(|_| "--extra-bots takes a number".to_owned())?,
             "--world-file" => world_file = Some(value()?.into()),
@@ -69,6 +76,7 @@ fn parse_args() -> Result<Args, String> {
     Ok(Args {
         addr: SocketAddr::new(host, port),
         extra_members,
+        generated_members,
         extra_bots,
         world_file,
         spec_checks,
@@ -105,6 +113,7 @@ fn main() -> ExitCode {
         world.add_member(demo.guild, user, &[demo.member_role]);
         members.push(user);
     }
+    world.add_generated_members(demo.guild, args.generated_members, &[demo.member_role]);
     let mut tokens = vec![demo.bot.token.clone()];
     for i in 0..args.extra_bots {
         let bot = world.add_bot(&format!("Bot {i}"));
@@ -134,6 +143,7 @@ fn main() -> ExitCode {
     }
     if let Some(path) = &args.world_file {
         let description = serde_json::json!({"guild": demo.guild.to_string(), "bench": bench.to_string(), "tokens": tokens,
+            "voice": demo.voice.to_string(), "memberRole": demo.member_role.to_string(),
             "members": members.iter().map(u64::to_string).collect::<Vec<_>>()});
         if let Err(error) = std::fs::write(path, description.to_string()) {
             eprintln!("cannot write {}: {error}", path.display());

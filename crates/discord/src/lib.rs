@@ -23,7 +23,7 @@ mod gateway;
 mod transport;
 mod wire;
 
-pub use gateway::{GatewayConfig, TwilightGateway};
+pub use gateway::{CommandScope, GatewayConfig, TwilightGateway, command_json};
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -294,6 +294,28 @@ impl TwilightBots {
         let request = raw(&Route::GetGatewayBot, None, true)?;
         let result = self.shared.transport.send(&request, Some(token), None, Trust::Verified).await;
         decode(&result?)
+    }
+
+    /// Sends a call with an accepted bot token and no answer to read.
+    pub(crate) async fn send_verified(
+        &self,
+        token: &BotToken,
+        route: &Route<'_>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(), DiscordError> {
+        let request = raw(route, body, true)?;
+        self.shared.transport.send(&request, Some(token), None, Trust::Verified).await.map(|_| ())
+    }
+
+    /// Answers an interaction that arrived over the bot's own gateway session (Discord's, so trusted).
+    pub(crate) async fn send_interaction(
+        &self,
+        route: &Route<'_>,
+        body: &serde_json::Value,
+    ) -> Result<(), DiscordError> {
+        let request = raw(route, Some(body), false)?;
+        let shared = &self.shared;
+        shared.transport.send(&request, None, Some(&shared.webhook_limiter), Trust::Verified).await.map(|_| ())
     }
 
     async fn webhook_call<T: DeserializeOwned>(

@@ -437,6 +437,9 @@ mod tests {
 #[derive(Debug, Deserialize)]
 pub(crate) struct GatewayBotJson {
     pub url: String,
+    /// Shards Discord recommends.
+    #[serde(default)]
+    pub shards: u32,
     pub session_start_limit: SessionStartLimitJson,
 }
 

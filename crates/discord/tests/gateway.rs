@@ -154,3 +154,64 @@ async fn idle_sessions_close_and_the_pool_is_bounded() {
     gateway.voice_channel(&token, lounge).await.expect("answer").expect("channel");
     assert_eq!(sim.gateway_stats().identifies(demo.bot.user_id), 3);
 }
+
+/// A handler that takes its time, and says who asked.
+struct Slow(Duration);
+
+impl garrison_core::discord::commands::CommandHandler for Slow {
+    fn handle(
+        &self,
+        invocation: garrison_core::discord::commands::Invocation,
+    ) -> std::pin::Pin<Box<dyn Future<Output = garrison_core::discord::commands::CommandReply> + Send + '_>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.0).await;
+            garrison_core::discord::commands::CommandReply {
+                content: format!("/{} {:?} from {}", invocation.command, invocation.subcommand, invocation.user),
+                failure: None,
+            }
+        })
+    }
+}
+
+async fn answered(sim: &Simulator, interaction: u64) -> garrison_discord_sim::InteractionResponseView {
+    for _ in 0..300 {
+        if let Some(response) = sim.interaction_response(interaction)
+            && !response.loading
+        {
+            return response;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("interaction {interaction} was never answered");
+}
+
+#[tokio::test]
+async fn the_server_bot_registers_its_commands_and_defers_slow_answers() {
+    let (sim, demo, gateway) = start(GatewayConfig::default());
+    let scope = garrison_discord::CommandScope::Guild(server(demo.guild));
+    let commands = garrison_core::discord::commands::definitions();
+    gateway.start_server_bot(token(&demo), std::sync::Arc::new(Slow(Duration::from_millis(2_500))), commands, scope);
+    let mut registered = Vec::new();
+    for _ in 0..200 {
+        registered = sim.world(|w| w.guild_commands(demo.bot.user_id, demo.guild));
+        if registered.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let mut names: Vec<String> = registered.iter().map(|c| c.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, ["apikeys", "verify"]);
+
+    // Slower than 2 s: deferred at once (inside Discord's 3 s), then filled in.
+    let (interaction, _) = sim
+        .invoke_command(demo.bot.user_id, demo.guild, demo.general, demo.owner, "apikeys list", serde_json::Value::Null)
+        .expect("invoked");
+    // (The simulator refuses a first callback later than Discord's 3 s: an answer here came in time.)
+    let done = answered(&sim, interaction).await;
+    assert_eq!(done.kind, 5, "deferred, then filled in");
+    assert_eq!(done.content, format!("/apikeys Some(\"list\") from {}", demo.owner));
+    assert!(done.ephemeral);
+    let violations = sim.spec_violations();
+    assert!(violations.is_empty(), "{violations:#?}");
+}

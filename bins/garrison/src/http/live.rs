@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, get, http::StatusCode, web};
 use garrison_core::discord::Snowflake;
-use garrison_core::discord::live::{RoleMatch, RoleMembers, VoiceChannelInfo};
+use garrison_core::discord::live::{RoleGroup, RoleMatch, RoleMembers, VoiceChannelInfo};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
@@ -144,25 +143,64 @@ fn role_list(text: &str) -> Result<Vec<Snowflake>, ApiError> {
     Ok(roles)
 }
 
-fn role_members_body(grouped: RoleMembers) -> Value {
-    let groups: Vec<Value> = grouped
-        .groups
-        .into_iter()
-        .map(|group| {
-            let members: Vec<Value> = group
-                .members
-                .into_iter()
-                .map(|m| json!({"UserId": m.id.to_string(), "Username": m.username, "DisplayName": m.display_name}))
-                .collect();
-            json!({
-                "RoleId": group.role.id.to_string(),
-                "RoleName": group.role.name,
-                "Position": group.role.position,
-                "Members": members,
-            })
-        })
-        .collect();
-    json!({"RoleGroups": groups, "AllMembers": {"TotalMembers": grouped.total}})
+/// A snowflake written as a JSON string.
+struct IdText(Snowflake);
+
+impl Serialize for IdText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MemberOut<'a> {
+    user_id: IdText,
+    username: &'a str,
+    display_name: &'a str,
+}
+
+/// One group, its members written straight from the shared roster.
+struct GroupOut<'a>(&'a RoleMembers, &'a RoleGroup);
+
+impl Serialize for GroupOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (all, group) = (self.0, self.1);
+        let members = Members(all, group);
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("RoleId", &IdText(group.role.id))?;
+        map.serialize_entry("RoleName", &group.role.name)?;
+        map.serialize_entry("Position", &group.role.position)?;
+        map.serialize_entry("Members", &members)?;
+        map.end()
+    }
+}
+
+struct Members<'a>(&'a RoleMembers, &'a RoleGroup);
+
+impl Serialize for Members<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.members(self.1).map(|m| MemberOut {
+            user_id: IdText(m.id),
+            username: &m.username,
+            display_name: m.display_name(),
+        }))
+    }
+}
+
+/// `{"RoleGroups":[...],"AllMembers":{"TotalMembers":N}}`, written without an intermediate tree.
+pub struct RoleMembersBody(RoleMembers);
+
+impl Serialize for RoleMembersBody {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let groups: Vec<GroupOut<'_>> = self.0.groups.iter().map(|g| GroupOut(&self.0, g)).collect();
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("RoleGroups", &groups)?;
+        map.serialize_entry("AllMembers", &serde_json::json!({"TotalMembers": self.0.total}))?;
+        map.end()
+    }
 }
 
 /// The guild's members with any (or all) of the roles, grouped by role, highest role first: each
@@ -181,7 +219,7 @@ pub async fn role_members(
     req: HttpRequest,
     path: web::Path<String>,
     query: Params<RoleMembersQuery>,
-) -> Result<web::Json<Value>, ApiError> {
+) -> Result<web::Json<RoleMembersBody>, ApiError> {
     let roles = role_list(&path)?;
     let mode = match query.0.mode.as_deref().map(str::trim) {
         None | Some("" | "any") => RoleMatch::Any,
@@ -202,5 +240,5 @@ pub async fn role_members(
     let grouped = tokio::time::timeout(ROLE_MEMBERS_TIMEOUT, query)
         .await
         .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "The member list did not arrive within 180 s."))??;
-    Ok(web::Json(role_members_body(grouped)))
+    Ok(web::Json(RoleMembersBody(grouped)))
 }

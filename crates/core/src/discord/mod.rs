@@ -5,6 +5,7 @@
 
 mod boosts;
 mod channels;
+pub mod commands;
 mod creation;
 #[cfg(test)]
 mod fake;

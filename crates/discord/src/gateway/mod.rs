@@ -16,7 +16,10 @@
 //! pool's bounds (sessions, idle time) bound the work that outlives requests.
 
 mod cache;
+mod server_bot;
 mod session;
+
+pub use server_bot::{CommandScope, command_json};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -142,6 +145,19 @@ impl TwilightGateway {
     pub fn new(bots: TwilightBots, config: GatewayConfig) -> std::io::Result<Self> {
         let runtime = GatewayRuntime::start()?;
         Ok(Self { inner: Arc::new(Inner { bots, config, pool: Mutex::new(Pool::default()), runtime }) })
+    }
+
+    /// Starts the server-wide bot on the gateway's runtime: its shards run until the process ends,
+    /// registering `commands` and answering them through `handler`.
+    pub fn start_server_bot(
+        &self,
+        token: BotToken,
+        handler: Arc<dyn garrison_core::discord::commands::CommandHandler>,
+        commands: Vec<garrison_core::discord::commands::SlashCommand>,
+        scope: CommandScope,
+    ) {
+        let (bots, url) = (self.inner.bots.clone(), self.inner.config.url.clone());
+        self.inner.runtime.handle.spawn(server_bot::run(bots, token, url, handler, commands, scope));
     }
 
     /// Sessions open now (starting or ready).
