@@ -196,33 +196,30 @@ async fn direct_ban(
     Ok(())
 }
 
-/// `connections` keep-alive connections sending `GET /api/DiscordPermission/guild-info` for
-/// `seconds`, each request with the next of `tokens`: requests per second and p50.
-async fn guild_info_load(
-    garrison: &str,
-    guild: &str,
-    tokens: Arc<Vec<String>>,
+/// Keeps `connections` keep-alive connections busy for `seconds`, each sending the requests `make`
+/// builds from a number unique to the request (worker `w` makes `w`, `w + connections`, ...): requests
+/// per second, the median latency in ms, and the requests that failed.
+pub async fn keep_busy(
+    base: &str,
     connections: usize,
     seconds: u64,
+    make: impl Fn(usize) -> anyhow::Result<Request<Full<Bytes>>> + Send + Sync + 'static,
 ) -> anyhow::Result<(f64, f64, u64)> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
+    let make = Arc::new(make);
     let mut tasks = Vec::new();
     for worker in 0..connections {
-        let (garrison, guild, tokens) = (garrison.to_owned(), guild.to_owned(), Arc::clone(&tokens));
+        let (base, make) = (base.to_owned(), Arc::clone(&make));
         tasks.push(tokio::spawn(async move {
-            let mut sender = connect(&garrison).await?;
+            let mut sender = connect(&base).await?;
             let (mut latencies, mut errors, mut n) = (Vec::new(), 0u64, worker);
             while Instant::now() < deadline {
-                let token = &tokens[n % tokens.len()];
-                n += connections;
-                let headers = [("bot-token", token.as_str()), ("guild-id", guild.as_str())];
-                match timed(&mut sender, request("GET", &garrison, "/api/DiscordPermission/guild-info", &headers, "")?)
-                    .await?
-                {
+                match timed(&mut sender, make(n)?).await? {
                     Some(micros) => latencies.push(micros),
                     None => errors += 1,
                 }
+                n += connections;
             }
             anyhow::Ok((latencies, errors))
         }));
@@ -235,6 +232,24 @@ async fn guild_info_load(
     }
     let per_second = all.len() as f64 / started.elapsed().as_secs_f64();
     Ok((per_second, median(&mut all), errors))
+}
+
+/// `connections` keep-alive connections sending `GET /api/DiscordPermission/guild-info` for
+/// `seconds`, each request with the next of `tokens`: requests per second and p50.
+async fn guild_info_load(
+    garrison: &str,
+    guild: &str,
+    tokens: Arc<Vec<String>>,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<(f64, f64, u64)> {
+    let (base, guild) = (garrison.to_owned(), guild.to_owned());
+    keep_busy(garrison, connections, seconds, move |n| {
+        let token = &tokens[n % tokens.len()];
+        let headers = [("bot-token", token.as_str()), ("guild-id", guild.as_str())];
+        request("GET", &base, "/api/DiscordPermission/guild-info", &headers, "")
+    })
+    .await
 }
 
 async fn token_checks(sim: &str) -> anyhow::Result<u64> {

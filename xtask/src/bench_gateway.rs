@@ -16,7 +16,7 @@ use std::{
 use anyhow::{Context, bail};
 
 use crate::bench::{launch, timed};
-use crate::bench_discord::{Sim, connect, percentile, request};
+use crate::bench_discord::{Sim, connect, keep_busy, percentile, request};
 
 const MEMBERS: usize = 100_000;
 const BOTS: usize = 10;
@@ -67,31 +67,12 @@ async fn voice_load(
     connections: usize,
     seconds: u64,
 ) -> anyhow::Result<(f64, f64, u64)> {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..connections {
-        let (base, token, channel) = (base.to_owned(), token.to_owned(), channel.to_owned());
-        tasks.push(tokio::spawn(async move {
-            let mut sender = connect(&base).await?;
-            let (mut latencies, mut errors) = (Vec::new(), 0u64);
-            let headers = [("bot-token", token.as_str()), ("channel-id", channel.as_str())];
-            while Instant::now() < deadline {
-                match timed(&mut sender, request("GET", &base, "/api/VoiceChannel/info", &headers, "")?).await? {
-                    Some(micros) => latencies.push(micros),
-                    None => errors += 1,
-                }
-            }
-            anyhow::Ok((latencies, errors))
-        }));
-    }
-    let (mut all, mut errors) = (Vec::new(), 0);
-    for task in tasks {
-        let (l, e) = task.await??;
-        all.extend(l);
-        errors += e;
-    }
-    Ok((all.len() as f64 / started.elapsed().as_secs_f64(), percentile(&mut all, 50), errors))
+    let (address, token, channel) = (base.to_owned(), token.to_owned(), channel.to_owned());
+    keep_busy(base, connections, seconds, move |_| {
+        let headers = [("bot-token", token.as_str()), ("channel-id", channel.as_str())];
+        request("GET", &address, "/api/VoiceChannel/info", &headers, "")
+    })
+    .await
 }
 
 async fn role_members(base: &str, world: &World, token: &str) -> anyhow::Result<(u32, usize)> {

@@ -12,13 +12,13 @@ use std::{
     path::Path,
     process::{Command, Stdio},
     sync::Arc,
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use anyhow::{Context, bail};
 
 use crate::bench::{launch, timed};
-use crate::bench_discord::{Sim, connect, percentile, request};
+use crate::bench_discord::{Sim, connect, keep_busy, percentile, request};
 
 const SERVER_ID: &str = "123456789012345678";
 
@@ -105,33 +105,12 @@ async fn rank_load(
     connections: usize,
     seconds: u64,
 ) -> anyhow::Result<(f64, f64, u64)> {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for worker in 0..connections {
-        let (base, key, users) = (base.to_owned(), format!("Bearer {key}"), Arc::clone(&users));
-        tasks.push(tokio::spawn(async move {
-            let mut sender = connect(&base).await?;
-            let (mut latencies, mut errors, mut n) = (Vec::new(), 0u64, worker);
-            while Instant::now() < deadline {
-                let user = &users[n % users.len()];
-                n += 1;
-                let path = format!("/api/rank?serverId={SERVER_ID}&robloxId={user}");
-                match timed(&mut sender, request("GET", &base, &path, &[("authorization", key.as_str())], "")?).await? {
-                    Some(micros) => latencies.push(micros),
-                    None => errors += 1,
-                }
-            }
-            anyhow::Ok((latencies, errors))
-        }));
-    }
-    let (mut all, mut errors) = (Vec::new(), 0);
-    for task in tasks {
-        let (l, e) = task.await??;
-        all.extend(l);
-        errors += e;
-    }
-    Ok((all.len() as f64 / started.elapsed().as_secs_f64(), percentile(&mut all, 50), errors))
+    let (address, key) = (base.to_owned(), format!("Bearer {key}"));
+    keep_busy(base, connections, seconds, move |n| {
+        let path = format!("/api/rank?serverId={SERVER_ID}&robloxId={}", users[n % users.len()]);
+        request("GET", &address, &path, &[("authorization", key.as_str())], "")
+    })
+    .await
 }
 
 /// Promotes and demotes the corporal through Garrison, `n` of each, one at a time.

@@ -34,20 +34,27 @@ const AGENT: &str = concat!("DiscordBot (", env!("CARGO_PKG_REPOSITORY"), ", ", 
 /// The shortest wait before a request refused with 429 is sent again.
 const MIN_RETRY_AFTER: Duration = Duration::from_millis(50);
 
-/// A current-thread tokio runtime on its own thread, for the rate limiters' actors. It stops when
-/// this value is dropped (the adapter is gone, so no request can use a limiter any more).
+/// A current-thread tokio runtime on a thread of its own, for work no request may end: the rate
+/// limiters' actors, the gateway's sessions. It stops when this value is dropped.
 #[derive(Debug)]
-pub(crate) struct LimiterRuntime {
-    handle: tokio::runtime::Handle,
+pub(crate) struct ThreadRuntime {
+    pub(crate) handle: tokio::runtime::Handle,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-impl LimiterRuntime {
-    pub(crate) fn start() -> std::io::Result<Self> {
+impl ThreadRuntime {
+    /// Starts it on a thread named `name`; `io` enables sockets besides timers.
+    pub(crate) fn start(name: &str, io: bool) -> std::io::Result<Self> {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::Builder::new().name("discord-limits".into()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+        std::thread::Builder::new().name(name.to_owned()).spawn(move || {
+            let mut builder = tokio::runtime::Builder::new_current_thread();
+            if io {
+                builder.enable_all();
+            } else {
+                builder.enable_time();
+            }
+            let runtime = match builder.build() {
                 Ok(runtime) => runtime,
                 Err(error) => {
                     let _ = sender.send(Err(error));
@@ -55,12 +62,25 @@ impl LimiterRuntime {
                 }
             };
             let _ = sender.send(Ok(runtime.handle().clone()));
-            // Returns when the sender is dropped; the runtime (and its actors) are dropped here, on
+            // Returns when the sender is dropped; the runtime (and its tasks) are dropped here, on
             // this thread, outside any other runtime.
             let _ = runtime.block_on(stopped);
         })?;
-        let handle = receiver.recv().map_err(|_| std::io::Error::other("the limiter thread ended early"))??;
+        let handle = receiver.recv().map_err(|_| std::io::Error::other("the runtime's thread ended early"))??;
         Ok(Self { handle, _stop: stop })
+    }
+}
+
+/// The rate limiters' runtime: they stop when the adapter is gone, so no request can use a limiter
+/// any more.
+#[derive(Debug)]
+pub(crate) struct LimiterRuntime {
+    runtime: ThreadRuntime,
+}
+
+impl LimiterRuntime {
+    pub(crate) fn start() -> std::io::Result<Self> {
+        Ok(Self { runtime: ThreadRuntime::start("discord-limits", false)? })
     }
 
     /// The client that builds twilight's typed requests. twilight's client builder starts a limiter
@@ -69,13 +89,13 @@ impl LimiterRuntime {
     /// awaited through twilight by mistake (bypassing [`Transport::send`]) fails instead of reaching
     /// Discord unseen.
     pub(crate) fn request_builder(&self) -> twilight_http::Client {
-        let _entered = self.handle.enter();
+        let _entered = self.runtime.handle.enter();
         twilight_http::Client::builder().ratelimiter(None).proxy("127.0.0.1:9".to_owned(), true).build()
     }
 
     /// A limiter whose actor runs here.
     pub(crate) fn limiter(&self, global_limit: u16) -> RateLimiter {
-        let _entered = self.handle.enter();
+        let _entered = self.runtime.handle.enter();
         RateLimiter::new(global_limit.max(1))
     }
 }

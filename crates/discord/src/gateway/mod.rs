@@ -34,6 +34,7 @@ use twilight_gateway::{ConfigBuilder, Intents};
 use session::{Session, Status};
 
 use crate::TwilightBots;
+use crate::transport::ThreadRuntime;
 
 /// How the gateway pool behaves.
 #[derive(Debug, Clone)]
@@ -106,34 +107,8 @@ struct Inner {
     bots: TwilightBots,
     config: GatewayConfig,
     pool: Mutex<Pool>,
-    runtime: GatewayRuntime,
-}
-
-/// A tokio runtime on a thread of its own for the sessions; it stops when the adapter is dropped.
-#[derive(Debug)]
-struct GatewayRuntime {
-    handle: tokio::runtime::Handle,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-impl GatewayRuntime {
-    fn start() -> std::io::Result<Self> {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::Builder::new().name("discord-gateway".into()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    let _ = sender.send(Err(error));
-                    return;
-                }
-            };
-            let _ = sender.send(Ok(runtime.handle().clone()));
-            let _ = runtime.block_on(stopped);
-        })?;
-        let handle = receiver.recv().map_err(|_| std::io::Error::other("the gateway thread ended early"))??;
-        Ok(Self { handle, _stop: stop })
-    }
+    /// Where sessions run; it stops when the adapter is dropped.
+    runtime: ThreadRuntime,
 }
 
 fn token_key(token: &BotToken) -> [u8; 32] {
@@ -143,7 +118,7 @@ fn token_key(token: &BotToken) -> [u8; 32] {
 impl TwilightGateway {
     /// The pool, reaching Discord's REST API (for `/gateway/bot`) through `bots`.
     pub fn new(bots: TwilightBots, config: GatewayConfig) -> std::io::Result<Self> {
-        let runtime = GatewayRuntime::start()?;
+        let runtime = ThreadRuntime::start("discord-gateway", true)?;
         Ok(Self { inner: Arc::new(Inner { bots, config, pool: Mutex::new(Pool::default()), runtime }) })
     }
 
