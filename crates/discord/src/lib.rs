@@ -1,5 +1,6 @@
 //! Garrison's Discord adapter: garrison-core's Discord port ([`DiscordBots`], [`DiscordBot`]) over
-//! twilight-http.
+//! twilight-http, and its gateway port ([`TwilightGateway`]: a bounded pool of twilight-gateway
+//! sessions, and the server-wide bot's slash commands) over twilight-gateway.
 //!
 //! - twilight builds the requests; [`transport`] sends them, so every answer is seen: 429s are waited
 //!   out within the wait budget and a few attempts (never re-sent at once, with or without
