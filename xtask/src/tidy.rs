@@ -49,6 +49,7 @@ const PURE_CRATES: &[&str] = &[
     "fancy-regex",
     "futures-core",
     "futures-util",
+    "hmac",
     "percent-encoding",
     "serde",
     "serde_json",

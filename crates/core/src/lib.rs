@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod apikey;
+pub mod backups;
 pub mod booster;
 pub mod cards;
 pub mod catalogue;
