@@ -26,7 +26,7 @@ const MAX_PERMISSIONS: u64 = 18_014_398_509_481_983;
 /// Integers Discord accepts in options and choices: -2^53 < n < 2^53.
 const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
 /// The locales Discord accepts as keys of `name_localizations` and `description_localizations`.
-const LOCALES: &[&str] = &[
+pub(crate) const LOCALES: &[&str] = &[
     "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl", "no", "pl", "pt-BR",
     "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th", "zh-CN", "ja", "zh-TW", "ko",
 ];

@@ -86,6 +86,78 @@ impl ApiError {
         Self::new(400, 30032, &format!("Maximum number of application commands reached ({limit})"))
     }
 
+    pub(crate) fn unknown_overwrite() -> Self {
+        Self::new(404, 10009, "Unknown Overwrite")
+    }
+
+    pub(crate) fn unknown_emoji() -> Self {
+        Self::new(404, 10014, "Unknown Emoji")
+    }
+
+    pub(crate) fn unknown_sticker() -> Self {
+        Self::new(404, 10060, "Unknown Sticker")
+    }
+
+    pub(crate) fn unknown_automod_rule() -> Self {
+        Self::new(404, 10066, "Unknown auto moderation rule")
+    }
+
+    pub(crate) fn max_emojis(limit: usize) -> Self {
+        Self::new(400, 30008, &format!("Maximum number of emojis reached ({limit})"))
+    }
+
+    pub(crate) fn max_channels() -> Self {
+        Self::new(400, 30013, "Maximum number of guild channels reached (500)")
+    }
+
+    pub(crate) fn max_animated_emojis(limit: usize) -> Self {
+        Self::new(400, 30018, &format!("Maximum number of animated emojis reached ({limit})"))
+    }
+
+    pub(crate) fn max_stickers(limit: usize) -> Self {
+        Self::new(400, 30039, &format!("Maximum number of stickers reached ({limit})"))
+    }
+
+    pub(crate) fn bitrate_too_high() -> Self {
+        Self::new(400, 30052, "Bitrate is too high for channel of this type")
+    }
+
+    pub(crate) fn max_overwrites() -> Self {
+        Self::new(400, 30060, "Maximum number of channel permission overwrites reached (100)")
+    }
+
+    pub(crate) fn invalid_asset() -> Self {
+        Self::new(400, 50046, "Invalid Asset")
+    }
+
+    pub(crate) fn community_channel_required() -> Self {
+        Self::new(400, 50074, "Cannot delete a channel required for Community guilds")
+    }
+
+    pub(crate) fn needs_more_boosts() -> Self {
+        Self::new(400, 50101, "This server needs more boosts to perform this action")
+    }
+
+    pub(crate) fn invalid_lottie() -> Self {
+        Self::new(400, 170001, "Invalid Lottie JSON")
+    }
+
+    pub(crate) fn lottie_too_large() -> Self {
+        Self::new(400, 170005, "Lottie animation maximum dimensions exceeded")
+    }
+
+    pub(crate) fn onboarding_requirements_not_met() -> Self {
+        Self::new(400, 350000, "Cannot enable onboarding, requirements are not met")
+    }
+
+    pub(crate) fn onboarding_below_requirements() -> Self {
+        Self::new(400, 350001, "Cannot update onboarding while below requirements")
+    }
+
+    pub(crate) fn failed_to_ban_users() -> Self {
+        Self::new(400, 500000, "Failed to ban users")
+    }
+
     pub(crate) fn max_roles() -> Self {
         Self::new(400, 30005, "Maximum number of guild roles reached (250)")
     }

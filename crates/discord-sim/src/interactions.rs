@@ -488,14 +488,15 @@ impl World {
             object.insert("permissions".into(), Value::String(permissions_in(self, channel, user, now).to_string()));
         }
         let features = self.guilds.get(&guild).map_or_else(Vec::new, |g| g.info.features.clone());
+        let locale = self.guilds.get(&guild).map_or_else(|| "en-US".to_owned(), |g| g.info.preferred_locale.clone());
         let payload = json!({
             "id": id.to_string(),
             "application_id": application.to_string(),
             "type": 2,
             "data": data,
             "guild_id": guild.to_string(),
-            "guild": {"id": guild.to_string(), "locale": "en-US", "features": features},
-            "guild_locale": "en-US",
+            "guild": {"id": guild.to_string(), "locale": locale, "features": features},
+            "guild_locale": locale,
             "channel_id": channel.to_string(),
             "channel": channel_object,
             "member": member,

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use crate::oauth::Bearer;
 use crate::time::Timestamp;
 use crate::world::{
-    AutomodRuleView, BanView, ChannelView, GuildState, InviteView, MemberView, MessageView, RoleView, UserView,
-    VoiceStateView, World,
+    AutomodRuleView, BanView, ChannelView, EmojiView, GuildState, InviteView, MemberView, MessageView, OnboardingView,
+    RoleView, StickerView, UserView, VoiceStateView, World,
 };
 
 fn id(value: u64) -> Value {
@@ -178,21 +178,21 @@ pub(crate) fn guild(world: &World, guild: &GuildState, with_counts: bool) -> Val
         "splash": null,
         "discovery_splash": null,
         "features": info.features,
-        "banner": null,
+        "banner": info.banner,
         "owner_id": id(info.owner_id),
         "application_id": null,
         "region": "deprecated",
-        "afk_channel_id": null,
-        "afk_timeout": 300,
-        "system_channel_id": null,
-        "system_channel_flags": 0,
+        "afk_channel_id": opt_id(info.afk_channel_id),
+        "afk_timeout": info.afk_timeout,
+        "system_channel_id": opt_id(info.system_channel_id),
+        "system_channel_flags": info.system_channel_flags,
         "widget_enabled": false,
         "widget_channel_id": null,
-        "verification_level": 0,
+        "verification_level": info.verification_level,
         "roles": roles(guild),
-        "default_message_notifications": 0,
-        "mfa_level": 0,
-        "explicit_content_filter": 0,
+        "default_message_notifications": info.default_message_notifications,
+        "mfa_level": info.mfa_level,
+        "explicit_content_filter": info.explicit_content_filter,
         "max_presences": null,
         "max_members": 500_000,
         "max_stage_video_channel_users": 50,
@@ -200,17 +200,19 @@ pub(crate) fn guild(world: &World, guild: &GuildState, with_counts: bool) -> Val
         "vanity_url_code": info.vanity_url_code,
         "premium_tier": info.premium_tier,
         "premium_subscription_count": boosters,
-        "preferred_locale": "en-US",
-        "rules_channel_id": null,
-        "safety_alerts_channel_id": null,
-        "public_updates_channel_id": null,
-        "premium_progress_bar_enabled": false,
+        "preferred_locale": info.preferred_locale,
+        "rules_channel_id": opt_id(info.rules_channel_id),
+        "safety_alerts_channel_id": opt_id(info.safety_alerts_channel_id),
+        "public_updates_channel_id": opt_id(info.public_updates_channel_id),
+        "premium_progress_bar_enabled": info.premium_progress_bar_enabled,
         "nsfw": false,
         "nsfw_level": 0,
-        "emojis": [],
-        "stickers": [],
+        "emojis": guild.emojis.values().map(|e| emoji(world, e, false)).collect::<Vec<_>>(),
+        "stickers": guild.stickers.values().map(|s| sticker(world, s, false)).collect::<Vec<_>>(),
         "incidents_data": null,
     });
+    out["splash"] = info.splash.clone().map_or(Value::Null, Value::String);
+    out["discovery_splash"] = info.discovery_splash.clone().map_or(Value::Null, Value::String);
     if with_counts {
         let (members, online) = counts(world, guild);
         out["approximate_member_count"] = Value::from(members);
@@ -239,8 +241,8 @@ pub(crate) fn guild_preview(world: &World, guild: &GuildState) -> Value {
         "features": guild.info.features,
         "approximate_member_count": members,
         "approximate_presence_count": online,
-        "emojis": [],
-        "stickers": [],
+        "emojis": guild.emojis.values().map(|e| emoji(world, e, false)).collect::<Vec<_>>(),
+        "stickers": guild.stickers.values().map(|s| sticker(world, s, false)).collect::<Vec<_>>(),
     })
 }
 
@@ -311,7 +313,7 @@ pub(crate) fn channel(world: &World, channel: &ChannelView, viewer: Option<u64>)
     let mut out = json!({
         "id": id(channel.id),
         "type": channel.kind,
-        "flags": 0,
+        "flags": channel.flags,
         "guild_id": id(guild_id),
         "name": channel.name,
         "parent_id": opt_id(channel.parent_id),
@@ -319,7 +321,7 @@ pub(crate) fn channel(world: &World, channel: &ChannelView, viewer: Option<u64>)
         "permission_overwrites": overwrites,
         "nsfw": channel.nsfw,
     });
-    let text_like = matches!(channel.kind, 0 | 5 | 15);
+    let text_like = matches!(channel.kind, 0 | 5 | 15 | 16);
     let voice = matches!(channel.kind, 2 | 13);
     if text_like || voice {
         out["last_message_id"] = opt_id(channel.last_message_id);
@@ -327,19 +329,37 @@ pub(crate) fn channel(world: &World, channel: &ChannelView, viewer: Option<u64>)
     }
     if text_like {
         out["topic"] = channel.topic.clone().map_or(Value::Null, Value::String);
-        out["default_auto_archive_duration"] = Value::from(1440);
-        out["default_thread_rate_limit_per_user"] = Value::from(0);
+        out["default_auto_archive_duration"] = Value::from(channel.default_auto_archive_duration);
+        out["default_thread_rate_limit_per_user"] = Value::from(channel.default_thread_rate_limit_per_user);
     }
     if voice {
         out["bitrate"] = Value::from(channel.bitrate);
         out["user_limit"] = Value::from(channel.user_limit);
         out["rtc_region"] = channel.rtc_region.clone().map_or(Value::Null, Value::String);
+        if let Some(mode) = channel.video_quality_mode {
+            out["video_quality_mode"] = Value::from(mode);
+        }
     }
-    if channel.kind == 15 {
-        out["available_tags"] = json!([]);
-        out["default_reaction_emoji"] = Value::Null;
-        out["default_sort_order"] = Value::Null;
-        out["default_forum_layout"] = Value::from(0);
+    if matches!(channel.kind, 15 | 16) {
+        out["available_tags"] = channel
+            .available_tags
+            .iter()
+            .map(|t| {
+                json!({
+                    "id": id(t.id),
+                    "name": t.name,
+                    "moderated": t.moderated,
+                    "emoji_id": opt_id(t.emoji_id),
+                    "emoji_name": t.emoji_name,
+                })
+            })
+            .collect();
+        out["default_reaction_emoji"] = channel
+            .default_reaction_emoji
+            .as_ref()
+            .map_or(Value::Null, |r| json!({"emoji_id": opt_id(r.emoji_id), "emoji_name": r.emoji_name}));
+        out["default_sort_order"] = channel.default_sort_order.map_or(Value::Null, Value::from);
+        out["default_forum_layout"] = Value::from(channel.default_forum_layout);
     }
     out
 }
@@ -445,19 +465,126 @@ pub(crate) fn invite(world: &World, invite: &InviteView, with_counts: bool) -> V
     out
 }
 
-/// A keyword auto-moderation rule (`KeywordRuleResponse`).
+/// An auto-moderation rule (`KeywordRuleResponse`, `MLSpamRuleResponse`, `DefaultKeywordRuleResponse`,
+/// `MentionSpamRuleResponse` or `UserProfileRuleResponse` by its trigger type).
 pub(crate) fn automod_rule(rule: &AutomodRuleView) -> Value {
+    let metadata = match rule.trigger_type {
+        1 | 6 => json!({
+            "keyword_filter": rule.keyword_filter,
+            "regex_patterns": rule.regex_patterns,
+            "allow_list": rule.allow_list,
+        }),
+        4 => json!({"allow_list": rule.allow_list, "presets": rule.presets}),
+        5 => json!({
+            "mention_total_limit": rule.mention_total_limit,
+            "mention_raid_protection_enabled": rule.mention_raid_protection_enabled,
+        }),
+        _ => json!({}),
+    };
+    let actions: Vec<Value> = rule
+        .actions
+        .iter()
+        .map(|action| {
+            let metadata = match action.kind {
+                1 => action.custom_message.as_ref().map_or_else(|| json!({}), |m| json!({"custom_message": m})),
+                2 => json!({"channel_id": opt_id(action.channel_id)}),
+                3 => json!({"duration_seconds": action.duration_seconds.unwrap_or(0)}),
+                _ => json!({}),
+            };
+            json!({"type": action.kind, "metadata": metadata})
+        })
+        .collect();
     json!({
         "id": id(rule.id),
         "guild_id": id(rule.guild_id),
         "creator_id": id(rule.creator_id),
         "name": rule.name,
-        "event_type": 1,
-        "actions": [{"type": 1, "metadata": {}}],
-        "trigger_type": 1,
+        "event_type": rule.event_type,
+        "actions": actions,
+        "trigger_type": rule.trigger_type,
         "enabled": rule.enabled,
-        "exempt_roles": [],
-        "exempt_channels": [],
-        "trigger_metadata": {"keyword_filter": rule.keyword_filter, "regex_patterns": [], "allow_list": []},
+        "exempt_roles": rule.exempt_roles.iter().map(|r| id(*r)).collect::<Vec<_>>(),
+        "exempt_channels": rule.exempt_channels.iter().map(|c| id(*c)).collect::<Vec<_>>(),
+        "trigger_metadata": metadata,
+    })
+}
+
+/// A custom emoji (`EmojiResponse`); with the user who uploaded it when the viewer may see it
+/// (CREATE_GUILD_EXPRESSIONS or MANAGE_GUILD_EXPRESSIONS).
+pub(crate) fn emoji(world: &World, emoji: &EmojiView, with_user: bool) -> Value {
+    let mut out = json!({
+        "id": id(emoji.id),
+        "name": emoji.name,
+        "roles": emoji.roles.iter().map(|r| id(*r)).collect::<Vec<_>>(),
+        "require_colons": true,
+        "managed": emoji.managed,
+        "animated": emoji.animated,
+        "available": emoji.available,
+    });
+    if let (true, Some(creator)) = (with_user, emoji.creator_id) {
+        out["user"] = user_by_id(world, creator);
+    }
+    out
+}
+
+/// A custom sticker (`GuildStickerResponse`); with its uploader as for emojis.
+pub(crate) fn sticker(world: &World, sticker: &StickerView, with_user: bool) -> Value {
+    let mut out = json!({
+        "id": id(sticker.id),
+        "name": sticker.name,
+        "tags": sticker.tags,
+        "type": 2,
+        "format_type": sticker.format_type,
+        "description": sticker.description,
+        "available": sticker.available,
+        "guild_id": id(sticker.guild_id),
+    });
+    if let (true, Some(creator)) = (with_user, sticker.creator_id) {
+        out["user"] = user_by_id(world, creator);
+    }
+    out
+}
+
+/// A guild's onboarding (`GuildOnboardingResponse`).
+pub(crate) fn onboarding(guild: u64, onboarding: &OnboardingView) -> Value {
+    let prompts: Vec<Value> = onboarding
+        .prompts
+        .iter()
+        .map(|prompt| {
+            let options: Vec<Value> = prompt
+                .options
+                .iter()
+                .map(|option| {
+                    json!({
+                        "id": id(option.id),
+                        "title": option.title,
+                        "description": option.description.clone().unwrap_or_default(),
+                        "emoji": {
+                            "id": opt_id(option.emoji_id),
+                            "name": option.emoji_name,
+                            "animated": option.emoji_animated,
+                        },
+                        "role_ids": option.role_ids.iter().map(|r| id(*r)).collect::<Vec<_>>(),
+                        "channel_ids": option.channel_ids.iter().map(|c| id(*c)).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            json!({
+                "id": id(prompt.id),
+                "title": prompt.title,
+                "options": options,
+                "single_select": prompt.single_select,
+                "required": prompt.required,
+                "in_onboarding": prompt.in_onboarding,
+                "type": prompt.kind,
+            })
+        })
+        .collect();
+    json!({
+        "guild_id": id(guild),
+        "prompts": prompts,
+        "default_channel_ids": onboarding.default_channel_ids.iter().map(|c| id(*c)).collect::<Vec<_>>(),
+        "enabled": onboarding.enabled,
+        "mode": onboarding.mode,
     })
 }

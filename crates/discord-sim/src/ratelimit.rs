@@ -3,7 +3,9 @@
 //!
 //! Routes are unlimited unless a test configures them, so ordinary tests run at full speed; an
 //! unlimited route still answers with bucket headers (a limit of 65535 per second that is never
-//! enforced). `X-RateLimit-Scope` comes only with 429 answers, as from Discord.
+//! enforced). The exception is channel creation, limited from the start as Discord limits it
+//! ([`CHANNEL_CREATE_RATE_LIMIT`]; tests may change or lift it). `X-RateLimit-Scope` comes only with
+//! 429 answers, as from Discord.
 //!
 //! In the scope-less mode ([`RateLimits::set_scopeless`]) 429 answers carry only `Retry-After`, as
 //! Cloudflare's do in front of Discord (and as some Discord-compatible servers answer): no
@@ -16,6 +18,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The limit reported by routes without one.
 const UNLIMITED: u32 = u16::MAX as u32;
+
+/// `POST /guilds/{guild_id}/channels` out of the box: 5 requests per 5 seconds per bot and guild,
+/// the tight bucket a bot restoring a server's channels runs into (Discord does not document its
+/// figure; this is the simulator's reading of it). Change it with `Simulator::set_rate_limit`, lift
+/// it with `Simulator::clear_rate_limit`.
+pub const CHANNEL_CREATE_RATE_LIMIT: (u32, Duration) = (5, Duration::from_secs(5));
+
+/// Routes limited from the start.
+const DEFAULT_LIMITS: &[(&str, &str, (u32, Duration))] =
+    &[("POST", "/guilds/{guild_id}/channels", CHANNEL_CREATE_RATE_LIMIT)];
 
 /// A limit: `limit` requests per `window`.
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +61,7 @@ pub(crate) enum Decision {
 }
 
 /// Per-route and global limits, and the windows counted against them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RateLimits {
     routes: HashMap<(String, String), Limit>,
     global_per_second: Option<u32>,
@@ -69,7 +81,30 @@ fn seconds(duration: Duration) -> String {
     format!("{:.3}", duration.as_secs_f64())
 }
 
+impl Default for RateLimits {
+    fn default() -> Self {
+        let mut limits = RateLimits {
+            routes: HashMap::new(),
+            global_per_second: None,
+            buckets: HashMap::new(),
+            global: HashMap::new(),
+            scopeless: false,
+        };
+        for (method, route, (limit, window)) in DEFAULT_LIMITS {
+            limits.set_route(method, route, *limit, *window);
+        }
+        limits
+    }
+}
+
 impl RateLimits {
+    /// Makes `method route` unlimited (its windows are forgotten).
+    pub(crate) fn clear_route(&mut self, method: &str, route: &str) {
+        let key = (method.to_ascii_uppercase(), route.to_owned());
+        self.buckets.retain(|(_, m, r, _), _| (m, r) != (&key.0, &key.1));
+        self.routes.remove(&key);
+    }
+
     /// Limits `method route` to `limit` requests per `window`, per token and major parameter.
     pub(crate) fn set_route(&mut self, method: &str, route: &str, limit: u32, window: Duration) {
         let key = (method.to_ascii_uppercase(), route.to_owned());
@@ -197,6 +232,20 @@ mod tests {
         assert!(matches!(limits.check("a", "GET", "/guilds/{guild_id}", "1", true), Decision::Limited { .. }));
         assert!(matches!(limits.check("a", "GET", "/guilds/{guild_id}", "2", true), Decision::Allowed(_)));
         assert!(matches!(limits.check("b", "GET", "/guilds/{guild_id}", "1", true), Decision::Allowed(_)));
+    }
+
+    #[test]
+    fn channel_creation_is_limited_from_the_start_until_lifted() {
+        let mut limits = RateLimits::default();
+        let route = "/guilds/{guild_id}/channels";
+        for _ in 0..CHANNEL_CREATE_RATE_LIMIT.0 {
+            assert!(matches!(limits.check("a", "POST", route, "1", true), Decision::Allowed(_)));
+        }
+        assert!(matches!(limits.check("a", "POST", route, "1", true), Decision::Limited { .. }));
+        assert!(matches!(limits.check("a", "POST", route, "2", true), Decision::Allowed(_)), "per guild");
+        assert!(matches!(limits.check("a", "GET", route, "1", true), Decision::Allowed(_)), "listing is not");
+        limits.clear_route("post", route);
+        assert!(matches!(limits.check("a", "POST", route, "1", true), Decision::Allowed(_)));
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::gateway::listener::GatewayListener;
 use crate::gateway::{Control, GatewayStats, Hub};
+use crate::images::CDN_PATH;
 use crate::oauth::Bearer;
 use crate::ratelimit::{Decision, RateLimits};
 use crate::routes::oauth2::{self, Authorization, FormCall};
@@ -272,9 +273,24 @@ impl Simulator {
     }
 
     /// Limits a route template to `limit` requests per `window`, counted per token and major
-    /// parameter (guild, channel or webhook id). Routes are unlimited until configured.
+    /// parameter (guild, channel or webhook id). Routes are unlimited until configured, but for
+    /// channel creation, which starts at [`crate::CHANNEL_CREATE_RATE_LIMIT`].
     pub fn set_rate_limit(&self, method: &str, route: &str, limit: u32, window: Duration) {
         self.shared.lock().limits.set_route(method, route, limit, window);
+    }
+
+    /// Lifts a route's limit, including the default one of channel creation
+    /// ([`crate::CHANNEL_CREATE_RATE_LIMIT`]): the route is unlimited again.
+    pub fn clear_rate_limit(&self, method: &str, route: &str) {
+        self.shared.lock().limits.clear_route(method, route);
+    }
+
+    /// `http://127.0.0.1:PORT/sim/cdn`: where uploaded emojis (`/emojis/{id}.png`), stickers
+    /// (`/stickers/{id}.png`), guild icons, banners and splashes (`/icons/{guild_id}/{hash}.png`, ...)
+    /// and role icons (`/role-icons/{role_id}/{hash}.png`) are served, as Discord serves them on
+    /// `https://cdn.discordapp.com`.
+    pub fn cdn_url(&self) -> String {
+        format!("{}{CDN_PATH}", self.base_url())
     }
 
     /// Makes 429 answers leave out `X-RateLimit-Scope` and the bucket headers, keeping only
@@ -346,6 +362,22 @@ fn configure(config: &mut web::ServiceConfig) {
     let authorize = web::resource(AUTHORIZE_PATH).route(web::get().to(authorize_page));
     config.service(authorize.default_service(web::to(method_not_allowed)));
     config.route(STATS_PATH, web::get().to(stats));
+    config.route(&format!("{CDN_PATH}/{{path:.*}}"), web::get().to(cdn));
+}
+
+/// `GET /sim/cdn/...`: an uploaded file (an emoji, a sticker, a guild or role icon) as uploaded, with
+/// its content type; 404 for anything else. The extension asked for does not matter. Outside
+/// Discord's API, so not counted or checked against the document.
+async fn cdn(shared: web::Data<Shared>, request: HttpRequest) -> HttpResponse {
+    let path = request.match_info().get("path").unwrap_or_default().to_owned();
+    let state = shared.lock();
+    match state.world.cdn_asset(&path) {
+        Some(asset) => HttpResponse::Ok()
+            .content_type(asset.format.content_type())
+            .insert_header(("cache-control", "public, max-age=86400"))
+            .body(asset.bytes.clone()),
+        None => HttpResponse::NotFound().content_type("text/plain").body("404: Not Found"),
+    }
 }
 
 /// Outside Discord's API (`/api/v10`): the request counts of every route, for tools that run the
@@ -396,11 +428,13 @@ fn error_response(error: &ApiError, headers: &[(&'static str, String)]) -> HttpR
     json_response(error.status, Some(&error.body()), headers)
 }
 
-/// A request's body: JSON, or a multipart form with `payload_json` and `files[n]`.
+/// A request's body: JSON, or a multipart form with `payload_json`, files (`files[n]`, a
+/// sticker's `file`) and text fields (a sticker's `name`, `tags`, `description`).
 #[derive(Debug, Default)]
 struct Body {
     json: Option<Value>,
     files: Vec<(String, String, String, Vec<u8>)>,
+    fields: Vec<(String, String)>,
 }
 
 fn parse_body(request: &HttpRequest, bytes: &[u8]) -> Result<Body, ApiError> {
@@ -418,6 +452,8 @@ fn parse_body(request: &HttpRequest, bytes: &[u8]) -> Result<Body, ApiError> {
                 body.json = Some(serde_json::from_slice(&part.data).map_err(|_| ApiError::invalid_json())?);
             } else if let Some(filename) = part.filename {
                 body.files.push((part.name, filename, part.content_type.unwrap_or_default(), part.data));
+            } else {
+                body.fields.push((part.name, String::from_utf8_lossy(&part.data).into_owned()));
             }
         }
         return Ok(body);
@@ -426,7 +462,7 @@ fn parse_body(request: &HttpRequest, bytes: &[u8]) -> Result<Body, ApiError> {
         return Ok(Body::default());
     }
     let json = serde_json::from_slice(bytes).map_err(|_| ApiError::invalid_json())?;
-    Ok(Body { json: Some(json), files: Vec::new() })
+    Ok(Body { json: Some(json), files: Vec::new(), fields: Vec::new() })
 }
 
 /// `%XX` sequences decoded (as twilight encodes `X-Audit-Log-Reason`); invalid UTF-8 is replaced.
@@ -551,6 +587,7 @@ async fn dispatch(request: HttpRequest, bytes: web::Bytes, shared: web::Data<Sha
                     query: &query,
                     body: body.json.as_ref(),
                     files: &body.files,
+                    form: &body.fields,
                     actor: match &caller {
                         Some((Caller::Bot(user), _)) => Some(*user),
                         _ => None,

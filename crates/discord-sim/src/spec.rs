@@ -13,8 +13,9 @@
 //! * `pattern`: the document's two patterns (the snowflake pattern and a hex colour) are checked by hand;
 //! * errata: the places where the document contradicts what Discord sends (see `ERRATA`): string codes
 //!   inside a 50035 `errors` tree, the optional `code` of a 429 body, the open list of guild features,
-//!   role `permissions` and application command `default_member_permissions` as strings, and numeric
-//!   attachment ids in uploads.
+//!   role `permissions` and application command `default_member_permissions` as strings, media
+//!   channels (type 16), permission overwrites' `allow` and `deny` as strings, and numeric attachment
+//!   ids in uploads.
 //!
 //! OAuth2 needs no erratum, but two things differ from the document and are not schema corrections:
 //! the token endpoints (`POST /oauth2/token`, `POST /oauth2/token/revoke`) are absent from its paths
@@ -40,6 +41,11 @@ fn is_error_ref(value: &Value) -> bool {
 
 fn is_nullable_integer(value: &Value) -> bool {
     value.get("type") == Some(&serde_json::json!(["integer", "null"]))
+}
+
+/// The guild channel types the document lists where Discord also has GUILD_MEDIA (16).
+fn is_guild_channel_types(value: &Value) -> bool {
+    value.get("enum") == Some(&serde_json::json!([0, 2, 4, 5, 13, 14, 15]))
 }
 
 /// Corrections to the vendored document where it contradicts what Discord actually sends. Each applies
@@ -107,6 +113,63 @@ const ERRATA: &[Erratum] = &[
     Erratum {
         target: Target::Schema("ApplicationCommandPatchRequestPartial"),
         pointer: "/properties/default_member_permissions",
+        applies: is_nullable_integer,
+        now: r#"{"type": ["integer", "string", "null"]}"#,
+    },
+    // Discord documents GUILD_MEDIA (16), a channel of media posts, in its channel types and creates,
+    // edits and answers media channels; the document's lists stop at GUILD_FORUM (15).
+    Erratum {
+        target: Target::Schema("ChannelTypes"),
+        pointer: "",
+        applies: |value| {
+            value.get("oneOf").and_then(Value::as_array).is_some_and(|types| {
+                types.len() == 12 && !types.iter().any(|t| t.get("const") == Some(&Value::from(16)))
+            })
+        },
+        now: r#"{"type": "integer", "enum": [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16], "format": "int32"}"#,
+    },
+    Erratum {
+        target: Target::Schema("GuildChannelResponse"),
+        pointer: "/properties/type",
+        applies: is_guild_channel_types,
+        now: r#"{"type": "integer", "enum": [0, 2, 4, 5, 13, 14, 15, 16], "format": "int32"}"#,
+    },
+    Erratum {
+        target: Target::Schema("CreateGuildChannelRequest"),
+        pointer: "/properties/type/oneOf/1",
+        applies: is_guild_channel_types,
+        now: r#"{"type": "integer", "enum": [0, 2, 4, 5, 13, 14, 15, 16], "format": "int32"}"#,
+    },
+    Erratum {
+        target: Target::Schema("UpdateGuildChannelRequestPartial"),
+        pointer: "/properties/type/oneOf/1",
+        applies: is_guild_channel_types,
+        now: r#"{"type": "integer", "enum": [0, 2, 4, 5, 13, 14, 15, 16], "format": "int32"}"#,
+    },
+    // A permission overwrite's `allow` and `deny` are strings in Discord's documentation ("permission
+    // bit set"), in what Discord answers, and in what clients (twilight) send; the document's requests
+    // say integer. Both are accepted.
+    Erratum {
+        target: Target::Schema("ChannelPermissionOverwriteRequest"),
+        pointer: "/properties/allow",
+        applies: is_nullable_integer,
+        now: r#"{"type": ["integer", "string", "null"]}"#,
+    },
+    Erratum {
+        target: Target::Schema("ChannelPermissionOverwriteRequest"),
+        pointer: "/properties/deny",
+        applies: is_nullable_integer,
+        now: r#"{"type": ["integer", "string", "null"]}"#,
+    },
+    Erratum {
+        target: Target::Operation("PUT", "/channels/{channel_id}/permissions/{overwrite_id}"),
+        pointer: "/requestBody/content/application~1json/schema/properties/allow",
+        applies: is_nullable_integer,
+        now: r#"{"type": ["integer", "string", "null"]}"#,
+    },
+    Erratum {
+        target: Target::Operation("PUT", "/channels/{channel_id}/permissions/{overwrite_id}"),
+        pointer: "/requestBody/content/application~1json/schema/properties/deny",
         applies: is_nullable_integer,
         now: r#"{"type": ["integer", "string", "null"]}"#,
     },
@@ -334,6 +397,14 @@ mod tests {
                 "ApplicationCommandCreateRequest",
                 "ApplicationCommandUpdateRequest",
                 "ApplicationCommandPatchRequestPartial",
+                "ChannelTypes",
+                "GuildChannelResponse",
+                "CreateGuildChannelRequest",
+                "UpdateGuildChannelRequestPartial",
+                "ChannelPermissionOverwriteRequest",
+                "ChannelPermissionOverwriteRequest",
+                "PUT /channels/{channel_id}/permissions/{overwrite_id}",
+                "PUT /channels/{channel_id}/permissions/{overwrite_id}",
                 "MessageAttachmentRequest"
             ]
         );

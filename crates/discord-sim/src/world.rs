@@ -66,6 +66,38 @@ pub struct GuildView {
     pub description: Option<String>,
     /// The vanity invite code (`discord.gg/CODE`), if set.
     pub vanity_url_code: Option<String>,
+    /// Banner hash, if set.
+    pub banner: Option<String>,
+    /// Invite splash hash, if set.
+    pub splash: Option<String>,
+    /// Discovery splash hash, if set.
+    pub discovery_splash: Option<String>,
+    /// 0 none, 1 low, 2 medium, 3 high, 4 very high.
+    pub verification_level: u8,
+    /// 0 all messages, 1 only mentions.
+    pub default_message_notifications: u8,
+    /// 0 disabled, 1 members without roles, 2 all members.
+    pub explicit_content_filter: u8,
+    /// 0 none, 1 moderators need two-factor authentication (not settable by bots).
+    pub mfa_level: u8,
+    /// The AFK voice channel.
+    pub afk_channel_id: Option<u64>,
+    /// Seconds before a member idle in voice is moved to the AFK channel: 60, 300, 900, 1800 or 3600.
+    pub afk_timeout: u32,
+    /// Where system messages (joins, boosts) are posted.
+    pub system_channel_id: Option<u64>,
+    /// System channel flags (bits that suppress kinds of system messages).
+    pub system_channel_flags: u64,
+    /// A Community guild's rules channel.
+    pub rules_channel_id: Option<u64>,
+    /// A Community guild's channel for notices from Discord.
+    pub public_updates_channel_id: Option<u64>,
+    /// Where safety alerts are posted.
+    pub safety_alerts_channel_id: Option<u64>,
+    /// A Community guild's language (`"en-US"` by default).
+    pub preferred_locale: String,
+    /// Whether the boost progress bar is shown.
+    pub premium_progress_bar_enabled: bool,
 }
 
 /// A role.
@@ -185,7 +217,8 @@ pub struct ChannelView {
     pub id: u64,
     /// The guild, `None` for DMs.
     pub guild_id: Option<u64>,
-    /// Discord channel type: 0 text, 1 DM, 2 voice, 4 category, 5 announcement, 13 stage, 15 forum.
+    /// Discord channel type: 0 text, 1 DM, 2 voice, 4 category, 5 announcement, 13 stage, 15 forum,
+    /// 16 media.
     pub kind: u8,
     /// Name (empty for DMs).
     pub name: String,
@@ -211,6 +244,88 @@ pub struct ChannelView {
     pub recipients: Vec<u64>,
     /// The latest message's id.
     pub last_message_id: Option<u64>,
+    /// Minutes of inactivity before new threads archive (60, 1440, 4320, 10080).
+    pub default_auto_archive_duration: u32,
+    /// Slowmode of new threads, in seconds.
+    pub default_thread_rate_limit_per_user: u32,
+    /// A forum's or media channel's tags.
+    pub available_tags: Vec<ForumTag>,
+    /// A forum's or media channel's default reaction.
+    pub default_reaction_emoji: Option<DefaultReaction>,
+    /// A forum's or media channel's default sort order (0 latest activity, 1 creation date).
+    pub default_sort_order: Option<u8>,
+    /// A forum's default layout (0 not set, 1 list, 2 gallery).
+    pub default_forum_layout: u8,
+    /// A voice or stage channel's camera quality (1 auto, 2 720p), when set.
+    pub video_quality_mode: Option<u8>,
+    /// Channel flags (16 REQUIRE_TAG on forums and media channels, 32768 HIDE_MEDIA_DOWNLOAD_OPTIONS).
+    pub flags: u64,
+}
+
+impl ChannelView {
+    /// A guild channel with Discord's defaults for its type.
+    pub(crate) fn new_in_guild(id: u64, guild: u64, kind: u8, name: &str, parent: Option<u64>, position: i32) -> Self {
+        let mut channel = Self::blank(id, kind, name);
+        channel.guild_id = Some(guild);
+        channel.parent_id = parent;
+        channel.position = position;
+        if matches!(kind, 2 | 13) {
+            channel.bitrate = 64_000;
+        }
+        channel
+    }
+
+    fn blank(id: u64, kind: u8, name: &str) -> Self {
+        ChannelView {
+            id,
+            guild_id: None,
+            kind,
+            name: name.to_owned(),
+            position: 0,
+            parent_id: None,
+            overwrites: Vec::new(),
+            topic: None,
+            nsfw: false,
+            rate_limit_per_user: 0,
+            bitrate: 0,
+            user_limit: 0,
+            rtc_region: None,
+            recipients: Vec::new(),
+            last_message_id: None,
+            default_auto_archive_duration: 1440,
+            default_thread_rate_limit_per_user: 0,
+            available_tags: Vec::new(),
+            default_reaction_emoji: None,
+            default_sort_order: None,
+            default_forum_layout: 0,
+            video_quality_mode: None,
+            flags: 0,
+        }
+    }
+}
+
+/// A tag of a forum or media channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForumTag {
+    /// Snowflake.
+    pub id: u64,
+    /// Name (at most 20 characters).
+    pub name: String,
+    /// Only members with MANAGE_THREADS may apply it.
+    pub moderated: bool,
+    /// A guild emoji shown with it.
+    pub emoji_id: Option<u64>,
+    /// A Unicode emoji shown with it.
+    pub emoji_name: Option<String>,
+}
+
+/// The reaction a forum or media channel adds to new posts: a guild emoji or a Unicode one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultReaction {
+    /// A guild emoji.
+    pub emoji_id: Option<u64>,
+    /// A Unicode emoji.
+    pub emoji_name: Option<String>,
 }
 
 /// A message.
@@ -282,21 +397,158 @@ pub struct InviteView {
     pub uses: u32,
 }
 
-/// An auto-moderation rule (a keyword rule that blocks the message).
+/// An auto-moderation rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutomodRuleView {
     /// Snowflake.
     pub id: u64,
     /// The guild.
     pub guild_id: u64,
-    /// Who created it (the guild's owner).
+    /// Who created it.
     pub creator_id: u64,
     /// Name.
     pub name: String,
     /// Enabled.
     pub enabled: bool,
-    /// Words that trigger it.
+    /// 1 KEYWORD, 3 SPAM, 4 KEYWORD_PRESET, 5 MENTION_SPAM, 6 MEMBER_PROFILE.
+    pub trigger_type: u8,
+    /// 1 MESSAGE_SEND, 2 MEMBER_UPDATE (MEMBER_PROFILE rules).
+    pub event_type: u8,
+    /// Words that trigger it (KEYWORD, MEMBER_PROFILE).
     pub keyword_filter: Vec<String>,
+    /// Regular expressions that trigger it (KEYWORD, MEMBER_PROFILE).
+    pub regex_patterns: Vec<String>,
+    /// Words exempt from it (KEYWORD, KEYWORD_PRESET, MEMBER_PROFILE).
+    pub allow_list: Vec<String>,
+    /// Discord's word lists (KEYWORD_PRESET): 1 profanity, 2 sexual content, 3 slurs.
+    pub presets: Vec<u8>,
+    /// Unique mentions a message may hold (MENTION_SPAM).
+    pub mention_total_limit: u32,
+    /// Mention raid detection (MENTION_SPAM).
+    pub mention_raid_protection_enabled: bool,
+    /// What it does when triggered.
+    pub actions: Vec<AutomodAction>,
+    /// Roles it does not apply to.
+    pub exempt_roles: Vec<u64>,
+    /// Channels it does not apply to.
+    pub exempt_channels: Vec<u64>,
+}
+
+/// What an auto-moderation rule does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutomodAction {
+    /// 1 BLOCK_MESSAGE, 2 SEND_ALERT_MESSAGE, 3 TIMEOUT, 4 BLOCK_MEMBER_INTERACTION.
+    pub kind: u8,
+    /// BLOCK_MESSAGE: the explanation shown to the member.
+    pub custom_message: Option<String>,
+    /// SEND_ALERT_MESSAGE: where the alert goes.
+    pub channel_id: Option<u64>,
+    /// TIMEOUT: how long.
+    pub duration_seconds: Option<u32>,
+}
+
+impl AutomodAction {
+    /// BLOCK_MESSAGE without a custom message.
+    pub fn block() -> Self {
+        Self { kind: 1, custom_message: None, channel_id: None, duration_seconds: None }
+    }
+}
+
+/// A custom emoji of a guild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmojiView {
+    /// Snowflake.
+    pub id: u64,
+    /// The guild.
+    pub guild_id: u64,
+    /// Name (2 to 32 letters, digits and underscores).
+    pub name: String,
+    /// Roles allowed to use it (empty: everyone).
+    pub roles: Vec<u64>,
+    /// Animated (uploaded as an animated GIF or WebP).
+    pub animated: bool,
+    /// Managed by an integration.
+    pub managed: bool,
+    /// Usable (false when a lost boost tier took its slot away).
+    pub available: bool,
+    /// Who uploaded it.
+    pub creator_id: Option<u64>,
+    /// The uploaded file's format (served as uploaded on the simulator's CDN).
+    pub format: crate::images::ImageFormat,
+}
+
+/// A custom sticker of a guild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StickerView {
+    /// Snowflake.
+    pub id: u64,
+    /// The guild.
+    pub guild_id: u64,
+    /// Name (2 to 30 characters).
+    pub name: String,
+    /// Description (empty, or 2 to 100 characters).
+    pub description: Option<String>,
+    /// Autocomplete tags (at most 200 characters).
+    pub tags: String,
+    /// 1 PNG, 2 APNG, 3 LOTTIE, 4 GIF.
+    pub format_type: u8,
+    /// Usable.
+    pub available: bool,
+    /// Who uploaded it.
+    pub creator_id: Option<u64>,
+}
+
+/// A guild's onboarding: the questions new members answer and the channels they start with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OnboardingView {
+    /// The questions.
+    pub prompts: Vec<OnboardingPrompt>,
+    /// Channels every new member starts in.
+    pub default_channel_ids: Vec<u64>,
+    /// Shown to new members.
+    pub enabled: bool,
+    /// 0 default (only default channels count towards the requirements), 1 advanced (prompts too).
+    pub mode: u8,
+}
+
+/// One onboarding question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnboardingPrompt {
+    /// Snowflake.
+    pub id: u64,
+    /// 0 multiple choice, 1 dropdown.
+    pub kind: u8,
+    /// The question (1 to 100 characters).
+    pub title: String,
+    /// The answers (1 to 50).
+    pub options: Vec<OnboardingOption>,
+    /// Only one answer may be chosen.
+    pub single_select: bool,
+    /// Must be answered.
+    pub required: bool,
+    /// Asked during onboarding (else only in Channels & Roles).
+    pub in_onboarding: bool,
+}
+
+/// One answer of an onboarding question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnboardingOption {
+    /// Snowflake.
+    pub id: u64,
+    /// Title (1 to 50 characters).
+    pub title: String,
+    /// Description (at most 100 characters).
+    pub description: Option<String>,
+    /// A guild emoji.
+    pub emoji_id: Option<u64>,
+    /// A Unicode emoji (or the guild emoji's name).
+    pub emoji_name: Option<String>,
+    /// The guild emoji is animated.
+    pub emoji_animated: bool,
+    /// Roles given to members who choose it.
+    pub role_ids: Vec<u64>,
+    /// Channels opened to members who choose it.
+    pub channel_ids: Vec<u64>,
 }
 
 /// What an audit log entry records.
@@ -323,13 +575,61 @@ pub enum AuditAction {
     ChannelUpdate,
     /// Messages were deleted (by a ban's `delete_message_seconds`).
     MessageBulkDelete,
+    /// The guild's settings changed.
+    GuildUpdate,
+    /// A channel was created.
+    ChannelCreate,
+    /// A channel was deleted.
+    ChannelDelete,
+    /// A permission overwrite was added to a channel.
+    ChannelOverwriteCreate,
+    /// A channel's permission overwrite changed.
+    ChannelOverwriteUpdate,
+    /// A channel's permission overwrite was removed.
+    ChannelOverwriteDelete,
+    /// An emoji was created.
+    EmojiCreate,
+    /// An emoji was renamed or its roles changed.
+    EmojiUpdate,
+    /// An emoji was deleted.
+    EmojiDelete,
+    /// A sticker was created.
+    StickerCreate,
+    /// A sticker was edited.
+    StickerUpdate,
+    /// A sticker was deleted.
+    StickerDelete,
+    /// An auto-moderation rule was created.
+    AutoModerationRuleCreate,
+    /// An auto-moderation rule was edited.
+    AutoModerationRuleUpdate,
+    /// An auto-moderation rule was deleted.
+    AutoModerationRuleDelete,
+    /// The onboarding changed.
+    OnboardingUpdate,
 }
 
 impl AuditAction {
     /// Discord's audit log event number.
     pub fn code(self) -> u16 {
         match self {
+            Self::GuildUpdate => 1,
+            Self::ChannelCreate => 10,
             Self::ChannelUpdate => 11,
+            Self::ChannelDelete => 12,
+            Self::ChannelOverwriteCreate => 13,
+            Self::ChannelOverwriteUpdate => 14,
+            Self::ChannelOverwriteDelete => 15,
+            Self::EmojiCreate => 60,
+            Self::EmojiUpdate => 61,
+            Self::EmojiDelete => 62,
+            Self::StickerCreate => 90,
+            Self::StickerUpdate => 91,
+            Self::StickerDelete => 92,
+            Self::AutoModerationRuleCreate => 140,
+            Self::AutoModerationRuleUpdate => 141,
+            Self::AutoModerationRuleDelete => 142,
+            Self::OnboardingUpdate => 167,
             Self::MemberKick => 20,
             Self::MemberBanAdd => 22,
             Self::MemberBanRemove => 23,
@@ -431,6 +731,9 @@ pub(crate) struct GuildState {
     pub(crate) automod: BTreeMap<u64, AutomodRuleView>,
     /// Members in voice, by user id.
     pub(crate) voice_states: BTreeMap<u64, VoiceStateView>,
+    pub(crate) emojis: BTreeMap<u64, EmojiView>,
+    pub(crate) stickers: BTreeMap<u64, StickerView>,
+    pub(crate) onboarding: OnboardingView,
 }
 
 /// Random numbers from std's randomly keyed hasher: enough for tokens in a test double.
@@ -520,6 +823,10 @@ pub struct World {
     pub(crate) commands: BTreeMap<u64, crate::commands::ApplicationCommandView>,
     pub(crate) audit_log: Vec<AuditLogEntry>,
     pub(crate) attachment_bytes: HashMap<u64, Vec<u8>>,
+    /// Files served on the simulator's CDN, by path under `/sim/cdn` without the extension
+    /// (`emojis/{id}`, `stickers/{id}`, `icons/{guild}/{hash}`, ...). Entries go with what they
+    /// belong to.
+    pub(crate) cdn: HashMap<String, crate::images::Asset>,
     pub(crate) oauth: OAuthState,
 }
 
@@ -553,6 +860,7 @@ impl World {
             commands: BTreeMap::new(),
             audit_log: Vec::new(),
             attachment_bytes: HashMap::new(),
+            cdn: HashMap::new(),
             oauth: OAuthState::default(),
         }
     }
@@ -774,6 +1082,22 @@ impl World {
             icon: None,
             description: None,
             vanity_url_code: None,
+            banner: None,
+            splash: None,
+            discovery_splash: None,
+            verification_level: 0,
+            default_message_notifications: 0,
+            explicit_content_filter: 0,
+            mfa_level: 0,
+            afk_channel_id: None,
+            afk_timeout: 300,
+            system_channel_id: None,
+            system_channel_flags: 0,
+            rules_channel_id: None,
+            public_updates_channel_id: None,
+            safety_alerts_channel_id: None,
+            preferred_locale: "en-US".to_owned(),
+            premium_progress_bar_enabled: false,
         };
         self.guilds.insert(
             id,
@@ -784,6 +1108,9 @@ impl World {
                 bans: BTreeMap::new(),
                 automod: BTreeMap::new(),
                 voice_states: BTreeMap::new(),
+                emojis: BTreeMap::new(),
+                stickers: BTreeMap::new(),
+                onboarding: OnboardingView::default(),
             },
         );
         self.add_member(id, owner, &[]);
@@ -1163,27 +1490,7 @@ impl World {
             assert!(category.kind == 4 && category.guild_id == Some(guild), "{parent} is not a category of {guild}");
         }
         let id = self.next_id();
-        let voice = matches!(kind, 2 | 13);
-        self.channels.insert(
-            id,
-            ChannelView {
-                id,
-                guild_id: Some(guild),
-                kind,
-                name: name.to_owned(),
-                position,
-                parent_id: parent,
-                overwrites: Vec::new(),
-                topic: None,
-                nsfw: false,
-                rate_limit_per_user: 0,
-                bitrate: if voice { 64_000 } else { 0 },
-                user_limit: 0,
-                rtc_region: None,
-                recipients: Vec::new(),
-                last_message_id: None,
-            },
-        );
+        self.channels.insert(id, ChannelView::new_in_guild(id, guild, kind, name, parent, position));
         self.emit_channel("CHANNEL_CREATE", id);
         id
     }
@@ -1266,7 +1573,32 @@ impl World {
         let body = crate::json::channel(self, &view, None);
         self.channels.remove(&channel);
         self.messages.retain(|_, m| m.channel_id != channel);
+        self.invites.retain(|_, i| i.channel_id != channel);
         self.emit_channel_delete(guild, body);
+        // What pointed at it points nowhere now.
+        let state = self.guild_mut(guild);
+        let info = &mut state.info;
+        let mut settings_changed = false;
+        for slot in [
+            &mut info.afk_channel_id,
+            &mut info.system_channel_id,
+            &mut info.rules_channel_id,
+            &mut info.public_updates_channel_id,
+            &mut info.safety_alerts_channel_id,
+        ] {
+            if *slot == Some(channel) {
+                *slot = None;
+                settings_changed = true;
+            }
+        }
+        let onboarding = &mut state.onboarding;
+        onboarding.default_channel_ids.retain(|c| *c != channel);
+        for option in onboarding.prompts.iter_mut().flat_map(|p| p.options.iter_mut()) {
+            option.channel_ids.retain(|c| *c != channel);
+        }
+        if settings_changed {
+            self.emit_guild_update(guild);
+        }
     }
 
     /// The DM channel between a bot and a user, created on first use.
@@ -1275,26 +1607,9 @@ impl World {
             return id;
         }
         let id = self.next_id();
-        self.channels.insert(
-            id,
-            ChannelView {
-                id,
-                guild_id: None,
-                kind: 1,
-                name: String::new(),
-                position: 0,
-                parent_id: None,
-                overwrites: Vec::new(),
-                topic: None,
-                nsfw: false,
-                rate_limit_per_user: 0,
-                bitrate: 0,
-                user_limit: 0,
-                rtc_region: None,
-                recipients: vec![bot, user],
-                last_message_id: None,
-            },
-        );
+        let mut channel = ChannelView::blank(id, 1, "");
+        channel.recipients = vec![bot, user];
+        self.channels.insert(id, channel);
         id
     }
 
@@ -1431,7 +1746,8 @@ impl World {
         );
     }
 
-    /// Adds an enabled keyword auto-moderation rule, created by the owner; returns its id.
+    /// Adds an enabled keyword auto-moderation rule that blocks the message, created by the owner;
+    /// returns its id.
     pub fn add_automod_rule(&mut self, guild: u64, name: &str) -> u64 {
         let id = self.next_id();
         let state = self.guild_mut(guild);
@@ -1441,10 +1757,130 @@ impl World {
             creator_id: state.info.owner_id,
             name: name.to_owned(),
             enabled: true,
+            trigger_type: 1,
+            event_type: 1,
             keyword_filter: Vec::new(),
+            regex_patterns: Vec::new(),
+            allow_list: Vec::new(),
+            presets: Vec::new(),
+            mention_total_limit: 0,
+            mention_raid_protection_enabled: false,
+            actions: vec![AutomodAction::block()],
+            exempt_roles: Vec::new(),
+            exempt_channels: Vec::new(),
         };
         state.automod.insert(id, rule);
+        self.emit_automod("AUTO_MODERATION_RULE_CREATE", guild, id);
         id
+    }
+
+    /// Adds an auto-moderation rule from the JSON body `POST /guilds/{guild_id}/auto-moderation/rules`
+    /// takes (`name`, `event_type`, `trigger_type`, `trigger_metadata`, `actions`, `enabled`,
+    /// `exempt_roles`, `exempt_channels`), created by the owner and checked as that route checks it
+    /// (Discord's limits per trigger type included); returns its id.
+    ///
+    /// # Panics
+    /// If the guild is unknown or Discord would refuse the rule.
+    pub fn add_automod_rule_json(&mut self, guild: u64, rule: Value) -> u64 {
+        let owner = self.guilds.get(&guild).unwrap_or_else(|| panic!("unknown guild {guild}")).info.owner_id;
+        let rule = crate::routes::automod::parse_new_rule(self, guild, owner, rule.as_object())
+            .unwrap_or_else(|error| panic!("Discord would refuse this rule: {}", error.body()));
+        let id = rule.id;
+        self.guild_mut(guild).automod.insert(id, rule);
+        self.emit_automod("AUTO_MODERATION_RULE_CREATE", guild, id);
+        id
+    }
+
+    /// Sets a guild's onboarding from the JSON body `PUT /guilds/{guild_id}/onboarding` takes
+    /// (`prompts`, `default_channel_ids`, `enabled`, `mode`; what is left out stays), checked as that
+    /// route checks it (Discord's requirements for enabled onboarding included).
+    ///
+    /// # Panics
+    /// If the guild is unknown or Discord would refuse it.
+    pub fn set_onboarding(&mut self, guild: u64, onboarding: Value) {
+        assert!(self.guilds.contains_key(&guild), "unknown guild {guild}");
+        let parsed = crate::routes::onboarding::parse(self, guild, onboarding.as_object())
+            .unwrap_or_else(|error| panic!("Discord would refuse this onboarding: {}", error.body()));
+        assert!(
+            !parsed.enabled || crate::routes::onboarding::meets_requirements(self, guild, &parsed),
+            "enabled onboarding needs 7 default channels, 5 where @everyone may send messages"
+        );
+        crate::routes::onboarding::store(self, guild, parsed);
+    }
+
+    /// Adds a custom emoji uploaded by the guild's owner from an image's bytes (PNG, JPEG, GIF or
+    /// WebP; animated when a GIF or WebP has more than one frame), served on the simulator's CDN at
+    /// `/sim/cdn/emojis/{id}.{ext}`; returns its id. Sends GUILD_EMOJIS_UPDATE.
+    ///
+    /// # Panics
+    /// If the guild is unknown or the bytes are not such an image (checked by their signature only).
+    pub fn add_emoji(&mut self, guild: u64, name: &str, image: &[u8]) -> u64 {
+        let sniffed = crate::images::sniff(image).unwrap_or_else(|| panic!("not a PNG, JPEG, GIF or WebP image"));
+        let creator = self.guilds.get(&guild).unwrap_or_else(|| panic!("unknown guild {guild}")).info.owner_id;
+        let id = self.next_id();
+        let emoji = EmojiView {
+            id,
+            guild_id: guild,
+            name: name.to_owned(),
+            roles: Vec::new(),
+            animated: sniffed.animated,
+            managed: false,
+            available: true,
+            creator_id: Some(creator),
+            format: sniffed.format,
+        };
+        self.insert_emoji(emoji, image.to_vec());
+        id
+    }
+
+    pub(crate) fn insert_emoji(&mut self, emoji: EmojiView, bytes: Vec<u8>) {
+        let (guild, id, format) = (emoji.guild_id, emoji.id, emoji.format);
+        self.guild_mut(guild).emojis.insert(id, emoji);
+        self.cdn.insert(format!("emojis/{id}"), crate::images::Asset { bytes, format });
+        self.emit_emojis_update(guild);
+    }
+
+    /// Adds a custom sticker uploaded by the guild's owner from a file's bytes (PNG, APNG, GIF or
+    /// Lottie JSON), served on the simulator's CDN at `/sim/cdn/stickers/{id}.{ext}`; returns its
+    /// id. Sends GUILD_STICKERS_UPDATE.
+    ///
+    /// # Panics
+    /// If the guild is unknown or the bytes are none of those formats.
+    pub fn add_sticker(&mut self, guild: u64, name: &str, tags: &str, file: &[u8]) -> u64 {
+        let format = match crate::images::sniff(file) {
+            Some(s) if s.format == crate::images::ImageFormat::Png => {
+                if s.animated {
+                    2
+                } else {
+                    1
+                }
+            }
+            Some(s) if s.format == crate::images::ImageFormat::Gif => 4,
+            None if crate::images::lottie_size(file).is_some() => 3,
+            _ => panic!("not a PNG, APNG, GIF or Lottie sticker"),
+        };
+        let creator = self.guilds.get(&guild).unwrap_or_else(|| panic!("unknown guild {guild}")).info.owner_id;
+        let id = self.next_id();
+        let sticker = StickerView {
+            id,
+            guild_id: guild,
+            name: name.to_owned(),
+            description: None,
+            tags: tags.to_owned(),
+            format_type: format,
+            available: true,
+            creator_id: Some(creator),
+        };
+        self.insert_sticker(sticker, file.to_vec());
+        id
+    }
+
+    pub(crate) fn insert_sticker(&mut self, sticker: StickerView, bytes: Vec<u8>) {
+        let (guild, id) = (sticker.guild_id, sticker.id);
+        let format = crate::images::sticker_format(sticker.format_type);
+        self.guild_mut(guild).stickers.insert(id, sticker);
+        self.cdn.insert(format!("stickers/{id}"), crate::images::Asset { bytes, format });
+        self.emit_stickers_update(guild);
     }
 
     /// Sets the words an auto-moderation rule blocks.
@@ -1646,6 +2082,53 @@ impl World {
     /// A guild's auto-moderation rules.
     pub fn automod_rules(&self, guild: u64) -> Vec<AutomodRuleView> {
         self.guilds.get(&guild).map(|g| g.automod.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// One auto-moderation rule.
+    pub fn automod_rule(&self, guild: u64, rule: u64) -> Option<AutomodRuleView> {
+        self.guilds.get(&guild)?.automod.get(&rule).cloned()
+    }
+
+    /// A guild's custom emojis, by id.
+    pub fn emojis(&self, guild: u64) -> Vec<EmojiView> {
+        self.guilds.get(&guild).map(|g| g.emojis.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// One custom emoji.
+    pub fn emoji(&self, guild: u64, emoji: u64) -> Option<EmojiView> {
+        self.guilds.get(&guild)?.emojis.get(&emoji).cloned()
+    }
+
+    /// A guild's custom stickers, by id.
+    pub fn stickers(&self, guild: u64) -> Vec<StickerView> {
+        self.guilds.get(&guild).map(|g| g.stickers.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// One custom sticker.
+    pub fn sticker(&self, guild: u64, sticker: u64) -> Option<StickerView> {
+        self.guilds.get(&guild)?.stickers.get(&sticker).cloned()
+    }
+
+    /// A guild's onboarding.
+    pub fn onboarding(&self, guild: u64) -> Option<OnboardingView> {
+        self.guilds.get(&guild).map(|g| g.onboarding.clone())
+    }
+
+    /// The bytes the simulator's CDN serves at `path` (under `/sim/cdn`, with or without the
+    /// extension: `"emojis/123.png"`, `"stickers/456"`, `"icons/789/abcdef.png"`).
+    pub fn cdn_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        self.cdn_asset(path).map(|a| a.bytes.clone())
+    }
+
+    /// The asset served at `path` (see [`World::cdn_bytes`]).
+    pub(crate) fn cdn_asset(&self, path: &str) -> Option<&crate::images::Asset> {
+        let path = path.trim_start_matches('/');
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        let key = match path.rsplit_once('/') {
+            Some((dir, file)) => format!("{dir}/{}", file.split('.').next().unwrap_or(file)),
+            None => path.split('.').next().unwrap_or(path).to_owned(),
+        };
+        self.cdn.get(&key)
     }
 
     /// An interaction.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Data, Dispatch, Effect, intents};
 use crate::json;
-use crate::permissions::{BAN_MEMBERS, VIEW_AUDIT_LOG};
+use crate::permissions::{BAN_MEMBERS, MANAGE_GUILD, VIEW_AUDIT_LOG};
 use crate::world::{VoiceStateView, World};
 
 /// A guild event for members of the guild with any of `intents`.
@@ -151,6 +151,49 @@ impl World {
         let mut dispatch = guild_dispatch(name, guild, intents::GUILD_MODERATION, data);
         dispatch.permissions = BAN_MEMBERS | VIEW_AUDIT_LOG;
         self.queue(dispatch);
+    }
+
+    /// AUTO_MODERATION_RULE_CREATE or AUTO_MODERATION_RULE_UPDATE (AUTO_MODERATION_CONFIGURATION, to
+    /// bots with MANAGE_GUILD).
+    pub(crate) fn emit_automod(&mut self, name: &'static str, guild: u64, rule: u64) {
+        if !self.gateway_listening {
+            return;
+        }
+        let Some(view) = self.guilds.get(&guild).and_then(|g| g.automod.get(&rule)) else { return };
+        self.emit_automod_body(name, guild, json::automod_rule(view));
+    }
+
+    /// An auto-moderation rule event with the rule as given (AUTO_MODERATION_RULE_DELETE sends the
+    /// rule as it was).
+    pub(crate) fn emit_automod_body(&mut self, name: &'static str, guild: u64, rule: Value) {
+        if !self.gateway_listening {
+            return;
+        }
+        let mut dispatch = guild_dispatch(name, guild, intents::AUTO_MODERATION_CONFIGURATION, rule);
+        dispatch.permissions = MANAGE_GUILD;
+        self.queue(dispatch);
+    }
+
+    /// GUILD_EMOJIS_UPDATE (GUILD_EXPRESSIONS): every emoji of the guild.
+    pub(crate) fn emit_emojis_update(&mut self, guild: u64) {
+        if !self.gateway_listening {
+            return;
+        }
+        let Some(state) = self.guilds.get(&guild) else { return };
+        let emojis: Vec<Value> = state.emojis.values().map(|e| json::emoji(self, e, false)).collect();
+        let data = json!({"guild_id": guild.to_string(), "emojis": emojis});
+        self.queue(guild_dispatch("GUILD_EMOJIS_UPDATE", guild, intents::GUILD_EXPRESSIONS, data));
+    }
+
+    /// GUILD_STICKERS_UPDATE (GUILD_EXPRESSIONS): every sticker of the guild.
+    pub(crate) fn emit_stickers_update(&mut self, guild: u64) {
+        if !self.gateway_listening {
+            return;
+        }
+        let Some(state) = self.guilds.get(&guild) else { return };
+        let stickers: Vec<Value> = state.stickers.values().map(|s| json::sticker(self, s, false)).collect();
+        let data = json!({"guild_id": guild.to_string(), "stickers": stickers});
+        self.queue(guild_dispatch("GUILD_STICKERS_UPDATE", guild, intents::GUILD_EXPRESSIONS, data));
     }
 
     /// INTERACTION_CREATE to one application's sessions (on the guild's shard; no intent needed).

@@ -32,7 +32,7 @@ pub mod intents {
     pub const GUILD_MEMBERS: u64 = 1 << 1;
     /// GUILD_BAN_ADD/REMOVE (to bots with BAN_MEMBERS or VIEW_AUDIT_LOG).
     pub const GUILD_MODERATION: u64 = 1 << 2;
-    /// GUILD_EMOJIS_UPDATE and the like (none simulated).
+    /// GUILD_EMOJIS_UPDATE and GUILD_STICKERS_UPDATE (soundboard events are not simulated).
     pub const GUILD_EXPRESSIONS: u64 = 1 << 3;
     /// Integration events (none simulated).
     pub const GUILD_INTEGRATIONS: u64 = 1 << 4;
@@ -61,7 +61,7 @@ pub mod intents {
     pub const MESSAGE_CONTENT: u64 = 1 << 15;
     /// Scheduled events (not simulated).
     pub const GUILD_SCHEDULED_EVENTS: u64 = 1 << 16;
-    /// Auto-moderation rule events (not simulated).
+    /// AUTO_MODERATION_RULE_CREATE/UPDATE/DELETE (to bots with MANAGE_GUILD).
     pub const AUTO_MODERATION_CONFIGURATION: u64 = 1 << 20;
     /// Auto-moderation executions (not simulated).
     pub const AUTO_MODERATION_EXECUTION: u64 = 1 << 21;

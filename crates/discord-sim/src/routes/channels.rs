@@ -1,4 +1,5 @@
-//! `/channels/{channel_id}`: channels and their messages.
+//! `/channels/{channel_id}`: reading a channel, and its messages (creating, editing and deleting
+//! channels is in `channel_admin`).
 
 use serde_json::{Map, Value, json};
 
@@ -7,10 +8,10 @@ use super::{Call, Outcome, Reply, channel_and_actor, channel_permissions, requir
 use crate::error::ApiError;
 use crate::json;
 use crate::permissions::{
-    ATTACH_FILES, EMBED_LINKS, MANAGE_CHANNELS, MANAGE_MESSAGES, MANAGE_ROLES, MENTION_EVERYONE, READ_MESSAGE_HISTORY,
-    SEND_MESSAGES, SEND_TTS_MESSAGES,
+    ATTACH_FILES, EMBED_LINKS, MANAGE_MESSAGES, MENTION_EVERYONE, READ_MESSAGE_HISTORY, SEND_MESSAGES,
+    SEND_TTS_MESSAGES,
 };
-use crate::world::{AuditAction, Overwrite, World};
+use crate::world::World;
 
 /// Longest message content a bot may send.
 const MAX_CONTENT: usize = 2000;
@@ -24,120 +25,6 @@ pub(super) fn get(world: &mut World, call: &Call<'_>) -> Outcome {
     let (channel, actor) = channel_and_actor(world, call)?;
     let channel = world.channels.get(&channel).ok_or_else(ApiError::unknown_channel)?;
     Ok(Reply::ok(json::channel(world, channel, Some(actor))))
-}
-
-/// `PATCH /channels/{channel_id}` (MANAGE_CHANNELS in the channel; MANAGE_ROLES, and only
-/// permissions the caller has, to change overwrites).
-pub(super) fn update(world: &mut World, call: &Call<'_>) -> Outcome {
-    let (channel_id, actor) = channel_and_actor(world, call)?;
-    let channel = world.channels.get(&channel_id).ok_or_else(ApiError::unknown_channel)?;
-    let Some(guild) = channel.guild_id else { return Err(ApiError::missing_permissions()) };
-    require_in_channel(world, channel_id, actor, MANAGE_CHANNELS, call.now)?;
-    let body = input::object(call)?;
-    let topic_max = if channel.kind == 15 { 4096 } else { 1024 };
-    let name = input::string(body, "name", 1, 100)?;
-    let topic = input::string(body, "topic", 0, topic_max)?;
-    let nsfw = input::boolean(body, "nsfw")?;
-    let position = input::integer(body, "position", 0, i64::from(i32::MAX))?;
-    let slowmode = input::integer(body, "rate_limit_per_user", 0, 21_600)?;
-    let bitrate = input::integer(body, "bitrate", 8000, 384_000)?;
-    let user_limit = input::integer(body, "user_limit", 0, 99)?;
-    let rtc_region = input::string(body, "rtc_region", 1, 100)?;
-    let parent = input::snowflake(body, "parent_id")?;
-    if let Patch::Set(parent) = parent {
-        let is_category = world.channels.get(&parent).is_some_and(|c| c.kind == 4 && c.guild_id == Some(guild));
-        if !is_category || channel.kind == 4 {
-            return Err(ApiError::invalid_field(
-                "parent_id",
-                "CHANNEL_PARENT_INVALID_TYPE",
-                "Invalid parent channel type",
-            ));
-        }
-    }
-    let overwrites = match input::list(body, "permission_overwrites")? {
-        Patch::Set(items) => Some(parse_overwrites(items)?),
-        Patch::Null => Some(Vec::new()),
-        Patch::Absent => None,
-    };
-    if let Some(overwrites) = &overwrites {
-        require_in_channel(world, channel_id, actor, MANAGE_ROLES, call.now)?;
-        let held = channel_permissions(world, channel_id, actor, call.now);
-        if overwrites.iter().any(|o| (o.allow | o.deny) & !held != 0) {
-            return Err(ApiError::missing_permissions());
-        }
-    }
-
-    let Some(channel) = world.channels.get_mut(&channel_id) else { return Err(ApiError::unknown_channel()) };
-    if let Patch::Set(name) = name {
-        channel.name = name;
-    }
-    match topic {
-        Patch::Set(text) if !text.is_empty() => channel.topic = Some(text),
-        Patch::Set(_) | Patch::Null => channel.topic = None,
-        Patch::Absent => {}
-    }
-    if let Patch::Set(nsfw) = nsfw {
-        channel.nsfw = nsfw;
-    }
-    if let Some(position) = position.set().and_then(|p| i32::try_from(p).ok()) {
-        channel.position = position;
-    }
-    if let Some(seconds) = slowmode.set().and_then(|s| u32::try_from(s).ok()) {
-        channel.rate_limit_per_user = seconds;
-    }
-    if let Some(rate) = bitrate.set().and_then(|b| u32::try_from(b).ok()) {
-        channel.bitrate = rate;
-    }
-    if let Some(limit) = user_limit.set().and_then(|l| u32::try_from(l).ok()) {
-        channel.user_limit = limit;
-    }
-    if matches!(channel.kind, 2 | 13) {
-        match rtc_region {
-            Patch::Set(region) => channel.rtc_region = Some(region),
-            Patch::Null => channel.rtc_region = None,
-            Patch::Absent => {}
-        }
-    }
-    match parent {
-        Patch::Set(parent) => channel.parent_id = Some(parent),
-        Patch::Null => channel.parent_id = None,
-        Patch::Absent => {}
-    }
-    if let Some(overwrites) = overwrites {
-        channel.overwrites = overwrites;
-    }
-    world.audit(guild, actor, AuditAction::ChannelUpdate, channel_id, call.reason);
-    world.emit_channel("CHANNEL_UPDATE", channel_id);
-    let channel = world.channels.get(&channel_id).ok_or_else(ApiError::unknown_channel)?;
-    Ok(Reply::ok(json::channel(world, channel, Some(actor))))
-}
-
-fn parse_overwrites(items: &[Value]) -> Result<Vec<Overwrite>, ApiError> {
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let at = |field: &str| format!("permission_overwrites.{i}.{field}");
-        let entry =
-            item.as_object().ok_or_else(|| ApiError::wrong_type(&format!("permission_overwrites.{i}"), "object"))?;
-        let id = match entry.get("id") {
-            Some(value) => input::snowflake_value(&at("id"), value)?,
-            None => return Err(ApiError::required(&at("id"))),
-        };
-        let kind = match entry.get("type").and_then(Value::as_u64) {
-            Some(kind @ (0 | 1)) => kind as u8,
-            Some(_) => {
-                return Err(ApiError::invalid_field(&at("type"), "BASE_TYPE_CHOICES", "Value must be one of (0, 1)."));
-            }
-            None => return Err(ApiError::required(&at("type"))),
-        };
-        let bits = |name: &str| -> Result<u64, ApiError> {
-            Ok(input::permissions(Some(entry), name)
-                .map_err(|_| ApiError::wrong_type(&at(name), "integer"))?
-                .set()
-                .unwrap_or(0))
-        };
-        out.push(Overwrite { id, kind, allow: bits("allow")?, deny: bits("deny")? });
-    }
-    Ok(out)
 }
 
 /// `GET /channels/{channel_id}/messages` (VIEW_CHANNEL; without READ_MESSAGE_HISTORY the list is

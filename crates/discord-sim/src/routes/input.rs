@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::Call;
 use crate::error::ApiError;
+use crate::images::{self, ImageFormat, Refusal, Sniffed};
 use crate::time::Timestamp;
 
 /// A field of a PATCH body: absent (leave alone), `null` (clear) or set.
@@ -188,6 +189,90 @@ pub(crate) fn date_time(body: Option<&Map<String, Value>>, name: &str) -> Result
         })?),
         Patch::Set(_) => return Err(ApiError::wrong_type(name, "string")),
     })
+}
+
+/// An integer field that must be one of `allowed` (50035 `BASE_TYPE_CHOICES` otherwise).
+pub(crate) fn choice(body: Option<&Map<String, Value>>, name: &str, allowed: &[i64]) -> Result<Patch<i64>, ApiError> {
+    Ok(match field(body, name) {
+        Patch::Absent => Patch::Absent,
+        Patch::Null => Patch::Null,
+        Patch::Set(value) => {
+            let number = value.as_i64().ok_or_else(|| ApiError::wrong_type(name, "integer"))?;
+            if !allowed.contains(&number) {
+                return Err(choices(name, allowed));
+            }
+            Patch::Set(number)
+        }
+    })
+}
+
+/// 50035 `BASE_TYPE_CHOICES` naming the allowed values.
+pub(crate) fn choices<T: std::fmt::Display>(path: &str, allowed: &[T]) -> ApiError {
+    let list: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+    ApiError::invalid_field(path, "BASE_TYPE_CHOICES", &format!("Value must be one of {{{}}}.", list.join(", ")))
+}
+
+/// A list of snowflakes of at most `max` entries, without repeats (50035 otherwise).
+pub(crate) fn snowflakes(
+    body: Option<&Map<String, Value>>,
+    name: &str,
+    max: usize,
+) -> Result<Patch<Vec<u64>>, ApiError> {
+    Ok(match list(body, name)? {
+        Patch::Absent => Patch::Absent,
+        Patch::Null => Patch::Null,
+        Patch::Set(items) => {
+            if items.len() > max {
+                return Err(ApiError::invalid_field(
+                    name,
+                    "BASE_TYPE_MAX_LENGTH",
+                    &format!("Must be {max} or fewer in length."),
+                ));
+            }
+            let mut ids = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let id = snowflake_value(&format!("{name}.{i}"), item)?;
+                if ids.contains(&id) {
+                    return Err(ApiError::invalid_field(name, "BASE_TYPE_UNIQUE", "Values must be unique."));
+                }
+                ids.push(id);
+            }
+            Patch::Set(ids)
+        }
+    })
+}
+
+/// An image field: a `data:` URI of an image of one of `accepted` formats that decodes, at most
+/// `max_bytes` long (50035 `IMAGE_INVALID` or `BINARY_TYPE_MAX_SIZE` otherwise).
+pub(crate) fn image(
+    body: Option<&Map<String, Value>>,
+    name: &str,
+    accepted: &[ImageFormat],
+    max_bytes: usize,
+) -> Result<Patch<(Vec<u8>, Sniffed)>, ApiError> {
+    Ok(match field(body, name) {
+        Patch::Absent => Patch::Absent,
+        Patch::Null => Patch::Null,
+        Patch::Set(Value::String(text)) => {
+            let bytes = images::data_uri_bytes(text).map_err(|refusal| image_error(name, refusal))?;
+            let sniffed =
+                images::validate_image(&bytes, accepted, max_bytes).map_err(|refusal| image_error(name, refusal))?;
+            Patch::Set((bytes, sniffed))
+        }
+        Patch::Set(_) => return Err(ApiError::wrong_type(name, "string")),
+    })
+}
+
+/// The 50035 answer to a refused upload.
+pub(crate) fn image_error(name: &str, refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::TooLarge(max) => ApiError::invalid_field(
+            name,
+            "BINARY_TYPE_MAX_SIZE",
+            &format!("File cannot be larger than {:.1} kb.", max as f64 / 1024.0),
+        ),
+        Refusal::NotDataUri | Refusal::Invalid => ApiError::invalid_field(name, "IMAGE_INVALID", "Invalid image data"),
+    }
 }
 
 /// An array field.

@@ -8,7 +8,8 @@ use super::{Call, Outcome, Reply, guild_and_actor, require};
 use crate::error::ApiError;
 use crate::json;
 use crate::permissions::{
-    self, ADMINISTRATOR, BAN_MEMBERS, CHANGE_NICKNAME, KICK_MEMBERS, MANAGE_NICKNAMES, MANAGE_ROLES, MODERATE_MEMBERS,
+    self, ADMINISTRATOR, BAN_MEMBERS, CHANGE_NICKNAME, KICK_MEMBERS, MANAGE_GUILD, MANAGE_NICKNAMES, MANAGE_ROLES,
+    MODERATE_MEMBERS,
 };
 use crate::time::Timestamp;
 use crate::world::{AuditAction, BanView, GuildState, World, dedup};
@@ -231,7 +232,8 @@ fn change_role(world: &mut World, call: &Call<'_>, add: bool) -> Outcome {
 }
 
 /// `GET /guilds/{guild_id}/bans` (BAN_MEMBERS; `?limit=1..=1000` default 1000, `?before`, `?after`):
-/// bans by user id.
+/// bans by user id, ascending: after `after` (the first ones without it), or the last `limit`
+/// before `before`; with both, those between them from `after` on.
 pub(super) fn list_bans(world: &mut World, call: &Call<'_>) -> Outcome {
     let (guild, actor) = guild_and_actor(world, call)?;
     require(world, guild, actor, BAN_MEMBERS, call.now)?;
@@ -245,7 +247,11 @@ pub(super) fn list_bans(world: &mut World, call: &Call<'_>) -> Outcome {
             page.reverse();
             page
         }
-        (_, after) => state.bans.range(after.unwrap_or(0).saturating_add(1)..).take(limit).map(|(_, b)| b).collect(),
+        (Some(before), Some(after)) if after >= before => Vec::new(),
+        (Some(before), Some(after)) => {
+            state.bans.range(after.saturating_add(1)..before).take(limit).map(|(_, b)| b).collect()
+        }
+        (None, after) => state.bans.range(after.unwrap_or(0).saturating_add(1)..).take(limit).map(|(_, b)| b).collect(),
     };
     Ok(Reply::ok(Value::Array(bans.into_iter().map(|b| json::ban(world, b)).collect())))
 }
@@ -277,24 +283,77 @@ pub(super) fn ban(world: &mut World, call: &Call<'_>) -> Outcome {
         require_outranks(state, actor, user)?;
     }
     let delete_seconds = seconds.set().or_else(|| days.set().map(|d| d * 86_400)).unwrap_or(0);
-    if delete_seconds > 0 {
-        let since = Timestamp(call.now.unix_ms() - delete_seconds * 1000);
-        let doomed: Vec<u64> = world
-            .messages
-            .values()
-            .filter(|m| m.author_id == user && m.timestamp() >= since)
-            .filter(|m| world.channels.get(&m.channel_id).is_some_and(|c| c.guild_id == Some(guild)))
-            .map(|m| m.id)
-            .collect();
-        for id in doomed {
-            world.messages.remove(&id);
-        }
-    }
+    delete_recent_messages(world, guild, user, delete_seconds, call.now);
     world.drop_member(guild, user);
     world.guild_mut(guild).bans.insert(user, BanView { user_id: user, reason: call.reason.map(str::to_owned) });
     world.audit(guild, actor, AuditAction::MemberBanAdd, user, call.reason);
     world.emit_ban(guild, user, true);
     Ok(Reply::no_content())
+}
+
+/// Deletes `user`'s messages in `guild` from the last `seconds`.
+fn delete_recent_messages(world: &mut World, guild: u64, user: u64, seconds: i64, now: Timestamp) {
+    if seconds <= 0 {
+        return;
+    }
+    let since = Timestamp(now.unix_ms() - seconds * 1000);
+    let doomed: Vec<u64> = world
+        .messages
+        .values()
+        .filter(|m| m.author_id == user && m.timestamp() >= since)
+        .filter(|m| world.channels.get(&m.channel_id).is_some_and(|c| c.guild_id == Some(guild)))
+        .map(|m| m.id)
+        .collect();
+    for id in doomed {
+        world.messages.remove(&id);
+    }
+}
+
+/// Users one bulk ban may name.
+const MAX_BULK_BAN: usize = 200;
+
+/// `POST /guilds/{guild_id}/bulk-ban` (BAN_MEMBERS and MANAGE_GUILD): `user_ids` (1 to 200),
+/// `delete_message_seconds`. Bans each user who can be banned (a known user, not already banned, not
+/// the owner, below the caller when a member); answers `{banned_users, failed_users}`, or 500000 when
+/// none could be. GUILD_BAN_ADD for each.
+pub(super) fn bulk_ban(world: &mut World, call: &Call<'_>) -> Outcome {
+    let (guild, actor) = guild_and_actor(world, call)?;
+    let body = input::object(call)?;
+    let users = match input::snowflakes(body, "user_ids", MAX_BULK_BAN)? {
+        Patch::Set(users) if !users.is_empty() => users,
+        Patch::Set(_) => {
+            return Err(ApiError::invalid_field(
+                "user_ids",
+                "BASE_TYPE_BAD_LENGTH",
+                &format!("Must be between 1 and {MAX_BULK_BAN} in length."),
+            ));
+        }
+        Patch::Null | Patch::Absent => return Err(ApiError::required("user_ids")),
+    };
+    let seconds = input::integer(body, "delete_message_seconds", 0, MAX_DELETE_SECONDS)?.set().unwrap_or(0);
+    require(world, guild, actor, BAN_MEMBERS | MANAGE_GUILD, call.now)?;
+    let state = state(world, guild)?;
+    let (mut banned, mut failed) = (Vec::new(), Vec::new());
+    for user in users {
+        let bannable = world.users.contains_key(&user)
+            && !state.bans.contains_key(&user)
+            && user != state.info.owner_id
+            && user != actor
+            && (!state.members.contains_key(&user) || permissions::outranks(state, actor, user));
+        if bannable { banned.push(user) } else { failed.push(user) }
+    }
+    if banned.is_empty() {
+        return Err(ApiError::failed_to_ban_users());
+    }
+    for user in &banned {
+        delete_recent_messages(world, guild, *user, seconds, call.now);
+        world.drop_member(guild, *user);
+        world.guild_mut(guild).bans.insert(*user, BanView { user_id: *user, reason: call.reason.map(str::to_owned) });
+        world.audit(guild, actor, AuditAction::MemberBanAdd, *user, call.reason);
+        world.emit_ban(guild, *user, true);
+    }
+    let ids = |list: Vec<u64>| Value::Array(list.into_iter().map(|id| Value::String(id.to_string())).collect());
+    Ok(Reply::ok(serde_json::json!({"banned_users": ids(banned), "failed_users": ids(failed)})))
 }
 
 /// `DELETE /guilds/{guild_id}/bans/{user_id}` (BAN_MEMBERS): lifts a ban.

@@ -1,13 +1,17 @@
 //! The routes the simulator serves, and the checks they share: which guild or channel a request
 //! is about, whether the caller may see it, and which permissions it needs.
 
+pub(crate) mod automod;
+mod channel_admin;
 mod channels;
 mod commands;
+pub(crate) mod expressions;
 mod gateway;
 mod guilds;
 pub(crate) mod input;
 mod members;
 pub(crate) mod oauth2;
+pub(crate) mod onboarding;
 mod roles;
 mod users;
 mod webhooks;
@@ -33,6 +37,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/gateway"),
     ("GET", "/gateway/bot"),
     ("GET", "/guilds/{guild_id}"),
+    ("PATCH", "/guilds/{guild_id}"),
     ("GET", "/guilds/{guild_id}/preview"),
     ("GET", "/guilds/{guild_id}/roles"),
     ("POST", "/guilds/{guild_id}/roles"),
@@ -50,11 +55,32 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/guilds/{guild_id}/bans/{user_id}"),
     ("PUT", "/guilds/{guild_id}/bans/{user_id}"),
     ("DELETE", "/guilds/{guild_id}/bans/{user_id}"),
+    ("POST", "/guilds/{guild_id}/bulk-ban"),
     ("GET", "/guilds/{guild_id}/channels"),
+    ("POST", "/guilds/{guild_id}/channels"),
     ("PATCH", "/guilds/{guild_id}/channels"),
     ("GET", "/guilds/{guild_id}/auto-moderation/rules"),
+    ("POST", "/guilds/{guild_id}/auto-moderation/rules"),
+    ("GET", "/guilds/{guild_id}/auto-moderation/rules/{rule_id}"),
+    ("PATCH", "/guilds/{guild_id}/auto-moderation/rules/{rule_id}"),
+    ("DELETE", "/guilds/{guild_id}/auto-moderation/rules/{rule_id}"),
+    ("GET", "/guilds/{guild_id}/onboarding"),
+    ("PUT", "/guilds/{guild_id}/onboarding"),
+    ("GET", "/guilds/{guild_id}/emojis"),
+    ("POST", "/guilds/{guild_id}/emojis"),
+    ("GET", "/guilds/{guild_id}/emojis/{emoji_id}"),
+    ("PATCH", "/guilds/{guild_id}/emojis/{emoji_id}"),
+    ("DELETE", "/guilds/{guild_id}/emojis/{emoji_id}"),
+    ("GET", "/guilds/{guild_id}/stickers"),
+    ("POST", "/guilds/{guild_id}/stickers"),
+    ("GET", "/guilds/{guild_id}/stickers/{sticker_id}"),
+    ("PATCH", "/guilds/{guild_id}/stickers/{sticker_id}"),
+    ("DELETE", "/guilds/{guild_id}/stickers/{sticker_id}"),
     ("GET", "/channels/{channel_id}"),
     ("PATCH", "/channels/{channel_id}"),
+    ("DELETE", "/channels/{channel_id}"),
+    ("PUT", "/channels/{channel_id}/permissions/{overwrite_id}"),
+    ("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}"),
     ("GET", "/channels/{channel_id}/messages"),
     ("POST", "/channels/{channel_id}/messages"),
     ("GET", "/channels/{channel_id}/messages/{message_id}"),
@@ -130,6 +156,8 @@ pub(crate) struct Call<'a> {
     pub(crate) body: Option<&'a Value>,
     /// Files of a multipart body: `(field name, filename, content type, bytes)`.
     pub(crate) files: &'a [(String, String, String, Vec<u8>)],
+    /// Text fields of a multipart body (other than `payload_json`): `(field name, value)`.
+    pub(crate) form: &'a [(String, String)],
     /// The bot's user id, for bot-authenticated requests.
     pub(crate) actor: Option<u64>,
     /// The access token's authority, for bearer-authenticated requests.
@@ -203,6 +231,7 @@ pub(crate) fn handle(world: &mut World, call: &Call<'_>) -> Outcome {
         ("GET", "/gateway") => gateway::get_gateway(world, call),
         ("GET", "/gateway/bot") => gateway::get_gateway_bot(world, call),
         ("GET", "/guilds/{guild_id}") => guilds::get_guild(world, call),
+        ("PATCH", "/guilds/{guild_id}") => guilds::update_guild(world, call),
         ("GET", "/guilds/{guild_id}/preview") => guilds::get_preview(world, call),
         ("GET", "/guilds/{guild_id}/roles") => roles::list(world, call),
         ("POST", "/guilds/{guild_id}/roles") => roles::create(world, call),
@@ -220,11 +249,32 @@ pub(crate) fn handle(world: &mut World, call: &Call<'_>) -> Outcome {
         ("GET", "/guilds/{guild_id}/bans/{user_id}") => members::get_ban(world, call),
         ("PUT", "/guilds/{guild_id}/bans/{user_id}") => members::ban(world, call),
         ("DELETE", "/guilds/{guild_id}/bans/{user_id}") => members::unban(world, call),
+        ("POST", "/guilds/{guild_id}/bulk-ban") => members::bulk_ban(world, call),
         ("GET", "/guilds/{guild_id}/channels") => guilds::list_channels(world, call),
+        ("POST", "/guilds/{guild_id}/channels") => channel_admin::create(world, call),
         ("PATCH", "/guilds/{guild_id}/channels") => guilds::reorder_channels(world, call),
-        ("GET", "/guilds/{guild_id}/auto-moderation/rules") => guilds::automod_rules(world, call),
+        ("GET", "/guilds/{guild_id}/auto-moderation/rules") => automod::list(world, call),
+        ("POST", "/guilds/{guild_id}/auto-moderation/rules") => automod::create(world, call),
+        ("GET", "/guilds/{guild_id}/auto-moderation/rules/{rule_id}") => automod::get(world, call),
+        ("PATCH", "/guilds/{guild_id}/auto-moderation/rules/{rule_id}") => automod::update(world, call),
+        ("DELETE", "/guilds/{guild_id}/auto-moderation/rules/{rule_id}") => automod::delete(world, call),
+        ("GET", "/guilds/{guild_id}/onboarding") => onboarding::get(world, call),
+        ("PUT", "/guilds/{guild_id}/onboarding") => onboarding::put(world, call),
+        ("GET", "/guilds/{guild_id}/emojis") => expressions::list_emojis(world, call),
+        ("POST", "/guilds/{guild_id}/emojis") => expressions::create_emoji(world, call),
+        ("GET", "/guilds/{guild_id}/emojis/{emoji_id}") => expressions::get_emoji(world, call),
+        ("PATCH", "/guilds/{guild_id}/emojis/{emoji_id}") => expressions::update_emoji(world, call),
+        ("DELETE", "/guilds/{guild_id}/emojis/{emoji_id}") => expressions::delete_emoji(world, call),
+        ("GET", "/guilds/{guild_id}/stickers") => expressions::list_stickers(world, call),
+        ("POST", "/guilds/{guild_id}/stickers") => expressions::create_sticker(world, call),
+        ("GET", "/guilds/{guild_id}/stickers/{sticker_id}") => expressions::get_sticker(world, call),
+        ("PATCH", "/guilds/{guild_id}/stickers/{sticker_id}") => expressions::update_sticker(world, call),
+        ("DELETE", "/guilds/{guild_id}/stickers/{sticker_id}") => expressions::delete_sticker(world, call),
         ("GET", "/channels/{channel_id}") => channels::get(world, call),
-        ("PATCH", "/channels/{channel_id}") => channels::update(world, call),
+        ("PATCH", "/channels/{channel_id}") => channel_admin::update(world, call),
+        ("DELETE", "/channels/{channel_id}") => channel_admin::delete(world, call),
+        ("PUT", "/channels/{channel_id}/permissions/{overwrite_id}") => channel_admin::put_overwrite(world, call),
+        ("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}") => channel_admin::delete_overwrite(world, call),
         ("GET", "/channels/{channel_id}/messages") => channels::list_messages(world, call),
         ("POST", "/channels/{channel_id}/messages") => channels::create_message(world, call),
         ("GET", "/channels/{channel_id}/messages/{message_id}") => channels::get_message(world, call),
@@ -348,6 +398,7 @@ mod tests {
                 query: &[],
                 body: None,
                 files: &[],
+                form: &[],
                 actor: None,
                 bearer: None,
                 reason: None,

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::input::{self, Patch};
 use super::{Call, Outcome, Reply, guild_and_actor, require};
 use crate::error::ApiError;
+use crate::images::Sniffed;
 use crate::json;
 use crate::permissions::{self, MANAGE_ROLES};
 use crate::world::{AuditAction, GuildState, RoleView, World};
@@ -36,7 +37,7 @@ struct RoleFields {
     color: Patch<u32>,
     hoist: Patch<bool>,
     mentionable: Patch<bool>,
-    icon: Patch<String>,
+    icon: Patch<(Vec<u8>, Sniffed)>,
     unicode_emoji: Patch<String>,
     /// `colors.secondary_color` and `colors.tertiary_color`, when `colors` is given.
     gradient: Option<(Option<u32>, Option<u32>)>,
@@ -74,10 +75,27 @@ fn role_fields(body: Option<&Map<String, Value>>) -> Result<RoleFields, ApiError
         },
         hoist: input::boolean(body, "hoist")?,
         mentionable: input::boolean(body, "mentionable")?,
-        icon: input::string(body, "icon", 0, 10 * 1024 * 1024)?,
+        icon: match body.and_then(|b| b.get("icon")) {
+            // An empty string clears the icon, as null does.
+            Some(Value::String(text)) if text.is_empty() => Patch::Null,
+            _ => input::image(body, "icon", super::guilds::IMAGE_FORMATS, MAX_ICON_BYTES)?,
+        },
         unicode_emoji: input::string(body, "unicode_emoji", 0, 100)?,
         gradient,
     })
+}
+
+/// The largest role icon upload (256 KiB).
+const MAX_ICON_BYTES: usize = 256 * 1024;
+
+/// Role icons (an image or a Unicode emoji) need the `ROLE_ICONS` feature (boost tier 2): 50101.
+fn check_icons(state: &GuildState, fields: &RoleFields) -> Result<(), ApiError> {
+    let sets_icon =
+        matches!(fields.icon, Patch::Set(_)) || matches!(&fields.unicode_emoji, Patch::Set(e) if !e.is_empty());
+    if sets_icon && !state.info.features.iter().any(|f| f == "ROLE_ICONS") {
+        return Err(ApiError::needs_more_boosts());
+    }
+    Ok(())
 }
 
 /// Discord refuses gradient colours (a second colour) in a guild without `ENHANCED_ROLE_COLORS`.
@@ -100,16 +118,17 @@ fn check_grant(state: &GuildState, actor: u64, requested: u64, call: &Call<'_>) 
     if requested & !held != 0 { Err(ApiError::missing_permissions()) } else { Ok(()) }
 }
 
-/// A stand-in hash for an uploaded role icon (the image data itself is not kept).
-fn icon_hash(data: &str) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    data.hash(&mut hasher);
-    let hash = hasher.finish();
-    format!("{hash:016x}{:016x}", hash.rotate_left(17))
-}
-
-fn apply(role: &mut RoleView, fields: RoleFields) {
+/// Applies the fields to a role; an uploaded icon is kept on the CDN (`role-icons/{role}/{hash}`).
+fn apply(world: &mut World, guild: u64, role_id: u64, fields: RoleFields) {
+    let old_icon = world.guilds.get(&guild).and_then(|g| g.roles.get(&role_id)).and_then(|r| r.icon.clone());
+    let icon = match fields.icon {
+        Patch::Set(image) => {
+            Patch::Set(super::guilds::store_image(world, "role-icons", role_id, old_icon.as_deref(), Some(image)))
+        }
+        Patch::Null => Patch::Set(super::guilds::store_image(world, "role-icons", role_id, old_icon.as_deref(), None)),
+        Patch::Absent => Patch::Absent,
+    };
+    let Some(role) = world.guild_mut(guild).roles.get_mut(&role_id) else { return };
     if let Patch::Set(name) = fields.name {
         role.name = name;
     }
@@ -131,10 +150,8 @@ fn apply(role: &mut RoleView, fields: RoleFields) {
     if let Patch::Set(mentionable) = fields.mentionable {
         role.mentionable = mentionable;
     }
-    match fields.icon {
-        Patch::Set(data) if !data.is_empty() => role.icon = Some(icon_hash(&data)),
-        Patch::Set(_) | Patch::Null => role.icon = None,
-        Patch::Absent => {}
+    if let Patch::Set(hash) = icon {
+        role.icon = hash;
     }
     match fields.unicode_emoji {
         Patch::Set(emoji) if !emoji.is_empty() => role.unicode_emoji = Some(emoji),
@@ -151,6 +168,7 @@ pub(super) fn create(world: &mut World, call: &Call<'_>) -> Outcome {
     let fields = role_fields(input::object(call)?)?;
     let state = world.guilds.get(&guild).ok_or_else(ApiError::unknown_guild)?;
     check_gradient(state, &fields)?;
+    check_icons(state, &fields)?;
     if let Patch::Set(bits) = fields.permissions {
         check_grant(state, actor, bits, call)?;
     }
@@ -163,10 +181,9 @@ pub(super) fn create(world: &mut World, call: &Call<'_>) -> Outcome {
     for role in state.roles.values_mut().filter(|r| r.id != guild && r.position >= 1) {
         role.position += 1;
     }
-    let mut role = RoleView::plain(id, guild, "new role".to_owned(), everyone, 1);
-    apply(&mut role, fields);
-    let body = json::role(&role);
-    state.roles.insert(id, role);
+    state.roles.insert(id, RoleView::plain(id, guild, "new role".to_owned(), everyone, 1));
+    apply(world, guild, id, fields);
+    let body = world.guilds.get(&guild).and_then(|g| g.roles.get(&id)).map(json::role).unwrap_or_default();
     world.audit(guild, actor, AuditAction::RoleCreate, id, call.reason);
     world.emit_role("GUILD_ROLE_CREATE", guild, id);
     Ok(Reply::ok(body))
@@ -182,16 +199,16 @@ pub(super) fn update(world: &mut World, call: &Call<'_>) -> Outcome {
     let state = world.guilds.get(&guild).ok_or_else(ApiError::unknown_guild)?;
     let current = state.roles.get(&role).ok_or_else(ApiError::unknown_role)?;
     check_gradient(state, &fields)?;
+    check_icons(state, &fields)?;
     if !permissions::can_manage_role(state, actor, role) {
         return Err(ApiError::missing_permissions());
     }
     if let Patch::Set(bits) = fields.permissions {
         check_grant(state, actor, bits & !current.permissions, call)?;
     }
-    let state = world.guild_mut(guild);
-    let Some(record) = state.roles.get_mut(&role) else { return Err(ApiError::unknown_role()) };
-    apply(record, fields);
-    let body = json::role(record);
+    apply(world, guild, role, fields);
+    let body =
+        world.guilds.get(&guild).and_then(|g| g.roles.get(&role)).map(json::role).ok_or_else(ApiError::unknown_role)?;
     world.audit(guild, actor, AuditAction::RoleUpdate, role, call.reason);
     world.emit_role("GUILD_ROLE_UPDATE", guild, role);
     Ok(Reply::ok(body))
@@ -212,9 +229,12 @@ pub(super) fn delete(world: &mut World, call: &Call<'_>) -> Outcome {
         return Err(ApiError::missing_permissions());
     }
     let state = world.guild_mut(guild);
-    state.roles.remove(&role);
+    let removed = state.roles.remove(&role);
     for member in state.members.values_mut() {
         member.roles.retain(|r| *r != role);
+    }
+    if let Some(hash) = removed.and_then(|r| r.icon) {
+        world.cdn.remove(&format!("role-icons/{role}/{hash}"));
     }
     world.audit(guild, actor, AuditAction::RoleDelete, role, call.reason);
     world.emit_role_delete(guild, role);
