@@ -97,7 +97,21 @@ impl Default for RateLimits {
     }
 }
 
+/// Windows kept before those that ended are forgotten.
+const MAX_BUCKETS: usize = 4096;
+
 impl RateLimits {
+    /// Drops the windows that have ended (a new one would start afresh anyway), so the map stays
+    /// bounded by the buckets in use.
+    fn forget_ended_windows(&mut self, now: Instant) {
+        let routes = &self.routes;
+        self.buckets.retain(|(_, method, route, _), window| {
+            let length = routes.get(&(method.clone(), route.clone())).map_or(Duration::from_secs(1), |l| l.window);
+            now.duration_since(window.started) < length
+        });
+        self.global.retain(|_, window| now.duration_since(window.started) < Duration::from_secs(1));
+    }
+
     /// Makes `method route` unlimited (its windows are forgotten).
     pub(crate) fn clear_route(&mut self, method: &str, route: &str) {
         let key = (method.to_ascii_uppercase(), route.to_owned());
@@ -195,6 +209,9 @@ impl RateLimits {
             return self.limited(headers, (reset_after.as_secs_f64() * 1000.0).ceil() / 1000.0, false);
         }
         let count = window.count + 1;
+        if self.buckets.len() >= MAX_BUCKETS {
+            self.forget_ended_windows(now);
+        }
         self.buckets.insert(key, Window { count, ..window });
         headers.push(("X-RateLimit-Remaining", limit.limit.saturating_sub(count).to_string()));
         // As Discord does: `X-RateLimit-Scope` only on 429 answers. (twilight 0.18 reads bucket headers
@@ -246,6 +263,20 @@ mod tests {
         assert!(matches!(limits.check("a", "GET", route, "1", true), Decision::Allowed(_)), "listing is not");
         limits.clear_route("post", route);
         assert!(matches!(limits.check("a", "POST", route, "1", true), Decision::Allowed(_)));
+    }
+
+    #[test]
+    fn ended_windows_are_forgotten() {
+        let mut limits = RateLimits::default();
+        for i in 0..MAX_BUCKETS + 10 {
+            assert!(matches!(
+                limits.check("t", "GET", "/guilds/{guild_id}", &i.to_string(), true),
+                Decision::Allowed(_)
+            ));
+        }
+        assert!(limits.buckets.len() > MAX_BUCKETS, "windows in force are kept");
+        limits.forget_ended_windows(Instant::now() + Duration::from_secs(2));
+        assert!(limits.buckets.is_empty());
     }
 
     #[test]
