@@ -1058,3 +1058,42 @@ fn the_realistic_guild_is_built_fast_and_reads_back_whole() {
     assert_eq!(form_error(&refused, ""), "AUTO_MODERATION_MAX_RULES_OF_TYPE_EXCEEDED");
     assert_spec_clean(&sim);
 }
+
+/// What Garrison's Discord client (twilight) reads must be what the simulator sends: every object of
+/// the realistic guild deserializes into twilight's models.
+#[test]
+fn twilight_reads_every_object_of_the_realistic_guild() {
+    use twilight_model::channel::Channel;
+    use twilight_model::channel::message::sticker::Sticker;
+    use twilight_model::guild::auto_moderation::AutoModerationRule;
+    use twilight_model::guild::onboarding::Onboarding;
+    use twilight_model::guild::{Ban, Emoji, Guild, Role};
+
+    fn read<T: serde::de::DeserializeOwned>(what: &str, value: Value) -> T {
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("twilight cannot read {what}: {e}"))
+    }
+    let (world, demo) = World::demo_large();
+    let sim = Simulator::start(world);
+    let client = Client::new(&sim, &demo.bot.token);
+    let g = demo.guild.guild;
+    let guild: Guild = read("the guild", client.get(&format!("/guilds/{g}")).json());
+    assert_eq!((guild.roles.len(), guild.emojis.len(), guild.stickers.len()), (250, 20, 5));
+    assert_eq!(guild.afk_channel_id.map(|id| id.get()), Some(demo.guild.afk_channel));
+    let channels: Vec<Channel> = read("channels", client.get(&format!("/guilds/{g}/channels")).json());
+    assert_eq!(channels.len(), 500);
+    assert!(channels.iter().any(|c| c.available_tags.as_ref().is_some_and(|t| t.len() == 4)));
+    let roles: Vec<Role> = read("roles", client.get(&format!("/guilds/{g}/roles")).json());
+    assert_eq!(roles.len(), 250);
+    let emojis: Vec<Emoji> = read("emojis", client.get(&format!("/guilds/{g}/emojis")).json());
+    assert_eq!(emojis.iter().filter(|e| e.animated).count(), 5);
+    let stickers: Vec<Sticker> = read("stickers", client.get(&format!("/guilds/{g}/stickers")).json());
+    assert_eq!(stickers.len(), 5);
+    let rules: Vec<AutoModerationRule> =
+        read("AutoMod rules", client.get(&format!("/guilds/{g}/auto-moderation/rules")).json());
+    assert_eq!(rules.len(), 10);
+    let onboarding: Onboarding = read("onboarding", client.get(&format!("/guilds/{g}/onboarding")).json());
+    assert_eq!(onboarding.prompts.len(), 3);
+    let bans: Vec<Ban> = read("bans", client.get(&format!("/guilds/{g}/bans")).json());
+    assert_eq!(bans.len(), 50);
+    assert_spec_clean(&sim);
+}
