@@ -238,13 +238,13 @@ impl World {
                 let Some(channel) = self.channels.get_mut(&id) else { continue };
                 channel.overwrites = overwrites.clone();
                 if i % 6 == 5 {
-                    // Not synced: one more overwrite of its own.
-                    channel.overwrites.push(Overwrite {
-                        id: roles[(c * 7 + i) % 240],
-                        kind: 0,
-                        allow: 0,
-                        deny: SEND_MESSAGES,
-                    });
+                    // Not synced: one more overwrite of its own (a channel has one overwrite per
+                    // role or member).
+                    let role = roles[(c * 7 + i) % 240 + 1];
+                    match channel.overwrites.iter_mut().find(|o| o.id == role) {
+                        Some(overwrite) => overwrite.deny |= SEND_MESSAGES,
+                        None => channel.overwrites.push(Overwrite { id: role, kind: 0, allow: 0, deny: SEND_MESSAGES }),
+                    }
                 }
                 if i == 7 {
                     channel.overwrites.push(Overwrite { id: owner, kind: 1, allow: MANAGE_CHANNELS, deny: 0 });

@@ -1030,6 +1030,14 @@ fn the_realistic_guild_is_built_fast_and_reads_back_whole() {
     }
     assert!(channels.iter().all(|c| c["type"] == 4 || c["parent_id"].is_string()), "every channel in a category");
     assert!(channels.iter().all(|c| c["permission_overwrites"].as_array().is_some_and(|o| !o.is_empty())));
+    for channel in channels {
+        let targets: Vec<&Value> =
+            channel["permission_overwrites"].as_array().into_iter().flatten().map(|o| &o["id"]).collect();
+        assert!(
+            targets.iter().enumerate().all(|(i, t)| !targets[..i].contains(t)),
+            "one overwrite per target: {channel}"
+        );
+    }
     assert!(
         channels
             .iter()
@@ -1095,5 +1103,244 @@ fn twilight_reads_every_object_of_the_realistic_guild() {
     assert_eq!(onboarding.prompts.len(), 3);
     let bans: Vec<Ban> = read("bans", client.get(&format!("/guilds/{g}/bans")).json());
     assert_eq!(bans.len(), 50);
+    assert_spec_clean(&sim);
+}
+
+/// A snowflake value mapped from the backup's ids to the restored ones (others unchanged).
+fn remap(ids: &std::collections::HashMap<String, String>, value: &Value) -> Value {
+    value.as_str().and_then(|id| ids.get(id)).map_or_else(|| value.clone(), |new| json!(new))
+}
+
+/// A whole backup of the realistic guild, read over REST and the CDN, restores into an empty guild
+/// over REST: what the routes answer is what they take back.
+#[test]
+fn a_backup_of_the_realistic_guild_restores_into_an_empty_one() {
+    let (mut world, demo) = World::demo_large();
+    let source = demo.guild.guild;
+    let target = world.add_guild("Restored", demo.guild.owner);
+    world.set_guild_features(target, &["COMMUNITY", "NEWS", "ROLE_ICONS", "ENHANCED_ROLE_COLORS"]);
+    world.set_premium_tier(target, 2);
+    let bot_role = world.add_role(target, "Garrison", ADMINISTRATOR, 1);
+    world.set_bot_role(target, bot_role, demo.bot.user_id);
+    world.add_member(target, demo.bot.user_id, &[bot_role]);
+    let sim = Simulator::start(world);
+    sim.clear_rate_limit("POST", CHANNELS);
+    let client = Client::new(&sim, &demo.bot.token);
+    let ok = |response: Response, what: &str| -> Value {
+        assert!(response.status < 300, "{what}: {} {}", response.status, String::from_utf8_lossy(&response.body));
+        response.json()
+    };
+    let list = |path: String| -> Vec<Value> { ok(client.get(&path), &path).as_array().cloned().unwrap_or_default() };
+    let download = |path: String| -> (String, Vec<u8>) {
+        let file = raw_get(&sim, &path);
+        assert_eq!(file.status, 200, "{path}");
+        (file.header("content-type").unwrap_or_default().to_owned(), file.body)
+    };
+
+    // The backup.
+    let guild = ok(client.get(&format!("/guilds/{source}")), "guild");
+    let roles = list(format!("/guilds/{source}/roles"));
+    let channels = list(format!("/guilds/{source}/channels"));
+    let rules = list(format!("/guilds/{source}/auto-moderation/rules"));
+    let onboarding = ok(client.get(&format!("/guilds/{source}/onboarding")), "onboarding");
+    let emojis: Vec<(Value, (String, Vec<u8>))> = list(format!("/guilds/{source}/emojis"))
+        .into_iter()
+        .map(|e| {
+            let file = download(format!("/sim/cdn/emojis/{}.png", id_of(&e)));
+            (e, file)
+        })
+        .collect();
+    let stickers: Vec<(Value, (String, Vec<u8>))> = list(format!("/guilds/{source}/stickers"))
+        .into_iter()
+        .map(|s| {
+            let file = download(format!("/sim/cdn/stickers/{}.png", id_of(&s)));
+            (s, file)
+        })
+        .collect();
+    let bans = list(format!("/guilds/{source}/bans?limit=1000"));
+
+    // The restore: roles (lowest first), then their positions.
+    let mut ids: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    ids.insert(source.to_string(), target.to_string());
+    for role in roles.iter().filter(|r| r["managed"] == false && id_of(r) != source) {
+        let mut body = json!({
+            "name": role["name"], "permissions": role["permissions"], "colors": role["colors"], "hoist": role["hoist"],
+            "mentionable": role["mentionable"], "unicode_emoji": role["unicode_emoji"],
+        });
+        if let Some(icon) = role["icon"].as_str() {
+            let (mime, bytes) = download(format!("/sim/cdn/role-icons/{}/{icon}.png", id_of(role)));
+            body["icon"] = json!(data_uri(&mime, &bytes));
+        }
+        let made = ok(client.post(&format!("/guilds/{target}/roles"), &body), "a role");
+        ids.insert(
+            role["id"].as_str().unwrap_or_default().to_owned(),
+            made["id"].as_str().unwrap_or_default().to_owned(),
+        );
+    }
+    let everyone = roles.iter().find(|r| id_of(r) == source).expect("@everyone");
+    ok(
+        client.patch(&format!("/guilds/{target}/roles/{target}"), &json!({"permissions": everyone["permissions"]})),
+        "@everyone",
+    );
+    let target_id = target.to_string();
+    let positions: Vec<Value> = roles
+        .iter()
+        .filter_map(|r| Some(json!({"id": ids.get(r["id"].as_str()?)?, "position": r["position"]})))
+        .filter(|p| p["id"].as_str() != Some(target_id.as_str()))
+        .collect();
+    ok(client.patch(&format!("/guilds/{target}/roles"), &json!(positions)), "positions");
+
+    // Channels: categories, then what is in them.
+    for pass in [true, false] {
+        for channel in channels.iter().filter(|c| (c["type"] == 4) == pass) {
+            let mut body = channel.clone();
+            let object = body.as_object_mut().expect("an object");
+            for field in ["id", "guild_id", "last_message_id", "flags"] {
+                object.remove(field);
+            }
+            if let Some(Value::Array(tags)) = object.get_mut("available_tags") {
+                for tag in tags.iter_mut().filter_map(Value::as_object_mut) {
+                    tag.remove("id");
+                }
+            }
+            object.insert("parent_id".into(), remap(&ids, &channel["parent_id"]));
+            let overwrites: Vec<Value> = channel["permission_overwrites"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(
+                    |o| json!({"id": remap(&ids, &o["id"]), "type": o["type"], "allow": o["allow"], "deny": o["deny"]}),
+                )
+                .collect();
+            object.insert("permission_overwrites".into(), json!(overwrites));
+            if channel["flags"] != 0 {
+                object.insert("flags".into(), channel["flags"].clone());
+            }
+            let made = ok(client.post(&format!("/guilds/{target}/channels"), &body), "a channel");
+            ids.insert(
+                channel["id"].as_str().unwrap_or_default().to_owned(),
+                made["id"].as_str().unwrap_or_default().to_owned(),
+            );
+        }
+    }
+    let mut settings = json!({});
+    for field in [
+        "description",
+        "verification_level",
+        "default_message_notifications",
+        "explicit_content_filter",
+        "afk_timeout",
+        "system_channel_flags",
+        "preferred_locale",
+        "premium_progress_bar_enabled",
+    ] {
+        settings[field] = guild[field].clone();
+    }
+    for field in [
+        "afk_channel_id",
+        "system_channel_id",
+        "rules_channel_id",
+        "public_updates_channel_id",
+        "safety_alerts_channel_id",
+    ] {
+        settings[field] = remap(&ids, &guild[field]);
+    }
+    let icon = guild["icon"].as_str().expect("an icon");
+    let (mime, bytes) = download(format!("/sim/cdn/icons/{source}/{icon}.png"));
+    settings["icon"] = json!(data_uri(&mime, &bytes));
+    ok(client.patch(&format!("/guilds/{target}"), &settings), "settings");
+
+    // AutoMod, onboarding, expressions, bans.
+    for rule in &rules {
+        let mut body = rule.clone();
+        let object = body.as_object_mut().expect("an object");
+        for field in ["id", "guild_id", "creator_id"] {
+            object.remove(field);
+        }
+        for list in ["exempt_roles", "exempt_channels"] {
+            let remapped: Vec<Value> = rule[list].as_array().into_iter().flatten().map(|v| remap(&ids, v)).collect();
+            object.insert(list.into(), json!(remapped));
+        }
+        if let Some(Value::Array(actions)) = object.get_mut("actions") {
+            for action in actions.iter_mut() {
+                if action["metadata"]["channel_id"].is_string() {
+                    action["metadata"]["channel_id"] = remap(&ids, &action["metadata"]["channel_id"]);
+                }
+            }
+        }
+        ok(client.post(&format!("/guilds/{target}/auto-moderation/rules"), &body), "a rule");
+    }
+    let mut restored = onboarding.clone();
+    let object = restored.as_object_mut().expect("an object");
+    object.remove("guild_id");
+    let defaults: Vec<Value> =
+        onboarding["default_channel_ids"].as_array().into_iter().flatten().map(|v| remap(&ids, v)).collect();
+    object.insert("default_channel_ids".into(), json!(defaults));
+    for prompt in object.get_mut("prompts").and_then(Value::as_array_mut).into_iter().flatten() {
+        for option in prompt["options"].as_array_mut().into_iter().flatten() {
+            let emoji = option["emoji"].clone();
+            let option = option.as_object_mut().expect("an option");
+            option.remove("emoji");
+            option.insert("emoji_name".into(), emoji["name"].clone());
+            for list in ["role_ids", "channel_ids"] {
+                let remapped: Vec<Value> =
+                    option[list].as_array().into_iter().flatten().map(|v| remap(&ids, v)).collect();
+                option.insert(list.into(), json!(remapped));
+            }
+        }
+    }
+    ok(client.request("PUT", &format!("/guilds/{target}/onboarding"), Some(&restored), &[]), "onboarding");
+    for (emoji, (mime, bytes)) in &emojis {
+        let roles: Vec<Value> = emoji["roles"].as_array().into_iter().flatten().map(|v| remap(&ids, v)).collect();
+        let body = json!({"name": emoji["name"], "image": data_uri(mime, bytes), "roles": roles});
+        ok(client.post(&format!("/guilds/{target}/emojis"), &body), "an emoji");
+    }
+    for (sticker, (mime, bytes)) in &stickers {
+        let fields = [
+            ("name", sticker["name"].as_str().unwrap_or_default()),
+            ("tags", sticker["tags"].as_str().unwrap_or_default()),
+            ("description", sticker["description"].as_str().unwrap_or_default()),
+        ];
+        let made = multipart(
+            &client,
+            "POST",
+            &format!("/guilds/{target}/stickers"),
+            &fields,
+            &[("file", "sticker", mime, bytes)],
+        );
+        assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    }
+    let banned: Vec<Value> = bans.iter().map(|b| b["user"]["id"].clone()).collect();
+    let outcome = ok(client.post(&format!("/guilds/{target}/bulk-ban"), &json!({"user_ids": banned})), "bans");
+    assert_eq!(outcome["failed_users"], json!([]));
+
+    // The restored guild reads back as the original.
+    let restored_guild = ok(client.get(&format!("/guilds/{target}")), "restored guild");
+    for field in ["verification_level", "afk_timeout", "preferred_locale", "description", "explicit_content_filter"] {
+        assert_eq!(restored_guild[field], guild[field], "{field}");
+    }
+    assert_eq!(restored_guild["rules_channel_id"], remap(&ids, &guild["rules_channel_id"]));
+    assert_eq!(list(format!("/guilds/{target}/roles")).len(), 250);
+    let restored_channels = list(format!("/guilds/{target}/channels"));
+    assert_eq!(restored_channels.len(), 500);
+    let shape = |c: &Value| {
+        (c["name"].clone(), c["type"].clone(), c["topic"].clone(), c["permission_overwrites"].as_array().map(Vec::len))
+    };
+    let mut before: Vec<_> = channels.iter().map(shape).collect();
+    let mut after: Vec<_> = restored_channels.iter().map(shape).collect();
+    before.sort_by_key(|s| format!("{s:?}"));
+    after.sort_by_key(|s| format!("{s:?}"));
+    let missing: Vec<_> = before.iter().filter(|s| !after.contains(s)).collect();
+    let extra: Vec<_> = after.iter().filter(|s| !before.contains(s)).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, extra {extra:?}");
+    assert_eq!(list(format!("/guilds/{target}/auto-moderation/rules")).len(), 10);
+    let restored_onboarding = ok(client.get(&format!("/guilds/{target}/onboarding")), "onboarding");
+    assert_eq!(
+        (restored_onboarding["enabled"].clone(), restored_onboarding["prompts"].as_array().map(Vec::len)),
+        (json!(true), Some(3))
+    );
+    assert_eq!(list(format!("/guilds/{target}/emojis")).len(), 20);
+    assert_eq!(list(format!("/guilds/{target}/stickers")).len(), 5);
+    assert_eq!(list(format!("/guilds/{target}/bans")).len(), 50);
     assert_spec_clean(&sim);
 }
