@@ -363,15 +363,13 @@ fn apply_fields(world: &mut World, channel_id: u64, fields: ChannelFields) {
             channel.default_thread_rate_limit_per_user = seconds;
         }
     }
-    if kind != 4 {
-        if let Patch::Set(nsfw) = fields.nsfw {
-            channel.nsfw = nsfw;
-        }
-        if let Some(seconds) = fields.rate_limit_per_user.set().and_then(|s| u32::try_from(s).ok()) {
-            channel.rate_limit_per_user = seconds;
-        }
-    } else if let Patch::Set(nsfw) = fields.nsfw {
+    if let Patch::Set(nsfw) = fields.nsfw {
         channel.nsfw = nsfw;
+    }
+    if kind != 4
+        && let Some(seconds) = fields.rate_limit_per_user.set().and_then(|s| u32::try_from(s).ok())
+    {
+        channel.rate_limit_per_user = seconds;
     }
     if let Some(position) = fields.position.set().and_then(|p| i32::try_from(p).ok()) {
         channel.position = position;
