@@ -11,9 +11,9 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::ServerId;
 use crate::objects::ObjectKey;
 use crate::view_id::ViewId;
+use crate::{Result, ServerId, Timestamp};
 
 /// The most a backup's JSON may weigh (the specification's 100 MB).
 pub const MAX_BACKUP_BYTES: u64 = 100 * 1000 * 1000;
@@ -105,12 +105,62 @@ pub enum VersionKind {
     Snapshot,
 }
 
+impl VersionKind {
+    /// How the store writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VersionKind::Backup => "backup",
+            VersionKind::Snapshot => "snapshot",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "backup" => Some(VersionKind::Backup),
+            "snapshot" => Some(VersionKind::Snapshot),
+            _ => None,
+        }
+    }
+}
+
 /// One kept version of a backup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
     pub number: u32,
     pub kind: VersionKind,
+    /// The JSON's size.
     pub bytes: u64,
+    pub at: Timestamp,
+}
+
+/// What Garrison keeps about a backup (the JSON itself lives in object storage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupRecord {
+    pub view: ViewId,
+    /// The guild it was taken of; one backup per guild.
+    pub guild: ServerId,
+    /// The auth key's tag (never the key).
+    pub tag: AuthTag,
+    /// The maker's name for it (`X-Filename`), used for downloads.
+    pub filename: Option<String>,
+    pub created_at: Timestamp,
+    /// Oldest first.
+    pub versions: Vec<Version>,
+}
+
+/// Where backups' records are kept. Implemented by `garrison-storage` (and testkit's memory store).
+pub trait BackupIndex: Send + Sync {
+    fn by_guild(&self, guild: ServerId) -> Result<Option<BackupRecord>>;
+    fn by_view(&self, view: &ViewId) -> Result<Option<BackupRecord>>;
+    /// Records a new backup with its versions; [`crate::Error::BackupExists`], and nothing stored,
+    /// when the guild already has one (the store's rule, so two concurrent first backups cannot both
+    /// win).
+    fn create(&self, record: &BackupRecord) -> Result<()>;
+    /// Adds a version and removes `drop` (retention), in one transaction; `false` when the backup is
+    /// gone or the number is taken.
+    fn add_version(&self, view: &ViewId, version: &Version, drop: &[u32]) -> Result<bool>;
+    /// Forgets the backup and its versions; `false` when there was none.
+    fn delete(&self, view: &ViewId) -> Result<bool>;
 }
 
 /// Where a version's JSON lives: `backups/{guild}/{view id}/{version}.json` (digits, hex and fixed
@@ -224,7 +274,7 @@ mod tests {
 
     #[test]
     fn retention_keeps_the_newest_of_each_kind() {
-        let v = |number, kind| Version { number, kind, bytes: 1 };
+        let v = |number, kind| Version { number, kind, bytes: 1, at: Timestamp(0) };
         let versions = [
             v(1, VersionKind::Backup),
             v(2, VersionKind::Snapshot),

@@ -39,6 +39,9 @@ pub enum Error {
     /// The user already has a custom booster role in this guild (at most one each).
     #[error("User already has a custom booster role")]
     BoosterRoleExists { user: Snowflake },
+    /// The server already has a backup (one per server); it is updated with its auth key.
+    #[error("This server already has a backup: send its X-Auth-Key to update it (one backup per server).")]
+    BackupExists { guild: crate::ServerId },
     #[error("no API key with id {id}")]
     UnknownApiKey { id: i64 },
     /// No API key, or one that is unknown or revoked.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod apikeys;
+mod backups;
 mod binds;
 mod booster;
 mod cached;
@@ -20,6 +21,7 @@ mod signin;
 mod xp;
 
 pub use apikeys::DieselApiKeys;
+pub use backups::DieselBackupIndex;
 pub use binds::DieselRankBinds;
 pub use booster::DieselBoosterRoles;
 pub use certifications::DieselCertifications;

@@ -240,3 +240,23 @@ diesel::table! {
         expires_at -> BigInt,
     }
 }
+
+diesel::table! {
+    backups (view_id) {
+        view_id -> Text,
+        server_id -> BigInt,
+        auth_tag -> Binary,
+        filename -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    backup_versions (view_id, number) {
+        view_id -> Text,
+        number -> Integer,
+        kind -> Text,
+        bytes -> BigInt,
+        created_at -> BigInt,
+    }
+}

@@ -12,6 +12,7 @@ use std::{
 use garrison_core::{
     ApiKeyId, Error, MemberKey, RobloxUserId, ServerId, Timestamp,
     apikey::{KeyHash, NewApiKey},
+    backups::{AuthTag, BackupIndex, BackupRecord, Version, VersionKind},
     booster::BoosterRole,
     catalogue::{CertificationRef, Description, Name},
     discord::Snowflake,
@@ -32,9 +33,9 @@ use garrison_core::{
     },
 };
 use garrison_storage::{
-    Database, DieselApiKeys, DieselBoosterRoles, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals,
-    DieselModLogs, DieselRankBinds, DieselRobloxConfigs, DieselRobloxLinks, DieselSignInFlows, DieselXpLedger,
-    PoolSizes, SecretKey,
+    Database, DieselApiKeys, DieselBackupIndex, DieselBoosterRoles, DieselCertifications, DieselEpLedger,
+    DieselLoaRecords, DieselMedals, DieselModLogs, DieselRankBinds, DieselRobloxConfigs, DieselRobloxLinks,
+    DieselSignInFlows, DieselXpLedger, PoolSizes, SecretKey,
 };
 use garrison_testkit::{MemoryRecords, TestDatabase};
 
@@ -93,6 +94,8 @@ contract!(
     verification_codes_are_per_server_and_replaced,
     rank_binds_are_replaced_whole_in_order,
     signin_flows_are_taken_once_and_purged_when_expired,
+    backups_are_one_per_server_with_versions_kept_and_dropped_together,
+    concurrent_first_backups_of_one_server_admit_one,
 );
 
 /// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
@@ -110,6 +113,7 @@ struct Stores {
     links: Arc<dyn RobloxLinks>,
     binds: Arc<dyn RankBinds>,
     flows: Arc<dyn SignInFlows>,
+    backups: Arc<dyn BackupIndex>,
     health: Arc<dyn HealthCheck>,
     /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
     seed_balance: Box<dyn Fn(MemberKey, i64)>,
@@ -135,6 +139,7 @@ fn open(fresh: &TestDatabase) -> Stores {
         links: Arc::new(DieselRobloxLinks::new(db.clone())),
         binds: Arc::new(DieselRankBinds::new(db.clone())),
         flows: Arc::new(DieselSignInFlows::new(db.clone())),
+        backups: Arc::new(DieselBackupIndex::new(db.clone())),
         health: Arc::new(db.clone()),
         seed_balance: Box::new(move |who: MemberKey, balance: i64| {
             seeder
@@ -170,6 +175,7 @@ fn in_memory() -> Stores {
         links: records.clone(),
         binds: records.clone(),
         flows: records.clone(),
+        backups: records.clone(),
         health: records,
         seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
         db: None,
@@ -1181,4 +1187,74 @@ fn signin_flows_are_taken_once_and_purged_when_expired(s: &Stores) {
     assert_eq!(s.flows.take("zz").expect("unknown"), None);
     assert_eq!(s.flows.purge(Timestamp(2_000)).expect("purge"), 2);
     assert_eq!(s.flows.take("a1").expect("purged"), None);
+}
+
+fn backup(view: u8, guild: ServerId) -> BackupRecord {
+    BackupRecord {
+        view: garrison_core::view_id::ViewId::from_entropy([view; 16]),
+        guild,
+        tag: AuthTag([view; 32]),
+        filename: Some("before the reorganisation".into()),
+        created_at: Timestamp(1_700_000_000_000),
+        versions: vec![Version {
+            number: 1,
+            kind: VersionKind::Backup,
+            bytes: 2_500_000,
+            at: Timestamp(1_700_000_000_000),
+        }],
+    }
+}
+
+fn backups_are_one_per_server_with_versions_kept_and_dropped_together(s: &Stores) {
+    let (a, b) = (server(4_194_304_010), server(4_194_304_011));
+    let first = backup(1, a);
+    s.backups.create(&first).expect("created");
+    assert_eq!(s.backups.by_view(&first.view).expect("read"), Some(first.clone()));
+    assert_eq!(s.backups.by_guild(a).expect("read"), Some(first.clone()));
+    assert_eq!(s.backups.by_guild(b).expect("read"), None);
+    let second = s.backups.create(&backup(2, a)).expect_err("one per server");
+    assert!(matches!(second, Error::BackupExists { .. }), "{second}");
+    assert_eq!(s.backups.by_view(&backup(2, a).view).expect("read"), None, "nothing of it stored");
+    s.backups.create(&backup(3, b)).expect("another server");
+
+    let version =
+        |number, kind| Version { number, kind, bytes: 10, at: Timestamp(1_700_000_000_000 + i64::from(number)) };
+    assert!(s.backups.add_version(&first.view, &version(2, VersionKind::Snapshot), &[]).expect("added"));
+    assert!(!s.backups.add_version(&first.view, &version(2, VersionKind::Backup), &[]).expect("taken"));
+    assert!(s.backups.add_version(&first.view, &version(3, VersionKind::Backup), &[1]).expect("added, 1 dropped"));
+    let numbers: Vec<(u32, VersionKind)> = s
+        .backups
+        .by_view(&first.view)
+        .expect("read")
+        .expect("there")
+        .versions
+        .iter()
+        .map(|v| (v.number, v.kind))
+        .collect();
+    assert_eq!(numbers, [(2, VersionKind::Snapshot), (3, VersionKind::Backup)]);
+    assert!(!s.backups.add_version(&backup(9, a).view, &version(1, VersionKind::Backup), &[]).expect("no backup"));
+
+    assert!(s.backups.delete(&first.view).expect("deleted"));
+    assert!(!s.backups.delete(&first.view).expect("already gone"));
+    assert_eq!(s.backups.by_guild(a).expect("read"), None);
+    s.backups.create(&backup(4, a)).expect("the server may back up again");
+    assert_eq!(s.backups.by_guild(a).expect("read").map(|b| b.versions.len()), Some(1), "no version left over");
+}
+
+fn concurrent_first_backups_of_one_server_admit_one(s: &Stores) {
+    let guild = server(4_194_304_020);
+    let barrier = Arc::new(Barrier::new(4));
+    let outcomes: Vec<bool> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..4u8)
+            .map(|n| {
+                let (store, barrier) = (Arc::clone(&s.backups), Arc::clone(&barrier));
+                scope.spawn(move || {
+                    barrier.wait();
+                    store.create(&backup(10 + n, guild)).is_ok()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("joined")).collect()
+    });
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{outcomes:?}");
 }

@@ -57,6 +57,8 @@ struct State {
     binds: BTreeMap<ServerId, Vec<garrison_core::roblox::binds::RankBind>>,
     /// Started sign-in flows by state hash.
     flows: BTreeMap<String, garrison_core::roblox::signin::SignInFlow>,
+    /// Backups' records by view id.
+    backups: BTreeMap<garrison_core::view_id::ViewId, garrison_core::backups::BackupRecord>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -161,6 +163,50 @@ impl garrison_core::roblox::binds::RankBinds for MemoryRecords {
         binds.iter_mut().for_each(|b| b.roles.sort());
         self.with(|s| s.binds.insert(server, binds));
         Ok(())
+    }
+}
+
+impl garrison_core::backups::BackupIndex for MemoryRecords {
+    fn by_guild(&self, guild: ServerId) -> Result<Option<garrison_core::backups::BackupRecord>> {
+        Ok(self.with(|s| s.backups.values().find(|b| b.guild == guild).cloned()))
+    }
+
+    fn by_view(&self, view: &garrison_core::view_id::ViewId) -> Result<Option<garrison_core::backups::BackupRecord>> {
+        Ok(self.with(|s| s.backups.get(view).cloned()))
+    }
+
+    fn create(&self, record: &garrison_core::backups::BackupRecord) -> Result<()> {
+        self.with(|s| {
+            if s.backups.values().any(|b| b.guild == record.guild) || s.backups.contains_key(&record.view) {
+                return Err(Error::BackupExists { guild: record.guild });
+            }
+            let mut record = record.clone();
+            record.versions.sort_by_key(|v| v.number);
+            s.backups.insert(record.view.clone(), record);
+            Ok(())
+        })
+    }
+
+    fn add_version(
+        &self,
+        view: &garrison_core::view_id::ViewId,
+        version: &garrison_core::backups::Version,
+        drop: &[u32],
+    ) -> Result<bool> {
+        Ok(self.with(|s| {
+            let Some(backup) = s.backups.get_mut(view) else { return false };
+            if backup.versions.iter().any(|v| v.number == version.number) {
+                return false;
+            }
+            backup.versions.push(version.clone());
+            backup.versions.retain(|v| !drop.contains(&v.number));
+            backup.versions.sort_by_key(|v| v.number);
+            true
+        }))
+    }
+
+    fn delete(&self, view: &garrison_core::view_id::ViewId) -> Result<bool> {
+        Ok(self.with(|s| s.backups.remove(view).is_some()))
     }
 }
 

@@ -96,7 +96,8 @@ impl From<Error> for ApiError {
             | Error::MedalAlreadyAwarded { .. }
             | Error::CertificationExists { .. }
             | Error::CertificationAlreadyAwarded { .. }
-            | Error::BoosterRoleExists { .. } => StatusCode::CONFLICT,
+            | Error::BoosterRoleExists { .. }
+            | Error::BackupExists { .. } => StatusCode::CONFLICT,
             Error::Store(StoreError::Unavailable(detail)) => {
                 tracing::error!(error = %detail, "database unavailable");
                 return Self::new(StatusCode::SERVICE_UNAVAILABLE, "Database unavailable.");

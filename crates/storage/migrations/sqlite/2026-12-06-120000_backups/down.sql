@@ -1,0 +1,2 @@
+DROP TABLE backup_versions;
+DROP TABLE backups;
