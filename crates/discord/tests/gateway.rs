@@ -215,3 +215,28 @@ async fn the_server_bot_registers_its_commands_and_defers_slow_answers() {
     let violations = sim.spec_violations();
     assert!(violations.is_empty(), "{violations:#?}");
 }
+
+#[tokio::test]
+async fn a_session_that_cannot_start_answers_429_and_then_gives_up() {
+    // The discard port: nothing listens, so the shard can only keep trying.
+    let config = GatewayConfig {
+        url: Some("ws://127.0.0.1:9".into()),
+        ready_timeout: Duration::from_millis(200),
+        idle: Duration::from_millis(100),
+        ..GatewayConfig::default()
+    };
+    let (_sim, demo, gateway) = start(config);
+    let lounge = Snowflake::from_raw(demo.voice);
+    let waited = gateway.voice_channel(&token(&demo), lounge).await;
+    assert!(matches!(waited, Err(DiscordError::RateLimited { .. })), "{waited:?}");
+    assert_eq!(gateway.open_sessions(), 1, "it keeps trying for a while");
+    let mut gone = false;
+    for _ in 0..100 {
+        if gateway.open_sessions() == 0 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gone, "a session nobody waits for stops trying to start");
+}

@@ -230,7 +230,8 @@ impl Inner {
             .proxy_url(url.trim_end_matches('/').to_owned())
             .queue(queue)
             .build();
-        session.run(config, self.config.idle).await;
+        // A session nobody has asked for in six waits of a caller stops trying to start.
+        session.run(config, self.config.idle, self.config.ready_timeout.saturating_mul(6)).await;
     }
 }
 

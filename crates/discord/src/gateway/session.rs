@@ -196,7 +196,8 @@ impl Session {
     }
 
     /// Runs the shard until the session ends.
-    pub(crate) async fn run(self: Arc<Self>, config: Config, idle: Duration) {
+    /// `starting_patience`: how long it may keep trying to start with nobody asking for it.
+    pub(crate) async fn run(self: Arc<Self>, config: Config, idle: Duration, starting_patience: Duration) {
         let mut shard = Shard::with_config(ShardId::ONE, config);
         *self.sender.lock().unwrap_or_else(PoisonError::into_inner) = Some(shard.sender());
         let mut tick = tokio::time::interval(idle.min(Duration::from_secs(30)).max(Duration::from_millis(100)));
@@ -205,9 +206,11 @@ impl Session {
             tokio::select! {
                 () = self.stop.notified() => break,
                 _ = tick.tick() => {
-                    // Idle time counts once the session is ready: callers waiting for it (in the
-                    // identify queue, say) do not touch it meanwhile.
-                    if self.status() == Status::Ready && self.idle_for() >= idle {
+                    // A ready session ends when unused for `idle`. One still starting is given longer
+                    // (callers waiting in the identify queue do not touch it meanwhile), but not
+                    // forever: a gateway it cannot reach must not keep it reconnecting for nobody.
+                    let limit = if self.status() == Status::Ready { idle } else { idle.max(starting_patience) };
+                    if self.idle_for() >= limit {
                         break;
                     }
                 }
