@@ -325,8 +325,7 @@ pub fn plan(backup: &Backup, current: &Current, mode: Mode) -> Plan {
         .map(|r| (r.id, r.position))
         .collect();
     let wanted_order: Vec<Id> = role_order(&wanted_roles).into_iter().map(|id| remap.get(id).unwrap_or(id)).collect();
-    let kept: HashSet<Id> = taken.clone();
-    let now_order: Vec<Id> = role_order(&now_roles).into_iter().filter(|id| kept.contains(id)).collect();
+    let now_order: Vec<Id> = role_order(&now_roles).into_iter().filter(|id| taken.contains(id)).collect();
     // Positions are written as ranks (the highest role gets the most), so ties in the backup, broken
     // by ids a restore cannot reproduce, still come out in the backup's order.
     let position_roles = (!created_roles.is_empty() || wanted_order != now_order).then(|| {

@@ -144,9 +144,9 @@ fn role_list(text: &str) -> Result<Vec<Snowflake>, ApiError> {
 }
 
 /// A snowflake written as a JSON string.
-struct IdText(Snowflake);
+struct SnowflakeText(Snowflake);
 
-impl Serialize for IdText {
+impl Serialize for SnowflakeText {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&self.0)
     }
@@ -155,7 +155,7 @@ impl Serialize for IdText {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct MemberOut<'a> {
-    user_id: IdText,
+    user_id: SnowflakeText,
     username: &'a str,
     display_name: &'a str,
 }
@@ -169,7 +169,7 @@ impl Serialize for GroupOut<'_> {
         let (all, group) = (self.0, self.1);
         let members = Members(all, group);
         let mut map = serializer.serialize_map(Some(4))?;
-        map.serialize_entry("RoleId", &IdText(group.role.id))?;
+        map.serialize_entry("RoleId", &SnowflakeText(group.role.id))?;
         map.serialize_entry("RoleName", &group.role.name)?;
         map.serialize_entry("Position", &group.role.position)?;
         map.serialize_entry("Members", &members)?;
@@ -182,7 +182,7 @@ struct Members<'a>(&'a RoleMembers, &'a RoleGroup);
 impl Serialize for Members<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.0.members(self.1).map(|m| MemberOut {
-            user_id: IdText(m.id),
+            user_id: SnowflakeText(m.id),
             username: &m.username,
             display_name: m.display_name(),
         }))

@@ -23,7 +23,7 @@ pub use server_bot::{CommandScope, command_json};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use garrison_core::ServerId;
 use garrison_core::discord::live::{DiscordGateway, GuildRoster, VoiceChannelInfo};
@@ -82,16 +82,10 @@ impl Purpose {
     }
 }
 
-#[derive(Debug)]
-struct Entry {
-    session: Arc<Session>,
-    /// When it ended, for ended sessions kept to answer quickly.
-    ended_at: Option<Instant>,
-}
-
 #[derive(Debug, Default)]
 struct Pool {
-    sessions: HashMap<([u8; 32], Purpose), Entry>,
+    /// Open sessions, and ended ones whose refusal is remembered.
+    sessions: HashMap<([u8; 32], Purpose), Arc<Session>>,
     /// One identify queue per bot, shared by its sessions.
     queues: HashMap<[u8; 32], InMemoryQueue>,
 }
@@ -109,10 +103,6 @@ struct Inner {
     pool: Mutex<Pool>,
     /// Where sessions run; it stops when the adapter is dropped.
     runtime: ThreadRuntime,
-}
-
-fn token_key(token: &BotToken) -> [u8; 32] {
-    crate::token_key(token)
 }
 
 impl TwilightGateway {
@@ -138,53 +128,49 @@ impl TwilightGateway {
     /// Sessions open now (starting or ready).
     pub fn open_sessions(&self) -> usize {
         let pool = self.inner.pool.lock().unwrap_or_else(PoisonError::into_inner);
-        pool.sessions.values().filter(|e| !matches!(e.session.status(), Status::Ended(_))).count()
+        pool.sessions.values().filter(|s| s.ended_at().is_none()).count()
     }
 
     /// The session for `token` and `purpose`, opened if there is none.
     fn session(&self, token: &BotToken, purpose: Purpose) -> Arc<Session> {
-        let key = (token_key(token), purpose);
+        let key = (crate::token_key(token), purpose);
         let config = &self.inner.config;
         let mut pool = self.inner.pool.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        // Forget sessions that ended long enough ago, and mark the ones that just ended.
-        pool.sessions
-            .retain(|_, entry| entry.ended_at.is_none_or(|at| now.duration_since(at) < config.retry_failed_after));
-        for entry in pool.sessions.values_mut() {
-            if entry.ended_at.is_none() && matches!(entry.session.status(), Status::Ended(_)) {
-                entry.ended_at = Some(now);
+        // A refusal (token, intents) is remembered for a while: Discord is not asked to refuse again.
+        let remembered = |session: &Session| match session.ended_at() {
+            None => true,
+            Some(at) => {
+                let refused = matches!(
+                    session.status(),
+                    Status::Ended(DiscordError::InvalidToken | DiscordError::MissingIntent { .. })
+                );
+                refused && at.elapsed() < config.retry_failed_after
             }
+        };
+        if let Some(session) = pool.sessions.get(&key)
+            && remembered(session)
+        {
+            session.touch();
+            return Arc::clone(session);
         }
-        if let Some(entry) = pool.sessions.get(&key) {
-            let refused = matches!(
-                entry.session.status(),
-                Status::Ended(DiscordError::InvalidToken | DiscordError::MissingIntent { .. })
-            );
-            if entry.ended_at.is_none() || refused {
-                entry.session.touch();
-                return Arc::clone(&entry.session);
-            }
-        }
-        // Room for one more: the least recently used open session goes.
-        let open = pool.sessions.values().filter(|e| e.ended_at.is_none()).count();
+        // A new session: forget what ended, and make room (the least recently used open one goes).
+        pool.sessions.retain(|_, session| remembered(session));
+        let open = pool.sessions.values().filter(|s| s.ended_at().is_none()).count();
         if open >= config.max_sessions.max(1) {
             let oldest = pool
                 .sessions
                 .iter()
-                .filter(|(_, e)| e.ended_at.is_none())
-                .max_by_key(|(_, e)| e.session.idle_for())
+                .filter(|(_, s)| s.ended_at().is_none())
+                .max_by_key(|(_, s)| s.idle_for())
                 .map(|(k, _)| *k);
-            if let Some(oldest) = oldest
-                && let Some(entry) = pool.sessions.remove(&oldest)
-            {
-                entry.session.stop();
+            if let Some(session) = oldest.and_then(|oldest| pool.sessions.remove(&oldest)) {
+                session.stop();
             }
         }
         let session = Session::new(purpose.intents());
         session.touch();
-        pool.sessions.insert(key, Entry { session: Arc::clone(&session), ended_at: None });
-        let live: std::collections::HashSet<[u8; 32]> =
-            pool.sessions.iter().filter(|(_, e)| e.ended_at.is_none()).map(|((t, _), _)| *t).collect();
+        pool.sessions.insert(key, Arc::clone(&session));
+        let live: std::collections::HashSet<[u8; 32]> = pool.sessions.keys().map(|(t, _)| *t).collect();
         pool.queues.retain(|token, _| live.contains(token));
         drop(pool);
         let inner = Arc::clone(&self.inner);

@@ -3,7 +3,7 @@
 //! drops it, or when Discord closes it for good (a refused token or intent).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use garrison_core::ServerId;
@@ -75,6 +75,8 @@ pub(crate) struct Session {
     status: watch::Sender<Status>,
     /// Milliseconds since `born` when a caller last used it.
     last_used: AtomicU64,
+    /// When it ended, once it has.
+    ended_at: OnceLock<Instant>,
     born: Instant,
     stop: Notify,
     sender: Mutex<Option<MessageSender>>,
@@ -89,6 +91,7 @@ impl Session {
             cache: Mutex::new(GuildCache::default()),
             status: watch::Sender::new(Status::Starting),
             last_used: AtomicU64::new(0),
+            ended_at: OnceLock::new(),
             born: Instant::now(),
             stop: Notify::new(),
             sender: Mutex::new(None),
@@ -120,7 +123,13 @@ impl Session {
     }
 
     pub(crate) fn end(&self, why: DiscordError) {
+        let _ = self.ended_at.set(Instant::now());
         self.status.send_replace(Status::Ended(why));
+    }
+
+    /// When the session ended, if it has.
+    pub(crate) fn ended_at(&self) -> Option<Instant> {
+        self.ended_at.get().copied()
     }
 
     /// Asks the task to close the connection and end.
