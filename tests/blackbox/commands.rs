@@ -30,8 +30,9 @@ async fn with_commands() -> Discord {
 
 /// Invokes a command as `user` and waits for Garrison's answer.
 async fn invoke(d: &Discord, user: u64, name: &str, options: Value) -> Result<String, String> {
-    let (interaction, _) =
+    let (interaction, token) =
         d.sim.invoke_command(d.demo.bot.user_id, d.demo.guild, d.demo.general, user, name, options)?;
+    secret(&token);
     answer(&d.sim, interaction).await
 }
 
@@ -77,7 +78,8 @@ async fn a_manager_makes_an_api_key_with_a_slash_command_and_it_works() {
     let body = json!({"serverId": d.demo.guild.to_string(), "robloxId": 123456789, "amount": 5});
     expect(d.server.post("/api/xp/add", &key, body).await, 401);
     d.assert_faithful();
-    assert!(!d.server.logs().contains(&key), "the key never reaches the log");
+    // Neither the key shown once nor any interaction token reaches the log.
+    d.server.assert_no_secret_logged();
 }
 
 #[tokio::test]
@@ -91,4 +93,5 @@ async fn members_without_manage_server_never_get_a_key_and_verify_says_what_is_s
     let verify = invoke(&d, member, "verify", Value::Null).await.expect("answered");
     assert_eq!(verify, "Verification is not configured on this Garrison server.");
     d.assert_faithful();
+    d.server.assert_no_secret_logged();
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpRequest, get, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, get, http::StatusCode, web};
 use garrison_core::discord::Snowflake;
 use garrison_core::discord::live::{RoleGroup, RoleMatch, RoleMembers, VoiceChannelInfo};
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,10 @@ use super::{
 const MAX_ROLES: usize = 250;
 /// The specification's overall limit for a role-members query.
 const ROLE_MEMBERS_TIMEOUT: Duration = Duration::from_secs(180);
+/// Role-members answers built at once (each can be megabytes), and how long a request waits for a turn
+/// before it is told to retry (503).
+static ROLE_MEMBERS_ANSWERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+const ANSWER_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -190,7 +194,7 @@ impl Serialize for Members<'_> {
 }
 
 /// `{"RoleGroups":[...],"AllMembers":{"TotalMembers":N}}`, written without an intermediate tree.
-pub struct RoleMembersBody(RoleMembers);
+struct RoleMembersBody(RoleMembers);
 
 impl Serialize for RoleMembersBody {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -212,14 +216,16 @@ impl Serialize for RoleMembersBody {
     RoleMembersQuery),
     responses((status = 200, description = "`{\"RoleGroups\":[{\"RoleId\",\"RoleName\",\"Position\",\"Members\":[{\"UserId\",\"Username\",\"DisplayName\"}]}],\"AllMembers\":{\"TotalMembers\":1}}`"),
     (status = 400), (status = 401), (status = 403, description = "the bot lacks the GUILD_MEMBERS intent, or is not in the guild"),
-    (status = 404, description = "a role is not in the guild"), (status = 429), (status = 502), (status = 504)))]
+    (status = 404, description = "a role is not in the guild"), (status = 429),
+    (status = 503, description = "too many member lists are being answered at once; Retry-After says when"),
+    (status = 502), (status = 504)))]
 #[get("/api/RoleMembers/role/{roleIds}")]
 pub async fn role_members(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
     query: Params<RoleMembersQuery>,
-) -> Result<web::Json<RoleMembersBody>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let roles = role_list(&path)?;
     let mode = match query.0.mode.as_deref().map(str::trim) {
         None | Some("" | "any") => RoleMatch::Any,
@@ -236,9 +242,19 @@ pub async fn role_members(
     };
     let guild = server(&req, "guild-id")?;
     let bot = token(&req, "discord-token")?;
+    // An answer for a large guild is megabytes: only a few are built at once, the permit held until
+    // the body is written.
+    let Ok(Ok(_permit)) = tokio::time::timeout(ANSWER_WAIT, ROLE_MEMBERS_ANSWERS.acquire()).await else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Too many member lists are being answered; retry shortly.",
+        )
+        .retry_after(5));
+    };
     let query = state.discord.live.role_members(&bot, guild, &roles, mode, duplications);
     let grouped = tokio::time::timeout(ROLE_MEMBERS_TIMEOUT, query)
         .await
         .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "The member list did not arrive within 180 s."))??;
-    Ok(web::Json(RoleMembersBody(grouped)))
+    let body = serde_json::to_vec(&RoleMembersBody(grouped)).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(body))
 }
