@@ -54,6 +54,15 @@ pub(crate) fn from_response(status: u16, body: &[u8]) -> DiscordError {
     }
 }
 
+/// The JSON code of a refusal [`from_response`] mapped to [`DiscordError::Rejected`] (its text starts
+/// with the code), for the few codes a caller treats as no failure (a bulk ban that banned nobody).
+pub(crate) fn rejected_code(error: &DiscordError) -> Option<u64> {
+    match error {
+        DiscordError::Rejected(text) => text.split(' ').next()?.parse().ok(),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +85,11 @@ mod tests {
         assert!(
             matches!(&rejected, DiscordError::Rejected(m) if m.contains("50035") && m.contains("delete_message_seconds"))
         );
+        assert_eq!(rejected_code(&rejected), Some(50035));
+        assert_eq!(
+            rejected_code(&from_response(400, br#"{"message":"Failed to ban users","code":500000}"#)),
+            Some(500_000)
+        );
+        assert_eq!(rejected_code(&DiscordError::Rejected("the image is too large".into())), None);
     }
 }

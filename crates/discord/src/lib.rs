@@ -19,6 +19,7 @@
 //! Tokens never appear in logs or errors: they live in [`BotToken`] (redacted `Debug`) and only
 //! reach the `Authorization` header, and cache keys are hashes.
 
+mod backup;
 mod errors;
 mod gateway;
 mod transport;
@@ -37,6 +38,7 @@ use std::{
 
 use garrison_core::{
     Clock, ServerId, Timestamp,
+    backups::port::{BackupBot, BackupBots},
     discord::{
         AutoModRule, BanOptions, BotToken, BotUser, Channel, ChannelPosition, DiscordBot, DiscordBots, DiscordError,
         DiscordFuture, Guild, GuildSummary, InteractionToken, Invite, Member, Message, MessagePatch, NewMessage,
@@ -65,6 +67,10 @@ pub struct DiscordConfig {
     /// A Discord-compatible server to use instead of Discord (`http://127.0.0.1:8090`: its API lives
     /// under `/api/v10`). `None` is Discord itself.
     pub api_url: Option<String>,
+    /// Where Discord serves images (`https://cdn.discordapp.com`; the simulator's is
+    /// `Simulator::cdn_url()`): backups read image URLs there and download from nowhere else. `None`
+    /// is Discord's own CDN (with `https://media.discordapp.net`, where Discord serves GIF stickers).
+    pub cdn_url: Option<String>,
     /// The server's own bot, for routes authenticated by API key.
     pub server_token: Option<BotToken>,
     /// How long a request may wait for Discord's rate limits (permits and 429 back-offs) before the
@@ -93,6 +99,7 @@ impl Default for DiscordConfig {
     fn default() -> Self {
         Self {
             api_url: None,
+            cdn_url: None,
             server_token: None,
             wait_budget: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
@@ -110,23 +117,28 @@ impl Default for DiscordConfig {
 
 /// Why a [`DiscordConfig`] cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[error("GARRISON_DISCORD_API_URL: {0}")]
+#[error("{0}")]
 pub struct ConfigError(String);
 
 /// The API URL as a base (`http://127.0.0.1:8090`), checked: a scheme and a host, nothing more.
 fn base_of(url: &str) -> Result<String, ConfigError> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| ConfigError(format!("must start with http:// or https://, got {url:?}")))?;
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).ok_or_else(|| {
+        ConfigError(format!("GARRISON_DISCORD_API_URL: must start with http:// or https://, got {url:?}"))
+    })?;
     let host = rest.trim_end_matches('/');
     if host.is_empty() || host.contains('/') {
         return Err(ConfigError(format!(
-            "must be a scheme and host (the API is expected under /api/v10), got {url:?}"
+            "GARRISON_DISCORD_API_URL: must be a scheme and host (the API is expected under /api/v10), got {url:?}"
         )));
     }
     Ok(url.trim_end_matches('/').to_owned())
 }
+
+/// Discord's CDN, where backups find guild icons, role icons, emojis and stickers.
+const DISCORD_CDN: &str = "https://cdn.discordapp.com";
+
+/// Where Discord serves GIF stickers ("Sticker GIFs do not use the CDN base url").
+const DISCORD_MEDIA: &str = "https://media.discordapp.net";
 
 /// The system clock, unless the binary passes its own.
 struct SystemClock;
@@ -200,6 +212,8 @@ struct Shared {
     cache: Mutex<Cache>,
     /// `GET /users/@me` calls made, for the benchmark and tests.
     token_checks: AtomicU64,
+    /// Where images are downloaded from, for backups.
+    cdn: backup::Cdn,
 }
 
 /// The twilight-backed [`DiscordBots`].
@@ -228,6 +242,11 @@ impl TwilightBots {
     /// The adapter, with the refusal budget's time from `clock`.
     pub fn with_clock(config: DiscordConfig, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
         let base = config.api_url.as_deref().map_or_else(|| Ok("https://discord.com".to_owned()), base_of)?;
+        let cdn = match config.cdn_url.as_deref() {
+            Some(url) => backup::Cdn::new(url, None, config.request_timeout),
+            None => backup::Cdn::new(DISCORD_CDN, Some(DISCORD_MEDIA), config.request_timeout),
+        }
+        .map_err(|e| ConfigError(format!("the Discord CDN URL: {e}")))?;
         let http = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(60))
             // Discord's API does not redirect; a redirect is not followed with the bot's token.
@@ -251,6 +270,7 @@ impl TwilightBots {
                 limiters,
                 cache: Mutex::new(Cache::default()),
                 token_checks: AtomicU64::new(0),
+                cdn,
                 config,
             }),
         })
@@ -267,6 +287,11 @@ impl TwilightBots {
     }
 
     async fn resolve(&self, token: &BotToken) -> Result<Arc<dyn DiscordBot>, DiscordError> {
+        Ok(Arc::new(self.resolve_bot(token).await?))
+    }
+
+    /// The bot of an accepted token (checked with Discord, or known to the cache).
+    async fn resolve_bot(&self, token: &BotToken) -> Result<TwilightBot, DiscordError> {
         if token.claimed_bot_id().is_none() {
             return Err(DiscordError::InvalidToken);
         }
@@ -342,7 +367,7 @@ impl TwilightBots {
 
 /// Where a token stands in the cache.
 enum Lookup {
-    Accepted(Arc<dyn DiscordBot>),
+    Accepted(TwilightBot),
     Refused,
     /// To be checked: [`Trust::Verified`] when Discord accepted the token before (its verdict is only
     /// stale), so a flood of junk tokens does not keep known bots from being checked again.
@@ -363,13 +388,13 @@ impl Shared {
             && accepted.checked.elapsed() < config.valid_token_ttl
         {
             accepted.last_used = now;
-            return Lookup::Accepted(Arc::new(TwilightBot {
+            return Lookup::Accepted(TwilightBot {
                 shared: Arc::clone(self),
                 token: token.clone(),
                 limiter: accepted.limiter.clone(),
                 user: accepted.user.clone(),
                 key,
-            }));
+            });
         }
         if cache.refused.contains(&key, config.invalid_token_ttl) {
             return Lookup::Refused;
@@ -475,6 +500,18 @@ impl DiscordBots for TwilightBots {
             };
             let body = wire::outgoing(&patch)?;
             self.webhook_call::<serde::de::IgnoredAny>(application, &token, &route, Some(&body)).await.map(|_| ())
+        })
+    }
+}
+
+/// Backups' bots: a token is checked as for [`DiscordBots::bot`] (the same cache, refusal budget and
+/// per-bot rate limiter), and its bot reads and writes through the same transport.
+impl BackupBots for TwilightBots {
+    fn bot(&self, token: &BotToken) -> DiscordFuture<'_, Arc<dyn BackupBot>> {
+        let token = token.clone();
+        Box::pin(async move {
+            let bot: Arc<dyn BackupBot> = Arc::new(self.resolve_bot(&token).await?);
+            Ok(bot)
         })
     }
 }
