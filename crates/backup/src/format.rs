@@ -5,7 +5,13 @@
 //! Reading is lenient where the format may grow: unknown fields are ignored and absent optional
 //! fields take their defaults, so a backup made by a newer Garrison of the same format version still
 //! reads. `format` says which version wrote it.
+//!
+//! Images (the guild's and roles' icons, emojis, stickers) are not in the JSON: each image field holds
+//! the SHA-256 of the file as 64 lowercase hex digits ([`is_image_hash`]), and the bytes live beside
+//! the JSON in object storage under `files/{sha256}`, shared by every version of that backup. Two
+//! images are the same exactly when their hashes are equal.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -15,6 +21,12 @@ use serde_json::Value;
 
 /// The format this crate writes.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// Whether `text` is an image field's value: a SHA-256 as 64 lowercase hex digits. Check it before
+/// making a storage key (`files/{sha256}`) of a backup that came from outside.
+pub fn is_image_hash(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
 
 /// A Discord id, written as a string (as Discord writes them: JavaScript numbers cannot hold them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -96,13 +108,25 @@ pub struct Backup {
     pub warnings: Vec<String>,
 }
 
+impl Backup {
+    /// Every image the backup names (hashes, each once): what object storage must hold beside it.
+    pub fn images(&self) -> BTreeSet<&str> {
+        let icons = self.guild.icon.iter().chain(self.roles.iter().filter_map(|r| r.icon.as_ref()));
+        icons
+            .chain(self.emojis.iter().map(|e| &e.image))
+            .chain(self.stickers.iter().map(|s| &s.file))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
 /// The guild's own settings.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct GuildSettings {
     pub id: Option<Id>,
     pub name: String,
-    /// The icon's key in object storage, beside the JSON.
+    /// The icon's SHA-256 (64 lowercase hex digits); its bytes are `files/{sha256}` in object storage.
     pub icon: Option<String>,
     pub description: Option<String>,
     pub verification_level: u8,
@@ -139,7 +163,7 @@ pub struct Role {
     pub permissions: Bits,
     /// Discord's position: higher is above; ties are broken by id.
     pub position: i64,
-    /// The icon's key in object storage.
+    /// The icon's SHA-256 (64 lowercase hex digits); its bytes are `files/{sha256}` in object storage.
     pub icon: Option<String>,
     pub unicode_emoji: Option<String>,
     /// Given by an integration (a bot's own role, the booster role): kept for references, never
@@ -172,6 +196,8 @@ pub struct Overwrite {
 pub struct ForumTag {
     pub name: String,
     pub moderated: bool,
+    /// A custom emoji (original id, when it is one of the backup's emojis), or null with `emoji_name` a
+    /// Unicode emoji.
     pub emoji_id: Option<Id>,
     pub emoji_name: Option<String>,
 }
@@ -196,6 +222,8 @@ pub struct Channel {
     pub rtc_region: Option<String>,
     pub default_auto_archive_duration: Option<u32>,
     pub available_tags: Vec<ForumTag>,
+    /// A custom emoji's id (digits: an original id when it is one of the backup's emojis), or a Unicode
+    /// emoji.
     pub default_reaction_emoji: Option<String>,
     pub overwrites: Vec<Overwrite>,
 }
@@ -228,6 +256,7 @@ pub struct Onboarding {
     pub prompts: Vec<OnboardingPrompt>,
 }
 
+/// One onboarding question.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OnboardingPrompt {
@@ -239,11 +268,14 @@ pub struct OnboardingPrompt {
     pub options: Vec<OnboardingOption>,
 }
 
+/// One answer to an onboarding question: the channels it shows and the roles it gives.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OnboardingOption {
     pub title: String,
     pub description: Option<String>,
+    /// A custom emoji (original id, when it is one of the backup's emojis), or null with `emoji_name` a
+    /// Unicode emoji.
     pub emoji_id: Option<Id>,
     pub emoji_name: Option<String>,
     pub channels: Vec<Id>,
@@ -259,7 +291,7 @@ pub struct Ban {
     pub reason: Option<String>,
 }
 
-/// A custom emoji; its image is kept in object storage under `image`.
+/// A custom emoji; its image's bytes are in object storage under `files/{image}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Emoji {
@@ -270,11 +302,11 @@ pub struct Emoji {
     /// Roles allowed to use it (original ids; empty: everyone).
     #[serde(default)]
     pub roles: Vec<Id>,
-    /// The image's key in object storage.
+    /// The image's SHA-256 (64 lowercase hex digits). Discord cannot change an emoji's image.
     pub image: String,
 }
 
-/// A sticker; its file is kept in object storage under `file`.
+/// A sticker; its file's bytes are in object storage under `files/{file}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sticker {
@@ -286,7 +318,7 @@ pub struct Sticker {
     pub tags: String,
     /// Discord's format type: 1 PNG, 2 APNG, 3 Lottie, 4 GIF.
     pub format: u8,
-    /// The file's key in object storage.
+    /// The file's SHA-256 (64 lowercase hex digits). Discord cannot change a sticker's file.
     pub file: String,
 }
 
