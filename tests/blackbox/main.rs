@@ -5,6 +5,7 @@
 mod harness;
 
 mod auth;
+mod backups;
 mod browser;
 mod cards;
 mod catalogue;

@@ -270,7 +270,9 @@ mod tests {
                     dev || from == "xtask"
                 }
                 ("garrison-discord-sim" | "garrison-roblox-sim" | "garrison-openapi", _) => false,
-                ("garrison-core", _) => false,
+                // The backup format and planner are pure and lie below core, which serves them.
+                ("garrison-core", dep) => dep == "garrison-backup",
+                ("garrison-backup", _) => false,
                 ("garrison-testkit", dep) => dep == "garrison-core",
                 ("garrison", _) => true,
                 (_, dep) => dep == "garrison-core",

@@ -49,6 +49,7 @@ const PURE_CRATES: &[&str] = &[
     "fancy-regex",
     "futures-core",
     "futures-util",
+    "garrison-backup",
     "hmac",
     "percent-encoding",
     "serde",

@@ -72,6 +72,26 @@ enum ServerCommand {
     /// The server's Roblox group and Open Cloud key.
     #[command(subcommand)]
     Roblox(RobloxCommand),
+    /// Premium features (backups) per server, read when GARRISON_PREMIUM=granted.
+    #[command(subcommand)]
+    Premium(PremiumCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PremiumCommand {
+    /// Grant a server premium features.
+    Grant {
+        /// The Discord server (guild) id.
+        #[arg(long)]
+        server: String,
+    },
+    /// Take them back.
+    Revoke {
+        #[arg(long)]
+        server: String,
+    },
+    /// List the servers granted them.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +140,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Apikey(command) => apikey(&settings, command),
         Command::Server(ServerCommand::Roblox(command)) => server_roblox(&settings, command),
+        Command::Server(ServerCommand::Premium(command)) => server_premium(&settings, command),
         Command::Config(ConfigCommand::Check) => {
             print!("{}", settings.redacted_toml());
             Ok(())
@@ -187,6 +208,34 @@ fn server_roblox(settings: &Settings, command: RobloxCommand) -> anyhow::Result<
     Ok(())
 }
 
+fn server_premium(settings: &Settings, command: PremiumCommand) -> anyhow::Result<()> {
+    let db = wiring::database(settings)?;
+    let admin = wiring::premium_admin(&db, wiring::clock());
+    match command {
+        PremiumCommand::Grant { server } => {
+            let server = ServerId::parse("--server", &server)?;
+            let added = admin.grant(server)?;
+            println!("server {server}: premium {}", if added { "granted" } else { "was already granted" });
+        }
+        PremiumCommand::Revoke { server } => {
+            let server = ServerId::parse("--server", &server)?;
+            let removed = admin.revoke(server)?;
+            println!("server {server}: premium {}", if removed { "revoked" } else { "was not granted" });
+        }
+        PremiumCommand::List => {
+            for (server, at) in admin.list()? {
+                println!("{server} {}", at.to_iso8601());
+            }
+        }
+    }
+    if settings.premium == crate::settings::Premium::All {
+        eprintln!(
+            "note: GARRISON_PREMIUM is all: every server may use backups; grants apply with GARRISON_PREMIUM=granted"
+        );
+    }
+    Ok(())
+}
+
 fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = wiring::database(&settings)?;
     let clock = wiring::clock();
@@ -195,6 +244,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let twilight = wiring::discord(&settings)?;
     let gateway = wiring::gateway(&settings, &twilight)?;
     let live = garrison_core::discord::live::LiveGuilds::new(Arc::new(twilight.clone()), Arc::new(gateway.clone()));
+    let backup_bots: Arc<dyn garrison_core::backups::port::BackupBots> = Arc::new(twilight.clone());
     let discord: Arc<dyn garrison_core::discord::DiscordBots> = Arc::new(twilight);
     let cooldowns = wiring::cooldowns();
     let messaging = wiring::messaging(Arc::clone(&discord), Arc::clone(&cooldowns), Arc::clone(&clock));
@@ -208,6 +258,8 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let roles = wiring::roles(Arc::clone(&discord), icons);
     let modlogs = wiring::modlogs(&db, Arc::clone(&discord), Arc::clone(&objects), Arc::clone(&clock));
     let public_url = bound.map_or_else(|| settings.public_url.clone(), |addr| wiring::public_url(&settings, addr));
+    let backups =
+        wiring::backups(&settings, &db, backup_bots, Arc::clone(&objects), Arc::clone(&cooldowns), Arc::clone(&clock))?;
     let transcripts = wiring::transcripts(
         wiring::transcript_studio(&settings, Arc::clone(&objects))?,
         Arc::clone(&discord),
@@ -241,6 +293,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             modlogs,
             transcripts,
         },
+        backups,
         site: http::Site { public_url, openapi_json: serde_json::to_string(&openapi)? },
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);

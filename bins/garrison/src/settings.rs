@@ -95,6 +95,14 @@ pub enum PngCompression {
     Small,
 }
 
+/// Who may use premium features (backups).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Premium {
+    All,
+    Granted,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -168,6 +176,9 @@ pub struct Settings {
     /// A Discord-compatible server (`http://127.0.0.1:8090`, API under `/api/v10`) instead of Discord
     /// itself; empty for Discord.
     pub discord_api_url: String,
+    /// Where Discord serves images (`https://cdn.discordapp.com`), or a stand-in's; backups download
+    /// guild icons, role icons, emojis and stickers from there and from nowhere else. Empty: Discord's.
+    pub discord_cdn_url: String,
     /// The server's own bot token, for API-key routes that act on Discord (`/api/server/info`).
     pub discord_bot_token: Secret,
     /// How long a request may wait for Discord's rate limits before answering 429 with Retry-After.
@@ -209,6 +220,13 @@ pub struct Settings {
     pub secret_key: Secret,
     /// Where the secret key is kept when `secret_key` is empty (created, mode 0600, if missing).
     pub secret_key_file: PathBuf,
+    /// Who may use backups: `all` (every server: the self-hosted default) or `granted` (the servers
+    /// granted with `garrison server premium grant`).
+    pub premium: Premium,
+    /// Versions of a backup kept (the newest; as many restore snapshots besides).
+    pub backup_keep_versions: usize,
+    /// How long a restore request waits for the restore to finish before answering 202 with its job.
+    pub backup_answer_within_ms: u64,
     /// The web verification flow's Discord application (OAuth2 client id and secret); empty turns
     /// `/verify` off (it then says signing in is not configured).
     pub discord_client_id: String,
@@ -259,6 +277,7 @@ impl Default for Settings {
             card_png_compression: PngCompression::Fast,
             regex_parallelism: 0,
             discord_api_url: String::new(),
+            discord_cdn_url: String::new(),
             discord_bot_token: Secret::default(),
             discord_wait_budget_ms: 5_000,
             discord_timeout_ms: 10_000,
@@ -275,6 +294,9 @@ impl Default for Settings {
             roblox_wait_budget_ms: 2_000,
             secret_key: Secret::default(),
             secret_key_file: PathBuf::from("./data/secret.key"),
+            premium: Premium::All,
+            backup_keep_versions: 10,
+            backup_answer_within_ms: garrison_core::backups::RESTORE_ANSWER_WITHIN_MS,
             discord_client_id: String::new(),
             discord_client_secret: Secret::default(),
             discord_oauth_url: "https://discord.com/oauth2/authorize".into(),
@@ -483,6 +505,9 @@ impl Settings {
         if let Some(v) = var("GARRISON_DISCORD_API_URL") {
             self.discord_api_url = v.trim().to_owned();
         }
+        if let Some(v) = var("GARRISON_DISCORD_CDN_URL") {
+            self.discord_cdn_url = v.trim().to_owned();
+        }
         if let Some(v) = var("GARRISON_DISCORD_BOT_TOKEN") {
             self.discord_bot_token = Secret(v);
         }
@@ -534,6 +559,7 @@ impl Settings {
         for (name, field) in [
             ("GARRISON_ROBLOX_TIMEOUT_MS", &mut self.roblox_timeout_ms),
             ("GARRISON_ROBLOX_WAIT_BUDGET_MS", &mut self.roblox_wait_budget_ms),
+            ("GARRISON_BACKUP_ANSWER_WITHIN_MS", &mut self.backup_answer_within_ms),
         ] {
             if let Some(v) = var(name) {
                 *field = v.parse().with_context(|| format!("{name} must be a number, got {v:?}"))?;
@@ -544,6 +570,19 @@ impl Settings {
         }
         if let Some(v) = var("GARRISON_SECRET_KEY_FILE") {
             self.secret_key_file = PathBuf::from(v);
+        }
+        if let Some(v) = var("GARRISON_PREMIUM") {
+            self.premium = match v.trim() {
+                "all" => Premium::All,
+                "granted" => Premium::Granted,
+                other => bail!("GARRISON_PREMIUM must be all or granted, got {other:?}"),
+            };
+        }
+        if let Some(v) = var("GARRISON_BACKUP_KEEP_VERSIONS") {
+            self.backup_keep_versions =
+                v.trim().parse().ok().filter(|n| (1..=1000).contains(n)).with_context(|| {
+                    format!("GARRISON_BACKUP_KEEP_VERSIONS must be a number from 1 to 1000, got {v:?}")
+                })?;
         }
         for (name, field) in [
             ("GARRISON_DISCORD_CLIENT_ID", &mut self.discord_client_id),

@@ -494,6 +494,47 @@ pub fn transcripts(
     )
 }
 
+/// Server backups: guilds read and written with the callers' bots, records in the database, the JSON
+/// and images in `objects`, auth keys tagged under a key derived from the server's secret key.
+pub fn backups(
+    settings: &Settings,
+    db: &Database,
+    bots: Arc<dyn garrison_core::backups::port::BackupBots>,
+    objects: Arc<dyn ObjectStore>,
+    cooldowns: Arc<dyn CooldownStore>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<garrison_core::backups::BackupService> {
+    use garrison_core::backups::{BackupPorts, BackupService, BackupSettings, Premium, TagKey};
+    let premium = match settings.premium {
+        crate::settings::Premium::All => Premium::All,
+        crate::settings::Premium::Granted => {
+            Premium::Granted(Arc::new(garrison_storage::DieselPremiumGrants::new(db.clone())))
+        }
+    };
+    Ok(BackupService::new(
+        BackupPorts {
+            bots,
+            index: Arc::new(garrison_storage::DieselBackupIndex::new(db.clone())),
+            objects,
+            clock,
+            entropy: Arc::new(crate::adapters::OsEntropy),
+            cooldowns,
+            sleeper: Arc::new(RuntimeSleeper),
+        },
+        BackupSettings {
+            tags: TagKey::new(secret_key(settings)?.derive("backup auth keys")),
+            keep_versions: settings.backup_keep_versions,
+            premium,
+            answer_within_ms: settings.backup_answer_within_ms,
+        },
+    ))
+}
+
+/// The operator's premium grants, in the database.
+pub fn premium_admin(db: &Database, clock: Arc<dyn Clock>) -> garrison_core::backups::PremiumAdmin {
+    garrison_core::backups::PremiumAdmin::new(Arc::new(garrison_storage::DieselPremiumGrants::new(db.clone())), clock)
+}
+
 /// Role icons fetched from user-supplied URLs through [`fetcher`].
 pub fn icons(settings: &Settings) -> anyhow::Result<Arc<dyn IconSource>> {
     Ok(Arc::new(crate::adapters::FetchedIcons(fetcher(settings)?)))
@@ -525,6 +566,7 @@ pub fn discord(settings: &Settings) -> anyhow::Result<garrison_discord::Twilight
     );
     let config = garrison_discord::DiscordConfig {
         api_url: Some(settings.discord_api_url.clone()).filter(|u| !u.is_empty()),
+        cdn_url: Some(settings.discord_cdn_url.clone()).filter(|u| !u.is_empty()),
         server_token: garrison_core::discord::BotToken::new(settings.discord_bot_token.expose()),
         wait_budget: Duration::from_millis(settings.discord_wait_budget_ms),
         request_timeout: Duration::from_millis(settings.discord_timeout_ms),

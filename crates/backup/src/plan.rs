@@ -86,6 +86,11 @@ pub fn auto_mod_limit(trigger_type: u8) -> usize {
     if trigger_type == KEYWORD { 6 } else { 1 }
 }
 
+/// Discord's most roles in a guild, `@everyone` included.
+pub const MAX_ROLES: usize = 250;
+/// Discord's most channels in a guild, categories included.
+pub const MAX_CHANNELS: usize = 500;
+
 /// What a restore does with what is already in the guild.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -856,11 +861,11 @@ pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
         }
         Mode::Reconcile => HashSet::new(),
     };
-    let (late_channel_deletes, channel_deletes): (Vec<Op>, Vec<Op>) = extra_channels
+    let (late_channel_deletes, mut channel_deletes): (Vec<Op>, Vec<Op>) = extra_channels
         .iter()
         .map(|c| Op::DeleteChannel { target: c.id, name: c.name.clone() })
         .partition(|op| matches!(op, Op::DeleteChannel { target, .. } if required.contains(target)));
-    let role_deletes =
+    let mut role_deletes =
         extra_roles.iter().map(|r| Op::DeleteRole { target: r.id, name: r.name.clone() }).collect::<Vec<_>>();
 
     // AutoMod rules: by id, else by name, within a trigger type (which a rule cannot change).
@@ -1064,9 +1069,22 @@ pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
         Op::PositionChannels(ranks)
     });
 
+    // Discord's caps: when the creates would not fit beside what is there, as many of the deletes as
+    // needed come first (the rest stay last, so a restore cut short loses as little as it can).
+    let (mut early_role_deletes, mut early_channel_deletes) = (Vec::new(), Vec::new());
+    if mode == Mode::Reconcile {
+        let creates =
+            |ops: &[Op]| ops.iter().filter(|op| matches!(op, Op::CreateRole { .. } | Op::CreateChannel { .. })).count();
+        let over = (current.roles.len() + creates(&role_ops)).saturating_sub(MAX_ROLES);
+        early_role_deletes = role_deletes.drain(..over.min(role_deletes.len())).collect();
+        let over = (current.channels.len() + creates(&channel_ops)).saturating_sub(MAX_CHANNELS);
+        early_channel_deletes = channel_deletes.drain(..over.min(channel_deletes.len())).collect();
+    }
     let ops = &mut plan.ops;
     match mode {
         Mode::Reconcile => {
+            ops.extend(early_role_deletes);
+            ops.extend(early_channel_deletes);
             ops.extend(role_ops);
             ops.extend(emoji_deletes);
             ops.extend(emoji_ops);

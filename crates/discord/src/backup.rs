@@ -25,7 +25,7 @@ use garrison_core::{
             AutoModRule, Ban, CATEGORY, Channel, Emoji, GuildSettings, Id, MemberRoles, Onboarding, OverwriteKind,
             Role, Sticker,
         },
-        port::{BackupBot, GuildRead, Image, ImageUrl, Write},
+        port::{BackupBot, GuildRead, Image, ImageUrl, Standing, Write},
     },
     discord::{DISCORD_EPOCH_MS, DiscordError, DiscordFuture, Permissions, Snowflake, base_permissions},
 };
@@ -702,21 +702,23 @@ impl BackupBot for TwilightBot {
     }
 
     /// The owner, or a member whose roles (with `@everyone`'s) hold ADMINISTRATOR.
-    fn is_administrator(&self, guild: ServerId) -> DiscordFuture<'_, bool> {
+    fn standing(&self, guild: ServerId) -> DiscordFuture<'_, Standing> {
         Box::pin(async move {
             let guild_id = id(guild.snowflake());
             let found: json::GuildJson = self.call(self.client().guild(guild_id)).await?;
             let me = self.user.id.get();
-            if found.owner_id.0 == me {
-                return Ok(true);
-            }
             let member: json::MemberJson = self.call(self.client().guild_member(guild_id, id(self.user.id))).await?;
+            let roles = member.roles.iter().map(|r| Id(r.0)).collect();
+            if found.owner_id.0 == me {
+                return Ok(Standing { administrator: true, roles });
+            }
             let everyone = found.id();
             let bits = |role: &json::RoleJson| Permissions::from_bits(role.permissions.0);
             let everyone_bits = found.roles.iter().find(|r| r.id == everyone).map_or(Permissions::NONE, bits);
             let held: Vec<Permissions> =
                 found.roles.iter().filter(|r| member.roles.contains(&r.id)).map(bits).collect();
-            Ok(base_permissions(false, everyone_bits, &held).contains(Permissions::ADMINISTRATOR))
+            let administrator = base_permissions(false, everyone_bits, &held).contains(Permissions::ADMINISTRATOR);
+            Ok(Standing { administrator, roles })
         })
     }
 

@@ -877,10 +877,10 @@ async fn a_missing_permission_is_missing_permission() {
     let create =
         bot.write(id, Write::CreateRole { role: Role { name: "Nope".into(), ..Role::default() }, icon: None }).await;
     assert_eq!(create, Err(DiscordError::MissingPermission { permission: None }));
-    assert!(!bot.is_administrator(id).await.expect("its rights"));
+    assert!(!bot.standing(id).await.expect("its rights").administrator);
     // The realistic guild's own bot has many rights but not ADMINISTRATOR.
     let main = BackupBots::bot(&bots, &BotToken::new(&large.bot.token).expect("a token")).await.expect("accepted");
-    assert!(!main.is_administrator(id).await.expect("its rights"));
+    assert!(!main.standing(id).await.expect("its rights").administrator);
     // An unknown guild, and an invalid token.
     let unknown = bot.roles(server(guild + 1_000_000)).await;
     assert!(matches!(unknown, Err(DiscordError::Unknown(_) | DiscordError::NotMember)), "{unknown:?}");
@@ -898,9 +898,11 @@ async fn administrators_and_owners_are_administrators() {
     let owner = world.add_bot("Owner");
     let owned = world.add_guild("Owned", owner.user_id);
     let (_sim, bots, bot) = start(world, &admin.token).await;
-    assert!(bot.is_administrator(server(realistic.guild)).await.expect("its rights"));
+    let standing = bot.standing(server(realistic.guild)).await.expect("its rights");
+    assert!(standing.administrator);
+    assert_eq!(standing.roles, [garrison_core::backups::format::Id(realistic.admin_role)], "the roles it holds");
     let owner = BackupBots::bot(&bots, &BotToken::new(&owner.token).expect("a token")).await.expect("accepted");
-    assert!(owner.is_administrator(server(owned)).await.expect("its rights"));
+    assert!(owner.standing(server(owned)).await.expect("its rights").administrator);
     assert_eq!(owner.bans(server(owned), None).await.expect("the owner may"), Vec::new());
 }
 

@@ -1,14 +1,14 @@
 use diesel::prelude::*;
 use garrison_core::{
     Error, Result, ServerId, StoreError, Timestamp,
-    backups::{AuthTag, BackupIndex, BackupRecord, Version, VersionKind},
+    backups::{AuthTag, BackupIndex, BackupRecord, PremiumGrants, Version, VersionKind},
     view_id::ViewId,
 };
 
 use crate::{
     Database,
     failure::{Failure, on_unique},
-    schema::{backup_versions, backups},
+    schema::{backup_versions, backups, premium_servers},
 };
 
 /// Backups' records: one row per backup (one per server, by a unique index) and one per version, both
@@ -146,6 +146,60 @@ impl BackupIndex for DieselBackupIndex {
         self.db.write(move |conn| {
             diesel::delete(backup_versions::table.filter(backup_versions::view_id.eq(&view))).execute(conn)?;
             Ok(diesel::delete(backups::table.filter(backups::view_id.eq(&view))).execute(conn)? > 0)
+        })
+    }
+}
+
+/// The servers granted premium features, one row each.
+#[derive(Debug, Clone)]
+pub struct DieselPremiumGrants {
+    db: Database,
+}
+
+impl DieselPremiumGrants {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+impl PremiumGrants for DieselPremiumGrants {
+    fn is_granted(&self, guild: ServerId) -> Result<bool> {
+        self.db.read(|conn| {
+            Ok(premium_servers::table
+                .filter(premium_servers::server_id.eq(guild.get()))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0)
+        })
+    }
+
+    fn grant(&self, guild: ServerId, at: Timestamp) -> Result<bool> {
+        self.db.write(move |conn| {
+            let added = crate::db::per_backend!(conn, |c| diesel::insert_into(premium_servers::table)
+                .values((premium_servers::server_id.eq(guild.get()), premium_servers::granted_at.eq(at.millis())))
+                .on_conflict_do_nothing()
+                .execute(c))?;
+            Ok(added > 0)
+        })
+    }
+
+    fn revoke(&self, guild: ServerId) -> Result<bool> {
+        self.db.write(move |conn| {
+            Ok(diesel::delete(premium_servers::table.filter(premium_servers::server_id.eq(guild.get())))
+                .execute(conn)?
+                > 0)
+        })
+    }
+
+    fn list(&self) -> Result<Vec<(ServerId, Timestamp)>> {
+        self.db.read(|conn| {
+            Ok(premium_servers::table
+                .order(premium_servers::server_id)
+                .select((premium_servers::server_id, premium_servers::granted_at))
+                .load::<(i64, i64)>(conn)?
+                .into_iter()
+                .map(|(server, at)| (ServerId::from_stored(server), Timestamp(at)))
+                .collect())
         })
     }
 }

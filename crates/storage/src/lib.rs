@@ -21,7 +21,7 @@ mod signin;
 mod xp;
 
 pub use apikeys::DieselApiKeys;
-pub use backups::DieselBackupIndex;
+pub use backups::{DieselBackupIndex, DieselPremiumGrants};
 pub use binds::DieselRankBinds;
 pub use booster::DieselBoosterRoles;
 pub use certifications::DieselCertifications;

@@ -260,3 +260,10 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    premium_servers (server_id) {
+        server_id -> BigInt,
+        granted_at -> BigInt,
+    }
+}

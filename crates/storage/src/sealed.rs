@@ -64,6 +64,16 @@ impl SecretKey {
         Ok(Self { bytes })
     }
 
+    /// A key for another purpose, derived from this one (HMAC-SHA256 of the purpose's name), so one
+    /// configured secret serves several uses without any of them revealing another's key.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.bytes);
+        let tag = ring::hmac::sign(&key, format!("garrison derived key\0{purpose}").as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
     /// The key as base64 (for the key file).
     pub fn encode(&self) -> String {
         STANDARD.encode(self.bytes)
@@ -139,6 +149,15 @@ mod tests {
         assert_eq!(key.open(b"row 1", &STANDARD.encode(&bytes)), Err(SealError::Tampered));
         assert_eq!(key.open(b"row 1", "not base64!"), Err(SealError::Malformed));
         assert_eq!(key.open(b"row 1", &STANDARD.encode([1u8; 10])), Err(SealError::Malformed));
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_do_not_reveal_the_key() {
+        let key = SecretKey::from_bytes([9; 32]);
+        assert_eq!(key.derive("backups"), key.derive("backups"), "stable");
+        assert_ne!(key.derive("backups"), key.derive("webhooks"));
+        assert_ne!(key.derive("backups"), SecretKey::from_bytes([8; 32]).derive("backups"));
+        assert_ne!(key.derive("backups"), [9; 32]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::{
 use garrison_core::{
     ApiKeyId, Error, MemberKey, RobloxUserId, ServerId, Timestamp,
     apikey::{KeyHash, NewApiKey},
-    backups::{AuthTag, BackupIndex, BackupRecord, Version, VersionKind},
+    backups::{AuthTag, BackupIndex, BackupRecord, PremiumGrants, Version, VersionKind},
     booster::BoosterRole,
     catalogue::{CertificationRef, Description, Name},
     discord::Snowflake,
@@ -34,8 +34,8 @@ use garrison_core::{
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselBackupIndex, DieselBoosterRoles, DieselCertifications, DieselEpLedger,
-    DieselLoaRecords, DieselMedals, DieselModLogs, DieselRankBinds, DieselRobloxConfigs, DieselRobloxLinks,
-    DieselSignInFlows, DieselXpLedger, PoolSizes, SecretKey,
+    DieselLoaRecords, DieselMedals, DieselModLogs, DieselPremiumGrants, DieselRankBinds, DieselRobloxConfigs,
+    DieselRobloxLinks, DieselSignInFlows, DieselXpLedger, PoolSizes, SecretKey,
 };
 use garrison_testkit::{MemoryRecords, TestDatabase};
 
@@ -96,6 +96,7 @@ contract!(
     signin_flows_are_taken_once_and_purged_when_expired,
     backups_are_one_per_server_with_versions_kept_and_dropped_together,
     concurrent_first_backups_of_one_server_admit_one,
+    premium_grants_are_granted_listed_and_revoked,
 );
 
 /// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
@@ -114,6 +115,7 @@ struct Stores {
     binds: Arc<dyn RankBinds>,
     flows: Arc<dyn SignInFlows>,
     backups: Arc<dyn BackupIndex>,
+    premium: Arc<dyn PremiumGrants>,
     health: Arc<dyn HealthCheck>,
     /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
     seed_balance: Box<dyn Fn(MemberKey, i64)>,
@@ -140,6 +142,7 @@ fn open(fresh: &TestDatabase) -> Stores {
         binds: Arc::new(DieselRankBinds::new(db.clone())),
         flows: Arc::new(DieselSignInFlows::new(db.clone())),
         backups: Arc::new(DieselBackupIndex::new(db.clone())),
+        premium: Arc::new(DieselPremiumGrants::new(db.clone())),
         health: Arc::new(db.clone()),
         seed_balance: Box::new(move |who: MemberKey, balance: i64| {
             seeder
@@ -176,6 +179,7 @@ fn in_memory() -> Stores {
         binds: records.clone(),
         flows: records.clone(),
         backups: records.clone(),
+        premium: records.clone(),
         health: records,
         seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
         db: None,
@@ -1257,4 +1261,22 @@ fn concurrent_first_backups_of_one_server_admit_one(s: &Stores) {
         handles.into_iter().map(|h| h.join().expect("joined")).collect()
     });
     assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{outcomes:?}");
+}
+
+fn premium_grants_are_granted_listed_and_revoked(s: &Stores) {
+    let (a, b) = (ServerId::from_stored(SERVER), ServerId::from_stored(SERVER + 1));
+    assert!(!s.premium.is_granted(a).expect("the store answers"));
+    assert!(s.premium.grant(b, Timestamp(2)).expect("the store answers"));
+    assert!(s.premium.grant(a, Timestamp(1)).expect("the store answers"));
+    assert!(!s.premium.grant(a, Timestamp(3)).expect("the store answers"), "granted once");
+    assert!(s.premium.is_granted(a).expect("the store answers"));
+    assert_eq!(
+        s.premium.list().expect("the store answers"),
+        [(a, Timestamp(1)), (b, Timestamp(2))],
+        "by id, the first grant's time"
+    );
+    assert!(s.premium.revoke(a).expect("the store answers"));
+    assert!(!s.premium.revoke(a).expect("the store answers"));
+    assert!(!s.premium.is_granted(a).expect("the store answers"));
+    assert_eq!(s.premium.list().expect("the store answers"), [(b, Timestamp(2))]);
 }

@@ -59,6 +59,8 @@ struct State {
     flows: BTreeMap<String, garrison_core::roblox::signin::SignInFlow>,
     /// Backups' records by view id.
     backups: BTreeMap<garrison_core::view_id::ViewId, garrison_core::backups::BackupRecord>,
+    /// Servers granted premium features, with when.
+    premium: BTreeMap<ServerId, Timestamp>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -207,6 +209,30 @@ impl garrison_core::backups::BackupIndex for MemoryRecords {
 
     fn delete(&self, view: &garrison_core::view_id::ViewId) -> Result<bool> {
         Ok(self.with(|s| s.backups.remove(view).is_some()))
+    }
+}
+
+impl garrison_core::backups::PremiumGrants for MemoryRecords {
+    fn is_granted(&self, guild: ServerId) -> Result<bool> {
+        Ok(self.with(|s| s.premium.contains_key(&guild)))
+    }
+
+    fn grant(&self, guild: ServerId, at: Timestamp) -> Result<bool> {
+        Ok(self.with(|s| {
+            if s.premium.contains_key(&guild) {
+                return false;
+            }
+            s.premium.insert(guild, at);
+            true
+        }))
+    }
+
+    fn revoke(&self, guild: ServerId) -> Result<bool> {
+        Ok(self.with(|s| s.premium.remove(&guild).is_some()))
+    }
+
+    fn list(&self) -> Result<Vec<(ServerId, Timestamp)>> {
+        Ok(self.with(|s| s.premium.iter().map(|(g, at)| (*g, *at)).collect()))
     }
 }
 

@@ -7,6 +7,7 @@ use actix_web::{
 };
 use garrison_core::{
     Error, StoreError,
+    backups::{BUSY_RETRY_AFTER_SECONDS as BACKUP_BUSY_RETRY_AFTER_SECONDS, BackupError},
     booster::BoosterError,
     discord::{DiscordError, GuildError, ModerationError, RoleError, looks::LooksError},
     modlog::ModLogError,
@@ -329,6 +330,37 @@ impl From<TranscriptError> for ApiError {
             TranscriptError::JobSpace { .. } => Self::new(StatusCode::INSUFFICIENT_STORAGE, err.to_string()),
             TranscriptError::Discord(e) => e.into(),
             TranscriptError::Store(e) => object_store(&e),
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+impl From<BackupError> for ApiError {
+    fn from(err: BackupError) -> Self {
+        let message = err.to_string();
+        match err {
+            BackupError::NotPremium | BackupError::NotAdministrator => Self::new(StatusCode::FORBIDDEN, message),
+            BackupError::NotFound | BackupError::UnknownVersion { .. } | BackupError::UnknownJob => {
+                Self::new(StatusCode::NOT_FOUND, message)
+            }
+            BackupError::TooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, message),
+            BackupError::ForceRequired => Self::new(StatusCode::BAD_REQUEST, message),
+            BackupError::RestoreRunning { .. } => Self::new(StatusCode::CONFLICT, message),
+            BackupError::Cooldown { retry_after_seconds } => Self::with_body(
+                StatusCode::TOO_MANY_REQUESTS,
+                message.clone(),
+                serde_json::json!({ "error": message, "retryAfterSeconds": retry_after_seconds }),
+            )
+            .retry_after(retry_after_seconds),
+            BackupError::Throttled { retry_after_seconds } => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, message).retry_after(retry_after_seconds)
+            }
+            BackupError::Busy => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, message).retry_after(BACKUP_BUSY_RETRY_AFTER_SECONDS)
+            }
+            BackupError::Discord(e) => e.into(),
+            BackupError::Core(e) => e.into(),
+            BackupError::Objects(e) => object_store(&e),
             _ => Self::internal(&err),
         }
     }

@@ -1,5 +1,6 @@
 //! The HTTP shell: parse the request, call a service, map the result. No rules live here.
 
+mod backups;
 mod binds;
 mod cards;
 mod certifications;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub binds: garrison_core::roblox::binds::BindService,
     /// Who is who: links between Discord users and Roblox accounts.
     pub verification: garrison_core::roblox::verification::VerificationService,
+    /// Server backups and their restores.
+    pub backups: garrison_core::backups::BackupService,
     /// What the server says about where it lives and what it serves.
     pub site: Site,
 }
@@ -200,6 +203,12 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(transcripts::generate)
         .service(transcripts::list)
         .service(transcripts::view)
+        .service(backups::create)
+        .service(backups::view)
+        .service(backups::versions)
+        .service(backups::remove)
+        .service(backups::restore)
+        .service(backups::restore_job)
         .service(live::voice_channel)
         .service(live::role_members)
         .service(roblox::rank)
@@ -338,6 +347,12 @@ mod tests {
             "/api/Transcript/html",
             "/api/Transcript/list/{guildId}",
             "/api/Transcript/view/{viewId}",
+            "/api/Backup",
+            "/api/Backup/view/{viewId}",
+            "/api/Backup/versions/{viewId}",
+            "/api/Backup/{viewId}",
+            "/api/Backup/restore/{viewId}",
+            "/api/Backup/restore/jobs/{jobId}",
             "/api/VoiceChannel/info",
             "/api/RoleMembers/role/{roleIds}",
             "/api/rank",
@@ -365,6 +380,6 @@ mod tests {
                 [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
             })
             .sum();
-        assert_eq!(operations, 93, "a route was added or removed: update this count");
+        assert_eq!(operations, 99, "a route was added or removed: update this count");
     }
 }

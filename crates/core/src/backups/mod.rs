@@ -7,6 +7,22 @@
 
 use std::fmt;
 
+mod capture;
+pub mod port;
+mod restore;
+mod service;
+
+pub use capture::{MAX_BANS, MAX_MEMBERS};
+pub use restore::{JobId, JobStatus, JobView, MAX_RATE_LIMIT_WAIT_MS, RestoreJobs, Step};
+pub use service::{
+    BUSY_RETRY_AFTER_SECONDS, BackupError, BackupPorts, BackupService, BackupSettings, CreateRequest, Created, DryRun,
+    MAX_CAPTURES, MAX_RESTORES, Premium, PremiumAdmin, PremiumGrants, RESTORE_ANSWER_WITHIN_MS, RESTORE_COOLDOWN_MS,
+    RestoreOutcome, RestoreRequest, Started, WRONG_KEY_WINDOW_MS, WRONG_KEYS_PER_WINDOW,
+};
+
+/// The backup format and the restore planner (`garrison-backup`), served through core.
+pub use garrison_backup::{format, plan};
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;

@@ -1,0 +1,692 @@
+//! The backup service: making, reading, listing, deleting and restoring a server's backup, with its
+//! rules (one backup per guild, auth keys, premium, sizes, retention, the restore cooldown, snapshots
+//! before any destructive step, jobs).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use garrison_backup::format::Backup;
+use garrison_backup::plan::{self, Mode, Plan};
+
+use super::capture::{CaptureOptions, Captured, FileHome, capture};
+use super::port::{BackupBot, BackupBots};
+use super::restore::{Executor, JobId, JobStatus, JobView, RestoreJobs};
+use super::{
+    AuthKey, BackupIndex, BackupRecord, MAX_BACKUP_BYTES, TagKey, Version, VersionKind, beyond_retention,
+    current_version, version_key,
+};
+use crate::cooldowns::{CooldownStore, Turn};
+use crate::discord::{BotToken, DiscordError};
+use crate::entropy::{Entropy, EntropyError};
+use crate::objects::{ObjectBody, ObjectError, ObjectPrefix, ObjectStore};
+use crate::time::{Clock, Sleeper};
+use crate::view_id::ViewId;
+use crate::{Error, ServerId, Timestamp};
+
+/// How long a guild waits between two restores into it (the specification's 5 minutes).
+pub const RESTORE_COOLDOWN_MS: i64 = 5 * 60 * 1000;
+/// Wrong auth keys one backup takes in a [`WRONG_KEY_WINDOW_MS`] before every key is refused for the
+/// rest of the window.
+pub const WRONG_KEYS_PER_WINDOW: u32 = 10;
+pub const WRONG_KEY_WINDOW_MS: i64 = 60 * 1000;
+/// Backups captured at once by this process (each holds one image and the JSON in memory).
+pub const MAX_CAPTURES: usize = 4;
+/// Restores running at once in this process.
+pub const MAX_RESTORES: usize = 8;
+/// Seconds a caller is told to wait when too many backups are being made.
+pub const BUSY_RETRY_AFTER_SECONDS: u64 = 10;
+
+/// What can go wrong with a backup. Messages are the specification's where it writes them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackupError {
+    #[error("Backups are a premium feature.")]
+    NotPremium,
+    /// No backup behind the view id, or the key does not open it: the caller cannot tell which.
+    #[error("Backup not found or invalid key")]
+    NotFound,
+    #[error("Too many wrong auth keys for this backup; retry in {retry_after_seconds} s.")]
+    Throttled { retry_after_seconds: u64 },
+    #[error("Backup too large (> 100 MB)")]
+    TooLarge,
+    #[error("Append ?force=true to confirm.")]
+    ForceRequired,
+    #[error("Cooldown active.")]
+    Cooldown { retry_after_seconds: u64 },
+    #[error("The bot needs the Administrator permission in the guild it restores into.")]
+    NotAdministrator,
+    #[error("A restore into this guild is already running: job {job}.")]
+    RestoreRunning { job: String },
+    #[error("The backup has no version {version}.")]
+    UnknownVersion { version: u32 },
+    #[error("No restore job has this id.")]
+    UnknownJob,
+    #[error("Too many backups are being made or restored; retry later.")]
+    Busy,
+    #[error(transparent)]
+    Discord(#[from] DiscordError),
+    #[error(transparent)]
+    Core(#[from] Error),
+    #[error("object store: {0}")]
+    Objects(#[from] ObjectError),
+    #[error("backup: {0}")]
+    Internal(String),
+}
+
+impl From<EntropyError> for BackupError {
+    fn from(err: EntropyError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+/// Who may use backups.
+#[derive(Clone, Default)]
+pub enum Premium {
+    /// Every server (the default of a self-hosted install).
+    #[default]
+    All,
+    /// Only the servers the operator granted.
+    Granted(Arc<dyn PremiumGrants>),
+}
+
+impl std::fmt::Debug for Premium {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Premium::All => "Premium::All",
+            Premium::Granted(_) => "Premium::Granted",
+        })
+    }
+}
+
+/// The servers an operator granted premium features (`garrison server premium grant`).
+pub trait PremiumGrants: Send + Sync {
+    fn is_granted(&self, guild: ServerId) -> crate::Result<bool>;
+    /// Grants; `false` when it was already granted.
+    fn grant(&self, guild: ServerId, at: Timestamp) -> crate::Result<bool>;
+    /// Revokes; `false` when it was not granted.
+    fn revoke(&self, guild: ServerId) -> crate::Result<bool>;
+    /// Every granted server, with when, by id.
+    fn list(&self) -> crate::Result<Vec<(ServerId, Timestamp)>>;
+}
+
+/// The operator's grants of premium features (`garrison server premium`).
+pub struct PremiumAdmin {
+    grants: Arc<dyn PremiumGrants>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for PremiumAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PremiumAdmin").finish_non_exhaustive()
+    }
+}
+
+impl PremiumAdmin {
+    pub fn new(grants: Arc<dyn PremiumGrants>, clock: Arc<dyn Clock>) -> Self {
+        Self { grants, clock }
+    }
+
+    /// Grants the server premium features; `false` when it already had them.
+    pub fn grant(&self, guild: ServerId) -> crate::Result<bool> {
+        self.grants.grant(guild, self.clock.now())
+    }
+
+    /// Takes them back; `false` when it had none.
+    pub fn revoke(&self, guild: ServerId) -> crate::Result<bool> {
+        self.grants.revoke(guild)
+    }
+
+    /// Every granted server, by id, with when it was granted.
+    pub fn list(&self) -> crate::Result<Vec<(ServerId, Timestamp)>> {
+        self.grants.list()
+    }
+}
+
+/// The ports the service works over.
+#[allow(missing_debug_implementations)] // ports, shown by the service
+pub struct BackupPorts {
+    pub bots: Arc<dyn BackupBots>,
+    pub index: Arc<dyn BackupIndex>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub clock: Arc<dyn Clock>,
+    pub entropy: Arc<dyn Entropy>,
+    pub cooldowns: Arc<dyn CooldownStore>,
+    pub sleeper: Arc<dyn Sleeper>,
+}
+
+/// The service's settings.
+#[derive(Debug, Clone)]
+pub struct BackupSettings {
+    /// The server's secret for auth-key tags.
+    pub tags: TagKey,
+    /// Versions made by `POST /api/Backup` kept per backup (and as many snapshots).
+    pub keep_versions: usize,
+    pub premium: Premium,
+    /// How long a restore request waits for its job before answering 202 with the job (60 s).
+    pub answer_within_ms: u64,
+}
+
+/// The specification's wait for a restore's report before it answers with a job instead.
+pub const RESTORE_ANSWER_WITHIN_MS: u64 = 60_000;
+
+/// `POST /api/Backup`.
+#[derive(Debug, Clone)]
+pub struct CreateRequest {
+    pub token: BotToken,
+    pub guild: ServerId,
+    /// The backup's key, to update it; text as sent.
+    pub key: Option<String>,
+    pub filename: Option<String>,
+    /// Keep members' roles too.
+    pub members: bool,
+}
+
+/// A backup made or updated.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub updated: bool,
+    pub view: ViewId,
+    /// The key: new (shown once) or the one the caller sent.
+    pub key: AuthKey,
+    pub version: u32,
+    /// The JSON's size.
+    pub bytes: u64,
+    /// Image bytes the backup downloaded (kept once per content).
+    pub image_bytes: u64,
+    pub warnings: Vec<String>,
+}
+
+/// `POST /api/Backup/restore/{viewId}`.
+#[derive(Debug, Clone)]
+pub struct RestoreRequest {
+    pub view: String,
+    pub key: Option<String>,
+    pub token: BotToken,
+    /// Another guild to restore into (the backup's own by default).
+    pub target: Option<ServerId>,
+    pub force: bool,
+    pub dry_run: bool,
+    pub mode: Mode,
+    /// A version to restore (any kind, snapshots included); the newest backup by default.
+    pub version: Option<u32>,
+}
+
+/// A dry run's answer: what a restore would do.
+#[derive(Debug, Clone)]
+pub struct DryRun {
+    pub target: ServerId,
+    pub version: u32,
+    pub plan: Plan,
+}
+
+/// A restore started: its job, and the work the caller runs (on its runtime) to carry it out.
+#[allow(missing_debug_implementations)] // a future
+pub struct Started {
+    pub job: JobId,
+    pub run: Pin<Box<dyn Future<Output = ()> + Send + 'static>>,
+}
+
+/// What a restore request led to.
+#[allow(missing_debug_implementations)] // holds a future
+pub enum RestoreOutcome {
+    DryRun(DryRun),
+    Started(Started),
+}
+
+/// Wrong keys per view id in the current window.
+#[derive(Debug, Default)]
+struct WrongKeys(Mutex<HashMap<String, (Timestamp, u32)>>);
+
+/// The most view ids the wrong-key counter remembers (expired windows are swept first).
+const WRONG_KEYS_REMEMBERED: usize = 10_000;
+
+impl WrongKeys {
+    /// Seconds left to wait when the view has taken too many wrong keys.
+    fn throttled(&self, view: &str, now: Timestamp) -> Option<u64> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let (start, count) = *map.get(view)?;
+        let left = start.millis() + WRONG_KEY_WINDOW_MS - now.millis();
+        (left > 0 && count >= WRONG_KEYS_PER_WINDOW).then(|| u64::try_from(left).unwrap_or(0).div_ceil(1000))
+    }
+
+    fn record(&self, view: &str, now: Timestamp) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= WRONG_KEYS_REMEMBERED && !map.contains_key(view) {
+            map.retain(|_, (start, _)| start.millis() + WRONG_KEY_WINDOW_MS > now.millis());
+            if map.len() >= WRONG_KEYS_REMEMBERED
+                && let Some(oldest) = map.iter().min_by_key(|(_, (start, _))| *start).map(|(k, _)| k.clone())
+            {
+                map.remove(&oldest);
+            }
+        }
+        let entry = map.entry(view.to_owned()).or_insert((now, 0));
+        if entry.0.millis() + WRONG_KEY_WINDOW_MS <= now.millis() {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+    }
+}
+
+/// A permit counted against a limit, given back when dropped.
+struct Permit<'a>(&'a AtomicUsize);
+
+impl<'a> Permit<'a> {
+    fn take(counter: &'a AtomicUsize, limit: usize) -> Option<Self> {
+        counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1))
+            .ok()
+            .map(|_| Self(counter))
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Server backups.
+pub struct BackupService {
+    ports: BackupPorts,
+    settings: BackupSettings,
+    jobs: RestoreJobs,
+    wrong_keys: WrongKeys,
+    captures: AtomicUsize,
+}
+
+impl std::fmt::Debug for BackupService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupService")
+            .field("keep_versions", &self.settings.keep_versions)
+            .field("premium", &self.settings.premium)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BackupService {
+    pub fn new(ports: BackupPorts, settings: BackupSettings) -> Self {
+        Self {
+            ports,
+            settings,
+            jobs: RestoreJobs::default(),
+            wrong_keys: WrongKeys::default(),
+            captures: AtomicUsize::new(0),
+        }
+    }
+
+    /// How long a restore request waits for its job before answering with the job.
+    pub fn answer_within_ms(&self) -> u64 {
+        self.settings.answer_within_ms
+    }
+
+    fn check_premium(&self, guild: ServerId) -> Result<(), BackupError> {
+        match &self.settings.premium {
+            Premium::All => Ok(()),
+            Premium::Granted(grants) => {
+                if grants.is_granted(guild)? {
+                    Ok(())
+                } else {
+                    Err(BackupError::NotPremium)
+                }
+            }
+        }
+    }
+
+    /// The backup `view` opens with `key`: [`BackupError::NotFound`] for an unknown view, a missing or
+    /// wrong key alike; [`BackupError::Throttled`] after too many wrong keys.
+    fn unlock(&self, view: &str, key: Option<&str>) -> Result<BackupRecord, BackupError> {
+        let now = self.ports.clock.now();
+        let view_text: String = view.chars().take(64).collect();
+        if let Some(retry_after_seconds) = self.wrong_keys.throttled(&view_text, now) {
+            return Err(BackupError::Throttled { retry_after_seconds });
+        }
+        let opened = (|| {
+            let view = ViewId::parse_exact(view)?;
+            let key = AuthKey::parse(key?)?;
+            Some((view, key))
+        })();
+        let record = match opened {
+            Some((view, key)) => {
+                self.ports.index.by_view(&view)?.filter(|r| self.settings.tags.verify(&view, &key, &r.tag))
+            }
+            None => None,
+        };
+        match record {
+            Some(record) => Ok(record),
+            None => {
+                self.wrong_keys.record(&view_text, now);
+                Err(BackupError::NotFound)
+            }
+        }
+    }
+
+    fn next_number(record: &BackupRecord) -> u32 {
+        record.versions.iter().map(|v| v.number).max().unwrap_or(0) + 1
+    }
+
+    /// Stores a version's JSON and records it (with retention); answers its number and size.
+    async fn add_version(
+        &self,
+        record: &BackupRecord,
+        backup: &Backup,
+        kind: VersionKind,
+        image_bytes: u64,
+    ) -> Result<Version, BackupError> {
+        let json = serde_json::to_vec(backup).map_err(|e| BackupError::Internal(e.to_string()))?;
+        if json.len() as u64 + image_bytes > MAX_BACKUP_BYTES {
+            return Err(BackupError::TooLarge);
+        }
+        let version =
+            Version { number: Self::next_number(record), kind, bytes: json.len() as u64, at: self.ports.clock.now() };
+        let key = version_key(record.guild, &record.view, version.number)
+            .ok_or_else(|| BackupError::Internal("a version key could not be made".into()))?;
+        self.ports.objects.put(&key, Bytes::from(json), "application/json").await?;
+        let mut versions = record.versions.clone();
+        versions.push(version.clone());
+        let drop = beyond_retention(&versions, self.settings.keep_versions.max(1));
+        if !self.ports.index.add_version(&record.view, &version, &drop)? {
+            // Deleted meanwhile, or a concurrent update took the number: this version is not kept.
+            self.ports.objects.delete(&key).await.ok();
+            return Err(BackupError::NotFound);
+        }
+        for number in drop {
+            if let Some(old) = version_key(record.guild, &record.view, number) {
+                self.ports.objects.delete(&old).await.ok();
+            }
+        }
+        Ok(version)
+    }
+
+    /// `POST /api/Backup`: captures the guild into a new backup, or a new version of its backup when
+    /// `key` opens it.
+    pub async fn create(&self, request: &CreateRequest) -> Result<Created, BackupError> {
+        self.check_premium(request.guild)?;
+        let existing = self.ports.index.by_guild(request.guild)?;
+        let (record, key, updated) = match (existing, request.key.as_deref()) {
+            (Some(record), Some(key)) => {
+                let record = self.unlock(record.view.as_str(), Some(key))?;
+                let key = AuthKey::parse(key).ok_or(BackupError::NotFound)?;
+                (record, key, true)
+            }
+            (Some(_), None) => return Err(Error::BackupExists { guild: request.guild }.into()),
+            (None, _) => {
+                let view = ViewId::draw(self.ports.entropy.as_ref())?;
+                let mut secret = [0u8; 32];
+                self.ports.entropy.fill(&mut secret)?;
+                let key = AuthKey::from_entropy(secret);
+                let record = BackupRecord {
+                    view: view.clone(),
+                    guild: request.guild,
+                    tag: self.settings.tags.tag(&view, &key),
+                    filename: request.filename.clone(),
+                    created_at: self.ports.clock.now(),
+                    versions: Vec::new(),
+                };
+                (record, key, false)
+            }
+        };
+        let _permit = Permit::take(&self.captures, MAX_CAPTURES).ok_or(BackupError::Busy)?;
+        let bot = self.ports.bots.bot(&request.token).await?;
+        let home = FileHome { guild: record.guild, view: &record.view };
+        let options = CaptureOptions { members: request.members, home: Some(home), max_image_bytes: MAX_BACKUP_BYTES };
+        let captured =
+            match capture(bot.as_ref(), self.ports.objects.as_ref(), request.guild, self.ports.clock.now(), options)
+                .await
+            {
+                Ok(captured) => captured,
+                Err(e) => {
+                    if !updated {
+                        self.forget_files(&record).await;
+                    }
+                    return Err(e);
+                }
+            };
+        if !updated {
+            // The store's rule: two concurrent first backups of one guild, one wins.
+            if let Err(e) = self.ports.index.create(&record) {
+                self.forget_files(&record).await;
+                return Err(e.into());
+            }
+        }
+        let version = match self.add_version(&record, &captured.backup, VersionKind::Backup, captured.image_bytes).await
+        {
+            Ok(version) => version,
+            Err(e) => {
+                if !updated {
+                    self.ports.index.delete(&record.view).ok();
+                    self.forget_files(&record).await;
+                }
+                return Err(e);
+            }
+        };
+        Ok(Created {
+            updated,
+            view: record.view,
+            key,
+            version: version.number,
+            bytes: version.bytes,
+            image_bytes: captured.image_bytes,
+            warnings: captured.backup.warnings,
+        })
+    }
+
+    /// Deletes every object of a backup (its versions and images).
+    async fn forget_files(&self, record: &BackupRecord) {
+        let Ok(prefix) = ObjectPrefix::parse(&format!("backups/{}/{}/", record.guild, record.view)) else { return };
+        let mut after = None;
+        loop {
+            let Ok(page) = self.ports.objects.list(&prefix, after.as_ref(), 1000).await else { return };
+            for object in &page.objects {
+                self.ports.objects.delete(&object.key).await.ok();
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return,
+            }
+        }
+    }
+
+    /// The backup, for `GET /api/Backup/versions/{viewId}`.
+    pub fn versions(&self, view: &str, key: Option<&str>) -> Result<BackupRecord, BackupError> {
+        let record = self.unlock(view, key)?;
+        self.check_premium(record.guild)?;
+        Ok(record)
+    }
+
+    /// A version's JSON (the newest backup by default), for `GET /api/Backup/view/{viewId}`.
+    pub async fn open(
+        &self,
+        view: &str,
+        key: Option<&str>,
+        version: Option<u32>,
+    ) -> Result<(BackupRecord, Version, ObjectBody), BackupError> {
+        let record = self.unlock(view, key)?;
+        self.check_premium(record.guild)?;
+        let chosen = Self::pick(&record, version)?.clone();
+        let object = version_key(record.guild, &record.view, chosen.number)
+            .ok_or_else(|| BackupError::Internal("a version key could not be made".into()))?;
+        let body = self.ports.objects.get(&object).await?;
+        Ok((record, chosen, body))
+    }
+
+    fn pick(record: &BackupRecord, version: Option<u32>) -> Result<&Version, BackupError> {
+        match version {
+            Some(number) => record
+                .versions
+                .iter()
+                .find(|v| v.number == number)
+                .ok_or(BackupError::UnknownVersion { version: number }),
+            None => current_version(&record.versions).ok_or(BackupError::NotFound),
+        }
+    }
+
+    /// `DELETE /api/Backup/{viewId}`: every version and image goes.
+    pub async fn delete(&self, view: &str, key: Option<&str>) -> Result<(), BackupError> {
+        let record = self.unlock(view, key)?;
+        self.check_premium(record.guild)?;
+        // The record first: once it is gone nobody can open the backup, even if removing objects fails.
+        self.ports.index.delete(&record.view)?;
+        self.forget_files(&record).await;
+        Ok(())
+    }
+
+    /// A restore job's progress.
+    pub fn job(&self, id: &str) -> Result<JobView, BackupError> {
+        ViewId::parse_exact(id).and_then(|id| self.jobs.get(&id)).ok_or(BackupError::UnknownJob)
+    }
+
+    async fn load(&self, record: &BackupRecord, version: &Version) -> Result<Backup, BackupError> {
+        let key = version_key(record.guild, &record.view, version.number)
+            .ok_or_else(|| BackupError::Internal("a version key could not be made".into()))?;
+        let body = self.ports.objects.get(&key).await?;
+        let mut json = Vec::with_capacity(usize::try_from(body.meta.size.min(MAX_BACKUP_BYTES)).unwrap_or(0));
+        let mut stream = body.bytes;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            if (json.len() + chunk.len()) as u64 > MAX_BACKUP_BYTES {
+                return Err(BackupError::TooLarge);
+            }
+            json.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&json)
+            .map_err(|e| BackupError::Internal(format!("version {} of the backup does not read: {e}", version.number)))
+    }
+
+    /// `POST /api/Backup/restore/{viewId}`: a dry run's plan, or a started restore.
+    pub async fn restore(&self, request: &RestoreRequest) -> Result<RestoreOutcome, BackupError> {
+        if !request.force && !request.dry_run {
+            return Err(BackupError::ForceRequired);
+        }
+        let record = self.unlock(&request.view, request.key.as_deref())?;
+        let target = request.target.unwrap_or(record.guild);
+        self.check_premium(target)?;
+        let version = Self::pick(&record, request.version)?.clone();
+        if !request.dry_run {
+            if let Some(job) = self.jobs.running_into(target) {
+                return Err(BackupError::RestoreRunning { job: job.as_str().to_owned() });
+            }
+            if self.jobs.running() >= MAX_RESTORES {
+                return Err(BackupError::Busy);
+            }
+        }
+        let _permit = Permit::take(&self.captures, MAX_CAPTURES).ok_or(BackupError::Busy)?;
+        let bot = self.ports.bots.bot(&request.token).await?;
+        let standing = bot.standing(target).await?;
+        if !standing.administrator {
+            return Err(BackupError::NotAdministrator);
+        }
+        let backup = self.load(&record, &version).await?;
+        let home = FileHome { guild: record.guild, view: &record.view };
+        let options = CaptureOptions {
+            members: false,
+            home: (!request.dry_run).then_some(home),
+            max_image_bytes: MAX_BACKUP_BYTES,
+        };
+        let Captured { backup: current, image_bytes } =
+            capture(bot.as_ref(), self.ports.objects.as_ref(), target, self.ports.clock.now(), options).await?;
+        let plan = plan::plan(&backup, &keeping(&current, &standing.roles), request.mode);
+        if request.dry_run {
+            return Ok(RestoreOutcome::DryRun(DryRun { target, version: version.number, plan }));
+        }
+
+        let now = self.ports.clock.now();
+        let cooldown_key = target.get().to_be_bytes();
+        if let Turn::Wait { ms } =
+            self.ports.cooldowns.try_take("backup-restore", &cooldown_key, RESTORE_COOLDOWN_MS, now).await?
+        {
+            let retry_after_seconds = u64::try_from(ms).unwrap_or(0).div_ceil(1000);
+            return Err(BackupError::Cooldown { retry_after_seconds });
+        }
+        // The guild as it is, kept before anything changes, so the restore can be undone.
+        let snapshot = if plan.is_empty() {
+            None
+        } else {
+            match self.add_version(&record, &current, VersionKind::Snapshot, image_bytes).await {
+                Ok(version) => Some(version.number),
+                Err(e) => {
+                    self.ports.cooldowns.release("backup-restore", &cooldown_key, now).await.ok();
+                    return Err(e);
+                }
+            }
+        };
+        let job = ViewId::draw(self.ports.entropy.as_ref())?;
+        self.jobs.insert(JobView {
+            id: job.clone(),
+            view: record.view.clone(),
+            target,
+            status: JobStatus::Running,
+            step: None,
+            done: 0,
+            total: plan.ops.len(),
+            report: Vec::new(),
+            failed: 0,
+            started_at: now,
+            finished_at: None,
+            snapshot,
+        });
+        let run = Self::run(RunContext {
+            bot,
+            objects: self.ports.objects.clone(),
+            sleeper: self.ports.sleeper.clone(),
+            clock: self.ports.clock.clone(),
+            jobs: self.jobs.clone(),
+            job: job.clone(),
+            origin: record.guild,
+            view: record.view,
+            target,
+            backup,
+            plan,
+        });
+        Ok(RestoreOutcome::Started(Started { job, run: Box::pin(run) }))
+    }
+
+    async fn run(context: RunContext) {
+        let RunContext { bot, objects, sleeper, clock, jobs, job, origin, view, target, backup, plan } = context;
+        let executor = Executor {
+            bot: bot.as_ref(),
+            objects: objects.as_ref(),
+            sleeper: sleeper.as_ref(),
+            home: FileHome { guild: origin, view: &view },
+            target,
+            backup: &backup,
+        };
+        executor.run(&plan, &jobs, &job).await;
+        let now = clock.now();
+        jobs.update(&job, |j| {
+            j.status = JobStatus::Finished;
+            j.finished_at = Some(now);
+        });
+    }
+}
+
+/// The target guild as the planner sees it: the roles the restoring bot holds count as an
+/// integration's (never deleted or recreated), since losing one could lock the bot out half-way.
+fn keeping(current: &Backup, bot_roles: &[garrison_backup::format::Id]) -> Backup {
+    let mut current = current.clone();
+    for role in &mut current.roles {
+        if bot_roles.contains(&role.id) {
+            role.managed = true;
+        }
+    }
+    current
+}
+
+/// What a restore's work owns.
+struct RunContext {
+    bot: Arc<dyn BackupBot>,
+    objects: Arc<dyn ObjectStore>,
+    sleeper: Arc<dyn Sleeper>,
+    clock: Arc<dyn Clock>,
+    jobs: RestoreJobs,
+    job: JobId,
+    origin: ServerId,
+    view: ViewId,
+    target: ServerId,
+    backup: Backup,
+    plan: Plan,
+}
