@@ -888,3 +888,42 @@ fn the_format_round_trips_and_reads_ids_as_strings_or_numbers() {
     .expect("minimal");
     assert_eq!((minimal.roles[0].id, minimal.channels.len()), (Id(5), 0));
 }
+
+#[test]
+fn a_guild_at_discords_caps_makes_room_before_it_creates() {
+    use garrison_backup::plan::{MAX_CHANNELS, MAX_ROLES};
+    // Both guilds hold Discord's most channels and roles; the target lost two of the backup's of
+    // each and gained two of its own.
+    let roles = |extra: &[u64]| {
+        let mut roles = vec![role(1, "@everyone", 0)];
+        roles.extend((2..MAX_ROLES as u64 - 1).map(|i| role(i, &format!("r{i}"), i as i64)));
+        roles.extend(extra.iter().map(|&i| role(i, &format!("r{i}"), i as i64)));
+        roles
+    };
+    let channels = |extra: &[u64]| {
+        let mut channels: Vec<Channel> =
+            (1000..1000 + MAX_CHANNELS as u64 - 2).map(|i| channel(i, 0, &format!("c{i}"), None, i as i64)).collect();
+        channels.extend(extra.iter().map(|&i| channel(i, 0, &format!("c{i}"), None, i as i64)));
+        channels
+    };
+    let backup = backup_of(roles(&[500, 501]), channels(&[5000, 5001]));
+    let current = backup_of(roles(&[600, 601]), channels(&[6000, 6001]));
+    assert_eq!((backup.roles.len(), current.channels.len()), (MAX_ROLES, MAX_CHANNELS));
+    let plan = plan(&backup, &current, Mode::Reconcile);
+    // Walking the plan, the guild never holds more than Discord allows.
+    let (mut roles_now, mut channels_now) = (current.roles.len(), current.channels.len());
+    for op in &plan.ops {
+        match op {
+            Op::CreateRole { .. } => roles_now += 1,
+            Op::DeleteRole { .. } => roles_now -= 1,
+            Op::CreateChannel { .. } => channels_now += 1,
+            Op::DeleteChannel { .. } => channels_now -= 1,
+            _ => {}
+        }
+        assert!(roles_now <= MAX_ROLES && channels_now <= MAX_CHANNELS, "over a cap at {}", op.describe());
+    }
+    assert_eq!((roles_now, channels_now), (MAX_ROLES, MAX_CHANNELS));
+    let counts = plan.counts();
+    assert_eq!((counts.roles.created, counts.roles.deleted), (2, 2));
+    assert_eq!((counts.channels.created, counts.channels.deleted), (2, 2));
+}

@@ -241,7 +241,7 @@ pub fn examination_window_start(policy: &EpPolicy, now: Timestamp) -> Timestamp 
     policy.bounds(current.saturating_sub(MAX_PERIODS_EXAMINED).max(0).min(current)).0
 }
 
-/// The periods of the examination window (the [`MAX_PERIODS_EXAMINED`] before the current one)
+/// The periods of the examination window (the `MAX_PERIODS_EXAMINED` before the current one)
 /// touched by leave, gathered one span at a time: however many LOAs a member has had, this holds at
 /// most one entry per period of the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
