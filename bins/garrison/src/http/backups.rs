@@ -15,22 +15,8 @@ use super::{
     AppState,
     error::ApiError,
     extract::Params,
-    headers::{header, server, token},
+    headers::{filename, header, server, token},
 };
-
-/// `X-Filename`: a name for downloads, letters, digits, `.`, `_` and `-` (`.json` added).
-fn filename(text: Option<&str>) -> Result<Option<String>, ApiError> {
-    let Some(text) = text else { return Ok(None) };
-    let ok = text.len() <= 100
-        && !text.starts_with('.')
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    if !ok {
-        return Err(ApiError::bad_request(
-            "X-Filename: at most 100 letters, digits, '.', '_' or '-', not starting with '.'",
-        ));
-    }
-    Ok(Some(if text.to_ascii_lowercase().ends_with(".json") { text.to_owned() } else { format!("{text}.json") }))
-}
 
 /// A yes/no header: absent is no.
 fn flag(req: &HttpRequest, name: &'static str) -> Result<bool, ApiError> {
@@ -63,7 +49,7 @@ pub async fn create(state: web::Data<AppState>, req: HttpRequest) -> Result<web:
         token: token(&req, "X-Bot-Token")?,
         guild: server(&req, "X-Guild-Id")?,
         key: header(&req, "X-Auth-Key").map(str::to_owned),
-        filename: filename(header(&req, "X-Filename"))?,
+        filename: filename(header(&req, "X-Filename"), ".json")?,
         members: flag(&req, "X-Include-Members")?,
     };
     let made = state.backups.create(&request).await?;

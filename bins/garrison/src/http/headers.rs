@@ -33,3 +33,22 @@ pub(super) fn server(req: &HttpRequest, name: &'static str) -> Result<ServerId, 
 pub(super) fn token(req: &HttpRequest, name: &'static str) -> Result<BotToken, ApiError> {
     BotToken::new(required(req, name)?).ok_or_else(|| ApiError::bad_request(format!("Missing '{name}' header.")))
 }
+
+/// `X-Filename`: at most 100 letters, digits, `.`, `_` or `-`, not starting with `.`; `extension`
+/// (`.html`, `.json`) added when it is not there.
+pub(super) fn filename(text: Option<&str>, extension: &str) -> Result<Option<String>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    let ok = text.len() <= 100
+        && !text.starts_with('.')
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !ok {
+        return Err(ApiError::bad_request(
+            "X-Filename: at most 100 letters, digits, '.', '_' or '-', not starting with '.'",
+        ));
+    }
+    Ok(Some(if text.to_ascii_lowercase().ends_with(extension) {
+        text.to_owned()
+    } else {
+        format!("{text}{extension}")
+    }))
+}

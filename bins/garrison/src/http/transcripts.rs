@@ -15,21 +15,8 @@ use super::{
     AppState,
     error::ApiError,
     extract::Params,
-    headers::{header, required, snowflake, token},
+    headers::{filename, header, required, snowflake, token},
 };
-
-fn filename(text: Option<&str>) -> Result<Option<String>, ApiError> {
-    let Some(text) = text else { return Ok(None) };
-    let ok = text.len() <= 100
-        && !text.starts_with('.')
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    if !ok {
-        return Err(ApiError::bad_request(
-            "X-Filename: at most 100 letters, digits, '.', '_' or '-', not starting with '.'",
-        ));
-    }
-    Ok(Some(if text.to_ascii_lowercase().ends_with(".html") { text.to_owned() } else { format!("{text}.html") }))
-}
 
 /// Makes the transcript of a channel (up to `X-Limit` messages, newest kept, shown oldest first) with
 /// every image, video and audio file embedded, stores it, and answers its permanent link.
@@ -59,7 +46,7 @@ pub async fn generate(state: web::Data<AppState>, req: HttpRequest) -> Result<we
             ApiError::bad_request(format!("X-Limit: must be a whole number from 1 to {MAX_MESSAGES}, got {v:?}"))
         })?,
     };
-    let filename = filename(header(&req, "X-Filename"))?;
+    let filename = filename(header(&req, "X-Filename"), ".html")?;
     let token = token(&req, "X-Bot-Token")?;
     let request = TranscriptRequest { channel, limit, filename, creator, target };
     let made = state.discord.transcripts.generate(&token, &request).await?;

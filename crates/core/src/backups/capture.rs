@@ -59,6 +59,39 @@ fn optional<T: Default>(
     }
 }
 
+/// Reads a section a page of up to 1,000 at a time by user id, keeping at most `max` (a warning says
+/// when more were left out).
+async fn paged<T, F, Fut>(
+    section: &str,
+    max: usize,
+    warnings: &mut Vec<String>,
+    mut page: F,
+    user: impl Fn(&T) -> Id,
+) -> Result<Vec<T>, BackupError>
+where
+    F: FnMut(Option<Id>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, DiscordError>>,
+{
+    let mut all = Vec::new();
+    let mut after: Option<Id> = None;
+    loop {
+        let items: Vec<T> = optional(section, page(after).await, warnings)?;
+        let Some(last) = items.iter().map(&user).max() else { break };
+        let full = items.len() >= 1000;
+        all.extend(items);
+        if all.len() >= max {
+            all.truncate(max);
+            warnings.push(format!("{section}: only the first {max} (by user id) are kept."));
+            break;
+        }
+        if !full {
+            break;
+        }
+        after = Some(last);
+    }
+    Ok(all)
+}
+
 /// The SHA-256 of `bytes` as 64 lowercase hex characters.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
@@ -124,43 +157,9 @@ pub(crate) async fn capture(
     let auto_moderation = optional("AutoMod rules", bot.auto_moderation(guild).await, &mut warnings)?;
     let onboarding = optional("Onboarding", bot.onboarding(guild).await, &mut warnings)?;
 
-    let mut bans = Vec::new();
-    let mut after: Option<Id> = None;
-    loop {
-        let page = optional("Bans", bot.bans(guild, after).await, &mut warnings)?;
-        let Some(last) = page.iter().map(|b| b.user).max() else { break };
-        let full = page.len() >= 1000;
-        bans.extend(page);
-        if bans.len() >= MAX_BANS {
-            bans.truncate(MAX_BANS);
-            warnings.push(format!("Bans: only the first {MAX_BANS} (by user id) are kept."));
-            break;
-        }
-        if !full {
-            break;
-        }
-        after = Some(last);
-    }
-
+    let bans = paged("Bans", MAX_BANS, &mut warnings, |after| bot.bans(guild, after), |b| b.user).await?;
     let members = if options.members {
-        let mut members = Vec::new();
-        let mut after: Option<Id> = None;
-        loop {
-            let page = optional("Members' roles", bot.members(guild, after).await, &mut warnings)?;
-            let Some(last) = page.iter().map(|m| m.user).max() else { break };
-            let full = page.len() >= 1000;
-            members.extend(page);
-            if members.len() >= MAX_MEMBERS {
-                members.truncate(MAX_MEMBERS);
-                warnings.push(format!("Members' roles: only the first {MAX_MEMBERS} members are kept."));
-                break;
-            }
-            if !full {
-                break;
-            }
-            after = Some(last);
-        }
-        Some(members)
+        Some(paged("Members' roles", MAX_MEMBERS, &mut warnings, |after| bot.members(guild, after), |m| m.user).await?)
     } else {
         None
     };

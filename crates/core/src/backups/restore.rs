@@ -331,7 +331,11 @@ fn report(counts: &HashMap<Step, ([usize; 3], bool)>, failures: &mut HashMap<Ste
         let Some(&([c, u, d], reordered)) = counts.get(&step) else { continue };
         let failed = failures.remove(&step).unwrap_or_default();
         let order = if reordered { ", reordered" } else { "" };
-        let with = if failed.is_empty() { String::new() } else { format!(" with {} failures", failed.len()) };
+        let with = match failed.len() {
+            0 => String::new(),
+            1 => " with 1 failure".to_owned(),
+            n => format!(" with {n} failures"),
+        };
         lines.push(format!("{} restored{with} ({c} created, {u} updated, {d} deleted{order})", step.name()));
         lines.extend(failed);
     }
@@ -350,5 +354,30 @@ fn created_id(op: &Op) -> Option<Id> {
         Op::CreateEmoji { emoji } => Some(emoji.id),
         Op::CreateSticker { sticker } => Some(sticker.id),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_names_each_step_in_order_with_its_failures() {
+        let mut counts = HashMap::new();
+        counts.insert(Step::Channels, ([3, 1, 1], true));
+        counts.insert(Step::Roles, ([0, 2, 0], false));
+        let mut failures = HashMap::from([(Step::Channels, vec!["Failed: Create channel #x: refused".to_owned()])]);
+        assert_eq!(
+            report(&counts, &mut failures),
+            [
+                "Roles restored (0 created, 2 updated, 0 deleted)",
+                "Channels restored with 1 failure (3 created, 1 updated, 1 deleted, reordered)",
+                "Failed: Create channel #x: refused",
+            ]
+        );
+        assert_eq!(
+            report(&HashMap::new(), &mut HashMap::new()),
+            ["Nothing to restore: the guild already matches the backup"]
+        );
     }
 }

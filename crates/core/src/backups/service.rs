@@ -690,3 +690,43 @@ struct RunContext {
     backup: Backup,
     plan: Plan,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_keys_throttle_a_view_for_the_rest_of_its_window() {
+        let keys = WrongKeys::default();
+        let at = |ms| Timestamp(1_000_000 + ms);
+        for i in 0..WRONG_KEYS_PER_WINDOW {
+            assert_eq!(keys.throttled("view", at(i64::from(i))), None, "wrong key {i} is only a 404");
+            keys.record("view", at(i64::from(i)));
+        }
+        assert_eq!(keys.throttled("view", at(10)), Some(60), "the rest of the minute, rounded up");
+        assert_eq!(keys.throttled("other", at(10)), None, "per view id");
+        assert_eq!(keys.throttled("view", at(WRONG_KEY_WINDOW_MS)), None, "a new window");
+        keys.record("view", at(WRONG_KEY_WINDOW_MS));
+        assert_eq!(keys.throttled("view", at(WRONG_KEY_WINDOW_MS + 1)), None, "counted afresh");
+    }
+
+    #[test]
+    fn the_wrong_key_counter_stays_bounded() {
+        let keys = WrongKeys::default();
+        for i in 0..WRONG_KEYS_REMEMBERED + 10 {
+            keys.record(&format!("view {i}"), Timestamp(i64::try_from(i).unwrap_or(0)));
+        }
+        assert!(keys.0.lock().unwrap_or_else(PoisonError::into_inner).len() <= WRONG_KEYS_REMEMBERED);
+    }
+
+    #[test]
+    fn permits_are_bounded_and_given_back() {
+        let counter = AtomicUsize::new(0);
+        let first = Permit::take(&counter, 2);
+        let second = Permit::take(&counter, 2);
+        assert!(first.is_some() && second.is_some());
+        assert!(Permit::take(&counter, 2).is_none(), "a third waits");
+        drop(first);
+        assert!(Permit::take(&counter, 2).is_some(), "given back when dropped");
+    }
+}
