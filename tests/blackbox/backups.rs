@@ -281,6 +281,33 @@ fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     }
 }
 
+/// Fails unless `backup` is valid by `docs/backup-format.schema.json` (through the simulators' JSON
+/// Schema validator, which reads schemas as an OpenAPI document's components).
+#[track_caller]
+fn assert_matches_schema(backup: &Value) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/backup-format.schema.json");
+    let text =
+        std::fs::read_to_string(&path).expect("the schema is in docs/").replace("#/$defs/", "#/components/schemas/");
+    let mut root: Value = serde_json::from_str(&text).expect("the schema is JSON");
+    let object = root.as_object_mut().expect("the schema is an object");
+    let mut schemas = object.remove("$defs").expect("$defs");
+    object.remove("$schema");
+    schemas["Backup"] = root;
+    let document = json!({"openapi": "3.1.0", "components": {"schemas": schemas}}).to_string();
+    let digits: garrison_openapi::Check = |s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let sha256: garrison_openapi::Check =
+        |s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let options = garrison_openapi::Options::new().pattern("^[0-9]+$", digits).pattern("^[0-9a-f]{64}$", sha256);
+    let spec = garrison_openapi::Spec::from_json(&document, &options).expect("the schema reads");
+    assert_eq!(spec.unsupported_features(), Vec::<String>::new(), "the validator checks all of the schema");
+    let mut broken = backup.clone();
+    broken["roles"][0]["id"] = json!("not digits");
+    assert!(spec.validate_schema("Backup", &broken).is_err(), "the schema refuses what breaks it");
+    if let Err(problems) = spec.validate_schema("Backup", backup) {
+        panic!("the backup breaks docs/backup-format.schema.json: {problems:#?}");
+    }
+}
+
 #[track_caller]
 fn assert_same_structure(before: &Value, after: &Value) {
     let (a, b) = (structure(before), structure(after));
@@ -304,6 +331,7 @@ async fn a_changed_guild_is_restored_to_its_backup_field_by_field() {
     assert!(made["fileSize"].as_str().expect("fileSize").ends_with("KB"), "{made}");
     assert_eq!(made["warnings"], json!([]), "the bot reads everything");
     let original = t.download(&view, &key, None).await;
+    assert_matches_schema(&original);
     assert_eq!(original["roles"].as_array().map(Vec::len), Some(250));
     assert_eq!(original["channels"].as_array().map(Vec::len), Some(500));
     assert_eq!(original["autoModeration"].as_array().map(Vec::len), Some(10));
@@ -385,6 +413,7 @@ async fn a_changed_guild_is_restored_to_its_backup_field_by_field() {
 
     // The snapshot holds the vandalised guild; the versions list all three.
     let before_restore = t.download(&view, &key, Some(u32::try_from(snapshot).expect("small"))).await;
+    assert_matches_schema(&before_restore);
     assert!(before_restore["roles"].as_array().expect("roles").iter().any(|r| r["name"] == "renamed"));
     let versions =
         expect(t.call(Method::GET, &format!("/api/Backup/versions/{view}"), &[("X-Auth-Key", &key)]).await, 200).body;
