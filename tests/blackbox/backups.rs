@@ -82,7 +82,12 @@ impl Backups {
         if let Some(target) = &target {
             headers.push(("X-Guild-Id", target.as_str()));
         }
-        self.call(Method::POST, &format!("/api/Backup/restore/{view}{query}"), &headers).await
+        let reply = self.call(Method::POST, &format!("/api/Backup/restore/{view}{query}"), &headers).await;
+        // A job id is a capability: no log may show it.
+        if let Some(job) = reply.body["jobId"].as_str() {
+            secret(job);
+        }
+        reply
     }
 
     /// A call straight to the simulator as the bot (to change the guild behind Garrison's back).

@@ -68,17 +68,14 @@ fn server_id(guild: ServerId) -> u64 {
 
 /// What an image's bytes are, by their signature: `(MIME type, file extension)`.
 fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(("image/png", "png"))
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some(("image/gif", "gif"))
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some(("image/jpeg", "jpg"))
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some(("image/webp", "webp"))
-    } else {
-        None
-    }
+    let mime = garrison_core::discord::looks::image_mime(bytes)?;
+    let extension = match mime {
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/jpeg" => "jpg",
+        _ => "webp",
+    };
+    Some((mime, extension))
 }
 
 /// An image as Discord takes it in JSON: `data:image/png;base64,...`, the type sniffed from the bytes.

@@ -18,13 +18,11 @@ use super::{
     headers::{filename, header, server, token},
 };
 
-/// A yes/no header: absent is no.
+/// A yes/no header (the one rule of `looks::flag`); absent is no.
 fn flag(req: &HttpRequest, name: &'static str) -> Result<bool, ApiError> {
-    match header(req, name).map(str::to_ascii_lowercase).as_deref() {
-        None | Some("false" | "0" | "no") => Ok(false),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(format!("{name}: must be true or false, got {other:?}"))),
-    }
+    header(req, name).map_or(Ok(false), |text| {
+        garrison_core::discord::looks::flag(name, text).map_err(|e| ApiError::bad_request(e.to_string()))
+    })
 }
 
 /// Captures the guild (settings, roles, channels, AutoMod, onboarding, bans, emojis and stickers with

@@ -97,21 +97,13 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Sniffs an image's content type for object storage.
+/// An image's content type for object storage (a Lottie sticker is JSON).
 fn content_type(bytes: &[u8]) -> &'static str {
-    if bytes.starts_with(b"\x89PNG") {
-        "image/png"
-    } else if bytes.starts_with(b"GIF8") {
-        "image/gif"
-    } else if bytes.starts_with(&[0xff, 0xd8]) {
-        "image/jpeg"
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        "image/webp"
-    } else if bytes.first() == Some(&b'{') {
+    crate::discord::looks::image_mime(bytes).unwrap_or(if bytes.first() == Some(&b'{') {
         "application/json"
     } else {
         "application/octet-stream"
-    }
+    })
 }
 
 struct Images<'a> {
@@ -212,7 +204,7 @@ mod tests {
     #[test]
     fn hashes_are_lowercase_hex_and_content_types_are_sniffed() {
         assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        assert_eq!(content_type(b"\x89PNG\r\n"), "image/png");
+        assert_eq!(content_type(b"\x89PNG\r\n\x1a\n"), "image/png");
         assert_eq!(content_type(b"GIF89a"), "image/gif");
         assert_eq!(content_type(b"RIFF\0\0\0\0WEBPVP8 "), "image/webp");
         assert_eq!(content_type(b"{\"v\":\"5\"}"), "application/json");

@@ -340,28 +340,27 @@ impl BackupService {
     /// The backup `view` opens with `key`: [`BackupError::NotFound`] for an unknown view, a missing or
     /// wrong key alike; [`BackupError::Throttled`] after too many wrong keys.
     fn unlock(&self, view: &str, key: Option<&str>) -> Result<BackupRecord, BackupError> {
+        // Text that is no view id names no backup: it is not looked up, nor counted.
+        let view = ViewId::parse_exact(view).ok_or(BackupError::NotFound)?;
+        let record = self.ports.index.by_view(&view)?.ok_or(BackupError::NotFound)?;
+        self.open_with(record, key)
+    }
+
+    /// `record` if `key` opens it. Wrong keys are counted only for backups that exist, so the counter
+    /// holds at most one entry per backup and made-up view ids cannot push real ones out of it.
+    fn open_with(&self, record: BackupRecord, key: Option<&str>) -> Result<BackupRecord, BackupError> {
         let now = self.ports.clock.now();
-        let view_text: String = view.chars().take(64).collect();
-        if let Some(retry_after_seconds) = self.wrong_keys.throttled(&view_text, now) {
+        let view = record.view.as_str();
+        if let Some(retry_after_seconds) = self.wrong_keys.throttled(view, now) {
             return Err(BackupError::Throttled { retry_after_seconds });
         }
-        let opened = (|| {
-            let view = ViewId::parse_exact(view)?;
-            let key = AuthKey::parse(key?)?;
-            Some((view, key))
-        })();
-        let record = match opened {
-            Some((view, key)) => {
-                self.ports.index.by_view(&view)?.filter(|r| self.settings.tags.verify(&view, &key, &r.tag))
-            }
-            None => None,
-        };
-        match record {
-            Some(record) => Ok(record),
-            None => {
-                self.wrong_keys.record(&view_text, now);
-                Err(BackupError::NotFound)
-            }
+        let opens =
+            key.and_then(AuthKey::parse).is_some_and(|key| self.settings.tags.verify(&record.view, &key, &record.tag));
+        if opens {
+            Ok(record)
+        } else {
+            self.wrong_keys.record(view, now);
+            Err(BackupError::NotFound)
         }
     }
 
@@ -409,7 +408,7 @@ impl BackupService {
         let existing = self.ports.index.by_guild(request.guild)?;
         let (record, key, updated) = match (existing, request.key.as_deref()) {
             (Some(record), Some(key)) => {
-                let record = self.unlock(record.view.as_str(), Some(key))?;
+                let record = self.open_with(record, Some(key))?;
                 let key = AuthKey::parse(key).ok_or(BackupError::NotFound)?;
                 (record, key, true)
             }

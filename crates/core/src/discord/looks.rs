@@ -117,20 +117,25 @@ pub fn flag(field: &str, text: &str) -> Result<bool, LooksError> {
     }
 }
 
+/// The type of an image Discord takes (PNG, JPEG, GIF or WebP) from its first bytes, if it is one.
+pub fn image_mime(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
 /// The image type of an icon from its first bytes (PNG, JPEG, GIF or WebP), within
 /// [`MAX_ICON_BYTES`].
 pub fn icon_mime(bytes: &[u8]) -> Result<&'static str, LooksError> {
-    let mime = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        "image/png"
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        "image/jpeg"
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        "image/gif"
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        "image/webp"
-    } else {
-        return Err(invalid(format!("{ICON_FIELD}: not a PNG, JPEG, GIF or WebP image")));
-    };
+    let mime = image_mime(bytes).ok_or_else(|| invalid(format!("{ICON_FIELD}: not a PNG, JPEG, GIF or WebP image")))?;
     if bytes.len() > MAX_ICON_BYTES {
         return Err(invalid(format!("{ICON_FIELD}: the icon is larger than Discord's {MAX_ICON_BYTES} bytes")));
     }
