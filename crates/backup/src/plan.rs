@@ -101,6 +101,21 @@ pub enum Mode {
     Wipe,
 }
 
+impl Mode {
+    /// `reconcile` or `wipe`, as the restore route's `mode` names it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Mode::Reconcile => "reconcile",
+            Mode::Wipe => "wipe",
+        }
+    }
+
+    /// The mode [`Mode::as_str`] names, in any case.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Mode::Reconcile, Mode::Wipe].into_iter().find(|mode| mode.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
 /// An object an operation places: one that exists in the target guild, or one the plan creates
 /// (named by its backup id until it exists).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -597,7 +612,21 @@ fn settings_fields(settings: &GuildSettings) -> GuildSettings {
     GuildSettings { id: None, ..settings.clone() }
 }
 
-/// The target guild's objects that still have one of `wanted`'s ids and are `alike` it, by that id.
+/// Where the target guild may hold a backup object, by id: the object a restore cut short already
+/// created for it ([`plan_resumed`]'s `placed`), else, when `own` (reconcile), one with its own id.
+#[derive(Clone, Copy)]
+struct Known<'p> {
+    placed: &'p HashMap<Id, Id>,
+    own: bool,
+}
+
+impl Known<'_> {
+    fn target(&self, backup: Id) -> Option<Id> {
+        self.placed.get(&backup).copied().or(self.own.then_some(backup))
+    }
+}
+
+/// The target guild's objects [`Known`] holds for one of `wanted` that are `alike` it, by backup id.
 /// Objects are matched by id before any is matched by name, so that a name match never takes an
 /// object whose own backup object comes later.
 fn same_ids<'a, B, T>(
@@ -605,12 +634,16 @@ fn same_ids<'a, B, T>(
     current: &'a [T],
     id: impl Fn(&T) -> Id,
     backup_id: impl Fn(&B) -> Id,
+    known: Known<'_>,
     alike: impl Fn(&B, &T) -> bool,
 ) -> HashMap<Id, &'a T> {
     let current: HashMap<Id, &T> = current.iter().map(|c| (id(c), c)).collect();
     wanted
         .iter()
-        .filter_map(|b| current.get(&backup_id(b)).filter(|c| alike(b, c)).map(|c| (backup_id(b), *c)))
+        .filter_map(|b| {
+            let found = current.get(&known.target(backup_id(b))?)?;
+            alike(b, found).then_some((backup_id(b), *found))
+        })
         .collect()
 }
 
@@ -630,6 +663,15 @@ fn channel_order(channels: &[(Id, i64)]) -> Vec<Id> {
 
 /// Plans a restore of `backup` into `current`, the target guild captured like a backup.
 pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
+    plan_resumed(backup, current, mode, &HashMap::new())
+}
+
+/// Plans the rest of a restore cut short: `placed` maps backup ids to the target objects it already
+/// created. Those are matched first, in either mode (a wipe does not delete what it made), so carrying
+/// out this plan creates nothing twice; everything else is planned as [`plan`] does.
+pub fn plan_resumed(backup: &Backup, current: &Backup, mode: Mode, placed: &HashMap<Id, Id>) -> Plan {
+    // In a wipe only what the restore itself placed is kept by id.
+    let known = Known { placed, own: mode == Mode::Reconcile };
     let target_guild = current.guild.id.unwrap_or(Id(0));
     let mut plan = Plan { emojis: backup.emojis.iter().map(|e| e.id).collect(), ..Plan::default() };
     let mut remap = plan.remap();
@@ -650,7 +692,9 @@ pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
         &current.roles,
         |r| r.id,
         |r| r.id,
-        |b, r| (mode == Mode::Reconcile || b.managed) && !everyone(r, target_guild),
+        // Managed roles are matched by id in a wipe too.
+        Known { own: true, ..known },
+        |b, r| (mode == Mode::Reconcile || b.managed || placed.contains_key(&b.id)) && !everyone(r, target_guild),
     );
     taken_roles.extend(roles_by_id.values().map(|r| r.id));
     let find_role = |role: &Role, taken: &HashSet<Id>| -> Option<&Role> {
@@ -705,10 +749,7 @@ pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
     // Emojis: by id, else by name and animation, preferring the same image, then the same roles.
     let mut backup_emojis: Vec<&Emoji> = backup.emojis.iter().collect();
     backup_emojis.sort_by_key(|e| e.id);
-    let emojis_by_id = match mode {
-        Mode::Reconcile => same_ids(&backup_emojis, &current.emojis, |e| e.id, |e| e.id, |_, _| true),
-        Mode::Wipe => HashMap::new(),
-    };
+    let emojis_by_id = same_ids(&backup_emojis, &current.emojis, |e| e.id, |e| e.id, known, |_, _| true);
     let mut taken_emojis: HashSet<Id> = emojis_by_id.values().map(|e| e.id).collect();
     let mut emoji_ops = Vec::new();
     // What each matched emoji will look like; one waiting for a created role is alike no other.
@@ -717,7 +758,7 @@ pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
     for emoji in backup_emojis {
         let wanted = remap.emoji(emoji);
         let found = if mode == Mode::Wipe {
-            None
+            emojis_by_id.get(&emoji.id).copied()
         } else {
             let free = |e: &&Emoji| !taken_emojis.contains(&e.id);
             emojis_by_id.get(&emoji.id).copied().or_else(|| {
@@ -762,15 +803,12 @@ pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
     // Stickers: by id, else by name, preferring the same file, then the same fields.
     let mut backup_stickers: Vec<&Sticker> = backup.stickers.iter().collect();
     backup_stickers.sort_by_key(|s| s.id);
-    let stickers_by_id = match mode {
-        Mode::Reconcile => same_ids(&backup_stickers, &current.stickers, |s| s.id, |s| s.id, |_, _| true),
-        Mode::Wipe => HashMap::new(),
-    };
+    let stickers_by_id = same_ids(&backup_stickers, &current.stickers, |s| s.id, |s| s.id, known, |_, _| true);
     let mut taken_stickers: HashSet<Id> = stickers_by_id.values().map(|s| s.id).collect();
     let mut sticker_ops = Vec::new();
     for sticker in backup_stickers {
         let found = if mode == Mode::Wipe {
-            None
+            stickers_by_id.get(&sticker.id).copied()
         } else {
             let free = |s: &&Sticker| !taken_stickers.contains(&s.id);
             stickers_by_id.get(&sticker.id).copied().or_else(|| {
@@ -807,16 +845,14 @@ pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
     // (matched) parent.
     let mut backup_channels: Vec<&Channel> = backup.channels.iter().collect();
     backup_channels.sort_by_key(|c| (c.kind != CATEGORY, c.position, c.id));
-    let channels_by_id = match mode {
-        Mode::Reconcile => same_ids(&backup_channels, &current.channels, |c| c.id, |c| c.id, |b, c| b.kind == c.kind),
-        Mode::Wipe => HashMap::new(),
-    };
+    let channels_by_id =
+        same_ids(&backup_channels, &current.channels, |c| c.id, |c| c.id, known, |b, c| b.kind == c.kind);
     let mut taken_channels: HashSet<Id> = channels_by_id.values().map(|c| c.id).collect();
     let mut channel_ops = Vec::new();
     for channel in &backup_channels {
         let parent = channel.parent.and_then(|p| remap.get(p));
         let found = if mode == Mode::Wipe {
-            None
+            channels_by_id.get(&channel.id).copied()
         } else {
             let free = |c: &&Channel| !taken_channels.contains(&c.id);
             let wanted = channel_fields(&remap.channel(channel), &twins);
@@ -871,16 +907,14 @@ pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
     // AutoMod rules: by id, else by name, within a trigger type (which a rule cannot change).
     let mut backup_rules: Vec<&AutoModRule> = backup.auto_moderation.iter().collect();
     backup_rules.sort_by_key(|r| r.id);
-    let mut found_rules = match mode {
-        Mode::Reconcile => same_ids(
-            &backup_rules,
-            &current.auto_moderation,
-            |r| r.id,
-            |r| r.id,
-            |b, r| b.trigger_type == r.trigger_type,
-        ),
-        Mode::Wipe => HashMap::new(),
-    };
+    let mut found_rules = same_ids(
+        &backup_rules,
+        &current.auto_moderation,
+        |r| r.id,
+        |r| r.id,
+        known,
+        |b, r| b.trigger_type == r.trigger_type,
+    );
     let mut taken_rules: HashSet<Id> = found_rules.values().map(|r| r.id).collect();
     if mode == Mode::Reconcile {
         for rule in &backup_rules {
@@ -1004,7 +1038,7 @@ pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
     let now_roles: Vec<(Id, i64)> = current
         .roles
         .iter()
-        .filter(|r| !everyone(r, target_guild) && (mode == Mode::Reconcile || r.managed))
+        .filter(|r| !everyone(r, target_guild) && (mode == Mode::Reconcile || taken_roles.contains(&r.id)))
         .map(|r| (r.id, r.position))
         .collect();
     let wanted_order: Vec<Id> = role_order(&wanted_roles).into_iter().map(|id| remap.get(id).unwrap_or(id)).collect();
@@ -1126,14 +1160,20 @@ pub fn plan(backup: &Backup, current: &Backup, mode: Mode) -> Plan {
 /// leaves behind, for tests and dry runs. Deleting an object removes the references to it (a role
 /// from overwrites, emojis, AutoMod exemptions and onboarding; a channel from parents, settings,
 /// AutoMod exemptions and onboarding; an emoji from forum tags, default reactions and onboarding).
-pub fn apply(current: &Backup, plan: &Plan, mut next_id: u64) -> Backup {
+pub fn apply(current: &Backup, plan: &Plan, next_id: u64) -> Backup {
+    apply_first(current, plan, plan.ops.len(), next_id).0
+}
+
+/// Carries out the first `count` of `plan`'s operations, as [`apply`] does (a restore cut short);
+/// answers the guild and the (backup id, new id) of every object created, by backup id.
+pub fn apply_first(current: &Backup, plan: &Plan, count: usize, mut next_id: u64) -> (Backup, Vec<(Id, Id)>) {
     let mut guild = current.clone();
     let mut remap = plan.remap();
     let mut new_id = move || {
         next_id += 1;
         Id(next_id - 1)
     };
-    for op in &plan.ops {
+    for op in plan.ops.iter().take(count) {
         match op {
             Op::CreateRole { role } => {
                 let id = new_id();
@@ -1288,5 +1328,8 @@ pub fn apply(current: &Backup, plan: &Plan, mut next_id: u64) -> Backup {
             }
         }
     }
-    guild
+    let matched: HashSet<Id> = plan.matched.iter().map(|(backup, _)| *backup).collect();
+    let mut created: Vec<(Id, Id)> = remap.ids.into_iter().filter(|(backup, _)| !matched.contains(backup)).collect();
+    created.sort();
+    (guild, created)
 }

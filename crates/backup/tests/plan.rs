@@ -3,15 +3,16 @@
 //! order with the same settings, overwrites and tags; the settings, AutoMod rules, onboarding, emojis
 //! and stickers, every reference pointing at the same object; the backup's bans added to the guild's),
 //! and a second plan from there is empty; Discord's AutoMod limits hold at every step; reconcile keeps
-//! what survived, wipe recreates everything, and the format round-trips through JSON.
+//! what survived, wipe recreates everything, a restore cut short at any step resumes without making
+//! anything twice, and the format round-trips through JSON.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use garrison_backup::format::{
     AutoModRule, Backup, Ban, Bits, CATEGORY, Channel, Emoji, ForumTag, GuildSettings, Id, Onboarding,
     OnboardingOption, OnboardingPrompt, Overwrite, OverwriteKind, Role, Sticker,
 };
-use garrison_backup::plan::{Mode, Op, Plan, Remap, apply, auto_mod_limit, plan};
+use garrison_backup::plan::{Mode, Op, Plan, Remap, apply, apply_first, auto_mod_limit, plan, plan_resumed};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Value, json};
@@ -604,6 +605,65 @@ proptest! {
 
         let second = plan(&backup, &restored, Mode::Reconcile);
         prop_assert!(second.is_empty(), "first {:?}\nsecond plan: {:?}", first.ops, second.ops);
+    }
+}
+
+/// The backup id of what an operation creates.
+fn creates(op: &Op) -> Option<Id> {
+    match op {
+        Op::CreateRole { role } => Some(role.id),
+        Op::CreateChannel { channel } => Some(channel.id),
+        Op::CreateAutoMod { rule } => Some(rule.id),
+        Op::CreateEmoji { emoji } => Some(emoji.id),
+        Op::CreateSticker { sticker } => Some(sticker.id),
+        _ => None,
+    }
+}
+
+/// The target id of what an operation deletes.
+fn deletes(op: &Op) -> Option<Id> {
+    match op {
+        Op::DeleteRole { target, .. }
+        | Op::DeleteChannel { target, .. }
+        | Op::DeleteAutoMod { target, .. }
+        | Op::DeleteEmoji { target, .. }
+        | Op::DeleteSticker { target, .. } => Some(*target),
+        _ => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// A restore killed after any number of operations and planned again from the guild as it was
+    /// left, with what it had created: the rest creates none of it again and deletes none of it, and
+    /// the guild ends with the backup's structure.
+    #[test]
+    fn a_restore_cut_short_resumes_without_making_anything_twice(
+        backup in guild(100),
+        current in guild(500),
+        cut in any::<Index>(),
+        wipe in any::<bool>(),
+    ) {
+        let mode = if wipe { Mode::Wipe } else { Mode::Reconcile };
+        let first = plan(&backup, &current, mode);
+        let cut = cut.index(first.ops.len() + 1);
+        let (partial, placed) = apply_first(&current, &first, cut, 10_000);
+        let placed: HashMap<Id, Id> = placed.into_iter().collect();
+        let rest = plan_resumed(&backup, &partial, mode, &placed);
+        let made: HashSet<Id> = placed.values().copied().collect();
+        for op in &rest.ops {
+            prop_assert!(creates(op).is_none_or(|id| !placed.contains_key(&id)), "made twice: {:?}", op);
+            prop_assert!(deletes(op).is_none_or(|id| !made.contains(&id)), "made, then deleted: {:?}", op);
+        }
+        let restored = apply(&partial, &rest, 20_000);
+        let mut shape = Labels(&restored).shape();
+        if backup.onboarding.is_none() {
+            shape.onboarding = None;
+        }
+        prop_assert_eq!(shape, Labels(&backup).shape());
+        let again = plan(&backup, &restored, Mode::Reconcile);
+        prop_assert!(again.is_empty(), "after the cut at {}: {:?}", cut, again.ops);
     }
 }
 
