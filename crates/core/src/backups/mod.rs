@@ -8,16 +8,18 @@
 use std::fmt;
 
 mod capture;
+pub mod jobs;
 pub mod port;
 mod restore;
 mod service;
 
 pub use capture::{MAX_BANS, MAX_MEMBERS};
-pub use restore::{JobId, JobStatus, JobView, MAX_RATE_LIMIT_WAIT_MS, RestoreJobs, Step};
+pub use jobs::{Job, JobId, JobStatus, RestoreJobStore};
+pub use restore::{MAX_RATE_LIMIT_WAIT_MS, Step};
 pub use service::{
     BUSY_RETRY_AFTER_SECONDS, BackupError, BackupPorts, BackupService, BackupSettings, CreateRequest, Created, DryRun,
-    MAX_CAPTURES, MAX_RESTORES, Premium, PremiumAdmin, PremiumGrants, RESTORE_ANSWER_WITHIN_MS, RESTORE_COOLDOWN_MS,
-    RestoreOutcome, RestoreRequest, Started, WRONG_KEY_WINDOW_MS, WRONG_KEYS_PER_WINDOW,
+    JOB_LEASE_MS, MAX_CAPTURES, MAX_RESTORES, Premium, PremiumAdmin, PremiumGrants, RESTORE_ANSWER_WITHIN_MS,
+    RESTORE_COOLDOWN_MS, RestoreOutcome, RestoreRequest, Started, WRONG_KEY_WINDOW_MS, WRONG_KEYS_PER_WINDOW,
 };
 
 /// The backup format and the restore planner (`garrison-backup`), served through core.

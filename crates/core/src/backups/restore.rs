@@ -3,27 +3,28 @@
 //! than reported, each failure reported and the rest carried on, progress kept in the job's record.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::StreamExt;
 use garrison_backup::format::{Backup, Id};
 use garrison_backup::plan::{Op, Plan, Ref, Remap};
+use serde::{Deserialize, Serialize};
 
 use super::capture::FileHome;
 use super::file_key;
+use super::jobs::{Did, Job, Lease, RestoreJobStore};
 use super::port::{BackupBot, Image, MAX_IMAGE_BYTES, Write};
+use crate::ServerId;
 use crate::discord::DiscordError;
 use crate::objects::ObjectStore;
-use crate::time::Sleeper;
+use crate::time::{Clock, Sleeper};
 use crate::view_id::ViewId;
-use crate::{ServerId, Timestamp};
 
 /// The longest a restore waits out Discord's rate limits for one operation before it reports it as
 /// failed (channel creation is limited to a few a second per guild; a whole guild takes minutes).
 pub const MAX_RATE_LIMIT_WAIT_MS: u64 = 10 * 60 * 1000;
 
 /// The steps of a restore, in the order they run and are reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Step {
     Roles,
     Emojis,
@@ -61,116 +62,34 @@ impl Step {
         }
     }
 
-    /// The step an operation belongs to, and whether it creates (0), updates (1) or deletes (2).
-    pub fn of(op: &Op) -> (Step, usize) {
+    /// The step [`Step::name`] names.
+    pub fn parse(name: &str) -> Option<Self> {
+        Step::ALL.into_iter().find(|step| step.name() == name)
+    }
+
+    /// The step an operation belongs to, and what it does there.
+    pub fn of(op: &Op) -> (Step, Did) {
         match op {
-            Op::CreateRole { .. } => (Step::Roles, 0),
-            Op::UpdateRole { .. } | Op::PositionRoles(_) => (Step::Roles, 1),
-            Op::DeleteRole { .. } => (Step::Roles, 2),
-            Op::CreateChannel { .. } => (Step::Channels, 0),
-            Op::UpdateChannel { .. } | Op::PositionChannels(_) => (Step::Channels, 1),
-            Op::DeleteChannel { .. } => (Step::Channels, 2),
-            Op::CreateAutoMod { .. } => (Step::AutoMod, 0),
-            Op::UpdateAutoMod { .. } => (Step::AutoMod, 1),
-            Op::DeleteAutoMod { .. } => (Step::AutoMod, 2),
-            Op::PutOnboarding { .. } => (Step::Onboarding, 1),
-            Op::UpdateSettings { .. } => (Step::Settings, 1),
-            Op::CreateEmoji { .. } => (Step::Emojis, 0),
-            Op::UpdateEmoji { .. } => (Step::Emojis, 1),
-            Op::DeleteEmoji { .. } => (Step::Emojis, 2),
-            Op::CreateSticker { .. } => (Step::Stickers, 0),
-            Op::UpdateSticker { .. } => (Step::Stickers, 1),
-            Op::DeleteSticker { .. } => (Step::Stickers, 2),
-            Op::Ban { .. } => (Step::Bans, 0),
-        }
-    }
-}
-
-/// A restore job's id: a view id (32 hex), unguessable, handed to the caller.
-pub type JobId = ViewId;
-
-/// Where a restore job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobStatus {
-    Running,
-    Finished,
-}
-
-impl JobStatus {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Running => "running",
-            JobStatus::Finished => "finished",
-        }
-    }
-}
-
-/// What a caller sees of a restore job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobView {
-    pub id: JobId,
-    /// The backup restored.
-    pub view: ViewId,
-    pub target: ServerId,
-    pub status: JobStatus,
-    /// The step running (or the last one).
-    pub step: Option<Step>,
-    /// Operations carried out (or failed) so far, of `total`.
-    pub done: usize,
-    pub total: usize,
-    /// The report so far: one line per finished step, and each failure.
-    pub report: Vec<String>,
-    /// How many operations failed.
-    pub failed: usize,
-    pub started_at: Timestamp,
-    pub finished_at: Option<Timestamp>,
-    /// The snapshot version taken before the restore changed anything.
-    pub snapshot: Option<u32>,
-}
-
-/// The most finished jobs remembered (the oldest finished go first).
-const KEEP_FINISHED: usize = 1000;
-
-/// Restore jobs of this process.
-#[derive(Debug, Default, Clone)]
-pub struct RestoreJobs {
-    jobs: Arc<Mutex<HashMap<String, JobView>>>,
-}
-
-impl RestoreJobs {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, JobView>> {
-        self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub fn get(&self, id: &JobId) -> Option<JobView> {
-        self.lock().get(id.as_str()).cloned()
-    }
-
-    /// The running job restoring into `target`, if any.
-    pub fn running_into(&self, target: ServerId) -> Option<JobId> {
-        self.lock().values().find(|j| j.target == target && j.status == JobStatus::Running).map(|j| j.id.clone())
-    }
-
-    pub fn running(&self) -> usize {
-        self.lock().values().filter(|j| j.status == JobStatus::Running).count()
-    }
-
-    pub(crate) fn insert(&self, job: JobView) {
-        let mut jobs = self.lock();
-        if jobs.len() >= KEEP_FINISHED {
-            let mut finished: Vec<(Timestamp, String)> =
-                jobs.values().filter_map(|j| Some((j.finished_at?, j.id.as_str().to_owned()))).collect();
-            finished.sort();
-            for (_, id) in finished.iter().take(jobs.len() + 1 - KEEP_FINISHED) {
-                jobs.remove(id);
-            }
-        }
-        jobs.insert(job.id.as_str().to_owned(), job);
-    }
-
-    pub(crate) fn update(&self, id: &JobId, change: impl FnOnce(&mut JobView)) {
-        if let Some(job) = self.lock().get_mut(id.as_str()) {
-            change(job);
+            Op::CreateRole { .. } => (Step::Roles, Did::Created),
+            Op::UpdateRole { .. } => (Step::Roles, Did::Updated),
+            Op::PositionRoles(_) => (Step::Roles, Did::Reordered),
+            Op::DeleteRole { .. } => (Step::Roles, Did::Deleted),
+            Op::CreateChannel { .. } => (Step::Channels, Did::Created),
+            Op::UpdateChannel { .. } => (Step::Channels, Did::Updated),
+            Op::PositionChannels(_) => (Step::Channels, Did::Reordered),
+            Op::DeleteChannel { .. } => (Step::Channels, Did::Deleted),
+            Op::CreateAutoMod { .. } => (Step::AutoMod, Did::Created),
+            Op::UpdateAutoMod { .. } => (Step::AutoMod, Did::Updated),
+            Op::DeleteAutoMod { .. } => (Step::AutoMod, Did::Deleted),
+            Op::PutOnboarding { .. } => (Step::Onboarding, Did::Updated),
+            Op::UpdateSettings { .. } => (Step::Settings, Did::Updated),
+            Op::CreateEmoji { .. } => (Step::Emojis, Did::Created),
+            Op::UpdateEmoji { .. } => (Step::Emojis, Did::Updated),
+            Op::DeleteEmoji { .. } => (Step::Emojis, Did::Deleted),
+            Op::CreateSticker { .. } => (Step::Stickers, Did::Created),
+            Op::UpdateSticker { .. } => (Step::Stickers, Did::Updated),
+            Op::DeleteSticker { .. } => (Step::Stickers, Did::Deleted),
+            Op::Ban { .. } => (Step::Bans, Did::Created),
         }
     }
 }
@@ -180,33 +99,53 @@ pub(crate) struct Executor<'a> {
     pub bot: &'a dyn BackupBot,
     pub objects: &'a dyn ObjectStore,
     pub sleeper: &'a dyn Sleeper,
+    pub clock: &'a dyn Clock,
+    pub store: &'a dyn RestoreJobStore,
+    /// This runner, and how long each renewal of its lease lasts.
+    pub holder: &'a ViewId,
+    pub lease_ms: u64,
     /// Where the backup's images are.
     pub home: FileHome<'a>,
     pub target: ServerId,
     pub backup: &'a Backup,
 }
 
-/// A failure of one operation, for the report.
-struct Failed(String);
+/// Why an operation did not go through.
+enum Stop {
+    /// It failed; the report says why, and the restore goes on.
+    Failed(String),
+    /// Another runner holds the job now (this one was taken for dead): this one stops at once.
+    LeaseLost,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// Every operation was carried out or reported.
+    Done,
+    /// Another runner took the job over.
+    LeaseLost,
+}
 
 impl Executor<'_> {
-    async fn image(&self, hash: &str) -> Result<Image, Failed> {
+    async fn image(&self, hash: &str) -> Result<Image, Stop> {
         let key = file_key(self.home.guild, self.home.view, hash)
-            .ok_or_else(|| Failed(format!("the backup names an image by a malformed hash {hash:?}")))?;
-        let body = self.objects.get(&key).await.map_err(|e| Failed(format!("its image could not be read: {e}")))?;
+            .ok_or_else(|| Stop::Failed(format!("the backup names an image by a malformed hash {hash:?}")))?;
+        let body =
+            self.objects.get(&key).await.map_err(|e| Stop::Failed(format!("its image could not be read: {e}")))?;
         let mut bytes = Vec::with_capacity(usize::try_from(body.meta.size.min(MAX_IMAGE_BYTES)).unwrap_or(0));
         let mut stream = body.bytes;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| Failed(format!("its image could not be read: {e}")))?;
+            let chunk = chunk.map_err(|e| Stop::Failed(format!("its image could not be read: {e}")))?;
             if (bytes.len() + chunk.len()) as u64 > MAX_IMAGE_BYTES {
-                return Err(Failed("its image is larger than an image may be".into()));
+                return Err(Stop::Failed("its image is larger than an image may be".into()));
             }
             bytes.extend_from_slice(&chunk);
         }
         Ok(Image(bytes))
     }
 
-    async fn optional_image(&self, hash: Option<&str>) -> Result<Option<Image>, Failed> {
+    async fn optional_image(&self, hash: Option<&str>) -> Result<Option<Image>, Stop> {
         match hash {
             Some(hash) => self.image(hash).await.map(Some),
             None => Ok(None),
@@ -214,7 +153,7 @@ impl Executor<'_> {
     }
 
     /// The write an operation makes now, its references resolved.
-    async fn write_of(&self, op: &Op, remap: &Remap) -> Result<Write, Failed> {
+    async fn write_of(&self, op: &Op, remap: &Remap) -> Result<Write, Stop> {
         Ok(match op {
             Op::CreateRole { role } => {
                 Write::CreateRole { role: role.clone(), icon: self.optional_image(role.icon.as_deref()).await? }
@@ -272,77 +211,80 @@ impl Executor<'_> {
         })
     }
 
-    /// Sends one write, waiting out rate limits (up to [`MAX_RATE_LIMIT_WAIT_MS`] in all).
-    async fn send(&self, write: Write) -> Result<Option<Id>, DiscordError> {
+    /// The lease this runner renews to.
+    fn lease(&self) -> Lease {
+        Lease::from(self.holder, self.clock.now(), self.lease_ms)
+    }
+
+    /// Saves the job's progress (and the objects placed since the last save), renewing the lease.
+    /// When the store cannot be reached the restore goes on: `unsaved` keeps what was placed, for the
+    /// next save.
+    fn save(&self, job: &Job, unsaved: &mut Vec<(Id, Id)>) -> Result<(), Stop> {
+        match self.store.save(job, unsaved, &self.lease()) {
+            Ok(true) => {
+                unsaved.clear();
+                Ok(())
+            }
+            Ok(false) => Err(Stop::LeaseLost),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Sends one write, waiting out rate limits (up to [`MAX_RATE_LIMIT_WAIT_MS`] in all) in pieces of
+    /// at most a third of the lease, renewing it between them.
+    async fn send(&self, write: Write, job: &Job, unsaved: &mut Vec<(Id, Id)>) -> Result<Option<Id>, Stop> {
         let mut waited = 0u64;
         loop {
             match self.bot.write(self.target, write.clone()).await {
                 Err(DiscordError::RateLimited { retry_after_ms }) if waited < MAX_RATE_LIMIT_WAIT_MS => {
-                    let pause = retry_after_ms.clamp(50, MAX_RATE_LIMIT_WAIT_MS - waited);
+                    let mut pause = retry_after_ms.clamp(50, MAX_RATE_LIMIT_WAIT_MS - waited);
                     waited += pause;
-                    self.sleeper.sleep(pause).await;
+                    let piece = (self.lease_ms / 3).max(50);
+                    while pause > 0 {
+                        let now = pause.min(piece);
+                        self.sleeper.sleep(now).await;
+                        pause -= now;
+                        self.save(job, unsaved)?;
+                    }
                 }
-                other => return other,
+                Err(e) => return Err(Stop::Failed(e.to_string())),
+                Ok(id) => return Ok(id),
             }
         }
     }
 
-    /// Carries out `plan`, reporting progress into `jobs` under `job`.
-    pub async fn run(&self, plan: &Plan, jobs: &RestoreJobs, job: &JobId) {
-        let mut remap = plan.remap();
-        // Per step: created, updated, deleted, and whether it reordered; then its failures.
-        let mut counts: HashMap<Step, ([usize; 3], bool)> = HashMap::new();
-        let mut failures: HashMap<Step, Vec<String>> = HashMap::new();
+    /// Carries out `plan` from `remap` (the plan's own, or a resumed job's), recording every step in
+    /// `job` and saving it after each.
+    pub async fn run(&self, plan: &Plan, job: &mut Job, mut remap: Remap) -> Ran {
+        let mut unsaved: Vec<(Id, Id)> = Vec::new();
         for op in &plan.ops {
-            let (step, kind) = Step::of(op);
-            jobs.update(job, |j| j.step = Some(step));
+            let (step, did) = Step::of(op);
+            job.step = Some(step);
             let outcome = match self.write_of(op, &remap).await {
-                Ok(write) => self.send(write).await.map_err(|e| Failed(e.to_string())),
-                Err(failed) => Err(failed),
+                Ok(write) => self.send(write, job, &mut unsaved).await,
+                Err(stop) => Err(stop),
             };
-            let entry = counts.entry(step).or_default();
             match outcome {
                 Ok(new_id) => {
                     if let (Some(new_id), Some(backup_id)) = (new_id, created_id(op)) {
                         remap.insert(backup_id, new_id);
+                        unsaved.push((backup_id, new_id));
                     }
-                    if matches!(op, Op::PositionRoles(_) | Op::PositionChannels(_)) {
-                        entry.1 = true;
-                    } else {
-                        entry.0[kind] += 1;
-                    }
+                    job.tally.record(step, did);
                 }
-                Err(Failed(why)) => {
-                    failures.entry(step).or_default().push(format!("Failed: {}: {why}", op.describe()));
-                    jobs.update(job, |j| j.failed += 1);
+                Err(Stop::Failed(why)) => {
+                    job.tally.fail(step, format!("Failed: {}: {why}", op.describe()));
+                    job.failed += 1;
                 }
+                Err(Stop::LeaseLost) => return Ran::LeaseLost,
             }
-            jobs.update(job, |j| j.done += 1);
+            job.done += 1;
+            if let Err(Stop::LeaseLost) = self.save(job, &mut unsaved) {
+                return Ran::LeaseLost;
+            }
         }
-        jobs.update(job, |j| j.report.extend(report(&counts, &mut failures)));
+        Ran::Done
     }
-}
-
-/// The report's lines: one per step that did anything, in [`Step::ALL`]'s order, each followed by its
-/// failures.
-fn report(counts: &HashMap<Step, ([usize; 3], bool)>, failures: &mut HashMap<Step, Vec<String>>) -> Vec<String> {
-    let mut lines = Vec::new();
-    for step in Step::ALL {
-        let Some(&([c, u, d], reordered)) = counts.get(&step) else { continue };
-        let failed = failures.remove(&step).unwrap_or_default();
-        let order = if reordered { ", reordered" } else { "" };
-        let with = match failed.len() {
-            0 => String::new(),
-            1 => " with 1 failure".to_owned(),
-            n => format!(" with {n} failures"),
-        };
-        lines.push(format!("{} restored{with} ({c} created, {u} updated, {d} deleted{order})", step.name()));
-        lines.extend(failed);
-    }
-    if lines.is_empty() {
-        lines.push("Nothing to restore: the guild already matches the backup".to_owned());
-    }
-    lines
 }
 
 /// The backup id of what an operation creates.
@@ -354,30 +296,5 @@ fn created_id(op: &Op) -> Option<Id> {
         Op::CreateEmoji { emoji } => Some(emoji.id),
         Op::CreateSticker { sticker } => Some(sticker.id),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_report_names_each_step_in_order_with_its_failures() {
-        let mut counts = HashMap::new();
-        counts.insert(Step::Channels, ([3, 1, 1], true));
-        counts.insert(Step::Roles, ([0, 2, 0], false));
-        let mut failures = HashMap::from([(Step::Channels, vec!["Failed: Create channel #x: refused".to_owned()])]);
-        assert_eq!(
-            report(&counts, &mut failures),
-            [
-                "Roles restored (0 created, 2 updated, 0 deleted)",
-                "Channels restored with 1 failure (3 created, 1 updated, 1 deleted, reordered)",
-                "Failed: Create channel #x: refused",
-            ]
-        );
-        assert_eq!(
-            report(&HashMap::new(), &mut HashMap::new()),
-            ["Nothing to restore: the guild already matches the backup"]
-        );
     }
 }

@@ -14,8 +14,9 @@ use garrison_backup::format::Backup;
 use garrison_backup::plan::{self, Mode, Plan};
 
 use super::capture::{CaptureOptions, Captured, FileHome, capture};
+use super::jobs::{Claimed, Job, JobId, JobStatus, KEEP_FINISHED_JOBS_MS, Lease, RestoreJobStore, Tally};
 use super::port::{BackupBot, BackupBots};
-use super::restore::{Executor, JobId, JobStatus, JobView, RestoreJobs};
+use super::restore::{Executor, Ran};
 use super::{
     AuthKey, BackupIndex, BackupRecord, MAX_BACKUP_BYTES, TagKey, Version, VersionKind, beyond_retention,
     current_version, version_key,
@@ -36,8 +37,11 @@ pub const WRONG_KEYS_PER_WINDOW: u32 = 10;
 pub const WRONG_KEY_WINDOW_MS: i64 = 60 * 1000;
 /// Backups captured at once by this process (each holds one image and the JSON in memory).
 pub const MAX_CAPTURES: usize = 4;
-/// Restores running at once in this process.
+/// Restores running at once in this process (started here or taken up from a dead runner).
 pub const MAX_RESTORES: usize = 8;
+/// How long a runner's hold on a restore job lasts unless renewed: a job whose runner died is taken
+/// up again this long after its last sign of life.
+pub const JOB_LEASE_MS: u64 = 60_000;
 /// Seconds a caller is told to wait when too many backups are being made.
 pub const BUSY_RETRY_AFTER_SECONDS: u64 = 10;
 
@@ -149,6 +153,7 @@ impl PremiumAdmin {
 
 /// The ports the service works over.
 #[allow(missing_debug_implementations)] // ports, shown by the service
+#[derive(Clone)]
 pub struct BackupPorts {
     pub bots: Arc<dyn BackupBots>,
     pub index: Arc<dyn BackupIndex>,
@@ -157,6 +162,7 @@ pub struct BackupPorts {
     pub entropy: Arc<dyn Entropy>,
     pub cooldowns: Arc<dyn CooldownStore>,
     pub sleeper: Arc<dyn Sleeper>,
+    pub jobs: Arc<dyn RestoreJobStore>,
 }
 
 /// The service's settings.
@@ -169,6 +175,8 @@ pub struct BackupSettings {
     pub premium: Premium,
     /// How long a restore request waits for its job before answering 202 with the job (60 s).
     pub answer_within_ms: u64,
+    /// How long a runner's hold on a job lasts unless renewed ([`JOB_LEASE_MS`]).
+    pub job_lease_ms: u64,
 }
 
 /// The specification's wait for a restore's report before it answers with a job instead.
@@ -224,7 +232,8 @@ pub struct DryRun {
     pub plan: Plan,
 }
 
-/// A restore started: its job, and the work the caller runs (on its runtime) to carry it out.
+/// A restore started (or taken up again): its job, and the work the caller runs (on its runtime) to
+/// carry it out.
 #[allow(missing_debug_implementations)] // a future
 pub struct Started {
     pub job: JobId,
@@ -290,11 +299,32 @@ impl Drop for Permit<'_> {
     }
 }
 
+/// A place among the restores this process runs, given back when the run ends (or is dropped).
+struct RunPermit(Arc<AtomicUsize>);
+
+impl RunPermit {
+    fn take(counter: &Arc<AtomicUsize>) -> Option<Self> {
+        counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < MAX_RESTORES).then_some(n + 1))
+            .ok()
+            .map(|_| Self(Arc::clone(counter)))
+    }
+}
+
+impl Drop for RunPermit {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Server backups.
 pub struct BackupService {
     ports: BackupPorts,
     settings: BackupSettings,
-    jobs: RestoreJobs,
+    /// This process as a runner of restore jobs.
+    runner: ViewId,
+    /// Restores this process runs.
+    restores: Arc<AtomicUsize>,
     wrong_keys: WrongKeys,
     captures: AtomicUsize,
 }
@@ -309,14 +339,20 @@ impl std::fmt::Debug for BackupService {
 }
 
 impl BackupService {
-    pub fn new(ports: BackupPorts, settings: BackupSettings) -> Self {
-        Self {
+    pub fn new(ports: BackupPorts, settings: BackupSettings) -> Result<Self, BackupError> {
+        let runner = ViewId::draw(ports.entropy.as_ref())?;
+        Ok(Self {
             ports,
             settings,
-            jobs: RestoreJobs::default(),
+            runner,
+            restores: Arc::new(AtomicUsize::new(0)),
             wrong_keys: WrongKeys::default(),
             captures: AtomicUsize::new(0),
-        }
+        })
+    }
+
+    fn lease(&self) -> Lease {
+        Lease::from(&self.runner, self.ports.clock.now(), self.settings.job_lease_ms)
     }
 
     /// How long a restore request waits for its job before answering with the job.
@@ -535,25 +571,13 @@ impl BackupService {
     }
 
     /// A restore job's progress.
-    pub fn job(&self, id: &str) -> Result<JobView, BackupError> {
-        ViewId::parse_exact(id).and_then(|id| self.jobs.get(&id)).ok_or(BackupError::UnknownJob)
+    pub fn job(&self, id: &str) -> Result<Job, BackupError> {
+        let id = ViewId::parse_exact(id).ok_or(BackupError::UnknownJob)?;
+        self.ports.jobs.get(&id)?.ok_or(BackupError::UnknownJob)
     }
 
     async fn load(&self, record: &BackupRecord, version: &Version) -> Result<Backup, BackupError> {
-        let key = version_key(record.guild, &record.view, version.number)
-            .ok_or_else(|| BackupError::Internal("a version key could not be made".into()))?;
-        let body = self.ports.objects.get(&key).await?;
-        let mut json = Vec::with_capacity(usize::try_from(body.meta.size.min(MAX_BACKUP_BYTES)).unwrap_or(0));
-        let mut stream = body.bytes;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            if (json.len() + chunk.len()) as u64 > MAX_BACKUP_BYTES {
-                return Err(BackupError::TooLarge);
-            }
-            json.extend_from_slice(&chunk);
-        }
-        serde_json::from_slice(&json)
-            .map_err(|e| BackupError::Internal(format!("version {} of the backup does not read: {e}", version.number)))
+        load(self.ports.objects.as_ref(), record, version).await
     }
 
     /// `POST /api/Backup/restore/{viewId}`: a dry run's plan, or a started restore.
@@ -565,15 +589,15 @@ impl BackupService {
         let target = request.target.unwrap_or(record.guild);
         self.check_premium(target)?;
         let version = Self::pick(&record, request.version)?.clone();
-        if !request.dry_run {
-            if let Some(job) = self.jobs.running_into(target) {
+        let permit = if request.dry_run {
+            None
+        } else {
+            if let Some(job) = self.ports.jobs.running_into(target)? {
                 return Err(BackupError::RestoreRunning { job: job.as_str().to_owned() });
             }
-            if self.jobs.running() >= MAX_RESTORES {
-                return Err(BackupError::Busy);
-            }
-        }
-        let _permit = Permit::take(&self.captures, MAX_CAPTURES).ok_or(BackupError::Busy)?;
+            Some(RunPermit::take(&self.restores).ok_or(BackupError::Busy)?)
+        };
+        let _capturing = Permit::take(&self.captures, MAX_CAPTURES).ok_or(BackupError::Busy)?;
         let bot = self.ports.bots.bot(&request.token).await?;
         let standing = bot.standing(target).await?;
         if !standing.administrator {
@@ -589,9 +613,9 @@ impl BackupService {
         let Captured { backup: current, image_bytes } =
             capture(bot.as_ref(), self.ports.objects.as_ref(), target, self.ports.clock.now(), options).await?;
         let plan = plan::plan(&backup, &keeping(&current, &standing.roles), request.mode);
-        if request.dry_run {
+        let Some(permit) = permit else {
             return Ok(RestoreOutcome::DryRun(DryRun { target, version: version.number, plan }));
-        }
+        };
 
         let now = self.ports.clock.now();
         let cooldown_key = target.get().to_be_bytes();
@@ -601,6 +625,7 @@ impl BackupService {
             let retry_after_seconds = u64::try_from(ms).unwrap_or(0).div_ceil(1000);
             return Err(BackupError::Cooldown { retry_after_seconds });
         }
+        let release = || async { self.ports.cooldowns.release("backup-restore", &cooldown_key, now).await.ok() };
         // The guild as it is, kept before anything changes, so the restore can be undone.
         let snapshot = if plan.is_empty() {
             None
@@ -608,59 +633,83 @@ impl BackupService {
             match self.add_version(&record, &current, VersionKind::Snapshot, image_bytes).await {
                 Ok(version) => Some(version.number),
                 Err(e) => {
-                    self.ports.cooldowns.release("backup-restore", &cooldown_key, now).await.ok();
+                    release().await;
                     return Err(e);
                 }
             }
         };
-        let job = ViewId::draw(self.ports.entropy.as_ref())?;
-        self.jobs.insert(JobView {
-            id: job.clone(),
+        let job = Job {
+            id: ViewId::draw(self.ports.entropy.as_ref())?,
             view: record.view.clone(),
+            origin: record.guild,
             target,
+            version: version.number,
+            mode: request.mode,
             status: JobStatus::Running,
             step: None,
             done: 0,
             total: plan.ops.len(),
-            report: Vec::new(),
             failed: 0,
+            tally: Tally::default(),
             started_at: now,
             finished_at: None,
             snapshot,
-        });
-        let run = Self::run(RunContext {
-            bot,
-            objects: self.ports.objects.clone(),
-            sleeper: self.ports.sleeper.clone(),
-            clock: self.ports.clock.clone(),
-            jobs: self.jobs.clone(),
-            job: job.clone(),
-            origin: record.guild,
-            view: record.view,
-            target,
-            backup,
-            plan,
-        });
-        Ok(RestoreOutcome::Started(Started { job, run: Box::pin(run) }))
+            resumed: 0,
+        };
+        if let Err(e) = self.ports.jobs.start(&job, &request.token, &self.lease()) {
+            release().await;
+            return Err(e.into());
+        }
+        // Old finished jobs go as new ones come.
+        self.ports.jobs.prune(Timestamp(now.millis() - KEEP_FINISHED_JOBS_MS)).ok();
+        let id = job.id.clone();
+        let remap = plan.remap();
+        let run = run(self.runner_of(), Prepared { bot, backup, plan, remap, job }, permit);
+        Ok(RestoreOutcome::Started(Started { job: id, run: Box::pin(run) }))
     }
 
-    async fn run(context: RunContext) {
-        let RunContext { bot, objects, sleeper, clock, jobs, job, origin, view, target, backup, plan } = context;
-        let executor = Executor {
-            bot: bot.as_ref(),
-            objects: objects.as_ref(),
-            sleeper: sleeper.as_ref(),
-            home: FileHome { guild: origin, view: &view },
-            target,
-            backup: &backup,
-        };
-        executor.run(&plan, &jobs, &job).await;
-        let now = clock.now();
-        jobs.update(&job, |j| {
-            j.status = JobStatus::Finished;
-            j.finished_at = Some(now);
-        });
+    fn runner_of(&self) -> Runner {
+        Runner { ports: self.ports.clone(), holder: self.runner.clone(), lease_ms: self.settings.job_lease_ms }
     }
+
+    /// Takes up the restore jobs whose runner died (as many as this process has room for): each is
+    /// planned again from its guild as it is now, with what it already created, and carried on. The
+    /// caller runs each on its runtime; call it at start and then about twice a lease.
+    pub fn resume(&self) -> Result<Vec<Started>, BackupError> {
+        let mut started = Vec::new();
+        let room = MAX_RESTORES.saturating_sub(self.restores.load(Ordering::Acquire));
+        if room == 0 {
+            return Ok(started);
+        }
+        let claimed = self.ports.jobs.claim(self.ports.clock.now(), &self.lease(), room)?;
+        for claimed in claimed {
+            let id = claimed.job.id.clone();
+            // Room was counted above; a restore started meanwhile may take it, then the job waits for
+            // its lease to run out again.
+            let Some(permit) = RunPermit::take(&self.restores) else { break };
+            let runner = self.runner_of();
+            started.push(Started { job: id, run: Box::pin(resumed(runner, claimed, permit)) });
+        }
+        Ok(started)
+    }
+}
+
+/// Reads a version's JSON back.
+async fn load(objects: &dyn ObjectStore, record: &BackupRecord, version: &Version) -> Result<Backup, BackupError> {
+    let key = version_key(record.guild, &record.view, version.number)
+        .ok_or_else(|| BackupError::Internal("a version key could not be made".into()))?;
+    let body = objects.get(&key).await?;
+    let mut json = Vec::with_capacity(usize::try_from(body.meta.size.min(MAX_BACKUP_BYTES)).unwrap_or(0));
+    let mut stream = body.bytes;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if (json.len() + chunk.len()) as u64 > MAX_BACKUP_BYTES {
+            return Err(BackupError::TooLarge);
+        }
+        json.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&json)
+        .map_err(|e| BackupError::Internal(format!("version {} of the backup does not read: {e}", version.number)))
 }
 
 /// The target guild as the planner sees it: the roles the restoring bot holds count as an
@@ -675,19 +724,94 @@ fn keeping(current: &Backup, bot_roles: &[garrison_backup::format::Id]) -> Backu
     current
 }
 
-/// What a restore's work owns.
-struct RunContext {
+/// What a run of restore jobs works with (owned, so a run outlives the request that started it).
+struct Runner {
+    ports: BackupPorts,
+    holder: ViewId,
+    lease_ms: u64,
+}
+
+/// A job ready to run: its bot, backup, plan and the remap it starts from.
+struct Prepared {
     bot: Arc<dyn BackupBot>,
-    objects: Arc<dyn ObjectStore>,
-    sleeper: Arc<dyn Sleeper>,
-    clock: Arc<dyn Clock>,
-    jobs: RestoreJobs,
-    job: JobId,
-    origin: ServerId,
-    view: ViewId,
-    target: ServerId,
     backup: Backup,
     plan: Plan,
+    remap: plan::Remap,
+    job: Job,
+}
+
+/// Carries out a prepared job and records it finished (unless another runner took it over).
+async fn run(runner: Runner, prepared: Prepared, _permit: RunPermit) {
+    let Prepared { bot, backup, plan, remap, mut job } = prepared;
+    let ports = &runner.ports;
+    let view = job.view.clone();
+    let executor = Executor {
+        bot: bot.as_ref(),
+        objects: ports.objects.as_ref(),
+        sleeper: ports.sleeper.as_ref(),
+        clock: ports.clock.as_ref(),
+        store: ports.jobs.as_ref(),
+        holder: &runner.holder,
+        lease_ms: runner.lease_ms,
+        home: FileHome { guild: job.origin, view: &view },
+        target: job.target,
+        backup: &backup,
+    };
+    if executor.run(&plan, &mut job, remap).await == Ran::Done {
+        finish(&runner, job);
+    }
+}
+
+/// Records the job finished; the store forgets its token.
+fn finish(runner: &Runner, mut job: Job) {
+    job.status = JobStatus::Finished;
+    job.finished_at = Some(runner.ports.clock.now());
+    // A store that cannot be reached now leaves the job running: it is taken up again, planned from the
+    // guild as it is (then nothing is left to do), and finished then.
+    runner.ports.jobs.finish(&job, &runner.holder).ok();
+}
+
+/// Takes up a job whose runner died: plans the rest from the guild as it is, with what it created.
+async fn resumed(runner: Runner, claimed: Claimed, permit: RunPermit) {
+    let Claimed { mut job, token, placed } = claimed;
+    job.resumed += 1;
+    match prepare_resumed(&runner.ports, &job, &token, &placed).await {
+        Ok((bot, backup, plan)) => {
+            job.total = job.done + plan.ops.len();
+            let remap = plan.remap();
+            run(runner, Prepared { bot, backup, plan, remap, job }, permit).await;
+        }
+        Err(why) => {
+            job.tally.halt(format!("the restore could not be taken up again after a restart: {why}"));
+            finish(&runner, job);
+        }
+    }
+}
+
+async fn prepare_resumed(
+    ports: &BackupPorts,
+    job: &Job,
+    token: &BotToken,
+    placed: &[(garrison_backup::format::Id, garrison_backup::format::Id)],
+) -> Result<(Arc<dyn BackupBot>, Backup, Plan), BackupError> {
+    let record = ports.index.by_view(&job.view)?.ok_or(BackupError::NotFound)?;
+    let version = record
+        .versions
+        .iter()
+        .find(|v| v.number == job.version)
+        .ok_or(BackupError::UnknownVersion { version: job.version })?;
+    let backup = load(ports.objects.as_ref(), &record, version).await?;
+    let bot = ports.bots.bot(token).await?;
+    let standing = bot.standing(job.target).await?;
+    if !standing.administrator {
+        return Err(BackupError::NotAdministrator);
+    }
+    let options = CaptureOptions { members: false, home: None, max_image_bytes: MAX_BACKUP_BYTES };
+    let Captured { backup: current, .. } =
+        capture(bot.as_ref(), ports.objects.as_ref(), job.target, ports.clock.now(), options).await?;
+    let placed: HashMap<_, _> = placed.iter().copied().collect();
+    let plan = plan::plan_resumed(&backup, &keeping(&current, &standing.roles), job.mode, &placed);
+    Ok((bot, backup, plan))
 }
 
 #[cfg(test)]
