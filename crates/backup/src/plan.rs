@@ -18,13 +18,15 @@
 //! In [`Mode::Reconcile`]: roles (created, updated); emojis (the guild's extra emojis deleted, then
 //! the backup's created and updated: Discord gives a guild a fixed number of emoji and sticker slots,
 //! so room is made first); stickers (likewise); channels (created, updated; categories first);
-//! AutoMod rules (created, updated); onboarding; settings; bans; then the deletes of extra AutoMod
+//! AutoMod rules (created, updated); onboarding; settings; bans; members' roles (when the backup keeps
+//! them: each member the guild still has is given the backup's roles, keeping the integration-managed
+//! roles they hold; members who left are not looked for); then the deletes of extra AutoMod
 //! rules, channels (children before categories) and roles, once onboarding and settings no longer
 //! name them, so a restore cut short loses as little as possible; positions last (roles, then
 //! channels).
 //!
 //! In [`Mode::Wipe`] the deletes come first (AutoMod rules, emojis, stickers, channels, roles), then
-//! the same creates in the same order. One exception: the channels the guild's settings name as its
+//! the same creates in the same order (members' roles after bans). One exception: the channels the guild's settings name as its
 //! rules and public updates channels (which Discord will not delete in a Community guild) are deleted
 //! after the settings are changed.
 //!
@@ -68,8 +70,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::format::{
-    AutoModRule, Backup, Ban, CATEGORY, Channel, Emoji, GuildSettings, Id, Onboarding, Overwrite, OverwriteKind, Role,
-    Sticker,
+    AutoModRule, Backup, Ban, CATEGORY, Channel, Emoji, GuildSettings, Id, MemberRoles, Onboarding, Overwrite,
+    OverwriteKind, Role, Sticker,
 };
 
 /// AutoMod's KEYWORD trigger type, the only one a guild may have several rules of.
@@ -241,6 +243,16 @@ pub enum Op {
         /// The backup's bans the guild lacks.
         bans: Vec<Ban>,
     },
+    /// Gives a member the backup's roles (`roles`, backup ids of roles a bot may assign), keeping the
+    /// integration-managed roles they hold now (`keep`, target ids): Discord replaces the whole list.
+    SetMemberRoles {
+        /// The member (a user id, the same in every guild).
+        user: Id,
+        /// The backup's roles of the member, by backup id.
+        roles: Vec<Id>,
+        /// The target guild's managed roles the member holds.
+        keep: Vec<Id>,
+    },
     /// Sets these roles' positions (all of them, so the order is the backup's).
     PositionRoles(Vec<(Ref, i64)>),
     /// Sets these channels' positions (and parents).
@@ -281,6 +293,9 @@ impl Op {
             }
             Op::UpdateSettings { .. } => "Update server settings".into(),
             Op::Ban { bans } => format!("Ban {}", count_of(bans.len(), "user")),
+            Op::SetMemberRoles { user, roles, .. } => {
+                format!("Give member {user} {}", count_of(roles.len(), "role"))
+            }
             Op::PositionRoles(positions) => format!("Order {}", count_of(positions.len(), "role")),
             Op::PositionChannels(positions) => format!("Order {}", count_of(positions.len(), "channel")),
         }
@@ -319,6 +334,8 @@ pub struct PlanCounts {
     pub stickers: Counts,
     /// Bans (created: users banned).
     pub bans: Counts,
+    /// Members whose roles are set (updated), when the backup keeps members' roles.
+    pub members: Counts,
 }
 
 /// A restore's operations, in order.
@@ -364,6 +381,7 @@ impl Plan {
                 Op::PutOnboarding { .. } => counts.onboarding.updated += 1,
                 Op::UpdateSettings { .. } => counts.settings.updated += 1,
                 Op::Ban { bans } => counts.bans.created += bans.len(),
+                Op::SetMemberRoles { .. } => counts.members.updated += 1,
                 Op::PositionRoles(_) | Op::PositionChannels(_) => {}
             }
         }
@@ -1024,6 +1042,38 @@ pub fn plan_resumed(backup: &Backup, current: &Backup, mode: Mode, placed: &Hash
     let ban_ops: Vec<Op> =
         by_reason.iter().flat_map(|bans| bans.chunks(BAN_BATCH)).map(|bans| Op::Ban { bans: bans.to_vec() }).collect();
 
+    // Members' roles, when the backup keeps them and the guild's were read: each member the guild
+    // still has gets the backup's roles, keeping the integration-managed roles they hold now (a bot
+    // can give or take neither those nor `@everyone`); members whose roles match are left alone.
+    let member_ops: Vec<Op> = match (&backup.members, &current.members) {
+        (Some(wanted), Some(now)) => {
+            let now: HashMap<Id, &MemberRoles> = now.iter().map(|m| (m.user, m)).collect();
+            let managed: HashSet<Id> = current.roles.iter().filter(|r| r.managed).map(|r| r.id).collect();
+            let assignable: HashSet<Id> = backup_roles.iter().filter(|r| !r.managed).map(|r| r.id).collect();
+            wanted
+                .iter()
+                .filter_map(|member| {
+                    let found = now.get(&member.user)?;
+                    let roles =
+                        sorted(&member.roles.iter().copied().filter(|r| assignable.contains(r)).collect::<Vec<_>>());
+                    let keep = sorted(&found.roles.iter().copied().filter(|r| managed.contains(r)).collect::<Vec<_>>());
+                    let waits = roles.iter().any(|r| created.contains(r));
+                    let mapped = sorted(&roles.iter().filter_map(|r| remap.get(*r)).collect::<Vec<_>>());
+                    let held = sorted(
+                        &found
+                            .roles
+                            .iter()
+                            .copied()
+                            .filter(|r| !managed.contains(r) && *r != target_guild)
+                            .collect::<Vec<_>>(),
+                    );
+                    (waits || mapped != held).then(|| Op::SetMemberRoles { user: member.user, roles, keep })
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+
     // Positions: whenever the order differs from the backup's (or something new must be placed).
     let placed = |backup_id: Id, created: bool| {
         if created { Ref::Created(backup_id) } else { Ref::Existing(remap.get(backup_id).unwrap_or(backup_id)) }
@@ -1129,6 +1179,7 @@ pub fn plan_resumed(backup: &Backup, current: &Backup, mode: Mode, placed: &Hash
             ops.extend(onboarding_op);
             ops.extend(settings_op);
             ops.extend(ban_ops);
+            ops.extend(member_ops);
             ops.extend(rule_deletes);
             ops.extend(channel_deletes);
             ops.extend(late_channel_deletes);
@@ -1148,6 +1199,7 @@ pub fn plan_resumed(backup: &Backup, current: &Backup, mode: Mode, placed: &Hash
             ops.extend(onboarding_op);
             ops.extend(settings_op);
             ops.extend(ban_ops);
+            ops.extend(member_ops);
             ops.extend(late_channel_deletes);
         }
     }
@@ -1188,6 +1240,9 @@ pub fn apply_first(current: &Backup, plan: &Plan, count: usize, mut next_id: u64
             Op::DeleteRole { target, .. } => {
                 let target = *target;
                 guild.roles.retain(|r| r.id != target);
+                for member in guild.members.iter_mut().flatten() {
+                    member.roles.retain(|r| *r != target);
+                }
                 for channel in &mut guild.channels {
                     channel.overwrites.retain(|o| o.id != target);
                 }
@@ -1306,6 +1361,15 @@ pub fn apply_first(current: &Backup, plan: &Plan, count: usize, mut next_id: u64
                     if !guild.bans.iter().any(|b| b.user == ban.user) {
                         guild.bans.push(ban.clone());
                     }
+                }
+            }
+            Op::SetMemberRoles { user, roles, keep } => {
+                if let Some(member) = guild.members.iter_mut().flatten().find(|m| m.user == *user) {
+                    let mut placed: Vec<Id> =
+                        roles.iter().filter_map(|r| remap.get(*r)).chain(keep.iter().copied()).collect();
+                    placed.sort();
+                    placed.dedup();
+                    member.roles = placed;
                 }
             }
             Op::PositionRoles(positions) => {

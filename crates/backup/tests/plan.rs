@@ -1,15 +1,15 @@
 //! The restore planner, on generated guilds: applying a plan gives the guild the backup's whole
 //! structure (roles in order with their looks and rights; channels under the same parents in the same
 //! order with the same settings, overwrites and tags; the settings, AutoMod rules, onboarding, emojis
-//! and stickers, every reference pointing at the same object; the backup's bans added to the guild's),
-//! and a second plan from there is empty; Discord's AutoMod limits hold at every step; reconcile keeps
+//! and stickers, every reference pointing at the same object; the backup's bans added to the guild's;
+//! members the guild has holding their backup roles), and a second plan from there is empty; Discord's AutoMod limits hold at every step; reconcile keeps
 //! what survived, wipe recreates everything, a restore cut short at any step resumes without making
 //! anything twice, and the format round-trips through JSON.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use garrison_backup::format::{
-    AutoModRule, Backup, Ban, Bits, CATEGORY, Channel, Emoji, ForumTag, GuildSettings, Id, Onboarding,
+    AutoModRule, Backup, Ban, Bits, CATEGORY, Channel, Emoji, ForumTag, GuildSettings, Id, MemberRoles, Onboarding,
     OnboardingOption, OnboardingPrompt, Overwrite, OverwriteKind, Role, Sticker,
 };
 use garrison_backup::plan::{Mode, Op, Plan, Remap, apply, apply_first, auto_mod_limit, plan, plan_resumed};
@@ -358,8 +358,10 @@ fn guild(first_id: u64) -> impl Strategy<Value = Backup> {
     ));
     let bans =
         prop::collection::vec((9_000u64..9_012, prop::sample::select(vec![None, Some("spam"), Some("raid")])), 0..6);
-    ((roles, emojis, stickers, channels), (settings, rules, onboarding, bans)).prop_map(
-        move |((roles, emojis, stickers, channels), (settings, rules, onboarding, bans))| {
+    let members =
+        prop::option::of(prop::collection::vec((8_000u64..8_006, prop::collection::vec(any::<Index>(), 0..3)), 0..5));
+    ((roles, emojis, stickers, channels), (settings, rules, onboarding, bans, members)).prop_map(
+        move |((roles, emojis, stickers, channels), (settings, rules, onboarding, bans, members))| {
             let mut id = first_id;
             let mut next = || {
                 id += 1;
@@ -506,9 +508,37 @@ fn guild(first_id: u64) -> impl Strategy<Value = Backup> {
                     b.bans.push(Ban { user: Id(user), reason: reason.map(Into::into) });
                 }
             }
+            b.members = members.map(|members| {
+                let mut kept: Vec<MemberRoles> = Vec::new();
+                for (user, roles) in members {
+                    if !kept.iter().any(|m| m.user == Id(user)) {
+                        kept.push(MemberRoles { user: Id(user), roles: pick_all(&roles, &role_ids[1..]) });
+                    }
+                }
+                kept
+            });
             b
         },
     )
+}
+
+/// Members of the backup whom the guild had are left with the backup's roles (by label); others are
+/// left alone.
+fn members_hold_their_backup_roles(backup: &Backup, before: &Backup, restored: &Backup) -> Result<(), String> {
+    let (Some(wanted), Some(now)) = (&backup.members, &restored.members) else { return Ok(()) };
+    let had: BTreeSet<Id> = before.members.iter().flatten().map(|m| m.user).collect();
+    for member in wanted.iter().filter(|m| had.contains(&m.user)) {
+        let found = now.iter().find(|m| m.user == member.user).ok_or(format!("member {} went", member.user))?;
+        let (want, got) = (Labels(backup).roles(&member.roles), Labels(restored).roles(&found.roles));
+        if want != got {
+            return Err(format!("member {} holds {got:?}, not {want:?}", member.user));
+        }
+    }
+    let users = |b: &Backup| b.members.iter().flatten().map(|m| m.user).collect::<BTreeSet<Id>>();
+    if users(before) != users(restored) {
+        return Err("a restore does not add or remove members".into());
+    }
+    Ok(())
 }
 
 /// How many AutoMod rules of each trigger type the guild has, if over Discord's limit.
@@ -573,6 +603,7 @@ proptest! {
             shape.onboarding = None;
         }
         prop_assert_eq!(shape, Labels(&backup).shape());
+        prop_assert_eq!(members_hold_their_backup_roles(&backup, &current, &restored), Ok(()));
 
         // Bans: the backup's are added, the guild's own kept; batches of one reason, 200 at most.
         let banned: HashSet<Id> = restored.bans.iter().map(|b| b.user).collect();
@@ -662,6 +693,7 @@ proptest! {
             shape.onboarding = None;
         }
         prop_assert_eq!(shape, Labels(&backup).shape());
+        prop_assert_eq!(members_hold_their_backup_roles(&backup, &current, &restored), Ok(()));
         let again = plan(&backup, &restored, Mode::Reconcile);
         prop_assert!(again.is_empty(), "after the cut at {}: {:?}", cut, again.ops);
     }

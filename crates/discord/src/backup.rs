@@ -29,7 +29,7 @@ use garrison_core::{
         },
         port::{BackupBot, GuildRead, Image, ImageUrl, Standing, Write},
     },
-    discord::{DISCORD_EPOCH_MS, DiscordError, DiscordFuture, Permissions, Snowflake, base_permissions},
+    discord::{DISCORD_EPOCH_MS, DiscordError, DiscordFuture, Permissions, Snowflake, Unknown, base_permissions},
 };
 use serde::de::IgnoredAny;
 use serde_json::{Map, Value, json};
@@ -672,6 +672,13 @@ impl TwilightBot {
                 self.act(self.client().delete_guild_sticker(guild_id, tid(target)?)).await.map(|()| None)
             }
             Write::Ban { bans } => self.ban(guild, &bans).await.map(|()| None),
+            Write::SetMemberRoles { user, roles } => {
+                let roles = tids(&roles)?;
+                match self.act(self.client().update_guild_member(guild_id, tid(user)?).roles(&roles)).await {
+                    Err(DiscordError::Unknown(Unknown::Member)) | Ok(()) => Ok(None),
+                    Err(other) => Err(other),
+                }
+            }
         }
     }
 }

@@ -135,6 +135,12 @@ pub enum Write {
     Ban {
         bans: Vec<Ban>,
     },
+    /// Sets a member's roles (the whole list: target ids); answers nothing. A member who left is not a
+    /// failure (there is nobody to give roles to).
+    SetMemberRoles {
+        user: Id,
+        roles: Vec<Id>,
+    },
 }
 
 /// What a backup reads of a guild and what a restore writes, as one bot.

@@ -34,10 +34,11 @@ pub enum Step {
     Onboarding,
     Settings,
     Bans,
+    Members,
 }
 
 impl Step {
-    pub const ALL: [Step; 8] = [
+    pub const ALL: [Step; 9] = [
         Step::Roles,
         Step::Emojis,
         Step::Stickers,
@@ -46,6 +47,7 @@ impl Step {
         Step::Onboarding,
         Step::Settings,
         Step::Bans,
+        Step::Members,
     ];
 
     /// How the report names it ("Roles restored").
@@ -59,6 +61,7 @@ impl Step {
             Step::Onboarding => "Onboarding",
             Step::Settings => "Settings",
             Step::Bans => "Bans",
+            Step::Members => "Members",
         }
     }
 
@@ -90,6 +93,7 @@ impl Step {
             Op::UpdateSticker { .. } => (Step::Stickers, Did::Updated),
             Op::DeleteSticker { .. } => (Step::Stickers, Did::Deleted),
             Op::Ban { .. } => (Step::Bans, Did::Created),
+            Op::SetMemberRoles { .. } => (Step::Members, Did::Updated),
         }
     }
 }
@@ -208,6 +212,13 @@ impl Executor<'_> {
             Op::UpdateSticker { target, sticker } => Write::UpdateSticker { target: *target, sticker: sticker.clone() },
             Op::DeleteSticker { target, .. } => Write::DeleteSticker { target: *target },
             Op::Ban { bans } => Write::Ban { bans: bans.clone() },
+            Op::SetMemberRoles { user, roles, keep } => {
+                let mut placed: Vec<Id> =
+                    roles.iter().filter_map(|r| remap.get(*r)).chain(keep.iter().copied()).collect();
+                placed.sort();
+                placed.dedup();
+                Write::SetMemberRoles { user: *user, roles: placed }
+            }
         })
     }
 

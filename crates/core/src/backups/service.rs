@@ -360,6 +360,11 @@ impl BackupService {
         self.settings.answer_within_ms
     }
 
+    /// How often to call [`BackupService::resume`]: twice a lease.
+    pub fn resume_every_ms(&self) -> u64 {
+        (self.settings.job_lease_ms / 2).max(500)
+    }
+
     fn check_premium(&self, guild: ServerId) -> Result<(), BackupError> {
         match &self.settings.premium {
             Premium::All => Ok(()),
@@ -605,8 +610,9 @@ impl BackupService {
         }
         let backup = self.load(&record, &version).await?;
         let home = FileHome { guild: record.guild, view: &record.view };
+        // Members' roles are read only when the backup has some to give back.
         let options = CaptureOptions {
-            members: false,
+            members: backup.members.is_some(),
             home: (!request.dry_run).then_some(home),
             max_image_bytes: MAX_BACKUP_BYTES,
         };
@@ -806,7 +812,7 @@ async fn prepare_resumed(
     if !standing.administrator {
         return Err(BackupError::NotAdministrator);
     }
-    let options = CaptureOptions { members: false, home: None, max_image_bytes: MAX_BACKUP_BYTES };
+    let options = CaptureOptions { members: backup.members.is_some(), home: None, max_image_bytes: MAX_BACKUP_BYTES };
     let Captured { backup: current, .. } =
         capture(bot.as_ref(), ports.objects.as_ref(), job.target, ports.clock.now(), options).await?;
     let placed: HashMap<_, _> = placed.iter().copied().collect();
