@@ -78,7 +78,7 @@ impl<'de> Deserialize<'de> for Bits {
 }
 
 /// A whole backup.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Backup {
     /// [`FORMAT_VERSION`] of the Garrison that wrote it.
@@ -139,6 +139,24 @@ pub struct GuildSettings {
     pub rules_channel: Option<Id>,
     pub public_updates_channel: Option<Id>,
     pub preferred_locale: String,
+    /// Discord's feature flags (`COMMUNITY`, `NEWS`, `ROLE_ICONS`, ...), as read: what the guild may
+    /// use. A restore reads the target's to fit the backup to it, and never writes them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    /// The guild's boost level (0 to 3), as read; never written.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub premium_tier: u8,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+impl GuildSettings {
+    /// Whether the guild has the feature flag `feature`.
+    pub fn has(&self, feature: &str) -> bool {
+        self.features.iter().any(|f| f == feature)
+    }
 }
 
 /// A role's gradient (Discord's `colors`).

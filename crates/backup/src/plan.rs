@@ -625,9 +625,9 @@ fn onboarding_fields(onboarding: &Onboarding, twins: &Twins) -> Onboarding {
     fields
 }
 
-/// Settings without the guild's id, what an update compares.
+/// Settings without the guild's id, features and boost level, what an update compares.
 fn settings_fields(settings: &GuildSettings) -> GuildSettings {
-    GuildSettings { id: None, ..settings.clone() }
+    GuildSettings { id: None, features: Vec::new(), premium_tier: 0, ..settings.clone() }
 }
 
 /// Where the target guild may hold a backup object, by id: the object a restore cut short already
@@ -1354,7 +1354,8 @@ pub fn apply_first(current: &Backup, plan: &Plan, count: usize, mut next_id: u64
             Op::DeleteAutoMod { target, .. } => guild.auto_moderation.retain(|r| r.id != *target),
             Op::PutOnboarding { onboarding } => guild.onboarding = Some(remap.onboarding(onboarding)),
             Op::UpdateSettings { settings } => {
-                guild.guild = GuildSettings { id: guild.guild.id, ..remap.settings(settings) };
+                let (features, premium_tier) = (guild.guild.features.clone(), guild.guild.premium_tier);
+                guild.guild = GuildSettings { id: guild.guild.id, features, premium_tier, ..remap.settings(settings) };
             }
             Op::Ban { bans } => {
                 for ban in bans {

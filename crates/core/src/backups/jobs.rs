@@ -68,6 +68,9 @@ pub struct StepTally {
 /// What a job did so far, per step: the report is made from it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
+    /// What the restore leaves out or adapts, said before the steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
     steps: BTreeMap<Step, StepTally>,
     /// Why the job stopped before its plan was carried out, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +106,11 @@ impl Tally {
         }
     }
 
+    /// Adds a line said before the steps' (what the restore leaves out or adapts, and why).
+    pub fn note(&mut self, line: String) {
+        self.notes.push(line);
+    }
+
     /// Records why the job stops before its plan is carried out.
     pub fn halt(&mut self, why: String) {
         self.halted = Some(why);
@@ -111,7 +119,7 @@ impl Tally {
     /// The report: one line per step that did anything, in [`Step::ALL`]'s order, each followed by its
     /// failures.
     pub fn report(&self) -> Vec<String> {
-        let mut lines = Vec::new();
+        let mut lines = self.notes.clone();
         for (step, t) in &self.steps {
             let failed = t.failures.len() + t.unlisted;
             let order = if t.reordered { ", reordered" } else { "" };
@@ -134,8 +142,8 @@ impl Tally {
         }
         match &self.halted {
             Some(why) => lines.push(format!("Stopped: {why}")),
-            None if lines.is_empty() => {
-                lines.push("Nothing to restore: the guild already matches the backup".to_owned());
+            None if self.steps.is_empty() => {
+                lines.insert(0, "Nothing to restore: the guild already matches the backup".to_owned());
             }
             None => {}
         }
@@ -264,6 +272,20 @@ mod tests {
         halted.halt("the backup was deleted".to_owned());
         assert_eq!(halted.report(), ["Stopped: the backup was deleted"]);
         assert_eq!(Tally::decode(&halted.encode()), Some(halted));
+        let mut noted = Tally::default();
+        noted.note("Left out: onboarding (the guild lacks COMMUNITY)".to_owned());
+        assert_eq!(
+            noted.report(),
+            [
+                "Nothing to restore: the guild already matches the backup",
+                "Left out: onboarding (the guild lacks COMMUNITY)"
+            ]
+        );
+        noted.record(Step::Roles, Did::Created);
+        assert_eq!(
+            noted.report(),
+            ["Left out: onboarding (the guild lacks COMMUNITY)", "Roles restored (1 created, 0 updated, 0 deleted)"]
+        );
     }
 
     #[test]

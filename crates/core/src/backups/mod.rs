@@ -22,8 +22,8 @@ pub use service::{
     RESTORE_COOLDOWN_MS, RestoreOutcome, RestoreRequest, Started, WRONG_KEY_WINDOW_MS, WRONG_KEYS_PER_WINDOW,
 };
 
-/// The backup format and the restore planner (`garrison-backup`), served through core.
-pub use garrison_backup::{format, plan};
+/// The backup format, fitting and the restore planner (`garrison-backup`), served through core.
+pub use garrison_backup::{fit, format, plan};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use garrison_backup::fit;
 use garrison_backup::format::Backup;
 use garrison_backup::plan::{self, Mode, Plan};
 
@@ -618,7 +619,10 @@ impl BackupService {
         };
         let Captured { backup: current, image_bytes } =
             capture(bot.as_ref(), self.ports.objects.as_ref(), target, self.ports.clock.now(), options).await?;
-        let plan = plan::plan(&backup, &keeping(&current, &standing.roles), request.mode);
+        // What the target guild cannot hold (its features, its boost level) is left out or adapted.
+        let fit::Fitted { backup, left_out } = fit::fit(&backup, &current.guild);
+        let mut plan = plan::plan(&backup, &keeping(&current, &standing.roles), request.mode);
+        plan.skipped.extend(left_out);
         let Some(permit) = permit else {
             return Ok(RestoreOutcome::DryRun(DryRun { target, version: version.number, plan }));
         };
@@ -656,7 +660,10 @@ impl BackupService {
             done: 0,
             total: plan.ops.len(),
             failed: 0,
-            tally: Tally::default(),
+            tally: plan.skipped.iter().cloned().fold(Tally::default(), |mut tally, line| {
+                tally.note(line);
+                tally
+            }),
             started_at: now,
             finished_at: None,
             snapshot,
@@ -816,6 +823,8 @@ async fn prepare_resumed(
     let Captured { backup: current, .. } =
         capture(bot.as_ref(), ports.objects.as_ref(), job.target, ports.clock.now(), options).await?;
     let placed: HashMap<_, _> = placed.iter().copied().collect();
+    // Fitted as when the job started (the job's report already says what was left out).
+    let backup = fit::fit(&backup, &current.guild).backup;
     let plan = plan::plan_resumed(&backup, &keeping(&current, &standing.roles), job.mode, &placed);
     Ok((bot, backup, plan))
 }

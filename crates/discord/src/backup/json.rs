@@ -35,6 +35,10 @@ pub(crate) struct GuildJson {
     #[serde(default)]
     preferred_locale: String,
     #[serde(default)]
+    features: Vec<String>,
+    #[serde(default)]
+    premium_tier: u8,
+    #[serde(default)]
     pub(crate) roles: Vec<RoleJson>,
     #[serde(default)]
     pub(crate) emojis: Vec<EmojiJson>,
@@ -60,6 +64,8 @@ impl GuildJson {
             rules_channel: self.rules_channel_id,
             public_updates_channel: self.public_updates_channel_id,
             preferred_locale: self.preferred_locale.clone(),
+            features: self.features.clone(),
+            premium_tier: self.premium_tier,
         }
     }
 
