@@ -697,6 +697,9 @@ async fn settings_are_updated_with_the_icon() {
         rules_channel: Some(Id(rules)),
         public_updates_channel: Some(Id(mods)),
         preferred_locale: "de".into(),
+        // Read, never written: a restore cannot give a guild features or boosts.
+        features: vec!["VERIFIED".into()],
+        premium_tier: 3,
     };
     assert_eq!(t.write(Write::UpdateSettings { settings: settings.clone(), icon: Some(png()) }).await, None);
     let view = t.sim.world(|w| w.guild(t.guild)).expect("the guild");
@@ -709,7 +712,12 @@ async fn settings_are_updated_with_the_icon() {
     let hash = view.icon.expect("an icon");
     assert_eq!(t.sim.world(|w| w.cdn_bytes(&format!("icons/{}/{hash}", t.guild))), Some(samples::PNG.to_vec()));
     let read = t.bot.guild(server(t.guild)).await.expect("the guild");
-    assert_eq!(read.settings, GuildSettings { id: Some(Id(t.guild)), icon: None, ..settings.clone() });
+    let (features, premium_tier) = (read.settings.features.clone(), 2);
+    assert!(!features.iter().any(|f| f == "VERIFIED"), "{features:?}");
+    assert_eq!(
+        read.settings,
+        GuildSettings { id: Some(Id(t.guild)), icon: None, features, premium_tier, ..settings.clone() }
+    );
     let url = read.icon.expect("its icon's URL");
     assert_eq!(t.bot.download(&url, MAX_IMAGE_BYTES).await.expect("downloaded"), samples::PNG);
 
@@ -827,6 +835,43 @@ async fn bans_are_written_in_bulk() {
     assert_eq!(t.sim.calls("POST", "/guilds/{guild_id}/bulk-ban"), 3, "more than 200 are not sent");
     assert!(!t.sim.world(|w| w.is_banned(t.guild, users[5])));
     assert_spec_clean(&t.sim);
+}
+
+#[tokio::test]
+async fn members_roles_are_set_whole_and_a_member_who_left_is_no_failure() {
+    let extra = std::cell::Cell::new(0);
+    let t = target(|w, guild| extra.set(w.add_role(guild, "Veteran", 0, 2))).await;
+    let extra = extra.get();
+    let roles = |t: &Target| {
+        let mut roles = t.sim.world(|w| w.member(t.guild, t.member).expect("a member").roles);
+        roles.sort_unstable();
+        roles
+    };
+    // The whole list: one role added, the other taken off.
+    let set = Write::SetMemberRoles { user: Id(t.member), roles: vec![Id(extra)] };
+    assert_eq!(t.write(set).await, None);
+    assert_eq!(roles(&t), [extra]);
+    let both = Write::SetMemberRoles { user: Id(t.member), roles: vec![Id(t.role), Id(extra)] };
+    t.write(both).await;
+    let mut expected = vec![t.role, extra];
+    expected.sort_unstable();
+    assert_eq!(roles(&t), expected);
+    assert_eq!(t.sim.calls("PATCH", "/guilds/{guild_id}/members/{user_id}"), 2);
+    // Someone who is not (or no longer) a member: nothing to give, no failure.
+    let gone = Write::SetMemberRoles { user: Id(t.member + 999), roles: vec![Id(extra)] };
+    assert_eq!(t.write(gone).await, None);
+    assert_spec_clean(&t.sim);
+}
+
+#[tokio::test]
+async fn the_guild_s_features_and_boost_level_are_read() {
+    let t = target(|_, _| {}).await;
+    let guild = t.bot.guild(server(t.guild)).await.expect("the guild reads");
+    let mut features = guild.settings.features.clone();
+    features.sort();
+    assert_eq!(features, ["COMMUNITY", "ENHANCED_ROLE_COLORS", "NEWS", "ROLE_ICONS"]);
+    assert_eq!(guild.settings.premium_tier, 2);
+    assert!(guild.settings.has("ROLE_ICONS"));
 }
 
 // ----- downloads -----
