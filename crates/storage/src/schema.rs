@@ -267,3 +267,30 @@ diesel::table! {
         granted_at -> BigInt,
     }
 }
+
+diesel::table! {
+    restore_jobs (job_id) {
+        job_id -> Text,
+        view_id -> Text,
+        origin_server -> BigInt,
+        target_server -> BigInt,
+        version -> Integer,
+        mode -> Text,
+        status -> Text,
+        progress -> Text,
+        started_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+        snapshot -> Nullable<Integer>,
+        token_sealed -> Nullable<Text>,
+        holder -> Text,
+        lease_until -> BigInt,
+    }
+}
+
+diesel::table! {
+    restore_job_placed (job_id, backup_id) {
+        job_id -> Text,
+        backup_id -> BigInt,
+        target_id -> BigInt,
+    }
+}

@@ -12,10 +12,15 @@ use std::{
 use garrison_core::{
     ApiKeyId, Error, MemberKey, RobloxUserId, ServerId, Timestamp,
     apikey::{KeyHash, NewApiKey},
-    backups::{AuthTag, BackupIndex, BackupRecord, PremiumGrants, Version, VersionKind},
+    backups::{
+        AuthTag, BackupIndex, BackupRecord, Job, JobStatus, PremiumGrants, RestoreJobStore, Step, Version, VersionKind,
+        format::Id,
+        jobs::{Did, Lease, Tally},
+        plan::Mode,
+    },
     booster::BoosterRole,
     catalogue::{CertificationRef, Description, Name},
-    discord::Snowflake,
+    discord::{BotToken, Snowflake},
     ep::{Company, EpPolicy, PerCompany},
     idempotency::{self, IdempotencyKey, IdempotentRequest},
     loa::Loa,
@@ -34,8 +39,8 @@ use garrison_core::{
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselBackupIndex, DieselBoosterRoles, DieselCertifications, DieselEpLedger,
-    DieselLoaRecords, DieselMedals, DieselModLogs, DieselPremiumGrants, DieselRankBinds, DieselRobloxConfigs,
-    DieselRobloxLinks, DieselSignInFlows, DieselXpLedger, PoolSizes, SecretKey,
+    DieselLoaRecords, DieselMedals, DieselModLogs, DieselPremiumGrants, DieselRankBinds, DieselRestoreJobs,
+    DieselRobloxConfigs, DieselRobloxLinks, DieselSignInFlows, DieselXpLedger, PoolSizes, SecretKey,
 };
 use garrison_testkit::{MemoryRecords, TestDatabase};
 
@@ -97,6 +102,9 @@ contract!(
     backups_are_one_per_server_with_versions_kept_and_dropped_together,
     concurrent_first_backups_of_one_server_admit_one,
     premium_grants_are_granted_listed_and_revoked,
+    restore_jobs_keep_progress_and_placed_ids_until_finished,
+    expired_leases_are_claimed_once_with_the_token_and_placed_ids,
+    finished_jobs_are_pruned_and_forget_their_token,
 );
 
 /// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
@@ -116,6 +124,7 @@ struct Stores {
     flows: Arc<dyn SignInFlows>,
     backups: Arc<dyn BackupIndex>,
     premium: Arc<dyn PremiumGrants>,
+    jobs: Arc<dyn RestoreJobStore>,
     health: Arc<dyn HealthCheck>,
     /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
     seed_balance: Box<dyn Fn(MemberKey, i64)>,
@@ -143,6 +152,7 @@ fn open(fresh: &TestDatabase) -> Stores {
         flows: Arc::new(DieselSignInFlows::new(db.clone())),
         backups: Arc::new(DieselBackupIndex::new(db.clone())),
         premium: Arc::new(DieselPremiumGrants::new(db.clone())),
+        jobs: Arc::new(DieselRestoreJobs::new(db.clone(), SecretKey::from_bytes([7; 32]))),
         health: Arc::new(db.clone()),
         seed_balance: Box::new(move |who: MemberKey, balance: i64| {
             seeder
@@ -180,6 +190,7 @@ fn in_memory() -> Stores {
         flows: records.clone(),
         backups: records.clone(),
         premium: records.clone(),
+        jobs: records.clone(),
         health: records,
         seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
         db: None,
@@ -1279,4 +1290,128 @@ fn premium_grants_are_granted_listed_and_revoked(s: &Stores) {
     assert!(!s.premium.revoke(a).expect("the store answers"));
     assert!(!s.premium.is_granted(a).expect("the store answers"));
     assert_eq!(s.premium.list().expect("the store answers"), [(b, Timestamp(2))]);
+}
+
+const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.restore-job-token-that-must-stay-sealed";
+
+fn job_id(n: u8) -> garrison_core::view_id::ViewId {
+    garrison_core::view_id::ViewId::parse_exact(&format!("{n:02x}").repeat(16)).expect("a view id")
+}
+
+fn running_job(n: u8, target: i64) -> Job {
+    let mut tally = Tally::default();
+    tally.note("Left out: onboarding (the guild lacks COMMUNITY)".into());
+    Job {
+        id: job_id(n),
+        view: job_id(200),
+        origin: ServerId::from_stored(SERVER),
+        target: ServerId::from_stored(target),
+        version: 3,
+        mode: Mode::Wipe,
+        status: JobStatus::Running,
+        step: None,
+        done: 0,
+        total: 40,
+        failed: 0,
+        tally,
+        started_at: Timestamp(1_000),
+        finished_at: None,
+        snapshot: Some(4),
+        resumed: 0,
+    }
+}
+
+fn lease(holder: u8, until: i64) -> Lease {
+    Lease { holder: job_id(holder), until: Timestamp(until) }
+}
+
+fn restore_jobs_keep_progress_and_placed_ids_until_finished(s: &Stores) {
+    let jobs = &*s.jobs;
+    let token = BotToken::new(TOKEN).expect("a token");
+    let mut job = running_job(1, 77);
+    jobs.start(&job, &token, &lease(100, 10_000)).expect("started");
+    assert_eq!(jobs.get(&job.id).expect("read"), Some(job.clone()));
+    assert_eq!(jobs.running_into(ServerId::from_stored(77)).expect("read"), Some(job.id.clone()));
+    assert_eq!(jobs.running_into(ServerId::from_stored(78)).expect("read"), None);
+
+    job.step = Some(Step::Roles);
+    job.done = 2;
+    job.tally.record(Step::Roles, Did::Created);
+    job.tally.record(Step::Roles, Did::Created);
+    assert!(jobs.save(&job, &[(Id(10), Id(1_010)), (Id(11), Id(1_011))], &lease(100, 20_000)).expect("saved"));
+    job.done = 3;
+    job.failed = 1;
+    job.tally.fail(Step::Roles, "Failed: Create role X: refused".into());
+    assert!(jobs.save(&job, &[(Id(11), Id(1_011))], &lease(100, 20_000)).expect("saved again"));
+    assert_eq!(jobs.get(&job.id).expect("read"), Some(job.clone()));
+
+    // Another runner's save changes nothing.
+    let mut other = job.clone();
+    other.done = 39;
+    assert!(!jobs.save(&other, &[(Id(12), Id(1_012))], &lease(101, 30_000)).expect("refused"));
+    assert_eq!(jobs.get(&job.id).expect("read").map(|j| j.done), Some(3));
+    assert!(!jobs.finish(&other, &job_id(101)).expect("refused"));
+
+    job.status = JobStatus::Finished;
+    job.finished_at = Some(Timestamp(25_000));
+    assert!(jobs.finish(&job, &job_id(100)).expect("finished"));
+    assert_eq!(jobs.get(&job.id).expect("read"), Some(job.clone()));
+    assert_eq!(jobs.running_into(ServerId::from_stored(77)).expect("read"), None);
+    assert!(!jobs.save(&job, &[], &lease(100, 40_000)).expect("a finished job takes no saves"));
+}
+
+fn expired_leases_are_claimed_once_with_the_token_and_placed_ids(s: &Stores) {
+    let jobs = &*s.jobs;
+    let token = BotToken::new(TOKEN).expect("a token");
+    let job = running_job(2, 80);
+    jobs.start(&job, &token, &lease(100, 10_000)).expect("started");
+    assert!(jobs.save(&job, &[(Id(20), Id(2_020)), (Id(5), Id(2_005))], &lease(100, 10_000)).expect("saved"));
+    assert!(jobs.claim(Timestamp(9_999), &lease(101, 20_000), 8).expect("claim").is_empty(), "the lease holds");
+
+    let claimed = jobs.claim(Timestamp(10_001), &lease(101, 20_000), 8).expect("claim");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].job, job);
+    assert_eq!(claimed[0].token.expose(), TOKEN);
+    assert_eq!(claimed[0].placed, [(Id(5), Id(2_005)), (Id(20), Id(2_020))]);
+    assert!(jobs.claim(Timestamp(10_001), &lease(102, 20_000), 8).expect("claim").is_empty(), "claimed once");
+    assert!(!jobs.save(&job, &[], &lease(100, 30_000)).expect("the old runner lost it"));
+    assert!(jobs.save(&job, &[], &lease(101, 30_000)).expect("the new runner holds it"));
+
+    for n in 3..6 {
+        jobs.start(&running_job(n, 81 + i64::from(n)), &token, &lease(100, 10_000)).expect("started");
+    }
+    assert_eq!(jobs.claim(Timestamp(20_000), &lease(103, 40_000), 2).expect("claim").len(), 2, "at most the limit");
+    assert_eq!(jobs.claim(Timestamp(20_000), &lease(104, 40_000), 8).expect("claim").len(), 1);
+
+    // At rest the token is sealed: its text is nowhere in the table.
+    if let Some(db) = &s.db {
+        let rows = db
+            .with_connection(|conn| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(format!(
+                    "SELECT COUNT(*) AS n FROM restore_jobs WHERE token_sealed LIKE '%{}%'",
+                    &TOKEN[TOKEN.len() - 20..]
+                ))
+                .load::<Count>(conn)
+            })
+            .expect("count");
+        assert_eq!(rows[0].n, 0, "a token in the clear");
+    }
+}
+
+fn finished_jobs_are_pruned_and_forget_their_token(s: &Stores) {
+    let jobs = &*s.jobs;
+    let token = BotToken::new(TOKEN).expect("a token");
+    let mut job = running_job(6, 90);
+    jobs.start(&job, &token, &lease(100, 10_000)).expect("started");
+    jobs.start(&running_job(7, 91), &token, &lease(100, 10_000)).expect("started");
+    job.status = JobStatus::Finished;
+    job.finished_at = Some(Timestamp(5_000));
+    assert!(jobs.finish(&job, &job_id(100)).expect("finished"));
+    let claimed = jobs.claim(Timestamp(50_000), &lease(101, 60_000), 8).expect("claim");
+    assert_eq!(claimed.iter().map(|c| c.job.id.clone()).collect::<Vec<_>>(), [job_id(7)], "finished jobs stay done");
+    assert_eq!(jobs.prune(Timestamp(5_000)).expect("pruned"), 0, "finished at 5000 is not before 5000");
+    assert_eq!(jobs.prune(Timestamp(5_001)).expect("pruned"), 1);
+    assert_eq!(jobs.get(&job.id).expect("read"), None);
+    assert!(jobs.get(&job_id(7)).expect("read").is_some(), "running jobs are never pruned");
 }

@@ -61,6 +61,19 @@ struct State {
     backups: BTreeMap<garrison_core::view_id::ViewId, garrison_core::backups::BackupRecord>,
     /// Servers granted premium features, with when.
     premium: BTreeMap<ServerId, Timestamp>,
+    /// Restore jobs by id.
+    restore_jobs: BTreeMap<String, MemoryJob>,
+}
+
+/// A restore job as the memory store keeps it.
+#[derive(Debug)]
+struct MemoryJob {
+    job: garrison_core::backups::Job,
+    /// Forgotten when the job finishes.
+    token: Option<garrison_core::discord::BotToken>,
+    holder: garrison_core::view_id::ViewId,
+    lease_until: Timestamp,
+    placed: BTreeMap<garrison_core::backups::format::Id, garrison_core::backups::format::Id>,
 }
 
 /// Every record port, in memory, behind one lock.
@@ -209,6 +222,110 @@ impl garrison_core::backups::BackupIndex for MemoryRecords {
 
     fn delete(&self, view: &garrison_core::view_id::ViewId) -> Result<bool> {
         Ok(self.with(|s| s.backups.remove(view).is_some()))
+    }
+}
+
+impl garrison_core::backups::RestoreJobStore for MemoryRecords {
+    fn start(
+        &self,
+        job: &garrison_core::backups::Job,
+        token: &garrison_core::discord::BotToken,
+        lease: &garrison_core::backups::jobs::Lease,
+    ) -> Result<()> {
+        let record = MemoryJob {
+            job: job.clone(),
+            token: Some(token.clone()),
+            holder: lease.holder.clone(),
+            lease_until: lease.until,
+            placed: BTreeMap::new(),
+        };
+        self.with(|s| s.restore_jobs.insert(job.id.as_str().to_owned(), record));
+        Ok(())
+    }
+
+    fn get(&self, id: &garrison_core::backups::JobId) -> Result<Option<garrison_core::backups::Job>> {
+        Ok(self.with(|s| s.restore_jobs.get(id.as_str()).map(|r| r.job.clone())))
+    }
+
+    fn running_into(&self, target: ServerId) -> Result<Option<garrison_core::backups::JobId>> {
+        use garrison_core::backups::JobStatus;
+        Ok(self.with(|s| {
+            s.restore_jobs
+                .values()
+                .find(|r| r.job.target == target && r.job.status == JobStatus::Running)
+                .map(|r| r.job.id.clone())
+        }))
+    }
+
+    fn save(
+        &self,
+        job: &garrison_core::backups::Job,
+        placed: &[(garrison_core::backups::format::Id, garrison_core::backups::format::Id)],
+        lease: &garrison_core::backups::jobs::Lease,
+    ) -> Result<bool> {
+        use garrison_core::backups::JobStatus;
+        Ok(self.with(|s| {
+            let Some(record) = s.restore_jobs.get_mut(job.id.as_str()) else { return false };
+            if record.holder != lease.holder || record.job.status != JobStatus::Running {
+                return false;
+            }
+            record.job = job.clone();
+            record.lease_until = lease.until;
+            record.placed.extend(placed.iter().copied());
+            true
+        }))
+    }
+
+    fn finish(&self, job: &garrison_core::backups::Job, holder: &garrison_core::view_id::ViewId) -> Result<bool> {
+        use garrison_core::backups::JobStatus;
+        Ok(self.with(|s| {
+            let Some(record) = s.restore_jobs.get_mut(job.id.as_str()) else { return false };
+            if record.holder != *holder || record.job.status != JobStatus::Running {
+                return false;
+            }
+            record.job = job.clone();
+            record.token = None;
+            record.placed.clear();
+            true
+        }))
+    }
+
+    fn claim(
+        &self,
+        now: Timestamp,
+        lease: &garrison_core::backups::jobs::Lease,
+        limit: usize,
+    ) -> Result<Vec<garrison_core::backups::jobs::Claimed>> {
+        use garrison_core::backups::JobStatus;
+        Ok(self.with(|s| {
+            let mut expired: Vec<&mut MemoryJob> = s
+                .restore_jobs
+                .values_mut()
+                .filter(|r| r.job.status == JobStatus::Running && r.lease_until < now && r.token.is_some())
+                .collect();
+            expired.sort_by_key(|r| r.lease_until);
+            expired
+                .into_iter()
+                .take(limit)
+                .filter_map(|record| {
+                    record.holder = lease.holder.clone();
+                    record.lease_until = lease.until;
+                    Some(garrison_core::backups::jobs::Claimed {
+                        job: record.job.clone(),
+                        token: record.token.clone()?,
+                        placed: record.placed.iter().map(|(b, t)| (*b, *t)).collect(),
+                    })
+                })
+                .collect()
+        }))
+    }
+
+    fn prune(&self, before: Timestamp) -> Result<usize> {
+        Ok(self.with(|s| {
+            let was = s.restore_jobs.len();
+            s.restore_jobs.retain(|_, r| r.job.finished_at.is_none_or(|at| at >= before));
+            was - s.restore_jobs.len()
+        }))
     }
 }
 

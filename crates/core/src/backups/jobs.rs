@@ -190,7 +190,39 @@ pub struct Job {
     pub resumed: u32,
 }
 
+/// A job's progress as the store keeps it: one text (JSON), so a step's save is one value.
+#[derive(Serialize, Deserialize)]
+struct Progress {
+    step: Option<Step>,
+    done: usize,
+    total: usize,
+    failed: usize,
+    resumed: u32,
+    tally: Tally,
+}
+
 impl Job {
+    /// The job's progress (step, counts, tally) as the store keeps it.
+    pub fn encode_progress(&self) -> String {
+        let progress = Progress {
+            step: self.step,
+            done: self.done,
+            total: self.total,
+            failed: self.failed,
+            resumed: self.resumed,
+            tally: self.tally.clone(),
+        };
+        serde_json::to_string(&progress).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    /// Sets the job's progress from what [`Job::encode_progress`] wrote; `None` when it does not read.
+    pub fn decode_progress(&mut self, text: &str) -> Option<()> {
+        let Progress { step, done, total, failed, resumed, tally } = serde_json::from_str(text).ok()?;
+        (self.step, self.done, self.total, self.failed, self.resumed, self.tally) =
+            (step, done, total, failed, resumed, tally);
+        Some(())
+    }
+
     /// The report: empty until the job has finished.
     pub fn report(&self) -> Vec<String> {
         match self.status {
@@ -286,6 +318,35 @@ mod tests {
             noted.report(),
             ["Left out: onboarding (the guild lacks COMMUNITY)", "Roles restored (1 created, 0 updated, 0 deleted)"]
         );
+    }
+
+    #[test]
+    fn progress_round_trips_as_one_text() {
+        let id = ViewId::parse_exact("0123456789abcdef0123456789abcdef").expect("a view id");
+        let mut job = Job {
+            id: id.clone(),
+            view: id,
+            origin: ServerId::from_stored(1),
+            target: ServerId::from_stored(2),
+            version: 3,
+            mode: Mode::Wipe,
+            status: JobStatus::Running,
+            step: Some(Step::Channels),
+            done: 5,
+            total: 9,
+            failed: 1,
+            tally: Tally::default(),
+            started_at: Timestamp(10),
+            finished_at: None,
+            snapshot: Some(4),
+            resumed: 2,
+        };
+        job.tally.record(Step::Roles, Did::Created);
+        let text = job.encode_progress();
+        let mut read = Job { step: None, done: 0, total: 0, failed: 0, resumed: 0, tally: Tally::default(), ..job.clone() };
+        assert_eq!(read.decode_progress(&text), Some(()));
+        assert_eq!(read, job);
+        assert_eq!(read.decode_progress("not json"), None);
     }
 
     #[test]

@@ -1,0 +1,2 @@
+DROP TABLE restore_job_placed;
+DROP TABLE restore_jobs;
