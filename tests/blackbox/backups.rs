@@ -12,10 +12,42 @@ use serde_json::{Value, json};
 
 use crate::harness::{Backend, Reply, Server, database, expect, secret};
 
+/// The guild's structure from a fresh backup of it, with what a restore does not carry over set aside:
+/// integration-managed roles, the target's own admin role and its name.
+async fn copy_of(t: &Backups, guild: u64, name: &Value) -> Value {
+    let copy = expect(t.backup(guild, None).await, 200).body;
+    let key = copy["authKey"].as_str().expect("authKey").to_owned();
+    secret(&key);
+    let mut copied = t.download(copy["viewId"].as_str().expect("viewId"), &key, None).await;
+    set_aside(&mut copied);
+    copied["guild"]["name"] = name.clone();
+    copied
+}
+
+/// Integration-managed roles are never created (the realistic guild's bot role), and the empty guild's
+/// own admin role is its own.
+fn set_aside(backup: &mut Value) {
+    backup["roles"].as_array_mut().expect("roles").retain(|r| r["managed"] != true && r["name"] != "Garrison admin");
+}
+
+/// The report's failure lines.
+fn failures(report: &Value) -> Vec<String> {
+    report
+        .as_array()
+        .expect("report")
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|l| l.starts_with("Failed") || l.starts_with("Stopped"))
+        .map(str::to_owned)
+        .collect()
+}
+
 struct Backups {
     sim: Simulator,
     demo: LargeDemo,
     server: Server,
+    /// A guild without features or boosts the bot administers (a migration into a smaller guild).
+    plain: u64,
 }
 
 impl Backups {
@@ -36,12 +68,15 @@ impl Backups {
         world.set_premium_tier(empty, 2);
         let admin = world.add_role(empty, "Garrison admin", garrison_discord_sim::permissions::ADMINISTRATOR, 1);
         world.add_member(empty, demo.bot.user_id, &[admin]);
+        let plain = world.add_guild("Plain", guild.owner);
+        let admin = world.add_role(plain, "Garrison admin", garrison_discord_sim::permissions::ADMINISTRATOR, 1);
+        world.add_member(plain, demo.bot.user_id, &[admin]);
         let sim = Simulator::start(world);
         let (url, cdn) = (sim.base_url(), sim.cdn_url());
         let mut all = vec![("GARRISON_DISCORD_API_URL", url.as_str()), ("GARRISON_DISCORD_CDN_URL", cdn.as_str())];
         all.extend_from_slice(env);
         let server = Server::start_with(database(Backend::Sqlite).expect("SQLite is always available"), &all);
-        (Self { sim, demo, server }, empty)
+        (Self { sim, demo, server, plain }, empty)
     }
 
     fn guild(&self) -> u64 {
@@ -189,7 +224,10 @@ fn structure(backup: &Value) -> Value {
         .collect();
     let mut settings = backup["guild"].clone();
     let s = settings.as_object_mut().expect("settings are an object");
-    s.remove("id");
+    // What the guild is (its features, its boost level), not what a restore writes.
+    for field in ["id", "features", "premiumTier"] {
+        s.remove(field);
+    }
     for field in ["afkChannel", "systemChannel", "rulesChannel", "publicUpdatesChannel"] {
         let value = named(&channel_name, &backup["guild"][field]);
         s.insert(field.into(), value);
@@ -450,31 +488,177 @@ async fn a_backup_restores_into_an_empty_guild() {
 
     let restored = expect(t.restore(&view, &key, "?force=true", Some(empty)).await, 200).body;
     assert_eq!(restored["status"], "Restore sequence finished", "{restored}");
-    let failures: Vec<&Value> = restored["report"]
-        .as_array()
-        .expect("report")
-        .iter()
-        .filter(|l| l.as_str().is_some_and(|l| l.starts_with("Failed")))
-        .collect();
-    assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(failures(&restored["report"]), Vec::<String>::new());
 
     // The empty guild now has the backup's structure (its own bot role aside).
-    let copy = expect(t.backup(empty, None).await, 200).body;
-    let copy_key = copy["authKey"].as_str().expect("authKey").to_owned();
-    secret(&copy_key);
-    let copied = t.download(copy["viewId"].as_str().expect("viewId"), &copy_key, None).await;
     let mut original = original;
-    let mut copied = copied;
-    // Integration-managed roles are never created (the realistic guild's bot role), and the empty
-    // guild's own admin role and name are its own.
-    for backup in [&mut original, &mut copied] {
-        backup["roles"]
-            .as_array_mut()
-            .expect("roles")
-            .retain(|r| r["managed"] != true && r["name"] != "Garrison admin");
-    }
-    copied["guild"]["name"] = original["guild"]["name"].clone();
+    set_aside(&mut original);
+    let copied = copy_of(&t, empty, &original["guild"]["name"]).await;
     assert_same_structure(&original, &copied);
+
+    // Into a guild without features or boosts: what it cannot hold is left out or adapted, and said;
+    // everything else is restored, nothing fails.
+    let restored = expect(t.restore(&view, &key, "?force=true", Some(t.plain)).await, 200).body;
+    assert_eq!(failures(&restored["report"]), Vec::<String>::new());
+    let said: Vec<&str> = restored["report"].as_array().expect("report").iter().filter_map(Value::as_str).collect();
+    for rule in ["ROLE_ICONS", "ENHANCED_ROLE_COLORS", "made text channels", "made voice channels", "onboarding"] {
+        assert!(
+            said.iter().any(|l| (l.starts_with("Left out") || l.starts_with("Adapted")) && l.contains(rule)),
+            "{rule}: {said:#?}"
+        );
+    }
+    let mut fitted = original.clone();
+    for role in fitted["roles"].as_array_mut().expect("roles") {
+        for field in ["icon", "unicodeEmoji", "colors"] {
+            role[field] = Value::Null;
+        }
+    }
+    for channel in fitted["channels"].as_array_mut().expect("channels") {
+        let kind = channel["kind"].as_u64().expect("kind");
+        channel["kind"] = json!(match kind {
+            5 => 0,
+            13 => 2,
+            16 => 15,
+            other => other,
+        });
+        let most = if kind == 13 { 64_000 } else { 96_000 };
+        if channel["bitrate"].as_u64().is_some_and(|b| b > most) {
+            channel["bitrate"] = json!(most);
+        }
+    }
+    fitted["onboarding"] = Value::Null;
+    let mut copied = copy_of(&t, t.plain, &original["guild"]["name"]).await;
+    copied["onboarding"] = Value::Null;
+    assert_same_structure(&fitted, &copied);
+    assert!(t.sim.spec_violations().is_empty(), "{:#?}", t.sim.spec_violations());
+    t.server.assert_no_secret_logged();
+}
+
+/// Members' roles, kept when asked (`X-Include-Members`), come back with a restore: roles taken off a
+/// member, a role given to another, and a deleted role its members held (recreated, so under a new
+/// id, and given back to them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_get_their_roles_back_when_the_backup_keeps_them() {
+    let (t, _) = Backups::start(&[]);
+    let guild = t.guild();
+    let g = &t.demo.guild;
+    let id = guild.to_string();
+    let headers =
+        [("X-Bot-Token", t.demo.bot.token.as_str()), ("X-Guild-Id", id.as_str()), ("X-Include-Members", "true")];
+    let made = expect(t.call(Method::POST, "/api/Backup", &headers).await, 200).body;
+    let (view, key) =
+        (made["viewId"].as_str().expect("viewId").to_owned(), made["authKey"].as_str().expect("authKey").to_owned());
+    secret(&key);
+    let backup = t.download(&view, &key, None).await;
+    assert_matches_schema(&backup);
+    let kept = backup["members"].as_array().expect("members are kept when asked");
+    assert!(kept.iter().any(|m| m["user"] == g.members[0].to_string().as_str()), "{kept:?}");
+
+    let names = |user: u64| -> Vec<String> {
+        t.sim.world(|w| {
+            let mut names: Vec<String> = w
+                .member(guild, user)
+                .expect("a member")
+                .roles
+                .iter()
+                .filter_map(|r| w.role(guild, *r).map(|r| r.name))
+                .collect();
+            names.sort();
+            names
+        })
+    };
+    let (first, second, tenth) = (g.members[0], g.members[1], g.members[10]);
+    let before = [names(first), names(second), names(tenth)];
+    assert!(before.iter().all(|roles| !roles.is_empty()), "{before:?}");
+    t.discord(Method::PATCH, &format!("/guilds/{guild}/members/{first}"), Some(json!({"roles": []}))).await;
+    let mut more = t.sim.world(|w| w.member(guild, second).expect("a member").roles);
+    more.push(g.roles[100]);
+    // Snowflakes are strings in Discord's JSON.
+    let more: Vec<String> = more.iter().map(u64::to_string).collect();
+    t.discord(Method::PATCH, &format!("/guilds/{guild}/members/{second}"), Some(json!({"roles": more}))).await;
+    // The realistic guild gives the tenth member (and nobody else) its 52nd role.
+    let gone = g.roles[51];
+    assert!(t.sim.world(|w| w.member(guild, tenth).expect("a member").roles.contains(&gone)));
+    t.discord(Method::DELETE, &format!("/guilds/{guild}/roles/{gone}"), None).await;
+
+    let dry = expect(t.restore(&view, &key, "?dryRun=true", None).await, 200).body;
+    assert_eq!(dry["plan"]["members"]["updated"], 3, "{dry}");
+    assert_eq!(dry["plan"]["roles"]["created"], 1, "{dry}");
+    let restored = expect(t.restore(&view, &key, "?force=true", None).await, 200).body;
+    assert_eq!(failures(&restored["report"]), Vec::<String>::new());
+    assert!(
+        restored["report"]
+            .as_array()
+            .expect("report")
+            .iter()
+            .any(|l| l == "Members restored (0 created, 3 updated, 0 deleted)"),
+        "{restored}"
+    );
+    assert_eq!([names(first), names(second), names(tenth)], before);
+    assert!(t.sim.spec_violations().is_empty(), "{:#?}", t.sim.spec_violations());
+    t.server.assert_no_secret_logged();
+}
+
+/// A restore killed with SIGKILL half-way is taken up again when the server starts anew, and goes on
+/// from where it was: nothing it made is made twice, and the guild ends as the backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_killed_half_way_resumes_on_start_without_duplicates() {
+    let (mut t, empty) = Backups::start(&[
+        // The route answers at once with the job; a dead server's hold on it runs out in 2 s.
+        ("GARRISON_BACKUP_ANSWER_WITHIN_MS", "0"),
+        ("GARRISON_BACKUP_JOB_LEASE_MS", "2000"),
+    ]);
+    t.sim.set_rate_limit("POST", "/guilds/{guild_id}/channels", 50, std::time::Duration::from_secs(1));
+    let made = expect(t.backup(t.guild(), None).await, 200).body;
+    let (view, key) =
+        (made["viewId"].as_str().expect("viewId").to_owned(), made["authKey"].as_str().expect("authKey").to_owned());
+    secret(&key);
+    let mut original = t.download(&view, &key, None).await;
+    set_aside(&mut original);
+
+    let started = expect(t.restore(&view, &key, "?force=true", Some(empty)).await, 202).body;
+    assert_eq!(started["status"], "Restore running", "{started}");
+    let job = started["jobId"].as_str().expect("jobId").to_owned();
+    let status_url = format!("/api/Backup/restore/jobs/{job}");
+    assert_eq!(started["statusUrl"], status_url.as_str());
+
+    // Half-way through the channels (248 roles come first, then emojis and stickers): killed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let done_before = loop {
+        let progress = expect(t.call(Method::GET, &status_url, &[]).await, 200).body;
+        assert_eq!(progress["status"], "running", "the restore ended before it could be killed: {progress}");
+        let done = progress["done"].as_u64().expect("done");
+        if done >= 400 {
+            assert_eq!(progress["step"], "Channels", "{progress}");
+            break done;
+        }
+        assert!(std::time::Instant::now() < deadline, "the restore did not get half-way: {progress}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let channels_then = t.sim.world(|w| w.channels(empty).len());
+    t.server.kill_and_restart();
+
+    // The new process finds the job where the old one left it, takes it up once the hold runs out,
+    // and finishes it.
+    let progress = expect(t.call(Method::GET, &status_url, &[]).await, 200).body;
+    assert!(progress["done"].as_u64().expect("done") >= done_before, "progress was kept: {progress}");
+    let finished = loop {
+        let progress = expect(t.call(Method::GET, &status_url, &[]).await, 200).body;
+        if progress["status"] == "finished" {
+            break progress;
+        }
+        assert!(std::time::Instant::now() < deadline, "the restore was not taken up again: {progress}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(finished["resumed"], 1, "{finished}");
+    assert_eq!(failures(&finished["report"]), Vec::<String>::new(), "{finished}");
+    assert!(t.sim.world(|w| w.channels(empty).len()) > channels_then, "the channels left were made after the restart");
+    assert!(t.server.logs().contains("restore jobs taken up again"), "the new process says so");
+
+    // Nothing twice: the guild is exactly the backup (a channel or role made twice would show).
+    let copied = copy_of(&t, empty, &original["guild"]["name"]).await;
+    assert_same_structure(&original, &copied);
+    assert!(t.sim.spec_violations().is_empty(), "{:#?}", t.sim.spec_violations());
     t.server.assert_no_secret_logged();
 }
 

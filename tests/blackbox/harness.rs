@@ -101,6 +101,10 @@ pub struct Server {
     dir: tempfile::TempDir,
     pub db: TestDatabase,
     client: reqwest::Client,
+    /// The settings it was started with (a restart keeps them).
+    env: Vec<(String, String)>,
+    /// The logs of the processes killed before this one (see [`Server::kill_and_restart`]).
+    earlier_logs: String,
 }
 
 /// A response as a client sees it.
@@ -151,7 +155,18 @@ impl Server {
         }
         let process = launch(dir.path(), &db).envs(env.iter().copied()).start().unwrap_or_else(|e| panic!("{e}"));
         let base = process.base().to_owned();
-        Self { process, base, dir, db, client }
+        let env = env.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
+        Self { process, base, dir, db, client, env, earlier_logs: String::new() }
+    }
+
+    /// Kills the server with SIGKILL, as a crash or the kernel's OOM killer would (nothing gets to
+    /// clean up), and starts it again on the same database, directory and settings, on a new port.
+    pub fn kill_and_restart(&mut self) {
+        self.process.stop();
+        self.earlier_logs.push_str(&self.process.logs());
+        let env = self.env.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+        self.process = launch(self.dir.path(), &self.db).envs(env).start().unwrap_or_else(|e| panic!("{e}"));
+        self.base = self.process.base().to_owned();
     }
 
     /// Fails the test if any secret a test used so far appears in this server's log.
@@ -166,9 +181,9 @@ impl Server {
         self.dir.path()
     }
 
-    /// Everything the server has logged so far.
+    /// Everything the server has logged so far (its killed processes' logs first).
     pub fn logs(&self) -> String {
-        self.process.logs()
+        format!("{}{}", self.earlier_logs, self.process.logs())
     }
 
     /// Runs a `garrison` subcommand against this server's database; returns (success, stdout, stderr).

@@ -2,6 +2,7 @@
 #![allow(clippy::print_stdout)] // printing results is what these commands are for
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{HttpServer, web};
 use anyhow::Context;
@@ -300,6 +301,26 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let paths = http::CanonicalPaths::new(openapi.paths.paths.keys().map(String::as_str));
     let cors = http::CorsPolicy::new(&settings.cors_origins);
     system.block_on(async move {
+        // Restores whose server died (this one, killed, or another sharing the database) are taken up
+        // again once their hold runs out: now, then twice a hold.
+        let resumer = state.clone();
+        actix_web::rt::spawn(async move {
+            let every = Duration::from_millis(resumer.backups.resume_every_ms());
+            loop {
+                match resumer.backups.resume() {
+                    Ok(started) => {
+                        if !started.is_empty() {
+                            tracing::info!(jobs = started.len(), "restore jobs taken up again");
+                        }
+                        for job in started {
+                            actix_web::rt::spawn(job.run);
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "restore jobs could not be looked for"),
+                }
+                actix_web::rt::time::sleep(every).await;
+            }
+        });
         let mut server =
             HttpServer::new(move || http::app(state.clone(), request_ids.clone(), paths.clone(), cors.clone()))
                 // A client that closes its connection takes its request with it: actix drops the

@@ -227,6 +227,9 @@ pub struct Settings {
     pub backup_keep_versions: usize,
     /// How long a restore request waits for the restore to finish before answering 202 with its job.
     pub backup_answer_within_ms: u64,
+    /// How long a server's hold on a restore job lasts unless renewed: a restore whose server died is
+    /// taken up by this or another server this long after its last sign of life.
+    pub backup_job_lease_ms: u64,
     /// The web verification flow's Discord application (OAuth2 client id and secret); empty turns
     /// `/verify` off (it then says signing in is not configured).
     pub discord_client_id: String,
@@ -297,6 +300,7 @@ impl Default for Settings {
             premium: Premium::All,
             backup_keep_versions: 10,
             backup_answer_within_ms: garrison_core::backups::RESTORE_ANSWER_WITHIN_MS,
+            backup_job_lease_ms: garrison_core::backups::JOB_LEASE_MS,
             discord_client_id: String::new(),
             discord_client_secret: Secret::default(),
             discord_oauth_url: "https://discord.com/oauth2/authorize".into(),
@@ -560,10 +564,14 @@ impl Settings {
             ("GARRISON_ROBLOX_TIMEOUT_MS", &mut self.roblox_timeout_ms),
             ("GARRISON_ROBLOX_WAIT_BUDGET_MS", &mut self.roblox_wait_budget_ms),
             ("GARRISON_BACKUP_ANSWER_WITHIN_MS", &mut self.backup_answer_within_ms),
+            ("GARRISON_BACKUP_JOB_LEASE_MS", &mut self.backup_job_lease_ms),
         ] {
             if let Some(v) = var(name) {
                 *field = v.parse().with_context(|| format!("{name} must be a number, got {v:?}"))?;
             }
+        }
+        if self.backup_job_lease_ms < 1000 {
+            bail!("GARRISON_BACKUP_JOB_LEASE_MS must be at least 1000 (a second)");
         }
         if let Some(v) = var("GARRISON_SECRET_KEY") {
             self.secret_key = Secret(v.trim().to_owned());

@@ -511,6 +511,7 @@ pub fn backups(
             Premium::Granted(Arc::new(garrison_storage::DieselPremiumGrants::new(db.clone())))
         }
     };
+    let secret = secret_key(settings)?;
     Ok(BackupService::new(
         BackupPorts {
             bots,
@@ -520,14 +521,16 @@ pub fn backups(
             entropy: Arc::new(crate::adapters::OsEntropy),
             cooldowns,
             sleeper: Arc::new(RuntimeSleeper),
+            jobs: Arc::new(garrison_storage::DieselRestoreJobs::new(db.clone(), secret.clone())),
         },
         BackupSettings {
-            tags: TagKey::new(secret_key(settings)?.derive("backup auth keys")),
+            tags: TagKey::new(secret.derive("backup auth keys")),
             keep_versions: settings.backup_keep_versions,
             premium,
             answer_within_ms: settings.backup_answer_within_ms,
+            job_lease_ms: settings.backup_job_lease_ms,
         },
-    ))
+    )?)
 }
 
 /// The operator's premium grants, in the database.

@@ -23,7 +23,7 @@
 //! roles they hold; members who left are not looked for); then the deletes of extra AutoMod
 //! rules, channels (children before categories) and roles, once onboarding and settings no longer
 //! name them, so a restore cut short loses as little as possible; positions last (roles, then
-//! channels).
+//! channels; the target's managed roles, an integration's or the restoring bot's own, are not moved).
 //!
 //! In [`Mode::Wipe`] the deletes come first (AutoMod rules, emojis, stickers, channels, roles), then
 //! the same creates in the same order (members' roles after bans). One exception: the channels the guild's settings name as its
@@ -1054,8 +1054,11 @@ pub fn plan_resumed(backup: &Backup, current: &Backup, mode: Mode, placed: &Hash
                 .iter()
                 .filter_map(|member| {
                     let found = now.get(&member.user)?;
-                    let roles =
-                        sorted(&member.roles.iter().copied().filter(|r| assignable.contains(r)).collect::<Vec<_>>());
+                    // A role matched to one the target keeps as managed (a bot's own) is kept, not given.
+                    let giveable = |r: &Id| {
+                        assignable.contains(r) && remap.get(*r).is_none_or(|target| !managed.contains(&target))
+                    };
+                    let roles = sorted(&member.roles.iter().copied().filter(giveable).collect::<Vec<_>>());
                     let keep = sorted(&found.roles.iter().copied().filter(|r| managed.contains(r)).collect::<Vec<_>>());
                     let waits = roles.iter().any(|r| created.contains(r));
                     let mapped = sorted(&roles.iter().filter_map(|r| remap.get(*r)).collect::<Vec<_>>());
@@ -1067,7 +1070,7 @@ pub fn plan_resumed(backup: &Backup, current: &Backup, mode: Mode, placed: &Hash
                             .filter(|r| !managed.contains(r) && *r != target_guild)
                             .collect::<Vec<_>>(),
                     );
-                    (waits || mapped != held).then(|| Op::SetMemberRoles { user: member.user, roles, keep })
+                    (waits || mapped != held).then_some(Op::SetMemberRoles { user: member.user, roles, keep })
                 })
                 .collect()
         }
@@ -1091,8 +1094,19 @@ pub fn plan_resumed(backup: &Backup, current: &Backup, mode: Mode, placed: &Hash
         .filter(|r| !everyone(r, target_guild) && (mode == Mode::Reconcile || taken_roles.contains(&r.id)))
         .map(|r| (r.id, r.position))
         .collect();
-    let wanted_order: Vec<Id> = role_order(&wanted_roles).into_iter().map(|id| remap.get(id).unwrap_or(id)).collect();
-    let now_order: Vec<Id> = role_order(&now_roles).into_iter().filter(|id| taken_roles.contains(id)).collect();
+    // Managed roles in the target (integrations', and the restoring bot's own) are not the restore's
+    // to move: Discord refuses a bot that moves its own highest role. They are left out of the order
+    // compared and of the positions written (ranks still count them, so the others land around them).
+    let target_managed: HashSet<Id> = current.roles.iter().filter(|r| r.managed).map(|r| r.id).collect();
+    let wanted_order: Vec<Id> = role_order(&wanted_roles)
+        .into_iter()
+        .map(|id| remap.get(id).unwrap_or(id))
+        .filter(|id| !target_managed.contains(id))
+        .collect();
+    let now_order: Vec<Id> = role_order(&now_roles)
+        .into_iter()
+        .filter(|id| taken_roles.contains(id) && !target_managed.contains(id))
+        .collect();
     // Positions are written as ranks (the highest role gets the most), so ties in the backup, broken
     // by ids a restore cannot reproduce, still come out in the backup's order.
     let position_roles = (!created_roles.is_empty() || wanted_order != now_order).then(|| {
@@ -1102,6 +1116,7 @@ pub fn plan_resumed(backup: &Backup, current: &Backup, mode: Mode, placed: &Hash
             order
                 .iter()
                 .zip(0..)
+                .filter(|(id, _)| remap.get(**id).is_none_or(|target| !target_managed.contains(&target)))
                 .map(|(id, rank): (&Id, i64)| (placed(*id, created_roles.contains(id)), top - rank))
                 .collect(),
         )

@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, http::StatusCode, post, web};
-use garrison_core::backups::{
-    CreateRequest, JobStatus, JobView, RestoreOutcome, RestoreRequest, human_size, plan::Mode,
-};
+use garrison_core::backups::{CreateRequest, Job, JobStatus, RestoreOutcome, RestoreRequest, human_size, plan::Mode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
@@ -165,7 +163,10 @@ pub struct RestoreQuery {
     version: Option<u32>,
 }
 
-fn job_json(job: &JobView) -> Value {
+/// The most operations a dry run lists.
+const DRY_RUN_LINES: usize = 1000;
+
+fn job_json(job: &Job) -> Value {
     json!({
         "jobId": job.id.as_str(),
         "status": job.status.as_str(),
@@ -174,8 +175,9 @@ fn job_json(job: &JobView) -> Value {
         "done": job.done,
         "total": job.total,
         "failed": job.failed,
-        "report": job.report,
+        "report": job.report(),
         "snapshotVersion": job.snapshot,
+        "resumed": job.resumed,
         "startedAt": job.started_at.to_iso8601(),
         "finishedAt": job.finished_at.map(|t| t.to_iso8601()),
     })
@@ -190,7 +192,7 @@ fn job_json(job: &JobView) -> Value {
     ("X-Guild-Id" = Option<String>, Header, description = "restore into this guild instead (migration)"),
     RestoreQuery,
 ), responses(
-    (status = 200, description = "`{\"status\":\"Restore sequence finished\",\"report\":[\"Roles restored (2 created, 1 updated, 0 deleted)\",\"Channels restored (...)\"],\"jobId\":\"...\",\"snapshotVersion\":4}`, or a dry run's `{\"status\":\"Dry run\",\"plan\":{...},\"operations\":[...]}`"),
+    (status = 200, description = "`{\"status\":\"Restore sequence finished\",\"report\":[\"Roles restored (2 created, 1 updated, 0 deleted)\",\"Channels restored (...)\"],\"jobId\":\"...\",\"snapshotVersion\":4}`, or a dry run's `{\"status\":\"Dry run\",\"plan\":{...},\"operations\":[...],\"operationsNotListed\":0}` (the first 1,000 operations)"),
     (status = 202, description = "still running: `{\"status\":\"Restore running\",\"jobId\":\"...\"}`; follow `GET /api/Backup/restore/jobs/{id}`"),
     (status = 400, description = "`{\"error\":\"Append ?force=true to confirm.\"}`"),
     (status = 403, description = "not premium, or the bot is not an administrator of the target guild"),
@@ -223,13 +225,16 @@ pub async fn restore(
     match state.backups.restore(&request).await? {
         RestoreOutcome::DryRun(dry) => {
             let counts = dry.plan.counts();
-            let operations: Vec<String> = dry.plan.ops.iter().map(|op| op.describe()).collect();
+            // A guild with many members' roles to set plans one operation per member: the list stops at
+            // a thousand lines, and says how many it left out.
+            let operations: Vec<String> = dry.plan.ops.iter().take(DRY_RUN_LINES).map(|op| op.describe()).collect();
             Ok(HttpResponse::Ok().json(json!({
                 "status": "Dry run",
                 "guildId": dry.target.to_string(),
                 "version": dry.version,
                 "plan": counts,
                 "operations": operations,
+                "operationsNotListed": dry.plan.ops.len().saturating_sub(DRY_RUN_LINES),
                 "skipped": dry.plan.skipped,
             })))
         }
@@ -256,7 +261,7 @@ pub async fn restore(
 /// A restore job's progress and, once finished, its report. The job id is the capability: it is
 /// handed only to whoever started the restore.
 #[utoipa::path(tag = "Backups", params(("jobId" = String, Path)),
-    responses((status = 200, description = "`{\"jobId\":\"...\",\"status\":\"running\",\"step\":\"Channels\",\"done\":120,\"total\":530,\"failed\":0,\"report\":[...]}`"),
+    responses((status = 200, description = "`{\"jobId\":\"...\",\"status\":\"running\",\"step\":\"Channels\",\"done\":120,\"total\":530,\"failed\":0,\"resumed\":0,\"report\":[...]}` (`resumed`: how often the job was taken up again after its server died)"),
     (status = 404, description = "`{\"error\":\"No restore job has this id.\"}`")))]
 #[get("/api/Backup/restore/jobs/{jobId}")]
 pub async fn restore_job(state: web::Data<AppState>, path: web::Path<String>) -> Result<web::Json<Value>, ApiError> {

@@ -343,7 +343,8 @@ mod tests {
         };
         job.tally.record(Step::Roles, Did::Created);
         let text = job.encode_progress();
-        let mut read = Job { step: None, done: 0, total: 0, failed: 0, resumed: 0, tally: Tally::default(), ..job.clone() };
+        let mut read =
+            Job { step: None, done: 0, total: 0, failed: 0, resumed: 0, tally: Tally::default(), ..job.clone() };
         assert_eq!(read.decode_progress(&text), Some(()));
         assert_eq!(read, job);
         assert_eq!(read.decode_progress("not json"), None);
