@@ -13,6 +13,7 @@
 #![allow(clippy::print_stdout)] // a task runner reports on standard output
 
 mod bench;
+mod bench_backup;
 mod bench_cards;
 mod bench_discord;
 mod bench_gateway;

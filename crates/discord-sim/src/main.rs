@@ -7,7 +7,7 @@ use garrison_discord_sim::{Simulator, World};
 
 const USAGE: &str = "usage: garrison-discord-sim [--port PORT] [--host ADDRESS]
                            [--extra-members N] [--generated-members N] [--extra-bots N]
-                           [--world-file PATH] [--no-spec-checks]
+                           [--world-file PATH] [--no-spec-checks] [--realistic]
 
 Serves a simulated Discord REST API v10 (under /api/v10) with a seeded demo server, and
 Discord's OAuth2 (the page /oauth2/authorize, where the demo guild's owner signs in, and the
@@ -19,7 +19,10 @@ more quickly (with the member role; not listed in the world file), --extra-bots 
 with the Moderator role, --bench-messages N fills a #bench channel with N messages, --bench-media
 URL_PREFIX:N adds N messages there each with a video attachment at URL_PREFIX/N.mp4, --world-file
 writes the guild id, the #bench channel id, every bot token and every member id as JSON,
---no-spec-checks skips validating traffic against Discord's OpenAPI document.
+--no-spec-checks skips validating traffic against Discord's OpenAPI document, --realistic adds
+two realistic guilds (250 roles, 500 channels, AutoMod, onboarding, emojis, stickers, bans) and an
+empty guild with the same features, the demo bot an administrator of all three, and writes their
+ids under realistic in the world file.
 GET /_simulator/calls answers the request count of every route.";
 
 struct Args {
@@ -31,6 +34,7 @@ struct Args {
     spec_checks: bool,
     bench_messages: usize,
     bench_media: Option<(String, usize)>,
+    realistic: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -38,7 +42,7 @@ fn parse_args() -> Result<Args, String> {
     let mut port: u16 = 8090;
     let (mut extra_members, mut extra_bots, mut world_file, mut spec_checks) = (0, 0, None, true);
     let mut generated_members = 0;
-    let (mut bench_messages, mut bench_media) = (0, None);
+    let (mut bench_messages, mut bench_media, mut realistic) = (0, None, false);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -60,6 +64,7 @@ fn parse_args() -> Result<Args, String> {
             "--extra-bots" => extra_bots = value()?.parse().map_err(|_| "--extra-bots takes a number".to_owned())?,
             "--world-file" => world_file = Some(value()?.into()),
             "--no-spec-checks" => spec_checks = false,
+            "--realistic" => realistic = true,
             "--bench-messages" => {
                 bench_messages = value()?.parse().map_err(|_| "--bench-messages takes a number".to_owned())?
             }
@@ -82,6 +87,7 @@ fn parse_args() -> Result<Args, String> {
         spec_checks,
         bench_messages,
         bench_media,
+        realistic,
     })
 }
 
@@ -92,6 +98,29 @@ macro_rules! say {
         use std::io::Write as _;
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
+}
+
+/// Two realistic guilds and an empty one with the same features and boosts, `bot` an administrator of
+/// each (what a backup benchmark restores between), as the world file describes them.
+fn realistic_guilds(world: &mut World, owner: u64, bot: u64) -> serde_json::Value {
+    use garrison_discord_sim::permissions::ADMINISTRATOR;
+    let ids = |ids: &[u64]| ids.iter().map(u64::to_string).collect::<Vec<_>>();
+    let mut guilds = Vec::new();
+    for _ in 0..2 {
+        let guild = world.add_realistic_guild(owner, bot);
+        world.add_member(guild.guild, bot, &[guild.bot_role, guild.admin_role]);
+        guilds.push(serde_json::json!({"guild": guild.guild.to_string(), "roles": ids(&guild.roles),
+            "channels": ids(&guild.channels), "emojis": ids(&guild.emojis), "automodRules": ids(&guild.automod_rules)}));
+    }
+    let empty = world.add_guild("Empty", owner);
+    world.set_guild_features(
+        empty,
+        &["COMMUNITY", "NEWS", "ROLE_ICONS", "ENHANCED_ROLE_COLORS", "AUTO_MODERATION", "BANNER"],
+    );
+    world.set_premium_tier(empty, 2);
+    let admin = world.add_role(empty, "Garrison admin", ADMINISTRATOR, 1);
+    world.add_member(empty, bot, &[admin]);
+    serde_json::json!({"first": guilds[0], "second": guilds[1], "empty": empty.to_string()})
 }
 
 fn main() -> ExitCode {
@@ -141,10 +170,11 @@ fn main() -> ExitCode {
             );
         }
     }
+    let realistic = args.realistic.then(|| realistic_guilds(&mut world, demo.owner, demo.bot.user_id));
     if let Some(path) = &args.world_file {
         let description = serde_json::json!({"guild": demo.guild.to_string(), "bench": bench.to_string(), "tokens": tokens,
             "voice": demo.voice.to_string(), "memberRole": demo.member_role.to_string(),
-            "members": members.iter().map(u64::to_string).collect::<Vec<_>>()});
+            "members": members.iter().map(u64::to_string).collect::<Vec<_>>(), "realistic": realistic});
         if let Err(error) = std::fs::write(path, description.to_string()) {
             eprintln!("cannot write {}: {error}", path.display());
             return ExitCode::FAILURE;
