@@ -270,6 +270,18 @@ fn channel_label(channel: &Channel) -> String {
 }
 
 impl Op {
+    /// The backup id of the object the operation creates, if it creates one.
+    pub fn creates(&self) -> Option<Id> {
+        match self {
+            Op::CreateRole { role } => Some(role.id),
+            Op::CreateChannel { channel } => Some(channel.id),
+            Op::CreateAutoMod { rule } => Some(rule.id),
+            Op::CreateEmoji { emoji } => Some(emoji.id),
+            Op::CreateSticker { sticker } => Some(sticker.id),
+            _ => None,
+        }
+    }
+
     /// A short line for people (a dry run's answer): "Create role Moderators", "Ban 3 users".
     pub fn describe(&self) -> String {
         match self {

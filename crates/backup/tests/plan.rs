@@ -639,18 +639,6 @@ proptest! {
     }
 }
 
-/// The backup id of what an operation creates.
-fn creates(op: &Op) -> Option<Id> {
-    match op {
-        Op::CreateRole { role } => Some(role.id),
-        Op::CreateChannel { channel } => Some(channel.id),
-        Op::CreateAutoMod { rule } => Some(rule.id),
-        Op::CreateEmoji { emoji } => Some(emoji.id),
-        Op::CreateSticker { sticker } => Some(sticker.id),
-        _ => None,
-    }
-}
-
 /// The target id of what an operation deletes.
 fn deletes(op: &Op) -> Option<Id> {
     match op {
@@ -684,7 +672,7 @@ proptest! {
         let rest = plan_resumed(&backup, &partial, mode, &placed);
         let made: HashSet<Id> = placed.values().copied().collect();
         for op in &rest.ops {
-            prop_assert!(creates(op).is_none_or(|id| !placed.contains_key(&id)), "made twice: {:?}", op);
+            prop_assert!(op.creates().is_none_or(|id| !placed.contains_key(&id)), "made twice: {:?}", op);
             prop_assert!(deletes(op).is_none_or(|id| !made.contains(&id)), "made, then deleted: {:?}", op);
         }
         let restored = apply(&partial, &rest, 20_000);

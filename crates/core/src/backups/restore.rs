@@ -277,7 +277,7 @@ impl Executor<'_> {
             };
             match outcome {
                 Ok(new_id) => {
-                    if let (Some(new_id), Some(backup_id)) = (new_id, created_id(op)) {
+                    if let (Some(new_id), Some(backup_id)) = (new_id, op.creates()) {
                         remap.insert(backup_id, new_id);
                         unsaved.push((backup_id, new_id));
                     }
@@ -295,17 +295,5 @@ impl Executor<'_> {
             }
         }
         Ran::Done
-    }
-}
-
-/// The backup id of what an operation creates.
-fn created_id(op: &Op) -> Option<Id> {
-    match op {
-        Op::CreateRole { role } => Some(role.id),
-        Op::CreateChannel { channel } => Some(channel.id),
-        Op::CreateAutoMod { rule } => Some(rule.id),
-        Op::CreateEmoji { emoji } => Some(emoji.id),
-        Op::CreateSticker { sticker } => Some(sticker.id),
-        _ => None,
     }
 }
