@@ -24,6 +24,7 @@ mod modlogs;
 mod operations;
 mod roblox;
 mod simulated;
+mod streams;
 mod transcripts;
 mod utilities;
 mod verify;

@@ -267,10 +267,17 @@ mod tests {
                 (_, "garrison") => false,
                 // The simulators read their services' OpenAPI documents through garrison-openapi.
                 ("garrison-discord-sim" | "garrison-roblox-sim", "garrison-openapi") => true,
-                (_, "garrison-testkit" | "garrison-discord-sim" | "garrison-roblox-sim" | "garrison-openapi") => {
-                    dev || from == "xtask"
+                (
+                    _,
+                    "garrison-testkit"
+                    | "garrison-discord-sim"
+                    | "garrison-roblox-sim"
+                    | "garrison-streams-sim"
+                    | "garrison-openapi",
+                ) => dev || from == "xtask",
+                ("garrison-discord-sim" | "garrison-roblox-sim" | "garrison-streams-sim" | "garrison-openapi", _) => {
+                    false
                 }
-                ("garrison-discord-sim" | "garrison-roblox-sim" | "garrison-openapi", _) => false,
                 // The backup format and planner are pure and lie below core, which serves them.
                 ("garrison-core", dep) => dep == "garrison-backup",
                 ("garrison-backup", _) => false,

@@ -68,6 +68,7 @@ const NOT_ADAPTERS: &[&str] = &[
     "garrison-testkit",
     "garrison-discord-sim",
     "garrison-roblox-sim",
+    "garrison-streams-sim",
     "garrison-openapi",
 ];
 

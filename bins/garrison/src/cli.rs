@@ -273,6 +273,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let verification = wiring::verification(&roblox_client, &db, Arc::clone(&clock));
     let binds = wiring::binds(&db, Arc::clone(&discord), Arc::clone(&roblox));
     let signin = wiring::signin(&settings, &db, &public_url, Arc::clone(&clock))?;
+    let streams = wiring::streams(&settings, Arc::clone(&clock))?;
     wiring::server_bot(&settings, &gateway, &db, Arc::clone(&clock), &public_url)?;
     let state = web::Data::new(http::AppState {
         signin,
@@ -295,6 +296,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             transcripts,
         },
         backups,
+        streams,
         site: http::Site { public_url, openapi_json: serde_json::to_string(&openapi)? },
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);

@@ -241,6 +241,26 @@ pub struct Settings {
     pub roblox_client_secret: Secret,
     /// Roblox's OAuth base (`/v1/authorize`, `/v1/token`, `/v1/userinfo` under it), or a stand-in's.
     pub roblox_oauth_url: String,
+    /// The YouTube Data API v3 base (`https://www.googleapis.com/youtube/v3`), or a stand-in's.
+    pub youtube_api_url: String,
+    /// Twitch's OAuth base (`https://id.twitch.tv/oauth2`; the token is at `/token`), or a stand-in's.
+    pub twitch_auth_url: String,
+    /// Twitch's Helix base (`https://api.twitch.tv/helix`), or a stand-in's.
+    pub twitch_api_url: String,
+    /// TikTok's site (`https://www.tiktok.com`; live pages at `/@user/live`), or a stand-in's.
+    pub tiktok_url: String,
+    /// The service's own YouTube Data API key: used for every check instead of a caller's
+    /// `X-YouTube-ApiKey` when set.
+    pub youtube_api_key: Secret,
+    /// Units the YouTube key may spend per Pacific day (YouTube's default quota is 10,000).
+    pub youtube_daily_quota: u64,
+    /// The service's own Twitch application (client credentials), used instead of a caller's headers.
+    pub twitch_client_id: Secret,
+    pub twitch_client_secret: Secret,
+    /// Uncached stream checks callers may start per platform per minute (beyond: 429 with Retry-After).
+    pub stream_checks_per_minute: u32,
+    /// How long one platform's check may take, all its calls together.
+    pub stream_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -307,6 +327,16 @@ impl Default for Settings {
             roblox_client_id: String::new(),
             roblox_client_secret: Secret::default(),
             roblox_oauth_url: "https://apis.roblox.com/oauth".into(),
+            youtube_api_url: "https://www.googleapis.com/youtube/v3".into(),
+            twitch_auth_url: "https://id.twitch.tv/oauth2".into(),
+            twitch_api_url: "https://api.twitch.tv/helix".into(),
+            tiktok_url: "https://www.tiktok.com".into(),
+            youtube_api_key: Secret::default(),
+            youtube_daily_quota: 10_000,
+            twitch_client_id: Secret::default(),
+            twitch_client_secret: Secret::default(),
+            stream_checks_per_minute: 120,
+            stream_timeout_ms: 10_000,
         }
     }
 }
@@ -608,6 +638,45 @@ impl Settings {
         if let Some(v) = var("GARRISON_ROBLOX_CLIENT_SECRET") {
             self.roblox_client_secret = Secret(v.trim().to_owned());
         }
+        for (name, field) in [
+            ("GARRISON_YOUTUBE_API_URL", &mut self.youtube_api_url),
+            ("GARRISON_TWITCH_AUTH_URL", &mut self.twitch_auth_url),
+            ("GARRISON_TWITCH_API_URL", &mut self.twitch_api_url),
+            ("GARRISON_TIKTOK_URL", &mut self.tiktok_url),
+        ] {
+            if let Some(v) = var(name) {
+                *field = v.trim().to_owned();
+            }
+        }
+        for (name, field) in [
+            ("GARRISON_YOUTUBE_API_KEY", &mut self.youtube_api_key),
+            ("GARRISON_TWITCH_CLIENT_ID", &mut self.twitch_client_id),
+            ("GARRISON_TWITCH_CLIENT_SECRET", &mut self.twitch_client_secret),
+        ] {
+            if let Some(v) = var(name) {
+                *field = Secret(v.trim().to_owned());
+            }
+        }
+        if let Some(v) = var("GARRISON_YOUTUBE_DAILY_QUOTA") {
+            self.youtube_daily_quota = v.trim().parse().ok().filter(|n| *n > 0).with_context(|| {
+                format!("GARRISON_YOUTUBE_DAILY_QUOTA must be a number of units from 1 up, got {v:?}")
+            })?;
+        }
+        if let Some(v) = var("GARRISON_STREAM_CHECKS_PER_MINUTE") {
+            self.stream_checks_per_minute =
+                v.trim().parse().ok().filter(|n| *n > 0).with_context(|| {
+                    format!("GARRISON_STREAM_CHECKS_PER_MINUTE must be a number from 1 up, got {v:?}")
+                })?;
+        }
+        if let Some(v) = var("GARRISON_STREAM_TIMEOUT_MS") {
+            self.stream_timeout_ms =
+                v.trim().parse().ok().filter(|n| (100..=60_000).contains(n)).with_context(|| {
+                    format!("GARRISON_STREAM_TIMEOUT_MS must be a number from 100 to 60000, got {v:?}")
+                })?;
+        }
+        if self.twitch_client_id.is_empty() != self.twitch_client_secret.is_empty() {
+            bail!("GARRISON_TWITCH_CLIENT_ID and GARRISON_TWITCH_CLIENT_SECRET go together: set both or neither");
+        }
         Ok(self)
     }
 
@@ -634,6 +703,9 @@ impl Settings {
         shown.secret_key = self.secret_key.redacted();
         shown.discord_client_secret = self.discord_client_secret.redacted();
         shown.roblox_client_secret = self.roblox_client_secret.redacted();
+        shown.youtube_api_key = self.youtube_api_key.redacted();
+        shown.twitch_client_id = self.twitch_client_id.redacted();
+        shown.twitch_client_secret = self.twitch_client_secret.redacted();
         toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot print the settings: {e}"))
     }
 }

@@ -633,6 +633,51 @@ pub fn server_bot(
     Ok(())
 }
 
+/// Live stream checks: the platforms' APIs at the configured endpoints, the service's own keys when
+/// configured (they come before callers'), the seed's cache lifetimes.
+pub fn streams(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<garrison_core::streams::StreamService> {
+    use garrison_core::streams::{Secret, StreamService, StreamSettings, TwitchCredentials};
+    let timeout = Duration::from_millis(settings.stream_timeout_ms);
+    let clients = Arc::new(
+        garrison_streams::StreamClients::new(
+            garrison_streams::StreamEndpoints {
+                youtube_url: settings.youtube_api_url.clone(),
+                twitch_auth_url: settings.twitch_auth_url.clone(),
+                twitch_api_url: settings.twitch_api_url.clone(),
+                tiktok_url: settings.tiktok_url.clone(),
+            },
+            timeout,
+        )
+        .map_err(anyhow::Error::msg)?,
+    );
+    let configured = |name: &'static str, value: &crate::settings::Secret| {
+        (!value.is_empty()).then(|| Secret::parse(name, value.expose())).transpose().map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    let youtube_key = configured("GARRISON_YOUTUBE_API_KEY", &settings.youtube_api_key)?;
+    let twitch = match (
+        configured("GARRISON_TWITCH_CLIENT_ID", &settings.twitch_client_id)?,
+        configured("GARRISON_TWITCH_CLIENT_SECRET", &settings.twitch_client_secret)?,
+    ) {
+        (Some(client_id), Some(client_secret)) => Some(TwitchCredentials { client_id, client_secret }),
+        _ => None,
+    };
+    Ok(StreamService::new(
+        clients.clone(),
+        clients.clone(),
+        clients,
+        clock,
+        Arc::new(RuntimeSleeper),
+        StreamSettings {
+            youtube_key,
+            twitch,
+            youtube_daily_quota: settings.youtube_daily_quota,
+            checks_per_minute: settings.stream_checks_per_minute,
+            timeout_ms: settings.stream_timeout_ms,
+            ..StreamSettings::default()
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

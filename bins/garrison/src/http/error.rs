@@ -408,6 +408,26 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<garrison_core::streams::StreamError> for ApiError {
+    fn from(err: garrison_core::streams::StreamError) -> Self {
+        use garrison_core::streams::StreamError as E;
+        let message = err.to_string();
+        match err {
+            E::Invalid { .. } | E::NoCredentials { .. } | E::CredentialsRefused { header: Some(_), .. } => {
+                Self::bad_request(message)
+            }
+            E::NoChannel { .. } => Self::new(StatusCode::NOT_FOUND, message),
+            E::RateLimited { retry_after_secs, .. } | E::Busy { retry_after_secs, .. } => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, message).retry_after(retry_after_secs)
+            }
+            E::CredentialsRefused { header: None, .. } | E::Unavailable { .. } => {
+                Self::new(StatusCode::BAD_GATEWAY, message)
+            }
+            _ => Self::internal(&err),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use garrison_core::RobloxUserId;

@@ -21,6 +21,7 @@ mod modlogs;
 mod modmail;
 mod roblox;
 mod roles;
+mod streams;
 mod transcripts;
 mod utilities;
 mod verification;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub verification: garrison_core::roblox::verification::VerificationService,
     /// Server backups and their restores.
     pub backups: garrison_core::backups::BackupService,
+    /// Live checks of YouTube, Twitch and TikTok.
+    pub streams: garrison_core::streams::StreamService,
     /// What the server says about where it lives and what it serves.
     pub site: Site,
 }
@@ -209,6 +212,10 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(backups::remove)
         .service(backups::restore)
         .service(backups::restore_job)
+        .service(streams::check_all)
+        .service(streams::youtube)
+        .service(streams::twitch)
+        .service(streams::tiktok)
         .service(live::voice_channel)
         .service(live::role_members)
         .service(roblox::rank)
@@ -369,6 +376,10 @@ mod tests {
             "/api/verification/code/check",
             "/api/binds",
             "/api/binds/sync",
+            "/api/Stream/check-all",
+            "/api/Stream/youtube/{handle}",
+            "/api/Stream/twitch/{user}",
+            "/api/Stream/tiktok/{user}",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -380,6 +391,6 @@ mod tests {
                 [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
             })
             .sum();
-        assert_eq!(operations, 99, "a route was added or removed: update this count");
+        assert_eq!(operations, 103, "a route was added or removed: update this count");
     }
 }

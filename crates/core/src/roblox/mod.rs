@@ -15,13 +15,13 @@ mod port;
 pub mod ranks;
 mod service;
 pub mod signin;
-mod ttl;
 pub mod verification;
 
 use std::fmt;
 
 use crate::{Error, Result};
 
+pub use crate::ttl::TtlCache;
 pub use port::{
     HEADSHOT_SIZES, JoinRequestPage, Membership, RobloxAccountInfo, RobloxCloudUsers, RobloxConfigs, RobloxError,
     RobloxFuture, RobloxGroups, RobloxLinks, RobloxProfile, RobloxUser, RobloxUsers,
@@ -30,7 +30,6 @@ pub use service::{
     CacheLifetimes, GroupJoinRequests, JOIN_REQUESTS_MAX, KeyCheck, RankChange, RobloxPorts, RobloxServerView,
     RobloxService, RobloxServiceError, RobloxUserView,
 };
-pub use ttl::TtlCache;
 
 /// The one rule of positive `BIGINT` ids (the one `RobloxUserId` follows), as the `u64` Roblox uses.
 fn parse_id(field: &'static str, what: &str, text: &str) -> Result<u64> {

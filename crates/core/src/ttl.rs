@@ -42,10 +42,16 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
 
     /// Keeps `value` for `key` from `now` for the cache's lifetime.
     pub fn put(&self, key: K, value: V, now: Timestamp) {
-        if self.capacity == 0 {
+        self.put_for(key, value, now, self.lifetime_ms);
+    }
+
+    /// Keeps `value` for `key` from `now` for `lifetime_ms` instead of the cache's lifetime (a token
+    /// that says when it expires, a short-lived negative answer).
+    pub fn put_for(&self, key: K, value: V, now: Timestamp, lifetime_ms: i64) {
+        if self.capacity == 0 || lifetime_ms <= 0 {
             return;
         }
-        let expires = Timestamp::from_millis(now.millis().saturating_add(self.lifetime_ms));
+        let expires = Timestamp::from_millis(now.millis().saturating_add(lifetime_ms));
         let mut entries = self.lock();
         if entries.len() >= self.capacity && !entries.contains_key(&key) {
             entries.retain(|_, (_, at)| *at > now);
@@ -92,6 +98,10 @@ mod tests {
         assert_eq!(cache.get(&"a", at(59_999)), Some(1));
         assert_eq!(cache.get(&"a", at(60_000)), None);
         assert!(cache.is_empty(), "an expired entry is dropped when seen");
+        cache.put_for("c", 3, T0, 10);
+        assert_eq!((cache.get(&"c", at(9)), cache.get(&"c", at(10))), (Some(3), None), "its own lifetime");
+        cache.put_for("d", 4, T0, 0);
+        assert_eq!(cache.get(&"d", T0), None, "a lifetime of nothing keeps nothing");
         cache.put("b", 2, T0);
         cache.remove(&"b");
         assert_eq!(cache.get(&"b", T0), None);

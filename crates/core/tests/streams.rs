@@ -1,0 +1,459 @@
+//! The stream checks over fake platforms that count their calls: cache lifetimes, YouTube's quota per
+//! key and Pacific day, Twitch's token kept and fetched again once, TikTok never guessed, the budget of
+//! uncached checks, deadlines, and check-all's independence.
+
+mod fakes;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use fakes::run;
+use garrison_core::streams::{
+    AppToken, CheckAll, Credentials, LiveStream, Liveness, Platform, PlatformError, Secret, StreamError, StreamFuture,
+    StreamService, StreamSettings, TikTokPage, TikTokPages, TikTokUser, TwitchApi, TwitchCredentials, TwitchLogin,
+    TwitchStream, Unknown, YouTubeApi, YouTubeChannel, YouTubeHandle, YouTubeKey, YouTubeVideo,
+};
+use garrison_core::{SleepFuture, Sleeper, Timestamp};
+use garrison_testkit::ManualClock;
+
+/// A winter noon in Los Angeles (20:00 UTC).
+const NOON: Timestamp = Timestamp::from_millis(1_768_680_000_000);
+
+/// A video: id, title, live.
+type Video = (String, String, bool);
+
+#[derive(Default)]
+struct Platforms {
+    calls: Mutex<Vec<String>>,
+    /// Handle (lower case) → (channel id, videos newest first: (id, title, live)).
+    channels: Mutex<HashMap<String, Vec<Video>>>,
+    refused_keys: HashSet<String>,
+    quota_exceeded: Mutex<bool>,
+    hang: Mutex<HashSet<Platform>>,
+    /// Twitch: live logins, tokens issued, and how many more Get Streams calls refuse the token.
+    twitch_live: Mutex<HashSet<String>>,
+    tokens: Mutex<u32>,
+    token_lifetime: u64,
+    refuse_token: Mutex<u32>,
+    tiktok: Mutex<HashMap<String, Result<TikTokPage, PlatformError>>>,
+}
+
+impl Platforms {
+    fn new() -> Self {
+        Self { token_lifetime: 3_600, ..Self::default() }
+    }
+
+    fn note(&self, call: &str) {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner).push(call.to_owned());
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn forget_calls(&self) {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    fn hangs(&self, platform: Platform) -> bool {
+        self.hang.lock().unwrap_or_else(PoisonError::into_inner).contains(&platform)
+    }
+
+    fn youtube_answer<T: Send + 'static>(
+        &self,
+        call: &str,
+        key: &YouTubeKey,
+        answer: impl FnOnce() -> T,
+    ) -> StreamFuture<'_, T> {
+        self.note(call);
+        if self.hangs(Platform::YouTube) {
+            return Box::pin(std::future::pending());
+        }
+        let result = if self.refused_keys.contains(key.expose()) {
+            Err(PlatformError::CredentialsRefused)
+        } else if *self.quota_exceeded.lock().unwrap_or_else(PoisonError::into_inner) {
+            Err(PlatformError::QuotaExceeded)
+        } else {
+            Ok(answer())
+        };
+        Box::pin(std::future::ready(result))
+    }
+
+    fn set_channel(&self, handle: &str, videos: &[(&str, &str, bool)]) {
+        self.channels.lock().unwrap_or_else(PoisonError::into_inner).insert(
+            handle.to_ascii_lowercase(),
+            videos.iter().map(|(id, title, live)| ((*id).to_owned(), (*title).to_owned(), *live)).collect(),
+        );
+    }
+}
+
+impl YouTubeApi for Platforms {
+    fn channel(&self, key: &YouTubeKey, handle: &YouTubeHandle) -> StreamFuture<'_, Option<YouTubeChannel>> {
+        let found = self.channels.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&handle.key());
+        let handle = handle.key();
+        self.youtube_answer("channels", key, move || {
+            found.then(|| YouTubeChannel { id: format!("UC{handle}"), uploads: format!("UU{handle}") })
+        })
+    }
+
+    fn playlist(&self, key: &YouTubeKey, playlist: &str, max: u8) -> StreamFuture<'_, Vec<String>> {
+        assert!(max <= 50, "YouTube's pages hold 50");
+        let handle = playlist.trim_start_matches("UU").to_owned();
+        let videos = self.channels.lock().unwrap_or_else(PoisonError::into_inner).get(&handle).cloned();
+        self.youtube_answer("playlistItems", key, move || {
+            videos.unwrap_or_default().into_iter().take(usize::from(max)).map(|(id, _, _)| id).collect()
+        })
+    }
+
+    fn videos(&self, key: &YouTubeKey, ids: &[String]) -> StreamFuture<'_, Vec<YouTubeVideo>> {
+        assert!(ids.len() <= 50, "YouTube takes 50 ids");
+        let all: Vec<Video> =
+            self.channels.lock().unwrap_or_else(PoisonError::into_inner).values().flatten().cloned().collect();
+        let ids = ids.to_vec();
+        self.youtube_answer("videos", key, move || {
+            all.into_iter()
+                .filter(|(id, _, _)| ids.contains(id))
+                .map(|(id, title, live)| YouTubeVideo {
+                    id,
+                    title,
+                    live,
+                    started_at: live.then_some(NOON),
+                    viewers: live.then_some(42),
+                    thumbnail_url: None,
+                })
+                .collect()
+        })
+    }
+}
+
+impl TwitchApi for Platforms {
+    fn app_token(&self, credentials: &TwitchCredentials) -> StreamFuture<'_, AppToken> {
+        self.note("token");
+        if credentials.client_secret.expose() == "wrong" {
+            return Box::pin(std::future::ready(Err(PlatformError::CredentialsRefused)));
+        }
+        let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        *tokens += 1;
+        let token = Secret::parse("token", &format!("token{tokens}")).expect("token");
+        Box::pin(std::future::ready(Ok(AppToken { token, expires_in_secs: self.token_lifetime })))
+    }
+
+    fn streams(
+        &self,
+        _client_id: &Secret,
+        token: &Secret,
+        logins: &[TwitchLogin],
+    ) -> StreamFuture<'_, Vec<TwitchStream>> {
+        self.note(&format!("streams with {}", token.expose()));
+        if self.hangs(Platform::Twitch) {
+            return Box::pin(std::future::pending());
+        }
+        let mut refuse = self.refuse_token.lock().unwrap_or_else(PoisonError::into_inner);
+        if *refuse > 0 {
+            *refuse -= 1;
+            return Box::pin(std::future::ready(Err(PlatformError::TokenRefused)));
+        }
+        let live = self.twitch_live.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let streams = logins
+            .iter()
+            .filter(|login| live.contains(&login.key()))
+            .map(|login| TwitchStream {
+                id: "9001".into(),
+                login: login.key(),
+                title: "Gaming".into(),
+                game: "Just Chatting".into(),
+                viewers: 50_000,
+                started_at: Some(NOON),
+                thumbnail_url: None,
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(streams)))
+    }
+}
+
+impl TikTokPages for Platforms {
+    fn live_page(&self, user: &TikTokUser) -> StreamFuture<'_, TikTokPage> {
+        self.note("tiktok");
+        let page = self.tiktok.lock().unwrap_or_else(PoisonError::into_inner).get(&user.key()).cloned();
+        Box::pin(std::future::ready(page.unwrap_or(Ok(TikTokPage::Unreadable))))
+    }
+}
+
+/// Deadlines pass at once: a platform answers in time only when its answer is ready when first asked.
+struct Instant;
+
+impl Sleeper for Instant {
+    fn sleep(&self, _ms: u64) -> SleepFuture {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+fn service(platforms: &Arc<Platforms>, clock: &Arc<ManualClock>, settings: StreamSettings) -> StreamService {
+    StreamService::new(
+        platforms.clone(),
+        platforms.clone(),
+        platforms.clone(),
+        clock.clone(),
+        Arc::new(Instant),
+        settings,
+    )
+}
+
+fn key(text: &str) -> YouTubeKey {
+    Secret::parse("key", text).expect("key")
+}
+
+fn with_key(text: &str) -> Credentials {
+    Credentials { youtube_key: Some(key(text)), twitch: None }
+}
+
+fn twitch_credentials(secret: &str) -> Credentials {
+    Credentials {
+        youtube_key: None,
+        twitch: Some(TwitchCredentials {
+            client_id: Secret::parse("id", "client").expect("id"),
+            client_secret: Secret::parse("secret", secret).expect("secret"),
+        }),
+    }
+}
+
+fn liveness(status: Result<Option<garrison_core::streams::StreamStatus>, StreamError>) -> Liveness {
+    status.expect("checked").expect("not skipped").liveness
+}
+
+#[test]
+fn a_youtube_check_spends_two_units_and_the_handle_one_unit_a_month() {
+    let platforms = Arc::new(Platforms::new());
+    platforms.set_channel("MrBeast", &[("v3", "Shorts", false), ("v2", "Live now", true), ("v1", "Old", false)]);
+    let clock = Arc::new(ManualClock::at(NOON));
+    let streams = service(&platforms, &clock, StreamSettings::default());
+    let sent = with_key("caller-key");
+
+    let status = run(streams.youtube("handle", "@MrBeast", &sent)).expect("checked").expect("not skipped");
+    assert_eq!((status.user.as_str(), status.url.as_str()), ("@MrBeast", "https://youtube.com/@MrBeast"));
+    let Liveness::Live(LiveStream { title, video_url, viewers, stream_id, .. }) = status.liveness else {
+        panic!("live: {:?}", status.liveness)
+    };
+    assert_eq!(title, "Live now");
+    assert_eq!(video_url.as_deref(), Some("https://www.youtube.com/watch?v=v2"));
+    assert_eq!((viewers, stream_id.as_deref()), (Some(42), Some("v2")));
+    assert_eq!(platforms.calls(), ["channels", "playlistItems", "videos"]);
+    assert_eq!(streams.youtube_units_spent(&key("caller-key")), 3);
+
+    // Within 15 minutes: the same answer, no call, whatever the letter case.
+    platforms.forget_calls();
+    clock.advance_millis(15 * 60_000 - 1);
+    assert!(matches!(liveness(run(streams.youtube("handle", "mrbeast", &sent))), Liveness::Live(_)));
+    assert!(platforms.calls().is_empty(), "{:?}", platforms.calls());
+
+    // Then a new check, without looking the handle up again: two units.
+    clock.advance_millis(1);
+    platforms.set_channel("MrBeast", &[("v3", "Shorts", false), ("v2", "Ended", false)]);
+    assert_eq!(liveness(run(streams.youtube("handle", "@MrBeast", &sent))), Liveness::Offline);
+    assert_eq!(platforms.calls(), ["playlistItems", "videos"]);
+    assert_eq!(streams.youtube_units_spent(&key("caller-key")), 5);
+}
+
+#[test]
+fn none_skips_without_any_call_and_bad_names_are_named() {
+    let platforms = Arc::new(Platforms::new());
+    let clock = Arc::new(ManualClock::at(NOON));
+    let streams = service(&platforms, &clock, StreamSettings::default());
+    for skip in ["none", "", "NONE"] {
+        assert_eq!(run(streams.youtube("handle", skip, &Credentials::default())), Ok(None));
+        assert_eq!(run(streams.twitch("user", skip, &Credentials::default())), Ok(None));
+        assert_eq!(run(streams.tiktok("user", skip)), Ok(None));
+    }
+    assert!(platforms.calls().is_empty());
+    let err = run(streams.youtube("handle", "a b", &with_key("k"))).expect_err("invalid");
+    assert!(err.to_string().starts_with("handle: must be a YouTube handle"), "{err}");
+    let err = run(streams.youtube("handle", "@MrBeast", &Credentials::default())).expect_err("no key");
+    assert_eq!(err.to_string(), "X-YouTube-ApiKey: no YouTube credentials were sent and none are configured");
+    assert!(platforms.calls().is_empty());
+}
+
+#[test]
+fn an_unknown_handle_is_not_found_and_not_looked_up_again_for_an_hour() {
+    let platforms = Arc::new(Platforms::new());
+    let clock = Arc::new(ManualClock::at(NOON));
+    let streams = service(&platforms, &clock, StreamSettings::default());
+    let sent = with_key("caller-key");
+    for _ in 0..3 {
+        let err = run(streams.youtube("handle", "@nobody", &sent)).expect_err("no channel");
+        assert_eq!(err, StreamError::NoChannel { handle: "@nobody".into() });
+    }
+    assert_eq!(platforms.calls(), ["channels"]);
+    clock.advance_millis(3_600_000);
+    let _ = run(streams.youtube("handle", "@nobody", &sent));
+    assert_eq!(platforms.calls(), ["channels", "channels"]);
+}
+
+#[test]
+fn a_spent_quota_answers_unknown_until_the_next_pacific_day() {
+    let platforms = Arc::new(Platforms::new());
+    for handle in ["aaa", "bbb", "ccc"] {
+        platforms.set_channel(handle, &[("v", "Video", false)]);
+    }
+    let clock = Arc::new(ManualClock::at(NOON));
+    let settings = StreamSettings { youtube_daily_quota: 7, ..StreamSettings::default() };
+    let streams = service(&platforms, &clock, settings);
+    let sent = with_key("caller-key");
+    assert_eq!(liveness(run(streams.youtube("handle", "aaa", &sent))), Liveness::Offline);
+    assert_eq!(liveness(run(streams.youtube("handle", "bbb", &sent))), Liveness::Offline);
+    assert_eq!(streams.youtube_units_spent(&key("caller-key")), 6);
+    platforms.forget_calls();
+    // A third handle would need 3 units: Garrison does not ask, and does not say "offline".
+    assert_eq!(liveness(run(streams.youtube("handle", "ccc", &sent))), Liveness::Unknown(Unknown::QuotaExhausted));
+    assert!(platforms.calls().is_empty());
+    // Another key has its own quota.
+    assert_eq!(liveness(run(streams.youtube("handle", "ccc", &with_key("other-key")))), Liveness::Offline);
+
+    // YouTube's own word (the key is shared with other software) ends the day too.
+    let platforms = Arc::new(Platforms::new());
+    platforms.set_channel("aaa", &[("v", "Video", false)]);
+    *platforms.quota_exceeded.lock().unwrap_or_else(PoisonError::into_inner) = true;
+    let streams = service(&platforms, &clock, StreamSettings::default());
+    assert_eq!(liveness(run(streams.youtube("handle", "aaa", &sent))), Liveness::Unknown(Unknown::QuotaExhausted));
+    *platforms.quota_exceeded.lock().unwrap_or_else(PoisonError::into_inner) = false;
+    platforms.forget_calls();
+    assert_eq!(liveness(run(streams.youtube("handle", "aaa", &sent))), Liveness::Unknown(Unknown::QuotaExhausted));
+    assert!(platforms.calls().is_empty(), "not asked again the same day");
+    // 08:00 UTC in January is midnight in Los Angeles.
+    clock.set(Timestamp::from_millis(NOON.millis() + 12 * 3_600_000));
+    assert_eq!(liveness(run(streams.youtube("handle", "aaa", &sent))), Liveness::Offline);
+}
+
+#[test]
+fn the_configured_key_comes_first_and_refused_keys_are_not_sent_again() {
+    let platforms = Arc::new(Platforms { refused_keys: HashSet::from(["bad-key".to_owned()]), ..Platforms::new() });
+    platforms.set_channel("aaa", &[("v", "Video", false)]);
+    let clock = Arc::new(ManualClock::at(NOON));
+    let settings = StreamSettings { youtube_key: Some(key("configured-key")), ..StreamSettings::default() };
+    let streams = service(&platforms, &clock, settings);
+    assert_eq!(liveness(run(streams.youtube("handle", "aaa", &with_key("bad-key")))), Liveness::Offline);
+    assert_eq!(streams.youtube_units_spent(&key("configured-key")), 3);
+    assert_eq!(streams.youtube_units_spent(&key("bad-key")), 0);
+
+    let streams = service(&platforms, &clock, StreamSettings::default());
+    platforms.forget_calls();
+    for _ in 0..3 {
+        let err = run(streams.youtube("handle", "aaa", &with_key("bad-key"))).expect_err("refused");
+        assert_eq!(
+            err,
+            StreamError::CredentialsRefused { platform: Platform::YouTube, header: Some("X-YouTube-ApiKey") }
+        );
+        assert_eq!(err.to_string(), "YouTube refused the credentials in X-YouTube-ApiKey");
+    }
+    assert_eq!(platforms.calls(), ["channels"], "a refused key is remembered");
+}
+
+#[test]
+fn twitchs_token_is_kept_until_near_its_expiry_and_fetched_again_once_when_refused() {
+    let platforms = Arc::new(Platforms { token_lifetime: 3_600, ..Platforms::new() });
+    platforms.twitch_live.lock().unwrap_or_else(PoisonError::into_inner).insert("xqc".into());
+    let clock = Arc::new(ManualClock::at(NOON));
+    let streams = service(&platforms, &clock, StreamSettings::default());
+    let sent = twitch_credentials("secret");
+
+    let status = run(streams.twitch("user", "xQc", &sent)).expect("checked").expect("not skipped");
+    assert_eq!((status.user.as_str(), status.url.as_str()), ("xQc", "https://twitch.tv/xqc"));
+    let Liveness::Live(stream) = status.liveness else { panic!("live") };
+    assert_eq!(
+        (stream.title.as_str(), stream.viewers, stream.game.as_deref()),
+        ("Gaming", Some(50_000), Some("Just Chatting"))
+    );
+    assert!(matches!(liveness(run(streams.twitch("user", "xqc", &sent))), Liveness::Live(_)), "kept 60 s");
+    assert_eq!(platforms.calls(), ["token", "streams with token1"]);
+
+    clock.advance_millis(60_000);
+    assert_eq!(liveness(run(streams.twitch("user", "other", &sent))), Liveness::Offline);
+    assert_eq!(platforms.calls().last().map(String::as_str), Some("streams with token1"), "the token is kept");
+
+    // Five minutes before it expires, a new one.
+    platforms.forget_calls();
+    clock.advance_millis((3_600 - 300) * 1000);
+    let _ = run(streams.twitch("user", "third", &sent));
+    assert_eq!(platforms.calls(), ["token", "streams with token2"]);
+
+    // Twitch stops accepting it early: one fresh token, one retry.
+    platforms.forget_calls();
+    *platforms.refuse_token.lock().unwrap_or_else(PoisonError::into_inner) = 1;
+    assert_eq!(liveness(run(streams.twitch("user", "fourth", &sent))), Liveness::Offline);
+    assert_eq!(platforms.calls(), ["streams with token2", "token", "streams with token3"]);
+
+    // Refused twice: Twitch is failing, and Garrison does not loop.
+    platforms.forget_calls();
+    *platforms.refuse_token.lock().unwrap_or_else(PoisonError::into_inner) = 5;
+    let err = run(streams.twitch("user", "fifth", &sent)).expect_err("refused twice");
+    assert!(matches!(err, StreamError::Unavailable { platform: Platform::Twitch, .. }), "{err}");
+    assert_eq!(platforms.calls().len(), 3);
+
+    let err = run(streams.twitch("user", "xqc", &twitch_credentials("wrong"))).expect_err("refused");
+    assert_eq!(err.to_string(), "Twitch refused the credentials in X-Twitch-ClientId and X-Twitch-Secret");
+}
+
+#[test]
+fn tiktok_is_never_guessed() {
+    let platforms = Arc::new(Platforms::new());
+    let clock = Arc::new(ManualClock::at(NOON));
+    let streams = service(&platforms, &clock, StreamSettings::default());
+    platforms.tiktok.lock().unwrap_or_else(PoisonError::into_inner).extend([
+        (
+            "live.one".to_owned(),
+            Ok(TikTokPage::Live { room_id: "73".into(), title: "Hi".into(), started_at: None, viewers: Some(3) }),
+        ),
+        ("gone".to_owned(), Err(PlatformError::Unavailable("TikTok answered 503".into()))),
+    ]);
+    assert!(matches!(
+        liveness(run(streams.tiktok("user", "@Live.One"))),
+        Liveness::Live(LiveStream { viewers: Some(3), .. })
+    ));
+    assert_eq!(liveness(run(streams.tiktok("user", "gone"))), Liveness::Unknown(Unknown::Unreadable));
+    assert_eq!(liveness(run(streams.tiktok("user", "changed"))), Liveness::Unknown(Unknown::Unreadable));
+    platforms.forget_calls();
+    let _ = run(streams.tiktok("user", "live.one"));
+    let _ = run(streams.tiktok("user", "gone"));
+    assert_eq!(platforms.calls(), ["tiktok"], "live is kept 2 minutes; unknown is asked again");
+}
+
+#[test]
+fn uncached_checks_are_bounded_per_platform_and_minute() {
+    let platforms = Arc::new(Platforms::new());
+    let clock = Arc::new(ManualClock::at(Timestamp::from_millis(NOON.millis() + 15_000)));
+    let settings = StreamSettings { checks_per_minute: 2, ..StreamSettings::default() };
+    let streams = service(&platforms, &clock, settings);
+    assert!(run(streams.tiktok("user", "one1")).is_ok());
+    assert!(run(streams.tiktok("user", "two2")).is_ok());
+    let err = run(streams.tiktok("user", "three")).expect_err("budget spent");
+    assert_eq!(err, StreamError::Busy { platform: Platform::TikTok, retry_after_secs: 45 });
+    assert_eq!(platforms.calls().len(), 2);
+    assert!(run(streams.twitch("user", "other", &twitch_credentials("s"))).is_ok(), "per platform");
+    clock.advance_millis(45_000);
+    assert!(run(streams.tiktok("user", "three")).is_ok(), "a new minute");
+}
+
+#[test]
+fn check_all_answers_every_platform_whatever_the_others_do() {
+    let platforms = Arc::new(Platforms::new());
+    platforms.hang.lock().unwrap_or_else(PoisonError::into_inner).insert(Platform::YouTube);
+    platforms.set_channel("aaa", &[("v", "Video", false)]);
+    platforms.twitch_live.lock().unwrap_or_else(PoisonError::into_inner).insert("xqc".into());
+    let clock = Arc::new(ManualClock::at(NOON));
+    let settings = StreamSettings { timeout_ms: 5_000, ..StreamSettings::default() };
+    let streams = service(&platforms, &clock, settings);
+    let mut sent = twitch_credentials("secret");
+    sent.youtube_key = Some(key("caller-key"));
+    let names = CheckAll { youtube: Some("@aaa".into()), twitch: Some("xqc".into()), tiktok: Some("none".into()) };
+    let entries = run(streams.check_all(&names, &sent));
+    assert_eq!(entries.len(), 2, "TikTok skipped: {entries:?}");
+    assert_eq!((entries[0].platform, entries[0].user.as_str()), (Platform::YouTube, "@aaa"));
+    let err = entries[0].result.clone().expect_err("YouTube hangs");
+    assert_eq!(err.to_string(), "YouTube is unavailable: no answer within 5000 ms");
+    assert!(matches!(&entries[1].result, Ok(status) if matches!(status.liveness, Liveness::Live(_))));
+
+    let names = CheckAll { youtube: Some("bad handle".into()), twitch: None, tiktok: Some("khaby.lame".into()) };
+    let entries = run(streams.check_all(&names, &Credentials::default()));
+    assert_eq!(entries.len(), 2);
+    assert!(entries[0].result.clone().expect_err("invalid").to_string().starts_with("youtubeHandle: "));
+    assert!(matches!(&entries[1].result, Ok(status) if status.liveness == Liveness::Unknown(Unknown::Unreadable)));
+}

@@ -1,0 +1,329 @@
+//! The stream routes against the platforms' simulator (`garrison-streams-sim`): YouTube at two units a
+//! check and its quota, Twitch's tokens, TikTok's page in all its states, check-all's parallelism and
+//! independence, and the limits on what callers can make Garrison send. Every test ends with the
+//! simulator having seen no key in a URL, and no key in the server's log.
+
+use std::time::{Duration, Instant};
+
+use garrison_streams_sim::{Platform, Simulator, TikTokPage};
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, Reply, Server, database, expect, secret};
+
+const YT_KEY: &str = "yt-key-for-the-black-box-tests";
+const TWITCH_ID: &str = "garrisonclientid";
+const TWITCH_SECRET: &str = "twitch-secret-for-the-black-box-tests";
+
+struct Streams {
+    sim: Simulator,
+    server: Server,
+}
+
+impl Streams {
+    fn start(env: &[(&str, &str)]) -> Self {
+        for value in [YT_KEY, TWITCH_SECRET] {
+            secret(value);
+        }
+        let sim = Simulator::start();
+        sim.youtube_add_key(YT_KEY, 10_000);
+        sim.twitch_add_client(TWITCH_ID, TWITCH_SECRET);
+        let urls = [sim.youtube_url(), sim.twitch_auth_url(), sim.twitch_api_url(), sim.tiktok_url()];
+        let mut all = vec![
+            ("GARRISON_YOUTUBE_API_URL", urls[0].as_str()),
+            ("GARRISON_TWITCH_AUTH_URL", urls[1].as_str()),
+            ("GARRISON_TWITCH_API_URL", urls[2].as_str()),
+            ("GARRISON_TIKTOK_URL", urls[3].as_str()),
+        ];
+        all.extend_from_slice(env);
+        let server = Server::start_with(database(Backend::Sqlite).expect("SQLite is always available"), &all);
+        Self { sim, server }
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> Reply {
+        let mut request = self.server.client().request(method, format!("{}{path}", self.server.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Server::reply(request.send().await.expect("the server answers")).await
+    }
+
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(reqwest::Method::GET, path, headers, None).await
+    }
+
+    async fn youtube(&self, handle: &str) -> Reply {
+        self.get(&format!("/api/Stream/youtube/{handle}"), &[("X-YouTube-ApiKey", YT_KEY)]).await
+    }
+
+    async fn twitch(&self, user: &str) -> Reply {
+        self.get(
+            &format!("/api/Stream/twitch/{user}"),
+            &[("X-Twitch-ClientId", TWITCH_ID), ("X-Twitch-Secret", TWITCH_SECRET)],
+        )
+        .await
+    }
+
+    async fn check_all(&self, body: Value) -> Reply {
+        let headers =
+            [("X-YouTube-ApiKey", YT_KEY), ("X-Twitch-ClientId", TWITCH_ID), ("X-Twitch-Secret", TWITCH_SECRET)];
+        self.send(reqwest::Method::POST, "/api/Stream/check-all", &headers, Some(body)).await
+    }
+
+    fn assert_faithful(&self) {
+        let violations = self.sim.violations();
+        assert!(violations.is_empty(), "the platforms saw what they should not: {violations:#?}");
+        self.server.assert_no_secret_logged();
+    }
+}
+
+#[tokio::test]
+async fn youtube_checks_cost_two_units_and_answer_the_seeds_objects() {
+    let s = Streams::start(&[]);
+    s.sim.youtube_add_channel("@GarrisonLive", "Garrison Live");
+    s.sim.youtube_upload("@GarrisonLive", "A plain video");
+    let video = s.sim.youtube_go_live("@GarrisonLive", "Town hall", 1234);
+    s.sim.youtube_upload("@GarrisonLive", "A short posted during the stream");
+    s.sim.youtube_add_channel("Quiet", "Quiet channel");
+    s.sim.youtube_upload("Quiet", "Old video");
+
+    let live = expect(s.youtube("@GarrisonLive").await, 200).body;
+    assert_eq!(live["platform"], "YouTube");
+    assert_eq!((live["user"].as_str(), live["isLive"].as_bool()), (Some("@GarrisonLive"), Some(true)));
+    assert_eq!(live["url"], "https://youtube.com/@GarrisonLive");
+    assert_eq!(live["title"], "Town hall");
+    assert_eq!(live["videoUrl"], format!("https://www.youtube.com/watch?v={video}"));
+    assert_eq!(live["viewerCount"], 1234);
+    assert!(live["startedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{live}");
+    assert_eq!(s.sim.youtube_quota_used(YT_KEY), 3, "the handle (1 unit, once) and the check (2 units)");
+    assert_eq!(s.sim.calls_to("GET /youtube/v3/search"), 0, "never search.list's 100 units");
+
+    // Kept 15 minutes: no call, whatever the letter case or the '@'.
+    let calls = s.sim.calls(Platform::YouTube);
+    assert_eq!(expect(s.youtube("garrisonlive").await, 200).body["isLive"], true);
+    assert_eq!(s.sim.calls(Platform::YouTube), calls);
+
+    let quiet = expect(s.youtube("Quiet").await, 200).body;
+    assert_eq!(quiet, json!({"platform":"YouTube","user":"@Quiet","isLive":false,"url":"https://youtube.com/@Quiet"}));
+    assert_eq!(s.sim.youtube_quota_used(YT_KEY), 6);
+
+    // 'none' skips without a call; bad names, unknown handles and missing or refused keys are named.
+    let calls = s.sim.calls(Platform::YouTube);
+    let skipped = expect(s.get("/api/Stream/youtube/none", &[]).await, 200).body;
+    assert_eq!(skipped, json!({"platform":"YouTube","user":"none","isLive":false,"status":"skipped"}));
+    assert!(expect(s.youtube("a%20b").await, 400).error().starts_with("handle: must be a YouTube handle"));
+    assert!(expect(s.youtube(&"x".repeat(31)).await, 400).error().starts_with("handle: "));
+    assert_eq!(s.sim.calls(Platform::YouTube), calls);
+    assert_eq!(expect(s.youtube("@nobody").await, 404).error(), "YouTube has no channel with the handle @nobody");
+    let reply = expect(s.get("/api/Stream/youtube/@someone", &[]).await, 400);
+    assert_eq!(reply.error(), "X-YouTube-ApiKey: no YouTube credentials were sent and none are configured");
+    let wrong = "AIzaSyWrongKeyForTheBlackBoxTests";
+    secret(wrong);
+    let reply = expect(s.get("/api/Stream/youtube/@someone", &[("X-YouTube-ApiKey", wrong)]).await, 400);
+    assert_eq!(reply.error(), "YouTube refused the credentials in X-YouTube-ApiKey");
+    assert!(!reply.body.to_string().contains(wrong));
+
+    // Ended: the next check after 15 minutes would say so; a fresh server asks at once.
+    s.sim.youtube_go_offline("@GarrisonLive");
+    let env = s.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let fresh = Streams { server: Server::start_with(database(Backend::Sqlite).expect("SQLite"), &env), sim: s.sim };
+    assert_eq!(expect(fresh.youtube("@GarrisonLive").await, 200).body["isLive"], false);
+    fresh.assert_faithful();
+}
+
+impl Streams {
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("GARRISON_YOUTUBE_API_URL", self.sim.youtube_url()),
+            ("GARRISON_TWITCH_AUTH_URL", self.sim.twitch_auth_url()),
+            ("GARRISON_TWITCH_API_URL", self.sim.twitch_api_url()),
+            ("GARRISON_TIKTOK_URL", self.sim.tiktok_url()),
+        ]
+    }
+}
+
+#[tokio::test]
+async fn a_spent_quota_answers_null_never_false() {
+    // Garrison's own count: 3 units a day lets one first check through, then answers without asking.
+    let s = Streams::start(&[("GARRISON_YOUTUBE_DAILY_QUOTA", "3")]);
+    for handle in ["first", "second"] {
+        s.sim.youtube_add_channel(handle, handle);
+        s.sim.youtube_upload(handle, "video");
+    }
+    assert_eq!(expect(s.youtube("first").await, 200).body["isLive"], false);
+    let calls = s.sim.calls(Platform::YouTube);
+    let spent = expect(s.youtube("second").await, 200).body;
+    assert_eq!(
+        spent,
+        json!({"platform":"YouTube","user":"@second","isLive":null,"status":"quota_exhausted","url":"https://youtube.com/@second"})
+    );
+    assert_eq!(s.sim.calls(Platform::YouTube), calls, "not asked");
+    s.assert_faithful();
+
+    // YouTube's word: the key is shared with other software and YouTube says it is spent.
+    let s = Streams::start(&[]);
+    s.sim.youtube_add_key(YT_KEY, 4);
+    for handle in ["first", "second", "third"] {
+        s.sim.youtube_add_channel(handle, handle);
+        s.sim.youtube_upload(handle, "video");
+    }
+    assert_eq!(expect(s.youtube("first").await, 200).body["isLive"], false);
+    let spent = expect(s.youtube("second").await, 200).body;
+    assert_eq!((spent["isLive"].clone(), spent["status"].clone()), (Value::Null, json!("quota_exhausted")));
+    let calls = s.sim.calls(Platform::YouTube);
+    assert_eq!(expect(s.youtube("third").await, 200).body["status"], "quota_exhausted");
+    assert_eq!(s.sim.calls(Platform::YouTube), calls, "not asked again the same Pacific day");
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn the_configured_key_comes_first() {
+    let s = Streams::start(&[("GARRISON_YOUTUBE_API_KEY", YT_KEY)]);
+    s.sim.youtube_add_channel("first", "first");
+    let other = "a-callers-key-that-youtube-does-not-know";
+    secret(other);
+    let reply = expect(s.get("/api/Stream/youtube/first", &[("X-YouTube-ApiKey", other)]).await, 200);
+    assert_eq!(reply.body["isLive"], false);
+    assert_eq!(s.sim.youtube_quota_used(YT_KEY), 2, "an empty uploads playlist needs no videos.list");
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn twitch_tokens_are_kept_fetched_again_when_refused_and_never_in_a_url() {
+    let s = Streams::start(&[]);
+    s.sim.twitch_go_live("xqc", "Gaming", "Just Chatting", 50_000);
+    s.sim.twitch_add_user("quiet_one", "Quiet_One");
+
+    let live = expect(s.twitch("xqc").await, 200).body;
+    assert_eq!(live["platform"], "Twitch");
+    assert_eq!((live["user"].as_str(), live["isLive"].as_bool()), (Some("xqc"), Some(true)));
+    assert_eq!((live["title"].as_str(), live["viewerCount"].as_u64()), (Some("Gaming"), Some(50_000)));
+    assert_eq!((live["url"].as_str(), live["game"].as_str()), (Some("https://twitch.tv/xqc"), Some("Just Chatting")));
+    assert!(live["thumbnailUrl"].as_str().is_some_and(|u| u.contains("1280x720")), "{live}");
+    let quiet = expect(s.twitch("Quiet_One").await, 200).body;
+    assert_eq!(
+        quiet,
+        json!({"platform":"Twitch","user":"Quiet_One","isLive":false,"url":"https://twitch.tv/quiet_one"})
+    );
+    assert_eq!(s.sim.twitch_tokens_issued(), 1, "one token for both");
+
+    // Twitch stops accepting the token: a fresh one, once.
+    s.sim.twitch_expire_tokens();
+    s.sim.twitch_go_live("third_user", "Speedrun", "Celeste", 7);
+    assert_eq!(expect(s.twitch("third_user").await, 200).body["isLive"], true);
+    assert_eq!(s.sim.twitch_tokens_issued(), 2);
+
+    let reply = expect(
+        s.get(
+            "/api/Stream/twitch/never_seen",
+            &[("X-Twitch-ClientId", TWITCH_ID), ("X-Twitch-Secret", "not-the-secret")],
+        )
+        .await,
+        400,
+    );
+    assert_eq!(reply.error(), "Twitch refused the credentials in X-Twitch-ClientId and X-Twitch-Secret");
+    let reply = expect(s.get("/api/Stream/twitch/someone", &[("X-Twitch-ClientId", TWITCH_ID)]).await, 400);
+    assert_eq!(reply.error(), "X-Twitch-Secret: required with X-Twitch-ClientId");
+    assert!(expect(s.twitch("no.dots").await, 400).error().starts_with("user: must be a Twitch login"));
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn tiktok_says_live_offline_or_unknown_never_a_guess() {
+    let s = Streams::start(&[]);
+    s.sim.tiktok_set("khaby.lame", TikTokPage::Live { title: "Hello </script>".into(), viewers: 9 });
+    s.sim.tiktok_set("quiet.one", TikTokPage::Offline);
+    s.sim.tiktok_set("changed", TikTokPage::ChangedMarkup);
+    s.sim.tiktok_set("nobody", TikTokPage::Missing);
+
+    let live = expect(s.get("/api/Stream/tiktok/khaby.lame", &[]).await, 200).body;
+    assert_eq!((live["isLive"].as_bool(), live["title"].as_str()), (Some(true), Some("Hello </script>")));
+    assert_eq!(live["url"], "https://www.tiktok.com/@khaby.lame/live");
+    assert_eq!(live["viewerCount"], 9);
+    let offline = expect(s.get("/api/Stream/tiktok/@quiet.one", &[]).await, 200).body;
+    assert_eq!(
+        offline,
+        json!({"platform":"TikTok","user":"quiet.one","isLive":false,"url":"https://www.tiktok.com/@quiet.one/live"})
+    );
+    for user in ["changed", "nobody"] {
+        let unknown = expect(s.get(&format!("/api/Stream/tiktok/{user}"), &[]).await, 200).body;
+        assert_eq!((unknown["isLive"].clone(), unknown["status"].clone()), (Value::Null, json!("unknown")), "{user}");
+    }
+    s.sim.set_down(Platform::TikTok, true);
+    let down = expect(s.get("/api/Stream/tiktok/someone.else", &[]).await, 200).body;
+    assert_eq!(down["status"], "unknown", "TikTok down is unknown, not an error");
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn check_all_asks_in_parallel_and_one_platforms_failure_fails_nothing() {
+    let s = Streams::start(&[("GARRISON_STREAM_TIMEOUT_MS", "3000")]);
+    s.sim.youtube_add_channel("@GarrisonLive", "Garrison Live");
+    s.sim.youtube_go_live("@GarrisonLive", "Town hall", 10);
+    s.sim.twitch_go_live("xqc", "Stream Title", "Just Chatting", 50_000);
+    s.sim.tiktok_set("khaby.lame", TikTokPage::Offline);
+    // Three YouTube calls, two Twitch calls, one TikTok call of 300 ms each: 1.8 s one after another.
+    for platform in [Platform::YouTube, Platform::Twitch, Platform::TikTok] {
+        s.sim.set_latency(platform, Duration::from_millis(300));
+    }
+    let started = Instant::now();
+    let all = expect(
+        s.check_all(json!({"youtubeHandle":"@GarrisonLive","twitchUser":"xqc","tikTokUser":"khaby.lame"})).await,
+        200,
+    )
+    .body;
+    let took = started.elapsed();
+    let platforms: Vec<&str> =
+        all.as_array().expect("an array").iter().filter_map(|e| e["platform"].as_str()).collect();
+    assert_eq!(platforms, ["YouTube", "Twitch", "TikTok"]);
+    assert_eq!((all[0]["isLive"].as_bool(), all[1]["viewerCount"].as_u64()), (Some(true), Some(50_000)));
+    assert_eq!(all[2]["isLive"], false);
+    assert!(took < Duration::from_millis(1_500), "the slowest platform (YouTube, 0.9 s) sets the pace: {took:?}");
+
+    // Skipped platforms are left out; a platform down is its own entry's error.
+    s.sim.set_down(Platform::Twitch, true);
+    let all =
+        expect(s.check_all(json!({"youtubeHandle":"none","twitchUser":"someone_new","tikTokUser":""})).await, 200).body;
+    let entries = all.as_array().expect("an array");
+    assert_eq!(entries.len(), 1, "{all}");
+    assert_eq!((entries[0]["platform"].as_str(), entries[0]["status"].as_str()), (Some("Twitch"), Some("error")));
+    assert_eq!(entries[0]["isLive"], Value::Null);
+    assert!(entries[0]["error"].as_str().is_some_and(|e| e.starts_with("Twitch is unavailable: ")), "{all}");
+    let reply = expect(s.twitch("someone_new").await, 502);
+    assert!(reply.error().starts_with("Twitch is unavailable: "), "{}", reply.error());
+
+    // A platform slower than the deadline is 502 on its own route, an error entry in check-all.
+    s.sim.set_down(Platform::Twitch, false);
+    s.sim.set_latency(Platform::YouTube, Duration::from_millis(4_000));
+    s.sim.youtube_add_channel("slow", "Slow");
+    let started = Instant::now();
+    let all =
+        expect(s.check_all(json!({"youtubeHandle":"slow","twitchUser":"xqc","tikTokUser":"khaby.lame"})).await, 200)
+            .body;
+    assert!(started.elapsed() < Duration::from_millis(3_900), "{:?}", started.elapsed());
+    let error = all[0]["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("YouTube is unavailable: "), "{all}");
+    assert_eq!((all[1]["isLive"].as_bool(), all[2]["isLive"].as_bool()), (Some(true), Some(false)));
+    s.assert_faithful();
+}
+
+#[tokio::test]
+async fn callers_can_start_only_so_many_uncached_checks_a_minute() {
+    let s = Streams::start(&[("GARRISON_STREAM_CHECKS_PER_MINUTE", "2")]);
+    for user in ["one.user", "two.user", "three.user"] {
+        s.sim.tiktok_set(user, TikTokPage::Offline);
+    }
+    expect(s.get("/api/Stream/tiktok/one.user", &[]).await, 200);
+    expect(s.get("/api/Stream/tiktok/two.user", &[]).await, 200);
+    let reply = expect(s.get("/api/Stream/tiktok/three.user", &[]).await, 429);
+    assert!(reply.error().starts_with("Too many uncached TikTok checks this minute"), "{}", reply.error());
+    let retry: u64 = reply.headers["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(s.sim.calls(Platform::TikTok), 2);
+    expect(s.get("/api/Stream/tiktok/one.user", &[]).await, 200);
+    assert_eq!(s.sim.calls(Platform::TikTok), 2, "cached answers are always served");
+    s.assert_faithful();
+}
