@@ -52,6 +52,11 @@
 //! [`Mode::Wipe`] deletes every AutoMod rule, emoji, sticker, channel and role first (never `@everyone`
 //! or integration-managed roles, which are matched as in reconcile), then creates the backup's.
 //!
+//! In either mode, a backup role the target holds by name only as a role the restore may not change
+//! (managed: an integration's, or, as core marks them, the restoring bot's own) stands for the backup's
+//! role unchanged, with a line in [`Plan::skipped`]: making a second role of that name would leave two
+//! and could go past Discord's 250 roles.
+//!
 //! **A restore never lifts a ban**, in either mode: the backup's banned users the guild has not banned
 //! are banned, in batches of at most [`BAN_BATCH`] that share one reason; the guild's other bans stay.
 //!
@@ -731,21 +736,36 @@ pub fn plan_resumed(backup: &Backup, current: &Backup, mode: Mode, placed: &Hash
         if let Some(found) = roles_by_id.get(&role.id) {
             return Some(found);
         }
-        if mode == Mode::Wipe && !role.managed {
-            return None;
-        }
         // By id; else by name, preferring one that already looks the same, then the lowest in the
-        // target's order (backup roles are taken lowest first, so twins pair up in order).
-        current
-            .roles
-            .iter()
-            .filter(|r| !taken.contains(&r.id) && !everyone(r, target_guild))
-            .filter(|r| r.name == role.name && r.managed == role.managed)
-            .min_by_key(|r| (role_fields(r) != role_fields(role), r.position, std::cmp::Reverse(r.id)))
+        // target's order (backup roles are taken lowest first, so twins pair up in order). A wipe
+        // deletes every role it can, so it matches by name only the roles it cannot delete.
+        let by_name = |managed: bool| {
+            current
+                .roles
+                .iter()
+                .filter(|r| !taken.contains(&r.id) && !everyone(r, target_guild))
+                .filter(|r| r.name == role.name && r.managed == managed)
+                .min_by_key(|r| (role_fields(r) != role_fields(role), r.position, std::cmp::Reverse(r.id)))
+        };
+        let same_kind = if mode == Mode::Wipe && !role.managed { None } else { by_name(role.managed) };
+        // A role of the backup's that the target holds as a role the restore may not change (the
+        // restoring bot's own, or an integration's) stands for it, unchanged: making another of the same
+        // name would leave two, and could go past Discord's 250 roles.
+        same_kind.or_else(|| if role.managed { None } else { by_name(true) })
     };
     let mut role_ops = Vec::new();
     for role in &backup_roles {
         match find_role(role, &taken_roles) {
+            Some(found) if found.managed && !role.managed && !roles_by_id.contains_key(&role.id) => {
+                taken_roles.insert(found.id);
+                remap.insert(role.id, found.id);
+                plan.matched.push((role.id, found.id));
+                plan.skipped.push(format!(
+                    "Role {}: the guild's role of that name is the restoring bot's or an integration's; it stands \
+                     for the backup's and is not changed.",
+                    role.name
+                ));
+            }
             Some(found) => {
                 taken_roles.insert(found.id);
                 remap.insert(role.id, found.id);

@@ -748,6 +748,42 @@ fn wipe_deletes_first_and_never_touches_everyone_or_managed_roles() {
 }
 
 #[test]
+fn a_role_the_restore_may_not_change_stands_for_the_backups_of_that_name() {
+    // Into another guild where the restoring bot holds a role named like one of the backup's (as the
+    // core service marks the bot's roles managed): found by the backup benchmark, a wipe made a second
+    // "Administrator" and went past Discord's 250 roles.
+    let backup =
+        backup_of(vec![role(1, "@everyone", 0), role(10, "Member", 1), role(11, "Administrator", 2)], Vec::new());
+    let mut held = role(511, "Administrator", 7);
+    held.managed = true;
+    let current = Backup {
+        guild: GuildSettings { id: Some(Id(500)), ..backup.guild.clone() },
+        ..backup_of(vec![role(500, "@everyone", 0), role(510, "Old", 1), held], Vec::new())
+    };
+    for mode in [Mode::Wipe, Mode::Reconcile] {
+        let plan = plan(&backup, &current, mode);
+        let created: Vec<&str> = plan
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::CreateRole { role } => Some(role.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(created, ["Member"], "{mode:?}");
+        assert!(plan.matched.contains(&(Id(11), Id(511))), "{mode:?}: the held role stands for the backup's");
+        assert!(
+            !plan.ops.iter().any(|op| matches!(
+                op,
+                Op::UpdateRole { target: Id(511), .. } | Op::DeleteRole { target: Id(511), .. }
+            ))
+        );
+        assert!(plan.skipped.iter().any(|line| line.starts_with("Role Administrator: ")), "{:?}", plan.skipped);
+        assert!(plan.ops.iter().any(|op| matches!(op, Op::DeleteRole { target: Id(510), .. })), "{mode:?}");
+    }
+}
+
+#[test]
 fn wipe_deletes_every_kind_first_and_the_rules_channel_once_the_settings_left_it() {
     let mut backup = backup_of(vec![role(1, "@everyone", 0)], vec![channel(21, 0, "rules", None, 0)]);
     backup.guild.rules_channel = Some(Id(21));
