@@ -327,3 +327,105 @@ async fn callers_can_start_only_so_many_uncached_checks_a_minute() {
     assert_eq!(s.sim.calls(Platform::TikTok), 2, "cached answers are always served");
     s.assert_faithful();
 }
+
+/// A server with the Discord simulator's demo guild and its server-wide bot, for watches.
+fn with_discord() -> (garrison_discord_sim::Simulator, garrison_discord_sim::Demo, Server) {
+    let (world, demo) = garrison_discord_sim::World::demo();
+    let discord = garrison_discord_sim::Simulator::start(world);
+    secret(&demo.bot.token);
+    let url = discord.base_url();
+    let server = Server::start_with(
+        database(Backend::Sqlite).expect("SQLite"),
+        &[("GARRISON_DISCORD_API_URL", &url), ("GARRISON_DISCORD_BOT_TOKEN", &demo.bot.token)],
+    );
+    (discord, demo, server)
+}
+
+#[tokio::test]
+async fn watches_go_only_into_the_servers_own_channels_and_are_listed_and_deleted() {
+    let (discord, demo, server) = with_discord();
+    let guild = demo.guild.to_string();
+    let key = server.create_key(&guild, "alerts", false);
+    let read_only = server.create_key(&guild, "viewer", true);
+    let watch = |user: &str, channel: u64| {
+        json!({"serverId": guild, "platform": "twitch", "user": user, "channelId": channel.to_string(),
+               "message": "We are live!", "roleIdToMention": demo.member_role.to_string()})
+    };
+
+    let made = expect(server.post("/api/Stream/watches", &key, watch("xQc", demo.general)).await, 201).body;
+    assert_eq!((made["platform"].as_str(), made["user"].as_str()), (Some("Twitch"), Some("xQc")));
+    assert_eq!(made["channelId"], demo.general.to_string());
+    assert_eq!(made["roleIdToMention"], demo.member_role.to_string());
+    let again = expect(server.post("/api/Stream/watches", &key, watch("XQC", demo.general)).await, 200).body;
+    assert_eq!(again["id"], made["id"], "the same streamer into the same channel is the same watch");
+    expect(server.post("/api/Stream/watches", &key, watch("xqc", demo.announcements)).await, 201);
+
+    // Another guild's channel, a voice channel, a role of another guild, bad names: refused, named.
+    let (other_guild, other_channel) = discord.world(|w| {
+        let other = w.add_guild("Elsewhere", demo.owner);
+        (other, w.add_channel(other, 0, "general", None, 0))
+    });
+    let refused = expect(server.post("/api/Stream/watches", &key, watch("xqc", other_channel)).await, 400);
+    assert!(refused.error().starts_with("channelId: no channel"), "{}", refused.error());
+    let voice = expect(server.post("/api/Stream/watches", &key, watch("xqc", demo.voice)).await, 400);
+    assert_eq!(voice.error(), "channelId: must be a text or announcement channel");
+    let mut foreign_role = watch("xqc", demo.general);
+    foreign_role["roleIdToMention"] = json!(other_guild.to_string());
+    let refused = expect(server.post("/api/Stream/watches", &key, foreign_role).await, 400);
+    assert!(refused.error().starts_with("roleIdToMention: no role"), "{}", refused.error());
+    let mut bad = watch("no.dots", demo.general);
+    assert!(expect(server.post("/api/Stream/watches", &key, bad.clone()).await, 400).error().starts_with("user: "));
+    bad["platform"] = json!("myspace");
+    assert_eq!(
+        expect(server.post("/api/Stream/watches", &key, bad).await, 400).error(),
+        "platform: must be youtube, twitch or tiktok"
+    );
+    expect(server.post("/api/Stream/watches", &read_only, watch("someone", demo.general)).await, 403);
+
+    let listed = expect(server.get(&format!("/api/Stream/watches?serverId={guild}"), &read_only).await, 200).body;
+    assert_eq!(listed["watches"].as_array().map(Vec::len), Some(2));
+    let id = made["id"].as_i64().expect("an id");
+    expect(server.delete(&format!("/api/Stream/watches/{id}?serverId={guild}"), &read_only).await, 403);
+    let deleted = expect(server.delete(&format!("/api/Stream/watches/{id}?serverId={guild}"), &key).await, 200);
+    assert_eq!(deleted.body, json!({"status": "Deleted"}));
+    expect(server.delete(&format!("/api/Stream/watches/{id}?serverId={guild}"), &key).await, 404);
+    let listed = expect(server.get(&format!("/api/Stream/watches?serverId={guild}"), &key).await, 200).body;
+    assert_eq!(listed["watches"].as_array().map(Vec::len), Some(1));
+    assert!(discord.spec_violations().is_empty(), "{:#?}", discord.spec_violations());
+    server.assert_no_secret_logged();
+}
+
+#[tokio::test]
+async fn a_servers_stream_credentials_are_sealed_and_never_answered() {
+    let (_discord, demo, server) = with_discord();
+    let guild = demo.guild.to_string();
+    let key = server.create_key(&guild, "alerts", false);
+    let (youtube, twitch_secret) = ("AIzaSy-a-servers-own-youtube-key", "a-servers-own-twitch-secret");
+    secret(youtube);
+    secret(twitch_secret);
+    let none = expect(server.get(&format!("/api/server/streams?serverId={guild}"), &key).await, 200).body;
+    assert_eq!(none, json!({"serverId": guild, "youtubeApiKey": false, "twitch": false}));
+    let body = json!({"serverId": guild, "youtubeApiKey": youtube, "twitchClientId": "clientid", "twitchClientSecret": twitch_secret});
+    let set = expect(server.put("/api/server/streams", &key, body).await, 200).body;
+    assert_eq!(set, json!({"serverId": guild, "youtubeApiKey": true, "twitch": true}));
+    let half = json!({"serverId": guild, "twitchClientId": "only-the-id"});
+    assert!(
+        expect(server.put("/api/server/streams", &key, half).await, 400).error().starts_with("twitchClientSecret: ")
+    );
+    let forget = json!({"serverId": guild, "youtubeApiKey": ""});
+    let after = expect(server.put("/api/server/streams", &key, forget).await, 200).body;
+    assert_eq!(after, json!({"serverId": guild, "youtubeApiKey": false, "twitch": true}), "the rest is kept");
+
+    // The operator's command says the same, and the database holds no credential in the clear.
+    let (ok, out, _) = server.cli(&["server", "streams", "show", "--server", &guild]);
+    assert!(ok);
+    assert_eq!(out.trim(), format!("server {guild}: YouTube key not set; Twitch client set"));
+    let path = server.db.url().strip_prefix("sqlite://").expect("a SQLite file").to_owned();
+    let file = std::fs::read(&path).expect("the database file");
+    let wal = std::fs::read(format!("{path}-wal")).unwrap_or_default();
+    assert!(!file.is_empty());
+    for bytes in [&file, &wal] {
+        assert!(!bytes.windows(twitch_secret.len()).any(|w| w == twitch_secret.as_bytes()));
+    }
+    server.assert_no_secret_logged();
+}

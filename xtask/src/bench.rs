@@ -52,7 +52,7 @@ const USAGE: &str = "usage: cargo xtask bench [OPTIONS]
   --seconds N        seconds per XP and Discord load run (10)
   --connections N    concurrent XP clients (64)
   --members N        members the XP load spreads over (100)
-  --only PART        xp | cards | discord | transcripts | roblox | gateway | backup | all (all)
+  --only PART        xp | cards | discord | transcripts | roblox | gateway | backup | streams | all (all)
   --cards N          level cards to render through HTTP (1000)
   --card-clients N   concurrent card clients (8; also for --peers)
   --card-format F    cards through HTTP as png | png-small | webp | jpeg (png; png-small is PNG with
@@ -106,7 +106,7 @@ fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
             "--connections" => opts.connections = value.parse()?,
             "--members" => opts.members = value.parse()?,
             "--only"
-                if ["xp", "cards", "discord", "transcripts", "roblox", "gateway", "backup", "all"]
+                if ["xp", "cards", "discord", "transcripts", "roblox", "gateway", "backup", "streams", "all"]
                     .contains(&value.as_str()) =>
             {
                 opts.only.clone_from(value)
@@ -190,6 +190,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         }
         if ["backup", "all"].contains(&opts.only.as_str()) {
             crate::bench_backup::run(&binary, &simulator, &scratch)?;
+        }
+        if ["streams", "all"].contains(&opts.only.as_str()) {
+            crate::bench_streams::run(&binary, &scratch)?;
         }
         Ok(())
     })();

@@ -19,6 +19,7 @@ mod bench_discord;
 mod bench_gateway;
 mod bench_peers;
 mod bench_roblox;
+mod bench_streams;
 mod bench_transcripts;
 #[cfg(test)]
 mod tidy;

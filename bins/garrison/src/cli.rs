@@ -76,6 +76,35 @@ enum ServerCommand {
     /// Premium features (backups) per server, read when GARRISON_PREMIUM=granted.
     #[command(subcommand)]
     Premium(PremiumCommand),
+    /// The server's own YouTube and Twitch credentials for its stream watches.
+    #[command(subcommand)]
+    Streams(StreamsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StreamsCommand {
+    /// Set credentials, read from standard input, never from the command line (other users of the
+    /// machine could see it): with --youtube the first line is the YouTube Data API key; with --twitch
+    /// the next two lines are the Twitch client id and client secret.
+    Set {
+        /// The Discord server (guild) id.
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        youtube: bool,
+        #[arg(long)]
+        twitch: bool,
+    },
+    /// Forget the server's credentials.
+    Clear {
+        #[arg(long)]
+        server: String,
+    },
+    /// Say which credentials are set (never the credentials).
+    Show {
+        #[arg(long)]
+        server: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +171,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apikey(command) => apikey(&settings, command),
         Command::Server(ServerCommand::Roblox(command)) => server_roblox(&settings, command),
         Command::Server(ServerCommand::Premium(command)) => server_premium(&settings, command),
+        Command::Server(ServerCommand::Streams(command)) => server_streams(&settings, command),
         Command::Config(ConfigCommand::Check) => {
             print!("{}", settings.redacted_toml());
             Ok(())
@@ -237,6 +267,41 @@ fn server_premium(settings: &Settings, command: PremiumCommand) -> anyhow::Resul
     Ok(())
 }
 
+fn server_streams(settings: &Settings, command: StreamsCommand) -> anyhow::Result<()> {
+    use garrison_core::apikey::Principal;
+    let db = wiring::database(settings)?;
+    let discord: Arc<dyn garrison_core::discord::DiscordBots> = Arc::new(wiring::discord(settings)?);
+    let service = wiring::watches(settings, &db, discord, wiring::clock())?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let (server, keys) = match command {
+        StreamsCommand::Set { server, youtube, twitch } => {
+            let server = ServerId::parse("--server", &server)?;
+            anyhow::ensure!(youtube || twitch, "say which credentials to set: --youtube, --twitch or both");
+            let mut line = || -> anyhow::Result<String> {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).context("cannot read a credential from standard input")?;
+                anyhow::ensure!(!line.trim().is_empty(), "a credential on standard input is missing");
+                Ok(line.trim().to_owned())
+            };
+            let youtube = youtube.then(&mut line).transpose()?;
+            let (id, secret) = if twitch { (Some(line()?), Some(line()?)) } else { (None, None) };
+            (server, runtime.block_on(service.set_keys(&Principal::operator(server), server, youtube, id, secret))?)
+        }
+        StreamsCommand::Clear { server } => {
+            let server = ServerId::parse("--server", &server)?;
+            let (operator, empty) = (Principal::operator(server), || Some(String::new()));
+            (server, runtime.block_on(service.set_keys(&operator, server, empty(), empty(), empty()))?)
+        }
+        StreamsCommand::Show { server } => {
+            let server = ServerId::parse("--server", &server)?;
+            (server, runtime.block_on(service.keys(&Principal::operator(server), server))?)
+        }
+    };
+    let set = |yes: bool| if yes { "set" } else { "not set" };
+    println!("server {server}: YouTube key {}; Twitch client {}", set(keys.youtube), set(keys.twitch));
+    Ok(())
+}
+
 fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = wiring::database(&settings)?;
     let clock = wiring::clock();
@@ -274,6 +339,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let binds = wiring::binds(&db, Arc::clone(&discord), Arc::clone(&roblox));
     let signin = wiring::signin(&settings, &db, &public_url, Arc::clone(&clock))?;
     let streams = wiring::streams(&settings, Arc::clone(&clock))?;
+    let watches = wiring::watches(&settings, &db, Arc::clone(&discord), Arc::clone(&clock))?;
     wiring::server_bot(&settings, &gateway, &db, Arc::clone(&clock), &public_url)?;
     let state = web::Data::new(http::AppState {
         signin,
@@ -297,6 +363,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         },
         backups,
         streams,
+        watches,
         site: http::Site { public_url, openapi_json: serde_json::to_string(&openapi)? },
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);

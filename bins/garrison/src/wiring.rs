@@ -173,6 +173,25 @@ pub fn binds(
     )
 }
 
+/// Stream watches and servers' stream credentials: kept in the database (credentials sealed under the
+/// server's secret key), channels and roles checked with the server's own bot.
+pub fn watches(
+    settings: &Settings,
+    db: &Database,
+    discord: Arc<dyn DiscordBots>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<garrison_core::streams::watches::WatchService> {
+    use garrison_core::streams::watches::{WatchPorts, WatchService};
+    Ok(WatchService::new(WatchPorts {
+        watches: Arc::new(garrison_storage::DieselStreamWatches::new(db.clone())),
+        keys: Arc::new(garrison_storage::DieselStreamKeys::new(db.clone(), secret_key(settings)?)),
+        discord,
+        threads: Arc::new(crate::adapters::TokioBlockingThreads),
+        writer: Arc::new(db.clone()),
+        clock,
+    }))
+}
+
 /// The web verification flow: Discord's and Roblox's OAuth apps (from the settings; without a client
 /// id and secret a provider says it is not configured), callbacks under `public_url`, flows and links
 /// in the database.

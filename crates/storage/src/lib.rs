@@ -19,6 +19,7 @@ mod roblox;
 mod schema;
 mod sealed;
 mod signin;
+mod streams;
 mod xp;
 
 pub use apikeys::DieselApiKeys;
@@ -37,4 +38,5 @@ pub use restore_jobs::DieselRestoreJobs;
 pub use roblox::DieselRobloxConfigs;
 pub use sealed::{SealError, SecretKey};
 pub use signin::DieselSignInFlows;
+pub use streams::{DieselStreamKeys, DieselStreamWatches};
 pub use xp::DieselXpLedger;

@@ -294,3 +294,27 @@ diesel::table! {
         target_id -> BigInt,
     }
 }
+
+diesel::table! {
+    stream_watches (id) {
+        id -> BigInt,
+        server_id -> BigInt,
+        platform -> Text,
+        streamer -> Text,
+        streamer_key -> Text,
+        channel_id -> BigInt,
+        message -> Nullable<Text>,
+        mention_role -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    stream_keys (server_id) {
+        server_id -> BigInt,
+        youtube_key_sealed -> Nullable<Text>,
+        twitch_client_id_sealed -> Nullable<Text>,
+        twitch_secret_sealed -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}

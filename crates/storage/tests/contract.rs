@@ -105,6 +105,8 @@ contract!(
     restore_jobs_keep_progress_and_placed_ids_until_finished,
     expired_leases_are_claimed_once_with_the_token_and_placed_ids,
     finished_jobs_are_pruned_and_forget_their_token,
+    stream_watches_are_one_per_streamer_and_channel_and_bounded,
+    stream_keys_are_sealed_and_replaced,
 );
 
 /// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
@@ -125,6 +127,8 @@ struct Stores {
     backups: Arc<dyn BackupIndex>,
     premium: Arc<dyn PremiumGrants>,
     jobs: Arc<dyn RestoreJobStore>,
+    watches: Arc<dyn garrison_core::streams::watches::StreamWatches>,
+    stream_keys: Arc<dyn garrison_core::streams::watches::StreamKeyStore>,
     health: Arc<dyn HealthCheck>,
     /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
     seed_balance: Box<dyn Fn(MemberKey, i64)>,
@@ -153,6 +157,8 @@ fn open(fresh: &TestDatabase) -> Stores {
         backups: Arc::new(DieselBackupIndex::new(db.clone())),
         premium: Arc::new(DieselPremiumGrants::new(db.clone())),
         jobs: Arc::new(DieselRestoreJobs::new(db.clone(), SecretKey::from_bytes([7; 32]))),
+        watches: Arc::new(garrison_storage::DieselStreamWatches::new(db.clone())),
+        stream_keys: Arc::new(garrison_storage::DieselStreamKeys::new(db.clone(), SecretKey::from_bytes([7; 32]))),
         health: Arc::new(db.clone()),
         seed_balance: Box::new(move |who: MemberKey, balance: i64| {
             seeder
@@ -191,6 +197,8 @@ fn in_memory() -> Stores {
         backups: records.clone(),
         premium: records.clone(),
         jobs: records.clone(),
+        watches: records.clone(),
+        stream_keys: records.clone(),
         health: records,
         seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
         db: None,
@@ -1414,4 +1422,106 @@ fn finished_jobs_are_pruned_and_forget_their_token(s: &Stores) {
     assert_eq!(jobs.prune(Timestamp(5_001)).expect("pruned"), 1);
     assert_eq!(jobs.get(&job.id).expect("read"), None);
     assert!(jobs.get(&job_id(7)).expect("read").is_some(), "running jobs are never pruned");
+}
+
+fn stream_watches_are_one_per_streamer_and_channel_and_bounded(s: &Stores) {
+    use garrison_core::streams::{
+        Platform,
+        watches::{Added, NewWatch},
+    };
+    let (a, b) = (server(4_194_304_000), server(4_194_304_001));
+    let watch = |server, platform, streamer: &str, channel: u64| NewWatch {
+        server,
+        platform,
+        streamer: streamer.into(),
+        channel: Snowflake::from_raw(channel),
+        message: Some("We are live!".into()),
+        mention_role: Some(Snowflake::from_raw(1 << 40)),
+    };
+    let Added::Added(first) = s.watches.add(&watch(a, Platform::Twitch, "xQc", 1 << 30), Timestamp(1), 3).expect("add")
+    else {
+        panic!("added")
+    };
+    assert_eq!((first.streamer.as_str(), first.key(), first.platform), ("xQc", "xqc".into(), Platform::Twitch));
+    assert_eq!(first.mention_role, Some(Snowflake::from_raw(1 << 40)));
+    // The same streamer in any letter case, into the same channel, is the same watch.
+    assert_eq!(
+        s.watches.add(&watch(a, Platform::Twitch, "XQC", 1 << 30), Timestamp(2), 3).expect("add"),
+        Added::Exists(first.clone())
+    );
+    assert!(matches!(
+        s.watches.add(&watch(a, Platform::TikTok, "xqc", 1 << 30), Timestamp(2), 3).expect("add"),
+        Added::Added(_)
+    ));
+    assert!(matches!(
+        s.watches.add(&watch(a, Platform::Twitch, "xqc", 1 << 31), Timestamp(2), 3).expect("add"),
+        Added::Added(_)
+    ));
+    assert_eq!(
+        s.watches.add(&watch(a, Platform::YouTube, "other", 1 << 30), Timestamp(3), 3).expect("add"),
+        Added::Full
+    );
+    assert!(
+        matches!(
+            s.watches.add(&watch(b, Platform::YouTube, "other", 1 << 30), Timestamp(3), 3).expect("add"),
+            Added::Added(_)
+        ),
+        "per server"
+    );
+    let listed = s.watches.list(a).expect("list");
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0], first);
+    assert!(listed.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+    assert!(!s.watches.remove(b, first.id).expect("remove"), "another server's watch");
+    assert!(s.watches.remove(a, first.id).expect("remove"));
+    assert!(!s.watches.remove(a, first.id).expect("remove"), "gone");
+    let all = s.watches.page(0, 100).expect("page");
+    assert_eq!(all.len(), 3);
+    let rest = s.watches.page(all[0].id, 1).expect("page");
+    assert_eq!(rest, vec![all[1].clone()], "pages by id");
+}
+
+fn stream_keys_are_sealed_and_replaced(s: &Stores) {
+    use garrison_core::streams::{Secret, TwitchCredentials, watches::ServerStreamKeys};
+    let (a, b) = (server(4_194_304_000), server(4_194_304_001));
+    let secret = |text: &str| Secret::parse("key", text).expect("secret");
+    assert_eq!(s.stream_keys.get(a).expect("get"), None);
+    let keys = ServerStreamKeys {
+        youtube_key: Some(secret("AIzaSy-youtube-key-in-the-contract")),
+        twitch: Some(TwitchCredentials {
+            client_id: secret("client-id-x"),
+            client_secret: secret("twitch-secret-in-the-contract"),
+        }),
+    };
+    s.stream_keys.set(a, &keys, Timestamp(1)).expect("set");
+    assert_eq!(s.stream_keys.get(a).expect("get"), Some(keys));
+    assert_eq!(s.stream_keys.get(b).expect("get"), None, "per server");
+    let fewer = ServerStreamKeys { youtube_key: None, twitch: None };
+    s.stream_keys.set(a, &fewer, Timestamp(2)).expect("replace");
+    assert_eq!(s.stream_keys.get(a).expect("get"), Some(fewer));
+    let only = ServerStreamKeys { youtube_key: Some(secret("AIzaSy-second-key")), twitch: None };
+    s.stream_keys.set(a, &only, Timestamp(3)).expect("replace");
+    s.stream_keys.set(b, &only, Timestamp(3)).expect("set b");
+    if let Some(db) = &s.db {
+        // Sealed at rest: no column holds a credential, and b's seal does not open a's row.
+        let stored: Vec<String> = db
+            .with_connection(|conn| {
+                use diesel::{
+                    QueryableByName, RunQueryDsl,
+                    sql_types::{Nullable, Text},
+                };
+                #[derive(QueryableByName)]
+                struct Row {
+                    #[diesel(sql_type = Nullable<Text>)]
+                    youtube_key_sealed: Option<String>,
+                }
+                diesel::sql_query("SELECT youtube_key_sealed FROM stream_keys")
+                    .load::<Row>(conn)
+                    .map(|rows| rows.into_iter().filter_map(|r| r.youtube_key_sealed).collect())
+            })
+            .expect("read the column");
+        assert_eq!(stored.len(), 2);
+        assert!(stored.iter().all(|sealed| !sealed.contains("AIzaSy")), "{stored:?}");
+        assert_ne!(stored[0], stored[1], "bound to the row");
+    }
 }

@@ -63,6 +63,11 @@ struct State {
     premium: BTreeMap<ServerId, Timestamp>,
     /// Restore jobs by id.
     restore_jobs: BTreeMap<String, MemoryJob>,
+    /// Stream watches by id, and the last id given.
+    watches: BTreeMap<i64, garrison_core::streams::watches::Watch>,
+    last_watch: i64,
+    /// Servers' stream credentials.
+    stream_keys: BTreeMap<ServerId, garrison_core::streams::watches::ServerStreamKeys>,
 }
 
 /// A restore job as the memory store keeps it.
@@ -164,6 +169,75 @@ impl garrison_core::roblox::RobloxLinks for MemoryRecords {
 
     fn drop_challenge(&self, server: ServerId, discord: Snowflake) -> Result<()> {
         self.with(|s| s.challenges.remove(&(server, discord)));
+        Ok(())
+    }
+}
+
+impl garrison_core::streams::watches::StreamWatches for MemoryRecords {
+    fn add(
+        &self,
+        watch: &garrison_core::streams::watches::NewWatch,
+        at: Timestamp,
+        max: usize,
+    ) -> Result<garrison_core::streams::watches::Added> {
+        use garrison_core::streams::watches::{Added, Watch};
+        Ok(self.with(|s| {
+            let same = s.watches.values().find(|w| {
+                w.server == watch.server
+                    && w.platform == watch.platform
+                    && w.key() == watch.streamer.to_ascii_lowercase()
+                    && w.channel == watch.channel
+            });
+            if let Some(same) = same {
+                return Added::Exists(same.clone());
+            }
+            if s.watches.values().filter(|w| w.server == watch.server).count() >= max {
+                return Added::Full;
+            }
+            s.last_watch += 1;
+            let added = Watch {
+                id: s.last_watch,
+                server: watch.server,
+                platform: watch.platform,
+                streamer: watch.streamer.clone(),
+                channel: watch.channel,
+                message: watch.message.clone(),
+                mention_role: watch.mention_role,
+                created_at: at,
+            };
+            s.watches.insert(added.id, added.clone());
+            Added::Added(added)
+        }))
+    }
+
+    fn list(&self, server: ServerId) -> Result<Vec<garrison_core::streams::watches::Watch>> {
+        Ok(self.with(|s| s.watches.values().filter(|w| w.server == server).cloned().collect()))
+    }
+
+    fn remove(&self, server: ServerId, id: i64) -> Result<bool> {
+        Ok(self.with(|s| match s.watches.get(&id) {
+            Some(watch) if watch.server == server => s.watches.remove(&id).is_some(),
+            _ => false,
+        }))
+    }
+
+    fn page(&self, after: i64, limit: usize) -> Result<Vec<garrison_core::streams::watches::Watch>> {
+        Ok(self.with(|s| s.watches.range(after.saturating_add(1)..).take(limit).map(|(_, w)| w.clone()).collect()))
+    }
+}
+
+impl garrison_core::streams::watches::StreamKeyStore for MemoryRecords {
+    fn get(&self, server: ServerId) -> Result<Option<garrison_core::streams::watches::ServerStreamKeys>> {
+        Ok(self.with(|s| s.stream_keys.get(&server).cloned()))
+    }
+
+    fn set(
+        &self,
+        server: ServerId,
+        keys: &garrison_core::streams::watches::ServerStreamKeys,
+        _at: Timestamp,
+    ) -> Result<()> {
+        self.with(|s| s.stream_keys.insert(server, keys.clone()));
         Ok(())
     }
 }

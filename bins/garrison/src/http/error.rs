@@ -408,6 +408,21 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<garrison_core::streams::watches::WatchError> for ApiError {
+    fn from(err: garrison_core::streams::watches::WatchError) -> Self {
+        use garrison_core::streams::watches::WatchError as E;
+        let status = match err {
+            E::Core(e) => return e.into(),
+            E::Discord(e) => return e.into(),
+            E::NoServerBot => StatusCode::SERVICE_UNAVAILABLE,
+            E::Full => StatusCode::CONFLICT,
+            E::NotFound(_) => StatusCode::NOT_FOUND,
+            _ => return Self::internal(&err),
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
 impl From<garrison_core::streams::StreamError> for ApiError {
     fn from(err: garrison_core::streams::StreamError) -> Self {
         use garrison_core::streams::StreamError as E;

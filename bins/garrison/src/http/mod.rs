@@ -67,6 +67,8 @@ pub struct AppState {
     pub backups: garrison_core::backups::BackupService,
     /// Live checks of YouTube, Twitch and TikTok.
     pub streams: garrison_core::streams::StreamService,
+    /// Servers' stream watches and their own platform credentials.
+    pub watches: garrison_core::streams::watches::WatchService,
     /// What the server says about where it lives and what it serves.
     pub site: Site,
 }
@@ -216,6 +218,11 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(streams::youtube)
         .service(streams::twitch)
         .service(streams::tiktok)
+        .service(streams::add_watch)
+        .service(streams::list_watches)
+        .service(streams::delete_watch)
+        .service(streams::put_stream_keys)
+        .service(streams::get_stream_keys)
         .service(live::voice_channel)
         .service(live::role_members)
         .service(roblox::rank)
@@ -380,6 +387,9 @@ mod tests {
             "/api/Stream/youtube/{handle}",
             "/api/Stream/twitch/{user}",
             "/api/Stream/tiktok/{user}",
+            "/api/Stream/watches",
+            "/api/Stream/watches/{id}",
+            "/api/server/streams",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -391,6 +401,6 @@ mod tests {
                 [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
             })
             .sum();
-        assert_eq!(operations, 103, "a route was added or removed: update this count");
+        assert_eq!(operations, 108, "a route was added or removed: update this count");
     }
 }

@@ -1,15 +1,23 @@
 //! `/api/Stream/*`: is a YouTube, Twitch or TikTok channel live? Noctra's four routes (docs/noctra.md
 //! "Streams"): each reads the platform credentials from headers, makes one call of the stream service
-//! and writes the seed's answer.
+//! and writes the seed's answer. Besides: a server's stream watches and its own platform credentials
+//! (`/api/Stream/watches`, `/api/server/streams`), with an API key.
 
-use actix_web::{HttpRequest, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
+use garrison_core::discord::Snowflake;
 use garrison_core::streams::{
     CheckAll, CheckAllEntry, Credentials, Liveness, Secret, StreamError, StreamStatus, TwitchCredentials,
+    watches::{Added, Watch, WatchError, WatchRequest},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::{AppState, error::ApiError, extract::Body, headers::header};
+use super::{
+    AppState,
+    error::{ApiError, ErrorBody},
+    extract::{Body, Caller, IdText, Params},
+    headers::header,
+};
 
 /// One channel's live status, as the seed writes it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -238,4 +246,205 @@ pub async fn check_all(
             })
             .collect(),
     ))
+}
+
+/// `POST /api/Stream/watches`'s body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchBody {
+    #[schema(value_type = String, example = "123456789012345678")]
+    server_id: IdText,
+    /// `youtube`, `twitch` or `tiktok`.
+    #[schema(example = "twitch")]
+    platform: String,
+    /// The streamer: a YouTube handle, a Twitch login or a TikTok username.
+    #[schema(example = "xqc")]
+    user: String,
+    /// A text or announcement channel of the server, where alerts are posted.
+    #[schema(value_type = String, example = "223456789012345678")]
+    channel_id: IdText,
+    /// Text above the alert (at most 1,000 characters).
+    #[schema(example = "We are live!")]
+    message: Option<String>,
+    /// A role of the server the alert mentions.
+    #[schema(value_type = Option<String>, example = "323456789012345678")]
+    role_id_to_mention: Option<IdText>,
+}
+
+/// A watch as the API answers it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchOut {
+    #[schema(example = 1)]
+    id: i64,
+    #[schema(example = "123456789012345678")]
+    server_id: String,
+    #[schema(example = "Twitch")]
+    platform: &'static str,
+    #[schema(example = "xqc")]
+    user: String,
+    #[schema(example = "223456789012345678")]
+    channel_id: String,
+    message: Option<String>,
+    role_id_to_mention: Option<String>,
+    /// RFC 3339.
+    #[schema(example = "2026-12-06T18:00:00Z")]
+    created_at: String,
+}
+
+impl From<Watch> for WatchOut {
+    fn from(watch: Watch) -> Self {
+        Self {
+            id: watch.id,
+            server_id: watch.server.to_string(),
+            platform: watch.platform.name(),
+            user: watch.streamer,
+            channel_id: watch.channel.to_string(),
+            message: watch.message,
+            role_id_to_mention: watch.mention_role.map(|r| r.to_string()),
+            created_at: watch.created_at.to_iso8601(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WatchesResponse {
+    watches: Vec<WatchOut>,
+}
+
+/// `?serverId=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ServerQuery {
+    #[param(value_type = String, example = "123456789012345678")]
+    server_id: IdText,
+}
+
+/// Watch a streamer: when they go live, the server-wide bot posts an alert in the channel. The channel
+/// (a text or announcement channel) and the role are checked with the bot first, so alerts go only
+/// into the server's own channels. Adding the same streamer into the same channel again answers the
+/// existing watch (200); a server keeps at most 100 watches.
+#[utoipa::path(tag = "Streams", request_body = WatchBody, responses(
+    (status = 201, body = WatchOut), (status = 200, description = "the server already watched this streamer into this channel", body = WatchOut),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 409, description = "the server has 100 watches", body = ErrorBody),
+    (status = 503, description = "no server-wide bot is configured", body = ErrorBody)))]
+#[post("/api/Stream/watches")]
+pub async fn add_watch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<WatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let server = body.server_id.server("serverId")?;
+    let request = WatchRequest {
+        platform: body.platform,
+        user: body.user,
+        channel: Snowflake::parse("channelId", &body.channel_id.0)?,
+        message: body.message,
+        mention_role: body.role_id_to_mention.map(|r| Snowflake::parse("roleIdToMention", &r.0)).transpose()?,
+    };
+    let principal = caller.principal(state.clone()).await?;
+    Ok(match state.watches.add(&principal, server, request).await? {
+        Added::Added(watch) => HttpResponse::Created().json(WatchOut::from(watch)),
+        Added::Exists(watch) => HttpResponse::Ok().json(WatchOut::from(watch)),
+        Added::Full => return Err(WatchError::Full.into()),
+    })
+}
+
+/// The server's stream watches, oldest first.
+#[utoipa::path(tag = "Streams", params(ServerQuery), responses(
+    (status = 200, body = WatchesResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody)))]
+#[get("/api/Stream/watches")]
+pub async fn list_watches(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<ServerQuery>,
+) -> Result<web::Json<WatchesResponse>, ApiError> {
+    let server = query.server_id.server("serverId")?;
+    let principal = caller.principal(state.clone()).await?;
+    let watches = state.watches.list(&principal, server).await?;
+    Ok(web::Json(WatchesResponse { watches: watches.into_iter().map(WatchOut::from).collect() }))
+}
+
+/// Stop watching: `{"status":"Deleted"}`.
+#[utoipa::path(tag = "Streams", params(("id" = i64, Path, description = "the watch's id"), ServerQuery), responses(
+    (status = 200, description = "`{\"status\":\"Deleted\"}`"), (status = 400, body = ErrorBody),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/api/Stream/watches/{id}")]
+pub async fn delete_watch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    query: Params<ServerQuery>,
+) -> Result<web::Json<serde_json::Value>, ApiError> {
+    let server = query.server_id.server("serverId")?;
+    let id: i64 =
+        id.trim().parse().ok().filter(|id| *id > 0).ok_or_else(|| ApiError::bad_request("id: must be a watch id"))?;
+    let principal = caller.principal(state.clone()).await?;
+    state.watches.remove(&principal, server, id).await?;
+    Ok(web::Json(serde_json::json!({"status": "Deleted"})))
+}
+
+/// `PUT /api/server/streams`'s body: each credential set when sent, forgotten when sent empty, kept
+/// when left out.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamKeysBody {
+    #[schema(value_type = String, example = "123456789012345678")]
+    server_id: IdText,
+    youtube_api_key: Option<String>,
+    twitch_client_id: Option<String>,
+    twitch_client_secret: Option<String>,
+}
+
+/// Which of the server's stream credentials are set; never the credentials.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamKeysOut {
+    #[schema(example = "123456789012345678")]
+    server_id: String,
+    #[schema(example = true)]
+    youtube_api_key: bool,
+    /// The Twitch client id and secret (set together).
+    #[schema(example = false)]
+    twitch: bool,
+}
+
+/// Set the server's own platform credentials for its watches (sealed at rest, never answered or logged).
+#[utoipa::path(tag = "Streams", request_body = StreamKeysBody, responses(
+    (status = 200, body = StreamKeysOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/api/server/streams")]
+pub async fn put_stream_keys(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<StreamKeysBody>,
+) -> Result<web::Json<StreamKeysOut>, ApiError> {
+    let body = body.0;
+    let server = body.server_id.server("serverId")?;
+    let principal = caller.principal(state.clone()).await?;
+    let set = state
+        .watches
+        .set_keys(&principal, server, body.youtube_api_key, body.twitch_client_id, body.twitch_client_secret)
+        .await?;
+    Ok(web::Json(StreamKeysOut { server_id: server.to_string(), youtube_api_key: set.youtube, twitch: set.twitch }))
+}
+
+/// Which of the server's own platform credentials are set.
+#[utoipa::path(tag = "Streams", params(ServerQuery), responses(
+    (status = 200, body = StreamKeysOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody)))]
+#[get("/api/server/streams")]
+pub async fn get_stream_keys(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Params<ServerQuery>,
+) -> Result<web::Json<StreamKeysOut>, ApiError> {
+    let server = query.server_id.server("serverId")?;
+    let principal = caller.principal(state.clone()).await?;
+    let set = state.watches.keys(&principal, server).await?;
+    Ok(web::Json(StreamKeysOut { server_id: server.to_string(), youtube_api_key: set.youtube, twitch: set.twitch }))
 }

@@ -12,6 +12,7 @@ use crate::{Error, Result, Timestamp};
 pub mod port;
 pub mod quota;
 mod service;
+pub mod watches;
 
 pub use port::{
     AppToken, PlatformError, StreamFuture, TikTokPage, TikTokPages, TwitchApi, TwitchStream, YouTubeApi,

@@ -1,0 +1,2 @@
+DROP TABLE stream_keys;
+DROP TABLE stream_watches;
