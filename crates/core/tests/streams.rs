@@ -457,3 +457,116 @@ fn check_all_answers_every_platform_whatever_the_others_do() {
     assert!(entries[0].result.clone().expect_err("invalid").to_string().starts_with("youtubeHandle: "));
     assert!(matches!(&entries[1].result, Ok(status) if status.liveness == Liveness::Unknown(Unknown::Unreadable)));
 }
+
+mod watches {
+    use std::sync::Arc;
+
+    use garrison_core::apikey::Principal;
+    use garrison_core::streams::Platform;
+    use garrison_core::streams::watches::{
+        Added, MAX_WATCHES_PER_SERVER, WatchError, WatchPorts, WatchRequest, WatchService,
+    };
+    use garrison_core::threads::{InlineThreads, InlineWrites};
+    use garrison_core::{ApiKeyId, ServerId, Timestamp};
+    use garrison_testkit::{ManualClock, MemoryRecords};
+
+    use super::fakes::{self, BOT_ROLE, CHANNEL, FakeDiscord, GUILD, run};
+
+    fn service(discord: &FakeDiscord) -> WatchService {
+        let records = Arc::new(MemoryRecords::default());
+        WatchService::new(WatchPorts {
+            watches: records.clone(),
+            keys: records,
+            discord: Arc::new(discord.clone()),
+            threads: Arc::new(InlineThreads),
+            writer: Arc::new(InlineWrites),
+            clock: Arc::new(ManualClock::at(Timestamp::from_millis(1_700_000_000_000))),
+        })
+    }
+
+    fn key(server: ServerId, read_only: bool) -> Principal {
+        Principal { key_id: ApiKeyId(1), server, name: "alerts".into(), read_only }
+    }
+
+    fn request(user: &str) -> WatchRequest {
+        WatchRequest {
+            platform: "Twitch".into(),
+            user: user.into(),
+            channel: CHANNEL,
+            message: Some("  We are live!  ".into()),
+            mention_role: Some(BOT_ROLE),
+        }
+    }
+
+    #[test]
+    fn keys_are_checked_before_discord_is_asked() {
+        let discord = FakeDiscord::with_server_bot();
+        let watches = service(&discord);
+        let other = ServerId::from_discord(fakes::id(99)).expect("a server");
+        for caller in [key(GUILD, true), key(other, false)] {
+            let err = run(watches.add(&caller, GUILD, request("xqc"))).expect_err("refused");
+            assert!(matches!(err, WatchError::Core(garrison_core::Error::Forbidden(_))), "{err}");
+        }
+        assert!(discord.world(|w| w.calls.is_empty()), "no call before the key is checked");
+    }
+
+    #[test]
+    fn a_watch_names_the_servers_own_channel_and_role() {
+        let discord = FakeDiscord::with_server_bot();
+        let watches = service(&discord);
+        let caller = key(GUILD, false);
+        let Added::Added(watch) = run(watches.add(&caller, GUILD, request("@xQc"))).expect("added") else {
+            panic!("added")
+        };
+        assert_eq!((watch.platform, watch.streamer.as_str()), (Platform::Twitch, "xQc"));
+        assert_eq!(watch.message.as_deref(), Some("We are live!"));
+        assert!(matches!(run(watches.add(&caller, GUILD, request("xqc"))), Ok(Added::Exists(_))));
+        // A channel of another guild.
+        discord.world(|w| w.channels[0].guild_id = Some(fakes::id(99)));
+        let err = run(watches.add(&caller, GUILD, request("other"))).expect_err("not this server's");
+        assert!(err.to_string().starts_with("channelId: no channel"), "{err}");
+        discord.world(|w| w.channels[0].guild_id = Some(GUILD.snowflake()));
+        let mut foreign = request("other");
+        foreign.mention_role = Some(fakes::id(98));
+        let err = run(watches.add(&caller, GUILD, foreign)).expect_err("not this server's role");
+        assert!(err.to_string().starts_with("roleIdToMention: no role"), "{err}");
+        let mut everyone = request("other");
+        everyone.mention_role = Some(GUILD.snowflake());
+        assert!(run(watches.add(&caller, GUILD, everyone)).is_err(), "@everyone is not a role to mention");
+        let mut long = request("other");
+        long.message = Some("x".repeat(1_001));
+        assert!(run(watches.add(&caller, GUILD, long)).expect_err("long").to_string().starts_with("message: "));
+
+        for n in 1..MAX_WATCHES_PER_SERVER {
+            assert!(run(watches.add(&caller, GUILD, request(&format!("user_{n}")))).is_ok());
+        }
+        assert!(matches!(run(watches.add(&caller, GUILD, request("one_more"))), Err(WatchError::Full)));
+        assert_eq!(run(watches.list(&key(GUILD, true), GUILD)).expect("listed").len(), MAX_WATCHES_PER_SERVER);
+        run(watches.remove(&caller, GUILD, watch.id)).expect("removed");
+        assert!(matches!(run(watches.remove(&caller, GUILD, watch.id)), Err(WatchError::NotFound(_))));
+    }
+
+    #[test]
+    fn without_a_server_bot_nothing_is_kept() {
+        let watches = service(&FakeDiscord::default());
+        let err = run(watches.add(&key(GUILD, false), GUILD, request("xqc"))).expect_err("no bot");
+        assert!(matches!(err, WatchError::NoServerBot));
+        assert!(run(watches.list(&key(GUILD, false), GUILD)).expect("listed").is_empty());
+    }
+
+    #[test]
+    fn credentials_are_set_kept_or_forgotten_one_by_one() {
+        let watches = service(&FakeDiscord::default());
+        let caller = key(GUILD, false);
+        let text = |s: &str| Some(s.to_owned());
+        let set = run(watches.set_keys(&caller, GUILD, text("yt-key"), text("id"), text("secret"))).expect("set");
+        assert!(set.youtube && set.twitch);
+        let set = run(watches.set_keys(&caller, GUILD, text(""), None, None)).expect("forget one");
+        assert!(!set.youtube && set.twitch);
+        let err = run(watches.set_keys(&caller, GUILD, None, text("id"), None)).expect_err("half a pair");
+        assert!(err.to_string().starts_with("twitchClientSecret: "), "{err}");
+        let err = run(watches.set_keys(&key(GUILD, true), GUILD, text("k"), None, None)).expect_err("read-only");
+        assert!(matches!(err, WatchError::Core(garrison_core::Error::Forbidden(_))));
+        assert_eq!(run(watches.keys(&key(GUILD, true), GUILD)).expect("read"), set);
+    }
+}

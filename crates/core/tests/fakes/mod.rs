@@ -165,15 +165,26 @@ impl World {
 pub struct FakeDiscord {
     world: Arc<Mutex<World>>,
     user: BotUser,
+    /// Whether the bot is also the server's own (`GARRISON_DISCORD_BOT_TOKEN`).
+    server_bot: bool,
 }
 
 impl Default for FakeDiscord {
     fn default() -> Self {
-        Self { world: Arc::new(Mutex::new(World::demo())), user: BotUser { id: BOT, username: "bot".into() } }
+        Self {
+            world: Arc::new(Mutex::new(World::demo())),
+            user: BotUser { id: BOT, username: "bot".into() },
+            server_bot: false,
+        }
     }
 }
 
 impl FakeDiscord {
+    /// The same Discord, its bot also the server-wide one.
+    pub fn with_server_bot() -> Self {
+        Self { server_bot: true, ..Self::default() }
+    }
+
     pub fn world<T>(&self, look: impl FnOnce(&mut World) -> T) -> T {
         look(&mut self.world.lock().unwrap_or_else(PoisonError::into_inner))
     }
@@ -202,7 +213,8 @@ impl DiscordBots for FakeDiscord {
         Box::pin(std::future::ready(if ok { Ok(bot) } else { Err(DiscordError::InvalidToken) }))
     }
     fn server_bot(&self) -> DiscordFuture<'_, Option<Arc<dyn DiscordBot>>> {
-        Box::pin(std::future::ready(Ok(None)))
+        let bot = self.server_bot.then(|| Arc::new(self.clone()) as Arc<dyn DiscordBot>);
+        Box::pin(std::future::ready(Ok(bot)))
     }
     fn original_response(&self, _: Snowflake, _: &InteractionToken) -> DiscordFuture<'_, Message> {
         unused()
