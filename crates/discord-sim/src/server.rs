@@ -115,6 +115,11 @@ impl Simulator {
                         .default_service(web::to(not_found))
                 })
                 .workers(1)
+                // Idle connections stay open for minutes, longer than clients keep them (Garrison's pool
+                // drops idle ones after 60 s). actix's default 5 s closed a connection just as Garrison
+                // reused it after waiting out a 5 s rate limit: a race of the simulator's making, not a
+                // behaviour Discord documents.
+                .keep_alive(std::time::Duration::from_secs(300))
                 .disable_signals()
                 .shutdown_timeout(1)
                 .bind(addr);
