@@ -50,7 +50,10 @@
 //!   backup's, references mapped.
 //!
 //! [`Mode::Wipe`] deletes every AutoMod rule, emoji, sticker, channel and role first (never `@everyone`
-//! or integration-managed roles, which are matched as in reconcile), then creates the backup's.
+//! or integration-managed roles, which are matched as in reconcile), then creates the backup's. A
+//! Community guild's rules and public updates channels cannot be deleted before the settings name
+//! others: they stand for the backup's rules and public updates channels (updated to them) when the
+//! backup has those, and are deleted last otherwise.
 //!
 //! In either mode, a backup role the target holds by name only as a role the restore may not change
 //! (managed: an integration's, or, as core marks them, the restoring bot's own) stands for the backup's
@@ -898,11 +901,35 @@ pub fn plan_resumed(backup: &Backup, current: &Backup, mode: Mode, placed: &Hash
     let channels_by_id =
         same_ids(&backup_channels, &current.channels, |c| c.id, |c| c.id, known, |b, c| b.kind == c.kind);
     let mut taken_channels: HashSet<Id> = channels_by_id.values().map(|c| c.id).collect();
+    // In a wipe, the target's rules and public updates channels cannot be deleted before the settings
+    // name others, which come last: they stand for the backup's own (updated to them), rather than
+    // staying beside 500 new channels, past Discord's cap.
+    let mut stand_ins: HashMap<Id, &Channel> = HashMap::new();
+    if mode == Mode::Wipe {
+        let pairs = [
+            (backup.guild.rules_channel, current.guild.rules_channel),
+            (backup.guild.public_updates_channel, current.guild.public_updates_channel),
+        ];
+        for (wanted, kept) in pairs {
+            let (Some(wanted), Some(kept)) = (wanted, kept) else { continue };
+            let wanted_kind = backup.channels.iter().find(|c| c.id == wanted).map(|c| c.kind);
+            let kept = current.channels.iter().find(|c| c.id == kept);
+            if let Some(kept) = kept
+                && wanted_kind == Some(kept.kind)
+                && !channels_by_id.contains_key(&wanted)
+                && !taken_channels.contains(&kept.id)
+                && !stand_ins.contains_key(&wanted)
+                && !stand_ins.values().any(|c| c.id == kept.id)
+            {
+                stand_ins.insert(wanted, kept);
+            }
+        }
+    }
     let mut channel_ops = Vec::new();
     for channel in &backup_channels {
         let parent = channel.parent.and_then(|p| remap.get(p));
         let found = if mode == Mode::Wipe {
-            channels_by_id.get(&channel.id).copied()
+            channels_by_id.get(&channel.id).or_else(|| stand_ins.get(&channel.id)).copied()
         } else {
             let free = |c: &&Channel| !taken_channels.contains(&c.id);
             let wanted = channel_fields(&remap.channel(channel), &twins);

@@ -624,8 +624,11 @@ proptest! {
         let before = object_ids(&current);
         let after = object_ids(&restored);
         if wipe {
-            // Nothing survives but `@everyone`.
-            prop_assert!(after.iter().all(|id| *id == GUILD || !before.contains(id)));
+            // Nothing survives but `@everyone`, and the rules and public updates channels that stood
+            // for the backup's (Discord keeps them until the settings name others).
+            let required = [current.guild.rules_channel, current.guild.public_updates_channel];
+            let stood_in = |id: &Id| required.contains(&Some(*id)) && first.matched.iter().any(|(_, t)| t == id);
+            prop_assert!(after.iter().all(|id| *id == GUILD || !before.contains(id) || stood_in(id)));
         } else {
             // What the guild shares with the backup (same ids) is kept, and matched to itself.
             let shared: Vec<Id> = object_ids(&backup).intersection(&before).copied().collect();
@@ -786,7 +789,6 @@ fn a_role_the_restore_may_not_change_stands_for_the_backups_of_that_name() {
 #[test]
 fn wipe_deletes_every_kind_first_and_the_rules_channel_once_the_settings_left_it() {
     let mut backup = backup_of(vec![role(1, "@everyone", 0)], vec![channel(21, 0, "rules", None, 0)]);
-    backup.guild.rules_channel = Some(Id(21));
     backup.emojis = vec![emoji(30, "pog", &[])];
     let mut current =
         backup_of(vec![role(1, "@everyone", 0), role(10, "Old", 1)], vec![channel(40, 0, "rules", None, 0)]);
@@ -802,6 +804,7 @@ fn wipe_deletes_every_kind_first_and_the_rules_channel_once_the_settings_left_it
         file: hash("hi"),
     }];
     current.bans = vec![Ban { user: Id(9_000), reason: None }];
+    // The backup names no rules channel: the guild's is deleted once the settings name none.
     let plan = plan(&backup, &current, Mode::Wipe);
     let lines: Vec<String> = plan.ops.iter().map(Op::describe).collect();
     assert_eq!(
@@ -821,7 +824,22 @@ fn wipe_deletes_every_kind_first_and_the_rules_channel_once_the_settings_left_it
     assert!(matches!(plan.ops[7], Op::DeleteChannel { target: Id(40), .. }));
     let restored = apply(&current, &plan, 1_000);
     assert_eq!(restored.bans, current.bans, "a restore never lifts a ban");
-    assert_eq!(restored.guild.rules_channel, Some(Id(1_001)));
+    assert_eq!(restored.guild.rules_channel, None);
+
+    // The backup has a rules channel too: the guild's, which cannot be deleted before the settings
+    // name another, stands for it (updated to it) instead of staying beside a new one. Found by the
+    // backup benchmark: a wipe of a 500-channel backup into a Community guild went past Discord's cap.
+    backup.guild.rules_channel = Some(Id(21));
+    backup.channels[0].topic = Some("Be kind".into());
+    let plan = garrison_backup::plan(&backup, &current, Mode::Wipe);
+    let lines: Vec<String> = plan.ops.iter().map(Op::describe).collect();
+    assert!(lines.contains(&"Update channel #rules".to_owned()), "{lines:?}");
+    assert!(!lines.iter().any(|l| l == "Create channel #rules" || l == "Delete channel #rules"), "{lines:?}");
+    assert!(plan.matched.contains(&(Id(21), Id(40))));
+    let restored = apply(&current, &plan, 1_000);
+    assert_eq!(restored.guild.rules_channel, Some(Id(40)));
+    assert_eq!(restored.channels.len(), 1);
+    assert_eq!(restored.channels[0].topic.as_deref(), Some("Be kind"));
 }
 
 #[test]
