@@ -1,7 +1,7 @@
 //! `cargo xtask <task>`: the workspace's developer and operator tasks.
 //!
-//! - `ci`: formatting, clippy (`-D warnings`), then `test`. With `CI=true`, a suite skipped for want of
-//!   a service is a failure.
+//! - `ci`: formatting, clippy (`-D warnings`), the docs (`cargo doc`, `-D warnings`), then `test`. With
+//!   `CI=true`, a suite skipped for want of a service is a failure.
 //! - `test`: every test suite, pointing the PostgreSQL suites at `GARRISON_TEST_POSTGRES_URL` or, when
 //!   unset, at `postgres://postgres@127.0.0.1:5432/postgres` if a server answers there, and the S3
 //!   object-store suite at `GARRISON_TEST_S3_URL` (`http://KEY:SECRET@HOST:PORT/`) if a server answers
@@ -136,6 +136,8 @@ fn s3_for_tests() -> Result<String, String> {
 fn ci() -> anyhow::Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    // The docs stay clean too: no broken or private intra-doc links, no bare URLs.
+    run(cargo().args(["doc", "--workspace", "--no-deps", "--quiet"]).env("RUSTDOCFLAGS", "-D warnings"))?;
     test()
 }
 

@@ -2,7 +2,7 @@
 //! twilight-http, and its gateway port ([`TwilightGateway`]: a bounded pool of twilight-gateway
 //! sessions, and the server-wide bot's slash commands) over twilight-gateway.
 //!
-//! - twilight builds the requests; [`transport`] sends them, so every answer is seen: 429s are waited
+//! - twilight builds the requests; `transport` sends them, so every answer is seen: 429s are waited
 //!   out within the wait budget and a few attempts (never re-sent at once, with or without
 //!   `X-RateLimit-Scope`), and Discord's 401, 403 and 429 answers are counted in the process's
 //!   [`RefusalBudget`]: past it, calls stop with [`DiscordError::Paused`] until the window slides.
@@ -14,7 +14,7 @@
 //!   minutes), invalid for [`DiscordConfig::invalid_token_ttl`] (an hour: a refused token never
 //!   becomes valid), up to [`DiscordConfig::max_invalid_tokens`] of them. Concurrent first requests
 //!   with one token share one check. Interaction tokens Discord refused are remembered the same way.
-//! - Discord's errors are mapped once, in [`errors`], into [`DiscordError`].
+//! - Discord's errors are mapped once, in `errors`, into [`DiscordError`].
 //!
 //! Tokens never appear in logs or errors: they live in [`BotToken`] (redacted `Debug`) and only
 //! reach the `Authorization` header, and cache keys are hashes.

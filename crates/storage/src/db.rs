@@ -603,7 +603,7 @@ impl Database {
     /// Runs `work` where writes are cheapest, and resolves once they are committed: on SQLite, on the
     /// writer thread as one job of its batch (every read and write `work` makes goes to the writer's
     /// connection, and the answer comes after the batch commits); on PostgreSQL, on a blocking thread
-    /// (each write its own transaction, as with [`Database::write`]).
+    /// (each write its own transaction, as with `Database::write`).
     ///
     /// For request handlers that change data: awaited from async code, the request costs no blocking
     /// thread and two thread hand-offs (to the writer and back) instead of four.
@@ -668,7 +668,7 @@ const WRITER_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl HealthCheck for Database {
     /// A reader answers `SELECT 1`; on SQLite the writer must also be running and take an empty job
-    /// through a batch within [`WRITER_PROBE_TIMEOUT`] (a stopped, wedged or overfull writer is not
+    /// through a batch within `WRITER_PROBE_TIMEOUT` (a stopped, wedged or overfull writer is not
     /// ready: writes would fail or wait).
     fn check(&self) -> Result<()> {
         self.read(|conn| Ok(diesel::sql_query("SELECT 1").execute(conn).map(drop)?))?;

@@ -17,7 +17,7 @@ use crate::{
 /// Moderation logs. A subject is one row of `modlog_subjects` (unique per bot, guild and user, keyed
 /// by its view id, counting its entries); each add upserts it (counting up: the new count is the
 /// entry's ordinal in the subject's history), takes the bot's next case number in the guild from
-/// `modlog_cases` with one upsert ([`NextCase`]) and inserts the entry, all in one transaction, so
+/// `modlog_cases` with one upsert (`NextCase`) and inserts the entry, all in one transaction, so
 /// numbers have no gaps or duplicates across processes. Histories are read a page at a time, by
 /// ordinal range. Snowflakes are stored as `BIGINT`.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! Twitch: the client-credentials grant
-//! (https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/#client-credentials-grant-flow) and
-//! Get Streams (https://dev.twitch.tv/docs/api/reference/#get-streams).
+//! (<https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/#client-credentials-grant-flow>) and
+//! Get Streams (<https://dev.twitch.tv/docs/api/reference/#get-streams>).
 
 use garrison_core::streams::{
     AppToken, PlatformError, Secret, StreamFuture, TwitchApi, TwitchCredentials, TwitchLogin, TwitchStream,

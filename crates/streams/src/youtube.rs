@@ -1,4 +1,4 @@
-//! The YouTube Data API v3 (https://developers.google.com/youtube/v3/docs): `channels.list`,
+//! The YouTube Data API v3 (<https://developers.google.com/youtube/v3/docs>): `channels.list`,
 //! `playlistItems.list` and `videos.list`, the key in `X-Goog-Api-Key`.
 
 use garrison_core::streams::{
