@@ -216,6 +216,7 @@ async fn twitch_tokens_are_kept_fetched_again_when_refused_and_never_in_a_url() 
     assert_eq!(expect(s.twitch("third_user").await, 200).body["isLive"], true);
     assert_eq!(s.sim.twitch_tokens_issued(), 2);
 
+    secret("not-the-secret");
     let reply = expect(
         s.get(
             "/api/Stream/twitch/never_seen",

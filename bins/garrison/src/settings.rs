@@ -674,9 +674,6 @@ impl Settings {
                     format!("GARRISON_STREAM_TIMEOUT_MS must be a number from 100 to 60000, got {v:?}")
                 })?;
         }
-        if self.twitch_client_id.is_empty() != self.twitch_client_secret.is_empty() {
-            bail!("GARRISON_TWITCH_CLIENT_ID and GARRISON_TWITCH_CLIENT_SECRET go together: set both or neither");
-        }
         Ok(self)
     }
 

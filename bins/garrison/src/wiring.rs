@@ -678,7 +678,9 @@ pub fn streams(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<gar
         configured("GARRISON_TWITCH_CLIENT_SECRET", &settings.twitch_client_secret)?,
     ) {
         (Some(client_id), Some(client_secret)) => Some(TwitchCredentials { client_id, client_secret }),
-        _ => None,
+        (None, None) => None,
+        // Checked here, where the file's and the environment's settings have met.
+        _ => bail!("GARRISON_TWITCH_CLIENT_ID and GARRISON_TWITCH_CLIENT_SECRET go together: set both or neither"),
     };
     Ok(StreamService::new(
         clients.clone(),

@@ -155,6 +155,72 @@ impl TikTokUser {
     }
 }
 
+/// A streamer's name on its platform: what the service checks, caches and answers alike for the three.
+pub trait Streamer: Sized {
+    const PLATFORM: Platform;
+    /// The name by the platform's rule (400 naming `field` otherwise).
+    fn parse(field: &'static str, text: &str) -> Result<Self>;
+    /// The name in lower case: what caches key on.
+    fn key(&self) -> String;
+    /// The name as answers show it.
+    fn shown(&self) -> String;
+    /// The channel's page.
+    fn url(&self) -> String;
+
+    /// This streamer's answer.
+    fn status(&self, liveness: Liveness) -> StreamStatus {
+        StreamStatus { platform: Self::PLATFORM, user: self.shown(), url: self.url(), liveness }
+    }
+}
+
+impl Streamer for YouTubeHandle {
+    const PLATFORM: Platform = Platform::YouTube;
+    fn parse(field: &'static str, text: &str) -> Result<Self> {
+        Self::parse(field, text)
+    }
+    fn key(&self) -> String {
+        self.key()
+    }
+    fn shown(&self) -> String {
+        self.display()
+    }
+    fn url(&self) -> String {
+        self.url()
+    }
+}
+
+impl Streamer for TwitchLogin {
+    const PLATFORM: Platform = Platform::Twitch;
+    fn parse(field: &'static str, text: &str) -> Result<Self> {
+        Self::parse(field, text)
+    }
+    fn key(&self) -> String {
+        self.key()
+    }
+    fn shown(&self) -> String {
+        self.as_str().to_owned()
+    }
+    fn url(&self) -> String {
+        self.url()
+    }
+}
+
+impl Streamer for TikTokUser {
+    const PLATFORM: Platform = Platform::TikTok;
+    fn parse(field: &'static str, text: &str) -> Result<Self> {
+        Self::parse(field, text)
+    }
+    fn key(&self) -> String {
+        self.key()
+    }
+    fn shown(&self) -> String {
+        self.as_str().to_owned()
+    }
+    fn url(&self) -> String {
+        self.url()
+    }
+}
+
 /// A secret that `Debug` never shows: only [`Secret::expose`] does, for the one header or body that
 /// carries it.
 #[derive(Clone, PartialEq, Eq, Hash)]

@@ -8,8 +8,8 @@ use futures_util::future::{Either, join3, select};
 use super::port::{PlatformError, TikTokPage, TikTokPages, TwitchApi, YouTubeApi};
 use super::quota::{QuotaLedger, next_pacific_midnight};
 use super::{
-    LiveStream, Liveness, Platform, Secret, StreamStatus, TikTokUser, TwitchCredentials, TwitchLogin, Unknown,
-    YouTubeHandle, YouTubeKey, is_skip,
+    LiveStream, Liveness, Platform, Secret, StreamStatus, Streamer, TikTokUser, TwitchCredentials, TwitchLogin,
+    Unknown, YouTubeHandle, YouTubeKey, is_skip,
 };
 use crate::ttl::TtlCache;
 use crate::{Clock, Sleeper, Timestamp};
@@ -257,14 +257,22 @@ impl StreamService {
         }
     }
 
-    fn cached(&self, platform: Platform, key: String) -> Option<Liveness> {
-        self.checks.get(&(platform, key), self.clock.now())
+    /// The streamer `text` names, `None` for `none` or empty (the seed's skip), or 400 naming `field`.
+    fn name<N: Streamer>(field: &'static str, text: &str) -> Outcome<Option<N>> {
+        if is_skip(text) { Ok(None) } else { Ok(Some(N::parse(field, text)?)) }
     }
 
-    fn remember(&self, platform: Platform, key: String, liveness: &Liveness) {
+    fn cached<N: Streamer>(&self, name: &N) -> Option<StreamStatus> {
+        self.checks.get(&(N::PLATFORM, name.key()), self.clock.now()).map(|liveness| name.status(liveness))
+    }
+
+    /// Keeps a check for its platform's lifetime (an unknown answer is asked again) and answers it.
+    fn remember<N: Streamer>(&self, name: &N, liveness: Liveness) -> StreamStatus {
         if !matches!(liveness, Liveness::Unknown(_)) {
-            self.checks.put_for((platform, key), liveness.clone(), self.clock.now(), self.lifetime(platform));
+            let (key, lifetime) = ((N::PLATFORM, name.key()), self.lifetime(N::PLATFORM));
+            self.checks.put_for(key, liveness.clone(), self.clock.now(), lifetime);
         }
+        name.status(liveness)
     }
 
     /// Is the YouTube channel with this handle live? `None` when the handle is `none` or empty (no call).
@@ -274,18 +282,9 @@ impl StreamService {
         handle: &str,
         sent: &Credentials,
     ) -> Outcome<Option<StreamStatus>> {
-        if is_skip(handle) {
-            return Ok(None);
-        }
-        let handle = YouTubeHandle::parse(field, handle)?;
-        let status = |liveness| StreamStatus {
-            platform: Platform::YouTube,
-            user: handle.display(),
-            url: handle.url(),
-            liveness,
-        };
-        if let Some(liveness) = self.cached(Platform::YouTube, handle.key()) {
-            return Ok(Some(status(liveness)));
+        let Some(handle) = Self::name::<YouTubeHandle>(field, handle)? else { return Ok(None) };
+        if let Some(status) = self.cached(&handle) {
+            return Ok(Some(status));
         }
         let (key, header) = match (&self.settings.youtube_key, &sent.youtube_key) {
             (Some(key), _) => (key, None),
@@ -302,41 +301,42 @@ impl StreamService {
         let channel = self.channels.get(&handle.key(), now);
         let units = UNITS_PER_CHECK + u64::from(channel.is_none());
         if !self.quota.allows(&fingerprint, units, now) {
-            return Ok(Some(status(Liveness::Unknown(Unknown::QuotaExhausted))));
+            return Ok(Some(handle.status(Liveness::Unknown(Unknown::QuotaExhausted))));
         }
         if let Some(None) = channel {
             return Err(StreamError::NoChannel { handle: handle.display() });
         }
         self.window(Platform::YouTube)?;
-        let checked = self.within_deadline(Platform::YouTube, self.youtube_live(key, &handle, channel.flatten())).await;
+        let checked = self
+            .within_deadline(Platform::YouTube, self.youtube_live(key, &fingerprint, &handle, channel.flatten()))
+            .await;
         let liveness = match checked {
             Ok(liveness) => liveness,
             Err(Failure::Platform(PlatformError::QuotaExceeded)) => {
                 self.quota.exhaust(&fingerprint, self.clock.now());
-                return Ok(Some(status(Liveness::Unknown(Unknown::QuotaExhausted))));
+                return Ok(Some(handle.status(Liveness::Unknown(Unknown::QuotaExhausted))));
             }
             Err(Failure::Platform(err)) => {
                 return Err(self.platform_error(Platform::YouTube, err, &fingerprint, header));
             }
             Err(Failure::Service(err)) => return Err(err),
         };
-        self.remember(Platform::YouTube, handle.key(), &liveness);
-        Ok(Some(status(liveness)))
+        Ok(Some(self.remember(&handle, liveness)))
     }
 
     /// The calls of one YouTube check, each unit counted as it is spent.
     async fn youtube_live(
         &self,
         key: &YouTubeKey,
+        fingerprint: &[u8; 32],
         handle: &YouTubeHandle,
         channel: Option<super::YouTubeChannel>,
     ) -> Result<Liveness, Failure> {
-        let fingerprint = key.fingerprint();
         let channel = match channel {
             Some(channel) => channel,
             None => {
                 let found = self.youtube.channel(key, handle).await?;
-                self.quota.charge(&fingerprint, 1, self.clock.now());
+                self.quota.charge(fingerprint, 1, self.clock.now());
                 let life = &self.settings.lifetimes;
                 let lifetime = if found.is_some() { life.handle_ms } else { life.missing_handle_ms };
                 self.channels.put_for(handle.key(), found.clone(), self.clock.now(), lifetime);
@@ -344,12 +344,12 @@ impl StreamService {
             }
         };
         let recent = self.youtube.playlist(key, &channel.uploads, UPLOADS_LOOKED_AT).await?;
-        self.quota.charge(&fingerprint, 1, self.clock.now());
+        self.quota.charge(fingerprint, 1, self.clock.now());
         if recent.is_empty() {
             return Ok(Liveness::Offline);
         }
         let videos = self.youtube.videos(key, &recent).await?;
-        self.quota.charge(&fingerprint, 1, self.clock.now());
+        self.quota.charge(fingerprint, 1, self.clock.now());
         // The newest live broadcast, in the playlist's order.
         let live = recent.iter().find_map(|id| videos.iter().find(|video| &video.id == id && video.live));
         Ok(match live {
@@ -396,18 +396,9 @@ impl StreamService {
 
     /// Is the Twitch channel live? `None` when the login is `none` or empty (no call).
     pub async fn twitch(&self, field: &'static str, login: &str, sent: &Credentials) -> Outcome<Option<StreamStatus>> {
-        if is_skip(login) {
-            return Ok(None);
-        }
-        let login = TwitchLogin::parse(field, login)?;
-        let status = |liveness| StreamStatus {
-            platform: Platform::Twitch,
-            user: login.as_str().to_owned(),
-            url: login.url(),
-            liveness,
-        };
-        if let Some(liveness) = self.cached(Platform::Twitch, login.key()) {
-            return Ok(Some(status(liveness)));
+        let Some(login) = Self::name::<TwitchLogin>(field, login)? else { return Ok(None) };
+        if let Some(status) = self.cached(&login) {
+            return Ok(Some(status));
         }
         let (credentials, header) = match (&self.settings.twitch, &sent.twitch) {
             (Some(credentials), _) => (credentials, None),
@@ -430,8 +421,7 @@ impl StreamService {
                 Failure::Service(err) => err,
             },
         )?;
-        self.remember(Platform::Twitch, login.key(), &liveness);
-        Ok(Some(status(liveness)))
+        Ok(Some(self.remember(&login, liveness)))
     }
 
     async fn twitch_token(&self, credentials: &TwitchCredentials, fresh: bool) -> Result<Secret, PlatformError> {
@@ -476,18 +466,9 @@ impl StreamService {
     /// Is the TikTok account live? `None` when the name is `none` or empty (no call). Any failure of
     /// TikTok's is [`Unknown::Unreadable`], never a guess and never an error.
     pub async fn tiktok(&self, field: &'static str, user: &str) -> Outcome<Option<StreamStatus>> {
-        if is_skip(user) {
-            return Ok(None);
-        }
-        let user = TikTokUser::parse(field, user)?;
-        let status = |liveness| StreamStatus {
-            platform: Platform::TikTok,
-            user: user.as_str().to_owned(),
-            url: user.url(),
-            liveness,
-        };
-        if let Some(liveness) = self.cached(Platform::TikTok, user.key()) {
-            return Ok(Some(status(liveness)));
+        let Some(user) = Self::name::<TikTokUser>(field, user)? else { return Ok(None) };
+        if let Some(status) = self.cached(&user) {
+            return Ok(Some(status));
         }
         self.window(Platform::TikTok)?;
         let page = self
@@ -506,8 +487,7 @@ impl StreamService {
             Ok(TikTokPage::Offline) => Liveness::Offline,
             Ok(TikTokPage::Unreadable) | Err(_) => Liveness::Unknown(Unknown::Unreadable),
         };
-        self.remember(Platform::TikTok, user.key(), &liveness);
-        Ok(Some(status(liveness)))
+        Ok(Some(self.remember(&user, liveness)))
     }
 
     /// The three checks at once, each within its own deadline; one platform's failure is its own
