@@ -1,5 +1,6 @@
 //! What the three platforms share: the request and answer the server hands each platform, wall-clock
-//! time as RFC 3339 text, and random identifiers.
+//! time as RFC 3339 text (to the second, or to the nanosecond as EventSub writes it), and random
+//! identifiers.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -88,6 +89,14 @@ pub(crate) fn rfc3339(secs: i64) -> String {
     let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
     let of_day = secs.rem_euclid(86_400);
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", of_day / 3600, (of_day / 60) % 60, of_day % 60)
+}
+
+/// The current time as EventSub writes it: RFC 3339 in UTC with nanoseconds,
+/// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
+pub(crate) fn now_rfc3339_nanos() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let whole = rfc3339(i64::try_from(now.as_secs()).unwrap_or(i64::MAX));
+    format!("{}.{:09}Z", whole.trim_end_matches('Z'), now.subsec_nanos())
 }
 
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
@@ -200,6 +209,8 @@ mod tests {
         assert_eq!(rfc3339(1_688_560_496), "2023-07-05T12:34:56Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z", "a leap day");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+        let precise = now_rfc3339_nanos();
+        assert!(precise.len() == 30 && precise.as_bytes()[19] == b'.' && precise.ends_with('Z'), "{precise}");
         for days in [-800_000, -1, 0, 1, 11_016, 19_000, 800_000] {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);

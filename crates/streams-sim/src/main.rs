@@ -9,19 +9,25 @@ use garrison_streams_sim::{Simulator, TikTokPage};
 const USAGE: &str = "usage: garrison-streams-sim [--port PORT] [--host ADDRESS]
 
 Serves simulated live-streaming platforms on one address, until interrupted (Ctrl-C):
-the YouTube Data API v3 under /youtube/v3, Twitch's OAuth under /oauth2 and Helix under /helix,
-and TikTok's live pages at /@USER/live. Defaults: --host 127.0.0.1 --port 8092.
+the YouTube Data API v3 under /youtube/v3, Twitch's OAuth under /oauth2 and Helix under /helix
+(streams, users, EventSub webhook subscriptions), and TikTok's live pages at /@USER/live.
+Defaults: --host 127.0.0.1 --port 8092. EventSub callbacks may be plain http here.
 
 GET /_sim/calls answers the request count of every route, GET /_sim/violations what clients did
-wrong. POST JSON to change the world:
+wrong, GET /_sim/twitch/eventsub/subscriptions and /_sim/twitch/eventsub/deliveries EventSub's
+subscriptions and the messages sent. POST JSON to change the world:
   /_sim/youtube/keys      {\"key\", \"dailyQuota\"}
   /_sim/youtube/channels  {\"handle\", \"title\"}            -> {\"channelId\"}
   /_sim/youtube/upload    {\"handle\", \"title\"}            -> {\"videoId\"}
   /_sim/youtube/live      {\"handle\", \"title\", \"viewers\"} -> {\"videoId\"}
   /_sim/youtube/offline   {\"handle\"}
   /_sim/twitch/clients    {\"clientId\", \"secret\"}
+  /_sim/twitch/users      {\"login\", \"displayName\"}       -> {\"id\"}
   /_sim/twitch/live       {\"login\", \"title\", \"game\", \"viewers\"}
   /_sim/twitch/offline    {\"login\"}
+  /_sim/twitch/eventsub/allow-http  {\"allow\": true|false}
+  /_sim/twitch/eventsub/revoke      {\"id\", \"reason\"}
+  /_sim/twitch/eventsub/replay      {}                   -> {\"status\"}
   /_sim/tiktok            {\"user\", \"state\": \"live\"|\"offline\"|\"changed\"|\"missing\", \"title\", \"viewers\"}
   /_sim/down              {\"platform\": \"youtube\"|\"twitch\"|\"tiktok\", \"down\": true|false}";
 
@@ -79,6 +85,7 @@ fn main() -> ExitCode {
     let video = sim.youtube_go_live("@GarrisonLive", "Garrison drill night", 128);
     sim.twitch_add_client("demo-client", "demo-secret");
     sim.twitch_add_user("garrison_live", "Garrison_Live");
+    sim.twitch_allow_http_callbacks(true);
     sim.twitch_go_live("garrison_live", "Garrison drill night", "Roblox", 64);
     sim.tiktok_set("garrison.live", TikTokPage::Live { title: "Garrison drill night".to_owned(), viewers: 32 });
 
@@ -88,6 +95,7 @@ fn main() -> ExitCode {
     say!("                 channel @GarrisonLive {channel}, live video {video}");
     say!("Twitch OAuth     {}  (client demo-client, secret demo-secret)", sim.twitch_auth_url());
     say!("Twitch Helix     {}  (garrison_live is live)", sim.twitch_api_url());
+    say!("                 EventSub webhooks: http callbacks allowed");
     say!("TikTok           {}  (@garrison.live is live)", sim.tiktok_url());
     say!();
     say!("Try it:");

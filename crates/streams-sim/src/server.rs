@@ -1,21 +1,25 @@
 //! The HTTP side: one actix-web server, on its own thread and actix system, serving the three platforms
 //! under disjoint paths, counting every request, recording what a client did wrong, and the
-//! simulator's own `/_sim/...` controls.
+//! simulator's own `/_sim/...` controls; the same actix system sends Twitch's EventSub messages
+//! (`webhooks`).
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::StatusCode;
+use actix_web::rt::System;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
 
 use crate::common::{Reply, Request, form_pairs};
+use crate::eventsub::{Delivery, EventSub, Subscription};
 use crate::tiktok::{self, TikTok, TikTokPage};
 use crate::twitch::{self, Twitch};
+use crate::webhooks;
 use crate::youtube::{self, YouTube};
 
 /// The largest request body accepted.
@@ -136,15 +140,35 @@ struct State {
     violations: Vec<String>,
 }
 
-/// What the server thread shares with the [`Simulator`] handle.
-#[derive(Debug, Default)]
-struct Shared {
+/// What the server thread shares with the [`Simulator`] handle (and with the tasks sending EventSub
+/// messages).
+#[derive(Debug)]
+pub(crate) struct Shared {
     state: Mutex<State>,
+    /// Sends EventSub messages to their callbacks.
+    client: reqwest::Client,
+    /// The server thread's actix system, whose arbiter runs the tasks sending EventSub messages.
+    system: OnceLock<System>,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().expect("the simulator's state lock is poisoned: a test panicked while holding it")
+    }
+
+    /// Runs `change` on the simulated EventSub, under the lock.
+    pub(crate) fn eventsub<R>(&self, change: impl FnOnce(&mut EventSub) -> R) -> R {
+        change(self.lock().twitch.eventsub())
+    }
+
+    /// The client EventSub messages are sent with.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Runs a task on the server thread's actix system; `false` if the system has stopped.
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> bool {
+        self.system.get().is_some_and(|system| system.arbiter().spawn(task))
     }
 }
 
@@ -173,12 +197,14 @@ impl Simulator {
 
     /// Serves on `addr` (port 0 for a free one).
     pub fn start_on(addr: SocketAddr) -> std::io::Result<Simulator> {
-        let shared = Arc::new(Shared::default());
+        let client = webhooks::client().map_err(std::io::Error::other)?;
+        let shared = Arc::new(Shared { state: Mutex::default(), client, system: OnceLock::new() });
         let (sender, receiver) = std::sync::mpsc::channel();
         let data = web::Data::from(Arc::clone(&shared));
         let thread = std::thread::Builder::new().name(format!("streams-sim {addr}")).spawn(move || {
-            let system = actix_web::rt::System::new();
+            let system = System::new();
             system.block_on(async move {
+                let _ = data.system.set(System::current());
                 let server = HttpServer::new(move || {
                     App::new()
                         .app_data(data.clone())
@@ -223,7 +249,8 @@ impl Simulator {
         format!("http://{}/oauth2", self.addr)
     }
 
-    /// `http://ADDR/helix`: the base URL of Twitch's `api.twitch.tv/helix` (`/streams` follows).
+    /// `http://ADDR/helix`: the base URL of Twitch's `api.twitch.tv/helix` (`/streams`, `/users` and
+    /// `/eventsub/subscriptions` follow).
     pub fn twitch_api_url(&self) -> String {
         format!("http://{}/helix", self.addr)
     }
@@ -320,15 +347,91 @@ impl Simulator {
         self.state().twitch.add_user(login, display_name);
     }
 
-    /// Starts a broadcaster's stream, or changes its title, game and audience if it is live already.
-    /// An unknown login is added first, with the login as its display name.
-    pub fn twitch_go_live(&self, login: &str, title: &str, game: &str, viewers: u64) {
-        self.state().twitch.go_live(login, title, game, viewers);
+    /// A broadcaster's user id (digits), as Helix's `/users` and `/streams` show it; `None` for an
+    /// unknown login.
+    pub fn twitch_user_id(&self, login: &str) -> Option<String> {
+        self.state().twitch.user_id(login)
     }
 
-    /// Ends a broadcaster's stream.
+    /// Starts a broadcaster's stream, or changes its title, game and audience if it is live already.
+    /// An unknown login is added first, with the login as its display name. A new stream is notified to
+    /// the broadcaster's enabled `stream.online` EventSub subscriptions (in the background: see
+    /// [`Simulator::twitch_eventsub_wait_idle`]).
+    pub fn twitch_go_live(&self, login: &str, title: &str, game: &str, viewers: u64) {
+        self.state().twitch.go_live(login, title, game, viewers);
+        webhooks::send_outbox(&self.shared);
+    }
+
+    /// Ends a broadcaster's stream, notifying its enabled `stream.offline` EventSub subscriptions if it
+    /// was live.
     pub fn twitch_go_offline(&self, login: &str) {
         self.state().twitch.go_offline(login);
+        webhooks::send_outbox(&self.shared);
+    }
+
+    /// Whether EventSub subscriptions created from now on may have plain `http` callbacks, on any port
+    /// (`false` until changed: like Twitch, only `https` on port 443). Tests with a receiver on loopback
+    /// turn it on. The simulator sends messages over plain HTTP only: an `https` callback is accepted
+    /// but its messages fail.
+    pub fn twitch_allow_http_callbacks(&self, allow: bool) {
+        self.state().twitch.eventsub().allow_http_callbacks(allow);
+    }
+
+    /// Every EventSub subscription, of every app, in the order created.
+    pub fn twitch_eventsub_subscriptions(&self) -> Vec<Subscription> {
+        self.shared.eventsub(|eventsub| eventsub.subscriptions())
+    }
+
+    /// Every attempt to send an EventSub message so far (verifications, notifications, their retries,
+    /// revocations and replays), in the order they ended.
+    pub fn twitch_eventsub_deliveries(&self) -> Vec<Delivery> {
+        self.shared.eventsub(|eventsub| eventsub.deliveries())
+    }
+
+    /// Waits until no EventSub message is being sent (retries included), at most `timeout`; `false` if
+    /// some still are. Messages go out in the background: after creating a subscription, wait for its
+    /// verification; after `twitch_go_live`, for the notifications.
+    ///
+    /// This blocks the calling thread: from async code whose runtime also serves the callback, call it
+    /// in `spawn_blocking`.
+    pub fn twitch_eventsub_wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !self.shared.eventsub(|eventsub| eventsub.is_idle()) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
+    /// Sends the last EventSub notification again, exactly as first sent: the same message id, headers,
+    /// timestamp, signature and body, as an attacker replaying a captured message would. Answers the
+    /// status the callback answered, or why none came (or that no notification was sent yet); the
+    /// attempt is recorded among the deliveries. Blocks until answered, like
+    /// [`Simulator::twitch_eventsub_wait_idle`].
+    pub fn twitch_eventsub_replay_last(&self) -> Result<u16, String> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let shared = Arc::clone(&self.shared);
+        let task = async move {
+            let _ = sender.send(webhooks::replay_last(shared).await);
+        };
+        if !self.shared.spawn(task) {
+            return Err("the simulator's server has stopped".to_owned());
+        }
+        receiver
+            .recv_timeout(webhooks::ANSWER_TIMEOUT + Duration::from_secs(1))
+            .map_err(|_| "the replay did not end in time".to_owned())?
+    }
+
+    /// Revokes an EventSub subscription as Twitch does when, say, the broadcaster withdraws
+    /// authorization: its status becomes `reason` (`authorization_revoked`, `user_removed`,
+    /// `notification_failures_exceeded`, `version_removed`...), it gets no more notifications, and if it
+    /// was enabled its callback gets a `revocation` message. `false` for an unknown id.
+    pub fn twitch_revoke(&self, subscription_id: &str, reason: &str) -> bool {
+        let known = self.shared.eventsub(|eventsub| eventsub.revoke(subscription_id, reason));
+        webhooks::send_outbox(&self.shared);
+        known
     }
 
     /// Sets what `/@{user}/live` shows (usernames match case-insensitively; an account never set is
@@ -354,7 +457,8 @@ impl Simulator {
     }
 
     /// How many requests a route received, e.g. `calls_to("GET /youtube/v3/videos")`,
-    /// `calls_to("POST /oauth2/token")`, `calls_to("GET /@{user}/live")`.
+    /// `calls_to("POST /oauth2/token")`, `calls_to("POST /helix/eventsub/subscriptions")`,
+    /// `calls_to("GET /@{user}/live")`.
     pub fn calls_to(&self, route: &str) -> usize {
         self.state().calls.get(route).copied().unwrap_or(0)
     }
@@ -389,17 +493,26 @@ fn respond(reply: Reply) -> HttpResponse {
 }
 
 async fn dispatch(request: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
+    let shared = shared.into_inner();
     let method = request.method().as_str().to_owned();
     let path = request.path().to_owned();
     let query = form_pairs(request.query_string());
     let incoming = Request { method: &method, path: &path, query, headers: request.headers(), body: &body };
+    let reply = serve(&shared, &incoming).await;
+    webhooks::send_outbox(&shared);
+    respond(reply)
+}
+
+/// Counts a request, records what it did wrong, and answers it.
+async fn serve(shared: &Arc<Shared>, incoming: &Request<'_>) -> Reply {
+    let (method, path) = (incoming.method, incoming.path);
     if path.starts_with(SIM_PREFIX) {
         *shared.lock().calls.entry(format!("{method} {path}")).or_default() += 1;
-        return respond(control(&shared, &incoming));
+        return control(shared, incoming).await;
     }
-    let platform = Platform::of_path(&path);
-    let route = Route::of(&method, &path);
-    let route_name = route.map_or_else(|| format!("{method} {path}"), |r| r.name(&method, &path));
+    let platform = Platform::of_path(path);
+    let route = Route::of(method, path);
+    let route_name = route.map_or_else(|| format!("{method} {path}"), |r| r.name(method, path));
     let (latency, down) = {
         let mut state = shared.lock();
         *state.calls.entry(route_name.clone()).or_default() += 1;
@@ -421,28 +534,28 @@ async fn dispatch(request: HttpRequest, body: web::Bytes, shared: web::Data<Shar
         actix_web::rt::time::sleep(latency).await;
     }
     let Some(platform) = platform else {
-        return respond(Reply::json(404, &json!({"error": "no such route", "path": path})));
+        return Reply::json(404, &json!({"error": "no such route", "path": path}));
     };
     if down {
-        return respond(platform.unavailable());
+        return platform.unavailable();
     }
     let Some(route) = route else {
-        return respond(platform.not_found());
+        return platform.not_found();
     };
     let mut guard = shared.lock();
     let state = &mut *guard;
-    let reply = match route {
-        Route::YouTube(endpoint) => state.youtube.serve(endpoint, &incoming, &route_name, &mut state.violations),
-        Route::Twitch(twitch::Endpoint::Token) => state.twitch.token(&incoming, &route_name, &mut state.violations),
-        Route::Twitch(twitch::Endpoint::Streams) => state.twitch.streams(&incoming),
+    match route {
+        Route::YouTube(endpoint) => state.youtube.serve(endpoint, incoming, &route_name, &mut state.violations),
+        Route::Twitch(twitch::Endpoint::Token) => state.twitch.token(incoming, &route_name, &mut state.violations),
+        Route::Twitch(twitch::Endpoint::Helix(helix)) => {
+            state.twitch.helix(helix, incoming, &route_name, &mut state.violations)
+        }
         Route::TikTokLive(user) => state.tiktok.live_page(user),
-    };
-    drop(guard);
-    respond(reply)
+    }
 }
 
 /// A `/_sim/...` control: JSON in, 204 or JSON out.
-fn control(shared: &Shared, request: &Request<'_>) -> Reply {
+async fn control(shared: &Arc<Shared>, request: &Request<'_>) -> Reply {
     match (request.method, request.path) {
         ("GET", "/_sim/calls") => {
             let calls: serde_json::Map<String, Value> =
@@ -450,6 +563,20 @@ fn control(shared: &Shared, request: &Request<'_>) -> Reply {
             return Reply::json(200, &Value::Object(calls));
         }
         ("GET", "/_sim/violations") => return Reply::json(200, &json!(shared.lock().violations)),
+        ("GET", "/_sim/twitch/eventsub/subscriptions") => {
+            let subscriptions = shared.eventsub(|eventsub| eventsub.subscriptions());
+            return Reply::json(200, &Value::from_iter(subscriptions.iter().map(Subscription::to_json)));
+        }
+        ("GET", "/_sim/twitch/eventsub/deliveries") => {
+            let deliveries = shared.eventsub(|eventsub| eventsub.deliveries());
+            return Reply::json(200, &Value::from_iter(deliveries.iter().map(Delivery::to_json)));
+        }
+        ("POST", "/_sim/twitch/eventsub/replay") => {
+            return match webhooks::replay_last(Arc::clone(shared)).await {
+                Ok(status) => Reply::json(200, &json!({ "status": status })),
+                Err(error) => control_error(502, &error),
+            };
+        }
         ("POST", _) => {}
         _ => return control_error(404, "no such control"),
     }
@@ -505,6 +632,22 @@ fn control_post(shared: &Shared, path: &str, body: &Value) -> Result<Reply, Stri
             true => Reply::empty(204),
             false => control_error(404, "no such channel"),
         },
+        "/_sim/twitch/users" => {
+            let login = text(body, "login")?;
+            state.twitch.add_user(login, text(body, "displayName")?);
+            Reply::json(200, &json!({ "id": state.twitch.user_id(login) }))
+        }
+        "/_sim/twitch/eventsub/allow-http" => {
+            let allow = body["allow"].as_bool().ok_or_else(|| "`allow` must be true or false".to_owned())?;
+            state.twitch.eventsub().allow_http_callbacks(allow);
+            Reply::empty(204)
+        }
+        "/_sim/twitch/eventsub/revoke" => {
+            match state.twitch.eventsub().revoke(text(body, "id")?, text(body, "reason")?) {
+                true => Reply::empty(204),
+                false => control_error(404, "no such subscription"),
+            }
+        }
         "/_sim/twitch/clients" => {
             state.twitch.add_client(text(body, "clientId")?, text(body, "secret")?);
             Reply::empty(204)

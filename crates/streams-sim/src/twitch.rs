@@ -1,4 +1,5 @@
-//! Twitch: the OAuth client-credentials grant of `id.twitch.tv` and Helix's Get Streams.
+//! Twitch: the OAuth client-credentials grant of `id.twitch.tv`, Helix's Get Streams and Get Users, and
+//! the Helix routes of EventSub (in `eventsub`).
 //!
 //! - `POST /oauth2/token`: <https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/#client-credentials-grant-flow>
 //!   (a form body with `client_id`, `client_secret` and `grant_type=client_credentials`; app access
@@ -6,7 +7,11 @@
 //! - `GET /helix/streams`: <https://dev.twitch.tv/docs/api/reference/#get-streams> (`user_login`,
 //!   `user_id`, `first`; `Authorization: Bearer` and `Client-Id` headers), with the token-bucket rate
 //!   limit and `Ratelimit-*` headers of <https://dev.twitch.tv/docs/api/guide/#twitch-rate-limits>
-//!   and the error bodies of <https://dev.twitch.tv/docs/api/guide/#errors>.
+//!   and the error bodies of <https://dev.twitch.tv/docs/api/guide/#errors>,
+//! - `GET /helix/users`: <https://dev.twitch.tv/docs/api/reference/#get-users> (`login`, `id`),
+//! - `POST`, `GET` and `DELETE /helix/eventsub/subscriptions`: see `eventsub`.
+//!
+//! Every Helix route takes the same token, client id and rate limit.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -14,31 +19,54 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::{Reply, Request, form_pairs, now_secs, random_digits, random_text, rfc3339};
+use crate::eventsub::{EventSub, Kind};
 
 /// Lifetime of app access tokens, unless changed: Twitch's usual 60 days.
 pub(crate) const DEFAULT_TOKEN_LIFETIME: u64 = 5_184_000;
 /// Helix points per minute for each client id.
 pub(crate) const DEFAULT_RATE_LIMIT: u32 = 800;
-/// The most `user_login` and `user_id` values one Get Streams call may name.
+/// The most users one Get Streams (`user_login`, `user_id`) or Get Users (`login`, `id`) call may name.
 const MAX_USERS: usize = 100;
+/// Query parameters that are credentials, recorded as violations when a Helix URL carries them.
+const CREDENTIAL_PARAMS: [&str; 2] = ["client_secret", "access_token"];
 
-/// The two routes served.
+/// The routes served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Endpoint {
     /// `POST /oauth2/token`
     Token,
+    /// A Helix route.
+    Helix(Helix),
+}
+
+/// The Helix routes served, each behind an app access token, its client id and the rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Helix {
     /// `GET /helix/streams`
     Streams,
+    /// `GET /helix/users`
+    Users,
+    /// `POST /helix/eventsub/subscriptions`
+    CreateSubscription,
+    /// `GET /helix/eventsub/subscriptions`
+    ListSubscriptions,
+    /// `DELETE /helix/eventsub/subscriptions`
+    DeleteSubscription,
 }
 
 impl Endpoint {
     /// The endpoint of a method and path.
     pub fn from(method: &str, path: &str) -> Option<Self> {
-        match (method, path) {
-            ("POST", "/oauth2/token") => Some(Self::Token),
-            ("GET", "/helix/streams") => Some(Self::Streams),
-            _ => None,
-        }
+        let helix = match (method, path) {
+            ("POST", "/oauth2/token") => return Some(Self::Token),
+            ("GET", "/helix/streams") => Helix::Streams,
+            ("GET", "/helix/users") => Helix::Users,
+            ("POST", "/helix/eventsub/subscriptions") => Helix::CreateSubscription,
+            ("GET", "/helix/eventsub/subscriptions") => Helix::ListSubscriptions,
+            ("DELETE", "/helix/eventsub/subscriptions") => Helix::DeleteSubscription,
+            _ => return None,
+        };
+        Some(Self::Helix(helix))
     }
 }
 
@@ -78,7 +106,7 @@ struct Bucket {
     reset_at: Instant,
 }
 
-/// The simulated Twitch: registered apps, tokens, broadcasters and rate-limit buckets.
+/// The simulated Twitch: registered apps, tokens, broadcasters, rate-limit buckets and EventSub.
 #[derive(Debug)]
 pub(crate) struct Twitch {
     clients: HashMap<String, String>,
@@ -89,6 +117,7 @@ pub(crate) struct Twitch {
     games: HashMap<String, String>,
     buckets: HashMap<String, Bucket>,
     rate_limit: u32,
+    eventsub: EventSub,
 }
 
 impl Default for Twitch {
@@ -111,6 +140,7 @@ impl Default for Twitch {
             games: games.into_iter().map(|(name, id)| (name.to_owned(), id.to_owned())).collect(),
             buckets: HashMap::new(),
             rate_limit: DEFAULT_RATE_LIMIT,
+            eventsub: EventSub::default(),
         }
     }
 }
@@ -121,11 +151,13 @@ fn auth_error(status: u16, message: &str) -> Reply {
 }
 
 /// `{"error":"...","status":N,"message":"..."}`, the shape of Helix's errors.
-fn helix_error(status: u16, message: &str) -> Reply {
+pub(crate) fn helix_error(status: u16, message: &str) -> Reply {
     let error = match status {
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
+        409 => "Conflict",
         429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Error",
@@ -141,6 +173,43 @@ pub(crate) fn unavailable() -> Reply {
 /// The answer to a path Twitch does not have.
 pub(crate) fn not_found() -> Reply {
     helix_error(404, "")
+}
+
+/// A user as Get Users shows it.
+fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "login": user.login,
+        "display_name": user.display_name,
+        "type": "",
+        "broadcaster_type": "",
+        "description": "",
+        "profile_image_url": format!("https://static-cdn.jtvnw.net/jtv_user_pictures/{}-profile_image-300x300.png", user.login),
+        "offline_image_url": "",
+        "view_count": 0,
+        "created_at": "2016-12-14T20:32:28Z",
+    })
+}
+
+/// The `event` of a `stream.online` notification.
+fn online_event(user: &User, stream: &Stream) -> Value {
+    json!({
+        "id": stream.id,
+        "broadcaster_user_id": user.id,
+        "broadcaster_user_login": user.login,
+        "broadcaster_user_name": user.display_name,
+        "type": "live",
+        "started_at": rfc3339(stream.started_at),
+    })
+}
+
+/// The `event` of a `stream.offline` notification.
+fn offline_event(user: &User) -> Value {
+    json!({
+        "broadcaster_user_id": user.id,
+        "broadcaster_user_login": user.login,
+        "broadcaster_user_name": user.display_name,
+    })
 }
 
 impl Twitch {
@@ -175,6 +244,16 @@ impl Twitch {
         self.users.iter().position(|u| u.login == login)
     }
 
+    /// A broadcaster's user id.
+    pub fn user_id(&self, login: &str) -> Option<String> {
+        self.user_index(login).map(|index| self.users[index].id.clone())
+    }
+
+    /// The simulated EventSub.
+    pub fn eventsub(&mut self) -> &mut EventSub {
+        &mut self.eventsub
+    }
+
     /// Adds a broadcaster (or renames one) and answers its index.
     pub fn add_user(&mut self, login: &str, display_name: &str) -> usize {
         if let Some(index) = self.user_index(login) {
@@ -192,7 +271,8 @@ impl Twitch {
         self.users.len() - 1
     }
 
-    /// Starts (or updates) a broadcaster's stream, adding the broadcaster if unknown.
+    /// Starts (or updates) a broadcaster's stream, adding the broadcaster if unknown; a new stream is
+    /// notified to the `stream.online` subscriptions.
     pub fn go_live(&mut self, login: &str, title: &str, game: &str, viewers: u64) {
         let index = match self.user_index(login) {
             Some(index) => index,
@@ -211,24 +291,31 @@ impl Twitch {
                 stream.viewers = viewers;
             }
             None => {
-                user.stream = Some(Stream {
+                let stream = Stream {
                     id: random_digits(11),
                     title: title.to_owned(),
                     game_id,
                     game_name: game.to_owned(),
                     viewers,
                     started_at: now_secs(),
-                });
+                };
+                let event = online_event(user, &stream);
+                user.stream = Some(stream);
+                self.eventsub.notify(Kind::StreamOnline, &user.id, &event);
             }
         }
     }
 
-    /// Ends a broadcaster's stream; `false` for an unknown login.
+    /// Ends a broadcaster's stream, notifying the `stream.offline` subscriptions if it was live; `false`
+    /// for an unknown login.
     pub fn go_offline(&mut self, login: &str) -> bool {
         let Some(index) = self.user_index(login) else {
             return false;
         };
-        self.users[index].stream = None;
+        let user = &mut self.users[index];
+        if user.stream.take().is_some() {
+            self.eventsub.notify(Kind::StreamOffline, &user.id, &offline_event(user));
+        }
         true
     }
 
@@ -289,13 +376,22 @@ impl Twitch {
         bucket
     }
 
-    /// `GET /helix/streams`: the token, the client id, the rate limit, then the streams.
-    pub fn streams(&mut self, request: &Request<'_>) -> Reply {
+    /// A Helix route: the token, the client id and the rate limit, then the route itself, with the
+    /// `Ratelimit-*` headers on every answer. Credentials in the URL are served, and recorded.
+    pub fn helix(&mut self, route: Helix, request: &Request<'_>, name: &str, violations: &mut Vec<String>) -> Reply {
+        for param in CREDENTIAL_PARAMS {
+            if request.param(param).is_some() {
+                violations.push(format!("{name}: {param} was sent in the URL; send credentials in headers"));
+            }
+        }
         let token_client = request.header("authorization").and_then(|auth| self.token_client(auth)).map(str::to_owned);
         let header_client = request.header("client-id").map(str::trim).unwrap_or_default().to_owned();
         let bucket_owner = token_client.clone().unwrap_or_else(|| header_client.clone());
         let limit = self.rate_limit;
-        let answer = self.streams_answer(request, token_client.as_deref(), &header_client);
+        let answer = match self.admit(request, token_client.as_deref(), &header_client) {
+            Ok(()) => self.serve(route, request, &bucket_owner),
+            Err(refusal) => refusal,
+        };
         let bucket = self.bucket(&bucket_owner);
         answer
             .with_header("Ratelimit-Limit", limit.to_string())
@@ -303,25 +399,64 @@ impl Twitch {
             .with_header("Ratelimit-Reset", bucket.reset_unix.to_string())
     }
 
-    fn streams_answer(&mut self, request: &Request<'_>, token_client: Option<&str>, header_client: &str) -> Reply {
+    /// Refuses a Helix request without a valid token, without the token's client id, or past the rate
+    /// limit; takes a point from the bucket of the one it admits.
+    fn admit(&mut self, request: &Request<'_>, token_client: Option<&str>, header_client: &str) -> Result<(), Reply> {
         if request.header("authorization").is_none_or(|auth| auth.trim().is_empty()) {
-            return helix_error(401, "OAuth token is missing");
+            return Err(helix_error(401, "OAuth token is missing"));
         }
         let Some(client_id) = token_client else {
-            return helix_error(401, "Invalid OAuth token");
+            return Err(helix_error(401, "Invalid OAuth token"));
         };
         if header_client.is_empty() {
-            return helix_error(401, "Client-Id header required");
+            return Err(helix_error(401, "Client-Id header required"));
         }
         if header_client != client_id {
-            return helix_error(401, "Client ID and OAuth token do not match");
+            return Err(helix_error(401, "Client ID and OAuth token do not match"));
         }
         let bucket = self.bucket(client_id);
         if bucket.remaining == 0 {
-            return helix_error(429, "");
+            return Err(helix_error(429, ""));
         }
         bucket.remaining -= 1;
+        Ok(())
+    }
 
+    /// An admitted Helix request of the app `client_id`.
+    fn serve(&mut self, route: Helix, request: &Request<'_>, client_id: &str) -> Reply {
+        match route {
+            Helix::Streams => self.streams(request),
+            Helix::Users => self.users(request),
+            Helix::CreateSubscription => {
+                let users = &self.users;
+                self.eventsub.create(request, client_id, |id| users.iter().any(|u| u.id == id))
+            }
+            Helix::ListSubscriptions => self.eventsub.list(request, client_id),
+            Helix::DeleteSubscription => self.eventsub.delete(request, client_id),
+        }
+    }
+
+    /// `GET /helix/users`: the users named by `login` and `id` (unknown ones left out).
+    fn users(&self, request: &Request<'_>) -> Reply {
+        let logins: Vec<String> = request.params("login").iter().map(|l| l.trim().to_lowercase()).collect();
+        let ids = request.params("id");
+        if logins.len() + ids.len() > MAX_USERS {
+            return helix_error(400, "The request may specify at most 100 id and login parameters in all");
+        }
+        if logins.is_empty() && ids.is_empty() {
+            return helix_error(400, "An app access token requires an id or login parameter");
+        }
+        let data: Vec<Value> = self
+            .users
+            .iter()
+            .filter(|u| logins.contains(&u.login) || ids.contains(&u.id.as_str()))
+            .map(user_json)
+            .collect();
+        Reply::json(200, &json!({ "data": data }))
+    }
+
+    /// `GET /helix/streams`, for an admitted request: the live streams among the users named.
+    fn streams(&self, request: &Request<'_>) -> Reply {
         let logins: Vec<String> = request.params("user_login").iter().map(|l| l.trim().to_lowercase()).collect();
         let ids = request.params("user_id");
         if logins.len() + ids.len() > MAX_USERS {

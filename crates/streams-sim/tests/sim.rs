@@ -1,11 +1,14 @@
 //! The simulator over HTTP, through a tiny blocking HTTP/1.1 client on `std::net::TcpStream`.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use garrison_streams_sim::{Platform, Simulator, TikTokPage};
+use garrison_streams_sim::{Platform, Simulator, Subscription, TikTokPage};
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
+use sha2::Sha256;
 
 /// An answer.
 #[derive(Debug)]
@@ -480,7 +483,7 @@ fn unknown_routes_and_missing_user_agents_are_violations() {
     let sim = Simulator::start();
     let missing = get(sim.addr(), "/youtube/v3/liveBroadcasts");
     assert_eq!(youtube_error(&missing, 404), "notFound");
-    assert_eq!(get(sim.addr(), "/helix/users").status, 404);
+    assert_eq!(get(sim.addr(), "/helix/channels").status, 404);
     assert_eq!(get(sim.addr(), "/@someone").status, 404);
     assert_eq!(get(sim.addr(), "/elsewhere").status, 404);
     assert_eq!(sim.violations().len(), 4, "{:?}", sim.violations());
@@ -490,7 +493,7 @@ fn unknown_routes_and_missing_user_agents_are_violations() {
     assert_eq!(violations.len(), 5, "{violations:?}");
     assert!(violations[4].contains("User-Agent"), "{violations:?}");
     assert_eq!(sim.calls(Platform::YouTube), 1);
-    assert_eq!(sim.calls_to("GET /helix/users"), 1);
+    assert_eq!(sim.calls_to("GET /helix/channels"), 1);
 }
 
 #[test]
@@ -533,5 +536,555 @@ fn http_controls_change_the_world() {
     assert_eq!(calls["GET /@{user}/live"], 2);
     assert_eq!(calls["POST /oauth2/token"], 1);
     assert_eq!(calls["GET /youtube/v3/videos"], 1);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+// ---- Twitch: Get Users and EventSub over webhooks ----
+
+/// The app every EventSub test uses, its secret, and a subscription secret.
+const APP: &str = "app";
+const APP_SECRET: &str = "app-secret";
+const SECRET: &str = "garrison-eventsub-secret";
+const SUBSCRIPTIONS: &str = "/helix/eventsub/subscriptions";
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A Helix call as the app, with a JSON body unless `body` is null.
+fn helix_call(sim: &Simulator, token: &str, method: &str, path: &str, body: &Value) -> Response {
+    let auth = format!("Bearer {token}");
+    let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+    let headers = [("Authorization", auth.as_str()), ("Client-Id", APP), ("Content-Type", "application/json")];
+    send(sim.addr(), method, path, &headers, &body)
+}
+
+fn subscription_request(kind: &str, broadcaster: &str, callback: &str, secret: &str) -> Value {
+    json!({"type": kind, "version": "1", "condition": {"broadcaster_user_id": broadcaster},
+        "transport": {"method": "webhook", "callback": callback, "secret": secret}})
+}
+
+/// A simulator with the app, the broadcaster `garrison_live` and http callbacks allowed; a token and
+/// the broadcaster's id.
+fn eventsub_world() -> (Simulator, String, String) {
+    let sim = Simulator::start();
+    sim.twitch_add_client(APP, APP_SECRET);
+    sim.twitch_add_user("garrison_live", "Garrison_Live");
+    sim.twitch_allow_http_callbacks(true);
+    let token = twitch_token(&sim, APP, APP_SECRET);
+    let broadcaster = sim.twitch_user_id("garrison_live").expect("a user id");
+    (sim, token, broadcaster)
+}
+
+/// Creates a subscription, waits for its verification, and answers its id.
+fn subscribe(sim: &Simulator, token: &str, kind: &str, broadcaster: &str, callback: &str) -> String {
+    let response =
+        helix_call(sim, token, "POST", SUBSCRIPTIONS, &subscription_request(kind, broadcaster, callback, SECRET));
+    assert_eq!(response.status, 202, "{}", response.text());
+    assert!(sim.twitch_eventsub_wait_idle(WAIT), "the verification did not end");
+    response.json()["data"][0]["id"].as_str().expect("an id").to_owned()
+}
+
+fn status_of(sim: &Simulator, id: &str) -> String {
+    let subscriptions = sim.twitch_eventsub_subscriptions();
+    subscriptions.iter().find(|s| s.id == id).map(|s| s.status.clone()).expect("the subscription")
+}
+
+/// A request the test's callback received.
+#[derive(Debug, Clone)]
+struct Received {
+    request_line: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> &str {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map_or("", |(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+
+    /// What the signature header must be: `sha256=` and the hex of HMAC-SHA256 of id, timestamp, body.
+    fn expected_signature(&self, secret: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+        mac.update(self.header("Twitch-Eventsub-Message-Id").as_bytes());
+        mac.update(self.header("Twitch-Eventsub-Message-Timestamp").as_bytes());
+        mac.update(&self.body);
+        let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256={hex}")
+    }
+
+    /// Checks the headers every EventSub message has, and its signature.
+    #[track_caller]
+    fn assert_signed(&self, message_type: &str, subscription_type: &str, retry: &str) {
+        assert_eq!(self.request_line, "POST /eventsub HTTP/1.1");
+        assert_eq!(self.header("Twitch-Eventsub-Message-Type"), message_type);
+        assert_eq!(self.header("Twitch-Eventsub-Subscription-Type"), subscription_type);
+        assert_eq!(self.header("Twitch-Eventsub-Subscription-Version"), "1");
+        assert_eq!(self.header("Twitch-Eventsub-Message-Retry"), retry);
+        assert_eq!(self.header("Content-Type"), "application/json");
+        assert_eq!(self.header("Twitch-Eventsub-Message-Id").len(), 36);
+        let timestamp = self.header("Twitch-Eventsub-Message-Timestamp");
+        assert!(timestamp.len() == 30 && timestamp.as_bytes()[19] == b'.' && timestamp.ends_with('Z'), "{timestamp}");
+        assert_eq!(self.header("Twitch-Eventsub-Message-Signature"), self.expected_signature(SECRET));
+        assert!(!String::from_utf8_lossy(&self.body).contains(SECRET), "the secret is never sent");
+    }
+}
+
+/// How the callback answers: challenges with the challenge or not, other messages with a status.
+#[derive(Debug, Clone, Copy)]
+struct Behaviour {
+    echo_challenge: bool,
+    status: u16,
+}
+
+/// An EventSub callback on loopback (`http://127.0.0.1:PORT/eventsub`, a plain `TcpListener`):
+/// records every request and answers as told.
+#[derive(Debug)]
+struct Callback {
+    url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    behaviour: Arc<Mutex<Behaviour>>,
+}
+
+impl Callback {
+    fn start() -> Callback {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let url = format!("http://{}/eventsub", listener.local_addr().expect("an address"));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let behaviour = Arc::new(Mutex::new(Behaviour { echo_challenge: true, status: 204 }));
+        let (log, answers) = (Arc::clone(&received), Arc::clone(&behaviour));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                answer_callback(stream, &log, &answers);
+            }
+        });
+        Callback { url, received, behaviour }
+    }
+
+    fn answer(&self, echo_challenge: bool, status: u16) {
+        *self.behaviour.lock().expect("the behaviour") = Behaviour { echo_challenge, status };
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("the log").clone()
+    }
+
+    fn of_type(&self, message_type: &str) -> Vec<Received> {
+        self.received().into_iter().filter(|r| r.header("Twitch-Eventsub-Message-Type") == message_type).collect()
+    }
+}
+
+fn answer_callback(mut stream: TcpStream, log: &Mutex<Vec<Received>>, behaviour: &Mutex<Behaviour>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Some(request) = read_request(&mut stream) else {
+        return;
+    };
+    let behaviour = *behaviour.lock().expect("the behaviour");
+    let (status, body) = if request.header("Twitch-Eventsub-Message-Type") == "webhook_callback_verification" {
+        let challenge = request.json()["challenge"].as_str().unwrap_or_default().to_owned();
+        (200, if behaviour.echo_challenge { challenge } else { format!("not {challenge}") })
+    } else {
+        (behaviour.status, String::new())
+    };
+    log.lock().expect("the log").push(request);
+    let head = format!(
+        "HTTP/1.1 {status} Answer\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<Received> {
+    let mut raw = Vec::new();
+    let mut buffer = [0; 4096];
+    let split = loop {
+        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break split;
+        }
+        let read = stream.read(&mut buffer).ok().filter(|n| *n > 0)?;
+        raw.extend_from_slice(&buffer[..read]);
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or_default().to_owned();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())).collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = raw[split + 4..].to_vec();
+    while body.len() < length {
+        let read = stream.read(&mut buffer).ok().filter(|n| *n > 0)?;
+        body.extend_from_slice(&buffer[..read]);
+    }
+    Some(Received { request_line, headers, body })
+}
+
+#[test]
+fn twitch_users_are_looked_up_by_login_and_id() {
+    let sim = Simulator::start();
+    sim.twitch_add_client(APP, APP_SECRET);
+    sim.twitch_add_user("xqc", "xQc");
+    sim.twitch_add_user("Garrison_Live", "Garrison_Live");
+    let token = twitch_token(&sim, APP, APP_SECRET);
+    let xqc = sim.twitch_user_id("XQC").expect("xqc's id");
+    assert!(!xqc.is_empty() && xqc.bytes().all(|b| b.is_ascii_digit()), "{xqc}");
+    assert_eq!(sim.twitch_user_id("nobody"), None);
+
+    let found =
+        helix_call(&sim, &token, "GET", "/helix/users?login=XQC&login=garrison_live&login=nobody", &Value::Null);
+    assert_eq!(found.status, 200, "{}", found.text());
+    assert_eq!(found.header("ratelimit-remaining"), Some("799"));
+    let data = found.json()["data"].as_array().expect("data").clone();
+    assert_eq!(data.len(), 2, "unknown logins are left out: {data:?}");
+    let user = data.iter().find(|u| u["login"] == "xqc").expect("xqc");
+    assert_eq!(
+        *user,
+        json!({"id": xqc, "login": "xqc", "display_name": "xQc", "type": "", "broadcaster_type": "",
+            "description": "", "profile_image_url": user["profile_image_url"], "offline_image_url": "",
+            "view_count": 0, "created_at": "2016-12-14T20:32:28Z"})
+    );
+    assert!(user["profile_image_url"].as_str().is_some_and(|u| u.starts_with("https://")));
+    let by_id = helix_call(&sim, &token, "GET", &format!("/helix/users?id={xqc}"), &Value::Null).json();
+    assert_eq!(by_id["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(by_id["data"][0]["login"], "xqc");
+
+    let too_many: Vec<String> = (0..101).map(|i| format!("login=u{i}")).collect();
+    let refused = helix_call(&sim, &token, "GET", &format!("/helix/users?{}", too_many.join("&")), &Value::Null);
+    assert_eq!((refused.status, &refused.json()["error"]), (400, &json!("Bad Request")));
+    let anonymous = send(sim.addr(), "GET", "/helix/users?login=xqc", &[("Client-Id", APP)], b"");
+    assert_eq!(
+        (anonymous.status, anonymous.json()),
+        (401, json!({"error": "Unauthorized", "status": 401, "message": "OAuth token is missing"}))
+    );
+    assert_eq!(sim.calls_to("GET /helix/users"), 4);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+
+    // A token in the URL is served, and recorded.
+    let leaked = helix_call(&sim, &token, "GET", &format!("/helix/users?login=xqc&access_token={token}"), &Value::Null);
+    assert_eq!(leaked.status, 200);
+    let violations = sim.violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(violations[0].starts_with("GET /helix/users") && violations[0].contains("access_token"), "{violations:?}");
+}
+
+#[test]
+fn eventsub_verifies_the_callback_then_notifies_stream_online() {
+    let (sim, token, broadcaster) = eventsub_world();
+    let callback = Callback::start();
+    let request = subscription_request("stream.online", &broadcaster, &callback.url, SECRET);
+    let created = helix_call(&sim, &token, "POST", SUBSCRIPTIONS, &request);
+    assert_eq!(created.status, 202, "{}", created.text());
+    assert!(!created.text().contains(SECRET), "the secret is never echoed");
+    let body = created.json();
+    assert_eq!((&body["total"], &body["total_cost"], &body["max_total_cost"]), (&json!(1), &json!(0), &json!(10_000)));
+    let subscription = body["data"][0].clone();
+    let id = subscription["id"].as_str().expect("an id").to_owned();
+    assert_eq!(id.len(), 36, "{id}");
+    assert!(subscription["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert_eq!(
+        subscription,
+        json!({"id": id, "status": "webhook_callback_verification_pending", "type": "stream.online", "version": "1",
+            "condition": {"broadcaster_user_id": broadcaster}, "created_at": subscription["created_at"],
+            "transport": {"method": "webhook", "callback": callback.url}, "cost": 0})
+    );
+
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    assert_eq!(
+        sim.twitch_eventsub_subscriptions(),
+        [Subscription {
+            id: id.clone(),
+            subscription_type: "stream.online".into(),
+            broadcaster_user_id: broadcaster.clone(),
+            callback: callback.url.clone(),
+            status: "enabled".into(),
+        }]
+    );
+    let received = callback.received();
+    assert_eq!(received.len(), 1);
+    let verification = &received[0];
+    verification.assert_signed("webhook_callback_verification", "stream.online", "0");
+    let challenge = verification.json();
+    assert!(challenge["challenge"].as_str().is_some_and(|c| !c.is_empty()), "{challenge}");
+    assert_eq!(challenge["subscription"], subscription, "the verification shows the pending subscription");
+
+    sim.twitch_go_live("garrison_live", "Drill night", "Roblox", 42);
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    sim.twitch_go_live("garrison_live", "Drill night, part 2", "Roblox", 50);
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    let notifications = callback.of_type("notification");
+    assert_eq!(notifications.len(), 1, "a stream that was live already is not notified again");
+    let notification = &notifications[0];
+    notification.assert_signed("notification", "stream.online", "0");
+    assert_ne!(notification.header("Twitch-Eventsub-Message-Id"), verification.header("Twitch-Eventsub-Message-Id"));
+    let stream = helix(&sim, APP, &token, "user_login=garrison_live").json()["data"][0].clone();
+    let mut enabled = subscription.clone();
+    enabled["status"] = json!("enabled");
+    assert_eq!(
+        notification.json(),
+        json!({"subscription": enabled, "event": {"id": stream["id"], "broadcaster_user_id": broadcaster,
+            "broadcaster_user_login": "garrison_live", "broadcaster_user_name": "Garrison_Live", "type": "live",
+            "started_at": stream["started_at"]}})
+    );
+
+    let deliveries = sim.twitch_eventsub_deliveries();
+    let summary: Vec<(&str, &str, u32, Result<u16, String>)> = deliveries
+        .iter()
+        .map(|d| (d.message_type.as_str(), d.message_id.as_str(), d.retry, d.answer.clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("webhook_callback_verification", verification.header("Twitch-Eventsub-Message-Id"), 0, Ok(200)),
+            ("notification", notification.header("Twitch-Eventsub-Message-Id"), 0, Ok(204)),
+        ]
+    );
+    assert!(deliveries.iter().all(|d| d.subscription_id == id && d.subscription_type == "stream.online"));
+
+    let list = |query: &str| helix_call(&sim, &token, "GET", &format!("{SUBSCRIPTIONS}{query}"), &Value::Null);
+    let all = list("").json();
+    assert_eq!((&all["total"], &all["pagination"], &all["max_total_cost"]), (&json!(1), &json!({}), &json!(10_000)));
+    assert_eq!(all["data"], json!([enabled]));
+    assert_eq!(list("?status=enabled").json()["data"].as_array().map(Vec::len), Some(1));
+    let offline = list("?type=stream.offline").json();
+    assert_eq!((offline["data"].as_array().map(Vec::len), &offline["total"]), (Some(0), &json!(1)));
+    assert_eq!(list("?status=enabled&type=stream.online").status, 400, "one filter at a time");
+    assert_eq!(sim.calls_to("POST /helix/eventsub/subscriptions"), 1);
+    assert_eq!(sim.calls_to("GET /helix/eventsub/subscriptions"), 4);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn eventsub_fails_a_callback_that_answers_the_wrong_challenge() {
+    let (sim, token, broadcaster) = eventsub_world();
+    let callback = Callback::start();
+    callback.answer(false, 204);
+    let failed = subscribe(&sim, &token, "stream.online", &broadcaster, &callback.url);
+    assert_eq!(status_of(&sim, &failed), "webhook_callback_verification_failed");
+    sim.twitch_go_live("garrison_live", "Drill night", "", 1);
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    assert_eq!(callback.received().len(), 1, "only the challenge: a failed subscription gets no notifications");
+    assert_eq!(sim.twitch_eventsub_deliveries()[0].answer, Ok(200));
+
+    // A failed subscription is no duplicate: it can be created again.
+    callback.answer(true, 204);
+    let retried = subscribe(&sim, &token, "stream.online", &broadcaster, &callback.url);
+    assert_eq!(status_of(&sim, &retried), "enabled");
+}
+
+#[test]
+fn eventsub_refuses_bad_subscriptions() {
+    let (sim, token, broadcaster) = eventsub_world();
+    let callback = Callback::start();
+    let create = |request: &Value| helix_call(&sim, &token, "POST", SUBSCRIPTIONS, request);
+    let bad_request = |request: Value, why: &str| {
+        let response = create(&request);
+        let body = response.json();
+        assert_eq!(
+            (response.status, &body["error"], &body["status"]),
+            (400, &json!("Bad Request"), &json!(400)),
+            "{why}: {body}"
+        );
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{why}: {body}");
+    };
+    let online = |secret: &str| subscription_request("stream.online", &broadcaster, &callback.url, secret);
+    bad_request(online("short"), "a secret under 10 characters");
+    bad_request(online(&"x".repeat(101)), "a secret over 100 characters");
+    bad_request(online("sécret-de-garrison"), "a secret not ASCII");
+    bad_request(subscription_request("channel.follow", &broadcaster, &callback.url, SECRET), "an unsupported type");
+    bad_request(subscription_request("stream.online", "999999999999", &callback.url, SECRET), "an unknown broadcaster");
+    let mut version = online(SECRET);
+    version["version"] = json!("2");
+    bad_request(version, "an unknown version");
+    let mut websocket = online(SECRET);
+    websocket["transport"]["method"] = json!("websocket");
+    bad_request(websocket, "another transport");
+    bad_request(json!("not an object"), "a body not an object");
+
+    let unauthorized =
+        send(sim.addr(), "POST", SUBSCRIPTIONS, &[("Authorization", "Bearer nope"), ("Client-Id", APP)], b"{}");
+    assert_eq!(
+        (unauthorized.status, unauthorized.json()),
+        (401, json!({"error": "Unauthorized", "status": 401, "message": "Invalid OAuth token"}))
+    );
+
+    assert_eq!(create(&online(&"a".repeat(10))).status, 202, "10 characters are enough");
+    let duplicate = create(&online(&"b".repeat(100)));
+    assert_eq!(
+        (duplicate.status, duplicate.json()),
+        (409, json!({"error": "Conflict", "status": 409, "message": "subscription already exists"}))
+    );
+    let other_callback = format!("{}/other", callback.url);
+    let offline = subscription_request("stream.offline", &broadcaster, &other_callback, &"c".repeat(100));
+    assert_eq!(create(&offline).status, 202, "100 characters are not too many");
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    assert_eq!(sim.twitch_eventsub_subscriptions().len(), 2);
+    assert_eq!(sim.calls_to("POST /helix/eventsub/subscriptions"), 12);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn eventsub_takes_http_callbacks_only_when_allowed() {
+    let sim = Simulator::start();
+    sim.twitch_add_client(APP, APP_SECRET);
+    sim.twitch_add_user("garrison_live", "Garrison_Live");
+    let token = twitch_token(&sim, APP, APP_SECRET);
+    let broadcaster = sim.twitch_user_id("garrison_live").expect("an id");
+    let callback = Callback::start();
+    let create = |url: &str| {
+        helix_call(
+            &sim,
+            &token,
+            "POST",
+            SUBSCRIPTIONS,
+            &subscription_request("stream.online", &broadcaster, url, SECRET),
+        )
+    };
+    assert_eq!(create(&callback.url).status, 400, "plain http is refused by default");
+    assert_eq!(create("https://127.0.0.1:8443/eventsub").status, 400, "https on a port not 443 too");
+    assert_eq!(create("https://127.0.0.1/eventsub").status, 202);
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    let deliveries = sim.twitch_eventsub_deliveries();
+    assert!(deliveries.len() == 1 && deliveries[0].answer.is_err(), "no TLS in the simulator: {deliveries:?}");
+    assert_eq!(sim.twitch_eventsub_subscriptions()[0].status, "webhook_callback_verification_failed");
+
+    sim.twitch_allow_http_callbacks(true);
+    let id = subscribe(&sim, &token, "stream.online", &broadcaster, &callback.url);
+    assert_eq!(status_of(&sim, &id), "enabled");
+}
+
+#[test]
+fn eventsub_notifies_stream_offline_until_deleted() {
+    let (sim, token, broadcaster) = eventsub_world();
+    let callback = Callback::start();
+    let id = subscribe(&sim, &token, "stream.offline", &broadcaster, &callback.url);
+    sim.twitch_go_live("garrison_live", "Drill night", "", 1);
+    sim.twitch_go_offline("garrison_live");
+    sim.twitch_go_offline("garrison_live");
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    let notifications = callback.of_type("notification");
+    assert_eq!(notifications.len(), 1, "only going offline, once");
+    notifications[0].assert_signed("notification", "stream.offline", "0");
+    let body = notifications[0].json();
+    assert_eq!(body["subscription"]["id"], json!(id));
+    assert_eq!(
+        body["event"],
+        json!({"broadcaster_user_id": broadcaster, "broadcaster_user_login": "garrison_live",
+            "broadcaster_user_name": "Garrison_Live"})
+    );
+
+    let delete = |query: &str| helix_call(&sim, &token, "DELETE", &format!("{SUBSCRIPTIONS}{query}"), &Value::Null);
+    let deleted = delete(&format!("?id={id}"));
+    assert_eq!((deleted.status, deleted.body.len()), (204, 0));
+    let again = delete(&format!("?id={id}"));
+    assert_eq!((again.status, &again.json()["error"]), (404, &json!("Not Found")));
+    assert_eq!(delete("").status, 400);
+    assert!(sim.twitch_eventsub_subscriptions().is_empty());
+    sim.twitch_go_live("garrison_live", "Back", "", 1);
+    sim.twitch_go_offline("garrison_live");
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    assert_eq!(callback.of_type("notification").len(), 1, "nothing after the delete");
+    assert_eq!(sim.calls_to("DELETE /helix/eventsub/subscriptions"), 3);
+}
+
+#[test]
+fn eventsub_delivers_revocations() {
+    let (sim, token, broadcaster) = eventsub_world();
+    let callback = Callback::start();
+    let id = subscribe(&sim, &token, "stream.online", &broadcaster, &callback.url);
+    assert!(sim.twitch_revoke(&id, "authorization_revoked"));
+    assert!(!sim.twitch_revoke("not-a-subscription", "authorization_revoked"));
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    let revocations = callback.of_type("revocation");
+    assert_eq!(revocations.len(), 1);
+    revocations[0].assert_signed("revocation", "stream.online", "0");
+    let body = revocations[0].json();
+    assert_eq!(body["subscription"]["id"], json!(id));
+    assert_eq!(body["subscription"]["status"], "authorization_revoked");
+    assert!(body.get("event").is_none(), "{body}");
+    assert_eq!(status_of(&sim, &id), "authorization_revoked");
+    let listed =
+        helix_call(&sim, &token, "GET", &format!("{SUBSCRIPTIONS}?status=authorization_revoked"), &Value::Null);
+    assert_eq!(listed.json()["data"][0]["id"], json!(id));
+
+    sim.twitch_go_live("garrison_live", "Drill night", "", 1);
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    assert!(callback.of_type("notification").is_empty(), "a revoked subscription gets no notifications");
+}
+
+#[test]
+fn eventsub_retries_a_failed_notification_once_and_replays_the_last() {
+    let (sim, token, broadcaster) = eventsub_world();
+    assert!(sim.twitch_eventsub_replay_last().is_err(), "nothing to replay yet");
+    let callback = Callback::start();
+    subscribe(&sim, &token, "stream.online", &broadcaster, &callback.url);
+    callback.answer(true, 500);
+    sim.twitch_go_live("garrison_live", "Drill night", "", 1);
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    let attempts = callback.of_type("notification");
+    assert_eq!(attempts.len(), 2, "one retry");
+    attempts[0].assert_signed("notification", "stream.online", "0");
+    attempts[1].assert_signed("notification", "stream.online", "1");
+    let message_id = attempts[0].header("Twitch-Eventsub-Message-Id");
+    assert_eq!(attempts[1].header("Twitch-Eventsub-Message-Id"), message_id, "a retry keeps the message id");
+    assert_eq!(attempts[1].body, attempts[0].body);
+    let notified: Vec<(u32, Result<u16, String>)> = sim
+        .twitch_eventsub_deliveries()
+        .into_iter()
+        .filter(|d| d.message_type == "notification")
+        .map(|d| (d.retry, d.answer))
+        .collect();
+    assert_eq!(notified, [(0, Ok(500)), (1, Ok(500))]);
+
+    // A replay is the first attempt, byte for byte; a receiver that remembers message ids refuses it.
+    callback.answer(true, 403);
+    assert_eq!(sim.twitch_eventsub_replay_last(), Ok(403));
+    let replayed = callback.of_type("notification");
+    assert_eq!(replayed.len(), 3);
+    assert_eq!(replayed[2].headers, attempts[0].headers);
+    assert_eq!(replayed[2].body, attempts[0].body);
+    let last = sim.twitch_eventsub_deliveries().pop().expect("the replay's record");
+    assert_eq!((last.message_id.as_str(), last.retry, last.answer), (message_id, 0, Ok(403)));
+}
+
+#[test]
+fn eventsub_http_controls() {
+    let (sim, token, _) = eventsub_world();
+    let addr = sim.addr();
+    let control = |path: &str, body: Value| {
+        send(addr, "POST", path, &[("Content-Type", "application/json")], body.to_string().as_bytes())
+    };
+    let created = control("/_sim/twitch/users", json!({"login": "Other", "displayName": "Other"})).json();
+    assert_eq!(created["id"].as_str(), sim.twitch_user_id("other").as_deref());
+    assert_eq!(control("/_sim/twitch/eventsub/allow-http", json!({"allow": false})).status, 204);
+    let callback = Callback::start();
+    let other = sim.twitch_user_id("other").expect("an id");
+    let request = subscription_request("stream.online", &other, &callback.url, SECRET);
+    assert_eq!(helix_call(&sim, &token, "POST", SUBSCRIPTIONS, &request).status, 400);
+    assert_eq!(control("/_sim/twitch/eventsub/allow-http", json!({"allow": true})).status, 204);
+    let id = subscribe(&sim, &token, "stream.online", &other, &callback.url);
+    assert_eq!(
+        get(addr, "/_sim/twitch/eventsub/subscriptions").json(),
+        json!([{"id": id, "type": "stream.online", "broadcasterUserId": other, "callback": callback.url, "status": "enabled"}])
+    );
+
+    assert_eq!(control("/_sim/twitch/live", json!({"login": "other", "title": "Hi"})).status, 204);
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    assert_eq!(callback.of_type("notification").len(), 1);
+    assert_eq!(control("/_sim/twitch/eventsub/replay", json!({})).json(), json!({"status": 204}));
+    assert_eq!(callback.of_type("notification").len(), 2);
+    let revoke = json!({"id": id, "reason": "user_removed"});
+    assert_eq!(control("/_sim/twitch/eventsub/revoke", revoke).status, 204);
+    assert_eq!(control("/_sim/twitch/eventsub/revoke", json!({"id": "nope", "reason": "user_removed"})).status, 404);
+    assert!(sim.twitch_eventsub_wait_idle(WAIT));
+    assert_eq!(status_of(&sim, &id), "user_removed");
+    let deliveries = get(addr, "/_sim/twitch/eventsub/deliveries").json();
+    let types: Vec<&str> =
+        deliveries.as_array().expect("a list").iter().filter_map(|d| d["messageType"].as_str()).collect();
+    assert_eq!(types, ["webhook_callback_verification", "notification", "notification", "revocation"]);
+    assert_eq!(deliveries[1]["status"], 204);
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }
