@@ -359,7 +359,13 @@ async fn watches_go_only_into_the_servers_own_channels_and_are_listed_and_delete
     assert_eq!(made["roleIdToMention"], demo.member_role.to_string());
     let again = expect(server.post("/api/Stream/watches", &key, watch("XQC", demo.general)).await, 200).body;
     assert_eq!(again["id"], made["id"], "the same streamer into the same channel is the same watch");
-    expect(server.post("/api/Stream/watches", &key, watch("xqc", demo.announcements)).await, 201);
+    expect(server.post("/api/Stream/watches", &key, watch("xqc", demo.staff)).await, 201);
+    // A channel of the server where the bot may not post: its alerts would all be refused.
+    let refused = expect(server.post("/api/Stream/watches", &key, watch("xqc", demo.mod_log)).await, 400);
+    assert_eq!(
+        refused.error(),
+        format!("channelId: the bot cannot post alerts in channel {}: it lacks Send Messages", demo.mod_log)
+    );
 
     // Another guild's channel, a voice channel, a role of another guild, bad names: refused, named.
     let (other_guild, other_channel) = discord.world(|w| {
@@ -428,5 +434,120 @@ async fn a_servers_stream_credentials_are_sealed_and_never_answered() {
     for bytes in [&file, &wal] {
         assert!(!bytes.windows(twitch_secret.len()).any(|w| w == twitch_secret.as_bytes()));
     }
+    server.assert_no_secret_logged();
+}
+
+/// Waits up to 20 s for `check` to hold, polling every 100 ms.
+async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "waited 20 s for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_live_stream_is_announced_once_edited_at_its_end_and_not_again_after_a_restart() {
+    let streams = Simulator::start();
+    streams.twitch_add_client(TWITCH_ID, TWITCH_SECRET);
+    streams.twitch_add_user("garrisonlive", "GarrisonLive");
+    let (mut world, demo) = garrison_discord_sim::World::demo();
+    world.set_role_mentionable(demo.guild, demo.member_role, true);
+    let discord = garrison_discord_sim::Simulator::start(world);
+    secret(&demo.bot.token);
+    let (discord_url, auth, api, tiktok) =
+        (discord.base_url(), streams.twitch_auth_url(), streams.twitch_api_url(), streams.tiktok_url());
+    let mut server = Server::start_with(
+        database(Backend::Sqlite).expect("SQLite"),
+        &[
+            ("GARRISON_DISCORD_API_URL", &discord_url),
+            ("GARRISON_DISCORD_BOT_TOKEN", &demo.bot.token),
+            ("GARRISON_TWITCH_AUTH_URL", &auth),
+            ("GARRISON_TWITCH_API_URL", &api),
+            ("GARRISON_TIKTOK_URL", &tiktok),
+            ("GARRISON_TWITCH_CLIENT_ID", TWITCH_ID),
+            ("GARRISON_TWITCH_CLIENT_SECRET", TWITCH_SECRET),
+            ("GARRISON_STREAM_POLL_SECONDS", "1"),
+        ],
+    );
+    let guild = demo.guild.to_string();
+    let key = server.create_key(&guild, "alerts", false);
+    let watch = |platform: &str, user: &str, channel: u64, role: Option<u64>| {
+        let mut body = json!({"serverId": guild, "platform": platform, "user": user, "channelId": channel.to_string(),
+                              "message": "@everyone we are live!"});
+        if let Some(role) = role {
+            body["roleIdToMention"] = json!(role.to_string());
+        }
+        body
+    };
+    expect(
+        server
+            .post("/api/Stream/watches", &key, watch("twitch", "GarrisonLive", demo.general, Some(demo.member_role)))
+            .await,
+        201,
+    );
+    expect(server.post("/api/Stream/watches", &key, watch("twitch", "garrisonlive", demo.staff, None)).await, 201);
+    expect(server.post("/api/Stream/watches", &key, watch("tiktok", "garrison.live", demo.general, None)).await, 201);
+    // The alerts: the bot's messages in a channel that were not there before.
+    let bot = demo.bot.user_id;
+    let earlier: std::collections::HashSet<u64> =
+        discord.world(|w| [demo.general, demo.staff].iter().flat_map(|c| w.messages(*c)).map(|m| m.id).collect());
+    let alerts = |channel: u64| {
+        let mut posted: Vec<_> = discord
+            .world(|w| w.messages(channel))
+            .into_iter()
+            .filter(|m| m.author_id == bot && !earlier.contains(&m.id))
+            .collect();
+        posted.sort_by_key(|m| m.id);
+        posted
+    };
+
+    streams.twitch_go_live("garrisonlive", "Town hall", "Chess", 42);
+    let posted = eventually("the alert", || alerts(demo.general).pop()).await;
+    assert_eq!(posted.content, format!("<@&{}> @everyone we are live!", demo.member_role));
+    assert_eq!(posted.pinged_roles, vec![demo.member_role], "the chosen role pings");
+    assert!(!posted.mention_everyone, "text in the message never pings @everyone");
+    let embed = &posted.embeds[0];
+    assert_eq!(embed["title"], "Town hall");
+    assert_eq!(embed["url"], "https://twitch.tv/garrisonlive");
+    assert_eq!(embed["fields"][0]["value"], "Chess");
+    assert!(embed["image"]["url"].as_str().is_some_and(|u| u.starts_with("https://")), "{embed}");
+    let other = eventually("the second channel's alert", || alerts(demo.staff).pop()).await;
+    assert!(other.pinged_roles.is_empty() && other.mention_roles.is_empty());
+
+    // Rounds go on; a crash and a restart later, still one alert per channel.
+    let calls = streams.calls_to("GET /helix/streams");
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert!(streams.calls_to("GET /helix/streams") > calls, "the loop keeps polling");
+    server.kill_and_restart();
+    let calls = streams.calls_to("GET /helix/streams");
+    eventually("a round after the restart", || (streams.calls_to("GET /helix/streams") > calls + 1).then_some(()))
+        .await;
+    assert_eq!((alerts(demo.general).len(), alerts(demo.staff).len()), (1, 1), "never two alerts");
+
+    // The end: the same message, edited.
+    streams.twitch_go_offline("garrisonlive");
+    let ended = eventually("the edit", || alerts(demo.general).pop().filter(|m| m.edited_timestamp.is_some())).await;
+    assert_eq!(ended.id, posted.id);
+    assert!(ended.embeds[0]["description"].as_str().is_some_and(|d| d.starts_with("The stream ended after")));
+    assert!(ended.embeds[0].get("image").is_none_or(Value::is_null), "{}", ended.embeds[0]);
+    eventually("the second edit", || alerts(demo.staff).pop().and_then(|m| m.edited_timestamp)).await;
+
+    // A new broadcast is a new alert; so is TikTok's.
+    streams.twitch_go_live("garrisonlive", "Round two", "Chess", 7);
+    eventually("the next stream's alert", || (alerts(demo.staff).len() == 2).then_some(())).await;
+    streams.tiktok_set("garrison.live", TikTokPage::Live { title: "Dance".into(), viewers: 3 });
+    let tiktok = eventually("TikTok's alert", || {
+        alerts(demo.general).into_iter().find(|m| m.embeds[0]["url"] == "https://www.tiktok.com/@garrison.live/live")
+    })
+    .await;
+    assert_eq!(tiktok.embeds[0]["title"], "Dance");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(alerts(demo.general).len(), 3, "the first stream, the second, TikTok's");
+    assert!(streams.violations().is_empty(), "{:#?}", streams.violations());
+    assert!(discord.spec_violations().is_empty(), "{:#?}", discord.spec_violations());
     server.assert_no_secret_logged();
 }

@@ -4,7 +4,10 @@
 //!   specification's `channels.list` + `search.list` costs 101);
 //! - check-all's latency against the slowest platform's alone, one request at a time, each check
 //!   uncached (distinct names), with the simulator answering every YouTube and Twitch call after 10 ms
-//!   and every TikTok page after 40 ms (the target: the slowest platform + under 2 ms).
+//!   and every TikTok page after 40 ms (the target: the slowest platform + under 2 ms);
+//! - the alert loop's platform calls per round for 1,000 watches of 100 streamers (10 servers each
+//!   watching the same 100: 40 on Twitch, 30 on YouTube, 30 on TikTok), counted by the simulator
+//!   (the target: 100), and the round that announces one stream in the ten servers.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -136,6 +139,161 @@ pub fn run(binary: &Path, scratch: &Path) -> anyhow::Result<()> {
         anyhow::Ok(())
     })
     .context("the streams benchmark")?;
+    drop(server);
+    alert_rounds(binary, scratch)
+}
+
+/// Streamers of each platform in the alert benchmark, and the servers watching all of them.
+const TWITCH_STREAMERS: usize = 40;
+const YOUTUBE_STREAMERS: usize = 30;
+const TIKTOK_STREAMERS: usize = 30;
+const SERVERS: usize = 10;
+/// Seconds between rounds.
+const POLL_SECONDS: u64 = 4;
+
+/// The simulator's calls per platform, all routes together.
+fn calls(sim: &Simulator) -> [usize; 3] {
+    [sim.calls(Platform::Twitch), sim.calls(Platform::YouTube), sim.calls(Platform::TikTok)]
+}
+
+/// Waits for the next round to start and end: the calls' count changes, then stays put for a second.
+fn next_round(sim: &Simulator, before: [usize; 3]) -> anyhow::Result<([usize; 3], Duration)> {
+    let deadline = Instant::now() + Duration::from_secs(POLL_SECONDS * 3);
+    while calls(sim) == before {
+        ensure!(Instant::now() < deadline, "no round started in {} s", POLL_SECONDS * 3);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let started = Instant::now();
+    let (mut last, mut quiet) = (calls(sim), Instant::now());
+    let mut ended = started;
+    while quiet.elapsed() < Duration::from_secs(1) {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = calls(sim);
+        if now != last {
+            (last, quiet, ended) = (now, Instant::now(), Instant::now());
+        }
+    }
+    Ok((last, ended - started))
+}
+
+fn alert_rounds(binary: &Path, scratch: &Path) -> anyhow::Result<()> {
+    let sim = Simulator::start();
+    sim.youtube_add_key(KEY, 100_000_000);
+    sim.twitch_add_client(CLIENT, SECRET);
+    let (mut world, demo) = garrison_discord_sim::World::demo();
+    let mut guilds = vec![(demo.guild, demo.general)];
+    for n in 1..SERVERS {
+        let guild = world.add_guild(&format!("Bench {n}"), demo.owner);
+        world.add_member(guild, demo.bot.user_id, &[]);
+        guilds.push((guild, world.add_channel(guild, 0, "streams", None, 0)));
+    }
+    let discord = garrison_discord_sim::Simulator::start(world);
+    let mut streamers = Vec::new();
+    for n in 0..TWITCH_STREAMERS {
+        let login = format!("twitch_{n:03}");
+        sim.twitch_add_user(&login, &login);
+        streamers.push(("twitch", login));
+    }
+    for n in 0..YOUTUBE_STREAMERS {
+        let handle = format!("youtube_{n:03}");
+        sim.youtube_add_channel(&handle, &handle);
+        sim.youtube_upload(&handle, "a video");
+        streamers.push(("youtube", handle));
+    }
+    for n in 0..TIKTOK_STREAMERS {
+        let user = format!("tiktok_{n:03}");
+        sim.tiktok_set(&user, TikTokPage::Offline);
+        streamers.push(("tiktok", user));
+    }
+    let db = format!("sqlite://{}/alerts-bench.db", scratch.display());
+    let launch = launch(binary, scratch, &db)
+        .env("GARRISON_YOUTUBE_API_URL", sim.youtube_url())
+        .env("GARRISON_TWITCH_AUTH_URL", sim.twitch_auth_url())
+        .env("GARRISON_TWITCH_API_URL", sim.twitch_api_url())
+        .env("GARRISON_TIKTOK_URL", sim.tiktok_url())
+        .env("GARRISON_YOUTUBE_API_KEY", KEY)
+        .env("GARRISON_YOUTUBE_DAILY_QUOTA", "100000000")
+        .env("GARRISON_TWITCH_CLIENT_ID", CLIENT)
+        .env("GARRISON_TWITCH_CLIENT_SECRET", SECRET)
+        .env("GARRISON_STREAM_CHECKS_PER_MINUTE", "100000")
+        .env("GARRISON_STREAM_POLL_SECONDS", POLL_SECONDS.to_string())
+        .env("GARRISON_DISCORD_API_URL", discord.base_url())
+        .env("GARRISON_DISCORD_BOT_TOKEN", &demo.bot.token);
+    let mut keys = Vec::new();
+    for (guild, _) in &guilds {
+        let out =
+            launch.command().args(["apikey", "create", "--server", &guild.to_string(), "--name", "bench"]).output()?;
+        ensure!(out.status.success(), "apikey create failed: {}", String::from_utf8_lossy(&out.stderr));
+        keys.push(String::from_utf8(out.stdout)?.trim().to_owned());
+    }
+    let server = launch.start()?;
+    let base = server.base().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+        for ((guild, channel), key) in guilds.iter().zip(&keys) {
+            for (platform, user) in &streamers {
+                let body = serde_json::json!({"serverId": guild.to_string(), "platform": platform, "user": user,
+                                              "channelId": channel.to_string()});
+                let response =
+                    client.post(format!("{base}/api/Stream/watches")).bearer_auth(key).json(&body).send().await?;
+                ensure!(response.status().is_success(), "{}: {}", response.status(), response.text().await?);
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    let watches = guilds.len() * streamers.len();
+    // The rounds after the watches were added: the first also fetches the Twitch token and resolves
+    // the YouTube handles (kept 30 days); then steady rounds.
+    let mut before = calls(&sim);
+    let mut rounds = Vec::new();
+    for _ in 0..4 {
+        let (after, took) = next_round(&sim, before)?;
+        rounds.push(([after[0] - before[0], after[1] - before[1], after[2] - before[2]], took));
+        before = after;
+    }
+    let (steady, _) = rounds[rounds.len() - 1];
+    println!();
+    println!(
+        "== alert loop: platform calls per round, {watches} watches of {} streamers ({TWITCH_STREAMERS} Twitch, {YOUTUBE_STREAMERS} YouTube, {TIKTOK_STREAMERS} TikTok) in {SERVERS} servers; counted by the simulator",
+        streamers.len()
+    );
+    println!("| round | Twitch calls | YouTube calls | TikTok calls | all | naive (one check per watch) |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (n, (counts, _)) in rounds.iter().enumerate() {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            n + 1,
+            counts[0],
+            counts[1],
+            counts[2],
+            counts.iter().sum::<usize>(),
+            watches * 2
+        );
+    }
+    let checks = 1 + YOUTUBE_STREAMERS + TIKTOK_STREAMERS;
+    println!(
+        "checks per steady round: {checks} (one Helix call for the {TWITCH_STREAMERS} Twitch logins, one per YouTube and TikTok streamer; target: at most 100); HTTP calls {} (a YouTube check is two calls)",
+        steady.iter().sum::<usize>()
+    );
+    ensure!(steady[0] == 1 && steady[2] == TIKTOK_STREAMERS, "a steady round made {steady:?} calls");
+
+    // One stream starts: announced in the ten servers within a round.
+    sim.twitch_go_live("twitch_007", "Bench stream", "Chess", 10);
+    let started = Instant::now();
+    let posted = |discord: &garrison_discord_sim::Simulator| {
+        guilds.iter().filter(|(_, channel)| !discord.world(|w| w.messages(*channel)).is_empty()).count()
+    };
+    while posted(&discord) < SERVERS {
+        ensure!(started.elapsed() < Duration::from_secs(POLL_SECONDS * 3), "the alerts were not all posted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!(
+        "one stream's start announced in all {SERVERS} servers {:.1} s after it started (rounds every {POLL_SECONDS} s)",
+        started.elapsed().as_secs_f64()
+    );
+    let violations = sim.violations();
+    ensure!(violations.is_empty(), "the platforms saw: {violations:?}");
     drop(server);
     Ok(())
 }

@@ -338,8 +338,17 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let verification = wiring::verification(&roblox_client, &db, Arc::clone(&clock));
     let binds = wiring::binds(&db, Arc::clone(&discord), Arc::clone(&roblox));
     let signin = wiring::signin(&settings, &db, &public_url, Arc::clone(&clock))?;
-    let streams = wiring::streams(&settings, Arc::clone(&clock))?;
+    let streams = Arc::new(wiring::streams(&settings, Arc::clone(&clock))?);
     let watches = wiring::watches(&settings, &db, Arc::clone(&discord), Arc::clone(&clock))?;
+    let alerts = Arc::new(wiring::alerts(
+        &settings,
+        &db,
+        Arc::clone(&discord),
+        Arc::clone(&streams),
+        Arc::clone(&clock),
+        &public_url,
+    )?);
+    let poll_every = Duration::from_secs(settings.stream_poll_seconds.max(1));
     wiring::server_bot(&settings, &gateway, &db, Arc::clone(&clock), &public_url)?;
     let state = web::Data::new(http::AppState {
         signin,
@@ -364,6 +373,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         backups,
         streams,
         watches,
+        alerts: Arc::clone(&alerts),
         site: http::Site { public_url, openapi_json: serde_json::to_string(&openapi)? },
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);
@@ -390,6 +400,29 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
                 actix_web::rt::time::sleep(every).await;
             }
         });
+        // Events Twitch pushed (EventSub), acted on a moment after they arrive.
+        let pushed = Arc::clone(&alerts);
+        actix_web::rt::spawn(async move {
+            loop {
+                actix_web::rt::time::sleep(Duration::from_millis(250)).await;
+                match pushed.handle_pushed().await {
+                    Ok(report) => log_poll(&report),
+                    Err(error) => tracing::warn!(%error, "pushed stream events could not be acted on"),
+                }
+            }
+        });
+        // The live-alert loop: one round, then a pause (a round that overran starts the next at once).
+        actix_web::rt::spawn(async move {
+            let mut ticks = actix_web::rt::time::interval(poll_every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match alerts.poll().await {
+                    Ok(report) => log_poll(&report),
+                    Err(error) => tracing::warn!(%error, "the live-alert round failed"),
+                }
+            }
+        });
         let mut server =
             HttpServer::new(move || http::app(state.clone(), request_ids.clone(), paths.clone(), cors.clone()))
                 // A client that closes its connection takes its request with it: actix drops the
@@ -407,6 +440,29 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         }
         server.run().await.context("the HTTP server failed")
     })
+}
+
+/// One line per live-alert round that did something, one per failure it saw.
+fn log_poll(report: &garrison_core::streams::alerts::PollReport) {
+    let did = report.posted + report.ended + report.failed_checks + report.failed_posts;
+    if did + report.subscribed + report.unsubscribed > 0 {
+        tracing::info!(
+            streamers = report.streamers,
+            checks = report.checks,
+            deferred = report.deferred,
+            pushed = report.pushed,
+            subscribed = report.subscribed,
+            unsubscribed = report.unsubscribed,
+            posted = report.posted,
+            ended = report.ended,
+            failed_checks = report.failed_checks,
+            failed_posts = report.failed_posts,
+            "live-alert round"
+        );
+    }
+    for note in &report.notes {
+        tracing::warn!(note = note.as_str(), "live alerts");
+    }
 }
 
 /// Listening sockets for every address `bind` resolves to (as actix's own `bind` makes them: address

@@ -261,6 +261,11 @@ pub struct Settings {
     pub stream_checks_per_minute: u32,
     /// How long one platform's check may take, all its calls together.
     pub stream_timeout_ms: u64,
+    /// Seconds between two rounds of the live-alert loop (at least 1).
+    pub stream_poll_seconds: u64,
+    /// Twitch pushes streams' starts and ends to `public_url` (EventSub webhooks) instead of being
+    /// polled; needs the service's own Twitch credentials and a public HTTPS URL.
+    pub twitch_eventsub: bool,
 }
 
 impl Default for Settings {
@@ -337,6 +342,8 @@ impl Default for Settings {
             twitch_client_secret: Secret::default(),
             stream_checks_per_minute: 120,
             stream_timeout_ms: 10_000,
+            stream_poll_seconds: 60,
+            twitch_eventsub: false,
         }
     }
 }
@@ -672,6 +679,15 @@ impl Settings {
             self.stream_timeout_ms =
                 v.trim().parse().ok().filter(|n| (100..=60_000).contains(n)).with_context(|| {
                     format!("GARRISON_STREAM_TIMEOUT_MS must be a number from 100 to 60000, got {v:?}")
+                })?;
+        }
+        if let Some(v) = var("GARRISON_TWITCH_EVENTSUB") {
+            self.twitch_eventsub = parse_bool("GARRISON_TWITCH_EVENTSUB", &v)?;
+        }
+        if let Some(v) = var("GARRISON_STREAM_POLL_SECONDS") {
+            self.stream_poll_seconds =
+                v.trim().parse().ok().filter(|n| (1..=86_400).contains(n)).with_context(|| {
+                    format!("GARRISON_STREAM_POLL_SECONDS must be a number of seconds from 1 to 86400, got {v:?}")
                 })?;
         }
         Ok(self)

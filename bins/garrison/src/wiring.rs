@@ -654,21 +654,27 @@ pub fn server_bot(
 
 /// Live stream checks: the platforms' APIs at the configured endpoints, the service's own keys when
 /// configured (they come before callers'), the seed's cache lifetimes.
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The platforms' HTTP clients, at the configured addresses.
+fn stream_clients(settings: &Settings) -> anyhow::Result<garrison_streams::StreamClients> {
+    garrison_streams::StreamClients::new(
+        garrison_streams::StreamEndpoints {
+            youtube_url: settings.youtube_api_url.clone(),
+            twitch_auth_url: settings.twitch_auth_url.clone(),
+            twitch_api_url: settings.twitch_api_url.clone(),
+            tiktok_url: settings.tiktok_url.clone(),
+        },
+        Duration::from_millis(settings.stream_timeout_ms),
+    )
+    .map_err(anyhow::Error::msg)
+}
+
 pub fn streams(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<garrison_core::streams::StreamService> {
     use garrison_core::streams::{Secret, StreamService, StreamSettings, TwitchCredentials};
-    let timeout = Duration::from_millis(settings.stream_timeout_ms);
-    let clients = Arc::new(
-        garrison_streams::StreamClients::new(
-            garrison_streams::StreamEndpoints {
-                youtube_url: settings.youtube_api_url.clone(),
-                twitch_auth_url: settings.twitch_auth_url.clone(),
-                twitch_api_url: settings.twitch_api_url.clone(),
-                tiktok_url: settings.tiktok_url.clone(),
-            },
-            timeout,
-        )
-        .map_err(anyhow::Error::msg)?,
-    );
+    let clients = Arc::new(stream_clients(settings)?);
     let configured = |name: &'static str, value: &crate::settings::Secret| {
         (!value.is_empty()).then(|| Secret::parse(name, value.expose())).transpose().map_err(|e| anyhow::anyhow!("{e}"))
     };
@@ -697,6 +703,53 @@ pub fn streams(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<gar
             ..StreamSettings::default()
         },
     ))
+}
+
+/// The live-alert loop: every watch, checked through the same `streams` service as the routes (its
+/// caches shared, its budget its own), alerts posted by the server-wide bot and kept in the database;
+/// with `GARRISON_TWITCH_EVENTSUB`, told of Twitch streams by EventSub at `public_url`.
+pub fn alerts(
+    settings: &Settings,
+    db: &Database,
+    discord: Arc<dyn DiscordBots>,
+    streams: Arc<garrison_core::streams::StreamService>,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+) -> anyhow::Result<garrison_core::streams::alerts::AlertService> {
+    use garrison_core::streams::alerts::{AlertPorts, AlertService, EventSubSettings};
+    let secret_key = secret_key(settings)?;
+    let alerts = AlertService::new(
+        AlertPorts {
+            watches: Arc::new(garrison_storage::DieselStreamWatches::new(db.clone())),
+            keys: Arc::new(garrison_storage::DieselStreamKeys::new(db.clone(), secret_key.clone())),
+            alerts: Arc::new(garrison_storage::DieselStreamAlerts::new(db.clone())),
+            discord,
+            threads: Arc::new(crate::adapters::TokioBlockingThreads),
+            writer: Arc::new(db.clone()),
+            clock,
+        },
+        streams,
+    );
+    if !settings.twitch_eventsub {
+        return Ok(alerts);
+    }
+    if !public_url.starts_with("https://") {
+        tracing::warn!(
+            public_url,
+            "GARRISON_TWITCH_EVENTSUB is on but GARRISON_PUBLIC_URL is not https: Twitch delivers only to HTTPS on port 443"
+        );
+    }
+    // The subscriptions' secret, derived from the server's key: the same on every replica and restart.
+    let secret =
+        garrison_core::streams::Secret::parse("eventsub secret", &hex_of(&secret_key.derive("twitch eventsub")))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let api = Arc::new(stream_clients(settings)?);
+    let callback = format!(
+        "{}/api/Stream/eventsub/twitch?key={}",
+        public_url.trim_end_matches('/'),
+        &hex_of(&secret.fingerprint())[..8]
+    );
+    alerts.with_eventsub(EventSubSettings { api, callback, secret }).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 #[cfg(test)]

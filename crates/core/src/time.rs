@@ -35,6 +35,58 @@ impl Timestamp {
         format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3_600, rem % 3_600 / 60, rem % 60)
     }
 
+    /// An RFC 3339 time as platforms write them (`2024-01-15T18:00:00Z`, `...:00.634234626Z`,
+    /// `...:00+02:00`), to the millisecond (further digits dropped); `None` for anything else.
+    pub fn parse_iso8601(text: &str) -> Option<Self> {
+        let b = text.as_bytes();
+        let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+            let part = b.get(range)?;
+            part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+        };
+        let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+        if !separators.iter().all(|(at, c)| b.get(*at) == Some(c)) || !matches!(b.get(10), Some(b'T' | b't')) {
+            return None;
+        }
+        let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let mut rest = &text[19..];
+        let mut millis = 0;
+        if let Some(fraction) = rest.strip_prefix('.') {
+            let len = fraction.bytes().take_while(u8::is_ascii_digit).count();
+            if len == 0 {
+                return None;
+            }
+            millis = fraction[..len]
+                .bytes()
+                .chain(std::iter::repeat(b'0'))
+                .take(3)
+                .fold(0, |n, d| n * 10 + i64::from(d - b'0'));
+            rest = &fraction[len..];
+        }
+        let offset_minutes = match rest.as_bytes() {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let value = |a: u8, b: u8| a.is_ascii_digit().then(|| i64::from(a - b'0') * 10 + i64::from(b - b'0'));
+                let minutes = value(*h1, *h2)? * 60 + value(*m1, *m2)?;
+                if *sign == b'-' { -minutes } else { minutes }
+            }
+            _ => return None,
+        };
+        // Howard Hinnant's days-from-civil.
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (month + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        let secs = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
+        Some(Self(secs * 1000 + millis))
+    }
+
     /// This instant plus `days` whole days, saturating at the ends of the range.
     pub const fn plus_days(self, days: i64) -> Self {
         Self(self.0.saturating_add(days.saturating_mul(Self::MILLIS_PER_DAY)))
@@ -67,5 +119,26 @@ mod iso_tests {
         assert_eq!(Timestamp(951_782_400_999).to_iso8601(), "2000-02-29T00:00:00Z");
         assert_eq!(Timestamp(-1).to_iso8601(), "1969-12-31T23:59:59Z");
         assert_eq!(Timestamp(4_102_444_799_000).to_iso8601(), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn rfc3339_is_read_back() {
+        for millis in [0, 1_705_341_600_000, 951_782_400_000, -1_000, 4_102_444_799_000] {
+            let at = Timestamp(millis);
+            assert_eq!(Timestamp::parse_iso8601(&at.to_iso8601()), Some(at));
+        }
+        assert_eq!(Timestamp::parse_iso8601("2019-11-16T10:11:12.634234626Z"), Some(Timestamp(1_573_899_072_634)));
+        assert_eq!(Timestamp::parse_iso8601("2019-11-16T12:11:12.6+02:00"), Some(Timestamp(1_573_899_072_600)));
+        for bad in [
+            "",
+            "2019-11-16",
+            "2019-11-16T10:11:12",
+            "2019-13-16T10:11:12Z",
+            "2019-11-16T10:11:12.Z",
+            "x019-11-16T10:11:12Z",
+            "2019-11-16T10:11:12+0200",
+        ] {
+            assert_eq!(Timestamp::parse_iso8601(bad), None, "{bad}");
+        }
     }
 }

@@ -36,6 +36,8 @@ struct Platforms {
     token_lifetime: u64,
     refuse_token: Mutex<u32>,
     tiktok: Mutex<HashMap<String, Result<TikTokPage, PlatformError>>>,
+    /// Added to Twitch's stream id: a new broadcast after going offline.
+    twitch_broadcast: Mutex<u64>,
 }
 
 impl Platforms {
@@ -158,7 +160,7 @@ impl TwitchApi for Platforms {
             .iter()
             .filter(|login| live.contains(&login.key()))
             .map(|login| TwitchStream {
-                id: "9001".into(),
+                id: format!("{}", 9001 + *self.twitch_broadcast.lock().unwrap_or_else(PoisonError::into_inner)),
                 login: login.key(),
                 title: "Gaming".into(),
                 game: "Just Chatting".into(),
@@ -462,6 +464,7 @@ mod watches {
     use std::sync::Arc;
 
     use garrison_core::apikey::Principal;
+    use garrison_core::discord::{Overwrite, OverwriteTarget, Permissions};
     use garrison_core::streams::Platform;
     use garrison_core::streams::watches::{
         Added, MAX_WATCHES_PER_SERVER, WatchError, WatchPorts, WatchRequest, WatchService,
@@ -473,6 +476,8 @@ mod watches {
     use super::fakes::{self, BOT_ROLE, CHANNEL, FakeDiscord, GUILD, run};
 
     fn service(discord: &FakeDiscord) -> WatchService {
+        // Everyone may post embeds in the fake's channel (the bot needs it for alerts).
+        discord.world(|w| w.roles[0].permissions = w.roles[0].permissions.union(Permissions::EMBED_LINKS));
         let records = Arc::new(MemoryRecords::default());
         WatchService::new(WatchPorts {
             watches: records.clone(),
@@ -533,6 +538,17 @@ mod watches {
         let mut everyone = request("other");
         everyone.mention_role = Some(GUILD.snowflake());
         assert!(run(watches.add(&caller, GUILD, everyone)).is_err(), "@everyone is not a role to mention");
+        // A channel where the bot may not post: refused, naming what it lacks.
+        discord.world(|w| {
+            w.channels[0].overwrites = vec![Overwrite {
+                target: OverwriteTarget::Role(GUILD.snowflake()),
+                allow: Permissions::NONE,
+                deny: Permissions::SEND_MESSAGES.union(Permissions::EMBED_LINKS),
+            }];
+        });
+        let err = run(watches.add(&caller, GUILD, request("other"))).expect_err("the bot may not post there");
+        assert!(err.to_string().ends_with("it lacks Send Messages, Embed Links"), "{err}");
+        discord.world(|w| w.channels[0].overwrites.clear());
         let mut long = request("other");
         long.message = Some("x".repeat(1_001));
         assert!(run(watches.add(&caller, GUILD, long)).expect_err("long").to_string().starts_with("message: "));
@@ -568,5 +584,261 @@ mod watches {
         let err = run(watches.set_keys(&key(GUILD, true), GUILD, text("k"), None, None)).expect_err("read-only");
         assert!(matches!(err, WatchError::Core(garrison_core::Error::Forbidden(_))));
         assert_eq!(run(watches.keys(&key(GUILD, true), GUILD)).expect("read"), set);
+    }
+}
+
+mod alerts {
+    use std::sync::{Arc, PoisonError};
+
+    use garrison_core::ServerId;
+    use garrison_core::discord::Snowflake;
+    use garrison_core::streams::alerts::{AlertPorts, AlertService, PollReport};
+    use garrison_core::streams::watches::{Added, NewWatch, ServerStreamKeys, StreamKeyStore, StreamWatches, Watch};
+    use garrison_core::streams::{Platform, Secret, StreamService, StreamSettings, TikTokPage, TwitchCredentials};
+    use garrison_core::threads::{InlineThreads, InlineWrites};
+    use garrison_testkit::{ManualClock, MemoryRecords};
+
+    use super::fakes::{self, CHANNEL, FakeDiscord, GUILD, run};
+    use super::{NOON, Platforms, key};
+
+    struct Loop {
+        platforms: Arc<Platforms>,
+        clock: Arc<ManualClock>,
+        records: Arc<MemoryRecords>,
+        discord: FakeDiscord,
+        streams: Arc<StreamService>,
+        alerts: AlertService,
+    }
+
+    fn twitch(secret: &str) -> TwitchCredentials {
+        TwitchCredentials {
+            client_id: Secret::parse("id", "client").expect("id"),
+            client_secret: Secret::parse("secret", secret).expect("secret"),
+        }
+    }
+
+    fn start(settings: StreamSettings) -> Loop {
+        let platforms = Arc::new(Platforms::new());
+        let clock = Arc::new(ManualClock::at(NOON));
+        let streams = Arc::new(super::service(&platforms, &clock, settings));
+        let (records, discord) = (Arc::new(MemoryRecords::default()), FakeDiscord::with_server_bot());
+        let alerts = alerts_over(&records, &discord, &clock, Arc::clone(&streams));
+        Loop { platforms, clock, records, discord, streams, alerts }
+    }
+
+    fn alerts_over(
+        records: &Arc<MemoryRecords>,
+        discord: &FakeDiscord,
+        clock: &Arc<ManualClock>,
+        streams: Arc<StreamService>,
+    ) -> AlertService {
+        AlertService::new(
+            AlertPorts {
+                watches: records.clone(),
+                keys: records.clone(),
+                alerts: records.clone(),
+                discord: Arc::new(discord.clone()),
+                threads: Arc::new(InlineThreads),
+                writer: Arc::new(InlineWrites),
+                clock: clock.clone(),
+            },
+            streams,
+        )
+    }
+
+    impl Loop {
+        fn watch(&self, server: ServerId, platform: Platform, streamer: &str, channel: Snowflake) -> Watch {
+            let watch = NewWatch {
+                server,
+                platform,
+                streamer: streamer.into(),
+                channel,
+                message: Some("@everyone come".into()),
+                mention_role: Some(fakes::BOT_ROLE),
+            };
+            match self.records.add(&watch, NOON, 100).expect("add") {
+                Added::Added(watch) => watch,
+                other => panic!("{other:?}"),
+            }
+        }
+
+        fn poll(&self) -> PollReport {
+            self.clock.advance_millis(60_000);
+            run(self.alerts.poll()).expect("a round")
+        }
+
+        fn go_live(&self, login: &str) {
+            self.platforms.twitch_live.lock().unwrap_or_else(PoisonError::into_inner).insert(login.into());
+        }
+
+        fn go_offline(&self, login: &str) {
+            self.platforms.twitch_live.lock().unwrap_or_else(PoisonError::into_inner).remove(login);
+            *self.platforms.twitch_broadcast.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        }
+    }
+
+    fn with_twitch() -> StreamSettings {
+        StreamSettings { twitch: Some(twitch("right")), ..StreamSettings::default() }
+    }
+
+    #[test]
+    fn one_check_serves_every_watch_and_each_stream_is_announced_once_then_edited() {
+        let l = start(with_twitch());
+        let other_server = ServerId::from_discord(fakes::id(77)).expect("server");
+        for n in 0..30 {
+            let server = if n % 2 == 0 { GUILD } else { other_server };
+            l.watch(server, Platform::Twitch, if n < 15 { "xQc" } else { "shroud" }, fakes::id(500 + n));
+        }
+        let report = l.poll();
+        assert_eq!((report.watches, report.streamers, report.checks), (30, 2, 1), "{report:?}");
+        assert_eq!(l.platforms.calls(), ["token", "streams with token1"], "two streamers in one call");
+        assert_eq!(report.posted, 0);
+
+        l.go_live("xqc");
+        l.platforms.forget_calls();
+        let report = l.poll();
+        assert_eq!(l.platforms.calls(), ["streams with token1"], "the token is kept; one call again");
+        assert_eq!(report.posted, 15, "{report:?}");
+        let posted = l.discord.world(|w| w.posted.clone());
+        assert_eq!(posted.len(), 15);
+        let (_, _, first) = &posted[0];
+        assert_eq!(first.content.as_deref(), Some(&*format!("<@&{}> @everyone come", fakes::BOT_ROLE)));
+        assert_eq!(first.ping_role, Some(fakes::BOT_ROLE), "the chosen role, and nothing else, pings");
+        assert_eq!(first.embeds[0].title.as_deref(), Some("Gaming"));
+        assert_eq!(first.embeds[0].url.as_deref(), Some("https://twitch.tv/xqc"));
+
+        // Still live: nothing new, however many rounds.
+        for _ in 0..3 {
+            assert_eq!(l.poll().posted, 0);
+        }
+        assert_eq!(l.discord.world(|w| w.posted.len()), 15);
+
+        l.go_offline("xqc");
+        let report = l.poll();
+        assert_eq!((report.ended, report.posted), (15, 0), "{report:?}");
+        let edits = l.discord.world(|w| w.edits.clone());
+        assert_eq!(edits.len(), 15);
+        let ended = &edits[0].2.embeds.as_ref().expect("embeds")[0];
+        assert!(ended.description.as_deref().is_some_and(|d| d.starts_with("The stream ended after")), "{ended:?}");
+        assert_eq!(l.poll().ended, 0, "ended once");
+
+        // The next broadcast is a new stream: a new alert.
+        l.go_live("xqc");
+        assert_eq!(l.poll().posted, 15);
+    }
+
+    #[test]
+    fn a_restart_does_not_announce_a_stream_again() {
+        let l = start(with_twitch());
+        l.watch(GUILD, Platform::Twitch, "xqc", CHANNEL);
+        l.go_live("xqc");
+        assert_eq!(l.poll().posted, 1);
+        // A new process: a new service and loop, the same records.
+        let streams = Arc::new(super::service(&l.platforms, &l.clock, with_twitch()));
+        let again = alerts_over(&l.records, &l.discord, &l.clock, streams);
+        l.clock.advance_millis(60_000);
+        let report = run(again.poll()).expect("a round");
+        assert_eq!((report.checks, report.posted), (1, 0), "{report:?}");
+        l.go_offline("xqc");
+        l.clock.advance_millis(60_000);
+        assert_eq!(run(again.poll()).expect("a round").ended, 1, "the new process ends the old alert");
+    }
+
+    #[test]
+    fn a_refused_post_is_not_tried_again() {
+        let l = start(with_twitch());
+        l.watch(GUILD, Platform::Twitch, "xqc", fakes::id(600));
+        l.discord.world(|w| w.closed.push(fakes::id(600)));
+        l.go_live("xqc");
+        let report = l.poll();
+        assert_eq!((report.posted, report.failed_posts), (0, 1), "{report:?}");
+        assert!(report.notes[0].contains("Missing"), "{:?}", report.notes);
+        assert_eq!(l.poll().failed_posts, 0, "not tried again for the same stream");
+        assert_eq!(l.discord.world(|w| w.calls.iter().filter(|c| *c == "send_message").count()), 1);
+        l.go_offline("xqc");
+        assert_eq!(l.poll().ended, 1, "ended without an edit: there is no message");
+        assert!(l.discord.world(|w| w.edits.is_empty()));
+    }
+
+    #[test]
+    fn servers_own_credentials_are_used_when_none_are_configured() {
+        let l = start(StreamSettings::default());
+        let (a, b) = (GUILD, ServerId::from_discord(fakes::id(77)).expect("server"));
+        l.watch(a, Platform::Twitch, "xqc", fakes::id(600));
+        l.watch(b, Platform::Twitch, "xqc", fakes::id(601));
+        l.watch(a, Platform::YouTube, "MrBeast", fakes::id(602));
+        let report = l.poll();
+        assert_eq!((report.without_credentials, report.checks), (2, 0), "{report:?}");
+        // a's are refused; b's work, and serve a's watch too.
+        l.records.set(a, &ServerStreamKeys { youtube_key: None, twitch: Some(twitch("wrong")) }, NOON).expect("a");
+        l.records.set(b, &ServerStreamKeys { youtube_key: None, twitch: Some(twitch("right")) }, NOON).expect("b");
+        l.go_live("xqc");
+        let report = l.poll();
+        assert_eq!((report.posted, report.without_credentials), (2, 1), "{report:?}");
+        assert_eq!(l.platforms.calls().iter().filter(|c| c.starts_with("streams")).count(), 1);
+    }
+
+    #[test]
+    fn youtube_is_checked_as_often_as_the_quota_allows() {
+        let settings = StreamSettings { youtube_key: Some(key("k")), ..StreamSettings::default() };
+        let l = start(settings);
+        for n in 0..10 {
+            let handle = format!("channel_{n}");
+            l.platforms.set_channel(&handle, &[(&format!("v{n}"), "Live now", n == 0)]);
+            l.watch(GUILD, Platform::YouTube, &handle, fakes::id(700 + n));
+        }
+        // The first round checks all ten (one round's allowance), and announces the live one.
+        let report = l.poll();
+        assert_eq!((report.checks, report.posted), (10, 1), "{report:?}");
+        // Then 9,000 units spread over the 12 hours left of the Pacific day: about 12.5 units, four
+        // checks, a minute; the least recently checked first.
+        let mut checks = 0;
+        for _ in 0..10 {
+            let report = l.poll();
+            assert!((3..=5).contains(&report.checks), "{report:?}");
+            checks += report.checks;
+        }
+        assert!((35..=45).contains(&checks), "{checks}");
+    }
+
+    #[test]
+    fn tiktok_unknown_pages_change_nothing() {
+        let l = start(StreamSettings::default());
+        l.watch(GUILD, Platform::TikTok, "khaby.lame", CHANNEL);
+        let live = TikTokPage::Live { room_id: "r1".into(), title: "Hi".into(), started_at: None, viewers: Some(3) };
+        l.platforms.tiktok.lock().unwrap_or_else(PoisonError::into_inner).insert("khaby.lame".into(), Ok(live));
+        assert_eq!(l.poll().posted, 1);
+        l.platforms
+            .tiktok
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert("khaby.lame".into(), Ok(TikTokPage::Unreadable));
+        let report = l.poll();
+        assert_eq!((report.ended, report.posted), (0, 0), "an unreadable page is not the end: {report:?}");
+        l.platforms
+            .tiktok
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert("khaby.lame".into(), Ok(TikTokPage::Offline));
+        assert_eq!(l.poll().ended, 1);
+    }
+
+    #[test]
+    fn the_loop_has_a_budget_of_its_own() {
+        let l = start(StreamSettings { checks_per_minute: 3, ..StreamSettings::default() });
+        for n in 0..5 {
+            l.watch(GUILD, Platform::TikTok, &format!("user_{n}"), CHANNEL);
+        }
+        let report = l.poll();
+        assert_eq!((report.checks, report.deferred), (5, 2), "{report:?}");
+        // The routes' budget is untouched by the loop's: a caller's check this minute still goes out.
+        l.platforms.forget_calls();
+        run(l.streams.tiktok("user", "someone_else")).expect("the routes' own budget");
+        assert_eq!(l.platforms.calls(), ["tiktok"]);
+        // The two left for later go first in the next round.
+        let report = l.poll();
+        assert_eq!((report.checks, report.deferred), (5, 2), "{report:?}");
+        let checked = l.platforms.calls().len() - 1;
+        assert_eq!(checked, 3);
     }
 }

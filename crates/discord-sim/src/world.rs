@@ -359,6 +359,10 @@ pub struct MessageView {
     pub mentions: Vec<u64>,
     /// Roles mentioned (`<@&id>` in the content).
     pub mention_roles: Vec<u64>,
+    /// Roles whose members were notified (created through `POST /channels/{id}/messages`): mentioned,
+    /// allowed by `allowed_mentions`, and mentionable or the author holds MENTION_EVERYONE. Discord
+    /// does not show this; the simulator keeps it so tests can tell a ping from a mention.
+    pub pinged_roles: Vec<u64>,
     /// Mentions `@everyone` or `@here` (and was allowed to).
     pub mention_everyone: bool,
     /// The webhook (application) that sent it, for interaction responses.
@@ -1203,6 +1207,11 @@ impl World {
         });
     }
 
+    /// Sets whether anyone may ping a role (without MENTION_EVERYONE).
+    pub fn set_role_mentionable(&mut self, guild: u64, role: u64, mentionable: bool) {
+        self.change_role(guild, role, |r| r.mentionable = mentionable);
+    }
+
     /// Marks a role as managed by an integration (it can then not be assigned or removed).
     pub fn set_role_managed(&mut self, guild: u64, role: u64, managed: bool) {
         self.change_role(guild, role, |r| r.managed = managed);
@@ -1669,6 +1678,7 @@ impl World {
             tts: false,
             mentions,
             mention_roles,
+            pinged_roles: Vec::new(),
             mention_everyone,
             webhook_id: None,
             application_id: None,

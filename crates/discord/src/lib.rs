@@ -498,7 +498,7 @@ impl DiscordBots for TwilightBots {
                 application_id: application.get(),
                 interaction_token: token.expose(),
             };
-            let body = wire::outgoing(&patch)?;
+            let body = wire::outgoing(&patch, None)?;
             self.webhook_call::<serde::de::IgnoredAny>(application, &token, &route, Some(&body)).await.map(|_| ())
         })
     }
@@ -841,7 +841,7 @@ impl DiscordBot for TwilightBot {
 
     fn send_message(&self, channel: Snowflake, message: NewMessage) -> DiscordFuture<'_, Snowflake> {
         Box::pin(async move {
-            let body = wire::outgoing(&message)?;
+            let body = wire::outgoing(&message, message.ping_role)?;
             let request = raw(&Route::CreateMessage { channel_id: channel.get() }, Some(&body), true)?;
             let sent: wire::MessageIdJson = self.call_request(request).await?;
             Ok(sent.id.0)
@@ -891,7 +891,7 @@ impl DiscordBot for TwilightBot {
     fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: MessagePatch) -> DiscordFuture<'_, ()> {
         Box::pin(async move {
             let route = Route::UpdateMessage { channel_id: channel.get(), message_id: message.get() };
-            let body = wire::outgoing(&patch)?;
+            let body = wire::outgoing(&patch, None)?;
             self.call_request::<serde::de::IgnoredAny>(raw(&route, Some(&body), true)?).await.map(|_| ())
         })
     }

@@ -315,19 +315,25 @@ pub(crate) struct MessageIdJson {
 /// A message or an edit as Garrison sends it: the fields it sets (core's `NewMessage` or
 /// `MessagePatch`), and `allowed_mentions: {"parse": []}`, always: text from a request never pings
 /// `@everyone`, a role or a user (mentions still render), and an edit of a fetched message cannot
-/// know which mentions were allowed when it was sent.
-pub(crate) fn outgoing<T: Serialize>(body: &T) -> Result<serde_json::Value, garrison_core::discord::DiscordError> {
+/// know which mentions were allowed when it was sent. `ping_role` (core's `NewMessage::ping_role`, a
+/// staff member's choice, never request text) is the one role allowed to ping.
+pub(crate) fn outgoing<T: Serialize>(
+    body: &T,
+    ping_role: Option<garrison_core::discord::Snowflake>,
+) -> Result<serde_json::Value, garrison_core::discord::DiscordError> {
     #[derive(Serialize)]
-    struct NoPings {
+    struct Pings {
         parse: [&'static str; 0],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        roles: Option<[garrison_core::discord::Snowflake; 1]>,
     }
     #[derive(Serialize)]
     struct Outgoing<'a, T> {
         #[serde(flatten)]
         body: &'a T,
-        allowed_mentions: NoPings,
+        allowed_mentions: Pings,
     }
-    serde_json::to_value(Outgoing { body, allowed_mentions: NoPings { parse: [] } })
+    serde_json::to_value(Outgoing { body, allowed_mentions: Pings { parse: [], roles: ping_role.map(|r| [r]) } })
         .map_err(|e| garrison_core::discord::DiscordError::Rejected(format!("the message cannot be written: {e}")))
 }
 
@@ -398,7 +404,7 @@ mod tests {
         assert_eq!(serde_json::to_value(&message.components).expect("json"), raw["components"]);
         // A smart edit sends the tree back with only the one text changed, and nothing that pings.
         let patch = garrison_core::discord::messages::smart_edit(&message, "members", "Members: 121").expect("edit");
-        let sent = outgoing(&patch).expect("a body");
+        let sent = outgoing(&patch, None).expect("a body");
         let mut expected = raw["components"].clone();
         expected[0]["components"][0]["content"] = serde_json::json!("Members: 121");
         assert_eq!(
@@ -418,7 +424,7 @@ mod tests {
         };
         let message = garrison_core::discord::messages::embed_message(&embed).expect("valid");
         assert_eq!(
-            outgoing(&message).expect("a body"),
+            outgoing(&message, message.ping_role).expect("a body"),
             serde_json::json!({
                 "content": "<@&1> hi",
                 "embeds": [{"title": "T", "description": "@everyone D", "color": 1}],
@@ -427,8 +433,22 @@ mod tests {
         );
         let patch = garrison_core::discord::MessagePatch { content: Some("x".into()), ..Default::default() };
         assert_eq!(
-            outgoing(&patch).expect("a body"),
+            outgoing(&patch, None).expect("a body"),
             serde_json::json!({"content": "x", "allowed_mentions": {"parse": []}})
+        );
+        // A live alert's role, chosen by the server's staff, is the one mention allowed to ping.
+        let role = garrison_core::discord::Snowflake::from_raw(300_000_000_000_000_001);
+        let alert = garrison_core::discord::NewMessage {
+            content: Some("<@&300000000000000001> @everyone".into()),
+            ping_role: Some(role),
+            ..Default::default()
+        };
+        assert_eq!(
+            outgoing(&alert, alert.ping_role).expect("a body"),
+            serde_json::json!({
+                "content": "<@&300000000000000001> @everyone",
+                "allowed_mentions": {"parse": [], "roles": ["300000000000000001"]},
+            })
         );
     }
 }

@@ -38,5 +38,5 @@ pub use restore_jobs::DieselRestoreJobs;
 pub use roblox::DieselRobloxConfigs;
 pub use sealed::{SealError, SecretKey};
 pub use signin::DieselSignInFlows;
-pub use streams::{DieselStreamKeys, DieselStreamWatches};
+pub use streams::{DieselStreamAlerts, DieselStreamKeys, DieselStreamWatches};
 pub use xp::DieselXpLedger;

@@ -318,3 +318,18 @@ diesel::table! {
         updated_at -> BigInt,
     }
 }
+
+diesel::table! {
+    stream_alerts (id) {
+        id -> BigInt,
+        watch_id -> BigInt,
+        stream_id -> Text,
+        channel_id -> BigInt,
+        message_id -> Nullable<BigInt>,
+        title -> Text,
+        started_at -> Nullable<BigInt>,
+        posted_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+    }
+}

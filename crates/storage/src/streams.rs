@@ -4,6 +4,7 @@ use garrison_core::{
     discord::Snowflake,
     streams::{
         Secret, TwitchCredentials,
+        alerts::{Alert, NewAlert, StreamAlerts},
         watches::{Added, NewWatch, ServerStreamKeys, StreamKeyStore, StreamWatches, Watch, parse_platform},
     },
 };
@@ -12,7 +13,7 @@ use crate::{
     Database,
     db::per_backend,
     failure::{Failure, on_unique},
-    schema::{stream_keys, stream_watches},
+    schema::{stream_alerts, stream_keys, stream_watches},
     sealed::{SealError, SecretKey},
 };
 
@@ -142,7 +143,25 @@ impl StreamWatches for DieselStreamWatches {
                     .filter(stream_watches::id.eq(id)),
             )
             .execute(conn)?;
+            if gone > 0 {
+                diesel::delete(stream_alerts::table.filter(stream_alerts::watch_id.eq(id))).execute(conn)?;
+            }
             Ok(gone > 0)
+        })
+    }
+
+    fn of_streamer(&self, platform: garrison_core::streams::Platform, key: &str) -> Result<Vec<Watch>> {
+        let platform = platform.name().to_ascii_lowercase();
+        self.db.read(|conn| {
+            stream_watches::table
+                .filter(stream_watches::platform.eq(&platform))
+                .filter(stream_watches::streamer_key.eq(key))
+                .order(stream_watches::id)
+                .select(COLUMNS)
+                .load::<WatchRow>(conn)?
+                .into_iter()
+                .map(to_watch)
+                .collect()
         })
     }
 
@@ -158,6 +177,124 @@ impl StreamWatches for DieselStreamWatches {
                 .into_iter()
                 .map(to_watch)
                 .collect()
+        })
+    }
+}
+
+/// Live alerts: one row per watch and stream, by a unique index, inserted before the post.
+#[derive(Debug, Clone)]
+pub struct DieselStreamAlerts {
+    db: Database,
+}
+
+impl DieselStreamAlerts {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+/// Watch ids in one `IN (...)` list.
+const IDS_PER_QUERY: usize = 500;
+
+type AlertRow = (i64, i64, String, i64, Option<i64>, String, Option<i64>, i64);
+
+fn to_alert((id, watch, stream_id, channel, message, title, started, posted): AlertRow) -> Result<Alert, Failure> {
+    Ok(Alert {
+        id,
+        watch,
+        stream_id,
+        channel: snowflake(channel)?,
+        message: message.map(snowflake).transpose()?,
+        title,
+        started_at: started.map(Timestamp),
+        posted_at: Timestamp(posted),
+    })
+}
+
+impl StreamAlerts for DieselStreamAlerts {
+    fn claim(&self, alert: &NewAlert, at: Timestamp) -> Result<Option<i64>> {
+        let channel = stored(alert.channel, "channelId")?;
+        let alert = alert.clone();
+        self.db.write(move |conn| {
+            let watched =
+                stream_watches::table.filter(stream_watches::id.eq(alert.watch)).count().get_result::<i64>(conn)?;
+            if watched == 0 {
+                return Ok(None);
+            }
+            // Another process's claim of the same stream is no error: the insert does nothing.
+            let values = (
+                stream_alerts::watch_id.eq(alert.watch),
+                stream_alerts::stream_id.eq(&alert.stream_id),
+                stream_alerts::channel_id.eq(channel),
+                stream_alerts::title.eq(&alert.title),
+                stream_alerts::started_at.eq(alert.started_at.map(Timestamp::millis)),
+                stream_alerts::posted_at.eq(at.millis()),
+            );
+            let claimed = per_backend!(conn, |c| diesel::insert_into(stream_alerts::table)
+                .values(values)
+                .on_conflict_do_nothing()
+                .returning(stream_alerts::id)
+                .get_result::<i64>(c)
+                .optional())?;
+            Ok(claimed)
+        })
+    }
+
+    fn posted(&self, id: i64, message: Snowflake) -> Result<()> {
+        let message = stored(message, "messageId")?;
+        self.db.write(move |conn| {
+            diesel::update(stream_alerts::table.filter(stream_alerts::id.eq(id)))
+                .set(stream_alerts::message_id.eq(message))
+                .execute(conn)?;
+            Ok(())
+        })
+    }
+
+    fn failed(&self, id: i64, error: &str) -> Result<()> {
+        let error: String = error.chars().take(500).collect();
+        self.db.write(move |conn| {
+            diesel::update(stream_alerts::table.filter(stream_alerts::id.eq(id)))
+                .set(stream_alerts::error.eq(&error))
+                .execute(conn)?;
+            Ok(())
+        })
+    }
+
+    fn open(&self, watches: &[i64]) -> Result<Vec<Alert>> {
+        let mut open = Vec::new();
+        for ids in watches.chunks(IDS_PER_QUERY) {
+            open.extend(self.db.read(|conn| {
+                stream_alerts::table
+                    .filter(stream_alerts::watch_id.eq_any(ids))
+                    .filter(stream_alerts::ended_at.is_null())
+                    .order(stream_alerts::id)
+                    .select((
+                        stream_alerts::id,
+                        stream_alerts::watch_id,
+                        stream_alerts::stream_id,
+                        stream_alerts::channel_id,
+                        stream_alerts::message_id,
+                        stream_alerts::title,
+                        stream_alerts::started_at,
+                        stream_alerts::posted_at,
+                    ))
+                    .load::<AlertRow>(conn)?
+                    .into_iter()
+                    .map(to_alert)
+                    .collect::<Result<Vec<_>, Failure>>()
+            })?);
+        }
+        Ok(open)
+    }
+
+    fn end(&self, id: i64, at: Timestamp) -> Result<()> {
+        self.db.write(move |conn| {
+            diesel::update(
+                stream_alerts::table.filter(stream_alerts::id.eq(id)).filter(stream_alerts::ended_at.is_null()),
+            )
+            .set(stream_alerts::ended_at.eq(at.millis()))
+            .execute(conn)?;
+            Ok(())
         })
     }
 }

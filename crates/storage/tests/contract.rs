@@ -107,6 +107,7 @@ contract!(
     finished_jobs_are_pruned_and_forget_their_token,
     stream_watches_are_one_per_streamer_and_channel_and_bounded,
     stream_keys_are_sealed_and_replaced,
+    stream_alerts_are_claimed_once_per_watch_and_stream,
 );
 
 /// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
@@ -129,6 +130,7 @@ struct Stores {
     jobs: Arc<dyn RestoreJobStore>,
     watches: Arc<dyn garrison_core::streams::watches::StreamWatches>,
     stream_keys: Arc<dyn garrison_core::streams::watches::StreamKeyStore>,
+    alerts: Arc<dyn garrison_core::streams::alerts::StreamAlerts>,
     health: Arc<dyn HealthCheck>,
     /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
     seed_balance: Box<dyn Fn(MemberKey, i64)>,
@@ -159,6 +161,7 @@ fn open(fresh: &TestDatabase) -> Stores {
         jobs: Arc::new(DieselRestoreJobs::new(db.clone(), SecretKey::from_bytes([7; 32]))),
         watches: Arc::new(garrison_storage::DieselStreamWatches::new(db.clone())),
         stream_keys: Arc::new(garrison_storage::DieselStreamKeys::new(db.clone(), SecretKey::from_bytes([7; 32]))),
+        alerts: Arc::new(garrison_storage::DieselStreamAlerts::new(db.clone())),
         health: Arc::new(db.clone()),
         seed_balance: Box::new(move |who: MemberKey, balance: i64| {
             seeder
@@ -198,6 +201,7 @@ fn in_memory() -> Stores {
         premium: records.clone(),
         jobs: records.clone(),
         watches: records.clone(),
+        alerts: records.clone(),
         stream_keys: records.clone(),
         health: records,
         seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
@@ -1479,6 +1483,10 @@ fn stream_watches_are_one_per_streamer_and_channel_and_bounded(s: &Stores) {
     assert_eq!(all.len(), 3);
     let rest = s.watches.page(all[0].id, 1).expect("page");
     assert_eq!(rest, vec![all[1].clone()], "pages by id");
+    let of_xqc = s.watches.of_streamer(Platform::Twitch, "xqc").expect("of a streamer");
+    assert_eq!(of_xqc.len(), 1, "{of_xqc:?}");
+    assert_eq!((of_xqc[0].platform, of_xqc[0].key()), (Platform::Twitch, "xqc".to_owned()));
+    assert_eq!(s.watches.of_streamer(Platform::YouTube, "other").expect("of a streamer").len(), 1, "every server's");
 }
 
 fn stream_keys_are_sealed_and_replaced(s: &Stores) {
@@ -1524,4 +1532,57 @@ fn stream_keys_are_sealed_and_replaced(s: &Stores) {
         assert!(stored.iter().all(|sealed| !sealed.contains("AIzaSy")), "{stored:?}");
         assert_ne!(stored[0], stored[1], "bound to the row");
     }
+}
+
+fn stream_alerts_are_claimed_once_per_watch_and_stream(s: &Stores) {
+    use garrison_core::streams::{
+        Platform,
+        alerts::NewAlert,
+        watches::{Added, NewWatch},
+    };
+    let add = |streamer: &str| {
+        let watch = NewWatch {
+            server: server(4_194_304_000),
+            platform: Platform::Twitch,
+            streamer: streamer.into(),
+            channel: Snowflake::from_raw(1 << 30),
+            message: None,
+            mention_role: None,
+        };
+        match s.watches.add(&watch, Timestamp(1), 10).expect("add") {
+            Added::Added(watch) => watch,
+            other => panic!("{other:?}"),
+        }
+    };
+    let (first, second) = (add("one"), add("two"));
+    let alert = |watch: i64, stream: &str| NewAlert {
+        watch,
+        stream_id: stream.into(),
+        channel: Snowflake::from_raw(1 << 30),
+        title: "Chess".into(),
+        started_at: Some(Timestamp(5)),
+    };
+    let claimed = s.alerts.claim(&alert(first.id, "s1"), Timestamp(10)).expect("claim").expect("claimed");
+    assert_eq!(s.alerts.claim(&alert(first.id, "s1"), Timestamp(11)).expect("claim"), None, "once per stream");
+    let other = s.alerts.claim(&alert(second.id, "s1"), Timestamp(11)).expect("claim").expect("per watch");
+    assert_eq!(s.alerts.claim(&alert(999_999, "s1"), Timestamp(11)).expect("claim"), None, "no such watch");
+    s.alerts.posted(claimed, Snowflake::from_raw(1 << 41)).expect("posted");
+    s.alerts.failed(other, "Missing Permissions").expect("failed");
+    let open = s.alerts.open(&[first.id, second.id]).expect("open");
+    assert_eq!(open.len(), 2);
+    assert_eq!(
+        (open[0].id, open[0].message, open[0].title.as_str(), open[0].started_at, open[0].posted_at),
+        (claimed, Some(Snowflake::from_raw(1 << 41)), "Chess", Some(Timestamp(5)), Timestamp(10))
+    );
+    assert_eq!(open[1].message, None, "a failed post has no message");
+    assert_eq!(s.alerts.open(&[second.id]).expect("open").len(), 1, "only the watches asked for");
+    s.alerts.end(claimed, Timestamp(20)).expect("end");
+    assert_eq!(s.alerts.open(&[first.id]).expect("open"), vec![], "ended");
+    assert_eq!(s.alerts.claim(&alert(first.id, "s1"), Timestamp(30)).expect("claim"), None, "ended is still claimed");
+    assert!(s.alerts.claim(&alert(first.id, "s2"), Timestamp(30)).expect("claim").is_some(), "the next stream");
+    // A deleted watch takes its alerts with it.
+    assert!(s.watches.remove(server(4_194_304_000), second.id).expect("remove"));
+    assert_eq!(s.alerts.open(&[second.id]).expect("open"), vec![]);
+    let many: Vec<i64> = (1_000_000..1_001_200).chain([first.id]).collect();
+    assert_eq!(s.alerts.open(&many).expect("open").len(), 1, "long lists of watches are read in parts");
 }

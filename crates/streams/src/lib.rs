@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod eventsub;
 mod tiktok;
 mod twitch;
 mod youtube;
@@ -41,7 +42,7 @@ const JSON_MAX: usize = 1024 * 1024;
 const PAGE_MAX: usize = 4 * 1024 * 1024;
 
 /// The stream adapters: one reqwest client and the endpoints. Implements core's `YouTubeApi`,
-/// `TwitchApi` and `TikTokPages`.
+/// `TwitchApi`, `TwitchEventSub` and `TikTokPages`.
 #[derive(Debug, Clone)]
 pub struct StreamClients {
     http: reqwest::Client,

@@ -47,7 +47,7 @@ struct Stream {
 }
 
 /// Seconds until Helix's `Ratelimit-Reset` (a Unix time), at least one.
-fn reset_in(response: &reqwest::Response) -> u64 {
+pub(crate) fn reset_in(response: &reqwest::Response) -> u64 {
     let reset = response.headers().get("ratelimit-reset").and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     reset.map_or(1, |reset| reset.saturating_sub(now).clamp(1, 60))

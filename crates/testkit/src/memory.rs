@@ -68,6 +68,9 @@ struct State {
     last_watch: i64,
     /// Servers' stream credentials.
     stream_keys: BTreeMap<ServerId, garrison_core::streams::watches::ServerStreamKeys>,
+    /// Live alerts by id: the alert, whether it ended.
+    alerts: BTreeMap<i64, (garrison_core::streams::alerts::Alert, bool)>,
+    last_alert: i64,
 }
 
 /// A restore job as the memory store keeps it.
@@ -216,13 +219,72 @@ impl garrison_core::streams::watches::StreamWatches for MemoryRecords {
 
     fn remove(&self, server: ServerId, id: i64) -> Result<bool> {
         Ok(self.with(|s| match s.watches.get(&id) {
-            Some(watch) if watch.server == server => s.watches.remove(&id).is_some(),
+            Some(watch) if watch.server == server => {
+                s.alerts.retain(|_, (alert, _)| alert.watch != id);
+                s.watches.remove(&id).is_some()
+            }
             _ => false,
         }))
     }
 
+    fn of_streamer(
+        &self,
+        platform: garrison_core::streams::Platform,
+        key: &str,
+    ) -> Result<Vec<garrison_core::streams::watches::Watch>> {
+        Ok(self.with(|s| s.watches.values().filter(|w| w.platform == platform && w.key() == key).cloned().collect()))
+    }
+
     fn page(&self, after: i64, limit: usize) -> Result<Vec<garrison_core::streams::watches::Watch>> {
         Ok(self.with(|s| s.watches.range(after.saturating_add(1)..).take(limit).map(|(_, w)| w.clone()).collect()))
+    }
+}
+
+impl garrison_core::streams::alerts::StreamAlerts for MemoryRecords {
+    fn claim(&self, alert: &garrison_core::streams::alerts::NewAlert, at: Timestamp) -> Result<Option<i64>> {
+        Ok(self.with(|s| {
+            let taken = s.alerts.values().any(|(a, _)| a.watch == alert.watch && a.stream_id == alert.stream_id);
+            if taken || !s.watches.contains_key(&alert.watch) {
+                return None;
+            }
+            s.last_alert += 1;
+            let claimed = garrison_core::streams::alerts::Alert {
+                id: s.last_alert,
+                watch: alert.watch,
+                stream_id: alert.stream_id.clone(),
+                channel: alert.channel,
+                message: None,
+                title: alert.title.clone(),
+                started_at: alert.started_at,
+                posted_at: at,
+            };
+            s.alerts.insert(claimed.id, (claimed, false));
+            Some(s.last_alert)
+        }))
+    }
+
+    fn posted(&self, id: i64, message: garrison_core::discord::Snowflake) -> Result<()> {
+        self.with(|s| s.alerts.get_mut(&id).map(|(alert, _)| alert.message = Some(message)));
+        Ok(())
+    }
+
+    fn failed(&self, _id: i64, _error: &str) -> Result<()> {
+        Ok(())
+    }
+
+    fn open(&self, watches: &[i64]) -> Result<Vec<garrison_core::streams::alerts::Alert>> {
+        Ok(self.with(|s| {
+            s.alerts
+                .values()
+                .filter(|(a, ended)| !ended && watches.contains(&a.watch))
+                .map(|(a, _)| a.clone())
+                .collect()
+        }))
+    }
+
+    fn end(&self, id: i64, _at: Timestamp) -> Result<()> {
+        self.with(|s| s.alerts.get_mut(&id).map(|(_, ended)| *ended = true));
+        Ok(())
     }
 }
 

@@ -423,6 +423,20 @@ impl From<garrison_core::streams::watches::WatchError> for ApiError {
     }
 }
 
+impl From<garrison_core::streams::alerts::PushError> for ApiError {
+    fn from(err: garrison_core::streams::alerts::PushError) -> Self {
+        use garrison_core::streams::alerts::PushError as E;
+        use garrison_core::streams::eventsub::Refused;
+        let status = match &err {
+            E::Disabled => StatusCode::NOT_FOUND,
+            E::Refused(Refused::Malformed(_)) => StatusCode::BAD_REQUEST,
+            E::Refused(_) => StatusCode::FORBIDDEN,
+            E::Busy => return Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()).retry_after(5),
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
 impl From<garrison_core::streams::StreamError> for ApiError {
     fn from(err: garrison_core::streams::StreamError) -> Self {
         use garrison_core::streams::StreamError as E;

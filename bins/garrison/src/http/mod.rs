@@ -66,9 +66,11 @@ pub struct AppState {
     /// Server backups and their restores.
     pub backups: garrison_core::backups::BackupService,
     /// Live checks of YouTube, Twitch and TikTok.
-    pub streams: garrison_core::streams::StreamService,
+    pub streams: std::sync::Arc<garrison_core::streams::StreamService>,
     /// Servers' stream watches and their own platform credentials.
     pub watches: garrison_core::streams::watches::WatchService,
+    /// The live-alert loop (its EventSub callback).
+    pub alerts: std::sync::Arc<garrison_core::streams::alerts::AlertService>,
     /// What the server says about where it lives and what it serves.
     pub site: Site,
 }
@@ -218,6 +220,7 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(streams::youtube)
         .service(streams::twitch)
         .service(streams::tiktok)
+        .service(streams::twitch_eventsub)
         .service(streams::add_watch)
         .service(streams::list_watches)
         .service(streams::delete_watch)
@@ -387,6 +390,7 @@ mod tests {
             "/api/Stream/youtube/{handle}",
             "/api/Stream/twitch/{user}",
             "/api/Stream/tiktok/{user}",
+            "/api/Stream/eventsub/twitch",
             "/api/Stream/watches",
             "/api/Stream/watches/{id}",
             "/api/server/streams",
@@ -401,6 +405,6 @@ mod tests {
                 [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
             })
             .sum();
-        assert_eq!(operations, 108, "a route was added or removed: update this count");
+        assert_eq!(operations, 109, "a route was added or removed: update this count");
     }
 }

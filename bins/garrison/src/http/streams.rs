@@ -7,6 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use garrison_core::discord::Snowflake;
 use garrison_core::streams::{
     CheckAll, CheckAllEntry, Credentials, Liveness, Secret, StreamError, StreamStatus, TwitchCredentials,
+    alerts::Accepted,
+    eventsub::Delivery,
     watches::{Added, Watch, WatchError, WatchRequest},
 };
 use serde::{Deserialize, Serialize};
@@ -15,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{Body, Caller, IdText, Params},
+    extract::{Body, Caller, IdText, Params, RawBody},
     headers::header,
 };
 
@@ -447,4 +449,41 @@ pub async fn get_stream_keys(
     let principal = caller.principal(state.clone()).await?;
     let set = state.watches.keys(&principal, server).await?;
     Ok(web::Json(StreamKeysOut { server_id: server.to_string(), youtube_api_key: set.youtube, twitch: set.twitch }))
+}
+
+/// Twitch's EventSub callback (when `GARRISON_TWITCH_EVENTSUB` is on): Twitch posts here when a watched
+/// streamer goes live or offline. Each message is checked before it is believed: its
+/// `Twitch-Eventsub-Message-Signature` (HMAC-SHA256 of the message id, timestamp and body with the
+/// secret Garrison subscribed with), a timestamp within ten minutes, and a message id not seen before.
+/// A verification request is answered with its challenge as `text/plain`; events are acted on by the
+/// alert loop (204 at once).
+#[utoipa::path(tag = "Streams", params(
+    ("Twitch-Eventsub-Message-Id" = String, Header), ("Twitch-Eventsub-Message-Timestamp" = String, Header),
+    ("Twitch-Eventsub-Message-Signature" = String, Header, description = "`sha256=` and the hex HMAC-SHA256"),
+    ("Twitch-Eventsub-Message-Type" = String, Header, description = "`webhook_callback_verification`, `notification` or `revocation`"),
+), request_body(content = String, description = "Twitch's JSON, read only once its signature is checked"), responses(
+    (status = 200, description = "the challenge, as `text/plain`", content_type = "text/plain"),
+    (status = 204, description = "taken"),
+    (status = 400, body = ErrorBody, description = "a message that cannot be read"),
+    (status = 403, body = ErrorBody, description = "a wrong signature, a stale timestamp or a replay"),
+    (status = 404, body = ErrorBody, description = "EventSub is not enabled"),
+    (status = 503, body = ErrorBody, description = "too many events are waiting (`Retry-After`)")))]
+#[post("/api/Stream/eventsub/twitch")]
+pub async fn twitch_eventsub(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let field = |name| header(&req, name).unwrap_or_default();
+    let delivery = Delivery {
+        id: field("Twitch-Eventsub-Message-Id"),
+        timestamp: field("Twitch-Eventsub-Message-Timestamp"),
+        signature: field("Twitch-Eventsub-Message-Signature"),
+        kind: field("Twitch-Eventsub-Message-Type"),
+        body: &body.0,
+    };
+    Ok(match state.alerts.accept(&delivery)? {
+        Accepted::Challenge(challenge) => HttpResponse::Ok().content_type("text/plain").body(challenge),
+        Accepted::Queued => HttpResponse::NoContent().finish(),
+    })
 }

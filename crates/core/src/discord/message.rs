@@ -386,13 +386,18 @@ pub struct InteractionMetadata {
 }
 
 /// A message Garrison posts. The adapter always sends it with `allowed_mentions: {"parse": []}`:
-/// text from a request never pings `@everyone`, a role or a user (mentions still render).
+/// text from a request never pings `@everyone`, a role or a user (mentions still render). The one
+/// exception is [`NewMessage::ping_role`], which a service sets from a choice the server's staff made
+/// (a live alert's role), never from text.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NewMessage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub embeds: Vec<Embed>,
+    /// The one role this message may ping (`allowed_mentions.roles`), when its content mentions it.
+    #[serde(skip)]
+    pub ping_role: Option<Snowflake>,
 }
 
 /// An edit of a message: the fields it sets (the others are left unchanged). The adapter always sends
@@ -405,6 +410,9 @@ pub struct MessagePatch {
     /// The whole component tree, as fetched, with what changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub components: Option<Vec<Component>>,
+    /// The embeds, all of them (an empty list removes them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embeds: Option<Vec<Embed>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flags: Option<u64>,
 }

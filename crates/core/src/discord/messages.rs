@@ -153,6 +153,7 @@ pub fn smart_edit(message: &Message, target: &str, new_content: &str) -> Result<
         content: None,
         components: Some(edited),
         flags: is_v2.then_some(message.flags & (IS_COMPONENTS_V2 | SUPPRESS_EMBEDS)),
+        embeds: None,
     })
 }
 
@@ -409,7 +410,7 @@ pub fn embed_message(req: &EmbedRequest) -> Result<NewMessage, Error> {
         image: image_url.map(EmbedMedia::at),
         ..Embed::default()
     };
-    Ok(NewMessage { content: plain_text.map(str::to_owned), embeds: vec![embed] })
+    Ok(NewMessage { content: plain_text.map(str::to_owned), embeds: vec![embed], ping_role: None })
 }
 
 fn optional(value: &Option<String>) -> Option<&str> {

@@ -101,7 +101,7 @@ pub fn inbound_message(sender: &Sender, text: &str, images: &[String], now: Time
         ..Embed::default()
     };
     let gallery = format!("https://discord.com/users/{}", sender.id);
-    Ok(NewMessage { content: None, embeds: with_gallery(first, images, &gallery) })
+    Ok(NewMessage { content: None, embeds: with_gallery(first, images, &gallery), ping_role: None })
 }
 
 /// The DM for a staff reply: an embed titled with the staff member's name (default "Staff"), the
@@ -119,7 +119,11 @@ pub fn outbound_message(moderator: Option<&str>, text: &str, images: &[String], 
         timestamp: Some(now.to_iso8601()),
         ..Embed::default()
     };
-    Ok(NewMessage { content: None, embeds: with_gallery(first, images, "https://discord.com/channels/@me") })
+    Ok(NewMessage {
+        content: None,
+        embeds: with_gallery(first, images, "https://discord.com/channels/@me"),
+        ping_role: None,
+    })
 }
 
 #[cfg(test)]

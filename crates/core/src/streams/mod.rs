@@ -9,18 +9,20 @@ use std::fmt;
 
 use crate::{Error, Result, Timestamp};
 
+pub mod alerts;
+pub mod eventsub;
 pub mod port;
 pub mod quota;
 mod service;
 pub mod watches;
 
 pub use port::{
-    AppToken, PlatformError, StreamFuture, TikTokPage, TikTokPages, TwitchApi, TwitchStream, YouTubeApi,
-    YouTubeChannel, YouTubeVideo,
+    AppToken, EventSubscription, PlatformError, StreamFuture, TikTokPage, TikTokPages, TwitchApi, TwitchEventSub,
+    TwitchStream, TwitchUser, YouTubeApi, YouTubeChannel, YouTubeVideo,
 };
 pub use service::{
     CheckAll, CheckAllEntry, Credentials, StreamError, StreamLifetimes, StreamService, StreamSettings,
-    UPLOADS_LOOKED_AT,
+    TWITCH_LOGINS_PER_CALL, UPLOADS_LOOKED_AT,
 };
 
 /// The platforms Garrison checks.

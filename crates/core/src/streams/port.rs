@@ -117,3 +117,45 @@ pub enum TikTokPage {
 pub trait TikTokPages: Send + Sync {
     fn live_page(&self, user: &TikTokUser) -> StreamFuture<'_, TikTokPage>;
 }
+
+/// A Twitch user as `Get Users` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwitchUser {
+    /// Numeric, as text.
+    pub id: String,
+    /// Lower case.
+    pub login: String,
+}
+
+/// An EventSub subscription as Twitch lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSubscription {
+    pub id: String,
+    /// `stream.online`, `stream.offline`, ...
+    pub kind: String,
+    pub broadcaster_id: String,
+    /// `enabled`, `webhook_callback_verification_pending`, `authorization_revoked`, ...
+    pub status: String,
+    pub callback: String,
+}
+
+/// Twitch's EventSub subscriptions over webhooks (with an app access token).
+pub trait TwitchEventSub: Send + Sync {
+    /// `GET /helix/users?login=...` for up to 100 logins: the ones that exist.
+    fn users(&self, client_id: &Secret, token: &Secret, logins: &[TwitchLogin]) -> StreamFuture<'_, Vec<TwitchUser>>;
+    /// `GET /helix/eventsub/subscriptions`, every page.
+    fn subscriptions(&self, client_id: &Secret, token: &Secret) -> StreamFuture<'_, Vec<EventSubscription>>;
+    /// `POST /helix/eventsub/subscriptions`: `kind` (version 1) for the broadcaster, delivered to
+    /// `callback` signed with `secret`.
+    fn subscribe<'a>(
+        &'a self,
+        client_id: &'a Secret,
+        token: &'a Secret,
+        kind: &'a str,
+        broadcaster_id: &'a str,
+        callback: &'a str,
+        secret: &'a Secret,
+    ) -> StreamFuture<'a, EventSubscription>;
+    /// `DELETE /helix/eventsub/subscriptions?id=`.
+    fn unsubscribe(&self, client_id: &Secret, token: &Secret, id: &str) -> StreamFuture<'_, ()>;
+}

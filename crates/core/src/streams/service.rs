@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::future::{Either, join3, select};
 
-use super::port::{PlatformError, TikTokPage, TikTokPages, TwitchApi, YouTubeApi};
+use super::port::{PlatformError, TikTokPage, TikTokPages, TwitchApi, TwitchStream, YouTubeApi};
 use super::quota::{QuotaLedger, next_pacific_midnight};
 use super::{
     LiveStream, Liveness, Platform, Secret, StreamStatus, Streamer, TikTokUser, TwitchCredentials, TwitchLogin,
@@ -18,6 +18,9 @@ use crate::{Clock, Sleeper, Timestamp};
 /// or starts, so a channel that posted more than this many videos since scheduling it is missed.
 /// `playlistItems.list` and `videos.list` cost one unit whatever the page size (up to 50).
 pub const UPLOADS_LOOKED_AT: u8 = 25;
+
+/// Logins one Helix `Get Streams` call takes.
+pub const TWITCH_LOGINS_PER_CALL: usize = 100;
 
 /// Units a YouTube check costs: `playlistItems.list` and `videos.list`, plus `channels.list` when the
 /// handle is not cached.
@@ -183,7 +186,8 @@ pub struct StreamService {
     tokens: TtlCache<[u8; 32], Secret>,
     /// Fingerprints of credentials a platform refused.
     refused: TtlCache<[u8; 32], ()>,
-    windows: [Window; 3],
+    /// Uncached checks per platform per minute: the routes' budget, then the alert loop's own.
+    windows: [[Window; 3]; 2],
 }
 
 impl std::fmt::Debug for StreamService {
@@ -216,18 +220,18 @@ impl StreamService {
             checks: TtlCache::new(life.capacity, life.youtube_ms),
             tokens: TtlCache::new(life.capacity.min(1_000), 0),
             refused: TtlCache::new(life.capacity, life.refused_ms),
-            windows: [window(), window(), window()],
+            windows: [[window(), window(), window()], [window(), window(), window()]],
             settings,
         }
     }
 
-    fn window(&self, platform: Platform) -> Outcome<()> {
+    fn window(&self, platform: Platform, budget: Budget) -> Outcome<()> {
         let index = match platform {
             Platform::YouTube => 0,
             Platform::Twitch => 1,
             Platform::TikTok => 2,
         };
-        self.windows[index]
+        self.windows[budget as usize][index]
             .take(self.clock.now())
             .map_err(|retry_after_secs| StreamError::Busy { platform, retry_after_secs })
     }
@@ -293,6 +297,19 @@ impl StreamService {
                 return Err(StreamError::NoCredentials { platform: Platform::YouTube, header: "X-YouTube-ApiKey" });
             }
         };
+        let liveness = self.youtube_uncached(&handle, key, header, Budget::Routes).await?;
+        Ok(Some(self.remember(&handle, liveness)))
+    }
+
+    /// A YouTube check that asks YouTube (quota, refusals and budget permitting): quota spent is
+    /// [`Unknown::QuotaExhausted`], not an error.
+    async fn youtube_uncached(
+        &self,
+        handle: &YouTubeHandle,
+        key: &YouTubeKey,
+        header: Option<&'static str>,
+        budget: Budget,
+    ) -> Outcome<Liveness> {
         let fingerprint = key.fingerprint();
         let now = self.clock.now();
         if self.refused.get(&fingerprint, now).is_some() {
@@ -301,27 +318,24 @@ impl StreamService {
         let channel = self.channels.get(&handle.key(), now);
         let units = UNITS_PER_CHECK + u64::from(channel.is_none());
         if !self.quota.allows(&fingerprint, units, now) {
-            return Ok(Some(handle.status(Liveness::Unknown(Unknown::QuotaExhausted))));
+            return Ok(Liveness::Unknown(Unknown::QuotaExhausted));
         }
         if let Some(None) = channel {
             return Err(StreamError::NoChannel { handle: handle.display() });
         }
-        self.window(Platform::YouTube)?;
+        self.window(Platform::YouTube, budget)?;
         let checked = self
-            .within_deadline(Platform::YouTube, self.youtube_live(key, &fingerprint, &handle, channel.flatten()))
+            .within_deadline(Platform::YouTube, self.youtube_live(key, &fingerprint, handle, channel.flatten()))
             .await;
-        let liveness = match checked {
-            Ok(liveness) => liveness,
+        match checked {
+            Ok(liveness) => Ok(liveness),
             Err(Failure::Platform(PlatformError::QuotaExceeded)) => {
                 self.quota.exhaust(&fingerprint, self.clock.now());
-                return Ok(Some(handle.status(Liveness::Unknown(Unknown::QuotaExhausted))));
+                Ok(Liveness::Unknown(Unknown::QuotaExhausted))
             }
-            Err(Failure::Platform(err)) => {
-                return Err(self.platform_error(Platform::YouTube, err, &fingerprint, header));
-            }
-            Err(Failure::Service(err)) => return Err(err),
-        };
-        Ok(Some(self.remember(&handle, liveness)))
+            Err(Failure::Platform(err)) => Err(self.platform_error(Platform::YouTube, err, &fingerprint, header)),
+            Err(Failure::Service(err)) => Err(err),
+        }
     }
 
     /// The calls of one YouTube check, each unit counted as it is spent.
@@ -410,18 +424,39 @@ impl StreamService {
                 });
             }
         };
+        let mut found = self.twitch_uncached(credentials, header, std::slice::from_ref(&login), Budget::Routes).await?;
+        let liveness = found.pop().map_or(Liveness::Offline, |(_, liveness)| liveness);
+        Ok(Some(login.status(liveness)))
+    }
+
+    /// One Helix call for up to 100 logins (refusals and budget permitting); each answer is cached.
+    async fn twitch_uncached(
+        &self,
+        credentials: &TwitchCredentials,
+        header: Option<&'static str>,
+        logins: &[TwitchLogin],
+        budget: Budget,
+    ) -> Outcome<Vec<(TwitchLogin, Liveness)>> {
         let fingerprint = credentials.fingerprint();
         if self.refused.get(&fingerprint, self.clock.now()).is_some() {
             return Err(StreamError::CredentialsRefused { platform: Platform::Twitch, header });
         }
-        self.window(Platform::Twitch)?;
-        let liveness = self.within_deadline(Platform::Twitch, self.twitch_live(credentials, &login)).await.map_err(
+        self.window(Platform::Twitch, budget)?;
+        let live = self.within_deadline(Platform::Twitch, self.twitch_live(credentials, logins)).await.map_err(
             |err| match err {
                 Failure::Platform(err) => self.platform_error(Platform::Twitch, err, &fingerprint, header),
                 Failure::Service(err) => err,
             },
         )?;
-        Ok(Some(self.remember(&login, liveness)))
+        Ok(logins
+            .iter()
+            .map(|login| {
+                let stream = live.iter().find(|stream| stream.login.eq_ignore_ascii_case(login.as_str()));
+                let liveness = stream.map_or(Liveness::Offline, |stream| Liveness::Live(twitch_stream(stream)));
+                self.remember(login, liveness.clone());
+                (login.clone(), liveness)
+            })
+            .collect())
     }
 
     async fn twitch_token(&self, credentials: &TwitchCredentials, fresh: bool) -> Result<Secret, PlatformError> {
@@ -436,10 +471,13 @@ impl StreamService {
         Ok(token.token)
     }
 
-    async fn twitch_live(&self, credentials: &TwitchCredentials, login: &TwitchLogin) -> Result<Liveness, Failure> {
+    async fn twitch_live(
+        &self,
+        credentials: &TwitchCredentials,
+        logins: &[TwitchLogin],
+    ) -> Result<Vec<TwitchStream>, Failure> {
         let token = self.twitch_token(credentials, false).await?;
-        let logins = std::slice::from_ref(login);
-        let streams = match self.twitch.streams(&credentials.client_id, &token, logins).await {
+        Ok(match self.twitch.streams(&credentials.client_id, &token, logins).await {
             Err(PlatformError::TokenRefused) => {
                 // Once: a token Twitch stopped accepting early (revoked, or expired sooner than said).
                 self.tokens.remove(&credentials.fingerprint());
@@ -447,19 +485,6 @@ impl StreamService {
                 self.twitch.streams(&credentials.client_id, &token, logins).await?
             }
             other => other?,
-        };
-        let live = streams.into_iter().find(|stream| stream.login.eq_ignore_ascii_case(login.as_str()));
-        Ok(match live {
-            Some(stream) => Liveness::Live(LiveStream {
-                title: stream.title,
-                video_url: None,
-                started_at: stream.started_at,
-                viewers: Some(stream.viewers),
-                game: Some(stream.game).filter(|game| !game.is_empty()),
-                thumbnail_url: stream.thumbnail_url,
-                stream_id: Some(stream.id),
-            }),
-            None => Liveness::Offline,
         })
     }
 
@@ -470,11 +495,16 @@ impl StreamService {
         if let Some(status) = self.cached(&user) {
             return Ok(Some(status));
         }
-        self.window(Platform::TikTok)?;
+        let liveness = self.tiktok_uncached(&user, Budget::Routes).await?;
+        Ok(Some(self.remember(&user, liveness)))
+    }
+
+    async fn tiktok_uncached(&self, user: &TikTokUser, budget: Budget) -> Outcome<Liveness> {
+        self.window(Platform::TikTok, budget)?;
         let page = self
-            .within_deadline(Platform::TikTok, async { self.tiktok.live_page(&user).await.map_err(Failure::Platform) })
+            .within_deadline(Platform::TikTok, async { self.tiktok.live_page(user).await.map_err(Failure::Platform) })
             .await;
-        let liveness = match page {
+        Ok(match page {
             Ok(TikTokPage::Live { room_id, title, started_at, viewers }) => Liveness::Live(LiveStream {
                 title,
                 video_url: None,
@@ -486,8 +516,7 @@ impl StreamService {
             }),
             Ok(TikTokPage::Offline) => Liveness::Offline,
             Ok(TikTokPage::Unreadable) | Err(_) => Liveness::Unknown(Unknown::Unreadable),
-        };
-        Ok(Some(self.remember(&user, liveness)))
+        })
     }
 
     /// The three checks at once, each within its own deadline; one platform's failure is its own
@@ -511,9 +540,82 @@ impl StreamService {
             .collect()
     }
 
+    /// The alert loop's YouTube check: never from the cache (the loop decides how often), from the
+    /// loop's own budget of checks, the answer cached for the routes.
+    pub async fn poll_youtube(&self, handle: &YouTubeHandle, key: &YouTubeKey) -> Outcome<Liveness> {
+        let liveness = self.youtube_uncached(handle, key, None, Budget::Alerts).await?;
+        self.remember(handle, liveness.clone());
+        Ok(liveness)
+    }
+
+    /// The alert loop's Twitch check of up to [`TWITCH_LOGINS_PER_CALL`] logins in one call, likewise.
+    pub async fn poll_twitch(
+        &self,
+        credentials: &TwitchCredentials,
+        logins: &[TwitchLogin],
+    ) -> Outcome<Vec<(TwitchLogin, Liveness)>> {
+        if logins.len() > TWITCH_LOGINS_PER_CALL {
+            return Err(StreamError::Invalid {
+                field: "logins",
+                message: format!("at most {TWITCH_LOGINS_PER_CALL} in one call"),
+            });
+        }
+        self.twitch_uncached(credentials, None, logins, Budget::Alerts).await
+    }
+
+    /// The alert loop's TikTok check, likewise.
+    pub async fn poll_tiktok(&self, user: &TikTokUser) -> Outcome<Liveness> {
+        let liveness = self.tiktok_uncached(user, Budget::Alerts).await?;
+        self.remember(user, liveness.clone());
+        Ok(liveness)
+    }
+
+    /// YouTube units `key` may still spend this Pacific day, and the milliseconds until the day ends:
+    /// what the alert loop paces its YouTube checks by.
+    pub fn youtube_units_left(&self, key: &YouTubeKey) -> (u64, i64) {
+        let now = self.clock.now();
+        let left = self.settings.youtube_daily_quota.saturating_sub(self.quota.spent(&key.fingerprint(), now));
+        (left, next_pacific_midnight(now).millis() - now.millis())
+    }
+
+    /// An app access token for `credentials` (kept as for the checks), for EventSub's calls.
+    pub(super) async fn twitch_app_token(&self, credentials: &TwitchCredentials) -> Outcome<Secret> {
+        let fingerprint = credentials.fingerprint();
+        self.twitch_token(credentials, false)
+            .await
+            .map_err(|err| self.platform_error(Platform::Twitch, err, &fingerprint, None))
+    }
+
+    /// The service's own credentials, which come before anyone else's.
+    pub fn configured(&self) -> Credentials {
+        Credentials { youtube_key: self.settings.youtube_key.clone(), twitch: self.settings.twitch.clone() }
+    }
+
     /// YouTube units spent today with the configured key (for operators and benchmarks).
     pub fn youtube_units_spent(&self, key: &YouTubeKey) -> u64 {
         self.quota.spent(&key.fingerprint(), self.clock.now())
+    }
+}
+
+/// Whose budget of uncached checks a check spends.
+#[derive(Debug, Clone, Copy)]
+enum Budget {
+    /// The routes' callers'.
+    Routes = 0,
+    /// The alert loop's.
+    Alerts = 1,
+}
+
+/// A live Twitch stream as answers carry it.
+fn twitch_stream(stream: &TwitchStream) -> LiveStream {
+    LiveStream {
+        title: stream.title.clone(),
+        video_url: None,
+        started_at: stream.started_at,
+        viewers: Some(stream.viewers),
+        game: Some(stream.game.clone()).filter(|game| !game.is_empty()),
+        thumbnail_url: stream.thumbnail_url.clone(),
+        stream_id: Some(stream.id.clone()),
     }
 }
 

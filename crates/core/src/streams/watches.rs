@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{Platform, Secret, TikTokUser, TwitchCredentials, TwitchLogin, YouTubeHandle, YouTubeKey};
 use crate::apikey::{Access, Principal};
-use crate::discord::{DiscordBots, DiscordError, Snowflake, Unknown};
+use crate::discord::{DiscordBots, DiscordError, Permissions, Snowflake, Unknown, channel_permissions};
 use crate::threads::{BlockingThreads, WriteQueue, run_blocking, run_write};
 use crate::{Clock, Error, Result, ServerId, Timestamp};
 
@@ -18,6 +18,12 @@ pub const MAX_MESSAGE_CHARS: usize = 1_000;
 
 /// Discord's channel types an alert can be posted in: text and announcement channels.
 const ALERT_CHANNEL_TYPES: [u8; 2] = [0, 5];
+/// What the bot needs in a watch's channel to post an alert.
+const ALERT_PERMISSIONS: [(Permissions, &str); 3] = [
+    (Permissions::VIEW_CHANNEL, "View Channel"),
+    (Permissions::SEND_MESSAGES, "Send Messages"),
+    (Permissions::EMBED_LINKS, "Embed Links"),
+];
 
 /// A streamer followed by a server, and where its alerts go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +80,8 @@ pub trait StreamWatches: Send + Sync {
     fn remove(&self, server: ServerId, id: i64) -> Result<bool>;
     /// Up to `limit` watches of every server with ids above `after`, by id (the alert loop's pages).
     fn page(&self, after: i64, limit: usize) -> Result<Vec<Watch>>;
+    /// Every server's watches of one streamer (`key`: the name in lower case), by id (a pushed event's).
+    fn of_streamer(&self, platform: Platform, key: &str) -> Result<Vec<Watch>>;
 }
 
 /// A server's own platform credentials, for its watches.
@@ -204,6 +212,24 @@ impl WatchService {
         }
         if !ALERT_CHANNEL_TYPES.contains(&channel.kind) {
             return Err(Error::invalid("channelId", "must be a text or announcement channel").into());
+        }
+        // The bot must be able to post the alert there, or every stream would be a refused post.
+        let me = bot.user().id;
+        let (guild, roles, member) =
+            futures_util::future::try_join3(bot.guild(server), bot.roles(server), bot.member(server, me)).await?;
+        let base = crate::discord::roles::member_permissions(&guild, &roles, &member);
+        let held = channel_permissions(base, guild.id, me, &member.roles, &channel.overwrites);
+        let missing: Vec<&str> = ALERT_PERMISSIONS
+            .iter()
+            .filter(|(permission, _)| !held.contains(*permission))
+            .map(|(_, name)| *name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::invalid(
+                "channelId",
+                format!("the bot cannot post alerts in channel {}: it lacks {}", request.channel, missing.join(", ")),
+            )
+            .into());
         }
         if let Some(role) = request.mention_role {
             let roles = bot.roles(server).await?;

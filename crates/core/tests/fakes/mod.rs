@@ -109,6 +109,12 @@ pub struct World {
     pub messages: Vec<Message>,
     /// `(channel, content, file name and size)` of every message sent.
     pub sent: Vec<Sent>,
+    /// Every message posted with `send_message`, whole, by id.
+    pub posted: Vec<(Snowflake, Snowflake, NewMessage)>,
+    /// Every edit: channel, message, patch.
+    pub edits: Vec<(Snowflake, Snowflake, MessagePatch)>,
+    /// Channels where posting is refused (Missing Permissions).
+    pub closed: Vec<Snowflake>,
     /// Every role spec sent to Discord (create or update).
     pub specs: Vec<RoleSpec>,
     /// Calls made, by name.
@@ -149,6 +155,9 @@ impl World {
             }],
             messages: vec![],
             sent: vec![],
+            posted: vec![],
+            edits: vec![],
+            closed: vec![],
             specs: vec![],
             calls: vec![],
             next_id: 1000,
@@ -391,8 +400,14 @@ impl DiscordBot for FakeDiscord {
     }
     fn send_message(&self, channel: Snowflake, message: NewMessage) -> DiscordFuture<'_, Snowflake> {
         self.answer("send_message", move |w| {
-            w.sent.push((channel, message.content.unwrap_or_default(), None));
-            Ok(id(9000))
+            if w.closed.contains(&channel) {
+                return Err(DiscordError::MissingPermission { permission: Some("SEND_MESSAGES") });
+            }
+            w.sent.push((channel, message.content.clone().unwrap_or_default(), None));
+            w.next_id += 1;
+            let posted = id(w.next_id);
+            w.posted.push((channel, posted, message));
+            Ok(posted)
         })
     }
     fn messages(&self, channel: Snowflake, before: Option<Snowflake>, limit: u8) -> DiscordFuture<'_, Vec<Message>> {
@@ -422,8 +437,14 @@ impl DiscordBot for FakeDiscord {
     fn dm_channel(&self, _: Snowflake) -> DiscordFuture<'_, Snowflake> {
         unused()
     }
-    fn edit_message(&self, _: Snowflake, _: Snowflake, _: MessagePatch) -> DiscordFuture<'_, ()> {
-        unused()
+    fn edit_message(&self, channel: Snowflake, message: Snowflake, patch: MessagePatch) -> DiscordFuture<'_, ()> {
+        self.answer("edit_message", move |w| {
+            if !w.posted.iter().any(|(c, m, _)| *c == channel && *m == message) {
+                return Err(DiscordError::Unknown(Unknown::Message));
+            }
+            w.edits.push((channel, message, patch));
+            Ok(())
+        })
     }
 }
 

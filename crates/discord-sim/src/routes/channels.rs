@@ -261,6 +261,8 @@ pub(super) fn create_message(world: &mut World, call: &Call<'_>) -> Outcome {
     message.flags = draft.flags.set().unwrap_or(0) & SETTABLE_FLAGS & !64;
     message.tts = draft.tts && held & SEND_TTS_MESSAGES != 0;
     message.mention_everyone &= held & MENTION_EVERYONE != 0 && allows_everyone(body);
+    let guild = world.channels.get(&channel_id).and_then(|c| c.guild_id);
+    message.pinged_roles = pinged_roles(world, guild, &message.mention_roles, held, body);
     if reference.is_some() {
         message.kind = 19;
         message.message_reference = reference;
@@ -279,6 +281,33 @@ fn allows_everyone(body: Option<&serde_json::Map<String, Value>>) -> bool {
         }
         _ => true,
     }
+}
+
+/// The mentioned roles whose members Discord notifies: those `allowed_mentions` lets ping (all of them
+/// without it, with `"roles"` in `parse`, or by id in `roles`) and that are mentionable or the author
+/// holds MENTION_EVERYONE.
+fn pinged_roles(
+    world: &World,
+    guild: Option<u64>,
+    mentioned: &[u64],
+    held: u64,
+    body: Option<&serde_json::Map<String, Value>>,
+) -> Vec<u64> {
+    let allowed = |role: u64| match body.and_then(|b| b.get("allowed_mentions")) {
+        Some(Value::Object(allowed)) => {
+            allowed.get("parse").and_then(Value::as_array).is_some_and(|p| p.iter().any(|p| p == "roles"))
+                || allowed
+                    .get("roles")
+                    .and_then(Value::as_array)
+                    .is_some_and(|ids| ids.iter().any(|id| id.as_str() == Some(role.to_string().as_str())))
+        }
+        _ => true,
+    };
+    let mentionable = |role: u64| {
+        held & MENTION_EVERYONE != 0
+            || guild.and_then(|g| world.guilds.get(&g)).and_then(|g| g.roles.get(&role)).is_some_and(|r| r.mentionable)
+    };
+    mentioned.iter().copied().filter(|role| allowed(*role) && mentionable(*role)).collect()
 }
 
 /// `PATCH /channels/{channel_id}/messages/{message_id}`: the author edits content, embeds,

@@ -210,7 +210,8 @@ async fn answer(bots: TwilightBots, handler: Arc<dyn CommandHandler>, interactio
                 Ok(()) => {
                     let reply = work.await;
                     log_failure(&command, reply.failure.as_deref());
-                    let patch = MessagePatch { content: Some(reply.content), components: None, flags: None };
+                    let patch =
+                        MessagePatch { content: Some(reply.content), components: None, flags: None, embeds: None };
                     garrison_core::discord::DiscordBots::edit_original_response(&bots, application, &token, patch).await
                 }
                 Err(error) => Err(error),
