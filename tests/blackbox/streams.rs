@@ -551,3 +551,145 @@ async fn a_live_stream_is_announced_once_edited_at_its_end_and_not_again_after_a
     assert!(discord.spec_violations().is_empty(), "{:#?}", discord.spec_violations());
     server.assert_no_secret_logged();
 }
+
+#[tokio::test]
+async fn twitch_pushes_stream_starts_and_ends_signed_and_replays_are_refused() {
+    let streams = Simulator::start();
+    streams.twitch_add_client(TWITCH_ID, TWITCH_SECRET);
+    streams.twitch_add_user("garrisonlive", "GarrisonLive");
+    // Twitch delivers only to HTTPS on 443; this test's server is plain HTTP on loopback.
+    streams.twitch_allow_http_callbacks(true);
+    let (world, demo) = garrison_discord_sim::World::demo();
+    let discord = garrison_discord_sim::Simulator::start(world);
+    secret(&demo.bot.token);
+    // The callback's address must be known before the server starts: a port picked now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let (bind, public) = (format!("127.0.0.1:{port}"), format!("http://127.0.0.1:{port}"));
+    let (discord_url, auth, api) = (discord.base_url(), streams.twitch_auth_url(), streams.twitch_api_url());
+    let server = Server::start_with(
+        database(Backend::Sqlite).expect("SQLite"),
+        &[
+            ("GARRISON_BIND", &bind),
+            ("GARRISON_PUBLIC_URL", &public),
+            ("GARRISON_DISCORD_API_URL", &discord_url),
+            ("GARRISON_DISCORD_BOT_TOKEN", &demo.bot.token),
+            ("GARRISON_TWITCH_AUTH_URL", &auth),
+            ("GARRISON_TWITCH_API_URL", &api),
+            ("GARRISON_TWITCH_CLIENT_ID", TWITCH_ID),
+            ("GARRISON_TWITCH_CLIENT_SECRET", TWITCH_SECRET),
+            ("GARRISON_TWITCH_EVENTSUB", "true"),
+            ("GARRISON_STREAM_POLL_SECONDS", "1"),
+        ],
+    );
+    let guild = demo.guild.to_string();
+    let key = server.create_key(&guild, "alerts", false);
+    let body =
+        json!({"serverId": guild, "platform": "twitch", "user": "GarrisonLive", "channelId": demo.general.to_string()});
+    let watch = expect(server.post("/api/Stream/watches", &key, body).await, 201).body;
+
+    // Two subscriptions, verified by Garrison's answer to Twitch's challenge.
+    let broadcaster = streams.twitch_user_id("garrisonlive").expect("a Twitch user");
+    let enabled = |streams: &Simulator| {
+        let subs = streams.twitch_eventsub_subscriptions();
+        let mut kinds: Vec<String> = subs
+            .iter()
+            .filter(|s| s.broadcaster_user_id == broadcaster && s.status == "enabled")
+            .map(|s| s.subscription_type.clone())
+            .collect();
+        kinds.sort();
+        (kinds == ["stream.offline", "stream.online"]).then_some(subs)
+    };
+    let subs = eventually("two enabled subscriptions", || enabled(&streams)).await;
+    assert!(subs.iter().all(|s| s.callback.starts_with(&format!("{public}/api/Stream/eventsub/twitch?key="))));
+    // Then the streamer is no longer polled: Twitch says when it goes live.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let polled = streams.calls_to("GET /helix/streams");
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(streams.calls_to("GET /helix/streams"), polled, "pushed streamers are not polled every round");
+
+    let bot = demo.bot.user_id;
+    let earlier: std::collections::HashSet<u64> =
+        discord.world(|w| w.messages(demo.general)).iter().map(|m| m.id).collect();
+    let alerts = || {
+        discord
+            .world(|w| w.messages(demo.general))
+            .into_iter()
+            .filter(|m| m.author_id == bot && !earlier.contains(&m.id))
+            .collect::<Vec<_>>()
+    };
+    streams.twitch_go_live("garrisonlive", "Pushed stream", "Chess", 5);
+    let started = Instant::now();
+    let posted = eventually("the pushed alert", || alerts().pop()).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "announced on the push, not a poll: {:?}", started.elapsed());
+    assert_eq!(posted.embeds[0]["title"], "Pushed stream", "the title read from Helix");
+    let deliveries = streams.twitch_eventsub_deliveries();
+    let online = deliveries.iter().rfind(|d| d.message_type == "notification").expect("a notification");
+    assert_eq!(online.answer, Ok(204));
+
+    // The same message again (same id, timestamp and signature): refused, and nothing is posted.
+    let replayed: Value = reqwest::Client::new()
+        .post(format!("http://{}/_sim/twitch/eventsub/replay", streams.addr()))
+        .send()
+        .await
+        .expect("the simulator answers")
+        .json()
+        .await
+        .expect("JSON");
+    let replayed = replayed["status"].as_u64().ok_or(replayed.to_string());
+    assert_eq!(replayed, Ok(403), "a replay is refused");
+    // Forged, stale and unsigned deliveries: refused, named.
+    let now = time_now();
+    let forged = [
+        ("sha256=".to_owned() + &"0".repeat(64), now.clone(), "the message's signature does not match"),
+        ("md5=abc".to_owned(), now, "the message's signature does not match"),
+    ];
+    let body = r#"{"subscription":{"id":"x","status":"enabled","type":"stream.online"},"event":{"id":"1","broadcaster_user_login":"garrisonlive"}}"#;
+    for (signature, timestamp, error) in forged {
+        let reply = s_post_eventsub(&server, &signature, &timestamp, body).await;
+        assert_eq!((reply.status.as_u16(), reply.error()), (403, error));
+    }
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(alerts().len(), 1, "neither the replay nor a forgery posted anything");
+
+    streams.twitch_go_offline("garrisonlive");
+    let ended = eventually("the pushed end", || alerts().pop().filter(|m| m.edited_timestamp.is_some())).await;
+    assert_eq!(ended.id, posted.id);
+
+    // Twitch ends a subscription: Garrison makes a new one.
+    let online_sub = subs.iter().find(|s| s.subscription_type == "stream.online").expect("online").id.clone();
+    assert!(streams.twitch_revoke(&online_sub, "authorization_revoked"));
+    eventually("a new subscription after the revocation", || {
+        enabled(&streams).filter(|subs| !subs.iter().any(|s| s.id == online_sub && s.status == "enabled"))
+    })
+    .await;
+
+    // No more watches of the streamer: no more subscriptions.
+    let id = watch["id"].as_i64().expect("an id");
+    expect(server.delete(&format!("/api/Stream/watches/{id}?serverId={guild}"), &key).await, 200);
+    eventually("the subscriptions deleted", || {
+        streams.twitch_eventsub_subscriptions().iter().all(|s| s.status != "enabled").then_some(())
+    })
+    .await;
+    assert!(streams.violations().is_empty(), "{:#?}", streams.violations());
+    assert!(discord.spec_violations().is_empty(), "{:#?}", discord.spec_violations());
+    server.assert_no_secret_logged();
+}
+
+/// Now, as Twitch writes `Twitch-Eventsub-Message-Timestamp`.
+fn time_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+    garrison_core::Timestamp::from_millis(i64::try_from(secs).expect("a time") * 1000).to_iso8601()
+}
+
+/// A delivery to the EventSub callback as anyone could send it.
+async fn s_post_eventsub(server: &Server, signature: &str, timestamp: &str, body: &str) -> Reply {
+    let request = server
+        .client()
+        .post(format!("{}/api/Stream/eventsub/twitch", server.base))
+        .header("Twitch-Eventsub-Message-Id", "forged-1")
+        .header("Twitch-Eventsub-Message-Timestamp", timestamp)
+        .header("Twitch-Eventsub-Message-Signature", signature)
+        .header("Twitch-Eventsub-Message-Type", "notification")
+        .body(body.to_owned());
+    Server::reply(request.send().await.expect("the server answers")).await
+}
