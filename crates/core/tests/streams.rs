@@ -671,6 +671,11 @@ mod alerts {
             self.platforms.twitch_live.lock().unwrap_or_else(PoisonError::into_inner).insert(login.into());
         }
 
+        fn clock_now(&self) -> String {
+            use garrison_core::Clock as _;
+            self.clock.now().to_iso8601()
+        }
+
         fn go_offline(&self, login: &str) {
             self.platforms.twitch_live.lock().unwrap_or_else(PoisonError::into_inner).remove(login);
             *self.platforms.twitch_broadcast.lock().unwrap_or_else(PoisonError::into_inner) += 1;
@@ -840,5 +845,162 @@ mod alerts {
         assert_eq!((report.checks, report.deferred), (5, 2), "{report:?}");
         let checked = l.platforms.calls().len() - 1;
         assert_eq!(checked, 3);
+    }
+
+    mod eventsub {
+        use std::sync::{Arc, Mutex, PoisonError};
+
+        use garrison_core::streams::alerts::{Accepted, EventSubSettings, PushError};
+        use garrison_core::streams::eventsub::{Delivery, EventSubReceiver};
+        use garrison_core::streams::watches::StreamWatches;
+        use garrison_core::streams::{
+            EventSubscription, Platform, Secret, StreamFuture, TwitchEventSub, TwitchLogin, TwitchUser,
+        };
+
+        use super::super::fakes::{self, GUILD, run};
+        use super::{Loop, start, with_twitch};
+
+        const CALLBACK: &str = "https://garrison.example/api/Stream/eventsub/twitch?key=abcd1234";
+
+        /// Twitch's subscriptions, as the fake EventSub API keeps them.
+        #[derive(Default)]
+        struct Subscriptions {
+            subs: Mutex<Vec<EventSubscription>>,
+            calls: Mutex<Vec<String>>,
+        }
+
+        impl Subscriptions {
+            fn note(&self, call: String) {
+                self.calls.lock().unwrap_or_else(PoisonError::into_inner).push(call);
+            }
+            fn calls(&self) -> Vec<String> {
+                std::mem::take(&mut *self.calls.lock().unwrap_or_else(PoisonError::into_inner))
+            }
+            fn set_status(&self, status: &str) {
+                for sub in self.subs.lock().unwrap_or_else(PoisonError::into_inner).iter_mut() {
+                    sub.status = status.into();
+                }
+            }
+            fn count(&self) -> usize {
+                self.subs.lock().unwrap_or_else(PoisonError::into_inner).len()
+            }
+        }
+
+        impl TwitchEventSub for Subscriptions {
+            fn users(&self, _: &Secret, _: &Secret, logins: &[TwitchLogin]) -> StreamFuture<'_, Vec<TwitchUser>> {
+                self.note(format!("users {}", logins.len()));
+                let users =
+                    logins.iter().map(|l| TwitchUser { id: format!("id-{}", l.key()), login: l.key() }).collect();
+                Box::pin(std::future::ready(Ok(users)))
+            }
+            fn subscriptions(&self, _: &Secret, _: &Secret) -> StreamFuture<'_, Vec<EventSubscription>> {
+                self.note("list".into());
+                Box::pin(std::future::ready(Ok(self.subs.lock().unwrap_or_else(PoisonError::into_inner).clone())))
+            }
+            fn subscribe<'a>(
+                &'a self,
+                _: &'a Secret,
+                _: &'a Secret,
+                kind: &'a str,
+                broadcaster_id: &'a str,
+                callback: &'a str,
+                _: &'a Secret,
+            ) -> StreamFuture<'a, EventSubscription> {
+                self.note(format!("subscribe {kind} {broadcaster_id}"));
+                let mut subs = self.subs.lock().unwrap_or_else(PoisonError::into_inner);
+                let sub = EventSubscription {
+                    id: format!("sub-{}", subs.len() + 100),
+                    kind: kind.into(),
+                    broadcaster_id: broadcaster_id.into(),
+                    status: "webhook_callback_verification_pending".into(),
+                    callback: callback.into(),
+                };
+                subs.push(sub.clone());
+                Box::pin(std::future::ready(Ok(sub)))
+            }
+            fn unsubscribe(&self, _: &Secret, _: &Secret, id: &str) -> StreamFuture<'_, ()> {
+                self.note(format!("unsubscribe {id}"));
+                self.subs.lock().unwrap_or_else(PoisonError::into_inner).retain(|s| s.id != id);
+                Box::pin(std::future::ready(Ok(())))
+            }
+        }
+
+        fn secret() -> Secret {
+            Secret::parse("secret", "a-secret-of-sixty-four-hex-digits-or-so").expect("secret")
+        }
+
+        fn pushed(subs: &Arc<Subscriptions>) -> Loop {
+            let mut l = start(with_twitch());
+            let settings = EventSubSettings { api: subs.clone(), callback: CALLBACK.into(), secret: secret() };
+            l.alerts = l.alerts.with_eventsub(settings).expect("configured Twitch credentials");
+            l
+        }
+
+        #[test]
+        fn subscriptions_follow_the_watches_and_pushed_streamers_are_not_polled() {
+            let subs = Arc::new(Subscriptions::default());
+            let l = pushed(&subs);
+            let watch = l.watch(GUILD, Platform::Twitch, "xqc", fakes::id(600));
+            let report = l.poll();
+            assert_eq!(report.subscribed, 2, "{report:?}");
+            assert_eq!(
+                subs.calls(),
+                ["users 1", "list", "subscribe stream.online id-xqc", "subscribe stream.offline id-xqc"]
+            );
+            // Waiting for Twitch's verification: polled meanwhile, nothing subscribed twice.
+            let report = l.poll();
+            assert_eq!((report.subscribed, report.checks, report.pushed), (0, 1, 0), "{report:?}");
+            assert_eq!(subs.calls(), ["list"]);
+            subs.set_status("enabled");
+            let report = l.poll();
+            assert_eq!((report.checks, report.pushed), (0, 1), "{report:?}");
+            // In step: Twitch is not asked again until the watches change or ten minutes pass.
+            l.poll();
+            assert!(subs.calls().len() <= 1);
+            assert!(StreamWatches::remove(&*l.records, GUILD, watch.id).expect("removed"));
+            let report = l.poll();
+            assert_eq!(report.unsubscribed, 2, "{report:?}");
+            assert_eq!(subs.count(), 0);
+        }
+
+        #[test]
+        fn a_failed_verification_is_not_retried_for_an_hour() {
+            let subs = Arc::new(Subscriptions::default());
+            let l = pushed(&subs);
+            l.watch(GUILD, Platform::Twitch, "xqc", fakes::id(600));
+            l.poll();
+            subs.set_status("webhook_callback_verification_failed");
+            let report = l.poll();
+            assert_eq!((report.unsubscribed, report.subscribed, report.checks), (2, 0, 1), "{report:?}");
+            assert!(report.notes.iter().any(|n| n.contains("webhook_callback_verification_failed")), "{report:?}");
+            for _ in 0..5 {
+                assert_eq!(l.poll().subscribed, 0, "polled instead");
+            }
+            l.clock.advance_millis(60 * 60_000);
+            assert_eq!(l.poll().subscribed, 2, "tried again after an hour");
+        }
+
+        #[test]
+        fn deliveries_are_checked_queued_and_acted_on() {
+            let subs = Arc::new(Subscriptions::default());
+            let l = pushed(&subs);
+            l.watch(GUILD, Platform::Twitch, "xqc", fakes::id(600));
+            let now = l.clock_now();
+            let body = br#"{"subscription":{"id":"s1","status":"enabled","type":"stream.online"},"event":{"id":"9001","broadcaster_user_login":"xqc","started_at":"2026-01-17T19:59:00Z"}}"#;
+            let signature = EventSubReceiver::sign(&secret(), "m1", &now, body);
+            let delivery = Delivery { id: "m1", timestamp: &now, signature: &signature, kind: "notification", body };
+            assert_eq!(l.alerts.accept(&delivery), Ok(Accepted::Queued));
+            assert!(matches!(l.alerts.accept(&delivery), Err(PushError::Refused(_))), "a replay");
+            l.go_live("xqc");
+            let report = run(l.alerts.handle_pushed()).expect("handled");
+            assert_eq!(report.posted, 1, "{report:?}");
+            let posted = l.discord.world(|w| w.posted.clone());
+            assert_eq!(posted[0].2.embeds[0].title.as_deref(), Some("Gaming"), "Helix's details");
+            // The poll that follows finds the same stream: nothing new.
+            assert_eq!(l.poll().posted, 0);
+            // Without EventSub, the route refuses every delivery.
+            let plain = start(with_twitch());
+            assert_eq!(plain.alerts.accept(&delivery), Err(PushError::Disabled));
+        }
     }
 }

@@ -54,6 +54,8 @@ pub const MAX_QUEUED_EVENTS: usize = 1_000;
 /// How often EventSub subscriptions are checked against Twitch's list even when no watch changed, and
 /// how often a streamer Twitch pushes is still polled, in case a push was lost.
 const RESYNC_MS: i64 = 10 * 60_000;
+/// How long a broadcaster whose subscription failed is polled instead of subscribed again.
+const FAILED_BACKOFF_MS: i64 = 60 * 60_000;
 /// Subscriptions created in one round (two per broadcaster); the rest in the next rounds.
 const SUBSCRIBES_PER_ROUND: usize = 50;
 
@@ -211,6 +213,10 @@ struct PushState {
     covered: HashSet<String>,
     /// When the subscriptions were last made to match the watches, and the logins then watched.
     synced: Option<(Timestamp, std::collections::BTreeSet<String>)>,
+    /// Broadcasters whose subscription failed (Twitch could not reach or verify the callback, or
+    /// gave up delivering), by when: not subscribed again for [`FAILED_BACKOFF_MS`] (polled instead),
+    /// so a wrong public URL does not make Garrison ask Twitch to call it round after round.
+    failed: HashMap<String, Timestamp>,
 }
 
 /// EventSub, when configured.
@@ -445,13 +451,30 @@ impl AlertService {
             {
                 api.unsubscribe(&creds.client_id, &token, &sub.id).await.map_err(failed)?;
                 report.unsubscribed += 1;
+                if matches!(
+                    sub.status.as_str(),
+                    "webhook_callback_verification_failed" | "notification_failures_exceeded"
+                ) {
+                    report.note(format!(
+                        "Twitch EventSub {} of broadcaster {}: {}",
+                        sub.kind, sub.broadcaster_id, sub.status
+                    ));
+                    let mut state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
+                    state.failed.insert(sub.broadcaster_id.clone(), self.ports.clock.now());
+                }
             } else if sub.status == "enabled" {
                 *enabled.entry(sub.broadcaster_id.clone()).or_default() += 1;
             }
         }
         let mut left = SUBSCRIBES_PER_ROUND;
         let mut done = true;
-        for id in ids.keys() {
+        let now = self.ports.clock.now();
+        let backing_off: HashSet<String> = {
+            let mut state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.failed.retain(|_, at| now.millis() - at.millis() < FAILED_BACKOFF_MS);
+            state.failed.keys().cloned().collect()
+        };
+        for id in ids.keys().filter(|id| !backing_off.contains(*id)) {
             for kind in SUBSCRIPTION_TYPES {
                 if present.contains(&(id.clone(), kind.to_owned())) {
                     continue;
