@@ -75,14 +75,7 @@ impl Timestamp {
             }
             _ => return None,
         };
-        // Howard Hinnant's days-from-civil.
-        let y = if month <= 2 { year - 1 } else { year };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (month + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + day - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
+        let days = days_from_civil(year, month, day);
         let secs = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
         Some(Self(secs * 1000 + millis))
     }
@@ -91,6 +84,17 @@ impl Timestamp {
     pub const fn plus_days(self, days: i64) -> Self {
         Self(self.0.saturating_add(days.saturating_mul(Self::MILLIS_PER_DAY)))
     }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's days-from-civil).
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Where "now" comes from. The binary reads the system clock; tests move a manual one.

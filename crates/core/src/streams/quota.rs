@@ -10,16 +10,7 @@ use crate::Timestamp;
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = Timestamp::MILLIS_PER_DAY;
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's days-from-civil).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use crate::time::days_from_civil;
 
 /// The civil year of a day number.
 fn year_of(days: i64) -> i64 {
