@@ -28,4 +28,5 @@ mod streams;
 mod transcripts;
 mod utilities;
 mod verify;
+mod webhooks;
 mod xp;

@@ -349,6 +349,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         &public_url,
     )?);
     let poll_every = Duration::from_secs(settings.stream_poll_seconds.max(1));
+    let webhooks = Arc::new(wiring::webhooks(&settings, &db, Arc::clone(&clock))?);
     wiring::server_bot(&settings, &gateway, &db, Arc::clone(&clock), &public_url)?;
     let state = web::Data::new(http::AppState {
         signin,
@@ -374,6 +375,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         streams,
         watches,
         alerts: Arc::clone(&alerts),
+        webhooks: Arc::clone(&webhooks),
         site: http::Site { public_url, openapi_json: serde_json::to_string(&openapi)? },
     });
     let request_ids = http::RequestIds::new(wiring::entropy()?);
@@ -398,6 +400,26 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
                     Err(error) => tracing::warn!(%error, "restore jobs could not be looked for"),
                 }
                 actix_web::rt::time::sleep(every).await;
+            }
+        });
+        // The webhook dispatcher: due deliveries, a round a second (at once again while rounds are full).
+        actix_web::rt::spawn(async move {
+            loop {
+                match webhooks.dispatch().await {
+                    Ok(report)
+                        if report.delivered + report.retrying + report.failed
+                            >= garrison_core::webhooks::DELIVERIES_PER_ROUND =>
+                    {
+                        continue;
+                    }
+                    Ok(report) => {
+                        if report.failed > 0 {
+                            tracing::warn!(failed = report.failed, "webhook deliveries failed for good");
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "the webhook dispatcher's round failed"),
+                }
+                actix_web::rt::time::sleep(Duration::from_secs(1)).await;
             }
         });
         // Events Twitch pushed (EventSub), acted on a moment after they arrive.

@@ -332,6 +332,33 @@ pub fn fetcher(settings: &Settings) -> anyhow::Result<SafeFetcher> {
     .context("cannot set up the image fetcher")
 }
 
+/// Outbound webhooks: endpoints, events and deliveries in the database (secrets sealed), delivered
+/// through the safe fetcher (any public HTTPS host on 443, no redirects followed, 10 s).
+pub fn webhooks(
+    settings: &Settings,
+    db: &Database,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<garrison_core::webhooks::WebhookService> {
+    use garrison_core::webhooks::{WebhookPorts, WebhookService};
+    settings.check_fetch_loopback()?;
+    let fetcher = SafeFetcher::new(FetchPolicy {
+        max_bytes: 64 * 1024,
+        timeout: Duration::from_secs(10),
+        max_redirects: 0,
+        allow_loopback_for_tests: settings.fetch_allow_loopback,
+        ..FetchPolicy::any_public_host()
+    })
+    .context("cannot set up the webhook sender")?;
+    Ok(WebhookService::new(WebhookPorts {
+        store: Arc::new(garrison_storage::DieselWebhooks::new(db.clone(), secret_key(settings)?)),
+        transport: Arc::new(crate::adapters::FetchedWebhooks(fetcher)),
+        entropy: Arc::new(crate::adapters::OsEntropy),
+        threads: Arc::new(crate::adapters::TokioBlockingThreads),
+        writer: Arc::new(db.clone()),
+        clock,
+    }))
+}
+
 /// Cards: a fetcher limited to the allow-listed hosts (the specification restricts card images to
 /// them), the object store (the bundled fonts are parsed on the first card), the render and in-flight
 /// budget, and the stored-card size cap.

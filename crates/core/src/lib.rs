@@ -27,6 +27,7 @@ pub mod transcript;
 pub mod ttl;
 pub mod utilities;
 pub mod view_id;
+pub mod webhooks;
 pub mod xp;
 
 pub use error::{Error, Result, StoreError};

@@ -246,6 +246,10 @@ impl SafeFetcher {
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(PublicOnlyResolver { policy: Arc::clone(&policy) }))
             .redirect(redirect::Policy::custom(move |attempt| {
+                // No redirects at all: the redirect is the answer (a webhook's endpoint), not an error.
+                if redirect_policy.max_redirects == 0 {
+                    return attempt.stop();
+                }
                 if attempt.previous().len() > redirect_policy.max_redirects {
                     return attempt
                         .error(FetchError::Refused(format!("more than {} redirects", redirect_policy.max_redirects)));
@@ -270,6 +274,46 @@ impl SafeFetcher {
 
     pub fn policy(&self) -> &FetchPolicy {
         &self.policy
+    }
+
+    /// Whether `url` could be fetched: the policy's checks, and its host's addresses (resolved now)
+    /// all allowed. For URLs kept to be used later (webhook endpoints), checked again then.
+    pub async fn check_url(&self, url: &str) -> Result<(), FetchError> {
+        let url = Url::parse(url).map_err(|e| FetchError::Refused(format!("not a valid URL: {e}")))?;
+        self.policy.check(&url)?;
+        // An IP-literal host was checked above; a name is resolved now.
+        let Some(host) = url.domain() else { return Ok(()) };
+        let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
+            .await
+            .map_err(|_| FetchError::Refused(format!("{host} does not resolve")))?
+            .collect();
+        if resolved.is_empty() || resolved.iter().any(|a| !self.policy.address_allowed(a.ip())) {
+            return Err(FetchError::Refused(format!("{host} does not resolve to public addresses only")));
+        }
+        Ok(())
+    }
+
+    /// Posts `body` to `url` under the policy (every address rule, at connection time), with
+    /// `headers`; the status and a 429's `Retry-After` in seconds. The answer's body is not read.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: String,
+    ) -> Result<(u16, Option<u64>), FetchError> {
+        let url = Url::parse(url).map_err(|e| FetchError::Refused(format!("not a valid URL: {e}")))?;
+        self.policy.check(&url)?;
+        let mut request = self.client.post(url).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.map_err(|e| self.classify(&e))?;
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        Ok((response.status().as_u16(), retry_after))
     }
 
     /// Fetches `url` whole, refusing it before connecting when the policy says no, and stopping as

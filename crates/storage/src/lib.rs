@@ -20,6 +20,7 @@ mod schema;
 mod sealed;
 mod signin;
 mod streams;
+mod webhooks;
 mod xp;
 
 pub use apikeys::DieselApiKeys;
@@ -39,4 +40,5 @@ pub use roblox::DieselRobloxConfigs;
 pub use sealed::{SealError, SecretKey};
 pub use signin::DieselSignInFlows;
 pub use streams::{DieselStreamAlerts, DieselStreamKeys, DieselStreamWatches};
+pub use webhooks::DieselWebhooks;
 pub use xp::DieselXpLedger;

@@ -108,6 +108,7 @@ contract!(
     stream_watches_are_one_per_streamer_and_channel_and_bounded,
     stream_keys_are_sealed_and_replaced,
     stream_alerts_are_claimed_once_per_watch_and_stream,
+    webhook_events_are_queued_for_subscribed_endpoints_and_attempts_recorded,
 );
 
 /// One backend's implementation of every record port. For the diesel adapters, the `TestDatabase`
@@ -131,6 +132,7 @@ struct Stores {
     watches: Arc<dyn garrison_core::streams::watches::StreamWatches>,
     stream_keys: Arc<dyn garrison_core::streams::watches::StreamKeyStore>,
     alerts: Arc<dyn garrison_core::streams::alerts::StreamAlerts>,
+    webhooks: Arc<dyn garrison_core::webhooks::WebhookStore>,
     health: Arc<dyn HealthCheck>,
     /// Sets a member's balance as it stands, to reach the top of the range without millions of requests.
     seed_balance: Box<dyn Fn(MemberKey, i64)>,
@@ -162,6 +164,7 @@ fn open(fresh: &TestDatabase) -> Stores {
         watches: Arc::new(garrison_storage::DieselStreamWatches::new(db.clone())),
         stream_keys: Arc::new(garrison_storage::DieselStreamKeys::new(db.clone(), SecretKey::from_bytes([7; 32]))),
         alerts: Arc::new(garrison_storage::DieselStreamAlerts::new(db.clone())),
+        webhooks: Arc::new(garrison_storage::DieselWebhooks::new(db.clone(), SecretKey::from_bytes([7; 32]))),
         health: Arc::new(db.clone()),
         seed_balance: Box::new(move |who: MemberKey, balance: i64| {
             seeder
@@ -202,6 +205,7 @@ fn in_memory() -> Stores {
         jobs: records.clone(),
         watches: records.clone(),
         alerts: records.clone(),
+        webhooks: records.clone(),
         stream_keys: records.clone(),
         health: records,
         seed_balance: Box::new(move |who, balance| seeder.set_balance(who, balance)),
@@ -1585,4 +1589,82 @@ fn stream_alerts_are_claimed_once_per_watch_and_stream(s: &Stores) {
     assert_eq!(s.alerts.open(&[second.id]).expect("open"), vec![]);
     let many: Vec<i64> = (1_000_000..1_001_200).chain([first.id]).collect();
     assert_eq!(s.alerts.open(&many).expect("open").len(), 1, "long lists of watches are read in parts");
+}
+
+fn webhook_events_are_queued_for_subscribed_endpoints_and_attempts_recorded(s: &Stores) {
+    use garrison_core::webhooks::{Attempt, DeliveryState, Endpoint, Event, NewEndpoint, WebhookSecret};
+    let (a, b) = (server(4_194_304_000), server(4_194_304_001));
+    let endpoint = |id: &str, server, events: &[&str], secret: u8| NewEndpoint {
+        endpoint: Endpoint {
+            id: id.into(),
+            server,
+            url: format!("https://hooks.example/{id}"),
+            events: events.iter().map(|e| (*e).to_owned()).collect(),
+            description: Some("ops".into()),
+            created_at: Timestamp(i64::from(secret)),
+        },
+        secret: WebhookSecret::from_bytes([secret; 32]),
+    };
+    assert!(s.webhooks.add(&endpoint("wh_1", a, &["xp.changed", "loa.started"], 1), 2).expect("add"));
+    assert!(s.webhooks.add(&endpoint("wh_2", a, &["loa.started"], 2), 2).expect("add"));
+    assert!(!s.webhooks.add(&endpoint("wh_3", a, &["xp.changed"], 3), 2).expect("add"), "two at most");
+    assert!(s.webhooks.add(&endpoint("wh_4", b, &["xp.changed"], 4), 2).expect("add"), "per server");
+    let listed = s.webhooks.list(a).expect("list");
+    assert_eq!(listed.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["wh_1", "wh_2"]);
+    assert_eq!(listed[0].events, ["xp.changed", "loa.started"]);
+    assert_eq!(s.webhooks.get(b, "wh_1").expect("get"), None, "another server's");
+
+    let event = |id: &str, server, kind: &'static str, at: i64| Event {
+        id: id.into(),
+        server,
+        kind,
+        body: format!(r#"{{"type":"{kind}"}}"#),
+        created_at: Timestamp(at),
+    };
+    assert_eq!(s.webhooks.enqueue(&event("msg_1", a, "xp.changed", 10), None).expect("enqueue"), 1);
+    assert_eq!(s.webhooks.enqueue(&event("msg_2", a, "loa.started", 20), None).expect("enqueue"), 2);
+    assert_eq!(s.webhooks.enqueue(&event("msg_3", a, "medal.awarded", 30), None).expect("enqueue"), 0);
+    assert_eq!(s.webhooks.enqueue(&event("msg_4", a, "webhook.test", 40), Some("wh_2")).expect("enqueue"), 1);
+    assert_eq!(s.webhooks.enqueue(&event("msg_5", a, "webhook.test", 40), Some("wh_4")).expect("enqueue"), 0);
+
+    let due = s.webhooks.due(Timestamp(25), 10).expect("due");
+    assert_eq!(due.iter().map(|d| d.event_id.as_str()).collect::<Vec<_>>(), ["msg_1", "msg_2", "msg_2"]);
+    assert_eq!(due[0].secret, WebhookSecret::from_bytes([1; 32]), "the secret comes back unsealed");
+    assert_eq!(due[0].url, "https://hooks.example/wh_1");
+    assert_eq!(due[0].body, r#"{"type":"xp.changed"}"#);
+    assert_eq!(s.webhooks.due(Timestamp(100), 2).expect("due").len(), 2, "limited");
+    let retry = Attempt {
+        state: DeliveryState::Pending,
+        next_attempt_at: Some(Timestamp(1_000)),
+        status: Some(503),
+        error: None,
+        latency_ms: 12,
+        at: Timestamp(25),
+    };
+    s.webhooks.attempted(due[0].id, &retry).expect("attempted");
+    let delivered =
+        Attempt { state: DeliveryState::Delivered, next_attempt_at: None, status: Some(204), ..retry.clone() };
+    s.webhooks.attempted(due[1].id, &delivered).expect("attempted");
+    let later = s.webhooks.due(Timestamp(100), 10).expect("due");
+    assert_eq!(later.iter().map(|d| d.event_id.as_str()).collect::<Vec<_>>(), ["msg_2", "msg_4"]);
+    let again = s.webhooks.due(Timestamp(1_000), 10).expect("due");
+    assert_eq!(again.iter().find(|d| d.id == due[0].id).map(|d| d.attempts), Some(1), "due again, one attempt made");
+
+    let history = s.webhooks.deliveries(a, "wh_1", 10).expect("deliveries");
+    assert_eq!(history.len(), 2, "both events wh_1 subscribes to");
+    assert_eq!((history[0].event_id.as_str(), history[0].state), ("msg_2", DeliveryState::Delivered), "newest first");
+    assert_eq!(
+        (
+            history[1].state,
+            history[1].attempts,
+            history[1].last_status,
+            history[1].last_latency_ms,
+            history[1].kind.as_str()
+        ),
+        (DeliveryState::Pending, 1, Some(503), Some(12), "xp.changed")
+    );
+    assert_eq!(s.webhooks.deliveries(b, "wh_1", 10).expect("deliveries"), vec![], "another server's");
+    assert!(!s.webhooks.remove(b, "wh_1").expect("remove"), "another server's");
+    assert!(s.webhooks.remove(a, "wh_1").expect("remove"));
+    assert!(s.webhooks.due(Timestamp(1_000), 10).expect("due").iter().all(|d| d.url != "https://hooks.example/wh_1"));
 }

@@ -68,9 +68,21 @@ struct State {
     last_watch: i64,
     /// Servers' stream credentials.
     stream_keys: BTreeMap<ServerId, garrison_core::streams::watches::ServerStreamKeys>,
+    /// Webhook endpoints by id, with their secrets; events by id; deliveries by id.
+    webhooks: BTreeMap<String, (garrison_core::webhooks::Endpoint, garrison_core::webhooks::WebhookSecret)>,
+    webhook_events: BTreeMap<String, garrison_core::webhooks::Event>,
+    webhook_deliveries: BTreeMap<i64, MemoryDelivery>,
     /// Live alerts by id: the alert, whether it ended.
     alerts: BTreeMap<i64, (garrison_core::streams::alerts::Alert, bool)>,
     last_alert: i64,
+}
+
+/// A webhook delivery as the memory store keeps it.
+#[derive(Debug, Clone)]
+struct MemoryDelivery {
+    event: String,
+    endpoint: String,
+    record: garrison_core::webhooks::DeliveryRecord,
 }
 
 /// A restore job as the memory store keeps it.
@@ -237,6 +249,139 @@ impl garrison_core::streams::watches::StreamWatches for MemoryRecords {
 
     fn page(&self, after: i64, limit: usize) -> Result<Vec<garrison_core::streams::watches::Watch>> {
         Ok(self.with(|s| s.watches.range(after.saturating_add(1)..).take(limit).map(|(_, w)| w.clone()).collect()))
+    }
+}
+
+impl garrison_core::webhooks::WebhookStore for MemoryRecords {
+    fn add(&self, new: &garrison_core::webhooks::NewEndpoint, max: usize) -> Result<bool> {
+        Ok(self.with(|s| {
+            if s.webhooks.values().filter(|(e, _)| e.server == new.endpoint.server).count() >= max {
+                return false;
+            }
+            s.webhooks.insert(new.endpoint.id.clone(), (new.endpoint.clone(), new.secret.clone()));
+            true
+        }))
+    }
+
+    fn list(&self, server: ServerId) -> Result<Vec<garrison_core::webhooks::Endpoint>> {
+        Ok(self.with(|s| {
+            let mut found: Vec<_> =
+                s.webhooks.values().filter(|(e, _)| e.server == server).map(|(e, _)| e.clone()).collect();
+            found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            found
+        }))
+    }
+
+    fn get(&self, server: ServerId, id: &str) -> Result<Option<garrison_core::webhooks::Endpoint>> {
+        Ok(self.with(|s| s.webhooks.get(id).filter(|(e, _)| e.server == server).map(|(e, _)| e.clone())))
+    }
+
+    fn remove(&self, server: ServerId, id: &str) -> Result<bool> {
+        Ok(self.with(|s| {
+            if s.webhooks.get(id).is_none_or(|(e, _)| e.server != server) {
+                return false;
+            }
+            s.webhooks.remove(id);
+            s.webhook_deliveries.retain(|_, d| d.endpoint != id);
+            true
+        }))
+    }
+
+    fn enqueue(&self, event: &garrison_core::webhooks::Event, only: Option<&str>) -> Result<usize> {
+        use garrison_core::webhooks::{DeliveryRecord, DeliveryState};
+        Ok(self.with(|s| {
+            let targets: Vec<String> = s
+                .webhooks
+                .values()
+                .filter(|(e, _)| e.server == event.server)
+                .filter(|(e, _)| only.map_or_else(|| e.events.iter().any(|k| k == event.kind), |id| e.id == id))
+                .map(|(e, _)| e.id.clone())
+                .collect();
+            if targets.is_empty() {
+                return 0;
+            }
+            s.webhook_events.insert(event.id.clone(), event.clone());
+            for endpoint in &targets {
+                let id = s.webhook_deliveries.keys().next_back().map_or(1, |last| last + 1);
+                let record = DeliveryRecord {
+                    id,
+                    event_id: event.id.clone(),
+                    kind: event.kind.to_owned(),
+                    state: DeliveryState::Pending,
+                    attempts: 0,
+                    next_attempt_at: Some(event.created_at),
+                    last_status: None,
+                    last_error: None,
+                    last_latency_ms: None,
+                    created_at: event.created_at,
+                };
+                s.webhook_deliveries
+                    .insert(id, MemoryDelivery { event: event.id.clone(), endpoint: endpoint.clone(), record });
+            }
+            targets.len()
+        }))
+    }
+
+    fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<garrison_core::webhooks::DueDelivery>> {
+        use garrison_core::webhooks::{DeliveryState, DueDelivery};
+        Ok(self.with(|s| {
+            let mut due: Vec<&MemoryDelivery> = s
+                .webhook_deliveries
+                .values()
+                .filter(|d| {
+                    d.record.state == DeliveryState::Pending && d.record.next_attempt_at.is_some_and(|at| at <= now)
+                })
+                .collect();
+            due.sort_by_key(|d| (d.record.next_attempt_at, d.record.id));
+            due.into_iter()
+                .take(limit)
+                .filter_map(|d| {
+                    let (endpoint, secret) = s.webhooks.get(&d.endpoint)?;
+                    let event = s.webhook_events.get(&d.event)?;
+                    Some(DueDelivery {
+                        id: d.record.id,
+                        event_id: event.id.clone(),
+                        body: event.body.clone(),
+                        url: endpoint.url.clone(),
+                        secret: secret.clone(),
+                        attempts: d.record.attempts,
+                    })
+                })
+                .collect()
+        }))
+    }
+
+    fn attempted(&self, delivery: i64, attempt: &garrison_core::webhooks::Attempt) -> Result<()> {
+        self.with(|s| {
+            if let Some(d) = s.webhook_deliveries.get_mut(&delivery) {
+                d.record.state = attempt.state;
+                d.record.attempts += 1;
+                d.record.next_attempt_at = attempt.next_attempt_at;
+                d.record.last_status = attempt.status;
+                d.record.last_error = attempt.error.clone();
+                d.record.last_latency_ms = Some(attempt.latency_ms);
+            }
+        });
+        Ok(())
+    }
+
+    fn deliveries(
+        &self,
+        server: ServerId,
+        endpoint: &str,
+        limit: usize,
+    ) -> Result<Vec<garrison_core::webhooks::DeliveryRecord>> {
+        Ok(self.with(|s| {
+            s.webhook_deliveries
+                .values()
+                .rev()
+                .filter(|d| {
+                    d.endpoint == endpoint && s.webhook_events.get(&d.event).is_some_and(|e| e.server == server)
+                })
+                .take(limit)
+                .map(|d| d.record.clone())
+                .collect()
+        }))
     }
 }
 

@@ -92,3 +92,32 @@ impl Entropy for OsEntropy {
         getrandom::fill(bytes).map_err(|e| EntropyError(e.to_string()))
     }
 }
+
+/// Webhook deliveries through the safe fetcher: HTTPS to public addresses on port 443, checked when
+/// an endpoint is registered and again at every delivery; redirects are answers, never followed.
+#[derive(Debug, Clone)]
+pub struct FetchedWebhooks(pub garrison_fetch::SafeFetcher);
+
+impl garrison_core::webhooks::WebhookTransport for FetchedWebhooks {
+    fn check<'a>(&'a self, url: &'a str) -> garrison_core::webhooks::TransportFuture<'a, Result<(), String>> {
+        Box::pin(async move { self.0.check_url(url).await.map_err(|e| e.to_string()) })
+    }
+
+    fn post<'a>(
+        &'a self,
+        url: &'a str,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    ) -> garrison_core::webhooks::TransportFuture<'a, (garrison_core::webhooks::Answer, i64)> {
+        use garrison_core::webhooks::Answer;
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let answer = match self.0.post(url, &headers, body).await {
+                Ok((code, retry_after_secs)) => Answer::Status { code, retry_after_secs },
+                Err(e) if e.is_callers_fault() => Answer::Refused(e.to_string()),
+                Err(e) => Answer::NoAnswer(e.to_string()),
+            };
+            (answer, i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX))
+        })
+    }
+}

@@ -423,6 +423,19 @@ impl From<garrison_core::streams::watches::WatchError> for ApiError {
     }
 }
 
+impl From<garrison_core::webhooks::WebhookError> for ApiError {
+    fn from(err: garrison_core::webhooks::WebhookError) -> Self {
+        use garrison_core::webhooks::WebhookError as E;
+        let status = match err {
+            E::Core(e) => return e.into(),
+            E::Full => StatusCode::CONFLICT,
+            E::NotFound(_) => StatusCode::NOT_FOUND,
+            _ => return Self::internal(&err),
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
 impl From<garrison_core::streams::alerts::PushError> for ApiError {
     fn from(err: garrison_core::streams::alerts::PushError) -> Self {
         use garrison_core::streams::alerts::PushError as E;

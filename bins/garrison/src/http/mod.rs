@@ -26,6 +26,7 @@ mod transcripts;
 mod utilities;
 mod verification;
 mod verify;
+mod webhooks;
 mod xp;
 
 use actix_web::{App, HttpRequest, HttpResponse, web};
@@ -71,6 +72,8 @@ pub struct AppState {
     pub watches: garrison_core::streams::watches::WatchService,
     /// The live-alert loop (its EventSub callback).
     pub alerts: std::sync::Arc<garrison_core::streams::alerts::AlertService>,
+    /// Servers' outbound webhooks and their dispatcher.
+    pub webhooks: std::sync::Arc<garrison_core::webhooks::WebhookService>,
     /// What the server says about where it lives and what it serves.
     pub site: Site,
 }
@@ -221,6 +224,11 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(streams::twitch)
         .service(streams::tiktok)
         .service(streams::twitch_eventsub)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::remove)
+        .service(webhooks::test)
+        .service(webhooks::deliveries)
         .service(streams::add_watch)
         .service(streams::list_watches)
         .service(streams::delete_watch)
@@ -394,6 +402,10 @@ mod tests {
             "/api/Stream/watches",
             "/api/Stream/watches/{id}",
             "/api/server/streams",
+            "/api/webhooks",
+            "/api/webhooks/{id}",
+            "/api/webhooks/{id}/test",
+            "/api/webhooks/{id}/deliveries",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -405,6 +417,6 @@ mod tests {
                 [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
             })
             .sum();
-        assert_eq!(operations, 109, "a route was added or removed: update this count");
+        assert_eq!(operations, 114, "a route was added or removed: update this count");
     }
 }
