@@ -25,17 +25,21 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::StreamExt as _;
 
-use super::eventsub::{Delivery, EventSubReceiver, Received, Refused, SUBSCRIPTION_TYPES};
-use super::port::{EventSubscription, TwitchEventSub};
+mod message;
+mod push;
+
+pub use message::{ended_patch, live_message};
+use push::Push;
+pub use push::{Accepted, EventSubSettings, PushError};
+
 use super::watches::{ServerStreamKeys, StreamKeyStore, StreamWatches, Watch};
 use super::{
-    LiveStream, Liveness, Platform, Secret, StreamError, StreamService, TWITCH_LOGINS_PER_CALL, TikTokUser,
-    TwitchCredentials, TwitchLogin, YouTubeHandle, YouTubeKey,
+    LiveStream, Liveness, Platform, StreamError, StreamService, TWITCH_LOGINS_PER_CALL, TikTokUser, TwitchCredentials,
+    TwitchLogin, YouTubeHandle, YouTubeKey,
 };
-use crate::discord::message::{Embed, EmbedAuthor, EmbedField, EmbedFooter, EmbedMedia};
-use crate::discord::{DiscordBot, DiscordBots, MessagePatch, NewMessage, Snowflake};
+use crate::discord::{DiscordBot, DiscordBots, Snowflake};
 use crate::threads::{BlockingThreads, WriteQueue, run_blocking, run_write};
-use crate::{Clock, Error, Result, ServerId, Timestamp};
+use crate::{Clock, Result, ServerId, Timestamp};
 
 /// Watches read from the store at once.
 const WATCH_PAGE: usize = 500;
@@ -47,17 +51,11 @@ const YOUTUBE_UNITS: f64 = 3.0;
 const CHECKS_IN_FLIGHT: usize = 8;
 /// Discord posts and edits in flight at once.
 const POSTS_IN_FLIGHT: usize = 4;
-/// The longest embed title Discord takes.
-const MAX_TITLE_CHARS: usize = 256;
 /// Pushed events waiting for the loop; beyond, Twitch is asked to deliver again later.
 pub const MAX_QUEUED_EVENTS: usize = 1_000;
 /// How often EventSub subscriptions are checked against Twitch's list even when no watch changed, and
 /// how often a streamer Twitch pushes is still polled, in case a push was lost.
 const RESYNC_MS: i64 = 10 * 60_000;
-/// How long a broadcaster whose subscription failed is polled instead of subscribed again.
-const FAILED_BACKOFF_MS: i64 = 60 * 60_000;
-/// Subscriptions created in one round (two per broadcaster); the rest in the next rounds.
-const SUBSCRIBES_PER_ROUND: usize = 50;
 
 /// An alert posted (or claimed) for one stream of one watch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,67 +186,6 @@ struct PollState {
     allowance: HashMap<[u8; 32], f64>,
 }
 
-/// Twitch's push of stream starts and ends (EventSub over webhooks), instead of polling.
-pub struct EventSubSettings {
-    pub api: Arc<dyn TwitchEventSub>,
-    /// Garrison's public callback URL (`https://.../api/Stream/eventsub/twitch?key=...`, the query
-    /// naming the secret, so subscriptions signed with an older one are told apart and replaced).
-    pub callback: String,
-    /// What subscriptions are signed with (10 to 100 characters).
-    pub secret: Secret,
-}
-
-impl std::fmt::Debug for EventSubSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventSubSettings").field("callback", &self.callback).finish_non_exhaustive()
-    }
-}
-
-/// What EventSub's part of the loop remembers.
-#[derive(Debug, Default)]
-struct PushState {
-    /// Logins (lower case) → broadcaster ids.
-    ids: HashMap<String, String>,
-    /// Logins with both subscriptions enabled.
-    covered: HashSet<String>,
-    /// When the subscriptions were last made to match the watches, and the logins then watched.
-    synced: Option<(Timestamp, std::collections::BTreeSet<String>)>,
-    /// Broadcasters whose subscription failed (Twitch could not reach or verify the callback, or
-    /// gave up delivering), by when: not subscribed again for [`FAILED_BACKOFF_MS`] (polled instead),
-    /// so a wrong public URL does not make Garrison ask Twitch to call it round after round.
-    failed: HashMap<String, Timestamp>,
-}
-
-/// EventSub, when configured.
-struct Push {
-    settings: EventSubSettings,
-    receiver: EventSubReceiver,
-    credentials: TwitchCredentials,
-    state: Mutex<PushState>,
-    queue: Mutex<std::collections::VecDeque<Received>>,
-}
-
-/// What the callback route answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Accepted {
-    /// Answer the challenge, as is, `text/plain`.
-    Challenge(String),
-    /// Taken: the loop acts on it shortly.
-    Queued,
-}
-
-/// Why the callback route refused a delivery.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PushError {
-    #[error("Twitch EventSub is not enabled (GARRISON_TWITCH_EVENTSUB)")]
-    Disabled,
-    #[error(transparent)]
-    Refused(#[from] Refused),
-    /// [`MAX_QUEUED_EVENTS`] wait already: Twitch delivers again later.
-    #[error("too many events are waiting; deliver again later")]
-    Busy,
-}
-
 /// The live-alert loop (one [`AlertService::poll`] per interval, run by the binary).
 pub struct AlertService {
     ports: AlertPorts,
@@ -279,226 +216,6 @@ type Found<'a> = Vec<(&'a Group, std::result::Result<Liveness, StreamError>)>;
 impl AlertService {
     pub fn new(ports: AlertPorts, streams: Arc<StreamService>) -> Self {
         Self { ports, streams, state: Mutex::new(PollState::default()), push: None }
-    }
-
-    /// The same loop, told of Twitch streams by EventSub. It needs the service's own Twitch
-    /// credentials (subscriptions belong to one application).
-    pub fn with_eventsub(mut self, settings: EventSubSettings) -> Result<Self> {
-        let credentials = self.streams.configured().twitch.ok_or_else(|| {
-            Error::invalid(
-                "GARRISON_TWITCH_EVENTSUB",
-                "needs GARRISON_TWITCH_CLIENT_ID and GARRISON_TWITCH_CLIENT_SECRET: subscriptions belong to one application",
-            )
-        })?;
-        let receiver = EventSubReceiver::new(settings.secret.clone(), Arc::clone(&self.ports.clock));
-        self.push = Some(Push {
-            settings,
-            receiver,
-            credentials,
-            state: Mutex::new(PushState::default()),
-            queue: Mutex::new(std::collections::VecDeque::new()),
-        });
-        Ok(self)
-    }
-
-    /// A delivery to the EventSub callback: checked (signature, age, replay), then a challenge to
-    /// answer or an event queued for [`AlertService::handle_pushed`].
-    pub fn accept(&self, delivery: &Delivery<'_>) -> std::result::Result<Accepted, PushError> {
-        let push = self.push.as_ref().ok_or(PushError::Disabled)?;
-        let mut queue = push.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if queue.len() >= MAX_QUEUED_EVENTS {
-            return Err(PushError::Busy);
-        }
-        match push.receiver.receive(delivery)? {
-            Received::Challenge(challenge) => Ok(Accepted::Challenge(challenge)),
-            Received::Other => Ok(Accepted::Queued),
-            received => {
-                queue.push_back(received);
-                Ok(Accepted::Queued)
-            }
-        }
-    }
-
-    /// Acts on the events Twitch pushed since the last call: alerts for streams that started, edits
-    /// for those that ended.
-    pub async fn handle_pushed(&self) -> Result<PollReport> {
-        let mut report = PollReport::default();
-        let Some(push) = &self.push else { return Ok(report) };
-        let events: Vec<Received> = push.queue.lock().unwrap_or_else(PoisonError::into_inner).drain(..).collect();
-        if events.is_empty() {
-            return Ok(report);
-        }
-        let Some(bot) = self.bot(&mut report).await else { return Ok(report) };
-        for event in events {
-            let (login, liveness) = match event {
-                Received::Online { login, stream_id, started_at } => {
-                    let liveness = self.pushed_stream(push, &login, stream_id, started_at).await;
-                    (login, liveness)
-                }
-                Received::Offline { login } => (login, Liveness::Offline),
-                Received::Revoked { subscription, status } => {
-                    report.note(format!("Twitch ended EventSub subscription {subscription}: {status}"));
-                    let mut state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
-                    state.synced = None;
-                    state.covered.clear();
-                    continue;
-                }
-                Received::Challenge(_) | Received::Other => continue,
-            };
-            let store = Arc::clone(&self.ports.watches);
-            let key = login.clone();
-            let watches =
-                run_blocking(&*self.ports.threads, move || store.of_streamer(Platform::Twitch, &key)).await??;
-            if watches.is_empty() {
-                continue;
-            }
-            let group = Group { platform: Platform::Twitch, name: login, watches };
-            self.state().checked.insert(group.key(), self.ports.clock.now());
-            self.alert(&*bot, vec![(&group, Ok(liveness))], &mut report).await?;
-        }
-        Ok(report)
-    }
-
-    /// The stream an `stream.online` event announces, with Helix's title and picture when Helix
-    /// already shows it (it can lag the event by a little).
-    async fn pushed_stream(
-        &self,
-        push: &Push,
-        login: &str,
-        stream_id: String,
-        started_at: Option<Timestamp>,
-    ) -> Liveness {
-        if let Ok(name) = TwitchLogin::parse("login", login)
-            && let Ok(found) = self.streams.poll_twitch(&push.credentials, std::slice::from_ref(&name)).await
-            && let Some((_, Liveness::Live(stream))) = found.into_iter().next()
-            && stream.stream_id.as_deref() == Some(stream_id.as_str())
-        {
-            return Liveness::Live(stream);
-        }
-        Liveness::Live(LiveStream { stream_id: Some(stream_id), started_at, ..LiveStream::default() })
-    }
-
-    /// Makes Twitch's subscriptions match the watched Twitch streamers: missing ones created, those of
-    /// streamers no longer watched (or that failed) deleted. Then and every [`RESYNC_MS`] after.
-    async fn sync_subscriptions(&self, groups: &[Group], report: &mut PollReport) {
-        let Some(push) = &self.push else { return };
-        let now = self.ports.clock.now();
-        let wanted: std::collections::BTreeSet<String> =
-            groups.iter().filter(|g| g.platform == Platform::Twitch).map(|g| g.key().1).collect();
-        {
-            let state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((at, logins)) = &state.synced
-                && *logins == wanted
-                && now.millis() - at.millis() < RESYNC_MS
-            {
-                return;
-            }
-        }
-        match self.sync(push, &wanted, report).await {
-            Ok(done) => {
-                let mut state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
-                state.synced = done.then_some((now, wanted));
-            }
-            Err(err) => report.note(format!("Twitch EventSub subscriptions: {err}")),
-        }
-    }
-
-    /// One pass of [`AlertService::sync_subscriptions`]; `true` when nothing is left to do.
-    async fn sync(
-        &self,
-        push: &Push,
-        wanted: &std::collections::BTreeSet<String>,
-        report: &mut PollReport,
-    ) -> std::result::Result<bool, StreamError> {
-        let (api, creds) = (&push.settings.api, &push.credentials);
-        let token = self.streams.twitch_app_token(creds).await?;
-        let failed = |err| StreamError::Unavailable { platform: Platform::Twitch, reason: format!("{err}") };
-        let unknown: Vec<TwitchLogin> = {
-            let state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
-            wanted
-                .iter()
-                .filter(|l| !state.ids.contains_key(*l))
-                .filter_map(|l| TwitchLogin::parse("l", l).ok())
-                .collect()
-        };
-        for chunk in unknown.chunks(TWITCH_LOGINS_PER_CALL) {
-            let users = api.users(&creds.client_id, &token, chunk).await.map_err(failed)?;
-            let mut state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
-            for user in users {
-                state.ids.insert(user.login.to_ascii_lowercase(), user.id);
-            }
-        }
-        let ids: HashMap<String, String> = {
-            let state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
-            wanted.iter().filter_map(|l| state.ids.get(l).map(|id| (id.clone(), l.clone()))).collect()
-        };
-        let ours: Vec<EventSubscription> = api
-            .subscriptions(&creds.client_id, &token)
-            .await
-            .map_err(failed)?
-            .into_iter()
-            .filter(|s| same_route(&s.callback, &push.settings.callback))
-            .collect();
-        let mut present: HashSet<(String, String)> = HashSet::new();
-        let mut enabled: HashMap<String, usize> = HashMap::new();
-        for sub in ours {
-            // Signed with another secret (the callback names the secret's fingerprint) or failing.
-            let healthy = sub.callback == push.settings.callback
-                && matches!(sub.status.as_str(), "enabled" | "webhook_callback_verification_pending");
-            if !ids.contains_key(&sub.broadcaster_id)
-                || !healthy
-                || !present.insert((sub.broadcaster_id.clone(), sub.kind.clone()))
-            {
-                api.unsubscribe(&creds.client_id, &token, &sub.id).await.map_err(failed)?;
-                report.unsubscribed += 1;
-                if matches!(
-                    sub.status.as_str(),
-                    "webhook_callback_verification_failed" | "notification_failures_exceeded"
-                ) {
-                    report.note(format!(
-                        "Twitch EventSub {} of broadcaster {}: {}",
-                        sub.kind, sub.broadcaster_id, sub.status
-                    ));
-                    let mut state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
-                    state.failed.insert(sub.broadcaster_id.clone(), self.ports.clock.now());
-                }
-            } else if sub.status == "enabled" {
-                *enabled.entry(sub.broadcaster_id.clone()).or_default() += 1;
-            }
-        }
-        let mut left = SUBSCRIBES_PER_ROUND;
-        let mut done = true;
-        let now = self.ports.clock.now();
-        let backing_off: HashSet<String> = {
-            let mut state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.failed.retain(|_, at| now.millis() - at.millis() < FAILED_BACKOFF_MS);
-            state.failed.keys().cloned().collect()
-        };
-        for id in ids.keys().filter(|id| !backing_off.contains(*id)) {
-            for kind in SUBSCRIPTION_TYPES {
-                if present.contains(&(id.clone(), kind.to_owned())) {
-                    continue;
-                }
-                if left == 0 {
-                    done = false;
-                    continue;
-                }
-                left -= 1;
-                let secret = &push.settings.secret;
-                match api.subscribe(&creds.client_id, &token, kind, id, &push.settings.callback, secret).await {
-                    Ok(_) => report.subscribed += 1,
-                    Err(err) => report.note(format!("Twitch EventSub {kind} of broadcaster {id}: {err}")),
-                }
-            }
-        }
-        let mut state = push.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.covered = ids
-            .iter()
-            .filter(|(id, _)| enabled.get(*id).copied().unwrap_or(0) >= SUBSCRIPTION_TYPES.len())
-            .map(|(_, login)| login.clone())
-            .collect();
-        // Subscriptions still waiting for their verification are looked at again next round.
-        Ok(done && state.covered.len() == ids.len())
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, PollState> {
@@ -621,11 +338,7 @@ impl AlertService {
         let mut order: Vec<&Group> = groups.iter().collect();
         order.sort_by_key(|g| state.checked.get(&g.key()).copied().unwrap_or(Timestamp::from_millis(i64::MIN)));
 
-        let covered: HashSet<String> = self
-            .push
-            .as_ref()
-            .map(|push| push.state.lock().unwrap_or_else(PoisonError::into_inner).covered.clone())
-            .unwrap_or_default();
+        let covered: HashSet<String> = self.push.as_ref().map(Push::covered).unwrap_or_default();
         let mut checks = Vec::new();
         let mut twitch: BTreeMap<Vec<[u8; 32]>, TwitchBatch<'_>> = BTreeMap::new();
         let mut youtube: Vec<(&Group, YouTubeHandle, Vec<YouTubeKey>)> = Vec::new();
@@ -857,11 +570,6 @@ enum Done {
     Nothing,
 }
 
-/// Whether two callback URLs are the same route (whatever their query says).
-fn same_route(a: &str, b: &str) -> bool {
-    a.split('?').next() == b.split('?').next()
-}
-
 /// The credentials to try for a group: the configured ones alone, else each watching server's own.
 fn candidates<T: Clone + PartialEq>(
     configured: Option<&T>,
@@ -886,167 +594,4 @@ fn candidates<T: Clone + PartialEq>(
 /// What tells one broadcast from the next: the platform's id of it, else when it started.
 fn stream_key(stream: &LiveStream) -> Option<String> {
     stream.stream_id.clone().or_else(|| stream.started_at.map(|at| format!("started:{}", at.millis())))
-}
-
-/// The streamer's page, from the watch's name (checked by the platform's rule when it was kept).
-fn channel_url(watch: &Watch) -> String {
-    match watch.platform {
-        Platform::YouTube => format!("https://youtube.com/@{}", watch.streamer),
-        Platform::Twitch => format!("https://twitch.tv/{}", watch.key()),
-        Platform::TikTok => format!("https://www.tiktok.com/@{}/live", watch.streamer),
-    }
-}
-
-fn shown(watch: &Watch) -> String {
-    match watch.platform {
-        Platform::YouTube => format!("@{}", watch.streamer),
-        Platform::Twitch | Platform::TikTok => watch.streamer.clone(),
-    }
-}
-
-fn colour(platform: Platform) -> u32 {
-    match platform {
-        Platform::YouTube => 0xFF_00_00,
-        Platform::Twitch => 0x91_46_FF,
-        Platform::TikTok => 0x25_F4_EE,
-    }
-}
-
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let mut clipped: String = text.chars().take(max - 1).collect();
-        clipped.push('…');
-        clipped
-    }
-}
-
-/// The alert: the watch's message (and its role, the one mention that pings) above an embed with the
-/// stream's title, link, thumbnail, game and viewers.
-pub fn live_message(watch: &Watch, stream: &LiveStream) -> NewMessage {
-    let url = stream.video_url.clone().unwrap_or_else(|| channel_url(watch));
-    let name = shown(watch);
-    let title = if stream.title.trim().is_empty() { format!("{name} is live") } else { stream.title.clone() };
-    let mut fields = Vec::new();
-    if let Some(game) = &stream.game {
-        fields.push(EmbedField { name: "Playing".into(), value: clip(game, 1024), inline: true });
-    }
-    if let Some(viewers) = stream.viewers {
-        fields.push(EmbedField { name: "Viewers".into(), value: viewers.to_string(), inline: true });
-    }
-    let embed = Embed {
-        title: Some(clip(&title, MAX_TITLE_CHARS)),
-        url: Some(url),
-        color: Some(colour(watch.platform)),
-        author: Some(EmbedAuthor {
-            name: Some(format!("{name} is live on {}", watch.platform)),
-            url: Some(channel_url(watch)),
-            ..EmbedAuthor::default()
-        }),
-        image: stream.thumbnail_url.clone().map(EmbedMedia::at),
-        fields,
-        footer: Some(EmbedFooter { text: watch.platform.name().to_owned(), icon_url: None, proxy_icon_url: None }),
-        timestamp: stream.started_at.map(Timestamp::to_iso8601),
-        ..Embed::default()
-    };
-    let mention = watch.mention_role.map(|role| format!("<@&{role}>"));
-    let content = match (mention, &watch.message) {
-        (Some(mention), Some(text)) => Some(format!("{mention} {text}")),
-        (Some(mention), None) => Some(mention),
-        (None, Some(text)) => Some(text.clone()),
-        (None, None) => None,
-    };
-    NewMessage { content, embeds: vec![embed], ping_role: watch.mention_role }
-}
-
-/// The edit at the stream's end: the same link, without the live picture, and how long it lasted.
-pub fn ended_patch(watch: &Watch, alert: &Alert, now: Timestamp) -> MessagePatch {
-    let name = shown(watch);
-    let since = alert.started_at.unwrap_or(alert.posted_at);
-    let minutes = (now.millis() - since.millis()).max(0) / 60_000;
-    let lasted = match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
-    };
-    let title = if alert.title.trim().is_empty() { format!("{name} was live") } else { alert.title.clone() };
-    let embed = Embed {
-        title: Some(clip(&title, MAX_TITLE_CHARS)),
-        url: Some(channel_url(watch)),
-        description: Some(format!("The stream ended after {lasted}.")),
-        color: Some(0x74_7F_8D),
-        author: Some(EmbedAuthor {
-            name: Some(format!("{name} was live on {}", watch.platform)),
-            url: Some(channel_url(watch)),
-            ..EmbedAuthor::default()
-        }),
-        footer: Some(EmbedFooter { text: watch.platform.name().to_owned(), icon_url: None, proxy_icon_url: None }),
-        timestamp: Some(now.to_iso8601()),
-        ..Embed::default()
-    };
-    MessagePatch { embeds: Some(vec![embed]), ..MessagePatch::default() }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn watch(platform: Platform, role: Option<u64>, message: Option<&str>) -> Watch {
-        Watch {
-            id: 7,
-            server: ServerId::parse("serverId", "100000000000000001").expect("id"),
-            platform,
-            streamer: "Some_Streamer".into(),
-            channel: Snowflake::from_raw(200_000_000_000_000_001),
-            message: message.map(str::to_owned),
-            mention_role: role.map(Snowflake::from_raw),
-            created_at: Timestamp::from_millis(0),
-        }
-    }
-
-    #[test]
-    fn the_alert_names_the_stream_and_pings_only_the_chosen_role() {
-        let stream = LiveStream {
-            title: "x".repeat(300),
-            game: Some("Chess".into()),
-            viewers: Some(12),
-            thumbnail_url: Some("https://example.com/t.jpg".into()),
-            started_at: Some(Timestamp::from_millis(1_700_000_000_000)),
-            stream_id: Some("s1".into()),
-            ..LiveStream::default()
-        };
-        let sent = live_message(&watch(Platform::Twitch, Some(300_000_000_000_000_001), Some("@everyone go")), &stream);
-        assert_eq!(sent.content.as_deref(), Some("<@&300000000000000001> @everyone go"));
-        assert_eq!(sent.ping_role, Some(Snowflake::from_raw(300_000_000_000_000_001)));
-        let embed = &sent.embeds[0];
-        assert_eq!(embed.title.as_ref().map(|t| t.chars().count()), Some(MAX_TITLE_CHARS));
-        assert_eq!(embed.url.as_deref(), Some("https://twitch.tv/some_streamer"));
-        assert_eq!(embed.image.as_ref().and_then(|i| i.url.as_deref()), Some("https://example.com/t.jpg"));
-        assert_eq!(embed.fields.len(), 2);
-        assert_eq!(embed.timestamp.as_deref(), Some("2023-11-14T22:13:20Z"));
-        let quiet = live_message(&watch(Platform::YouTube, None, None), &LiveStream::default());
-        assert_eq!((quiet.content, quiet.ping_role), (None, None));
-        assert_eq!(quiet.embeds[0].title.as_deref(), Some("@Some_Streamer is live"));
-    }
-
-    #[test]
-    fn the_end_says_how_long_it_lasted() {
-        let alert = Alert {
-            id: 1,
-            watch: 7,
-            stream_id: "s1".into(),
-            channel: Snowflake::from_raw(200_000_000_000_000_001),
-            message: Some(Snowflake::from_raw(400_000_000_000_000_001)),
-            title: "Chess night".into(),
-            started_at: Some(Timestamp::from_millis(0)),
-            posted_at: Timestamp::from_millis(60_000),
-        };
-        let patch = ended_patch(&watch(Platform::TikTok, None, None), &alert, Timestamp::from_millis(65 * 60_000));
-        let embed = &patch.embeds.as_ref().expect("embeds")[0];
-        assert_eq!(embed.description.as_deref(), Some("The stream ended after 1 h 5 min."));
-        assert_eq!(embed.url.as_deref(), Some("https://www.tiktok.com/@Some_Streamer/live"));
-        assert!(embed.image.is_none());
-        assert_eq!(patch.content, None, "the text and its mention are left as they were");
-    }
 }
