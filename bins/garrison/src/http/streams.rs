@@ -12,12 +12,12 @@ use garrison_core::streams::{
     watches::{Added, Watch, WatchError, WatchRequest},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{Body, Caller, IdText, Params, RawBody},
+    extract::{Body, Caller, IdText, Params, RawBody, ServerQuery},
     headers::header,
 };
 
@@ -314,15 +314,6 @@ pub struct WatchesResponse {
     watches: Vec<WatchOut>,
 }
 
-/// `?serverId=`
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub struct ServerQuery {
-    #[param(value_type = String, example = "123456789012345678")]
-    server_id: IdText,
-}
-
 /// Watch a streamer: when they go live, the server-wide bot posts an alert in the channel. The channel
 /// (a text or announcement channel) and the role are checked with the bot first, so alerts go only
 /// into the server's own channels. Adding the same streamer into the same channel again answers the
@@ -365,7 +356,7 @@ pub async fn list_watches(
     caller: Caller,
     query: Params<ServerQuery>,
 ) -> Result<web::Json<WatchesResponse>, ApiError> {
-    let server = query.server_id.server("serverId")?;
+    let server = query.server()?;
     let principal = caller.principal(state.clone()).await?;
     let watches = state.watches.list(&principal, server).await?;
     Ok(web::Json(WatchesResponse { watches: watches.into_iter().map(WatchOut::from).collect() }))
@@ -382,7 +373,7 @@ pub async fn delete_watch(
     id: web::Path<String>,
     query: Params<ServerQuery>,
 ) -> Result<web::Json<serde_json::Value>, ApiError> {
-    let server = query.server_id.server("serverId")?;
+    let server = query.server()?;
     let id: i64 =
         id.trim().parse().ok().filter(|id| *id > 0).ok_or_else(|| ApiError::bad_request("id: must be a watch id"))?;
     let principal = caller.principal(state.clone()).await?;
@@ -445,7 +436,7 @@ pub async fn get_stream_keys(
     caller: Caller,
     query: Params<ServerQuery>,
 ) -> Result<web::Json<StreamKeysOut>, ApiError> {
-    let server = query.server_id.server("serverId")?;
+    let server = query.server()?;
     let principal = caller.principal(state.clone()).await?;
     let set = state.watches.keys(&principal, server).await?;
     Ok(web::Json(StreamKeysOut { server_id: server.to_string(), youtube_api_key: set.youtube, twitch: set.twitch }))

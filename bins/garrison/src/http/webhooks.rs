@@ -5,12 +5,12 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use garrison_core::webhooks::{DeliveryRecord, Endpoint};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{Body, Caller, IdText, Params},
+    extract::{Body, Caller, IdText, Params, ServerQuery},
 };
 
 /// `POST /api/webhooks`'s body.
@@ -68,15 +68,6 @@ pub struct WebhooksResponse {
     webhooks: Vec<WebhookOut>,
 }
 
-/// `?serverId=`
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub struct ServerQuery {
-    #[param(value_type = String, example = "123456789012345678")]
-    server_id: IdText,
-}
-
 /// Register an endpoint: its URL must be HTTPS to a public host on port 443 (checked now, with the
 /// host's addresses, and again at every delivery). The answer carries the signing secret, this once.
 #[utoipa::path(tag = "Webhooks", request_body = WebhookBody, responses(
@@ -106,7 +97,7 @@ pub async fn list(
     caller: Caller,
     query: Params<ServerQuery>,
 ) -> Result<web::Json<WebhooksResponse>, ApiError> {
-    let server = query.server_id.server("serverId")?;
+    let server = query.server()?;
     let principal = caller.principal(state.clone()).await?;
     let endpoints = state.webhooks.list(&principal, server).await?;
     Ok(web::Json(WebhooksResponse { webhooks: endpoints.into_iter().map(|e| WebhookOut::of(e, None)).collect() }))
@@ -123,7 +114,7 @@ pub async fn remove(
     id: web::Path<String>,
     query: Params<ServerQuery>,
 ) -> Result<web::Json<serde_json::Value>, ApiError> {
-    let server = query.server_id.server("serverId")?;
+    let server = query.server()?;
     let principal = caller.principal(state.clone()).await?;
     state.webhooks.remove(&principal, server, &id).await?;
     Ok(web::Json(serde_json::json!({"status": "Deleted"})))
@@ -140,7 +131,7 @@ pub async fn test(
     id: web::Path<String>,
     query: Params<ServerQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let server = query.server_id.server("serverId")?;
+    let server = query.server()?;
     let principal = caller.principal(state.clone()).await?;
     let event = state.webhooks.test(&principal, server, &id).await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({"eventId": event})))
@@ -200,7 +191,7 @@ pub async fn deliveries(
     id: web::Path<String>,
     query: Params<ServerQuery>,
 ) -> Result<web::Json<DeliveriesResponse>, ApiError> {
-    let server = query.server_id.server("serverId")?;
+    let server = query.server()?;
     let principal = caller.principal(state.clone()).await?;
     let found = state.webhooks.deliveries(&principal, server, &id).await?;
     Ok(web::Json(DeliveriesResponse { deliveries: found.into_iter().map(DeliveryOut::from).collect() }))
