@@ -623,6 +623,13 @@ impl Database {
                 let reply = Answer::new(move |result| drop(reply.send(result)));
                 let job: Job = Box::new(move || {
                     let outcome = work();
+                    if outcome.is_err() {
+                        // The job is one unit of work: a job that fails after some of its writes keeps
+                        // none of them (run_job then releases the emptied savepoint).
+                        if let Err(err) = tx(TxStatement::JobRollback) {
+                            tracing::error!(error = %err, "a failed write could not be rolled back");
+                        }
+                    }
                     Box::new(move |committed| {
                         let result = match (outcome, committed) {
                             (Ok(value), Ok(())) => Ok(value),
@@ -764,6 +771,37 @@ mod tests {
         assert_eq!(count_policies(&db), 1, "only the write that did not panic");
         db.check().expect("ready");
         assert_eq!(db.report(), HealthReport { writer_stopped: false, writer_restarts: 0, panicked_writes: 2 });
+    }
+
+    #[test]
+    fn a_write_job_that_fails_keeps_none_of_its_writes() {
+        let (_fresh, db) = sqlite();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let inner = db.clone();
+        let err = runtime
+            .block_on(db.run_on_writer(move || -> Result<()> {
+                inner.write(|conn| add_policy(conn, 1))?;
+                inner.write(|conn| add_policy(conn, 2))?;
+                Err(Error::invalid("field", "a rule the job checks after its first writes"))
+            }))
+            .expect_err("the job failed");
+        assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+        let inner = db.clone();
+        runtime
+            .block_on(db.run_on_writer(move || -> Result<()> {
+                inner.write(|conn| add_policy(conn, 3))?;
+                inner.write(|conn| add_policy(conn, 4))
+            }))
+            .expect("a job that succeeds keeps all its writes");
+        let kept: Vec<i64> = db
+            .read(|conn| {
+                Ok(crate::schema::ep_policies::table
+                    .select(crate::schema::ep_policies::server_id)
+                    .order(crate::schema::ep_policies::server_id)
+                    .load::<i64>(conn)?)
+            })
+            .expect("read");
+        assert_eq!(kept, [3, 4], "nothing of the failed job");
     }
 
     #[test]
