@@ -154,6 +154,65 @@ thread_local! {
     static WRITER: RefCell<Option<AnyConnection>> = const { RefCell::new(None) };
 }
 
+thread_local! {
+    /// On PostgreSQL, while a job of [`Database::run_on_writer`] runs on this thread: its connection,
+    /// inside the job's transaction. Storage code the job calls reads and writes through it, so the job
+    /// commits or rolls back as one.
+    static JOB: RefCell<Option<PooledConnection<Manager>>> = const { RefCell::new(None) };
+}
+
+/// Whether this thread runs a PostgreSQL job (see [`JOB`]).
+fn in_job() -> bool {
+    JOB.with(|cell| cell.try_borrow().map_or(true, |slot| slot.is_some()))
+}
+
+/// Runs `work` on the job's connection; only inside a PostgreSQL job.
+fn with_job_connection<T>(work: impl FnOnce(&mut AnyConnection) -> Result<T, Failure>) -> Result<T, Failure> {
+    JOB.with(|cell| {
+        let Ok(mut slot) = cell.try_borrow_mut() else {
+            return Err(Failure::Domain(Error::Store(StoreError::Internal("nested use of a job's connection".into()))));
+        };
+        match slot.as_mut() {
+            Some(conn) => work(conn),
+            None => Err(Failure::Domain(Error::Store(StoreError::Internal("not inside a write job".into())))),
+        }
+    })
+}
+
+/// A PostgreSQL job's connection, lent to [`JOB`] for the job's length. Dropped without
+/// [`PinnedJob::finish`] (the job panicked), it rolls the transaction back before the connection goes
+/// back to the pool, so the next job on this thread starts clean.
+struct PinnedJob;
+
+impl PinnedJob {
+    fn begin(mut conn: PooledConnection<Manager>) -> Result<Self> {
+        conn.batch_execute("BEGIN").map_err(|e| Error::from(Failure::from(e)))?;
+        JOB.with(|cell| *cell.borrow_mut() = Some(conn));
+        Ok(Self)
+    }
+
+    /// Commits (`ok`) or rolls back the job's transaction and gives the connection back.
+    fn finish(self, ok: bool) -> Result<()> {
+        let conn = JOB.with(|cell| cell.borrow_mut().take());
+        std::mem::forget(self);
+        let Some(mut conn) = conn else { return Ok(()) };
+        if ok {
+            conn.batch_execute("COMMIT")
+                .map_err(|e| Error::Store(StoreError::Unavailable(format!("commit failed: {e}"))))
+        } else {
+            conn.batch_execute("ROLLBACK").map_err(|e| Error::from(Failure::from(e)))
+        }
+    }
+}
+
+impl Drop for PinnedJob {
+    fn drop(&mut self) {
+        if let Some(mut conn) = JOB.with(|cell| cell.try_borrow_mut().ok().and_then(|mut slot| slot.take())) {
+            let _ = conn.batch_execute("ROLLBACK");
+        }
+    }
+}
+
 /// Whether this thread is the SQLite writer.
 fn on_writer_thread() -> bool {
     WRITER.with(|cell| cell.try_borrow().map_or(true, |slot| slot.is_some()))
@@ -557,6 +616,10 @@ impl Database {
             // Inside the writer's batch: its own connection sees the batch's earlier writes.
             return with_writer_connection(work).map_err(Error::from);
         }
+        if in_job() {
+            // Inside a PostgreSQL job: its transaction sees the job's earlier writes.
+            return with_job_connection(work).map_err(Error::from);
+        }
         let mut conn = self.checkout(&self.read)?;
         work(&mut conn).map_err(Error::from)
     }
@@ -568,6 +631,10 @@ impl Database {
         work: impl FnOnce(&mut AnyConnection) -> Result<T, Failure> + Send + 'static,
     ) -> Result<T> {
         match &self.writer {
+            Writer::Pool(_) if in_job() => {
+                // Inside a PostgreSQL job: a savepoint of its transaction, committed with it.
+                with_job_connection(|conn| in_savepoint(conn, work)).map_err(Error::from)
+            }
             Writer::Pool(pool) => {
                 let mut conn = self.checkout(pool)?;
                 let conn: &mut AnyConnection = &mut conn;
@@ -603,7 +670,8 @@ impl Database {
     /// Runs `work` where writes are cheapest, and resolves once they are committed: on SQLite, on the
     /// writer thread as one job of its batch (every read and write `work` makes goes to the writer's
     /// connection, and the answer comes after the batch commits); on PostgreSQL, on a blocking thread
-    /// (each write its own transaction, as with `Database::write`).
+    /// in one transaction of its own (every read and write `work` makes goes to its connection). Either
+    /// way the job is one unit of work: when `work` fails, none of its writes is kept.
     ///
     /// For request handlers that change data: awaited from async code, the request costs no blocking
     /// thread and two thread hand-offs (to the writer and back) instead of four.
@@ -613,11 +681,23 @@ impl Database {
     ) -> Pin<Box<dyn Future<Output = Result<T>> + Send>> {
         let stopped = || Error::Store(StoreError::Unavailable("the SQLite writer stopped".into()));
         match &self.writer {
-            Writer::Pool(_) => Box::pin(async move {
-                tokio::task::spawn_blocking(work)
+            Writer::Pool(pool) => {
+                let pool = pool.clone();
+                Box::pin(async move {
+                    tokio::task::spawn_blocking(move || {
+                        // The job is one transaction: every write it makes commits, or none does.
+                        let conn = pool.get().map_err(|e| {
+                            Error::Store(StoreError::Unavailable(format!("no database connection: {e}")))
+                        })?;
+                        let job = PinnedJob::begin(conn)?;
+                        let outcome = work();
+                        job.finish(outcome.is_ok())?;
+                        outcome
+                    })
                     .await
                     .map_err(|e| Error::Store(StoreError::Internal(format!("a blocking task failed: {e}"))))?
-            }),
+                })
+            }
             Writer::Queue(queue) => {
                 let (reply, answer) = tokio::sync::oneshot::channel::<Result<T>>();
                 let reply = Answer::new(move |result| drop(reply.send(result)));
@@ -776,6 +856,32 @@ mod tests {
     #[test]
     fn a_write_job_that_fails_keeps_none_of_its_writes() {
         let (_fresh, db) = sqlite();
+        a_failed_job_keeps_nothing(&db);
+        let Some(url) = garrison_testkit::postgres_url() else {
+            garrison_testkit::report_skip("write jobs as one unit of work on PostgreSQL");
+            return;
+        };
+        let fresh = garrison_testkit::TestDatabase::postgres(&url);
+        let db = Database::open(fresh.url(), PoolSizes::default()).expect("open");
+        db.migrate().expect("migrate");
+        a_failed_job_keeps_nothing(&db);
+        // A job that panics leaves no transaction open on its thread's next job.
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let inner = db.clone();
+        let panicked = runtime.block_on(db.run_on_writer(move || -> Result<()> {
+            inner.write(|conn| add_policy(conn, 5))?;
+            panic!("a bug after a write");
+        }));
+        assert!(panicked.is_err());
+        let kept: Vec<i64> = db
+            .read(|conn| {
+                Ok(crate::schema::ep_policies::table.select(crate::schema::ep_policies::server_id).load::<i64>(conn)?)
+            })
+            .expect("read");
+        assert!(!kept.contains(&5), "the panicked job's write was rolled back: {kept:?}");
+    }
+
+    fn a_failed_job_keeps_nothing(db: &Database) {
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
         let inner = db.clone();
         let err = runtime
