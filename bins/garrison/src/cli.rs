@@ -422,9 +422,13 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
                 actix_web::rt::time::sleep(Duration::from_secs(1)).await;
             }
         });
-        // Events Twitch pushed (EventSub), acted on a moment after they arrive.
+        // Events Twitch pushed (EventSub), acted on a moment after they arrive; only with EventSub on.
         let pushed = Arc::clone(&alerts);
+        let eventsub = settings.twitch_eventsub;
         actix_web::rt::spawn(async move {
+            if !eventsub {
+                return;
+            }
             loop {
                 actix_web::rt::time::sleep(Duration::from_millis(250)).await;
                 match pushed.handle_pushed().await {

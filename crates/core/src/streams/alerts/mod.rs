@@ -470,6 +470,9 @@ impl AlertService {
             }
         }
         let ids: Vec<i64> = answered.iter().flat_map(|(g, _)| g.watches.iter().map(|w| w.id)).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
         let store = Arc::clone(&self.ports.alerts);
         let open = run_blocking(&*self.ports.threads, move || store.open(&ids)).await??;
         let mut open_by_watch: HashMap<i64, Vec<Alert>> = HashMap::new();
