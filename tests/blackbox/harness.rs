@@ -107,6 +107,22 @@ pub struct Server {
     earlier_logs: String,
 }
 
+/// Another server process on a [`Server`]'s database (see [`Server::replica`]).
+pub struct Replica {
+    process: Running,
+    pub base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Replica {
+    /// Fails the test if any secret a test used so far appears in this replica's log.
+    #[track_caller]
+    pub fn assert_no_secret_logged(&self) {
+        let leaked = leaked(&self.process.logs());
+        assert!(leaked.is_empty(), "secrets in the replica's log: {leaked:?}");
+    }
+}
+
 /// A response as a client sees it.
 #[derive(Debug)]
 pub struct Reply {
@@ -167,6 +183,17 @@ impl Server {
         let env = self.env.iter().map(|(name, value)| (name.as_str(), value.as_str()));
         self.process = launch(self.dir.path(), &self.db).envs(env).start().unwrap_or_else(|e| panic!("{e}"));
         self.base = self.process.base().to_owned();
+    }
+
+    /// A second process on this server's database and settings, in a directory of its own: a replica
+    /// behind the same load balancer (give both `GARRISON_SECRET_KEY`, or the replica cannot open
+    /// what the first sealed). Stopped when dropped.
+    pub fn replica(&self) -> Replica {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let env = self.env.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+        let process = launch(dir.path(), &self.db).envs(env).start().unwrap_or_else(|e| panic!("{e}"));
+        let base = process.base().to_owned();
+        Replica { process, base, _dir: dir }
     }
 
     /// Fails the test if any secret a test used so far appears in this server's log.

@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -13,11 +14,25 @@ use serde_json::{Value, json};
 
 use crate::harness::{Backend, Server, database, expect, secret};
 
+/// Every event type the member records send.
+const RECORD_EVENTS: [&str; 8] = [
+    "xp.changed",
+    "ep.changed",
+    "loa.started",
+    "loa.ended",
+    "medal.awarded",
+    "medal.revoked",
+    "certification.awarded",
+    "certification.revoked",
+];
+
 /// What the receiver got: headers (lower-case names) and body.
 #[derive(Debug, Clone)]
 struct Received {
     headers: Vec<(String, String)>,
     body: String,
+    /// What the receiver answered.
+    status: u16,
 }
 
 impl Received {
@@ -32,6 +47,8 @@ struct Receiver {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
     answers: Arc<Mutex<Vec<u16>>>,
+    /// While set, every request is answered 503.
+    down: Arc<AtomicBool>,
 }
 
 impl Receiver {
@@ -40,6 +57,8 @@ impl Receiver {
         let url = format!("http://{}/hook", listener.local_addr().expect("an address"));
         let (received, answers) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
         let (log, next) = (Arc::clone(&received), Arc::clone(&answers));
+        let down = Arc::new(AtomicBool::new(false));
+        let is_down = Arc::clone(&down);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { break };
@@ -59,19 +78,33 @@ impl Receiver {
                 let length = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok());
                 let mut body = vec![0; length.unwrap_or(0)];
                 let _ = reader.read_exact(&mut body);
-                log.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(Received { headers, body: String::from_utf8_lossy(&body).into_owned() });
                 let status = {
                     let mut answers = next.lock().unwrap_or_else(PoisonError::into_inner);
-                    if answers.is_empty() { 204 } else { answers.remove(0) }
+                    if is_down.load(Ordering::SeqCst) {
+                        503
+                    } else if answers.is_empty() {
+                        204
+                    } else {
+                        answers.remove(0)
+                    }
                 };
+                log.lock().unwrap_or_else(PoisonError::into_inner).push(Received {
+                    headers,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                    status,
+                });
                 let _ = stream.write_all(
                     format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes(),
                 );
             }
         });
-        Self { url, received, answers }
+        Self { url, received, answers, down }
+    }
+
+    /// The distinct events answered 2xx so far, by `webhook-id`.
+    fn delivered(&self) -> std::collections::BTreeMap<String, Received> {
+        let received = self.received();
+        received.into_iter().filter(|r| r.status < 300).map(|r| (r.header("webhook-id").to_owned(), r)).collect()
     }
 
     fn received(&self) -> Vec<Received> {
@@ -177,10 +210,240 @@ async fn test_events_are_delivered_signed_retried_after_a_5xx_and_failed_after_a
     );
     assert_eq!(receiver.received().len(), 4, "no retry after a 4xx");
 
+    // A rotation: the new secret once; during the overlap every delivery carries both signatures.
+    let rotated =
+        expect(server.post(&format!("/api/webhooks/{id}/rotate?serverId={guild}"), &key, json!({})).await, 200).body;
+    let newer_text = rotated["secret"].as_str().expect("the new secret, once").to_owned();
+    secret(&newer_text);
+    let newer = WebhookSecret::parse(&newer_text).expect("whsec_");
+    assert_ne!(newer, signing);
+    assert!(rotated["previousSecretValidUntil"].is_string());
+    let bad = expect(
+        server.post(&format!("/api/webhooks/{id}/rotate?serverId={guild}&overlapHours=500"), &key, json!({})).await,
+        400,
+    );
+    assert_eq!(bad.error(), "overlapHours: must be from 0 to 168, got 500");
+    expect(server.post(&format!("/api/webhooks/{id}/test?serverId={guild}"), &key, json!({})).await, 202);
+    let got = receiver.wait_for(5, Duration::from_secs(5)).await;
+    let (rotation, signature) = (&got[4], got[4].header("webhook-signature"));
+    let timestamp: i64 = rotation.header("webhook-timestamp").parse().expect("seconds");
+    let message = rotation.header("webhook-id");
+    assert!(newer.verify(message, timestamp, rotation.body.as_bytes(), signature), "the new secret signs");
+    assert!(signing.verify(message, timestamp, rotation.body.as_bytes(), signature), "the old one too, meanwhile");
+    assert_eq!(signature.split_whitespace().count(), 2, "{signature}");
+
+    // A redelivery of the first delivery: the same webhook-id again, as a new delivery.
+    let log = expect(server.get(&path, &key).await, 200).body;
+    let oldest = log["deliveries"].as_array().and_then(|d| d.last()).expect("deliveries").clone();
+    let redone = expect(
+        server
+            .post(
+                &format!("/api/webhooks/{id}/deliveries/{}/redeliver?serverId={guild}", oldest["id"]),
+                &key,
+                json!({}),
+            )
+            .await,
+        202,
+    )
+    .body;
+    assert_ne!(redone["deliveryId"], oldest["id"]);
+    let got = receiver.wait_for(6, Duration::from_secs(5)).await;
+    assert_eq!(got[5].header("webhook-id"), oldest["eventId"].as_str().expect("event id"));
+    let missing = expect(
+        server.post(&format!("/api/webhooks/{id}/deliveries/999999/redeliver?serverId={guild}"), &key, json!({})).await,
+        404,
+    );
+    assert_eq!(missing.error(), format!("No delivery 999999 of webhook {id}."));
+    let listed = expect(server.get(&format!("/api/webhooks?serverId={guild}"), &read_only).await, 200).body;
+    assert!(listed["webhooks"][0]["failingSince"].is_null(), "the last attempt succeeded: {listed}");
+
     // Another server's key sees nothing of it; deleting ends it.
     let other = server.create_key("223456789012345678", "other", false);
     expect(server.delete(&format!("/api/webhooks/{id}?serverId={guild}"), &other).await, 403);
     expect(server.delete(&format!("/api/webhooks/{id}?serverId={guild}"), &key).await, 200);
     expect(server.get(&format!("/api/webhooks/{id}/deliveries?serverId={guild}"), &key).await, 404);
     server.assert_no_secret_logged();
+}
+
+/// The member records' changes send their events, signed, and only changes that were made do (not a
+/// refused change, nor an `Idempotency-Key` replay); a kill -9 while deliveries wait loses none of the
+/// events of acknowledged changes and makes none twice. On SQLite and on PostgreSQL.
+#[tokio::test]
+async fn record_changes_send_their_events_and_a_kill_before_delivery_loses_none() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(db) = database(backend) else {
+            garrison_testkit::report_skip("webhooks on PostgreSQL");
+            continue;
+        };
+        let mut server = Server::start_with(db, &[("GARRISON_FETCH_ALLOW_LOOPBACK", "true")]);
+        let guild = "123456789012345678";
+        let key = server.create_key(guild, "records", false);
+        let receiver = Receiver::start();
+        receiver.down.store(true, Ordering::SeqCst);
+        let made = expect(
+            server
+                .post("/api/webhooks", &key, json!({"serverId": guild, "url": receiver.url, "events": RECORD_EVENTS}))
+                .await,
+            201,
+        )
+        .body;
+        let signing = WebhookSecret::parse(made["secret"].as_str().expect("secret")).expect("whsec_");
+        secret(made["secret"].as_str().expect("secret"));
+
+        let member = |extra: Value| {
+            let mut body = json!({"serverId": guild, "robloxId": "7"});
+            body.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+            body
+        };
+        let add = |amount: i64| member(json!({"amount": amount}));
+        // Changes made: one event each.
+        let once = server
+            .client()
+            .post(format!("{}/api/xp/add", server.base))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", "k1");
+        expect(Server::reply(once.json(&add(10)).send().await.expect("sent")).await, 200);
+        let again = server
+            .client()
+            .post(format!("{}/api/xp/add", server.base))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", "k1");
+        let replayed = expect(Server::reply(again.json(&add(10)).send().await.expect("sent")).await, 200);
+        assert_eq!(replayed.body["xp"], 10, "a replay changes nothing");
+        expect(server.post("/api/xp/add", &key, add(9_007_199_254_740_991)).await, 400);
+        expect(server.post("/api/ep/add", &key, member(json!({"company": "main", "amount": 3}))).await, 200);
+        expect(server.post("/api/loa/start", &key, member(json!({"days": 3}))).await, 200);
+        expect(server.post("/api/loa/end", &key, member(json!({}))).await, 200);
+        expect(server.post("/api/loa/end", &key, member(json!({}))).await, 409);
+        let medal = json!({"serverId": guild, "name": "Valor", "description": "For valor"});
+        expect(server.post("/api/medals", &key, medal).await, 200);
+        expect(server.post("/api/medals/award", &key, member(json!({"medalName": "Valor"}))).await, 200);
+        expect(server.post("/api/medals/award", &key, member(json!({"medalName": "Valor"}))).await, 409);
+        expect(server.post("/api/medals/revoke", &key, member(json!({"medalName": "Valor"}))).await, 200);
+        // Twenty concurrent XP changes, all acknowledged before the kill.
+        let adds = (0..20).map(|_| server.post("/api/xp/add", &key, add(1)));
+        for reply in futures_util::future::join_all(adds).await {
+            expect(reply, 200);
+        }
+        let events_made = 1 + 1 + 2 + 2 + 20;
+        // The receiver refuses the first attempts; the server dies with the deliveries pending.
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        server.kill_and_restart();
+        receiver.down.store(false, Ordering::SeqCst);
+
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while receiver.delivered().len() < events_made {
+            assert!(
+                Instant::now() < deadline,
+                "{backend:?}: {} of {events_made} events delivered",
+                receiver.delivered().len()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let delivered = receiver.delivered();
+        assert_eq!(delivered.len(), events_made, "{backend:?}: no event made twice");
+        let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+        let mut balances = Vec::new();
+        let document = server.client().get(format!("{}/openapi.json", server.base)).send().await.expect("sent");
+        let document: Value = document.json().await.expect("the document");
+        let spec = garrison_openapi::Spec::from_json(&document.to_string(), &garrison_openapi::Options::new())
+            .expect("the document reads");
+        for (id, got) in &delivered {
+            let timestamp: i64 = got.header("webhook-timestamp").parse().expect("seconds");
+            assert!(signing.verify(id, timestamp, got.body.as_bytes(), got.header("webhook-signature")), "{id}");
+            let event: Value = serde_json::from_str(&got.body).expect("JSON");
+            assert_eq!(event["data"]["serverId"], guild);
+            assert_eq!(event["data"]["robloxId"], "7");
+            let kind = event["type"].as_str().expect("type");
+            let schema = &document["webhooks"][kind]["post"]["requestBody"]["content"]["application/json"]["schema"];
+            if let Err(problems) = spec.validate(schema, &event) {
+                panic!("{kind} breaks the OpenAPI document's webhooks section: {problems:?}\n{event}");
+            }
+            let kind = event["type"].as_str().expect("type").to_owned();
+            if kind == "xp.changed" {
+                balances.push(event["data"]["xp"].as_i64().expect("balance"));
+            }
+            *kinds.entry(kind).or_default() += 1;
+        }
+        balances.sort_unstable();
+        assert_eq!(balances, (10..=30).collect::<Vec<_>>(), "{backend:?}: one event per change, each balance once");
+        let expected: std::collections::BTreeMap<String, usize> = [
+            ("ep.changed", 1),
+            ("loa.ended", 1),
+            ("loa.started", 1),
+            ("medal.awarded", 1),
+            ("medal.revoked", 1),
+            ("xp.changed", 21),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect();
+        assert_eq!(kinds, expected, "{backend:?}");
+        let deliveries = expect(
+            server
+                .get(&format!("/api/webhooks/{}/deliveries?serverId={guild}", made["id"].as_str().expect("id")), &key)
+                .await,
+            200,
+        )
+        .body;
+        let states: Vec<&str> = deliveries["deliveries"]
+            .as_array()
+            .expect("deliveries")
+            .iter()
+            .map(|d| d["state"].as_str().expect("state"))
+            .collect();
+        assert_eq!(states.len(), events_made);
+        assert!(states.iter().all(|s| *s == "delivered"), "{backend:?}: {states:?}");
+        server.assert_no_secret_logged();
+    }
+}
+
+/// Two replicas on one PostgreSQL database, both dispatching: every event is delivered, and by one
+/// of them only (a delivery is taken by one dispatcher; the other skips it).
+#[tokio::test]
+async fn two_replicas_on_postgresql_deliver_each_event_once() {
+    let Some(db) = database(Backend::Postgres) else {
+        garrison_testkit::report_skip("webhooks with two replicas");
+        return;
+    };
+    let key_hex = "7f".repeat(32);
+    let first =
+        Server::start_with(db, &[("GARRISON_FETCH_ALLOW_LOOPBACK", "true"), ("GARRISON_SECRET_KEY", key_hex.as_str())]);
+    let second = first.replica();
+    let guild = "123456789012345678";
+    let key = first.create_key(guild, "replicas", false);
+    let receiver = Receiver::start();
+    let made = expect(
+        first
+            .post("/api/webhooks", &key, json!({"serverId": guild, "url": receiver.url, "events": ["xp.changed"]}))
+            .await,
+        201,
+    )
+    .body;
+    secret(made["secret"].as_str().expect("secret"));
+    // 300 changes, half through each replica, 10 at a time.
+    let events = 300usize;
+    for batch in 0..events / 10 {
+        let adds = (0..10).map(|n| {
+            let base = if (batch * 10 + n) % 2 == 0 { &first.base } else { &second.base };
+            let body = json!({"serverId": guild, "robloxId": (n + 1).to_string(), "amount": 1});
+            first.client().post(format!("{base}/api/xp/add")).bearer_auth(&key).json(&body).send()
+        });
+        for reply in futures_util::future::join_all(adds).await {
+            expect(Server::reply(reply.expect("sent")).await, 200);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while receiver.delivered().len() < events {
+        assert!(Instant::now() < deadline, "{} of {events} events delivered", receiver.delivered().len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Both dispatchers keep running a while longer: nothing is sent again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received = receiver.received();
+    assert_eq!(receiver.delivered().len(), events, "every event");
+    assert_eq!(received.len(), events, "each once: no event sent by both replicas");
+    first.assert_no_secret_logged();
+    second.assert_no_secret_logged();
 }

@@ -214,7 +214,8 @@ fn server_roblox(settings: &Settings, command: RobloxCommand) -> anyhow::Result<
     use garrison_core::{apikey::Principal, roblox};
     let db = wiring::database(settings)?;
     let client = wiring::roblox_client(settings)?;
-    let service = wiring::roblox(&client, &db, wiring::secret_key(settings)?, wiring::clock());
+    let outbox = wiring::outbox(&wiring::webhook_store(settings, &db)?);
+    let service = wiring::roblox(&client, &db, wiring::secret_key(settings)?, outbox, wiring::clock());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     match command {
         RobloxCommand::Set { server, group } => {
@@ -306,6 +307,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = wiring::database(&settings)?;
     let clock = wiring::clock();
     let objects = wiring::object_store(&settings)?;
+    // One outbox for every service that reports changes, over the webhook service's store.
+    let webhook_store = wiring::webhook_store(&settings, &db)?;
+    let outbox = wiring::outbox(&webhook_store);
     let cards = wiring::card_studio(&settings, Arc::clone(&objects), Arc::clone(&clock))?;
     let twilight = wiring::discord(&settings)?;
     let gateway = wiring::gateway(&settings, &twilight)?;
@@ -322,22 +326,37 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let icons = wiring::icons(&settings)?;
     let boosters = wiring::boosters(&db, Arc::clone(&discord), Arc::clone(&icons), Arc::clone(&clock));
     let roles = wiring::roles(Arc::clone(&discord), icons);
-    let modlogs = wiring::modlogs(&db, Arc::clone(&discord), Arc::clone(&objects), Arc::clone(&clock));
+    let modlogs = wiring::modlogs(&db, Arc::clone(&discord), Arc::clone(&objects), outbox.clone(), Arc::clone(&clock));
     let public_url = bound.map_or_else(|| settings.public_url.clone(), |addr| wiring::public_url(&settings, addr));
-    let backups =
-        wiring::backups(&settings, &db, backup_bots, Arc::clone(&objects), Arc::clone(&cooldowns), Arc::clone(&clock))?;
+    let backups = wiring::backups(
+        &settings,
+        &db,
+        backup_bots,
+        Arc::clone(&objects),
+        Arc::clone(&cooldowns),
+        outbox.clone(),
+        Arc::clone(&clock),
+    )?;
     let transcripts = wiring::transcripts(
         wiring::transcript_studio(&settings, Arc::clone(&objects))?,
         Arc::clone(&discord),
         objects,
+        &db,
+        outbox.clone(),
         Arc::clone(&clock),
         &public_url,
     );
     let roblox_client = wiring::roblox_client(&settings)?;
-    let roblox = Arc::new(wiring::roblox(&roblox_client, &db, wiring::secret_key(&settings)?, Arc::clone(&clock)));
-    let verification = wiring::verification(&roblox_client, &db, Arc::clone(&clock));
+    let roblox = Arc::new(wiring::roblox(
+        &roblox_client,
+        &db,
+        wiring::secret_key(&settings)?,
+        outbox.clone(),
+        Arc::clone(&clock),
+    ));
+    let verification = wiring::verification(&roblox_client, &db, outbox.clone(), Arc::clone(&clock));
     let binds = wiring::binds(&db, Arc::clone(&discord), Arc::clone(&roblox));
-    let signin = wiring::signin(&settings, &db, &public_url, Arc::clone(&clock))?;
+    let signin = wiring::signin(&settings, &db, &public_url, outbox.clone(), Arc::clone(&clock))?;
     let streams = Arc::new(wiring::streams(&settings, Arc::clone(&clock))?);
     let watches = wiring::watches(&settings, &db, Arc::clone(&discord), Arc::clone(&clock))?;
     let alerts = Arc::new(wiring::alerts(
@@ -345,18 +364,19 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         &db,
         Arc::clone(&discord),
         Arc::clone(&streams),
+        outbox.clone(),
         Arc::clone(&clock),
         &public_url,
     )?);
     let poll_every = Duration::from_secs(settings.stream_poll_seconds.max(1));
-    let webhooks = Arc::new(wiring::webhooks(&settings, &db, Arc::clone(&clock))?);
+    let webhooks = Arc::new(wiring::webhooks(&settings, &db, webhook_store, Arc::clone(&clock))?);
     wiring::server_bot(&settings, &gateway, &db, Arc::clone(&clock), &public_url)?;
     let state = web::Data::new(http::AppState {
         signin,
         roblox,
         verification,
         binds,
-        records: wiring::member_records(&db, Arc::clone(&clock)),
+        records: wiring::member_records(&db, outbox.clone(), Arc::clone(&clock)),
         keys: wiring::api_keys(&db, Arc::clone(&clock)),
         operations: wiring::operations(&db, Arc::clone(&clock)),
         cards,
@@ -406,13 +426,13 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         actix_web::rt::spawn(async move {
             loop {
                 match webhooks.dispatch().await {
-                    Ok(report)
-                        if report.delivered + report.retrying + report.failed
-                            >= garrison_core::webhooks::DELIVERIES_PER_ROUND =>
-                    {
-                        continue;
-                    }
                     Ok(report) => {
+                        for endpoint in &report.disabled {
+                            tracing::warn!(endpoint, "a webhook endpoint was disabled after failing for too long");
+                        }
+                        if report.attempted() >= garrison_core::webhooks::DELIVERIES_PER_ROUND {
+                            continue;
+                        }
                         if report.failed > 0 {
                             tracing::warn!(failed = report.failed, "webhook deliveries failed for good");
                         }

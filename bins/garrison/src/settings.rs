@@ -266,6 +266,8 @@ pub struct Settings {
     /// Twitch pushes streams' starts and ends to `public_url` (EventSub webhooks) instead of being
     /// polled; needs the service's own Twitch credentials and a public HTTPS URL.
     pub twitch_eventsub: bool,
+    /// Days an outbound webhook endpoint's deliveries may keep failing before it is disabled.
+    pub webhook_disable_after_days: u32,
 }
 
 impl Default for Settings {
@@ -344,6 +346,7 @@ impl Default for Settings {
             stream_timeout_ms: 10_000,
             stream_poll_seconds: 60,
             twitch_eventsub: false,
+            webhook_disable_after_days: 5,
         }
     }
 }
@@ -688,6 +691,12 @@ impl Settings {
             self.stream_poll_seconds =
                 v.trim().parse().ok().filter(|n| (1..=86_400).contains(n)).with_context(|| {
                     format!("GARRISON_STREAM_POLL_SECONDS must be a number of seconds from 1 to 86400, got {v:?}")
+                })?;
+        }
+        if let Some(v) = var("GARRISON_WEBHOOK_DISABLE_AFTER_DAYS") {
+            self.webhook_disable_after_days =
+                v.trim().parse().ok().filter(|n| (1..=90).contains(n)).with_context(|| {
+                    format!("GARRISON_WEBHOOK_DISABLE_AFTER_DAYS must be a number of days from 1 to 90, got {v:?}")
                 })?;
         }
         Ok(self)

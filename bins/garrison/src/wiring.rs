@@ -18,6 +18,7 @@ use garrison_core::{
     operations::Operations,
     records::{ApiKeyService, MemberRecords, RecordStores},
     utilities::RegexBudget,
+    webhooks::{Outbox, WebhookStore},
 };
 use garrison_storage::{
     Database, DieselApiKeys, DieselCertifications, DieselEpLedger, DieselLoaRecords, DieselMedals, DieselXpLedger,
@@ -138,6 +139,7 @@ pub fn roblox(
     client: &Arc<garrison_roblox::RobloxClient>,
     db: &Database,
     secret: SecretKey,
+    outbox: Outbox,
     clock: Arc<dyn Clock>,
 ) -> garrison_core::roblox::RobloxService {
     garrison_core::roblox::RobloxService::new(
@@ -149,6 +151,7 @@ pub fn roblox(
             threads: Arc::new(crate::adapters::TokioBlockingThreads),
             writer: Arc::new(db.clone()),
             clock,
+            outbox,
         },
         garrison_core::roblox::CacheLifetimes::default(),
     )
@@ -199,6 +202,7 @@ pub fn signin(
     settings: &Settings,
     db: &Database,
     public_url: &str,
+    outbox: Outbox,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<garrison_core::roblox::signin::SignInService> {
     let credentials = |id: &str, secret: &crate::settings::Secret, path: &str| {
@@ -235,6 +239,7 @@ pub fn signin(
         writer: Arc::new(db.clone()),
         clock,
         entropy: Arc::new(crate::adapters::OsEntropy),
+        outbox,
     }))
 }
 
@@ -243,6 +248,7 @@ pub fn signin(
 pub fn verification(
     client: &Arc<garrison_roblox::RobloxClient>,
     db: &Database,
+    outbox: Outbox,
     clock: Arc<dyn Clock>,
 ) -> garrison_core::roblox::verification::VerificationService {
     garrison_core::roblox::verification::VerificationService::new(
@@ -253,6 +259,7 @@ pub fn verification(
             writer: Arc::new(db.clone()),
             clock,
             entropy: Arc::new(crate::adapters::OsEntropy),
+            outbox,
         },
     )
 }
@@ -332,11 +339,23 @@ pub fn fetcher(settings: &Settings) -> anyhow::Result<SafeFetcher> {
     .context("cannot set up the image fetcher")
 }
 
-/// Outbound webhooks: endpoints, events and deliveries in the database (secrets sealed), delivered
-/// through the safe fetcher (any public HTTPS host on 443, no redirects followed, 10 s).
+/// Webhook endpoints, events and deliveries, in the database (secrets sealed): the one store behind
+/// the webhook service and every service's outbox.
+pub fn webhook_store(settings: &Settings, db: &Database) -> anyhow::Result<Arc<dyn WebhookStore>> {
+    Ok(Arc::new(garrison_storage::DieselWebhooks::new(db.clone(), secret_key(settings)?)))
+}
+
+/// Where changes write their webhook events (in their own write job), with event ids from the OS.
+pub fn outbox(store: &Arc<dyn WebhookStore>) -> Outbox {
+    Outbox::new(Arc::clone(store), Arc::new(crate::adapters::OsEntropy))
+}
+
+/// Outbound webhooks: endpoints over `store`, delivered through the safe fetcher (any public HTTPS
+/// host on 443, no redirects followed, 10 s).
 pub fn webhooks(
     settings: &Settings,
     db: &Database,
+    store: Arc<dyn WebhookStore>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<garrison_core::webhooks::WebhookService> {
     use garrison_core::webhooks::{WebhookPorts, WebhookService};
@@ -350,7 +369,8 @@ pub fn webhooks(
     })
     .context("cannot set up the webhook sender")?;
     Ok(WebhookService::new(WebhookPorts {
-        store: Arc::new(garrison_storage::DieselWebhooks::new(db.clone(), secret_key(settings)?)),
+        disable_after_days: settings.webhook_disable_after_days,
+        store,
         transport: Arc::new(crate::adapters::FetchedWebhooks(fetcher)),
         entropy: Arc::new(crate::adapters::OsEntropy),
         threads: Arc::new(crate::adapters::TokioBlockingThreads),
@@ -462,7 +482,7 @@ pub fn moderation(discord: Arc<dyn DiscordBots>, clock: Arc<dyn Clock>) -> Moder
     Moderation::new(discord, clock, Arc::new(RuntimeSleeper))
 }
 
-pub fn member_records(db: &Database, clock: Arc<dyn Clock>) -> MemberRecords {
+pub fn member_records(db: &Database, outbox: Outbox, clock: Arc<dyn Clock>) -> MemberRecords {
     MemberRecords::new(
         RecordStores {
             xp: Arc::new(DieselXpLedger::new(db.clone())),
@@ -471,6 +491,7 @@ pub fn member_records(db: &Database, clock: Arc<dyn Clock>) -> MemberRecords {
             medals: Arc::new(DieselMedals::new(db.clone())),
             certifications: Arc::new(DieselCertifications::new(db.clone())),
             writer: Arc::new(db.clone()),
+            outbox,
         },
         clock,
     )
@@ -508,6 +529,7 @@ pub fn modlogs(
     db: &Database,
     discord: Arc<dyn garrison_core::discord::DiscordBots>,
     objects: Arc<dyn ObjectStore>,
+    outbox: Outbox,
     clock: Arc<dyn Clock>,
 ) -> garrison_core::modlog::ModLogService {
     garrison_core::modlog::ModLogService::new(garrison_core::modlog::ModLogPorts {
@@ -517,6 +539,8 @@ pub fn modlogs(
         threads: Arc::new(crate::adapters::TokioBlockingThreads),
         clock,
         entropy: Arc::new(crate::adapters::OsEntropy),
+        writer: Arc::new(db.clone()),
+        outbox,
     })
 }
 
@@ -525,6 +549,8 @@ pub fn transcripts(
     studio: TranscriptStudio,
     discord: Arc<dyn garrison_core::discord::DiscordBots>,
     objects: Arc<dyn ObjectStore>,
+    db: &Database,
+    outbox: Outbox,
     clock: Arc<dyn Clock>,
     public_url: &str,
 ) -> garrison_core::transcript::TranscriptService {
@@ -535,6 +561,8 @@ pub fn transcripts(
             objects,
             clock,
             entropy: Arc::new(crate::adapters::OsEntropy),
+            writer: Arc::new(db.clone()),
+            outbox,
         },
         public_url,
     )
@@ -548,6 +576,7 @@ pub fn backups(
     bots: Arc<dyn garrison_core::backups::port::BackupBots>,
     objects: Arc<dyn ObjectStore>,
     cooldowns: Arc<dyn CooldownStore>,
+    outbox: Outbox,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<garrison_core::backups::BackupService> {
     use garrison_core::backups::{BackupPorts, BackupService, BackupSettings, Premium, TagKey};
@@ -568,6 +597,8 @@ pub fn backups(
             cooldowns,
             sleeper: Arc::new(RuntimeSleeper),
             jobs: Arc::new(garrison_storage::DieselRestoreJobs::new(db.clone(), secret.clone())),
+            writer: Arc::new(db.clone()),
+            outbox,
         },
         BackupSettings {
             tags: TagKey::new(secret.derive("backup auth keys")),
@@ -740,6 +771,7 @@ pub fn alerts(
     db: &Database,
     discord: Arc<dyn DiscordBots>,
     streams: Arc<garrison_core::streams::StreamService>,
+    outbox: Outbox,
     clock: Arc<dyn Clock>,
     public_url: &str,
 ) -> anyhow::Result<garrison_core::streams::alerts::AlertService> {
@@ -754,6 +786,7 @@ pub fn alerts(
             threads: Arc::new(crate::adapters::TokioBlockingThreads),
             writer: Arc::new(db.clone()),
             clock,
+            outbox,
         },
         streams,
     );

@@ -20,7 +20,8 @@ use crate::{
     entropy::{Entropy, EntropyError},
     objects::{ObjectError, ObjectStore},
     ports::ModLogs,
-    threads::{BlockingThreads, run_blocking},
+    threads::{BlockingThreads, WriteQueue, run_blocking, run_write},
+    webhooks::Outbox,
 };
 
 /// The header naming the guild, as errors about it name it.
@@ -330,6 +331,23 @@ pub fn documents_after_add(
     Ok(documents)
 }
 
+/// The `modlog.created` event's data: the entry as the history document shows it, without the view
+/// id (a link that works as a password, and the endpoint may belong to someone else than the bot).
+fn created_event(subject: &Subject, entry: &Entry) -> serde_json::Value {
+    serde_json::json!({
+        "serverId": subject.guild.to_string(),
+        "botId": subject.bot.to_string(),
+        "userId": subject.user.to_string(),
+        "caseNumber": entry.case_number,
+        "action": entry.action.as_str(),
+        "moderatorId": entry.moderator_id.to_string(),
+        "moderatorName": entry.moderator_name,
+        "reason": entry.reason,
+        "duration": entry.duration,
+        "createdAt": entry.at.to_iso8601(),
+    })
+}
+
 /// Why a moderation-log request failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -382,6 +400,8 @@ pub struct ModLogService {
     threads: Arc<dyn BlockingThreads>,
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
+    writer: Arc<dyn WriteQueue>,
+    outbox: Outbox,
     /// Held while a history's documents are rewritten in object storage.
     documents: futures_util::lock::Mutex<()>,
 }
@@ -401,12 +421,25 @@ pub struct ModLogPorts {
     pub threads: Arc<dyn BlockingThreads>,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
+    /// Where an add runs, with its `modlog.created` event.
+    pub writer: Arc<dyn WriteQueue>,
+    pub outbox: Outbox,
 }
 
 impl ModLogService {
     pub fn new(ports: ModLogPorts) -> Self {
-        let ModLogPorts { discord, records, objects, threads, clock, entropy } = ports;
-        Self { discord, records, objects, threads, clock, entropy, documents: futures_util::lock::Mutex::new(()) }
+        let ModLogPorts { discord, records, objects, threads, clock, entropy, writer, outbox } = ports;
+        Self {
+            discord,
+            records,
+            objects,
+            threads,
+            clock,
+            entropy,
+            writer,
+            outbox,
+            documents: futures_util::lock::Mutex::new(()),
+        }
     }
 
     async fn records<T: Send + 'static>(
@@ -443,7 +476,15 @@ impl ModLogService {
         let action = entry.action();
         let entry = entry.at(self.clock.now());
         let new_view = ViewId::draw(self.entropy.as_ref())?;
-        let added = self.records(move |r| r.add(subject, &profile, &entry, new_view)).await?;
+        let (records, outbox) = (Arc::clone(&self.records), self.outbox.clone());
+        let added = run_write(self.writer.as_ref(), move || {
+            let added = records.add(subject, &profile, &entry, new_view)?;
+            if let Some(new) = added.entries.last() {
+                outbox.record(guild, "modlog.created", new.at, || created_event(&subject, new))?;
+            }
+            Ok(added)
+        })
+        .await?;
         self.mirror(&added).await?;
         Ok(Added { action, view_id: added.view_id })
     }

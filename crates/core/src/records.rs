@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::{
-    ApiKeyId, Clock, Error, MemberKey, Result, ServerId,
+    ApiKeyId, Clock, Error, MemberKey, Result, ServerId, Timestamp,
     apikey::{Access, ApiKey, ApiKeySecret, NewApiKey, Principal, validate_name},
     catalogue::{self, AwardedCertification, AwardedMedal, Certification, CertificationRef, Description, Medal, Name},
     ep::{self, Company, EpPolicy, EpStatus, PolicyDraft},
@@ -14,6 +14,7 @@ use crate::{
     loa::{self, Loa, LoaStatus},
     ports::{ApiKeys, Certifications, EpLedger, LoaRecords, Medals, XpLedger},
     threads::{WriteQueue, run_write},
+    webhooks::Outbox,
     xp::{
         self, Actor, HistoryPage, LeaderboardCursor, LeaderboardPage, LeaderboardRow, Reason, Reference, XpChange,
         XpEntry, XpMutation, XpOutcome,
@@ -33,6 +34,8 @@ pub struct RecordStores {
     pub certifications: Arc<dyn Certifications>,
     /// Where changes run (the store's writer).
     pub writer: Arc<dyn WriteQueue>,
+    /// Where each change writes its webhook event, in the change's own write job.
+    pub outbox: Outbox,
 }
 
 impl std::fmt::Debug for RecordStores {
@@ -130,7 +133,21 @@ impl MemberRecords {
             at,
             idempotency,
         };
-        self.stores.xp.apply(&mutation)
+        let outcome = self.stores.xp.apply(&mutation)?;
+        if let XpOutcome::Applied { balance, delta } = outcome {
+            self.stores.outbox.record(mutation.member.server, "xp.changed", at, || {
+                let mut data = member_data(mutation.member);
+                data["operation"] = mutation.change.operation().as_str().into();
+                data["amount"] = mutation.change.amount().into();
+                data["delta"] = delta.into();
+                data["xp"] = balance.into();
+                data["reference"] = mutation.reference.as_ref().map(|r| r.as_str().to_owned()).into();
+                data["reason"] = mutation.reason.as_ref().map(|r| r.as_str().to_owned()).into();
+                data["keyName"] = mutation.actor.key_name.clone().into();
+                data
+            })?;
+        }
+        Ok(outcome)
     }
 
     pub fn xp_history(&self, caller: &Principal, member: MemberKey, page: HistoryPage) -> Result<HistorySlice> {
@@ -175,8 +192,22 @@ impl MemberRecords {
     pub fn add_ep(&self, caller: &Principal, member: MemberKey, company: Company, amount: i64) -> Result<EpStatus> {
         caller.authorize(member.server, Access::Write)?;
         let amount = ep::validate_amount(amount)?;
-        self.stores.ep.add(member, company, amount, self.clock.now())?;
-        self.evaluate_ep(member)
+        let at = self.clock.now();
+        self.stores.ep.add(member, company, amount, at)?;
+        let status = self.evaluate_ep(member)?;
+        self.stores.outbox.record(member.server, "ep.changed", at, || {
+            let mut data = member_data(member);
+            data["company"] = company.as_str().into();
+            data["amount"] = amount.into();
+            data["current"] = Company::ALL
+                .iter()
+                .map(|c| (c.as_str().to_owned(), status.current.get(*c).into()))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            data["warningLevel"] = status.warning_level.into();
+            data
+        })?;
+        Ok(status)
     }
 
     /// The member's EP status, read in pages of [`EP_PAGE`]: the leave that reaches into the window
@@ -227,6 +258,7 @@ impl MemberRecords {
         let now = self.clock.now();
         let started =
             self.stores.loa.start(member, Loa { started_at: now, ends_at: now.plus_days(days), ended_at: None })?;
+        self.stores.outbox.record(member.server, "loa.started", now, || loa_data(member, &started))?;
         Ok(LoaStatus::of(Some(started), now))
     }
 
@@ -234,6 +266,7 @@ impl MemberRecords {
         caller.authorize(member.server, Access::Write)?;
         let now = self.clock.now();
         let ended = self.stores.loa.end(member, now)?;
+        self.stores.outbox.record(member.server, "loa.ended", now, || loa_data(member, &ended))?;
         Ok(LoaStatus::of(Some(ended), now))
     }
 
@@ -268,13 +301,16 @@ impl MemberRecords {
     /// Awards a medal and returns the confirmation message.
     pub fn award_medal(&self, caller: &Principal, member: MemberKey, name: &Name) -> Result<String> {
         caller.authorize(member.server, Access::Write)?;
-        let medal = self.stores.medals.award(member, name, self.clock.now())?;
+        let at = self.clock.now();
+        let medal = self.stores.medals.award(member, name, at)?;
+        self.stores.outbox.record(member.server, "medal.awarded", at, || medal_data(member, &medal))?;
         Ok(catalogue::medal_awarded_message(&medal, member.member))
     }
 
     pub fn revoke_medal(&self, caller: &Principal, member: MemberKey, name: &Name) -> Result<String> {
         caller.authorize(member.server, Access::Write)?;
         let medal = self.stores.medals.revoke(member, name)?;
+        self.stores.outbox.record(member.server, "medal.revoked", self.clock.now(), || medal_data(member, &medal))?;
         Ok(catalogue::medal_revoked_message(&medal, member.member))
     }
 
@@ -331,7 +367,11 @@ impl MemberRecords {
         reference: &CertificationRef,
     ) -> Result<String> {
         caller.authorize(member.server, Access::Write)?;
-        let certification = self.stores.certifications.award(member, reference, self.clock.now())?;
+        let at = self.clock.now();
+        let certification = self.stores.certifications.award(member, reference, at)?;
+        self.stores
+            .outbox
+            .record(member.server, "certification.awarded", at, || certification_data(member, &certification))?;
         Ok(catalogue::certification_awarded_message(&certification, member.member))
     }
 
@@ -343,8 +383,42 @@ impl MemberRecords {
     ) -> Result<String> {
         caller.authorize(member.server, Access::Write)?;
         let certification = self.stores.certifications.revoke(member, reference)?;
+        self.stores.outbox.record(member.server, "certification.revoked", self.clock.now(), || {
+            certification_data(member, &certification)
+        })?;
         Ok(catalogue::certification_revoked_message(&certification, member.member))
     }
+}
+
+// --- Webhook events' data ---------------------------------------------------------------------
+// Ids are strings, as in the routes' bodies; times are RFC 3339. docs/webhooks.md shows each shape.
+
+fn member_data(member: MemberKey) -> serde_json::Value {
+    serde_json::json!({"serverId": member.server.to_string(), "robloxId": member.member.to_string()})
+}
+
+fn loa_data(member: MemberKey, loa: &Loa) -> serde_json::Value {
+    let mut data = member_data(member);
+    data["startedAt"] = loa.started_at.to_iso8601().into();
+    data["endsAt"] = loa.ends_at.to_iso8601().into();
+    data["endedAt"] = loa.ended_at.map(Timestamp::to_iso8601).into();
+    data
+}
+
+fn medal_data(member: MemberKey, medal: &Medal) -> serde_json::Value {
+    let mut data = member_data(member);
+    data["medal"] = serde_json::json!({"name": medal.name, "description": medal.description});
+    data
+}
+
+fn certification_data(member: MemberKey, certification: &Certification) -> serde_json::Value {
+    let mut data = member_data(member);
+    data["certification"] = serde_json::json!({
+        "reference": certification.reference,
+        "name": certification.name,
+        "description": certification.description,
+    });
+    data
 }
 
 /// API-key administration and authentication.

@@ -32,6 +32,8 @@ use crate::{
     },
     entropy::{Entropy, EntropyError},
     objects::{Continuation, MAX_LIST_LIMIT, ObjectBody, ObjectError, ObjectKey, ObjectPrefix, ObjectStore},
+    threads::{WriteQueue, run_write},
+    webhooks::Outbox,
 };
 
 /// Entries per page when the caller names no `limit`.
@@ -308,6 +310,9 @@ pub enum TranscriptError {
     Discord(#[from] DiscordError),
     #[error("object store: {0}")]
     Store(#[from] ObjectError),
+    /// The database failed while the transcript's event was recorded.
+    #[error(transparent)]
+    Records(#[from] crate::Error),
     #[error("transcript: {0}")]
     Internal(String),
 }
@@ -386,6 +391,8 @@ pub struct TranscriptService {
     objects: Arc<dyn ObjectStore>,
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
+    writer: Arc<dyn WriteQueue>,
+    outbox: Outbox,
     /// The base of the links handed out (`{public_url}/api/Transcript/view/{viewId}`).
     public_url: String,
 }
@@ -404,12 +411,16 @@ pub struct TranscriptPorts {
     pub objects: Arc<dyn ObjectStore>,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
+    /// Where the `transcript.created` event is recorded.
+    pub writer: Arc<dyn WriteQueue>,
+    pub outbox: Outbox,
 }
 
 impl TranscriptService {
     pub fn new(ports: TranscriptPorts, public_url: &str) -> Self {
-        let TranscriptPorts { discord, renderer, objects, clock, entropy } = ports;
-        Self { discord, renderer, objects, clock, entropy, public_url: public_url.trim_end_matches('/').to_owned() }
+        let TranscriptPorts { discord, renderer, objects, clock, entropy, writer, outbox } = ports;
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        Self { discord, renderer, objects, clock, entropy, writer, outbox, public_url }
     }
 
     /// The permanent link of a transcript's page.
@@ -457,6 +468,23 @@ impl TranscriptService {
         });
         let index = index_key(guild, made_by, now, visibility_channel(channel), &view_id)?;
         self.objects.put(&index, Bytes::from(entry.to_string()), "application/json").await?;
+        // The transcript is in object storage, not the database: its event is recorded once it is
+        // stored, before the answer (a crash in between leaves a transcript nobody was told of, and
+        // no event of a transcript that does not exist). The view id is left out: it is a password.
+        let outbox = self.outbox.clone();
+        run_write(self.writer.as_ref(), move || {
+            outbox.record(guild, "transcript.created", now, || {
+                let mut data = entry;
+                if let Some(fields) = data.as_object_mut() {
+                    fields.remove("viewId");
+                    fields.remove("createdAtMs");
+                    fields.insert("serverId".into(), fields.get("guildId").cloned().unwrap_or_default());
+                    fields.remove("guildId");
+                }
+                data
+            })
+        })
+        .await?;
 
         let link = self.link(view_id.as_str());
         let posted = match request.target {

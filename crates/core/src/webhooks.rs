@@ -58,6 +58,13 @@ pub const RETRY_SCHEDULE_SECS: [i64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000,
 /// Deliveries one dispatcher round takes, and sends at once.
 pub const DELIVERIES_PER_ROUND: usize = 100;
 const IN_FLIGHT: usize = 8;
+/// How long a dispatcher holds the deliveries it took: no other dispatcher (another replica) sends
+/// them meanwhile; if it dies, they are due again after it. Longer than a full round can last
+/// (100 deliveries, 8 at once, 10 s each at worst).
+pub const CLAIM_MS: i64 = 5 * 60_000;
+/// How long the secret before a rotation is honoured by default, and at most.
+pub const DEFAULT_ROTATION_OVERLAP_HOURS: u32 = 24;
+pub const MAX_ROTATION_OVERLAP_HOURS: u32 = 7 * 24;
 
 /// An endpoint's signing secret: 32 random bytes, written `whsec_` + base64. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -133,6 +140,12 @@ pub struct Endpoint {
     pub events: Vec<String>,
     pub description: Option<String>,
     pub created_at: Timestamp,
+    /// Since when its deliveries have been failing (no 2xx since), if they are.
+    pub failing_since: Option<Timestamp>,
+    /// When it was disabled for failing too long; a disabled endpoint gets no new events.
+    pub disabled_at: Option<Timestamp>,
+    /// Until when deliveries are signed with the secret it had before its latest rotation too.
+    pub previous_secret_until: Option<Timestamp>,
 }
 
 /// An endpoint to keep, with its secret.
@@ -214,6 +227,9 @@ pub struct DueDelivery {
     pub body: String,
     pub url: String,
     pub secret: WebhookSecret,
+    /// The endpoint's secret before its latest rotation, while it is still honoured: deliveries are
+    /// signed with both.
+    pub previous_secret: Option<WebhookSecret>,
     /// Attempts made so far.
     pub attempts: u32,
 }
@@ -237,15 +253,74 @@ pub trait WebhookStore: Send + Sync {
     fn get(&self, server: ServerId, id: &str) -> Result<Option<Endpoint>>;
     /// Removes the endpoint and its pending deliveries; `false` when the server has none by that id.
     fn remove(&self, server: ServerId, id: &str) -> Result<bool>;
-    /// Records the event with a pending delivery, due at its creation, to each endpoint of its server
-    /// subscribed to its type (or only to `only`); the number of deliveries. Called inside the change's
-    /// own write, so the change and its event are kept together or not at all.
-    fn enqueue(&self, event: &Event, only: Option<&str>) -> Result<usize>;
-    /// Up to `limit` pending deliveries due at `now`, oldest first.
-    fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<DueDelivery>>;
+    /// The ids of the server's endpoints subscribed to `kind`, but disabled ones.
+    fn subscribers(&self, server: ServerId, kind: &str) -> Result<Vec<String>>;
+    /// Records the event with a pending delivery, due at its creation, to each of `endpoints` (of the
+    /// event's server). Called inside the change's own write, so the change and its event are kept
+    /// together or not at all.
+    fn enqueue(&self, event: &Event, endpoints: &[String]) -> Result<()>;
+    /// Takes up to `limit` pending deliveries due at `now`, oldest first, of endpoints not disabled,
+    /// and holds them until `hold_until` (they are not due again before): two dispatchers never take
+    /// the same delivery at once (on PostgreSQL, rows another dispatcher is taking are skipped).
+    fn claim_due(&self, now: Timestamp, hold_until: Timestamp, limit: usize) -> Result<Vec<DueDelivery>>;
+    /// Records an attempt; the endpoint is failing from its first failed attempt after a success, and
+    /// not failing after a success.
     fn attempted(&self, delivery: i64, attempt: &Attempt) -> Result<()>;
+    /// Disables the endpoints failing since `failing_before` or earlier (their pending deliveries
+    /// fail); their ids.
+    fn disable_failing(&self, failing_before: Timestamp, now: Timestamp) -> Result<Vec<String>>;
+    /// Enables the endpoint again (not failing); `false` when the server has none by that id.
+    fn enable(&self, server: ServerId, id: &str) -> Result<bool>;
+    /// Replaces the endpoint's secret, keeping the current one as the previous until `previous_until`;
+    /// `false` when the server has none by that id.
+    fn rotate(&self, server: ServerId, id: &str, secret: &WebhookSecret, previous_until: Timestamp) -> Result<bool>;
+    /// A new pending delivery, due at `now`, of the event of the endpoint's delivery `delivery`; its
+    /// id, or `None` when the endpoint has no such delivery.
+    fn redeliver(&self, server: ServerId, endpoint: &str, delivery: i64, now: Timestamp) -> Result<Option<i64>>;
     /// The endpoint's latest deliveries, newest first.
     fn deliveries(&self, server: ServerId, endpoint: &str, limit: usize) -> Result<Vec<DeliveryRecord>>;
+}
+
+/// Where a change writes its event: the outbox of the change's own write job. Holds the store and the
+/// random source for event ids; every service that reports changes takes one.
+#[derive(Clone)]
+pub struct Outbox {
+    store: Arc<dyn WebhookStore>,
+    entropy: Arc<dyn Entropy>,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Outbox { .. }")
+    }
+}
+
+impl Outbox {
+    pub fn new(store: Arc<dyn WebhookStore>, entropy: Arc<dyn Entropy>) -> Self {
+        Self { store, entropy }
+    }
+
+    /// Records a `kind` event about what `data` builds, with a delivery to each endpoint of `server`
+    /// subscribed to `kind`; how many. `data` is built only when some endpoint subscribes, so a
+    /// server without webhooks pays one indexed read. Call it inside the change's write job, after the
+    /// change: when either fails, the job keeps neither.
+    pub fn record(
+        &self,
+        server: ServerId,
+        kind: &'static str,
+        at: Timestamp,
+        data: impl FnOnce() -> serde_json::Value,
+    ) -> Result<usize> {
+        debug_assert!(EVENT_TYPES.contains(&kind), "{kind} is not in EVENT_TYPES");
+        let endpoints = self.store.subscribers(server, kind)?;
+        if endpoints.is_empty() {
+            return Ok(0);
+        }
+        let event = Event::new(&*self.entropy, server, kind, data(), at)
+            .map_err(|e| Error::Store(crate::StoreError::Internal(e.to_string())))?;
+        self.store.enqueue(&event, &endpoints)?;
+        Ok(endpoints.len())
+    }
 }
 
 /// What a `POST` to an endpoint came to.
@@ -309,11 +384,17 @@ pub enum WebhookError {
     Full,
     #[error("No webhook {0} in this server.")]
     NotFound(String),
+    #[error("No delivery {delivery} of webhook {webhook}.")]
+    NoDelivery { webhook: String, delivery: i64 },
+    #[error("Webhook {0} is disabled after failing for too long: enable it first (POST /api/webhooks/{0}/enable).")]
+    Disabled(String),
 }
 
 /// The ports a [`WebhookService`] works through.
 #[derive(Clone)]
 pub struct WebhookPorts {
+    /// After how many days of failing deliveries an endpoint is disabled.
+    pub disable_after_days: u32,
     pub store: Arc<dyn WebhookStore>,
     pub transport: Arc<dyn WebhookTransport>,
     pub entropy: Arc<dyn Entropy>,
@@ -340,6 +421,15 @@ pub struct DispatchReport {
     pub delivered: usize,
     pub retrying: usize,
     pub failed: usize,
+    /// Endpoints disabled this round for failing too long.
+    pub disabled: Vec<String>,
+}
+
+impl DispatchReport {
+    /// Deliveries attempted this round.
+    pub const fn attempted(&self) -> usize {
+        self.delivered + self.retrying + self.failed
+    }
 }
 
 /// The event types named, checked and without repeats; 400 naming `events` otherwise.
@@ -395,6 +485,9 @@ impl WebhookService {
             events,
             description,
             created_at: self.ports.clock.now(),
+            failing_since: None,
+            disabled_at: None,
+            previous_secret_until: None,
         };
         let secret = WebhookSecret::generate(&*self.ports.entropy)?;
         let new = NewEndpoint { endpoint: endpoint.clone(), secret: secret.clone() };
@@ -426,10 +519,13 @@ impl WebhookService {
     pub async fn test(&self, caller: &Principal, server: ServerId, id: &str) -> Result<String, WebhookError> {
         caller.authorize(server, Access::Write)?;
         let endpoint = self.endpoint(server, id).await?;
+        if endpoint.disabled_at.is_some() {
+            return Err(WebhookError::Disabled(endpoint.id));
+        }
         let data = serde_json::json!({"serverId": server.to_string(), "webhookId": endpoint.id});
         let event = Event::new(&*self.ports.entropy, server, "webhook.test", data, self.ports.clock.now())?;
         let (store, event_id) = (Arc::clone(&self.ports.store), event.id.clone());
-        run_write(&*self.ports.writer, move || store.enqueue(&event, Some(&endpoint.id))).await?;
+        run_write(&*self.ports.writer, move || store.enqueue(&event, &[endpoint.id])).await?;
         Ok(event_id)
     }
 
@@ -448,6 +544,67 @@ impl WebhookService {
             .map_err(Error::from)??)
     }
 
+    /// Sends a delivery's event to the endpoint again, as a new delivery due now (with the same
+    /// `webhook-id`); the new delivery's id.
+    pub async fn redeliver(
+        &self,
+        caller: &Principal,
+        server: ServerId,
+        id: &str,
+        delivery: i64,
+    ) -> Result<i64, WebhookError> {
+        caller.authorize(server, Access::Write)?;
+        let endpoint = self.endpoint(server, id).await?;
+        if endpoint.disabled_at.is_some() {
+            return Err(WebhookError::Disabled(endpoint.id));
+        }
+        let (store, now, webhook) = (Arc::clone(&self.ports.store), self.ports.clock.now(), endpoint.id.clone());
+        run_write(&*self.ports.writer, move || store.redeliver(server, &endpoint.id, delivery, now))
+            .await?
+            .ok_or(WebhookError::NoDelivery { webhook, delivery })
+    }
+
+    /// A new secret for the endpoint, shown this once; the current one is honoured too (deliveries
+    /// carry both signatures) for `overlap_hours` (0 to [`MAX_ROTATION_OVERLAP_HOURS`]; 0 ends it now).
+    /// Answers the secret and until when the previous one is honoured.
+    pub async fn rotate(
+        &self,
+        caller: &Principal,
+        server: ServerId,
+        id: &str,
+        overlap_hours: Option<u32>,
+    ) -> Result<(WebhookSecret, Timestamp), WebhookError> {
+        caller.authorize(server, Access::Write)?;
+        let hours = overlap_hours.unwrap_or(DEFAULT_ROTATION_OVERLAP_HOURS);
+        if hours > MAX_ROTATION_OVERLAP_HOURS {
+            return Err(Error::invalid(
+                "overlapHours",
+                format!("must be from 0 to {MAX_ROTATION_OVERLAP_HOURS}, got {hours}"),
+            )
+            .into());
+        }
+        let secret = WebhookSecret::generate(&*self.ports.entropy)?;
+        let until = Timestamp::from_millis(self.ports.clock.now().millis() + i64::from(hours) * 3_600_000);
+        let (store, kept, wanted) = (Arc::clone(&self.ports.store), secret.clone(), id.to_owned());
+        if run_write(&*self.ports.writer, move || store.rotate(server, &wanted, &kept, until)).await? {
+            Ok((secret, until))
+        } else {
+            Err(WebhookError::NotFound(id.to_owned()))
+        }
+    }
+
+    /// Enables an endpoint disabled for failing (it gets new events again; what failed stays failed
+    /// and can be redelivered).
+    pub async fn enable(&self, caller: &Principal, server: ServerId, id: &str) -> Result<(), WebhookError> {
+        caller.authorize(server, Access::Write)?;
+        let (store, wanted) = (Arc::clone(&self.ports.store), id.to_owned());
+        if run_write(&*self.ports.writer, move || store.enable(server, &wanted)).await? {
+            Ok(())
+        } else {
+            Err(WebhookError::NotFound(id.to_owned()))
+        }
+    }
+
     async fn endpoint(&self, server: ServerId, id: &str) -> Result<Endpoint, WebhookError> {
         let (store, wanted) = (Arc::clone(&self.ports.store), id.to_owned());
         run_blocking(&*self.ports.threads, move || store.get(server, &wanted))
@@ -456,17 +613,25 @@ impl WebhookService {
             .ok_or_else(|| WebhookError::NotFound(id.to_owned()))
     }
 
-    /// One dispatcher round: the deliveries due now, sent a few at a time, each attempt recorded with
-    /// what comes next.
+    /// One dispatcher round: endpoints failing for too long disabled, then the deliveries due now
+    /// taken (held from other dispatchers for [`CLAIM_MS`]), sent a few at a time, each attempt
+    /// recorded with what comes next.
     pub async fn dispatch(&self) -> Result<DispatchReport> {
         let (store, now) = (Arc::clone(&self.ports.store), self.ports.clock.now());
-        let due = run_blocking(&*self.ports.threads, move || store.due(now, DELIVERIES_PER_ROUND)).await??;
+        let failing_before = Timestamp::from_millis(
+            now.millis() - i64::from(self.ports.disable_after_days.max(1)) * Timestamp::MILLIS_PER_DAY,
+        );
+        let disabled = run_write(&*self.ports.writer, move || store.disable_failing(failing_before, now)).await?;
+        let store = Arc::clone(&self.ports.store);
+        let hold_until = Timestamp::from_millis(now.millis() + CLAIM_MS);
+        let due =
+            run_write(&*self.ports.writer, move || store.claim_due(now, hold_until, DELIVERIES_PER_ROUND)).await?;
         let attempts: Vec<(i64, Attempt)> = futures_util::stream::iter(due)
             .map(|delivery| self.send(delivery))
             .buffer_unordered(IN_FLIGHT)
             .collect()
             .await;
-        let mut report = DispatchReport::default();
+        let mut report = DispatchReport { disabled, ..DispatchReport::default() };
         for (_, attempt) in &attempts {
             match attempt.state {
                 DeliveryState::Delivered => report.delivered += 1,
@@ -488,10 +653,15 @@ impl WebhookService {
     async fn send(&self, delivery: DueDelivery) -> (i64, Attempt) {
         let now = self.ports.clock.now();
         let timestamp = now.millis().div_euclid(1000);
+        let mut signature = delivery.secret.sign(&delivery.event_id, timestamp, delivery.body.as_bytes());
+        if let Some(previous) = &delivery.previous_secret {
+            signature.push(' ');
+            signature.push_str(&previous.sign(&delivery.event_id, timestamp, delivery.body.as_bytes()));
+        }
         let headers = vec![
             ("webhook-id", delivery.event_id.clone()),
             ("webhook-timestamp", timestamp.to_string()),
-            ("webhook-signature", delivery.secret.sign(&delivery.event_id, timestamp, delivery.body.as_bytes())),
+            ("webhook-signature", signature),
             ("content-type", "application/json".to_owned()),
         ];
         let (answer, latency_ms) = self.ports.transport.post(&delivery.url, headers, delivery.body).await;

@@ -11,25 +11,52 @@ use garrison_core::{
     ServerId, Timestamp,
     discord::{BotToken, DiscordError},
     modlog::{EntryDraft, HISTORY_PAGE_ENTRIES, ModAction, ModLogError, ModLogPorts, ModLogService},
-    threads::InlineThreads,
+    threads::{InlineThreads, InlineWrites},
+    webhooks::Outbox,
 };
-use garrison_testkit::{ManualClock, MemoryRecords};
+use garrison_testkit::{ManualClock, MemoryRecords, SequentialEntropy};
 
 fn service() -> (ModLogService, Arc<MemoryObjects>) {
+    let (service, objects, _) = service_and_records();
+    (service, objects)
+}
+
+fn service_and_records() -> (ModLogService, Arc<MemoryObjects>, Arc<MemoryRecords>) {
     let objects = Arc::new(MemoryObjects::default());
+    let records = Arc::new(MemoryRecords::default());
     let service = ModLogService::new(ModLogPorts {
         discord: Arc::new(FakeDiscord::default()),
-        records: Arc::new(MemoryRecords::default()),
+        records: records.clone(),
         objects: objects.clone(),
         threads: Arc::new(InlineThreads),
         clock: Arc::new(ManualClock::at(Timestamp(1_705_341_600_000))),
         entropy: Arc::new(CountingEntropy::default()),
+        writer: Arc::new(InlineWrites),
+        outbox: Outbox::new(records.clone(), Arc::new(SequentialEntropy::default())),
     });
-    (service, objects)
+    (service, objects, records)
 }
 
 fn warn(reason: &str) -> EntryDraft {
     EntryDraft::new(ModAction::Warn, OWNER, "Admin", Some(reason), None).expect("valid")
+}
+
+#[test]
+fn an_add_sends_modlog_created_to_the_servers_endpoints_without_the_view_id() {
+    let (service, _, records) = service_and_records();
+    records.subscribe_all(GUILD);
+    let added = run(service.add(&token(), GUILD, MEMBER, warn("spam"))).expect("added");
+    let events = records.events();
+    assert_eq!(events.len(), 1);
+    let event: serde_json::Value = serde_json::from_str(&events[0]).expect("JSON");
+    assert_eq!(event["type"], "modlog.created");
+    assert_eq!(
+        event["data"],
+        serde_json::json!({"serverId": GUILD.to_string(), "botId": BOT.to_string(), "userId": MEMBER.to_string(),
+            "caseNumber": 1, "action": "Warn", "moderatorId": OWNER.to_string(), "moderatorName": "Admin",
+            "reason": "spam", "duration": null, "createdAt": "2024-01-15T18:00:00Z"})
+    );
+    assert!(!events[0].contains(added.view_id.as_str()), "the view id is a password");
 }
 
 #[test]

@@ -261,6 +261,10 @@ fn setup() -> Setup {
             threads: Arc::new(InlineThreads),
             writer: Arc::new(InlineWrites),
             clock: clock.clone(),
+            outbox: garrison_core::webhooks::Outbox::new(
+                records.clone(),
+                Arc::new(garrison_testkit::SequentialEntropy::default()),
+            ),
         },
         CacheLifetimes::default(),
     );
@@ -367,6 +371,24 @@ fn promotions_and_demotions_move_one_assignable_role_and_update_the_cache() {
 }
 
 #[test]
+fn a_promotion_sends_rank_changed_and_a_refusal_sends_nothing() {
+    let s = setup();
+    s.records.subscribe_all(SERVER);
+    let write = principal(SERVER, false);
+    run(s.service.step(&write, SERVER, None, user(100), Direction::Up)).expect("promoted");
+    run(s.service.step(&write, SERVER, None, user(101), Direction::Up)).expect_err("top");
+    let events = s.records.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event: serde_json::Value = serde_json::from_str(&events[0]).expect("JSON");
+    assert_eq!(event["type"], "rank.changed");
+    assert_eq!(
+        event["data"],
+        serde_json::json!({"serverId": SERVER.to_string(), "robloxId": "100", "groupId": "7", "direction": "promote",
+            "from": {"id": "3", "name": "Corporal", "rank": 10}, "to": {"id": "4", "name": "Captain", "rank": 50}})
+    );
+}
+
+#[test]
 fn a_change_roblox_refuses_leaves_the_cache_as_it_was() {
     let s = setup();
     assert_eq!(rank_of(&s, 100), ("Corporal".into(), 10));
@@ -459,6 +481,10 @@ fn verification(s: &Setup) -> VerificationService {
         writer: Arc::new(InlineWrites),
         clock: s.clock.clone(),
         entropy: Arc::new(FixedEntropy),
+        outbox: garrison_core::webhooks::Outbox::new(
+            s.records.clone(),
+            Arc::new(garrison_testkit::SequentialEntropy::default()),
+        ),
     })
 }
 
@@ -476,8 +502,20 @@ fn a_profile_code_links_once_the_profile_shows_it() {
     let missing = run(v.check_code(&write, SERVER, member)).expect_err("not in the profile yet");
     assert!(matches!(missing, VerificationError::PhraseNotFound { .. }), "{missing}");
     s.roblox.with(|r| r.descriptions.insert(42, format!("hello! {} bye", challenge.phrase.to_uppercase())));
+    s.records.subscribe_all(SERVER);
     let link = run(v.check_code(&write, SERVER, member)).expect("linked");
     assert_eq!((link.roblox, link.method, link.server), (user(42), LinkMethod::ProfileCode, Some(SERVER)));
+    let events = s.records.events();
+    assert_eq!(events.len(), 1, "the failed check sent nothing");
+    let event: serde_json::Value = serde_json::from_str(&events[0]).expect("JSON");
+    assert_eq!(
+        (event["type"].as_str(), event["data"]["method"].as_str()),
+        (Some("verification.linked"), Some("profile_code"))
+    );
+    assert_eq!(
+        (event["data"]["discordId"].as_str(), event["data"]["robloxId"].as_str()),
+        (Some(&*member.to_string()), Some("42"))
+    );
     let again = run(v.check_code(&write, SERVER, member)).expect_err("a code works once");
     assert!(matches!(again, VerificationError::NoChallenge(_)), "{again}");
     // Links are global: another server's key sees it.
@@ -575,6 +613,10 @@ fn signin_service(s: &Setup) -> (SignInService, Arc<FakeProvider>, Arc<FakeProvi
         writer: Arc::new(InlineWrites),
         clock: s.clock.clone(),
         entropy: Arc::new(CountingEntropy::default()),
+        outbox: garrison_core::webhooks::Outbox::new(
+            s.records.clone(),
+            Arc::new(garrison_testkit::SequentialEntropy::default()),
+        ),
     });
     (service, discord, roblox)
 }
@@ -660,6 +702,7 @@ fn signing_in_to_discord_alone_removes_ones_own_link() {
         linked_at: Timestamp(1),
     };
     assert!(s.records.link(&link, false).expect("link"));
+    s.records.subscribe_all(SERVER);
     let started = run(service.start(Purpose::Unlink)).expect("started");
     let done = run(service.discord_returned(&state_of(&started.redirect), Some("code"), Some(&started.browser_nonce)))
         .expect("unlinked");
@@ -669,6 +712,11 @@ fn signing_in_to_discord_alone_removes_ones_own_link() {
     );
     assert_eq!(s.records.by_discord(fakes::id(4)).expect("lookup"), None);
     assert_eq!(s.records.link_history().len(), 1, "the ended link is kept as history");
+    let events = s.records.events();
+    let event: serde_json::Value = serde_json::from_str(&events[0]).expect("JSON");
+    assert_eq!(events.len(), 1);
+    assert_eq!(event["type"], "verification.unlinked", "told to the server that made the link");
+    assert_eq!(event["data"]["robloxId"], "77");
 }
 
 #[test]

@@ -6,14 +6,16 @@ use std::sync::Arc;
 use garrison_core::{
     ApiKeyId, Error, MemberKey, RobloxUserId, ServerId, Timestamp,
     apikey::Principal,
+    catalogue::{CertificationRef, Description, Name},
     ep::{Company, EpCursor, EpEntry, EpPolicy, PerCompany, PolicyDraft},
     idempotency::{IdempotencyKey, WINDOW_MILLIS},
     loa::Loa,
     ports::{EpLedger, LoaRecords},
     records::{EP_PAGE, MemberRecords, RecordStores, XpChangeRequest},
+    webhooks::Outbox,
     xp::{HistoryPage, LeaderboardPage, Reference, XpChange, XpOperation, XpOutcome},
 };
-use garrison_testkit::{ManualClock, MemoryRecords};
+use garrison_testkit::{ManualClock, MemoryRecords, SequentialEntropy};
 use proptest::prelude::*;
 
 const DAY: i64 = Timestamp::MILLIS_PER_DAY;
@@ -21,6 +23,11 @@ const DAY: i64 = Timestamp::MILLIS_PER_DAY;
 const MONDAY: i64 = 1_704_067_200_000;
 
 fn setup() -> (MemberRecords, Arc<ManualClock>, Principal) {
+    let (records, clock, caller, _) = setup_with_store();
+    (records, clock, caller)
+}
+
+fn setup_with_store() -> (MemberRecords, Arc<ManualClock>, Principal, Arc<MemoryRecords>) {
     let store = Arc::new(MemoryRecords::default());
     let clock = Arc::new(ManualClock::at(Timestamp(MONDAY + DAY / 2)));
     let stores = RecordStores {
@@ -28,12 +35,13 @@ fn setup() -> (MemberRecords, Arc<ManualClock>, Principal) {
         ep: store.clone(),
         loa: store.clone(),
         medals: store.clone(),
-        certifications: store,
+        certifications: store.clone(),
         writer: Arc::new(garrison_core::threads::InlineWrites),
+        outbox: Outbox::new(store.clone(), Arc::new(SequentialEntropy::default())),
     };
     let caller =
         Principal { key_id: ApiKeyId(1), server: ServerId::from_stored(10), name: "bot".into(), read_only: false };
-    (MemberRecords::new(stores, clock.clone()), clock, caller)
+    (MemberRecords::new(stores, clock.clone()), clock, caller, store)
 }
 
 fn member(id: i64) -> MemberKey {
@@ -204,6 +212,78 @@ fn a_reference_is_a_label_and_idempotency_keys_replay_within_24_hours() {
     assert_eq!(later, XpOutcome::Applied { balance: 42, delta: 6 });
 }
 
+/// The events recorded so far, as JSON.
+fn events(store: &MemoryRecords) -> Vec<serde_json::Value> {
+    store.events().iter().map(|body| serde_json::from_str(body).expect("JSON")).collect()
+}
+
+#[test]
+fn every_change_writes_its_event_and_nothing_else_does() {
+    let (records, clock, caller, store) = setup_with_store();
+    store.subscribe_all(ServerId::from_stored(10));
+    let who = member(7);
+    let at = garrison_core::Clock::now(&*clock).to_iso8601();
+
+    records.change_xp(&caller, xp_request(who, XpOperation::Add, 10, Some("patrol"), Some("k1"))).expect("add");
+    records.change_xp(&caller, xp_request(who, XpOperation::Add, 10, Some("patrol"), Some("k1"))).expect("replay");
+    let refused = records.change_xp(&caller, xp_request(who, XpOperation::Add, 2, None, Some("k1")));
+    assert!(refused.is_err(), "a reused key changes nothing");
+    records.add_ep(&caller, who, Company::Sub1, 3).expect("ep");
+    records.start_loa(&caller, who, 2).expect("loa");
+    records.end_loa(&caller, who).expect("end");
+    let medal = Name::parse("name", "Valor").expect("name");
+    records
+        .create_medal(&caller, ServerId::from_stored(10), &medal, &Description::parse("For valor").expect("d"))
+        .expect("medal");
+    records.award_medal(&caller, who, &medal).expect("award");
+    assert!(records.award_medal(&caller, who, &medal).is_err(), "held already: no event");
+    records.revoke_medal(&caller, who, &medal).expect("revoke");
+    let reference = CertificationRef::parse("PILOT").expect("reference");
+    records
+        .create_certification(
+            &caller,
+            ServerId::from_stored(10),
+            &reference,
+            &Name::parse("name", "Pilot").expect("name"),
+            &Description::parse("Flies").expect("d"),
+        )
+        .expect("certification");
+    records.award_certification(&caller, who, &reference).expect("award");
+    records.revoke_certification(&caller, who, &reference).expect("revoke");
+    // Another server's changes are not this endpoint's.
+    let elsewhere = Principal { server: ServerId::from_stored(11), ..caller.clone() };
+    let stranger = MemberKey { server: ServerId::from_stored(11), member: RobloxUserId::from_stored(7) };
+    records.change_xp(&elsewhere, xp_request(stranger, XpOperation::Add, 1, None, None)).expect("other server");
+
+    let sent = events(&store);
+    let kinds: Vec<&str> = sent.iter().map(|e| e["type"].as_str().expect("type")).collect();
+    assert_eq!(
+        kinds,
+        [
+            "xp.changed",
+            "ep.changed",
+            "loa.started",
+            "loa.ended",
+            "medal.awarded",
+            "medal.revoked",
+            "certification.awarded",
+            "certification.revoked"
+        ]
+    );
+    assert!(sent.iter().all(|e| e["timestamp"] == at.as_str()), "{sent:?}");
+    assert_eq!(
+        sent[0]["data"],
+        serde_json::json!({"serverId": "10", "robloxId": "7", "operation": "add", "amount": 10, "delta": 10,
+            "xp": 10, "reference": "patrol", "reason": null, "keyName": "bot"})
+    );
+    assert_eq!(sent[1]["data"]["company"], "sub1");
+    assert_eq!(sent[1]["data"]["current"]["sub1"], 3);
+    assert_eq!(sent[2]["data"]["endedAt"], serde_json::Value::Null);
+    assert_eq!(sent[3]["data"]["endedAt"], at.as_str());
+    assert_eq!(sent[4]["data"]["medal"], serde_json::json!({"name": "Valor", "description": "For valor"}));
+    assert_eq!(sent[6]["data"]["certification"]["reference"], "PILOT");
+}
+
 #[test]
 fn a_certification_missing_from_the_catalogue_is_not_held() {
     let (records, _clock, caller) = setup();
@@ -357,8 +437,9 @@ fn ep_evaluation_reads_every_page_of_entries_and_leave() {
         ep: spy.clone(),
         loa: spy.clone(),
         medals: store.clone(),
-        certifications: store,
+        certifications: store.clone(),
         writer: Arc::new(garrison_core::threads::InlineWrites),
+        outbox: Outbox::new(store, Arc::new(SequentialEntropy::default())),
     };
     let records = MemberRecords::new(stores, clock.clone());
     let caller =

@@ -641,6 +641,10 @@ mod alerts {
                 threads: Arc::new(InlineThreads),
                 writer: Arc::new(InlineWrites),
                 clock: clock.clone(),
+                outbox: garrison_core::webhooks::Outbox::new(
+                    records.clone(),
+                    Arc::new(garrison_testkit::SequentialEntropy::default()),
+                ),
             },
             streams,
         )
@@ -690,6 +694,7 @@ mod alerts {
     fn one_check_serves_every_watch_and_each_stream_is_announced_once_then_edited() {
         let l = start(with_twitch());
         let other_server = ServerId::from_discord(fakes::id(77)).expect("server");
+        l.records.subscribe_all(GUILD);
         for n in 0..30 {
             let server = if n % 2 == 0 { GUILD } else { other_server };
             l.watch(server, Platform::Twitch, if n < 15 { "xQc" } else { "shroud" }, fakes::id(500 + n));
@@ -730,6 +735,19 @@ mod alerts {
         // The next broadcast is a new stream: a new alert.
         l.go_live("xqc");
         assert_eq!(l.poll().posted, 15);
+
+        // GUILD's endpoint heard of its own 8 watches of xQc: live, offline, live again.
+        let events: Vec<serde_json::Value> =
+            l.records.events().iter().map(|e| serde_json::from_str(e).expect("JSON")).collect();
+        let kinds = |kind: &str| events.iter().filter(|e| e["type"] == kind).count();
+        assert_eq!((kinds("stream.live"), kinds("stream.offline"), events.len()), (16, 8, 24));
+        let live = &events[0]["data"];
+        assert_eq!((live["platform"].as_str(), live["streamer"].as_str()), (Some("Twitch"), Some("xQc")));
+        assert_eq!((live["serverId"].as_str(), live["title"].as_str()), (Some(&*GUILD.to_string()), Some("Gaming")));
+        assert!(events.iter().all(|e| e["data"]["serverId"] == GUILD.to_string()), "another server's are not its own");
+        let offline = events.iter().find(|e| e["type"] == "stream.offline").expect("offline");
+        assert_eq!(offline["data"]["streamId"], live["streamId"]);
+        assert!(offline["data"]["endedAt"].is_string());
     }
 
     #[test]

@@ -47,6 +47,15 @@ impl TranscriptRenderer for FakeRenderer {
 }
 
 fn setup(size: Option<u64>, fail: Option<TranscriptError>) -> (TranscriptService, FakeDiscord, Arc<MemoryObjects>) {
+    let (service, discord, objects, _) = setup_with_records(size, fail);
+    (service, discord, objects)
+}
+
+fn setup_with_records(
+    size: Option<u64>,
+    fail: Option<TranscriptError>,
+) -> (TranscriptService, FakeDiscord, Arc<MemoryObjects>, Arc<garrison_testkit::MemoryRecords>) {
+    let records = Arc::new(garrison_testkit::MemoryRecords::default());
     let discord = FakeDiscord::default();
     let objects = Arc::new(MemoryObjects::default());
     let renderer = FakeRenderer { objects: objects.clone(), size, fail: Mutex::new(fail) };
@@ -57,10 +66,30 @@ fn setup(size: Option<u64>, fail: Option<TranscriptError>) -> (TranscriptService
             objects: objects.clone(),
             clock: Arc::new(ManualClock::at(Timestamp(1_705_312_800_000))),
             entropy: Arc::new(CountingEntropy::after(0xaa)),
+            writer: Arc::new(garrison_core::threads::InlineWrites),
+            outbox: garrison_core::webhooks::Outbox::new(
+                records.clone(),
+                Arc::new(garrison_testkit::SequentialEntropy::default()),
+            ),
         },
         "https://garrison.example/",
     );
-    (service, discord, objects)
+    (service, discord, objects, records)
+}
+
+#[test]
+fn a_transcript_sends_transcript_created_without_its_view_id() {
+    let (service, _, _, records) = setup_with_records(None, None);
+    records.subscribe_all(GUILD);
+    let made = run(service.generate(&token(), &request(None))).expect("made");
+    let events = records.events();
+    assert_eq!(events.len(), 1);
+    let event: serde_json::Value = serde_json::from_str(&events[0]).expect("JSON");
+    assert_eq!(event["type"], "transcript.created");
+    let data = &event["data"];
+    assert_eq!((data["serverId"].as_str(), data["messageCount"].as_u64()), (Some(&*GUILD.to_string()), Some(10)));
+    assert_eq!(data["channelId"], CHANNEL.to_string());
+    assert!(!events[0].contains(made.view_id.as_str()), "the view id is a password: {}", events[0]);
 }
 
 fn request(target: Option<Snowflake>) -> TranscriptRequest {

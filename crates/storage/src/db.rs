@@ -59,6 +59,20 @@ macro_rules! per_backend {
 }
 pub(crate) use per_backend;
 
+/// Loads the rows `$query` selects, locking them for this transaction and skipping the rows another
+/// transaction has locked (`FOR UPDATE SKIP LOCKED`) on PostgreSQL, where several processes may be
+/// taking rows at once; a plain load on SQLite, whose one writer takes them in turn. For work queues
+/// (webhook deliveries) that replicas share.
+macro_rules! load_skipping_locked {
+    ($any:expr, $query:expr) => {
+        match $any {
+            $crate::db::AnyConnection::Postgresql(conn) => $query.for_update().skip_locked().load(conn),
+            $crate::db::AnyConnection::Sqlite(conn) => $query.load(conn),
+        }
+    };
+}
+pub(crate) use load_skipping_locked;
+
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -343,6 +343,10 @@ diesel::table! {
         description -> Nullable<Text>,
         secret_sealed -> Text,
         created_at -> BigInt,
+        previous_secret_sealed -> Nullable<Text>,
+        previous_until -> Nullable<BigInt>,
+        failing_since -> Nullable<BigInt>,
+        disabled_at -> Nullable<BigInt>,
     }
 }
 

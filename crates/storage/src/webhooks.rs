@@ -8,6 +8,7 @@ use garrison_core::{
 
 use crate::{
     Database,
+    db::AnyConnection,
     failure::Failure,
     schema::{webhook_deliveries, webhook_endpoints, webhook_events},
     sealed::SecretKey,
@@ -36,7 +37,12 @@ fn context(endpoint: &str) -> Vec<u8> {
     format!("garrison webhook_endpoints.secret_sealed {endpoint}").into_bytes()
 }
 
-type EndpointRow = (String, i64, String, String, Option<String>, i64);
+/// What the sealed secret before a rotation is bound to.
+fn previous_context(endpoint: &str) -> Vec<u8> {
+    format!("garrison webhook_endpoints.previous_secret_sealed {endpoint}").into_bytes()
+}
+
+type EndpointRow = (String, i64, String, String, Option<String>, i64, Option<i64>, Option<i64>, Option<i64>);
 
 const ENDPOINT: (
     webhook_endpoints::id,
@@ -45,6 +51,9 @@ const ENDPOINT: (
     webhook_endpoints::events,
     webhook_endpoints::description,
     webhook_endpoints::created_at,
+    webhook_endpoints::failing_since,
+    webhook_endpoints::disabled_at,
+    webhook_endpoints::previous_until,
 ) = (
     webhook_endpoints::id,
     webhook_endpoints::server_id,
@@ -52,9 +61,12 @@ const ENDPOINT: (
     webhook_endpoints::events,
     webhook_endpoints::description,
     webhook_endpoints::created_at,
+    webhook_endpoints::failing_since,
+    webhook_endpoints::disabled_at,
+    webhook_endpoints::previous_until,
 );
 
-fn to_endpoint((id, server, url, events, description, created): EndpointRow) -> Endpoint {
+fn to_endpoint((id, server, url, events, description, created, failing, disabled, previous): EndpointRow) -> Endpoint {
     Endpoint {
         id,
         server: ServerId::from_stored(server),
@@ -62,7 +74,46 @@ fn to_endpoint((id, server, url, events, description, created): EndpointRow) -> 
         events: events.split_whitespace().map(str::to_owned).collect(),
         description,
         created_at: Timestamp(created),
+        failing_since: failing.map(Timestamp),
+        disabled_at: disabled.map(Timestamp),
+        previous_secret_until: previous.map(Timestamp),
     }
+}
+
+impl DieselWebhooks {
+    /// Opens a sealed secret of `endpoint` bound to `context`.
+    fn open(&self, endpoint: &str, context: &[u8], sealed: &str) -> Result<WebhookSecret> {
+        let bytes = self.secret.open(context, sealed).map_err(|e| {
+            Error::Store(StoreError::Internal(format!("the secret of webhook {endpoint} cannot be read: {e}")))
+        })?;
+        bytes
+            .try_into()
+            .map(WebhookSecret::from_bytes)
+            .map_err(|_| Error::Store(StoreError::Internal(format!("the secret of webhook {endpoint} is malformed"))))
+    }
+
+    fn seal(&self, context: &[u8], secret: &WebhookSecret) -> Result<String> {
+        self.secret
+            .seal(context, secret.bytes())
+            .map_err(|e| Error::Store(StoreError::Internal(format!("the webhook secret cannot be sealed: {e}"))))
+    }
+}
+
+/// A pending delivery due at `at` of `event` to `endpoint`.
+fn insert_delivery(conn: &mut AnyConnection, event: &str, endpoint: &str, at: i64) -> Result<i64, Failure> {
+    let row = (
+        webhook_deliveries::event_id.eq(event),
+        webhook_deliveries::endpoint_id.eq(endpoint),
+        webhook_deliveries::state.eq(DeliveryState::Pending.as_str()),
+        webhook_deliveries::attempts.eq(0),
+        webhook_deliveries::next_attempt_at.eq(Some(at)),
+        webhook_deliveries::created_at.eq(at),
+        webhook_deliveries::updated_at.eq(at),
+    );
+    Ok(crate::db::per_backend!(conn, |c| diesel::insert_into(webhook_deliveries::table)
+        .values(row)
+        .returning(webhook_deliveries::id)
+        .get_result::<i64>(c))?)
 }
 
 fn state_of(text: &str) -> Result<DeliveryState, Failure> {
@@ -79,10 +130,7 @@ type DeliveryRow = (i64, String, String, String, i32, Option<i64>, Option<i32>, 
 impl WebhookStore for DieselWebhooks {
     fn add(&self, new: &NewEndpoint, max: usize) -> Result<bool> {
         let endpoint = new.endpoint.clone();
-        let sealed = self
-            .secret
-            .seal(&context(&endpoint.id), new.secret.bytes())
-            .map_err(|e| Error::Store(StoreError::Internal(format!("the webhook secret cannot be sealed: {e}"))))?;
+        let sealed = self.seal(&context(&endpoint.id), &new.secret)?;
         self.db.write(move |conn| {
             let count: i64 = webhook_endpoints::table
                 .filter(webhook_endpoints::server_id.eq(endpoint.server.get()))
@@ -148,26 +196,29 @@ impl WebhookStore for DieselWebhooks {
         })
     }
 
-    fn enqueue(&self, event: &Event, only: Option<&str>) -> Result<usize> {
-        let event = event.clone();
-        let only = only.map(str::to_owned);
-        self.db.write(move |conn| {
-            let mut query = webhook_endpoints::table
-                .filter(webhook_endpoints::server_id.eq(event.server.get()))
+    fn subscribers(&self, server: ServerId, kind: &str) -> Result<Vec<String>> {
+        let kind = kind.to_owned();
+        // Inside a write job this reads through the job's own connection (the change's transaction).
+        self.db.read(move |conn| {
+            Ok(webhook_endpoints::table
+                .filter(webhook_endpoints::server_id.eq(server.get()))
+                .filter(webhook_endpoints::disabled_at.is_null())
                 .select((webhook_endpoints::id, webhook_endpoints::events))
-                .into_boxed();
-            if let Some(only) = &only {
-                query = query.filter(webhook_endpoints::id.eq(only.clone()));
-            }
-            let targets: Vec<String> = query
                 .load::<(String, String)>(conn)?
                 .into_iter()
-                .filter(|(_, events)| only.is_some() || events.split_whitespace().any(|e| e == event.kind))
+                .filter(|(_, events)| events.split_whitespace().any(|e| e == kind))
                 .map(|(id, _)| id)
-                .collect();
-            if targets.is_empty() {
-                return Ok(0);
-            }
+                .collect())
+        })
+    }
+
+    fn enqueue(&self, event: &Event, endpoints: &[String]) -> Result<()> {
+        if endpoints.is_empty() {
+            return Ok(());
+        }
+        let event = event.clone();
+        let endpoints = endpoints.to_vec();
+        self.db.write(move |conn| {
             diesel::insert_into(webhook_events::table)
                 .values((
                     webhook_events::id.eq(&event.id),
@@ -178,7 +229,7 @@ impl WebhookStore for DieselWebhooks {
                 ))
                 .execute(conn)?;
             let at = event.created_at.millis();
-            let rows: Vec<_> = targets
+            let rows: Vec<_> = endpoints
                 .iter()
                 .map(|endpoint| {
                     (
@@ -193,20 +244,40 @@ impl WebhookStore for DieselWebhooks {
                 })
                 .collect();
             crate::db::per_backend!(conn, |c| diesel::insert_into(webhook_deliveries::table).values(&rows).execute(c))?;
-            Ok(targets.len())
+            Ok(())
         })
     }
 
-    fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<DueDelivery>> {
+    fn claim_due(&self, now: Timestamp, hold_until: Timestamp, limit: usize) -> Result<Vec<DueDelivery>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self.db.read(|conn| {
+        let rows = self.db.write(move |conn| {
+            let due = webhook_deliveries::table
+                .filter(webhook_deliveries::state.eq(DeliveryState::Pending.as_str()))
+                .filter(webhook_deliveries::next_attempt_at.le(now.millis()))
+                .filter(
+                    webhook_deliveries::endpoint_id.eq_any(
+                        webhook_endpoints::table
+                            .filter(webhook_endpoints::disabled_at.is_null())
+                            .select(webhook_endpoints::id),
+                    ),
+                )
+                .order((webhook_deliveries::next_attempt_at, webhook_deliveries::id))
+                .limit(limit)
+                .select(webhook_deliveries::id);
+            // Another dispatcher taking deliveries at this moment has them locked: skip those rather
+            // than wait, and take the next ones. (SQLite has one writer: nothing to skip.)
+            let ids: Vec<i64> = crate::db::load_skipping_locked!(conn, due)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&ids)))
+                .set(webhook_deliveries::next_attempt_at.eq(Some(hold_until.millis())))
+                .execute(conn)?;
             Ok(webhook_deliveries::table
                 .inner_join(webhook_events::table)
                 .inner_join(webhook_endpoints::table)
-                .filter(webhook_deliveries::state.eq(DeliveryState::Pending.as_str()))
-                .filter(webhook_deliveries::next_attempt_at.le(now.millis()))
-                .order((webhook_deliveries::next_attempt_at, webhook_deliveries::id))
-                .limit(limit)
+                .filter(webhook_deliveries::id.eq_any(&ids))
+                .order(webhook_deliveries::id)
                 .select((
                     webhook_deliveries::id,
                     webhook_events::id,
@@ -214,19 +285,28 @@ impl WebhookStore for DieselWebhooks {
                     webhook_endpoints::id,
                     webhook_endpoints::url,
                     webhook_endpoints::secret_sealed,
+                    webhook_endpoints::previous_secret_sealed,
+                    webhook_endpoints::previous_until,
                     webhook_deliveries::attempts,
                 ))
-                .load::<(i64, String, String, String, String, String, i32)>(conn)?)
+                .load::<(i64, String, String, String, String, String, Option<String>, Option<i64>, i32)>(conn)?)
         })?;
         rows.into_iter()
-            .map(|(id, event_id, body, endpoint, url, sealed, attempts)| {
-                let bytes = self.secret.open(&context(&endpoint), &sealed).map_err(|e| {
-                    Error::Store(StoreError::Internal(format!("the secret of webhook {endpoint} cannot be read: {e}")))
-                })?;
-                let secret = bytes.try_into().map(WebhookSecret::from_bytes).map_err(|_| {
-                    Error::Store(StoreError::Internal(format!("the secret of webhook {endpoint} is malformed")))
-                })?;
-                Ok(DueDelivery { id, event_id, body, url, secret, attempts: u32::try_from(attempts).unwrap_or(0) })
+            .map(|(id, event_id, body, endpoint, url, sealed, previous, until, attempts)| {
+                let secret = self.open(&endpoint, &context(&endpoint), &sealed)?;
+                let previous_secret = match previous.filter(|_| until.is_some_and(|until| until > now.millis())) {
+                    Some(sealed) => Some(self.open(&endpoint, &previous_context(&endpoint), &sealed)?),
+                    None => None,
+                };
+                Ok(DueDelivery {
+                    id,
+                    event_id,
+                    body,
+                    url,
+                    secret,
+                    previous_secret,
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                })
             })
             .collect()
     }
@@ -246,7 +326,115 @@ impl WebhookStore for DieselWebhooks {
                     webhook_deliveries::updated_at.eq(attempt.at.millis()),
                 ))
                 .execute(conn)?;
+            let endpoint = webhook_endpoints::table.filter(
+                webhook_endpoints::id.nullable().eq(webhook_deliveries::table
+                    .filter(webhook_deliveries::id.eq(delivery))
+                    .select(webhook_deliveries::endpoint_id)
+                    .single_value()),
+            );
+            if attempt.state == DeliveryState::Delivered {
+                diesel::update(endpoint).set(webhook_endpoints::failing_since.eq(None::<i64>)).execute(conn)?;
+            } else {
+                diesel::update(endpoint.filter(webhook_endpoints::failing_since.is_null()))
+                    .set(webhook_endpoints::failing_since.eq(Some(attempt.at.millis())))
+                    .execute(conn)?;
+            }
             Ok(())
+        })
+    }
+
+    fn disable_failing(&self, failing_before: Timestamp, now: Timestamp) -> Result<Vec<String>> {
+        self.db.write(move |conn| {
+            let ids: Vec<String> = webhook_endpoints::table
+                .filter(webhook_endpoints::disabled_at.is_null())
+                .filter(webhook_endpoints::failing_since.le(failing_before.millis()))
+                .select(webhook_endpoints::id)
+                .load(conn)?;
+            if ids.is_empty() {
+                return Ok(ids);
+            }
+            diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq_any(&ids)))
+                .set(webhook_endpoints::disabled_at.eq(Some(now.millis())))
+                .execute(conn)?;
+            diesel::update(
+                webhook_deliveries::table
+                    .filter(webhook_deliveries::endpoint_id.eq_any(&ids))
+                    .filter(webhook_deliveries::state.eq(DeliveryState::Pending.as_str())),
+            )
+            .set((
+                webhook_deliveries::state.eq(DeliveryState::Failed.as_str()),
+                webhook_deliveries::next_attempt_at.eq(None::<i64>),
+                webhook_deliveries::last_error.eq(Some("the endpoint was disabled")),
+                webhook_deliveries::updated_at.eq(now.millis()),
+            ))
+            .execute(conn)?;
+            Ok(ids)
+        })
+    }
+
+    fn enable(&self, server: ServerId, id: &str) -> Result<bool> {
+        let id = id.to_owned();
+        self.db.write(move |conn| {
+            let changed = diesel::update(
+                webhook_endpoints::table
+                    .filter(webhook_endpoints::server_id.eq(server.get()))
+                    .filter(webhook_endpoints::id.eq(&id)),
+            )
+            .set((webhook_endpoints::disabled_at.eq(None::<i64>), webhook_endpoints::failing_since.eq(None::<i64>)))
+            .execute(conn)?;
+            Ok(changed > 0)
+        })
+    }
+
+    fn rotate(&self, server: ServerId, id: &str, secret: &WebhookSecret, previous_until: Timestamp) -> Result<bool> {
+        let Some(sealed) = self.db.read(|conn| {
+            Ok(webhook_endpoints::table
+                .filter(webhook_endpoints::server_id.eq(server.get()))
+                .filter(webhook_endpoints::id.eq(id))
+                .select(webhook_endpoints::secret_sealed)
+                .first::<String>(conn)
+                .optional()?)
+        })?
+        else {
+            return Ok(false);
+        };
+        let current = self.open(id, &context(id), &sealed)?;
+        let previous = self.seal(&previous_context(id), &current)?;
+        let next = self.seal(&context(id), secret)?;
+        let id = id.to_owned();
+        self.db.write(move |conn| {
+            // Only if the secret is still the one read: a rotation in between wins, this one is refused.
+            let changed = diesel::update(
+                webhook_endpoints::table
+                    .filter(webhook_endpoints::server_id.eq(server.get()))
+                    .filter(webhook_endpoints::id.eq(&id))
+                    .filter(webhook_endpoints::secret_sealed.eq(&sealed)),
+            )
+            .set((
+                webhook_endpoints::secret_sealed.eq(&next),
+                webhook_endpoints::previous_secret_sealed.eq(Some(&previous)),
+                webhook_endpoints::previous_until.eq(Some(previous_until.millis())),
+            ))
+            .execute(conn)?;
+            Ok(changed > 0)
+        })
+    }
+
+    fn redeliver(&self, server: ServerId, endpoint: &str, delivery: i64, now: Timestamp) -> Result<Option<i64>> {
+        let endpoint = endpoint.to_owned();
+        self.db.write(move |conn| {
+            let event: Option<String> = webhook_deliveries::table
+                .inner_join(webhook_events::table)
+                .filter(webhook_deliveries::id.eq(delivery))
+                .filter(webhook_deliveries::endpoint_id.eq(&endpoint))
+                .filter(webhook_events::server_id.eq(server.get()))
+                .select(webhook_events::id)
+                .first(conn)
+                .optional()?;
+            match event {
+                Some(event) => Ok(Some(insert_delivery(conn, &event, &endpoint, now.millis())?)),
+                None => Ok(None),
+            }
         })
     }
 

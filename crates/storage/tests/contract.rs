@@ -1602,6 +1602,9 @@ fn webhook_events_are_queued_for_subscribed_endpoints_and_attempts_recorded(s: &
             events: events.iter().map(|e| (*e).to_owned()).collect(),
             description: Some("ops".into()),
             created_at: Timestamp(i64::from(secret)),
+            failing_since: None,
+            disabled_at: None,
+            previous_secret_until: None,
         },
         secret: WebhookSecret::from_bytes([secret; 32]),
     };
@@ -1621,18 +1624,25 @@ fn webhook_events_are_queued_for_subscribed_endpoints_and_attempts_recorded(s: &
         body: format!(r#"{{"type":"{kind}"}}"#),
         created_at: Timestamp(at),
     };
-    assert_eq!(s.webhooks.enqueue(&event("msg_1", a, "xp.changed", 10), None).expect("enqueue"), 1);
-    assert_eq!(s.webhooks.enqueue(&event("msg_2", a, "loa.started", 20), None).expect("enqueue"), 2);
-    assert_eq!(s.webhooks.enqueue(&event("msg_3", a, "medal.awarded", 30), None).expect("enqueue"), 0);
-    assert_eq!(s.webhooks.enqueue(&event("msg_4", a, "webhook.test", 40), Some("wh_2")).expect("enqueue"), 1);
-    assert_eq!(s.webhooks.enqueue(&event("msg_5", a, "webhook.test", 40), Some("wh_4")).expect("enqueue"), 0);
+    assert_eq!(s.webhooks.subscribers(a, "xp.changed").expect("subscribers"), ["wh_1"]);
+    assert_eq!(s.webhooks.subscribers(a, "loa.started").expect("subscribers"), ["wh_1", "wh_2"]);
+    assert_eq!(s.webhooks.subscribers(a, "medal.awarded").expect("subscribers"), Vec::<String>::new());
+    assert_eq!(s.webhooks.subscribers(a, "xp.change").expect("subscribers"), Vec::<String>::new(), "whole names");
+    assert_eq!(s.webhooks.subscribers(b, "xp.changed").expect("subscribers"), ["wh_4"], "per server");
+    s.webhooks.enqueue(&event("msg_1", a, "xp.changed", 10), &["wh_1".into()]).expect("enqueue");
+    s.webhooks.enqueue(&event("msg_2", a, "loa.started", 20), &["wh_1".into(), "wh_2".into()]).expect("enqueue");
+    s.webhooks.enqueue(&event("msg_3", a, "medal.awarded", 30), &[]).expect("nothing to enqueue");
+    s.webhooks.enqueue(&event("msg_4", a, "webhook.test", 40), &["wh_2".into()]).expect("enqueue");
 
-    let due = s.webhooks.due(Timestamp(25), 10).expect("due");
+    let hold = Timestamp(10_000);
+    let due = s.webhooks.claim_due(Timestamp(25), hold, 10).expect("due");
     assert_eq!(due.iter().map(|d| d.event_id.as_str()).collect::<Vec<_>>(), ["msg_1", "msg_2", "msg_2"]);
     assert_eq!(due[0].secret, WebhookSecret::from_bytes([1; 32]), "the secret comes back unsealed");
+    assert_eq!(due[0].previous_secret, None, "never rotated");
     assert_eq!(due[0].url, "https://hooks.example/wh_1");
     assert_eq!(due[0].body, r#"{"type":"xp.changed"}"#);
-    assert_eq!(s.webhooks.due(Timestamp(100), 2).expect("due").len(), 2, "limited");
+    assert_eq!(s.webhooks.claim_due(Timestamp(25), hold, 10).expect("due").len(), 0, "held: taken once");
+    assert_eq!(s.webhooks.claim_due(Timestamp(100), hold, 1).expect("due").len(), 1, "limited");
     let retry = Attempt {
         state: DeliveryState::Pending,
         next_attempt_at: Some(Timestamp(1_000)),
@@ -1642,29 +1652,78 @@ fn webhook_events_are_queued_for_subscribed_endpoints_and_attempts_recorded(s: &
         at: Timestamp(25),
     };
     s.webhooks.attempted(due[0].id, &retry).expect("attempted");
+    s.webhooks.attempted(due[0].id, &Attempt { at: Timestamp(30), ..retry.clone() }).expect("attempted");
+    let failing = s.webhooks.get(a, "wh_1").expect("get").expect("kept");
+    assert_eq!(failing.failing_since, Some(Timestamp(25)), "failing from its first failed attempt");
     let delivered =
         Attempt { state: DeliveryState::Delivered, next_attempt_at: None, status: Some(204), ..retry.clone() };
     s.webhooks.attempted(due[1].id, &delivered).expect("attempted");
-    let later = s.webhooks.due(Timestamp(100), 10).expect("due");
-    assert_eq!(later.iter().map(|d| d.event_id.as_str()).collect::<Vec<_>>(), ["msg_2", "msg_4"]);
-    let again = s.webhooks.due(Timestamp(1_000), 10).expect("due");
-    assert_eq!(again.iter().find(|d| d.id == due[0].id).map(|d| d.attempts), Some(1), "due again, one attempt made");
+    assert_eq!(s.webhooks.get(a, "wh_1").expect("get").expect("kept").failing_since, None, "a success ends it");
+    let again = s.webhooks.claim_due(hold, Timestamp(15_000), 10).expect("due");
+    assert_eq!(again.iter().find(|d| d.id == due[0].id).map(|d| d.attempts), Some(2), "due again after its attempts");
+    assert!(again.iter().any(|d| d.event_id == "msg_4"), "the held ones are due once the hold ends");
+
+    // A rotation: the new secret signs, the previous one too until it ends.
+    assert!(s.webhooks.rotate(a, "wh_1", &WebhookSecret::from_bytes([9; 32]), Timestamp(50_000)).expect("rotate"));
+    assert!(!s.webhooks.rotate(b, "wh_1", &WebhookSecret::from_bytes([9; 32]), Timestamp(50_000)).expect("rotate"));
+    assert_eq!(s.webhooks.get(a, "wh_1").expect("get").expect("kept").previous_secret_until, Some(Timestamp(50_000)));
+    let redone = s.webhooks.redeliver(a, "wh_1", due[1].id, Timestamp(20_000)).expect("redeliver").expect("found");
+    assert_eq!(s.webhooks.redeliver(b, "wh_1", due[1].id, Timestamp(20_000)).expect("redeliver"), None);
+    assert_eq!(s.webhooks.redeliver(a, "wh_2", due[1].id, Timestamp(20_000)).expect("redeliver"), None);
+    let resent = s.webhooks.claim_due(Timestamp(20_000), Timestamp(30_000), 10).expect("due");
+    let resent = resent.iter().find(|d| d.id == redone).expect("the redelivery is due");
+    assert_eq!((resent.event_id.as_str(), resent.attempts), ("msg_2", 0));
+    assert_eq!(resent.secret, WebhookSecret::from_bytes([9; 32]));
+    assert_eq!(resent.previous_secret, Some(WebhookSecret::from_bytes([1; 32])), "both, during the overlap");
+    assert!(s.webhooks.redeliver(a, "wh_1", due[1].id, Timestamp(60_000)).expect("redeliver").is_some());
+    let later = s.webhooks.claim_due(Timestamp(60_000), Timestamp(70_000), 10).expect("due");
+    assert!(later.iter().all(|d| d.previous_secret.is_none()), "the overlap has ended");
+
+    // Failing too long: disabled, pending deliveries failed, no new events; enabled again.
+    s.webhooks.attempted(redone, &Attempt { at: Timestamp(61_000), ..retry.clone() }).expect("attempted");
+    assert_eq!(
+        s.webhooks.disable_failing(Timestamp(60_000), Timestamp(62_000)).expect("disable"),
+        Vec::<String>::new()
+    );
+    assert_eq!(s.webhooks.disable_failing(Timestamp(61_000), Timestamp(62_000)).expect("disable"), ["wh_1"]);
+    let off = s.webhooks.get(a, "wh_1").expect("get").expect("kept");
+    assert_eq!(off.disabled_at, Some(Timestamp(62_000)));
+    assert_eq!(s.webhooks.subscribers(a, "xp.changed").expect("subscribers"), Vec::<String>::new(), "no new events");
+    assert!(
+        s.webhooks
+            .claim_due(Timestamp(i64::MAX / 2), Timestamp(i64::MAX / 2), 10)
+            .expect("due")
+            .iter()
+            .all(|d| d.url != "https://hooks.example/wh_1")
+    );
+    assert!(s.webhooks.enable(a, "wh_1").expect("enable"));
+    assert!(!s.webhooks.enable(b, "wh_1").expect("enable"), "another server's");
+    let on = s.webhooks.get(a, "wh_1").expect("get").expect("kept");
+    assert_eq!((on.disabled_at, on.failing_since), (None, None));
+    assert_eq!(s.webhooks.subscribers(a, "xp.changed").expect("subscribers"), ["wh_1"]);
 
     let history = s.webhooks.deliveries(a, "wh_1", 10).expect("deliveries");
-    assert_eq!(history.len(), 2, "both events wh_1 subscribes to");
-    assert_eq!((history[0].event_id.as_str(), history[0].state), ("msg_2", DeliveryState::Delivered), "newest first");
+    assert_eq!(history.len(), 4, "both events wh_1 subscribes to, and two redeliveries");
+    assert_eq!((history[2].event_id.as_str(), history[2].state), ("msg_2", DeliveryState::Delivered), "newest first");
+    assert_eq!(history[0].state, DeliveryState::Failed, "failed when the endpoint was disabled");
     assert_eq!(
         (
-            history[1].state,
-            history[1].attempts,
-            history[1].last_status,
-            history[1].last_latency_ms,
-            history[1].kind.as_str()
+            history[3].state,
+            history[3].attempts,
+            history[3].last_status,
+            history[3].last_latency_ms,
+            history[3].kind.as_str()
         ),
-        (DeliveryState::Pending, 1, Some(503), Some(12), "xp.changed")
+        (DeliveryState::Failed, 2, Some(503), Some(12), "xp.changed")
     );
     assert_eq!(s.webhooks.deliveries(b, "wh_1", 10).expect("deliveries"), vec![], "another server's");
     assert!(!s.webhooks.remove(b, "wh_1").expect("remove"), "another server's");
     assert!(s.webhooks.remove(a, "wh_1").expect("remove"));
-    assert!(s.webhooks.due(Timestamp(1_000), 10).expect("due").iter().all(|d| d.url != "https://hooks.example/wh_1"));
+    assert!(
+        s.webhooks
+            .claim_due(Timestamp(i64::MAX / 2), Timestamp(i64::MAX / 2), 10)
+            .expect("due")
+            .iter()
+            .all(|d| d.url != "https://hooks.example/wh_1")
+    );
 }

@@ -132,6 +132,22 @@ impl Clock for ManualClock {
     }
 }
 
+/// Random bytes that are not random: each fill writes the next number (from 1) in its first eight
+/// bytes, little-endian, and zeros after, so ids drawn from it are distinct and predictable.
+#[derive(Debug, Default)]
+pub struct SequentialEntropy(std::sync::atomic::AtomicU64);
+
+impl garrison_core::entropy::Entropy for SequentialEntropy {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), garrison_core::entropy::EntropyError> {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        bytes.fill(0);
+        for (byte, from) in bytes.iter_mut().zip(n.to_le_bytes()) {
+            *byte = from;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

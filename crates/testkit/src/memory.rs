@@ -69,12 +69,21 @@ struct State {
     /// Servers' stream credentials.
     stream_keys: BTreeMap<ServerId, garrison_core::streams::watches::ServerStreamKeys>,
     /// Webhook endpoints by id, with their secrets; events by id; deliveries by id.
-    webhooks: BTreeMap<String, (garrison_core::webhooks::Endpoint, garrison_core::webhooks::WebhookSecret)>,
+    webhooks: BTreeMap<String, MemoryEndpoint>,
     webhook_events: BTreeMap<String, garrison_core::webhooks::Event>,
     webhook_deliveries: BTreeMap<i64, MemoryDelivery>,
     /// Live alerts by id: the alert, whether it ended.
     alerts: BTreeMap<i64, (garrison_core::streams::alerts::Alert, bool)>,
     last_alert: i64,
+}
+
+/// A webhook endpoint as the memory store keeps it.
+#[derive(Debug, Clone)]
+struct MemoryEndpoint {
+    endpoint: garrison_core::webhooks::Endpoint,
+    secret: garrison_core::webhooks::WebhookSecret,
+    /// The secret before the latest rotation.
+    previous: Option<garrison_core::webhooks::WebhookSecret>,
 }
 
 /// A webhook delivery as the memory store keeps it.
@@ -134,6 +143,39 @@ impl garrison_core::roblox::RobloxConfigs for MemoryRecords {
 }
 
 impl MemoryRecords {
+    /// Registers an endpoint of `server` subscribed to every event type: what tests of a service's
+    /// events read back with [`MemoryRecords::events`].
+    pub fn subscribe_all(&self, server: ServerId) {
+        use garrison_core::webhooks::{EVENT_TYPES, Endpoint, NewEndpoint, WebhookSecret, WebhookStore};
+        let id = format!("wh_{}", server.get());
+        let endpoint = Endpoint {
+            id,
+            server,
+            url: "https://hooks.example/".into(),
+            events: EVENT_TYPES.iter().map(|e| (*e).to_owned()).collect(),
+            description: None,
+            created_at: Timestamp(0),
+            failing_since: None,
+            disabled_at: None,
+            previous_secret_until: None,
+        };
+        let new = NewEndpoint { endpoint, secret: WebhookSecret::from_bytes([1; 32]) };
+        let added = WebhookStore::add(self, &new, usize::MAX);
+        assert!(added.is_ok_and(|added| added), "one endpoint per server");
+    }
+
+    /// The bodies of the events recorded so far, oldest first.
+    pub fn events(&self) -> Vec<String> {
+        self.with(|s| {
+            let mut seen = std::collections::BTreeSet::new();
+            s.webhook_deliveries
+                .values()
+                .filter(|d| seen.insert(d.event.clone()))
+                .filter_map(|d| s.webhook_events.get(&d.event).map(|e| e.body.clone()))
+                .collect()
+        })
+    }
+
     /// The links that ended, oldest first, with when (what the database keeps as history).
     pub fn link_history(&self) -> Vec<(Link, Timestamp)> {
         self.with(|s| s.link_history.clone())
@@ -255,10 +297,11 @@ impl garrison_core::streams::watches::StreamWatches for MemoryRecords {
 impl garrison_core::webhooks::WebhookStore for MemoryRecords {
     fn add(&self, new: &garrison_core::webhooks::NewEndpoint, max: usize) -> Result<bool> {
         Ok(self.with(|s| {
-            if s.webhooks.values().filter(|(e, _)| e.server == new.endpoint.server).count() >= max {
+            if s.webhooks.values().filter(|e| e.endpoint.server == new.endpoint.server).count() >= max {
                 return false;
             }
-            s.webhooks.insert(new.endpoint.id.clone(), (new.endpoint.clone(), new.secret.clone()));
+            let kept = MemoryEndpoint { endpoint: new.endpoint.clone(), secret: new.secret.clone(), previous: None };
+            s.webhooks.insert(new.endpoint.id.clone(), kept);
             true
         }))
     }
@@ -266,19 +309,19 @@ impl garrison_core::webhooks::WebhookStore for MemoryRecords {
     fn list(&self, server: ServerId) -> Result<Vec<garrison_core::webhooks::Endpoint>> {
         Ok(self.with(|s| {
             let mut found: Vec<_> =
-                s.webhooks.values().filter(|(e, _)| e.server == server).map(|(e, _)| e.clone()).collect();
+                s.webhooks.values().filter(|e| e.endpoint.server == server).map(|e| e.endpoint.clone()).collect();
             found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
             found
         }))
     }
 
     fn get(&self, server: ServerId, id: &str) -> Result<Option<garrison_core::webhooks::Endpoint>> {
-        Ok(self.with(|s| s.webhooks.get(id).filter(|(e, _)| e.server == server).map(|(e, _)| e.clone())))
+        Ok(self.with(|s| s.webhooks.get(id).filter(|e| e.endpoint.server == server).map(|e| e.endpoint.clone())))
     }
 
     fn remove(&self, server: ServerId, id: &str) -> Result<bool> {
         Ok(self.with(|s| {
-            if s.webhooks.get(id).is_none_or(|(e, _)| e.server != server) {
+            if s.webhooks.get(id).is_none_or(|e| e.endpoint.server != server) {
                 return false;
             }
             s.webhooks.remove(id);
@@ -287,82 +330,152 @@ impl garrison_core::webhooks::WebhookStore for MemoryRecords {
         }))
     }
 
-    fn enqueue(&self, event: &garrison_core::webhooks::Event, only: Option<&str>) -> Result<usize> {
-        use garrison_core::webhooks::{DeliveryRecord, DeliveryState};
+    fn subscribers(&self, server: ServerId, kind: &str) -> Result<Vec<String>> {
         Ok(self.with(|s| {
-            let targets: Vec<String> = s
+            let mut found: Vec<_> = s
                 .webhooks
                 .values()
-                .filter(|(e, _)| e.server == event.server)
-                .filter(|(e, _)| only.map_or_else(|| e.events.iter().any(|k| k == event.kind), |id| e.id == id))
-                .map(|(e, _)| e.id.clone())
+                .map(|e| &e.endpoint)
+                .filter(|e| e.server == server && e.disabled_at.is_none() && e.events.iter().any(|k| k == kind))
+                .map(|e| e.id.clone())
                 .collect();
-            if targets.is_empty() {
-                return 0;
-            }
-            s.webhook_events.insert(event.id.clone(), event.clone());
-            for endpoint in &targets {
-                let id = s.webhook_deliveries.keys().next_back().map_or(1, |last| last + 1);
-                let record = DeliveryRecord {
-                    id,
-                    event_id: event.id.clone(),
-                    kind: event.kind.to_owned(),
-                    state: DeliveryState::Pending,
-                    attempts: 0,
-                    next_attempt_at: Some(event.created_at),
-                    last_status: None,
-                    last_error: None,
-                    last_latency_ms: None,
-                    created_at: event.created_at,
-                };
-                s.webhook_deliveries
-                    .insert(id, MemoryDelivery { event: event.id.clone(), endpoint: endpoint.clone(), record });
-            }
-            targets.len()
+            found.sort();
+            found
         }))
     }
 
-    fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<garrison_core::webhooks::DueDelivery>> {
+    fn enqueue(&self, event: &garrison_core::webhooks::Event, endpoints: &[String]) -> Result<()> {
+        self.with(|s| {
+            if endpoints.is_empty() {
+                return;
+            }
+            s.webhook_events.insert(event.id.clone(), event.clone());
+            for endpoint in endpoints {
+                s.new_delivery(&event.id, event.kind, endpoint, event.created_at);
+            }
+        });
+        Ok(())
+    }
+
+    fn claim_due(
+        &self,
+        now: Timestamp,
+        hold_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<garrison_core::webhooks::DueDelivery>> {
         use garrison_core::webhooks::{DeliveryState, DueDelivery};
         Ok(self.with(|s| {
-            let mut due: Vec<&MemoryDelivery> = s
+            let mut due: Vec<(Option<Timestamp>, i64)> = s
                 .webhook_deliveries
                 .values()
                 .filter(|d| {
-                    d.record.state == DeliveryState::Pending && d.record.next_attempt_at.is_some_and(|at| at <= now)
+                    d.record.state == DeliveryState::Pending
+                        && d.record.next_attempt_at.is_some_and(|at| at <= now)
+                        && s.webhooks.get(&d.endpoint).is_some_and(|e| e.endpoint.disabled_at.is_none())
                 })
+                .map(|d| (d.record.next_attempt_at, d.record.id))
                 .collect();
-            due.sort_by_key(|d| (d.record.next_attempt_at, d.record.id));
-            due.into_iter()
-                .take(limit)
-                .filter_map(|d| {
-                    let (endpoint, secret) = s.webhooks.get(&d.endpoint)?;
-                    let event = s.webhook_events.get(&d.event)?;
-                    Some(DueDelivery {
-                        id: d.record.id,
-                        event_id: event.id.clone(),
-                        body: event.body.clone(),
-                        url: endpoint.url.clone(),
-                        secret: secret.clone(),
-                        attempts: d.record.attempts,
-                    })
-                })
-                .collect()
+            due.sort();
+            due.truncate(limit);
+            let mut claimed = Vec::with_capacity(due.len());
+            for (_, id) in due {
+                let Some(d) = s.webhook_deliveries.get_mut(&id) else { continue };
+                d.record.next_attempt_at = Some(hold_until);
+                let (Some(endpoint), Some(event)) = (s.webhooks.get(&d.endpoint), s.webhook_events.get(&d.event))
+                else {
+                    continue;
+                };
+                let honoured = endpoint.endpoint.previous_secret_until.is_some_and(|until| until > now);
+                claimed.push(DueDelivery {
+                    id,
+                    event_id: event.id.clone(),
+                    body: event.body.clone(),
+                    url: endpoint.endpoint.url.clone(),
+                    secret: endpoint.secret.clone(),
+                    previous_secret: endpoint.previous.clone().filter(|_| honoured),
+                    attempts: d.record.attempts,
+                });
+            }
+            claimed
         }))
     }
 
     fn attempted(&self, delivery: i64, attempt: &garrison_core::webhooks::Attempt) -> Result<()> {
+        use garrison_core::webhooks::DeliveryState;
         self.with(|s| {
-            if let Some(d) = s.webhook_deliveries.get_mut(&delivery) {
-                d.record.state = attempt.state;
-                d.record.attempts += 1;
-                d.record.next_attempt_at = attempt.next_attempt_at;
-                d.record.last_status = attempt.status;
-                d.record.last_error = attempt.error.clone();
-                d.record.last_latency_ms = Some(attempt.latency_ms);
+            let Some(d) = s.webhook_deliveries.get_mut(&delivery) else { return };
+            d.record.state = attempt.state;
+            d.record.attempts += 1;
+            d.record.next_attempt_at = attempt.next_attempt_at;
+            d.record.last_status = attempt.status;
+            d.record.last_error = attempt.error.clone();
+            d.record.last_latency_ms = Some(attempt.latency_ms);
+            if let Some(endpoint) = s.webhooks.get_mut(&d.endpoint) {
+                endpoint.endpoint.failing_since = match attempt.state {
+                    DeliveryState::Delivered => None,
+                    _ => endpoint.endpoint.failing_since.or(Some(attempt.at)),
+                };
             }
         });
         Ok(())
+    }
+
+    fn disable_failing(&self, failing_before: Timestamp, now: Timestamp) -> Result<Vec<String>> {
+        use garrison_core::webhooks::DeliveryState;
+        Ok(self.with(|s| {
+            let mut disabled = Vec::new();
+            for endpoint in s.webhooks.values_mut().map(|e| &mut e.endpoint) {
+                if endpoint.disabled_at.is_none() && endpoint.failing_since.is_some_and(|at| at <= failing_before) {
+                    endpoint.disabled_at = Some(now);
+                    disabled.push(endpoint.id.clone());
+                }
+            }
+            for d in s.webhook_deliveries.values_mut() {
+                if disabled.contains(&d.endpoint) && d.record.state == DeliveryState::Pending {
+                    d.record.state = DeliveryState::Failed;
+                    d.record.next_attempt_at = None;
+                    d.record.last_error = Some("the endpoint was disabled".into());
+                }
+            }
+            disabled
+        }))
+    }
+
+    fn enable(&self, server: ServerId, id: &str) -> Result<bool> {
+        Ok(self.with(|s| match s.webhooks.get_mut(id).filter(|e| e.endpoint.server == server) {
+            Some(e) => {
+                e.endpoint.disabled_at = None;
+                e.endpoint.failing_since = None;
+                true
+            }
+            None => false,
+        }))
+    }
+
+    fn rotate(
+        &self,
+        server: ServerId,
+        id: &str,
+        secret: &garrison_core::webhooks::WebhookSecret,
+        previous_until: Timestamp,
+    ) -> Result<bool> {
+        Ok(self.with(|s| match s.webhooks.get_mut(id).filter(|e| e.endpoint.server == server) {
+            Some(e) => {
+                e.previous = Some(std::mem::replace(&mut e.secret, secret.clone()));
+                e.endpoint.previous_secret_until = Some(previous_until);
+                true
+            }
+            None => false,
+        }))
+    }
+
+    fn redeliver(&self, server: ServerId, endpoint: &str, delivery: i64, now: Timestamp) -> Result<Option<i64>> {
+        Ok(self.with(|s| {
+            let d = s.webhook_deliveries.get(&delivery).filter(|d| d.endpoint == endpoint)?;
+            let event = s.webhook_events.get(&d.event).filter(|e| e.server == server)?;
+            let (id, kind) = (event.id.clone(), event.kind);
+            Some(s.new_delivery(&id, kind, endpoint, now))
+        }))
     }
 
     fn deliveries(
@@ -382,6 +495,29 @@ impl garrison_core::webhooks::WebhookStore for MemoryRecords {
                 .map(|d| d.record.clone())
                 .collect()
         }))
+    }
+}
+
+impl State {
+    /// A pending delivery of the event to the endpoint, due at `at`; its id.
+    fn new_delivery(&mut self, event: &str, kind: &str, endpoint: &str, at: Timestamp) -> i64 {
+        use garrison_core::webhooks::{DeliveryRecord, DeliveryState};
+        let id = self.webhook_deliveries.keys().next_back().map_or(1, |last| last + 1);
+        let record = DeliveryRecord {
+            id,
+            event_id: event.to_owned(),
+            kind: kind.to_owned(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: Some(at),
+            last_status: None,
+            last_error: None,
+            last_latency_ms: None,
+            created_at: at,
+        };
+        self.webhook_deliveries
+            .insert(id, MemoryDelivery { event: event.to_owned(), endpoint: endpoint.to_owned(), record });
+        id
     }
 }
 

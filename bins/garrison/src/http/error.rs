@@ -330,6 +330,7 @@ impl From<TranscriptError> for ApiError {
             TranscriptError::JobSpace { .. } => Self::new(StatusCode::INSUFFICIENT_STORAGE, err.to_string()),
             TranscriptError::Discord(e) => e.into(),
             TranscriptError::Store(e) => object_store(&e),
+            TranscriptError::Records(e) => e.into(),
             _ => Self::internal(&err),
         }
     }
@@ -428,8 +429,8 @@ impl From<garrison_core::webhooks::WebhookError> for ApiError {
         use garrison_core::webhooks::WebhookError as E;
         let status = match err {
             E::Core(e) => return e.into(),
-            E::Full => StatusCode::CONFLICT,
-            E::NotFound(_) => StatusCode::NOT_FOUND,
+            E::Full | E::Disabled(_) => StatusCode::CONFLICT,
+            E::NotFound(_) | E::NoDelivery { .. } => StatusCode::NOT_FOUND,
             _ => return Self::internal(&err),
         };
         Self::new(status, err.to_string())

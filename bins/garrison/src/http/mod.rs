@@ -109,6 +109,8 @@ pub struct Site {
     pub openapi_json: String,
 }
 
+use webhooks::WebhookEvents;
+
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -131,7 +133,7 @@ impl Modify for SecuritySchemes {
         description = "One HTTP API for Discord communities and their Roblox groups. Every error is `{\"error\": \"...\"}`.",
         license(name = "MIT")
     ),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &WebhookEvents),
     security(("bearer" = []), ("apiKey" = []))
 )]
 struct ApiDoc;
@@ -229,6 +231,9 @@ fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(webhooks::remove)
         .service(webhooks::test)
         .service(webhooks::deliveries)
+        .service(webhooks::redeliver)
+        .service(webhooks::rotate)
+        .service(webhooks::enable)
         .service(streams::add_watch)
         .service(streams::list_watches)
         .service(streams::delete_watch)
@@ -406,6 +411,9 @@ mod tests {
             "/api/webhooks/{id}",
             "/api/webhooks/{id}/test",
             "/api/webhooks/{id}/deliveries",
+            "/api/webhooks/{id}/deliveries/{deliveryId}/redeliver",
+            "/api/webhooks/{id}/rotate",
+            "/api/webhooks/{id}/enable",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing from the OpenAPI document");
         }
@@ -417,6 +425,11 @@ mod tests {
                 [&item.get, &item.put, &item.post, &item.delete, &item.patch].iter().filter(|op| op.is_some()).count()
             })
             .sum();
-        assert_eq!(operations, 114, "a route was added or removed: update this count");
+        assert_eq!(operations, 117, "a route was added or removed: update this count");
+        let hooks = doc.webhooks.as_ref().expect("a webhooks section");
+        for kind in garrison_core::webhooks::EVENT_TYPES {
+            assert!(hooks.paths.contains_key(kind), "{kind} missing from the webhooks section");
+        }
+        assert_eq!(hooks.paths.len(), garrison_core::webhooks::EVENT_TYPES.len(), "no event type that is not sent");
     }
 }

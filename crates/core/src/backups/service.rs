@@ -26,8 +26,10 @@ use crate::cooldowns::{CooldownStore, Turn};
 use crate::discord::{BotToken, DiscordError};
 use crate::entropy::{Entropy, EntropyError};
 use crate::objects::{ObjectBody, ObjectError, ObjectPrefix, ObjectStore};
+use crate::threads::{WriteQueue, run_write};
 use crate::time::{Clock, Sleeper};
 use crate::view_id::ViewId;
+use crate::webhooks::Outbox;
 use crate::{Error, ServerId, Timestamp};
 
 /// How long a guild waits between two restores into it (the specification's 5 minutes).
@@ -164,6 +166,9 @@ pub struct BackupPorts {
     pub cooldowns: Arc<dyn CooldownStore>,
     pub sleeper: Arc<dyn Sleeper>,
     pub jobs: Arc<dyn RestoreJobStore>,
+    /// Where a version's record and a finished job are written, each with its webhook event.
+    pub writer: Arc<dyn WriteQueue>,
+    pub outbox: Outbox,
 }
 
 /// The service's settings.
@@ -430,7 +435,28 @@ impl BackupService {
         let mut versions = record.versions.clone();
         versions.push(version.clone());
         let drop = beyond_retention(&versions, self.settings.keep_versions.max(1));
-        if !self.ports.index.add_version(&record.view, &version, &drop)? {
+        let (index, outbox, view, kept) =
+            (Arc::clone(&self.ports.index), self.ports.outbox.clone(), record.view.clone(), version.clone());
+        let (guild, dropped) = (record.guild, drop.clone());
+        let updated = !record.versions.is_empty();
+        let added = run_write(&*self.ports.writer, move || {
+            let added = index.add_version(&view, &kept, &dropped)?;
+            if added && kept.kind == VersionKind::Backup {
+                outbox.record(guild, "backup.created", kept.at, || {
+                    serde_json::json!({
+                        "serverId": guild.to_string(),
+                        "version": kept.number,
+                        "bytes": kept.bytes,
+                        "imageBytes": image_bytes,
+                        "updated": updated,
+                        "createdAt": kept.at.to_iso8601(),
+                    })
+                })?;
+            }
+            Ok(added)
+        })
+        .await?;
+        if !added {
             // Deleted meanwhile, or a concurrent update took the number: this version is not kept.
             self.ports.objects.delete(&key).await.ok();
             return Err(BackupError::NotFound);
@@ -771,17 +797,40 @@ async fn run(runner: Runner, prepared: Prepared, _permit: RunPermit) {
         backup: &backup,
     };
     if executor.run(&plan, &mut job, remap).await == Ran::Done {
-        finish(&runner, job);
+        finish(&runner, job).await;
     }
 }
 
-/// Records the job finished; the store forgets its token.
-fn finish(runner: &Runner, mut job: Job) {
+/// Records the job finished, with its `backup.restored` event for the guild restored into; the store
+/// forgets its token.
+async fn finish(runner: &Runner, mut job: Job) {
+    let at = runner.ports.clock.now();
     job.status = JobStatus::Finished;
-    job.finished_at = Some(runner.ports.clock.now());
+    job.finished_at = Some(at);
+    let (jobs, outbox, holder) = (Arc::clone(&runner.ports.jobs), runner.ports.outbox.clone(), runner.holder.clone());
     // A store that cannot be reached now leaves the job running: it is taken up again, planned from the
     // guild as it is (then nothing is left to do), and finished then.
-    runner.ports.jobs.finish(&job, &runner.holder).ok();
+    run_write(&*runner.ports.writer, move || {
+        if jobs.finish(&job, &holder)? {
+            outbox.record(job.target, "backup.restored", at, || {
+                serde_json::json!({
+                    "serverId": job.target.to_string(),
+                    "fromServerId": job.origin.to_string(),
+                    "version": job.version,
+                    "mode": job.mode.as_str(),
+                    "done": job.done,
+                    "total": job.total,
+                    "failed": job.failed,
+                    "snapshotVersion": job.snapshot,
+                    "startedAt": job.started_at.to_iso8601(),
+                    "finishedAt": at.to_iso8601(),
+                })
+            })?;
+        }
+        Ok(())
+    })
+    .await
+    .ok();
 }
 
 /// Takes up a job whose runner died: plans the rest from the guild as it is, with what it created.
@@ -796,7 +845,7 @@ async fn resumed(runner: Runner, claimed: Claimed, permit: RunPermit) {
         }
         Err(why) => {
             job.tally.halt(format!("the restore could not be taken up again after a restart: {why}"));
-            finish(&runner, job);
+            finish(&runner, job).await;
         }
     }
 }

@@ -140,6 +140,7 @@ pub struct RobloxService {
     threads: Arc<dyn BlockingThreads>,
     writer: Arc<dyn WriteQueue>,
     clock: Arc<dyn Clock>,
+    outbox: crate::webhooks::Outbox,
     account_cache: TtlCache<RobloxUserId, RobloxAccountInfo>,
     headshot_cache: TtlCache<(RobloxUserId, u16), String>,
     usernames: UsernameIds,
@@ -166,6 +167,8 @@ pub struct RobloxPorts {
     /// Where its writes run.
     pub writer: Arc<dyn WriteQueue>,
     pub clock: Arc<dyn Clock>,
+    /// Where a promotion or demotion records its `rank.changed` event.
+    pub outbox: crate::webhooks::Outbox,
 }
 
 impl std::fmt::Debug for RobloxPorts {
@@ -185,6 +188,7 @@ impl RobloxService {
             threads: ports.threads,
             writer: ports.writer,
             clock: ports.clock,
+            outbox: ports.outbox,
             account_cache: TtlCache::new(ACCOUNT_CACHE.min(capacity), lifetimes.account_ms),
             headshot_cache: TtlCache::new(capacity, lifetimes.account_ms),
             usernames: UsernameIds::default(),
@@ -291,7 +295,24 @@ impl RobloxService {
         let next = next.clone();
         match self.groups.set_role(&key, group, user, next.id).await {
             Ok(()) => {
-                self.rank_cache.put((server, group, user), Some(vec![next.id]), self.clock.now());
+                let now = self.clock.now();
+                self.rank_cache.put((server, group, user), Some(vec![next.id]), now);
+                // The change is Roblox's: its event is recorded once Roblox made it, before the answer.
+                let (outbox, from, to) = (self.outbox.clone(), current.clone(), next.clone());
+                run_write(&*self.writer, move || {
+                    outbox.record(server, "rank.changed", now, || {
+                        let role = |r: &GroupRole| serde_json::json!({"id": r.id.0.to_string(), "name": r.name, "rank": r.rank.0});
+                        serde_json::json!({
+                            "serverId": server.to_string(),
+                            "robloxId": user.to_string(),
+                            "groupId": group.to_string(),
+                            "direction": match direction { Direction::Up => "promote", Direction::Down => "demote" },
+                            "from": role(&from),
+                            "to": role(&to),
+                        })
+                    })
+                })
+                .await?;
                 Ok(RankChange { group, role: next })
             }
             Err(RobloxError::NotFound(_)) => {

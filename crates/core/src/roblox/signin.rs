@@ -154,6 +154,8 @@ pub struct SignInPorts {
     pub writer: Arc<dyn WriteQueue>,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
+    /// Where ending a server's profile-code link records `verification.unlinked` for that server.
+    pub outbox: crate::webhooks::Outbox,
 }
 
 impl std::fmt::Debug for SignInPorts {
@@ -288,9 +290,23 @@ impl SignInService {
                 Ok(Step::Redirect(self.leg(&*self.ports.roblox, flow.browser_hash, stage).await?))
             }
             Purpose::Unlink => {
-                let links = Arc::clone(&self.ports.links);
+                let (links, outbox) = (Arc::clone(&self.ports.links), self.ports.outbox.clone());
                 let at = self.ports.clock.now();
-                let ended = run_write(&*self.ports.writer, move || links.unlink(user, at)).await?;
+                let ended = run_write(&*self.ports.writer, move || {
+                    let ended = links.unlink(user, at)?;
+                    // A sign-in link belongs to no server; a profile-code link to the one that made it.
+                    if let Some(link) = &ended
+                        && let Some(server) = link.server
+                    {
+                        outbox.record(server, "verification.unlinked", at, || {
+                            let mut data = super::verification::link_event(server, link);
+                            data["unlinkedAt"] = at.to_iso8601().into();
+                            data
+                        })?;
+                    }
+                    Ok(ended)
+                })
+                .await?;
                 Ok(Step::Unlinked { discord, roblox: ended.map(|l| l.roblox) })
             }
         }

@@ -389,6 +389,8 @@ pub struct VerificationPorts {
     pub writer: Arc<dyn WriteQueue>,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
+    /// Where a link records its `verification.linked` event.
+    pub outbox: crate::webhooks::Outbox,
 }
 
 impl std::fmt::Debug for VerificationPorts {
@@ -429,6 +431,17 @@ impl UsernameIds {
         }
         Ok(found)
     }
+}
+
+/// The data of a `verification.linked` or `verification.unlinked` event, sent to `server`.
+pub fn link_event(server: ServerId, link: &Link) -> serde_json::Value {
+    serde_json::json!({
+        "serverId": server.to_string(),
+        "discordId": link.discord.to_string(),
+        "robloxId": link.roblox.to_string(),
+        "method": link.method.as_str(),
+        "linkedAt": link.linked_at.to_iso8601(),
+    })
 }
 
 /// Links between Discord and Roblox accounts: look-ups, and the profile-code way of making them.
@@ -558,12 +571,13 @@ impl VerificationService {
             server: Some(server),
             linked_at: now,
         };
-        let stored = link.clone();
+        let (stored, outbox) = (link.clone(), self.ports.outbox.clone());
         let linked = self
             .write(move |links| {
                 let linked = links.link(&stored, true)?;
                 if linked {
                     links.drop_challenge(server, discord)?;
+                    outbox.record(server, "verification.linked", now, || link_event(server, &stored))?;
                 }
                 Ok(linked)
             })

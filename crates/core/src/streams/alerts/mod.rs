@@ -108,6 +108,8 @@ pub struct AlertPorts {
     pub threads: Arc<dyn BlockingThreads>,
     pub writer: Arc<dyn WriteQueue>,
     pub clock: Arc<dyn Clock>,
+    /// Where a claimed alert records `stream.live`, and an ended one `stream.offline`.
+    pub outbox: crate::webhooks::Outbox,
 }
 
 impl std::fmt::Debug for AlertPorts {
@@ -528,7 +530,24 @@ impl AlertService {
                     title: stream.title.clone(),
                     started_at: stream.started_at,
                 };
-                let Some(id) = run_write(&*self.ports.writer, move || store.claim(&claim, now)).await? else {
+                let (outbox, server) = (self.ports.outbox.clone(), watch.server);
+                let data = stream_event(watch, &claim.stream_id, &claim.title, claim.started_at);
+                let live = stream.clone();
+                let claimed = run_write(&*self.ports.writer, move || {
+                    let claimed = store.claim(&claim, now)?;
+                    if claimed.is_some() {
+                        outbox.record(server, "stream.live", now, || {
+                            let mut data = data;
+                            data["url"] = live.video_url.into();
+                            data["viewers"] = live.viewers.into();
+                            data["game"] = live.game.into();
+                            data
+                        })?;
+                    }
+                    Ok(claimed)
+                })
+                .await?;
+                let Some(id) = claimed else {
                     return Ok(Done::Nothing);
                 };
                 let store = Arc::clone(&self.ports.alerts);
@@ -552,12 +571,36 @@ impl AlertService {
                 {
                     done = Done::Failed(format!("end of alert {} in channel {}: {err}", alert.id, alert.channel));
                 }
-                let id = alert.id;
-                run_write(&*self.ports.writer, move || store.end(id, now)).await?;
+                let (id, outbox, server) = (alert.id, self.ports.outbox.clone(), watch.server);
+                let data = stream_event(watch, &alert.stream_id, &alert.title, alert.started_at);
+                run_write(&*self.ports.writer, move || {
+                    store.end(id, now)?;
+                    outbox.record(server, "stream.offline", now, || {
+                        let mut data = data;
+                        data["endedAt"] = now.to_iso8601().into();
+                        data
+                    })?;
+                    Ok(())
+                })
+                .await?;
                 Ok(done)
             }
         }
     }
+}
+
+/// What `stream.live` and `stream.offline` say of a watch's stream.
+fn stream_event(watch: &Watch, stream_id: &str, title: &str, started_at: Option<Timestamp>) -> serde_json::Value {
+    serde_json::json!({
+        "serverId": watch.server.to_string(),
+        "watchId": watch.id,
+        "platform": watch.platform.name(),
+        "streamer": watch.streamer,
+        "channelId": watch.channel.to_string(),
+        "streamId": stream_id,
+        "title": title,
+        "startedAt": started_at.map(Timestamp::to_iso8601),
+    })
 }
 
 /// What the alert step does for one watch.
