@@ -31,9 +31,13 @@ const RECORD_EVENTS: [&str; 8] = [
 struct Received {
     headers: Vec<(String, String)>,
     body: String,
-    /// What the receiver answered.
+    /// What the receiver answered (0: nothing, it hung up after [`HANG`]).
     status: u16,
+    at: Instant,
 }
+
+/// How long the receiver keeps a request it does not answer (longer than Garrison's 10 s timeout).
+const HANG: Duration = Duration::from_secs(11);
 
 impl Received {
     fn header(&self, name: &str) -> &str {
@@ -42,7 +46,7 @@ impl Received {
 }
 
 /// A receiver on loopback that records every request and answers the next status in `answers`
-/// (204 once they run out).
+/// (204 once they run out; a 429 with `Retry-After: 7`; 0 is no answer at all, for [`HANG`]).
 struct Receiver {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
@@ -92,9 +96,16 @@ impl Receiver {
                     headers,
                     body: String::from_utf8_lossy(&body).into_owned(),
                     status,
+                    at: Instant::now(),
                 });
+                if status == 0 {
+                    std::thread::sleep(HANG);
+                    continue;
+                }
+                let retry_after = if status == 429 { "retry-after: 7\r\n" } else { "" };
                 let _ = stream.write_all(
-                    format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes(),
+                    format!("HTTP/1.1 {status} X\r\n{retry_after}content-length: 0\r\nconnection: close\r\n\r\n")
+                        .as_bytes(),
                 );
             }
         });
@@ -446,4 +457,58 @@ async fn two_replicas_on_postgresql_deliver_each_event_once() {
     assert_eq!(received.len(), events, "each once: no event sent by both replicas");
     first.assert_no_secret_logged();
     second.assert_no_secret_logged();
+}
+
+/// A 429 is tried again after its `Retry-After` (7 s, longer than the schedule's first 5 s); a
+/// receiver that never answers is given up on after 10 s and tried again on the schedule (the second
+/// pause: 5 minutes).
+#[tokio::test]
+async fn a_429_waits_its_retry_after_and_a_hanging_receiver_times_out_onto_the_schedule() {
+    let server =
+        Server::start_with(database(Backend::Sqlite).expect("SQLite"), &[("GARRISON_FETCH_ALLOW_LOOPBACK", "true")]);
+    let guild = "123456789012345678";
+    let key = server.create_key(guild, "hooks", false);
+    let receiver = Receiver::start();
+    receiver.answer_next(&[429, 0]);
+    let made = expect(
+        server
+            .post("/api/webhooks", &key, json!({"serverId": guild, "url": receiver.url, "events": ["webhook.test"]}))
+            .await,
+        201,
+    )
+    .body;
+    secret(made["secret"].as_str().expect("secret"));
+    let id = made["id"].as_str().expect("id");
+    expect(server.post(&format!("/api/webhooks/{id}/test?serverId={guild}"), &key, json!({})).await, 202);
+    let got = receiver.wait_for(2, Duration::from_secs(15)).await;
+    let waited = got[1].at.duration_since(got[0].at);
+    assert!(waited >= Duration::from_secs(7), "Retry-After: 7 honoured, tried again after {waited:?}");
+    assert!(waited < Duration::from_secs(10), "and not much later: {waited:?}");
+    assert_eq!(got[1].header("webhook-id"), got[0].header("webhook-id"));
+
+    // The second attempt hangs: given up after 10 s, due again after the schedule's 5 minutes.
+    let path = format!("/api/webhooks/{id}/deliveries?serverId={guild}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let delivery = loop {
+        let log = expect(server.get(&path, &key).await, 200).body;
+        let delivery = log["deliveries"][0].clone();
+        if delivery["attempts"] == 2 {
+            break delivery;
+        }
+        assert!(Instant::now() < deadline, "the hanging attempt was never given up on: {delivery}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let given_up = Instant::now().duration_since(got[1].at);
+    assert!(given_up >= Duration::from_secs(10), "the timeout is 10 s: {given_up:?}");
+    assert_eq!(delivery["state"], "pending");
+    assert_eq!(delivery["lastStatus"], Value::Null, "no answer");
+    let error = delivery["lastError"].as_str().expect("why");
+    assert_eq!(error, "the endpoint did not answer within 10 s");
+    let time = |field: &str| {
+        garrison_core::Timestamp::parse_iso8601(delivery[field].as_str().expect(field)).expect(field).millis()
+    };
+    let pause = time("nextAttemptAt") - time("createdAt");
+    assert!((300_000..=420_000).contains(&pause), "the schedule's 5 minutes (and the 18 s before), got {pause} ms");
+    assert_eq!(receiver.received().len(), 2, "not tried again within seconds");
+    server.assert_no_secret_logged();
 }

@@ -52,7 +52,7 @@ const USAGE: &str = "usage: cargo xtask bench [OPTIONS]
   --seconds N        seconds per XP and Discord load run (10)
   --connections N    concurrent XP clients (64)
   --members N        members the XP load spreads over (100)
-  --only PART        xp | cards | discord | transcripts | roblox | gateway | backup | streams | all (all)
+  --only PART        xp | cards | discord | transcripts | roblox | gateway | backup | streams | webhooks | all (all)
   --cards N          level cards to render through HTTP (1000)
   --card-clients N   concurrent card clients (8; also for --peers)
   --card-format F    cards through HTTP as png | png-small | webp | jpeg (png; png-small is PNG with
@@ -106,8 +106,19 @@ fn options(args: &[String]) -> anyhow::Result<Option<Options>> {
             "--connections" => opts.connections = value.parse()?,
             "--members" => opts.members = value.parse()?,
             "--only"
-                if ["xp", "cards", "discord", "transcripts", "roblox", "gateway", "backup", "streams", "all"]
-                    .contains(&value.as_str()) =>
+                if [
+                    "xp",
+                    "cards",
+                    "discord",
+                    "transcripts",
+                    "roblox",
+                    "gateway",
+                    "backup",
+                    "streams",
+                    "webhooks",
+                    "all",
+                ]
+                .contains(&value.as_str()) =>
             {
                 opts.only.clone_from(value)
             }
@@ -193,6 +204,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         }
         if ["streams", "all"].contains(&opts.only.as_str()) {
             crate::bench_streams::run(&binary, &scratch)?;
+        }
+        if ["webhooks", "all"].contains(&opts.only.as_str()) {
+            crate::bench_webhooks::run(&binary, &scratch, opts.seconds, opts.connections, opts.members)?;
         }
         Ok(())
     })();
@@ -351,7 +365,8 @@ fn bench_backend(
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let server_cpu_before = cpu_seconds(&server.pid().to_string());
     let generator_cpu_before = cpu_seconds("self");
-    let (requests, errors, mut latencies, elapsed, total_xp) = runtime.block_on(load(&base, &key, opts))?;
+    let (requests, errors, mut latencies, elapsed, total_xp) =
+        runtime.block_on(load(&base, &key, opts.seconds, opts.connections, opts.members))?;
     let server_cores = (cpu_seconds(&server.pid().to_string()) - server_cpu_before) / elapsed.as_secs_f64();
     let generator_cores = (cpu_seconds("self") - generator_cpu_before) / elapsed.as_secs_f64();
     let peak_rss_mb = peak_rss_mb(server.pid());
@@ -429,18 +444,27 @@ where
     Ok(ok.then(|| u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX)))
 }
 
-async fn load(base: &str, key: &str, opts: &Options) -> anyhow::Result<(u64, u64, Vec<u32>, Duration, i64)> {
+/// `connections` keep-alive clients adding 1 XP to one of `members` members, back to back for
+/// `seconds`: requests answered 2xx, failed, their latencies (µs), how long it took, and the XP the
+/// members hold afterwards (the sum of every balance).
+pub async fn load(
+    base: &str,
+    key: &str,
+    seconds: u64,
+    connections: usize,
+    members: u64,
+) -> anyhow::Result<(u64, u64, Vec<u32>, Duration, i64)> {
     let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse()?;
     let authorization = HeaderValue::from_str(&format!("Bearer {key}"))?;
     let bodies: Arc<Vec<Bytes>> = Arc::new(
-        (1..=opts.members)
+        (1..=members)
             .map(|member| Bytes::from(json!({"serverId": SERVER_ID, "robloxId": member, "amount": 1}).to_string()))
             .collect(),
     );
-    let deadline = Instant::now() + Duration::from_secs(opts.seconds);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for worker in 0..opts.connections as u64 {
+    for worker in 0..connections as u64 {
         tasks.push(tokio::spawn(drive_connection(addr, authorization.clone(), Arc::clone(&bodies), worker, deadline)));
     }
     let mut latencies = Vec::new();
@@ -453,7 +477,7 @@ async fn load(base: &str, key: &str, opts: &Options) -> anyhow::Result<(u64, u64
     let elapsed = started.elapsed();
     let client = reqwest::Client::new();
     let mut total = 0i64;
-    for member in 1..=opts.members {
+    for member in 1..=members {
         let reply: serde_json::Value = client
             .get(format!("{base}/api/xp?serverId={SERVER_ID}&robloxId={member}"))
             .bearer_auth(key)

@@ -21,6 +21,7 @@ mod bench_peers;
 mod bench_roblox;
 mod bench_streams;
 mod bench_transcripts;
+mod bench_webhooks;
 #[cfg(test)]
 mod tidy;
 

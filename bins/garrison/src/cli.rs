@@ -214,7 +214,7 @@ fn server_roblox(settings: &Settings, command: RobloxCommand) -> anyhow::Result<
     use garrison_core::{apikey::Principal, roblox};
     let db = wiring::database(settings)?;
     let client = wiring::roblox_client(settings)?;
-    let outbox = wiring::outbox(&wiring::webhook_store(settings, &db)?);
+    let outbox = wiring::outbox(&wiring::webhook_store(settings, &db)?, wiring::clock());
     let service = wiring::roblox(&client, &db, wiring::secret_key(settings)?, outbox, wiring::clock());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     match command {
@@ -309,7 +309,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     let objects = wiring::object_store(&settings)?;
     // One outbox for every service that reports changes, over the webhook service's store.
     let webhook_store = wiring::webhook_store(&settings, &db)?;
-    let outbox = wiring::outbox(&webhook_store);
+    let outbox = wiring::outbox(&webhook_store, Arc::clone(&clock));
     let cards = wiring::card_studio(&settings, Arc::clone(&objects), Arc::clone(&clock))?;
     let twilight = wiring::discord(&settings)?;
     let gateway = wiring::gateway(&settings, &twilight)?;
@@ -369,7 +369,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         &public_url,
     )?);
     let poll_every = Duration::from_secs(settings.stream_poll_seconds.max(1));
-    let webhooks = Arc::new(wiring::webhooks(&settings, &db, webhook_store, Arc::clone(&clock))?);
+    let webhooks = Arc::new(wiring::webhooks(&settings, &db, webhook_store, outbox.clone(), Arc::clone(&clock))?);
     wiring::server_bot(&settings, &gateway, &db, Arc::clone(&clock), &public_url)?;
     let state = web::Data::new(http::AppState {
         signin,
@@ -422,8 +422,13 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
                 actix_web::rt::time::sleep(every).await;
             }
         });
-        // The webhook dispatcher: due deliveries, a round a second (at once again while rounds are full).
+        // The webhook dispatcher: due deliveries, a round a second (at once again while rounds are full);
+        // only in the processes set to dispatch.
+        let dispatching = settings.webhook_dispatcher;
         actix_web::rt::spawn(async move {
+            if !dispatching {
+                return;
+            }
             loop {
                 match webhooks.dispatch().await {
                     Ok(report) => {

@@ -268,6 +268,8 @@ pub struct Settings {
     pub twitch_eventsub: bool,
     /// Days an outbound webhook endpoint's deliveries may keep failing before it is disabled.
     pub webhook_disable_after_days: u32,
+    /// Whether this process delivers webhook events (every replica may; a set of them may be chosen).
+    pub webhook_dispatcher: bool,
 }
 
 impl Default for Settings {
@@ -347,6 +349,7 @@ impl Default for Settings {
             stream_poll_seconds: 60,
             twitch_eventsub: false,
             webhook_disable_after_days: 5,
+            webhook_dispatcher: true,
         }
     }
 }
@@ -692,6 +695,9 @@ impl Settings {
                 v.trim().parse().ok().filter(|n| (1..=86_400).contains(n)).with_context(|| {
                     format!("GARRISON_STREAM_POLL_SECONDS must be a number of seconds from 1 to 86400, got {v:?}")
                 })?;
+        }
+        if let Some(v) = var("GARRISON_WEBHOOK_DISPATCHER") {
+            self.webhook_dispatcher = parse_bool("GARRISON_WEBHOOK_DISPATCHER", &v)?;
         }
         if let Some(v) = var("GARRISON_WEBHOOK_DISABLE_AFTER_DAYS") {
             self.webhook_disable_after_days =

@@ -346,8 +346,8 @@ pub fn webhook_store(settings: &Settings, db: &Database) -> anyhow::Result<Arc<d
 }
 
 /// Where changes write their webhook events (in their own write job), with event ids from the OS.
-pub fn outbox(store: &Arc<dyn WebhookStore>) -> Outbox {
-    Outbox::new(Arc::clone(store), Arc::new(crate::adapters::OsEntropy))
+pub fn outbox(store: &Arc<dyn WebhookStore>, clock: Arc<dyn Clock>) -> Outbox {
+    Outbox::new(Arc::clone(store), Arc::new(crate::adapters::OsEntropy), clock)
 }
 
 /// Outbound webhooks: endpoints over `store`, delivered through the safe fetcher (any public HTTPS
@@ -356,6 +356,7 @@ pub fn webhooks(
     settings: &Settings,
     db: &Database,
     store: Arc<dyn WebhookStore>,
+    outbox: Outbox,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<garrison_core::webhooks::WebhookService> {
     use garrison_core::webhooks::{WebhookPorts, WebhookService};
@@ -371,6 +372,7 @@ pub fn webhooks(
     Ok(WebhookService::new(WebhookPorts {
         disable_after_days: settings.webhook_disable_after_days,
         store,
+        outbox,
         transport: Arc::new(crate::adapters::FetchedWebhooks(fetcher)),
         entropy: Arc::new(crate::adapters::OsEntropy),
         threads: Arc::new(crate::adapters::TokioBlockingThreads),

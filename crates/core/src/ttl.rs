@@ -71,6 +71,11 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         self.lock().remove(key);
     }
 
+    /// Forgets every entry.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
     /// Entries held, fresh or not.
     pub fn len(&self) -> usize {
         self.lock().len()

@@ -148,6 +148,13 @@ pub struct Endpoint {
     pub previous_secret_until: Option<Timestamp>,
 }
 
+/// An endpoint's subscription: which event types it receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub endpoint: String,
+    pub events: Vec<String>,
+}
+
 /// An endpoint to keep, with its secret.
 #[derive(Debug, Clone)]
 pub struct NewEndpoint {
@@ -158,7 +165,8 @@ pub struct NewEndpoint {
 /// An event, as its endpoints receive it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    /// `msg_` + 32 hex digits: the `webhook-id`, the same on every attempt (receivers deduplicate by it).
+    /// `msg_` + 32 hex digits (the creation time in milliseconds, then 80 random bits): the
+    /// `webhook-id`, the same on every attempt (receivers deduplicate by it).
     pub id: String,
     pub server: ServerId,
     /// One of [`EVENT_TYPES`].
@@ -177,7 +185,14 @@ impl Event {
         data: serde_json::Value,
         at: Timestamp,
     ) -> Result<Self, EntropyError> {
-        let id = format!("msg_{}", ViewId::draw(entropy)?.as_str());
+        // Time first, then 80 random bits: ids of later events sort after earlier ones, so the store's
+        // index of them grows at its end (a random id would touch a random page of it every time).
+        let mut random = [0u8; 10];
+        entropy.fill(&mut random)?;
+        let mut id = format!("msg_{:012x}", at.millis().max(0));
+        for byte in random {
+            id.push_str(&format!("{byte:02x}"));
+        }
         let body = serde_json::json!({"type": kind, "timestamp": at.to_iso8601(), "data": data}).to_string();
         Ok(Self { id, server, kind, body, created_at: at })
     }
@@ -253,8 +268,8 @@ pub trait WebhookStore: Send + Sync {
     fn get(&self, server: ServerId, id: &str) -> Result<Option<Endpoint>>;
     /// Removes the endpoint and its pending deliveries; `false` when the server has none by that id.
     fn remove(&self, server: ServerId, id: &str) -> Result<bool>;
-    /// The ids of the server's endpoints subscribed to `kind`, but disabled ones.
-    fn subscribers(&self, server: ServerId, kind: &str) -> Result<Vec<String>>;
+    /// The server's endpoints that are not disabled, with the event types each receives.
+    fn subscriptions(&self, server: ServerId) -> Result<Vec<Subscription>>;
     /// Records the event with a pending delivery, due at its creation, to each of `endpoints` (of the
     /// event's server). Called inside the change's own write, so the change and its event are kept
     /// together or not at all.
@@ -281,12 +296,22 @@ pub trait WebhookStore: Send + Sync {
     fn deliveries(&self, server: ServerId, endpoint: &str, limit: usize) -> Result<Vec<DeliveryRecord>>;
 }
 
-/// Where a change writes its event: the outbox of the change's own write job. Holds the store and the
-/// random source for event ids; every service that reports changes takes one.
+/// How long an outbox trusts what it read of a server's subscriptions. Changes made through this
+/// process's [`WebhookService`] are seen at once; another replica's within this time.
+pub const SUBSCRIPTIONS_FRESH_MS: i64 = 1_000;
+/// Servers whose subscriptions an outbox keeps.
+const SUBSCRIPTIONS_KEPT: usize = 10_000;
+
+/// Where a change writes its event: the outbox of the change's own write job. Holds the store, the
+/// random source for event ids, and what it read of servers' subscriptions (for
+/// [`SUBSCRIPTIONS_FRESH_MS`]), so a change reads none in the common case. Every service that reports
+/// changes takes a clone; clones share the subscriptions.
 #[derive(Clone)]
 pub struct Outbox {
     store: Arc<dyn WebhookStore>,
     entropy: Arc<dyn Entropy>,
+    clock: Arc<dyn Clock>,
+    subscriptions: Arc<crate::ttl::TtlCache<ServerId, Arc<Vec<Subscription>>>>,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -296,14 +321,14 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Outbox {
-    pub fn new(store: Arc<dyn WebhookStore>, entropy: Arc<dyn Entropy>) -> Self {
-        Self { store, entropy }
+    pub fn new(store: Arc<dyn WebhookStore>, entropy: Arc<dyn Entropy>, clock: Arc<dyn Clock>) -> Self {
+        let subscriptions = Arc::new(crate::ttl::TtlCache::new(SUBSCRIPTIONS_KEPT, SUBSCRIPTIONS_FRESH_MS));
+        Self { store, entropy, clock, subscriptions }
     }
 
     /// Records a `kind` event about what `data` builds, with a delivery to each endpoint of `server`
-    /// subscribed to `kind`; how many. `data` is built only when some endpoint subscribes, so a
-    /// server without webhooks pays one indexed read. Call it inside the change's write job, after the
-    /// change: when either fails, the job keeps neither.
+    /// subscribed to `kind`; how many. `data` is built only when some endpoint subscribes. Call it
+    /// inside the change's write job, after the change: when either fails, the job keeps neither.
     pub fn record(
         &self,
         server: ServerId,
@@ -312,7 +337,17 @@ impl Outbox {
         data: impl FnOnce() -> serde_json::Value,
     ) -> Result<usize> {
         debug_assert!(EVENT_TYPES.contains(&kind), "{kind} is not in EVENT_TYPES");
-        let endpoints = self.store.subscribers(server, kind)?;
+        let now = self.clock.now();
+        let subscriptions = match self.subscriptions.get(&server, now) {
+            Some(known) => known,
+            None => {
+                let read = Arc::new(self.store.subscriptions(server)?);
+                self.subscriptions.put(server, Arc::clone(&read), now);
+                read
+            }
+        };
+        let endpoints: Vec<String> =
+            subscriptions.iter().filter(|s| s.events.iter().any(|e| e == kind)).map(|s| s.endpoint.clone()).collect();
         if endpoints.is_empty() {
             return Ok(0);
         }
@@ -320,6 +355,16 @@ impl Outbox {
             .map_err(|e| Error::Store(crate::StoreError::Internal(e.to_string())))?;
         self.store.enqueue(&event, &endpoints)?;
         Ok(endpoints.len())
+    }
+
+    /// Forgets what was read of `server`'s subscriptions (one of its endpoints changed).
+    pub fn forget(&self, server: ServerId) {
+        self.subscriptions.remove(&server);
+    }
+
+    /// Forgets every server's subscriptions (endpoints were disabled).
+    pub fn forget_all(&self) {
+        self.subscriptions.clear();
     }
 }
 
@@ -396,6 +441,8 @@ pub struct WebhookPorts {
     /// After how many days of failing deliveries an endpoint is disabled.
     pub disable_after_days: u32,
     pub store: Arc<dyn WebhookStore>,
+    /// The outbox the services write through, told when endpoints change.
+    pub outbox: Outbox,
     pub transport: Arc<dyn WebhookTransport>,
     pub entropy: Arc<dyn Entropy>,
     pub threads: Arc<dyn BlockingThreads>,
@@ -495,6 +542,7 @@ impl WebhookService {
         if !run_write(&*self.ports.writer, move || store.add(&new, MAX_ENDPOINTS_PER_SERVER)).await? {
             return Err(WebhookError::Full);
         }
+        self.ports.outbox.forget(server);
         Ok((endpoint, secret))
     }
 
@@ -509,6 +557,7 @@ impl WebhookService {
         let (store, id) = (Arc::clone(&self.ports.store), id.to_owned());
         let missing = id.clone();
         if run_write(&*self.ports.writer, move || store.remove(server, &id)).await? {
+            self.ports.outbox.forget(server);
             Ok(())
         } else {
             Err(WebhookError::NotFound(missing))
@@ -599,6 +648,7 @@ impl WebhookService {
         caller.authorize(server, Access::Write)?;
         let (store, wanted) = (Arc::clone(&self.ports.store), id.to_owned());
         if run_write(&*self.ports.writer, move || store.enable(server, &wanted)).await? {
+            self.ports.outbox.forget(server);
             Ok(())
         } else {
             Err(WebhookError::NotFound(id.to_owned()))
@@ -622,6 +672,9 @@ impl WebhookService {
             now.millis() - i64::from(self.ports.disable_after_days.max(1)) * Timestamp::MILLIS_PER_DAY,
         );
         let disabled = run_write(&*self.ports.writer, move || store.disable_failing(failing_before, now)).await?;
+        if !disabled.is_empty() {
+            self.ports.outbox.forget_all();
+        }
         let store = Arc::clone(&self.ports.store);
         let hold_until = Timestamp::from_millis(now.millis() + CLAIM_MS);
         let due =

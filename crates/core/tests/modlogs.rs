@@ -12,9 +12,8 @@ use garrison_core::{
     discord::{BotToken, DiscordError},
     modlog::{EntryDraft, HISTORY_PAGE_ENTRIES, ModAction, ModLogError, ModLogPorts, ModLogService},
     threads::{InlineThreads, InlineWrites},
-    webhooks::Outbox,
 };
-use garrison_testkit::{ManualClock, MemoryRecords, SequentialEntropy};
+use garrison_testkit::{ManualClock, MemoryRecords};
 
 fn service() -> (ModLogService, Arc<MemoryObjects>) {
     let (service, objects, _) = service_and_records();
@@ -32,7 +31,7 @@ fn service_and_records() -> (ModLogService, Arc<MemoryObjects>, Arc<MemoryRecord
         clock: Arc::new(ManualClock::at(Timestamp(1_705_341_600_000))),
         entropy: Arc::new(CountingEntropy::default()),
         writer: Arc::new(InlineWrites),
-        outbox: Outbox::new(records.clone(), Arc::new(SequentialEntropy::default())),
+        outbox: garrison_testkit::outbox(records.clone()),
     });
     (service, objects, records)
 }

@@ -261,10 +261,7 @@ fn setup() -> Setup {
             threads: Arc::new(InlineThreads),
             writer: Arc::new(InlineWrites),
             clock: clock.clone(),
-            outbox: garrison_core::webhooks::Outbox::new(
-                records.clone(),
-                Arc::new(garrison_testkit::SequentialEntropy::default()),
-            ),
+            outbox: garrison_testkit::outbox(records.clone()),
         },
         CacheLifetimes::default(),
     );
@@ -481,10 +478,7 @@ fn verification(s: &Setup) -> VerificationService {
         writer: Arc::new(InlineWrites),
         clock: s.clock.clone(),
         entropy: Arc::new(FixedEntropy),
-        outbox: garrison_core::webhooks::Outbox::new(
-            s.records.clone(),
-            Arc::new(garrison_testkit::SequentialEntropy::default()),
-        ),
+        outbox: garrison_testkit::outbox(s.records.clone()),
     })
 }
 
@@ -613,10 +607,7 @@ fn signin_service(s: &Setup) -> (SignInService, Arc<FakeProvider>, Arc<FakeProvi
         writer: Arc::new(InlineWrites),
         clock: s.clock.clone(),
         entropy: Arc::new(CountingEntropy::default()),
-        outbox: garrison_core::webhooks::Outbox::new(
-            s.records.clone(),
-            Arc::new(garrison_testkit::SequentialEntropy::default()),
-        ),
+        outbox: garrison_testkit::outbox(s.records.clone()),
     });
     (service, discord, roblox)
 }

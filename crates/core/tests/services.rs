@@ -37,7 +37,7 @@ fn setup_with_store() -> (MemberRecords, Arc<ManualClock>, Principal, Arc<Memory
         medals: store.clone(),
         certifications: store.clone(),
         writer: Arc::new(garrison_core::threads::InlineWrites),
-        outbox: Outbox::new(store.clone(), Arc::new(SequentialEntropy::default())),
+        outbox: garrison_testkit::outbox(store.clone()),
     };
     let caller =
         Principal { key_id: ApiKeyId(1), server: ServerId::from_stored(10), name: "bot".into(), read_only: false };
@@ -439,7 +439,7 @@ fn ep_evaluation_reads_every_page_of_entries_and_leave() {
         medals: store.clone(),
         certifications: store.clone(),
         writer: Arc::new(garrison_core::threads::InlineWrites),
-        outbox: Outbox::new(store, Arc::new(SequentialEntropy::default())),
+        outbox: garrison_testkit::outbox(store),
     };
     let records = MemberRecords::new(stores, clock.clone());
     let caller =
@@ -472,4 +472,24 @@ fn ep_evaluation_reads_every_page_of_entries_and_leave() {
         EP_PAGE as usize,
         "no read returned more than a page"
     );
+}
+
+#[test]
+fn the_outbox_trusts_what_it_read_of_subscriptions_for_a_second_and_forgets_it_when_told() {
+    use garrison_core::webhooks::{SUBSCRIPTIONS_FRESH_MS, WebhookStore};
+    let store = Arc::new(MemoryRecords::default());
+    let clock = Arc::new(ManualClock::at(Timestamp(MONDAY)));
+    let outbox = Outbox::new(store.clone(), Arc::new(SequentialEntropy::default()), clock.clone());
+    let server = ServerId::from_stored(10);
+    let at = Timestamp(MONDAY);
+    let record = || outbox.record(server, "xp.changed", at, || serde_json::json!({})).expect("record");
+    assert_eq!(record(), 0, "no endpoint yet");
+    store.subscribe_all(server);
+    assert_eq!(record(), 0, "what was read is trusted for a while (an endpoint another replica added)");
+    clock.advance_millis(SUBSCRIPTIONS_FRESH_MS);
+    assert_eq!(record(), 1, "then read again");
+    assert_eq!(store.events().len(), 1);
+    assert!(store.remove(server, "wh_10").expect("remove"));
+    outbox.forget(server);
+    assert_eq!(record(), 0, "at once when this process changed the endpoints");
 }

@@ -641,10 +641,7 @@ mod alerts {
                 threads: Arc::new(InlineThreads),
                 writer: Arc::new(InlineWrites),
                 clock: clock.clone(),
-                outbox: garrison_core::webhooks::Outbox::new(
-                    records.clone(),
-                    Arc::new(garrison_testkit::SequentialEntropy::default()),
-                ),
+                outbox: garrison_testkit::outbox(records.clone()),
             },
             streams,
         )

@@ -67,10 +67,7 @@ fn setup_with_records(
             clock: Arc::new(ManualClock::at(Timestamp(1_705_312_800_000))),
             entropy: Arc::new(CountingEntropy::after(0xaa)),
             writer: Arc::new(garrison_core::threads::InlineWrites),
-            outbox: garrison_core::webhooks::Outbox::new(
-                records.clone(),
-                Arc::new(garrison_testkit::SequentialEntropy::default()),
-            ),
+            outbox: garrison_testkit::outbox(records.clone()),
         },
         "https://garrison.example/",
     );

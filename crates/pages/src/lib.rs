@@ -3,6 +3,17 @@
 //! Pure functions, no IO, no clock: the same input gives the same bytes. Inputs are this crate's own
 //! borrowed structs, so it depends on no other Garrison crate; the binary converts its records.
 //!
+//! ```
+//! use garrison_pages::{Names, escape_html, iso8601_utc_from_epoch_ms, render_discord_markdown};
+//!
+//! assert_eq!(escape_html(r#"<b onclick="x">'hi'</b>"#), "&lt;b onclick=&quot;x&quot;&gt;&#39;hi&#39;&lt;/b&gt;");
+//! assert_eq!(iso8601_utc_from_epoch_ms(0), "1970-01-01T00:00:00.000Z");
+//! let mut names = Names::new();
+//! names.insert_user(80351110224678912, "Nelly");
+//! let html = render_discord_markdown("**hi** <@80351110224678912> <script>", &names);
+//! assert!(html.contains("Nelly") && html.contains("&lt;script&gt;") && !html.contains("<script>"));
+//! ```
+//!
 //! # The moderation-log page ([`render_modlog`])
 //!
 //! One user's moderation history in one Discord server (Noctra's `GET /api/modlogs/view/{id}`): a

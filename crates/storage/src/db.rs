@@ -638,6 +638,20 @@ impl Database {
         work(&mut conn).map_err(Error::from)
     }
 
+    /// Runs work that writes as part of the write job it is called from, with no savepoint of its own:
+    /// for writes whose failure fails the job (which then keeps none of its writes), on the hot path
+    /// of every change (the webhook outbox). Outside a job it is [`Database::write`].
+    pub(crate) fn write_in_job<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, Failure> + Send + 'static,
+    ) -> Result<T> {
+        match &self.writer {
+            Writer::Pool(_) if in_job() => with_job_connection(work).map_err(Error::from),
+            Writer::Queue(_) if on_writer_thread() => with_writer_connection(work).map_err(Error::from),
+            _ => self.write(work),
+        }
+    }
+
     /// Runs work that writes, atomically: its own transaction on PostgreSQL, its own savepoint in the
     /// writer's batch on SQLite. Returns once the work is committed (or has failed).
     pub(crate) fn write<T: Send + 'static>(

@@ -2,7 +2,8 @@ use diesel::prelude::*;
 use garrison_core::{
     Error, Result, ServerId, StoreError, Timestamp,
     webhooks::{
-        Attempt, DeliveryRecord, DeliveryState, DueDelivery, Endpoint, Event, NewEndpoint, WebhookSecret, WebhookStore,
+        Attempt, DeliveryRecord, DeliveryState, DueDelivery, Endpoint, Event, NewEndpoint, Subscription, WebhookSecret,
+        WebhookStore,
     },
 };
 
@@ -196,18 +197,20 @@ impl WebhookStore for DieselWebhooks {
         })
     }
 
-    fn subscribers(&self, server: ServerId, kind: &str) -> Result<Vec<String>> {
-        let kind = kind.to_owned();
+    fn subscriptions(&self, server: ServerId) -> Result<Vec<Subscription>> {
         // Inside a write job this reads through the job's own connection (the change's transaction).
         self.db.read(move |conn| {
             Ok(webhook_endpoints::table
                 .filter(webhook_endpoints::server_id.eq(server.get()))
                 .filter(webhook_endpoints::disabled_at.is_null())
+                .order(webhook_endpoints::id)
                 .select((webhook_endpoints::id, webhook_endpoints::events))
                 .load::<(String, String)>(conn)?
                 .into_iter()
-                .filter(|(_, events)| events.split_whitespace().any(|e| e == kind))
-                .map(|(id, _)| id)
+                .map(|(endpoint, events)| Subscription {
+                    endpoint,
+                    events: events.split_whitespace().map(str::to_owned).collect(),
+                })
                 .collect())
         })
     }
@@ -218,7 +221,8 @@ impl WebhookStore for DieselWebhooks {
         }
         let event = event.clone();
         let endpoints = endpoints.to_vec();
-        self.db.write(move |conn| {
+        // Part of the change's job, which fails (keeping nothing) if this does: no savepoint of its own.
+        self.db.write_in_job(move |conn| {
             diesel::insert_into(webhook_events::table)
                 .values((
                     webhook_events::id.eq(&event.id),
@@ -228,22 +232,11 @@ impl WebhookStore for DieselWebhooks {
                     webhook_events::created_at.eq(event.created_at.millis()),
                 ))
                 .execute(conn)?;
-            let at = event.created_at.millis();
-            let rows: Vec<_> = endpoints
-                .iter()
-                .map(|endpoint| {
-                    (
-                        webhook_deliveries::event_id.eq(&event.id),
-                        webhook_deliveries::endpoint_id.eq(endpoint),
-                        webhook_deliveries::state.eq(DeliveryState::Pending.as_str()),
-                        webhook_deliveries::attempts.eq(0),
-                        webhook_deliveries::next_attempt_at.eq(Some(at)),
-                        webhook_deliveries::created_at.eq(at),
-                        webhook_deliveries::updated_at.eq(at),
-                    )
-                })
-                .collect();
-            crate::db::per_backend!(conn, |c| diesel::insert_into(webhook_deliveries::table).values(&rows).execute(c))?;
+            // One row at a time: a single-row insert is a cached prepared statement, where a batch of
+            // varying length would be parsed again for every event (on the writer's path).
+            for endpoint in &endpoints {
+                insert_delivery(conn, &event.id, endpoint, event.created_at.millis())?;
+            }
             Ok(())
         })
     }
@@ -332,8 +325,12 @@ impl WebhookStore for DieselWebhooks {
                     .select(webhook_deliveries::endpoint_id)
                     .single_value()),
             );
+            // Only an endpoint whose state changes is written: a delivery to an endpoint that is not
+            // failing (the common case) writes nothing here.
             if attempt.state == DeliveryState::Delivered {
-                diesel::update(endpoint).set(webhook_endpoints::failing_since.eq(None::<i64>)).execute(conn)?;
+                diesel::update(endpoint.filter(webhook_endpoints::failing_since.is_not_null()))
+                    .set(webhook_endpoints::failing_since.eq(None::<i64>))
+                    .execute(conn)?;
             } else {
                 diesel::update(endpoint.filter(webhook_endpoints::failing_since.is_null()))
                     .set(webhook_endpoints::failing_since.eq(Some(attempt.at.millis())))

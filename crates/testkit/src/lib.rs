@@ -132,6 +132,24 @@ impl Clock for ManualClock {
     }
 }
 
+/// An outbox over `store` for tests: event ids from [`SequentialEntropy`], and a clock that moves two
+/// seconds at every look, so what the outbox read of subscriptions is never reused and an endpoint a
+/// test adds straight to the store is seen by the next change.
+pub fn outbox(store: std::sync::Arc<MemoryRecords>) -> garrison_core::webhooks::Outbox {
+    #[derive(Debug, Default)]
+    struct Ticking(AtomicI64);
+    impl Clock for Ticking {
+        fn now(&self) -> Timestamp {
+            Timestamp(self.0.fetch_add(2_000, Ordering::SeqCst))
+        }
+    }
+    garrison_core::webhooks::Outbox::new(
+        store,
+        std::sync::Arc::new(SequentialEntropy::default()),
+        std::sync::Arc::new(Ticking::default()),
+    )
+}
+
 /// Random bytes that are not random: each fill writes the next number (from 1) in its first eight
 /// bytes, little-endian, and zeros after, so ids drawn from it are distinct and predictable.
 #[derive(Debug, Default)]

@@ -330,16 +330,16 @@ impl garrison_core::webhooks::WebhookStore for MemoryRecords {
         }))
     }
 
-    fn subscribers(&self, server: ServerId, kind: &str) -> Result<Vec<String>> {
+    fn subscriptions(&self, server: ServerId) -> Result<Vec<garrison_core::webhooks::Subscription>> {
         Ok(self.with(|s| {
             let mut found: Vec<_> = s
                 .webhooks
                 .values()
                 .map(|e| &e.endpoint)
-                .filter(|e| e.server == server && e.disabled_at.is_none() && e.events.iter().any(|k| k == kind))
-                .map(|e| e.id.clone())
+                .filter(|e| e.server == server && e.disabled_at.is_none())
+                .map(|e| garrison_core::webhooks::Subscription { endpoint: e.id.clone(), events: e.events.clone() })
                 .collect();
-            found.sort();
+            found.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
             found
         }))
     }

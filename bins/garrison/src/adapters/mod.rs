@@ -115,6 +115,13 @@ impl garrison_core::webhooks::WebhookTransport for FetchedWebhooks {
             let answer = match self.0.post(url, &headers, body).await {
                 Ok((code, retry_after_secs)) => Answer::Status { code, retry_after_secs },
                 Err(e) if e.is_callers_fault() => Answer::Refused(e.to_string()),
+                // The fetcher's own words are about images; a delivery's log speaks of the endpoint.
+                Err(garrison_fetch::FetchError::Timeout { seconds }) => {
+                    Answer::NoAnswer(format!("the endpoint did not answer within {seconds} s"))
+                }
+                Err(garrison_fetch::FetchError::Network(why)) => {
+                    Answer::NoAnswer(format!("the endpoint could not be reached: {why}"))
+                }
                 Err(e) => Answer::NoAnswer(e.to_string()),
             };
             (answer, i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX))
