@@ -57,7 +57,8 @@ impl KeyHash {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex, two digits a byte.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use fmt::Write;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
         let _ = write!(out, "{b:02x}");

@@ -189,10 +189,7 @@ impl Event {
         // index of them grows at its end (a random id would touch a random page of it every time).
         let mut random = [0u8; 10];
         entropy.fill(&mut random)?;
-        let mut id = format!("msg_{:012x}", at.millis().max(0));
-        for byte in random {
-            id.push_str(&format!("{byte:02x}"));
-        }
+        let id = format!("msg_{:012x}{}", at.millis().max(0), crate::apikey::hex(&random));
         let body = serde_json::json!({"type": kind, "timestamp": at.to_iso8601(), "data": data}).to_string();
         Ok(Self { id, server, kind, body, created_at: at })
     }
