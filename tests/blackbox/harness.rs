@@ -289,6 +289,12 @@ impl Server {
         &self.client
     }
 
+    /// A `garrison-client` of this server (at its current address: make another after
+    /// [`Server::kill_and_restart`]) sending `key`.
+    pub fn api_client(&self, key: &str) -> garrison_client::Client {
+        api_client(&self.base, key)
+    }
+
     /// Sends a request with an optional `Authorization: Bearer` key and JSON body.
     pub async fn send(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Reply {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
@@ -368,6 +374,19 @@ fn proc_cpu_ticks(pid: u32) -> Option<(u32, char, u64)> {
     Some((parent, state, utime + stime))
 }
 
+/// A `garrison-client` of the server at `base` (a [`Server`]'s or a [`Replica`]'s) sending `key`, which
+/// is remembered as a secret. It retries nothing: a test sees each answer as the server gave it.
+pub fn api_client(base: &str, key: &str) -> garrison_client::Client {
+    secret(key);
+    let key = garrison_client::ApiKeySecret::parse(key).unwrap_or_else(|| panic!("not an API key: {key:?}"));
+    garrison_client::Client::builder(base)
+        .api_key(key)
+        .timeout(Duration::from_secs(30))
+        .max_retries(0)
+        .build()
+        .expect("a client of the server")
+}
+
 /// Asserts a status and returns the reply for further checks.
 #[track_caller]
 pub fn expect(reply: Reply, status: u16) -> Reply {
@@ -375,15 +394,34 @@ pub fn expect(reply: Reply, status: u16) -> Reply {
     reply
 }
 
-/// Declares tests that run once per backend. Each test is `async fn name(server: Server)`;
-/// the PostgreSQL variant reports itself skipped when no server is configured.
+/// What a test declared with [`on_both_backends!`] is given: a [`Server`] started on the database
+/// with no settings, or the [`TestDatabase`] itself, for a test that starts its server with settings.
+pub trait FromDatabase {
+    fn from_database(db: TestDatabase) -> Self;
+}
+
+impl FromDatabase for Server {
+    fn from_database(db: TestDatabase) -> Self {
+        Server::start(db)
+    }
+}
+
+impl FromDatabase for TestDatabase {
+    fn from_database(db: TestDatabase) -> Self {
+        db
+    }
+}
+
+/// Declares tests that run once per backend. Each test is `async fn name(server: Server)`, or
+/// `async fn name(db: TestDatabase)` to start its own server (see [`FromDatabase`]); the PostgreSQL
+/// variant reports itself skipped when no server is configured.
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 let db = $crate::harness::database($crate::harness::Backend::Sqlite).expect("SQLite is always available");
-                super::$name($crate::harness::Server::start(db)).await;
+                super::$name($crate::harness::FromDatabase::from_database(db)).await;
             })*
         }
         mod postgres {
@@ -393,7 +431,7 @@ macro_rules! on_both_backends {
                     garrison_testkit::report_skip(concat!("blackbox postgres::", module_path!(), "::", stringify!($name)));
                     return;
                 };
-                super::$name($crate::harness::Server::start(db)).await;
+                super::$name($crate::harness::FromDatabase::from_database(db)).await;
             })*
         }
     };

@@ -9,6 +9,7 @@ mod backups;
 mod browser;
 mod cards;
 mod catalogue;
+mod client;
 mod commands;
 mod concurrency;
 mod discord;

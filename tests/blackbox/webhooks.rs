@@ -9,10 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use garrison_client::webhooks::NewWebhook;
+use garrison_client::xp::XpChange;
+use garrison_client::{Client, RobloxUserId, ServerId};
 use garrison_core::webhooks::WebhookSecret;
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, Server, database, expect, secret};
+use crate::harness::{Backend, SERVER, Server, database, expect, secret};
 
 /// Every event type the member records send.
 const RECORD_EVENTS: [&str; 8] = [
@@ -28,9 +31,9 @@ const RECORD_EVENTS: [&str; 8] = [
 
 /// What the receiver got: headers (lower-case names) and body.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
     /// What the receiver answered (0: nothing, it hung up after [`HANG`]).
     status: u16,
     at: Instant,
@@ -40,15 +43,15 @@ struct Received {
 const HANG: Duration = Duration::from_secs(11);
 
 impl Received {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str())
     }
 }
 
 /// A receiver on loopback that records every request and answers the next status in `answers`
 /// (204 once they run out; a 429 with `Retry-After: 7`; 0 is no answer at all, for [`HANG`]).
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     received: Arc<Mutex<Vec<Received>>>,
     answers: Arc<Mutex<Vec<u16>>>,
     /// While set, every request is answered 503.
@@ -56,7 +59,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
         let url = format!("http://{}/hook", listener.local_addr().expect("an address"));
         let (received, answers) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
@@ -126,7 +129,7 @@ impl Receiver {
         self.answers.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(statuses);
     }
 
-    async fn wait_for(&self, count: usize, within: Duration) -> Vec<Received> {
+    pub(crate) async fn wait_for(&self, count: usize, within: Duration) -> Vec<Received> {
         let deadline = Instant::now() + within;
         loop {
             let received = self.received();
@@ -137,6 +140,18 @@ impl Receiver {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Registers an endpoint at `receiver` for `events` in [`SERVER`] through the client (the route itself
+/// is checked raw in the first test): its id and its secret, remembered as a secret.
+async fn register(client: &Client, receiver: &Receiver, events: &[&str]) -> (String, WebhookSecret) {
+    let server_id = ServerId::parse("serverId", SERVER).expect("a server id");
+    let events = events.iter().map(|event| (*event).to_owned()).collect();
+    let webhook = NewWebhook { server_id, url: receiver.url.clone(), events, description: None };
+    let made = client.webhooks().create(&webhook).await.expect("registered");
+    let signing = made.secret.expect("the secret, once");
+    secret(&signing.text());
+    (made.id, signing)
 }
 
 #[tokio::test]
@@ -291,15 +306,8 @@ async fn record_changes_send_their_events_and_a_kill_before_delivery_loses_none(
         let key = server.create_key(guild, "records", false);
         let receiver = Receiver::start();
         receiver.down.store(true, Ordering::SeqCst);
-        let made = expect(
-            server
-                .post("/api/webhooks", &key, json!({"serverId": guild, "url": receiver.url, "events": RECORD_EVENTS}))
-                .await,
-            201,
-        )
-        .body;
-        let signing = WebhookSecret::parse(made["secret"].as_str().expect("secret")).expect("whsec_");
-        secret(made["secret"].as_str().expect("secret"));
+        let (client, server_id) = (server.api_client(&key), ServerId::parse("serverId", guild).expect("an id"));
+        let (id, signing) = register(&client, &receiver, &RECORD_EVENTS).await;
 
         let member = |extra: Value| {
             let mut body = json!({"serverId": guild, "robloxId": "7"});
@@ -308,19 +316,10 @@ async fn record_changes_send_their_events_and_a_kill_before_delivery_loses_none(
         };
         let add = |amount: i64| member(json!({"amount": amount}));
         // Changes made: one event each.
-        let once = server
-            .client()
-            .post(format!("{}/api/xp/add", server.base))
-            .bearer_auth(&key)
-            .header("Idempotency-Key", "k1");
-        expect(Server::reply(once.json(&add(10)).send().await.expect("sent")).await, 200);
-        let again = server
-            .client()
-            .post(format!("{}/api/xp/add", server.base))
-            .bearer_auth(&key)
-            .header("Idempotency-Key", "k1");
-        let replayed = expect(Server::reply(again.json(&add(10)).send().await.expect("sent")).await, 200);
-        assert_eq!(replayed.body["xp"], 10, "a replay changes nothing");
+        let ten = XpChange::new(server_id, RobloxUserId::from_stored(7), 10);
+        assert_eq!(client.xp().add(&ten, Some("k1")).await.expect("added").xp, 10);
+        let replayed = client.xp().add(&ten, Some("k1")).await.expect("replayed");
+        assert_eq!((replayed.xp, replayed.replayed), (10, true), "a replay changes nothing");
         expect(server.post("/api/xp/add", &key, add(9_007_199_254_740_991)).await, 400);
         expect(server.post("/api/ep/add", &key, member(json!({"company": "main", "amount": 3}))).await, 200);
         expect(server.post("/api/loa/start", &key, member(json!({"days": 3}))).await, 200);
@@ -391,21 +390,10 @@ async fn record_changes_send_their_events_and_a_kill_before_delivery_loses_none(
         .map(|(k, n)| (k.to_owned(), n))
         .collect();
         assert_eq!(kinds, expected, "{backend:?}");
-        let deliveries = expect(
-            server
-                .get(&format!("/api/webhooks/{}/deliveries?serverId={guild}", made["id"].as_str().expect("id")), &key)
-                .await,
-            200,
-        )
-        .body;
-        let states: Vec<&str> = deliveries["deliveries"]
-            .as_array()
-            .expect("deliveries")
-            .iter()
-            .map(|d| d["state"].as_str().expect("state"))
-            .collect();
+        let log = server.api_client(&key).webhooks().deliveries(server_id, &id).await.expect("the log");
+        let states: Vec<String> = log.into_iter().map(|delivery| delivery.state).collect();
         assert_eq!(states.len(), events_made);
-        assert!(states.iter().all(|s| *s == "delivered"), "{backend:?}: {states:?}");
+        assert!(states.iter().all(|s| s == "delivered"), "{backend:?}: {states:?}");
         server.assert_no_secret_logged();
     }
 }
@@ -425,14 +413,7 @@ async fn two_replicas_on_postgresql_deliver_each_event_once() {
     let guild = "123456789012345678";
     let key = first.create_key(guild, "replicas", false);
     let receiver = Receiver::start();
-    let made = expect(
-        first
-            .post("/api/webhooks", &key, json!({"serverId": guild, "url": receiver.url, "events": ["xp.changed"]}))
-            .await,
-        201,
-    )
-    .body;
-    secret(made["secret"].as_str().expect("secret"));
+    register(&first.api_client(&key), &receiver, &["xp.changed"]).await;
     // 300 changes, half through each replica, 10 at a time.
     let events = 300usize;
     for batch in 0..events / 10 {
@@ -470,15 +451,7 @@ async fn a_429_waits_its_retry_after_and_a_hanging_receiver_times_out_onto_the_s
     let key = server.create_key(guild, "hooks", false);
     let receiver = Receiver::start();
     receiver.answer_next(&[429, 0]);
-    let made = expect(
-        server
-            .post("/api/webhooks", &key, json!({"serverId": guild, "url": receiver.url, "events": ["webhook.test"]}))
-            .await,
-        201,
-    )
-    .body;
-    secret(made["secret"].as_str().expect("secret"));
-    let id = made["id"].as_str().expect("id");
+    let (id, _) = register(&server.api_client(&key), &receiver, &["webhook.test"]).await;
     expect(server.post(&format!("/api/webhooks/{id}/test?serverId={guild}"), &key, json!({})).await, 202);
     let got = receiver.wait_for(2, Duration::from_secs(15)).await;
     let waited = got[1].at.duration_since(got[0].at);
