@@ -135,10 +135,9 @@ impl ManageConnection for Manager {
             }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(r2d2::Error::QueryError)?;
+                conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+                    .and_then(|()| conn.batch_execute(BUSY_TIMEOUT))
+                    .map_err(r2d2::Error::QueryError)?;
                 AnyConnection::Sqlite(conn)
             }
         };
@@ -254,6 +253,9 @@ fn tx(statement: TxStatement) -> Result<(), DieselError> {
     })
 }
 
+/// How long an SQLite connection waits for a lock another holds before it gives up.
+const BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000;";
+
 /// How many queued writes one SQLite transaction may carry.
 const MAX_BATCH: usize = 256;
 
@@ -340,9 +342,18 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 /// the batch loop, which is restarted on the same connection after a rollback. After more than
 /// [`MAX_RESTARTS`] restarts within [`RESTART_WINDOW`] it gives up: the thread ends, readiness
 /// reports the writer stopped, and writes answer 503, so an orchestrator replaces the process.
-fn run_writer(conn: AnyConnection, jobs: &Receiver<Job>, written: &AtomicBool, health: &WriterHealth) {
+fn run_writer(conn: AnyConnection, jobs: &Receiver<Job>, wal: &WalState, health: &WriterHealth) {
     WRITER.with(|cell| *cell.borrow_mut() = Some(conn));
-    supervise(health, || run_batches(jobs, written, health));
+    supervise(health, || run_batches(jobs, wal, health));
+}
+
+/// What the SQLite writer and checkpointer tell each other about the WAL.
+#[derive(Debug, Default)]
+struct WalState {
+    /// Set by the writer when it committed something, taken by the checkpointer.
+    written: AtomicBool,
+    /// Set by the checkpointer after a checkpoint, taken by the writer before its next batch.
+    restart_due: AtomicBool,
 }
 
 /// Restarts allowed within [`RESTART_WINDOW`] before the writer gives up.
@@ -383,8 +394,11 @@ fn supervise(health: &WriterHealth, mut run: impl FnMut()) {
 /// write rolls back its savepoint alone; a panicking one too (see [`run_job`]); a failed commit fails
 /// every write of the batch. Group commit turns many small transactions (each a WAL append and lock
 /// round) into one.
-fn run_batches(jobs: &Receiver<Job>, written: &AtomicBool, health: &WriterHealth) {
+fn run_batches(jobs: &Receiver<Job>, wal: &WalState, health: &WriterHealth) {
     while let Ok(first) = jobs.recv() {
+        if wal.restart_due.swap(false, Ordering::AcqRel) {
+            restart_wal();
+        }
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -401,7 +415,7 @@ fn run_batches(jobs: &Receiver<Job>, written: &AtomicBool, health: &WriterHealth
         let completions: Vec<Completion> = batch.into_iter().filter_map(|job| run_job(job, health)).collect();
         let committed = tx(TxStatement::Commit);
         match committed {
-            Ok(_) => written.store(true, Ordering::Release),
+            Ok(_) => wal.written.store(true, Ordering::Release),
             Err(_) => drop(tx(TxStatement::Rollback)),
         }
         for done in completions {
@@ -438,6 +452,28 @@ fn run_job(job: Job, health: &WriterHealth) -> Option<Completion> {
             let _ = tx(TxStatement::JobRelease);
             None
         }
+    }
+}
+
+/// Has the WAL start again from its beginning at the next commit, between two batches: the writer
+/// copies what the checkpointer's last round left (what was committed meanwhile: little) and waits
+/// for readers still reading the WAL (briefly). Otherwise, under a load that never pauses, the
+/// checkpointer never finds the whole WAL copied with no writer about, so it never starts over: it
+/// grows by every commit (seen: 1.6 GB in 10 s), and every frame written extends the file, which
+/// costs the kernel a fresh, zeroed page each time (a quarter of the writer's time, measured).
+/// The writer waits for readers at most a few milliseconds (not the connection's `busy_timeout`): a
+/// long read (a backup's export) makes this round's restart give up, not the writes wait.
+fn restart_wal() {
+    let restarted = WRITER.with(|cell| match cell.try_borrow_mut().ok().as_deref_mut().and_then(Option::as_mut) {
+        Some(conn) => {
+            let checkpointed = conn.batch_execute("PRAGMA busy_timeout = 20; PRAGMA wal_checkpoint(RESTART);");
+            conn.batch_execute(BUSY_TIMEOUT).and(checkpointed)
+        }
+        None => Err(DieselError::BrokenTransactionManager),
+    });
+    if let Err(err) = restarted {
+        // Busy (a reader held on for longer than the busy timeout): the next round tries again.
+        tracing::debug!(error = %err, "the SQLite WAL could not be restarted");
     }
 }
 
@@ -483,17 +519,19 @@ impl CheckpointSchedule {
 
 /// The SQLite checkpointer: every [`CHECKPOINT_EVERY`], on its own connection, the checkpoint
 /// [`CheckpointSchedule`] picks. Stops when the database is dropped.
-fn run_checkpoints(mut conn: AnyConnection, alive: &std::sync::Weak<()>, written: &AtomicBool) {
+fn run_checkpoints(mut conn: AnyConnection, alive: &std::sync::Weak<()>, wal: &WalState) {
     let mut schedule = CheckpointSchedule::new(Instant::now());
     while alive.strong_count() > 0 {
         std::thread::sleep(CHECKPOINT_EVERY);
-        let sql = match schedule.next(Instant::now(), written.swap(false, Ordering::AcqRel)) {
+        let sql = match schedule.next(Instant::now(), wal.written.swap(false, Ordering::AcqRel)) {
             None => continue,
             Some(Checkpoint::Passive) => "PRAGMA wal_checkpoint(PASSIVE);",
             Some(Checkpoint::Truncate) => "PRAGMA wal_checkpoint(TRUNCATE);",
         };
-        if let Err(err) = conn.batch_execute(sql) {
-            tracing::warn!(error = %err, "SQLite checkpoint failed; retrying");
+        match conn.batch_execute(sql) {
+            // Most of the WAL is in the database file now: the writer copies the rest and starts over.
+            Ok(()) => wal.restart_due.store(true, Ordering::Release),
+            Err(err) => tracing::warn!(error = %err, "SQLite checkpoint failed; retrying"),
         }
     }
 }
@@ -572,12 +610,12 @@ impl Database {
                     .map_err(|e| Error::Store(StoreError::Unavailable(format!("cannot open the database: {e}"))))?;
                 let (queue, jobs) = sync_channel::<Job>(4 * MAX_BATCH);
                 let writer_gone = Arc::downgrade(&alive);
-                let written = Arc::new(AtomicBool::new(false));
+                let wal = Arc::new(WalState::default());
                 std::thread::Builder::new()
                     .name("sqlite-checkpoint".into())
                     .spawn({
-                        let written = Arc::clone(&written);
-                        move || run_checkpoints(checkpoints, &writer_gone, &written)
+                        let wal = Arc::clone(&wal);
+                        move || run_checkpoints(checkpoints, &writer_gone, &wal)
                     })
                     .map_err(|e| {
                         Error::Store(StoreError::Internal(format!("cannot start the SQLite checkpointer: {e}")))
@@ -586,7 +624,7 @@ impl Database {
                     .name("sqlite-writer".into())
                     .spawn({
                         let health = Arc::clone(&writer_health);
-                        move || run_writer(conn, &jobs, &written, &health)
+                        move || run_writer(conn, &jobs, &wal, &health)
                     })
                     .map_err(|e| Error::Store(StoreError::Internal(format!("cannot start the SQLite writer: {e}"))))?;
                 Writer::Queue(queue)
@@ -982,6 +1020,42 @@ mod tests {
         db.with_connection(|conn| conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")).expect("checkpoint");
         assert_eq!(std::fs::metadata(format!("{path}-wal")).expect("a WAL file").len(), 0);
         assert_eq!(count_policies(&db), 50);
+    }
+
+    /// The WAL's checkpoint sequence number (bytes 12 to 16 of its header), which grows by one each
+    /// time the WAL starts over from its beginning.
+    fn wal_restarts(db_path: &str) -> Option<u32> {
+        let header = std::fs::read(format!("{db_path}-wal")).ok()?;
+        Some(u32::from_be_bytes(header.get(12..16)?.try_into().ok()?))
+    }
+
+    #[test]
+    fn the_wal_starts_over_under_a_load_that_never_pauses() {
+        let (fresh, db) = sqlite();
+        let path = fresh.url().trim_start_matches("sqlite://").to_owned();
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = (0..4_i64)
+            .map(|n| {
+                let (db, stop) = (db.clone(), Arc::clone(&stop));
+                std::thread::spawn(move || {
+                    let mut server = n * 1_000_000;
+                    while !stop.load(Ordering::Acquire) {
+                        server += 1;
+                        db.write(move |conn| add_policy(conn, server)).expect("written");
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(CHECKPOINT_EVERY / 2);
+        let first = wal_restarts(&path).expect("a WAL");
+        std::thread::sleep(CHECKPOINT_EVERY * 6);
+        let later = wal_restarts(&path).expect("a WAL");
+        stop.store(true, Ordering::Release);
+        for writer in writers {
+            writer.join().expect("writer");
+        }
+        assert!(later > first, "the WAL never started over: it only grows ({first} then {later} restarts)");
+        assert!(count_policies(&db) > 0);
     }
 
     #[test]
