@@ -103,6 +103,9 @@ pub struct FetchPolicy {
     /// For tests only: also allow plain HTTP and loopback addresses, so a test can serve images from
     /// `127.0.0.1`. Private, link-local and other non-public addresses stay refused.
     pub allow_loopback_for_tests: bool,
+    /// Idle connections kept per host, for the next request to it; `None`: 1 with any public host
+    /// (idle connections are open files, and such a fetcher may meet many hosts), 8 otherwise.
+    pub max_idle_per_host: Option<usize>,
 }
 
 /// No host allowed (name some in `allowed_hosts`, or use [`FetchPolicy::any_public_host`]), 8 MiB,
@@ -116,6 +119,7 @@ impl Default for FetchPolicy {
             timeout: Duration::from_secs(10),
             max_redirects: 3,
             allow_loopback_for_tests: false,
+            max_idle_per_host: None,
         }
     }
 }
@@ -263,7 +267,7 @@ impl SafeFetcher {
             .connect_timeout(policy.timeout)
             // Idle connections are open files: with any host allowed, keep at most one per host and
             // only briefly, so a list of a thousand hosts does not leave a thousand sockets open.
-            .pool_max_idle_per_host(if policy.any_public_host { 1 } else { 8 })
+            .pool_max_idle_per_host(policy.max_idle_per_host.unwrap_or(if policy.any_public_host { 1 } else { 8 }))
             .pool_idle_timeout(if policy.any_public_host { Duration::from_secs(2) } else { Duration::from_secs(30) })
             .no_proxy()
             .user_agent(concat!("garrison/", env!("CARGO_PKG_VERSION")))
@@ -294,7 +298,8 @@ impl SafeFetcher {
     }
 
     /// Posts `body` to `url` under the policy (every address rule, at connection time), with
-    /// `headers`; the status and a 429's `Retry-After` in seconds. The answer's body is not read.
+    /// `headers`; the status and a 429's `Retry-After` in seconds. The answer's body is read, up to
+    /// the policy's `max_bytes`, and dropped.
     pub async fn post(
         &self,
         url: &str,
@@ -307,13 +312,23 @@ impl SafeFetcher {
         for (name, value) in headers {
             request = request.header(*name, value);
         }
-        let response = request.send().await.map_err(|e| self.classify(&e))?;
+        let mut response = request.send().await.map_err(|e| self.classify(&e))?;
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        Ok((response.status().as_u16(), retry_after))
+        let status = response.status().as_u16();
+        // The answer's body is read (and dropped) so that the connection can carry the next request;
+        // one longer than a receiver's acknowledgement has any reason to be closes it instead.
+        let mut read = 0u64;
+        while let Ok(Some(chunk)) = response.chunk().await {
+            read = read.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+            if read > self.policy.max_bytes {
+                break;
+            }
+        }
+        Ok((status, retry_after))
     }
 
     /// Fetches `url` whole, refusing it before connecting when the policy says no, and stopping as

@@ -237,3 +237,65 @@ async fn a_fetch_keeps_its_validators_and_an_unchanged_image_is_not_downloaded_a
     let refused = f.fetch_unless("https://10.0.0.1/x", &expected).await.expect_err("refused");
     assert!(matches!(refused, FetchError::Refused(_)), "{refused:?}");
 }
+
+/// A keep-alive receiver answering every `POST` with a short body, written a moment after the
+/// answer's head; counts the connections it took.
+async fn acknowledging_receiver() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&connections);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut pending: Vec<u8> = Vec::new();
+                let mut buffer = vec![0u8; 4096];
+                loop {
+                    // A request is its headers and a content-length body.
+                    let complete = pending.windows(4).position(|w| w == b"\r\n\r\n").and_then(|end| {
+                        let head = String::from_utf8_lossy(&pending[..end]).to_ascii_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        (pending.len() >= end + 4 + length).then_some(end + 4 + length)
+                    });
+                    if let Some(size) = complete {
+                        pending.drain(..size);
+                        // The body a moment after the head, as a receiver that writes them apart.
+                        let head = b"HTTP/1.1 200 OK\r\ncontent-length: 17\r\n\r\n";
+                        if socket.write_all(head).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        if socket.write_all(b"{\"received\":true}").await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => pending.extend_from_slice(&buffer[..n]),
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}/hook"), connections)
+}
+
+#[tokio::test]
+async fn posts_read_the_answer_so_one_connection_carries_them_all() {
+    let (url, connections) = acknowledging_receiver().await;
+    let fetcher = fetcher(loopback_policy(&[]));
+    for n in 0..5 {
+        let headers = [("content-type", "application/json".to_owned())];
+        let answer = fetcher.post(&url, &headers, format!("{{\"n\":{n}}}")).await;
+        assert_eq!(answer.expect("posted"), (200, None));
+    }
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1, "the connection was used again");
+}
