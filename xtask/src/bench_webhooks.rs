@@ -4,8 +4,10 @@
 //!   `xp.changed` (each change then writes its event and delivery in its own transaction, and the
 //!   dispatcher delivers meanwhile, on the same two cores). The target: no more than 15%
 //!   below. Also with the endpoint but this process not dispatching (`GARRISON_WEBHOOK_DISPATCHER=false`,
-//!   as a replica that leaves delivery to others): the outbox's own cost. Runs alternate, twice,
-//!   each on a fresh database; medians reported;
+//!   as a replica that leaves delivery to others): the outbox's own cost. Runs alternate, three
+//!   times, each on a fresh database; medians reported. Throughput on these two shared cores moves
+//!   from run to run, so the server's CPU time per change is reported too (with the dispatcher, the
+//!   CPU it spent until every event of the run was delivered);
 //! - events delivered per second by the dispatcher while it drains what a loaded run queued (the
 //!   issue's target: at least 2,000 a second on SQLite).
 
@@ -98,15 +100,20 @@ fn median(values: &mut [f64]) -> f64 {
 /// the dispatcher drained what was left when the load stopped.
 struct Run {
     per_second: f64,
+    /// The server's CPU time per change, in microseconds: during the load, and with the dispatcher
+    /// until every event of the run was delivered.
+    cpu_us_per_change: f64,
     events: u64,
     drain_per_second: Option<f64>,
+    /// How long after the load the last event arrived, in seconds.
+    lag_secs: Option<f64>,
 }
 
 pub fn run(binary: &Path, scratch: &Path, seconds: u64, connections: usize, members: u64) -> anyhow::Result<()> {
     let receiver = Receiver::start()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (mut without, mut outbox_only, mut with) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..2 {
+    for round in 0..3 {
         for (subscribed, dispatching) in [(false, true), (true, false), (true, true)] {
             let dir = scratch.join(format!("webhooks-{round}-{subscribed}-{dispatching}"));
             std::fs::create_dir_all(&dir)?;
@@ -120,19 +127,22 @@ pub fn run(binary: &Path, scratch: &Path, seconds: u64, connections: usize, memb
             let server = launch.start()?;
             let base = server.base().to_owned();
             let load = (seconds, connections, members);
-            let run = runtime.block_on(one_run(&base, &key, &receiver, (subscribed, dispatching), load))?;
+            let pid = server.pid().to_string();
+            let run = runtime.block_on(one_run(&base, &pid, &key, &receiver, (subscribed, dispatching), load))?;
             drop(server);
             println!(
-                "round {round}, {}: {:.0} XP changes/s{}",
+                "round {round}, {}: {:.0} XP changes/s, {:.1} µs of server CPU each{}",
                 match (subscribed, dispatching) {
                     (false, _) => "no endpoint",
                     (true, false) => "one endpoint, not dispatching",
                     (true, true) => "one endpoint",
                 },
                 run.per_second,
+                run.cpu_us_per_change,
                 run.drain_per_second.map_or(String::new(), |rate| format!(
-                    ", {} events delivered, {rate:.0}/s while draining",
-                    run.events
+                    ", {} events delivered, {rate:.0}/s while draining, the last {:.1} s after the load",
+                    run.events,
+                    run.lag_secs.unwrap_or(0.0)
                 )),
             );
             match (subscribed, dispatching) {
@@ -143,26 +153,36 @@ pub fn run(binary: &Path, scratch: &Path, seconds: u64, connections: usize, memb
         }
     }
     let rate = |runs: &[Run]| median(&mut runs.iter().map(|r| r.per_second).collect::<Vec<_>>());
+    let cpu = |runs: &[Run]| median(&mut runs.iter().map(|r| r.cpu_us_per_change).collect::<Vec<_>>());
     let (plain, outbox, hooked) = (rate(&without), rate(&outbox_only), rate(&with));
+    let (plain_cpu, outbox_cpu, hooked_cpu) = (cpu(&without), cpu(&outbox_only), cpu(&with));
     let drain = median(&mut with.iter().filter_map(|r| r.drain_per_second).collect::<Vec<_>>());
+    let lag = median(&mut with.iter().filter_map(|r| r.lag_secs).collect::<Vec<_>>());
     println!();
     println!("SQLite, {seconds} s per run, {connections} clients, {members} members, POST /api/xp/add amount 1");
     println!();
-    println!("| | XP changes/s (median of 2) | ratio |");
-    println!("| --- | ---: | ---: |");
-    println!("| no webhook endpoint | {plain:.0} | 1.00 |");
+    println!("| | XP changes/s (median of 3) | ratio | server CPU per change (median) | ratio |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    println!("| no webhook endpoint | {plain:.0} | 1.00 | {plain_cpu:.1} µs | 1.00 |");
     println!(
-        "| one endpoint subscribed, this process not dispatching (the outbox alone) | {outbox:.0} | {:.2} |",
-        outbox / plain.max(f64::EPSILON)
+        "| one endpoint subscribed, this process not dispatching (the outbox alone) | {outbox:.0} | {:.2} | {outbox_cpu:.1} µs | {:.2} |",
+        outbox / plain.max(f64::EPSILON),
+        outbox_cpu / plain_cpu.max(f64::EPSILON)
     );
-    println!("| one endpoint subscribed to `xp.changed` | {hooked:.0} | {:.2} |", hooked / plain.max(f64::EPSILON));
+    println!(
+        "| one endpoint subscribed to `xp.changed`, delivering | {hooked:.0} | {:.2} | {hooked_cpu:.1} µs | {:.2} |",
+        hooked / plain.max(f64::EPSILON),
+        hooked_cpu / plain_cpu.max(f64::EPSILON)
+    );
     println!();
-    println!("Events delivered per second while draining a run's queue (median of 2): {drain:.0}");
+    println!("Events delivered per second while draining a run's queue (median of 3): {drain:.0}");
+    println!("The last event of a run delivered after the load ended (median of 3): {lag:.1} s");
     Ok(())
 }
 
 async fn one_run(
     base: &str,
+    pid: &str,
     key: &str,
     receiver: &Receiver,
     (subscribed, dispatching): (bool, bool),
@@ -179,14 +199,18 @@ async fn one_run(
         ensure!(made.status().as_u16() == 201, "the endpoint was refused: {}", made.text().await?);
     }
     let before = receiver.count();
+    let cpu_before = crate::bench::cpu_seconds(pid);
     let (requests, errors, _, elapsed, total) = crate::bench::load(base, key, seconds, connections, members).await?;
+    let cpu_us = |cpu_after: f64| (cpu_after - cpu_before) * 1e6 / (requests.max(1) as f64);
     ensure!(errors == 0, "{errors} XP requests failed");
     ensure!(total == i64::try_from(requests)?, "updates were lost: {requests} answered, {total} kept");
     let per_second = requests as f64 / elapsed.as_secs_f64();
     if !subscribed || !dispatching {
+        // (With the load's hundred reads of the balances at its end: nothing beside its changes.)
+        let cpu_us_per_change = cpu_us(crate::bench::cpu_seconds(pid));
         tokio::time::sleep(Duration::from_secs(2)).await;
         ensure!(receiver.count() == before, "events were sent without an endpoint or a dispatcher");
-        return Ok(Run { per_second, events: 0, drain_per_second: None });
+        return Ok(Run { per_second, cpu_us_per_change, events: 0, drain_per_second: None, lag_secs: None });
     }
     let (drain_from, started) = (receiver.count() - before, Instant::now());
     while receiver.count() - before < requests {
@@ -195,10 +219,17 @@ async fn one_run(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let drained = requests - drain_from;
-    let drain_per_second = drained as f64 / started.elapsed().as_secs_f64();
+    let (drained, lag_secs) = (requests - drain_from, started.elapsed().as_secs_f64());
+    let drain_per_second = drained as f64 / lag_secs;
+    let cpu_us_per_change = cpu_us(crate::bench::cpu_seconds(pid));
     tokio::time::sleep(Duration::from_secs(2)).await;
     let delivered = receiver.count() - before;
     ensure!(delivered == requests, "{delivered} deliveries for {requests} events: some were sent twice");
-    Ok(Run { per_second, events: requests, drain_per_second: Some(drain_per_second) })
+    Ok(Run {
+        per_second,
+        cpu_us_per_change,
+        events: requests,
+        drain_per_second: Some(drain_per_second),
+        lag_secs: Some(lag_secs),
+    })
 }

@@ -422,31 +422,15 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
                 actix_web::rt::time::sleep(every).await;
             }
         });
-        // The webhook dispatcher: due deliveries, a round a second (at once again while rounds are full);
-        // only in the processes set to dispatch.
-        let dispatching = settings.webhook_dispatcher;
-        actix_web::rt::spawn(async move {
-            if !dispatching {
-                return;
-            }
-            loop {
-                match webhooks.dispatch().await {
-                    Ok(report) => {
-                        for endpoint in &report.disabled {
-                            tracing::warn!(endpoint, "a webhook endpoint was disabled after failing for too long");
-                        }
-                        if report.attempted() >= garrison_core::webhooks::DELIVERIES_PER_ROUND {
-                            continue;
-                        }
-                        if report.failed > 0 {
-                            tracing::warn!(failed = report.failed, "webhook deliveries failed for good");
-                        }
-                    }
-                    Err(error) => tracing::warn!(%error, "the webhook dispatcher's round failed"),
-                }
-                actix_web::rt::time::sleep(Duration::from_secs(1)).await;
-            }
-        });
+        // The webhook dispatcher, only in the processes set to dispatch: on a thread of its own (see
+        // `dispatch_webhooks`), so that delivering events yields the CPU to answering requests.
+        if settings.webhook_dispatcher {
+            let webhooks = Arc::clone(&webhooks);
+            std::thread::Builder::new()
+                .name("webhook-dispatch".into())
+                .spawn(move || dispatch_webhooks(&webhooks))
+                .context("cannot start the webhook dispatcher")?;
+        }
         // Events Twitch pushed (EventSub), acted on a moment after they arrive; only with EventSub on.
         let pushed = Arc::clone(&alerts);
         let eventsub = settings.twitch_eventsub;
@@ -539,4 +523,53 @@ async fn listen(bind: &str) -> anyhow::Result<Vec<std::net::TcpListener>> {
         (true, None) => anyhow::bail!("cannot listen on {bind}: it names no address"),
         (false, _) => Ok(listeners),
     }
+}
+
+/// How much lower than the requests' threads the webhook dispatcher's thread runs (a nice value): when
+/// the CPU is short, answering requests comes first and events wait (they are in the outbox, safe);
+/// with CPU to spare, the dispatcher takes what it needs. Under a load that never ends it still gets
+/// its share (about a tenth of a busy thread's), so events are late, never lost.
+const DISPATCHER_NICE: i32 = 10;
+
+/// The webhook dispatcher's loop, on the calling thread (its own runtime): a round a second, at once
+/// again while rounds are full. Never returns.
+fn dispatch_webhooks(webhooks: &garrison_core::webhooks::WebhookService) {
+    lower_this_threads_priority(DISPATCHER_NICE);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "the webhook dispatcher cannot start: no events will be delivered");
+            return;
+        }
+    };
+    runtime.block_on(async {
+        loop {
+            match webhooks.dispatch().await {
+                Ok(report) => {
+                    for endpoint in &report.disabled {
+                        tracing::warn!(endpoint, "a webhook endpoint was disabled after failing for too long");
+                    }
+                    if report.failed > 0 {
+                        tracing::warn!(failed = report.failed, "webhook deliveries failed for good");
+                    }
+                    if report.attempted() >= garrison_core::webhooks::DELIVERIES_PER_ROUND / 2 {
+                        continue;
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "the webhook dispatcher's round failed"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+/// Lowers the calling thread's scheduling priority by `nice` (Linux keeps a nice value per thread);
+/// elsewhere, or if refused, it stays as it was.
+fn lower_this_threads_priority(nice: i32) {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), nice) {
+        tracing::debug!(%error, "the webhook dispatcher's priority could not be lowered");
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }

@@ -366,6 +366,8 @@ pub fn webhooks(
         timeout: Duration::from_secs(10),
         max_redirects: 0,
         allow_loopback_for_tests: settings.fetch_allow_loopback,
+        // An endpoint's connections serve its next deliveries: as many as are sent at once.
+        max_idle_per_host: Some(garrison_core::webhooks::DELIVERIES_IN_FLIGHT),
         ..FetchPolicy::any_public_host()
     })
     .context("cannot set up the webhook sender")?;

@@ -4,8 +4,10 @@
 //! - An endpoint is an HTTPS URL of a public host (checked when it is registered and again, by the
 //!   transport, on every delivery), the event types it wants, and a secret (`whsec_` + base64 of 32
 //!   random bytes) shown once and kept sealed.
-//! - An event is written once (`{"type","timestamp","data"}`) with one pending delivery per subscribed
-//!   endpoint, in the same transaction as what it reports (an outbox).
+//! - An event is written once (`{"type","timestamp","data"}`), naming the endpoints subscribed to it,
+//!   in the same transaction as what it reports: one row appended to the outbox, the least the change
+//!   can pay. The dispatcher then takes events from the outbox in batches, off the requests' path, and
+//!   turns each into one delivery per endpoint.
 //! - A delivery is a `POST` of the event with `webhook-id`, `webhook-timestamp` and
 //!   `webhook-signature` (`v1,` + base64 HMAC-SHA256 of `id.timestamp.body`); a 2xx delivers it; a
 //!   timeout, a network failure, a redirect (never followed), a 5xx or a 429 is tried again on
@@ -55,13 +57,16 @@ pub const MAX_URL_CHARS: usize = 2_000;
 /// Pauses before the retries of a delivery (Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h,
 /// 5 h, 10 h, 10 h); after the last, the delivery has failed.
 pub const RETRY_SCHEDULE_SECS: [i64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
-/// Deliveries one dispatcher round takes, and sends at once.
-pub const DELIVERIES_PER_ROUND: usize = 100;
-const IN_FLIGHT: usize = 8;
+/// Deliveries one dispatcher round takes (new events' and retries'), and sends at once.
+pub const DELIVERIES_PER_ROUND: usize = 256;
+/// Deliveries one dispatcher sends at once (its connections to one host, at most).
+pub const DELIVERIES_IN_FLIGHT: usize = 16;
 /// How long a dispatcher holds the deliveries it took: no other dispatcher (another replica) sends
 /// them meanwhile; if it dies, they are due again after it. Longer than a full round can last
-/// (100 deliveries, 8 at once, 10 s each at worst).
+/// (256 deliveries, 16 at once, 10 s each at worst: 160 s).
 pub const CLAIM_MS: i64 = 5 * 60_000;
+/// How often, at most, a dispatcher looks for endpoints failing for too long.
+const DISABLE_CHECK_MS: i64 = 60_000;
 /// How long the secret before a rotation is honoured by default, and at most.
 pub const DEFAULT_ROTATION_OVERLAP_HOURS: u32 = 24;
 pub const MAX_ROTATION_OVERLAP_HOURS: u32 = 7 * 24;
@@ -190,7 +195,17 @@ impl Event {
         let mut random = [0u8; 10];
         entropy.fill(&mut random)?;
         let id = format!("msg_{:012x}{}", at.millis().max(0), crate::apikey::hex(&random));
-        let body = serde_json::json!({"type": kind, "timestamp": at.to_iso8601(), "data": data}).to_string();
+        /// The body as written: `data` serialized in place, not copied into a new JSON value.
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            #[serde(rename = "type")]
+            kind: &'a str,
+            timestamp: String,
+            data: &'a serde_json::Value,
+        }
+        let body = serde_json::to_string(&Body { kind, timestamp: at.to_iso8601(), data: &data })
+            // Cannot fail: a JSON value and two strings always serialize.
+            .unwrap_or_else(|_| String::from("{}"));
         Ok(Self { id, server, kind, body, created_at: at })
     }
 }
@@ -267,17 +282,24 @@ pub trait WebhookStore: Send + Sync {
     fn remove(&self, server: ServerId, id: &str) -> Result<bool>;
     /// The server's endpoints that are not disabled, with the event types each receives.
     fn subscriptions(&self, server: ServerId) -> Result<Vec<Subscription>>;
-    /// Records the event with a pending delivery, due at its creation, to each of `endpoints` (of the
-    /// event's server). Called inside the change's own write, so the change and its event are kept
-    /// together or not at all.
+    /// Appends the event to the outbox, for each of `endpoints` (of the event's server); nothing when
+    /// there are none. Called inside the change's own write, so the change and its event are kept
+    /// together or not at all; one row, on the hot path of every change.
     fn enqueue(&self, event: &Event, endpoints: &[String]) -> Result<()>;
-    /// Takes up to `limit` pending deliveries due at `now`, oldest first, of endpoints not disabled,
-    /// and holds them until `hold_until` (they are not due again before): two dispatchers never take
-    /// the same delivery at once (on PostgreSQL, rows another dispatcher is taking are skipped).
+    /// Takes events from the outbox, oldest first, and turns each into a pending delivery to every
+    /// endpoint it names that still exists and is not disabled, held until `hold_until` (the caller
+    /// sends them now; should it die, they are due again then); the events leave the outbox. Takes
+    /// whole events while their deliveries number at most `limit` (always one event at least). Two
+    /// dispatchers never take the same event (on PostgreSQL, rows another one is taking are skipped).
+    fn fan_out(&self, now: Timestamp, hold_until: Timestamp, limit: usize) -> Result<Vec<DueDelivery>>;
+    /// Takes up to `limit` pending deliveries due at `now` (retries, redeliveries, and deliveries whose
+    /// dispatcher died), oldest first, of endpoints not disabled, and holds them until `hold_until`
+    /// (they are not due again before): two dispatchers never take the same delivery at once (on
+    /// PostgreSQL, rows another dispatcher is taking are skipped).
     fn claim_due(&self, now: Timestamp, hold_until: Timestamp, limit: usize) -> Result<Vec<DueDelivery>>;
-    /// Records an attempt; the endpoint is failing from its first failed attempt after a success, and
-    /// not failing after a success.
-    fn attempted(&self, delivery: i64, attempt: &Attempt) -> Result<()>;
+    /// Records attempts, in the order given (of their `at`); an endpoint is failing from its first
+    /// failed attempt after a success, and not failing after a success.
+    fn attempted(&self, attempts: &[(i64, Attempt)]) -> Result<()>;
     /// Disables the endpoints failing since `failing_before` or earlier (their pending deliveries
     /// fail); their ids.
     fn disable_failing(&self, failing_before: Timestamp, now: Timestamp) -> Result<Vec<String>>;
@@ -457,6 +479,8 @@ impl std::fmt::Debug for WebhookPorts {
 #[derive(Debug)]
 pub struct WebhookService {
     ports: WebhookPorts,
+    /// When this dispatcher last looked for endpoints failing for too long.
+    disable_checked: std::sync::Mutex<Option<Timestamp>>,
 }
 
 /// What one dispatcher round did.
@@ -496,7 +520,7 @@ fn event_types(names: &[String]) -> Result<Vec<String>> {
 
 impl WebhookService {
     pub fn new(ports: WebhookPorts) -> Self {
-        Self { ports }
+        Self { ports, disable_checked: std::sync::Mutex::new(None) }
     }
 
     /// Registers an endpoint: its URL checked by the transport's rules, its events known. Answers it
@@ -660,28 +684,41 @@ impl WebhookService {
             .ok_or_else(|| WebhookError::NotFound(id.to_owned()))
     }
 
-    /// One dispatcher round: endpoints failing for too long disabled, then the deliveries due now
-    /// taken (held from other dispatchers for [`CLAIM_MS`]), sent a few at a time, each attempt
-    /// recorded with what comes next.
+    /// One dispatcher round: endpoints failing for too long disabled (looked for once a minute at
+    /// most), then, in one write, the deliveries due again taken (at most half a round) and the
+    /// outbox's new events turned into deliveries for the rest, all held from other dispatchers for
+    /// [`CLAIM_MS`]; sent a few at a time; every attempt recorded, with what comes next, in one write.
     pub async fn dispatch(&self) -> Result<DispatchReport> {
-        let (store, now) = (Arc::clone(&self.ports.store), self.ports.clock.now());
-        let failing_before = Timestamp::from_millis(
-            now.millis() - i64::from(self.ports.disable_after_days.max(1)) * Timestamp::MILLIS_PER_DAY,
-        );
-        let disabled = run_write(&*self.ports.writer, move || store.disable_failing(failing_before, now)).await?;
-        if !disabled.is_empty() {
-            self.ports.outbox.forget_all();
+        let now = self.ports.clock.now();
+        let mut report = DispatchReport::default();
+        if self.disable_check_due(now) {
+            let store = Arc::clone(&self.ports.store);
+            let failing_before = Timestamp::from_millis(
+                now.millis() - i64::from(self.ports.disable_after_days.max(1)) * Timestamp::MILLIS_PER_DAY,
+            );
+            report.disabled =
+                run_write(&*self.ports.writer, move || store.disable_failing(failing_before, now)).await?;
+            if !report.disabled.is_empty() {
+                self.ports.outbox.forget_all();
+            }
         }
         let store = Arc::clone(&self.ports.store);
         let hold_until = Timestamp::from_millis(now.millis() + CLAIM_MS);
-        let due =
-            run_write(&*self.ports.writer, move || store.claim_due(now, hold_until, DELIVERIES_PER_ROUND)).await?;
-        let attempts: Vec<(i64, Attempt)> = futures_util::stream::iter(due)
+        let due = run_write(&*self.ports.writer, move || {
+            let mut due = store.claim_due(now, hold_until, DELIVERIES_PER_ROUND / 2)?;
+            due.extend(store.fan_out(now, hold_until, DELIVERIES_PER_ROUND - due.len())?);
+            Ok(due)
+        })
+        .await?;
+        if due.is_empty() {
+            return Ok(report);
+        }
+        let mut attempts: Vec<(i64, Attempt)> = futures_util::stream::iter(due)
             .map(|delivery| self.send(delivery))
-            .buffer_unordered(IN_FLIGHT)
+            .buffer_unordered(DELIVERIES_IN_FLIGHT)
             .collect()
             .await;
-        let mut report = DispatchReport { disabled, ..DispatchReport::default() };
+        attempts.sort_by_key(|(_, attempt)| attempt.at);
         for (_, attempt) in &attempts {
             match attempt.state {
                 DeliveryState::Delivered => report.delivered += 1,
@@ -690,14 +727,19 @@ impl WebhookService {
             }
         }
         let store = Arc::clone(&self.ports.store);
-        run_write(&*self.ports.writer, move || {
-            for (id, attempt) in &attempts {
-                store.attempted(*id, attempt)?;
-            }
-            Ok(())
-        })
-        .await?;
+        run_write(&*self.ports.writer, move || store.attempted(&attempts)).await?;
         Ok(report)
+    }
+
+    /// Whether this dispatcher should look for endpoints failing for too long now (and, if so, notes
+    /// that it did).
+    fn disable_check_due(&self, now: Timestamp) -> bool {
+        let mut last = self.disable_checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|at| now.millis() - at.millis() < DISABLE_CHECK_MS) {
+            return false;
+        }
+        *last = Some(now);
+        true
     }
 
     async fn send(&self, delivery: DueDelivery) -> (i64, Attempt) {
@@ -730,6 +772,23 @@ impl WebhookService {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_is_its_type_time_and_data() {
+        struct Sevens;
+        impl Entropy for Sevens {
+            fn fill(&self, bytes: &mut [u8]) -> Result<(), EntropyError> {
+                bytes.fill(7);
+                Ok(())
+            }
+        }
+        let data = serde_json::json!({"serverId": "1", "note": "a \"quoted\" word"});
+        let event =
+            Event::new(&Sevens, ServerId::from_stored(1), "xp.changed", data.clone(), Timestamp(1_000)).expect("drawn");
+        let body: serde_json::Value = serde_json::from_str(&event.body).expect("JSON");
+        assert_eq!(body, serde_json::json!({"type": "xp.changed", "timestamp": "1970-01-01T00:00:01Z", "data": data}));
+        assert_eq!(event.id, "msg_0000000003e807070707070707070707", "time first, then random bits");
+    }
 
     #[test]
     fn signatures_follow_standard_webhooks() {

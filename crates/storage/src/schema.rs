@@ -361,6 +361,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_outbox (seq) {
+        seq -> BigInt,
+        event_id -> Text,
+        server_id -> BigInt,
+        kind -> Text,
+        body -> Text,
+        endpoints -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     webhook_deliveries (id) {
         id -> BigInt,
         event_id -> Text,
@@ -378,4 +390,4 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
-diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, webhook_events, webhook_deliveries);
+diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, webhook_events, webhook_deliveries, webhook_outbox);

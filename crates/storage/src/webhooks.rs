@@ -1,3 +1,5 @@
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
 use diesel::prelude::*;
 use garrison_core::{
     Error, Result, ServerId, StoreError, Timestamp,
@@ -11,12 +13,13 @@ use crate::{
     Database,
     db::AnyConnection,
     failure::Failure,
-    schema::{webhook_deliveries, webhook_endpoints, webhook_events},
+    schema::{webhook_deliveries, webhook_endpoints, webhook_events, webhook_outbox},
     sealed::SecretKey,
 };
 
 /// Webhook endpoints (secrets sealed with the server's [`SecretKey`], bound to the endpoint's id),
-/// the event outbox and the deliveries.
+/// the outbox the changes append their events to, and the events and deliveries the dispatcher makes
+/// of them.
 #[derive(Debug, Clone)]
 pub struct DieselWebhooks {
     db: Database,
@@ -93,6 +96,37 @@ impl DieselWebhooks {
             .map_err(|_| Error::Store(StoreError::Internal(format!("the secret of webhook {endpoint} is malformed"))))
     }
 
+    /// The deliveries to send, their endpoints' secrets opened (once per endpoint).
+    fn to_send(&self, rows: Vec<ToSend>, now: Timestamp) -> Result<Vec<DueDelivery>> {
+        let mut opened: HashMap<String, (WebhookSecret, Option<WebhookSecret>)> = HashMap::new();
+        let mut due = Vec::with_capacity(rows.len());
+        for ToSend { id, event_id, body, endpoint, url, sealed, previous, previous_until, attempts } in rows {
+            let (secret, previous_secret) = match opened.get(&endpoint) {
+                Some(known) => known.clone(),
+                None => {
+                    let secret = self.open(&endpoint, &context(&endpoint), &sealed)?;
+                    let honoured = previous.filter(|_| previous_until.is_some_and(|until| until > now.millis()));
+                    let previous = match honoured {
+                        Some(sealed) => Some(self.open(&endpoint, &previous_context(&endpoint), &sealed)?),
+                        None => None,
+                    };
+                    opened.insert(endpoint, (secret.clone(), previous.clone()));
+                    (secret, previous)
+                }
+            };
+            due.push(DueDelivery {
+                id,
+                event_id,
+                body,
+                url,
+                secret,
+                previous_secret,
+                attempts: u32::try_from(attempts).unwrap_or(0),
+            });
+        }
+        Ok(due)
+    }
+
     fn seal(&self, context: &[u8], secret: &WebhookSecret) -> Result<String> {
         self.secret
             .seal(context, secret.bytes())
@@ -100,14 +134,33 @@ impl DieselWebhooks {
     }
 }
 
-/// A pending delivery due at `at` of `event` to `endpoint`.
-fn insert_delivery(conn: &mut AnyConnection, event: &str, endpoint: &str, at: i64) -> Result<i64, Failure> {
+/// A delivery about to be sent, as read: its endpoint's secrets still sealed.
+struct ToSend {
+    id: i64,
+    event_id: String,
+    body: String,
+    endpoint: String,
+    url: String,
+    sealed: String,
+    previous: Option<String>,
+    previous_until: Option<i64>,
+    attempts: i32,
+}
+
+/// An event in the outbox: seq, id, server, kind, body, endpoints, created.
+type OutboxRow = (i64, String, i64, String, String, String, i64);
+
+/// An endpoint as the dispatcher needs it: server, URL, secret, previous secret and until when.
+type Sending = (i64, String, String, Option<String>, Option<i64>);
+
+/// A pending delivery of `event` to `endpoint`, made at `at` and due at `due`.
+fn insert_delivery(conn: &mut AnyConnection, event: &str, endpoint: &str, at: i64, due: i64) -> Result<i64, Failure> {
     let row = (
         webhook_deliveries::event_id.eq(event),
         webhook_deliveries::endpoint_id.eq(endpoint),
         webhook_deliveries::state.eq(DeliveryState::Pending.as_str()),
         webhook_deliveries::attempts.eq(0),
-        webhook_deliveries::next_attempt_at.eq(Some(at)),
+        webhook_deliveries::next_attempt_at.eq(Some(due)),
         webhook_deliveries::created_at.eq(at),
         webhook_deliveries::updated_at.eq(at),
     );
@@ -123,6 +176,29 @@ fn state_of(text: &str) -> Result<DeliveryState, Failure> {
         "delivered" => Ok(DeliveryState::Delivered),
         "failed" => Ok(DeliveryState::Failed),
         other => Err(corrupt(format!("webhook_deliveries holds state {other:?}"))),
+    }
+}
+
+/// What a round's attempts leave of an endpoint's failing state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failing {
+    /// Its last attempt succeeded: not failing.
+    No,
+    /// Only failures: failing since the first of them, unless it was failing already.
+    SinceIfNot(i64),
+    /// A success, then failures: failing since the first failure after the last success.
+    Since(i64),
+}
+
+impl Failing {
+    /// `before`, then `attempt`.
+    fn after(before: Option<Self>, attempt: &Attempt) -> Self {
+        match (attempt.state, before) {
+            (DeliveryState::Delivered, _) => Self::No,
+            (_, None) => Self::SinceIfNot(attempt.at.millis()),
+            (_, Some(Self::No)) => Self::Since(attempt.at.millis()),
+            (_, Some(failing)) => failing,
+        }
     }
 }
 
@@ -219,26 +295,100 @@ impl WebhookStore for DieselWebhooks {
         if endpoints.is_empty() {
             return Ok(());
         }
-        let event = event.clone();
-        let endpoints = endpoints.to_vec();
+        let row = (
+            webhook_outbox::event_id.eq(event.id.clone()),
+            webhook_outbox::server_id.eq(event.server.get()),
+            webhook_outbox::kind.eq(event.kind),
+            webhook_outbox::body.eq(event.body.clone()),
+            webhook_outbox::endpoints.eq(endpoints.join(" ")),
+            webhook_outbox::created_at.eq(event.created_at.millis()),
+        );
         // Part of the change's job, which fails (keeping nothing) if this does: no savepoint of its own.
         self.db.write_in_job(move |conn| {
-            diesel::insert_into(webhook_events::table)
-                .values((
-                    webhook_events::id.eq(&event.id),
-                    webhook_events::server_id.eq(event.server.get()),
-                    webhook_events::kind.eq(event.kind),
-                    webhook_events::body.eq(&event.body),
-                    webhook_events::created_at.eq(event.created_at.millis()),
-                ))
-                .execute(conn)?;
-            // One row at a time: a single-row insert is a cached prepared statement, where a batch of
-            // varying length would be parsed again for every event (on the writer's path).
-            for endpoint in &endpoints {
-                insert_delivery(conn, &event.id, endpoint, event.created_at.millis())?;
-            }
+            diesel::insert_into(webhook_outbox::table).values(row).execute(conn)?;
             Ok(())
         })
+    }
+
+    fn fan_out(&self, now: Timestamp, hold_until: Timestamp, limit: usize) -> Result<Vec<DueDelivery>> {
+        let batch = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+        let rows = self.db.write(move |conn| {
+            let oldest = webhook_outbox::table.order(webhook_outbox::seq).limit(batch).select((
+                webhook_outbox::seq,
+                webhook_outbox::event_id,
+                webhook_outbox::server_id,
+                webhook_outbox::kind,
+                webhook_outbox::body,
+                webhook_outbox::endpoints,
+                webhook_outbox::created_at,
+            ));
+            // Events another dispatcher is taking at this moment are locked: skip them, take the next.
+            let read: Vec<OutboxRow> = crate::db::load_skipping_locked!(conn, oldest)?;
+            let (mut taken, mut deliveries) = (Vec::with_capacity(read.len()), 0);
+            for event in read {
+                let count = event.5.split_whitespace().count();
+                if !taken.is_empty() && deliveries + count > limit {
+                    break;
+                }
+                deliveries += count;
+                taken.push(event);
+            }
+            if taken.is_empty() {
+                return Ok(Vec::new());
+            }
+            let named: BTreeSet<&str> = taken.iter().flat_map(|event| event.5.split_whitespace()).collect();
+            let live: HashMap<String, Sending> = webhook_endpoints::table
+                .filter(webhook_endpoints::id.eq_any(&named))
+                .filter(webhook_endpoints::disabled_at.is_null())
+                .select((
+                    webhook_endpoints::id,
+                    (
+                        webhook_endpoints::server_id,
+                        webhook_endpoints::url,
+                        webhook_endpoints::secret_sealed,
+                        webhook_endpoints::previous_secret_sealed,
+                        webhook_endpoints::previous_until,
+                    ),
+                ))
+                .load::<(String, Sending)>(conn)?
+                .into_iter()
+                .collect();
+            let mut to_send = Vec::with_capacity(deliveries);
+            for (_, event_id, server, kind, body, endpoints, created) in &taken {
+                diesel::insert_into(webhook_events::table)
+                    .values((
+                        webhook_events::id.eq(event_id),
+                        webhook_events::server_id.eq(server),
+                        webhook_events::kind.eq(kind),
+                        webhook_events::body.eq(body),
+                        webhook_events::created_at.eq(created),
+                    ))
+                    .execute(conn)?;
+                // An endpoint removed or disabled since the change gets no delivery.
+                for endpoint in endpoints.split_whitespace() {
+                    let Some((owner, url, sealed, previous, previous_until)) = live.get(endpoint) else { continue };
+                    if owner != server {
+                        continue;
+                    }
+                    let id = insert_delivery(conn, event_id, endpoint, *created, hold_until.millis())?;
+                    to_send.push(ToSend {
+                        id,
+                        event_id: event_id.clone(),
+                        body: body.clone(),
+                        endpoint: endpoint.to_owned(),
+                        url: url.clone(),
+                        sealed: sealed.clone(),
+                        previous: previous.clone(),
+                        previous_until: *previous_until,
+                        attempts: 0,
+                    });
+                }
+            }
+            let seqs: Vec<i64> = taken.iter().map(|event| event.0).collect();
+            diesel::delete(webhook_outbox::table.filter(webhook_outbox::seq.eq_any(&seqs))).execute(conn)?;
+            Ok(to_send)
+        })?;
+        self.to_send(rows, now)
     }
 
     fn claim_due(&self, now: Timestamp, hold_until: Timestamp, limit: usize) -> Result<Vec<DueDelivery>> {
@@ -282,59 +432,77 @@ impl WebhookStore for DieselWebhooks {
                     webhook_endpoints::previous_until,
                     webhook_deliveries::attempts,
                 ))
-                .load::<(i64, String, String, String, String, String, Option<String>, Option<i64>, i32)>(conn)?)
-        })?;
-        rows.into_iter()
-            .map(|(id, event_id, body, endpoint, url, sealed, previous, until, attempts)| {
-                let secret = self.open(&endpoint, &context(&endpoint), &sealed)?;
-                let previous_secret = match previous.filter(|_| until.is_some_and(|until| until > now.millis())) {
-                    Some(sealed) => Some(self.open(&endpoint, &previous_context(&endpoint), &sealed)?),
-                    None => None,
-                };
-                Ok(DueDelivery {
+                .load::<(i64, String, String, String, String, String, Option<String>, Option<i64>, i32)>(conn)?
+                .into_iter()
+                .map(|(id, event_id, body, endpoint, url, sealed, previous, previous_until, attempts)| ToSend {
                     id,
                     event_id,
                     body,
+                    endpoint,
                     url,
-                    secret,
-                    previous_secret,
-                    attempts: u32::try_from(attempts).unwrap_or(0),
+                    sealed,
+                    previous,
+                    previous_until,
+                    attempts,
                 })
-            })
-            .collect()
+                .collect())
+        })?;
+        self.to_send(rows, now)
     }
 
-    fn attempted(&self, delivery: i64, attempt: &Attempt) -> Result<()> {
-        let attempt = attempt.clone();
+    fn attempted(&self, attempts: &[(i64, Attempt)]) -> Result<()> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let attempts = attempts.to_vec();
         self.db.write(move |conn| {
-            diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq(delivery)))
-                .set((
-                    webhook_deliveries::state.eq(attempt.state.as_str()),
-                    webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
-                    webhook_deliveries::next_attempt_at.eq(attempt.next_attempt_at.map(Timestamp::millis)),
-                    webhook_deliveries::last_status.eq(attempt.status.map(i32::from)),
-                    webhook_deliveries::last_error
-                        .eq(attempt.error.as_deref().map(|e| e.chars().take(300).collect::<String>())),
-                    webhook_deliveries::last_latency_ms.eq(attempt.latency_ms),
-                    webhook_deliveries::updated_at.eq(attempt.at.millis()),
-                ))
-                .execute(conn)?;
-            let endpoint = webhook_endpoints::table.filter(
-                webhook_endpoints::id.nullable().eq(webhook_deliveries::table
-                    .filter(webhook_deliveries::id.eq(delivery))
-                    .select(webhook_deliveries::endpoint_id)
-                    .single_value()),
-            );
-            // Only an endpoint whose state changes is written: a delivery to an endpoint that is not
-            // failing (the common case) writes nothing here.
-            if attempt.state == DeliveryState::Delivered {
-                diesel::update(endpoint.filter(webhook_endpoints::failing_since.is_not_null()))
-                    .set(webhook_endpoints::failing_since.eq(None::<i64>))
+            for (delivery, attempt) in &attempts {
+                diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq(delivery)))
+                    .set((
+                        webhook_deliveries::state.eq(attempt.state.as_str()),
+                        webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+                        webhook_deliveries::next_attempt_at.eq(attempt.next_attempt_at.map(Timestamp::millis)),
+                        webhook_deliveries::last_status.eq(attempt.status.map(i32::from)),
+                        webhook_deliveries::last_error
+                            .eq(attempt.error.as_deref().map(|e| e.chars().take(300).collect::<String>())),
+                        webhook_deliveries::last_latency_ms.eq(attempt.latency_ms),
+                        webhook_deliveries::updated_at.eq(attempt.at.millis()),
+                    ))
                     .execute(conn)?;
-            } else {
-                diesel::update(endpoint.filter(webhook_endpoints::failing_since.is_null()))
-                    .set(webhook_endpoints::failing_since.eq(Some(attempt.at.millis())))
-                    .execute(conn)?;
+            }
+            let mut owners: HashMap<i64, String> = HashMap::with_capacity(attempts.len());
+            for part in attempts.chunks(500) {
+                let ids: Vec<i64> = part.iter().map(|(delivery, _)| *delivery).collect();
+                owners.extend(
+                    webhook_deliveries::table
+                        .filter(webhook_deliveries::id.eq_any(&ids))
+                        .select((webhook_deliveries::id, webhook_deliveries::endpoint_id))
+                        .load::<(i64, String)>(conn)?,
+                );
+            }
+            // What the attempts, in order, leave of each endpoint's failing state; then one write per
+            // endpoint whose state changes (none for an endpoint that is not failing and succeeded).
+            let mut effects: BTreeMap<&str, Failing> = BTreeMap::new();
+            for (delivery, attempt) in &attempts {
+                let Some(endpoint) = owners.get(delivery) else { continue };
+                let effect = effects.get(endpoint.as_str()).copied();
+                effects.insert(endpoint, Failing::after(effect, attempt));
+            }
+            for (endpoint, effect) in effects {
+                let endpoint = webhook_endpoints::table.filter(webhook_endpoints::id.eq(endpoint));
+                match effect {
+                    Failing::No => diesel::update(endpoint.filter(webhook_endpoints::failing_since.is_not_null()))
+                        .set(webhook_endpoints::failing_since.eq(None::<i64>))
+                        .execute(conn)?,
+                    Failing::SinceIfNot(at) => {
+                        diesel::update(endpoint.filter(webhook_endpoints::failing_since.is_null()))
+                            .set(webhook_endpoints::failing_since.eq(Some(at)))
+                            .execute(conn)?
+                    }
+                    Failing::Since(at) => {
+                        diesel::update(endpoint).set(webhook_endpoints::failing_since.eq(Some(at))).execute(conn)?
+                    }
+                };
             }
             Ok(())
         })
@@ -429,7 +597,7 @@ impl WebhookStore for DieselWebhooks {
                 .first(conn)
                 .optional()?;
             match event {
-                Some(event) => Ok(Some(insert_delivery(conn, &event, &endpoint, now.millis())?)),
+                Some(event) => Ok(Some(insert_delivery(conn, &event, &endpoint, now.millis(), now.millis())?)),
                 None => Ok(None),
             }
         })

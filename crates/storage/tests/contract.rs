@@ -1641,17 +1641,28 @@ fn webhook_events_are_queued_for_subscribed_endpoints_and_attempts_recorded(s: &
     s.webhooks.enqueue(&event("msg_1", a, "xp.changed", 10), &["wh_1".into()]).expect("enqueue");
     s.webhooks.enqueue(&event("msg_2", a, "loa.started", 20), &["wh_1".into(), "wh_2".into()]).expect("enqueue");
     s.webhooks.enqueue(&event("msg_3", a, "medal.awarded", 30), &[]).expect("nothing to enqueue");
-    s.webhooks.enqueue(&event("msg_4", a, "webhook.test", 40), &["wh_2".into()]).expect("enqueue");
+    s.webhooks.enqueue(&event("msg_4", a, "webhook.test", 40), &["wh_2".into(), "wh_gone".into()]).expect("enqueue");
 
     let hold = Timestamp(10_000);
-    let due = s.webhooks.claim_due(Timestamp(25), hold, 10).expect("due");
-    assert_eq!(due.iter().map(|d| d.event_id.as_str()).collect::<Vec<_>>(), ["msg_1", "msg_2", "msg_2"]);
+    assert_eq!(s.webhooks.claim_due(Timestamp(25), hold, 10).expect("due").len(), 0, "in the outbox: no delivery yet");
+    let event_ids =
+        |due: &[garrison_core::webhooks::DueDelivery]| due.iter().map(|d| d.event_id.clone()).collect::<Vec<_>>();
+    let first = s.webhooks.fan_out(Timestamp(25), hold, 2).expect("fan out");
+    assert_eq!(event_ids(&first), ["msg_1"], "whole events while their deliveries fit (msg_2's two would not)");
+    let rest = s.webhooks.fan_out(Timestamp(25), hold, 10).expect("fan out");
+    assert_eq!(event_ids(&rest), ["msg_2", "msg_2", "msg_4"], "oldest first; an endpoint that is gone gets none");
+    assert_eq!(s.webhooks.fan_out(Timestamp(25), hold, 10).expect("fan out").len(), 0, "the outbox is empty");
+    let due: Vec<_> = first.into_iter().chain(rest).collect();
     assert_eq!(due[0].secret, WebhookSecret::from_bytes([1; 32]), "the secret comes back unsealed");
     assert_eq!(due[0].previous_secret, None, "never rotated");
     assert_eq!(due[0].url, "https://hooks.example/wh_1");
     assert_eq!(due[0].body, r#"{"type":"xp.changed"}"#);
+    assert_eq!(
+        (due[2].url.as_str(), due[2].secret.clone()),
+        ("https://hooks.example/wh_2", WebhookSecret::from_bytes([2; 32]))
+    );
+    assert_eq!(due[0].attempts, 0);
     assert_eq!(s.webhooks.claim_due(Timestamp(25), hold, 10).expect("due").len(), 0, "held: taken once");
-    assert_eq!(s.webhooks.claim_due(Timestamp(100), hold, 1).expect("due").len(), 1, "limited");
     let retry = Attempt {
         state: DeliveryState::Pending,
         next_attempt_at: Some(Timestamp(1_000)),
@@ -1660,17 +1671,32 @@ fn webhook_events_are_queued_for_subscribed_endpoints_and_attempts_recorded(s: &
         latency_ms: 12,
         at: Timestamp(25),
     };
-    s.webhooks.attempted(due[0].id, &retry).expect("attempted");
-    s.webhooks.attempted(due[0].id, &Attempt { at: Timestamp(30), ..retry.clone() }).expect("attempted");
+    s.webhooks
+        .attempted(&[(due[0].id, retry.clone()), (due[0].id, Attempt { at: Timestamp(30), ..retry.clone() })])
+        .expect("attempted");
     let failing = s.webhooks.get(a, "wh_1").expect("get").expect("kept");
     assert_eq!(failing.failing_since, Some(Timestamp(25)), "failing from its first failed attempt");
     let delivered =
         Attempt { state: DeliveryState::Delivered, next_attempt_at: None, status: Some(204), ..retry.clone() };
-    s.webhooks.attempted(due[1].id, &delivered).expect("attempted");
+    s.webhooks.attempted(&[(due[1].id, delivered.clone())]).expect("attempted");
     assert_eq!(s.webhooks.get(a, "wh_1").expect("get").expect("kept").failing_since, None, "a success ends it");
+    // In one round: a success, then a failure: failing since that failure; then a success again.
+    s.webhooks
+        .attempted(&[
+            (due[2].id, Attempt { at: Timestamp(40), ..delivered.clone() }),
+            (due[2].id, Attempt { at: Timestamp(50), ..retry.clone() }),
+        ])
+        .expect("attempted");
+    assert_eq!(s.webhooks.get(a, "wh_2").expect("get").expect("kept").failing_since, Some(Timestamp(50)));
+    s.webhooks.attempted(&[(due[2].id, Attempt { at: Timestamp(70), ..delivered.clone() })]).expect("attempted");
+    assert_eq!(s.webhooks.get(a, "wh_2").expect("get").expect("kept").failing_since, None);
+    assert_eq!(s.webhooks.claim_due(Timestamp(1_000), Timestamp(1_500), 1).expect("due").len(), 1, "limited");
     let again = s.webhooks.claim_due(hold, Timestamp(15_000), 10).expect("due");
     assert_eq!(again.iter().find(|d| d.id == due[0].id).map(|d| d.attempts), Some(2), "due again after its attempts");
-    assert!(again.iter().any(|d| d.event_id == "msg_4"), "the held ones are due once the hold ends");
+    assert!(
+        again.iter().any(|d| d.event_id == "msg_4"),
+        "held ones never attempted (their dispatcher died) are due once the hold ends"
+    );
 
     // A rotation: the new secret signs, the previous one too until it ends.
     assert!(s.webhooks.rotate(a, "wh_1", &WebhookSecret::from_bytes([9; 32]), Timestamp(50_000)).expect("rotate"));
@@ -1689,7 +1715,7 @@ fn webhook_events_are_queued_for_subscribed_endpoints_and_attempts_recorded(s: &
     assert!(later.iter().all(|d| d.previous_secret.is_none()), "the overlap has ended");
 
     // Failing too long: disabled, pending deliveries failed, no new events; enabled again.
-    s.webhooks.attempted(redone, &Attempt { at: Timestamp(61_000), ..retry.clone() }).expect("attempted");
+    s.webhooks.attempted(&[(redone, Attempt { at: Timestamp(61_000), ..retry.clone() })]).expect("attempted");
     assert_eq!(
         s.webhooks.disable_failing(Timestamp(60_000), Timestamp(62_000)).expect("disable"),
         Vec::<String>::new()

@@ -71,6 +71,8 @@ struct State {
     /// Webhook endpoints by id, with their secrets; events by id; deliveries by id.
     webhooks: BTreeMap<String, MemoryEndpoint>,
     webhook_events: BTreeMap<String, garrison_core::webhooks::Event>,
+    /// Events the changes wrote, not yet fanned out: the event and the endpoints it names.
+    webhook_outbox: std::collections::VecDeque<(garrison_core::webhooks::Event, Vec<String>)>,
     webhook_deliveries: BTreeMap<i64, MemoryDelivery>,
     /// Live alerts by id: the alert, whether it ended.
     alerts: BTreeMap<i64, (garrison_core::streams::alerts::Alert, bool)>,
@@ -172,6 +174,7 @@ impl MemoryRecords {
                 .values()
                 .filter(|d| seen.insert(d.event.clone()))
                 .filter_map(|d| s.webhook_events.get(&d.event).map(|e| e.body.clone()))
+                .chain(s.webhook_outbox.iter().map(|(event, _)| event.body.clone()))
                 .collect()
         })
     }
@@ -346,15 +349,51 @@ impl garrison_core::webhooks::WebhookStore for MemoryRecords {
 
     fn enqueue(&self, event: &garrison_core::webhooks::Event, endpoints: &[String]) -> Result<()> {
         self.with(|s| {
-            if endpoints.is_empty() {
-                return;
-            }
-            s.webhook_events.insert(event.id.clone(), event.clone());
-            for endpoint in endpoints {
-                s.new_delivery(&event.id, event.kind, endpoint, event.created_at);
+            if !endpoints.is_empty() {
+                s.webhook_outbox.push_back((event.clone(), endpoints.to_vec()));
             }
         });
         Ok(())
+    }
+
+    fn fan_out(
+        &self,
+        now: Timestamp,
+        hold_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<garrison_core::webhooks::DueDelivery>> {
+        use garrison_core::webhooks::DueDelivery;
+        Ok(self.with(|s| {
+            let mut sent: Vec<DueDelivery> = Vec::new();
+            let mut first = true;
+            while let Some((_, endpoints)) = s.webhook_outbox.front() {
+                if !first && sent.len() + endpoints.len() > limit {
+                    break;
+                }
+                first = false;
+                let Some((event, endpoints)) = s.webhook_outbox.pop_front() else { break };
+                s.webhook_events.insert(event.id.clone(), event.clone());
+                for endpoint in &endpoints {
+                    let Some(kept) = s.webhooks.get(endpoint) else { continue };
+                    if kept.endpoint.disabled_at.is_some() || kept.endpoint.server != event.server {
+                        continue;
+                    }
+                    let honoured = kept.endpoint.previous_secret_until.is_some_and(|until| until > now);
+                    let delivery = DueDelivery {
+                        id: 0,
+                        event_id: event.id.clone(),
+                        body: event.body.clone(),
+                        url: kept.endpoint.url.clone(),
+                        secret: kept.secret.clone(),
+                        previous_secret: kept.previous.clone().filter(|_| honoured),
+                        attempts: 0,
+                    };
+                    let id = s.new_delivery(&event.id, event.kind, endpoint, event.created_at, hold_until);
+                    sent.push(DueDelivery { id, ..delivery });
+                }
+            }
+            sent
+        }))
     }
 
     fn claim_due(
@@ -400,21 +439,23 @@ impl garrison_core::webhooks::WebhookStore for MemoryRecords {
         }))
     }
 
-    fn attempted(&self, delivery: i64, attempt: &garrison_core::webhooks::Attempt) -> Result<()> {
+    fn attempted(&self, attempts: &[(i64, garrison_core::webhooks::Attempt)]) -> Result<()> {
         use garrison_core::webhooks::DeliveryState;
         self.with(|s| {
-            let Some(d) = s.webhook_deliveries.get_mut(&delivery) else { return };
-            d.record.state = attempt.state;
-            d.record.attempts += 1;
-            d.record.next_attempt_at = attempt.next_attempt_at;
-            d.record.last_status = attempt.status;
-            d.record.last_error = attempt.error.clone();
-            d.record.last_latency_ms = Some(attempt.latency_ms);
-            if let Some(endpoint) = s.webhooks.get_mut(&d.endpoint) {
-                endpoint.endpoint.failing_since = match attempt.state {
-                    DeliveryState::Delivered => None,
-                    _ => endpoint.endpoint.failing_since.or(Some(attempt.at)),
-                };
+            for (delivery, attempt) in attempts {
+                let Some(d) = s.webhook_deliveries.get_mut(delivery) else { continue };
+                d.record.state = attempt.state;
+                d.record.attempts += 1;
+                d.record.next_attempt_at = attempt.next_attempt_at;
+                d.record.last_status = attempt.status;
+                d.record.last_error = attempt.error.clone();
+                d.record.last_latency_ms = Some(attempt.latency_ms);
+                if let Some(endpoint) = s.webhooks.get_mut(&d.endpoint) {
+                    endpoint.endpoint.failing_since = match attempt.state {
+                        DeliveryState::Delivered => None,
+                        _ => endpoint.endpoint.failing_since.or(Some(attempt.at)),
+                    };
+                }
             }
         });
         Ok(())
@@ -474,7 +515,7 @@ impl garrison_core::webhooks::WebhookStore for MemoryRecords {
             let d = s.webhook_deliveries.get(&delivery).filter(|d| d.endpoint == endpoint)?;
             let event = s.webhook_events.get(&d.event).filter(|e| e.server == server)?;
             let (id, kind) = (event.id.clone(), event.kind);
-            Some(s.new_delivery(&id, kind, endpoint, now))
+            Some(s.new_delivery(&id, kind, endpoint, now, now))
         }))
     }
 
@@ -500,7 +541,8 @@ impl garrison_core::webhooks::WebhookStore for MemoryRecords {
 
 impl State {
     /// A pending delivery of the event to the endpoint, due at `at`; its id.
-    fn new_delivery(&mut self, event: &str, kind: &str, endpoint: &str, at: Timestamp) -> i64 {
+    /// A pending delivery of `event` to `endpoint`, made at `at` and due at `due`.
+    fn new_delivery(&mut self, event: &str, kind: &str, endpoint: &str, at: Timestamp, due: Timestamp) -> i64 {
         use garrison_core::webhooks::{DeliveryRecord, DeliveryState};
         let id = self.webhook_deliveries.keys().next_back().map_or(1, |last| last + 1);
         let record = DeliveryRecord {
@@ -509,7 +551,7 @@ impl State {
             kind: kind.to_owned(),
             state: DeliveryState::Pending,
             attempts: 0,
-            next_attempt_at: Some(at),
+            next_attempt_at: Some(due),
             last_status: None,
             last_error: None,
             last_latency_ms: None,
