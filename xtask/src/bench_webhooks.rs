@@ -1,7 +1,8 @@
-//! `cargo xtask bench --only webhooks`: the release server on SQLite, a receiver on loopback (in this
+//! `cargo xtask bench --only webhooks`: the release server on SQLite, then on PostgreSQL when a server
+//! answers (`GARRISON_TEST_POSTGRES_URL`), a receiver on loopback (in this
 //! process, answering 204 on keep-alive connections, counting what it gets), measuring
 //! - `POST /api/xp/add`'s throughput without a webhook endpoint and with one subscribed to
-//!   `xp.changed` (each change then writes its event and delivery in its own transaction, and the
+//!   `xp.changed` (each change then appends its event to the outbox in its own transaction, and the
 //!   dispatcher delivers meanwhile, on the same two cores). The target: no more than 15%
 //!   below. Also with the endpoint but this process not dispatching (`GARRISON_WEBHOOK_DISPATCHER=false`,
 //!   as a replica that leaves delivery to others): the outbox's own cost. Runs alternate, three
@@ -109,15 +110,49 @@ struct Run {
     lag_secs: Option<f64>,
 }
 
+/// Where a run keeps its data: a fresh SQLite file, or a fresh PostgreSQL database on the server at
+/// this URL (created for the run, dropped after it).
+enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
+/// Runs the comparison on SQLite, then on PostgreSQL when a server answers.
 pub fn run(binary: &Path, scratch: &Path, seconds: u64, connections: usize, members: u64) -> anyhow::Result<()> {
+    compare(binary, scratch, &Backend::Sqlite, (seconds, connections, members))?;
+    match crate::postgres_for_tests() {
+        Some(server) => compare(binary, scratch, &Backend::Postgres(server), (seconds, connections, members)),
+        None => {
+            println!("PostgreSQL: skipped (no server answers; set GARRISON_TEST_POSTGRES_URL)");
+            Ok(())
+        }
+    }
+}
+
+fn compare(
+    binary: &Path,
+    scratch: &Path,
+    backend: &Backend,
+    (seconds, connections, members): (u64, usize, u64),
+) -> anyhow::Result<()> {
     let receiver = Receiver::start()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (mut without, mut outbox_only, mut with) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..3 {
         for (subscribed, dispatching) in [(false, true), (true, false), (true, true)] {
-            let dir = scratch.join(format!("webhooks-{round}-{subscribed}-{dispatching}"));
+            let dir = scratch.join(format!("webhooks-{}-{round}-{subscribed}-{dispatching}", backend.name()));
             std::fs::create_dir_all(&dir)?;
-            let db = format!("sqlite://{}/bench.db", dir.display());
+            let database = FreshDatabase::new(backend, &dir)?;
+            let db = database.url.clone();
             let launch = launch(binary, &dir, &db)
                 .env("GARRISON_FETCH_ALLOW_LOOPBACK", "true")
                 .env("GARRISON_WEBHOOK_DISPATCHER", if dispatching { "true" } else { "false" });
@@ -130,6 +165,7 @@ pub fn run(binary: &Path, scratch: &Path, seconds: u64, connections: usize, memb
             let pid = server.pid().to_string();
             let run = runtime.block_on(one_run(&base, &pid, &key, &receiver, (subscribed, dispatching), load))?;
             drop(server);
+            drop(database);
             println!(
                 "round {round}, {}: {:.0} XP changes/s, {:.1} µs of server CPU each{}",
                 match (subscribed, dispatching) {
@@ -159,7 +195,10 @@ pub fn run(binary: &Path, scratch: &Path, seconds: u64, connections: usize, memb
     let drain = median(&mut with.iter().filter_map(|r| r.drain_per_second).collect::<Vec<_>>());
     let lag = median(&mut with.iter().filter_map(|r| r.lag_secs).collect::<Vec<_>>());
     println!();
-    println!("SQLite, {seconds} s per run, {connections} clients, {members} members, POST /api/xp/add amount 1");
+    println!(
+        "{}, {seconds} s per run, {connections} clients, {members} members, POST /api/xp/add amount 1",
+        backend.name()
+    );
     println!();
     println!("| | XP changes/s (median of 3) | ratio | server CPU per change (median) | ratio |");
     println!("| --- | ---: | ---: | ---: | ---: |");
@@ -177,6 +216,43 @@ pub fn run(binary: &Path, scratch: &Path, seconds: u64, connections: usize, memb
     println!();
     println!("Events delivered per second while draining a run's queue (median of 3): {drain:.0}");
     println!("The last event of a run delivered after the load ended (median of 3): {lag:.1} s");
+    Ok(())
+}
+
+/// A run's database, gone with it.
+struct FreshDatabase {
+    url: String,
+    /// The server's URL and the database's name, on PostgreSQL.
+    dropped_from: Option<(String, String)>,
+}
+
+impl FreshDatabase {
+    fn new(backend: &Backend, dir: &Path) -> anyhow::Result<Self> {
+        match backend {
+            Backend::Sqlite => Ok(Self { url: format!("sqlite://{}/bench.db", dir.display()), dropped_from: None }),
+            Backend::Postgres(server) => {
+                let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+                let name = format!("garrison_bench_webhooks_{}", std::process::id());
+                psql(server, &format!("CREATE DATABASE {name}"))?;
+                Ok(Self { url: format!("{base}/{name}"), dropped_from: Some((server.clone(), name)) })
+            }
+        }
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.dropped_from
+            && let Err(error) = psql(server, &format!("DROP DATABASE {name} WITH (FORCE)"))
+        {
+            eprintln!("could not drop the bench database {name}: {error}");
+        }
+    }
+}
+
+fn psql(server: &str, sql: &str) -> anyhow::Result<()> {
+    let out = std::process::Command::new("psql").args([server, "-qc", sql]).output()?;
+    ensure!(out.status.success(), "psql {sql:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     Ok(())
 }
 
