@@ -341,6 +341,17 @@ async fn client_manages_webhooks_whose_deliveries_verify(db: TestDatabase) {
         "{error}"
     );
 
+    // Enabling an endpoint that is not disabled changes nothing (the core tests disable one: it
+    // takes days of failing); an unknown one is not found.
+    hooks.enable(guild, &made.id).await.expect("enabled");
+    let listed = hooks.list(guild).await.expect("the endpoints");
+    assert!(listed[0].disabled_at.is_none() && listed[0].failing_since.is_none(), "{listed:?}");
+    let error = refused(hooks.enable(guild, "wh_unknown").await);
+    assert!(
+        matches!(&error, Error::NotFound { message } if message == "No webhook wh_unknown in this server."),
+        "{error}"
+    );
+
     // Removed: gone from the list, and its log with it.
     hooks.delete(guild, &made.id).await.expect("deleted");
     assert!(hooks.list(guild).await.expect("the endpoints").is_empty());
