@@ -262,17 +262,45 @@ fn cards(binary: &Path, scratch: &Path, opts: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The middle value (the upper one of an even count); 0 for none.
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// A database made for one bench run on the PostgreSQL server at a URL, dropped with this value.
+pub struct FreshPostgres {
+    /// The new database's URL.
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+impl FreshPostgres {
+    /// Creates the database `name` on `server` (a URL naming any database of it).
+    pub fn create(server: &str, name: &str) -> anyhow::Result<Self> {
+        let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
+        run_command(Command::new("psql").args([server, "-qc", &format!("CREATE DATABASE {name}")]))?;
+        Ok(Self { url: format!("{base}/{name}"), server: server.to_owned(), name: name.to_owned() })
+    }
+}
+
+impl Drop for FreshPostgres {
+    fn drop(&mut self) {
+        let drop_it = format!("DROP DATABASE {} WITH (FORCE)", self.name);
+        if let Err(error) = run_command(Command::new("psql").args([&self.server, "-qc", &drop_it])) {
+            eprintln!("could not drop the bench database {}: {error}", self.name);
+        }
+    }
+}
+
 fn xp(binary: &Path, scratch: &Path, opts: &Options) -> anyhow::Result<()> {
     let mut reports =
         vec![bench_backend("SQLite", binary, scratch, &format!("sqlite://{}/bench.db", scratch.display()), opts)?];
     match postgres_for_tests() {
         Some(server) => {
-            let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b).to_owned();
-            let name = format!("garrison_bench_{}", std::process::id());
-            run_command(Command::new("psql").args([&server, "-qc", &format!("CREATE DATABASE {name}")]))?;
-            let result = bench_backend("PostgreSQL", binary, scratch, &format!("{base}/{name}"), opts);
-            run_command(Command::new("psql").args([&server, "-qc", &format!("DROP DATABASE {name} WITH (FORCE)")]))?;
-            reports.push(result?);
+            let fresh = FreshPostgres::create(&server, &format!("garrison_bench_{}", std::process::id()))?;
+            reports.push(bench_backend("PostgreSQL", binary, scratch, &fresh.url, opts)?);
         }
         None => println!("PostgreSQL: skipped (no server answers; set GARRISON_TEST_POSTGRES_URL)"),
     }

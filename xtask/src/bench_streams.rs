@@ -15,18 +15,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use garrison_streams_sim::{Platform, Simulator, TikTokPage};
 
-use crate::bench::launch;
+use crate::bench::{launch, median};
 
 const KEY: &str = "bench-youtube-key";
 const CLIENT: &str = "benchclient";
 const SECRET: &str = "bench-twitch-secret";
 /// Checks of each kind.
 const ROUNDS: usize = 50;
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(0.0)
-}
 
 pub fn run(binary: &Path, scratch: &Path) -> anyhow::Result<()> {
     let sim = Simulator::start();

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure};
 use serde_json::json;
 
-use crate::bench::launch;
+use crate::bench::{FreshPostgres, launch, median};
 
 const SERVER_ID: &str = "123456789012345678";
 /// How long the dispatcher may take to drain one run's events.
@@ -92,11 +92,6 @@ fn serve(stream: std::net::TcpStream, count: &AtomicU64) {
     }
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(0.0)
-}
-
 /// One loaded run: XP changes per second, and (with an endpoint) events delivered per second while
 /// the dispatcher drained what was left when the load stopped.
 struct Run {
@@ -151,8 +146,15 @@ fn compare(
         for (subscribed, dispatching) in [(false, true), (true, false), (true, true)] {
             let dir = scratch.join(format!("webhooks-{}-{round}-{subscribed}-{dispatching}", backend.name()));
             std::fs::create_dir_all(&dir)?;
-            let database = FreshDatabase::new(backend, &dir)?;
-            let db = database.url.clone();
+            // A fresh database each run (on PostgreSQL, dropped after it).
+            let (db, database) = match backend {
+                Backend::Sqlite => (format!("sqlite://{}/bench.db", dir.display()), None),
+                Backend::Postgres(server) => {
+                    let fresh =
+                        FreshPostgres::create(server, &format!("garrison_bench_webhooks_{}", std::process::id()))?;
+                    (fresh.url.clone(), Some(fresh))
+                }
+            };
             let launch = launch(binary, &dir, &db)
                 .env("GARRISON_FETCH_ALLOW_LOOPBACK", "true")
                 .env("GARRISON_WEBHOOK_DISPATCHER", if dispatching { "true" } else { "false" });
@@ -216,43 +218,6 @@ fn compare(
     println!();
     println!("Events delivered per second while draining a run's queue (median of 3): {drain:.0}");
     println!("The last event of a run delivered after the load ended (median of 3): {lag:.1} s");
-    Ok(())
-}
-
-/// A run's database, gone with it.
-struct FreshDatabase {
-    url: String,
-    /// The server's URL and the database's name, on PostgreSQL.
-    dropped_from: Option<(String, String)>,
-}
-
-impl FreshDatabase {
-    fn new(backend: &Backend, dir: &Path) -> anyhow::Result<Self> {
-        match backend {
-            Backend::Sqlite => Ok(Self { url: format!("sqlite://{}/bench.db", dir.display()), dropped_from: None }),
-            Backend::Postgres(server) => {
-                let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-                let name = format!("garrison_bench_webhooks_{}", std::process::id());
-                psql(server, &format!("CREATE DATABASE {name}"))?;
-                Ok(Self { url: format!("{base}/{name}"), dropped_from: Some((server.clone(), name)) })
-            }
-        }
-    }
-}
-
-impl Drop for FreshDatabase {
-    fn drop(&mut self) {
-        if let Some((server, name)) = &self.dropped_from
-            && let Err(error) = psql(server, &format!("DROP DATABASE {name} WITH (FORCE)"))
-        {
-            eprintln!("could not drop the bench database {name}: {error}");
-        }
-    }
-}
-
-fn psql(server: &str, sql: &str) -> anyhow::Result<()> {
-    let out = std::process::Command::new("psql").args([server, "-qc", sql]).output()?;
-    ensure!(out.status.success(), "psql {sql:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     Ok(())
 }
 

@@ -532,7 +532,7 @@ async fn listen(bind: &str) -> anyhow::Result<Vec<std::net::TcpListener>> {
 const DISPATCHER_NICE: i32 = 10;
 
 /// The webhook dispatcher's loop, on the calling thread (its own runtime): a round a second, at once
-/// again while rounds are full. Never returns.
+/// again while rounds come back half full or more. Returns only if that runtime cannot be built.
 fn dispatch_webhooks(webhooks: &garrison_core::webhooks::WebhookService) {
     lower_this_threads_priority(DISPATCHER_NICE);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {

@@ -265,8 +265,9 @@ impl SafeFetcher {
             }))
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
-            // Idle connections are open files: with any host allowed, keep at most one per host and
-            // only briefly, so a list of a thousand hosts does not leave a thousand sockets open.
+            // Idle connections are open files: with any host allowed, keep one per host unless the policy
+            // says otherwise, and only briefly, so a list of a thousand hosts does not leave a thousand
+            // sockets open.
             .pool_max_idle_per_host(policy.max_idle_per_host.unwrap_or(if policy.any_public_host { 1 } else { 8 }))
             .pool_idle_timeout(if policy.any_public_host { Duration::from_secs(2) } else { Duration::from_secs(30) })
             .no_proxy()

@@ -1025,8 +1025,10 @@ mod tests {
     /// The WAL's checkpoint sequence number (bytes 12 to 16 of its header), which grows by one each
     /// time the WAL starts over from its beginning.
     fn wal_restarts(db_path: &str) -> Option<u32> {
-        let header = std::fs::read(format!("{db_path}-wal")).ok()?;
-        Some(u32::from_be_bytes(header.get(12..16)?.try_into().ok()?))
+        use std::io::Read as _;
+        let mut header = [0u8; 16];
+        std::fs::File::open(format!("{db_path}-wal")).ok()?.read_exact(&mut header).ok()?;
+        Some(u32::from_be_bytes([header[12], header[13], header[14], header[15]]))
     }
 
     #[test]
